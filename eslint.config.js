@@ -1,0 +1,53 @@
+// Lint = typescript-eslint's recommended rules plus the one-way dependency rule of
+// ../shared/STYLE.md: apps -> {log-engine, coordinator} -> protocol -> common, libs import each
+// other only through their barrel alias, and only `<lib>.module.ts` may import NestJS.
+import tseslint from 'typescript-eslint';
+
+const LIBS = ['common', 'protocol', 'log-engine', 'coordinator'];
+/** What each lib may import, besides itself (itself it imports relatively). */
+const ALLOWED = {
+  common: [],
+  protocol: ['common'],
+  'log-engine': ['common', 'protocol'],
+  coordinator: ['common', 'protocol'],
+};
+
+const deepAndRelative = [
+  { group: ['@spool/*/*'], message: 'Import a lib only through its barrel alias (@spool/<lib>), never a deep path.' },
+  { group: ['**/libs/**', '../../libs/*'], message: 'Import a lib through its @spool/<lib> alias, not a relative path across lib roots.' },
+  { group: ['**/apps/**'], message: 'Nothing imports an app.' },
+];
+
+const libBlocks = LIBS.map((lib) => ({
+  files: [`libs/${lib}/src/**/*.ts`],
+  rules: {
+    'no-restricted-imports': ['error', {
+      patterns: [
+        ...deepAndRelative,
+        { group: ['../../**'], message: 'A relative import may not climb out of this lib (use @spool/<lib>).' },
+        ...LIBS.filter((other) => other !== lib && !ALLOWED[lib].includes(other)).map((other) => ({
+          group: [`@spool/${other}`],
+          message: `libs/${lib} may import only ${ALLOWED[lib].map((l) => '@spool/' + l).join(', ') || 'no other lib'} (STYLE.md: one direction of dependency).`,
+        })),
+        { group: ['@nestjs/*'], message: 'Libs are plain TypeScript: only <lib>.module.ts may import NestJS.' },
+      ],
+    }],
+  },
+}));
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '**/generated/**'] },
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'no-restricted-imports': ['error', { patterns: deepAndRelative }],
+    },
+  },
+  ...libBlocks,
+  {
+    // A lib's Nest adapter and its tests may use Nest; the boundary rules still hold.
+    files: ['libs/*/src/**/*.module.ts', 'libs/*/src/**/*.spec.ts', 'libs/*/src/**/*.int-spec.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: deepAndRelative }] },
+  },
+);

@@ -1,0 +1,17 @@
+// Jest runs the TypeScript sources as native ES modules (NestJS 12 is ESM-only), so the
+// test script starts Node with --experimental-vm-modules. ts-jest only transpiles here;
+// `npm run typecheck` (tsc --noEmit) is the type gate, which keeps the suite fast on 2 cores.
+/** @type {import('jest').Config} */
+export default {
+  testEnvironment: 'node',
+  extensionsToTreatAsEsm: ['.ts'],
+  testMatch: ['<rootDir>/{apps,libs,test}/**/*.{spec,int-spec,e2e-spec}.ts'],
+  moduleNameMapper: {
+    '^@spool/(.*)$': '<rootDir>/libs/$1/src/index.ts',
+    '^(\\.{1,2}/.*)\\.js$': '$1',
+  },
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: '<rootDir>/tsconfig.json' }],
+  },
+  testTimeout: 30000,
+};

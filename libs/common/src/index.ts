@@ -1,0 +1,4 @@
+export * from './ids.js';
+export * from './spool-error.js';
+export * from './clock.js';
+export * from './logger.js';

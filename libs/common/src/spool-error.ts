@@ -1,0 +1,53 @@
+/**
+ * The error every Spool lib throws. `code` is stable and uses Kafka's error names where one
+ * fits, so each transport (HTTP, WebSocket, Kafka wire) maps it with one exhaustive switch.
+ * Libs never throw transport-specific errors.
+ */
+export type SpoolErrorCode =
+  | 'UNKNOWN_TOPIC_OR_PARTITION'
+  | 'TOPIC_ALREADY_EXISTS'
+  | 'INVALID_TOPIC_EXCEPTION'
+  | 'INVALID_PARTITIONS'
+  | 'INVALID_CONFIG'
+  | 'INVALID_REQUEST'
+  | 'INVALID_TIMESTAMP'
+  | 'INVALID_RECORD'
+  | 'OFFSET_OUT_OF_RANGE'
+  | 'CORRUPT_MESSAGE'
+  | 'MESSAGE_TOO_LARGE'
+  | 'RECORD_LIST_TOO_LARGE'
+  | 'UNSUPPORTED_COMPRESSION_TYPE'
+  | 'UNSUPPORTED_VERSION'
+  | 'KAFKA_STORAGE_ERROR'
+  | 'NOT_ENOUGH_REPLICAS'
+  | 'REQUEST_TIMED_OUT'
+  | 'BROKER_NOT_AVAILABLE'
+  | 'POLICY_VIOLATION'
+  | 'UNKNOWN_SERVER_ERROR';
+
+const RETRIABLE: ReadonlySet<SpoolErrorCode> = new Set<SpoolErrorCode>([
+  'UNKNOWN_TOPIC_OR_PARTITION',
+  'CORRUPT_MESSAGE',
+  'KAFKA_STORAGE_ERROR',
+  'NOT_ENOUGH_REPLICAS',
+  'REQUEST_TIMED_OUT',
+  'BROKER_NOT_AVAILABLE',
+]);
+
+export class SpoolError extends Error {
+  readonly retriable: boolean;
+
+  constructor(
+    readonly code: SpoolErrorCode,
+    message: string,
+    readonly details: Readonly<Record<string, unknown>> = {},
+  ) {
+    super(message);
+    this.name = 'SpoolError';
+    this.retriable = RETRIABLE.has(code);
+  }
+}
+
+export function isSpoolError(err: unknown): err is SpoolError {
+  return err instanceof SpoolError;
+}
