@@ -25,8 +25,8 @@
  * A torn write leaves a batch whose length runs past the end of the file or whose CRC fails:
  * recovery truncates the log at the first such batch.
  */
-import { int64ToSafeNumber } from '@spool/common';
 import { crc32c } from './crc32c.js';
+import { readSafeInt64BE, writeSafeInt64BE } from './int64.js';
 import { ProtocolError } from './protocol.error.js';
 
 export const BASE_OFFSET_OFFSET = 0;
@@ -102,16 +102,16 @@ export function readRecordBatchHeader(buf: Buffer, pos = 0): RecordBatchHeader {
     );
   }
   return {
-    baseOffset: int64ToSafeNumber(buf.readBigInt64BE(pos + BASE_OFFSET_OFFSET), 'baseOffset'),
+    baseOffset: readSafeInt64BE(buf, pos + BASE_OFFSET_OFFSET, 'baseOffset'),
     batchLength: buf.readInt32BE(pos + BATCH_LENGTH_OFFSET),
     partitionLeaderEpoch: buf.readInt32BE(pos + PARTITION_LEADER_EPOCH_OFFSET),
     magic: buf.readInt8(pos + MAGIC_OFFSET),
     crc: buf.readUInt32BE(pos + CRC_OFFSET),
     attributes: buf.readInt16BE(pos + ATTRIBUTES_OFFSET),
     lastOffsetDelta: buf.readInt32BE(pos + LAST_OFFSET_DELTA_OFFSET),
-    baseTimestamp: int64ToSafeNumber(buf.readBigInt64BE(pos + BASE_TIMESTAMP_OFFSET), 'baseTimestamp'),
-    maxTimestamp: int64ToSafeNumber(buf.readBigInt64BE(pos + MAX_TIMESTAMP_OFFSET), 'maxTimestamp'),
-    producerId: int64ToSafeNumber(buf.readBigInt64BE(pos + PRODUCER_ID_OFFSET), 'producerId'),
+    baseTimestamp: readSafeInt64BE(buf, pos + BASE_TIMESTAMP_OFFSET, 'baseTimestamp'),
+    maxTimestamp: readSafeInt64BE(buf, pos + MAX_TIMESTAMP_OFFSET, 'maxTimestamp'),
+    producerId: readSafeInt64BE(buf, pos + PRODUCER_ID_OFFSET, 'producerId'),
     producerEpoch: buf.readInt16BE(pos + PRODUCER_EPOCH_OFFSET),
     baseSequence: buf.readInt32BE(pos + BASE_SEQUENCE_OFFSET),
     recordCount: buf.readInt32BE(pos + RECORD_COUNT_OFFSET),
@@ -157,7 +157,7 @@ export function validateRecordBatch(buf: Buffer, pos = 0): RecordBatchHeader {
 
 /** Rewrites baseOffset in place. It is outside the CRC, so the batch stays valid. */
 export function writeBaseOffset(buf: Buffer, pos: number, baseOffset: number): void {
-  buf.writeBigInt64BE(BigInt(baseOffset), pos + BASE_OFFSET_OFFSET);
+  writeSafeInt64BE(buf, pos + BASE_OFFSET_OFFSET, baseOffset, 'baseOffset');
 }
 
 /** Rewrites partitionLeaderEpoch in place (outside the CRC). */
@@ -175,4 +175,94 @@ export function timestampTypeOf(attributes: number): TimestampType {
 
 export function isControlBatch(attributes: number): boolean {
   return (attributes & CONTROL_FLAG_MASK) !== 0;
+}
+
+export function isTransactionalBatch(attributes: number): boolean {
+  return (attributes & TRANSACTIONAL_FLAG_MASK) !== 0;
+}
+
+/** The attribute bits of a batch, as Kafka's DefaultRecordBatch.computeAttributes builds them. */
+export function buildAttributes(opts: {
+  compression: CompressionType;
+  timestampType: TimestampType;
+  isTransactional?: boolean;
+  isControl?: boolean;
+  hasDeleteHorizon?: boolean;
+}): number {
+  return (
+    (opts.compression & COMPRESSION_CODEC_MASK) |
+    (opts.timestampType === TimestampType.LogAppendTime ? TIMESTAMP_TYPE_MASK : 0) |
+    (opts.isTransactional ? TRANSACTIONAL_FLAG_MASK : 0) |
+    (opts.isControl ? CONTROL_FLAG_MASK : 0) |
+    (opts.hasDeleteHorizon ? DELETE_HORIZON_FLAG_MASK : 0)
+  );
+}
+
+/** What an encoder supplies for the fixed header: magic is always 2 and the CRC is computed. */
+export type RecordBatchHeaderFields = Omit<RecordBatchHeader, 'magic' | 'crc'>;
+
+/**
+ * Writes the 61-byte fixed header at `pos` (the caller has made room) with a zero CRC. Once the
+ * records follow it, seal the batch with `writeRecordBatchCrc`.
+ */
+export function writeRecordBatchHeader(buf: Buffer, pos: number, header: RecordBatchHeaderFields): void {
+  writeSafeInt64BE(buf, pos + BASE_OFFSET_OFFSET, header.baseOffset, 'baseOffset');
+  buf.writeInt32BE(header.batchLength, pos + BATCH_LENGTH_OFFSET);
+  buf.writeInt32BE(header.partitionLeaderEpoch, pos + PARTITION_LEADER_EPOCH_OFFSET);
+  buf.writeInt8(CURRENT_MAGIC, pos + MAGIC_OFFSET);
+  buf.writeUInt32BE(0, pos + CRC_OFFSET);
+  buf.writeInt16BE(header.attributes, pos + ATTRIBUTES_OFFSET);
+  buf.writeInt32BE(header.lastOffsetDelta, pos + LAST_OFFSET_DELTA_OFFSET);
+  writeSafeInt64BE(buf, pos + BASE_TIMESTAMP_OFFSET, header.baseTimestamp, 'baseTimestamp');
+  writeSafeInt64BE(buf, pos + MAX_TIMESTAMP_OFFSET, header.maxTimestamp, 'maxTimestamp');
+  writeSafeInt64BE(buf, pos + PRODUCER_ID_OFFSET, header.producerId, 'producerId');
+  buf.writeInt16BE(header.producerEpoch, pos + PRODUCER_EPOCH_OFFSET);
+  buf.writeInt32BE(header.baseSequence, pos + BASE_SEQUENCE_OFFSET);
+  buf.writeInt32BE(header.recordCount, pos + RECORD_COUNT_OFFSET);
+}
+
+/**
+ * Computes the CRC-32C of the batch at `pos` (attributes to the end, as its batchLength says)
+ * and stores it; returns it. This seals whatever bytes are there: call it only on a batch you
+ * built or validated, or it would bless corruption.
+ */
+export function writeRecordBatchCrc(buf: Buffer, pos: number): number {
+  const size = wholeBatchSizeAt(buf, pos, 'sealing the CRC of');
+  const crc = computeBatchCrc(buf, pos, size);
+  buf.writeUInt32BE(crc, pos + CRC_OFFSET);
+  return crc;
+}
+
+/**
+ * Stamps the batch at `pos` with the broker's append time, as Kafka does for a topic with
+ * message.timestamp.type=LogAppendTime: sets the timestampType bit, sets maxTimestamp to
+ * `logAppendTimeMs` (every record then reads that timestamp) and recomputes the CRC. Record
+ * deltas are left alone. The caller validates the batch first (see `writeRecordBatchCrc`).
+ */
+export function setLogAppendTime(buf: Buffer, pos: number, logAppendTimeMs: number): void {
+  if (!Number.isSafeInteger(logAppendTimeMs) || logAppendTimeMs < 0) {
+    throw new ProtocolError('INVALID_TIMESTAMP', `log append time must be a non-negative safe integer, got ${logAppendTimeMs}`);
+  }
+  wholeBatchSizeAt(buf, pos, 'setting the log append time of');
+  const attributes = buf.readInt16BE(pos + ATTRIBUTES_OFFSET);
+  if (attributes & TIMESTAMP_TYPE_MASK && readSafeInt64BE(buf, pos + MAX_TIMESTAMP_OFFSET, 'maxTimestamp') === logAppendTimeMs) {
+    return; // already stamped with this time: keep the CRC as it is
+  }
+  buf.writeInt16BE(attributes | TIMESTAMP_TYPE_MASK, pos + ATTRIBUTES_OFFSET);
+  writeSafeInt64BE(buf, pos + MAX_TIMESTAMP_OFFSET, logAppendTimeMs, 'maxTimestamp');
+  writeRecordBatchCrc(buf, pos);
+}
+
+/** Size of the whole magic-2 batch at `pos`, checking that all of it is in `buf`. */
+function wholeBatchSizeAt(buf: Buffer, pos: number, doing: string): number {
+  const remaining = buf.length - pos;
+  const size = remaining >= LOG_OVERHEAD ? buf.readInt32BE(pos + BATCH_LENGTH_OFFSET) + LOG_OVERHEAD : -1;
+  if (size < RECORD_BATCH_OVERHEAD || size > remaining) {
+    throw new ProtocolError('CORRUPT_MESSAGE', `${doing} the record batch at position ${pos}: not a whole batch (${remaining} bytes available)`);
+  }
+  const magic = buf.readInt8(pos + MAGIC_OFFSET);
+  if (magic !== CURRENT_MAGIC) {
+    throw new ProtocolError('CORRUPT_MESSAGE', `${doing} the record batch at position ${pos}: magic ${magic}, expected ${CURRENT_MAGIC}`);
+  }
+  return size;
 }
