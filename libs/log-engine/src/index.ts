@@ -1,1 +1,34 @@
 export {};
+export * from './topic-name.js';
+export * from './topic-config.js';
+export * from './topic-store.js';
+export * from './log-manager.js';
+export * from './topic-description.js';
+export * from './log-cleaner.js';
+export * from './offset-map.js';
+export {
+  CLEAN_SHUTDOWN_FILE,
+  CLEANER_OFFSET_CHECKPOINT_FILE,
+  LOG_START_OFFSET_CHECKPOINT_FILE,
+  RECOVERY_POINT_CHECKPOINT_FILE,
+  partitionDirName,
+  parsePartitionDirName,
+} from './log-manager-dirs.js';
+// Partition log (helper log-core)
+export * from './log.js';
+export * from './log-segment.js';
+export * from './offset-index.js';
+export * from './time-index.js';
+export * from './checkpoint-file.js';
+export * from './log-metrics.js';
+export { type ReadResult, LATEST_TIMESTAMP, EARLIEST_TIMESTAMP } from './log-reader.js';
+export { type OffsetAndTimestamp } from './record-timestamps.js';
+export { type BatchSummary, summarizeBatches } from './batch-summary.js';
+export {
+  CLEANED_FILE_SUFFIX,
+  DELETED_FILE_SUFFIX,
+  SWAP_FILE_SUFFIX,
+  offsetFilenamePrefix,
+  parseSegmentFileName,
+  segmentFilePath,
+} from './segment-files.js';

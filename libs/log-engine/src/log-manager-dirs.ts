@@ -1,0 +1,80 @@
+/**
+ * Names of the entries of a data directory, as Kafka names them:
+ *
+ *   <dataDir>/<topic>-<partition>/                     a partition's log (see segment-files.ts)
+ *   <dataDir>/<topic>-<partition>.<uuid>-delete/       a deleted partition, removed in the
+ *                                                      background after file.delete.delay.ms or
+ *                                                      at the next open
+ *   <dataDir>/__spool_metadata/                        topic metadata (topic-store.ts)
+ *   <dataDir>/recovery-point-offset-checkpoint         checkpoints (checkpoint-file.ts)
+ *   <dataDir>/log-start-offset-checkpoint
+ *   <dataDir>/cleaner-offset-checkpoint                where each compacted log's dirty section starts
+ *   <dataDir>/.kafka_cleanshutdown                     written last by a clean close, removed at open
+ *
+ * Topic names may contain '-', so the partition is the part after the LAST '-'. The uuid
+ * suffix makes a deleted directory unique, so a topic recreated under the same name (and then
+ * deleted again) never collides with its predecessor's leftovers.
+ */
+import { randomUUID } from 'node:crypto';
+import { readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from '@spool/common';
+import type { TopicPartition } from './log.js';
+import type { TopicStore } from './topic-store.js';
+
+export const CLEAN_SHUTDOWN_FILE = '.kafka_cleanshutdown';
+export const RECOVERY_POINT_CHECKPOINT_FILE = 'recovery-point-offset-checkpoint';
+export const LOG_START_OFFSET_CHECKPOINT_FILE = 'log-start-offset-checkpoint';
+export const CLEANER_OFFSET_CHECKPOINT_FILE = 'cleaner-offset-checkpoint';
+export const DELETE_DIR_SUFFIX = '-delete';
+
+export function partitionDirName(topic: string, partition: number): string {
+  return `${topic}-${partition}`;
+}
+
+/** `<topic>-<p>.<uuid>-delete`: the name a partition directory is renamed to when deleted. */
+export function deleteDirName(topic: string, partition: number, uuid: string = randomUUID().replaceAll('-', '')): string {
+  return `${partitionDirName(topic, partition)}.${uuid}${DELETE_DIR_SUFFIX}`;
+}
+
+export function isDeleteDirName(name: string): boolean {
+  return /\.[0-9a-f]{32}-delete$/.test(name);
+}
+
+/** Parses `<topic>-<partition>`; null for anything else (including delete directories). */
+export function parsePartitionDirName(name: string): TopicPartition | null {
+  if (isDeleteDirName(name)) return null;
+  const dash = name.lastIndexOf('-');
+  if (dash <= 0) return null;
+  const digits = name.slice(dash + 1);
+  if (!/^(0|[1-9]\d{0,9})$/.test(digits)) return null;
+  const partition = Number(digits);
+  if (partition > 2_147_483_647) return null;
+  return { topic: name.slice(0, dash), partition };
+}
+
+export function topicPartitionKey(tp: TopicPartition): string {
+  return partitionDirName(tp.topic, tp.partition);
+}
+
+/**
+ * At open, before any log is loaded: removes leftovers of deletions (`-delete` directories) and
+ * partition directories no topic owns (a crash between a delete's metadata write and its renames).
+ */
+export async function sweepDataDir(dataDir: string, store: TopicStore, logger: Logger): Promise<void> {
+  for (const entry of await readdir(dataDir, { withFileTypes: true })) {
+    if (!entry.isDirectory()) continue;
+    const path = join(dataDir, entry.name);
+    if (isDeleteDirName(entry.name)) {
+      await rm(path, { recursive: true, force: true });
+      continue;
+    }
+    const tp = parsePartitionDirName(entry.name);
+    if (tp === null) continue;
+    const meta = store.get(tp.topic);
+    if (meta === undefined || tp.partition >= meta.partitions) {
+      logger.warn({ path }, 'partition directory belongs to no topic; removing it');
+      await rm(path, { recursive: true, force: true });
+    }
+  }
+}

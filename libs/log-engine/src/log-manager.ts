@@ -1,0 +1,494 @@
+/**
+ * LogManager: every partition log of one data directory, the topics they belong to, and the
+ * background work on them (Kafka's LogManager). Layout of the data directory: log-manager-dirs.ts.
+ *
+ * Open: read the topic store; note and remove the clean-shutdown marker; read the recovery-point
+ * and log-start-offset checkpoints; open every partition's Log (bounded concurrency; a log
+ * recovers from its recovery point unless the last shutdown was clean); remove leftovers of
+ * deletions; start the timers (retention, flush-by-time, checkpoints, deleted-directory removal)
+ * and the cleaner.
+ *
+ * Admin operations (createTopic, deleteTopic, createPartitions, alterTopicConfigs) run one at a
+ * time on an admin queue, so concurrent creates and deletes of the same name are safe; each
+ * resolves once its metadata change is durable and its logs are open (or closed and renamed).
+ * Reads of topic state (listTopics, describeTopic, getLog) are synchronous snapshots.
+ *
+ * Crash safety of admin operations: metadata is written first. A crash after a create leaves
+ * metadata whose logs are created at the next open; a crash after a delete leaves partition
+ * directories no topic owns, which the next open removes.
+ */
+import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { SpoolError, silentLogger, systemClock, type Clock, type Logger } from '@spool/common';
+import { Log } from './log.js';
+import { createLogMetrics, type LogMetrics } from './log-metrics.js';
+import { brokerTopicDefaults, normalizeTopicConfigs, parseTopicConfig, type TopicConfig } from './topic-config.js';
+import { describeTopic, type TopicDescription } from './topic-description.js';
+import { collidesWith, validateTopicName } from './topic-name.js';
+import { fsyncDirectory } from './checkpoint-file.js';
+import { TopicStore, type TopicMetadata } from './topic-store.js';
+import { mapBounded, PeriodicTasks } from './log-manager-tasks.js';
+import { CheckpointStore } from './log-manager-checkpoints.js';
+import { CLEAN_SHUTDOWN_FILE, deleteDirName, partitionDirName, sweepDataDir, topicPartitionKey } from './log-manager-dirs.js';
+import { LogCleaner, type CleanerRun, type LogCleanerOptions } from './log-cleaner.js';
+
+export interface LogManagerOptions {
+  readonly dataDir: string;
+  /** Broker-level topic config defaults, over Kafka's. */
+  readonly defaults?: Partial<TopicConfig>;
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+  /** How often retention runs (Kafka's log.retention.check.interval.ms, 300000). */
+  readonly retentionCheckIntervalMs?: number;
+  /** How often logs are asked to flush by time (flush.ms); default 1000. */
+  readonly flushCheckIntervalMs?: number;
+  /** How often recovery points and log start offsets are checkpointed; default 60000. */
+  readonly checkpointIntervalMs?: number;
+  /** How often deleted partition directories past file.delete.delay.ms are removed; default 1000. */
+  readonly fileDeleteCheckIntervalMs?: number;
+  /** Logs opened at once during open(); default 4. */
+  readonly recoveryConcurrency?: number;
+  /** Whether the cleaner runs in the background (default true); runCleaner() works either way. */
+  readonly cleanerEnabled?: boolean;
+  readonly cleaner?: Partial<LogCleanerOptions>;
+}
+
+interface TopicState {
+  meta: TopicMetadata;
+  config: TopicConfig;
+  logs: Log[];
+}
+
+interface PendingDelete {
+  readonly path: string;
+  readonly dueMs: number;
+}
+
+const TASK_RETENTION = 'retention';
+const TASK_FLUSH = 'flush';
+const TASK_CHECKPOINT = 'checkpoint';
+const TASK_FILE_DELETE = 'file-delete';
+
+export class LogManager {
+  readonly metrics: LogMetrics = createLogMetrics();
+  private readonly topics = new Map<string, TopicState>();
+  private readonly pendingDeletes: PendingDelete[] = [];
+  private admin: Promise<unknown> = Promise.resolve();
+  private closed = false;
+  private closing: Promise<void> | null = null;
+  private tasks!: PeriodicTasks;
+  private cleaner: LogCleaner | null = null;
+
+  private constructor(
+    readonly dataDir: string,
+    readonly defaults: TopicConfig,
+    private readonly store: TopicStore,
+    private readonly checkpoints: CheckpointStore,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+  ) {}
+
+  /**
+   * Opens the data directory (creating it if needed) and every partition log in it. Resolves once
+   * every log is recovered and open; background tasks are running from then on.
+   */
+  static async open(opts: LogManagerOptions): Promise<LogManager> {
+    const clock = opts.clock ?? systemClock;
+    const logger = (opts.logger ?? silentLogger).child({ component: 'log-manager' });
+    const defaults = brokerTopicDefaults(opts.defaults);
+    await mkdir(opts.dataDir, { recursive: true });
+    const started = process.hrtime.bigint();
+
+    const store = await TopicStore.open(opts.dataDir);
+    const markerPath = join(opts.dataDir, CLEAN_SHUTDOWN_FILE);
+    const hadCleanShutdown = await exists(markerPath);
+    const checkpoints = await CheckpointStore.open(opts.dataDir);
+    const manager = new LogManager(opts.dataDir, defaults, store, checkpoints, clock, logger);
+    await sweepDataDir(opts.dataDir, store, logger);
+    await manager.loadLogs(hadCleanShutdown, opts.recoveryConcurrency ?? 4);
+    // As in Kafka, the marker goes only once every log is loaded: until then nothing was
+    // appended, so if loading crashes the marker still tells the truth. From here on appends
+    // may happen, and only the next clean close writes it again.
+    await rm(markerPath, { force: true });
+    await fsyncDirectory(opts.dataDir);
+
+    const recoveryMs = Number(process.hrtime.bigint() - started) / 1e6;
+    manager.metrics.recoveryMs = recoveryMs;
+    logger.info(
+      { dataDir: opts.dataDir, topics: manager.topics.size, partitions: manager.metrics.partitions, hadCleanShutdown, recoveryMs },
+      'log manager opened',
+    );
+    manager.startBackgroundWork(opts);
+    return manager;
+  }
+
+  private startBackgroundWork(opts: LogManagerOptions): void {
+    // The cleaner always exists (runCleaner() drives it by hand); cleanerEnabled decides
+    // whether it also runs on its own.
+    this.cleaner = new LogCleaner({
+      ...opts.cleaner,
+      dataDir: this.dataDir,
+      clock: this.clock,
+      logger: this.logger,
+      logs: () => this.cleanerTargets(),
+    });
+    if (opts.cleanerEnabled ?? true) this.cleaner.start();
+    this.tasks = new PeriodicTasks(
+      [
+        { name: TASK_RETENTION, intervalMs: opts.retentionCheckIntervalMs ?? 300_000, run: () => this.runRetention() },
+        { name: TASK_FLUSH, intervalMs: opts.flushCheckIntervalMs ?? 1000, run: () => this.runFlushByTime() },
+        { name: TASK_CHECKPOINT, intervalMs: opts.checkpointIntervalMs ?? 60_000, run: () => this.writeCheckpoints() },
+        { name: TASK_FILE_DELETE, intervalMs: opts.fileDeleteCheckIntervalMs ?? 1000, run: () => this.removeDueDeletes() },
+      ],
+      this.logger,
+    );
+    this.tasks.start();
+  }
+
+  // ---- admin operations -------------------------------------------------------------------
+
+  /**
+   * Creates a topic with `partitions` empty partitions. Rejects with INVALID_TOPIC_EXCEPTION,
+   * INVALID_PARTITIONS, INVALID_CONFIG or TOPIC_ALREADY_EXISTS. Resolves once the metadata is
+   * durable and every partition log is open.
+   */
+  createTopic(name: string, partitions: number, configs: Readonly<Record<string, string>> = {}): Promise<TopicDescription> {
+    return this.enqueue(async () => {
+      validateTopicName(name);
+      checkPartitionCount(name, partitions);
+      if (this.topics.has(name)) {
+        throw new SpoolError('TOPIC_ALREADY_EXISTS', `topic ${name} already exists`, { topic: name });
+      }
+      const overrides = normalizeTopicConfigs(configs, this.defaults);
+      const config = parseTopicConfig(overrides, this.defaults);
+      const collisions = collidesWith(name, this.topics.keys());
+      if (collisions.length > 0) {
+        this.logger.warn({ topic: name, collidesWith: collisions }, "topic name differs from existing topics only in '.' versus '_'; their metric names collide");
+      }
+      const meta: TopicMetadata = { name, topicId: randomUUID(), partitions, configs: overrides };
+      await this.store.put(meta);
+      const state: TopicState = { meta, config, logs: [] };
+      this.topics.set(name, state);
+      try {
+        state.logs = await this.openPartitions(name, config, 0, partitions, false);
+      } catch (err) {
+        this.topics.delete(name);
+        await this.store.remove(name).catch(() => undefined);
+        throw err;
+      }
+      this.updatePartitionCount();
+      this.logger.info({ topic: name, topicId: meta.topicId, partitions, configs: overrides }, 'topic created');
+      return this.describe(state);
+    });
+  }
+
+  /**
+   * Deletes a topic: its metadata is removed at once (the name is reusable as soon as this
+   * resolves), its logs are closed and their directories renamed to `<topic>-<p>.<uuid>-delete`,
+   * removed after file.delete.delay.ms (or at the next open). UNKNOWN_TOPIC_OR_PARTITION if absent.
+   */
+  deleteTopic(name: string): Promise<void> {
+    return this.enqueue(async () => {
+      const state = this.requireTopic(name);
+      this.topics.delete(name);
+      this.updatePartitionCount();
+      await this.store.remove(name);
+      await this.cleaner?.abort(state.logs);
+      for (const [partition, log] of state.logs.entries()) {
+        await log.close();
+        await this.retireDirectory(name, partition, state.config.fileDeleteDelayMs);
+      }
+      await fsyncDirectory(this.dataDir);
+      this.logger.info({ topic: name, topicId: state.meta.topicId }, 'topic deleted');
+    });
+  }
+
+  /** Grows a topic to `totalCount` partitions. INVALID_PARTITIONS unless it grows. */
+  createPartitions(name: string, totalCount: number): Promise<TopicDescription> {
+    return this.enqueue(async () => {
+      const state = this.requireTopic(name);
+      checkPartitionCount(name, totalCount);
+      const current = state.meta.partitions;
+      if (totalCount <= current) {
+        throw new SpoolError(
+          'INVALID_PARTITIONS',
+          `topic ${name} has ${current} partitions; the new count ${totalCount} must be larger`,
+          { topic: name, partitions: current, requested: totalCount },
+        );
+      }
+      const previous = state.meta;
+      const meta = { ...previous, partitions: totalCount };
+      await this.store.put(meta);
+      let added: Log[];
+      try {
+        added = await this.openPartitions(name, state.config, current, totalCount, false);
+      } catch (err) {
+        await this.store.put(previous).catch(() => undefined);
+        throw err;
+      }
+      state.meta = meta;
+      state.logs = [...state.logs, ...added];
+      this.updatePartitionCount();
+      this.logger.info({ topic: name, from: current, to: totalCount }, 'partitions added');
+      return this.describe(state);
+    });
+  }
+
+  /**
+   * Sets (string) or resets to the default (null) topic config overrides, Kafka's incremental
+   * alter. All values are validated before anything changes; resolves once the overrides are
+   * durable and every partition log runs with the new config.
+   */
+  alterTopicConfigs(name: string, configs: Readonly<Record<string, string | null>>): Promise<TopicDescription> {
+    return this.enqueue(async () => {
+      const state = this.requireTopic(name);
+      const merged: Record<string, string> = { ...state.meta.configs };
+      for (const [key, value] of Object.entries(configs)) {
+        if (value === null) delete merged[key];
+        else merged[key] = value;
+      }
+      const overrides = normalizeTopicConfigs(merged, this.defaults);
+      const config = parseTopicConfig(overrides, this.defaults);
+      const meta = { ...state.meta, configs: overrides };
+      await this.store.put(meta);
+      state.meta = meta;
+      state.config = config;
+      for (const log of state.logs) log.updateConfig(config);
+      this.logger.info({ topic: name, configs: overrides }, 'topic configs altered');
+      return this.describe(state);
+    });
+  }
+
+  listTopics(): TopicDescription[] {
+    return [...this.topics.keys()].sort().map((name) => this.describe(this.topics.get(name)!));
+  }
+
+  /** UNKNOWN_TOPIC_OR_PARTITION when absent. */
+  describeTopic(name: string): TopicDescription {
+    return this.describe(this.requireTopic(name));
+  }
+
+  /** The partition's log. UNKNOWN_TOPIC_OR_PARTITION when the topic or partition is absent. */
+  getLog(topic: string, partition: number): Log {
+    const log = this.requireTopic(topic).logs[partition];
+    if (log === undefined) {
+      throw new SpoolError('UNKNOWN_TOPIC_OR_PARTITION', `topic ${topic} has no partition ${partition}`, { topic, partition });
+    }
+    return log;
+  }
+
+  /** Total bytes of every partition log. */
+  logBytes(): number {
+    let total = 0;
+    for (const log of this.allLogs()) total += log.size;
+    return total;
+  }
+
+  /** Runs one background task now and waits for it (tests and admin tooling). */
+  runTask(name: 'retention' | 'flush' | 'checkpoint' | 'file-delete'): Promise<void> {
+    return this.tasks.runNow(name);
+  }
+
+  /** Runs one cleaner pass now (sharing a pass already running); what it did, or null. */
+  runCleaner(): Promise<CleanerRun | null> {
+    return this.cleaner?.runOnce() ?? Promise.resolve(null);
+  }
+
+  /**
+   * Stops the timers and the cleaner, waits for admin operations, closes every log (each waits
+   * for its queued appends, then flushes), writes the checkpoints and, last, the clean-shutdown
+   * marker (not if a log could not be flushed). Idempotent; admin calls made meanwhile reject
+   * with BROKER_NOT_AVAILABLE.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.doClose();
+    return this.closing;
+  }
+
+  private async doClose(): Promise<void> {
+    await this.tasks.stop();
+    await this.cleaner?.stop();
+    await this.admin.catch(() => undefined);
+    this.closed = true;
+    const logs = this.allLogs();
+    await mapBounded(logs, 4, (log) => log.close());
+    await this.writeCheckpoints(logs);
+    // A log closes flushed (recoveryPoint = logEndOffset) unless an I/O error took it offline;
+    // then the shutdown is not clean, and the next open must recover.
+    const unflushed = logs.filter((log) => log.recoveryPoint < log.logEndOffset);
+    if (unflushed.length > 0) {
+      this.logger.error({ dirs: unflushed.map((log) => log.dir) }, 'logs closed unflushed; not marking the shutdown clean');
+      return;
+    }
+    await writeFile(join(this.dataDir, CLEAN_SHUTDOWN_FILE), '');
+    await fsyncDirectory(this.dataDir);
+    this.logger.info({ dataDir: this.dataDir }, 'log manager closed cleanly');
+  }
+
+  // ---- background tasks -------------------------------------------------------------------
+
+  private async runRetention(): Promise<void> {
+    const now = this.clock.now();
+    for (const log of this.allLogs()) {
+      if (this.closed) return;
+      if (this.cleaner?.isCleaning(log)) continue; // the next run gets it; never race a swap
+      try {
+        await log.deleteOldSegments(now);
+      } catch (err) {
+        // A log closed by a concurrent deleteTopic, or taken offline by an I/O error (logged by the log).
+        this.logger.warn({ err, dir: log.dir }, 'retention skipped a log');
+      }
+    }
+  }
+
+  private async runFlushByTime(): Promise<void> {
+    for (const log of this.allLogs()) {
+      if (this.closed) return;
+      try {
+        await log.maybeFlushByTime();
+      } catch (err) {
+        this.logger.warn({ err, dir: log.dir }, 'flush by time failed');
+      }
+    }
+  }
+
+  private async writeCheckpoints(logs: readonly Log[] = this.allLogs()): Promise<void> {
+    const recoveryPoints = new Map<string, number>();
+    const logStartOffsets = new Map<string, number>();
+    for (const log of logs) {
+      const key = topicPartitionKey(log.topicPartition);
+      recoveryPoints.set(key, log.recoveryPoint);
+      logStartOffsets.set(key, log.logStartOffset);
+    }
+    await this.checkpoints.write(logs.map((log) => log.topicPartition), recoveryPoints, logStartOffsets);
+  }
+
+  private async removeDueDeletes(): Promise<void> {
+    const now = this.clock.now();
+    const due = this.pendingDeletes.filter((d) => d.dueMs <= now);
+    for (const entry of due) {
+      if (this.closed) return;
+      await rm(entry.path, { recursive: true, force: true });
+      this.pendingDeletes.splice(this.pendingDeletes.indexOf(entry), 1);
+      this.logger.info({ path: entry.path }, 'deleted partition directory removed');
+    }
+  }
+
+  // ---- loading ------------------------------------------------------------------------------
+
+  private async loadLogs(hadCleanShutdown: boolean, concurrency: number): Promise<void> {
+    const jobs: { state: TopicState; partition: number }[] = [];
+    for (const meta of this.store.list()) {
+      const config = parseTopicConfig(meta.configs, this.defaults);
+      const state: TopicState = { meta, config, logs: new Array<Log>(meta.partitions) };
+      this.topics.set(meta.name, state);
+      for (let p = 0; p < meta.partitions; p++) jobs.push({ state, partition: p });
+    }
+    await mapBounded(jobs, concurrency, async ({ state, partition }) => {
+      state.logs[partition] = await this.openLog(state.meta.name, partition, state.config, hadCleanShutdown);
+    });
+    this.updatePartitionCount();
+  }
+
+  private async openPartitions(topic: string, config: TopicConfig, from: number, to: number, hadCleanShutdown: boolean): Promise<Log[]> {
+    const logs: Log[] = [];
+    try {
+      for (let p = from; p < to; p++) logs.push(await this.openLog(topic, p, config, hadCleanShutdown));
+    } catch (err) {
+      await Promise.all(logs.map((log) => log.close().catch(() => undefined)));
+      throw err;
+    }
+    return logs;
+  }
+
+  private openLog(topic: string, partition: number, config: TopicConfig, hadCleanShutdown: boolean): Promise<Log> {
+    const key = partitionDirName(topic, partition);
+    return Log.open({
+      dir: join(this.dataDir, key),
+      topicPartition: { topic, partition },
+      config,
+      recoveryPoint: this.checkpoints.recoveryPoint(key) ?? 0,
+      logStartOffset: this.checkpoints.logStartOffset(key) ?? 0,
+      hadCleanShutdown,
+      clock: this.clock,
+      logger: this.logger,
+      metrics: this.metrics,
+    });
+  }
+
+  private async retireDirectory(topic: string, partition: number, delayMs: number): Promise<void> {
+    const from = join(this.dataDir, partitionDirName(topic, partition));
+    const to = join(this.dataDir, deleteDirName(topic, partition));
+    try {
+      await rename(from, to);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw err;
+    }
+    this.pendingDeletes.push({ path: to, dueMs: this.clock.now() + delayMs });
+  }
+
+  // ---- helpers ------------------------------------------------------------------------------
+
+  private enqueue<T>(op: () => Promise<T>): Promise<T> {
+    const run = this.admin.then(() => {
+      if (this.closed || this.closing !== null) {
+        throw new SpoolError('BROKER_NOT_AVAILABLE', `log manager for ${this.dataDir} is closing`);
+      }
+      return op();
+    });
+    this.admin = run.catch(() => undefined);
+    return run;
+  }
+
+  private requireTopic(name: string): TopicState {
+    const state = this.topics.get(name);
+    if (state === undefined) {
+      throw new SpoolError('UNKNOWN_TOPIC_OR_PARTITION', `topic ${name} does not exist`, { topic: name });
+    }
+    return state;
+  }
+
+  private cleanerTargets(): { log: Log; config: TopicConfig }[] {
+    const out: { log: Log; config: TopicConfig }[] = [];
+    for (const state of this.topics.values()) for (const log of state.logs) if (log !== undefined) out.push({ log, config: state.config });
+    return out;
+  }
+
+  private allLogs(): Log[] {
+    const out: Log[] = [];
+    for (const state of this.topics.values()) for (const log of state.logs) if (log !== undefined) out.push(log);
+    return out;
+  }
+
+  private updatePartitionCount(): void {
+    let count = 0;
+    for (const state of this.topics.values()) count += state.meta.partitions;
+    this.metrics.partitions = count;
+  }
+
+  private describe(state: TopicState): TopicDescription {
+    return describeTopic(state.meta, state.config, state.logs, this.defaults);
+  }
+
+}
+
+function checkPartitionCount(topic: string, partitions: number): void {
+  if (!Number.isSafeInteger(partitions) || partitions < 1 || partitions > 2_147_483_647) {
+    throw new SpoolError('INVALID_PARTITIONS', `topic ${topic}: partition count must be a positive integer, got ${partitions}`, {
+      topic,
+      partitions,
+    });
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw err;
+  }
+}

@@ -1,0 +1,509 @@
+/**
+ * Log: one partition, `<dataDir>/<topic>-<partition>/`, a sequence of segments (log-segment.ts)
+ * of which the last is active (Kafka's UnifiedLog + LocalLog).
+ *
+ * Concurrency. Every mutation (append, roll, truncation, retention, segment swap, close) runs
+ * on one promise-chain lock, in call order. Reads (read, offsetForTimestamp) take no lock: they
+ * see a snapshot of the segment list and only committed bytes, so they run concurrently with
+ * appends and never see a partly written batch. fdatasync runs outside the lock (group commit,
+ * flush-scheduler.ts), so appends continue while the disk syncs.
+ *
+ * What an acknowledgement (a resolved append) means, by the topic's flush policy:
+ * - flush.messages and flush.ms unset (Kafka's default, Long.MAX): the batches are written to
+ *   the page cache, readable by every reader, and survive a crash of this process but not of the
+ *   machine (power loss, kernel panic); the OS writes them back on its own schedule. Rolled
+ *   segments are fdatasync'ed in the background when they roll.
+ * - flush.messages = N: once N or more appended messages are not yet fdatasync'ed, the append
+ *   resolves only after an fdatasync that covers it; with N = 1 every acknowledged batch is on
+ *   stable storage. Concurrent appends share fdatasyncs.
+ * - flush.ms = T: a timer (LogManager) calls maybeFlushByTime; data acknowledged less than ~T ms
+ *   before a machine crash may be lost.
+ * The recovery point (everything below it is on stable storage) advances only after a flush.
+ */
+import fs from 'node:fs/promises';
+import { SpoolError, isSpoolError, type Clock, type Logger } from '@spool/common';
+import { AppendWaiters } from './append-waiters.js';
+import { AsyncMutex } from './async-mutex.js';
+import type { BatchSummary } from './batch-summary.js';
+import { FlushScheduler } from './flush-scheduler.js';
+import { assignOffsets, checkOffsetsFollow, validateAppend } from './log-append-validator.js';
+import { loadLog } from './log-loader.js';
+import type { LogMetrics } from './log-metrics.js';
+import { offsetForTimestamp, readLog, type LogView, type ReadResult } from './log-reader.js';
+import { LogSegment } from './log-segment.js';
+import type { OffsetAndTimestamp } from './record-timestamps.js';
+import { selectSegmentsToDelete } from './segment-retention.js';
+import { DELETED_FILE_SUFFIX } from './segment-files.js';
+import { commitCleanedSegments, finishSwap } from './segment-swap.js';
+import type { TopicConfig } from './topic-config.js';
+
+export interface TopicPartition {
+  readonly topic: string;
+  readonly partition: number;
+}
+
+export interface LogOpenOptions {
+  readonly dir: string;
+  readonly topicPartition: TopicPartition;
+  readonly config: TopicConfig;
+  /** Offset below which the log was known flushed (recovery-point-offset-checkpoint); 0 if unknown. */
+  readonly recoveryPoint: number;
+  /** From log-start-offset-checkpoint; 0 if unknown. */
+  readonly logStartOffset: number;
+  /** Whether the last shutdown was clean (the clean-shutdown marker existed): skips validating the logs. */
+  readonly hadCleanShutdown: boolean;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly metrics?: LogMetrics;
+}
+
+export interface AppendOptions {
+  /** Default true (produce): the log assigns offsets. False (replication, tests): batches carry their final offsets, which must follow the log end offset. */
+  readonly assignOffsets?: boolean;
+}
+
+export interface AppendResult {
+  readonly baseOffset: number;
+  readonly lastOffset: number;
+  /** The time stamped on the batches under message.timestamp.type=LogAppendTime, else null. */
+  readonly logAppendTime: number | null;
+  readonly logStartOffset: number;
+  readonly recordCount: number;
+  readonly sizeInBytes: number;
+}
+
+export class Log {
+  private segmentList: LogSegment[];
+  private logStartOffsetValue: number;
+  private recoveryPointValue: number;
+  private config: TopicConfig;
+  private readonly lock = new AsyncMutex();
+  private readonly flusher: FlushScheduler;
+  private lastFlushMs: number;
+  private readonly waiters = new AppendWaiters();
+  private readonly pendingDeletes = new Set<Promise<void>>();
+  private failure: SpoolError | null = null;
+  private closed = false;
+
+  private constructor(
+    readonly dir: string,
+    readonly topicPartition: TopicPartition,
+    config: TopicConfig,
+    segments: LogSegment[],
+    logStartOffset: number,
+    recoveryPoint: number,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+    private readonly metrics: LogMetrics | undefined,
+  ) {
+    this.config = config;
+    this.segmentList = segments;
+    this.logStartOffsetValue = logStartOffset;
+    this.recoveryPointValue = recoveryPoint;
+    this.lastFlushMs = clock.now();
+    this.flusher = new FlushScheduler({ coverage: () => this.logEndOffset, flushTo: (upTo) => this.flushSegments(upTo) }, recoveryPoint);
+  }
+
+  /**
+   * Opens the partition directory (creating it if absent), completing interrupted swaps and
+   * recovering from `recoveryPoint` unless `hadCleanShutdown` (log-loader.ts). Resolves with a
+   * log whose every batch below logEndOffset is whole and valid as far as recovery checked.
+   */
+  static async open(opts: LogOpenOptions): Promise<Log> {
+    const started = Date.now();
+    const logger = opts.logger.child({ topic: opts.topicPartition.topic, partition: opts.topicPartition.partition });
+    const loaded = await loadLog({ ...opts, logger });
+    if (opts.metrics !== undefined) {
+      opts.metrics.truncatedBytesOnRecovery += loaded.truncatedBytes;
+      opts.metrics.recoveryMs += Date.now() - started;
+    }
+    return new Log(opts.dir, opts.topicPartition, opts.config, loaded.segments, loaded.logStartOffset, loaded.recoveryPoint, opts.clock, logger, opts.metrics);
+  }
+
+  get logStartOffset(): number {
+    return this.logStartOffsetValue;
+  }
+
+  /** One past the last appended offset; moves only once the appended bytes are written. */
+  get logEndOffset(): number {
+    return this.activeSegment.nextOffset();
+  }
+
+  /** Every offset below it is on stable storage (fdatasync'ed); checkpointed by LogManager. */
+  get recoveryPoint(): number {
+    return this.recoveryPointValue;
+  }
+
+  /** Bytes of all segments' .log files. */
+  get size(): number {
+    return this.segmentList.reduce((sum, segment) => sum + segment.size, 0);
+  }
+
+  private get activeSegment(): LogSegment {
+    return this.segmentList[this.segmentList.length - 1];
+  }
+
+  /** Oldest first; the last is the active segment. A snapshot: later mutations replace the array. */
+  segments(): readonly LogSegment[] {
+    return this.segmentList;
+  }
+
+  /**
+   * Appends whole record batches v2 (see AppendOptions for offsets). Validates them
+   * (validateRecordBatch; size <= max.message.bytes else MESSAGE_TOO_LARGE), rewrites
+   * baseOffsets and, under LogAppendTime, timestamps in `batches` (which the log then owns),
+   * rolls the active segment if needed, and writes them in one write. Resolves once the bytes are
+   * readable, or, when flush.messages is reached, once an fdatasync covers them (see the top of
+   * the file). Any number of callers may append concurrently: appends are applied in call order.
+   */
+  async append(batches: Buffer, opts: AppendOptions = {}): Promise<AppendResult> {
+    this.ensureWritable();
+    const fromProducer = opts.assignOffsets ?? true;
+    const validated = validateAppend(batches, this.config, fromProducer);
+    const { result, mustFlush } = await this.lock.run(() => this.appendLocked(batches, validated, fromProducer));
+    if (mustFlush) {
+      await this.flusher.request(result.lastOffset + 1);
+      if (this.metrics !== undefined) this.metrics.fsyncedAppends++;
+    }
+    return result;
+  }
+
+  private async appendLocked(buf: Buffer, validated: BatchSummary[], fromProducer: boolean): Promise<{ result: AppendResult; mustFlush: boolean }> {
+    this.ensureWritable();
+    const now = this.clock.now();
+    const logAppendTime = fromProducer && this.config.messageTimestampType === 'LogAppendTime' ? now : null;
+    let summaries = validated;
+    if (fromProducer) summaries = assignOffsets(buf, validated, this.logEndOffset, logAppendTime);
+    else checkOffsetsFollow(validated, this.logEndOffset);
+    const first = summaries[0];
+    const last = summaries[summaries.length - 1];
+    const segment = await this.maybeRoll(buf.length, first.baseOffset, last.lastOffset, now);
+    try {
+      await segment.append(buf, summaries, now);
+    } catch (err) {
+      throw this.fail(err, 'append');
+    }
+    const recordCount = summaries.reduce((sum, batch) => sum + batch.recordCount, 0);
+    if (this.metrics !== undefined) {
+      this.metrics.appendBatches += summaries.length;
+      this.metrics.appendRecords += recordCount;
+      this.metrics.appendBytes += buf.length;
+    }
+    this.waiters.wake(this.logEndOffset);
+    return {
+      result: {
+        baseOffset: first.baseOffset,
+        lastOffset: last.lastOffset,
+        logAppendTime,
+        logStartOffset: this.logStartOffsetValue,
+        recordCount,
+        sizeInBytes: buf.length,
+      },
+      mustFlush: this.logEndOffset - this.recoveryPointValue >= this.config.flushMessages,
+    };
+  }
+
+  /** Rolls when the append would overflow segment.bytes, the segment is older than segment.ms, an index is full, or offsets would not fit. */
+  private async maybeRoll(appendBytes: number, firstOffset: number, lastOffset: number, now: number): Promise<LogSegment> {
+    const segment = this.activeSegment;
+    const reason =
+      segment.size > 0 && segment.size + appendBytes > this.config.segmentBytes
+        ? 'segment.bytes'
+        : segment.size > 0 && segment.rollingBasedTimestamp !== null && now - segment.rollingBasedTimestamp > this.config.segmentMs
+          ? 'segment.ms'
+          : segment.indexesFull()
+            ? 'index full'
+            : !segment.canConvertToRelativeOffset(lastOffset)
+              ? 'offset range'
+              : null;
+    if (reason === null) return segment;
+    this.logger.debug({ reason, baseOffset: segment.baseOffset, size: segment.size, newBaseOffset: firstOffset }, 'rolling the active segment');
+    return this.rollLocked(firstOffset);
+  }
+
+  /**
+   * Starts a new active segment at the log end offset (Kafka's roll). The old one gets its final
+   * time-index entry and is flushed in the background. Resolves once the new segment exists.
+   */
+  roll(): Promise<void> {
+    this.ensureWritable();
+    return this.lock.run(async () => {
+      await this.rollLocked(this.logEndOffset);
+    });
+  }
+
+  private async rollLocked(newBaseOffset: number): Promise<LogSegment> {
+    const active = this.activeSegment;
+    if (active.size === 0 && active.baseOffset === newBaseOffset) return active;
+    if (active.size === 0) {
+      // Nothing to keep: replace the empty active segment (Kafka does the same).
+      await this.retire([active]);
+      const created = await LogSegment.create(this.dir, newBaseOffset, this.config, this.clock.now());
+      this.segmentList = [...this.segmentList.slice(0, -1), created];
+      this.logStartOffsetValue = Math.max(this.logStartOffsetValue, this.segmentList[0].baseOffset);
+      return created;
+    }
+    await active.onBecomeInactive();
+    const created = await LogSegment.create(this.dir, newBaseOffset, this.config, this.clock.now());
+    this.segmentList = [...this.segmentList, created];
+    // Kafka flushes the rolled segment asynchronously: rolling never waits for the disk.
+    this.flusher.request(newBaseOffset).catch((err: unknown) => this.logger.error({ err }, 'background flush after roll failed'));
+    return created;
+  }
+
+  /**
+   * Whole batches from the one containing `offset` (which may start below it), up to `maxBytes`
+   * but always at least one batch (Kafka's rule), only batches below `maxOffset` if given, from a
+   * single segment. `offset == logEndOffset` gives an empty result; outside [logStartOffset,
+   * logEndOffset] OFFSET_OUT_OF_RANGE. Safe to call concurrently with anything.
+   */
+  async read(offset: number, maxBytes: number, opts: { maxOffset?: number } = {}): Promise<ReadResult> {
+    this.ensureOpen();
+    const result = await readLog(() => this.view(), offset, maxBytes, opts.maxOffset);
+    if (this.metrics !== undefined) this.metrics.readBytes += result.records.length;
+    return result;
+  }
+
+  /**
+   * The first record (offset >= logStartOffset) whose timestamp is >= `timestamp` (Kafka's
+   * ListOffsets), or null if none; -1 gives (logEndOffset, -1), -2 gives (logStartOffset, -1).
+   * Safe to call concurrently with anything.
+   */
+  offsetForTimestamp(timestamp: number): Promise<OffsetAndTimestamp | null> {
+    this.ensureOpen();
+    return offsetForTimestamp(() => this.view(), timestamp);
+  }
+
+  private view(): LogView {
+    return { segments: this.segmentList, logStartOffset: this.logStartOffsetValue, logEndOffset: this.logEndOffset };
+  }
+
+  /**
+   * Drops every batch whose last offset is >= `offset` (replication's truncation; a batch
+   * straddling `offset` goes whole, so logEndOffset may end below `offset`). No-op if `offset`
+   * >= logEndOffset; below the first segment it empties the log and restarts it at `offset`.
+   */
+  truncateTo(offset: number): Promise<void> {
+    this.ensureWritable();
+    return this.lock.run(async () => {
+      if (offset >= this.logEndOffset) return;
+      if (offset < this.segmentList[0].baseOffset) return this.truncateFullyLocked(offset);
+      const keep = this.segmentList.filter((segment) => segment.baseOffset <= offset);
+      const drop = this.segmentList.filter((segment) => segment.baseOffset > offset);
+      this.segmentList = keep;
+      await this.retire(drop);
+      try {
+        await this.activeSegment.truncateTo(offset);
+      } catch (err) {
+        throw this.fail(err, 'truncate');
+      }
+      this.afterTruncation();
+    });
+  }
+
+  /** Deletes every segment and restarts the log, empty, at `offset` (logStartOffset = logEndOffset = offset). */
+  truncateFullyAndStartAt(offset: number): Promise<void> {
+    this.ensureWritable();
+    return this.lock.run(() => this.truncateFullyLocked(offset));
+  }
+
+  private async truncateFullyLocked(offset: number): Promise<void> {
+    await this.retire(this.segmentList);
+    this.segmentList = [await LogSegment.create(this.dir, offset, this.config, this.clock.now())];
+    this.logStartOffsetValue = offset;
+    this.afterTruncation();
+  }
+
+  private afterTruncation(): void {
+    const end = this.logEndOffset;
+    this.flusher.resetDurable(end);
+    this.recoveryPointValue = Math.min(this.recoveryPointValue, end);
+    this.logStartOffsetValue = Math.min(this.logStartOffsetValue, end);
+  }
+
+  /**
+   * DeleteRecords: raises logStartOffset to `offset` (never lowers it) and deletes the inactive
+   * segments that end at or below it. OFFSET_OUT_OF_RANGE above logEndOffset.
+   */
+  deleteRecordsBefore(offset: number): Promise<void> {
+    this.ensureWritable();
+    return this.lock.run(async () => {
+      if (offset > this.logEndOffset) {
+        throw new SpoolError('OFFSET_OUT_OF_RANGE', `cannot delete records before ${offset}: the log ends at ${this.logEndOffset}`, {
+          offset,
+          logEndOffset: this.logEndOffset,
+        });
+      }
+      if (offset <= this.logStartOffsetValue) return;
+      this.logStartOffsetValue = offset;
+      const doomed = selectSegmentsToDelete(this.segmentList, { retentionMs: -1, retentionBytes: -1, cleanupPolicy: 'compact' }, offset, 0);
+      await this.removeSegments(doomed.map((d) => d.segment));
+    });
+  }
+
+  /**
+   * One retention pass (segment-retention.ts for the rules): deletes whole inactive segments,
+   * oldest first, and advances logStartOffset to the new first segment. Returns how many.
+   */
+  deleteOldSegments(now: number): Promise<number> {
+    this.ensureWritable();
+    return this.lock.run(async () => {
+      const doomed = selectSegmentsToDelete(this.segmentList, this.config, this.logStartOffsetValue, now);
+      if (doomed.length > 0) {
+        this.logger.info(
+          { segments: doomed.map((d) => ({ baseOffset: d.segment.baseOffset, reason: d.reason })) },
+          'retention deleting segments',
+        );
+      }
+      await this.removeSegments(doomed.map((d) => d.segment));
+      return doomed.length;
+    });
+  }
+
+  private async removeSegments(doomed: readonly LogSegment[]): Promise<void> {
+    if (doomed.length === 0) return;
+    const set = new Set(doomed);
+    this.segmentList = this.segmentList.filter((segment) => !set.has(segment));
+    this.logStartOffsetValue = Math.max(this.logStartOffsetValue, this.segmentList[0].baseOffset);
+    await this.retire(doomed);
+  }
+
+  /**
+   * Renames segments to `.deleted` (now, under the lock, so their names are free for new
+   * segments) and deletes them in the background once in-flight reads let go; close waits for it.
+   */
+  private async retire(segments: readonly LogSegment[]): Promise<void> {
+    for (const segment of segments) {
+      if (segment.fileSuffix === '') {
+        try {
+          await segment.changeFileSuffix(DELETED_FILE_SUFFIX);
+        } catch (err) {
+          throw this.fail(err, 'segment rename');
+        }
+      }
+      const work = segment.delete().catch((err: unknown) => this.logger.warn({ err, baseOffset: segment.baseOffset }, 'deleting a segment failed'));
+      this.pendingDeletes.add(work);
+      void work.finally(() => this.pendingDeletes.delete(work));
+    }
+  }
+
+  /**
+   * The cleaner's swap (Kafka's replaceSegments): `newSegments` were written as `.cleaned`
+   * files (LogSegment.create(..., CLEANED_FILE_SUFFIX)) and replace `oldSegments`, a contiguous
+   * run of inactive segments. Under the append lock: flush the new segments, rename them
+   * `.cleaned` -> `.swap` (newest first), swap them into the segment list, rename the old ones
+   * `.deleted`, rename the new ones to their final names, fsync the directory, and delete the old
+   * files once readers let go. A crash at any point is completed or undone by the loader.
+   */
+  replaceSegments(newSegments: LogSegment[], oldSegments: LogSegment[]): Promise<void> {
+    this.ensureWritable();
+    return this.lock.run(async () => {
+      const oldSet = new Set(oldSegments);
+      if (oldSet.has(this.activeSegment)) throw new SpoolError('INVALID_REQUEST', 'replaceSegments cannot replace the active segment');
+      for (const old of oldSegments) {
+        if (!this.segmentList.includes(old)) throw new SpoolError('INVALID_REQUEST', `segment ${old.baseOffset} is no longer part of the log`);
+      }
+      const swapped = await commitCleanedSegments(this.dir, newSegments);
+      this.segmentList = [...this.segmentList.filter((segment) => !oldSet.has(segment)), ...swapped].sort((a, b) => a.baseOffset - b.baseOffset);
+      await this.retire(oldSegments);
+      await finishSwap(this.dir, swapped);
+    });
+  }
+
+  /** fdatasync of everything below logEndOffset; resolves once durable, with recoveryPoint advanced. */
+  flush(): Promise<void> {
+    this.ensureWritable();
+    return this.flusher.request(this.logEndOffset);
+  }
+
+  /** Flushes if flush.ms elapsed since the last flush and there is unflushed data (called by LogManager's timer). */
+  async maybeFlushByTime(): Promise<void> {
+    if (this.closed || this.failure !== null || !Number.isFinite(this.config.flushMs)) return;
+    if (this.logEndOffset > this.recoveryPointValue && this.clock.now() - this.lastFlushMs >= this.config.flushMs) await this.flush();
+  }
+
+  private async flushSegments(upTo: number): Promise<void> {
+    const active = this.activeSegment;
+    for (const segment of this.segmentList) {
+      if (segment.nextOffset() <= this.recoveryPointValue && segment !== active) continue;
+      if (segment.baseOffset >= upTo && segment !== active) continue;
+      if (!segment.retain()) continue;
+      try {
+        await segment.flush(segment !== active);
+        if (this.metrics !== undefined) this.metrics.fsyncs++;
+      } catch (err) {
+        throw this.fail(err, 'flush');
+      } finally {
+        segment.release();
+      }
+    }
+    this.recoveryPointValue = Math.max(this.recoveryPointValue, Math.min(upTo, this.logEndOffset));
+    this.lastFlushMs = this.clock.now();
+  }
+
+  /** Applies new topic configs (LogManager.alterTopicConfigs); affects the next append / roll / retention pass. */
+  updateConfig(config: TopicConfig): void {
+    this.config = config;
+    for (const segment of this.segmentList) segment.updateConfig(config);
+  }
+
+  /**
+   * Resolves when logEndOffset > `offset`, when `timeoutMs` elapses, when `signal` aborts, or when
+   * the log closes, whichever is first; never rejects (callers re-read logEndOffset). Appends
+   * wake waiters directly: there is no polling.
+   */
+  waitForAppend(offset: number, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    if (this.closed || this.logEndOffset > offset) return Promise.resolve();
+    return this.waiters.wait(offset, timeoutMs, signal);
+  }
+
+  /**
+   * Waits for queued appends, flushes everything (log and indexes, recoveryPoint =
+   * logEndOffset), closes the files and releases waiters. Later calls are no-ops; other methods
+   * then throw KAFKA_STORAGE_ERROR.
+   */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.lock.run(async () => {
+      this.closed = true;
+    });
+    await this.flusher.idle();
+    this.waiters.releaseAll();
+    if (this.failure === null) {
+      const active = this.activeSegment;
+      for (const segment of this.segmentList) {
+        if (segment !== active && segment.nextOffset() <= this.recoveryPointValue) continue;
+        await segment.onBecomeInactive();
+        await segment.flush(true);
+      }
+      this.recoveryPointValue = this.logEndOffset;
+    }
+    for (const segment of this.segmentList) await segment.close();
+    await Promise.all(this.pendingDeletes);
+  }
+
+  /** Closes the log and removes its directory. */
+  async delete(): Promise<void> {
+    await this.close();
+    await fs.rm(this.dir, { recursive: true, force: true });
+  }
+
+  private ensureOpen(): void {
+    if (this.closed) throw new SpoolError('KAFKA_STORAGE_ERROR', `log ${this.dir} is closed`);
+  }
+
+  private ensureWritable(): void {
+    this.ensureOpen();
+    if (this.failure !== null) throw this.failure;
+  }
+
+  /** An I/O failure takes the log offline (Kafka marks the log dir offline): after a failed write or fsync the file state is unknown. */
+  private fail(err: unknown, during: string): SpoolError {
+    if (this.failure === null) {
+      const message = `log ${this.dir} is offline after a failed ${during}: ${(err as Error).message}`;
+      this.failure = isSpoolError(err) && err.code === 'KAFKA_STORAGE_ERROR' ? err : new SpoolError('KAFKA_STORAGE_ERROR', message);
+      this.logger.error({ err, during }, 'log taken offline by an I/O error');
+    }
+    return this.failure;
+  }
+}
