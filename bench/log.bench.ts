@@ -1,0 +1,220 @@
+/**
+ * bench:log — the log engine against the disk it writes to, in the same run.
+ *
+ *   1. raw:     the same bytes written with plain sequential FileHandle.write calls (per batch
+ *               size, same chunk sizes), the physical limit an append path can approach;
+ *   2. append:  1,000,000 records of 100-byte values in batches of 1, 100 and 1000 through
+ *               Log.append (validation, offset assignment, index maintenance), a window of
+ *               appends in flight as a producer pipeline would keep;
+ *   3. read:    every record back with Log.read in 1 MiB fetches (page cache);
+ *   4. durable: 16 concurrent appenders with flush.messages=1 — appends per fdatasync shows the
+ *               group commit — against 1 durable appender and 16 non-durable ones.
+ *
+ * Each figure is the median of --runs runs (min–max beside it). Results go to
+ * bench/results/<date>-log.json and the bench:log section of docs/benchmarks.md.
+ * Flags: --runs N (3), --records N (1000000), --dir PATH (a temp dir on the data disk).
+ */
+import { mkdtemp, open, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { silentLogger, systemClock } from '@spool/common';
+import { encodeRecordBatch } from '@spool/protocol';
+import { Log, brokerTopicDefaults, createLogMetrics, type TopicConfig } from '@spool/log-engine';
+import { describeMachine, machineLine } from './lib/machine.js';
+import { formatSummary, summarize, type Summary } from './lib/stats.js';
+import { updateBenchmarksDoc, writeResultsJson } from './lib/report.js';
+
+const { values: args } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '3' },
+    records: { type: 'string', default: '1000000' },
+    dir: { type: 'string' },
+  },
+});
+const RUNS = Number(args.runs);
+const RECORDS = Number(args.records);
+const VALUE_BYTES = 100;
+const BATCH_SIZES = [1, 100, 1000];
+const IN_FLIGHT = 32;
+const DURABLE_APPENDERS = 16;
+const DURABLE_APPENDS_EACH = 200;
+
+function makeBatch(records: number): Buffer {
+  const value = Buffer.alloc(VALUE_BYTES, 0x61);
+  return encodeRecordBatch({ records: Array.from({ length: records }, () => ({ value, timestamp: Date.now() })) });
+}
+
+async function openLog(dir: string, config: Partial<TopicConfig> = {}) {
+  const metrics = createLogMetrics();
+  const log = await Log.open({
+    dir,
+    topicPartition: { topic: 'bench', partition: 0 },
+    config: brokerTopicDefaults(config),
+    recoveryPoint: 0,
+    logStartOffset: 0,
+    hadCleanShutdown: true,
+    clock: systemClock,
+    logger: silentLogger,
+    metrics,
+  });
+  return { log, metrics };
+}
+
+interface RunFigures {
+  rawMBps: number;
+  appendRecordsPerSec: number;
+  appendMBps: number;
+  readRecordsPerSec: number;
+  readMBps: number;
+}
+
+async function rawWrite(file: string, chunk: Buffer, count: number): Promise<number> {
+  const fh = await open(file, 'w');
+  const start = performance.now();
+  for (let i = 0; i < count; i++) await fh.write(chunk, 0, chunk.length);
+  const ms = performance.now() - start;
+  await fh.close();
+  return ms;
+}
+
+async function appendAll(log: Log, template: Buffer, count: number): Promise<void> {
+  const pool = Array.from({ length: Math.min(IN_FLIGHT, count) }, () => Buffer.from(template));
+  let next = 0;
+  const lane = async (buf: Buffer): Promise<void> => {
+    while (next < count) {
+      next++;
+      await log.append(buf);
+    }
+  };
+  await Promise.all(pool.map(lane));
+}
+
+async function readAll(log: Log): Promise<number> {
+  let offset = log.logStartOffset;
+  let bytes = 0;
+  while (offset < log.logEndOffset) {
+    const r = await log.read(offset, 1 << 20);
+    bytes += r.records.length;
+    offset = r.nextOffset;
+  }
+  return bytes;
+}
+
+async function oneRun(root: string, batchSize: number): Promise<RunFigures> {
+  const template = makeBatch(batchSize);
+  const count = Math.ceil(RECORDS / batchSize);
+  const totalBytes = template.length * count;
+  const rawMs = await rawWrite(path.join(root, 'raw.bin'), template, count);
+  await rm(path.join(root, 'raw.bin'));
+  const dir = path.join(root, `bench-${batchSize}`);
+  const { log } = await openLog(dir);
+  const t0 = performance.now();
+  await appendAll(log, template, count);
+  const appendMs = performance.now() - t0;
+  const t1 = performance.now();
+  const readBytes = await readAll(log);
+  const readMs = performance.now() - t1;
+  if (readBytes !== totalBytes) throw new Error(`read ${readBytes} bytes, appended ${totalBytes}`);
+  await log.delete();
+  const records = count * batchSize;
+  return {
+    rawMBps: totalBytes / 1e6 / (rawMs / 1e3),
+    appendRecordsPerSec: records / (appendMs / 1e3),
+    appendMBps: totalBytes / 1e6 / (appendMs / 1e3),
+    readRecordsPerSec: records / (readMs / 1e3),
+    readMBps: readBytes / 1e6 / (readMs / 1e3),
+  };
+}
+
+interface DurableFigures {
+  appendsPerSec: number;
+  appendsPerFsync: number;
+}
+
+async function durableRun(root: string, appenders: number, durable: boolean): Promise<DurableFigures> {
+  const dir = path.join(root, `durable-${appenders}-${durable}`);
+  const { log, metrics } = await openLog(dir, durable ? { flushMessages: 1 } : {});
+  const template = makeBatch(1);
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: appenders }, async () => {
+      const buf = Buffer.from(template);
+      for (let i = 0; i < DURABLE_APPENDS_EACH; i++) await log.append(buf);
+    }),
+  );
+  const ms = performance.now() - t0;
+  const appends = appenders * DURABLE_APPENDS_EACH;
+  await log.delete();
+  return { appendsPerSec: appends / (ms / 1e3), appendsPerFsync: metrics.fsyncs > 0 ? appends / metrics.fsyncs : Number.NaN };
+}
+
+function collect<T extends object>(runs: readonly T[]): { [K in keyof T]: Summary } {
+  const out = {} as { [K in keyof T]: Summary };
+  for (const key of Object.keys(runs[0]!) as (keyof T)[]) out[key] = summarize(runs.map((r) => r[key] as number));
+  return out;
+}
+
+async function main(): Promise<void> {
+  const root = args.dir ?? (await mkdtemp(path.join(os.tmpdir(), 'spool-bench-log-')));
+  const machine = describeMachine(root);
+  console.log(`bench:log on ${machineLine(machine)}; ${RUNS} runs, ${RECORDS.toLocaleString('en-US')} records of ${VALUE_BYTES} B`);
+  try {
+    const batches: Record<number, ReturnType<typeof collect<RunFigures>>> = {};
+    for (const size of BATCH_SIZES) {
+      const runs: RunFigures[] = [];
+      for (let r = 0; r < RUNS; r++) runs.push(await oneRun(root, size));
+      batches[size] = collect(runs);
+      const s = batches[size];
+      console.log(`batch ${size}: append ${formatSummary(s.appendRecordsPerSec)} rec/s, ${formatSummary(s.appendMBps, 1)} MB/s (raw ${formatSummary(s.rawMBps, 1)} MB/s); read ${formatSummary(s.readMBps, 0)} MB/s`);
+    }
+    const durable: Record<string, ReturnType<typeof collect<DurableFigures>>> = {};
+    for (const [label, appenders, isDurable] of [['16 durable', DURABLE_APPENDERS, true], ['1 durable', 1, true], ['16 page cache', DURABLE_APPENDERS, false]] as const) {
+      const runs: DurableFigures[] = [];
+      for (let r = 0; r < RUNS; r++) runs.push(await durableRun(root, appenders, isDurable));
+      durable[label] = collect(runs);
+      console.log(`${label}: ${formatSummary(durable[label].appendsPerSec)} appends/s, ${formatSummary(durable[label].appendsPerFsync, 1)} appends per fsync`);
+    }
+    const results = { bench: 'log', date: new Date().toISOString(), machine, runs: RUNS, records: RECORDS, valueBytes: VALUE_BYTES, batches, durable, durableAppendersAppendsEach: DURABLE_APPENDS_EACH };
+    const json = writeResultsJson('log', results);
+    updateBenchmarksDoc('log', renderMarkdown(results));
+    console.log(`results: ${json} and docs/benchmarks.md`);
+  } finally {
+    if (!args.dir) await rm(root, { recursive: true, force: true });
+  }
+}
+
+function renderMarkdown(r: {
+  date: string; machine: ReturnType<typeof describeMachine>; runs: number; records: number;
+  batches: Record<number, ReturnType<typeof collect<RunFigures>>>; durable: Record<string, ReturnType<typeof collect<DurableFigures>>>;
+}): string {
+  const lines = [
+    `### Log engine (\`npm run bench:log\`)`,
+    '',
+    `Measured ${r.date.slice(0, 10)} on ${machineLine(r.machine)}. Median of ${r.runs} runs (min–max). ` +
+      `${r.records.toLocaleString('en-US')} records of ${VALUE_BYTES}-byte values; "raw" writes the same bytes in the same chunk sizes with plain sequential writes in the same run.`,
+    '',
+    '| batch size | append records/s | append MB/s | raw write MB/s | append / raw | read MB/s (page cache) | read records/s |',
+    '|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const [size, s] of Object.entries(r.batches)) {
+    lines.push(`| ${size} | ${formatSummary(s.appendRecordsPerSec)} | ${formatSummary(s.appendMBps, 1)} | ${formatSummary(s.rawMBps, 1)} | ${(s.appendMBps.median / s.rawMBps.median).toFixed(2)} | ${formatSummary(s.readMBps)} | ${formatSummary(s.readRecordsPerSec)} |`);
+  }
+  lines.push('', `Durable appends (single-record batches, ${DURABLE_APPENDS_EACH} per appender):`, '', '| appenders | flush.messages | appends/s | appends per fdatasync |', '|---|---:|---:|---:|');
+  for (const [label, s] of Object.entries(r.durable)) {
+    const [n, kind] = label.split(' ', 2);
+    lines.push(`| ${n} | ${kind === 'durable' ? '1' : 'default (page cache)'} | ${formatSummary(s.appendsPerSec)} | ${Number.isNaN(s.appendsPerFsync.median) ? '— (no fsync)' : formatSummary(s.appendsPerFsync, 1)} |`);
+  }
+  const d16 = r.durable['16 durable']!.appendsPerSec.median;
+  const p16 = r.durable['16 page cache']!.appendsPerSec.median;
+  const b1000 = r.batches[1000]!;
+  lines.push(
+    '',
+    `Against the goals: batches of 1000 append at ${(100 * b1000.appendMBps.median / b1000.rawMBps.median).toFixed(0)}% of the raw write speed (goal ≥ 80%) and ` +
+      `${formatSummary(b1000.appendRecordsPerSec)} records/s (goal ≥ 2,000,000); reads at ${(b1000.readMBps.median / 1000).toFixed(2)} GB/s (goal ≥ 1 GB/s); ` +
+      `16 durable appenders reach ${(100 * d16 / p16).toFixed(0)}% of the page-cache rate.`,
+  );
+  return lines.join('\n');
+}
+
+await main();
