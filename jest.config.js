@@ -5,6 +5,8 @@
 export default {
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],
+  // .ts first: a stray compiled .js beside a source file must never shadow it.
+  moduleFileExtensions: ['ts', 'js', 'mjs', 'cjs', 'json'],
   testMatch: ['<rootDir>/{apps,libs,test}/**/*.{spec,int-spec,e2e-spec}.ts'],
   moduleNameMapper: {
     '^@spool/(.*)$': '<rootDir>/libs/$1/src/index.ts',
