@@ -1,9 +1,23 @@
-import { Controller, Get, Module } from '@nestjs/common';
+/**
+ * The broker node's root module. Config and the root logger exist before Nest does (they are
+ * built in bootstrap.ts, so a bad environment fails before anything else), and come in here as
+ * values.
+ */
+import { type DynamicModule, Module } from '@nestjs/common';
+import { type BrokerConfig, ConfigModule } from './config/index.js';
+import { HealthModule } from './health/health.module.js';
+import { HttpApiModule } from './http/http-api.module.js';
+import { LogEngineModule } from './log/log-engine.module.js';
+import type { RootLogger } from './logging/create-root-logger.js';
+import { LoggingModule } from './logging/logging.module.js';
+import { MetricsModule } from './metrics/metrics.module.js';
 
-@Controller()
-class HealthController {
-  @Get('healthz') health(): { status: string } { return { status: 'ok' }; }
+@Module({})
+export class AppModule {
+  static forRoot(config: BrokerConfig, logger: RootLogger): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [ConfigModule.forRoot(config), LoggingModule.forRoot(logger), HealthModule, LogEngineModule, MetricsModule, HttpApiModule.forRoot(config.http)],
+    };
+  }
 }
-
-@Module({ controllers: [HealthController] })
-export class AppModule {}

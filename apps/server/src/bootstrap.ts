@@ -1,0 +1,75 @@
+/**
+ * Start-up of a broker node:
+ *   1. load and validate the environment; a bad variable prints one line and exits 1;
+ *   2. create the Nest app (Fastify) and install signal handlers;
+ *   3. listen: /healthz answers from here on, /readyz says "starting";
+ *   4. open the LogManager, recovering every partition (possibly long after a crash);
+ *   5. /readyz turns "ready".
+ * Any failure after step 1 is logged as one fatal JSON line and exits 1 after a best-effort close.
+ */
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { AppModule } from './app.module.js';
+import { ConfigError, loadBrokerConfig, type LoadedConfig } from './config/index.js';
+import { BrokerState } from './health/broker-state.js';
+import { GracefulShutdown } from './lifecycle/graceful-shutdown.js';
+import { setupOpenApi } from './http/openapi/openapi.setup.js';
+import { LogEngine } from './log/log-engine.service.js';
+import { createRootLogger, type RootLogger } from './logging/create-root-logger.js';
+import { PinoLoggerService } from './logging/pino-logger.service.js';
+
+export async function bootstrap(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const { config, warnings } = loadConfigOrExit(env);
+  const logger = createRootLogger(config.logLevel);
+  installCrashHandlers(logger);
+  for (const warning of warnings) logger.warn(warning);
+  logger.info(
+    { dataDir: config.dataDir, host: config.host, httpPort: config.httpPort, kafkaPort: config.kafkaPort, node: process.version },
+    'starting spool broker',
+  );
+
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, logger), new FastifyAdapter(), {
+    logger: new PinoLoggerService(logger),
+    abortOnError: false, // throw instead of process.abort(): the catch below logs and exits 1
+  });
+  setupOpenApi(app);
+  const state = app.get(BrokerState);
+  const shutdown = new GracefulShutdown(app, state, logger, {
+    timeoutMs: config.shutdownTimeoutMs,
+    drainDelayMs: config.shutdownDrainDelayMs,
+  });
+  shutdown.install();
+
+  try {
+    await app.listen(config.httpPort, config.host);
+    logger.info({ url: await app.getUrl() }, 'http listening (liveness up, readiness starting)');
+    await app.get(LogEngine).open();
+  } catch (err) {
+    logger.fatal({ err }, 'start-up failed');
+    return shutdown.shutdown('start-up failure', 1);
+  }
+  if (state.markReady()) logger.info('broker ready');
+}
+
+function loadConfigOrExit(env: NodeJS.ProcessEnv): LoadedConfig {
+  try {
+    return loadBrokerConfig(env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    // Before the logger exists (SPOOL_LOG_LEVEL may be the bad variable): one plain line.
+    process.stderr.write(`spool: ${err.message}\n`);
+    process.exit(1);
+  }
+}
+
+/** A bug that escaped every handler leaves state we cannot trust: log it and exit 1 (recovery runs on restart). */
+function installCrashHandlers(logger: RootLogger): void {
+  process.on('uncaughtException', (err) => {
+    logger.fatal({ err }, 'uncaught exception; exiting');
+    process.exit(1);
+  });
+  process.on('unhandledRejection', (reason) => {
+    logger.fatal({ err: reason }, 'unhandled promise rejection; exiting');
+    process.exit(1);
+  });
+}

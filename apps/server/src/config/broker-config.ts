@@ -1,0 +1,53 @@
+/**
+ * The broker's validated configuration: a frozen class instance, so Nest injects it by type
+ * (`constructor(private readonly config: BrokerConfig)`) and nothing can mutate it after boot.
+ */
+import type { TopicConfig } from '@spool/log-engine';
+import type { HttpApiOptions } from '../http/http-api.options.js';
+import type { LogLevel } from './env.schema.js';
+
+/** The constructor's argument: every field, as a plain object. */
+export type BrokerConfigFields = { readonly [K in keyof BrokerConfig]: BrokerConfig[K] };
+
+export class BrokerConfig {
+  /** Absolute path of the data directory (SPOOL_DATA_DIR resolved against the working directory). */
+  readonly dataDir: string;
+  readonly host: string;
+  readonly httpPort: number;
+  /** Reserved for the Kafka wire listener (a later issue); validated now so deployments can set it. */
+  readonly kafkaPort: number;
+  readonly logLevel: LogLevel;
+  /** Hard limit on a graceful shutdown; past it the process exits 1. */
+  readonly shutdownTimeoutMs: number;
+  /** Time between readiness turning "stopping" and the listener closing, for load balancers to notice. */
+  readonly shutdownDrainDelayMs: number;
+  /** num.partitions: partitions of a topic created without a count (used by the admin API). */
+  readonly numPartitions: number;
+  /** Broker-level topic defaults, typed (what LogManager.open takes as `defaults`). */
+  readonly topicDefaults: TopicConfig;
+  /** The same defaults as set in the environment, Kafka topic-config names to strings (for logs). */
+  readonly topicDefaultOverrides: Readonly<Record<string, string>>;
+  readonly cleanerEnabled: boolean;
+  readonly retentionCheckIntervalMs: number | undefined;
+  readonly flushCheckIntervalMs: number | undefined;
+  /** Settings of the HTTP API (limits, CORS, auto-create, idempotency window). */
+  readonly http: HttpApiOptions;
+
+  constructor(fields: BrokerConfigFields) {
+    this.dataDir = fields.dataDir;
+    this.host = fields.host;
+    this.httpPort = fields.httpPort;
+    this.kafkaPort = fields.kafkaPort;
+    this.logLevel = fields.logLevel;
+    this.shutdownTimeoutMs = fields.shutdownTimeoutMs;
+    this.shutdownDrainDelayMs = fields.shutdownDrainDelayMs;
+    this.numPartitions = fields.numPartitions;
+    this.topicDefaults = fields.topicDefaults;
+    this.topicDefaultOverrides = Object.freeze({ ...fields.topicDefaultOverrides });
+    this.cleanerEnabled = fields.cleanerEnabled;
+    this.retentionCheckIntervalMs = fields.retentionCheckIntervalMs;
+    this.flushCheckIntervalMs = fields.flushCheckIntervalMs;
+    this.http = Object.freeze({ ...fields.http });
+    Object.freeze(this);
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * The broker's environment, as a class-validator schema. Every variable is optional and has a
+ * default here or in the log engine; `loadBrokerConfig` turns a validated instance into the
+ * typed, frozen BrokerConfig the rest of the app injects. Each validator's `message` is the
+ * "expected ..." half of the error an operator sees, so keep them short and concrete.
+ *
+ * Topic defaults stay strings: Kafka's "never" sentinels (Long.MAX for flush.messages) exceed
+ * 2^53, and the log engine's parseTopicConfig owns their semantic checks (minimums, policies).
+ */
+import { Transform } from 'class-transformer';
+import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Max, Min } from 'class-validator';
+import { IsBindHost, IsDecimalString, IsInt64String, parseBooleanStrict, parseIntegerStrict } from './env-validators.js';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+const PORT = 'an integer port in 1..65535';
+const toInt = () => Transform(({ value }) => parseIntegerStrict(value));
+/** Milliseconds that end up in a Node timer, which fires at once past 2^31-1: bounded here. */
+const TIMER_MS_MAX = 2_147_483_647;
+const timerMs = (min: number): PropertyDecorator => {
+  const message = `an integer number of milliseconds in ${min}..${TIMER_MS_MAX}`;
+  const decorators = [toInt(), IsInt({ message }), Min(min, { message }), Max(TIMER_MS_MAX, { message })];
+  return (target, key) => decorators.forEach((decorate) => decorate(target, key));
+};
+
+export class BrokerEnv {
+  // --- node ---------------------------------------------------------------------------------
+  @IsString() @IsNotEmpty({ message: 'a non-empty directory path' })
+  SPOOL_DATA_DIR = './data';
+
+  @IsBindHost()
+  SPOOL_HOST = '127.0.0.1';
+
+  @toInt() @IsInt({ message: PORT }) @Min(1, { message: PORT }) @Max(65535, { message: PORT })
+  SPOOL_HTTP_PORT = 8080;
+
+  @toInt() @IsInt({ message: PORT }) @Min(1, { message: PORT }) @Max(65535, { message: PORT })
+  SPOOL_KAFKA_PORT = 9092;
+
+  @IsIn(LOG_LEVELS, { message: `one of ${LOG_LEVELS.join(', ')}` })
+  SPOOL_LOG_LEVEL: LogLevel = 'info';
+
+  @timerMs(1)
+  SPOOL_SHUTDOWN_TIMEOUT_MS = 30_000;
+
+  @timerMs(0)
+  SPOOL_SHUTDOWN_DRAIN_DELAY_MS = 0;
+
+  // --- broker-level log settings (Kafka names, see topic-default-env.ts) ---------------------
+  @toInt() @IsInt({ message: 'an integer in 1..2147483647' }) @Min(1, { message: 'an integer in 1..2147483647' }) @Max(2147483647, { message: 'an integer in 1..2147483647' })
+  SPOOL_NUM_PARTITIONS = 1;
+
+  @Transform(({ value }) => parseBooleanStrict(value)) @IsBoolean({ message: 'true or false' })
+  SPOOL_LOG_CLEANER_ENABLE = true;
+
+  @IsOptional() @timerMs(1)
+  SPOOL_LOG_RETENTION_CHECK_INTERVAL_MS?: number;
+
+  @IsOptional() @timerMs(1)
+  SPOOL_LOG_FLUSH_SCHEDULER_INTERVAL_MS?: number;
+
+  // --- broker-level topic defaults -------------------------------------------------------------
+  @IsOptional() @IsInt64String({ min: -1n }) SPOOL_LOG_RETENTION_MS?: string;
+  @IsOptional() @IsInt64String({ min: -1n }) SPOOL_LOG_RETENTION_BYTES?: string;
+  @IsOptional() @IsInt64String({ min: 14n, max: 2147483647n }) SPOOL_LOG_SEGMENT_BYTES?: string;
+  @IsOptional() @IsInt64String({ min: 1n }) SPOOL_LOG_ROLL_MS?: string;
+  @IsOptional() @IsInt64String({ min: 4n, max: 2147483647n }) SPOOL_LOG_INDEX_SIZE_MAX_BYTES?: string;
+  @IsOptional() @IsInt64String({ min: 0n, max: 2147483647n }) SPOOL_LOG_INDEX_INTERVAL_BYTES?: string;
+  @IsOptional() @IsIn(['delete', 'compact', 'compact,delete', 'delete,compact'], { message: 'delete, compact or compact,delete' })
+  SPOOL_LOG_CLEANUP_POLICY?: string;
+  @IsOptional() @IsInt64String({ min: 0n, max: 2147483647n }) SPOOL_MESSAGE_MAX_BYTES?: string;
+  @IsOptional() @IsInt64String({ min: 0n }) SPOOL_LOG_CLEANER_MIN_COMPACTION_LAG_MS?: string;
+  @IsOptional() @IsInt64String({ min: 1n }) SPOOL_LOG_CLEANER_MAX_COMPACTION_LAG_MS?: string;
+  @IsOptional() @IsInt64String({ min: 0n }) SPOOL_LOG_CLEANER_DELETE_RETENTION_MS?: string;
+  @IsOptional() @IsDecimalString({ min: 0, max: 1 }) SPOOL_LOG_CLEANER_MIN_CLEANABLE_RATIO?: string;
+  @IsOptional() @IsIn(['CreateTime', 'LogAppendTime'], { message: 'CreateTime or LogAppendTime' })
+  SPOOL_LOG_MESSAGE_TIMESTAMP_TYPE?: string;
+  @IsOptional() @IsInt64String({ min: 1n }) SPOOL_LOG_FLUSH_INTERVAL_MESSAGES?: string;
+  @IsOptional() @IsInt64String({ min: 0n }) SPOOL_LOG_FLUSH_INTERVAL_MS?: string;
+  @IsOptional() @IsInt64String({ min: 0n }) SPOOL_LOG_SEGMENT_DELETE_DELAY_MS?: string;
+}

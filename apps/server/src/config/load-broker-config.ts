@@ -1,0 +1,100 @@
+/**
+ * Reads the broker's configuration from the environment, once, at boot. Two passes:
+ * class-validator checks each variable's shape against `BrokerEnv` (every bad variable is
+ * reported, not just the first), then the log engine's parseTopicConfig checks the topic
+ * defaults' semantics; its errors are mapped back to the variable that set the value.
+ *
+ * Empty variables count as unset (`SPOOL_LOG_LEVEL=` in a compose file means "default").
+ * Unknown SPOOL_* variables are not errors, since other tools may share the prefix, but they are
+ * returned as warnings because a typo (SPOOL_HTTP_PROT) would otherwise be silently ignored.
+ */
+import path from 'node:path';
+import { isSpoolError } from '@spool/common';
+import { KAFKA_TOPIC_CONFIG_DEFAULTS, parseTopicConfig, type TopicConfig } from '@spool/log-engine';
+import { plainToInstance } from 'class-transformer';
+import { validateSync, type ValidationError } from 'class-validator';
+import { BrokerConfig } from './broker-config.js';
+import { ConfigError } from './config.error.js';
+import { BrokerEnv } from './env.schema.js';
+import { envForTopicConfig, TOPIC_DEFAULT_ENVS } from './topic-default-env.js';
+import { HTTP_API_ENV_VARS, httpApiOptionsFromEnv, type HttpApiOptions } from '../http/http-api.options.js';
+
+export interface LoadedConfig {
+  readonly config: BrokerConfig;
+  /** Human-readable notes for the boot log (unknown SPOOL_* variables). */
+  readonly warnings: readonly string[];
+}
+
+const KNOWN = new Set(Object.keys(new BrokerEnv()).concat(TOPIC_DEFAULT_ENVS.map((e) => e.env),
+  ['SPOOL_LOG_RETENTION_CHECK_INTERVAL_MS', 'SPOOL_LOG_FLUSH_SCHEDULER_INTERVAL_MS'], HTTP_API_ENV_VARS));
+
+/** Throws ConfigError listing every invalid variable. `cwd` resolves a relative SPOOL_DATA_DIR. */
+export function loadBrokerConfig(env: NodeJS.ProcessEnv, cwd: string = process.cwd()): LoadedConfig {
+  const raw: Record<string, string> = {};
+  const warnings: string[] = [];
+  for (const [name, value] of Object.entries(env)) {
+    if (!name.startsWith('SPOOL_') || value === undefined || value === '') continue;
+    if (KNOWN.has(name)) raw[name] = value;
+    else warnings.push(`ignoring unknown environment variable ${name}`);
+  }
+
+  const parsed = plainToInstance(BrokerEnv, raw, { exposeDefaultValues: true });
+  const problems = validateSync(parsed, { forbidUnknownValues: true }).map((error) => describe(error, raw));
+  if (problems.length === 0 && parsed.SPOOL_HTTP_PORT === parsed.SPOOL_KAFKA_PORT) {
+    problems.push(`SPOOL_KAFKA_PORT=${JSON.stringify(raw.SPOOL_KAFKA_PORT ?? String(parsed.SPOOL_KAFKA_PORT))}: expected a port different from SPOOL_HTTP_PORT`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const topicDefaultOverrides: Record<string, string> = {};
+  for (const { env: name, topicConfig } of TOPIC_DEFAULT_ENVS) {
+    const value = (parsed as unknown as Record<string, string | undefined>)[name];
+    if (value !== undefined) topicDefaultOverrides[topicConfig] = value;
+  }
+
+  const config = new BrokerConfig({
+    dataDir: path.resolve(cwd, parsed.SPOOL_DATA_DIR),
+    host: parsed.SPOOL_HOST,
+    httpPort: parsed.SPOOL_HTTP_PORT,
+    kafkaPort: parsed.SPOOL_KAFKA_PORT,
+    logLevel: parsed.SPOOL_LOG_LEVEL,
+    shutdownTimeoutMs: parsed.SPOOL_SHUTDOWN_TIMEOUT_MS,
+    shutdownDrainDelayMs: parsed.SPOOL_SHUTDOWN_DRAIN_DELAY_MS,
+    numPartitions: parsed.SPOOL_NUM_PARTITIONS,
+    topicDefaults: parseTopicDefaults(topicDefaultOverrides),
+    topicDefaultOverrides,
+    cleanerEnabled: parsed.SPOOL_LOG_CLEANER_ENABLE,
+    retentionCheckIntervalMs: parsed.SPOOL_LOG_RETENTION_CHECK_INTERVAL_MS,
+    flushCheckIntervalMs: parsed.SPOOL_LOG_FLUSH_SCHEDULER_INTERVAL_MS,
+    http: parseHttpApiOptions(raw),
+  });
+  return { config, warnings };
+}
+
+function describe(error: ValidationError, raw: Readonly<Record<string, string>>): string {
+  const given = raw[error.property];
+  const expected = Object.values(error.constraints ?? {});
+  // Constraints repeat when several validators share a message (IsInt + Min + Max of a port).
+  const unique = [...new Set(expected)].join(' and ') || 'a valid value';
+  return `${error.property}=${JSON.stringify(given ?? String(error.value))}: expected ${unique}`;
+}
+
+function parseHttpApiOptions(raw: Readonly<Record<string, string>>): HttpApiOptions {
+  try {
+    return httpApiOptionsFromEnv(raw);
+  } catch (err) {
+    if (!isSpoolError(err) || err.code !== 'INVALID_CONFIG') throw err;
+    throw new ConfigError([err.message]);
+  }
+}
+
+function parseTopicDefaults(overrides: Readonly<Record<string, string>>): TopicConfig {
+  try {
+    return parseTopicConfig(overrides, KAFKA_TOPIC_CONFIG_DEFAULTS);
+  } catch (err) {
+    if (!isSpoolError(err) || err.code !== 'INVALID_CONFIG') throw err;
+    const topicConfig = String(err.details.config);
+    const name = envForTopicConfig(topicConfig) ?? topicConfig;
+    const value = String(err.details.value);
+    throw new ConfigError([`${name}=${JSON.stringify(value)}: ${String(err.details.reason)} (topic config ${topicConfig})`]);
+  }
+}

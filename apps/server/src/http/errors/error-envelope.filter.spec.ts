@@ -1,0 +1,57 @@
+import { BadRequestException, ConflictException, NotFoundException, ServiceUnavailableException } from '@nestjs/common';
+import { SpoolError, type SpoolErrorCode } from '@spool/common';
+import { classifyError } from './error-envelope.filter.js';
+import { httpStatusOf } from './error-status.js';
+import { HttpApiError } from './http-api.error.js';
+
+describe('httpStatusOf', () => {
+  it('maps the codes clients branch on to their documented statuses', () => {
+    const expected: Array<[SpoolErrorCode | 'NOT_FOUND' | 'REQUEST_TOO_LARGE' | 'IDEMPOTENCY_KEY_REUSED', number]> = [
+      ['INVALID_REQUEST', 400],
+      ['UNKNOWN_TOPIC_OR_PARTITION', 404],
+      ['NOT_FOUND', 404],
+      ['TOPIC_ALREADY_EXISTS', 409],
+      ['MESSAGE_TOO_LARGE', 413],
+      ['RECORD_LIST_TOO_LARGE', 413],
+      ['REQUEST_TOO_LARGE', 413],
+      ['OFFSET_OUT_OF_RANGE', 416],
+      ['IDEMPOTENCY_KEY_REUSED', 422],
+      ['UNKNOWN_SERVER_ERROR', 500],
+      ['BROKER_NOT_AVAILABLE', 503],
+    ];
+    for (const [code, status] of expected) expect([code, httpStatusOf(code)]).toEqual([code, status]);
+  });
+});
+
+describe('classifyError', () => {
+  it('keeps a SpoolError code, message, retriable flag and details', () => {
+    const c = classifyError(new SpoolError('OFFSET_OUT_OF_RANGE', 'offset 9 is outside [0, 5]', { offset: 9 }));
+    expect(c).toEqual({
+      status: 416,
+      envelope: { error: { code: 'OFFSET_OUT_OF_RANGE', message: 'offset 9 is outside [0, 5]', retriable: false, details: { offset: 9 } } },
+    });
+    expect(classifyError(new SpoolError('BROKER_NOT_AVAILABLE', 'starting')).envelope.error.retriable).toBe(true);
+  });
+
+  it('maps HTTP-only errors, Nest exceptions and Fastify body errors', () => {
+    expect(classifyError(new HttpApiError('IDEMPOTENCY_KEY_REUSED', 'x')).status).toBe(422);
+    expect(classifyError(new NotFoundException('Cannot GET /nope')).envelope.error.code).toBe('NOT_FOUND');
+    const bad = classifyError(new BadRequestException(['name must be a string']));
+    expect(bad.envelope.error).toMatchObject({ code: 'INVALID_REQUEST', details: { violations: ['name must be a string'] } });
+    const tooLarge = Object.assign(new Error('Request body is too large'), { code: 'FST_ERR_CTP_BODY_TOO_LARGE', statusCode: 413 });
+    expect(classifyError(tooLarge)).toMatchObject({ status: 413, envelope: { error: { code: 'REQUEST_TOO_LARGE' } } });
+    const media = Object.assign(new Error('Unsupported Media Type'), { code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE', statusCode: 415 });
+    expect(classifyError(media).envelope.error.code).toBe('UNSUPPORTED_MEDIA_TYPE');
+    expect(classifyError(new SyntaxError('Unexpected token')).envelope.error.code).toBe('INVALID_REQUEST');
+    // Another controller's HttpException keeps its status.
+    expect(classifyError(new ServiceUnavailableException('starting'))).toMatchObject({ status: 503, envelope: { error: { code: 'BROKER_NOT_AVAILABLE', retriable: true } } });
+    expect(classifyError(new ConflictException('busy'))).toMatchObject({ status: 409, envelope: { error: { code: 'INVALID_REQUEST' } } });
+  });
+
+  it('hides unexpected errors behind a generic 500', () => {
+    const c = classifyError(new TypeError('secret internal detail'));
+    expect(c.status).toBe(500);
+    expect(c.envelope.error.code).toBe('UNKNOWN_SERVER_ERROR');
+    expect(c.envelope.error.message).not.toContain('secret');
+  });
+});

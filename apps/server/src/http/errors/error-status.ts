@@ -1,0 +1,67 @@
+/**
+ * The one place an error code becomes an HTTP status. The switch is exhaustive: adding a code to
+ * SpoolErrorCode (libs/common) or HttpOnlyErrorCode fails the type check here until it is mapped.
+ */
+import type { HttpErrorCode } from './http-api.error.js';
+
+export function httpStatusOf(code: HttpErrorCode): number {
+  switch (code) {
+    case 'INVALID_REQUEST':
+    case 'INVALID_TOPIC_EXCEPTION':
+    case 'INVALID_PARTITIONS':
+    case 'INVALID_CONFIG':
+    case 'INVALID_TIMESTAMP':
+    case 'INVALID_RECORD':
+    case 'INVALID_GROUP_ID':
+    case 'INVALID_SESSION_TIMEOUT':
+    case 'UNSUPPORTED_COMPRESSION_TYPE':
+    case 'UNSUPPORTED_VERSION':
+      return 400;
+    case 'POLICY_VIOLATION':
+      return 403;
+    case 'NOT_FOUND':
+    case 'UNKNOWN_TOPIC_OR_PARTITION':
+    case 'GROUP_ID_NOT_FOUND':
+      return 404;
+    // The request conflicts with the group's or topic's current state; the body says how to go on.
+    case 'TOPIC_ALREADY_EXISTS':
+    case 'ILLEGAL_GENERATION':
+    case 'UNKNOWN_MEMBER_ID':
+    case 'MEMBER_ID_REQUIRED':
+    case 'REBALANCE_IN_PROGRESS':
+    case 'INCONSISTENT_GROUP_PROTOCOL':
+    case 'NON_EMPTY_GROUP':
+    case 'GROUP_MAX_SIZE_REACHED':
+      return 409;
+    case 'REQUEST_TOO_LARGE':
+    case 'MESSAGE_TOO_LARGE':
+    case 'RECORD_LIST_TOO_LARGE':
+    case 'OFFSET_METADATA_TOO_LARGE':
+      return 413;
+    case 'UNSUPPORTED_MEDIA_TYPE':
+      return 415;
+    // The requested offset is outside [logStartOffset, logEndOffset]: the client's position is
+    // not satisfiable, the body says which range is.
+    case 'OFFSET_OUT_OF_RANGE':
+      return 416;
+    case 'IDEMPOTENCY_KEY_REUSED':
+    case 'RECORD_FORMAT_MISMATCH':
+      return 422;
+    // The HTTP API encodes every batch itself, so a corrupt batch was read from disk: a server fault.
+    case 'CORRUPT_MESSAGE':
+    case 'UNKNOWN_SERVER_ERROR':
+      return 500;
+    case 'KAFKA_STORAGE_ERROR':
+    case 'NOT_ENOUGH_REPLICAS':
+    case 'BROKER_NOT_AVAILABLE':
+    case 'COORDINATOR_NOT_AVAILABLE':
+    case 'COORDINATOR_LOAD_IN_PROGRESS':
+      return 503;
+    case 'REQUEST_TIMED_OUT':
+      return 504;
+    default: {
+      const unmapped: never = code;
+      throw new Error(`no HTTP status for error code ${String(unmapped)}`);
+    }
+  }
+}

@@ -1,0 +1,33 @@
+/**
+ * Errors only the HTTP transport can raise (routing, media types, body limits, idempotency).
+ * Everything that a lib can say stays a SpoolError; both kinds reach the client through the
+ * same envelope (error-envelope.filter.ts) and the one status switch (error-status.ts).
+ */
+import type { SpoolErrorCode } from '@spool/common';
+
+export type HttpOnlyErrorCode =
+  /** No route matches the method and path. */
+  | 'NOT_FOUND'
+  /** The Content-Type is not one the endpoint reads (application/json, application/x-ndjson). */
+  | 'UNSUPPORTED_MEDIA_TYPE'
+  /** The request body is larger than the configured maximum body size. */
+  | 'REQUEST_TOO_LARGE'
+  /** An Idempotency-Key was reused with a different request body. */
+  | 'IDEMPOTENCY_KEY_REUSED'
+  /** A stored record cannot be rendered in the requested format (e.g. format=json on non-JSON bytes). */
+  | 'RECORD_FORMAT_MISMATCH';
+
+export type HttpErrorCode = SpoolErrorCode | HttpOnlyErrorCode;
+
+export class HttpApiError extends Error {
+  readonly retriable = false;
+
+  constructor(
+    readonly code: HttpOnlyErrorCode,
+    message: string,
+    readonly details: Readonly<Record<string, unknown>> = {},
+  ) {
+    super(message);
+    this.name = 'HttpApiError';
+  }
+}

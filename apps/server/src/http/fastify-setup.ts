@@ -1,0 +1,56 @@
+/**
+ * What the HTTP API needs from Fastify below Nest, installed when the module initializes (before
+ * the server listens), so any app importing HttpApiModule gets it:
+ *  - application/json bodies parsed with the API's own size limit (413 REQUEST_TOO_LARGE);
+ *  - application/x-ndjson bodies handed over unread as a stream (NDJSON ingest);
+ *  - CORS for the configured origins (preflight answered here, before routing).
+ * Fastify is the adapter by measurement (docs/decisions.md); with another adapter this is skipped
+ * and the adapter's own body parsing applies.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { HttpApiOptions } from './http-api.options.js';
+
+export function installFastifyHooks(fastify: FastifyInstance, options: HttpApiOptions): void {
+  if (fastify.hasContentTypeParser('application/json')) fastify.removeContentTypeParser('application/json');
+  fastify.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: options.maxBodyBytes }, (_req, body, done) => {
+    const text = body as string;
+    if (text.length === 0) {
+      done(null, undefined);
+      return;
+    }
+    try {
+      done(null, JSON.parse(text));
+    } catch (err) {
+      done(err as Error, undefined);
+    }
+  });
+  if (!fastify.hasContentTypeParser('application/x-ndjson')) {
+    fastify.addContentTypeParser('application/x-ndjson', (_req, payload, done) => done(null, payload));
+  }
+  if (options.corsOrigins.length > 0) installCors(fastify, options.corsOrigins);
+}
+
+function installCors(fastify: FastifyInstance, origins: readonly string[]): void {
+  const any = origins.includes('*');
+  const allowed = new Set(origins);
+  fastify.addHook('onRequest', (request, reply, done) => {
+    const origin = request.headers.origin;
+    if (origin === undefined || (!any && !allowed.has(origin))) {
+      done();
+      return;
+    }
+    reply.header('access-control-allow-origin', any ? '*' : origin);
+    if (!any) reply.header('vary', 'Origin');
+    reply.header('access-control-expose-headers', 'idempotent-replayed');
+    if (request.method === 'OPTIONS' && request.headers['access-control-request-method'] !== undefined) {
+      reply
+        .header('access-control-allow-methods', 'GET, POST, PATCH, DELETE')
+        .header('access-control-allow-headers', request.headers['access-control-request-headers'] ?? 'content-type, idempotency-key')
+        .header('access-control-max-age', '600')
+        .code(204)
+        .send();
+      return;
+    }
+    done();
+  });
+}

@@ -1,0 +1,21 @@
+/** Documents the error envelope for the given statuses on an operation. */
+import { applyDecorators } from '@nestjs/common';
+import { ApiResponse } from '@nestjs/swagger';
+import { ErrorEnvelopeDto } from '../errors/error-envelope.dto.js';
+
+const DESCRIPTIONS: Record<number, string> = {
+  400: 'Malformed request (INVALID_REQUEST, INVALID_RECORD, INVALID_CONFIG, INVALID_TOPIC_EXCEPTION, INVALID_PARTITIONS)',
+  403: 'Internal topics ("__" prefix) cannot be created, produced to or deleted over HTTP (POLICY_VIOLATION)',
+  404: 'Unknown topic or partition (UNKNOWN_TOPIC_OR_PARTITION)',
+  409: 'The topic already exists (TOPIC_ALREADY_EXISTS)',
+  413: 'Too large (REQUEST_TOO_LARGE, RECORD_LIST_TOO_LARGE, MESSAGE_TOO_LARGE)',
+  415: 'Unsupported Content-Type (UNSUPPORTED_MEDIA_TYPE)',
+  416: 'Offset outside [logStartOffset, logEndOffset] (OFFSET_OUT_OF_RANGE)',
+  422: 'Idempotency-Key reused with another body, or stored bytes not renderable in the format (IDEMPOTENCY_KEY_REUSED, RECORD_FORMAT_MISMATCH)',
+};
+
+export function ApiErrors(...statuses: number[]): MethodDecorator & ClassDecorator {
+  return applyDecorators(
+    ...statuses.map((status) => ApiResponse({ status, description: DESCRIPTIONS[status] ?? 'Error', type: ErrorEnvelopeDto })),
+  );
+}

@@ -1,0 +1,122 @@
+/**
+ * Bulk ingest: `Content-Type: application/x-ndjson`, one produce record object per line (the
+ * same fields as an element of `records` in a JSON produce request). The body is read as a
+ * stream, never held whole: lines are validated and collected into chunks of
+ * `ndjsonChunkRecords`, and each chunk is appended before more of the body is read (the socket
+ * is paused meanwhile: backpressure reaches the client).
+ *
+ * Result: summarized, not streamed back: one JSON object when the body ends, with the record
+ * count and the offset range per partition. Not atomic across chunks: a malformed or oversized
+ * line refuses its chunk and everything after it, while the chunks before it stay appended; the
+ * error envelope then says at which line it stopped and how many records were appended
+ * (details.line, details.appendedRecords), so a client can resume from that line.
+ */
+import { Inject, Injectable } from '@nestjs/common';
+import { SpoolError, isSpoolError } from '@spool/common';
+import type { Readable } from 'node:stream';
+import { HTTP_API_OPTIONS, type HttpApiOptions } from '../http-api.options.js';
+import { TopicsService } from '../topics/topics.service.js';
+import { prepareRecord, schemaViolation, validateRecordShape, type PreparedRecord } from './produce-request.schema.js';
+import { ProduceService } from './produce.service.js';
+import type { NdjsonIngestSummaryDto } from './produce.dto.js';
+import type { RecordFormat } from './record-format.js';
+
+const NEWLINE = 0x0a;
+
+@Injectable()
+export class NdjsonIngestService {
+  constructor(
+    private readonly produce: ProduceService,
+    private readonly topics: TopicsService,
+    @Inject(HTTP_API_OPTIONS) private readonly options: HttpApiOptions,
+  ) {}
+
+  async ingest(topic: string, body: Readable, format: RecordFormat): Promise<NdjsonIngestSummaryDto> {
+    const summary: NdjsonIngestSummaryDto = { recordCount: 0, partitions: {} };
+    let lineNumber = 0;
+    let reading = true; // false while a read line is parsed or a chunk appended
+    try {
+      const info = await this.topics.resolveForProduce(topic);
+      let chunk: PreparedRecord[] = [];
+      const flush = async (): Promise<void> => {
+        if (chunk.length === 0) return;
+        const ranges = await this.produce.appendGroups(topic, chunk, info.partitions, { ...info.configs });
+        for (const r of ranges) {
+          const p = (summary.partitions[String(r.partition)] ??= { recordCount: 0, firstOffset: r.baseOffset, lastOffset: r.baseOffset });
+          p.recordCount += r.recordCount;
+          p.lastOffset = r.baseOffset + r.recordCount - 1;
+        }
+        summary.recordCount += chunk.length;
+        chunk = [];
+      };
+      for await (const line of this.lines(body)) {
+        reading = false;
+        lineNumber++;
+        const record = this.parseLine(line, format, lineNumber);
+        if (record !== null) {
+          chunk.push(record);
+          if (chunk.length >= this.options.ndjsonChunkRecords) await flush();
+        }
+        reading = true;
+      }
+      reading = false;
+      await flush();
+      return summary;
+    } catch (err) {
+      body.resume(); // discard the rest so the client reads the answer instead of a reset
+      if (!isSpoolError(err)) throw err;
+      // An error while reading is about the line being read: the one after the last counted.
+      const line = reading ? lineNumber + 1 : lineNumber;
+      throw new SpoolError(err.code, `${err.message} (NDJSON line ${line}; ${summary.recordCount} records before it were appended)`, {
+        ...err.details,
+        line,
+        appendedRecords: summary.recordCount,
+        partitions: summary.partitions,
+      });
+    }
+  }
+
+  private parseLine(line: Buffer, format: RecordFormat, lineNumber: number): PreparedRecord | null {
+    const text = line.toString('utf8').trim();
+    if (text === '') return null;
+    let raw: unknown;
+    try {
+      raw = JSON.parse(text);
+    } catch (err) {
+      throw new SpoolError('INVALID_REQUEST', `NDJSON line ${lineNumber} is not JSON: ${(err as Error).message}`, { line: lineNumber });
+    }
+    if (!validateRecordShape(raw)) throw schemaViolation(validateRecordShape.errors, `line ${lineNumber}`);
+    return prepareRecord(raw as Parameters<typeof prepareRecord>[0], format, () => `line ${lineNumber}`);
+  }
+
+  /** Splits the stream at '\n' (a trailing '\r' is trimmed with the whitespace), bounding each line. */
+  private async *lines(body: Readable): AsyncGenerator<Buffer> {
+    const max = this.options.maxNdjsonLineBytes;
+    let pending: Buffer[] = [];
+    let pendingBytes = 0;
+    for await (const piece of body as AsyncIterable<Buffer | string>) {
+      let data = typeof piece === 'string' ? Buffer.from(piece) : piece;
+      let nl = data.indexOf(NEWLINE);
+      while (nl >= 0) {
+        const tail = data.subarray(0, nl);
+        if (pendingBytes + tail.length > max) throw this.lineTooLong(pendingBytes + tail.length);
+        yield pending.length === 0 ? tail : Buffer.concat([...pending, tail]);
+        pending = [];
+        pendingBytes = 0;
+        data = data.subarray(nl + 1);
+        nl = data.indexOf(NEWLINE);
+      }
+      if (data.length > 0) {
+        pendingBytes += data.length;
+        if (pendingBytes > max) throw this.lineTooLong(pendingBytes);
+        pending.push(data);
+      }
+    }
+    if (pendingBytes > 0) yield Buffer.concat(pending);
+  }
+
+  private lineTooLong(bytes: number): SpoolError {
+    const max = this.options.maxNdjsonLineBytes;
+    return new SpoolError('MESSAGE_TOO_LARGE', `an NDJSON line exceeds ${max} bytes (at least ${bytes})`, { limit: max, lineBytes: bytes });
+  }
+}

@@ -1,0 +1,160 @@
+/**
+ * Produce (JSON batch or NDJSON stream), fetch (long-poll) and partition offsets.
+ * Produce takes the body unvalidated by Nest: parseProduceRequest checks it with a compiled
+ * schema (see produce-request.schema.ts for why not class-validator here).
+ */
+import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiBody, ApiConsumes, ApiExtraModels, ApiHeader, ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiTags, getSchemaPath } from '@nestjs/swagger';
+import { SpoolError } from '@spool/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Readable } from 'node:stream';
+import { ApiErrors } from '../openapi/api-errors.decorator.js';
+import { HttpApiError } from '../errors/http-api.error.js';
+import { FetchResponseDto, PartitionOffsetsDto } from './fetch.dto.js';
+import { FetchService, queryInt } from './fetch.service.js';
+import { IdempotencyStore } from './idempotency.store.js';
+import { NdjsonIngestService } from './ndjson-ingest.service.js';
+import { parseProduceRequest } from './produce-request.schema.js';
+import { NdjsonIngestSummaryDto, ProduceRecordDto, ProduceRequestDto, ProduceResponseDto, type ProduceResultDto } from './produce.dto.js';
+import { ProduceService } from './produce.service.js';
+import { serializeProduceResults } from './produce-response.js';
+import { isRecordFormat, RECORD_FORMATS, type RecordFormat } from './record-format.js';
+
+const TOPIC_PARAM = { name: 'topic', description: 'Topic name', example: 'page-views' } as const;
+const PARTITION_PARAM = { name: 'partition', description: 'Partition number', example: 0, schema: { type: 'integer', minimum: 0 } } as const;
+const MAX_PARTITION = 2147483647;
+
+function formatParam(raw: unknown): RecordFormat {
+  if (raw === undefined || raw === '') return 'json';
+  if (!isRecordFormat(raw)) {
+    throw new SpoolError('INVALID_REQUEST', `query parameter format must be one of ${RECORD_FORMATS.join(', ')}, got ${JSON.stringify(raw)}`, { field: 'format' });
+  }
+  return raw;
+}
+
+function partitionParam(raw: string): number {
+  const partition = queryInt(raw, 'partition', MAX_PARTITION);
+  if (partition === undefined) throw new SpoolError('INVALID_REQUEST', 'partition is missing');
+  return partition;
+}
+
+@ApiTags('records')
+@ApiExtraModels(ProduceRecordDto)
+@Controller('v1/topics/:topic')
+export class RecordsController {
+  constructor(
+    private readonly produceService: ProduceService,
+    private readonly fetchService: FetchService,
+    private readonly ndjson: NdjsonIngestService,
+    @Inject(IdempotencyStore) private readonly idempotency: IdempotencyStore<ProduceResultDto[]>,
+  ) {}
+
+  @Post('records')
+  @HttpCode(200)
+  @ApiOperation({
+    operationId: 'produce',
+    summary: 'Produce records',
+    description:
+      'application/json: a batch, refused whole when malformed or too large; one result per record in request order. ' +
+      'application/x-ndjson: one record object per line, streamed in chunks (not atomic across chunks), answered with a summary. ' +
+      'Produce to an unknown topic creates it when auto.create.topics.enable is true.',
+  })
+  @ApiParam(TOPIC_PARAM)
+  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'A retry with the same key (per topic, within the window) returns the original results and appends nothing.' })
+  @ApiQuery({ name: 'format', required: false, enum: RECORD_FORMATS, description: 'NDJSON only: the record format (JSON bodies carry "format").' })
+  @ApiConsumes('application/json', 'application/x-ndjson')
+  @ApiBody({
+    type: ProduceRequestDto,
+    description: 'JSON: a ProduceRequest. NDJSON: one ProduceRecord per line (openapi.setup.ts documents that media type).',
+    examples: {
+      json: { value: { records: [{ key: 'user-42', value: { type: 'page_view', path: '/pricing' }, headers: { 'trace-id': '4bf92f3577b34da6' } }] } },
+      binary: { value: { format: 'binary', records: [{ key: 'dXNlci00Mg==', value: 'aGVsbG8=', partition: 0 }] } },
+    },
+  })
+  @ApiOkResponse({
+    description: 'Appended (acks=leader|all): ProduceResponse for JSON, NdjsonIngestSummary for NDJSON.',
+    content: {
+      'application/json': {
+        schema: { oneOf: [{ $ref: getSchemaPath(ProduceResponseDto) }, { $ref: getSchemaPath(NdjsonIngestSummaryDto) }] },
+      },
+    },
+  })
+  @ApiExtraModels(ProduceResponseDto, NdjsonIngestSummaryDto)
+  @ApiAcceptedResponse({ type: ProduceResponseDto, description: 'acks=none: accepted, appends in progress, results carry partitions only.' })
+  @ApiErrors(400, 403, 404, 413, 415, 422)
+  async produce(
+    @Param('topic') topic: string,
+    @Body() body: unknown,
+    @Headers('content-type') contentType: string | undefined,
+    @Headers('idempotency-key') idempotencyKey: string | undefined,
+    @Query('format') format: unknown,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<string | NdjsonIngestSummaryDto> {
+    const mediaType = (contentType ?? '').split(';')[0].trim().toLowerCase();
+    if (mediaType === 'application/x-ndjson') return this.ndjson.ingest(topic, body as Readable, formatParam(format));
+    if (mediaType !== 'application/json') {
+      throw new HttpApiError('UNSUPPORTED_MEDIA_TYPE', `produce takes application/json or application/x-ndjson, not ${JSON.stringify(contentType ?? '')}`, {
+        contentType: contentType ?? null,
+      });
+    }
+    const request = parseProduceRequest(body, this.produceService.maxRecordsPerRequest);
+    if (request.acks === 'none') reply.status(202);
+    // Serialized here rather than by the framework: see produce-response.ts.
+    reply.header('content-type', 'application/json; charset=utf-8');
+    if (idempotencyKey === undefined || idempotencyKey === '') {
+      return serializeProduceResults(await this.produceService.produce(topic, request));
+    }
+    if (idempotencyKey.length > 255) {
+      throw new SpoolError('INVALID_REQUEST', `Idempotency-Key is ${idempotencyKey.length} characters; the limit is 255`, { field: 'Idempotency-Key' });
+    }
+    const { result, replayed } = await this.idempotency.run(topic, idempotencyKey, IdempotencyStore.fingerprint(body), () =>
+      this.produceService.produce(topic, request),
+    );
+    if (replayed) reply.header('idempotent-replayed', 'true');
+    return serializeProduceResults(result);
+  }
+
+  @Get('partitions/:partition/records')
+  @ApiOperation({ operationId: 'fetchRecords', summary: 'Fetch records (long-poll)', description: 'Returns when records at `offset` exist or `waitMs` passes.' })
+  @ApiParam(TOPIC_PARAM)
+  @ApiParam(PARTITION_PARAM)
+  @ApiQuery({ name: 'offset', required: false, schema: { type: 'integer', minimum: 0 }, description: 'First offset to return; logStartOffset when absent.' })
+  @ApiQuery({ name: 'maxRecords', required: false, schema: { type: 'integer', minimum: 1, maximum: 100000, default: 500 } })
+  @ApiQuery({ name: 'maxBytes', required: false, schema: { type: 'integer', minimum: 1, default: 1048576 }, description: 'Soft limit: at least one whole batch is read.' })
+  @ApiQuery({ name: 'waitMs', required: false, schema: { type: 'integer', minimum: 0, default: 0 }, description: 'Long-poll: how long to wait for records (clamped to the server maximum).' })
+  @ApiQuery({ name: 'format', required: false, enum: RECORD_FORMATS })
+  @ApiOkResponse({ type: FetchResponseDto })
+  @ApiErrors(400, 404, 416, 422)
+  fetch(
+    @Param('topic') topic: string,
+    @Param('partition') partition: string,
+    @Query() query: Record<string, unknown>,
+    @Req() req: FastifyRequest,
+  ): Promise<FetchResponseDto> {
+    const params = {
+      offset: queryInt(query.offset, 'offset'),
+      maxRecords: queryInt(query.maxRecords, 'maxRecords', 100_000) ?? 500,
+      maxBytes: queryInt(query.maxBytes, 'maxBytes') ?? 1_048_576,
+      waitMs: queryInt(query.waitMs, 'waitMs') ?? 0,
+      format: formatParam(query.format),
+    };
+    if (params.maxRecords < 1) throw new SpoolError('INVALID_REQUEST', 'maxRecords must be at least 1', { field: 'maxRecords' });
+    if (params.maxBytes < 1) throw new SpoolError('INVALID_REQUEST', 'maxBytes must be at least 1', { field: 'maxBytes' });
+    // The client going away (socket closed) ends a long-poll early.
+    const gone = new AbortController();
+    const onClose = (): void => gone.abort();
+    req.raw.socket?.once('close', onClose);
+    return this.fetchService.fetch(topic, partitionParam(partition), params, gone.signal).finally(() => req.raw.socket?.off('close', onClose));
+  }
+
+  @Get('partitions/:partition/offsets')
+  @ApiOperation({ operationId: 'listOffsets', summary: 'Earliest, latest and by-timestamp offsets of a partition' })
+  @ApiParam(TOPIC_PARAM)
+  @ApiParam(PARTITION_PARAM)
+  @ApiQuery({ name: 'timestamp', required: false, schema: { type: 'integer', minimum: 0 }, description: 'Also find the first offset whose timestamp is >= this (ms since the epoch).' })
+  @ApiOkResponse({ type: PartitionOffsetsDto })
+  @ApiErrors(400, 404)
+  offsets(@Param('topic') topic: string, @Param('partition') partition: string, @Query('timestamp') timestamp: unknown): Promise<PartitionOffsetsDto> {
+    return this.fetchService.offsets(topic, partitionParam(partition), queryInt(timestamp, 'timestamp'));
+  }
+}

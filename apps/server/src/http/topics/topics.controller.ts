@@ -1,0 +1,81 @@
+/** Topic admin: create, list, describe, alter configs, add partitions, delete. */
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, UsePipes } from '@nestjs/common';
+import { ApiBody, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiErrors } from '../openapi/api-errors.decorator.js';
+import { dtoValidationPipe } from '../validation.pipe.js';
+import { AlterConfigsDto, CreatePartitionsDto, CreateTopicDto, TopicDescriptionDto, TopicListDto } from './topics.dto.js';
+import { TopicsService } from './topics.service.js';
+import { ProduceService } from '../records/produce.service.js';
+import { IdempotencyStore } from '../records/idempotency.store.js';
+
+const TOPIC_PARAM = { name: 'topic', description: 'Topic name', example: 'page-views' } as const;
+
+@ApiTags('topics')
+@Controller('v1/topics')
+@UsePipes(dtoValidationPipe())
+export class TopicsController {
+  constructor(
+    private readonly topics: TopicsService,
+    private readonly produce: ProduceService,
+    @Inject(IdempotencyStore) private readonly idempotency: IdempotencyStore<unknown>,
+  ) {}
+
+  @Post()
+  @HttpCode(201)
+  @ApiOperation({ operationId: 'createTopic', summary: 'Create a topic' })
+  @ApiBody({ type: CreateTopicDto, examples: { basic: { value: { name: 'page-views', partitions: 3, configs: { 'retention.ms': '86400000' } } } } })
+  @ApiCreatedResponse({ type: TopicDescriptionDto, description: 'The created topic.' })
+  @ApiErrors(400, 403, 409)
+  create(@Body() body: CreateTopicDto): Promise<TopicDescriptionDto> {
+    return this.topics.create(body.name, body.partitions, body.configs);
+  }
+
+  @Get()
+  @ApiOperation({ operationId: 'listTopics', summary: 'List topics' })
+  @ApiOkResponse({ type: TopicListDto })
+  list(): TopicListDto {
+    return { topics: this.topics.list() };
+  }
+
+  @Get(':topic')
+  @ApiOperation({ operationId: 'describeTopic', summary: 'Describe a topic: configs and partitions' })
+  @ApiParam(TOPIC_PARAM)
+  @ApiOkResponse({ type: TopicDescriptionDto })
+  @ApiErrors(404)
+  describe(@Param('topic') topic: string): TopicDescriptionDto {
+    return this.topics.describe(topic);
+  }
+
+  @Patch(':topic/configs')
+  @ApiOperation({ operationId: 'alterTopicConfigs', summary: 'Set or reset topic configs' })
+  @ApiParam(TOPIC_PARAM)
+  @ApiBody({ type: AlterConfigsDto })
+  @ApiOkResponse({ type: TopicDescriptionDto, description: 'The topic with its new effective configs.' })
+  @ApiErrors(400, 404)
+  alterConfigs(@Param('topic') topic: string, @Body() body: AlterConfigsDto): Promise<TopicDescriptionDto> {
+    return this.topics.alterConfigs(topic, body.configs);
+  }
+
+  @Post(':topic/partitions')
+  @HttpCode(200)
+  @ApiOperation({ operationId: 'createPartitions', summary: 'Increase the partition count' })
+  @ApiParam(TOPIC_PARAM)
+  @ApiBody({ type: CreatePartitionsDto })
+  @ApiOkResponse({ type: TopicDescriptionDto })
+  @ApiErrors(400, 404)
+  createPartitions(@Param('topic') topic: string, @Body() body: CreatePartitionsDto): Promise<TopicDescriptionDto> {
+    return this.topics.createPartitions(topic, body.count);
+  }
+
+  @Delete(':topic')
+  @HttpCode(204)
+  @ApiOperation({ operationId: 'deleteTopic', summary: 'Delete a topic and its data' })
+  @ApiParam(TOPIC_PARAM)
+  @ApiNoContentResponse({ description: 'Deleted; the name can be reused at once.' })
+  @ApiErrors(403, 404)
+  async delete(@Param('topic') topic: string): Promise<void> {
+    await this.topics.delete(topic);
+    this.produce.forgetTopic(topic);
+    this.idempotency.forgetTopic(topic);
+  }
+}

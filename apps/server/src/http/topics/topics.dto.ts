@@ -1,0 +1,90 @@
+/** Topic admin request and response shapes (class-validator rules + OpenAPI description). */
+import { ApiProperty, ApiSchema, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsInt, IsObject, IsOptional, IsString, Max, Min } from 'class-validator';
+
+const CONFIGS_EXAMPLE = { 'retention.ms': '86400000', 'cleanup.policy': 'delete' };
+
+@ApiSchema({ name: 'CreateTopic' })
+export class CreateTopicDto {
+  @ApiProperty({ description: 'Topic name: [a-zA-Z0-9._-], 1..249 characters.', example: 'page-views' })
+  @IsString()
+  name!: string;
+
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 100000, description: 'Partition count; num.partitions when absent.', example: 3 })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
+  partitions?: number;
+
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 1, description: 'Replication factor; a single node supports 1.', example: 1 })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(1)
+  replicationFactor?: number;
+
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: { type: 'string' },
+    description: 'Topic configs by their Kafka names, values as strings.',
+    example: CONFIGS_EXAMPLE,
+  })
+  @IsOptional()
+  @IsObject()
+  configs?: Record<string, string>;
+}
+
+@ApiSchema({ name: 'AlterConfigs' })
+export class AlterConfigsDto {
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: { type: ['string', 'null'] },
+    description: 'Configs to set; null resets a config to its default. Others are left as they are.',
+    example: { 'retention.ms': '3600000', 'segment.bytes': null },
+  })
+  @IsObject()
+  configs!: Record<string, string | null>;
+}
+
+@ApiSchema({ name: 'CreatePartitions' })
+export class CreatePartitionsDto {
+  @ApiProperty({ type: 'integer', minimum: 1, maximum: 100000, description: 'New total partition count (only increases).', example: 6 })
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
+  count!: number;
+}
+
+@ApiSchema({ name: 'PartitionDescription' })
+export class PartitionDescriptionDto {
+  @ApiProperty({ type: 'integer', example: 0 }) partition!: number;
+  @ApiProperty({ type: 'integer', example: 0, description: 'First offset still in the log.' }) logStartOffset!: number;
+  @ApiProperty({ type: 'integer', example: 1200, description: 'Offset the next record will get (single node: the log end offset).' })
+  highWatermark!: number;
+  @ApiProperty({ type: 'integer', example: 0, description: 'Broker id of the leader.' }) leader!: number;
+  @ApiProperty({ type: 'integer', isArray: true, example: [0] }) replicas!: number[];
+  @ApiProperty({ type: 'integer', isArray: true, example: [0] }) isr!: number[];
+  @ApiProperty({ type: 'integer', example: 123456, description: 'Bytes on disk.' }) size!: number;
+}
+
+@ApiSchema({ name: 'TopicDescription' })
+export class TopicDescriptionDto {
+  @ApiProperty({ example: 'page-views' }) name!: string;
+  @ApiProperty({ description: 'Topic id (changes when a topic is deleted and created again).', example: 'b2x1Fq9aT1y2iKJm3lqYfA' }) id!: string;
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'string' }, description: 'Effective configs.', example: CONFIGS_EXAMPLE })
+  configs!: Record<string, string>;
+  @ApiProperty({ type: [PartitionDescriptionDto] }) partitions!: PartitionDescriptionDto[];
+}
+
+@ApiSchema({ name: 'TopicSummary' })
+export class TopicSummaryDto {
+  @ApiProperty({ example: 'page-views' }) name!: string;
+  @ApiProperty({ example: 'b2x1Fq9aT1y2iKJm3lqYfA' }) id!: string;
+  @ApiProperty({ type: 'integer', example: 3, description: 'Partition count.' }) partitions!: number;
+}
+
+@ApiSchema({ name: 'TopicList' })
+export class TopicListDto {
+  @ApiProperty({ type: [TopicSummaryDto] }) topics!: TopicSummaryDto[];
+}

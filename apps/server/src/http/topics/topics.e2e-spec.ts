@@ -1,0 +1,89 @@
+import { http, startTestServer, type TestServer } from '../testing/http-api.test-util.js';
+
+describe('topic admin over HTTP', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({ options: { nodeId: 3 } });
+  });
+  afterAll(() => server.close());
+  const call = (method: string, path: string, body?: unknown) => http(server.url, method, path, body);
+
+  it('creates, lists, describes, alters, grows and deletes a topic', async () => {
+    const created = await call('POST', '/v1/topics', { name: 'orders', partitions: 2, configs: { 'retention.ms': '86400000' } });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ name: 'orders', configs: { 'retention.ms': '86400000' } });
+    expect(created.body.partitions).toEqual([
+      { partition: 0, logStartOffset: 0, highWatermark: 0, leader: 3, replicas: [3], isr: [3], size: 0 },
+      { partition: 1, logStartOffset: 0, highWatermark: 0, leader: 3, replicas: [3], isr: [3], size: 0 },
+    ]);
+
+    const list = await call('GET', '/v1/topics');
+    expect(list.status).toBe(200);
+    expect(list.body.topics).toEqual([{ name: 'orders', id: created.body.id, partitions: 2 }]);
+
+    const altered = await call('PATCH', '/v1/topics/orders/configs', { configs: { 'retention.ms': '1000', 'cleanup.policy': 'compact' } });
+    expect(altered.status).toBe(200);
+    expect(altered.body.configs).toMatchObject({ 'retention.ms': '1000', 'cleanup.policy': 'compact' });
+    const reset = await call('PATCH', '/v1/topics/orders/configs', { configs: { 'retention.ms': null } });
+    expect(reset.body.configs['retention.ms']).toBe('604800000');
+
+    const grown = await call('POST', '/v1/topics/orders/partitions', { count: 4 });
+    expect(grown.status).toBe(200);
+    expect(grown.body.partitions).toHaveLength(4);
+
+    expect((await call('DELETE', '/v1/topics/orders')).status).toBe(204);
+    expect((await call('GET', '/v1/topics/orders')).body.error.code).toBe('UNKNOWN_TOPIC_OR_PARTITION');
+    expect((await call('POST', '/v1/topics', { name: 'orders', partitions: 1 })).status).toBe(201); // name reusable at once
+  });
+
+  it('answers every admin error with the envelope and a stable code', async () => {
+    await call('POST', '/v1/topics', { name: 'dup', partitions: 1 });
+    const cases: Array<[string, string, unknown, number, string]> = [
+      ['POST', '/v1/topics', { name: 'dup', partitions: 1 }, 409, 'TOPIC_ALREADY_EXISTS'],
+      ['POST', '/v1/topics', { name: 'bad/name', partitions: 1 }, 400, 'INVALID_TOPIC_EXCEPTION'],
+      ['POST', '/v1/topics', { name: 'x', partitions: 0 }, 400, 'INVALID_REQUEST'],
+      ['POST', '/v1/topics', { name: 'x', partitions: 1, bogus: true }, 400, 'INVALID_REQUEST'],
+      ['POST', '/v1/topics', { name: 'x', replicationFactor: 3 }, 400, 'INVALID_REQUEST'],
+      ['POST', '/v1/topics', { name: 'x', configs: { 'retention.ms': 'soon' } }, 400, 'INVALID_CONFIG'],
+      ['GET', '/v1/topics/nope', undefined, 404, 'UNKNOWN_TOPIC_OR_PARTITION'],
+      ['PATCH', '/v1/topics/dup/configs', { configs: { 'no.such.config': '1' } }, 400, 'INVALID_CONFIG'],
+      ['POST', '/v1/topics/dup/partitions', { count: 1 }, 400, 'INVALID_PARTITIONS'],
+      ['DELETE', '/v1/topics/nope', undefined, 404, 'UNKNOWN_TOPIC_OR_PARTITION'],
+      ['GET', '/v1/nothing-here', undefined, 404, 'NOT_FOUND'],
+      ['POST', '/v1/topics', { name: '__consumer_offsets', partitions: 1 }, 403, 'POLICY_VIOLATION'],
+      ['POST', '/v1/topics/__consumer_offsets/records', { records: [{ value: 1 }] }, 403, 'POLICY_VIOLATION'],
+      ['DELETE', '/v1/topics/__consumer_offsets', undefined, 403, 'POLICY_VIOLATION'],
+      ['POST', '/v1/topics', '{"name": ', 400, 'INVALID_REQUEST'],
+    ];
+    for (const [method, path, body, status, code] of cases) {
+      const res = await call(method, path, body);
+      expect([method, path, res.status, res.body?.error?.code]).toEqual([method, path, status, code]);
+      expect(typeof res.body.error.message).toBe('string');
+    }
+  });
+});
+
+describe('CORS', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({ options: { corsOrigins: ['https://app.example'] } });
+  });
+  afterAll(() => server.close());
+
+  it('answers preflights and marks responses for allowed origins only', async () => {
+    const preflight = await fetch(`${server.url}/v1/topics/t/records`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://app.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type, idempotency-key' },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe('https://app.example');
+    expect(preflight.headers.get('access-control-allow-methods')).toContain('POST');
+    expect(preflight.headers.get('access-control-allow-headers')).toBe('content-type, idempotency-key');
+    const allowed = await fetch(`${server.url}/v1/topics`, { headers: { origin: 'https://app.example' } });
+    expect(allowed.headers.get('access-control-allow-origin')).toBe('https://app.example');
+    expect(allowed.headers.get('vary')).toContain('Origin');
+    const other = await fetch(`${server.url}/v1/topics`, { headers: { origin: 'https://evil.example' } });
+    expect(other.status).toBe(200);
+    expect(other.headers.get('access-control-allow-origin')).toBeNull();
+  });
+});

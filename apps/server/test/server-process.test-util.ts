@@ -1,0 +1,117 @@
+/**
+ * Runs the compiled broker (`dist/apps/server/src/main.js`, built by `npm run build`, which
+ * `npm test` runs before jest) as a real child process, the way an operator or a container runs it.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO_ROOT = fileURLToPath(new URL('../../..', import.meta.url));
+export const SERVER_MAIN = path.join(REPO_ROOT, 'dist/apps/server/src/main.js');
+
+/** Fails the suite with an actionable message rather than a spawn error. */
+export function assertBuilt(): void {
+  if (!existsSync(SERVER_MAIN)) {
+    throw new Error(`${path.relative(REPO_ROOT, SERVER_MAIN)} is missing: run \`npm run build\` first (\`npm test\` does it before jest)`);
+  }
+}
+
+/** A port that was free a moment ago (the OS picks it; we release it for the server to bind). */
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+export interface Exit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+}
+
+export class ServerProcess {
+  stdout = '';
+  stderr = '';
+  readonly exited: Promise<Exit>;
+  private exit: Exit | undefined;
+
+  private constructor(
+    readonly child: ChildProcess,
+    readonly httpPort: number,
+  ) {
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (this.stdout += chunk));
+    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (this.stderr += chunk));
+    this.exited = new Promise((resolve) =>
+      child.once('exit', (code, signal) => {
+        this.exit = { code, signal };
+        resolve(this.exit);
+      }),
+    );
+  }
+
+  /** Spawns the server with only PATH inherited, so the developer's SPOOL_* variables cannot leak in. */
+  static start(env: Record<string, string>): ServerProcess {
+    assertBuilt();
+    const child = spawn(process.execPath, [SERVER_MAIN], {
+      cwd: REPO_ROOT,
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    return new ServerProcess(child, Number(env.SPOOL_HTTP_PORT));
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.httpPort}`;
+  }
+
+  get(pathname: string): Promise<Response> {
+    return fetch(this.url + pathname, { signal: AbortSignal.timeout(10_000) });
+  }
+
+  /**
+   * Polls `pathname` until `accept` says yes. Gives up if the process exits or after `limitMs`
+   * (a bound so a broken build fails instead of hanging, not a performance assertion).
+   */
+  async waitFor(pathname: string, accept: (res: Response, body: string) => boolean, limitMs = 20_000): Promise<{ status: number; body: string }> {
+    const giveUpAt = Date.now() + limitMs;
+    for (;;) {
+      if (this.exit !== undefined) throw new Error(`server exited (${JSON.stringify(this.exit)}) before ${pathname} was as expected\n${this.output()}`);
+      try {
+        const res = await this.get(pathname);
+        const body = await res.text();
+        if (accept(res, body)) return { status: res.status, body };
+      } catch {
+        // not listening yet, or closing: keep polling
+      }
+      if (Date.now() > giveUpAt) throw new Error(`${pathname} not as expected within ${limitMs} ms\n${this.output()}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  waitUntilReady(): Promise<{ status: number; body: string }> {
+    return this.waitFor('/readyz', (res) => res.status === 200);
+  }
+
+  /** Parsed JSON log lines written so far. */
+  logLines(): Array<Record<string, unknown>> {
+    return this.stdout
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+  }
+
+  output(): string {
+    return `--- stdout ---\n${this.stdout}\n--- stderr ---\n${this.stderr}`;
+  }
+
+  /** Best-effort cleanup for afterEach: SIGKILL if still running. */
+  async kill(): Promise<void> {
+    if (this.exit === undefined) {
+      this.child.kill('SIGKILL');
+      await this.exited;
+    }
+  }
+}
