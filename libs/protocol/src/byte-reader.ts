@@ -106,6 +106,25 @@ export class ByteReader {
     return value;
   }
 
+  /** An IEEE 754 double, big-endian (Kafka's float64). */
+  readFloat64(): number {
+    this.need(8, 'float64');
+    const value = this.buf.readDoubleBE(this.pos);
+    this.pos += 8;
+    return value;
+  }
+
+  /** The next `length` bytes decoded as UTF-8 (invalid sequences become U+FFFD, as in Java). */
+  readUtf8(length: number, what = 'string'): string {
+    if (!(length >= 0)) {
+      throw new ProtocolError('CORRUPT_MESSAGE', `${what} at position ${this.pos} has invalid length ${length}`, { position: this.pos, length });
+    }
+    this.need(length, what);
+    const value = this.buf.toString('utf8', this.pos, this.pos + length);
+    this.pos += length;
+    return value;
+  }
+
   readUnsignedVarInt(): number {
     readUnsignedVarIntAt(this.buf, this.pos, this.end, this.varint);
     this.pos = this.varint.next;

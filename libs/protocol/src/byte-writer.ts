@@ -90,6 +90,40 @@ export class ByteWriter {
     this.pos = writeSafeInt64BE(this.buf, this.pos, value, what);
   }
 
+  /** An IEEE 754 double, big-endian (Kafka's float64). */
+  writeFloat64(value: number): void {
+    if (typeof value !== 'number') {
+      throw new ProtocolError('INVALID_REQUEST', `float64 must be a number, got ${typeof value}`);
+    }
+    this.ensure(8);
+    this.pos = this.buf.writeDoubleBE(value, this.pos);
+  }
+
+  /** The UTF-8 encoding of `value`, whose encoded length the caller measured as `byteLength`. */
+  writeUtf8(value: string, byteLength: number): void {
+    this.ensure(byteLength);
+    const written = this.buf.write(value, this.pos, byteLength, 'utf8');
+    if (written !== byteLength) {
+      throw new ProtocolError('INVALID_REQUEST', `string encodes to ${written} UTF-8 bytes, expected ${byteLength}`);
+    }
+    this.pos += written;
+  }
+
+  /**
+   * Inserts, at `start`, the unsigned varint length of everything written since `start`, moving
+   * those bytes up (Kafka's tagged fields: uvarint size, then the value, whose size is known only
+   * once written). Tagged values are small, so the move is cheap.
+   */
+  prefixWithLength(start: number): void {
+    checkRange(start, 0, this.pos, 'prefixWithLength start');
+    const length = this.pos - start;
+    const size = sizeOfUnsignedVarInt(length);
+    this.ensure(size);
+    this.buf.copyWithin(start + size, start, this.pos);
+    writeUnsignedVarIntAt(this.buf, start, length);
+    this.pos += size;
+  }
+
   writeUnsignedVarInt(value: number): void {
     this.ensure(MAX_VARINT_BYTES);
     this.pos = writeUnsignedVarIntAt(this.buf, this.pos, value);

@@ -9,3 +9,4 @@ export * from './record-batch-iterator.js';
 export * from './record-batch.codec.js';
 export * from './record.codec.js';
 export * from './varint.js';
+export * from './kafka/index.js';

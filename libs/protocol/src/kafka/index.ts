@@ -1,0 +1,6 @@
+export * from './generated/index.js';
+export * from './kafka-api-registry.js';
+export * from './kafka-frame.codec.js';
+export * from './kafka-schema.js';
+export type { KafkaElementReader } from './kafka-reader.js';
+export type { KafkaElementWriter } from './kafka-writer.js';
