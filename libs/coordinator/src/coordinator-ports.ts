@@ -1,0 +1,38 @@
+/**
+ * What the coordinator needs from the rest of the broker, as interfaces the app implements
+ * (libs/coordinator does not import the log engine: STYLE.md, one direction of dependency).
+ */
+
+/** A record of `__consumer_offsets` (see consumer-offsets.codec.ts); a null value is a tombstone. */
+export interface OffsetLogRecord {
+  readonly key: Buffer;
+  readonly value: Buffer | null;
+}
+
+/**
+ * The durable store behind committed offsets and group metadata: in the server, the compacted
+ * topic `__consumer_offsets` of the log engine (one partition is enough for one broker).
+ *
+ * Contract the app must keep:
+ * - `append` writes the records in order, as one batch (all or none), after every record of
+ *   every earlier `append` call, even when calls overlap (the coordinator does not wait for one
+ *   append before starting the next). Its promise resolves once the records are as durable as
+ *   the broker's acks for this topic promise (the coordinator acknowledges commits then), and
+ *   rejects if they were not written; the coordinator then answers COORDINATOR_NOT_AVAILABLE.
+ * - `replay` yields every record still in the log, oldest first (after compaction, at least the
+ *   latest record of each key, and tombstones until they are cleaned). It is called once, at
+ *   start-up, before any append.
+ */
+export interface OffsetLog {
+  append(records: readonly OffsetLogRecord[]): Promise<void>;
+  replay(): AsyncIterable<OffsetLogRecord>;
+}
+
+/**
+ * Partition counts of topics, for server-side assignment. Called synchronously during a
+ * rebalance, so it must answer from memory. null: the topic does not exist (it is skipped; when
+ * it is created, the app calls `onPartitionsChanged(topic)`).
+ */
+export interface TopicMetadataSource {
+  partitionCount(topic: string): number | null;
+}

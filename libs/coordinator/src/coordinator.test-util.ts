@@ -1,0 +1,77 @@
+/**
+ * Test doubles for the coordinator's ports: an in-memory OffsetLog (the app wires the log
+ * engine's `__consumer_offsets` in the server), a fixed TopicMetadataSource, and a coordinator
+ * on a ManualClock + ManualScheduler with deterministic member ids.
+ */
+import { ManualClock } from '@spool/common';
+import type { CoordinatorConfig } from './coordinator-config.js';
+import type { OffsetLog, OffsetLogRecord, TopicMetadataSource } from './coordinator-ports.js';
+import { GroupCoordinator } from './group-coordinator.js';
+import { ManualScheduler } from './scheduler.js';
+
+export class InMemoryOffsetLog implements OffsetLog {
+  readonly records: OffsetLogRecord[] = [];
+  /** When set, the next append rejects with it (and is not written). */
+  failNextAppend: Error | null = null;
+
+  async append(records: readonly OffsetLogRecord[]): Promise<void> {
+    if (this.failNextAppend !== null) {
+      const err = this.failNextAppend;
+      this.failNextAppend = null;
+      throw err;
+    }
+    this.records.push(...records.map((r) => ({ key: Buffer.from(r.key), value: r.value === null ? null : Buffer.from(r.value) })));
+  }
+
+  async *replay(): AsyncIterable<OffsetLogRecord> {
+    for (const r of this.records) yield r;
+  }
+}
+
+export class StaticTopics implements TopicMetadataSource {
+  readonly counts = new Map<string, number>();
+  constructor(counts: Record<string, number> = {}) {
+    for (const [t, n] of Object.entries(counts)) this.counts.set(t, n);
+  }
+  partitionCount(topic: string): number | null {
+    return this.counts.get(topic) ?? null;
+  }
+}
+
+export const TEST_CONFIG: Partial<CoordinatorConfig> = {
+  groupMinSessionTimeoutMs: 1_000,
+  groupInitialRebalanceDelayMs: 0,
+};
+
+export interface TestCoordinator {
+  coordinator: GroupCoordinator;
+  clock: ManualClock;
+  scheduler: ManualScheduler;
+  log: InMemoryOffsetLog;
+  topics: StaticTopics;
+}
+
+export async function startTestCoordinator(
+  options: { log?: InMemoryOffsetLog; topics?: StaticTopics; config?: Partial<CoordinatorConfig>; clock?: ManualClock } = {},
+): Promise<TestCoordinator> {
+  const clock = options.clock ?? new ManualClock(1_700_000_000_000);
+  const scheduler = new ManualScheduler(clock);
+  const log = options.log ?? new InMemoryOffsetLog();
+  const topics = options.topics ?? new StaticTopics({ orders: 6 });
+  let next = 0;
+  const coordinator = new GroupCoordinator({
+    offsetLog: log,
+    topics,
+    clock,
+    scheduler,
+    config: { ...TEST_CONFIG, ...options.config },
+    newMemberId: (clientId) => `${clientId}-${String(next++).padStart(4, '0')}`,
+  });
+  await coordinator.start();
+  return { coordinator, clock, scheduler, log, topics };
+}
+
+/** Lets every pending promise continuation run (appends resolve on later microtasks). */
+export async function flush(): Promise<void> {
+  for (let i = 0; i < 5; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+}

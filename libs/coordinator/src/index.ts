@@ -1,0 +1,17 @@
+export * from './assignors/assignors.js';
+export * from './assignors/cooperative-sticky.assignor.js';
+export * from './assignors/partition-assignor.js';
+export * from './assignors/range.assignor.js';
+export * from './assignors/round-robin.assignor.js';
+export * from './consumer-offsets.codec.js';
+export * from './consumer-protocol.codec.js';
+export * from './coordinator-config.js';
+export * from './coordinator-ports.js';
+export * from './coordinator.error.js';
+export * from './group-coordinator.js';
+export type { JoinProtocol } from './group-member.js';
+export * from './group-protocol.types.js';
+export * from './group-state.js';
+export * from './scheduler.js';
+export * from './server-side-member.js';
+export * from './topic-partition.js';
