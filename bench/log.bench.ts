@@ -2,13 +2,17 @@
  * bench:log — the log engine against the disk it writes to, in the same run.
  *
  *   1. raw:     the same bytes written with plain sequential FileHandle.write calls (per batch
- *               size, same chunk sizes), the physical limit an append path can approach;
+ *               size, same chunk sizes, each awaited), and the same bytes again in 1 MiB writes
+ *               ("raw 1 MiB"). The log coalesces the appends it has in flight into one writev
+ *               (log-appender.ts), so with small batches it beats the same-chunk figure; the
+ *               1 MiB one is the disk's streaming limit, the honest ceiling for every batch size;
  *   2. append:  1,000,000 records of 100-byte values in batches of 1, 100 and 1000 through
  *               Log.append (validation, offset assignment, index maintenance), a window of
  *               appends in flight as a producer pipeline would keep;
  *   3. read:    every record back with Log.read in 1 MiB fetches (page cache);
  *   4. durable: 16 concurrent appenders with flush.messages=1 — appends per fdatasync shows the
- *               group commit — against 1 durable appender and 16 non-durable ones.
+ *               group commit — against 1 durable appender and 16 non-durable ones, each after
+ *               one discarded warm-up run (a few thousand appends otherwise time the JIT).
  *
  * Each figure is the median of --runs runs (min–max beside it). Results go to
  * bench/results/<date>-log.json and the bench:log section of docs/benchmarks.md.
@@ -38,7 +42,8 @@ const VALUE_BYTES = 100;
 const BATCH_SIZES = [1, 100, 1000];
 const IN_FLIGHT = 32;
 const DURABLE_APPENDERS = 16;
-const DURABLE_APPENDS_EACH = 200;
+const DURABLE_APPENDS_EACH = 500;
+const STREAM_CHUNK_BYTES = 1 << 20;
 
 function makeBatch(records: number): Buffer {
   const value = Buffer.alloc(VALUE_BYTES, 0x61);
@@ -63,6 +68,7 @@ async function openLog(dir: string, config: Partial<TopicConfig> = {}) {
 
 interface RunFigures {
   rawMBps: number;
+  rawStreamMBps: number;
   appendRecordsPerSec: number;
   appendMBps: number;
   readRecordsPerSec: number;
@@ -73,6 +79,18 @@ async function rawWrite(file: string, chunk: Buffer, count: number): Promise<num
   const fh = await open(file, 'w');
   const start = performance.now();
   for (let i = 0; i < count; i++) await fh.write(chunk, 0, chunk.length);
+  const ms = performance.now() - start;
+  await fh.close();
+  return ms;
+}
+
+/** The same `count` copies of `chunk`, packed into 1 MiB writes. */
+async function rawStreamWrite(file: string, chunk: Buffer, count: number): Promise<number> {
+  const perWrite = Math.max(1, Math.floor(STREAM_CHUNK_BYTES / chunk.length));
+  const big = Buffer.concat(Array.from({ length: perWrite }, () => chunk));
+  const fh = await open(file, 'w');
+  const start = performance.now();
+  for (let left = count; left > 0; left -= perWrite) await fh.write(big, 0, Math.min(left, perWrite) * chunk.length);
   const ms = performance.now() - start;
   await fh.close();
   return ms;
@@ -107,6 +125,8 @@ async function oneRun(root: string, batchSize: number): Promise<RunFigures> {
   const totalBytes = template.length * count;
   const rawMs = await rawWrite(path.join(root, 'raw.bin'), template, count);
   await rm(path.join(root, 'raw.bin'));
+  const rawStreamMs = await rawStreamWrite(path.join(root, 'raw.bin'), template, count);
+  await rm(path.join(root, 'raw.bin'));
   const dir = path.join(root, `bench-${batchSize}`);
   const { log } = await openLog(dir);
   const t0 = performance.now();
@@ -120,6 +140,7 @@ async function oneRun(root: string, batchSize: number): Promise<RunFigures> {
   const records = count * batchSize;
   return {
     rawMBps: totalBytes / 1e6 / (rawMs / 1e3),
+    rawStreamMBps: totalBytes / 1e6 / (rawStreamMs / 1e3),
     appendRecordsPerSec: records / (appendMs / 1e3),
     appendMBps: totalBytes / 1e6 / (appendMs / 1e3),
     readRecordsPerSec: records / (readMs / 1e3),
@@ -166,11 +187,12 @@ async function main(): Promise<void> {
       for (let r = 0; r < RUNS; r++) runs.push(await oneRun(root, size));
       batches[size] = collect(runs);
       const s = batches[size];
-      console.log(`batch ${size}: append ${formatSummary(s.appendRecordsPerSec)} rec/s, ${formatSummary(s.appendMBps, 1)} MB/s (raw ${formatSummary(s.rawMBps, 1)} MB/s); read ${formatSummary(s.readMBps, 0)} MB/s`);
+      console.log(`batch ${size}: append ${formatSummary(s.appendRecordsPerSec)} rec/s, ${formatSummary(s.appendMBps, 1)} MB/s (raw ${formatSummary(s.rawMBps, 1)} MB/s, raw 1 MiB ${formatSummary(s.rawStreamMBps, 1)} MB/s); read ${formatSummary(s.readMBps, 0)} MB/s`);
     }
     const durable: Record<string, ReturnType<typeof collect<DurableFigures>>> = {};
     for (const [label, appenders, isDurable] of [['16 durable', DURABLE_APPENDERS, true], ['1 durable', 1, true], ['16 page cache', DURABLE_APPENDERS, false]] as const) {
       const runs: DurableFigures[] = [];
+      await durableRun(root, appenders, isDurable);
       for (let r = 0; r < RUNS; r++) runs.push(await durableRun(root, appenders, isDurable));
       durable[label] = collect(runs);
       console.log(`${label}: ${formatSummary(durable[label].appendsPerSec)} appends/s, ${formatSummary(durable[label].appendsPerFsync, 1)} appends per fsync`);
@@ -192,13 +214,14 @@ function renderMarkdown(r: {
     `### Log engine (\`npm run bench:log\`)`,
     '',
     `Measured ${r.date.slice(0, 10)} on ${machineLine(r.machine)}. Median of ${r.runs} runs (min–max). ` +
-      `${r.records.toLocaleString('en-US')} records of ${VALUE_BYTES}-byte values; "raw" writes the same bytes in the same chunk sizes with plain sequential writes in the same run.`,
+      `${r.records.toLocaleString('en-US')} records of ${VALUE_BYTES}-byte values; "raw" writes the same bytes in the same chunk sizes with plain sequential writes in the same run, ` +
+      `"raw 1 MiB" the same bytes in 1 MiB writes (the disk's streaming limit). Appends keep ${IN_FLIGHT} in flight, which the log coalesces into vectored writes, so small batches can beat the same-chunk raw figure.`,
     '',
-    '| batch size | append records/s | append MB/s | raw write MB/s | append / raw | read MB/s (page cache) | read records/s |',
-    '|---:|---:|---:|---:|---:|---:|---:|',
+    '| batch size | append records/s | append MB/s | raw write MB/s | append / raw | raw 1 MiB MB/s | append / raw 1 MiB | read MB/s (page cache) | read records/s |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const [size, s] of Object.entries(r.batches)) {
-    lines.push(`| ${size} | ${formatSummary(s.appendRecordsPerSec)} | ${formatSummary(s.appendMBps, 1)} | ${formatSummary(s.rawMBps, 1)} | ${(s.appendMBps.median / s.rawMBps.median).toFixed(2)} | ${formatSummary(s.readMBps)} | ${formatSummary(s.readRecordsPerSec)} |`);
+    lines.push(`| ${size} | ${formatSummary(s.appendRecordsPerSec)} | ${formatSummary(s.appendMBps, 1)} | ${formatSummary(s.rawMBps, 1)} | ${(s.appendMBps.median / s.rawMBps.median).toFixed(2)} | ${formatSummary(s.rawStreamMBps, 1)} | ${(s.appendMBps.median / s.rawStreamMBps.median).toFixed(2)} | ${formatSummary(s.readMBps)} | ${formatSummary(s.readRecordsPerSec)} |`);
   }
   lines.push('', `Durable appends (single-record batches, ${DURABLE_APPENDS_EACH} per appender):`, '', '| appenders | flush.messages | appends/s | appends per fdatasync |', '|---|---:|---:|---:|');
   for (const [label, s] of Object.entries(r.durable)) {
@@ -210,9 +233,11 @@ function renderMarkdown(r: {
   const b1000 = r.batches[1000]!;
   lines.push(
     '',
-    `Against the goals: batches of 1000 append at ${(100 * b1000.appendMBps.median / b1000.rawMBps.median).toFixed(0)}% of the raw write speed (goal ≥ 80%) and ` +
+    `Against the goals: batches of 1000 append at ${(100 * b1000.appendMBps.median / b1000.rawMBps.median).toFixed(0)}% of the raw write speed ` +
+      `(${(100 * b1000.appendMBps.median / b1000.rawStreamMBps.median).toFixed(0)}% of raw 1 MiB writes; goal ≥ 80%) and ` +
       `${formatSummary(b1000.appendRecordsPerSec)} records/s (goal ≥ 2,000,000); reads at ${(b1000.readMBps.median / 1000).toFixed(2)} GB/s (goal ≥ 1 GB/s); ` +
-      `16 durable appenders reach ${(100 * d16 / p16).toFixed(0)}% of the page-cache rate.`,
+      `16 durable appenders reach ${(100 * d16 / p16).toFixed(0)}% of the page-cache rate (goal ≥ 50%; each durable appender waits for an fdatasync per append, ` +
+      `so 16 of them cannot exceed 16 appends per fdatasync latency).`,
   );
   return lines.join('\n');
 }

@@ -7,7 +7,7 @@
  * baseOffsets (outside the CRC) and applies LogAppendTime (which recomputes the CRC).
  */
 import { SpoolError } from '@spool/common';
-import { LOG_OVERHEAD, setLogAppendTime, validateRecordBatch } from '@spool/protocol';
+import { LOG_OVERHEAD, setLogAppendTime, validateRecordBatch, writeBaseOffset } from '@spool/protocol';
 import type { BatchSummary } from './batch-summary.js';
 
 export interface AppendLimits {
@@ -62,7 +62,7 @@ export function assignOffsets(buf: Buffer, batches: readonly BatchSummary[], nex
   let next = nextOffset;
   return batches.map((batch) => {
     const delta = batch.lastOffset - batch.baseOffset;
-    buf.writeBigInt64BE(BigInt(next), batch.position);
+    writeBaseOffset(buf, batch.position, next);
     if (logAppendTime !== null) setLogAppendTime(buf, batch.position, logAppendTime);
     const assigned = { ...batch, baseOffset: next, lastOffset: next + delta, maxTimestamp: logAppendTime ?? batch.maxTimestamp };
     next += delta + 1;

@@ -9,10 +9,11 @@
  *                                           the file (gaps allowed after compaction) and every
  *                                           offset is in [baseOffset, baseOffset + 2^31 - 1]
  *
- * Writes are positional at the committed size, one FileHandle.write per append (many batches
- * coalesced), then the index entries. `size` (the committed size) moves only after the bytes
- * are written, and readers never look past it, so a read running concurrently with an append
- * sees whole batches only.
+ * Writes are positional at the committed size, one FileHandle.write per append (writev for a
+ * group of appends: log-appender.ts), then the index entries (in memory at once, in the index
+ * files in batches: INDEX_WRITE_BATCH_ENTRIES). `size` (the committed size) moves only after
+ * the bytes are written, and readers never look past it, so a read running concurrently with an
+ * append sees whole batches only.
  *
  * Crash: the file may end in a torn batch (short, or whose CRC fails), or, after a failed
  * write, in bytes past the last committed batch. Recovery (`recover`) validates every batch
@@ -41,6 +42,23 @@ export interface LogSegmentConfig {
 }
 
 const INT32_MAX = 0x7fffffff;
+
+/**
+ * The active segment writes new index entries to its index files in batches of at least this
+ * many, not after every append: two small writes per append cost as much as the append itself.
+ * The in-memory entries (what lookups use) are always current. The files only matter once the
+ * segment is inactive or the log closed cleanly, and both write every pending entry first
+ * (onBecomeInactive, close); after an unclean shutdown the active segment is always recovered,
+ * which rebuilds its indexes from the log (log-loader.ts). Like Kafka's mmap'ed index, whose
+ * pages reach the file whenever the OS writes them back.
+ */
+const INDEX_WRITE_BATCH_ENTRIES = 4096;
+
+/** One appended buffer of whole batches and their summaries (positions relative to `buf`). */
+export interface AppendChunk {
+  readonly buf: Buffer;
+  readonly batches: readonly BatchSummary[];
+}
 
 export class LogSegment {
   private committedSize: number;
@@ -135,27 +153,48 @@ export class LogSegment {
    * the segment, then adds index entries. Resolves once the bytes are in the page cache and the
    * committed size covers them. Caller holds the log's append lock.
    */
-  async append(buf: Buffer, batches: readonly BatchSummary[], nowMs: number): Promise<void> {
-    if (batches.length === 0) return;
+  append(buf: Buffer, batches: readonly BatchSummary[], nowMs: number): Promise<void> {
+    return this.appendChunks([{ buf, batches }], nowMs);
+  }
+
+  /**
+   * Appends several buffers back to back with one vectored write (the log's group append), each
+   * described like `append`'s. Same guarantees: nothing is visible before every byte is written;
+   * a failed write truncates the file back to the committed size and throws.
+   */
+  async appendChunks(chunks: readonly AppendChunk[], nowMs: number): Promise<void> {
+    const nonEmpty = chunks.filter((chunk) => chunk.batches.length > 0);
+    if (nonEmpty.length === 0) return;
     const start = this.committedSize;
-    const last = batches[batches.length - 1].lastOffset;
-    if (batches[0].baseOffset < this.nextOffsetValue || !this.canConvertToRelativeOffset(last)) {
-      throw new SpoolError('KAFKA_STORAGE_ERROR', `segment ${this.logPath}: offsets ${batches[0].baseOffset}..${last} do not follow ${this.nextOffsetValue - 1} within the segment's range`);
+    const firstOffset = nonEmpty[0].batches[0].baseOffset;
+    const lastBatches = nonEmpty[nonEmpty.length - 1].batches;
+    const last = lastBatches[lastBatches.length - 1].lastOffset;
+    if (firstOffset < this.nextOffsetValue || !this.canConvertToRelativeOffset(last)) {
+      throw new SpoolError('KAFKA_STORAGE_ERROR', `segment ${this.logPath}: offsets ${firstOffset}..${last} do not follow ${this.nextOffsetValue - 1} within the segment's range`);
     }
+    let total = 0;
+    for (const chunk of nonEmpty) total += chunk.buf.length;
     try {
-      await writeFully(this.handle, buf, start);
+      if (nonEmpty.length === 1) await writeFully(this.handle, nonEmpty[0].buf, start);
+      else await writevFully(this.handle, nonEmpty.map((chunk) => chunk.buf), start, total);
     } catch (err) {
       // Drop the partial write so a clean reload does not see garbage past the committed size.
       await this.handle.truncate(start).catch(() => undefined);
-      throw new SpoolError('KAFKA_STORAGE_ERROR', `write of ${buf.length} bytes to ${this.logPath} at ${start} failed: ${(err as Error).message}`);
+      throw new SpoolError('KAFKA_STORAGE_ERROR', `write of ${total} bytes to ${this.logPath} at ${start} failed: ${(err as Error).message}`);
     }
-    for (const batch of batches) this.indexBatch(batch, start + batch.position);
-    this.committedSize = start + buf.length;
+    let chunkStart = start;
+    for (const chunk of nonEmpty) {
+      for (const batch of chunk.batches) this.indexBatch(batch, chunkStart + batch.position);
+      chunkStart += chunk.buf.length;
+    }
+    this.committedSize = start + total;
     this.nextOffsetValue = last + 1;
     this.rollingBasedTimestamp ??= nowMs;
     this.lastModifiedMs = nowMs;
-    await this.offsetIndex.flushPending();
-    await this.timeIndex.flushPending();
+    if (this.offsetIndex.unpersistedEntries + this.timeIndex.unpersistedEntries >= INDEX_WRITE_BATCH_ENTRIES) {
+      await this.offsetIndex.flushPending();
+      await this.timeIndex.flushPending();
+    }
   }
 
   /** Kafka's indexing rule: an entry for a batch once more than index.interval.bytes went by since the last. */
@@ -410,6 +449,32 @@ async function writeFully(handle: FileHandle, buf: Buffer, position: number): Pr
     const { bytesWritten } = await handle.write(buf, written, buf.length - written, position + written);
     written += bytesWritten;
   }
+}
+
+/** Writes `bufs` back to back from `position`, resuming after a short write. */
+async function writevFully(handle: FileHandle, bufs: readonly Buffer[], position: number, total: number): Promise<void> {
+  let { bytesWritten: written } = await handle.writev(bufs as Buffer[], position);
+  while (written < total) {
+    const rest = remainingAfter(bufs, written);
+    const { bytesWritten } = await handle.writev(rest, position + written);
+    if (bytesWritten === 0) throw new Error(`writev wrote nothing at ${position + written}`);
+    written += bytesWritten;
+  }
+}
+
+/** The bytes of `bufs` after the first `skip`, without copying. */
+function remainingAfter(bufs: readonly Buffer[], skip: number): Buffer[] {
+  const out: Buffer[] = [];
+  let left = skip;
+  for (const buf of bufs) {
+    if (left >= buf.length) {
+      left -= buf.length;
+      continue;
+    }
+    out.push(left > 0 ? buf.subarray(left) : buf);
+    left = 0;
+  }
+  return out;
 }
 
 async function exists(filePath: string): Promise<boolean> {

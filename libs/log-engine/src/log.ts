@@ -24,9 +24,9 @@ import fs from 'node:fs/promises';
 import { SpoolError, isSpoolError, type Clock, type Logger } from '@spool/common';
 import { AppendWaiters } from './append-waiters.js';
 import { AsyncMutex } from './async-mutex.js';
-import type { BatchSummary } from './batch-summary.js';
 import { FlushScheduler } from './flush-scheduler.js';
-import { assignOffsets, checkOffsetsFollow, validateAppend } from './log-append-validator.js';
+import { validateAppend } from './log-append-validator.js';
+import { LogAppender, type AppenderHost } from './log-appender.js';
 import { loadLog } from './log-loader.js';
 import type { LogMetrics } from './log-metrics.js';
 import { offsetForTimestamp, readLog, type LogView, type ReadResult } from './log-reader.js';
@@ -79,6 +79,7 @@ export class Log {
   private config: TopicConfig;
   private readonly lock = new AsyncMutex();
   private readonly flusher: FlushScheduler;
+  private readonly appender: LogAppender;
   private lastFlushMs: number;
   private readonly waiters = new AppendWaiters();
   private readonly pendingDeletes = new Set<Promise<void>>();
@@ -101,6 +102,7 @@ export class Log {
     this.logStartOffsetValue = logStartOffset;
     this.recoveryPointValue = recoveryPoint;
     this.lastFlushMs = clock.now();
+    this.appender = new LogAppender(this.lock, this.appenderHost());
     this.flusher = new FlushScheduler({ coverage: () => this.logEndOffset, flushTo: (upTo) => this.flushSegments(upTo) }, recoveryPoint);
   }
 
@@ -151,8 +153,9 @@ export class Log {
   /**
    * Appends whole record batches v2 (see AppendOptions for offsets). Validates them
    * (validateRecordBatch; size <= max.message.bytes else MESSAGE_TOO_LARGE), rewrites
-   * baseOffsets and, under LogAppendTime, timestamps in `batches` (which the log then owns),
-   * rolls the active segment if needed, and writes them in one write. Resolves once the bytes are
+   * baseOffsets and, under LogAppendTime, timestamps in `batches` (which the log then owns until
+   * the append settles), rolls the active segment if needed, and writes them; appends queued
+   * meanwhile are written together with one writev (log-appender.ts). Resolves once the bytes are
    * readable, or, when flush.messages is reached, once an fdatasync covers them (see the top of
    * the file). Any number of callers may append concurrently: appends are applied in call order.
    */
@@ -160,65 +163,50 @@ export class Log {
     this.ensureWritable();
     const fromProducer = opts.assignOffsets ?? true;
     const validated = validateAppend(batches, this.config, fromProducer);
-    const { result, mustFlush } = await this.lock.run(() => this.appendLocked(batches, validated, fromProducer));
-    if (mustFlush) {
-      await this.flusher.request(result.lastOffset + 1);
+    const written = await this.appender.append(batches, validated, fromProducer);
+    if (written.mustFlush) {
+      await this.flusher.request(written.lastOffset + 1);
       if (this.metrics !== undefined) this.metrics.fsyncedAppends++;
     }
-    return result;
-  }
-
-  private async appendLocked(buf: Buffer, validated: BatchSummary[], fromProducer: boolean): Promise<{ result: AppendResult; mustFlush: boolean }> {
-    this.ensureWritable();
-    const now = this.clock.now();
-    const logAppendTime = fromProducer && this.config.messageTimestampType === 'LogAppendTime' ? now : null;
-    let summaries = validated;
-    if (fromProducer) summaries = assignOffsets(buf, validated, this.logEndOffset, logAppendTime);
-    else checkOffsetsFollow(validated, this.logEndOffset);
-    const first = summaries[0];
-    const last = summaries[summaries.length - 1];
-    const segment = await this.maybeRoll(buf.length, first.baseOffset, last.lastOffset, now);
-    try {
-      await segment.append(buf, summaries, now);
-    } catch (err) {
-      throw this.fail(err, 'append');
-    }
-    const recordCount = summaries.reduce((sum, batch) => sum + batch.recordCount, 0);
-    if (this.metrics !== undefined) {
-      this.metrics.appendBatches += summaries.length;
-      this.metrics.appendRecords += recordCount;
-      this.metrics.appendBytes += buf.length;
-    }
-    this.waiters.wake(this.logEndOffset);
     return {
-      result: {
-        baseOffset: first.baseOffset,
-        lastOffset: last.lastOffset,
-        logAppendTime,
-        logStartOffset: this.logStartOffsetValue,
-        recordCount,
-        sizeInBytes: buf.length,
-      },
-      mustFlush: this.logEndOffset - this.recoveryPointValue >= this.config.flushMessages,
+      baseOffset: written.baseOffset,
+      lastOffset: written.lastOffset,
+      logAppendTime: written.logAppendTime,
+      logStartOffset: this.logStartOffsetValue,
+      recordCount: written.recordCount,
+      sizeInBytes: batches.length,
     };
   }
 
-  /** Rolls when the append would overflow segment.bytes, the segment is older than segment.ms, an index is full, or offsets would not fit. */
-  private async maybeRoll(appendBytes: number, firstOffset: number, lastOffset: number, now: number): Promise<LogSegment> {
-    const segment = this.activeSegment;
-    const reason =
-      segment.size > 0 && segment.size + appendBytes > this.config.segmentBytes
-        ? 'segment.bytes'
-        : segment.size > 0 && segment.rollingBasedTimestamp !== null && now - segment.rollingBasedTimestamp > this.config.segmentMs
-          ? 'segment.ms'
-          : segment.indexesFull()
-            ? 'index full'
-            : !segment.canConvertToRelativeOffset(lastOffset)
-              ? 'offset range'
-              : null;
-    if (reason === null) return segment;
-    this.logger.debug({ reason, baseOffset: segment.baseOffset, size: segment.size, newBaseOffset: firstOffset }, 'rolling the active segment');
-    return this.rollLocked(firstOffset);
+  /** Every mutation other than an append: sealing the open append group keeps call order (log-appender.ts). */
+  private exclusive<T>(task: () => Promise<T>): Promise<T> {
+    this.appender.seal();
+    return this.lock.run(task);
+  }
+
+  private appenderHost(): AppenderHost {
+    return {
+      clock: this.clock,
+      config: () => this.config,
+      ensureWritable: () => this.ensureWritable(),
+      activeSegment: () => this.activeSegment,
+      logEndOffset: () => this.logEndOffset,
+      recoveryPoint: () => this.recoveryPointValue,
+      roll: (newBaseOffset, reason) => {
+        const segment = this.activeSegment;
+        this.logger.debug({ reason, baseOffset: segment.baseOffset, size: segment.size, newBaseOffset }, 'rolling the active segment');
+        return this.rollLocked(newBaseOffset);
+      },
+      fail: (err, during) => this.fail(err, during),
+      appended: (batches, records, bytes) => {
+        if (this.metrics !== undefined) {
+          this.metrics.appendBatches += batches;
+          this.metrics.appendRecords += records;
+          this.metrics.appendBytes += bytes;
+        }
+        this.waiters.wake(this.logEndOffset);
+      },
+    };
   }
 
   /**
@@ -227,7 +215,7 @@ export class Log {
    */
   roll(): Promise<void> {
     this.ensureWritable();
-    return this.lock.run(async () => {
+    return this.exclusive(async () => {
       await this.rollLocked(this.logEndOffset);
     });
   }
@@ -285,7 +273,7 @@ export class Log {
    */
   truncateTo(offset: number): Promise<void> {
     this.ensureWritable();
-    return this.lock.run(async () => {
+    return this.exclusive(async () => {
       if (offset >= this.logEndOffset) return;
       if (offset < this.segmentList[0].baseOffset) return this.truncateFullyLocked(offset);
       const keep = this.segmentList.filter((segment) => segment.baseOffset <= offset);
@@ -304,7 +292,7 @@ export class Log {
   /** Deletes every segment and restarts the log, empty, at `offset` (logStartOffset = logEndOffset = offset). */
   truncateFullyAndStartAt(offset: number): Promise<void> {
     this.ensureWritable();
-    return this.lock.run(() => this.truncateFullyLocked(offset));
+    return this.exclusive(() => this.truncateFullyLocked(offset));
   }
 
   private async truncateFullyLocked(offset: number): Promise<void> {
@@ -327,7 +315,7 @@ export class Log {
    */
   deleteRecordsBefore(offset: number): Promise<void> {
     this.ensureWritable();
-    return this.lock.run(async () => {
+    return this.exclusive(async () => {
       if (offset > this.logEndOffset) {
         throw new SpoolError('OFFSET_OUT_OF_RANGE', `cannot delete records before ${offset}: the log ends at ${this.logEndOffset}`, {
           offset,
@@ -347,7 +335,7 @@ export class Log {
    */
   deleteOldSegments(now: number): Promise<number> {
     this.ensureWritable();
-    return this.lock.run(async () => {
+    return this.exclusive(async () => {
       const doomed = selectSegmentsToDelete(this.segmentList, this.config, this.logStartOffsetValue, now);
       if (doomed.length > 0) {
         this.logger.info(
@@ -397,7 +385,7 @@ export class Log {
    */
   replaceSegments(newSegments: LogSegment[], oldSegments: LogSegment[]): Promise<void> {
     this.ensureWritable();
-    return this.lock.run(async () => {
+    return this.exclusive(async () => {
       const oldSet = new Set(oldSegments);
       if (oldSet.has(this.activeSegment)) throw new SpoolError('INVALID_REQUEST', 'replaceSegments cannot replace the active segment');
       for (const old of oldSegments) {
@@ -464,7 +452,7 @@ export class Log {
    */
   async close(): Promise<void> {
     if (this.closed) return;
-    await this.lock.run(async () => {
+    await this.exclusive(async () => {
       this.closed = true;
     });
     await this.flusher.idle();

@@ -162,6 +162,11 @@ export class OffsetIndex {
     this.count++;
   }
 
+  /** Entries in memory not yet written to the file (`flushPending` writes them). */
+  get unpersistedEntries(): number {
+    return this.count - this.file.persisted;
+  }
+
   /** Writes the entries added since the last call to the file. */
   async flushPending(): Promise<void> {
     const from = this.file.persisted;

@@ -160,6 +160,11 @@ export class TimeIndex {
     this.count++;
   }
 
+  /** Entries in memory not yet written to the file (`flushPending` writes them). */
+  get unpersistedEntries(): number {
+    return this.count - this.file.persisted;
+  }
+
   /** Writes the entries added since the last call to the file. */
   async flushPending(): Promise<void> {
     const from = this.file.persisted;

@@ -1,0 +1,223 @@
+/**
+ * The append path of one partition log: coalesces queued appends into group writes.
+ *
+ * An append is validated by its caller (validateAppend, outside the lock) and then queued here.
+ * Appends that arrive while the partition lock is busy (typically: while the previous group's
+ * write is in flight) join one *open group*; the group takes the lock once and is written with a
+ * single positional writev, so N queued appends cost one write system call and one thread-pool
+ * round trip instead of N. Under flush.messages=1 they then share one fdatasync as well (group
+ * commit: they all publish their end offset before any of them asks for a flush).
+ *
+ * Order. Appends are applied in call order, and in call order relative to the log's other
+ * mutations: the log seals the open group (`seal`) before it queues any other mutation on the
+ * lock, so a later append never overtakes an earlier truncation, roll or close.
+ *
+ * Per append, inside a group, in order: offsets are assigned (or, for pre-assigned offsets,
+ * checked to follow the previous append), the segment rolls if the append would not fit, then
+ * the bytes are staged. Staged appends are written together; a roll first writes what is
+ * staged. An append whose offsets do not follow fails alone; a failed write fails the appends it
+ * carried and takes the log offline, which fails every later append too (log.ts, `fail`).
+ * Nothing resolves before its bytes are written and the log end offset covers them.
+ *
+ * Buffers. The log owns an appended buffer until the append settles (it rewrites baseOffsets
+ * in place). A buffer that overlaps one already in the open group (the same buffer appended
+ * twice concurrently) starts a new group, so each is written before the next is rewritten.
+ */
+import type { Clock } from '@spool/common';
+import { AsyncMutex } from './async-mutex.js';
+import type { BatchSummary } from './batch-summary.js';
+import { assignOffsets, checkOffsetsFollow } from './log-append-validator.js';
+import type { AppendChunk, LogSegment } from './log-segment.js';
+import type { TopicConfig } from './topic-config.js';
+
+/** Past this many queued bytes an open group is sealed and later appends start the next one. */
+export const MAX_GROUP_BYTES = 8 * 1024 * 1024;
+
+/** What a written append reports back to Log.append. */
+export interface GroupAppendResult {
+  readonly baseOffset: number;
+  readonly lastOffset: number;
+  readonly logAppendTime: number | null;
+  readonly recordCount: number;
+  /** Whether flush.messages says this append must wait for an fdatasync covering it. */
+  readonly mustFlush: boolean;
+}
+
+/** The log state and operations the appender needs; every call happens under the log's lock. */
+export interface AppenderHost {
+  readonly clock: Clock;
+  config(): TopicConfig;
+  /** Throws if the log is closed or offline. */
+  ensureWritable(): void;
+  activeSegment(): LogSegment;
+  logEndOffset(): number;
+  recoveryPoint(): number;
+  /** Starts a new active segment at `newBaseOffset` (for `reason`) and returns it. */
+  roll(newBaseOffset: number, reason: string): Promise<LogSegment>;
+  /** Takes the log offline after an I/O error and returns the error to report. */
+  fail(err: unknown, during: string): Error;
+  /** Metrics and long-poll wake-up after a write moved the log end offset. */
+  appended(batches: number, records: number, bytes: number): void;
+}
+
+interface PendingAppend {
+  readonly buf: Buffer;
+  /** buf's memory (`buf.buffer`, a getter too slow to read per comparison) and its range there. */
+  readonly memory: ArrayBufferLike;
+  readonly memoryStart: number;
+  readonly validated: readonly BatchSummary[];
+  readonly fromProducer: boolean;
+  readonly resolve: (result: GroupAppendResult) => void;
+  readonly reject: (err: unknown) => void;
+}
+
+interface OpenGroup {
+  readonly appends: PendingAppend[];
+  bytes: number;
+}
+
+/** An append with its offsets assigned, waiting in the current write. */
+interface StagedAppend extends AppendChunk {
+  readonly pending: PendingAppend;
+  readonly logAppendTime: number | null;
+  readonly recordCount: number;
+}
+
+export class LogAppender {
+  private open: OpenGroup | null = null;
+
+  constructor(
+    private readonly lock: AsyncMutex,
+    private readonly host: AppenderHost,
+  ) {}
+
+  /**
+   * Queues a validated append (`validated` describes the batches of `buf`); resolves once its
+   * bytes are written and readable. Callers may append concurrently: appends apply in call order.
+   */
+  append(buf: Buffer, validated: readonly BatchSummary[], fromProducer: boolean): Promise<GroupAppendResult> {
+    return new Promise((resolve, reject) => {
+      const pending: PendingAppend = { buf, memory: buf.buffer, memoryStart: buf.byteOffset, validated, fromProducer, resolve, reject };
+      const group = this.open;
+      if (group !== null && group.bytes < MAX_GROUP_BYTES && !overlapsAny(pending, group.appends)) {
+        group.appends.push(pending);
+        group.bytes += buf.length;
+        return;
+      }
+      const next: OpenGroup = { appends: [pending], bytes: buf.length };
+      this.open = next;
+      void this.lock.run(() => {
+        if (this.open === next) this.open = null;
+        return this.writeGroup(next.appends);
+      });
+    });
+  }
+
+  /** Closes the open group to later appends; the log calls it before queueing any other mutation. */
+  seal(): void {
+    this.open = null;
+  }
+
+  /** Runs under the lock: assigns offsets, rolls as needed and writes the group; settles every append in it. */
+  private async writeGroup(group: readonly PendingAppend[]): Promise<void> {
+    try {
+      this.host.ensureWritable();
+      const now = this.host.clock.now();
+      const config = this.host.config();
+      const logAppendTime = config.messageTimestampType === 'LogAppendTime' ? now : null;
+      let segment = this.host.activeSegment();
+      let staged: StagedAppend[] = [];
+      let stagedBytes = 0;
+      let nextOffset = this.host.logEndOffset();
+      for (const pending of group) {
+        const assigned = this.assign(pending, nextOffset, logAppendTime);
+        if (assigned === null) continue;
+        const first = assigned.batches[0];
+        const last = assigned.batches[assigned.batches.length - 1];
+        if (staged.length > 0 && rollReason(segment, config, stagedBytes, pending.buf.length, last.lastOffset, now) !== null) {
+          await this.write(segment, staged, now);
+          staged = [];
+          stagedBytes = 0;
+        }
+        if (staged.length === 0) segment = await this.maybeRoll(segment, pending.buf.length, first.baseOffset, last.lastOffset, now);
+        staged.push(assigned);
+        stagedBytes += pending.buf.length;
+        nextOffset = last.lastOffset + 1;
+      }
+      if (staged.length > 0) await this.write(segment, staged, now);
+    } catch (err) {
+      // Appends already resolved (written by an earlier write of this group) ignore the rejection.
+      for (const pending of group) pending.reject(err);
+    }
+  }
+
+  /** Offsets for one append, or null (the append is rejected alone) when pre-assigned offsets do not follow. */
+  private assign(pending: PendingAppend, nextOffset: number, logAppendTime: number | null): StagedAppend | null {
+    try {
+      const stampTime = pending.fromProducer ? logAppendTime : null;
+      const batches = pending.fromProducer ? assignOffsets(pending.buf, pending.validated, nextOffset, stampTime) : pending.validated;
+      if (!pending.fromProducer) checkOffsetsFollow(batches, nextOffset);
+      let recordCount = 0;
+      for (const batch of batches) recordCount += batch.recordCount;
+      return { buf: pending.buf, batches, pending, logAppendTime: stampTime, recordCount };
+    } catch (err) {
+      pending.reject(err);
+      return null;
+    }
+  }
+
+  private async maybeRoll(segment: LogSegment, appendBytes: number, firstOffset: number, lastOffset: number, now: number): Promise<LogSegment> {
+    const reason = rollReason(segment, this.host.config(), 0, appendBytes, lastOffset, now);
+    return reason === null ? segment : this.host.roll(firstOffset, reason);
+  }
+
+  /** Writes the staged appends to `segment` with one (vectored) write, then resolves them. */
+  private async write(segment: LogSegment, staged: readonly StagedAppend[], now: number): Promise<void> {
+    try {
+      await segment.appendChunks(staged, now);
+    } catch (err) {
+      throw this.host.fail(err, 'append');
+    }
+    let batches = 0;
+    let records = 0;
+    let bytes = 0;
+    for (const append of staged) {
+      batches += append.batches.length;
+      records += append.recordCount;
+      bytes += append.buf.length;
+    }
+    this.host.appended(batches, records, bytes);
+    const mustFlush = this.host.logEndOffset() - this.host.recoveryPoint() >= this.host.config().flushMessages;
+    for (const append of staged) {
+      append.pending.resolve({
+        baseOffset: append.batches[0].baseOffset,
+        lastOffset: append.batches[append.batches.length - 1].lastOffset,
+        logAppendTime: append.logAppendTime,
+        recordCount: append.recordCount,
+        mustFlush,
+      });
+    }
+  }
+}
+
+/**
+ * Why the active segment must roll before an append of `appendBytes` ending at `lastOffset`,
+ * with `stagedBytes` already bound for it (Kafka's rules: segment.bytes, segment.ms, an index
+ * full, offsets beyond the segment's int32 range), or null when the append fits.
+ */
+export function rollReason(segment: LogSegment, config: TopicConfig, stagedBytes: number, appendBytes: number, lastOffset: number, now: number): string | null {
+  const size = segment.size + stagedBytes;
+  if (size > 0 && size + appendBytes > config.segmentBytes) return 'segment.bytes';
+  if (size > 0 && segment.rollingBasedTimestamp !== null && now - segment.rollingBasedTimestamp > config.segmentMs) return 'segment.ms';
+  if (segment.indexesFull()) return 'index full';
+  if (!segment.canConvertToRelativeOffset(lastOffset)) return 'offset range';
+  return null;
+}
+
+function overlapsAny(append: PendingAppend, appends: readonly PendingAppend[]): boolean {
+  const end = append.memoryStart + append.buf.length;
+  for (const other of appends) {
+    if (other.memory === append.memory && other.memoryStart < end && append.memoryStart < other.memoryStart + other.buf.length) return true;
+  }
+  return false;
+}
