@@ -19,19 +19,23 @@
  * `close()` is called. Callers may have many calls in flight; a group's transitions happen
  * synchronously between awaits, and each continuation after an append re-checks the
  * generation before acting, as Kafka's group lock + append callbacks do.
+ *
+ * Split by role: this class validates requests and owns the groups and the lifecycle; JoinHandler
+ * (join-handler.ts) handles JoinGroup; GroupRebalancer (group-rebalancer.ts) runs the join and sync
+ * phases, their timers and member liveness; GroupOffsets (group-offsets.ts) the offsets and admin calls.
  */
 import { randomUUID } from 'node:crypto';
 import { silentLogger, systemClock, type Clock, type Logger } from '@spool/common';
 import { defaultAssignors } from './assignors/assignors.js';
-import type { MemberSubscription, PartitionAssignor } from './assignors/partition-assignor.js';
+import type { PartitionAssignor } from './assignors/partition-assignor.js';
 import { ClassicGroup } from './classic-group.js';
 import { DEFAULT_COORDINATOR_CONFIG, type CoordinatorConfig } from './coordinator-config.js';
 import type { GroupErrorCode } from './coordinator.error.js';
 import type { OffsetLog, TopicMetadataSource } from './coordinator-ports.js';
-import { decodeConsumerSubscription, encodeConsumerAssignment } from './consumer-protocol.codec.js';
+import { decodeConsumerSubscription } from './consumer-protocol.codec.js';
 import { replayConsumerOffsets } from './group-loader.js';
+import type { GroupMember } from './group-member.js';
 import { GroupOffsets } from './group-offsets.js';
-import { GroupMember } from './group-member.js';
 import type {
   CommittedOffset,
   GroupDescription,
@@ -46,11 +50,13 @@ import type {
   SyncGroupRequest,
   SyncGroupResult,
 } from './group-protocol.types.js';
+import { GroupRebalancer } from './group-rebalancer.js';
 import { GroupState } from './group-state.js';
+import { JoinHandler } from './join-handler.js';
 import { OffsetWriter } from './offset-writer.js';
+import { answerJoin, answerSync, joinError, syncError } from './parked-calls.js';
 import { systemScheduler, type Scheduler } from './scheduler.js';
 import type { TopicPartition } from './topic-partition.js';
-
 export interface GroupCoordinatorOptions {
   readonly offsetLog: OffsetLog;
   readonly topics: TopicMetadataSource;
@@ -64,47 +70,40 @@ export interface GroupCoordinatorOptions {
   readonly newMemberId?: (clientId: string) => string;
 }
 
-const EMPTY = Buffer.alloc(0);
-
-function joinError(memberId: string, errorCode: GroupErrorCode): JoinGroupResult {
-  return { errorCode, generationId: -1, protocolType: null, protocolName: null, leaderId: '', memberId, members: [], skipAssignment: false };
-}
-
-function syncError(errorCode: GroupErrorCode): SyncGroupResult {
-  return { errorCode, protocolType: null, protocolName: null, assignment: EMPTY };
-}
-
 export class GroupCoordinator {
   readonly config: CoordinatorConfig;
   private readonly groups = new Map<string, ClassicGroup>();
   private readonly clock: Clock;
-  private readonly scheduler: Scheduler;
   private readonly logger: Logger;
-  private readonly topics: TopicMetadataSource;
-  private readonly assignors: Map<string, PartitionAssignor>;
-  private readonly newMemberId: (clientId: string) => string;
   private readonly offsets: OffsetWriter;
   private loaded = false;
+  private readonly rebalancer: GroupRebalancer;
+  private readonly joins: JoinHandler;
   private readonly offsetApi: GroupOffsets;
 
   constructor(options: GroupCoordinatorOptions) {
     this.config = { ...DEFAULT_COORDINATOR_CONFIG, ...options.config };
     this.clock = options.clock ?? systemClock;
-    this.scheduler = options.scheduler ?? systemScheduler;
+    const scheduler = options.scheduler ?? systemScheduler;
     this.logger = (options.logger ?? silentLogger).child({ component: 'group-coordinator' });
-    this.topics = options.topics;
-    this.assignors = options.assignors ? new Map([...options.assignors].map((a) => [a.name, a])) : defaultAssignors();
-    this.newMemberId = options.newMemberId ?? ((clientId) => `${clientId}-${randomUUID()}`);
+    const assignors = options.assignors ? new Map([...options.assignors].map((a) => [a.name, a])) : defaultAssignors();
     this.offsets = new OffsetWriter(options.offsetLog, this.clock);
+    const shared = { clock: this.clock, scheduler, logger: this.logger, config: this.config };
+    this.rebalancer = new GroupRebalancer({ ...shared, offsets: this.offsets, topics: options.topics, assignors });
+    this.joins = new JoinHandler({
+      ...shared,
+      groups: this.groups,
+      rebalancer: this.rebalancer,
+      assignors,
+      newMemberId: options.newMemberId ?? ((clientId) => `${clientId}-${randomUUID()}`),
+      loaded: () => this.loaded,
+    });
     this.offsetApi = new GroupOffsets({
+      ...shared,
       groups: this.groups,
       offsets: this.offsets,
-      clock: this.clock,
-      scheduler: this.scheduler,
-      logger: this.logger,
-      config: this.config,
       loaded: () => this.loaded,
-      keepAlive: (group, member) => this.scheduleSessionExpiry(group, member),
+      keepAlive: (group, member) => this.rebalancer.scheduleSessionExpiry(group, member),
     });
   }
 
@@ -154,8 +153,8 @@ export class GroupCoordinator {
       for (const timer of group.pendingMembers.values()) timer.cancel();
       for (const member of group.members.values()) {
         member.heartbeatTimer?.cancel();
-        this.answerJoin(member, joinError(member.memberId, 'COORDINATOR_NOT_AVAILABLE'));
-        this.answerSync(member, syncError('COORDINATOR_NOT_AVAILABLE'));
+        answerJoin(member, joinError(member.memberId, 'COORDINATOR_NOT_AVAILABLE'));
+        answerSync(member, syncError('COORDINATOR_NOT_AVAILABLE'));
       }
     }
   }
@@ -164,344 +163,11 @@ export class GroupCoordinator {
 
   /**
    * JoinGroup. Resolves when the join phase completes with the member in the new generation, or
-   * at once with an error (MEMBER_ID_REQUIRED carries the id to join again with).
+   * at once with an error (MEMBER_ID_REQUIRED carries the id to join again with). The join rules
+   * per state are JoinHandler's; the join phase itself is GroupRebalancer's.
    */
   async joinGroup(req: JoinGroupRequest): Promise<JoinGroupResult> {
-    const invalid = this.validateJoin(req);
-    if (invalid !== null) return joinError(req.memberId, invalid);
-    let group = this.groups.get(req.groupId);
-    if (group === undefined) {
-      if (req.memberId !== '') return joinError(req.memberId, 'UNKNOWN_MEMBER_ID');
-      group = new ClassicGroup(req.groupId, null, this.clock.now());
-      this.groups.set(req.groupId, group);
-    }
-    if (group.is(GroupState.Dead)) return joinError(req.memberId, 'COORDINATOR_NOT_AVAILABLE');
-    if (!group.supportsProtocols(req.protocolType, req.protocols)) return joinError(req.memberId, 'INCONSISTENT_GROUP_PROTOCOL');
-    return req.memberId === '' ? this.joinAsNewMember(group, req) : this.joinAsKnownMember(group, req);
-  }
-
-  private validateJoin(req: JoinGroupRequest): GroupErrorCode | null {
-    if (!this.loaded) return 'COORDINATOR_LOAD_IN_PROGRESS';
-    if (req.groupId === '') return 'INVALID_GROUP_ID';
-    if (req.sessionTimeoutMs < this.config.groupMinSessionTimeoutMs || req.sessionTimeoutMs > this.config.groupMaxSessionTimeoutMs) {
-      return 'INVALID_SESSION_TIMEOUT';
-    }
-    if (req.protocolType === '' || req.protocols.length === 0) return 'INCONSISTENT_GROUP_PROTOCOL';
-    if (this.isServerAssigned(req.protocolType) && !req.protocols.every((p) => this.assignors.has(p.name))) {
-      return 'INCONSISTENT_GROUP_PROTOCOL';
-    }
-    return null;
-  }
-
-  private joinAsNewMember(group: ClassicGroup, req: JoinGroupRequest): Promise<JoinGroupResult> | JoinGroupResult {
-    if (group.members.size + group.pendingMembers.size >= this.config.groupMaxSize) {
-      return joinError('', 'GROUP_MAX_SIZE_REACHED');
-    }
-    const memberId = this.newMemberId(req.clientId);
-    if (req.requireKnownMemberId === true) {
-      // The id is reserved for one session timeout; the client joins again with it.
-      const timer = this.scheduler.schedule(req.sessionTimeoutMs, () => this.expirePendingMember(group, memberId));
-      group.pendingMembers.set(memberId, timer);
-      return joinError(memberId, 'MEMBER_ID_REQUIRED');
-    }
-    return this.addMemberAndRebalance(group, memberId, req);
-  }
-
-  private joinAsKnownMember(group: ClassicGroup, req: JoinGroupRequest): Promise<JoinGroupResult> | JoinGroupResult {
-    const pending = group.pendingMembers.get(req.memberId);
-    if (pending !== undefined) {
-      pending.cancel();
-      group.pendingMembers.delete(req.memberId);
-      return this.addMemberAndRebalance(group, req.memberId, req);
-    }
-    const member = group.members.get(req.memberId);
-    if (member === undefined) return joinError(req.memberId, 'UNKNOWN_MEMBER_ID');
-    member.onRebalance = req.onRebalance ?? null;
-    switch (group.state) {
-      case GroupState.PreparingRebalance:
-        return this.updateMemberAndRebalance(group, member, req);
-      case GroupState.CompletingRebalance:
-        return member.matches(req.protocols) ? this.currentJoinResult(group, member) : this.updateMemberAndRebalance(group, member, req);
-      case GroupState.Stable:
-        return group.isLeader(member.memberId) || !member.matches(req.protocols)
-          ? this.updateMemberAndRebalance(group, member, req)
-          : this.currentJoinResult(group, member);
-      default:
-        return joinError(req.memberId, 'UNKNOWN_MEMBER_ID');
-    }
-  }
-
-  private addMemberAndRebalance(group: ClassicGroup, memberId: string, req: JoinGroupRequest): Promise<JoinGroupResult> {
-    const member = new GroupMember(memberId, req.clientId, req.clientHost, req.rebalanceTimeoutMs, req.sessionTimeoutMs, req.protocols);
-    member.onRebalance = req.onRebalance ?? null;
-    const result = new Promise<JoinGroupResult>((resolve) => (member.awaitingJoin = resolve));
-    group.add(member, req.protocolType);
-    if (group.is(GroupState.PreparingRebalance) && group.initialJoinDelayed) group.newMemberAdded = true;
-    this.scheduleSessionExpiry(group, member);
-    this.logger.info({ groupId: group.groupId, memberId, clientId: req.clientId }, 'member joined');
-    this.maybePrepareRebalance(group, `member ${memberId} joined`);
-    this.tryCompleteJoin(group);
-    return result;
-  }
-
-  private updateMemberAndRebalance(group: ClassicGroup, member: GroupMember, req: JoinGroupRequest): Promise<JoinGroupResult> {
-    member.protocols = req.protocols;
-    member.rebalanceTimeoutMs = req.rebalanceTimeoutMs;
-    member.sessionTimeoutMs = req.sessionTimeoutMs;
-    // A second JoinGroup while one is parked supersedes it; the first client call gets an error.
-    this.answerJoin(member, joinError(member.memberId, 'REBALANCE_IN_PROGRESS'));
-    const result = new Promise<JoinGroupResult>((resolve) => (member.awaitingJoin = resolve));
-    this.scheduleSessionExpiry(group, member);
-    this.maybePrepareRebalance(group, `member ${member.memberId} rejoined`);
-    this.tryCompleteJoin(group);
-    return result;
-  }
-
-  private currentJoinResult(group: ClassicGroup, member: GroupMember): JoinGroupResult {
-    this.scheduleSessionExpiry(group, member);
-    return this.joinResultFor(group, member);
-  }
-
-  private joinResultFor(group: ClassicGroup, member: GroupMember): JoinGroupResult {
-    const serverAssigned = this.isServerAssigned(group.protocolType);
-    const protocolName = group.protocolName!;
-    const members =
-      group.isLeader(member.memberId) && !serverAssigned
-        ? [...group.members.values()].map((m) => ({ memberId: m.memberId, groupInstanceId: null, metadata: m.metadataFor(protocolName) }))
-        : [];
-    return {
-      errorCode: 'NONE',
-      generationId: group.generationId,
-      protocolType: group.protocolType,
-      protocolName,
-      leaderId: group.leaderId ?? '',
-      memberId: member.memberId,
-      members,
-      skipAssignment: serverAssigned,
-    };
-  }
-
-  // ---------------------------------------------------------------- rebalance mechanics
-
-  private maybePrepareRebalance(group: ClassicGroup, reason: string): void {
-    if (group.is(GroupState.Stable) || group.is(GroupState.CompletingRebalance) || group.is(GroupState.Empty)) {
-      this.prepareRebalance(group, reason);
-    }
-  }
-
-  private prepareRebalance(group: ClassicGroup, reason: string): void {
-    if (group.is(GroupState.CompletingRebalance)) this.resetAndPropagateAssignmentError(group, 'REBALANCE_IN_PROGRESS');
-    group.syncTimer?.cancel();
-    group.syncTimer = null;
-    group.joinTimer?.cancel();
-    const initial = group.is(GroupState.Empty);
-    const now = this.clock.now();
-    group.transitionTo(GroupState.PreparingRebalance, now);
-    this.logger.info({ groupId: group.groupId, generationId: group.generationId, reason }, 'preparing rebalance');
-    for (const member of group.members.values()) {
-      const notify = member.onRebalance;
-      // Never re-enter the coordinator from inside a transition.
-      if (notify !== null && member.awaitingJoin === null) queueMicrotask(notify);
-    }
-    const delay = this.config.groupInitialRebalanceDelayMs;
-    if (initial && delay > 0) {
-      group.initialJoinDelayed = true;
-      group.rebalanceDeadlineMs = now + group.rebalanceTimeoutMs;
-      group.joinTimer = this.scheduler.schedule(Math.min(delay, group.rebalanceTimeoutMs), () => this.onInitialDelayExpired(group));
-    } else {
-      group.initialJoinDelayed = false;
-      group.joinTimer = this.scheduler.schedule(group.rebalanceTimeoutMs, () => this.completeJoin(group));
-      this.tryCompleteJoin(group);
-    }
-  }
-
-  /** Kafka's InitialDelayedJoin: each new member during the delay extends it, up to the rebalance timeout. */
-  private onInitialDelayExpired(group: ClassicGroup): void {
-    group.joinTimer = null;
-    if (!group.is(GroupState.PreparingRebalance)) return;
-    const remaining = group.rebalanceDeadlineMs - this.clock.now();
-    if (group.newMemberAdded && remaining > 0) {
-      group.newMemberAdded = false;
-      const delay = Math.min(this.config.groupInitialRebalanceDelayMs, remaining);
-      group.joinTimer = this.scheduler.schedule(delay, () => this.onInitialDelayExpired(group));
-      return;
-    }
-    this.completeJoin(group);
-  }
-
-  private tryCompleteJoin(group: ClassicGroup): void {
-    if (group.is(GroupState.PreparingRebalance) && !group.initialJoinDelayed && group.hasAllMembersJoined) this.completeJoin(group);
-  }
-
-  /**
-   * Ends the join phase: members that did not rejoin are removed, the next generation starts
-   * (or the group becomes Empty), every parked JoinGroup is answered, and a server-assigned group
-   * gets its assignment computed.
-   */
-  private completeJoin(group: ClassicGroup): void {
-    if (!group.is(GroupState.PreparingRebalance)) return;
-    group.joinTimer?.cancel();
-    group.joinTimer = null;
-    group.initialJoinDelayed = false;
-    for (const member of [...group.members.values()]) {
-      if (member.awaitingJoin === null) {
-        this.logger.info({ groupId: group.groupId, memberId: member.memberId }, 'member removed: did not rejoin within the rebalance timeout');
-        this.removeMember(group, member);
-      }
-    }
-    for (const timer of group.pendingMembers.values()) timer.cancel();
-    group.pendingMembers.clear();
-    group.initNextGeneration(this.clock.now());
-    if (group.is(GroupState.Empty)) {
-      this.logger.info({ groupId: group.groupId, generationId: group.generationId }, 'group is empty');
-      void this.storeGroupMetadata(group, new Map());
-      return;
-    }
-    this.logger.info(
-      { groupId: group.groupId, generationId: group.generationId, protocolName: group.protocolName, members: group.members.size },
-      'join phase complete',
-    );
-    for (const member of group.members.values()) {
-      member.isNew = false;
-      this.answerJoin(member, this.joinResultFor(group, member));
-      this.scheduleSessionExpiry(group, member);
-    }
-    const generation = group.generationId;
-    group.syncTimer = this.scheduler.schedule(group.rebalanceTimeoutMs, () => this.onSyncTimeout(group, generation));
-    if (this.isServerAssigned(group.protocolType)) this.assignServerSide(group);
-  }
-
-  /** Members of `generation` that never sent SyncGroup within the rebalance timeout are removed. */
-  private onSyncTimeout(group: ClassicGroup, generation: number): void {
-    group.syncTimer = null;
-    if (group.generationId !== generation || group.pendingSyncMembers.size === 0) return;
-    if (!group.is(GroupState.CompletingRebalance) && !group.is(GroupState.Stable)) return;
-    for (const memberId of [...group.pendingSyncMembers]) {
-      const member = group.members.get(memberId);
-      this.logger.info({ groupId: group.groupId, memberId }, 'member removed: no SyncGroup within the rebalance timeout');
-      if (member !== undefined) this.removeMember(group, member);
-    }
-    this.prepareRebalance(group, 'members missed SyncGroup');
-  }
-
-  private assignServerSide(group: ClassicGroup): void {
-    const protocolName = group.protocolName!;
-    const assignor = this.assignors.get(protocolName)!;
-    const subscriptions = new Map<string, MemberSubscription>();
-    const partitionsPerTopic = new Map<string, number>();
-    for (const member of group.members.values()) {
-      const sub = this.subscriptionOf(member, protocolName);
-      subscriptions.set(member.memberId, sub);
-      for (const topic of sub.topics) {
-        const count = this.topics.partitionCount(topic);
-        if (count !== null && count > 0) partitionsPerTopic.set(topic, count);
-      }
-    }
-    const assignment = assignor.assign(partitionsPerTopic, subscriptions);
-    const buffers = new Map<string, Buffer>();
-    for (const [memberId, partitions] of assignment) buffers.set(memberId, encodeConsumerAssignment({ partitions }));
-    void this.storeAssignment(group, buffers);
-  }
-
-  private subscriptionOf(member: GroupMember, protocolName: string): MemberSubscription {
-    try {
-      return decodeConsumerSubscription(member.metadataFor(protocolName));
-    } catch (err) {
-      this.logger.warn({ memberId: member.memberId, err }, 'undecodable subscription: member gets no partitions');
-      return { topics: [], ownedPartitions: [], generationId: null };
-    }
-  }
-
-  /**
-   * Stores the generation's assignment in `__consumer_offsets`, then (if the group is still in
-   * that generation's CompletingRebalance) hands each member its assignment and moves to Stable.
-   */
-  private async storeAssignment(group: ClassicGroup, assignments: ReadonlyMap<string, Buffer>): Promise<void> {
-    const generation = group.generationId;
-    const stillCurrent = (): boolean => group.is(GroupState.CompletingRebalance) && group.generationId === generation;
-    try {
-      await this.offsets.writeGroupMetadata(group, assignments);
-    } catch (err) {
-      this.logger.error({ groupId: group.groupId, generationId: generation, err }, 'storing the group assignment failed');
-      if (stillCurrent()) {
-        this.resetAndPropagateAssignmentError(group, 'COORDINATOR_NOT_AVAILABLE');
-        this.prepareRebalance(group, 'storing the assignment failed');
-      }
-      return;
-    }
-    if (!stillCurrent()) return;
-    for (const member of group.members.values()) {
-      member.assignment = assignments.get(member.memberId) ?? EMPTY;
-      this.answerSync(member, { errorCode: 'NONE', protocolType: group.protocolType, protocolName: group.protocolName, assignment: member.assignment });
-    }
-    group.transitionTo(GroupState.Stable, this.clock.now());
-    this.logger.info({ groupId: group.groupId, generationId: generation }, 'group stable');
-  }
-
-  private async storeGroupMetadata(group: ClassicGroup, assignments: ReadonlyMap<string, Buffer>): Promise<void> {
-    try {
-      await this.offsets.writeGroupMetadata(group, assignments);
-    } catch (err) {
-      this.logger.error({ groupId: group.groupId, err }, 'storing group metadata failed');
-    }
-  }
-
-  private resetAndPropagateAssignmentError(group: ClassicGroup, errorCode: GroupErrorCode): void {
-    for (const member of group.members.values()) {
-      member.assignment = EMPTY;
-      this.answerSync(member, syncError(errorCode));
-    }
-  }
-
-  private answerJoin(member: GroupMember, result: JoinGroupResult): void {
-    const resolve = member.awaitingJoin;
-    member.awaitingJoin = null;
-    resolve?.(result);
-  }
-
-  private answerSync(member: GroupMember, result: SyncGroupResult): void {
-    const resolve = member.awaitingSync;
-    member.awaitingSync = null;
-    resolve?.(result);
-  }
-
-  // ---------------------------------------------------------------- membership and liveness
-
-  private scheduleSessionExpiry(group: ClassicGroup, member: GroupMember): void {
-    member.heartbeatTimer?.cancel();
-    member.heartbeatTimer = this.scheduler.schedule(member.sessionTimeoutMs, () => this.onSessionExpired(group, member));
-  }
-
-  private onSessionExpired(group: ClassicGroup, member: GroupMember): void {
-    member.heartbeatTimer = null;
-    if (group.members.get(member.memberId) !== member) return;
-    // A member parked in JoinGroup or SyncGroup is waiting on us, not silent.
-    if (member.awaitingJoin !== null || member.awaitingSync !== null) {
-      this.scheduleSessionExpiry(group, member);
-      return;
-    }
-    this.logger.info({ groupId: group.groupId, memberId: member.memberId }, 'member removed: session timeout');
-    this.removeMemberAndUpdateGroup(group, member, `member ${member.memberId} session timed out`);
-  }
-
-  private expirePendingMember(group: ClassicGroup, memberId: string): void {
-    if (!group.pendingMembers.delete(memberId)) return;
-    this.tryCompleteJoin(group);
-  }
-
-  /** Removes the member without changing the group's state; parked calls get UNKNOWN_MEMBER_ID. */
-  private removeMember(group: ClassicGroup, member: GroupMember): void {
-    member.heartbeatTimer?.cancel();
-    member.heartbeatTimer = null;
-    group.remove(member.memberId);
-    this.answerJoin(member, joinError(member.memberId, 'UNKNOWN_MEMBER_ID'));
-    this.answerSync(member, syncError('UNKNOWN_MEMBER_ID'));
-  }
-
-  private removeMemberAndUpdateGroup(group: ClassicGroup, member: GroupMember, reason: string): void {
-    this.removeMember(group, member);
-    if (group.is(GroupState.PreparingRebalance)) this.tryCompleteJoin(group);
-    else this.maybePrepareRebalance(group, reason);
+    return this.joins.joinGroup(req);
   }
 
   // ---------------------------------------------------------------- SyncGroup, Heartbeat, LeaveGroup
@@ -518,32 +184,24 @@ export class GroupCoordinator {
     if ((req.protocolType != null && req.protocolType !== group.protocolType) || (req.protocolName != null && req.protocolName !== group.protocolName)) {
       return syncError('INCONSISTENT_GROUP_PROTOCOL');
     }
-    this.scheduleSessionExpiry(group, member);
+    this.rebalancer.scheduleSessionExpiry(group, member);
     switch (group.state) {
       case GroupState.PreparingRebalance:
         return syncError('REBALANCE_IN_PROGRESS');
       case GroupState.CompletingRebalance: {
-        this.markSynced(group, member.memberId);
-        this.answerSync(member, syncError('REBALANCE_IN_PROGRESS'));
+        this.rebalancer.markSynced(group, member.memberId);
+        answerSync(member, syncError('REBALANCE_IN_PROGRESS'));
         const result = new Promise<SyncGroupResult>((resolve) => (member.awaitingSync = resolve));
-        if (group.isLeader(member.memberId) && !this.isServerAssigned(group.protocolType)) {
-          void this.storeAssignment(group, new Map(req.assignments.map((a) => [a.memberId, a.assignment])));
+        if (group.isLeader(member.memberId) && !this.rebalancer.isServerAssigned(group.protocolType)) {
+          void this.rebalancer.storeAssignment(group, new Map(req.assignments.map((a) => [a.memberId, a.assignment])));
         }
         return result;
       }
       case GroupState.Stable:
-        this.markSynced(group, member.memberId);
+        this.rebalancer.markSynced(group, member.memberId);
         return { errorCode: 'NONE', protocolType: group.protocolType, protocolName: group.protocolName, assignment: member.assignment };
       default:
         return syncError('UNKNOWN_MEMBER_ID');
-    }
-  }
-
-  private markSynced(group: ClassicGroup, memberId: string): void {
-    group.pendingSyncMembers.delete(memberId);
-    if (group.pendingSyncMembers.size === 0) {
-      group.syncTimer?.cancel();
-      group.syncTimer = null;
     }
   }
 
@@ -555,7 +213,7 @@ export class GroupCoordinator {
     const checked = this.checkMember(req.groupId, req.memberId, req.generationId);
     if (typeof checked === 'string') return checked;
     const { group, member } = checked;
-    this.scheduleSessionExpiry(group, member);
+    this.rebalancer.scheduleSessionExpiry(group, member);
     if (group.is(GroupState.PreparingRebalance)) return 'REBALANCE_IN_PROGRESS';
     return group.is(GroupState.Empty) ? 'UNKNOWN_MEMBER_ID' : 'NONE';
   }
@@ -585,13 +243,13 @@ export class GroupCoordinator {
       if (pending !== undefined) {
         pending.cancel();
         group.pendingMembers.delete(memberId);
-        this.tryCompleteJoin(group);
+        this.rebalancer.tryCompleteJoin(group);
         return { memberId, errorCode: 'NONE' as GroupErrorCode };
       }
       const member = group.members.get(memberId);
       if (member === undefined) return { memberId, errorCode: 'UNKNOWN_MEMBER_ID' as GroupErrorCode };
       this.logger.info({ groupId: group.groupId, memberId }, 'member left');
-      this.removeMemberAndUpdateGroup(group, member, `member ${memberId} left`);
+      this.rebalancer.removeMemberAndUpdateGroup(group, member, `member ${memberId} left`);
       return { memberId, errorCode: 'NONE' as GroupErrorCode };
     });
     return { errorCode: 'NONE', members };
@@ -613,7 +271,7 @@ export class GroupCoordinator {
           return false;
         }
       });
-      if (subscribed) this.prepareRebalance(group, `partitions of ${topic} changed`);
+      if (subscribed) this.rebalancer.prepareRebalance(group, `partitions of ${topic} changed`);
     }
   }
 
@@ -672,9 +330,5 @@ export class GroupCoordinator {
    */
   resetOffsets(groupId: string, offsets: readonly OffsetToCommit[]): Promise<void> {
     return this.offsetApi.resetOffsets(groupId, offsets);
-  }
-
-  private isServerAssigned(protocolType: string | null): boolean {
-    return protocolType !== null && this.config.serverAssignedProtocolTypes.includes(protocolType);
   }
 }
