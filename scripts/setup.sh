@@ -3,7 +3,7 @@
 # (and CI) needs nothing installed by hand. Idempotent: skips what is already present.
 # Runs as root (CI and the dev machines do); add packages to PACKAGES as tests come to need them.
 set -euo pipefail
-PACKAGES=()
+PACKAGES=(chromium kcat)
 missing=()
 for pkg in "${PACKAGES[@]}"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
 if [ ${#missing[@]} -gt 0 ]; then

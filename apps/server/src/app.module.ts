@@ -7,17 +7,21 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { type BrokerConfig, ConfigModule } from './config/index.js';
 import { HealthModule } from './health/health.module.js';
 import { HttpApiModule } from './http/http-api.module.js';
+import { KafkaModule, kafkaListenerOptionsFrom } from './kafka/index.js';
 import { LogEngineModule } from './log/log-engine.module.js';
 import type { RootLogger } from './logging/create-root-logger.js';
 import { LoggingModule } from './logging/logging.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
+import { CoordinatorModule } from './groups/coordinator.module.js';
+import { SseModule } from './sse/sse.module.js';
+import { WsModule } from './ws/ws.module.js';
 
 @Module({})
 export class AppModule {
   static forRoot(config: BrokerConfig, logger: RootLogger): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), LoggingModule.forRoot(logger), HealthModule, LogEngineModule, MetricsModule, HttpApiModule.forRoot(config.http)],
+      imports: [ConfigModule.forRoot(config), LoggingModule.forRoot(logger), HealthModule, LogEngineModule, MetricsModule, HttpApiModule.forRoot(config.http), CoordinatorModule, WsModule, SseModule, KafkaModule.forRoot(kafkaListenerOptionsFrom(config))],
     };
   }
 }

@@ -12,6 +12,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { AppModule } from './app.module.js';
 import { ConfigError, loadBrokerConfig, type LoadedConfig } from './config/index.js';
 import { BrokerState } from './health/broker-state.js';
+import { GroupCoordinatorService } from './groups/group-coordinator.service.js';
 import { GracefulShutdown } from './lifecycle/graceful-shutdown.js';
 import { setupOpenApi } from './http/openapi/openapi.setup.js';
 import { LogEngine } from './log/log-engine.service.js';
@@ -44,6 +45,7 @@ export async function bootstrap(env: NodeJS.ProcessEnv = process.env): Promise<v
     await app.listen(config.httpPort, config.host);
     logger.info({ url: await app.getUrl() }, 'http listening (liveness up, readiness starting)');
     await app.get(LogEngine).open();
+    await app.get(GroupCoordinatorService).start(); // replays __consumer_offsets before readiness
   } catch (err) {
     logger.fatal({ err }, 'start-up failed');
     return shutdown.shutdown('start-up failure', 1);

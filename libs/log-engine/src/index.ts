@@ -3,6 +3,7 @@ export * from './topic-name.js';
 export * from './topic-config.js';
 export * from './topic-store.js';
 export * from './log-manager.js';
+export * from './topic-changes.js';
 export * from './topic-description.js';
 export * from './log-cleaner.js';
 export * from './offset-map.js';

@@ -25,13 +25,14 @@ import { Log } from './log.js';
 import { createLogMetrics, type LogMetrics } from './log-metrics.js';
 import { brokerTopicDefaults, normalizeTopicConfigs, parseTopicConfig, type TopicConfig } from './topic-config.js';
 import { describeTopic, type TopicDescription } from './topic-description.js';
-import { collidesWith, validateTopicName } from './topic-name.js';
+import { collidesWith, validatePartitionCount, validateTopicName } from './topic-name.js';
 import { fsyncDirectory } from './checkpoint-file.js';
 import { TopicStore, type TopicMetadata } from './topic-store.js';
 import { mapBounded, PeriodicTasks } from './log-manager-tasks.js';
 import { CheckpointStore } from './log-manager-checkpoints.js';
 import { CLEAN_SHUTDOWN_FILE, deleteDirName, partitionDirName, sweepDataDir, topicPartitionKey } from './log-manager-dirs.js';
 import { LogCleaner, type CleanerRun, type LogCleanerOptions } from './log-cleaner.js';
+import { TopicChanges } from './topic-changes.js';
 
 export interface LogManagerOptions {
   readonly dataDir: string;
@@ -72,6 +73,8 @@ const TASK_FILE_DELETE = 'file-delete';
 
 export class LogManager {
   readonly metrics: LogMetrics = createLogMetrics();
+  /** Topic created / grown / deleted notifications (see topic-changes.ts). */
+  readonly topicChanges: TopicChanges;
   private readonly topics = new Map<string, TopicState>();
   private readonly pendingDeletes: PendingDelete[] = [];
   private admin: Promise<unknown> = Promise.resolve();
@@ -87,7 +90,9 @@ export class LogManager {
     private readonly checkpoints: CheckpointStore,
     private readonly clock: Clock,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.topicChanges = new TopicChanges(logger);
+  }
 
   /**
    * Opens the data directory (creating it if needed) and every partition log in it. Resolves once
@@ -156,7 +161,7 @@ export class LogManager {
   createTopic(name: string, partitions: number, configs: Readonly<Record<string, string>> = {}): Promise<TopicDescription> {
     return this.enqueue(async () => {
       validateTopicName(name);
-      checkPartitionCount(name, partitions);
+      validatePartitionCount(name, partitions);
       if (this.topics.has(name)) {
         throw new SpoolError('TOPIC_ALREADY_EXISTS', `topic ${name} already exists`, { topic: name });
       }
@@ -179,6 +184,7 @@ export class LogManager {
       }
       this.updatePartitionCount();
       this.logger.info({ topic: name, topicId: meta.topicId, partitions, configs: overrides }, 'topic created');
+      this.topicChanges.emit({ kind: 'created', topic: name, partitions });
       return this.describe(state);
     });
   }
@@ -201,6 +207,7 @@ export class LogManager {
       }
       await fsyncDirectory(this.dataDir);
       this.logger.info({ topic: name, topicId: state.meta.topicId }, 'topic deleted');
+      this.topicChanges.emit({ kind: 'deleted', topic: name, partitions: 0 });
     });
   }
 
@@ -208,7 +215,7 @@ export class LogManager {
   createPartitions(name: string, totalCount: number): Promise<TopicDescription> {
     return this.enqueue(async () => {
       const state = this.requireTopic(name);
-      checkPartitionCount(name, totalCount);
+      validatePartitionCount(name, totalCount);
       const current = state.meta.partitions;
       if (totalCount <= current) {
         throw new SpoolError(
@@ -231,6 +238,7 @@ export class LogManager {
       state.logs = [...state.logs, ...added];
       this.updatePartitionCount();
       this.logger.info({ topic: name, from: current, to: totalCount }, 'partitions added');
+      this.topicChanges.emit({ kind: 'partitions-added', topic: name, partitions: totalCount });
       return this.describe(state);
     });
   }
@@ -470,16 +478,6 @@ export class LogManager {
 
   private describe(state: TopicState): TopicDescription {
     return describeTopic(state.meta, state.config, state.logs, this.defaults);
-  }
-
-}
-
-function checkPartitionCount(topic: string, partitions: number): void {
-  if (!Number.isSafeInteger(partitions) || partitions < 1 || partitions > 2_147_483_647) {
-    throw new SpoolError('INVALID_PARTITIONS', `topic ${topic}: partition count must be a positive integer, got ${partitions}`, {
-      topic,
-      partitions,
-    });
   }
 }
 

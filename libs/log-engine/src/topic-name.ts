@@ -69,3 +69,13 @@ export function collidesWith(name: string, existing: Iterable<string>): string[]
   }
   return out;
 }
+
+/** A topic's partition count: a positive int32 (Kafka's limit), else INVALID_PARTITIONS. */
+export function validatePartitionCount(topic: string, partitions: number): void {
+  if (!Number.isSafeInteger(partitions) || partitions < 1 || partitions > 2_147_483_647) {
+    throw new SpoolError('INVALID_PARTITIONS', `topic ${topic}: partition count must be a positive integer, got ${partitions}`, {
+      topic,
+      partitions,
+    });
+  }
+}

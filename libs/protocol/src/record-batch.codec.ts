@@ -177,7 +177,7 @@ function writeRecords(writer: ByteWriter, records: readonly RecordInput[], layou
 /**
  * Decodes and fully validates the batch at `pos`. Record keys, values and header values are
  * views of `buf` (or of the decompressed records). Throws CORRUPT_MESSAGE for any inconsistency,
- * UNSUPPORTED_COMPRESSION_TYPE for snappy, lz4 and zstd, MESSAGE_TOO_LARGE when the records
+ * CORRUPT_MESSAGE when snappy, lz4 or zstd records do not decompress, MESSAGE_TOO_LARGE when the records
  * decompress past `maxDecompressedBytes`.
  */
 export function decodeRecordBatch(buf: Buffer, pos = 0, opts: DecodeRecordBatchOptions = {}): DecodedRecordBatch {

@@ -2,7 +2,7 @@
 
 import { client } from './client.gen.js';
 import type { Client, Options as Options2, TDataShape } from './client/index.js';
-import type { AlterTopicConfigsData, AlterTopicConfigsErrors, AlterTopicConfigsResponses, CreatePartitionsData, CreatePartitionsErrors, CreatePartitionsResponses, CreateTopicData, CreateTopicErrors, CreateTopicResponses, DeleteTopicData, DeleteTopicErrors, DeleteTopicResponses, DescribeTopicData, DescribeTopicErrors, DescribeTopicResponses, FetchRecordsData, FetchRecordsErrors, FetchRecordsResponses, ListOffsetsData, ListOffsetsErrors, ListOffsetsResponses, ListTopicsData, ListTopicsResponses, ProduceData, ProduceErrors, ProduceResponses } from './types.gen.js';
+import type { AlterTopicConfigsData, AlterTopicConfigsErrors, AlterTopicConfigsResponses, CommitGroupOffsetsData, CommitGroupOffsetsErrors, CommitGroupOffsetsResponses, CreatePartitionsData, CreatePartitionsErrors, CreatePartitionsResponses, CreateTopicData, CreateTopicErrors, CreateTopicResponses, DeleteGroupData, DeleteGroupErrors, DeleteGroupResponses, DeleteTopicData, DeleteTopicErrors, DeleteTopicResponses, DescribeGroupData, DescribeGroupErrors, DescribeGroupResponses, DescribeTopicData, DescribeTopicErrors, DescribeTopicResponses, FetchRecordsData, FetchRecordsErrors, FetchRecordsResponses, ListGroupsData, ListGroupsResponses, ListOffsetsData, ListOffsetsErrors, ListOffsetsResponses, ListTopicsData, ListTopicsResponses, ProduceData, ProduceErrors, ProduceResponses, ResetGroupOffsetsData, ResetGroupOffsetsErrors, ResetGroupOffsetsResponses } from './types.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -94,3 +94,42 @@ export const fetchRecords = <ThrowOnError extends boolean = false>(options: Opti
  * Earliest, latest and by-timestamp offsets of a partition
  */
 export const listOffsets = <ThrowOnError extends boolean = false>(options: Options<ListOffsetsData, ThrowOnError>) => (options.client ?? client).get<ListOffsetsResponses, ListOffsetsErrors, ThrowOnError>({ url: '/v1/topics/{topic}/partitions/{partition}/offsets', ...options });
+
+/**
+ * List consumer groups
+ */
+export const listGroups = <ThrowOnError extends boolean = false>(options?: Options<ListGroupsData, ThrowOnError>) => (options?.client ?? client).get<ListGroupsResponses, unknown, ThrowOnError>({ url: '/v1/groups', ...options });
+
+/**
+ * Delete an empty group and its committed offsets
+ */
+export const deleteGroup = <ThrowOnError extends boolean = false>(options: Options<DeleteGroupData, ThrowOnError>) => (options.client ?? client).delete<DeleteGroupResponses, DeleteGroupErrors, ThrowOnError>({ url: '/v1/groups/{group}', ...options });
+
+/**
+ * Describe a group: state, assignor, members, assignments, committed offsets and lag
+ */
+export const describeGroup = <ThrowOnError extends boolean = false>(options: Options<DescribeGroupData, ThrowOnError>) => (options.client ?? client).get<DescribeGroupResponses, DescribeGroupErrors, ThrowOnError>({ url: '/v1/groups/{group}', ...options });
+
+/**
+ * Commit offsets for a group without members (a simple commit)
+ */
+export const commitGroupOffsets = <ThrowOnError extends boolean = false>(options: Options<CommitGroupOffsetsData, ThrowOnError>) => (options.client ?? client).post<CommitGroupOffsetsResponses, CommitGroupOffsetsErrors, ThrowOnError>({
+    url: '/v1/groups/{group}/offsets',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Reset committed offsets of an empty group (earliest, latest, timestamp or offset)
+ */
+export const resetGroupOffsets = <ThrowOnError extends boolean = false>(options: Options<ResetGroupOffsetsData, ThrowOnError>) => (options.client ?? client).post<ResetGroupOffsetsResponses, ResetGroupOffsetsErrors, ThrowOnError>({
+    url: '/v1/groups/{group}/offsets/reset',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});

@@ -272,6 +272,112 @@ export type PartitionOffsets = {
     byTimestamp?: OffsetForTimestamp | null;
 };
 
+export type GroupListing = {
+    groupId: string;
+    /**
+     * "spool-ws" for WebSocket/SSE members, "consumer" for Kafka clients, null for a group with only committed offsets.
+     */
+    protocolType: string | null;
+    state: 'Empty' | 'PreparingRebalance' | 'CompletingRebalance' | 'Stable' | 'Dead';
+};
+
+export type GroupList = {
+    groups: Array<GroupListing>;
+};
+
+export type GroupTopicPartition = {
+    topic: string;
+    partition: number;
+};
+
+export type GroupMember = {
+    memberId: string;
+    clientId: string;
+    /**
+     * Address of the member's connection.
+     */
+    clientHost: string;
+    sessionTimeoutMs: number;
+    /**
+     * Subscribed topics (null when the metadata is not a consumer subscription).
+     */
+    subscribedTopics: Array<string> | null;
+    /**
+     * Assigned partitions.
+     */
+    assignment: Array<GroupTopicPartition> | null;
+};
+
+export type GroupPartitionOffset = {
+    topic: string;
+    partition: number;
+    /**
+     * Committed offset: the next record the group will read.
+     */
+    committedOffset: number;
+    /**
+     * The partition's highWatermark; null if the topic no longer exists.
+     */
+    highWatermark: number | null;
+    /**
+     * highWatermark - committedOffset.
+     */
+    lag: number | null;
+    metadata: string;
+    /**
+     * When the offset was committed (ms since the epoch).
+     */
+    commitTimestamp: number;
+};
+
+export type GroupDescription = {
+    groupId: string;
+    state: 'Empty' | 'PreparingRebalance' | 'CompletingRebalance' | 'Stable' | 'Dead';
+    protocolType: string | null;
+    /**
+     * The selected assignor.
+     */
+    assignor: string | null;
+    generationId: number;
+    leaderId: string | null;
+    members: Array<GroupMember>;
+    offsets: Array<GroupPartitionOffset>;
+};
+
+export type GroupOffsetToCommit = {
+    topic: string;
+    partition: number;
+    /**
+     * The next offset to read, as in Kafka.
+     */
+    offset: number;
+    metadata?: string;
+};
+
+export type CommitGroupOffsets = {
+    offsets: Array<GroupOffsetToCommit>;
+};
+
+export type GroupOffsets = {
+    groupId: string;
+    offsets: Array<GroupPartitionOffset>;
+};
+
+export type ResetGroupOffsets = {
+    /**
+     * Where to move the committed offsets: "earliest", "latest", { "timestamp": ms } or { "offset": n }.
+     */
+    to: 'earliest' | 'latest' | {
+        timestamp: number;
+    } | {
+        offset: number;
+    };
+    /**
+     * Topics to reset; default: every topic the group has offsets for.
+     */
+    topics?: Array<string>;
+};
+
 export type ListTopicsData = {
     body?: never;
     path?: never;
@@ -609,3 +715,147 @@ export type ListOffsetsResponses = {
 };
 
 export type ListOffsetsResponse = ListOffsetsResponses[keyof ListOffsetsResponses];
+
+export type ListGroupsData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/v1/groups';
+};
+
+export type ListGroupsResponses = {
+    200: GroupList;
+};
+
+export type ListGroupsResponse = ListGroupsResponses[keyof ListGroupsResponses];
+
+export type DeleteGroupData = {
+    body?: never;
+    path: {
+        /**
+         * Consumer group id
+         */
+        group: string;
+    };
+    query?: never;
+    url: '/v1/groups/{group}';
+};
+
+export type DeleteGroupErrors = {
+    /**
+     * Unknown topic or partition (UNKNOWN_TOPIC_OR_PARTITION)
+     */
+    404: ErrorEnvelope;
+    /**
+     * The group has members (NON_EMPTY_GROUP for reset/delete, UNKNOWN_MEMBER_ID for a commit from outside the group)
+     */
+    409: ErrorEnvelope;
+};
+
+export type DeleteGroupError = DeleteGroupErrors[keyof DeleteGroupErrors];
+
+export type DeleteGroupResponses = {
+    /**
+     * Deleted.
+     */
+    204: void;
+};
+
+export type DeleteGroupResponse = DeleteGroupResponses[keyof DeleteGroupResponses];
+
+export type DescribeGroupData = {
+    body?: never;
+    path: {
+        /**
+         * Consumer group id
+         */
+        group: string;
+    };
+    query?: never;
+    url: '/v1/groups/{group}';
+};
+
+export type DescribeGroupErrors = {
+    /**
+     * Unknown topic or partition (UNKNOWN_TOPIC_OR_PARTITION)
+     */
+    404: ErrorEnvelope;
+};
+
+export type DescribeGroupError = DescribeGroupErrors[keyof DescribeGroupErrors];
+
+export type DescribeGroupResponses = {
+    200: GroupDescription;
+};
+
+export type DescribeGroupResponse = DescribeGroupResponses[keyof DescribeGroupResponses];
+
+export type CommitGroupOffsetsData = {
+    body: CommitGroupOffsets;
+    path: {
+        /**
+         * Consumer group id
+         */
+        group: string;
+    };
+    query?: never;
+    url: '/v1/groups/{group}/offsets';
+};
+
+export type CommitGroupOffsetsErrors = {
+    /**
+     * Malformed request (INVALID_REQUEST, INVALID_RECORD, INVALID_CONFIG, INVALID_TOPIC_EXCEPTION, INVALID_PARTITIONS)
+     */
+    400: ErrorEnvelope;
+    /**
+     * Unknown topic or partition (UNKNOWN_TOPIC_OR_PARTITION)
+     */
+    404: ErrorEnvelope;
+    /**
+     * The group has members (NON_EMPTY_GROUP for reset/delete, UNKNOWN_MEMBER_ID for a commit from outside the group)
+     */
+    409: ErrorEnvelope;
+};
+
+export type CommitGroupOffsetsError = CommitGroupOffsetsErrors[keyof CommitGroupOffsetsErrors];
+
+export type CommitGroupOffsetsResponses = {
+    200: GroupOffsets;
+};
+
+export type CommitGroupOffsetsResponse = CommitGroupOffsetsResponses[keyof CommitGroupOffsetsResponses];
+
+export type ResetGroupOffsetsData = {
+    body: ResetGroupOffsets;
+    path: {
+        /**
+         * Consumer group id
+         */
+        group: string;
+    };
+    query?: never;
+    url: '/v1/groups/{group}/offsets/reset';
+};
+
+export type ResetGroupOffsetsErrors = {
+    /**
+     * Malformed request (INVALID_REQUEST, INVALID_RECORD, INVALID_CONFIG, INVALID_TOPIC_EXCEPTION, INVALID_PARTITIONS)
+     */
+    400: ErrorEnvelope;
+    /**
+     * Unknown topic or partition (UNKNOWN_TOPIC_OR_PARTITION)
+     */
+    404: ErrorEnvelope;
+    /**
+     * The group has members (NON_EMPTY_GROUP for reset/delete, UNKNOWN_MEMBER_ID for a commit from outside the group)
+     */
+    409: ErrorEnvelope;
+};
+
+export type ResetGroupOffsetsError = ResetGroupOffsetsErrors[keyof ResetGroupOffsetsErrors];
+
+export type ResetGroupOffsetsResponses = {
+    200: GroupOffsets;
+};
+
+export type ResetGroupOffsetsResponse = ResetGroupOffsetsResponses[keyof ResetGroupOffsetsResponses];

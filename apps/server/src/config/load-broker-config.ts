@@ -17,7 +17,9 @@ import { BrokerConfig } from './broker-config.js';
 import { ConfigError } from './config.error.js';
 import { BrokerEnv } from './env.schema.js';
 import { envForTopicConfig, TOPIC_DEFAULT_ENVS } from './topic-default-env.js';
+import { COORDINATOR_ENV_VARS } from '../groups/coordinator-config.env.js';
 import { HTTP_API_ENV_VARS, httpApiOptionsFromEnv, type HttpApiOptions } from '../http/http-api.options.js';
+import { WS_ENV_VARS } from '../ws/ws.options.js';
 
 export interface LoadedConfig {
   readonly config: BrokerConfig;
@@ -26,7 +28,7 @@ export interface LoadedConfig {
 }
 
 const KNOWN = new Set(Object.keys(new BrokerEnv()).concat(TOPIC_DEFAULT_ENVS.map((e) => e.env),
-  ['SPOOL_LOG_RETENTION_CHECK_INTERVAL_MS', 'SPOOL_LOG_FLUSH_SCHEDULER_INTERVAL_MS'], HTTP_API_ENV_VARS));
+  ['SPOOL_LOG_RETENTION_CHECK_INTERVAL_MS', 'SPOOL_LOG_FLUSH_SCHEDULER_INTERVAL_MS'], HTTP_API_ENV_VARS, WS_ENV_VARS, COORDINATOR_ENV_VARS));
 
 /** Throws ConfigError listing every invalid variable. `cwd` resolves a relative SPOOL_DATA_DIR. */
 export function loadBrokerConfig(env: NodeJS.ProcessEnv, cwd: string = process.cwd()): LoadedConfig {

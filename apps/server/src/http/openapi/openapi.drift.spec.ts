@@ -35,6 +35,11 @@ describe('OpenAPI document', () => {
         'POST /v1/topics createTopic',
         'POST /v1/topics/{topic}/partitions createPartitions',
         'POST /v1/topics/{topic}/records produce',
+        'GET /v1/groups listGroups',
+        'GET /v1/groups/{group} describeGroup',
+        'POST /v1/groups/{group}/offsets commitGroupOffsets',
+        'POST /v1/groups/{group}/offsets/reset resetGroupOffsets',
+        'DELETE /v1/groups/{group} deleteGroup',
       ].sort(),
     );
     expect(Object.keys(doc.paths['/v1/topics/{topic}/records'].post.requestBody.content).sort()).toEqual(['application/json', 'application/x-ndjson']);

@@ -6,6 +6,7 @@
  */
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
+import { CoordinatorModule } from '../../groups/coordinator.module.js';
 import { HttpApiModule } from '../http-api.module.js';
 import { serveSwaggerUi } from './swagger-ui.js';
 
@@ -29,8 +30,9 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .setVersion('1')
     .addTag('topics', 'Topic admin')
     .addTag('records', 'Produce, fetch and offsets')
+    .addTag('groups', 'Consumer group admin')
     .build();
-  const document = SwaggerModule.createDocument(app, config, { include: [HttpApiModule], operationIdFactory: (_c, method) => method });
+  const document = SwaggerModule.createDocument(app, config, { include: [HttpApiModule, CoordinatorModule], operationIdFactory: (_c, method) => method });
   // The NDJSON body is a stream of records, which decorators cannot say: describe it here.
   const produce = document.paths['/v1/topics/{topic}/records']?.post;
   const body = produce?.requestBody;

@@ -12,6 +12,7 @@ import { LogManager } from '@spool/log-engine';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { CoordinatorModule } from '../../groups/coordinator.module.js';
 import { HttpApiModule } from '../http-api.module.js';
 import type { HttpApiOptions } from '../http-api.options.js';
 import { setupOpenApi } from '../openapi/openapi.setup.js';
@@ -43,7 +44,7 @@ function logManagerModule(logManager: LogManager): DynamicModule {
 export async function startTestServer(opts: TestServerOptions = {}): Promise<TestServer> {
   const dataDir = opts.dataDir ?? (await mkdtemp(path.join(os.tmpdir(), 'spool-http-')));
   const logManager = await LogManager.open({ dataDir, retentionCheckIntervalMs: 3_600_000, cleanerEnabled: false });
-  @Module({ imports: [logManagerModule(logManager), HttpApiModule.forRoot(opts.options ?? {}, opts.clock ?? systemClock)] })
+  @Module({ imports: [logManagerModule(logManager), HttpApiModule.forRoot(opts.options ?? {}, opts.clock ?? systemClock), CoordinatorModule.forRoot()] })
   class TestAppModule {}
   const app = await NestFactory.create<NestFastifyApplication>(TestAppModule, new FastifyAdapter(), { logger: false });
   setupOpenApi(app);

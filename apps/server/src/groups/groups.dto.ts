@@ -1,0 +1,121 @@
+/** Consumer-group admin request and response shapes (class-validator rules + OpenAPI description). */
+import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { ArrayMinSize, IsArray, IsDefined, IsInt, IsOptional, IsString, Max, Min, MinLength, ValidateNested } from 'class-validator';
+
+@ApiSchema({ name: 'GroupListing' })
+export class GroupListingDto {
+  @ApiProperty({ example: 'dashboard' }) groupId!: string;
+  @ApiProperty({ type: 'string', nullable: true, description: '"spool-ws" for WebSocket/SSE members, "consumer" for Kafka clients, null for a group with only committed offsets.', example: 'spool-ws' })
+  protocolType!: string | null;
+  @ApiProperty({ enum: ['Empty', 'PreparingRebalance', 'CompletingRebalance', 'Stable', 'Dead'], example: 'Stable' }) state!: string;
+}
+
+@ApiSchema({ name: 'GroupList' })
+export class GroupListDto {
+  @ApiProperty({ type: [GroupListingDto] }) groups!: GroupListingDto[];
+}
+
+@ApiSchema({ name: 'GroupTopicPartition' })
+export class GroupTopicPartitionDto {
+  @ApiProperty({ example: 'page-views' }) topic!: string;
+  @ApiProperty({ type: 'integer', example: 0 }) partition!: number;
+}
+
+@ApiSchema({ name: 'GroupMember' })
+export class GroupMemberDto {
+  @ApiProperty({ example: 'spool-ws-3f0c6f9e-...' }) memberId!: string;
+  @ApiProperty({ example: 'spool-ws' }) clientId!: string;
+  @ApiProperty({ description: 'Address of the member\'s connection.', example: '127.0.0.1' }) clientHost!: string;
+  @ApiProperty({ type: 'integer' }) sessionTimeoutMs!: number;
+  @ApiProperty({ type: [String], nullable: true, description: 'Subscribed topics (null when the metadata is not a consumer subscription).' })
+  subscribedTopics!: string[] | null;
+  @ApiProperty({ type: [GroupTopicPartitionDto], nullable: true, description: 'Assigned partitions.' })
+  assignment!: GroupTopicPartitionDto[] | null;
+}
+
+@ApiSchema({ name: 'GroupPartitionOffset' })
+export class GroupPartitionOffsetDto {
+  @ApiProperty({ example: 'page-views' }) topic!: string;
+  @ApiProperty({ type: 'integer', example: 0 }) partition!: number;
+  @ApiProperty({ type: 'integer', description: 'Committed offset: the next record the group will read.', example: 42 }) committedOffset!: number;
+  @ApiProperty({ type: 'integer', nullable: true, description: 'The partition\'s highWatermark; null if the topic no longer exists.', example: 50 })
+  highWatermark!: number | null;
+  @ApiProperty({ type: 'integer', nullable: true, description: 'highWatermark - committedOffset.', example: 8 }) lag!: number | null;
+  @ApiProperty({ type: 'string' }) metadata!: string;
+  @ApiProperty({ type: 'integer', description: 'When the offset was committed (ms since the epoch).' }) commitTimestamp!: number;
+}
+
+@ApiSchema({ name: 'GroupDescription' })
+export class GroupDescriptionDto {
+  @ApiProperty({ example: 'dashboard' }) groupId!: string;
+  @ApiProperty({ enum: ['Empty', 'PreparingRebalance', 'CompletingRebalance', 'Stable', 'Dead'] }) state!: string;
+  @ApiProperty({ type: 'string', nullable: true }) protocolType!: string | null;
+  @ApiProperty({ type: 'string', nullable: true, description: 'The selected assignor.', example: 'range' }) assignor!: string | null;
+  @ApiProperty({ type: 'integer' }) generationId!: number;
+  @ApiProperty({ type: 'string', nullable: true }) leaderId!: string | null;
+  @ApiProperty({ type: [GroupMemberDto] }) members!: GroupMemberDto[];
+  @ApiProperty({ type: [GroupPartitionOffsetDto] }) offsets!: GroupPartitionOffsetDto[];
+}
+
+@ApiSchema({ name: 'GroupOffsetToCommit' })
+export class GroupOffsetToCommitDto {
+  @ApiProperty({ example: 'page-views' })
+  @IsString()
+  @MinLength(1)
+  topic!: string;
+
+  @ApiProperty({ type: 'integer', minimum: 0, example: 0 })
+  @IsInt()
+  @Min(0)
+  @Max(2_147_483_647)
+  partition!: number;
+
+  @ApiProperty({ type: 'integer', minimum: 0, description: 'The next offset to read, as in Kafka.', example: 42 })
+  @IsInt()
+  @Min(0)
+  @Max(Number.MAX_SAFE_INTEGER)
+  offset!: number;
+
+  @ApiPropertyOptional({ type: 'string' })
+  @IsOptional()
+  @IsString()
+  metadata?: string;
+}
+
+@ApiSchema({ name: 'CommitGroupOffsets' })
+export class CommitGroupOffsetsDto {
+  @ApiProperty({ type: [GroupOffsetToCommitDto] })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ValidateNested({ each: true })
+  @Type(() => GroupOffsetToCommitDto)
+  offsets!: GroupOffsetToCommitDto[];
+}
+
+@ApiSchema({ name: 'ResetGroupOffsets' })
+export class ResetGroupOffsetsDto {
+  @ApiProperty({
+    description: 'Where to move the committed offsets: "earliest", "latest", { "timestamp": ms } or { "offset": n }.',
+    oneOf: [
+      { type: 'string', enum: ['earliest', 'latest'] },
+      { type: 'object', required: ['timestamp'], properties: { timestamp: { type: 'integer', minimum: 0 } } },
+      { type: 'object', required: ['offset'], properties: { offset: { type: 'integer', minimum: 0 } } },
+    ],
+    example: 'earliest',
+  })
+  @IsDefined()
+  to!: unknown;
+
+  @ApiPropertyOptional({ type: [String], description: 'Topics to reset; default: every topic the group has offsets for.' })
+  @IsOptional()
+  @IsArray()
+  @IsString({ each: true })
+  topics?: string[];
+}
+
+@ApiSchema({ name: 'GroupOffsets' })
+export class GroupOffsetsDto {
+  @ApiProperty({ example: 'dashboard' }) groupId!: string;
+  @ApiProperty({ type: [GroupPartitionOffsetDto] }) offsets!: GroupPartitionOffsetDto[];
+}

@@ -1,0 +1,132 @@
+/**
+ * HTTP group admin over the coordinator: list, describe (with lag from each partition's
+ * highWatermark), simple commit, reset (refused unless the group is Empty, as
+ * kafka-consumer-groups.sh does; earliest/latest/timestamp resolved with the log engine) and delete.
+ */
+import { Inject, Injectable } from '@nestjs/common';
+import { SpoolError, isSpoolError } from '@spool/common';
+import type { CommittedOffset, GroupDescription, OffsetToCommit } from '@spool/coordinator';
+import { LogManager } from '@spool/log-engine';
+import { GroupCoordinatorService } from './group-coordinator.service.js';
+import type { GroupDescriptionDto, GroupListingDto, GroupOffsetToCommitDto, GroupPartitionOffsetDto } from './groups.dto.js';
+
+export type ResetTarget = 'earliest' | 'latest' | { readonly timestamp: number } | { readonly offset: number };
+
+function isCount(v: unknown): v is number {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+}
+
+export function parseResetTarget(to: unknown): ResetTarget {
+  if (to === 'earliest' || to === 'latest') return to;
+  if (typeof to === 'object' && to !== null && !Array.isArray(to)) {
+    const o = to as Record<string, unknown>;
+    const keys = Object.keys(o);
+    if (keys.length === 1 && keys[0] === 'timestamp' && isCount(o.timestamp)) return { timestamp: o.timestamp };
+    if (keys.length === 1 && keys[0] === 'offset' && isCount(o.offset)) return { offset: o.offset };
+  }
+  throw new SpoolError('INVALID_REQUEST', 'invalid request: to must be "earliest", "latest", { "timestamp": ms } or { "offset": n }', { field: 'to' });
+}
+
+@Injectable()
+export class GroupsService {
+  constructor(
+    private readonly coordinators: GroupCoordinatorService,
+    @Inject(LogManager) private readonly logs: LogManager,
+  ) {}
+
+  list(): GroupListingDto[] {
+    return this.coordinators.coordinator.listGroups().map((g) => ({ groupId: g.groupId, protocolType: g.protocolType, state: g.state }));
+  }
+
+  describe(groupId: string): GroupDescriptionDto {
+    const description = this.coordinators.coordinator.describeGroup(groupId);
+    if (description === null) throw new SpoolError('GROUP_ID_NOT_FOUND', `group ${JSON.stringify(groupId)} does not exist`, { group: groupId });
+    return this.toDto(description);
+  }
+
+  async commit(groupId: string, offsets: readonly GroupOffsetToCommitDto[]): Promise<GroupPartitionOffsetDto[]> {
+    for (const o of offsets) this.logs.getLog(o.topic, o.partition); // UNKNOWN_TOPIC_OR_PARTITION before anything is written
+    const code = await this.coordinators.coordinator.commitOffsets({
+      groupId,
+      memberId: '',
+      generationId: -1,
+      offsets: offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset, ...(o.metadata !== undefined && { metadata: o.metadata }) })),
+    });
+    if (code !== 'NONE') {
+      const why = code === 'UNKNOWN_MEMBER_ID' ? ': the group has members; only their commits are accepted while it is not empty' : '';
+      throw new SpoolError(code, `commit to group ${JSON.stringify(groupId)} refused with ${code}${why}`, { group: groupId });
+    }
+    return this.offsetsOf(groupId, offsets);
+  }
+
+  async reset(groupId: string, to: ResetTarget, topics: readonly string[] | undefined): Promise<GroupPartitionOffsetDto[]> {
+    const coordinator = this.coordinators.coordinator;
+    const current = coordinator.fetchOffsets(groupId);
+    const names = topics ?? [...new Set(current.map((c) => c.topic))];
+    if (names.length === 0) throw new SpoolError('INVALID_REQUEST', `group ${JSON.stringify(groupId)} has no committed offsets: name the topics to reset`, { field: 'topics' });
+    const offsets: OffsetToCommit[] = [];
+    for (const topic of names) {
+      const partitions = this.logs.describeTopic(topic).partitions;
+      for (let partition = 0; partition < partitions; partition++) {
+        offsets.push({ topic, partition, offset: await this.resolve(topic, partition, to) });
+      }
+    }
+    await coordinator.resetOffsets(groupId, offsets);
+    return this.offsetsOf(groupId, offsets);
+  }
+
+  delete(groupId: string): Promise<void> {
+    return this.coordinators.coordinator.deleteGroup(groupId);
+  }
+
+  private async resolve(topic: string, partition: number, to: ResetTarget): Promise<number> {
+    const log = this.logs.getLog(topic, partition);
+    if (to === 'earliest') return log.logStartOffset;
+    if (to === 'latest') return log.logEndOffset;
+    if ('offset' in to) return Math.min(Math.max(to.offset, log.logStartOffset), log.logEndOffset);
+    const found = await log.offsetForTimestamp(to.timestamp);
+    return found === null ? log.logEndOffset : found.offset;
+  }
+
+  private offsetsOf(groupId: string, partitions: readonly { topic: string; partition: number }[]): GroupPartitionOffsetDto[] {
+    return this.coordinators.coordinator.fetchOffsets(groupId, partitions).map((c) => this.offsetDto(c));
+  }
+
+  private offsetDto(c: CommittedOffset): GroupPartitionOffsetDto {
+    let highWatermark: number | null = null;
+    try {
+      highWatermark = this.logs.getLog(c.topic, c.partition).logEndOffset;
+    } catch (err) {
+      if (!isSpoolError(err) || err.code !== 'UNKNOWN_TOPIC_OR_PARTITION') throw err;
+    }
+    return {
+      topic: c.topic,
+      partition: c.partition,
+      committedOffset: c.offset,
+      highWatermark,
+      lag: highWatermark === null ? null : Math.max(0, highWatermark - c.offset),
+      metadata: c.metadata,
+      commitTimestamp: c.commitTimestampMs,
+    };
+  }
+
+  private toDto(d: GroupDescription): GroupDescriptionDto {
+    return {
+      groupId: d.groupId,
+      state: d.state,
+      protocolType: d.protocolType,
+      assignor: d.protocolName,
+      generationId: d.generationId,
+      leaderId: d.leaderId,
+      members: d.members.map((m) => ({
+        memberId: m.memberId,
+        clientId: m.clientId,
+        clientHost: m.clientHost,
+        sessionTimeoutMs: m.sessionTimeoutMs,
+        subscribedTopics: m.subscribedTopics === null ? null : [...m.subscribedTopics],
+        assignment: m.assignedPartitions === null ? null : m.assignedPartitions.map((tp) => ({ topic: tp.topic, partition: tp.partition })),
+      })),
+      offsets: d.offsets.map((c) => this.offsetDto(c)),
+    };
+  }
+}

@@ -1,0 +1,138 @@
+/**
+ * Fetch (apiKey 1), v4-12 (record batch v2; v13+ names topics by id only).
+ *
+ * Stored batch bytes go straight into the response (Log.read returns file bytes; the encoder
+ * copies them once into the frame). Limits as Kafka applies them: each partition gets at most
+ * its partitionMaxBytes, the response at most maxBytes, but the first partition with data always
+ * gets at least one whole batch so that a consumer never stalls on a large batch.
+ *
+ * Long poll: while fewer than minBytes are available and maxWaitMs has not passed, the request
+ * waits on Log.waitForAppend of every fetched partition (woken by appends, no polling), then reads
+ * again. The wait ends early when the connection closes or the broker shuts down.
+ *
+ * Fetch sessions (KIP-227) are declined the way Kafka allows: every response carries sessionId 0,
+ * so clients keep sending full fetch requests. A request for an existing session (sessionId != 0)
+ * gets FETCH_SESSION_ID_NOT_FOUND, after which clients fall back to full requests.
+ * There are no transactions, so lastStableOffset = highWatermark = logEndOffset and
+ * abortedTransactions is empty under either isolation level.
+ */
+import { KafkaApiKey, KafkaErrorCode, type FetchRequest, type FetchResponse, type FetchResponsePartitionData } from '@spool/protocol';
+import { LogManager, type Log } from '@spool/log-engine';
+import { kafkaErrorOf } from '../kafka-error-code.js';
+import type { KafkaApiHandler, KafkaRequestContext } from '../kafka-handler.js';
+
+/** Longest long poll honoured (Kafka has no cap; a shutdown ends waits anyway). */
+const MAX_WAIT_MS = 60_000;
+
+interface PartitionPlan {
+  readonly topicIndex: number;
+  readonly partition: number;
+  readonly fetchOffset: number;
+  readonly partitionMaxBytes: number;
+  readonly log: Log | null;
+  readonly error: { errorCode: number } | null;
+}
+
+function emptyPartition(partition: number, errorCode: number, log: Log | null): FetchResponsePartitionData {
+  const end = log?.logEndOffset ?? -1;
+  return {
+    partitionIndex: partition,
+    errorCode,
+    highWatermark: end,
+    lastStableOffset: end,
+    logStartOffset: log?.logStartOffset ?? -1,
+    divergingEpoch: { epoch: -1, endOffset: -1 },
+    currentLeader: { leaderId: -1, leaderEpoch: -1 },
+    snapshotId: { endOffset: -1, epoch: -1 },
+    abortedTransactions: [],
+    preferredReadReplica: -1,
+    records: Buffer.alloc(0),
+  };
+}
+
+export class FetchHandler implements KafkaApiHandler<FetchRequest, FetchResponse> {
+  readonly apiKey = KafkaApiKey.Fetch;
+  readonly minVersion = 4;
+  readonly maxVersion = 12;
+
+  constructor(private readonly logManager: LogManager) {}
+
+  async handle(request: FetchRequest, ctx: KafkaRequestContext): Promise<FetchResponse> {
+    if (request.sessionId !== 0) {
+      return { throttleTimeMs: 0, errorCode: KafkaErrorCode.FETCH_SESSION_ID_NOT_FOUND, sessionId: 0, responses: [], nodeEndpoints: [] };
+    }
+    const plans = this.plan(request);
+    const deadline = Date.now() + Math.min(Math.max(request.maxWaitMs, 0), MAX_WAIT_MS);
+    for (;;) {
+      const { partitions, bytes } = await this.readAll(plans, request.maxBytes);
+      const remaining = deadline - Date.now();
+      // As Kafka: answer at once when enough bytes are there or any partition has an error.
+      const anyError = partitions.some((p) => p.errorCode !== KafkaErrorCode.NONE);
+      if (bytes >= request.minBytes || anyError || remaining <= 0 || ctx.signal.aborted || plans.length === 0) {
+        return {
+          throttleTimeMs: 0,
+          errorCode: KafkaErrorCode.NONE,
+          sessionId: 0,
+          responses: request.topics.map((topic, i) => ({ topic: topic.topic, topicId: topic.topicId, partitions: partitions.filter((_, j) => plans[j].topicIndex === i) })),
+          nodeEndpoints: [],
+        };
+      }
+      await this.waitForData(plans, remaining, ctx.signal);
+    }
+  }
+
+  private plan(request: FetchRequest): PartitionPlan[] {
+    const plans: PartitionPlan[] = [];
+    request.topics.forEach((topic, topicIndex) => {
+      for (const p of topic.partitions) {
+        let log: Log | null = null;
+        let error: { errorCode: number } | null = null;
+        try {
+          log = this.logManager.getLog(topic.topic, p.partition);
+        } catch (err) {
+          error = { errorCode: kafkaErrorOf(err).errorCode };
+        }
+        plans.push({ topicIndex, partition: p.partition, fetchOffset: p.fetchOffset, partitionMaxBytes: p.partitionMaxBytes, log, error });
+      }
+    });
+    return plans;
+  }
+
+  private async readAll(plans: readonly PartitionPlan[], maxBytes: number): Promise<{ partitions: FetchResponsePartitionData[]; bytes: number }> {
+    const partitions: FetchResponsePartitionData[] = [];
+    let bytes = 0;
+    for (const plan of plans) {
+      if (plan.log === null) {
+        partitions.push(emptyPartition(plan.partition, plan.error?.errorCode ?? KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION, null));
+        continue;
+      }
+      const budget = Math.min(plan.partitionMaxBytes, maxBytes - bytes);
+      // Kafka: once the response is full, further partitions return no data (but their offsets).
+      if (budget <= 0 && bytes > 0) {
+        partitions.push(emptyPartition(plan.partition, KafkaErrorCode.NONE, plan.log));
+        continue;
+      }
+      try {
+        const read = await plan.log.read(plan.fetchOffset, Math.max(budget, 1));
+        bytes += read.records.length;
+        partitions.push({ ...emptyPartition(plan.partition, KafkaErrorCode.NONE, plan.log), highWatermark: read.logEndOffset, lastStableOffset: read.logEndOffset, logStartOffset: read.logStartOffset, records: read.records });
+      } catch (err) {
+        partitions.push(emptyPartition(plan.partition, kafkaErrorOf(err).errorCode, plan.log));
+      }
+    }
+    return { partitions, bytes };
+  }
+
+  /** Resolves when any fetched partition grows past its fetch offset, at the timeout, or on abort. */
+  private async waitForData(plans: readonly PartitionPlan[], timeoutMs: number, signal: AbortSignal): Promise<void> {
+    const done = new AbortController();
+    const onAbort = (): void => done.abort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      await Promise.race(plans.filter((p) => p.log !== null).map((p) => p.log!.waitForAppend(Math.max(p.fetchOffset, p.log!.logEndOffset), timeoutMs, done.signal)));
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      done.abort(); // releases the other waiters
+    }
+  }
+}

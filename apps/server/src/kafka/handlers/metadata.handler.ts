@@ -1,0 +1,98 @@
+/**
+ * Metadata (apiKey 3): this node as the only broker and controller; every topic with its
+ * partitions, each led by this node with ISR [this node]. Topics asked for that do not exist are
+ * created when auto.create.topics.enable is on and the request allows it (v4+ says so; earlier
+ * versions always allow), as Kafka does; they come back at once with their partitions.
+ */
+import { isSpoolError } from '@spool/common';
+import { KafkaApiKey, KafkaErrorCode, type MetadataRequest, type MetadataResponse, type MetadataResponseMetadataResponseTopic } from '@spool/protocol';
+import { LogManager, topicNameProblem, type TopicDescription } from '@spool/log-engine';
+import { kafkaErrorCodeOf } from '../kafka-error-code.js';
+import type { KafkaApiHandler, KafkaRequestContext } from '../kafka-handler.js';
+import type { KafkaListenerOptions } from '../kafka-listener.options.js';
+import type { BrokerEndpoint } from '../broker-endpoint.js';
+
+/** Kafka's cluster id is a base64 uuid; a single Spool node names its cluster after the product. */
+export const SPOOL_CLUSTER_ID = 'spool-single-node';
+
+export class MetadataHandler implements KafkaApiHandler<MetadataRequest, MetadataResponse> {
+  readonly apiKey = KafkaApiKey.Metadata;
+  readonly minVersion = 0;
+  readonly maxVersion = 12;
+
+  constructor(
+    private readonly logManager: LogManager,
+    private readonly endpoint: BrokerEndpoint,
+    private readonly options: Pick<KafkaListenerOptions, 'autoCreateTopicsEnable' | 'numPartitions'>,
+  ) {}
+
+  async handle(request: MetadataRequest, ctx: KafkaRequestContext): Promise<MetadataResponse> {
+    // v0: an empty list means every topic; v1+: null means every topic, [] none.
+    const all = request.topics === null || (ctx.apiVersion === 0 && request.topics.length === 0);
+    const topics: MetadataResponseMetadataResponseTopic[] = [];
+    if (all) {
+      for (const description of this.logManager.listTopics()) topics.push(this.topicMetadata(description));
+    } else {
+      const allowCreate = this.options.autoCreateTopicsEnable && (ctx.apiVersion < 4 || request.allowAutoTopicCreation);
+      for (const { name } of request.topics!) topics.push(await this.requestedTopic(name ?? '', allowCreate));
+    }
+    const { nodeId, host, port } = this.endpoint;
+    return {
+      throttleTimeMs: 0,
+      brokers: [{ nodeId, host, port, rack: null }],
+      clusterId: SPOOL_CLUSTER_ID,
+      controllerId: nodeId,
+      topics,
+      clusterAuthorizedOperations: -2147483648,
+    };
+  }
+
+  private async requestedTopic(name: string, allowCreate: boolean): Promise<MetadataResponseMetadataResponseTopic> {
+    try {
+      return this.topicMetadata(this.logManager.describeTopic(name));
+    } catch (err) {
+      if (!isSpoolError(err) || err.code !== 'UNKNOWN_TOPIC_OR_PARTITION') return errorTopic(name, err);
+    }
+    if (topicNameProblem(name) !== null) return errorTopic(name, null, KafkaErrorCode.INVALID_TOPIC_EXCEPTION);
+    if (!allowCreate) return errorTopic(name, null, KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+    try {
+      return this.topicMetadata(await this.logManager.createTopic(name, this.options.numPartitions));
+    } catch (err) {
+      // Another request created it meanwhile: describe it.
+      if (isSpoolError(err) && err.code === 'TOPIC_ALREADY_EXISTS') return this.requestedTopic(name, false);
+      return errorTopic(name, err);
+    }
+  }
+
+  private topicMetadata(topic: TopicDescription): MetadataResponseMetadataResponseTopic {
+    const { nodeId } = this.endpoint;
+    return {
+      errorCode: KafkaErrorCode.NONE,
+      name: topic.name,
+      topicId: topic.id,
+      isInternal: topic.isInternal,
+      partitions: topic.partitionStates.map((p) => ({
+        errorCode: KafkaErrorCode.NONE,
+        partitionIndex: p.partition,
+        leaderId: nodeId,
+        // -1: no leader epoch, so clients skip OffsetForLeaderEpoch validation (KIP-320), which Spool does not serve.
+        leaderEpoch: -1,
+        replicaNodes: [nodeId],
+        isrNodes: [nodeId],
+        offlineReplicas: [],
+      })),
+      topicAuthorizedOperations: -2147483648,
+    };
+  }
+}
+
+function errorTopic(name: string, err: unknown, code?: number): MetadataResponseMetadataResponseTopic {
+  return {
+    errorCode: code ?? (isSpoolError(err) ? kafkaErrorCodeOf(err.code) : KafkaErrorCode.UNKNOWN_SERVER_ERROR),
+    name,
+    topicId: 'AAAAAAAAAAAAAAAAAAAAAA',
+    isInternal: false,
+    partitions: [],
+    topicAuthorizedOperations: -2147483648,
+  };
+}

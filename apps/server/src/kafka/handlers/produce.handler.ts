@@ -1,0 +1,183 @@
+/**
+ * Produce (apiKey 0), v3+ (record batch v2 only; v0-2 carry older message formats).
+ *
+ * Per partition: exactly one record batch (Kafka's rule since v3), validated where it lies
+ * (length, magic 2, CRC-32C, record count vs lastOffsetDelta; a compressed batch is decompressed
+ * and its records parsed, only to validate, and stored compressed as sent), then appended as the
+ * client's bytes with only the baseOffset rewritten by the log. Idempotent batches (producerId >=
+ * 0) go through the partition's producer state first (producer-state.ts): a duplicate is answered
+ * with the original offsets without a second append.
+ *
+ * acks: 0 (no response), 1 and -1 (all in-sync replicas: this node alone) are the same append on a
+ * single node; what a resolved append promises follows the topic's flush policy (docs/durability.md).
+ * Transactional batches are refused (Spool has no transaction coordinator yet).
+ *
+ * Ordering: every partition's checks and its `log.append` call happen synchronously when the
+ * request is dispatched (unless the partition's producer state is still being rebuilt, when its
+ * batches queue behind the rebuild in arrival order), so pipelined requests of one connection are
+ * applied in the order they were sent.
+ */
+import {
+  CompressionType,
+  KafkaApiKey,
+  KafkaErrorCode,
+  LOG_OVERHEAD,
+  compressionOf,
+  decodeRecordBatch,
+  isControlBatch,
+  isTransactionalBatch,
+  validateRecordBatch,
+  type ProduceRequest,
+  type ProduceResponse,
+  type ProduceResponsePartitionProduceResponse,
+  type RecordBatchHeader,
+} from '@spool/protocol';
+import { LogManager, type Log } from '@spool/log-engine';
+import { kafkaErrorOf } from '../kafka-error-code.js';
+import { NO_RESPONSE, type KafkaApiHandler, type KafkaRequestContext } from '../kafka-handler.js';
+import type { AppendedOffsets, PartitionProducerState } from '../producer-state.js';
+import type { ProducerStateRegistry } from '../producer-state.registry.js';
+
+type PartitionResult = ProduceResponsePartitionProduceResponse;
+
+function partitionError(index: number, errorCode: number, errorMessage: string | null): PartitionResult {
+  return {
+    index,
+    errorCode,
+    baseOffset: -1,
+    logAppendTimeMs: -1,
+    logStartOffset: -1,
+    recordErrors: [],
+    errorMessage,
+    currentLeader: { leaderId: -1, leaderEpoch: -1 },
+  };
+}
+
+class ProduceRefusal extends Error {
+  constructor(
+    readonly errorCode: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export class ProduceHandler implements KafkaApiHandler<ProduceRequest, ProduceResponse> {
+  readonly apiKey = KafkaApiKey.Produce;
+  /**
+   * v0-2 are advertised only because librdkafka before 2.10 (Debian's kcat has 2.0.2) compresses
+   * with gzip, snappy or lz4 only when the broker's Produce range includes v0 (it checks the codec's
+   * minimum Produce version against the broker's range). A v0-2 request (magic 0/1 message sets)
+   * gets UNSUPPORTED_FOR_MESSAGE_FORMAT per partition. Kafka 4.0, which dropped v0-2, met the same
+   * librdkafka behaviour (fixed in librdkafka 2.10).
+   */
+  readonly minVersion = 0;
+  readonly maxVersion = 9;
+
+  constructor(
+    private readonly logManager: LogManager,
+    private readonly producerStates: ProducerStateRegistry,
+  ) {}
+
+  handle(request: ProduceRequest, ctx: KafkaRequestContext): Promise<ProduceResponse> | typeof NO_RESPONSE {
+    const legacy = ctx.apiVersion < 3;
+    const acksValid = request.acks === 0 || request.acks === 1 || request.acks === -1;
+    const topics = request.topicData.map((topic) => ({
+      name: topic.name,
+      partitions: topic.partitionData.map((partition): Promise<PartitionResult> => {
+        if (legacy) return Promise.resolve(partitionError(partition.index, KafkaErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT, 'Produce v0-2 (message format v0/v1) is not supported'));
+        if (!acksValid) return Promise.resolve(partitionError(partition.index, KafkaErrorCode.INVALID_REQUIRED_ACKS, `acks must be -1, 0 or 1, got ${request.acks}`));
+        if (request.transactionalId !== null) {
+          return Promise.resolve(partitionError(partition.index, KafkaErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, 'transactions are not supported'));
+        }
+        return this.producePartition(topic.name, partition.index, partition.records);
+      }),
+    }));
+    if (request.acks === 0) {
+      // Nothing is sent back; failures are only logged by the log itself (as Kafka, the client never learns).
+      for (const topic of topics) for (const p of topic.partitions) p.catch(() => undefined);
+      return NO_RESPONSE;
+    }
+    return Promise.all(
+      topics.map(async (topic) => ({ name: topic.name, partitionResponses: await Promise.all(topic.partitions) })),
+    ).then((responses) => ({ responses, throttleTimeMs: 0, nodeEndpoints: [] }));
+  }
+
+  /** Synchronous up to the append call (see the top of the file); the promise never rejects. */
+  private producePartition(topic: string, index: number, records: Buffer | null): Promise<PartitionResult> {
+    let log: Log;
+    let header: RecordBatchHeader;
+    try {
+      log = this.logManager.getLog(topic, index);
+      header = validateProducedBatch(records);
+    } catch (err) {
+      return Promise.resolve(this.failure(index, err));
+    }
+    const batch = records!;
+    if (header.producerId < 0) return this.settle(index, log, appendOffsets(log, batch));
+    const state = this.producerStates.loaded(log);
+    if (state !== undefined) return this.settle(index, log, this.appendIdempotent(state, log, header, batch));
+    return this.producerStates.load(log).then((loaded) => this.settle(index, log, this.appendIdempotent(loaded, log, header, batch)));
+  }
+
+  private appendIdempotent(state: PartitionProducerState, log: Log, header: RecordBatchHeader, batch: Buffer): Promise<AppendedOffsets> {
+    const check = state.check(header);
+    switch (check.kind) {
+      case 'error':
+        return Promise.reject(new ProduceRefusal(KafkaErrorCode[check.error], check.message));
+      case 'duplicate':
+        return check.offsets;
+      case 'append': {
+        const offsets = appendOffsets(log, batch);
+        check.record(offsets);
+        return offsets;
+      }
+    }
+  }
+
+  private settle(index: number, log: Log, offsets: Promise<AppendedOffsets>): Promise<PartitionResult> {
+    return offsets.then(
+      (appended) => ({
+        index,
+        errorCode: KafkaErrorCode.NONE,
+        baseOffset: appended.baseOffset,
+        logAppendTimeMs: appended.logAppendTime ?? -1,
+        logStartOffset: log.logStartOffset,
+        recordErrors: [],
+        errorMessage: null,
+        currentLeader: { leaderId: -1, leaderEpoch: -1 },
+      }),
+      (err: unknown) => this.failure(index, err),
+    );
+  }
+
+  private failure(index: number, err: unknown): PartitionResult {
+    if (err instanceof ProduceRefusal) return partitionError(index, err.errorCode, err.message);
+    const { errorCode, errorMessage } = kafkaErrorOf(err);
+    return partitionError(index, errorCode, errorMessage);
+  }
+}
+
+function appendOffsets(log: Log, batch: Buffer): Promise<AppendedOffsets> {
+  return log.append(batch).then((r) => ({ baseOffset: r.baseOffset, logAppendTime: r.logAppendTime, logStartOffset: r.logStartOffset }));
+}
+
+/**
+ * One whole batch v2 with a valid CRC; compressed records must decompress and parse. The log
+ * checks the rest (record count vs lastOffsetDelta, max.message.bytes) when appending.
+ */
+export function validateProducedBatch(records: Buffer | null): RecordBatchHeader {
+  if (records === null || records.length === 0) throw new ProduceRefusal(KafkaErrorCode.INVALID_RECORD, 'a produced partition must carry one record batch');
+  const header = validateRecordBatch(records, 0);
+  const size = header.batchLength + LOG_OVERHEAD;
+  if (size !== records.length) {
+    throw new ProduceRefusal(KafkaErrorCode.INVALID_RECORD, `a produced partition must carry exactly one record batch (first is ${size} of ${records.length} bytes)`);
+  }
+  if (isTransactionalBatch(header.attributes) || isControlBatch(header.attributes)) {
+    throw new ProduceRefusal(KafkaErrorCode.INVALID_RECORD, 'transactional and control batches are not supported');
+  }
+  if (compressionOf(header.attributes) !== CompressionType.None) {
+    decodeRecordBatch(records, 0); // CORRUPT_MESSAGE / MESSAGE_TOO_LARGE / UNSUPPORTED_COMPRESSION_TYPE
+  }
+  return header;
+}

@@ -1,0 +1,66 @@
+/** The API handlers the listener serves; ApiVersions advertises exactly these (plus itself). */
+import { systemClock } from '@spool/common';
+import type { LogManager } from '@spool/log-engine';
+import type { BrokerEndpoint } from './broker-endpoint.js';
+import { DescribeConfigsHandler, IncrementalAlterConfigsHandler } from './handlers/config.handlers.js';
+import { FetchHandler } from './handlers/fetch.handler.js';
+import {
+  DescribeGroupsHandler,
+  FindCoordinatorHandler,
+  HeartbeatHandler,
+  JoinGroupHandler,
+  LeaveGroupHandler,
+  ListGroupsHandler,
+  OffsetCommitHandler,
+  OffsetFetchHandler,
+  SyncGroupHandler,
+  type CoordinatorAccess,
+} from './handlers/group.handlers.js';
+import { InitProducerIdHandler } from './handlers/init-producer-id.handler.js';
+import { ListOffsetsHandler } from './handlers/list-offsets.handler.js';
+import { MetadataHandler } from './handlers/metadata.handler.js';
+import { ProduceHandler } from './handlers/produce.handler.js';
+import { CreatePartitionsHandler, CreateTopicsHandler, DeleteTopicsHandler } from './handlers/topic-admin.handlers.js';
+import type { KafkaApiHandler } from './kafka-handler.js';
+import type { KafkaListenerOptions } from './kafka-listener.options.js';
+import type { ProducerStateRegistry } from './producer-state.registry.js';
+
+export interface KafkaHandlerDeps {
+  readonly logManager: LogManager;
+  readonly endpoint: BrokerEndpoint;
+  readonly producerStates: ProducerStateRegistry;
+  readonly options: KafkaListenerOptions;
+  readonly coordinator: CoordinatorAccess;
+}
+
+export function createKafkaHandlers(deps: KafkaHandlerDeps): KafkaApiHandler[] {
+  const { logManager, coordinator } = deps;
+  const onPartitionsChanged = (topic: string): void => {
+    try {
+      coordinator().onPartitionsChanged(topic);
+    } catch {
+      // Not started yet: groups subscribed to the topic see the new partitions when they next rebalance.
+    }
+  };
+  return [
+    new ProduceHandler(logManager, deps.producerStates),
+    new FetchHandler(logManager),
+    new ListOffsetsHandler(logManager),
+    new MetadataHandler(logManager, deps.endpoint, deps.options),
+    new OffsetCommitHandler(coordinator),
+    new OffsetFetchHandler(coordinator),
+    new FindCoordinatorHandler(deps.endpoint),
+    new JoinGroupHandler(coordinator),
+    new HeartbeatHandler(coordinator),
+    new LeaveGroupHandler(coordinator),
+    new SyncGroupHandler(coordinator),
+    new DescribeGroupsHandler(coordinator),
+    new ListGroupsHandler(coordinator),
+    new CreateTopicsHandler(logManager, deps.options),
+    new DeleteTopicsHandler(logManager),
+    new InitProducerIdHandler(systemClock),
+    new DescribeConfigsHandler(logManager, deps.options.nodeId),
+    new CreatePartitionsHandler(logManager, onPartitionsChanged),
+    new IncrementalAlterConfigsHandler(logManager),
+  ];
+}

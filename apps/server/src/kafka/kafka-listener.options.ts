@@ -1,0 +1,61 @@
+/**
+ * Settings of the Kafka listener, derived from the broker config (kafkaListenerOptionsFrom) or
+ * given to KafkaModule.forRoot by tests.
+ */
+import os from 'node:os';
+import type { BrokerConfig } from '../config/index.js';
+
+export const KAFKA_LISTENER_OPTIONS = Symbol('KAFKA_LISTENER_OPTIONS');
+
+export interface KafkaListenerOptions {
+  /** Port to listen on (0: the OS picks; Metadata then advertises the bound port). */
+  readonly port: number;
+  /** Address to bind. */
+  readonly host: string;
+  /** Host this broker advertises in Metadata and FindCoordinator. */
+  readonly advertisedHost: string;
+  /** Broker id (node 0 on a single node). */
+  readonly nodeId: number;
+  /** Kafka's socket.request.max.bytes: a larger size prefix closes the connection. */
+  readonly maxRequestBytes: number;
+  /** Requests read from one connection and not yet answered before reading pauses (backpressure). */
+  readonly maxInFlightPerConnection: number;
+  /** Bytes queued in a socket's write buffer before reading from it pauses (backpressure). */
+  readonly writeHighWaterBytes: number;
+  /** Kafka's auto.create.topics.enable (the HTTP API's option; the same topics). */
+  readonly autoCreateTopicsEnable: boolean;
+  /** Kafka's num.partitions, for auto-created topics and CreateTopics with -1. */
+  readonly numPartitions: number;
+  /** Longest wait a graceful shutdown gives in-flight requests before closing connections. */
+  readonly shutdownGraceMs: number;
+}
+
+export const DEFAULT_KAFKA_LISTENER_OPTIONS: KafkaListenerOptions = {
+  port: 9092,
+  host: '127.0.0.1',
+  advertisedHost: '127.0.0.1',
+  nodeId: 0,
+  maxRequestBytes: 100 * 1024 * 1024,
+  maxInFlightPerConnection: 64,
+  writeHighWaterBytes: 8 * 1024 * 1024,
+  autoCreateTopicsEnable: true,
+  numPartitions: 1,
+  shutdownGraceMs: 5_000,
+};
+
+/** A wildcard bind address cannot be advertised: clients are told the machine's host name instead. */
+export function advertisedHostFor(host: string): string {
+  return host === '0.0.0.0' || host === '::' || host === '' ? os.hostname() : host;
+}
+
+export function kafkaListenerOptionsFrom(config: BrokerConfig): KafkaListenerOptions {
+  return {
+    ...DEFAULT_KAFKA_LISTENER_OPTIONS,
+    port: config.kafkaPort,
+    host: config.host,
+    advertisedHost: advertisedHostFor(config.host),
+    nodeId: config.http.nodeId,
+    autoCreateTopicsEnable: config.http.autoCreateTopicsEnable,
+    numPartitions: config.http.numPartitions,
+  };
+}

@@ -1,0 +1,81 @@
+/**
+ * The Kafka TCP listener of the broker node: binds `options.port` once the app has started
+ * (onApplicationBootstrap), hands each connection to a KafkaConnection, and closes cleanly at
+ * shutdown (beforeApplicationShutdown, so before LogEngine closes the logs): it stops accepting,
+ * ends long polls, lets in-flight requests answer for up to `shutdownGraceMs`, then closes every
+ * socket. Requests that arrive before the logs are open get BROKER_NOT_AVAILABLE (retriable)
+ * from the injected LogManager view.
+ */
+import { Inject, Injectable, Optional, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import { silentLogger, type Logger } from '@spool/common';
+import net from 'node:net';
+import { ROOT_LOGGER } from '../logging/logging.module.js';
+import { BrokerEndpoint } from './broker-endpoint.js';
+import { KafkaConnection } from './kafka-connection.js';
+import { KAFKA_LISTENER_OPTIONS, type KafkaListenerOptions } from './kafka-listener.options.js';
+import { KafkaRequestRouter } from './kafka-request-router.js';
+
+@Injectable()
+export class KafkaListener implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private server: net.Server | undefined;
+  private readonly connections = new Set<KafkaConnection>();
+  private nextConnectionId = 1;
+  private readonly logger: Logger;
+
+  constructor(
+    @Inject(KAFKA_LISTENER_OPTIONS) private readonly options: KafkaListenerOptions,
+    private readonly router: KafkaRequestRouter,
+    private readonly endpoint: BrokerEndpoint,
+    @Optional() @Inject(ROOT_LOGGER) rootLogger?: Logger,
+  ) {
+    this.logger = (rootLogger ?? silentLogger).child({ component: 'kafka-listener' });
+  }
+
+  /** The bound port (the configured one, or the OS's pick for port 0). */
+  get port(): number {
+    return this.endpoint.port;
+  }
+
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    const server = net.createServer((socket) => this.accept(socket));
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.options.port, this.options.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    server.on('error', (err) => this.logger.error({ err }, 'kafka listener error'));
+    this.endpoint.port = (server.address() as net.AddressInfo).port;
+    this.logger.info({ host: this.options.host, port: this.endpoint.port, advertised: `${this.endpoint.host}:${this.endpoint.port}` }, 'kafka listening');
+  }
+
+  private accept(socket: net.Socket): void {
+    const connection = new KafkaConnection(this.nextConnectionId++, socket, (frame, info) => this.router.route(frame, info), this.options, this.logger);
+    this.connections.add(connection);
+    void connection.closed.then(() => this.connections.delete(connection));
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    const server = this.server;
+    if (server === undefined) return;
+    this.server = undefined;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    const open = [...this.connections];
+    const graceful = Promise.all(open.map((c) => c.close()));
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), this.options.shutdownGraceMs)));
+    if ((await Promise.race([graceful, timeout])) === 'timeout') {
+      this.logger.warn({ connections: this.connections.size }, 'kafka connections still busy at the shutdown deadline; closing them');
+      for (const c of this.connections) c.destroy();
+    }
+    clearTimeout(timer);
+    await closed;
+    this.logger.info({ connections: open.length }, 'kafka listener closed');
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * Producer state per partition log (producer-state.ts), built lazily: the first idempotent batch
+ * for a partition after start-up scans the partition's batch headers (no record is decoded) and
+ * replays them; batches arriving meanwhile queue behind the scan, in arrival order. Keyed by the
+ * Log object, so a deleted and recreated topic starts with fresh state.
+ */
+import { LOG_OVERHEAD, RECORD_BATCH_OVERHEAD, TimestampType, readRecordBatchHeader, timestampTypeOf } from '@spool/protocol';
+import type { Log } from '@spool/log-engine';
+import { PartitionProducerState } from './producer-state.js';
+
+const SCAN_CHUNK_BYTES = 8 * 1024 * 1024;
+
+interface Slot {
+  loaded: PartitionProducerState | undefined;
+  loading: Promise<PartitionProducerState>;
+}
+
+export class ProducerStateRegistry {
+  private readonly slots = new WeakMap<Log, Slot>();
+
+  /** The state if already built (synchronous path), else undefined. */
+  loaded(log: Log): PartitionProducerState | undefined {
+    return this.slots.get(log)?.loaded;
+  }
+
+  /** The state, building it on first use. Callers chained on the same promise run in call order. */
+  load(log: Log): Promise<PartitionProducerState> {
+    let slot = this.slots.get(log);
+    if (slot === undefined) {
+      const created: Slot = { loaded: undefined, loading: Promise.resolve(new PartitionProducerState()) };
+      created.loading = rebuild(log).then(
+        (state) => (created.loaded = state),
+        () => (created.loaded = new PartitionProducerState()), // an unreadable log: start empty (batches accepted as is)
+      );
+      this.slots.set(log, created);
+      slot = created;
+    }
+    return slot.loading;
+  }
+}
+
+async function rebuild(log: Log): Promise<PartitionProducerState> {
+  const state = new PartitionProducerState();
+  let offset = log.logStartOffset;
+  const end = log.logEndOffset;
+  while (offset < end) {
+    const result = await log.read(offset, SCAN_CHUNK_BYTES, { maxOffset: end });
+    if (result.records.length === 0) break;
+    const buf = result.records;
+    for (let pos = 0; pos + RECORD_BATCH_OVERHEAD <= buf.length; ) {
+      const header = readRecordBatchHeader(buf, pos);
+      if (header.producerId >= 0) {
+        const logAppendTime = timestampTypeOf(header.attributes) === TimestampType.LogAppendTime ? header.maxTimestamp : null;
+        state.replay(header, header.baseOffset, logAppendTime);
+      }
+      pos += header.batchLength + LOG_OVERHEAD;
+    }
+    offset = result.nextOffset;
+  }
+  return state;
+}

@@ -1,0 +1,128 @@
+/**
+ * Server-sent events: `GET /v1/topics/{topic}/events` streams a topic's records as
+ * `text/event-stream` (see sse-stream.ts for the events). Query:
+ *
+ *   from        earliest | latest (default) | <offset> | timestamp:<ms>  (ad-hoc streams, and group
+ *               members' partitions without a committed offset: earliest or latest)
+ *   partitions  comma-separated partition numbers (ad-hoc; default all)
+ *   format      json (default) | string | binary
+ *   group       join this consumer group: partitions are assigned, positions auto-committed
+ *   lastEventId the same as the Last-Event-ID header, for clients that cannot set headers
+ *
+ * Errors found before the stream starts (unknown topic, bad query, bad Last-Event-ID) are the
+ * usual JSON error envelope with its status; later ones are `event: error` events.
+ */
+import { Controller, Get, Headers, Inject, Optional, Param, Query, Req, Res } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import { SpoolError, silentLogger, type Logger } from '@spool/common';
+import { systemScheduler } from '@spool/coordinator';
+import { LogManager } from '@spool/log-engine';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { GroupCoordinatorService } from '../groups/group-coordinator.service.js';
+import { isRecordFormat, type RecordFormat } from '../http/records/record-format.js';
+import type { RootLogger } from '../logging/create-root-logger.js';
+import { ROOT_LOGGER } from '../logging/logging.module.js';
+import { resolveStartOffset, type StartFrom } from '../ws/delivery/start-position.js';
+import { decodeEventId } from './event-id.js';
+import { SseStream } from './sse-stream.js';
+
+export const SSE_OPTIONS = Symbol('SSE_OPTIONS');
+
+export interface SseOptions {
+  readonly heartbeatMs: number;
+  readonly highWaterMarkBytes: number;
+  readonly readMaxBytes: number;
+  readonly sessionTimeoutMs: number;
+  readonly rebalanceTimeoutMs: number;
+  readonly autoCommitIntervalMs: number;
+}
+
+export const DEFAULT_SSE_OPTIONS: SseOptions = {
+  heartbeatMs: 15_000,
+  highWaterMarkBytes: 1024 * 1024,
+  readMaxBytes: 256 * 1024,
+  sessionTimeoutMs: 30_000,
+  rebalanceTimeoutMs: 60_000,
+  autoCommitIntervalMs: 5_000,
+};
+
+function parseFrom(raw: string | undefined): StartFrom {
+  if (raw === undefined || raw === '' || raw === 'latest') return 'latest';
+  if (raw === 'earliest') return 'earliest';
+  if (/^\d{1,16}$/.test(raw)) return { offset: Number(raw) };
+  const ts = /^timestamp:(\d{1,16})$/.exec(raw);
+  if (ts !== null) return { timestamp: Number(ts[1]) };
+  throw new SpoolError('INVALID_REQUEST', `query parameter from must be earliest, latest, an offset or timestamp:<ms>, got ${JSON.stringify(raw)}`, { field: 'from' });
+}
+
+function parsePartitions(raw: string | undefined, count: number, topic: string): number[] {
+  if (raw === undefined || raw === '') return Array.from({ length: count }, (_, i) => i);
+  return [...new Set(raw.split(','))].map((s) => {
+    if (!/^\d{1,10}$/.test(s)) throw new SpoolError('INVALID_REQUEST', `query parameter partitions must be comma-separated partition numbers, got ${JSON.stringify(raw)}`, { field: 'partitions' });
+    const p = Number(s);
+    if (p >= count) throw new SpoolError('UNKNOWN_TOPIC_OR_PARTITION', `partition ${p} of ${topic} does not exist: the topic has ${count} partitions`, { topic, partition: p });
+    return p;
+  });
+}
+
+@ApiExcludeController()
+@Controller('v1/topics')
+export class SseController {
+  private readonly logger: Logger;
+
+  constructor(
+    @Inject(LogManager) private readonly logs: LogManager,
+    private readonly coordinators: GroupCoordinatorService,
+    @Inject(SSE_OPTIONS) private readonly options: SseOptions,
+    @Optional() @Inject(ROOT_LOGGER) rootLogger?: RootLogger,
+  ) {
+    this.logger = rootLogger?.child({ component: 'sse' }) ?? silentLogger;
+  }
+
+  @Get(':topic/events')
+  async events(
+    @Param('topic') topic: string,
+    @Query() query: Record<string, string | undefined>,
+    @Headers('last-event-id') lastEventIdHeader: string | undefined,
+    @Req() req: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    const count = this.logs.describeTopic(topic).partitions;
+    const format: RecordFormat = query.format === undefined ? 'json' : isRecordFormat(query.format) ? query.format : invalidFormat(query.format);
+    const from = parseFrom(query.from);
+    const resume = decodeEventId(lastEventIdHeader ?? query.lastEventId ?? '');
+    const streamOptions = { topic, format, highWaterMarkBytes: this.options.highWaterMarkBytes, readMaxBytes: this.options.readMaxBytes, heartbeatMs: this.options.heartbeatMs, logger: this.logger };
+
+    if (query.group !== undefined && query.group !== '') {
+      if (from !== 'earliest' && from !== 'latest') throw new SpoolError('INVALID_REQUEST', 'with group, from must be earliest or latest (the reset policy)', { field: 'from' });
+      const coordinator = this.coordinators.coordinator;
+      reply.hijack();
+      const stream = new SseStream(reply.raw, this.logs, streamOptions);
+      await stream.join({
+        coordinator,
+        scheduler: systemScheduler,
+        group: query.group,
+        clientHost: req.ip,
+        reset: from,
+        sessionTimeoutMs: this.options.sessionTimeoutMs,
+        rebalanceTimeoutMs: this.options.rebalanceTimeoutMs,
+        autoCommitIntervalMs: this.options.autoCommitIntervalMs,
+        resumeFrom: resume,
+      });
+      return;
+    }
+
+    const partitions = parsePartitions(query.partitions, count, topic);
+    const offsets = new Map<number, number>();
+    for (const p of partitions) {
+      const resumed = resume.get(p);
+      offsets.set(p, resumed !== undefined ? await resolveStartOffset(this.logs, topic, p, { offset: resumed }) : await resolveStartOffset(this.logs, topic, p, from));
+    }
+    reply.hijack();
+    new SseStream(reply.raw, this.logs, streamOptions).start(offsets);
+  }
+}
+
+function invalidFormat(raw: string): never {
+  throw new SpoolError('INVALID_REQUEST', `query parameter format must be json, string or binary, got ${JSON.stringify(raw)}`, { field: 'format' });
+}

@@ -1,0 +1,136 @@
+/**
+ * Moves rendered records from a stream's partition feeds to its transport, within two limits:
+ *
+ * - **credit** (WebSocket): the client grants records and bytes with `credit` frames; the pump
+ *   sends only within what is left (a frame may carry one record more than the byte credit when
+ *   the credit is positive but smaller than that record, so no record is ever stuck). SSE streams
+ *   have unlimited credit and rely on the second limit alone.
+ * - **backpressure**: once the transport's buffered bytes (ws `bufferedAmount`, or what Node has
+ *   not yet handed to the kernel for SSE) pass `highWaterMarkBytes`, the pump stops taking
+ *   records; feeds stop reading once their one read is buffered. The transport calls
+ *   `onWritten()` from its write callbacks, and the pump resumes below `lowWaterMarkBytes`.
+ *   Nothing is dropped: undelivered records stay in the log and are read when the pump resumes.
+ *
+ * Partitions are served round-robin, one frame per partition per round, so one busy partition
+ * cannot starve the others. The pump runs on a macrotask (setImmediate) after something
+ * changed, never on a timer.
+ */
+import type { PartitionFeed, RenderedRecord } from './partition-feed.js';
+
+export interface DeliveryTransport {
+  /** Bytes accepted for sending but not yet written to the kernel. */
+  bufferedAmount(): number;
+  /** Sends one frame with `records` of `feed` (in offset order, non-empty). */
+  deliver(feed: PartitionFeed, records: readonly RenderedRecord[]): void;
+}
+
+export interface DeliveryPumpOptions {
+  readonly highWaterMarkBytes: number;
+  readonly lowWaterMarkBytes: number;
+  readonly maxFrameRecords: number;
+  readonly maxFrameBytes: number;
+  /** Initial credit; Infinity for streams without credit (SSE). */
+  readonly initialCreditRecords: number;
+  readonly initialCreditBytes: number;
+}
+
+export class DeliveryPump {
+  private readonly feeds: PartitionFeed[] = [];
+  private creditRecords: number;
+  private creditBytes: number;
+  private scheduled = false;
+  private blocked = false;
+  private closed = false;
+  private next = 0;
+
+  constructor(
+    private readonly transport: DeliveryTransport,
+    private readonly options: DeliveryPumpOptions,
+  ) {
+    this.creditRecords = options.initialCreditRecords;
+    this.creditBytes = options.initialCreditBytes;
+  }
+
+  get credit(): { records: number; bytes: number } {
+    return { records: this.creditRecords, bytes: this.creditBytes };
+  }
+
+  /** True while the transport is above its high-water mark (reading is paused for this stream). */
+  get isBlocked(): boolean {
+    return this.blocked;
+  }
+
+  add(feed: PartitionFeed): void {
+    this.feeds.push(feed);
+    this.schedule();
+  }
+
+  /** Stops and forgets the feed; what it had buffered is dropped (it is still in the log). */
+  remove(feed: PartitionFeed): void {
+    feed.stop();
+    const i = this.feeds.indexOf(feed);
+    if (i >= 0) this.feeds.splice(i, 1);
+  }
+
+  grant(records: number, bytes: number): void {
+    this.creditRecords += records;
+    this.creditBytes += bytes;
+    this.schedule();
+  }
+
+  /** The transport wrote something out: resume if it drained below the low-water mark. */
+  onWritten(): void {
+    if (this.blocked && this.transport.bufferedAmount() <= this.options.lowWaterMarkBytes) {
+      this.blocked = false;
+      this.schedule();
+    }
+  }
+
+  schedule(): void {
+    if (this.scheduled || this.closed) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.run();
+    });
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const feed of this.feeds) feed.stop();
+    this.feeds.length = 0;
+  }
+
+  private run(): void {
+    if (this.closed) return;
+    if (this.transport.bufferedAmount() >= this.options.highWaterMarkBytes) {
+      this.blocked = true;
+      return;
+    }
+    let progress = true;
+    while (progress && !this.closed) {
+      progress = false;
+      const count = this.feeds.length;
+      for (let n = 0; n < count && !this.closed; n++) {
+        const feed = this.feeds[(this.next + n) % count];
+        if (feed.stopped || feed.paused) continue;
+        if (feed.hasPending && this.creditRecords >= 1 && this.creditBytes > 0) {
+          const records = feed.take(Math.min(this.creditRecords, this.options.maxFrameRecords), Math.min(this.creditBytes, this.options.maxFrameBytes));
+          let bytes = 0;
+          for (const r of records) bytes += r.bytes;
+          this.creditRecords -= records.length;
+          this.creditBytes -= bytes;
+          this.transport.deliver(feed, records);
+          progress = true;
+          if (this.transport.bufferedAmount() >= this.options.highWaterMarkBytes) {
+            this.blocked = true;
+            this.next = (this.next + n + 1) % count;
+            return;
+          }
+        }
+        if (feed.needsFill) feed.fill();
+      }
+      if (count > 0) this.next = (this.next + 1) % count;
+    }
+  }
+}

@@ -1,0 +1,345 @@
+/**
+ * One WebSocket connection on `/v1/ws`: parses client frames, keeps the connection's
+ * subscriptions and group memberships, and delivers records through one DeliveryPump (credit +
+ * bufferedAmount backpressure; see delivery/delivery-pump.ts). A malformed or failing frame is
+ * answered with an error frame and the connection goes on; nothing a client sends can throw out
+ * of this class. Closing the socket stops every feed and leaves every group at once.
+ */
+import type { Duplex } from 'node:stream';
+import { SpoolError, type Logger } from '@spool/common';
+import type { GroupCoordinator, Scheduler } from '@spool/coordinator';
+import type { LogManager } from '@spool/log-engine';
+import type { WebSocket } from 'ws';
+import type { ProduceService } from '../http/records/produce.service.js';
+import { DeliveryPump, type DeliveryTransport } from './delivery/delivery-pump.js';
+import { PartitionFeed, type RenderedRecord } from './delivery/partition-feed.js';
+import { committedOrReset, resolveStartOffset } from './delivery/start-position.js';
+import { handleProduceFrame } from './ws-produce.js';
+import { errorFrame } from './ws-errors.js';
+import { parseClientFrame, type ClientFrame, type CommitFrame, type JoinFrame, type PauseFrame, type SubscribeFrame } from './ws-frames.js';
+import { WsMembership, type MembershipHost } from './ws-membership.js';
+import type { WsOptions } from './ws.options.js';
+
+export interface WsConnectionDeps {
+  readonly logs: LogManager;
+  readonly produce: ProduceService;
+  /** Throws COORDINATOR_LOAD_IN_PROGRESS while the coordinator is loading. */
+  readonly coordinator: () => GroupCoordinator;
+  readonly scheduler: Scheduler;
+  readonly options: WsOptions;
+  readonly logger: Logger;
+}
+
+interface Subscription {
+  readonly id: string;
+  readonly feeds: Set<PartitionFeed>;
+  readonly membership: WsMembership | null;
+}
+
+const tpKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
+
+export class WsConnection implements DeliveryTransport, MembershipHost {
+  readonly clientHost: string;
+  private readonly pump: DeliveryPump;
+  private readonly subscriptions = new Map<string, Subscription>();
+  private readonly feedsByPartition = new Map<string, PartitionFeed>();
+  private readonly ownerOf = new Map<PartitionFeed, string>();
+  private inflightProduce = 0;
+  private closed = false;
+  private lastHeardMs = Date.now();
+  private readonly onWritten = (): void => this.pump.onWritten();
+
+  constructor(
+    private readonly socket: WebSocket,
+    private readonly raw: Duplex,
+    clientHost: string,
+    private readonly deps: WsConnectionDeps,
+  ) {
+    this.clientHost = clientHost;
+    const o = deps.options;
+    this.pump = new DeliveryPump(this, {
+      highWaterMarkBytes: o.highWaterMarkBytes,
+      lowWaterMarkBytes: o.lowWaterMarkBytes,
+      maxFrameRecords: o.maxFrameRecords,
+      maxFrameBytes: o.maxFrameBytes,
+      initialCreditRecords: o.initialCreditRecords,
+      initialCreditBytes: o.initialCreditBytes,
+    });
+    socket.on('message', (data, isBinary) => this.onMessage(data as Buffer, isBinary));
+    socket.on('pong', () => (this.lastHeardMs = Date.now()));
+    socket.on('close', () => this.onClose());
+    socket.on('error', (err) => deps.logger.debug({ err, clientHost }, 'websocket error'));
+    this.sendFrame({
+      type: 'hello',
+      credit: { records: o.initialCreditRecords, bytes: o.initialCreditBytes },
+      maxPayloadBytes: o.maxPayloadBytes,
+      pingIntervalMs: o.pingIntervalMs,
+    });
+  }
+
+  /** Milliseconds since the peer last sent a frame or answered a ping. */
+  silentForMs(now: number): number {
+    return now - this.lastHeardMs;
+  }
+
+  /** Shortest session timeout of this connection's memberships (the peer must be heard within it). */
+  get sessionTimeoutMs(): number {
+    let min = Infinity;
+    for (const s of this.subscriptions.values()) if (s.membership !== null) min = Math.min(min, s.membership.sessionTimeoutMs);
+    return min;
+  }
+
+  // ------------------------------------------------------------ DeliveryTransport
+
+  bufferedAmount(): number {
+    return this.socket.bufferedAmount;
+  }
+
+  deliver(feed: PartitionFeed, records: readonly RenderedRecord[]): void {
+    const id = this.ownerOf.get(feed) ?? '';
+    let bytes = 0;
+    for (const r of records) bytes += r.bytes;
+    let body = `{"type":"records","id":${JSON.stringify(id)},"topic":${JSON.stringify(feed.topic)},"partition":${feed.partition},"bytes":${bytes},"records":[`;
+    for (let i = 0; i < records.length; i++) body += (i === 0 ? '' : ',') + records[i].json;
+    this.socket.send(body + ']}', this.onWritten);
+  }
+
+  // ------------------------------------------------------------ MembershipHost
+
+  startFeed(ownerId: string, topic: string, partition: number, committed: number | null, reset: 'earliest' | 'latest'): { offset: number } | null {
+    const subscription = this.subscriptions.get(ownerId);
+    if (subscription === undefined || this.closed) return null;
+    try {
+      this.checkPartitionLimit(1);
+      const offset = committedOrReset(this.deps.logs, topic, partition, committed, reset);
+      this.addFeed(subscription, topic, partition, offset, subscription.membership === null ? 'json' : this.formatOf(ownerId));
+      return { offset };
+    } catch (err) {
+      this.sendFrame(errorFrame(err, ownerId, this.deps.logger, { topic, partition }));
+      return null;
+    }
+  }
+
+  stopFeed(ownerId: string, topic: string, partition: number): number | null {
+    const feed = this.feedsByPartition.get(tpKey(topic, partition));
+    if (feed === undefined || this.ownerOf.get(feed) !== ownerId) return null;
+    this.removeFeed(feed);
+    return feed.position;
+  }
+
+  sendFrame(frame: object): void {
+    if (this.closed) return;
+    this.socket.send(JSON.stringify(frame), this.onWritten);
+  }
+
+  onFatal(id: string, code: string): void {
+    this.sendFrame({ type: 'error', id, code, message: `group membership ${JSON.stringify(id)} ended with ${code}`, retriable: false });
+    this.dropSubscription(id);
+  }
+
+  // ------------------------------------------------------------ frames
+
+  private onMessage(data: Buffer, isBinary: boolean): void {
+    this.lastHeardMs = Date.now();
+    let frame: ClientFrame;
+    try {
+      if (isBinary) throw new SpoolError('INVALID_REQUEST', 'invalid frame: binary frames are not part of the protocol; send JSON text frames', { field: 'frame' });
+      frame = parseClientFrame(data.toString('utf8'));
+    } catch (err) {
+      const id = err instanceof SpoolError && typeof err.details.id === 'string' ? err.details.id : undefined;
+      this.sendFrame(errorFrame(err, id, this.deps.logger));
+      return;
+    }
+    const id = 'id' in frame ? frame.id : undefined;
+    this.dispatch(frame).catch((err: unknown) => this.sendFrame(errorFrame(err, id, this.deps.logger)));
+  }
+
+  private async dispatch(frame: ClientFrame): Promise<void> {
+    switch (frame.type) {
+      case 'subscribe':
+        return this.subscribe(frame);
+      case 'join':
+        return this.join(frame);
+      case 'commit':
+        return this.commit(frame);
+      case 'credit':
+        this.pump.grant(frame.records, frame.bytes);
+        return;
+      case 'pause':
+      case 'resume':
+        return this.pauseOrResume(frame);
+      case 'produce':
+        return this.produceFrame(frame);
+      case 'unsubscribe':
+      case 'leave':
+        return this.unsubscribe(frame.type, frame.id);
+    }
+  }
+
+  private async subscribe(frame: SubscribeFrame): Promise<void> {
+    this.reserve(frame.id);
+    const count = this.deps.logs.describeTopic(frame.topic).partitions;
+    const partitions = frame.partitions ?? Array.from({ length: count }, (_, i) => i);
+    for (const p of partitions) {
+      if (p >= count) throw new SpoolError('UNKNOWN_TOPIC_OR_PARTITION', `partition ${p} of ${frame.topic} does not exist: the topic has ${count} partitions`, { topic: frame.topic, partition: p });
+      if (this.feedsByPartition.has(tpKey(frame.topic, p))) {
+        throw new SpoolError('INVALID_REQUEST', `partition ${p} of ${frame.topic} is already delivered on this connection`, { topic: frame.topic, partition: p });
+      }
+    }
+    this.checkPartitionLimit(partitions.length);
+    const subscription: Subscription = { id: frame.id, feeds: new Set(), membership: null };
+    this.subscriptions.set(frame.id, subscription);
+    try {
+      const explicit = new Map((frame.positions ?? []).map((p) => [p.partition, p.offset]));
+      const offsets = await Promise.all(
+        partitions.map((p) => {
+          const at = explicit.get(p);
+          return resolveStartOffset(this.deps.logs, frame.topic, p, at === undefined ? frame.from : { offset: at });
+        }),
+      );
+      if (this.closed || this.subscriptions.get(frame.id) !== subscription) return;
+      // The ack goes out before any records frame: the pump sends on a later macrotask.
+      this.sendFrame({ type: 'ack', id: frame.id, topic: frame.topic, partitions: partitions.map((partition, i) => ({ partition, offset: offsets[i] })) });
+      partitions.forEach((p, i) => this.addFeed(subscription, frame.topic, p, offsets[i], frame.format));
+    } catch (err) {
+      this.subscriptions.delete(frame.id);
+      throw err;
+    }
+  }
+
+  private async join(frame: JoinFrame): Promise<void> {
+    this.reserve(frame.id);
+    for (const s of this.subscriptions.values()) {
+      if (s.membership?.group === frame.group) throw new SpoolError('INVALID_REQUEST', `this connection is already a member of group ${JSON.stringify(frame.group)} (join ${JSON.stringify(s.id)})`, { group: frame.group });
+    }
+    const coordinator = this.deps.coordinator();
+    const o = this.deps.options;
+    const membership = new WsMembership(coordinator, this.deps.scheduler, frame, this, {
+      sessionTimeoutMs: frame.sessionTimeoutMs ?? o.sessionTimeoutMs,
+      rebalanceTimeoutMs: frame.rebalanceTimeoutMs ?? o.rebalanceTimeoutMs,
+    });
+    const subscription: Subscription = { id: frame.id, feeds: new Set(), membership };
+    this.formats.set(frame.id, frame.format);
+    this.subscriptions.set(frame.id, subscription);
+    await membership.member.start();
+    if (this.closed || this.subscriptions.get(frame.id) !== subscription) return;
+    this.sendFrame({ type: 'ack', id: frame.id, group: frame.group, memberId: membership.member.memberId, generationId: membership.member.generationId });
+  }
+
+  private async commit(frame: CommitFrame): Promise<void> {
+    let membership: WsMembership | null = null;
+    for (const s of this.subscriptions.values()) if (s.membership?.group === frame.group) membership = s.membership;
+    let code;
+    if (membership !== null) {
+      code = membership.fence(frame.offsets, frame.generationId) ?? (await membership.member.commit(frame.offsets));
+    } else {
+      code = await this.deps.coordinator().commitOffsets({ groupId: frame.group, memberId: '', generationId: -1, offsets: frame.offsets });
+    }
+    if (code !== 'NONE') {
+      throw new SpoolError(code, `commit to group ${JSON.stringify(frame.group)} refused with ${code}`, { group: frame.group, ...(frame.generationId !== undefined && { generationId: frame.generationId }) });
+    }
+    this.sendFrame({ type: 'ack', id: frame.id, group: frame.group, offsets: frame.offsets });
+  }
+
+  private pauseOrResume(frame: PauseFrame): void {
+    for (const feed of this.feedsByPartition.values()) {
+      if (feed.topic !== frame.topic || (frame.partitions !== undefined && !frame.partitions.includes(feed.partition))) continue;
+      feed.paused = frame.type === 'pause';
+    }
+    if (frame.type === 'resume') this.pump.schedule();
+  }
+
+  private async produceFrame(frame: Extract<ClientFrame, { type: 'produce' }>): Promise<void> {
+    // Bounded produce memory: past the limit stop reading the socket until appends complete.
+    if (++this.inflightProduce >= this.deps.options.maxInflightProduce) this.raw.pause();
+    try {
+      const results = await handleProduceFrame(this.deps.produce, frame);
+      this.sendFrame({ type: 'ack', id: frame.id, topic: frame.topic, results });
+    } finally {
+      if (--this.inflightProduce < this.deps.options.maxInflightProduce && !this.closed) this.raw.resume();
+    }
+  }
+
+  private async unsubscribe(type: 'unsubscribe' | 'leave', id: string): Promise<void> {
+    const subscription = this.subscriptions.get(id);
+    if (subscription === undefined || (type === 'leave') !== (subscription.membership !== null)) {
+      throw new SpoolError('INVALID_REQUEST', `no ${type === 'leave' ? 'group membership' : 'subscription'} with id ${JSON.stringify(id)} on this connection`, { field: 'id' });
+    }
+    const positions = [...subscription.feeds].map((f) => ({ topic: f.topic, partition: f.partition, offset: f.position }));
+    if (subscription.membership !== null) await subscription.membership.member.leave();
+    this.dropSubscription(id);
+    this.sendFrame({ type: 'ack', id, partitions: positions });
+  }
+
+  // ------------------------------------------------------------ feeds
+
+  private readonly formats = new Map<string, 'json' | 'string' | 'binary'>();
+
+  private formatOf(ownerId: string): 'json' | 'string' | 'binary' {
+    return this.formats.get(ownerId) ?? 'json';
+  }
+
+  private reserve(id: string): void {
+    if (this.subscriptions.has(id)) throw new SpoolError('INVALID_REQUEST', `id ${JSON.stringify(id)} is already in use on this connection`, { field: 'id' });
+    if (this.subscriptions.size >= this.deps.options.maxSubscriptionsPerConnection) {
+      throw new SpoolError('INVALID_REQUEST', `a connection may have at most ${this.deps.options.maxSubscriptionsPerConnection} subscriptions and memberships`, {
+        limit: this.deps.options.maxSubscriptionsPerConnection,
+      });
+    }
+  }
+
+  private checkPartitionLimit(adding: number): void {
+    const limit = this.deps.options.maxPartitionsPerConnection;
+    if (this.feedsByPartition.size + adding > limit) {
+      throw new SpoolError('INVALID_REQUEST', `a connection may read at most ${limit} partitions at once (${this.feedsByPartition.size} + ${adding} asked)`, { limit });
+    }
+  }
+
+  private addFeed(subscription: Subscription, topic: string, partition: number, offset: number, format: 'json' | 'string' | 'binary'): void {
+    const feed = new PartitionFeed(this.deps.logs, {
+      topic,
+      partition,
+      startOffset: offset,
+      format,
+      readMaxBytes: this.deps.options.readMaxBytes,
+      onReady: () => this.pump.schedule(),
+      onError: (failed, err) => {
+        this.sendFrame(errorFrame(err, subscription.id, this.deps.logger, { topic, partition, offset: failed.position }));
+        this.removeFeed(failed);
+      },
+    });
+    subscription.feeds.add(feed);
+    this.feedsByPartition.set(tpKey(topic, partition), feed);
+    this.ownerOf.set(feed, subscription.id);
+    this.pump.add(feed);
+  }
+
+  private removeFeed(feed: PartitionFeed): void {
+    this.pump.remove(feed);
+    const key = tpKey(feed.topic, feed.partition);
+    if (this.feedsByPartition.get(key) === feed) this.feedsByPartition.delete(key);
+    const owner = this.ownerOf.get(feed);
+    if (owner !== undefined) this.subscriptions.get(owner)?.feeds.delete(feed);
+    this.ownerOf.delete(feed);
+  }
+
+  private dropSubscription(id: string): void {
+    const subscription = this.subscriptions.get(id);
+    if (subscription === undefined) return;
+    for (const feed of [...subscription.feeds]) this.removeFeed(feed);
+    this.subscriptions.delete(id);
+    this.formats.delete(id);
+  }
+
+  private onClose(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.pump.close();
+    for (const s of this.subscriptions.values()) {
+      // Socket close = immediate leave (revoke first, so the group never sees two owners).
+      if (s.membership !== null) s.membership.member.leave().catch((err: unknown) => this.deps.logger.warn({ err, group: s.membership?.group }, 'leave on close failed'));
+    }
+    this.subscriptions.clear();
+    this.feedsByPartition.clear();
+  }
+}

@@ -1,0 +1,131 @@
+/**
+ * The WebSocket listener: a `ws` WebSocketServer in noServer mode on the upgrade event of the
+ * HTTP server Fastify listens with, so `/v1/ws` shares the HTTP port (and its CORS-free origin)
+ * with the REST API. Why raw `ws` and not @nestjs/platform-ws: docs/decisions.md.
+ *
+ * Limits: `maxPayload` (a larger frame closes the socket with 1009), at most `maxConnections`
+ * sockets (the next upgrade gets HTTP 503), permessage-deflate off (compression costs CPU per
+ * frame and memory per socket; records frames are JSON the browser parses anyway).
+ *
+ * Liveness: the server pings each socket; a socket not heard from (any frame or pong) for two
+ * ping intervals, or for the shortest session timeout of its group memberships, is terminated,
+ * which makes its members leave: a silent browser loses its partitions after its session timeout.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { Inject, Injectable, Optional, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { HttpAdapterHost, ModuleRef } from '@nestjs/core';
+import { silentLogger, type Logger } from '@spool/common';
+import { systemScheduler } from '@spool/coordinator';
+import { LogManager } from '@spool/log-engine';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { GroupCoordinatorService } from '../groups/group-coordinator.service.js';
+import { ProduceService } from '../http/records/produce.service.js';
+import type { RootLogger } from '../logging/create-root-logger.js';
+import { ROOT_LOGGER } from '../logging/logging.module.js';
+import { WsConnection, type WsConnectionDeps } from './ws-connection.js';
+import { WS_OPTIONS, type WsOptions } from './ws.options.js';
+
+export const WS_PATH = '/v1/ws';
+const CLOSE_GOING_AWAY = 1001;
+const TICK_MS = 250;
+
+interface Tracked {
+  readonly socket: WebSocket;
+  readonly connection: WsConnection;
+  lastPingMs: number;
+}
+
+@Injectable()
+export class WsGateway implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly wss: WebSocketServer;
+  private readonly tracked = new Set<Tracked>();
+  private readonly logger: Logger;
+  private deps: WsConnectionDeps | undefined;
+  private ticker: NodeJS.Timeout | undefined;
+  private closing = false;
+
+  constructor(
+    private readonly adapterHost: HttpAdapterHost,
+    private readonly moduleRef: ModuleRef,
+    @Inject(LogManager) private readonly logs: LogManager,
+    private readonly coordinators: GroupCoordinatorService,
+    @Inject(WS_OPTIONS) private readonly options: WsOptions,
+    @Optional() @Inject(ROOT_LOGGER) rootLogger?: RootLogger,
+  ) {
+    this.logger = rootLogger?.child({ component: 'ws' }) ?? silentLogger;
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes, perMessageDeflate: false, clientTracking: false });
+  }
+
+  get connectionCount(): number {
+    return this.tracked.size;
+  }
+
+  onApplicationBootstrap(): void {
+    // The HTTP API's ProduceService, found across modules: the app imports HttpApiModule once
+    // (forRoot with its options), and importing it here too would register its routes twice.
+    const produce = this.moduleRef.get(ProduceService, { strict: false });
+    const coordinators = this.coordinators;
+    this.deps = { logs: this.logs, produce, coordinator: () => coordinators.coordinator, scheduler: systemScheduler, options: this.options, logger: this.logger };
+    const server = this.adapterHost.httpAdapter.getHttpServer() as import('node:http').Server;
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head));
+    this.ticker = setInterval(() => this.tick(), TICK_MS);
+    this.ticker.unref();
+  }
+
+  /** Shutdown: every socket is told 1001 (going away); its group members leave. */
+  async onModuleDestroy(): Promise<void> {
+    this.closing = true;
+    if (this.ticker !== undefined) clearInterval(this.ticker);
+    const closed = [...this.tracked].map(
+      (t) =>
+        new Promise<void>((resolve) => {
+          t.socket.once('close', () => resolve());
+          t.socket.close(CLOSE_GOING_AWAY, 'server shutting down');
+          setTimeout(() => {
+            t.socket.terminate();
+            resolve();
+          }, 1000).unref();
+        }),
+    );
+    await Promise.all(closed);
+  }
+
+  private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const path = (req.url ?? '').split('?')[0];
+    if (path !== WS_PATH) return refuse(socket, 404, 'Not Found');
+    if (this.closing || this.deps === undefined) return refuse(socket, 503, 'Service Unavailable');
+    const deps = this.deps;
+    if (this.tracked.size >= this.options.maxConnections) {
+      this.logger.warn({ limit: this.options.maxConnections }, 'websocket refused: connection limit reached');
+      return refuse(socket, 503, 'Service Unavailable');
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      const connection = new WsConnection(ws, socket, req.socket.remoteAddress ?? '', deps);
+      const tracked: Tracked = { socket: ws, connection, lastPingMs: Date.now() };
+      this.tracked.add(tracked);
+      ws.once('close', () => this.tracked.delete(tracked));
+    });
+  }
+
+  private tick(): void {
+    const now = Date.now();
+    for (const t of this.tracked) {
+      const sessionTimeoutMs = t.connection.sessionTimeoutMs;
+      const limit = Math.min(2 * this.options.pingIntervalMs, sessionTimeoutMs);
+      if (t.connection.silentForMs(now) > limit) {
+        this.logger.info({ clientHost: t.connection.clientHost, silentMs: t.connection.silentForMs(now) }, 'websocket peer silent: terminating');
+        t.socket.terminate();
+        continue;
+      }
+      if (now - t.lastPingMs >= Math.min(this.options.pingIntervalMs, sessionTimeoutMs / 3)) {
+        t.lastPingMs = now;
+        t.socket.ping();
+      }
+    }
+  }
+}
+
+function refuse(socket: Duplex, status: number, reason: string): void {
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+}

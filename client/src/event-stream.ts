@@ -1,0 +1,38 @@
+/**
+ * SSE: a topic as an EventSource (`GET /v1/topics/{topic}/events`). The browser's EventSource
+ * reconnects by itself and sends Last-Event-ID, which the server turns back into the exact
+ * position of every partition; this wrapper only builds the URL and parses the events.
+ */
+import type { RecordFormat, SpoolRecord } from './types.js';
+
+export interface EventStreamOptions {
+  readonly from?: 'earliest' | 'latest' | number | { timestamp: number };
+  readonly partitions?: number[];
+  readonly format?: RecordFormat;
+  /** Join this consumer group (positions are committed by the server as it writes). */
+  readonly group?: string;
+  readonly onRecord: (record: SpoolRecord & { topic: string; partition: number }, eventId: string) => void;
+  readonly onControl?: (event: 'assigned' | 'revoked' | 'error', data: unknown) => void;
+}
+
+export function eventsUrl(baseUrl: string, topic: string, options: Omit<EventStreamOptions, 'onRecord' | 'onControl'>): string {
+  const url = new URL(`/v1/topics/${encodeURIComponent(topic)}/events`, baseUrl);
+  const from = options.from;
+  if (from !== undefined) url.searchParams.set('from', typeof from === 'object' ? `timestamp:${from.timestamp}` : String(from));
+  if (options.partitions) url.searchParams.set('partitions', options.partitions.join(','));
+  if (options.format) url.searchParams.set('format', options.format);
+  if (options.group) url.searchParams.set('group', options.group);
+  return url.toString();
+}
+
+/** Opens the stream; close the returned EventSource to stop. */
+export function openEventStream(baseUrl: string, topic: string, options: EventStreamOptions): EventSource {
+  const source = new EventSource(eventsUrl(baseUrl, topic, options));
+  source.onmessage = (ev: MessageEvent<string>) => options.onRecord(JSON.parse(ev.data), ev.lastEventId);
+  for (const name of ['assigned', 'revoked', 'error'] as const) {
+    source.addEventListener(name, (ev) => {
+      if (ev instanceof MessageEvent) options.onControl?.(name, JSON.parse(ev.data as string));
+    });
+  }
+  return source;
+}
