@@ -17,6 +17,8 @@ const CLEAN_SHUTDOWN_MARKER = '.kafka_cleanshutdown';
 const TOPIC = 'orders';
 const PARTITIONS = 3;
 const RECORDS = ['alpha', 'beta', 'gamma', 'delta', 'epsilon'];
+/** The broker adds its internal `__consumer_offsets` topic (one partition) at start-up. */
+const INTERNAL_PARTITIONS = 1;
 
 let dataDir: string;
 const running: ServerProcess[] = [];
@@ -95,8 +97,8 @@ describe('spool broker process', () => {
     expect(metrics.status).toBe(200);
     expect(metrics.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
     const text = await metrics.text();
-    expect(metricValue(text, 'spool_log_partitions')).toBe(PARTITIONS);
-    expect(metricValue(text, 'spool_topics')).toBe(1);
+    expect(metricValue(text, 'spool_log_partitions')).toBe(PARTITIONS + INTERNAL_PARTITIONS);
+    expect(metricValue(text, 'spool_topics')).toBe(2); // ours and __consumer_offsets
     expect(metricValue(text, 'spool_broker_ready')).toBe(1);
     expect(metricValue(text, 'spool_log_size_bytes')).toBeGreaterThan(0);
     expect(metricValue(text, 'spool_log_recovery_seconds')).toBeGreaterThanOrEqual(0);
@@ -149,7 +151,7 @@ describe('spool broker process', () => {
     const second = await start();
     await second.waitUntilReady();
     const text = await (await second.get('/metrics')).text();
-    expect(metricValue(text, 'spool_log_partitions')).toBe(PARTITIONS);
+    expect(metricValue(text, 'spool_log_partitions')).toBe(PARTITIONS + INTERNAL_PARTITIONS);
     expect(second.logLines()).toContainEqual(expect.objectContaining({ msg: 'log manager opened', hadCleanShutdown: false }));
 
     second.child.kill('SIGTERM');
