@@ -1,5 +1,5 @@
 import { ByteReader } from './byte-reader.js';
-import { ByteWriter } from './byte-writer.js';
+import { ByteWriter, REFERENCE_MIN_BYTES } from './byte-writer.js';
 import { readSafeInt64BE, writeSafeInt64BE } from './int64.js';
 import { ProtocolError } from './protocol.error.js';
 
@@ -67,6 +67,57 @@ describe('ByteWriter', () => {
     expect(codeOf(() => writer.writeVarInt(0.5))).toBe('INVALID_REQUEST');
     expect(codeOf(() => writer.writeVarLong(-(2 ** 60)))).toBe('INVALID_REQUEST');
     expect(writer.length).toBe(0);
+  });
+});
+
+describe('ByteWriter references (writeBytesByReference)', () => {
+  const big = (fill: number): Buffer => Buffer.alloc(REFERENCE_MIN_BYTES + 3, fill);
+
+  it('keeps large buffers as chunks of the output, without copying them', () => {
+    const writer = new ByteWriter(16);
+    const size = writer.reserve(4);
+    writer.writeInt16(7);
+    const a = big(0xaa);
+    writer.writeBytesByReference(a);
+    writer.writeInt32(-1);
+    const b = big(0xbb);
+    writer.writeBytesByReference(b);
+    writer.setInt32At(size, writer.length - 4); // back-patch before the references
+    const chunks = writer.toChunks();
+    expect(chunks).toHaveLength(4); // own, a, own, b
+    expect(chunks[1]).toBe(a);
+    expect(chunks[3]).toBe(b);
+    expect(writer.length).toBe(4 + 2 + a.length + 4 + b.length);
+    const whole = writer.toBuffer();
+    expect(whole).toEqual(Buffer.concat(chunks));
+    expect(whole.readInt32BE(0)).toBe(writer.length - 4);
+    expect(whole.readInt16BE(4)).toBe(7);
+    expect(whole.readInt32BE(6 + a.length)).toBe(-1);
+    expect(whole.subarray(10 + a.length)).toEqual(b);
+  });
+
+  it('copies small buffers, so a writer without large values stays one buffer', () => {
+    const writer = new ByteWriter();
+    writer.writeBytesByReference(Buffer.alloc(REFERENCE_MIN_BYTES - 1, 1));
+    writer.writeInt8(2);
+    expect(writer.toChunks()).toHaveLength(1);
+    expect(writer.toBuffer()).toEqual(Buffer.concat([Buffer.alloc(REFERENCE_MIN_BYTES - 1, 1), Buffer.from([2])]));
+  });
+
+  it('never modifies a referenced buffer: back-patching into one, truncating or prefixing across one is an error', () => {
+    const writer = new ByteWriter();
+    writer.writeInt8(1);
+    const a = big(0xcc);
+    writer.writeBytesByReference(a);
+    writer.writeInt32(5);
+    expect(codeOf(() => writer.setInt32At(1, 0))).toBe('INVALID_REQUEST');
+    expect(codeOf(() => writer.setInt32At(a.length - 2, 0))).toBe('INVALID_REQUEST');
+    expect(codeOf(() => writer.truncate(0))).toBe('INVALID_REQUEST');
+    expect(codeOf(() => writer.prefixWithLength(0))).toBe('INVALID_REQUEST');
+    expect(a.equals(big(0xcc))).toBe(true);
+    writer.setInt32At(1 + a.length, 9);
+    writer.prefixWithLength(1 + a.length);
+    expect(writer.toBuffer().subarray(1 + a.length)).toEqual(Buffer.from([4, 0, 0, 0, 9]));
   });
 });
 

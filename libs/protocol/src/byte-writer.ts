@@ -6,6 +6,12 @@
  * copies, and `toBuffer()` returns the allocation itself. Otherwise it doubles its capacity as
  * needed, so a run of writes costs amortised O(1) per byte with no per-field allocation.
  *
+ * Large byte strings can be referenced instead of copied (`writeBytesByReference`, used for the
+ * stored record batches of a Fetch response): the output is then a list of chunks (`toChunks`),
+ * the writer's own bytes interleaved with the caller's buffers, for a vectored socket write.
+ * Back-patching (`setInt32At`) still works on the writer's own bytes before a reference;
+ * `prefixWithLength` and `truncate` only after the last one.
+ *
  * A value the field cannot hold (an int32 field given 2^31, a varlong beyond 2^53) is a
  * ProtocolError INVALID_REQUEST: it is the caller's bug, reported before any byte is written.
  */
@@ -23,6 +29,15 @@ import {
 
 const MIN_GROWTH_BYTES = 64;
 
+/** Shorter byte strings are copied even by writeBytesByReference: a syscall vector entry costs more. */
+export const REFERENCE_MIN_BYTES = 16 * 1024;
+
+interface Chunk {
+  readonly bytes: Buffer;
+  /** Written by this writer (may be back-patched), or the caller's buffer (never modified). */
+  readonly owned: boolean;
+}
+
 function checkRange(value: number, min: number, max: number, what: string): void {
   if (!(Number.isInteger(value) && value >= min && value <= max)) {
     throw new ProtocolError('INVALID_REQUEST', `${what} must be an integer in [${min}, ${max}], got ${value}`, { value });
@@ -32,6 +47,9 @@ function checkRange(value: number, min: number, max: number, what: string): void
 export class ByteWriter {
   private buf: Buffer;
   private pos = 0;
+  /** Finished chunks before `buf` (only after writeBytesByReference) and their total size. */
+  private readonly chunks: Chunk[] = [];
+  private chunkedBytes = 0;
 
   constructor(initialCapacity = 256) {
     checkRange(initialCapacity, 0, 0x7fff_ffff, 'ByteWriter capacity');
@@ -40,7 +58,7 @@ export class ByteWriter {
 
   /** Bytes written so far; also the position of the next write. */
   get length(): number {
-    return this.pos;
+    return this.chunkedBytes + this.pos;
   }
 
   /** Makes room for `n` more bytes. */
@@ -114,8 +132,9 @@ export class ByteWriter {
    * those bytes up (Kafka's tagged fields: uvarint size, then the value, whose size is known only
    * once written). Tagged values are small, so the move is cheap.
    */
-  prefixWithLength(start: number): void {
-    checkRange(start, 0, this.pos, 'prefixWithLength start');
+  prefixWithLength(globalStart: number): void {
+    checkRange(globalStart, this.chunkedBytes, this.length, 'prefixWithLength start (after the last referenced chunk)');
+    const start = globalStart - this.chunkedBytes;
     const length = this.pos - start;
     const size = sizeOfUnsignedVarInt(length);
     this.ensure(size);
@@ -144,6 +163,28 @@ export class ByteWriter {
     this.ensure(src.length);
     this.buf.set(src, this.pos);
     this.pos += src.length;
+  }
+
+  /**
+   * Raw bytes, referenced rather than copied when at least REFERENCE_MIN_BYTES long: `src` becomes
+   * a chunk of the output as it is, so the caller must not modify it until the output has been
+   * written (toChunks) or copied (toBuffer).
+   */
+  writeBytesByReference(src: Uint8Array): void {
+    if (src.length < REFERENCE_MIN_BYTES) {
+      this.writeBytes(src);
+      return;
+    }
+    if (this.pos > 0) {
+      // The rest of the current allocation stays in use for what follows: no new buffer.
+      this.chunks.push({ bytes: this.buf.subarray(0, this.pos), owned: true });
+      this.chunkedBytes += this.pos;
+      this.buf = this.buf.subarray(this.pos);
+      this.pos = 0;
+    }
+    const bytes = Buffer.isBuffer(src) ? src : Buffer.from(src.buffer, src.byteOffset, src.length);
+    this.chunks.push({ bytes, owned: false });
+    this.chunkedBytes += bytes.length;
   }
 
   /** Varint length then bytes; null is length -1. */
@@ -175,22 +216,36 @@ export class ByteWriter {
   /** Advances over `n` bytes, to be filled later with the `set*At` methods; returns their position. */
   reserve(n: number): number {
     this.ensure(n);
-    const start = this.pos;
+    const start = this.length;
     this.pos += n;
     return start;
   }
 
-  /** Back-patches an int32 at `pos` (inside what is already written). */
+  /** Back-patches an int32 at `pos` (inside what this writer wrote itself, not a referenced chunk). */
   setInt32At(pos: number, value: number): void {
-    checkRange(pos, 0, this.pos - 4, 'setInt32At position');
+    checkRange(pos, 0, this.length - 4, 'setInt32At position');
     checkRange(value, -0x8000_0000, 0x7fff_ffff, 'int32');
-    this.buf.writeInt32BE(value, pos);
+    if (pos >= this.chunkedBytes) {
+      this.buf.writeInt32BE(value, pos - this.chunkedBytes);
+      return;
+    }
+    let start = 0;
+    for (const chunk of this.chunks) {
+      if (pos < start + chunk.bytes.length) {
+        if (!chunk.owned || pos + 4 > start + chunk.bytes.length) {
+          throw new ProtocolError('INVALID_REQUEST', `setInt32At position ${pos} is not inside the writer's own bytes (a referenced chunk starts or spans there)`, { pos });
+        }
+        chunk.bytes.writeInt32BE(value, pos - start);
+        return;
+      }
+      start += chunk.bytes.length;
+    }
   }
 
-  /** Drops everything written from `length` on. */
+  /** Drops everything written from `length` on (not before the last referenced chunk). */
   truncate(length: number): void {
-    checkRange(length, 0, this.pos, 'truncate length');
-    this.pos = length;
+    checkRange(length, this.chunkedBytes, this.length, 'truncate length (after the last referenced chunk)');
+    this.pos = length - this.chunkedBytes;
   }
 
   /**
@@ -198,7 +253,19 @@ export class ByteWriter {
    * writing is done. With an exact initial capacity it is the original allocation.
    */
   toBuffer(): Buffer {
+    if (this.chunks.length > 0) return Buffer.concat(this.toChunks(), this.length);
     return this.pos === this.buf.length ? this.buf : this.buf.subarray(0, this.pos);
+  }
+
+  /**
+   * The written bytes as a list of buffers, in order, without copying: the writer's own bytes and
+   * the buffers given to writeBytesByReference (for a vectored write). One buffer when nothing
+   * was referenced.
+   */
+  toChunks(): Buffer[] {
+    const out = this.chunks.map((c) => c.bytes);
+    if (this.pos > 0 || out.length === 0) out.push(this.buf.subarray(0, this.pos));
+    return out;
   }
 
   private grow(n: number): void {

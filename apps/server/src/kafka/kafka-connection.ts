@@ -21,8 +21,11 @@ import type { Logger } from '@spool/common';
 import { FrameSizeError, KafkaFrameParser } from './kafka-frame-parser.js';
 import type { KafkaListenerOptions } from './kafka-listener.options.js';
 
-/** What the router answers for one frame: response bytes, nothing (acks=0), or close the connection. */
-export type RouteResult = Buffer | null | 'close';
+/**
+ * What the router answers for one frame: response bytes (one buffer, or chunks written together
+ * with one vectored write), nothing (acks=0), or close the connection.
+ */
+export type RouteResult = Buffer | readonly Buffer[] | null | 'close';
 
 export interface ConnectionInfo {
   readonly connectionId: number;
@@ -123,14 +126,22 @@ export class KafkaConnection implements ConnectionInfo {
 
   /** Writes every answered slot at the head of the queue, in order. */
   private flush(): void {
-    while (this.pending.length > 0 && this.pending[0].done) {
-      const { result } = this.pending.shift()!;
-      if (result === 'close') {
-        this.pending.length = 0;
-        this.end();
-        return;
+    // Corked, the responses ready now (and the chunks of each) leave in one writev.
+    this.socket.cork();
+    try {
+      while (this.pending.length > 0 && this.pending[0].done) {
+        const { result } = this.pending.shift()!;
+        if (result === 'close') {
+          this.pending.length = 0;
+          this.end();
+          return;
+        }
+        if (result === null || this.socket.destroyed) continue;
+        if (Buffer.isBuffer(result)) this.socket.write(result);
+        else for (const chunk of result) this.socket.write(chunk);
       }
-      if (result !== null && !this.socket.destroyed) this.socket.write(result);
+    } finally {
+      this.socket.uncork();
     }
     if (this.closing && this.pending.length === 0) this.end();
     else this.maybeResume();

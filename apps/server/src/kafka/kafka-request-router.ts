@@ -19,6 +19,7 @@ import {
   KafkaApiKey,
   KafkaErrorCode,
   encodeKafkaResponseFrame,
+  encodeKafkaResponseFrameChunks,
   getKafkaApi,
   readKafkaMessage,
   readKafkaRequestHeader,
@@ -103,7 +104,9 @@ export class KafkaRequestRouter {
 
   private encode(api: KafkaApi, ctx: KafkaRequestContext, response: object | typeof NO_RESPONSE): RouteResult {
     if (response === NO_RESPONSE) return null;
-    return encodeKafkaResponseFrame(api.apiKey, ctx.apiVersion, ctx.correlationId, fitToVersion(api.response.schema, response, ctx.apiVersion));
+    // Chunks: a Fetch response's stored batches go to the socket as the log read them (writev).
+    const chunks = encodeKafkaResponseFrameChunks(api.apiKey, ctx.apiVersion, ctx.correlationId, fitToVersion(api.response.schema, response, ctx.apiVersion));
+    return chunks.length === 1 ? chunks[0] : chunks;
   }
 
   /**

@@ -10,6 +10,7 @@ import {
   decodeKafkaResponseFrame,
   encodeKafkaRequestFrame,
   encodeKafkaResponseFrame,
+  encodeKafkaResponseFrameChunks,
   requestHeaderVersion,
   responseHeaderVersion,
 } from './kafka-frame.codec.js';
@@ -154,5 +155,35 @@ describe('hostile lengths fail before allocating', () => {
     ['tagged field size past the end', API_VERSIONS_REQUEST_CODEC, 3, '01' + '01' + '01' + '05' + '7f' + '00'],
   ])('%s', (_name, codec, version, hex) => {
     expect(codeOf(() => codec.read(new ByteReader(Buffer.from(hex, 'hex')), version))).toBe('CORRUPT_MESSAGE');
+  });
+});
+
+describe('Kafka response frames as chunks', () => {
+  it('encodes a Fetch response as chunks that reference the record batches, equal to the one-buffer frame', () => {
+    const records: Buffer[] = [Buffer.alloc(100_000, 1), Buffer.alloc(10, 2), Buffer.alloc(70_000, 3)];
+    const partition = (partitionIndex: number, r: Buffer) => ({
+      partitionIndex,
+      errorCode: 0,
+      highWatermark: 10,
+      lastStableOffset: 10,
+      logStartOffset: 0,
+      abortedTransactions: [],
+      preferredReadReplica: -1,
+      divergingEpoch: { epoch: -1, endOffset: -1 },
+      currentLeader: { leaderId: -1, leaderEpoch: -1 },
+      snapshotId: { endOffset: -1, epoch: -1 },
+      records: r,
+    });
+    const body = { throttleTimeMs: 0, errorCode: 0, sessionId: 0, nodeEndpoints: [], responses: [{ topic: 't', topicId: 'AAAAAAAAAAAAAAAAAAAAAA', partitions: records.map((r, i) => partition(i, r)) }] };
+    for (const version of [4, 11, 12]) {
+      const chunks = encodeKafkaResponseFrameChunks(KafkaApiKey.Fetch, version, 42, body);
+      expect(chunks.filter((c) => (records as Buffer[]).includes(c))).toEqual([records[0], records[2]]); // the small one is copied
+      const frame = Buffer.concat(chunks);
+      expect(frame).toEqual(encodeKafkaResponseFrame(KafkaApiKey.Fetch, version, 42, body));
+      expect(frame.readInt32BE(0)).toBe(frame.length - 4);
+      const decoded = decodeKafkaResponseFrame<{ responses: { partitions: { records: Buffer }[] }[] }>(KafkaApiKey.Fetch, version, frame.subarray(4));
+      expect(decoded.correlationId).toBe(42);
+      expect(decoded.body.responses[0].partitions.map((p) => p.records)).toEqual(records);
+    }
   });
 });

@@ -114,12 +114,23 @@ export function encodeKafkaRequestFrame(header: RequestHeader, body: unknown): B
 
 /** A whole response frame: size, response header, body. */
 export function encodeKafkaResponseFrame(apiKey: number, apiVersion: number, correlationId: number, body: unknown): Buffer {
+  const chunks = encodeKafkaResponseFrameChunks(apiKey, apiVersion, correlationId, body);
+  return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+}
+
+/**
+ * The same frame as a list of buffers for a vectored write, without copying large byte fields
+ * (a Fetch response's stored record batches stay the buffers the log read): see
+ * ByteWriter.writeBytesByReference. The caller must not modify those buffers until written.
+ */
+export function encodeKafkaResponseFrameChunks(apiKey: number, apiVersion: number, correlationId: number, body: unknown): Buffer[] {
   const api = requireApi(apiKey);
   const writer = new ByteWriter();
   writer.reserve(4);
   writeResponseHeader(writer, { correlationId }, responseHeaderVersion(apiKey, apiVersion));
   writeKafkaMessage(api.response, writer, body, apiVersion);
-  return finishFrame(writer);
+  writer.setInt32At(0, writer.length - 4);
+  return writer.toChunks();
 }
 
 export interface KafkaResponseFrame<T = unknown> {

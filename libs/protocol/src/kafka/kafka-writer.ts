@@ -62,7 +62,8 @@ export function writeBytes(w: ByteWriter, value: Uint8Array | null, compact: boo
   if (value === null || value === undefined) return writeNull(w, compact, true, nullable, what);
   if (!(value instanceof Uint8Array)) throw invalid(what, `must be a Buffer, got ${typeof value}`);
   writeLength(w, value.length, compact, true, what);
-  w.writeBytes(value);
+  // Large values (a Fetch response's stored batches) are referenced, not copied: see toChunks.
+  w.writeBytesByReference(value);
 }
 
 /** 22 characters of unpadded base64url (Kafka's printed form) as 16 bytes. */

@@ -1,6 +1,7 @@
 /**
  * Starts a broker in this process for Kafka tests: a real LogManager in a temp dir, the HTTP API
- * and the Kafka listener, both on ports the OS picks (127.0.0.1). Like the HTTP test server, no
+ * and the Kafka listener, both on ports the OS picks (127.0.0.1), and WebSocket streaming on the
+ * HTTP port when `ws` is given (for tests that mix transports). Like the HTTP test server, no
  * build step; the compiled server is covered by its own tests.
  */
 import { Global, Module, type DynamicModule } from '@nestjs/common';
@@ -19,9 +20,13 @@ import type { HttpApiOptions } from '../../http/http-api.options.js';
 import type { KafkaListenerOptions } from '../kafka-listener.options.js';
 import { KafkaListener } from '../kafka-listener.service.js';
 import { KafkaModule } from '../kafka.module.js';
+import { WsModule } from '../../ws/ws.module.js';
+import type { WsOptions } from '../../ws/ws.options.js';
 
 export interface KafkaTestBroker {
   readonly httpUrl: string;
+  /** ws://.../v1/ws (WebSocket streaming is mounted only when the `ws` option is given). */
+  readonly wsUrl: string;
   /** host:port for clients. */
   readonly bootstrap: string;
   readonly kafkaPort: number;
@@ -37,6 +42,8 @@ export interface KafkaTestBrokerOptions {
   readonly dataDir?: string;
   readonly kafka?: Partial<KafkaListenerOptions>;
   readonly http?: Partial<HttpApiOptions>;
+  /** Mount WebSocket streaming (`/v1/ws`) with these options. */
+  readonly ws?: Partial<WsOptions>;
   /** Default: no initial rebalance delay (tests need not wait Kafka's 3 s). */
   readonly coordinator?: Partial<CoordinatorConfig>;
 }
@@ -57,6 +64,7 @@ export async function startKafkaTestBroker(opts: KafkaTestBrokerOptions = {}): P
       HttpApiModule.forRoot(opts.http ?? {}),
       CoordinatorModule.forRoot({ groupInitialRebalanceDelayMs: 0, ...opts.coordinator }),
       KafkaModule.forRoot({ port: 0, host: '127.0.0.1', advertisedHost: '127.0.0.1', ...opts.kafka }),
+      ...(opts.ws === undefined ? [] : [WsModule.forRoot(opts.ws)]),
     ],
   })
   class KafkaTestAppModule {}
@@ -71,6 +79,7 @@ export async function startKafkaTestBroker(opts: KafkaTestBrokerOptions = {}): P
   };
   return {
     httpUrl: `http://127.0.0.1:${httpPort}`,
+    wsUrl: `ws://127.0.0.1:${httpPort}/v1/ws`,
     bootstrap: `127.0.0.1:${listener.port}`,
     kafkaPort: listener.port,
     dataDir,
