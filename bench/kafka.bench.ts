@@ -143,7 +143,7 @@ async function main(): Promise<void> {
     updateBenchmarksDoc(
       'kafka',
       [
-        `## Kafka wire protocol (\`npm run bench:kafka\`)`,
+        `### Kafka wire protocol (\`npm run bench:kafka\`)`,
         '',
         `${machineLine(machine)}. ${RECORDS.toLocaleString('en-US')} records of ${VALUE_BYTES} B produced with kcat (librdkafka) to one partition and consumed back with kcat formatting each value (\`-f '%s\\n'\`), timed from process start; the HTTP API measured in the same run. MB/s counts record values. \`-c N\` stops at the last record, as Kafka's consumer perf test stops at its message count; \`-e\` waits one more fetch.wait.max.ms (500 ms) at the end, because librdkafka learns of the partition's end only from a fetch at the highWatermark, which a broker holds that long when no data comes (Kafka does the same). The two consume rows differ by that wait and by kcat's output: into /dev/null, or into a pipe read by the bench (how earlier runs measured). Through the pipe, kcat prints more slowly than the broker answers (each Fetch carries about 72,000 records); once 100,000 messages wait in librdkafka's queue (queued.min.messages) it stops fetching and looks again only on its 1 s timer (\`-d fetch\`: "not fetchable: queued.min.messages exceeded"), so that row measures kcat's output path and those pauses more than the broker.`,
         '',

@@ -5,10 +5,14 @@
  * (it stops reading the log for that socket past the high-water mark), and once the client reads
  * again it receives every record, in offset order, caught up from the log.
  *
- * 200 MB as the issue asks: about 8 s here when the machine is quiet (RSS grew ~32 MB), up to ~60 s
- * when the 2 cores are busy; SPOOL_TEST_SLOW_READER_MB makes it smaller. Buffering what the reader
- * does not read would grow RSS by more than the data itself (JSON frames), so the 48 MB limit fails
- * an unbounded server.
+ * Producing alone grows the server's heap too (V8 sizes its heap lazily: ~30-100 MB here, flat past
+ * ~200 MB produced), so the limit is relative to a control measured in the same test: the same
+ * produce into a second server with no subscriber. The slow reader may cost at most
+ * RSS_GROWTH_LIMIT_MB more than that; buffering what it does not read would cost more than the data
+ * itself (JSON frames, 200+ MB), so the limit fails an unbounded server.
+ *
+ * 200 MB as the issue asks: about 8 s per server here when the machine is quiet, more when the 2
+ * cores are busy; SPOOL_TEST_SLOW_READER_MB makes it smaller.
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -21,7 +25,7 @@ const PRODUCE_MB = Number(process.env.SPOOL_TEST_SLOW_READER_MB ?? 200);
 const VALUE_BYTES = 1000;
 const RECORDS = Math.floor((PRODUCE_MB * 1024 * 1024) / (VALUE_BYTES + 60));
 const REQUESTS = 10;
-/** Allowed RSS growth while PRODUCE_MB is produced and not read. */
+/** Allowed RSS growth beyond the no-subscriber control while PRODUCE_MB is produced and not read. */
 const RSS_GROWTH_LIMIT_MB = 48;
 
 async function rssMb(pid: number): Promise<number> {
@@ -43,31 +47,63 @@ function ndjson(from: number, count: number): Readable {
   });
 }
 
-describe('a slow WebSocket reader', () => {
-  let server: ServerProcess;
-  let dataDir: string;
+const servers: ServerProcess[] = [];
+const dataDirs: string[] = [];
 
+async function startServer(): Promise<ServerProcess> {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'spool-slow-'));
+  dataDirs.push(dataDir);
+  const server = ServerProcess.start({
+    SPOOL_DATA_DIR: dataDir,
+    SPOOL_HTTP_PORT: String(await freePort()),
+    SPOOL_KAFKA_PORT: String(await freePort()),
+    SPOOL_LOG_LEVEL: 'warn',
+    SPOOL_WS_INITIAL_CREDIT_RECORDS: '100000000',
+    SPOOL_WS_INITIAL_CREDIT_BYTES: String(2 ** 40),
+    // A reader that stops reading cannot answer pings either: keep liveness out of this test.
+    SPOOL_WS_PING_INTERVAL_MS: '600000',
+  });
+  servers.push(server);
+  await server.waitUntilReady();
+  const created = await fetch(`${server.url}/v1/topics`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'slow', partitions: 1 }) });
+  expect(created.status).toBe(201);
+  return server;
+}
+
+/** Produces RECORDS over HTTP NDJSON; returns the server's RSS at the start and its peak (MB). */
+async function produceAll(server: ServerProcess): Promise<{ baseline: number; peak: number }> {
+  const pid = server.child.pid!;
+  const baseline = await rssMb(pid);
+  let peak = baseline;
+  const sampler = setInterval(() => void rssMb(pid).then((mb) => (peak = Math.max(peak, mb)), () => undefined), 100);
+  const perRequest = Math.ceil(RECORDS / REQUESTS);
+  for (let from = 0; from < RECORDS; from += perRequest) {
+    const res = await fetch(`${server.url}/v1/topics/slow/records?format=json`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-ndjson' },
+      body: Readable.toWeb(ndjson(from, Math.min(perRequest, RECORDS - from))) as ReadableStream,
+      duplex: 'half',
+    } as RequestInit);
+    expect(res.status).toBe(200);
+    await res.text();
+  }
+  await new Promise((r) => setTimeout(r, 500));
+  clearInterval(sampler);
+  return { baseline, peak: Math.max(peak, await rssMb(pid)) };
+}
+
+describe('a slow WebSocket reader', () => {
   afterEach(async () => {
-    await server?.kill();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+    await Promise.all(servers.splice(0).map((s) => s.kill()));
+    await Promise.all(dataDirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
   });
 
   it(`keeps server memory bounded while ${PRODUCE_MB} MB are produced, then receives every record in order`, async () => {
-    dataDir = await mkdtemp(path.join(os.tmpdir(), 'spool-slow-'));
-    server = ServerProcess.start({
-      SPOOL_DATA_DIR: dataDir,
-      SPOOL_HTTP_PORT: String(await freePort()),
-      SPOOL_KAFKA_PORT: String(await freePort()),
-      SPOOL_LOG_LEVEL: 'warn',
-      SPOOL_WS_INITIAL_CREDIT_RECORDS: '100000000',
-      SPOOL_WS_INITIAL_CREDIT_BYTES: String(2 ** 40),
-      // A reader that stops reading cannot answer pings either: keep liveness out of this test.
-      SPOOL_WS_PING_INTERVAL_MS: '600000',
-    });
-    await server.waitUntilReady();
-    const created = await fetch(`${server.url}/v1/topics`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'slow', partitions: 1 }) });
-    expect(created.status).toBe(201);
+    const control = await startServer();
+    const alone = await produceAll(control);
+    await control.kill();
 
+    const server = await startServer();
     const ws = new WebSocket(`ws://127.0.0.1:${server.httpPort}/v1/ws`);
     await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
     let next = 0;
@@ -85,27 +121,10 @@ describe('a slow WebSocket reader', () => {
     const raw = (ws as unknown as { _socket: import('node:net').Socket })._socket;
     raw.pause(); // the slow reader: stop reading the socket, as a stalled browser tab does
 
-    const pid = server.child.pid!;
-    const baseline = await rssMb(pid);
-    let peak = baseline;
-    const sampler = setInterval(() => void rssMb(pid).then((mb) => (peak = Math.max(peak, mb)), () => undefined), 100);
-    const perRequest = Math.ceil(RECORDS / REQUESTS);
-    for (let from = 0; from < RECORDS; from += perRequest) {
-      const res = await fetch(`${server.url}/v1/topics/slow/records?format=json`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-ndjson' },
-        body: Readable.toWeb(ndjson(from, Math.min(perRequest, RECORDS - from))) as ReadableStream,
-        duplex: 'half',
-      } as RequestInit);
-      expect(res.status).toBe(200);
-      await res.text();
-    }
-    await new Promise((r) => setTimeout(r, 500));
-    clearInterval(sampler);
-    peak = Math.max(peak, await rssMb(pid));
+    const { baseline, peak } = await produceAll(server);
     const deliveredWhilePaused = next;
-    process.stdout.write(`slow reader: produced ${RECORDS} records (${PRODUCE_MB} MB); server RSS ${baseline.toFixed(0)} -> peak ${peak.toFixed(0)} MB; ${deliveredWhilePaused} records reached the client before it read again\n`);
-    expect(peak - baseline).toBeLessThan(RSS_GROWTH_LIMIT_MB);
+    process.stdout.write(`slow reader: produced ${RECORDS} records (${PRODUCE_MB} MB); server RSS ${baseline.toFixed(0)} -> peak ${peak.toFixed(0)} MB (no-subscriber control: ${alone.baseline.toFixed(0)} -> ${alone.peak.toFixed(0)} MB); ${deliveredWhilePaused} records reached the client before it read again\n`);
+    expect(peak - baseline).toBeLessThan(Math.max(0, alone.peak - alone.baseline) + RSS_GROWTH_LIMIT_MB);
     expect(deliveredWhilePaused).toBeLessThan(RECORDS / 4);
 
     raw.resume();
@@ -114,5 +133,5 @@ describe('a slow WebSocket reader', () => {
     expect(next).toBe(RECORDS);
     expect(outOfOrder).toBe(0);
     ws.close();
-  }, 120_000);
+  }, 180_000);
 });

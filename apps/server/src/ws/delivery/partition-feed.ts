@@ -5,6 +5,9 @@
  * pump takes them within the stream's credit. At most one read is held per feed, so a slow
  * consumer costs the broker one read's worth of memory per partition; the rest stays in the log.
  *
+ * Feeds of one partition that read the same offset at the same time share one read and render
+ * (shared-reads.ts): the fan-out case, where one append wakes them all.
+ *
  * When the feed has caught up it waits on Log.waitForAppend: the append itself wakes it (no
  * polling). `stop()` aborts that wait; a stopped feed never reads or calls back again.
  *
@@ -14,14 +17,9 @@
 import { CONTROL_FLAG_MASK, decodeRecordBatch, iterateBatches } from '@spool/protocol';
 import type { LogManager } from '@spool/log-engine';
 import { decodeData, decodeHeaderValue, type RecordFormat } from '../../http/records/record-format.js';
+import { sharedReadsFor, type RenderedRecord, type SharedReads } from './shared-reads.js';
 
-/** A record rendered as the JSON text of `{ offset, timestamp, key, value, headers }`. */
-export interface RenderedRecord {
-  readonly offset: number;
-  readonly json: string;
-  /** UTF-8 length of `json`: what the record costs against byte credit. */
-  readonly bytes: number;
-}
+export type { RenderedRecord } from './shared-reads.js';
 
 export interface PartitionFeedOptions {
   readonly topic: string;
@@ -48,11 +46,14 @@ export class PartitionFeed {
   /** Set by pause frames: the pump skips the feed; reading stops once the buffer is full. */
   paused = false;
   private fetchOffset: number;
-  private pending: RenderedRecord[] = [];
+  /** Shared with other feeds that read the same range (shared-reads.ts): never mutated. */
+  private pending: readonly RenderedRecord[] = [];
   private head = 0;
   private fetching = false;
   private stoppedValue = false;
   private readonly abort = new AbortController();
+  private readonly shared: SharedReads;
+  private readonly renderBatches = (batches: Buffer, from: number): RenderedRecord[] => this.render(batches, from);
 
   constructor(
     private readonly logs: LogManager,
@@ -63,6 +64,7 @@ export class PartitionFeed {
     this.format = options.format;
     this.position = options.startOffset;
     this.fetchOffset = options.startOffset;
+    this.shared = sharedReadsFor(logs);
   }
 
   get stopped(): boolean {
@@ -130,22 +132,25 @@ export class PartitionFeed {
 
   private async readOnce(): Promise<void> {
     while (!this.stoppedValue) {
-      const log = this.logs.getLog(this.topic, this.partition);
-      const result = await log.read(this.fetchOffset, this.options.readMaxBytes);
+      const read = await this.shared.read(this.topic, this.partition, this.fetchOffset, this.options.readMaxBytes, this.format, this.renderBatches);
       if (this.stoppedValue) return;
-      if (result.records.length === 0) {
-        await log.waitForAppend(this.fetchOffset, APPEND_WAIT_MS, this.abort.signal);
+      if (read.atLogEnd) {
+        await this.logs.getLog(this.topic, this.partition).waitForAppend(this.fetchOffset, APPEND_WAIT_MS, this.abort.signal);
         continue;
       }
-      const from = this.fetchOffset;
-      this.fetchOffset = Math.max(this.fetchOffset, result.nextOffset);
-      if (this.render(result.records, from) > 0) return;
-      // Only control batches or records below `from` (compaction gaps): read on.
+      this.fetchOffset = read.nextOffset;
+      if (read.records.length > 0) {
+        this.pending = read.records;
+        this.head = 0;
+        return;
+      }
+      // Only control batches or records below the offset (compaction gaps): read on.
     }
   }
 
-  private render(batches: Buffer, from: number): number {
-    let count = 0;
+  /** Renders the records at or after `from` of `batches` (a pure function of its arguments and the format). */
+  private render(batches: Buffer, from: number): RenderedRecord[] {
+    const out: RenderedRecord[] = [];
     for (const batch of iterateBatches(batches)) {
       const lastOffset = batch.header.baseOffset + batch.header.lastOffsetDelta;
       if (lastOffset < from || (batch.header.attributes & CONTROL_FLAG_MASK) !== 0) continue;
@@ -160,10 +165,9 @@ export class PartitionFeed {
           value: decodeData(record.value, this.format, record.offset, 'value'),
           headers,
         });
-        this.pending.push({ offset: record.offset, json, bytes: Buffer.byteLength(json) });
-        count++;
+        out.push({ offset: record.offset, json, bytes: Buffer.byteLength(json) });
       }
     }
-    return count;
+    return out;
   }
 }
