@@ -4,14 +4,32 @@
  * exits at the end of every partition (`-e`). Each run is a child process tracked by cleanup.ts.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, renameSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { trackChild } from '../cleanup.js';
 
-/** A file of `count` lines of `valueBytes` bytes each, made once per size and count. */
+/**
+ * A file of `count` lines of `valueBytes` bytes each, made once per size and count. Written in
+ * 4 MiB chunks: the whole content as one string would pass V8's string limit at full-mode sizes.
+ */
 export function valuesFile(dir: string, count: number, valueBytes: number): string {
   const file = path.join(dir, `kcat-${valueBytes}-${count}.txt`);
-  if (!existsSync(file)) writeFileSync(file, ('x'.repeat(valueBytes) + '\n').repeat(count));
+  if (existsSync(file)) return file;
+  const line = Buffer.from('x'.repeat(valueBytes) + '\n');
+  const linesPerChunk = Math.max(1, Math.floor((4 << 20) / line.length));
+  const chunk = Buffer.concat(Array.from({ length: Math.min(linesPerChunk, count) }, () => line));
+  const tmp = `${file}.tmp`;
+  const fd = openSync(tmp, 'w');
+  try {
+    for (let written = 0; written < count; ) {
+      const lines = Math.min(linesPerChunk, count - written);
+      writeSync(fd, chunk, 0, lines * line.length);
+      written += lines;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, file);
   return file;
 }
 
