@@ -4,7 +4,7 @@
  * the `suite` section of docs/benchmarks.md and docs/img/bench-*.svg.
  *
  *   --quick             3 short rounds (under 3 minutes on 2 cores)
- *   (default)           5 rounds of 3 s cases, 1,000,000-record reads (under 20 minutes)
+ *   (default)           4 rounds of 3 s cases, 1,000,000-record reads (~16 minutes here: 5 rounds took 19m51s)
  *   --profile WORKLOAD  one round of that workload's Spool cases (a workload name or a case-id
  *                       prefix, e.g. `produce` or `produce.spool-http.100`) with the server under
  *                       `node --cpu-prof`; prints the top self-time functions; writes no results
@@ -42,7 +42,7 @@ const { values: args } = parseArgs({
 });
 
 const quick = args.quick ?? false;
-const MODE = quick ? { rounds: 3, durationMs: 800, records: 100_000 } : { rounds: 5, durationMs: 3_000, records: 1_000_000 };
+const MODE = quick ? { rounds: 3, durationMs: 800, records: 100_000 } : { rounds: 4, durationMs: 3_000, records: 1_000_000 };
 const rounds = Number(args.rounds ?? MODE.rounds);
 const durationMs = Number(args['duration-ms'] ?? MODE.durationMs);
 const records = Number(args.records ?? MODE.records);
