@@ -6,13 +6,16 @@
 
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
-# Dependencies first, so editing source does not invalidate the npm ci layer.
+# Dependencies first, so editing source does not invalidate the install layer. `npm install`, not
+# `npm ci`: see docs/decisions.md (the lockfile cannot list other platforms' optional binaries).
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+RUN npm install --no-audit --no-fund
 COPY tsconfig.base.json tsconfig.json nest-cli.json ./
 COPY apps ./apps
 COPY libs ./libs
-RUN npm run build && npm prune --omit=dev --no-audit --no-fund
+COPY bench ./bench
+COPY client ./client
+RUN npm run build && npm run build:client && npm prune --omit=dev --no-audit --no-fund
 
 FROM node:20-bookworm-slim AS runtime
 ENV NODE_ENV=production \
@@ -26,6 +29,9 @@ RUN mkdir -p /data && chown node:node /data
 COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# Served by the broker: the browser client (/client/*.js) and the AsyncAPI document (/asyncapi.yaml).
+COPY --from=build /app/client/dist ./client/dist
+COPY docs/asyncapi.yaml ./docs/asyncapi.yaml
 USER node
 VOLUME ["/data"]
 EXPOSE 8080 9092
