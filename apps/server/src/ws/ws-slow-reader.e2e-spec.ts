@@ -5,11 +5,12 @@
  * (it stops reading the log for that socket past the high-water mark), and once the client reads
  * again it receives every record, in offset order, caught up from the log.
  *
- * Producing alone grows the server's heap too (V8 sizes its heap lazily: ~30-100 MB here, flat past
- * ~200 MB produced), so the limit is relative to a control measured in the same test: the same
- * produce into a second server with no subscriber. The slow reader may cost at most
- * RSS_GROWTH_LIMIT_MB more than that; buffering what it does not read would cost more than the data
- * itself (JSON frames, 200+ MB), so the limit fails an unbounded server.
+ * Producing alone grows the server's heap too, by an amount V8 decides (27-100 MB seen here for the
+ * same 200 MB, flat past ~200 MB produced), so the allowance is relative to that: the growth of a
+ * control server given the same produce with no subscriber, but at least INGEST_GROWTH_FLOOR_MB
+ * (the control itself varies run to run), plus RSS_GROWTH_LIMIT_MB. Buffering what the reader does
+ * not read costs more than the data itself (JSON frames: +370 MB seen with the high-water mark
+ * disabled), so the limit still fails an unbounded server by a wide margin.
  *
  * 200 MB as the issue asks: about 8 s per server here when the machine is quiet, more when the 2
  * cores are busy; SPOOL_TEST_SLOW_READER_MB makes it smaller.
@@ -25,8 +26,10 @@ const PRODUCE_MB = Number(process.env.SPOOL_TEST_SLOW_READER_MB ?? 200);
 const VALUE_BYTES = 1000;
 const RECORDS = Math.floor((PRODUCE_MB * 1024 * 1024) / (VALUE_BYTES + 60));
 const REQUESTS = 10;
-/** Allowed RSS growth beyond the no-subscriber control while PRODUCE_MB is produced and not read. */
+/** Allowed RSS growth beyond the ingest allowance while PRODUCE_MB is produced and not read. */
 const RSS_GROWTH_LIMIT_MB = 48;
+/** Least heap growth attributed to ingest alone (the control's own growth varies between runs). */
+const INGEST_GROWTH_FLOOR_MB = 100;
 
 async function rssMb(pid: number): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
@@ -124,7 +127,8 @@ describe('a slow WebSocket reader', () => {
     const { baseline, peak } = await produceAll(server);
     const deliveredWhilePaused = next;
     process.stdout.write(`slow reader: produced ${RECORDS} records (${PRODUCE_MB} MB); server RSS ${baseline.toFixed(0)} -> peak ${peak.toFixed(0)} MB (no-subscriber control: ${alone.baseline.toFixed(0)} -> ${alone.peak.toFixed(0)} MB); ${deliveredWhilePaused} records reached the client before it read again\n`);
-    expect(peak - baseline).toBeLessThan(Math.max(0, alone.peak - alone.baseline) + RSS_GROWTH_LIMIT_MB);
+    const ingestAllowance = Math.max(INGEST_GROWTH_FLOOR_MB, alone.peak - alone.baseline);
+    expect(peak - baseline).toBeLessThan(ingestAllowance + RSS_GROWTH_LIMIT_MB);
     expect(deliveredWhilePaused).toBeLessThan(RECORDS / 4);
 
     raw.resume();
