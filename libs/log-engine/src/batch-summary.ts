@@ -2,7 +2,7 @@
  * What the log needs to know of each batch it appends, read from the fixed header only (records
  * are never decoded on the append or read paths).
  */
-import { LOG_OVERHEAD, RECORD_BATCH_OVERHEAD, readRecordBatchHeader } from '@spool/protocol';
+import { LOG_OVERHEAD, RECORD_BATCH_OVERHEAD, readRecordBatchHeader, type RecordBatchHeader } from '@spool/protocol';
 import { SpoolError } from '@spool/common';
 
 export interface BatchSummary {
@@ -13,6 +13,18 @@ export interface BatchSummary {
   readonly lastOffset: number;
   readonly maxTimestamp: number;
   readonly recordCount: number;
+}
+
+/** The summary of a batch whose header was read at `position`. */
+export function summaryOf(header: RecordBatchHeader, position: number): BatchSummary {
+  return {
+    position,
+    size: header.batchLength + LOG_OVERHEAD,
+    baseOffset: header.baseOffset,
+    lastOffset: header.baseOffset + header.lastOffsetDelta,
+    maxTimestamp: header.maxTimestamp,
+    recordCount: header.recordCount,
+  };
 }
 
 /**
@@ -32,14 +44,7 @@ export function summarizeBatches(buf: Buffer): BatchSummary[] {
     if (size < RECORD_BATCH_OVERHEAD || position + size > buf.length) {
       throw new SpoolError('CORRUPT_MESSAGE', `record batch at position ${position} declares ${size} bytes; ${buf.length - position} remain`);
     }
-    out.push({
-      position,
-      size,
-      baseOffset: header.baseOffset,
-      lastOffset: header.baseOffset + header.lastOffsetDelta,
-      maxTimestamp: header.maxTimestamp,
-      recordCount: header.recordCount,
-    });
+    out.push(summaryOf(header, position));
     position += size;
   }
   return out;

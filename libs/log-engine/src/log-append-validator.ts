@@ -8,7 +8,7 @@
  */
 import { SpoolError } from '@spool/common';
 import { LOG_OVERHEAD, setLogAppendTime, validateRecordBatch, writeBaseOffset } from '@spool/protocol';
-import type { BatchSummary } from './batch-summary.js';
+import { summaryOf, type BatchSummary } from './batch-summary.js';
 
 export interface AppendLimits {
   readonly maxMessageBytes: number;
@@ -41,14 +41,7 @@ export function validateAppend(buf: Buffer, limits: AppendLimits, fromProducer: 
         `record batch at position ${position} has recordCount ${header.recordCount} and lastOffsetDelta ${header.lastOffsetDelta}; a produced batch needs records numbered 0..recordCount-1`,
       );
     }
-    out.push({
-      position,
-      size,
-      baseOffset: header.baseOffset,
-      lastOffset: header.baseOffset + header.lastOffsetDelta,
-      maxTimestamp: header.maxTimestamp,
-      recordCount: header.recordCount,
-    });
+    out.push(summaryOf(header, position));
     position += size;
   }
   return out;

@@ -1,7 +1,7 @@
 /**
  * The HTTP API (issue #3): topic admin, produce, fetch, offsets, with the error envelope as the
  * app-wide exception filter. Needs a `LogManager` provider (the class is the token) from the app.
- * Options come from the environment (httpApiOptionsFromEnv) unless given to forRoot. OpenAPI and
+ * Options come from forRoot (the broker passes the validated BrokerConfig.http). OpenAPI and
  * Swagger UI need the application object: call setupOpenApi(app) from openapi/openapi.setup.ts
  * after NestFactory.create.
  */
@@ -11,7 +11,7 @@ import { systemClock, type Clock } from '@spool/common';
 import type { FastifyInstance } from 'fastify';
 import { ErrorEnvelopeFilter } from './errors/error-envelope.filter.js';
 import { installFastifyHooks } from './fastify-setup.js';
-import { DEFAULT_HTTP_API_OPTIONS, HTTP_API_OPTIONS, httpApiOptionsFromEnv, type HttpApiOptions } from './http-api.options.js';
+import { DEFAULT_HTTP_API_OPTIONS, HTTP_API_OPTIONS, type HttpApiOptions } from './http-api.options.js';
 import { HTTP_API_CLOCK } from './http-api.tokens.js';
 import { FetchService } from './records/fetch.service.js';
 import { IdempotencyStore } from './records/idempotency.store.js';
@@ -37,21 +37,15 @@ const core = {
   ],
 };
 
-@Module({
-  ...core,
-  providers: [
-    ...core.providers,
-    { provide: HTTP_API_OPTIONS, useFactory: () => httpApiOptionsFromEnv() },
-    { provide: HTTP_API_CLOCK, useValue: systemClock },
-  ],
-})
+/** Options and clock come only from forRoot (the broker passes BrokerConfig.http, validated at boot). */
+@Module({})
 export class HttpApiModule implements OnModuleInit {
   constructor(
     private readonly adapterHost: HttpAdapterHost,
     @Inject(HTTP_API_OPTIONS) private readonly options: HttpApiOptions,
   ) {}
 
-  /** For tests and embedders: explicit options (over the defaults, not the environment) and clock. */
+  /** Explicit options (over the defaults, not the environment) and clock. */
   static forRoot(options: Partial<HttpApiOptions> = {}, clock: Clock = systemClock): DynamicModule {
     return {
       module: HttpApiModule,
