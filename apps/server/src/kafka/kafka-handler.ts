@@ -1,7 +1,7 @@
 /**
  * What an API handler of the Kafka listener looks like. A handler takes the decoded request body
- * and answers the response body in the newest shape it knows (kafka-version-fit.ts drops what the
- * request's version lacks), or NO_RESPONSE (Produce with acks=0). It catches what it can answer
+ * and answers the response body in the newest shape it knows (fitToVersion of @spool/protocol
+ * drops what the request's version lacks), or NO_RESPONSE (Produce with acks=0). It catches what it can answer
  * with an error code (per partition, per topic, per group); anything it throws closes the
  * connection, as Kafka does with a request it cannot handle.
  */

@@ -20,6 +20,7 @@ import {
   KafkaErrorCode,
   encodeKafkaResponseFrame,
   encodeKafkaResponseFrameChunks,
+  fitToVersion,
   getKafkaApi,
   readKafkaMessage,
   readKafkaRequestHeader,
@@ -29,7 +30,6 @@ import {
 } from '@spool/protocol';
 import type { ConnectionInfo, RouteResult } from './kafka-connection.js';
 import { NO_RESPONSE, type KafkaApiHandler, type KafkaRequestContext } from './kafka-handler.js';
-import { fitToVersion } from './kafka-version-fit.js';
 
 /** Versions of ApiVersions Spool answers (v3+ is flexible and carries client software name/version). */
 const API_VERSIONS_MIN = 0;

@@ -1,13 +1,15 @@
 /**
- * Fits a response value to the version it is sent at. Handlers build one shape (the newest
- * fields filled in); a field the requested version does not carry is reset to its default here,
+ * Fits a message value to the version it is sent at. The broker's handlers build one response
+ * shape (the newest fields filled in), and the inter-broker client (libs/broker-client) builds one
+ * request shape; a field the negotiated version does not carry is reset to its default here,
  * recursively, so that the generated writer (which refuses a non-default value in a field the
- * version lacks, unless the spec marks it ignorable) never sees one. Kafka's handlers do the same
- * by hand, version by version; doing it from the schema keeps each handler one code path.
+ * version lacks, unless the spec marks it ignorable) never sees one. Kafka's handlers and request
+ * builders do the same by hand, version by version; doing it from the schema keeps each of them
+ * one code path.
  *
  * Returns a new value; the input is not mutated (handlers may share sub-objects).
  */
-import type { KafkaFieldSchema, KafkaMessageSchema, KafkaVersionRange } from '@spool/protocol';
+import type { KafkaFieldSchema, KafkaMessageSchema, KafkaVersionRange } from './kafka-schema.js';
 
 const ZERO_UUID = 'AAAAAAAAAAAAAAAAAAAAAA';
 
