@@ -1,6 +1,8 @@
 /**
  * Log: one partition, `<dataDir>/<topic>-<partition>/`, a sequence of segments (log-segment.ts)
- * of which the last is active (Kafka's UnifiedLog + LocalLog).
+ * of which the last is active (Kafka's UnifiedLog). The segment files and the offsets they
+ * define live in local-log.ts (Kafka's LocalLog); appends in log-appender.ts, reads in
+ * log-reader.ts, loading in log-loader.ts; the public types in log-options.ts.
  *
  * Concurrency. Every mutation (append, roll, truncation, retention, segment swap, close) runs
  * on one promise-chain lock, in call order. Reads (read, offsetForTimestamp) take no lock: they
@@ -30,59 +32,23 @@ import { LogAppender, type AppenderHost } from './log-appender.js';
 import { loadLog } from './log-loader.js';
 import type { LogMetrics } from './log-metrics.js';
 import { offsetForTimestamp, readLog, type LogView, type ReadResult } from './log-reader.js';
-import { LogSegment } from './log-segment.js';
+import { LocalLog } from './local-log.js';
+import type { AppendOptions, AppendResult, LogOpenOptions, TopicPartition } from './log-options.js';
+import type { LogSegment } from './log-segment.js';
 import type { OffsetAndTimestamp } from './record-timestamps.js';
 import { selectSegmentsToDelete } from './segment-retention.js';
-import { DELETED_FILE_SUFFIX } from './segment-files.js';
-import { commitCleanedSegments, finishSwap } from './segment-swap.js';
 import type { TopicConfig } from './topic-config.js';
 
-export interface TopicPartition {
-  readonly topic: string;
-  readonly partition: number;
-}
-
-export interface LogOpenOptions {
-  readonly dir: string;
-  readonly topicPartition: TopicPartition;
-  readonly config: TopicConfig;
-  /** Offset below which the log was known flushed (recovery-point-offset-checkpoint); 0 if unknown. */
-  readonly recoveryPoint: number;
-  /** From log-start-offset-checkpoint; 0 if unknown. */
-  readonly logStartOffset: number;
-  /** Whether the last shutdown was clean (the clean-shutdown marker existed): skips validating the logs. */
-  readonly hadCleanShutdown: boolean;
-  readonly clock: Clock;
-  readonly logger: Logger;
-  readonly metrics?: LogMetrics;
-}
-
-export interface AppendOptions {
-  /** Default true (produce): the log assigns offsets. False (replication, tests): batches carry their final offsets, which must follow the log end offset. */
-  readonly assignOffsets?: boolean;
-}
-
-export interface AppendResult {
-  readonly baseOffset: number;
-  readonly lastOffset: number;
-  /** The time stamped on the batches under message.timestamp.type=LogAppendTime, else null. */
-  readonly logAppendTime: number | null;
-  readonly logStartOffset: number;
-  readonly recordCount: number;
-  readonly sizeInBytes: number;
-}
+export type { AppendOptions, AppendResult, LogOpenOptions, TopicPartition } from './log-options.js';
 
 export class Log {
-  private segmentList: LogSegment[];
-  private logStartOffsetValue: number;
-  private recoveryPointValue: number;
+  private readonly local: LocalLog;
   private config: TopicConfig;
   private readonly lock = new AsyncMutex();
   private readonly flusher: FlushScheduler;
   private readonly appender: LogAppender;
   private lastFlushMs: number;
   private readonly waiters = new AppendWaiters();
-  private readonly pendingDeletes = new Set<Promise<void>>();
   private failure: SpoolError | null = null;
   private closed = false;
 
@@ -98,9 +64,7 @@ export class Log {
     private readonly metrics: LogMetrics | undefined,
   ) {
     this.config = config;
-    this.segmentList = segments;
-    this.logStartOffsetValue = logStartOffset;
-    this.recoveryPointValue = recoveryPoint;
+    this.local = new LocalLog(dir, config, segments, logStartOffset, recoveryPoint, clock, logger, (err, during) => this.fail(err, during), metrics);
     this.lastFlushMs = clock.now();
     this.appender = new LogAppender(this.lock, this.appenderHost());
     this.flusher = new FlushScheduler({ coverage: () => this.logEndOffset, flushTo: (upTo) => this.flushSegments(upTo) }, recoveryPoint);
@@ -123,31 +87,31 @@ export class Log {
   }
 
   get logStartOffset(): number {
-    return this.logStartOffsetValue;
+    return this.local.logStartOffset;
   }
 
   /** One past the last appended offset; moves only once the appended bytes are written. */
   get logEndOffset(): number {
-    return this.activeSegment.nextOffset();
+    return this.local.logEndOffset;
   }
 
   /** Every offset below it is on stable storage (fdatasync'ed); checkpointed by LogManager. */
   get recoveryPoint(): number {
-    return this.recoveryPointValue;
+    return this.local.recoveryPoint;
   }
 
   /** Bytes of all segments' .log files. */
   get size(): number {
-    return this.segmentList.reduce((sum, segment) => sum + segment.size, 0);
+    return this.local.size;
   }
 
   private get activeSegment(): LogSegment {
-    return this.segmentList[this.segmentList.length - 1];
+    return this.local.activeSegment;
   }
 
   /** Oldest first; the last is the active segment. A snapshot: later mutations replace the array. */
   segments(): readonly LogSegment[] {
-    return this.segmentList;
+    return this.local.segments();
   }
 
   /**
@@ -172,7 +136,7 @@ export class Log {
       baseOffset: written.baseOffset,
       lastOffset: written.lastOffset,
       logAppendTime: written.logAppendTime,
-      logStartOffset: this.logStartOffsetValue,
+      logStartOffset: this.local.logStartOffset,
       recordCount: written.recordCount,
       sizeInBytes: batches.length,
     };
@@ -191,7 +155,7 @@ export class Log {
       ensureWritable: () => this.ensureWritable(),
       activeSegment: () => this.activeSegment,
       logEndOffset: () => this.logEndOffset,
-      recoveryPoint: () => this.recoveryPointValue,
+      recoveryPoint: () => this.local.recoveryPoint,
       roll: (newBaseOffset, reason) => {
         const segment = this.activeSegment;
         this.logger.debug({ reason, baseOffset: segment.baseOffset, size: segment.size, newBaseOffset }, 'rolling the active segment');
@@ -221,22 +185,10 @@ export class Log {
   }
 
   private async rollLocked(newBaseOffset: number): Promise<LogSegment> {
-    const active = this.activeSegment;
-    if (active.size === 0 && active.baseOffset === newBaseOffset) return active;
-    if (active.size === 0) {
-      // Nothing to keep: replace the empty active segment (Kafka does the same).
-      await this.retire([active]);
-      const created = await LogSegment.create(this.dir, newBaseOffset, this.config, this.clock.now());
-      this.segmentList = [...this.segmentList.slice(0, -1), created];
-      this.logStartOffsetValue = Math.max(this.logStartOffsetValue, this.segmentList[0].baseOffset);
-      return created;
-    }
-    await active.onBecomeInactive();
-    const created = await LogSegment.create(this.dir, newBaseOffset, this.config, this.clock.now());
-    this.segmentList = [...this.segmentList, created];
+    const { segment, rolledNonEmpty } = await this.local.roll(newBaseOffset);
     // Kafka flushes the rolled segment asynchronously: rolling never waits for the disk.
-    this.flusher.request(newBaseOffset).catch((err: unknown) => this.logger.error({ err }, 'background flush after roll failed'));
-    return created;
+    if (rolledNonEmpty) this.flusher.request(newBaseOffset).catch((err: unknown) => this.logger.error({ err }, 'background flush after roll failed'));
+    return segment;
   }
 
   /**
@@ -263,7 +215,7 @@ export class Log {
   }
 
   private view(): LogView {
-    return { segments: this.segmentList, logStartOffset: this.logStartOffsetValue, logEndOffset: this.logEndOffset };
+    return { segments: this.local.segments(), logStartOffset: this.local.logStartOffset, logEndOffset: this.logEndOffset };
   }
 
   /**
@@ -275,17 +227,9 @@ export class Log {
     this.ensureWritable();
     return this.exclusive(async () => {
       if (offset >= this.logEndOffset) return;
-      if (offset < this.segmentList[0].baseOffset) return this.truncateFullyLocked(offset);
-      const keep = this.segmentList.filter((segment) => segment.baseOffset <= offset);
-      const drop = this.segmentList.filter((segment) => segment.baseOffset > offset);
-      this.segmentList = keep;
-      await this.retire(drop);
-      try {
-        await this.activeSegment.truncateTo(offset);
-      } catch (err) {
-        throw this.fail(err, 'truncate');
-      }
-      this.afterTruncation();
+      if (offset < this.local.segments()[0].baseOffset) return this.truncateFullyLocked(offset);
+      await this.local.truncateTo(offset);
+      this.flusher.resetDurable(this.logEndOffset);
     });
   }
 
@@ -296,17 +240,8 @@ export class Log {
   }
 
   private async truncateFullyLocked(offset: number): Promise<void> {
-    await this.retire(this.segmentList);
-    this.segmentList = [await LogSegment.create(this.dir, offset, this.config, this.clock.now())];
-    this.logStartOffsetValue = offset;
-    this.afterTruncation();
-  }
-
-  private afterTruncation(): void {
-    const end = this.logEndOffset;
-    this.flusher.resetDurable(end);
-    this.recoveryPointValue = Math.min(this.recoveryPointValue, end);
-    this.logStartOffsetValue = Math.min(this.logStartOffsetValue, end);
+    await this.local.truncateFullyAndStartAt(offset);
+    this.flusher.resetDurable(this.logEndOffset);
   }
 
   /**
@@ -322,10 +257,10 @@ export class Log {
           logEndOffset: this.logEndOffset,
         });
       }
-      if (offset <= this.logStartOffsetValue) return;
-      this.logStartOffsetValue = offset;
-      const doomed = selectSegmentsToDelete(this.segmentList, { retentionMs: -1, retentionBytes: -1, cleanupPolicy: 'compact' }, offset, 0);
-      await this.removeSegments(doomed.map((d) => d.segment));
+      if (offset <= this.local.logStartOffset) return;
+      this.local.logStartOffset = offset;
+      const doomed = selectSegmentsToDelete(this.local.segments(), { retentionMs: -1, retentionBytes: -1, cleanupPolicy: 'compact' }, offset, 0);
+      await this.local.removeSegments(doomed.map((d) => d.segment));
     });
   }
 
@@ -336,43 +271,16 @@ export class Log {
   deleteOldSegments(now: number): Promise<number> {
     this.ensureWritable();
     return this.exclusive(async () => {
-      const doomed = selectSegmentsToDelete(this.segmentList, this.config, this.logStartOffsetValue, now);
+      const doomed = selectSegmentsToDelete(this.local.segments(), this.config, this.local.logStartOffset, now);
       if (doomed.length > 0) {
         this.logger.info(
           { segments: doomed.map((d) => ({ baseOffset: d.segment.baseOffset, reason: d.reason })) },
           'retention deleting segments',
         );
       }
-      await this.removeSegments(doomed.map((d) => d.segment));
+      await this.local.removeSegments(doomed.map((d) => d.segment));
       return doomed.length;
     });
-  }
-
-  private async removeSegments(doomed: readonly LogSegment[]): Promise<void> {
-    if (doomed.length === 0) return;
-    const set = new Set(doomed);
-    this.segmentList = this.segmentList.filter((segment) => !set.has(segment));
-    this.logStartOffsetValue = Math.max(this.logStartOffsetValue, this.segmentList[0].baseOffset);
-    await this.retire(doomed);
-  }
-
-  /**
-   * Renames segments to `.deleted` (now, under the lock, so their names are free for new
-   * segments) and deletes them in the background once in-flight reads let go; close waits for it.
-   */
-  private async retire(segments: readonly LogSegment[]): Promise<void> {
-    for (const segment of segments) {
-      if (segment.fileSuffix === '') {
-        try {
-          await segment.changeFileSuffix(DELETED_FILE_SUFFIX);
-        } catch (err) {
-          throw this.fail(err, 'segment rename');
-        }
-      }
-      const work = segment.delete().catch((err: unknown) => this.logger.warn({ err, baseOffset: segment.baseOffset }, 'deleting a segment failed'));
-      this.pendingDeletes.add(work);
-      void work.finally(() => this.pendingDeletes.delete(work));
-    }
   }
 
   /**
@@ -385,17 +293,7 @@ export class Log {
    */
   replaceSegments(newSegments: LogSegment[], oldSegments: LogSegment[]): Promise<void> {
     this.ensureWritable();
-    return this.exclusive(async () => {
-      const oldSet = new Set(oldSegments);
-      if (oldSet.has(this.activeSegment)) throw new SpoolError('INVALID_REQUEST', 'replaceSegments cannot replace the active segment');
-      for (const old of oldSegments) {
-        if (!this.segmentList.includes(old)) throw new SpoolError('INVALID_REQUEST', `segment ${old.baseOffset} is no longer part of the log`);
-      }
-      const swapped = await commitCleanedSegments(this.dir, newSegments);
-      this.segmentList = [...this.segmentList.filter((segment) => !oldSet.has(segment)), ...swapped].sort((a, b) => a.baseOffset - b.baseOffset);
-      await this.retire(oldSegments);
-      await finishSwap(this.dir, swapped);
-    });
+    return this.exclusive(() => this.local.replaceSegments(newSegments, oldSegments));
   }
 
   /** fdatasync of everything below logEndOffset; resolves once durable, with recoveryPoint advanced. */
@@ -407,32 +305,18 @@ export class Log {
   /** Flushes if flush.ms elapsed since the last flush and there is unflushed data (called by LogManager's timer). */
   async maybeFlushByTime(): Promise<void> {
     if (this.closed || this.failure !== null || !Number.isFinite(this.config.flushMs)) return;
-    if (this.logEndOffset > this.recoveryPointValue && this.clock.now() - this.lastFlushMs >= this.config.flushMs) await this.flush();
+    if (this.logEndOffset > this.local.recoveryPoint && this.clock.now() - this.lastFlushMs >= this.config.flushMs) await this.flush();
   }
 
   private async flushSegments(upTo: number): Promise<void> {
-    const active = this.activeSegment;
-    for (const segment of this.segmentList) {
-      if (segment.nextOffset() <= this.recoveryPointValue && segment !== active) continue;
-      if (segment.baseOffset >= upTo && segment !== active) continue;
-      if (!segment.retain()) continue;
-      try {
-        await segment.flush(segment !== active);
-        if (this.metrics !== undefined) this.metrics.fsyncs++;
-      } catch (err) {
-        throw this.fail(err, 'flush');
-      } finally {
-        segment.release();
-      }
-    }
-    this.recoveryPointValue = Math.max(this.recoveryPointValue, Math.min(upTo, this.logEndOffset));
+    await this.local.flushSegments(upTo);
     this.lastFlushMs = this.clock.now();
   }
 
   /** Applies new topic configs (LogManager.alterTopicConfigs); affects the next append / roll / retention pass. */
   updateConfig(config: TopicConfig): void {
     this.config = config;
-    for (const segment of this.segmentList) segment.updateConfig(config);
+    this.local.updateConfig(config);
   }
 
   /**
@@ -457,17 +341,8 @@ export class Log {
     });
     await this.flusher.idle();
     this.waiters.releaseAll();
-    if (this.failure === null) {
-      const active = this.activeSegment;
-      for (const segment of this.segmentList) {
-        if (segment !== active && segment.nextOffset() <= this.recoveryPointValue) continue;
-        await segment.onBecomeInactive();
-        await segment.flush(true);
-      }
-      this.recoveryPointValue = this.logEndOffset;
-    }
-    for (const segment of this.segmentList) await segment.close();
-    await Promise.all(this.pendingDeletes);
+    if (this.failure === null) await this.local.flushForClose();
+    await this.local.close();
   }
 
   /** Closes the log and removes its directory. */
