@@ -1,5 +1,4 @@
 /** The API handlers the listener serves; ApiVersions advertises exactly these (plus itself). */
-import { systemClock } from '@spool/common';
 import type { LogManager } from '@spool/log-engine';
 import type { BrokerEndpoint } from './broker-endpoint.js';
 import { DescribeConfigsHandler, IncrementalAlterConfigsHandler } from './handlers/config.handlers.js';
@@ -24,11 +23,13 @@ import { CreatePartitionsHandler, CreateTopicsHandler, DeleteTopicsHandler } fro
 import type { KafkaApiHandler } from './kafka-handler.js';
 import type { KafkaListenerOptions } from './kafka-listener.options.js';
 import type { ProducerStateRegistry } from './producer-state.registry.js';
+import type { ProducerIdManager } from './producer-ids/producer-id-manager.js';
 
 export interface KafkaHandlerDeps {
   readonly logManager: LogManager;
   readonly endpoint: BrokerEndpoint;
   readonly producerStates: ProducerStateRegistry;
+  readonly producerIds: ProducerIdManager;
   readonly options: KafkaListenerOptions;
   readonly coordinator: CoordinatorAccess;
 }
@@ -58,7 +59,7 @@ export function createKafkaHandlers(deps: KafkaHandlerDeps): KafkaApiHandler[] {
     new ListGroupsHandler(coordinator),
     new CreateTopicsHandler(logManager, deps.options),
     new DeleteTopicsHandler(logManager),
-    new InitProducerIdHandler(systemClock),
+    new InitProducerIdHandler(deps.producerIds),
     new DescribeConfigsHandler(logManager, deps.options.nodeId),
     new CreatePartitionsHandler(logManager, onPartitionsChanged),
     new IncrementalAlterConfigsHandler(logManager),

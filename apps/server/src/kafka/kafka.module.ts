@@ -4,7 +4,7 @@
  * `KafkaModule.forRoot(kafkaListenerOptionsFrom(config))` in the app module; tests pass options.
  */
 import { type DynamicModule, Module } from '@nestjs/common';
-import { silentLogger, type Logger } from '@spool/common';
+import { silentLogger, systemClock, type Logger } from '@spool/common';
 import { LogManager } from '@spool/log-engine';
 import { GroupCoordinatorService } from '../groups/group-coordinator.service.js';
 import { ROOT_LOGGER } from '../logging/logging.module.js';
@@ -15,6 +15,8 @@ import { KafkaListener } from './kafka-listener.service.js';
 import { KafkaRequestRouter } from './kafka-request-router.js';
 import { createKafkaHandlers } from './kafka-handlers.js';
 import { ProducerStateRegistry } from './producer-state.registry.js';
+import { ProducerIdBlockFile } from './producer-ids/producer-id-block-file.js';
+import { ProducerIdManager } from './producer-ids/producer-id-manager.js';
 
 @Module({})
 export class KafkaModule {
@@ -27,10 +29,15 @@ export class KafkaModule {
         { provide: BrokerEndpoint, useValue: new BrokerEndpoint(resolved.nodeId, resolved.advertisedHost) },
         { provide: ProducerStateRegistry, useValue: new ProducerStateRegistry() },
         {
+          provide: ProducerIdManager,
+          useFactory: (logManager: LogManager, logger?: Logger) => new ProducerIdManager(localProducerIdBlocks(logManager), (logger ?? silentLogger).child({ component: 'producer-ids' })),
+          inject: [LogManager, { token: ROOT_LOGGER, optional: true }],
+        },
+        {
           provide: KAFKA_API_HANDLERS,
-          useFactory: (logManager: LogManager, endpoint: BrokerEndpoint, producerStates: ProducerStateRegistry, groups: GroupCoordinatorService): KafkaApiHandler[] =>
-            createKafkaHandlers({ logManager, endpoint, producerStates, options: resolved, coordinator: () => groups.coordinator }),
-          inject: [LogManager, BrokerEndpoint, ProducerStateRegistry, GroupCoordinatorService],
+          useFactory: (logManager: LogManager, endpoint: BrokerEndpoint, producerStates: ProducerStateRegistry, producerIds: ProducerIdManager, groups: GroupCoordinatorService): KafkaApiHandler[] =>
+            createKafkaHandlers({ logManager, endpoint, producerStates, producerIds, options: resolved, coordinator: () => groups.coordinator }),
+          inject: [LogManager, BrokerEndpoint, ProducerStateRegistry, ProducerIdManager, GroupCoordinatorService],
         },
         {
           provide: KafkaRequestRouter,
@@ -43,3 +50,18 @@ export class KafkaModule {
     };
   }
 }
+
+/**
+ * Producer id blocks in the data directory. Without the file, a data directory holding only
+ * internal topics is new: ids start at 0. One with user topics may come from a Spool that took
+ * ids from the clock (`max(last + 1, now_ms x 1024)`): ids then start a second's worth above that
+ * scheme's value now, above every id it handed out as long as the clock has not gone back since.
+ * From then on the file alone decides.
+ */
+function localProducerIdBlocks(logManager: LogManager): ProducerIdBlockFile {
+  return new ProducerIdBlockFile({
+    dataDir: () => logManager.dataDir,
+    firstIdWhenMissing: () => (logManager.listTopics().every((t) => t.isInternal) ? 0 : (systemClock.now() + 1000) * 1024),
+  });
+}
+
