@@ -24,12 +24,20 @@ export function kafkaErrorCodeOf(code: SpoolErrorCode): number {
     case 'UNSUPPORTED_VERSION':
     case 'KAFKA_STORAGE_ERROR':
     case 'NOT_ENOUGH_REPLICAS':
+    case 'NOT_ENOUGH_REPLICAS_AFTER_APPEND':
     case 'REQUEST_TIMED_OUT':
     case 'BROKER_NOT_AVAILABLE':
+    case 'NETWORK_EXCEPTION':
+    case 'LEADER_NOT_AVAILABLE':
+    case 'NOT_LEADER_OR_FOLLOWER':
+    case 'FENCED_LEADER_EPOCH':
+    case 'UNKNOWN_LEADER_EPOCH':
+    case 'UNKNOWN_TOPIC_ID':
     case 'POLICY_VIOLATION':
     case 'UNKNOWN_SERVER_ERROR':
     case 'COORDINATOR_NOT_AVAILABLE':
     case 'COORDINATOR_LOAD_IN_PROGRESS':
+    case 'NOT_COORDINATOR':
     case 'ILLEGAL_GENERATION':
     case 'INCONSISTENT_GROUP_PROTOCOL':
     case 'INVALID_GROUP_ID':

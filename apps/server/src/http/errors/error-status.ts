@@ -21,6 +21,7 @@ export function httpStatusOf(code: HttpErrorCode): number {
       return 403;
     case 'NOT_FOUND':
     case 'UNKNOWN_TOPIC_OR_PARTITION':
+    case 'UNKNOWN_TOPIC_ID':
     case 'GROUP_ID_NOT_FOUND':
       return 404;
     // The request conflicts with the group's or topic's current state; the body says how to go on.
@@ -53,9 +54,18 @@ export function httpStatusOf(code: HttpErrorCode): number {
       return 500;
     case 'KAFKA_STORAGE_ERROR':
     case 'NOT_ENOUGH_REPLICAS':
+    case 'NOT_ENOUGH_REPLICAS_AFTER_APPEND':
     case 'BROKER_NOT_AVAILABLE':
     case 'COORDINATOR_NOT_AVAILABLE':
     case 'COORDINATOR_LOAD_IN_PROGRESS':
+    // Cluster mode: the partition's leader (or the group's coordinator) is elsewhere, moving, or
+    // unreachable from this node right now; the client retries (the request may go to any node).
+    case 'NETWORK_EXCEPTION':
+    case 'LEADER_NOT_AVAILABLE':
+    case 'NOT_LEADER_OR_FOLLOWER':
+    case 'FENCED_LEADER_EPOCH':
+    case 'UNKNOWN_LEADER_EPOCH':
+    case 'NOT_COORDINATOR':
       return 503;
     case 'REQUEST_TIMED_OUT':
       return 504;
