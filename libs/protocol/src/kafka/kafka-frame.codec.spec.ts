@@ -9,6 +9,7 @@ import {
   decodeKafkaRequestFrame,
   decodeKafkaResponseFrame,
   encodeKafkaRequestFrame,
+  encodeKafkaRequestFrameChunks,
   encodeKafkaResponseFrame,
   encodeKafkaResponseFrameChunks,
   requestHeaderVersion,
@@ -184,6 +185,28 @@ describe('Kafka response frames as chunks', () => {
       const decoded = decodeKafkaResponseFrame<{ responses: { partitions: { records: Buffer }[] }[] }>(KafkaApiKey.Fetch, version, frame.subarray(4));
       expect(decoded.correlationId).toBe(42);
       expect(decoded.body.responses[0].partitions.map((p) => p.records)).toEqual(records);
+    }
+  });
+});
+
+describe('Kafka request frames as chunks', () => {
+  it('encodes a Produce request as chunks that reference the batches, equal to the one-buffer frame', () => {
+    const batches = [Buffer.alloc(50_000, 7), Buffer.alloc(12, 8)];
+    const body = {
+      ...defaultProduceRequest(),
+      acks: -1,
+      timeoutMs: 1000,
+      topicData: [{ name: 'orders', partitionData: batches.map((records, index) => ({ index, records })) }],
+    };
+    for (const version of [3, 8, 9, 11]) {
+      const header = { requestApiKey: KafkaApiKey.Produce, requestApiVersion: version, correlationId: 7, clientId: 'broker-1' };
+      const chunks = encodeKafkaRequestFrameChunks(header, body);
+      expect(chunks.filter((c) => c === batches[0])).toHaveLength(1); // the large one is not copied
+      const frame = Buffer.concat(chunks);
+      expect(frame).toEqual(encodeKafkaRequestFrame(header, body));
+      const decoded = decodeKafkaRequestFrame<typeof body>(frame.subarray(4));
+      expect(decoded.header).toMatchObject({ correlationId: 7, clientId: 'broker-1' });
+      expect(decoded.body.topicData[0].partitionData.map((p) => p.records)).toEqual(batches);
     }
   });
 });

@@ -112,6 +112,21 @@ export function encodeKafkaRequestFrame(header: RequestHeader, body: unknown): B
   return finishFrame(writer);
 }
 
+/**
+ * The same request frame as a list of buffers for a vectored write: large byte fields (a
+ * Produce's record batches) stay the caller's buffers instead of being copied into the frame.
+ * The caller must not modify those buffers until written.
+ */
+export function encodeKafkaRequestFrameChunks(header: RequestHeader, body: unknown): Buffer[] {
+  const api = requireApi(header.requestApiKey);
+  const writer = new ByteWriter();
+  writer.reserve(4);
+  writeRequestHeader(writer, header, requestHeaderVersion(header.requestApiKey, header.requestApiVersion));
+  writeKafkaMessage(api.request, writer, body, header.requestApiVersion);
+  writer.setInt32At(0, writer.length - 4);
+  return writer.toChunks();
+}
+
 /** A whole response frame: size, response header, body. */
 export function encodeKafkaResponseFrame(apiKey: number, apiVersion: number, correlationId: number, body: unknown): Buffer {
   const chunks = encodeKafkaResponseFrameChunks(apiKey, apiVersion, correlationId, body);
