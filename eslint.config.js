@@ -1,15 +1,16 @@
 // Lint = typescript-eslint's recommended rules plus the one-way dependency rule of
-// ../shared/STYLE.md: apps -> {log-engine, coordinator} -> protocol -> common, libs import each
+// ../shared/STYLE.md: apps -> {log-engine, coordinator, broker-client} -> protocol -> common, libs import each
 // other only through their barrel alias, and only `<lib>.module.ts` may import NestJS.
 import tseslint from 'typescript-eslint';
 
-const LIBS = ['common', 'protocol', 'log-engine', 'coordinator'];
+const LIBS = ['common', 'protocol', 'log-engine', 'coordinator', 'broker-client'];
 /** What each lib may import, besides itself (itself it imports relatively). */
 const ALLOWED = {
   common: [],
   protocol: ['common'],
   'log-engine': ['common', 'protocol'],
   coordinator: ['common', 'protocol'],
+  'broker-client': ['common', 'protocol'],
 };
 
 const deepAndRelative = [
