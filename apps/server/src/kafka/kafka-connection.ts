@@ -15,11 +15,15 @@
  * Closing: a malformed frame, an oversized size prefix or a handler failure closes this
  * connection only (earlier responses are still written first when possible). `close()` (used
  * at shutdown) stops reading, aborts long polls, lets in-flight responses be written, then ends.
+ *
+ * Observers (kafka-request-observer.ts) hear of the connection opening and closing, of the client
+ * software its ApiVersions names, and of an oversized frame (the router reports the rest).
  */
 import type { Socket } from 'node:net';
 import type { Logger } from '@spool/common';
 import { FrameSizeError, KafkaFrameParser } from './kafka-frame-parser.js';
 import type { KafkaListenerOptions } from './kafka-listener.options.js';
+import { KafkaObservers, type ClientSoftware } from './kafka-request-observer.js';
 
 /**
  * What the router answers for one frame: response bytes (one buffer, or chunks written together
@@ -30,7 +34,12 @@ export type RouteResult = Buffer | readonly Buffer[] | null | 'close';
 export interface ConnectionInfo {
   readonly connectionId: number;
   readonly clientHost: string;
+  /** host:port of the peer, for logs. */
+  readonly clientAddress: string;
   readonly signal: AbortSignal;
+  /** What the client's ApiVersions v3+ named (KIP-511); nulls until then. */
+  readonly clientSoftware: ClientSoftware;
+  identifyClientSoftware(software: ClientSoftware): void;
 }
 
 export type FrameRouter = (frame: Buffer, connection: ConnectionInfo) => Promise<RouteResult> | RouteResult;
@@ -42,6 +51,8 @@ interface Slot {
 
 export class KafkaConnection implements ConnectionInfo {
   readonly clientHost: string;
+  readonly clientAddress: string;
+  private software: ClientSoftware = { name: null, version: null };
   private readonly parser: KafkaFrameParser;
   private readonly pending: Slot[] = [];
   private readonly abort = new AbortController();
@@ -55,11 +66,19 @@ export class KafkaConnection implements ConnectionInfo {
     private readonly router: FrameRouter,
     private readonly options: Pick<KafkaListenerOptions, 'maxRequestBytes' | 'maxInFlightPerConnection' | 'writeHighWaterBytes'>,
     private readonly logger: Logger,
+    private readonly observers: KafkaObservers = new KafkaObservers(),
   ) {
     this.clientHost = socket.remoteAddress ?? 'unknown';
+    this.clientAddress = `${this.clientHost}:${socket.remotePort ?? 0}`;
     this.parser = new KafkaFrameParser(options.maxRequestBytes);
     socket.setNoDelay(true);
-    this.closedPromise = new Promise((resolve) => socket.once('close', () => resolve()));
+    observers.emit('connectionOpened', this);
+    this.closedPromise = new Promise((resolve) =>
+      socket.once('close', () => {
+        observers.emit('connectionClosed', this);
+        resolve();
+      }),
+    );
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => this.maybeResume());
     socket.on('error', (err) => this.logger.debug({ err, connectionId, clientHost: this.clientHost }, 'kafka connection error'));
@@ -68,6 +87,18 @@ export class KafkaConnection implements ConnectionInfo {
 
   get signal(): AbortSignal {
     return this.abort.signal;
+  }
+
+  get clientSoftware(): ClientSoftware {
+    return this.software;
+  }
+
+  /** Called by the router on ApiVersions v3+; the software stays as named until the next one. */
+  identifyClientSoftware(software: ClientSoftware): void {
+    if (software.name === this.software.name && software.version === this.software.version) return;
+    const previous = this.software;
+    this.software = software;
+    this.observers.emit('clientSoftwareChanged', this, previous);
   }
 
   /** Unanswered requests (for tests and metrics). */
@@ -91,7 +122,16 @@ export class KafkaConnection implements ConnectionInfo {
       frames = this.parser.push(chunk);
     } catch (err) {
       if (err instanceof FrameSizeError) {
-        this.logger.warn({ connectionId: this.connectionId, clientHost: this.clientHost, size: err.size, max: err.maxFrameBytes }, err.message);
+        this.observers.emit('refused', {
+          connection: this,
+          reason: 'frame_too_large',
+          apiKey: null,
+          apiName: null,
+          apiVersion: null,
+          clientId: null,
+          detail: err.message,
+          closesConnection: true,
+        });
       }
       this.destroy();
       return;

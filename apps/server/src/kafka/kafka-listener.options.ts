@@ -28,6 +28,8 @@ export interface KafkaListenerOptions {
   readonly numPartitions: number;
   /** Longest wait a graceful shutdown gives in-flight requests before closing connections. */
   readonly shutdownGraceMs: number;
+  /** A refused request of the same kind from the same client is logged (warn) at most once per this interval. */
+  readonly refusalLogIntervalMs: number;
 }
 
 export const DEFAULT_KAFKA_LISTENER_OPTIONS: KafkaListenerOptions = {
@@ -41,6 +43,7 @@ export const DEFAULT_KAFKA_LISTENER_OPTIONS: KafkaListenerOptions = {
   autoCreateTopicsEnable: true,
   numPartitions: 1,
   shutdownGraceMs: 5_000,
+  refusalLogIntervalMs: 60_000,
 };
 
 /** A wildcard bind address cannot be advertised: clients are told the machine's host name instead. */

@@ -14,6 +14,7 @@ import { BrokerEndpoint } from './broker-endpoint.js';
 import { KafkaConnection } from './kafka-connection.js';
 import { KAFKA_LISTENER_OPTIONS, type KafkaListenerOptions } from './kafka-listener.options.js';
 import { KafkaRequestRouter } from './kafka-request-router.js';
+import { KAFKA_REQUEST_OBSERVERS, KafkaObservers } from './kafka-request-observer.js';
 
 @Injectable()
 export class KafkaListener implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -27,6 +28,7 @@ export class KafkaListener implements OnApplicationBootstrap, BeforeApplicationS
     private readonly router: KafkaRequestRouter,
     private readonly endpoint: BrokerEndpoint,
     @Optional() @Inject(ROOT_LOGGER) rootLogger?: Logger,
+    @Optional() @Inject(KAFKA_REQUEST_OBSERVERS) private readonly observers: KafkaObservers = new KafkaObservers(),
   ) {
     this.logger = (rootLogger ?? silentLogger).child({ component: 'kafka-listener' });
   }
@@ -56,7 +58,7 @@ export class KafkaListener implements OnApplicationBootstrap, BeforeApplicationS
   }
 
   private accept(socket: net.Socket): void {
-    const connection = new KafkaConnection(this.nextConnectionId++, socket, (frame, info) => this.router.route(frame, info), this.options, this.logger);
+    const connection = new KafkaConnection(this.nextConnectionId++, socket, (frame, info) => this.router.route(frame, info), this.options, this.logger, this.observers);
     this.connections.add(connection);
     void connection.closed.then(() => this.connections.delete(connection));
   }

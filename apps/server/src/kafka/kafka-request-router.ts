@@ -12,6 +12,11 @@
  * - an unknown apiKey, a version newer than the codecs know, or a body that does not decode
  *   (truncated, trailing bytes, bad lengths): the connection closes. Clients send only what
  *   ApiVersions advertised, so only broken or hostile clients see this.
+ *
+ * Every answered request and every refusal above (plus Produce v0-2's
+ * UNSUPPORTED_FOR_MESSAGE_FORMAT) is reported to the observers (kafka-request-observer.ts): the
+ * protocol metrics and the rate-limited warn log. ApiVersions above the supported range is
+ * version negotiation, not a refusal: clients try their newest first (debug only).
  */
 import { isSpoolError, type Logger } from '@spool/common';
 import {
@@ -28,8 +33,10 @@ import {
   type KafkaApi,
   type RequestHeader,
 } from '@spool/protocol';
+import { performance } from 'node:perf_hooks';
 import type { ConnectionInfo, RouteResult } from './kafka-connection.js';
 import { NO_RESPONSE, type KafkaApiHandler, type KafkaRequestContext } from './kafka-handler.js';
+import { KafkaObservers, countErrorCodes, type KafkaRefusalReason } from './kafka-request-observer.js';
 
 /** Versions of ApiVersions Spool answers (v3+ is flexible and carries client software name/version). */
 const API_VERSIONS_MIN = 0;
@@ -47,6 +54,7 @@ export class KafkaRequestRouter {
   constructor(
     handlers: readonly KafkaApiHandler[],
     private readonly logger: Logger,
+    private readonly observers: KafkaObservers = new KafkaObservers(),
   ) {
     for (const handler of handlers) {
       const api = getKafkaApi(handler.apiKey);
@@ -66,28 +74,29 @@ export class KafkaRequestRouter {
   }
 
   route(frame: Buffer, connection: ConnectionInfo): Promise<RouteResult> | RouteResult {
+    const startedAt = performance.now();
     const reader = new ByteReader(frame);
     let header: RequestHeader;
     try {
       header = readKafkaRequestHeader(reader).header;
     } catch (err) {
-      return this.refuse(connection, 'request header does not decode', err);
+      const peeked = frame.length >= 4 ? { apiKey: frame.readInt16BE(0), apiVersion: frame.readInt16BE(2) } : { apiKey: null, apiVersion: null };
+      return this.refuse({ connection, ...peeked, clientId: null }, 'undecodable', 'request header does not decode', err);
     }
     const { requestApiKey: apiKey, requestApiVersion: apiVersion, correlationId } = header;
-    if (apiKey === KafkaApiKey.ApiVersions) return this.apiVersions(reader, header, connection);
+    const who = { connection, apiKey, apiVersion, clientId: header.clientId };
+    if (apiKey === KafkaApiKey.ApiVersions) return this.apiVersions(reader, header, connection, frame.length, startedAt);
     const api = getKafkaApi(apiKey);
     const handler = this.handlers.get(apiKey);
     if (api === undefined || apiVersion < api.minVersion || apiVersion > api.maxVersion) {
-      return this.refuse(connection, `unknown apiKey ${apiKey} or version ${apiVersion}`);
+      const reason = api === undefined || handler === undefined ? 'unsupported_api' : 'unsupported_version';
+      return this.refuse(who, reason, api === undefined ? `unknown apiKey ${apiKey}` : `${api.name} v${apiVersion} is outside the versions Kafka defines (${api.minVersion}-${api.maxVersion})`);
     }
     let body: unknown;
     try {
       body = readKafkaMessage(api.request, reader, apiVersion);
     } catch (err) {
-      return this.refuse(connection, `${api.name} v${apiVersion} request does not decode`, err);
-    }
-    if (handler === undefined || apiVersion < handler.minVersion || apiVersion > handler.maxVersion) {
-      return this.unsupported(api, apiVersion, correlationId, connection);
+      return this.refuse(who, 'undecodable', `${api.name} v${apiVersion} request does not decode`, err);
     }
     const ctx: KafkaRequestContext = {
       apiKey,
@@ -98,8 +107,16 @@ export class KafkaRequestRouter {
       connectionId: connection.connectionId,
       signal: connection.signal,
     };
+    if (handler === undefined || apiVersion < handler.minVersion || apiVersion > handler.maxVersion) {
+      return this.unsupported(api, ctx, connection, handler === undefined ? 'unsupported_api' : 'unsupported_version', frame.length, startedAt);
+    }
     const answer = handler.handle(body, ctx);
-    return answer instanceof Promise ? answer.then((res) => this.encode(api, ctx, res)) : this.encode(api, ctx, answer);
+    const finish = (response: object | typeof NO_RESPONSE): RouteResult => {
+      const result = this.encode(api, ctx, response);
+      this.completed(api, ctx, connection, response === NO_RESPONSE ? null : response, frame.length, result, startedAt);
+      return result;
+    };
+    return answer instanceof Promise ? answer.then(finish) : finish(answer);
   }
 
   private encode(api: KafkaApi, ctx: KafkaRequestContext, response: object | typeof NO_RESPONSE): RouteResult {
@@ -109,12 +126,52 @@ export class KafkaRequestRouter {
     return chunks.length === 1 ? chunks[0] : chunks;
   }
 
+  /** Reports an answered request to the observers (and Produce v0-2's refusal, answered per partition). */
+  private completed(
+    api: KafkaApi,
+    ctx: Pick<KafkaRequestContext, 'apiVersion' | 'clientId'>,
+    connection: ConnectionInfo,
+    response: object | null,
+    frameBytes: number,
+    result: RouteResult,
+    startedAt: number,
+  ): void {
+    if (!this.observers.enabled) return;
+    const errorCounts = response === null ? new Map<number, number>() : countErrorCodes(response);
+    let responseBytes = 0;
+    if (Buffer.isBuffer(result)) responseBytes = result.length;
+    else if (Array.isArray(result)) for (const chunk of result as readonly Buffer[]) responseBytes += chunk.length;
+    this.observers.emit('requestCompleted', {
+      connection,
+      apiKey: api.apiKey,
+      apiName: api.name,
+      apiVersion: ctx.apiVersion,
+      clientId: ctx.clientId,
+      requestBytes: frameBytes + 4,
+      responseBytes,
+      durationMs: performance.now() - startedAt,
+      errorCounts,
+    });
+    if (api.apiKey === KafkaApiKey.Produce && errorCounts.has(KafkaErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT)) {
+      this.observers.emit('refused', {
+        connection,
+        reason: 'unsupported_message_format',
+        apiKey: api.apiKey,
+        apiName: api.name,
+        apiVersion: ctx.apiVersion,
+        clientId: ctx.clientId,
+        detail: `Produce v${ctx.apiVersion} carries message format v0/v1, which Spool does not store: answered UNSUPPORTED_FOR_MESSAGE_FORMAT (use Produce v3+)`,
+        closesConnection: false,
+      });
+    }
+  }
+
   /**
    * ApiVersions: any version's header is readable (header v1 up to v2, and a v3+ header's clientId
    * stays a non-compact string). Above what Spool implements, Kafka answers v0 with
    * UNSUPPORTED_VERSION and its list; the client retries with the highest version in it.
    */
-  private apiVersions(reader: ByteReader, header: RequestHeader, connection: ConnectionInfo): RouteResult {
+  private apiVersions(reader: ByteReader, header: RequestHeader, connection: ConnectionInfo, frameBytes: number, startedAt: number): RouteResult {
     const version = header.requestApiVersion;
     const response: ApiVersionsResponse = {
       errorCode: KafkaErrorCode.NONE,
@@ -126,30 +183,67 @@ export class KafkaRequestRouter {
       zkMigrationReady: false,
     };
     const api = getKafkaApi(KafkaApiKey.ApiVersions)!;
+    const answer = (body: ApiVersionsResponse, answeredVersion: number): RouteResult => {
+      const result = encodeKafkaResponseFrame(api.apiKey, answeredVersion, header.correlationId, fitToVersion(api.response.schema, body, answeredVersion));
+      this.completed(api, { apiVersion: version, clientId: header.clientId }, connection, body, frameBytes, result, startedAt);
+      return result;
+    };
     if (version < API_VERSIONS_MIN || version > API_VERSIONS_MAX) {
-      return encodeKafkaResponseFrame(api.apiKey, 0, header.correlationId, fitToVersion(api.response.schema, { ...response, errorCode: KafkaErrorCode.UNSUPPORTED_VERSION }, 0));
+      this.logger.debug({ connectionId: connection.connectionId, clientId: header.clientId, apiVersion: version }, 'ApiVersions above the supported range: answering v0 with the list');
+      return answer({ ...response, errorCode: KafkaErrorCode.UNSUPPORTED_VERSION }, 0);
     }
     try {
-      readKafkaMessage(api.request, reader, version);
+      const body = readKafkaMessage(api.request, reader, version) as { clientSoftwareName?: string; clientSoftwareVersion?: string };
+      if (version >= 3) connection.identifyClientSoftware({ name: body.clientSoftwareName ?? null, version: body.clientSoftwareVersion ?? null });
     } catch (err) {
       // Kafka answers INVALID_REQUEST to an ApiVersions body it cannot read (e.g. a bad software name).
       if (!isSpoolError(err)) throw err;
-      this.logger.debug({ err, connectionId: connection.connectionId }, 'ApiVersions request body does not decode');
-      return encodeKafkaResponseFrame(api.apiKey, version, header.correlationId, fitToVersion(api.response.schema, { ...response, errorCode: KafkaErrorCode.INVALID_REQUEST }, version));
+      this.report({ connection, apiKey: api.apiKey, apiVersion: version, clientId: header.clientId }, 'undecodable', `ApiVersions v${version} request does not decode: answered INVALID_REQUEST`, err, false);
+      return answer({ ...response, errorCode: KafkaErrorCode.INVALID_REQUEST }, version);
     }
-    return encodeKafkaResponseFrame(api.apiKey, version, header.correlationId, fitToVersion(api.response.schema, response, version));
+    return answer(response, version);
   }
 
   /** A parsed request of an API or version Spool does not implement. */
-  private unsupported(api: KafkaApi, version: number, correlationId: number, connection: ConnectionInfo): RouteResult {
+  private unsupported(api: KafkaApi, ctx: KafkaRequestContext, connection: ConnectionInfo, reason: KafkaRefusalReason, frameBytes: number, startedAt: number): RouteResult {
+    const version = ctx.apiVersion;
+    const who = { connection, apiKey: api.apiKey, apiVersion: version, clientId: ctx.clientId };
+    const served = this.handlers.get(api.apiKey);
+    const what = served === undefined ? `${api.name} is not served` : `${api.name} v${version} is not served (versions ${served.minVersion}-${served.maxVersion} are)`;
     const hasErrorCode = api.response.schema.fields.some((f) => f.name === 'errorCode' && f.versions !== null && version >= f.versions[0] && version <= f.versions[1]);
-    if (!hasErrorCode) return this.refuse(connection, `${api.name} v${version} is not implemented and its response has no top-level error code`);
+    if (!hasErrorCode) return this.refuse(who, reason, `${what}; its response has no top-level error code`);
+    this.report(who, reason, `${what}: answered UNSUPPORTED_VERSION`, undefined, false);
     const body = { ...(api.response.defaults() as object), errorCode: KafkaErrorCode.UNSUPPORTED_VERSION };
-    return encodeKafkaResponseFrame(api.apiKey, version, correlationId, fitToVersion(api.response.schema, body, version));
+    const result = encodeKafkaResponseFrame(api.apiKey, version, ctx.correlationId, fitToVersion(api.response.schema, body, version));
+    this.completed(api, ctx, connection, body, frameBytes, result, startedAt);
+    return result;
   }
 
-  private refuse(connection: ConnectionInfo, why: string, err?: unknown): RouteResult {
-    this.logger.debug({ err, connectionId: connection.connectionId, clientHost: connection.clientHost }, `closing kafka connection: ${why}`);
+  /** Refuses the request by closing the connection. */
+  private refuse(who: RefusedRequest, reason: KafkaRefusalReason, detail: string, err?: unknown): RouteResult {
+    this.report(who, reason, detail, err, true);
     return 'close';
   }
+
+  private report(who: RefusedRequest, reason: KafkaRefusalReason, detail: string, err: unknown, closesConnection: boolean): void {
+    const full = err instanceof Error ? `${detail}: ${err.message}` : detail;
+    this.logger.debug({ err, connectionId: who.connection.connectionId, clientHost: who.connection.clientHost }, `${closesConnection ? 'closing kafka connection' : 'refused'}: ${full}`);
+    this.observers.emit('refused', {
+      connection: who.connection,
+      reason,
+      apiKey: who.apiKey,
+      apiName: who.apiKey === null ? null : (getKafkaApi(who.apiKey)?.name ?? null),
+      apiVersion: who.apiVersion,
+      clientId: who.clientId,
+      detail: full,
+      closesConnection,
+    });
+  }
+}
+
+interface RefusedRequest {
+  readonly connection: ConnectionInfo;
+  readonly apiKey: number | null;
+  readonly apiVersion: number | null;
+  readonly clientId: string | null;
 }

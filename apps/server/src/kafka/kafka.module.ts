@@ -8,6 +8,7 @@ import { silentLogger, systemClock, type Logger } from '@spool/common';
 import { LogManager } from '@spool/log-engine';
 import { GroupCoordinatorService } from '../groups/group-coordinator.service.js';
 import { ROOT_LOGGER } from '../logging/logging.module.js';
+import { KafkaProtocolMetrics } from '../metrics/kafka-protocol-metrics.js';
 import { BrokerEndpoint } from './broker-endpoint.js';
 import { KAFKA_API_HANDLERS, type KafkaApiHandler } from './kafka-handler.js';
 import { DEFAULT_KAFKA_LISTENER_OPTIONS, KAFKA_LISTENER_OPTIONS, type KafkaListenerOptions } from './kafka-listener.options.js';
@@ -17,6 +18,8 @@ import { createKafkaHandlers } from './kafka-handlers.js';
 import { ProducerStateRegistry } from './producer-state.registry.js';
 import { ProducerIdBlockFile } from './producer-ids/producer-id-block-file.js';
 import { ProducerIdManager } from './producer-ids/producer-id-manager.js';
+import { KafkaRefusalLog } from './kafka-refusal-log.js';
+import { KafkaObservers, KAFKA_REQUEST_OBSERVERS } from './kafka-request-observer.js';
 
 @Module({})
 export class KafkaModule {
@@ -40,9 +43,20 @@ export class KafkaModule {
           inject: [LogManager, BrokerEndpoint, ProducerStateRegistry, ProducerIdManager, GroupCoordinatorService],
         },
         {
+          // The refusal log always; the protocol metrics when the app has /metrics (MetricsModule).
+          provide: KAFKA_REQUEST_OBSERVERS,
+          useFactory: (logger?: Logger, metrics?: KafkaProtocolMetrics) =>
+            new KafkaObservers([
+              new KafkaRefusalLog((logger ?? silentLogger).child({ component: 'kafka' }), systemClock, { intervalMs: resolved.refusalLogIntervalMs, maxKeys: 1_000 }),
+              ...(metrics === undefined ? [] : [metrics]),
+            ]),
+          inject: [{ token: ROOT_LOGGER, optional: true }, { token: KafkaProtocolMetrics, optional: true }],
+        },
+        {
           provide: KafkaRequestRouter,
-          useFactory: (handlers: KafkaApiHandler[], logger?: Logger) => new KafkaRequestRouter(handlers, (logger ?? silentLogger).child({ component: 'kafka' })),
-          inject: [KAFKA_API_HANDLERS, { token: ROOT_LOGGER, optional: true }],
+          useFactory: (handlers: KafkaApiHandler[], observers: KafkaObservers, logger?: Logger) =>
+            new KafkaRequestRouter(handlers, (logger ?? silentLogger).child({ component: 'kafka' }), observers),
+          inject: [KAFKA_API_HANDLERS, KAFKA_REQUEST_OBSERVERS, { token: ROOT_LOGGER, optional: true }],
         },
         KafkaListener,
       ],
