@@ -14,8 +14,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 /* eslint-disable no-restricted-imports -- this bench measures the app's own produce path */
-import { buildBatches } from '../apps/server/src/http/records/batch-builder.js';
-import { parseProduceRequest, prepareRecord, type PreparedRecord } from '../apps/server/src/http/records/produce-request.schema.js';
+import { buildBatches } from '../apps/server/src/produce/batch-builder.js';
+import { parseProduceRequest, prepareRecord, type PreparedRecord } from '../apps/server/src/produce/produce-request.js';
 import { ProduceRequestDto } from '../apps/server/src/http/records/produce.dto.js';
 /* eslint-enable no-restricted-imports */
 import { produceBody } from './lib/load.js';
@@ -26,7 +26,7 @@ type Variant = (text: string) => Promise<PreparedRecord[]> | PreparedRecord[];
 const variants: Array<[string, Variant]> = [
   [
     'no validation (convert only)',
-    (text) => (JSON.parse(text) as { records: Array<{ value: unknown }> }).records.map((r, i) => prepareRecord(r, 'json', () => `records[${i}]`)),
+    (text) => (JSON.parse(text) as { records: Array<{ value: unknown }> }).records.map((r, i) => prepareRecord(r, { key: 'string', value: 'json' }, () => `records[${i}]`)),
   ],
   ['compiled JSON Schema (Ajv)', (text) => parseProduceRequest(JSON.parse(text), 100_000).records],
   [
@@ -35,7 +35,7 @@ const variants: Array<[string, Variant]> = [
       const dto = plainToInstance(ProduceRequestDto, JSON.parse(text) as object);
       const errors = await validate(dto, { whitelist: true, forbidNonWhitelisted: true });
       if (errors.length > 0) throw new Error('invalid');
-      return (JSON.parse(text) as { records: Array<{ value: unknown }> }).records.map((r, i) => prepareRecord(r, 'json', () => `records[${i}]`));
+      return (JSON.parse(text) as { records: Array<{ value: unknown }> }).records.map((r, i) => prepareRecord(r, { key: 'string', value: 'json' }, () => `records[${i}]`));
     },
   ],
 ];

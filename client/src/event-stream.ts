@@ -3,12 +3,11 @@
  * reconnects by itself and sends Last-Event-ID, which the server turns back into the exact
  * position of every partition; this wrapper only builds the URL and parses the events.
  */
-import type { RecordFormat, SpoolRecord } from './types.js';
+import type { ReadFormatOptions, SpoolRecord } from './types.js';
 
-export interface EventStreamOptions {
+export interface EventStreamOptions extends ReadFormatOptions {
   readonly from?: 'earliest' | 'latest' | number | { timestamp: number };
   readonly partitions?: number[];
-  readonly format?: RecordFormat;
   /** Join this consumer group (positions are committed by the server as it writes). */
   readonly group?: string;
   readonly onRecord: (record: SpoolRecord & { topic: string; partition: number }, eventId: string) => void;
@@ -20,6 +19,8 @@ export function eventsUrl(baseUrl: string, topic: string, options: Omit<EventStr
   const from = options.from;
   if (from !== undefined) url.searchParams.set('from', typeof from === 'object' ? `timestamp:${from.timestamp}` : String(from));
   if (options.partitions) url.searchParams.set('partitions', options.partitions.join(','));
+  if (options.keyFormat) url.searchParams.set('keyFormat', options.keyFormat);
+  if (options.valueFormat) url.searchParams.set('valueFormat', options.valueFormat);
   if (options.format) url.searchParams.set('format', options.format);
   if (options.group) url.searchParams.set('group', options.group);
   return url.toString();

@@ -12,7 +12,7 @@
  * - Groups: auto-commit every `autoCommitIntervalMs` of what the handler finished, with the
  *   generation it was delivered in (the server refuses stale ones), and on revocation.
  */
-import { SpoolError, type Assignor, type ProduceRecord, type ProduceResult, type RecordFormat, type RecordsBatch, type SpoolRecord, type StartFrom, type TopicPartitionOffset, type WebSocketFactory, type WebSocketLike } from './types.js';
+import { SpoolError, type Assignor, type ProduceRecord, type ProduceResult, type ProduceFormatOptions, type ReadFormatOptions, type RecordsBatch, type SpoolRecord, type StartFrom, type TopicPartitionOffset, type WebSocketFactory, type WebSocketLike } from './types.js';
 
 export interface SpoolClientOptions {
   /** ws(s)://host:port/v1/ws, or the broker's http(s) base URL. */
@@ -69,7 +69,7 @@ export class SpoolClient {
   }
 
   /** Reads `topic` (all partitions unless named) from `from`; resumes where it stopped after a reconnect. */
-  async subscribe(topic: string, options: { partitions?: number[]; from?: StartFrom; format?: RecordFormat }, handler: RecordsHandler): Promise<Subscription> {
+  async subscribe(topic: string, options: SubscribeOptions, handler: RecordsHandler): Promise<Subscription> {
     const stream = new Subscription(this, `s${this.nextId++}`, topic, options, handler);
     this.streams.set(stream.id, stream);
     await this.connect();
@@ -86,7 +86,7 @@ export class SpoolClient {
     return stream;
   }
 
-  async produce(topic: string, records: ProduceRecord[], options: { acks?: 'none' | 'leader' | 'all'; format?: RecordFormat } = {}): Promise<ProduceResult[]> {
+  async produce(topic: string, records: ProduceRecord[], options: { acks?: 'none' | 'leader' | 'all' } & ProduceFormatOptions = {}): Promise<ProduceResult[]> {
     await this.connect();
     const ack = await this.request({ type: 'produce', topic, records, ...options });
     return ack.results as ProduceResult[];
@@ -271,7 +271,7 @@ export class Subscription extends Stream {
     client: SpoolClient,
     id: string,
     readonly topic: string,
-    private readonly options: { partitions?: number[]; from?: StartFrom; format?: RecordFormat },
+    private readonly options: SubscribeOptions,
     handler: RecordsHandler,
   ) {
     super(client, id, handler);
@@ -286,7 +286,7 @@ export class Subscription extends Stream {
       topic: this.topic,
       from: this.options.from ?? 'latest',
       ...(this.options.partitions && { partitions: this.options.partitions }),
-      ...(this.options.format && { format: this.options.format }),
+      ...formatFields(this.options),
       ...(positions.length > 0 && { positions }),
     });
   }
@@ -298,11 +298,24 @@ export class Subscription extends Stream {
   }
 }
 
-export interface GroupOptions {
+export interface SubscribeOptions extends ReadFormatOptions {
+  partitions?: number[];
+  from?: StartFrom;
+}
+
+/** The format fields that are set, for a frame. */
+function formatFields(options: ReadFormatOptions): ReadFormatOptions {
+  return {
+    ...(options.keyFormat && { keyFormat: options.keyFormat }),
+    ...(options.valueFormat && { valueFormat: options.valueFormat }),
+    ...(options.format && { format: options.format }),
+  };
+}
+
+export interface GroupOptions extends ReadFormatOptions {
   readonly assignor?: Assignor;
   /** Where partitions without a committed offset start. Default latest (Kafka's default). */
   readonly from?: 'earliest' | 'latest';
-  readonly format?: RecordFormat;
   readonly sessionTimeoutMs?: number;
   /** Commit handled records every this often; 0 disables (commit yourself). Default 1000. */
   readonly autoCommitIntervalMs?: number;
@@ -343,7 +356,7 @@ export class GroupMembership extends Stream {
       topics: this.topics,
       assignor: this.options.assignor ?? 'range',
       from: this.options.from ?? 'latest',
-      ...(this.options.format && { format: this.options.format }),
+      ...formatFields(this.options),
       ...(this.options.sessionTimeoutMs && { sessionTimeoutMs: this.options.sessionTimeoutMs }),
     });
     this.memberId = ack.memberId;

@@ -1,6 +1,27 @@
 /** Shapes of the Spool WebSocket protocol as the browser sees them (docs/websocket-protocol.md). */
 
+/**
+ * How keys and values are sent (produce) and rendered (subscribe, join). Producing: keys default
+ * to `string` (stored as UTF-8, as a Kafka client sends them), values to `json`. Reading: `auto`
+ * (the default) never fails: JSON as JSON, other UTF-8 as a string, anything else as base64 with
+ * `keyEncoding` / `valueEncoding` / `headerEncodings` saying so.
+ */
 export type RecordFormat = 'json' | 'string' | 'binary';
+export type ReadFormat = 'auto' | RecordFormat;
+
+/** Formats of a subscribe or join; `format` is a shorthand for `valueFormat`. */
+export interface ReadFormatOptions {
+  keyFormat?: ReadFormat;
+  valueFormat?: ReadFormat;
+  format?: ReadFormat;
+}
+
+/** Formats of a produce; `format` is a shorthand for `valueFormat`. */
+export interface ProduceFormatOptions {
+  keyFormat?: RecordFormat;
+  valueFormat?: RecordFormat;
+  format?: RecordFormat;
+}
 export type StartFrom = 'earliest' | 'latest' | { offset: number } | { timestamp: number };
 export type Assignor = 'range' | 'roundrobin' | 'cooperative-sticky';
 
@@ -10,6 +31,14 @@ export interface SpoolRecord {
   readonly key: unknown;
   readonly value: unknown;
   readonly headers: Record<string, string | null>;
+  /** Present when the key is base64 although its format is not binary. */
+  readonly keyEncoding?: 'base64';
+  /** Present when the value is base64 although its format is not binary. */
+  readonly valueEncoding?: 'base64';
+  /** Headers whose value is base64 (not UTF-8). */
+  readonly headerEncodings?: Record<string, 'base64'>;
+  /** An explicit format did not fit this record's bytes (those fields are base64); the stream goes on. */
+  readonly error?: { readonly code: 'RECORD_FORMAT_MISMATCH'; readonly message: string };
 }
 
 export interface RecordsBatch {

@@ -118,19 +118,19 @@ export type CreatePartitions = {
 
 export type ProduceRecord = {
     /**
-     * Record key, in the request format. Keyed records go to the partition Kafka's default partitioner picks (murmur2 of the stored key bytes).
+     * Record key, in keyFormat: with the default (string) a string key is stored as its UTF-8 bytes, as a Kafka client sends it, and a non-string JSON key as its JSON text. Keyed records go to the partition Kafka's default partitioner picks (murmur2 of the stored key bytes).
      */
     key?: {
         [key: string]: unknown;
     } | Array<unknown> | string | number | boolean | null;
     /**
-     * Record value: any JSON (format=json), a string (format=string) or base64 (format=binary); null is a tombstone.
+     * Record value in valueFormat: any JSON (json, the default), a string (string) or base64 (binary); null is a tombstone.
      */
     value: {
         [key: string]: unknown;
     } | Array<unknown> | string | number | boolean | null;
     /**
-     * Record headers, name to value: strings (json, string formats) or base64 (binary).
+     * Record headers, name to value: strings, or base64 when valueFormat is binary. Values produced with valueFormat string or binary also get a content-type header (text/plain; charset=utf-8, application/octet-stream) unless one is given.
      */
     headers?: {
         [key: string]: string | null;
@@ -195,9 +195,22 @@ export type ProduceRequest = {
      */
     acks?: 'none' | 'leader' | 'all';
     /**
-     * Encoding of keys, values and header values.
+     * How keys are given: string (UTF-8; a non-string JSON key is stored as its JSON text), json (JSON text), binary (base64).
+     */
+    keyFormat?: 'json' | 'string' | 'binary';
+    /**
+     * How values and header values are given: json (stored as JSON text), string (UTF-8), binary (base64).
+     */
+    valueFormat?: 'json' | 'string' | 'binary';
+    /**
+     * Shorthand for valueFormat (giving both with different values is an error).
      */
     format?: 'json' | 'string' | 'binary';
+};
+
+export type RecordError = {
+    code: 'RECORD_FORMAT_MISMATCH';
+    message: string;
 };
 
 export type FetchedRecord = {
@@ -208,23 +221,41 @@ export type FetchedRecord = {
      */
     timestamp: number;
     /**
-     * Key rendered in the requested format.
+     * Key rendered in keyFormat (auto: JSON as JSON, other UTF-8 as a string, else base64 with keyEncoding); null for a null key.
      */
     key: {
         [key: string]: unknown;
     } | Array<unknown> | string | number | boolean | null;
     /**
-     * Value rendered in the requested format; null for a tombstone.
+     * Value rendered in valueFormat (auto: as the key, honouring a content-type header); null for a tombstone.
      */
     value: {
         [key: string]: unknown;
     } | Array<unknown> | string | number | boolean | null;
     /**
-     * Headers (a repeated name keeps its last value).
+     * Headers: UTF-8 strings (base64 when valueFormat is binary, or named in headerEncodings); a repeated name keeps its last value.
      */
     headers: {
         [key: string]: string | null;
     };
+    /**
+     * Present when the key is base64 although keyFormat is not binary (auto found no UTF-8, or the bytes did not fit keyFormat).
+     */
+    keyEncoding?: 'base64';
+    /**
+     * Present when the value is base64 although valueFormat is not binary.
+     */
+    valueEncoding?: 'base64';
+    /**
+     * Headers whose value is base64 because it is not UTF-8.
+     */
+    headerEncodings?: {
+        [key: string]: 'base64';
+    };
+    /**
+     * Set when an explicit format did not fit the stored bytes; those fields are base64 (see the encodings). The other records are unaffected.
+     */
+    error?: RecordError;
 };
 
 export type FetchResponse = {
@@ -569,9 +600,17 @@ export type ProduceData = {
     };
     query?: {
         /**
-         * NDJSON only: the record format (JSON bodies carry "format").
+         * NDJSON only: shorthand for valueFormat.
          */
         format?: 'json' | 'string' | 'binary';
+        /**
+         * NDJSON only (JSON bodies carry "valueFormat"): how values and header values are given. Default json.
+         */
+        valueFormat?: 'json' | 'string' | 'binary';
+        /**
+         * NDJSON only (JSON bodies carry "keyFormat"): how keys are given. Default string.
+         */
+        keyFormat?: 'json' | 'string' | 'binary';
     };
     url: '/v1/topics/{topic}/records';
 };
@@ -598,7 +637,7 @@ export type ProduceErrors = {
      */
     415: ErrorEnvelope;
     /**
-     * Idempotency-Key reused with another body, or stored bytes not renderable in the format (IDEMPOTENCY_KEY_REUSED, RECORD_FORMAT_MISMATCH)
+     * Idempotency-Key reused with another body (IDEMPOTENCY_KEY_REUSED)
      */
     422: ErrorEnvelope;
 };
@@ -631,7 +670,18 @@ export type FetchRecordsData = {
         partition: number;
     };
     query?: {
-        format?: 'json' | 'string' | 'binary';
+        /**
+         * Shorthand for valueFormat.
+         */
+        format?: 'auto' | 'json' | 'string' | 'binary';
+        /**
+         * How values (and header values) are rendered; auto by default, as for keys (valueEncoding, headerEncodings).
+         */
+        valueFormat?: 'auto' | 'json' | 'string' | 'binary';
+        /**
+         * How keys are rendered; auto (default) never fails: JSON as JSON, other UTF-8 as a string, else base64 (keyEncoding says so).
+         */
+        keyFormat?: 'auto' | 'json' | 'string' | 'binary';
         /**
          * Long-poll: how long to wait for records (clamped to the server maximum).
          */
@@ -662,10 +712,6 @@ export type FetchRecordsErrors = {
      * Offset outside [logStartOffset, logEndOffset] (OFFSET_OUT_OF_RANGE)
      */
     416: ErrorEnvelope;
-    /**
-     * Idempotency-Key reused with another body, or stored bytes not renderable in the format (IDEMPOTENCY_KEY_REUSED, RECORD_FORMAT_MISMATCH)
-     */
-    422: ErrorEnvelope;
 };
 
 export type FetchRecordsError = FetchRecordsErrors[keyof FetchRecordsErrors];

@@ -7,25 +7,44 @@
  */
 import { Inject, Module, type DynamicModule, type OnModuleInit } from '@nestjs/common';
 import { APP_FILTER, HttpAdapterHost } from '@nestjs/core';
-import { systemClock, type Clock } from '@spool/common';
+import { silentLogger, systemClock, type Clock } from '@spool/common';
+import { LogManager } from '@spool/log-engine';
 import type { FastifyInstance } from 'fastify';
-import { ErrorEnvelopeFilter } from './errors/error-envelope.filter.js';
+import type { RootLogger } from '../logging/create-root-logger.js';
+import { ROOT_LOGGER } from '../logging/logging.module.js';
+import { ProduceService } from '../produce/produce.service.js';
+import { RecordsModule } from '../records/records.module.js';
+import { classifyError, ErrorEnvelopeFilter } from './errors/error-envelope.filter.js';
 import { installFastifyHooks } from './fastify-setup.js';
 import { DEFAULT_HTTP_API_OPTIONS, HTTP_API_OPTIONS, type HttpApiOptions } from './http-api.options.js';
 import { HTTP_API_CLOCK } from './http-api.tokens.js';
 import { FetchService } from './records/fetch.service.js';
 import { IdempotencyStore } from './records/idempotency.store.js';
 import { NdjsonIngestService } from './records/ndjson-ingest.service.js';
-import { ProduceService } from './records/produce.service.js';
 import { RecordsController } from './records/records.controller.js';
 import { TopicsController } from './topics/topics.controller.js';
 import { TopicsService } from './topics/topics.service.js';
 
 const core = {
+  imports: [RecordsModule],
   controllers: [TopicsController, RecordsController],
   providers: [
     TopicsService,
-    ProduceService,
+    {
+      // The face-neutral produce path (apps/server/src/produce), configured with the HTTP API's
+      // limits; the WebSocket face finds this instance too.
+      provide: ProduceService,
+      useFactory: (logManager: LogManager, topics: TopicsService, options: HttpApiOptions, clock: Clock, rootLogger: RootLogger | undefined) =>
+        new ProduceService({
+          logManager,
+          topics,
+          clock,
+          maxRecordsPerRequest: options.maxRecordsPerRequest,
+          describeError: (err) => classifyError(err).envelope.error,
+          logger: rootLogger?.child({ component: 'produce' }) ?? silentLogger,
+        }),
+      inject: [LogManager, TopicsService, HTTP_API_OPTIONS, HTTP_API_CLOCK, { token: ROOT_LOGGER, optional: true }],
+    },
     FetchService,
     NdjsonIngestService,
     {

@@ -72,10 +72,13 @@ describe('kcat', () => {
   });
 
   it('a record produced over HTTP reads with kcat with the same key, value, headers and timestamp', async () => {
+    // format=string marks the value text/plain (records/content-type.ts); a JSON value carries no header.
     const body = { format: 'string', records: [{ key: 'hk', value: 'hv', headers: { origin: 'http' }, timestamp: 1_700_000_123_456 }] };
     const res = await http(broker.httpUrl, 'POST', '/v1/topics/h2k/records', body);
     expect(res.status).toBe(200);
+    const json = { records: [{ key: 'user-42', value: { n: 1 }, timestamp: 1_700_000_123_457 }] };
+    expect((await http(broker.httpUrl, 'POST', '/v1/topics/h2k/records', json)).status).toBe(200);
     const out = await kcatRun(['-C', '-t', 'h2k', '-e', '-f', '%k|%s|%h|%T|%o\n']);
-    expect(out.trim()).toBe('hk|hv|origin=http|1700000123456|0');
+    expect(out.trim().split('\n')).toEqual(['hk|hv|origin=http,content-type=text/plain; charset=utf-8|1700000123456|0', 'user-42|{"n":1}||1700000123457|1']);
   });
 });

@@ -8,11 +8,18 @@ import { SpoolError } from '@spool/common';
 
 export type Position = ReadonlyMap<number, number>;
 
-export function encodeEventId(position: Position): string {
-  return [...position.entries()]
-    .sort((a, b) => a[0] - b[0])
-    .map(([partition, offset]) => `${partition}:${offset}`)
-    .join(',');
+/**
+ * The ids of events that move `partition` only: `before + nextOffset + after`, the other
+ * partitions' pairs joined once for a whole chunk of events of one partition.
+ */
+export function eventIdAround(position: Position, partition: number): { readonly before: string; readonly after: string } {
+  const before: string[] = [];
+  const after: string[] = [];
+  for (const [p, offset] of [...position.entries()].sort((a, b) => a[0] - b[0])) {
+    if (p < partition) before.push(`${p}:${offset}`);
+    else if (p > partition) after.push(`${p}:${offset}`);
+  }
+  return { before: `${before.length > 0 ? before.join(',') + ',' : ''}${partition}:`, after: after.length > 0 ? ',' + after.join(',') : '' };
 }
 
 /** Parses a Last-Event-ID; INVALID_REQUEST if it is not one this server wrote. */

@@ -4,7 +4,9 @@
  * credit: an EventSource cannot send any): past the high-water mark the stream stops reading the
  * log until Node has handed the buffered bytes to the kernel.
  *
- *   record events: `id: <position>` + `data: {"topic","partition","offset","timestamp","key","value","headers"}`
+ *   record events: `id: <position>` + `data: {"topic","partition","offset","timestamp","key","value","headers",...}`
+ *                  (the record as every face renders it, records/record-renderer.ts, with topic and
+ *                  partition in front; it never holds a raw line break, which would end the field)
  *   control events: `event: assigned | revoked | error` + `data: {...}` (no id: they do not move the position)
  *   heartbeat: a `: heartbeat` comment every heartbeat interval, so proxies keep idle streams open.
  *
@@ -16,17 +18,21 @@
 import type { ServerResponse } from 'node:http';
 import type { Logger } from '@spool/common';
 import { ServerSideMember, type GroupCoordinator, type Scheduler, type TopicPartition } from '@spool/coordinator';
-import type { LogManager } from '@spool/log-engine';
-import type { RecordFormat } from '../http/records/record-format.js';
-import { DeliveryPump, type DeliveryTransport } from '../ws/delivery/delivery-pump.js';
-import { PartitionFeed, type RenderedRecord } from '../ws/delivery/partition-feed.js';
-import { committedOrReset } from '../ws/delivery/start-position.js';
+import { DeliveryPump, type DeliveryTransport } from '../records/delivery/delivery-pump.js';
+import { PartitionFeed } from '../records/delivery/partition-feed.js';
+import { committedOrReset } from '../records/delivery/start-position.js';
+import type { PartitionReaders } from '../records/partition-reader.js';
+import type { ReadFormats } from '../records/record-formats.js';
+import { rendererFor, type RecordRenderer } from '../records/record-renderer.js';
+import type { RenderedRecords } from '../records/rendered-records.js';
 import { errorFrame } from '../ws/ws-errors.js';
-import { encodeEventId } from './event-id.js';
+import { eventIdAround } from './event-id.js';
+
+const EVENT_END = Buffer.from('\n\n');
 
 export interface SseStreamOptions {
   readonly topic: string;
-  readonly format: RecordFormat;
+  readonly formats: ReadFormats;
   readonly highWaterMarkBytes: number;
   readonly readMaxBytes: number;
   readonly heartbeatMs: number;
@@ -57,12 +63,17 @@ export class SseStream implements DeliveryTransport {
   private member: ServerSideMember | null = null;
   private closed = false;
   private readonly onWritten = (): void => this.pump.onWritten();
+  private readonly renderer: RecordRenderer;
+  /** `"topic":<t>,"partition":` as bytes, put in front of each record's fields. */
+  private readonly topicField: string;
 
   constructor(
     private readonly res: ServerResponse,
-    private readonly logs: LogManager,
+    private readonly readers: PartitionReaders,
     private readonly options: SseStreamOptions,
   ) {
+    this.renderer = rendererFor(options.formats);
+    this.topicField = `{"topic":${JSON.stringify(options.topic)},"partition":`;
     this.pump = new DeliveryPump(this, {
       highWaterMarkBytes: options.highWaterMarkBytes,
       lowWaterMarkBytes: Math.floor(options.highWaterMarkBytes / 4),
@@ -109,8 +120,9 @@ export class SseStream implements DeliveryTransport {
         onAssigned: ({ generationId, partitions }) => {
           const started = partitions.map((p) => {
             const resumed = group.resumeFrom.get(p.partition);
-            let offset = committedOrReset(this.logs, p.topic, p.partition, p.committedOffset, group.reset);
-            if (resumed !== undefined && resumed > offset && resumed <= this.logs.getLog(p.topic, p.partition).logEndOffset) offset = resumed;
+            const reader = this.readers.reader(p.topic, p.partition);
+            let offset = committedOrReset(reader, p.committedOffset, group.reset);
+            if (resumed !== undefined && resumed > offset && resumed <= reader.highWatermark()) offset = resumed;
             this.position.set(p.partition, offset);
             this.committed.set(p.partition, p.committedOffset ?? -1);
             this.addFeed(p.partition, offset);
@@ -137,14 +149,17 @@ export class SseStream implements DeliveryTransport {
     return this.res.writableLength;
   }
 
-  deliver(feed: PartitionFeed, records: readonly RenderedRecord[]): void {
-    const prefix = `{"topic":${JSON.stringify(feed.topic)},"partition":${feed.partition},`;
-    let chunk = '';
-    for (const r of records) {
-      this.position.set(feed.partition, r.offset + 1);
-      chunk += `id: ${encodeEventId(this.position)}\ndata: ${prefix}${r.json.slice(1)}\n\n`;
+  /** One chunk of events, a record each: `id: <position>` and the record's JSON bytes after the topic and partition. */
+  deliver(feed: PartitionFeed, records: RenderedRecords, from: number, to: number): void {
+    const { before, after } = eventIdAround(this.position, feed.partition);
+    const idHead = `id: ${before}`;
+    const idTail = `${after}\ndata: ${this.topicField}${feed.partition},`;
+    const parts: Buffer[] = [];
+    for (let i = from; i < to; i++) {
+      parts.push(Buffer.from(`${idHead}${records.offsets[i] + 1}${idTail}`, 'utf8'), records.json(i).subarray(1), EVENT_END);
     }
-    this.res.write(chunk, this.onWritten);
+    this.position.set(feed.partition, records.offsets[to - 1] + 1);
+    this.res.write(Buffer.concat(parts), this.onWritten);
   }
 
   private writeEvent(event: string, data: object): void {
@@ -152,11 +167,11 @@ export class SseStream implements DeliveryTransport {
   }
 
   private addFeed(partition: number, offset: number): void {
-    const feed = new PartitionFeed(this.logs, {
+    const feed = new PartitionFeed(this.readers, this.readers.reader(this.options.topic, partition), {
       topic: this.options.topic,
       partition,
       startOffset: offset,
-      format: this.options.format,
+      renderer: this.renderer,
       readMaxBytes: this.options.readMaxBytes,
       onReady: () => this.pump.schedule(),
       onError: (failed, err) => {

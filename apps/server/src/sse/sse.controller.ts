@@ -5,7 +5,8 @@
  *   from        earliest | latest (default) | <offset> | timestamp:<ms>  (ad-hoc streams, and group
  *               members' partitions without a committed offset: earliest or latest)
  *   partitions  comma-separated partition numbers (ad-hoc; default all)
- *   format      json (default) | string | binary
+ *   keyFormat   auto (default) | json | string | binary (records/record-formats.ts)
+ *   valueFormat auto (default) | json | string | binary; `format` is a shorthand for it
  *   group       join this consumer group: partitions are assigned, positions auto-committed
  *   lastEventId the same as the Last-Event-ID header, for clients that cannot set headers
  *
@@ -16,13 +17,13 @@ import { Controller, Get, Headers, Inject, Optional, Param, Query, Req, Res } fr
 import { ApiExcludeController } from '@nestjs/swagger';
 import { SpoolError, silentLogger, type Logger } from '@spool/common';
 import { systemScheduler } from '@spool/coordinator';
-import { LogManager } from '@spool/log-engine';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GroupCoordinatorService } from '../groups/group-coordinator.service.js';
-import { isRecordFormat, type RecordFormat } from '../http/records/record-format.js';
 import type { RootLogger } from '../logging/create-root-logger.js';
 import { ROOT_LOGGER } from '../logging/logging.module.js';
-import { resolveStartOffset, type StartFrom } from '../ws/delivery/start-position.js';
+import { resolveStartOffset, type StartFrom } from '../records/delivery/start-position.js';
+import { PARTITION_READERS, type PartitionReaders } from '../records/partition-reader.js';
+import { readFormatsOf } from '../records/record-formats.js';
 import { decodeEventId } from './event-id.js';
 import { SseStream } from './sse-stream.js';
 
@@ -71,7 +72,7 @@ export class SseController {
   private readonly logger: Logger;
 
   constructor(
-    @Inject(LogManager) private readonly logs: LogManager,
+    @Inject(PARTITION_READERS) private readonly readers: PartitionReaders,
     private readonly coordinators: GroupCoordinatorService,
     @Inject(SSE_OPTIONS) private readonly options: SseOptions,
     @Optional() @Inject(ROOT_LOGGER) rootLogger?: RootLogger,
@@ -87,17 +88,17 @@ export class SseController {
     @Req() req: FastifyRequest,
     @Res() reply: FastifyReply,
   ): Promise<void> {
-    const count = this.logs.describeTopic(topic).partitions;
-    const format: RecordFormat = query.format === undefined ? 'json' : isRecordFormat(query.format) ? query.format : invalidFormat(query.format);
+    const count = this.readers.partitionCount(topic);
+    const formats = readFormatsOf(query, 'query parameter');
     const from = parseFrom(query.from);
     const resume = decodeEventId(lastEventIdHeader ?? query.lastEventId ?? '');
-    const streamOptions = { topic, format, highWaterMarkBytes: this.options.highWaterMarkBytes, readMaxBytes: this.options.readMaxBytes, heartbeatMs: this.options.heartbeatMs, logger: this.logger };
+    const streamOptions = { topic, formats, highWaterMarkBytes: this.options.highWaterMarkBytes, readMaxBytes: this.options.readMaxBytes, heartbeatMs: this.options.heartbeatMs, logger: this.logger };
 
     if (query.group !== undefined && query.group !== '') {
       if (from !== 'earliest' && from !== 'latest') throw new SpoolError('INVALID_REQUEST', 'with group, from must be earliest or latest (the reset policy)', { field: 'from' });
       const coordinator = this.coordinators.coordinator;
       reply.hijack();
-      const stream = new SseStream(reply.raw, this.logs, streamOptions);
+      const stream = new SseStream(reply.raw, this.readers, streamOptions);
       await stream.join({
         coordinator,
         scheduler: systemScheduler,
@@ -116,13 +117,9 @@ export class SseController {
     const offsets = new Map<number, number>();
     for (const p of partitions) {
       const resumed = resume.get(p);
-      offsets.set(p, resumed !== undefined ? await resolveStartOffset(this.logs, topic, p, { offset: resumed }) : await resolveStartOffset(this.logs, topic, p, from));
+      offsets.set(p, await resolveStartOffset(this.readers.reader(topic, p), resumed !== undefined ? { offset: resumed } : from));
     }
     reply.hijack();
-    new SseStream(reply.raw, this.logs, streamOptions).start(offsets);
+    new SseStream(reply.raw, this.readers, streamOptions).start(offsets);
   }
-}
-
-function invalidFormat(raw: string): never {
-  throw new SpoolError('INVALID_REQUEST', `query parameter format must be json, string or binary, got ${JSON.stringify(raw)}`, { field: 'format' });
 }

@@ -1,10 +1,11 @@
-/** Server-sent events (`GET /v1/topics/{topic}/events`). Needs LogManager and CoordinatorModule. */
+/** Server-sent events (`GET /v1/topics/{topic}/events`). Needs LogManager (for RecordsModule) and CoordinatorModule. */
 import { Module, type DynamicModule } from '@nestjs/common';
+import { RecordsModule } from '../records/records.module.js';
 import { DEFAULT_SSE_OPTIONS, SSE_OPTIONS, SseController, type SseOptions } from './sse.controller.js';
 
-@Module({ controllers: [SseController], providers: [{ provide: SSE_OPTIONS, useValue: DEFAULT_SSE_OPTIONS }] })
+@Module({ imports: [RecordsModule], controllers: [SseController], providers: [{ provide: SSE_OPTIONS, useValue: DEFAULT_SSE_OPTIONS }] })
 export class SseModule {
   static forRoot(options: Partial<SseOptions> = {}): DynamicModule {
-    return { module: SseModule, controllers: [SseController], providers: [{ provide: SSE_OPTIONS, useValue: { ...DEFAULT_SSE_OPTIONS, ...options } }] };
+    return { module: SseModule, imports: [RecordsModule], controllers: [SseController], providers: [{ provide: SSE_OPTIONS, useValue: { ...DEFAULT_SSE_OPTIONS, ...options } }] };
   }
 }

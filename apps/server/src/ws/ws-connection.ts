@@ -8,12 +8,15 @@
 import type { Duplex } from 'node:stream';
 import { SpoolError, type Logger } from '@spool/common';
 import type { GroupCoordinator, Scheduler } from '@spool/coordinator';
-import type { LogManager } from '@spool/log-engine';
 import type { WebSocket } from 'ws';
-import type { ProduceService } from '../http/records/produce.service.js';
-import { DeliveryPump, type DeliveryTransport } from './delivery/delivery-pump.js';
-import { PartitionFeed, type RenderedRecord } from './delivery/partition-feed.js';
-import { committedOrReset, resolveStartOffset } from './delivery/start-position.js';
+import type { ProduceService } from '../produce/produce.service.js';
+import { DeliveryPump, type DeliveryTransport } from '../records/delivery/delivery-pump.js';
+import { PartitionFeed } from '../records/delivery/partition-feed.js';
+import { committedOrReset, resolveStartOffset } from '../records/delivery/start-position.js';
+import type { PartitionReaders } from '../records/partition-reader.js';
+import type { ReadFormats } from '../records/record-formats.js';
+import { rendererFor } from '../records/record-renderer.js';
+import type { RenderedRecords } from '../records/rendered-records.js';
 import { handleProduceFrame } from './ws-produce.js';
 import { errorFrame } from './ws-errors.js';
 import { parseClientFrame, type ClientFrame, type CommitFrame, type JoinFrame, type PauseFrame, type SubscribeFrame } from './ws-frames.js';
@@ -21,7 +24,7 @@ import { WsMembership, type MembershipHost } from './ws-membership.js';
 import type { WsOptions } from './ws.options.js';
 
 export interface WsConnectionDeps {
-  readonly logs: LogManager;
+  readonly readers: PartitionReaders;
   readonly produce: ProduceService;
   /** Throws COORDINATOR_LOAD_IN_PROGRESS while the coordinator is loading. */
   readonly coordinator: () => GroupCoordinator;
@@ -34,9 +37,12 @@ interface Subscription {
   readonly id: string;
   readonly feeds: Set<PartitionFeed>;
   readonly membership: WsMembership | null;
+  readonly formats: ReadFormats;
 }
 
 const tpKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
+/** Records frames are JSON text built as bytes: send them as text frames. */
+const TEXT_FRAME = { binary: false } as const;
 
 export class WsConnection implements DeliveryTransport, MembershipHost {
   readonly clientHost: string;
@@ -44,6 +50,8 @@ export class WsConnection implements DeliveryTransport, MembershipHost {
   private readonly subscriptions = new Map<string, Subscription>();
   private readonly feedsByPartition = new Map<string, PartitionFeed>();
   private readonly ownerOf = new Map<PartitionFeed, string>();
+  /** Per feed, the records frame's fields before "bytes" (type, id, topic, partition), JSON-escaped once. */
+  private readonly frameHeads = new Map<PartitionFeed, string>();
   private inflightProduce = 0;
   private closed = false;
   private lastHeardMs = Date.now();
@@ -95,13 +103,13 @@ export class WsConnection implements DeliveryTransport, MembershipHost {
     return this.socket.bufferedAmount;
   }
 
-  deliver(feed: PartitionFeed, records: readonly RenderedRecord[]): void {
-    const id = this.ownerOf.get(feed) ?? '';
-    let bytes = 0;
-    for (const r of records) bytes += r.bytes;
-    let body = `{"type":"records","id":${JSON.stringify(id)},"topic":${JSON.stringify(feed.topic)},"partition":${feed.partition},"bytes":${bytes},"records":[`;
-    for (let i = 0; i < records.length; i++) body += (i === 0 ? '' : ',') + records[i].json;
-    this.socket.send(body + ']}', this.onWritten);
+  /**
+   * One records frame, built from the rendered bytes without parsing them (RenderedRecords.frameFor);
+   * subscriptions with the same id at the same position of a partition share the frame's Buffer.
+   */
+  deliver(feed: PartitionFeed, records: RenderedRecords, from: number, to: number): void {
+    const head = this.frameHeads.get(feed) ?? `{"type":"records","id":"","topic":${JSON.stringify(feed.topic)},"partition":${feed.partition},`;
+    this.socket.send(records.frameFor(head, from, to), TEXT_FRAME, this.onWritten);
   }
 
   // ------------------------------------------------------------ MembershipHost
@@ -111,8 +119,8 @@ export class WsConnection implements DeliveryTransport, MembershipHost {
     if (subscription === undefined || this.closed) return null;
     try {
       this.checkPartitionLimit(1);
-      const offset = committedOrReset(this.deps.logs, topic, partition, committed, reset);
-      this.addFeed(subscription, topic, partition, offset, subscription.membership === null ? 'json' : this.formatOf(ownerId));
+      const offset = committedOrReset(this.deps.readers.reader(topic, partition), committed, reset);
+      this.addFeed(subscription, topic, partition, offset);
       return { offset };
     } catch (err) {
       this.sendFrame(errorFrame(err, ownerId, this.deps.logger, { topic, partition }));
@@ -178,7 +186,7 @@ export class WsConnection implements DeliveryTransport, MembershipHost {
 
   private async subscribe(frame: SubscribeFrame): Promise<void> {
     this.reserve(frame.id);
-    const count = this.deps.logs.describeTopic(frame.topic).partitions;
+    const count = this.deps.readers.partitionCount(frame.topic);
     const partitions = frame.partitions ?? Array.from({ length: count }, (_, i) => i);
     for (const p of partitions) {
       if (p >= count) throw new SpoolError('UNKNOWN_TOPIC_OR_PARTITION', `partition ${p} of ${frame.topic} does not exist: the topic has ${count} partitions`, { topic: frame.topic, partition: p });
@@ -187,20 +195,20 @@ export class WsConnection implements DeliveryTransport, MembershipHost {
       }
     }
     this.checkPartitionLimit(partitions.length);
-    const subscription: Subscription = { id: frame.id, feeds: new Set(), membership: null };
+    const subscription: Subscription = { id: frame.id, feeds: new Set(), membership: null, formats: frame.formats };
     this.subscriptions.set(frame.id, subscription);
     try {
       const explicit = new Map((frame.positions ?? []).map((p) => [p.partition, p.offset]));
       const offsets = await Promise.all(
         partitions.map((p) => {
           const at = explicit.get(p);
-          return resolveStartOffset(this.deps.logs, frame.topic, p, at === undefined ? frame.from : { offset: at });
+          return resolveStartOffset(this.deps.readers.reader(frame.topic, p), at === undefined ? frame.from : { offset: at });
         }),
       );
       if (this.closed || this.subscriptions.get(frame.id) !== subscription) return;
       // The ack goes out before any records frame: the pump sends on a later macrotask.
       this.sendFrame({ type: 'ack', id: frame.id, topic: frame.topic, partitions: partitions.map((partition, i) => ({ partition, offset: offsets[i] })) });
-      partitions.forEach((p, i) => this.addFeed(subscription, frame.topic, p, offsets[i], frame.format));
+      partitions.forEach((p, i) => this.addFeed(subscription, frame.topic, p, offsets[i]));
     } catch (err) {
       this.subscriptions.delete(frame.id);
       throw err;
@@ -218,8 +226,7 @@ export class WsConnection implements DeliveryTransport, MembershipHost {
       sessionTimeoutMs: frame.sessionTimeoutMs ?? o.sessionTimeoutMs,
       rebalanceTimeoutMs: frame.rebalanceTimeoutMs ?? o.rebalanceTimeoutMs,
     });
-    const subscription: Subscription = { id: frame.id, feeds: new Set(), membership };
-    this.formats.set(frame.id, frame.format);
+    const subscription: Subscription = { id: frame.id, feeds: new Set(), membership, formats: frame.formats };
     this.subscriptions.set(frame.id, subscription);
     await membership.member.start();
     if (this.closed || this.subscriptions.get(frame.id) !== subscription) return;
@@ -273,12 +280,6 @@ export class WsConnection implements DeliveryTransport, MembershipHost {
 
   // ------------------------------------------------------------ feeds
 
-  private readonly formats = new Map<string, 'json' | 'string' | 'binary'>();
-
-  private formatOf(ownerId: string): 'json' | 'string' | 'binary' {
-    return this.formats.get(ownerId) ?? 'json';
-  }
-
   private reserve(id: string): void {
     if (this.subscriptions.has(id)) throw new SpoolError('INVALID_REQUEST', `id ${JSON.stringify(id)} is already in use on this connection`, { field: 'id' });
     if (this.subscriptions.size >= this.deps.options.maxSubscriptionsPerConnection) {
@@ -295,12 +296,12 @@ export class WsConnection implements DeliveryTransport, MembershipHost {
     }
   }
 
-  private addFeed(subscription: Subscription, topic: string, partition: number, offset: number, format: 'json' | 'string' | 'binary'): void {
-    const feed = new PartitionFeed(this.deps.logs, {
+  private addFeed(subscription: Subscription, topic: string, partition: number, offset: number): void {
+    const feed = new PartitionFeed(this.deps.readers, this.deps.readers.reader(topic, partition), {
       topic,
       partition,
       startOffset: offset,
-      format,
+      renderer: rendererFor(subscription.formats),
       readMaxBytes: this.deps.options.readMaxBytes,
       onReady: () => this.pump.schedule(),
       onError: (failed, err) => {
@@ -311,6 +312,7 @@ export class WsConnection implements DeliveryTransport, MembershipHost {
     subscription.feeds.add(feed);
     this.feedsByPartition.set(tpKey(topic, partition), feed);
     this.ownerOf.set(feed, subscription.id);
+    this.frameHeads.set(feed, `{"type":"records","id":${JSON.stringify(subscription.id)},"topic":${JSON.stringify(topic)},"partition":${partition},`);
     this.pump.add(feed);
   }
 
@@ -321,6 +323,7 @@ export class WsConnection implements DeliveryTransport, MembershipHost {
     const owner = this.ownerOf.get(feed);
     if (owner !== undefined) this.subscriptions.get(owner)?.feeds.delete(feed);
     this.ownerOf.delete(feed);
+    this.frameHeads.delete(feed);
   }
 
   private dropSubscription(id: string): void {
@@ -328,7 +331,6 @@ export class WsConnection implements DeliveryTransport, MembershipHost {
     if (subscription === undefined) return;
     for (const feed of [...subscription.feeds]) this.removeFeed(feed);
     this.subscriptions.delete(id);
-    this.formats.delete(id);
   }
 
   private onClose(): void {

@@ -5,8 +5,8 @@
  * with an error frame (the connection stays open).
  */
 import { SpoolError } from '@spool/common';
-import { isRecordFormat, type RecordFormat } from '../http/records/record-format.js';
-import type { StartFrom } from './delivery/start-position.js';
+import type { StartFrom } from '../records/delivery/start-position.js';
+import { readFormatsOf, type ReadFormats } from '../records/record-formats.js';
 
 export type AssignorChoice = 'range' | 'roundrobin' | 'cooperative-sticky';
 
@@ -18,7 +18,7 @@ export interface SubscribeFrame {
   readonly from: StartFrom;
   /** Per-partition start offsets that override `from` (a reconnecting client resumes with these). */
   readonly positions?: readonly { readonly partition: number; readonly offset: number }[];
-  readonly format: RecordFormat;
+  readonly formats: ReadFormats;
 }
 
 export interface JoinFrame {
@@ -29,7 +29,7 @@ export interface JoinFrame {
   readonly assignor: AssignorChoice;
   /** Where partitions without a committed offset start (Kafka's auto.offset.reset); default latest. */
   readonly from: 'earliest' | 'latest';
-  readonly format: RecordFormat;
+  readonly formats: ReadFormats;
   readonly sessionTimeoutMs?: number;
   readonly rebalanceTimeoutMs?: number;
   readonly clientId?: string;
@@ -68,6 +68,8 @@ export interface ProduceFrame {
   readonly topic: string;
   readonly records: unknown;
   readonly acks?: unknown;
+  readonly keyFormat?: unknown;
+  readonly valueFormat?: unknown;
   readonly format?: unknown;
 }
 
@@ -108,10 +110,13 @@ function partitionList(o: Obj, id?: string): number[] | undefined {
   return [...new Set(v as number[])];
 }
 
-function format(o: Obj, id?: string): RecordFormat {
-  if (o.format === undefined) return 'json';
-  if (!isRecordFormat(o.format)) throw bad('format', 'one of json, string, binary', id);
-  return o.format;
+function formats(o: Obj, id?: string): ReadFormats {
+  try {
+    return readFormatsOf(o, 'field');
+  } catch (err) {
+    const e = err as SpoolError;
+    throw new SpoolError(e.code, `invalid frame: ${e.message}`, { ...e.details, ...(id !== undefined && { id }) });
+  }
 }
 
 function startFrom(v: unknown, id?: string): StartFrom {
@@ -159,7 +164,7 @@ export function parseClientFrame(text: string): ClientFrame {
         partitions: partitionList(o, id),
         from: startFrom(o.from, id),
         positions: positionList(o.positions, id),
-        format: format(o, id),
+        formats: formats(o, id),
       };
     case 'join': {
       const topics = o.topics;
@@ -176,7 +181,7 @@ export function parseClientFrame(text: string): ClientFrame {
         topics: [...new Set(topics as string[])],
         assignor: assignor(o.assignor, str(o, 'id', id, 256)),
         from,
-        format: format(o, id),
+        formats: formats(o, id),
         sessionTimeoutMs: optionalCount(o, 'sessionTimeoutMs', id),
         rebalanceTimeoutMs: optionalCount(o, 'rebalanceTimeoutMs', id),
         ...(clientId !== undefined && { clientId }),
@@ -204,7 +209,16 @@ export function parseClientFrame(text: string): ClientFrame {
     case 'resume':
       return { type: o.type, topic: str(o, 'topic', id), partitions: partitionList(o, id) };
     case 'produce':
-      return { type: 'produce', id: str(o, 'id', id, 256), topic: str(o, 'topic', id), records: o.records, acks: o.acks, format: o.format };
+      return {
+        type: 'produce',
+        id: str(o, 'id', id, 256),
+        topic: str(o, 'topic', id),
+        records: o.records,
+        acks: o.acks,
+        keyFormat: o.keyFormat,
+        valueFormat: o.valueFormat,
+        format: o.format,
+      };
     case 'unsubscribe':
     case 'leave':
       return { type: o.type, id: str(o, 'id', id, 256) };

@@ -119,7 +119,8 @@ describe('a slow WebSocket reader', () => {
         next = r.offset + 1;
       }
     });
-    ws.send(JSON.stringify({ type: 'subscribe', id: 's', topic: 'slow', from: 'earliest' }));
+    // Keys "0", "1", ... are JSON text, which the default (auto) renders as numbers: ask for strings.
+    ws.send(JSON.stringify({ type: 'subscribe', id: 's', topic: 'slow', from: 'earliest', keyFormat: 'string' }));
     await new Promise((r) => setTimeout(r, 200));
     const raw = (ws as unknown as { _socket: import('node:net').Socket })._socket;
     raw.pause(); // the slow reader: stop reading the socket, as a stalled browser tab does

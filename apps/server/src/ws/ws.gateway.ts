@@ -17,10 +17,10 @@ import { Inject, Injectable, Optional, type OnApplicationBootstrap, type OnModul
 import { HttpAdapterHost, ModuleRef } from '@nestjs/core';
 import { silentLogger, type Logger } from '@spool/common';
 import { systemScheduler } from '@spool/coordinator';
-import { LogManager } from '@spool/log-engine';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { GroupCoordinatorService } from '../groups/group-coordinator.service.js';
-import { ProduceService } from '../http/records/produce.service.js';
+import { ProduceService } from '../produce/produce.service.js';
+import { PARTITION_READERS, type PartitionReaders } from '../records/partition-reader.js';
 import type { RootLogger } from '../logging/create-root-logger.js';
 import { ROOT_LOGGER } from '../logging/logging.module.js';
 import { WsConnection, type WsConnectionDeps } from './ws-connection.js';
@@ -48,7 +48,7 @@ export class WsGateway implements OnApplicationBootstrap, OnModuleDestroy {
   constructor(
     private readonly adapterHost: HttpAdapterHost,
     private readonly moduleRef: ModuleRef,
-    @Inject(LogManager) private readonly logs: LogManager,
+    @Inject(PARTITION_READERS) private readonly readers: PartitionReaders,
     private readonly coordinators: GroupCoordinatorService,
     @Inject(WS_OPTIONS) private readonly options: WsOptions,
     @Optional() @Inject(ROOT_LOGGER) rootLogger?: RootLogger,
@@ -66,7 +66,7 @@ export class WsGateway implements OnApplicationBootstrap, OnModuleDestroy {
     // (forRoot with its options), and importing it here too would register its routes twice.
     const produce = this.moduleRef.get(ProduceService, { strict: false });
     const coordinators = this.coordinators;
-    this.deps = { logs: this.logs, produce, coordinator: () => coordinators.coordinator, scheduler: systemScheduler, options: this.options, logger: this.logger };
+    this.deps = { readers: this.readers, produce, coordinator: () => coordinators.coordinator, scheduler: systemScheduler, options: this.options, logger: this.logger };
     const server = this.adapterHost.httpAdapter.getHttpServer() as import('node:http').Server;
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head));
     this.ticker = setInterval(() => this.tick(), TICK_MS);

@@ -11,7 +11,7 @@ const DESCRIPTIONS: Record<number, string> = {
   413: 'Too large (REQUEST_TOO_LARGE, RECORD_LIST_TOO_LARGE, MESSAGE_TOO_LARGE)',
   415: 'Unsupported Content-Type (UNSUPPORTED_MEDIA_TYPE)',
   416: 'Offset outside [logStartOffset, logEndOffset] (OFFSET_OUT_OF_RANGE)',
-  422: 'Idempotency-Key reused with another body, or stored bytes not renderable in the format (IDEMPOTENCY_KEY_REUSED, RECORD_FORMAT_MISMATCH)',
+  422: 'Idempotency-Key reused with another body (IDEMPOTENCY_KEY_REUSED)',
 };
 
 export function ApiErrors(...statuses: number[]): MethodDecorator & ClassDecorator {

@@ -15,16 +15,30 @@ const ANY_JSON_NULLABLE = {
 /** Any JSON value (OpenAPI 3.1: oneOf every JSON type). */
 const anyJson = (extra: object): ApiPropertyOptions => ({ ...ANY_JSON_NULLABLE, ...extra }) as unknown as ApiPropertyOptions;
 
+@ApiSchema({ name: 'RecordError' })
+export class RecordErrorDto {
+  @ApiProperty({ enum: ['RECORD_FORMAT_MISMATCH'] }) code!: 'RECORD_FORMAT_MISMATCH';
+  @ApiProperty({ example: 'the value is not JSON (valueFormat=json): rendered as base64 (see keyEncoding, valueEncoding, headerEncodings)' }) message!: string;
+}
+
 @ApiSchema({ name: 'FetchedRecord' })
 export class FetchedRecordDto {
   @ApiProperty({ type: 'integer', example: 0 }) partition!: number;
   @ApiProperty({ type: 'integer', example: 42 }) offset!: number;
   @ApiProperty({ type: 'integer', example: 1767225600000, description: 'CreateTime, or LogAppendTime for such topics.' }) timestamp!: number;
-  @ApiProperty(anyJson({ description: 'Key rendered in the requested format.', example: 'user-42' })) key!: unknown;
-  @ApiProperty(anyJson({ description: 'Value rendered in the requested format; null for a tombstone.', example: { type: 'page_view' } }))
+  @ApiProperty(anyJson({ description: 'Key rendered in keyFormat (auto: JSON as JSON, other UTF-8 as a string, else base64 with keyEncoding); null for a null key.', example: 'user-42' })) key!: unknown;
+  @ApiProperty(anyJson({ description: 'Value rendered in valueFormat (auto: as the key, honouring a content-type header); null for a tombstone.', example: { type: 'page_view' } }))
   value!: unknown;
-  @ApiProperty({ type: 'object', additionalProperties: { type: ['string', 'null'] }, example: { 'trace-id': '4bf92f3577b34da6' }, description: 'Headers (a repeated name keeps its last value).' })
+  @ApiProperty({ type: 'object', additionalProperties: { type: ['string', 'null'] }, example: { 'trace-id': '4bf92f3577b34da6' }, description: 'Headers: UTF-8 strings (base64 when valueFormat is binary, or named in headerEncodings); a repeated name keeps its last value.' })
   headers!: Record<string, string | null>;
+  @ApiPropertyOptional({ enum: ['base64'], description: 'Present when the key is base64 although keyFormat is not binary (auto found no UTF-8, or the bytes did not fit keyFormat).' })
+  keyEncoding?: 'base64';
+  @ApiPropertyOptional({ enum: ['base64'], description: 'Present when the value is base64 although valueFormat is not binary.' })
+  valueEncoding?: 'base64';
+  @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string', enum: ['base64'] }, description: 'Headers whose value is base64 because it is not UTF-8.', example: { 'trace-bin': 'base64' } })
+  headerEncodings?: Record<string, 'base64'>;
+  @ApiPropertyOptional({ type: RecordErrorDto, description: 'Set when an explicit format did not fit the stored bytes; those fields are base64 (see the encodings). The other records are unaffected.' })
+  error?: RecordErrorDto;
 }
 
 @ApiSchema({ name: 'FetchResponse' })

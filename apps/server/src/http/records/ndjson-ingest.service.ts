@@ -16,10 +16,10 @@ import { SpoolError, isSpoolError } from '@spool/common';
 import type { Readable } from 'node:stream';
 import { HTTP_API_OPTIONS, type HttpApiOptions } from '../http-api.options.js';
 import { TopicsService } from '../topics/topics.service.js';
-import { prepareRecord, schemaViolation, validateRecordShape, type PreparedRecord } from './produce-request.schema.js';
-import { ProduceService } from './produce.service.js';
+import { prepareRecord, schemaViolation, validateRecordShape, type PreparedRecord } from '../../produce/produce-request.js';
+import { ProduceService } from '../../produce/produce.service.js';
+import type { ProduceFormats } from '../../records/record-formats.js';
 import type { NdjsonIngestSummaryDto } from './produce.dto.js';
-import type { RecordFormat } from './record-format.js';
 
 const NEWLINE = 0x0a;
 
@@ -31,7 +31,7 @@ export class NdjsonIngestService {
     @Inject(HTTP_API_OPTIONS) private readonly options: HttpApiOptions,
   ) {}
 
-  async ingest(topic: string, body: Readable, format: RecordFormat): Promise<NdjsonIngestSummaryDto> {
+  async ingest(topic: string, body: Readable, formats: ProduceFormats): Promise<NdjsonIngestSummaryDto> {
     const summary: NdjsonIngestSummaryDto = { recordCount: 0, partitions: {} };
     let lineNumber = 0;
     let reading = true; // false while a read line is parsed or a chunk appended
@@ -52,7 +52,7 @@ export class NdjsonIngestService {
       for await (const line of this.lines(body)) {
         reading = false;
         lineNumber++;
-        const record = this.parseLine(line, format, lineNumber);
+        const record = this.parseLine(line, formats, lineNumber);
         if (record !== null) {
           chunk.push(record);
           if (chunk.length >= this.options.ndjsonChunkRecords) await flush();
@@ -76,7 +76,7 @@ export class NdjsonIngestService {
     }
   }
 
-  private parseLine(line: Buffer, format: RecordFormat, lineNumber: number): PreparedRecord | null {
+  private parseLine(line: Buffer, formats: ProduceFormats, lineNumber: number): PreparedRecord | null {
     const text = line.toString('utf8').trim();
     if (text === '') return null;
     let raw: unknown;
@@ -86,7 +86,7 @@ export class NdjsonIngestService {
       throw new SpoolError('INVALID_REQUEST', `NDJSON line ${lineNumber} is not JSON: ${(err as Error).message}`, { line: lineNumber });
     }
     if (!validateRecordShape(raw)) throw schemaViolation(validateRecordShape.errors, `line ${lineNumber}`);
-    return prepareRecord(raw as Parameters<typeof prepareRecord>[0], format, () => `line ${lineNumber}`);
+    return prepareRecord(raw as Parameters<typeof prepareRecord>[0], formats, () => `line ${lineNumber}`);
   }
 
   /** Splits the stream at '\n' (a trailing '\r' is trimmed with the whitespace), bounding each line. */

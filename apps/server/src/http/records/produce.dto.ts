@@ -1,17 +1,15 @@
 /**
  * Produce request and response shapes. The classes carry the OpenAPI description (@nestjs/swagger)
  * and class-validator rules; the produce hot path validates with the compiled JSON Schema in
- * produce-request.schema.ts instead (docs/decisions.md has the measurement), which checks the
- * same rules. produce-request.schema.spec.ts keeps the two in agreement.
+ * produce/produce-request.ts instead (docs/decisions.md has the measurement), which checks the
+ * same rules (produce/produce-request.spec.ts tests them).
  */
 import { ApiProperty, ApiSchema, ApiPropertyOptional, type ApiPropertyOptions } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayMinSize, IsArray, IsIn, IsInt, IsObject, IsOptional, Max, Min, ValidateNested, Allow } from 'class-validator';
+import { ACKS, type Acks } from '../../produce/produce-request.js';
+import { PRODUCE_FORMATS, type ProduceFormat } from '../../records/record-formats.js';
 import { ErrorBodyDto } from '../errors/error-envelope.dto.js';
-import { RECORD_FORMATS, type RecordFormat } from './record-format.js';
-
-export const ACKS = ['none', 'leader', 'all'] as const;
-export type Acks = (typeof ACKS)[number];
 
 const ANY_JSON = {
   oneOf: [
@@ -29,14 +27,14 @@ const anyJson = (extra: object): ApiPropertyOptions => ({ ...ANY_JSON, ...extra 
 
 @ApiSchema({ name: 'ProduceRecord' })
 export class ProduceRecordDto {
-  @ApiPropertyOptional(anyJson({ description: 'Record key, in the request format. Keyed records go to the partition Kafka\'s default partitioner picks (murmur2 of the stored key bytes).',
+  @ApiPropertyOptional(anyJson({ description: 'Record key, in keyFormat: with the default (string) a string key is stored as its UTF-8 bytes, as a Kafka client sends it, and a non-string JSON key as its JSON text. Keyed records go to the partition Kafka\'s default partitioner picks (murmur2 of the stored key bytes).',
     example: 'user-42',
   }))
   @IsOptional()
   @Allow()
   key?: unknown;
 
-  @ApiProperty(anyJson({ description: 'Record value: any JSON (format=json), a string (format=string) or base64 (format=binary); null is a tombstone.',
+  @ApiProperty(anyJson({ description: 'Record value in valueFormat: any JSON (json, the default), a string (string) or base64 (binary); null is a tombstone.',
     example: { type: 'page_view', path: '/pricing' },
   }))
   @Allow()
@@ -45,7 +43,7 @@ export class ProduceRecordDto {
   @ApiPropertyOptional({
     type: 'object',
     additionalProperties: { type: ['string', 'null'] },
-    description: 'Record headers, name to value: strings (json, string formats) or base64 (binary).',
+    description: 'Record headers, name to value: strings, or base64 when valueFormat is binary. Values produced with valueFormat string or binary also get a content-type header (text/plain; charset=utf-8, application/octet-stream) unless one is given.',
     example: { 'trace-id': '4bf92f3577b34da6' },
   })
   @IsOptional()
@@ -90,10 +88,20 @@ export class ProduceRequestDto {
   @IsIn(ACKS)
   acks?: Acks;
 
-  @ApiPropertyOptional({ enum: RECORD_FORMATS, default: 'json', description: 'Encoding of keys, values and header values.' })
+  @ApiPropertyOptional({ enum: PRODUCE_FORMATS, default: 'string', description: 'How keys are given: string (UTF-8; a non-string JSON key is stored as its JSON text), json (JSON text), binary (base64).' })
   @IsOptional()
-  @IsIn(RECORD_FORMATS)
-  format?: RecordFormat;
+  @IsIn(PRODUCE_FORMATS)
+  keyFormat?: ProduceFormat;
+
+  @ApiPropertyOptional({ enum: PRODUCE_FORMATS, default: 'json', description: 'How values and header values are given: json (stored as JSON text), string (UTF-8), binary (base64).' })
+  @IsOptional()
+  @IsIn(PRODUCE_FORMATS)
+  valueFormat?: ProduceFormat;
+
+  @ApiPropertyOptional({ enum: PRODUCE_FORMATS, description: 'Shorthand for valueFormat (giving both with different values is an error).' })
+  @IsOptional()
+  @IsIn(PRODUCE_FORMATS)
+  format?: ProduceFormat;
 }
 
 @ApiSchema({ name: 'ProduceResult' })

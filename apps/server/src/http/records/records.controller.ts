@@ -10,27 +10,19 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Readable } from 'node:stream';
 import { ApiErrors } from '../openapi/api-errors.decorator.js';
 import { HttpApiError } from '../errors/http-api.error.js';
+import { parseProduceRequest } from '../../produce/produce-request.js';
+import { ProduceService } from '../../produce/produce.service.js';
+import { PRODUCE_FORMATS, produceFormatsOf, READ_FORMATS, readFormatsOf } from '../../records/record-formats.js';
 import { FetchResponseDto, PartitionOffsetsDto } from './fetch.dto.js';
 import { FetchService, queryInt } from './fetch.service.js';
 import { IdempotencyStore } from './idempotency.store.js';
 import { NdjsonIngestService } from './ndjson-ingest.service.js';
-import { parseProduceRequest } from './produce-request.schema.js';
 import { NdjsonIngestSummaryDto, ProduceRecordDto, ProduceRequestDto, ProduceResponseDto, type ProduceResultDto } from './produce.dto.js';
-import { ProduceService } from './produce.service.js';
 import { serializeProduceResults } from './produce-response.js';
-import { isRecordFormat, RECORD_FORMATS, type RecordFormat } from './record-format.js';
 
 const TOPIC_PARAM = { name: 'topic', description: 'Topic name', example: 'page-views' } as const;
 const PARTITION_PARAM = { name: 'partition', description: 'Partition number', example: 0, schema: { type: 'integer', minimum: 0 } } as const;
 const MAX_PARTITION = 2147483647;
-
-function formatParam(raw: unknown): RecordFormat {
-  if (raw === undefined || raw === '') return 'json';
-  if (!isRecordFormat(raw)) {
-    throw new SpoolError('INVALID_REQUEST', `query parameter format must be one of ${RECORD_FORMATS.join(', ')}, got ${JSON.stringify(raw)}`, { field: 'format' });
-  }
-  return raw;
-}
 
 function partitionParam(raw: string): number {
   const partition = queryInt(raw, 'partition', MAX_PARTITION);
@@ -61,14 +53,16 @@ export class RecordsController {
   })
   @ApiParam(TOPIC_PARAM)
   @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'A retry with the same key (per topic, within the window) returns the original results and appends nothing.' })
-  @ApiQuery({ name: 'format', required: false, enum: RECORD_FORMATS, description: 'NDJSON only: the record format (JSON bodies carry "format").' })
+  @ApiQuery({ name: 'keyFormat', required: false, enum: PRODUCE_FORMATS, description: 'NDJSON only (JSON bodies carry "keyFormat"): how keys are given. Default string.' })
+  @ApiQuery({ name: 'valueFormat', required: false, enum: PRODUCE_FORMATS, description: 'NDJSON only (JSON bodies carry "valueFormat"): how values and header values are given. Default json.' })
+  @ApiQuery({ name: 'format', required: false, enum: PRODUCE_FORMATS, description: 'NDJSON only: shorthand for valueFormat.' })
   @ApiConsumes('application/json', 'application/x-ndjson')
   @ApiBody({
     type: ProduceRequestDto,
     description: 'JSON: a ProduceRequest. NDJSON: one ProduceRecord per line (openapi.setup.ts documents that media type).',
     examples: {
       json: { value: { records: [{ key: 'user-42', value: { type: 'page_view', path: '/pricing' }, headers: { 'trace-id': '4bf92f3577b34da6' } }] } },
-      binary: { value: { format: 'binary', records: [{ key: 'dXNlci00Mg==', value: 'aGVsbG8=', partition: 0 }] } },
+      binary: { value: { keyFormat: 'binary', valueFormat: 'binary', records: [{ key: 'dXNlci00Mg==', value: 'aGVsbG8=', partition: 0 }] } },
     },
   })
   @ApiOkResponse({
@@ -87,11 +81,11 @@ export class RecordsController {
     @Body() body: unknown,
     @Headers('content-type') contentType: string | undefined,
     @Headers('idempotency-key') idempotencyKey: string | undefined,
-    @Query('format') format: unknown,
+    @Query() query: Record<string, unknown>,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<string | NdjsonIngestSummaryDto> {
     const mediaType = (contentType ?? '').split(';')[0].trim().toLowerCase();
-    if (mediaType === 'application/x-ndjson') return this.ndjson.ingest(topic, body as Readable, formatParam(format));
+    if (mediaType === 'application/x-ndjson') return this.ndjson.ingest(topic, body as Readable, produceFormatsOf(query, 'query parameter'));
     if (mediaType !== 'application/json') {
       throw new HttpApiError('UNSUPPORTED_MEDIA_TYPE', `produce takes application/json or application/x-ndjson, not ${JSON.stringify(contentType ?? '')}`, {
         contentType: contentType ?? null,
@@ -122,21 +116,24 @@ export class RecordsController {
   @ApiQuery({ name: 'maxRecords', required: false, schema: { type: 'integer', minimum: 1, maximum: 100000, default: 500 } })
   @ApiQuery({ name: 'maxBytes', required: false, schema: { type: 'integer', minimum: 1, default: 1048576 }, description: 'Soft limit: at least one whole batch is read.' })
   @ApiQuery({ name: 'waitMs', required: false, schema: { type: 'integer', minimum: 0, default: 0 }, description: 'Long-poll: how long to wait for records (clamped to the server maximum).' })
-  @ApiQuery({ name: 'format', required: false, enum: RECORD_FORMATS })
+  @ApiQuery({ name: 'keyFormat', required: false, enum: READ_FORMATS, description: 'How keys are rendered; auto (default) never fails: JSON as JSON, other UTF-8 as a string, else base64 (keyEncoding says so).' })
+  @ApiQuery({ name: 'valueFormat', required: false, enum: READ_FORMATS, description: 'How values (and header values) are rendered; auto by default, as for keys (valueEncoding, headerEncodings).' })
+  @ApiQuery({ name: 'format', required: false, enum: READ_FORMATS, description: 'Shorthand for valueFormat.' })
   @ApiOkResponse({ type: FetchResponseDto })
-  @ApiErrors(400, 404, 416, 422)
+  @ApiErrors(400, 404, 416)
   fetch(
     @Param('topic') topic: string,
     @Param('partition') partition: string,
     @Query() query: Record<string, unknown>,
     @Req() req: FastifyRequest,
-  ): Promise<FetchResponseDto> {
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<Buffer> {
     const params = {
       offset: queryInt(query.offset, 'offset'),
       maxRecords: queryInt(query.maxRecords, 'maxRecords', 100_000) ?? 500,
       maxBytes: queryInt(query.maxBytes, 'maxBytes') ?? 1_048_576,
       waitMs: queryInt(query.waitMs, 'waitMs') ?? 0,
-      format: formatParam(query.format),
+      formats: readFormatsOf(query, 'query parameter'),
     };
     if (params.maxRecords < 1) throw new SpoolError('INVALID_REQUEST', 'maxRecords must be at least 1', { field: 'maxRecords' });
     if (params.maxBytes < 1) throw new SpoolError('INVALID_REQUEST', 'maxBytes must be at least 1', { field: 'maxBytes' });
@@ -144,6 +141,8 @@ export class RecordsController {
     const gone = new AbortController();
     const onClose = (): void => gone.abort();
     req.raw.socket?.once('close', onClose);
+    // The document is built as bytes by the records layer (stored JSON is not re-parsed).
+    reply.header('content-type', 'application/json; charset=utf-8');
     return this.fetchService.fetch(topic, partitionParam(partition), params, gone.signal).finally(() => req.raw.socket?.off('close', onClose));
   }
 

@@ -19,8 +19,8 @@ describe('produce, fetch and offsets over HTTP', () => {
     expect(produced.body.results).toHaveLength(12);
     const nextOffset = [0, 0, 0];
     produced.body.results.forEach((r: { partition: number; offset: number; timestamp: number }, i: number) => {
-      // format=json stores the key as its JSON text, quotes included: that is what is hashed
-      expect(r.partition).toBe(partitionForKey(Buffer.from(JSON.stringify(`user-${i}`)), 3));
+      // keyFormat=string (the default) stores the key as its UTF-8 bytes, as a Kafka client would: that is what is hashed
+      expect(r.partition).toBe(partitionForKey(Buffer.from(`user-${i}`), 3));
       expect(r.offset).toBe(nextOffset[r.partition]++);
       expect(r.timestamp).toBe(1_700_000_000_000 + i);
     });
@@ -36,18 +36,31 @@ describe('produce, fetch and offsets over HTTP', () => {
     expect(fetched.map((r) => ({ key: r.key, value: r.value, headers: r.headers, timestamp: r.timestamp }))).toEqual(records);
   });
 
-  it('round-trips string and binary formats and refuses to render bytes lossily', async () => {
+  it('round-trips string and binary formats; a format that does not fit marks the record, never fails the fetch', async () => {
+    const text = { 'content-type': 'text/plain; charset=utf-8' };
+    const octets = { 'content-type': 'YXBwbGljYXRpb24vb2N0ZXQtc3RyZWFt' }; // application/octet-stream, in base64 as format=binary shows it
     const s = await call('POST', '/v1/topics/fmt/records', { format: 'string', records: [{ key: 'k', value: 'plain text', partition: 0, headers: { a: 'b' } }] });
     expect(s.status).toBe(200);
-    const b = await call('POST', '/v1/topics/fmt/records', { format: 'binary', records: [{ key: 'AAE=', value: '/w==', partition: 0, headers: { a: 'AA==' } }] });
+    const b = await call('POST', '/v1/topics/fmt/records', { keyFormat: 'binary', format: 'binary', records: [{ key: 'AAE=', value: '/w==', partition: 0, headers: { a: 'AA==' } }] });
     expect(b.body.results[0]).toMatchObject({ partition: 0, offset: 1 });
     const asString = await call('GET', '/v1/topics/fmt/partitions/0/records?format=string&maxRecords=1');
-    expect(asString.body.records).toEqual([expect.objectContaining({ offset: 0, key: 'k', value: 'plain text', headers: { a: 'b' } })]);
+    expect(asString.body.records).toEqual([{ partition: 0, offset: 0, timestamp: expect.any(Number), key: 'k', value: 'plain text', headers: { a: 'b', ...text } }]);
     expect(asString.body.nextOffset).toBe(1);
-    const asBinary = await call('GET', '/v1/topics/fmt/partitions/0/records?format=binary&offset=1');
-    expect(asBinary.body.records).toEqual([expect.objectContaining({ offset: 1, key: 'AAE=', value: '/w==', headers: { a: 'AA==' } })]);
+    const asBinary = await call('GET', '/v1/topics/fmt/partitions/0/records?keyFormat=binary&format=binary&offset=1');
+    expect(asBinary.body.records).toEqual([{ partition: 0, offset: 1, timestamp: expect.any(Number), key: 'AAE=', value: '/w==', headers: { a: 'AA==', ...octets } }]);
+    // The default (auto) never fails: each field comes out as what it is, base64 marked.
+    const auto = await call('GET', '/v1/topics/fmt/partitions/0/records');
+    expect(auto.status).toBe(200);
+    expect(auto.body.records.map((r: Record<string, unknown>) => ({ ...r, timestamp: 0 }))).toEqual([
+      { partition: 0, offset: 0, timestamp: 0, key: 'k', value: 'plain text', headers: { a: 'b', ...text } },
+      { partition: 0, offset: 1, timestamp: 0, key: '\u0000\u0001', value: '/w==', valueEncoding: 'base64', headers: { a: '\u0000', 'content-type': 'application/octet-stream' } },
+    ]);
+    // An explicit format that does not fit: that record carries an error, the field is base64, the others are fine.
     const asJson = await call('GET', '/v1/topics/fmt/partitions/0/records?format=json');
-    expect([asJson.status, asJson.body.error.code]).toEqual([422, 'RECORD_FORMAT_MISMATCH']);
+    expect(asJson.status).toBe(200);
+    expect(asJson.body.records[0]).toMatchObject({ offset: 0, value: 'cGxhaW4gdGV4dA==', valueEncoding: 'base64', error: { code: 'RECORD_FORMAT_MISMATCH' } });
+    expect(asJson.body.records[1]).toMatchObject({ offset: 1, value: '/w==', valueEncoding: 'base64', error: { code: 'RECORD_FORMAT_MISMATCH' } });
+    expect(asJson.body.nextOffset).toBe(2);
   });
 
   it('lets an explicit partition win and keeps an unkeyed request on one partition', async () => {
@@ -129,7 +142,7 @@ describe('produce, fetch and offsets over HTTP', () => {
     expect((await call('GET', '/v1/topics/paged/partitions/0/offsets')).body).not.toHaveProperty('byTimestamp');
     const out = await call('GET', '/v1/topics/paged/partitions/0/records?offset=11');
     expect([out.status, out.body.error.code]).toEqual([416, 'OFFSET_OUT_OF_RANGE']);
-    for (const q of ['offset=-1', 'offset=abc', 'maxRecords=0', 'format=xml', 'waitMs=1.5']) {
+    for (const q of ['offset=-1', 'offset=abc', 'maxRecords=0', 'format=xml', 'keyFormat=raw', 'format=json&valueFormat=string', 'valueFormat=auto&format=xml', 'waitMs=1.5']) {
       expect((await call('GET', `/v1/topics/paged/partitions/0/records?${q}`)).body.error.code).toBe('INVALID_REQUEST');
     }
     expect((await call('GET', '/v1/topics/paged/partitions/x/records')).body.error.code).toBe('INVALID_REQUEST');

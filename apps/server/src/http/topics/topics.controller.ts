@@ -5,7 +5,7 @@ import { ApiErrors } from '../openapi/api-errors.decorator.js';
 import { dtoValidationPipe } from '../validation.pipe.js';
 import { AlterConfigsDto, CreatePartitionsDto, CreateTopicDto, TopicDescriptionDto, TopicListDto } from './topics.dto.js';
 import { TopicsService } from './topics.service.js';
-import { ProduceService } from '../records/produce.service.js';
+import { ProduceService } from '../../produce/produce.service.js';
 import { IdempotencyStore } from '../records/idempotency.store.js';
 
 const TOPIC_PARAM = { name: 'topic', description: 'Topic name', example: 'page-views' } as const;

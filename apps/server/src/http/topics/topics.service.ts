@@ -18,17 +18,12 @@ function refuseInternal(name: string, action: string): void {
 import { Inject, Injectable } from '@nestjs/common';
 import { isSpoolError, SpoolError } from '@spool/common';
 import { isInternalTopic, LogManager, validateTopicName } from '@spool/log-engine';
+import type { ProduceTopicInfo, ProduceTopics } from '../../produce/produce.service.js';
 import { HTTP_API_OPTIONS, type HttpApiOptions } from '../http-api.options.js';
 import type { PartitionDescriptionDto, TopicDescriptionDto, TopicSummaryDto } from './topics.dto.js';
 
-/** What produce needs to know about a topic. */
-export interface ProduceTopicInfo {
-  readonly partitions: number;
-  readonly configs: Readonly<Record<string, string>>;
-}
-
 @Injectable()
-export class TopicsService {
+export class TopicsService implements ProduceTopics {
   constructor(
     @Inject(LogManager) private readonly logManager: LogManager,
     @Inject(HTTP_API_OPTIONS) private readonly options: HttpApiOptions,

@@ -6,7 +6,7 @@
  */
 import { SpoolError } from '@spool/common';
 import { encodeRecordBatch } from '@spool/protocol';
-import type { PreparedRecord } from './produce-request.schema.js';
+import type { PreparedRecord } from './produce-request.js';
 
 export interface BatchInput {
   readonly records: readonly PreparedRecord[];

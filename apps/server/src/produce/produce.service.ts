@@ -1,22 +1,53 @@
 /**
- * The produce path: pick each record's partition (explicit, else Kafka's murmur2 of the key,
+ * The produce path of the JSON faces (HTTP, NDJSON, WebSocket): pick each record's partition (explicit, else Kafka's murmur2 of the key,
  * else one sticky partition per request), build the batches of every partition, and only then
  * append, one Log.append per partition, partitions in parallel. Everything that can refuse the
  * request (unknown partition, a record too large) happens before the first append, so a refused
  * request appends nothing. An append that fails fails only its partition's records, reported
  * per record.
  */
-import { Inject, Injectable, Logger } from '@nestjs/common';
-import { SpoolError, isSpoolError, type Clock } from '@spool/common';
-import { LogManager } from '@spool/log-engine';
-import { partitionForKey, StickyPartitionCounter } from '../../produce/partitioner.js';
-import { HTTP_API_CLOCK } from '../http-api.tokens.js';
-import { HTTP_API_OPTIONS, type HttpApiOptions } from '../http-api.options.js';
-import { classifyError } from '../errors/error-envelope.filter.js';
-import { TopicsService } from '../topics/topics.service.js';
+import { SpoolError, isSpoolError, type Clock, type Logger } from '@spool/common';
+import type { LogManager } from '@spool/log-engine';
 import { buildBatches } from './batch-builder.js';
-import type { PreparedRecord, ProduceRequest } from './produce-request.schema.js';
-import type { ProduceResultDto } from './produce.dto.js';
+import { partitionForKey, StickyPartitionCounter } from './partitioner.js';
+import type { PreparedRecord, ProduceRequest } from './produce-request.js';
+
+/** What produce needs to know about a topic. */
+export interface ProduceTopicInfo {
+  readonly partitions: number;
+  readonly configs: Readonly<Record<string, string>>;
+}
+
+/** Resolves a topic for produce: its partitions and configs, creating it when allowed; refuses internal topics. */
+export interface ProduceTopics {
+  resolveForProduce(topic: string): Promise<ProduceTopicInfo>;
+}
+
+/** A failed partition append, as the faces report it per record. */
+export interface ProduceErrorBody {
+  readonly code: string;
+  readonly message: string;
+  readonly retriable: boolean;
+  readonly details?: Record<string, unknown>;
+}
+
+/** One record's outcome, in request order (the HTTP ProduceResult shape). */
+export interface ProduceResult {
+  partition: number;
+  offset?: number;
+  timestamp?: number;
+  error?: ProduceErrorBody;
+}
+
+export interface ProduceServiceDeps {
+  readonly logManager: LogManager;
+  readonly topics: ProduceTopics;
+  readonly clock: Clock;
+  readonly maxRecordsPerRequest: number;
+  /** How an append failure is reported (the transports' one error classification). */
+  readonly describeError: (err: unknown) => ProduceErrorBody;
+  readonly logger: Logger;
+}
 
 /** Records of one partition with their positions in the request. */
 interface PartitionGroup {
@@ -31,24 +62,24 @@ export interface AppendedRange {
   readonly recordCount: number;
 }
 
-@Injectable()
 export class ProduceService {
-  private readonly logger = new Logger('ProduceService');
   private readonly sticky = new StickyPartitionCounter();
+  private readonly logManager: LogManager;
+  private readonly topics: ProduceTopics;
+  private readonly clock: Clock;
 
-  constructor(
-    @Inject(LogManager) private readonly logManager: LogManager,
-    private readonly topics: TopicsService,
-    @Inject(HTTP_API_OPTIONS) private readonly options: HttpApiOptions,
-    @Inject(HTTP_API_CLOCK) private readonly clock: Clock,
-  ) {}
+  constructor(private readonly deps: ProduceServiceDeps) {
+    this.logManager = deps.logManager;
+    this.topics = deps.topics;
+    this.clock = deps.clock;
+  }
 
   /**
    * Appends the request's records. With acks=none the appends are started and the partitions
    * returned at once (no offsets); otherwise it resolves when every partition's append has
    * resolved (written to the page cache, or fsynced when the topic's flush policy says so).
    */
-  async produce(topic: string, request: ProduceRequest): Promise<ProduceResultDto[]> {
+  async produce(topic: string, request: Pick<ProduceRequest, 'records' | 'acks'>): Promise<ProduceResult[]> {
     const description = await this.topics.resolveForProduce(topic);
     const partitionCount = description.partitions;
     const groups = this.groupByPartition(topic, request.records, partitionCount);
@@ -58,7 +89,7 @@ export class ProduceService {
     const encoded = groups.map((g) => buildBatches({ records: g.records, now, maxMessageBytes, topic, partition: g.partition }));
     const logs = groups.map((g) => this.logManager.getLog(topic, g.partition));
 
-    const results = new Array<ProduceResultDto>(request.records.length);
+    const results = new Array<ProduceResult>(request.records.length);
     const appends = groups.map(async (group, i) => {
       try {
         const batches = encoded[i];
@@ -72,14 +103,14 @@ export class ProduceService {
           };
         }
       } catch (err) {
-        if (!isSpoolError(err)) this.logger.error({ err, topic, partition: group.partition }, 'append failed');
-        const error = classifyError(err).envelope.error;
+        if (!isSpoolError(err)) this.deps.logger.error({ err, topic, partition: group.partition }, 'append failed');
+        const error = this.deps.describeError(err);
         for (const index of group.indexes) results[index] = { partition: group.partition, error };
       }
     });
     if (request.acks === 'none') {
       void Promise.all(appends);
-      const accepted = new Array<ProduceResultDto>(request.records.length);
+      const accepted = new Array<ProduceResult>(request.records.length);
       for (const g of groups) for (const index of g.indexes) accepted[index] = { partition: g.partition };
       return accepted;
     }
@@ -103,7 +134,7 @@ export class ProduceService {
   }
 
   get maxRecordsPerRequest(): number {
-    return this.options.maxRecordsPerRequest;
+    return this.deps.maxRecordsPerRequest;
   }
 
   forgetTopic(topic: string): void {

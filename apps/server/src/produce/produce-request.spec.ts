@@ -1,5 +1,5 @@
 import { SpoolError } from '@spool/common';
-import { parseProduceRequest } from './produce-request.schema.js';
+import { parseProduceRequest } from './produce-request.js';
 
 const parse = (body: unknown, max = 10) => parseProduceRequest(body, max);
 const codeOf = (fn: () => unknown): string => {
@@ -12,12 +12,12 @@ const codeOf = (fn: () => unknown): string => {
 };
 
 describe('parseProduceRequest', () => {
-  it('accepts the contract shape and defaults acks=leader, format=json', () => {
+  it('accepts the contract shape and defaults acks=leader, keyFormat=string, valueFormat=json', () => {
     const r = parse({ records: [{ key: 'k', value: { a: 1 }, headers: { h: 'v', n: null }, partition: 2, timestamp: 5 }] });
     expect(r.acks).toBe('leader');
-    expect(r.format).toBe('json');
+    expect(r.formats).toEqual({ key: 'string', value: 'json' });
     expect(r.records[0]).toEqual({
-      key: Buffer.from('"k"'),
+      key: Buffer.from('k'),
       value: Buffer.from('{"a":1}'),
       headers: [{ key: 'h', value: Buffer.from('v') }, { key: 'n', value: null }],
       partition: 2,
@@ -35,6 +35,29 @@ describe('parseProduceRequest', () => {
     expect(codeOf(() => parse({ records: [{ value: 1, timestamp: '5' }] }))).toMatch(/timestamp/);
     expect(codeOf(() => parse({ records: [{ value: 1, headers: { h: 1 } }] }))).toMatch(/headers/);
     expect(codeOf(() => parse({ records: [{ value: 1 }], acks: 'some' }))).toMatch(/acks/);
+  });
+
+  it('keeps keyFormat and valueFormat apart; format is the value shorthand and must agree with valueFormat', () => {
+    const r = parse({ keyFormat: 'binary', format: 'string', records: [{ key: 'AAE=', value: '{"not":"json"}' }] });
+    expect(r.formats).toEqual({ key: 'binary', value: 'string' });
+    expect(r.records[0].key).toEqual(Buffer.from([0, 1]));
+    expect(r.records[0].value).toEqual(Buffer.from('{"not":"json"}'));
+    expect(parse({ keyFormat: 'json', records: [{ key: 'k', value: 1 }] }).records[0].key).toEqual(Buffer.from('"k"'));
+    expect(parse({ records: [{ key: 42, value: 1 }] }).records[0].key).toEqual(Buffer.from('42'));
+    expect(codeOf(() => parse({ format: 'string', valueFormat: 'json', records: [{ value: 1 }] }))).toMatch(/^INVALID_REQUEST: format is a shorthand for valueFormat/);
+    expect(codeOf(() => parse({ keyFormat: 'auto', records: [{ value: 1 }] }))).toMatch(/^INVALID_REQUEST.*keyFormat/);
+  });
+
+  it('marks string and binary values with a content-type header, JSON values and tombstones not, a given one wins', () => {
+    const header = (body: object) => parse(body).records[0].headers.map((h) => [h.key, h.value?.toString('latin1') ?? null]);
+    expect(header({ records: [{ value: { a: 1 } }] })).toEqual([]);
+    expect(header({ format: 'string', records: [{ value: '42' }] })).toEqual([['content-type', 'text/plain; charset=utf-8']]);
+    expect(header({ format: 'binary', records: [{ value: 'AA==', headers: { h: 'AQ==' } }] })).toEqual([
+      ['h', '\u0001'],
+      ['content-type', 'application/octet-stream'],
+    ]);
+    expect(header({ format: 'string', records: [{ value: null }] })).toEqual([]);
+    expect(header({ format: 'string', records: [{ value: 'x', headers: { 'Content-Type': 'text/csv' } }] })).toEqual([['Content-Type', 'text/csv']]);
   });
 
   it('refuses values that do not fit the format with INVALID_RECORD', () => {

@@ -15,13 +15,14 @@
  * cannot starve the others. The pump runs on a macrotask (setImmediate) after something
  * changed, never on a timer.
  */
-import type { PartitionFeed, RenderedRecord } from './partition-feed.js';
+import type { PartitionFeed } from './partition-feed.js';
+import type { RenderedRecords } from '../rendered-records.js';
 
 export interface DeliveryTransport {
   /** Bytes accepted for sending but not yet written to the kernel. */
   bufferedAmount(): number;
-  /** Sends one frame with `records` of `feed` (in offset order, non-empty). */
-  deliver(feed: PartitionFeed, records: readonly RenderedRecord[]): void;
+  /** Sends one frame with records `from`..`to`-1 of `records`, read by `feed` (in offset order, non-empty). */
+  deliver(feed: PartitionFeed, records: RenderedRecords, from: number, to: number): void;
 }
 
 export interface DeliveryPumpOptions {
@@ -115,12 +116,10 @@ export class DeliveryPump {
         const feed = this.feeds[(this.next + n) % count];
         if (feed.stopped || feed.paused) continue;
         if (feed.hasPending && this.creditRecords >= 1 && this.creditBytes > 0) {
-          const records = feed.take(Math.min(this.creditRecords, this.options.maxFrameRecords), Math.min(this.creditBytes, this.options.maxFrameBytes));
-          let bytes = 0;
-          for (const r of records) bytes += r.bytes;
-          this.creditRecords -= records.length;
-          this.creditBytes -= bytes;
-          this.transport.deliver(feed, records);
+          const { records, from, to } = feed.take(Math.min(this.creditRecords, this.options.maxFrameRecords), Math.min(this.creditBytes, this.options.maxFrameBytes));
+          this.creditRecords -= to - from;
+          this.creditBytes -= records.bytesOf(from, to);
+          this.transport.deliver(feed, records, from, to);
           progress = true;
           if (this.transport.bufferedAmount() >= this.options.highWaterMarkBytes) {
             this.blocked = true;

@@ -1,20 +1,37 @@
 /**
- * Validation of a JSON produce request on the hot path: a JSON Schema compiled once by Ajv
- * checks the shape (types, required fields, no unknown fields), then one pass converts each
- * record to bytes by its format (record-format.ts), which also checks what a schema cannot
- * (base64, strings per format). Any violation refuses the whole request: nothing is appended.
- * Limits come first, so an oversized request costs no validation.
+ * A JSON produce request, the same on every face that takes one (HTTP JSON body, NDJSON lines,
+ * WebSocket produce frames): `{ records: [{ key?, value, headers?, partition?, timestamp? }],
+ * acks?, keyFormat?, valueFormat?, format? }`.
+ *
+ * Validation on the hot path: a JSON Schema compiled once by Ajv checks the shape (types,
+ * required fields, no unknown fields), then one pass converts each record to bytes by its
+ * formats (record-encoding.ts), which also checks what a schema cannot (base64, strings per
+ * format). Any violation refuses the whole request: nothing is appended. Limits come first, so
+ * an oversized request costs no validation.
+ *
+ * Values produced with valueFormat=string or binary get a `content-type` header (text/plain;
+ * charset=utf-8 or application/octet-stream) unless the record names one itself, so that
+ * readers can tell them from JSON (records/content-type.ts). JSON values get none.
  */
 import { Ajv, type ErrorObject } from 'ajv';
 import { SpoolError } from '@spool/common';
-import { ACKS, type Acks } from './produce.dto.js';
-import { encodeData, encodeHeaderValue, RECORD_FORMATS, type RecordFormat } from './record-format.js';
+import { CONTENT_TYPE_HEADER, OCTET_STREAM, TEXT_PLAIN_UTF8 } from '../records/content-type.js';
+import { PRODUCE_FORMATS, produceFormatsOf, type ProduceFormat, type ProduceFormats } from '../records/record-formats.js';
+import { encodeHeaderValue, encodeKey, encodeValue } from './record-encoding.js';
+
+export const ACKS = ['none', 'leader', 'all'] as const;
+export type Acks = (typeof ACKS)[number];
+
+export interface PreparedHeader {
+  readonly key: string;
+  readonly value: Buffer | null;
+}
 
 /** A record ready to be put in a batch. */
 export interface PreparedRecord {
   readonly key: Buffer | null;
   readonly value: Buffer | null;
-  readonly headers: Array<{ key: string; value: Buffer | null }>;
+  readonly headers: readonly PreparedHeader[];
   readonly partition: number | undefined;
   readonly timestamp: number | undefined;
 }
@@ -22,7 +39,7 @@ export interface PreparedRecord {
 export interface ProduceRequest {
   readonly records: PreparedRecord[];
   readonly acks: Acks;
-  readonly format: RecordFormat;
+  readonly formats: ProduceFormats;
 }
 
 /** The record schema, shared with NDJSON ingest (one such object per line). */
@@ -46,7 +63,9 @@ export const PRODUCE_REQUEST_SCHEMA = {
   properties: {
     records: { type: 'array', minItems: 1, items: PRODUCE_RECORD_SCHEMA },
     acks: { enum: [...ACKS] },
-    format: { enum: [...RECORD_FORMATS] },
+    keyFormat: { enum: [...PRODUCE_FORMATS] },
+    valueFormat: { enum: [...PRODUCE_FORMATS] },
+    format: { enum: [...PRODUCE_FORMATS] },
   },
 } as const;
 
@@ -76,23 +95,40 @@ interface RawRecord {
   timestamp?: number;
 }
 
-const NO_HEADERS: Array<{ key: string; value: Buffer | null }> = [];
+const NO_HEADERS: readonly PreparedHeader[] = [];
+/** The content-type header a value format adds (shared, never mutated), or null for json. */
+const MARKER: Record<ProduceFormat, PreparedHeader | null> = {
+  json: null,
+  string: { key: CONTENT_TYPE_HEADER, value: Buffer.from(TEXT_PLAIN_UTF8, 'latin1') },
+  binary: { key: CONTENT_TYPE_HEADER, value: Buffer.from(OCTET_STREAM, 'latin1') },
+};
+const MARKER_ONLY: Record<ProduceFormat, readonly PreparedHeader[]> = {
+  json: NO_HEADERS,
+  string: [MARKER.string!],
+  binary: [MARKER.binary!],
+};
 
 /**
  * Converts one shape-checked record; `where` names it in errors ("records[3]", "line 7") and is
  * called only when there is one (this runs once per record on the hot path).
  */
-export function prepareRecord(raw: RawRecord, format: RecordFormat, where: () => string): PreparedRecord {
-  let headers = NO_HEADERS;
+export function prepareRecord(raw: RawRecord, formats: ProduceFormats, where: () => string): PreparedRecord {
+  const value = encodeValue(raw.value, formats.value, () => `${where()}.value`);
+  const marker = value === null ? null : MARKER[formats.value];
+  let headers: readonly PreparedHeader[] = marker === null ? NO_HEADERS : MARKER_ONLY[formats.value];
   if (raw.headers !== undefined) {
-    headers = [];
+    const list: PreparedHeader[] = [];
+    let named = false;
     for (const name of Object.keys(raw.headers)) {
-      headers.push({ key: name, value: encodeHeaderValue(raw.headers[name], format, () => `${where()}.headers.${name}`) });
+      list.push({ key: name, value: encodeHeaderValue(raw.headers[name], formats.value, () => `${where()}.headers.${name}`) });
+      if (name.length === CONTENT_TYPE_HEADER.length && name.toLowerCase() === CONTENT_TYPE_HEADER) named = true;
     }
+    if (marker !== null && !named) list.push(marker);
+    headers = list;
   }
   return {
-    key: raw.key === undefined || raw.key === null ? null : encodeData(raw.key, format, () => `${where()}.key`),
-    value: encodeData(raw.value, format, () => `${where()}.value`),
+    key: raw.key === undefined || raw.key === null ? null : encodeKey(raw.key, formats.key, () => `${where()}.key`),
+    value,
     headers,
     partition: raw.partition,
     timestamp: raw.timestamp,
@@ -111,9 +147,9 @@ export function parseProduceRequest(body: unknown, maxRecordsPerRequest: number)
     }
   }
   if (!validateProduceShape(body)) throw schemaViolation(validateProduceShape.errors);
-  const request = body as { records: RawRecord[]; acks?: Acks; format?: RecordFormat };
-  const format = request.format ?? 'json';
+  const request = body as { records: RawRecord[]; acks?: Acks; keyFormat?: ProduceFormat; valueFormat?: ProduceFormat; format?: ProduceFormat };
+  const formats = produceFormatsOf(request, 'field');
   const records = new Array<PreparedRecord>(request.records.length);
-  for (let i = 0; i < records.length; i++) records[i] = prepareRecord(request.records[i], format, () => `records[${i}]`);
-  return { records, acks: request.acks ?? 'leader', format };
+  for (let i = 0; i < records.length; i++) records[i] = prepareRecord(request.records[i], formats, () => `records[${i}]`);
+  return { records, acks: request.acks ?? 'leader', formats };
 }

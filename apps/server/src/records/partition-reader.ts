@@ -1,0 +1,97 @@
+/**
+ * How the faces read a partition: whole stored batches from an offset, a wait for the next
+ * append, and the offsets that bound reading. Every read path (HTTP fetch, WebSocket and SSE
+ * delivery) goes through this interface rather than LogManager.getLog, so that a reader of a
+ * partition led by another broker (cluster mode) or one bounded by the high watermark
+ * (replication) can take the local one's place without touching the faces.
+ *
+ * On a single node the local reader is the partition's Log: the high watermark is the log end
+ * offset (every appended record is "replicated" once it is in the leader's log).
+ */
+import type { LogManager } from '@spool/log-engine';
+
+export interface PartitionRead {
+  /** Whole stored batches from the one holding the requested offset (which may start below it); empty when nothing is there yet. */
+  readonly batches: Buffer;
+  /** One past the last offset of the last batch; the requested offset when empty. */
+  readonly nextOffset: number;
+}
+
+export interface OffsetAndTimestamp {
+  readonly offset: number;
+  readonly timestamp: number;
+}
+
+export interface PartitionReader {
+  readonly topic: string;
+  readonly partition: number;
+  /** First offset still readable. */
+  logStartOffset(): number;
+  /** Reads end here (exclusive): the offset the next appended record gets, on one node. */
+  highWatermark(): number;
+  /**
+   * Batches from `offset` up to about `maxBytes` (at least one whole batch, Kafka's rule).
+   * OFFSET_OUT_OF_RANGE outside [logStartOffset, highWatermark]; empty at the high watermark.
+   */
+  read(offset: number, maxBytes: number): Promise<PartitionRead>;
+  /** Resolves once records at or after `offset` can be read, after `timeoutMs`, or when `signal` aborts; never rejects. */
+  waitForAppend(offset: number, timeoutMs: number, signal?: AbortSignal): Promise<void>;
+  /** The first record whose timestamp is >= `timestamp`, or null (Kafka's ListOffsets by time). */
+  offsetForTimestamp(timestamp: number): Promise<OffsetAndTimestamp | null>;
+}
+
+/** Finds partition readers; the one place a face learns where a partition's records live. */
+export interface PartitionReaders {
+  /** Throws UNKNOWN_TOPIC_OR_PARTITION for a partition that does not exist. */
+  reader(topic: string, partition: number): PartitionReader;
+  /** Throws UNKNOWN_TOPIC_OR_PARTITION for an unknown topic. */
+  partitionCount(topic: string): number;
+}
+
+/** Nest injection token of the PartitionReaders. */
+export const PARTITION_READERS = Symbol('PARTITION_READERS');
+
+/** Partitions of this broker's LogManager. */
+export class LocalPartitionReaders implements PartitionReaders {
+  constructor(private readonly logs: LogManager) {}
+
+  reader(topic: string, partition: number): PartitionReader {
+    // Resolve once to fail fast on an unknown partition; later calls look the log up again, so a
+    // topic deleted and re-created under the same name is read from its new log.
+    this.logs.getLog(topic, partition);
+    return new LocalPartitionReader(this.logs, topic, partition);
+  }
+
+  partitionCount(topic: string): number {
+    return this.logs.describeTopic(topic).partitions;
+  }
+}
+
+class LocalPartitionReader implements PartitionReader {
+  constructor(
+    private readonly logs: LogManager,
+    readonly topic: string,
+    readonly partition: number,
+  ) {}
+
+  logStartOffset(): number {
+    return this.logs.getLog(this.topic, this.partition).logStartOffset;
+  }
+
+  highWatermark(): number {
+    return this.logs.getLog(this.topic, this.partition).logEndOffset;
+  }
+
+  async read(offset: number, maxBytes: number): Promise<PartitionRead> {
+    const result = await this.logs.getLog(this.topic, this.partition).read(offset, maxBytes);
+    return { batches: result.records, nextOffset: result.records.length === 0 ? offset : result.nextOffset };
+  }
+
+  waitForAppend(offset: number, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    return this.logs.getLog(this.topic, this.partition).waitForAppend(offset, timeoutMs, signal);
+  }
+
+  offsetForTimestamp(timestamp: number): Promise<OffsetAndTimestamp | null> {
+    return this.logs.getLog(this.topic, this.partition).offsetForTimestamp(timestamp);
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * Records rendered once, for every face: the JSON objects of consecutive records laid out in one
+ * buffer, each followed by a comma,
+ *
+ *   {"offset":7,"timestamp":...,"key":...,"value":...,"headers":{...}},{"offset":8,...},
+ *   ^ starts[0]                                                        ^ starts[1]        ^ starts[count]
+ *
+ * so the records i..j-1 of a WebSocket records frame are one slice of the buffer (no copy per
+ * record), while SSE and HTTP fetch take each record's object and put their own fields
+ * (topic, partition) in front. Immutable once built: feeds of many streams share one instance
+ * (shared-reads.ts), and so do the frames built from it (frameFor).
+ */
+
+const EMPTY = Buffer.alloc(0);
+
+/** A frame built from a range of records, for the next sharer asking for the same one. */
+interface CachedFrame {
+  readonly head: string;
+  readonly from: number;
+  readonly to: number;
+  readonly frame: Buffer;
+}
+
+export class RenderedRecords {
+  static empty(nextOffset: number): RenderedRecords {
+    return new RenderedRecords(EMPTY, [0], [], nextOffset);
+  }
+
+  private cached: CachedFrame | null = null;
+
+  /**
+   * @param buf the records' JSON, comma after each
+   * @param starts where each record starts in `buf`, plus the end (count + 1 entries)
+   * @param offsets each record's offset
+   * @param nextOffset the offset to read after the batches these came from
+   */
+  constructor(
+    readonly buf: Buffer,
+    readonly starts: readonly number[],
+    readonly offsets: readonly number[],
+    readonly nextOffset: number,
+  ) {}
+
+  get count(): number {
+    return this.offsets.length;
+  }
+
+  /** UTF-8 length of record `i`'s JSON object: what it costs against WebSocket byte credit. */
+  bytes(i: number): number {
+    return this.starts[i + 1] - this.starts[i] - 1;
+  }
+
+  /** Total JSON bytes of records from..to-1 (commas not counted). */
+  bytesOf(from: number, to: number): number {
+    return this.starts[to] - this.starts[from] - (to - from);
+  }
+
+  /** Record `i`'s JSON object `{...}` (a view). */
+  json(i: number): Buffer {
+    return this.buf.subarray(this.starts[i], this.starts[i + 1] - 1);
+  }
+
+  /** Records from..to-1 as the inside of a JSON array: `{...},{...}` (a view). */
+  arrayBody(from: number, to: number): Buffer {
+    return from >= to ? EMPTY : this.buf.subarray(this.starts[from], this.starts[to] - 1);
+  }
+
+  /**
+   * `head` + `"bytes":<n>,"records":[` + records from..to-1 + `]}`: a WebSocket records frame
+   * whose fields before `bytes` are `head` (which must end with a comma). Streams at the same
+   * position with the same head (fan-out to subscriptions with the same id) get the same Buffer.
+   */
+  frameFor(head: string, from: number, to: number): Buffer {
+    const cached = this.cached;
+    if (cached !== null && cached.from === from && cached.to === to && cached.head === head) return cached.frame;
+    const prefix = `${head}"bytes":${this.bytesOf(from, to)},"records":[`;
+    const body = this.arrayBody(from, to);
+    const prefixBytes = Buffer.byteLength(prefix, 'utf8');
+    const frame = Buffer.allocUnsafe(prefixBytes + body.length + 2);
+    frame.write(prefix, 0, 'utf8');
+    body.copy(frame, prefixBytes);
+    frame[frame.length - 2] = 0x5d; // ]
+    frame[frame.length - 1] = 0x7d; // }
+    this.cached = { head, from, to, frame };
+    return frame;
+  }
+}
