@@ -15,14 +15,14 @@ export interface BatchSummary {
   readonly recordCount: number;
 }
 
-/** The summary of a batch whose header was read at `position`. */
-export function summaryOf(header: RecordBatchHeader, position: number): BatchSummary {
+/** The summary of a batch whose header was read at `position` (with the maxTimestamp validation recomputed, if any). */
+export function summaryOf(header: RecordBatchHeader, position: number, maxTimestamp = header.maxTimestamp): BatchSummary {
   return {
     position,
     size: header.batchLength + LOG_OVERHEAD,
     baseOffset: header.baseOffset,
     lastOffset: header.baseOffset + header.lastOffsetDelta,
-    maxTimestamp: header.maxTimestamp,
+    maxTimestamp,
     recordCount: header.recordCount,
   };
 }

@@ -25,6 +25,7 @@ export * from './log-metrics.js';
 export { type ReadResult, LATEST_TIMESTAMP, EARLIEST_TIMESTAMP } from './log-reader.js';
 export { type OffsetAndTimestamp } from './record-timestamps.js';
 export { type BatchSummary, summarizeBatches } from './batch-summary.js';
+export { type RecordError, type RecordValidationConfig } from './record-validator.js';
 export {
   CLEANED_FILE_SUFFIX,
   DELETED_FILE_SUFFIX,

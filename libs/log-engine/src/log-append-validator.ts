@@ -1,22 +1,28 @@
 /**
- * Checks an append request before the log takes its lock (Kafka's LogValidator, minus record
- * decoding): the buffer must be whole record batches v2 with valid CRCs, each no larger than
- * max.message.bytes, the whole no larger than segment.bytes; batches from producers (offsets
- * assigned by the log) must hold at least one record and number them 0..recordCount-1
- * (lastOffsetDelta = recordCount - 1). Then, under the lock, `assignOffsets` rewrites
- * baseOffsets (outside the CRC) and applies LogAppendTime (which recomputes the CRC).
+ * Checks an append request before the log takes its lock (Kafka's LogValidator): the buffer must
+ * be whole record batches v2 with valid CRCs, each no larger than max.message.bytes, the whole no
+ * larger than segment.bytes; batches from producers (offsets assigned by the log) must hold at
+ * least one record and number them 0..recordCount-1 (lastOffsetDelta = recordCount - 1), and their
+ * records pass record-validator.ts (structure, keys, timestamps; maxTimestamp recomputed and the
+ * header rewritten when it disagrees). Then, under the lock, `assignOffsets` rewrites baseOffsets
+ * (outside the CRC) and applies LogAppendTime (which recomputes the CRC).
  */
 import { SpoolError } from '@spool/common';
 import { LOG_OVERHEAD, setLogAppendTime, validateRecordBatch, writeBaseOffset } from '@spool/protocol';
 import { summaryOf, type BatchSummary } from './batch-summary.js';
+import { validateBatchRecords, type RecordValidationConfig } from './record-validator.js';
 
-export interface AppendLimits {
+export interface AppendLimits extends RecordValidationConfig {
   readonly maxMessageBytes: number;
   readonly segmentBytes: number;
 }
 
-/** Validated batches of `buf`, with the offsets they carry (rewritten by `assignOffsets` when the log assigns them). */
-export function validateAppend(buf: Buffer, limits: AppendLimits, fromProducer: boolean): BatchSummary[] {
+/**
+ * Validated batches of `buf`, with the offsets they carry (rewritten by `assignOffsets` when the
+ * log assigns them) and, from producers, their true maxTimestamp. `now` is the broker time the
+ * timestamp bounds are checked against.
+ */
+export function validateAppend(buf: Buffer, limits: AppendLimits, fromProducer: boolean, now: number): BatchSummary[] {
   if (buf.length === 0) throw new SpoolError('INVALID_REQUEST', 'append of no record batches');
   if (buf.length > limits.segmentBytes) {
     throw new SpoolError('RECORD_LIST_TOO_LARGE', `append of ${buf.length} bytes exceeds segment.bytes ${limits.segmentBytes}`, {
@@ -41,7 +47,7 @@ export function validateAppend(buf: Buffer, limits: AppendLimits, fromProducer: 
         `record batch at position ${position} has recordCount ${header.recordCount} and lastOffsetDelta ${header.lastOffsetDelta}; a produced batch needs records numbered 0..recordCount-1`,
       );
     }
-    out.push(summaryOf(header, position));
+    out.push(fromProducer ? summaryOf(header, position, validateBatchRecords(buf, position, header, limits, now)) : summaryOf(header, position));
     position += size;
   }
   return out;

@@ -126,7 +126,7 @@ export class Log {
   async append(batches: Buffer, opts: AppendOptions = {}): Promise<AppendResult> {
     this.ensureWritable();
     const fromProducer = opts.assignOffsets ?? true;
-    const validated = validateAppend(batches, this.config, fromProducer);
+    const validated = validateAppend(batches, this.config, fromProducer, this.clock.now());
     const written = await this.appender.append(batches, validated, fromProducer);
     if (written.mustFlush) {
       await this.flusher.request(written.lastOffset + 1);

@@ -5,15 +5,14 @@
  *
  *   record = length:varint attributes:int8 timestampDelta:varlong offsetDelta:varint ...
  *
- * skipping the rest by `length`. Gzip'd batches are inflated first; other codecs (which Spool
- * does not produce) fall back to the batch's first offset at or above `minOffset`.
+ * skipping the rest by `length`. Compressed batches are decompressed first (every codec Kafka
+ * defines; the records were checked when they were appended).
  */
-import { gunzipSync } from 'node:zlib';
 import {
-  CompressionType,
   RECORD_BATCH_OVERHEAD,
   TimestampType,
   compressionOf,
+  decompressRecords,
   readRecordBatchHeader,
   timestampTypeOf,
 } from '@spool/protocol';
@@ -29,12 +28,10 @@ export function firstRecordAtOrAfter(batch: Buffer, target: number, minOffset: n
   const header = readRecordBatchHeader(batch, 0);
   const lastOffset = header.baseOffset + header.lastOffsetDelta;
   if (header.maxTimestamp < target || lastOffset < minOffset) return null;
-  const compression = compressionOf(header.attributes);
-  if (timestampTypeOf(header.attributes) === TimestampType.LogAppendTime || (compression !== CompressionType.None && compression !== CompressionType.Gzip)) {
+  if (timestampTypeOf(header.attributes) === TimestampType.LogAppendTime) {
     return { offset: Math.max(header.baseOffset, minOffset), timestamp: header.maxTimestamp };
   }
-  const body = batch.subarray(RECORD_BATCH_OVERHEAD);
-  const records = compression === CompressionType.Gzip ? gunzipSync(body) : body;
+  const records = decompressRecords(compressionOf(header.attributes), batch.subarray(RECORD_BATCH_OVERHEAD));
   const cursor = { pos: 0 };
   for (let i = 0; i < header.recordCount; i++) {
     const length = readZigzag(records, cursor);

@@ -41,6 +41,10 @@ export interface TopicConfig {
   /** min.cleanable.dirty.ratio: dirty bytes / cleanable bytes that triggers compaction. */
   readonly minCleanableDirtyRatio: number;
   readonly messageTimestampType: MessageTimestampType;
+  /** message.timestamp.before.max.ms: under CreateTime, how far before the broker's clock a record's timestamp may lie (KIP-937); Infinity = any. */
+  readonly messageTimestampBeforeMaxMs: number;
+  /** message.timestamp.after.max.ms: under CreateTime, how far after the broker's clock a record's timestamp may lie (KIP-937). */
+  readonly messageTimestampAfterMaxMs: number;
   /** flush.messages: fdatasync after this many appended messages; Infinity = leave it to the OS. */
   readonly flushMessages: number;
   /** flush.ms: fdatasync when the last flush is this old; Infinity = leave it to the OS. */
@@ -74,6 +78,8 @@ export const TOPIC_CONFIG_DEFS: readonly ConfigDef[] = [
   { name: 'index.interval.bytes', key: 'indexIntervalBytes', kind: 'int', min: 0, doc: 'bytes between offset-index entries' },
   { name: 'max.compaction.lag.ms', key: 'maxCompactionLagMs', kind: 'long', min: 1, doc: 'latest time a record becomes compactable' },
   { name: 'max.message.bytes', key: 'maxMessageBytes', kind: 'int', min: 0, doc: 'largest batch accepted' },
+  { name: 'message.timestamp.after.max.ms', key: 'messageTimestampAfterMaxMs', kind: 'long', min: 0, doc: 'latest accepted CreateTime, relative to the broker clock' },
+  { name: 'message.timestamp.before.max.ms', key: 'messageTimestampBeforeMaxMs', kind: 'long', min: 0, doc: 'earliest accepted CreateTime, relative to the broker clock' },
   { name: 'message.timestamp.type', key: 'messageTimestampType', kind: 'timestampType', doc: 'CreateTime or LogAppendTime' },
   { name: 'min.cleanable.dirty.ratio', key: 'minCleanableDirtyRatio', kind: 'double', min: 0, max: 1, doc: 'dirty ratio that triggers compaction' },
   { name: 'min.compaction.lag.ms', key: 'minCompactionLagMs', kind: 'long', min: 0, doc: 'earliest time a record becomes compactable' },
@@ -102,6 +108,9 @@ export const KAFKA_TOPIC_CONFIG_DEFAULTS: TopicConfig = Object.freeze({
   deleteRetentionMs: 86_400_000,
   minCleanableDirtyRatio: 0.5,
   messageTimestampType: 'CreateTime',
+  messageTimestampBeforeMaxMs: Infinity,
+  // Kafka 4.0 bounds future timestamps by default (one hour); before is unbounded.
+  messageTimestampAfterMaxMs: 3_600_000,
   flushMessages: Infinity,
   flushMs: Infinity,
   fileDeleteDelayMs: 60_000,

@@ -243,14 +243,25 @@ export function setLogAppendTime(buf: Buffer, pos: number, logAppendTimeMs: numb
   if (!Number.isSafeInteger(logAppendTimeMs) || logAppendTimeMs < 0) {
     throw new ProtocolError('INVALID_TIMESTAMP', `log append time must be a non-negative safe integer, got ${logAppendTimeMs}`);
   }
-  wholeBatchSizeAt(buf, pos, 'setting the log append time of');
+  setMaxTimestamp(buf, pos, TimestampType.LogAppendTime, logAppendTimeMs);
+}
+
+/**
+ * Sets the batch's timestampType bit and maxTimestamp (Kafka's DefaultRecordBatch.setMaxTimestamp):
+ * the broker's LogValidator writes the maxTimestamp it recomputed from the records, or the log
+ * append time. Both fields are inside the CRC, so it is recomputed, but only when something
+ * changed: a batch that already says so keeps its bytes. Returns whether the batch changed. The
+ * caller validates the batch first (see `writeRecordBatchCrc`).
+ */
+export function setMaxTimestamp(buf: Buffer, pos: number, timestampType: TimestampType, maxTimestamp: number): boolean {
+  wholeBatchSizeAt(buf, pos, 'setting the max timestamp of');
   const attributes = buf.readInt16BE(pos + ATTRIBUTES_OFFSET);
-  if (attributes & TIMESTAMP_TYPE_MASK && readSafeInt64BE(buf, pos + MAX_TIMESTAMP_OFFSET, 'maxTimestamp') === logAppendTimeMs) {
-    return; // already stamped with this time: keep the CRC as it is
-  }
-  buf.writeInt16BE(attributes | TIMESTAMP_TYPE_MASK, pos + ATTRIBUTES_OFFSET);
-  writeSafeInt64BE(buf, pos + MAX_TIMESTAMP_OFFSET, logAppendTimeMs, 'maxTimestamp');
+  const wanted = timestampType === TimestampType.LogAppendTime ? attributes | TIMESTAMP_TYPE_MASK : attributes & ~TIMESTAMP_TYPE_MASK;
+  if (wanted === attributes && readSafeInt64BE(buf, pos + MAX_TIMESTAMP_OFFSET, 'maxTimestamp') === maxTimestamp) return false;
+  buf.writeInt16BE(wanted, pos + ATTRIBUTES_OFFSET);
+  writeSafeInt64BE(buf, pos + MAX_TIMESTAMP_OFFSET, maxTimestamp, 'maxTimestamp');
   writeRecordBatchCrc(buf, pos);
+  return true;
 }
 
 /** Size of the whole magic-2 batch at `pos`, checking that all of it is in `buf`. */

@@ -1,12 +1,14 @@
 /**
  * Produce (apiKey 0), v3+ (record batch v2 only; v0-2 carry older message formats).
  *
- * Per partition: exactly one record batch (Kafka's rule since v3), validated where it lies
- * (length, magic 2, CRC-32C, record count vs lastOffsetDelta; a compressed batch is decompressed
- * and its records parsed, only to validate, and stored compressed as sent), then appended as the
- * client's bytes with only the baseOffset rewritten by the log. Idempotent batches (producerId >=
- * 0) go through the partition's producer state first (producer-state.ts): a duplicate is answered
- * with the original offsets without a second append.
+ * Per partition: exactly one record batch (Kafka's rule since v3), its framing and CRC checked
+ * here, its records by the log as Kafka's LogValidator checks them (libs/log-engine
+ * record-validator.ts: structure, counts and offset deltas, also inside compressed batches,
+ * timestamps against message.timestamp.before/after.max.ms, keys on compacted topics; maxTimestamp
+ * recomputed, LogAppendTime stamped), then appended as the client's bytes, stored compressed as
+ * sent. Rejected records come back as INVALID_RECORD / INVALID_TIMESTAMP with `recordErrors` (v8+).
+ * Idempotent batches (producerId >= 0) go through the partition's producer state first
+ * (producer-state.ts): a duplicate is answered with the original offsets without a second append.
  *
  * acks: 0 (no response), 1 and -1 (all in-sync replicas: this node alone) are the same append on a
  * single node; what a resolved append promises follows the topic's flush policy (docs/durability.md).
@@ -17,13 +19,11 @@
  * batches queue behind the rebuild in arrival order), so pipelined requests of one connection are
  * applied in the order they were sent.
  */
+import { isSpoolError } from '@spool/common';
 import {
-  CompressionType,
   KafkaApiKey,
   KafkaErrorCode,
   LOG_OVERHEAD,
-  compressionOf,
-  decodeRecordBatch,
   isControlBatch,
   isTransactionalBatch,
   validateRecordBatch,
@@ -32,7 +32,7 @@ import {
   type ProduceResponsePartitionProduceResponse,
   type RecordBatchHeader,
 } from '@spool/protocol';
-import { LogManager, type Log } from '@spool/log-engine';
+import { LogManager, type Log, type RecordError } from '@spool/log-engine';
 import { kafkaErrorOf } from '../kafka-error-code.js';
 import { NO_RESPONSE, type KafkaApiHandler, type KafkaRequestContext } from '../kafka-handler.js';
 import type { AppendedOffsets, PartitionProducerState } from '../producer-state.js';
@@ -154,8 +154,14 @@ export class ProduceHandler implements KafkaApiHandler<ProduceRequest, ProduceRe
   private failure(index: number, err: unknown): PartitionResult {
     if (err instanceof ProduceRefusal) return partitionError(index, err.errorCode, err.message);
     const { errorCode, errorMessage } = kafkaErrorOf(err);
-    return partitionError(index, errorCode, errorMessage);
+    return { ...partitionError(index, errorCode, errorMessage), recordErrors: recordErrorsOf(err) };
   }
+}
+
+/** The per-record errors the log's validation attached (record-validator.ts), as Produce v8+ reports them. */
+function recordErrorsOf(err: unknown): PartitionResult['recordErrors'] {
+  const list = isSpoolError(err) ? (err.details.recordErrors as readonly RecordError[] | undefined) : undefined;
+  return list?.map((e) => ({ batchIndex: e.batchIndex, batchIndexErrorMessage: e.message })) ?? [];
 }
 
 function appendOffsets(log: Log, batch: Buffer): Promise<AppendedOffsets> {
@@ -163,8 +169,8 @@ function appendOffsets(log: Log, batch: Buffer): Promise<AppendedOffsets> {
 }
 
 /**
- * One whole batch v2 with a valid CRC; compressed records must decompress and parse. The log
- * checks the rest (record count vs lastOffsetDelta, max.message.bytes) when appending.
+ * One whole batch v2 with a valid CRC, neither transactional nor control. The log checks the
+ * records (record-validator.ts) and max.message.bytes when appending.
  */
 export function validateProducedBatch(records: Buffer | null): RecordBatchHeader {
   if (records === null || records.length === 0) throw new ProduceRefusal(KafkaErrorCode.INVALID_RECORD, 'a produced partition must carry one record batch');
@@ -175,9 +181,6 @@ export function validateProducedBatch(records: Buffer | null): RecordBatchHeader
   }
   if (isTransactionalBatch(header.attributes) || isControlBatch(header.attributes)) {
     throw new ProduceRefusal(KafkaErrorCode.INVALID_RECORD, 'transactional and control batches are not supported');
-  }
-  if (compressionOf(header.attributes) !== CompressionType.None) {
-    decodeRecordBatch(records, 0); // CORRUPT_MESSAGE / MESSAGE_TOO_LARGE / UNSUPPORTED_COMPRESSION_TYPE
   }
   return header;
 }
