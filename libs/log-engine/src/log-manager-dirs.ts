@@ -16,7 +16,7 @@
  * deleted again) never collides with its predecessor's leftovers.
  */
 import { randomUUID } from 'node:crypto';
-import { readdir, rm } from 'node:fs/promises';
+import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '@spool/common';
 import type { TopicPartition } from './log.js';
@@ -76,5 +76,16 @@ export async function sweepDataDir(dataDir: string, store: TopicStore, logger: L
       logger.warn({ path }, 'partition directory belongs to no topic; removing it');
       await rm(path, { recursive: true, force: true });
     }
+  }
+}
+
+/** Whether `path` exists (the clean-shutdown marker); other stat errors are thrown. */
+export async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw err;
   }
 }

@@ -5,7 +5,8 @@
  * `stop()` clears the timers and resolves once every in-flight run has settled, so close() can
  * flush and checkpoint without racing them.
  */
-import type { Logger } from '@spool/common';
+import type { Clock, Logger } from '@spool/common';
+import type { Log } from './log.js';
 
 export interface ScheduledTask {
   readonly name: string;
@@ -63,4 +64,41 @@ export async function mapBounded<T>(items: readonly T[], limit: number, fn: (ite
     while (next < items.length) await fn(items[next++]!);
   };
   await Promise.all(Array.from({ length: Math.min(Math.max(1, limit), items.length) }, worker));
+}
+
+/** The logs a maintenance pass walks, and when to stop (the manager is closing). */
+export interface MaintainedLogs {
+  readonly logs: readonly Log[];
+  readonly clock: Clock;
+  readonly logger: Logger;
+  stopped(): boolean;
+  /** Whether the cleaner is rewriting the log (retention leaves it to the next pass: never race a swap). */
+  isCleaning(log: Log): boolean;
+}
+
+/** One retention pass over every log (Log.deleteOldSegments); a log that fails is logged and skipped. */
+export async function runRetention(target: MaintainedLogs): Promise<void> {
+  const now = target.clock.now();
+  for (const log of target.logs) {
+    if (target.stopped()) return;
+    if (target.isCleaning(log)) continue;
+    try {
+      await log.deleteOldSegments(now);
+    } catch (err) {
+      // A log closed by a concurrent deleteTopic, or taken offline by an I/O error (logged by the log).
+      target.logger.warn({ err, dir: log.dir }, 'retention skipped a log');
+    }
+  }
+}
+
+/** Asks every log to flush if its flush.ms has passed (Log.maybeFlushByTime). */
+export async function runFlushByTime(target: MaintainedLogs): Promise<void> {
+  for (const log of target.logs) {
+    if (target.stopped()) return;
+    try {
+      await log.maybeFlushByTime();
+    } catch (err) {
+      target.logger.warn({ err, dir: log.dir }, 'flush by time failed');
+    }
+  }
 }

@@ -17,20 +17,20 @@
  * metadata whose logs are created at the next open; a crash after a delete leaves partition
  * directories no topic owns, which the next open removes.
  */
-import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { SpoolError, silentLogger, systemClock, type Clock, type Logger } from '@spool/common';
 import { Log } from './log.js';
 import { createLogMetrics, type LogMetrics } from './log-metrics.js';
-import { brokerTopicDefaults, normalizeTopicConfigs, parseTopicConfig, type TopicConfig } from './topic-config.js';
+import { brokerTopicDefaults, deletes, normalizeTopicConfigs, parseTopicConfig, type TopicConfig } from './topic-config.js';
 import { describeTopic, type TopicDescription } from './topic-description.js';
-import { collidesWith, validatePartitionCount, validateTopicName } from './topic-name.js';
+import { collidesWith, isInternalTopic, validatePartitionCount, validateTopicName } from './topic-name.js';
 import { fsyncDirectory } from './checkpoint-file.js';
 import { TopicStore, type TopicMetadata } from './topic-store.js';
-import { mapBounded, PeriodicTasks } from './log-manager-tasks.js';
+import { mapBounded, PeriodicTasks, runFlushByTime, runRetention, type MaintainedLogs } from './log-manager-tasks.js';
 import { CheckpointStore } from './log-manager-checkpoints.js';
-import { CLEAN_SHUTDOWN_FILE, deleteDirName, partitionDirName, sweepDataDir, topicPartitionKey } from './log-manager-dirs.js';
+import { CLEAN_SHUTDOWN_FILE, deleteDirName, exists, partitionDirName, sweepDataDir, topicPartitionKey } from './log-manager-dirs.js';
 import { LogCleaner, type CleanerRun, type LogCleanerOptions } from './log-cleaner.js';
 import { TopicChanges } from './topic-changes.js';
 
@@ -141,8 +141,8 @@ export class LogManager {
     if (opts.cleanerEnabled ?? true) this.cleaner.start();
     this.tasks = new PeriodicTasks(
       [
-        { name: TASK_RETENTION, intervalMs: opts.retentionCheckIntervalMs ?? 300_000, run: () => this.runRetention() },
-        { name: TASK_FLUSH, intervalMs: opts.flushCheckIntervalMs ?? 1000, run: () => this.runFlushByTime() },
+        { name: TASK_RETENTION, intervalMs: opts.retentionCheckIntervalMs ?? 300_000, run: () => runRetention(this.maintained()) },
+        { name: TASK_FLUSH, intervalMs: opts.flushCheckIntervalMs ?? 1000, run: () => runFlushByTime(this.maintained()) },
         { name: TASK_CHECKPOINT, intervalMs: opts.checkpointIntervalMs ?? 60_000, run: () => this.writeCheckpoints() },
         { name: TASK_FILE_DELETE, intervalMs: opts.fileDeleteCheckIntervalMs ?? 1000, run: () => this.removeDueDeletes() },
       ],
@@ -268,6 +268,40 @@ export class LogManager {
     });
   }
 
+  /**
+   * DeleteRecords (Kafka's deleteRecords, kafka-delete-records.sh): raises the partition's
+   * logStartOffset to `offset` (-1: the high watermark; never lowers it) and deletes the segments
+   * wholly below it; reads below it are OFFSET_OUT_OF_RANGE from then on. Resolves with the new
+   * logStartOffset once the log-start-offset checkpoint holding it is durable, so the deletion
+   * survives a crash (an unanswered call may not). OFFSET_OUT_OF_RANGE above the high watermark or
+   * below -1, POLICY_VIOLATION when cleanup.policy lacks delete, INVALID_TOPIC_EXCEPTION for
+   * internal topics (as Kafka).
+   */
+  deleteRecords(topic: string, partition: number, offset: number): Promise<number> {
+    return this.enqueue(async () => {
+      const state = this.requireTopic(topic);
+      const log = this.getLog(topic, partition);
+      if (isInternalTopic(topic)) throw new SpoolError('INVALID_TOPIC_EXCEPTION', `cannot delete records of internal topic ${topic}`, { topic });
+      if (!deletes(state.config)) {
+        throw new SpoolError('POLICY_VIOLATION', `records of ${topic}-${partition} cannot be deleted: cleanup.policy is ${state.config.cleanupPolicy}`, { topic, partition });
+      }
+      const highWatermark = log.logEndOffset;
+      const target = offset === -1 ? highWatermark : offset;
+      if (!Number.isSafeInteger(target) || target < 0 || target > highWatermark) {
+        throw new SpoolError('OFFSET_OUT_OF_RANGE', `cannot delete records of ${topic}-${partition} before ${offset}: the offset must lie in [0, ${highWatermark}] (the high watermark) or be -1`, {
+          topic,
+          partition,
+          offset,
+          highWatermark,
+        });
+      }
+      await log.deleteRecordsBefore(target);
+      await this.writeCheckpoints();
+      this.logger.info({ topic, partition, logStartOffset: log.logStartOffset }, 'records deleted');
+      return log.logStartOffset;
+    });
+  }
+
   listTopics(): TopicDescription[] {
     return [...this.topics.keys()].sort().map((name) => this.describe(this.topics.get(name)!));
   }
@@ -335,31 +369,6 @@ export class LogManager {
   }
 
   // ---- background tasks -------------------------------------------------------------------
-
-  private async runRetention(): Promise<void> {
-    const now = this.clock.now();
-    for (const log of this.allLogs()) {
-      if (this.closed) return;
-      if (this.cleaner?.isCleaning(log)) continue; // the next run gets it; never race a swap
-      try {
-        await log.deleteOldSegments(now);
-      } catch (err) {
-        // A log closed by a concurrent deleteTopic, or taken offline by an I/O error (logged by the log).
-        this.logger.warn({ err, dir: log.dir }, 'retention skipped a log');
-      }
-    }
-  }
-
-  private async runFlushByTime(): Promise<void> {
-    for (const log of this.allLogs()) {
-      if (this.closed) return;
-      try {
-        await log.maybeFlushByTime();
-      } catch (err) {
-        this.logger.warn({ err, dir: log.dir }, 'flush by time failed');
-      }
-    }
-  }
 
   private async writeCheckpoints(logs: readonly Log[] = this.allLogs()): Promise<void> {
     const recoveryPoints = new Map<string, number>();
@@ -464,6 +473,11 @@ export class LogManager {
     return out;
   }
 
+  /** What the retention and flush tasks work on (log-manager-tasks.ts). */
+  private maintained(): MaintainedLogs {
+    return { logs: this.allLogs(), clock: this.clock, logger: this.logger, stopped: () => this.closed, isCleaning: (log) => this.cleaner?.isCleaning(log) ?? false };
+  }
+
   private allLogs(): Log[] {
     const out: Log[] = [];
     for (const state of this.topics.values()) for (const log of state.logs) if (log !== undefined) out.push(log);
@@ -478,15 +492,5 @@ export class LogManager {
 
   private describe(state: TopicState): TopicDescription {
     return describeTopic(state.meta, state.config, state.logs, this.defaults);
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw err;
   }
 }

@@ -69,13 +69,22 @@ export function scanRecords(records: Buffer, start: number, end: number, recordC
   if (pos !== end) throw invalid(recordCount, `${end - pos} bytes follow the ${recordCount} records the batch declares`);
 }
 
-/** Reads a zigzag varint at `pos` into scratch.value; returns the position after it. One-byte values (most lengths) take the fast path. */
+/**
+ * Reads a zigzag varint at `pos` into scratch.value; returns the position after it. Values of one
+ * or two bytes (every length below 8 KiB: most records, keys and values) take the fast path.
+ */
 function readVarInt(buf: Buffer, pos: number, end: number): number {
-  if (pos < end) {
+  if (pos + 1 < end) {
     const b = buf[pos];
     if (b < 0x80) {
       scratch.value = (b >>> 1) ^ -(b & 1);
       return pos + 1;
+    }
+    const b2 = buf[pos + 1];
+    if (b2 < 0x80) {
+      const z = (b & 0x7f) | (b2 << 7);
+      scratch.value = (z >>> 1) ^ -(z & 1);
+      return pos + 2;
     }
   }
   readUnsignedVarIntAt(buf, pos, end, scratch);

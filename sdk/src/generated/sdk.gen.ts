@@ -2,7 +2,7 @@
 
 import { client } from './client.gen.js';
 import type { Client, Options as Options2, TDataShape } from './client/index.js';
-import type { AlterTopicConfigsData, AlterTopicConfigsErrors, AlterTopicConfigsResponses, CommitGroupOffsetsData, CommitGroupOffsetsErrors, CommitGroupOffsetsResponses, CreatePartitionsData, CreatePartitionsErrors, CreatePartitionsResponses, CreateTopicData, CreateTopicErrors, CreateTopicResponses, DeleteGroupData, DeleteGroupErrors, DeleteGroupResponses, DeleteTopicData, DeleteTopicErrors, DeleteTopicResponses, DescribeGroupData, DescribeGroupErrors, DescribeGroupResponses, DescribeTopicData, DescribeTopicErrors, DescribeTopicResponses, FetchRecordsData, FetchRecordsErrors, FetchRecordsResponses, ListGroupsData, ListGroupsResponses, ListOffsetsData, ListOffsetsErrors, ListOffsetsResponses, ListTopicsData, ListTopicsResponses, ProduceData, ProduceErrors, ProduceResponses, ResetGroupOffsetsData, ResetGroupOffsetsErrors, ResetGroupOffsetsResponses } from './types.gen.js';
+import type { AlterTopicConfigsData, AlterTopicConfigsErrors, AlterTopicConfigsResponses, CommitGroupOffsetsData, CommitGroupOffsetsErrors, CommitGroupOffsetsResponses, CreatePartitionsData, CreatePartitionsErrors, CreatePartitionsResponses, CreateTopicData, CreateTopicErrors, CreateTopicResponses, DeleteGroupData, DeleteGroupErrors, DeleteGroupResponses, DeleteRecordsData, DeleteRecordsErrors, DeleteRecordsResponses, DeleteTopicData, DeleteTopicErrors, DeleteTopicResponses, DescribeGroupData, DescribeGroupErrors, DescribeGroupResponses, DescribeTopicData, DescribeTopicErrors, DescribeTopicResponses, FetchRecordsData, FetchRecordsErrors, FetchRecordsResponses, ListGroupsData, ListGroupsResponses, ListOffsetsData, ListOffsetsErrors, ListOffsetsResponses, ListTopicsData, ListTopicsResponses, ProduceData, ProduceErrors, ProduceResponses, ResetGroupOffsetsData, ResetGroupOffsetsErrors, ResetGroupOffsetsResponses } from './types.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -94,6 +94,20 @@ export const fetchRecords = <ThrowOnError extends boolean = false>(options: Opti
  * Earliest, latest and by-timestamp offsets of a partition
  */
 export const listOffsets = <ThrowOnError extends boolean = false>(options: Options<ListOffsetsData, ThrowOnError>) => (options.client ?? client).get<ListOffsetsResponses, ListOffsetsErrors, ThrowOnError>({ url: '/v1/topics/{topic}/partitions/{partition}/offsets', ...options });
+
+/**
+ * Delete the records before an offset
+ *
+ * Raises the partition's logStartOffset to `offset` (Kafka's DeleteRecords) and deletes the segments wholly below it. Answered once the new logStartOffset is on disk (it survives a crash). Refused on compact-only topics (POLICY_VIOLATION, as Kafka) and internal topics.
+ */
+export const deleteRecords = <ThrowOnError extends boolean = false>(options: Options<DeleteRecordsData, ThrowOnError>) => (options.client ?? client).post<DeleteRecordsResponses, DeleteRecordsErrors, ThrowOnError>({
+    url: '/v1/topics/{topic}/partitions/{partition}/delete-records',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
 
 /**
  * List consumer groups

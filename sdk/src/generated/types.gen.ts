@@ -303,6 +303,22 @@ export type PartitionOffsets = {
     byTimestamp?: OffsetForTimestamp | null;
 };
 
+export type DeleteRecords = {
+    /**
+     * Delete every record below this offset: it becomes the partition's logStartOffset. -1 means the highWatermark (delete everything written so far). At most the highWatermark.
+     */
+    offset: number;
+};
+
+export type DeleteRecordsResult = {
+    topic: string;
+    partition: number;
+    /**
+     * The partition's logStartOffset afterwards (Kafka's low watermark). It never moves back: a smaller offset than the current one changes nothing.
+     */
+    logStartOffset: number;
+};
+
 export type GroupListing = {
     groupId: string;
     /**
@@ -761,6 +777,49 @@ export type ListOffsetsResponses = {
 };
 
 export type ListOffsetsResponse = ListOffsetsResponses[keyof ListOffsetsResponses];
+
+export type DeleteRecordsData = {
+    body: DeleteRecords;
+    path: {
+        /**
+         * Topic name
+         */
+        topic: string;
+        /**
+         * Partition number
+         */
+        partition: number;
+    };
+    query?: never;
+    url: '/v1/topics/{topic}/partitions/{partition}/delete-records';
+};
+
+export type DeleteRecordsErrors = {
+    /**
+     * Malformed request (INVALID_REQUEST, INVALID_RECORD, INVALID_CONFIG, INVALID_TOPIC_EXCEPTION, INVALID_PARTITIONS)
+     */
+    400: ErrorEnvelope;
+    /**
+     * Internal topics ("__" prefix) cannot be created, produced to or deleted over HTTP (POLICY_VIOLATION)
+     */
+    403: ErrorEnvelope;
+    /**
+     * Unknown topic or partition (UNKNOWN_TOPIC_OR_PARTITION)
+     */
+    404: ErrorEnvelope;
+    /**
+     * Offset outside [logStartOffset, logEndOffset] (OFFSET_OUT_OF_RANGE)
+     */
+    416: ErrorEnvelope;
+};
+
+export type DeleteRecordsError = DeleteRecordsErrors[keyof DeleteRecordsErrors];
+
+export type DeleteRecordsResponses = {
+    200: DeleteRecordsResult;
+};
+
+export type DeleteRecordsResponse = DeleteRecordsResponses[keyof DeleteRecordsResponses];
 
 export type ListGroupsData = {
     body?: never;

@@ -18,6 +18,7 @@ import { classifyError, ErrorEnvelopeFilter } from './errors/error-envelope.filt
 import { installFastifyHooks } from './fastify-setup.js';
 import { DEFAULT_HTTP_API_OPTIONS, HTTP_API_OPTIONS, type HttpApiOptions } from './http-api.options.js';
 import { HTTP_API_CLOCK } from './http-api.tokens.js';
+import { DeleteRecordsController } from './records/delete-records.controller.js';
 import { FetchService } from './records/fetch.service.js';
 import { IdempotencyStore } from './records/idempotency.store.js';
 import { NdjsonIngestService } from './records/ndjson-ingest.service.js';
@@ -27,7 +28,7 @@ import { TopicsService } from './topics/topics.service.js';
 
 const core = {
   imports: [RecordsModule],
-  controllers: [TopicsController, RecordsController],
+  controllers: [TopicsController, RecordsController, DeleteRecordsController],
   providers: [
     TopicsService,
     {

@@ -34,6 +34,7 @@ describe('OpenAPI document', () => {
         'PATCH /v1/topics/{topic}/configs alterTopicConfigs',
         'POST /v1/topics createTopic',
         'POST /v1/topics/{topic}/partitions createPartitions',
+        'POST /v1/topics/{topic}/partitions/{partition}/delete-records deleteRecords',
         'POST /v1/topics/{topic}/records produce',
         'GET /v1/groups listGroups',
         'GET /v1/groups/{group} describeGroup',
