@@ -11,6 +11,17 @@ export function ascii(text: string): Uint8Array {
   return out;
 }
 
+/** Decimal digits of a non-negative safe integer. */
+function decimalDigits(n: number): number {
+  let digits = 1;
+  let limit = 10;
+  while (n >= limit && digits < 16) {
+    digits++;
+    limit *= 10;
+  }
+  return n >= limit ? digits + 1 : digits;
+}
+
 /** Copies below this length go through a JS loop: cheaper than a call into C++ for a few bytes. */
 const NATIVE_COPY_MIN = 48;
 
@@ -67,19 +78,20 @@ export class ByteOut {
       buf[this.pos++] = 0x2d;
       n = -n;
     }
-    if (n < 10) {
-      buf[this.pos++] = 0x30 + n;
-      return;
-    }
-    let digits = 0;
-    for (let m = n; m >= 1; m = Math.floor(m / 10)) digits++;
-    let at = this.pos + digits;
+    let at = this.pos + decimalDigits(n);
     this.pos = at;
-    while (n >= 1) {
+    // Small integers divide as int32 (offsets, mostly); larger ones as doubles (timestamps).
+    while (n >= 0x80000000) {
       const q = Math.floor(n / 10);
       buf[--at] = 0x30 + (n - q * 10);
       n = q;
     }
+    let m = n | 0;
+    do {
+      const q = (m / 10) | 0;
+      buf[--at] = 0x30 + (m - q * 10);
+      m = q;
+    } while (m > 0);
   }
 
   /** Any JavaScript string, as UTF-8 (rare paths: messages, names). */

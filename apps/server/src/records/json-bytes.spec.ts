@@ -4,7 +4,7 @@
  * Checked on generated JSON, on generated JSON with one byte changed, and on random bytes.
  */
 import fc from 'fast-check';
-import { isWellFormedUtf8, JSON_HAS_LINE_BREAK, JSON_INVALID, scanJson, writeCompactJson, writeJsonString } from './json-bytes.js';
+import { copyJson, isJsonText, isWellFormedUtf8, writeJsonString } from './json-bytes.js';
 
 const fatalUtf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -27,21 +27,29 @@ function parses(bytes: Uint8Array): boolean {
 }
 
 function verdict(bytes: Uint8Array): boolean {
-  return scanJson(bytes, 0, bytes.length) !== JSON_INVALID;
+  return isJsonText(bytes, 0, bytes.length);
+}
+
+/** copyJson's output for valid JSON text (its verdict must be isJsonText's). */
+function copied(bytes: Uint8Array): string | null {
+  const out = Buffer.alloc(bytes.length + 8);
+  const end = copyJson(bytes, 0, bytes.length, out, 3);
+  return end < 0 ? null : out.toString('utf8', 3, end);
 }
 
 const whitespace = fc.constantFrom(' ', '\t', '\n', '\r', '');
 /** JSON texts with random whitespace between tokens (JSON.stringify's indentation variants). */
 const jsonText = fc.tuple(fc.jsonValue({ maxDepth: 4 }), fc.constantFrom(undefined, 1, 2, '\t'), whitespace, whitespace).map(([v, indent, before, after]) => before + JSON.stringify(v, null, indent) + after);
 
-describe('scanJson', () => {
-  it('accepts every JSON text JSON.stringify writes, and flags line breaks', () => {
+describe('copyJson', () => {
+  it('accepts every JSON text JSON.stringify writes and copies it without whitespace between tokens', () => {
     fc.assert(
       fc.property(jsonText, (text) => {
-        const bytes = Buffer.from(text, 'utf8');
-        const scanned = scanJson(bytes, 0, bytes.length);
-        expect(scanned).not.toBe(JSON_INVALID);
-        expect((scanned & JSON_HAS_LINE_BREAK) !== 0).toBe(/[\r\n]/.test(text));
+        const out = copied(Buffer.from(text, 'utf8'));
+        expect(out).not.toBeNull();
+        expect(out).toBe(JSON.stringify(JSON.parse(text))); // the same tokens, no whitespace
+        expect(JSON.parse(out!)).toEqual(JSON.parse(text));
+        expect(out).not.toMatch(/[\r\n]/);
       }),
       { numRuns: 2000 },
     );
@@ -58,6 +66,7 @@ describe('scanJson', () => {
         else bytes.splice(i, 1);
         const mutated = Uint8Array.from(bytes);
         expect(verdict(mutated)).toBe(parses(mutated));
+        expect(copied(mutated) !== null).toBe(parses(mutated));
       }),
       { numRuns: 5000 },
     );
@@ -95,20 +104,8 @@ describe('scanJson', () => {
   });
 });
 
-describe('writeCompactJson', () => {
-  it('drops whitespace outside strings only', () => {
-    fc.assert(
-      fc.property(jsonText, (text) => {
-        const bytes = Buffer.from(text, 'utf8');
-        const out = Buffer.alloc(bytes.length);
-        const end = writeCompactJson(bytes, 0, bytes.length, out, 0);
-        const compact = out.toString('utf8', 0, end);
-        expect(compact).not.toMatch(/[\r\n]/);
-        expect(JSON.parse(compact)).toEqual(JSON.parse(text));
-      }),
-      { numRuns: 1000 },
-    );
-  });
+it('copies numbers, escapes and non-ASCII as stored (1.0 stays 1.0)', () => {
+  expect(copied(Buffer.from(' { "n" : 1.0 , "e" : 1E+2, "s" : "\\u00e9\\n\u00e9" , "a":[ ] }\n'))).toBe('{"n":1.0,"e":1E+2,"s":"\\u00e9\\n\u00e9","a":[]}');
 });
 
 describe('writeJsonString', () => {

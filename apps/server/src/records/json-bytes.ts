@@ -1,29 +1,24 @@
 /**
  * JSON on bytes, for rendering stored records without parsing them into JavaScript values:
  *
- * - `scanJson` says whether bytes are exactly one JSON text (RFC 8259, the grammar JSON.parse
+ * - `copyJson` checks that bytes are exactly one JSON text (RFC 8259, the grammar JSON.parse
  *   accepts: whitespace = space, tab, LF, CR; no BOM; strings of well-formed UTF-8 without raw
- *   control characters). A stored value that passes can be copied into an outgoing JSON document
- *   as it is (spliced), and whatever parses the document gets exactly the value JSON.parse would
- *   have given for the stored bytes. json-bytes.spec.ts checks the verdict against JSON.parse on
- *   random inputs, since a scanner more lenient than the client's parser would break whole frames.
+ *   control characters) while copying it into an outgoing JSON document, without the whitespace
+ *   between tokens (so it also fits one SSE `data:` line). Whatever parses the document gets
+ *   exactly the value JSON.parse would have given for the stored bytes, which are never parsed
+ *   into values and re-serialized. One pass: the check and the copy are the same loop.
+ *   json-bytes.spec.ts checks the verdict against JSON.parse on generated, mutated and random
+ *   inputs, since a checker more lenient than the client's parser would break whole frames.
  * - `writeJsonString` writes bytes as a JSON string literal when they are well-formed UTF-8.
- * - `writeCompactJson` copies a scanned JSON text without the whitespace outside strings (stored
- *   JSON with line breaks cannot go into an SSE `data:` line as it is).
  *
  * Well-formed UTF-8 is Unicode's Table 3-7: no overlong forms, no surrogates (ED A0..BF), nothing
  * above U+10FFFF. Escaped lone surrogates (`"\ud800"`) are valid JSON text and pass, as in JSON.parse.
  */
 
-/** scanJson result: not one JSON text. */
-export const JSON_INVALID = -1;
-/** scanJson flag: valid, and the text holds CR or LF whitespace (compact it before an SSE line). */
-export const JSON_HAS_LINE_BREAK = 1;
-
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 
-/** The byte after a lead byte that starts a well-formed sequence, and the continuation count. */
+/** The index after a well-formed UTF-8 sequence starting at `i` (a byte >= 0x80), or -1. */
 function utf8SequenceEnd(b: Uint8Array, i: number, end: number): number {
   const c = b[i];
   let need: number;
@@ -53,38 +48,64 @@ function isHex(c: number): boolean {
   return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66);
 }
 
-/** Scans a string body from after its opening quote; returns the index after the closing quote, or -1. */
-function scanStringBody(b: Uint8Array, i: number, end: number): number {
+function isDigit(c: number): boolean {
+  return c >= 0x30 && c <= 0x39;
+}
+
+function isWhitespace(c: number): boolean {
+  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+}
+
+/** Open containers while copying: 1 = object, 2 = array (grown on demand: no depth limit but the input's size). */
+let containerStack = new Uint8Array(64);
+/** Where copyJson's helpers left off in the output. */
+let outPos = 0;
+
+/** 1 for the bytes that stand for themselves inside a JSON string: printable ASCII but `"` and `\`. */
+const PLAIN = new Uint8Array(256);
+for (let c = 0x20; c < 0x80; c++) PLAIN[c] = c === QUOTE || c === BACKSLASH ? 0 : 1;
+
+/** Copies a string body from after its opening quote; returns the index after the closing quote, or -1. */
+function copyStringBody(b: Uint8Array, i: number, end: number, out: Uint8Array): number {
+  let o = outPos;
   while (i < end) {
-    const c = b[i];
-    if (c === QUOTE) return i + 1;
-    if (c === BACKSLASH) {
+    let c = b[i];
+    // The common run: one table load and one store per byte.
+    while (PLAIN[c] === 1) {
+      out[o++] = c;
+      if (++i === end) return -1;
+      c = b[i];
+    }
+    if (c === QUOTE) {
+      out[o++] = c;
+      outPos = o;
+      return i + 1;
+    } else if (c === BACKSLASH) {
       if (i + 1 >= end) return -1;
       const e = b[i + 1];
       if (e === 0x75 /* u */) {
         if (i + 5 >= end || !isHex(b[i + 2]) || !isHex(b[i + 3]) || !isHex(b[i + 4]) || !isHex(b[i + 5])) return -1;
+        for (let k = 0; k < 6; k++) out[o++] = b[i + k];
         i += 6;
       } else if (e === QUOTE || e === BACKSLASH || e === 0x2f || e === 0x62 || e === 0x66 || e === 0x6e || e === 0x72 || e === 0x74) {
+        out[o++] = c;
+        out[o++] = e;
         i += 2;
       } else return -1;
     } else if (c < 0x20) {
       return -1;
-    } else if (c < 0x80) {
-      i++;
     } else {
-      i = utf8SequenceEnd(b, i, end);
-      if (i < 0) return -1;
+      const next = utf8SequenceEnd(b, i, end);
+      if (next < 0) return -1;
+      while (i < next) out[o++] = b[i++];
     }
   }
   return -1;
 }
 
-function isDigit(c: number): boolean {
-  return c >= 0x30 && c <= 0x39;
-}
-
-/** Scans a number starting at `i`; returns the index after it, or -1. */
-function scanNumber(b: Uint8Array, i: number, end: number): number {
+/** Copies a number starting at `i`; returns the index after it, or -1. */
+function copyNumber(b: Uint8Array, i: number, end: number, out: Uint8Array): number {
+  const start = i;
   if (b[i] === 0x2d /* - */) i++;
   if (i >= end) return -1;
   if (b[i] === 0x30) i++;
@@ -103,48 +124,47 @@ function scanNumber(b: Uint8Array, i: number, end: number): number {
     if (i >= end || !isDigit(b[i])) return -1;
     while (i < end && isDigit(b[i])) i++;
   }
+  let o = outPos;
+  for (let k = start; k < i; k++) out[o++] = b[k];
+  outPos = o;
   return i;
 }
 
-function matches(b: Uint8Array, i: number, end: number, word: string): boolean {
-  if (i + word.length > end) return false;
-  for (let k = 0; k < word.length; k++) if (b[i + k] !== word.charCodeAt(k)) return false;
-  return true;
+function copyWord(b: Uint8Array, i: number, end: number, word: string, out: Uint8Array): number {
+  if (i + word.length > end) return -1;
+  for (let k = 0; k < word.length; k++) if (b[i + k] !== word.charCodeAt(k)) return -1;
+  let o = outPos;
+  for (let k = 0; k < word.length; k++) out[o++] = b[i + k];
+  outPos = o;
+  return i + word.length;
 }
-
-/** Open containers while scanning: 1 = object, 2 = array (grown on demand: no depth limit but the input's size). */
-let containerStack = new Uint8Array(64);
-/** Set by skipWhitespace when it passed a CR or LF. */
-let sawLineBreak = false;
 
 function skipWhitespace(b: Uint8Array, i: number, end: number): number {
-  while (i < end) {
-    const c = b[i];
-    if (c === 0x20 || c === 0x09) i++;
-    else if (c === 0x0a || c === 0x0d) {
-      sawLineBreak = true;
-      i++;
-    } else break;
-  }
+  while (i < end && isWhitespace(b[i])) i++;
   return i;
 }
 
-/** Scans `"key" ws :` from `i` (at the quote); returns the index after the colon, or -1. */
-function scanKey(b: Uint8Array, i: number, end: number): number {
+/** Copies `"key" ws :` from `i` (at the quote); returns the index after the colon, or -1. */
+function copyKey(b: Uint8Array, i: number, end: number, out: Uint8Array): number {
   if (i >= end || b[i] !== QUOTE) return -1;
-  i = scanStringBody(b, i + 1, end);
+  out[outPos++] = QUOTE;
+  i = copyStringBody(b, i + 1, end, out);
   if (i < 0) return -1;
   i = skipWhitespace(b, i, end);
   if (i >= end || b[i] !== 0x3a /* : */) return -1;
+  out[outPos++] = 0x3a;
   return i + 1;
 }
 
 /**
- * Whether `b[start, end)` is exactly one JSON text. Returns JSON_INVALID, or flags >= 0
- * (JSON_HAS_LINE_BREAK). Iterative: deep nesting costs memory proportional to the depth, not stack.
+ * When `src[start, end)` is exactly one JSON text, writes it into `out` at `pos` without the
+ * whitespace between tokens and returns the position after it; else returns -1 (bytes written
+ * past `pos` are garbage to be overwritten). `out` needs room for `end - start` bytes. Iterative:
+ * deep nesting costs memory proportional to the depth, not stack.
  */
-export function scanJson(b: Uint8Array, start: number, end: number): number {
-  sawLineBreak = false;
+export function copyJson(src: Uint8Array, start: number, end: number, out: Uint8Array, pos: number): number {
+  const b = src;
+  outPos = pos;
   let depth = 0;
   let i = start;
   // true: a value is expected next; false: a value just ended.
@@ -152,11 +172,12 @@ export function scanJson(b: Uint8Array, start: number, end: number): number {
   for (;;) {
     i = skipWhitespace(b, i, end);
     if (wantValue) {
-      if (i >= end) return JSON_INVALID;
+      if (i >= end) return -1;
       const c = b[i];
       wantValue = false;
       if (c === QUOTE) {
-        i = scanStringBody(b, i + 1, end);
+        out[outPos++] = QUOTE;
+        i = copyStringBody(b, i + 1, end, out);
       } else if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
         if (depth === containerStack.length) {
           const grown = new Uint8Array(containerStack.length * 2);
@@ -164,44 +185,57 @@ export function scanJson(b: Uint8Array, start: number, end: number): number {
           containerStack = grown;
         }
         containerStack[depth++] = c === 0x7b ? 1 : 2;
+        out[outPos++] = c;
         i = skipWhitespace(b, i + 1, end);
-        if (i < end && b[i] === (c === 0x7b ? 0x7d : 0x5d)) {
+        const close = c === 0x7b ? 0x7d : 0x5d;
+        if (i < end && b[i] === close) {
           // empty container
+          out[outPos++] = close;
           depth--;
           i++;
         } else {
           wantValue = true;
-          if (c === 0x7b) i = scanKey(b, i, end);
+          if (c === 0x7b) i = copyKey(b, i, end, out);
         }
       } else if (c === 0x2d || isDigit(c)) {
-        i = scanNumber(b, i, end);
-      } else if (c === 0x74 && matches(b, i, end, 'true')) {
-        i += 4;
-      } else if (c === 0x66 && matches(b, i, end, 'false')) {
-        i += 5;
-      } else if (c === 0x6e && matches(b, i, end, 'null')) {
-        i += 4;
-      } else return JSON_INVALID;
-      if (i < 0) return JSON_INVALID;
+        i = copyNumber(b, i, end, out);
+      } else if (c === 0x74) {
+        i = copyWord(b, i, end, 'true', out);
+      } else if (c === 0x66) {
+        i = copyWord(b, i, end, 'false', out);
+      } else if (c === 0x6e) {
+        i = copyWord(b, i, end, 'null', out);
+      } else return -1;
+      if (i < 0) return -1;
       continue;
     }
     // after a value
-    if (depth === 0) return i === end ? (sawLineBreak ? JSON_HAS_LINE_BREAK : 0) : JSON_INVALID;
-    if (i >= end) return JSON_INVALID;
+    if (depth === 0) return i === end ? outPos : -1;
+    if (i >= end) return -1;
     const c = b[i];
     const top = containerStack[depth - 1];
     if (c === 0x2c /* , */) {
+      out[outPos++] = c;
       i++;
       if (top === 1) {
-        i = scanKey(b, skipWhitespace(b, i, end), end);
-        if (i < 0) return JSON_INVALID;
+        i = copyKey(b, skipWhitespace(b, i, end), end, out);
+        if (i < 0) return -1;
       }
       wantValue = true;
     } else if ((c === 0x7d && top === 1) || (c === 0x5d && top === 2)) {
+      out[outPos++] = c;
       depth--;
       i++;
-    } else return JSON_INVALID;
+    } else return -1;
   }
+}
+
+let scratch = new Uint8Array(1024);
+
+/** Whether `src[start, end)` is exactly one JSON text (copyJson into a scratch buffer). */
+export function isJsonText(src: Uint8Array, start: number, end: number): boolean {
+  if (scratch.length < end - start) scratch = new Uint8Array(end - start);
+  return copyJson(src, start, end, scratch, 0) >= 0;
 }
 
 const HEX = '0123456789abcdef';
@@ -215,7 +249,15 @@ export function writeJsonString(src: Uint8Array, start: number, end: number, out
   out[pos++] = QUOTE;
   let i = start;
   while (i < end) {
-    const c = src[i];
+    let c = src[i];
+    while (PLAIN[c] === 1) {
+      out[pos++] = c;
+      if (++i === end) {
+        out[pos++] = QUOTE;
+        return pos;
+      }
+      c = src[i];
+    }
     if (c >= 0x20 && c < 0x80) {
       if (c === QUOTE || c === BACKSLASH) out[pos++] = BACKSLASH;
       out[pos++] = c;
@@ -256,26 +298,4 @@ export function isWellFormedUtf8(src: Uint8Array, start: number, end: number): b
     }
   }
   return true;
-}
-
-/**
- * Copies a JSON text that scanJson accepted, without whitespace outside strings; returns the
- * position after it. `out` needs room for `end - start` bytes.
- */
-export function writeCompactJson(src: Uint8Array, start: number, end: number, out: Uint8Array, pos: number): number {
-  let inString = false;
-  for (let i = start; i < end; i++) {
-    const c = src[i];
-    if (inString) {
-      out[pos++] = c;
-      if (c === BACKSLASH) out[pos++] = src[++i];
-      else if (c === QUOTE) inString = false;
-    } else if (c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d) {
-      continue;
-    } else {
-      out[pos++] = c;
-      if (c === QUOTE) inString = true;
-    }
-  }
-  return pos;
 }

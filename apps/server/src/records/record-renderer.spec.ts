@@ -158,11 +158,11 @@ describe('RecordRenderer', () => {
     expect(parseAll(json, batch([{ value: Buffer.from('42'), headers: ct('text/plain') }])).records[0].value).toBe(42);
   });
 
-  it('splices stored JSON as it is, compacting only line breaks', () => {
+  it('copies stored JSON token for token (1.0 stays 1.0), without the whitespace between tokens', () => {
     const renderer = new RecordRenderer({ key: 'auto', value: 'auto' });
     const pretty = Buffer.from('{\n  "a": [1, 2.50, "x y"],\r\n  "b": null\n}\n');
     const { rendered } = parseAll(renderer, batch([{ value: Buffer.from('{"n": 1.0, "s":"\\u00e9"}') }, { value: pretty }]));
-    expect(rendered.json(0).toString()).toContain('"value":{"n": 1.0, "s":"\\u00e9"}');
+    expect(rendered.json(0).toString()).toContain('"value":{"n":1.0,"s":"\\u00e9"}');
     expect(rendered.json(1).toString()).toContain('"value":{"a":[1,2.50,"x y"],"b":null}');
     expect(rendered.buf.includes(0x0a)).toBe(false);
   });

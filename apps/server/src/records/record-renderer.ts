@@ -6,7 +6,8 @@
  *    [,"error":{"code":"RECORD_FORMAT_MISMATCH","message":"..."}]}
  *
  * Keys and values are rendered per record-formats.ts. A stored value that is JSON is copied into
- * the output as it is (json-bytes.ts checks it byte by byte, it is never parsed and re-serialized);
+ * the output token for token (json-bytes.ts checks it byte by byte while copying, without the
+ * whitespace between tokens; it is never parsed and re-serialized);
  * UTF-8 text is written as a JSON string; other bytes as base64. Header values are strings (UTF-8)
  * unless the value format is binary; one that is not UTF-8 is base64, named in headerEncodings.
  * Header names are strings (a name that is not UTF-8 is rendered with U+FFFD replacements).
@@ -32,7 +33,7 @@ import {
 } from '@spool/protocol';
 import { ascii, ByteOut } from './byte-out.js';
 import { hintOfContentType, isContentTypeName, OCTET_STREAM, TEXT_PLAIN_UTF8, ValueHint } from './content-type.js';
-import { JSON_HAS_LINE_BREAK, scanJson, writeCompactJson, writeJsonString } from './json-bytes.js';
+import { copyJson, writeJsonString } from './json-bytes.js';
 import { readFormatsKey, type ReadFormat, type ReadFormats } from './record-formats.js';
 import { RenderedRecords } from './rendered-records.js';
 
@@ -47,6 +48,7 @@ const VALUE_BASE64 = ascii(',"valueEncoding":"base64"');
 const HEADER_ENCODINGS = ascii(',"headerEncodings":{');
 const BASE64_VALUE = ascii(':"base64"');
 const CLOSE = ascii('},');
+const NO_HEADERS_CLOSE = ascii(',"headers":{}},');
 const COMMA = ascii(',');
 const TEXT_PLAIN_BYTES = Buffer.from(TEXT_PLAIN_UTF8, 'latin1');
 const OCTET_STREAM_BYTES = Buffer.from(OCTET_STREAM, 'latin1');
@@ -74,6 +76,11 @@ export class RecordRenderer {
   // Per-record header positions, reused across records: [nameStart, nameEnd, valueStart, valueLength].
   private headerPositions = new Int32Array(64);
   private headerOutcomes = new Uint8Array(16);
+  private lastTimestamp = NaN;
+  /** `,"timestamp":<lastTimestamp>,"key":` */
+  private timestampKey: Uint8Array = KEY;
+  /** `,"timestamp":<lastTimestamp>,"key":null,"value":` */
+  private timestampNullKey: Uint8Array = KEY;
 
   constructor(readonly formats: ReadFormats) {
     this.key = readFormatsKey(formats);
@@ -86,13 +93,12 @@ export class RecordRenderer {
    * last rendered record when the limit cut the batches short.
    */
   render(batches: Buffer, from: number, limit = Infinity): RenderedRecords {
-    const out = new ByteOut(Math.ceil(Math.min(batches.length, limit * 256) * 1.5) + 256);
-    const starts: number[] = [];
-    const offsets: number[] = [];
+    const out = new ByteOut(Math.min(batches.length, limit * 256) * 2 + 1024);
+    const index = new RecordIndex(Math.min(limit, Math.ceil(batches.length / 64)) + 16);
     let nextOffset = from;
     for (const { pos, size, header } of iterateBatches(batches)) {
-      if (offsets.length >= limit) {
-        nextOffset = offsets[offsets.length - 1] + 1;
+      if (index.count >= limit) {
+        nextOffset = index.lastOffset + 1;
         break;
       }
       const lastOffset = header.baseOffset + header.lastOffsetDelta;
@@ -105,11 +111,10 @@ export class RecordRenderer {
           ? new ByteReader(batches, pos + RECORD_BATCH_OVERHEAD, pos + size)
           : new ByteReader(decompressRecords(compression, batches.subarray(pos + RECORD_BATCH_OVERHEAD, pos + size)));
       const logAppendTime = timestampTypeOf(header.attributes) === TimestampType.LogAppendTime ? header.maxTimestamp : null;
-      this.renderBatch(reader, header.baseOffset, header.baseTimestamp, logAppendTime, header.recordCount, header.lastOffsetDelta, from, limit, out, starts, offsets);
-      if (offsets.length >= limit) nextOffset = offsets[offsets.length - 1] + 1;
+      this.renderBatch(reader, header.baseOffset, header.baseTimestamp, logAppendTime, header.recordCount, header.lastOffsetDelta, from, limit, out, index);
+      if (index.count >= limit) nextOffset = index.lastOffset + 1;
     }
-    starts.push(out.pos);
-    return new RenderedRecords(out.done(), starts, offsets, nextOffset);
+    return index.finish(out, nextOffset);
   }
 
   private renderBatch(
@@ -122,12 +127,11 @@ export class RecordRenderer {
     from: number,
     limit: number,
     out: ByteOut,
-    starts: number[],
-    offsets: number[],
+    index: RecordIndex,
   ): void {
     const src = reader.buf;
     let previousDelta = -1;
-    for (let r = 0; r < recordCount && offsets.length < limit; r++) {
+    for (let r = 0; r < recordCount && index.count < limit; r++) {
       const length = reader.readVarInt();
       if (length < 6) throw corrupt(`record ${r} declares length ${length}`);
       const outerEnd = reader.pushLimit(length, 'record');
@@ -176,18 +180,26 @@ export class RecordRenderer {
       const timestamp = logAppendTime ?? baseTimestamp + timestampDelta;
       if (!Number.isSafeInteger(timestamp)) throw corrupt(`record ${r} has timestamp ${timestamp} outside the safe integer range`);
 
-      starts.push(out.pos);
-      offsets.push(offset);
+      index.add(offset, out.pos);
       out.literal(OPEN);
       out.integer(offset);
-      out.literal(TIMESTAMP);
-      out.integer(timestamp);
-      out.literal(KEY);
-      const keyOutcome = this.field(src, keyStart, keyLength, this.formats.key, ValueHint.None, out);
-      out.literal(VALUE);
+      // Records of a batch mostly share their timestamp: its digits are written once. Literals
+      // that follow each other are written as one (a null key, no headers: the common record).
+      if (timestamp !== this.lastTimestamp) this.cacheTimestamp(timestamp);
+      let keyOutcome: Outcome = Outcome.Ok;
+      if (keyLength < 0) out.literal(this.timestampNullKey);
+      else {
+        out.literal(this.timestampKey);
+        keyOutcome = this.field(src, keyStart, keyLength, this.formats.key, ValueHint.None, out);
+        out.literal(VALUE);
+      }
       const valueOutcome = this.field(src, valueStart, valueLength, this.formats.value, this.formats.value === 'auto' ? hint : ValueHint.None, out);
-      out.literal(HEADERS);
       let headerFlags = 0;
+      if (headerCount === 0 && keyOutcome === Outcome.Ok && valueOutcome === Outcome.Ok) {
+        out.literal(NO_HEADERS_CLOSE);
+        continue;
+      }
+      out.literal(HEADERS);
       for (let h = 0; h < headerCount; h++) {
         if (h > 0) out.byte(0x2c);
         this.headerName(src, hp[h * 4], hp[h * 4 + 1], out);
@@ -203,6 +215,18 @@ export class RecordRenderer {
       if ((keyOutcome | valueOutcome | headerFlags) & Outcome.Mismatch) this.error(src, keyOutcome, valueOutcome, headerCount, out);
       out.literal(CLOSE);
     }
+  }
+
+  private cacheTimestamp(timestamp: number): void {
+    this.lastTimestamp = timestamp;
+    const digits = new ByteOut(64);
+    digits.literal(TIMESTAMP);
+    digits.integer(timestamp);
+    digits.literal(KEY);
+    this.timestampKey = digits.done();
+    digits.literal(NULL);
+    digits.literal(VALUE);
+    this.timestampNullKey = digits.done();
   }
 
   /** A key or value: null, or rendered per `format` (`hint`: the value's content-type, auto only). */
@@ -234,14 +258,12 @@ export class RecordRenderer {
     }
   }
 
+  /** Stored JSON, checked and copied in one pass (without whitespace between tokens). */
   private json(src: Buffer, start: number, end: number, out: ByteOut): boolean {
-    const scanned = scanJson(src, start, end);
-    if (scanned < 0) return false;
-    if ((scanned & JSON_HAS_LINE_BREAK) === 0) out.copy(src, start, end);
-    else {
-      out.ensure(end - start);
-      out.pos = writeCompactJson(src, start, end, out.buf, out.pos);
-    }
+    out.ensure(end - start);
+    const written = copyJson(src, start, end, out.buf, out.pos);
+    if (written < 0) return false;
+    out.pos = written;
     return true;
   }
 
@@ -305,6 +327,40 @@ export class RecordRenderer {
     }
     const message = `${parts.join('; ')}: rendered as base64 (see keyEncoding, valueEncoding, headerEncodings)`;
     out.text(`,"error":{"code":"RECORD_FORMAT_MISMATCH","message":${JSON.stringify(message)}}`);
+  }
+}
+
+/** Where each rendered record starts and its offset, in growable typed arrays (no per-record allocation). */
+class RecordIndex {
+  starts: Int32Array;
+  offsets: Float64Array;
+  count = 0;
+
+  constructor(capacity: number) {
+    this.starts = new Int32Array(capacity + 1);
+    this.offsets = new Float64Array(capacity);
+  }
+
+  get lastOffset(): number {
+    return this.offsets[this.count - 1];
+  }
+
+  add(offset: number, start: number): void {
+    if (this.count === this.offsets.length) {
+      const starts = new Int32Array(this.offsets.length * 2 + 1);
+      starts.set(this.starts);
+      const offsets = new Float64Array(this.offsets.length * 2);
+      offsets.set(this.offsets);
+      this.starts = starts;
+      this.offsets = offsets;
+    }
+    this.starts[this.count] = start;
+    this.offsets[this.count++] = offset;
+  }
+
+  finish(out: ByteOut, nextOffset: number): RenderedRecords {
+    this.starts[this.count] = out.pos;
+    return new RenderedRecords(out.done(), this.starts.subarray(0, this.count + 1), this.offsets.subarray(0, this.count), nextOffset);
   }
 }
 

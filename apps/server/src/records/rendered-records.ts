@@ -23,7 +23,7 @@ interface CachedFrame {
 
 export class RenderedRecords {
   static empty(nextOffset: number): RenderedRecords {
-    return new RenderedRecords(EMPTY, [0], [], nextOffset);
+    return new RenderedRecords(EMPTY, new Int32Array(1), new Float64Array(0), nextOffset);
   }
 
   private cached: CachedFrame | null = null;
@@ -36,8 +36,8 @@ export class RenderedRecords {
    */
   constructor(
     readonly buf: Buffer,
-    readonly starts: readonly number[],
-    readonly offsets: readonly number[],
+    readonly starts: Int32Array,
+    readonly offsets: Float64Array,
     readonly nextOffset: number,
   ) {}
 
