@@ -7,6 +7,14 @@
  * `decode*` read a whole body (the frame after its header) and refuse trailing bytes;
  * `encode*` return a new Buffer holding only the body. Both check the version first:
  * UNSUPPORTED_VERSION outside the API's valid versions.
+ *
+ * Requests are the exception to "refuse trailing bytes": `readKafkaRequestBody` reads the fields
+ * the version defines and leaves whatever follows them unread, as Kafka's broker does
+ * (AbstractRequest.parseRequest parses the body from the frame's buffer and never looks at what
+ * remains). Clients rely on it: librdkafka up to 2.15 at least asks for "all topics" in a flexible
+ * Metadata request (v9+) by leaving the 4-byte int32 placeholder of the topic count in place,
+ * whose first byte reads as the compact null array and whose 3 other zero bytes shift the rest
+ * of the body, so that the frame ends 3 bytes after Kafka's reader does.
  */
 import { ByteReader } from '../byte-reader.js';
 import { ByteWriter } from '../byte-writer.js';
@@ -87,6 +95,16 @@ export function readKafkaMessage<T>(codec: KafkaMessageCodec<T>, reader: ByteRea
     );
   }
   return value;
+}
+
+/**
+ * Reads a request body as Kafka's broker does: the fields of `version`, then stops, leaving any
+ * bytes after them in `reader` (the caller may count them, never fails on them). Malformed fields
+ * (bad lengths, a null in a non-nullable field, a truncated body) are still CORRUPT_MESSAGE.
+ */
+export function readKafkaRequestBody<T>(codec: KafkaMessageCodec<T>, reader: ByteReader, version: number): T {
+  checkVersion(codec, version);
+  return codec.read(reader, version);
 }
 
 export function decodeKafkaMessage<T>(codec: KafkaMessageCodec<T>, buf: Buffer, version: number): T {

@@ -36,7 +36,7 @@ describe('Kafka API registry', () => {
     expect(new Set(KAFKA_APIS.map((a) => a.apiKey)).size).toBe(KAFKA_APIS.length);
   });
 
-  it('refuses versions outside the valid range, and trailing bytes', () => {
+  it('refuses versions outside the valid range, and trailing bytes after a whole message', () => {
     expect(codeOf(() => encodeKafkaMessage(PRODUCE_REQUEST_CODEC, defaultProduceRequest(), 12))).toBe('UNSUPPORTED_VERSION');
     expect(codeOf(() => decodeKafkaMessage(PRODUCE_REQUEST_CODEC, Buffer.alloc(16), -1))).toBe('UNSUPPORTED_VERSION');
     const bytes = encodeKafkaMessage(PRODUCE_REQUEST_CODEC, defaultProduceRequest(), 3);

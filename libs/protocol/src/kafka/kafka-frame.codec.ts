@@ -24,7 +24,7 @@ import { ProtocolError } from '../protocol.error.js';
 import { KafkaApiKey } from './generated/api-messages.js';
 import { readRequestHeader, writeRequestHeader, type RequestHeader } from './generated/request-header.js';
 import { readResponseHeader, writeResponseHeader } from './generated/response-header.js';
-import { getKafkaApi, readKafkaMessage, writeKafkaMessage, type KafkaApi } from './kafka-api-registry.js';
+import { getKafkaApi, readKafkaMessage, readKafkaRequestBody, writeKafkaMessage, type KafkaApi } from './kafka-api-registry.js';
 import { versionInRange } from './kafka-schema.js';
 
 /** Request header version for `apiVersion` of `apiKey` (v1 for an API Spool does not know). */
@@ -61,10 +61,13 @@ export function readKafkaRequestHeader(reader: ByteReader): KafkaRequestHeaderRe
 export interface KafkaRequestFrame<T = unknown> extends KafkaRequestHeaderResult {
   readonly api: KafkaApi;
   readonly body: T;
+  /** Bytes after the body's last field, ignored as Kafka ignores them (kafka-api-registry.ts). */
+  readonly trailingBytes: number;
 }
 
 /**
- * Decodes a request frame (after its size prefix). An unknown apiKey or version is
+ * Decodes a request frame (after its size prefix) as Kafka's broker does: bytes after the body's
+ * last field are ignored (and counted in `trailingBytes`). An unknown apiKey or version is
  * UNSUPPORTED_VERSION, carrying `correlationId`, `apiKey`, `apiVersion` and `headerVersion` in
  * its details so the server can answer it.
  */
@@ -87,8 +90,8 @@ export function decodeKafkaRequestFrame<T = unknown>(frame: Buffer): KafkaReques
       },
     );
   }
-  const body = readKafkaMessage(api.request, reader, header.requestApiVersion) as T;
-  return { header, headerVersion, api, body };
+  const body = readKafkaRequestBody(api.request, reader, header.requestApiVersion) as T;
+  return { header, headerVersion, api, body, trailingBytes: reader.remaining };
 }
 
 function requireApi(apiKey: number): KafkaApi {

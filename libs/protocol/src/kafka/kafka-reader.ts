@@ -9,7 +9,8 @@
  *   struct?    int8 marker (-1 = null, 1 = present) in nullable versions, then the struct
  *   uuid       16 bytes, shown as Kafka prints it: 22 characters of unpadded base64url
  *   bool       int8, non-zero = true
- *   tagged     flexible structs end with uvarint count, then (uvarint tag, uvarint size, value)
+ *   tagged     flexible structs end with uvarint count, then (uvarint tag, uvarint size, value);
+ *              unknown tags (and known ones outside their versions) are skipped by their size
  *
  * Every length is checked against the bytes that remain before anything is allocated, and
  * every array count against remaining / (fewest bytes an element can take), so a hostile length
@@ -148,9 +149,14 @@ export function skipTaggedFields(r: ByteReader, what: string): void {
   }
 }
 
-/** Ends a known tagged field read under `pushLimit`: it must have used exactly its size. */
+/**
+ * Ends a known tagged field read under `pushLimit`. The value may not run past the size the tag
+ * declared (the limit refuses that), but bytes of the declared size it did not use are skipped:
+ * Kafka's generated readers read a known tag's value and never compare it with the size, so a
+ * request Kafka accepts must not be refused here for that.
+ */
 export function endTaggedField(r: ByteReader, previousEnd: number, what: string): void {
-  if (r.remaining !== 0) throw corrupt(what, r.position, `leaves ${r.remaining} bytes of its tagged field unread`);
+  if (r.remaining !== 0) r.skip(r.remaining, what);
   r.popLimit(previousEnd);
 }
 
