@@ -2,3 +2,4 @@ export * from './ids.js';
 export * from './spool-error.js';
 export * from './clock.js';
 export * from './logger.js';
+export * from './topic-id.js';

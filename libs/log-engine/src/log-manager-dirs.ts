@@ -1,7 +1,8 @@
 /**
  * Names of the entries of a data directory, as Kafka names them:
  *
- *   <dataDir>/<topic>-<partition>/                     a partition's log (see segment-files.ts)
+ *   <dataDir>/<topic>-<partition>/                     a partition's log (see segment-files.ts) and
+ *                                                      its partition.metadata (partition-metadata-file.ts)
  *   <dataDir>/<topic>-<partition>.<uuid>-delete/       a deleted partition, removed in the
  *                                                      background after file.delete.delay.ms or
  *                                                      at the next open
@@ -16,7 +17,7 @@
  * deleted again) never collides with its predecessor's leftovers.
  */
 import { randomUUID } from 'node:crypto';
-import { readdir, rm, stat } from 'node:fs/promises';
+import { readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '@spool/common';
 import type { TopicPartition } from './log.js';
@@ -88,4 +89,19 @@ export async function exists(path: string): Promise<boolean> {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
     throw err;
   }
+}
+
+/**
+ * Renames partition directory `<topic>-<partition>` to its `-delete` name (deleteDirName) and
+ * returns the new path; null when the directory does not exist.
+ */
+export async function renameForDeletion(dataDir: string, topic: string, partition: number): Promise<string | null> {
+  const to = join(dataDir, deleteDirName(topic, partition));
+  try {
+    await rename(join(dataDir, partitionDirName(topic, partition)), to);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+  return to;
 }

@@ -17,10 +17,9 @@
  * metadata whose logs are created at the next open; a crash after a delete leaves partition
  * directories no topic owns, which the next open removes.
  */
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { randomUUID } from 'node:crypto';
-import { SpoolError, silentLogger, systemClock, type Clock, type Logger } from '@spool/common';
+import { newTopicId, SpoolError, silentLogger, systemClock, type Clock, type Logger } from '@spool/common';
 import { Log } from './log.js';
 import { createLogMetrics, type LogMetrics } from './log-metrics.js';
 import { brokerTopicDefaults, deletes, normalizeTopicConfigs, parseTopicConfig, type TopicConfig } from './topic-config.js';
@@ -30,9 +29,10 @@ import { fsyncDirectory } from './checkpoint-file.js';
 import { TopicStore, type TopicMetadata } from './topic-store.js';
 import { mapBounded, PeriodicTasks, runFlushByTime, runRetention, type MaintainedLogs } from './log-manager-tasks.js';
 import { CheckpointStore } from './log-manager-checkpoints.js';
-import { CLEAN_SHUTDOWN_FILE, deleteDirName, exists, partitionDirName, sweepDataDir, topicPartitionKey } from './log-manager-dirs.js';
+import { CLEAN_SHUTDOWN_FILE, exists, partitionDirName, renameForDeletion, sweepDataDir, topicPartitionKey } from './log-manager-dirs.js';
 import { LogCleaner, type CleanerRun, type LogCleanerOptions } from './log-cleaner.js';
 import { TopicChanges } from './topic-changes.js';
+import { ensurePartitionMetadata } from './partition-metadata-file.js';
 
 export interface LogManagerOptions {
   readonly dataDir: string;
@@ -171,7 +171,7 @@ export class LogManager {
       if (collisions.length > 0) {
         this.logger.warn({ topic: name, collidesWith: collisions }, "topic name differs from existing topics only in '.' versus '_'; their metric names collide");
       }
-      const meta: TopicMetadata = { name, topicId: randomUUID(), partitions, configs: overrides };
+      const meta: TopicMetadata = { name, topicId: newTopicId(), partitions, configs: overrides };
       await this.store.put(meta);
       const state: TopicState = { meta, config, logs: [] };
       this.topics.set(name, state);
@@ -306,6 +306,12 @@ export class LogManager {
     return [...this.topics.keys()].sort().map((name) => this.describe(this.topics.get(name)!));
   }
 
+  /** The topic whose id is `topicId`; undefined when none has it (deleted: a recreated topic has a new id). */
+  topicNameById(topicId: string): string | undefined {
+    for (const state of this.topics.values()) if (state.meta.topicId === topicId) return state.meta.name;
+    return undefined;
+  }
+
   /** UNKNOWN_TOPIC_OR_PARTITION when absent. */
   describeTopic(name: string): TopicDescription {
     return this.describe(this.requireTopic(name));
@@ -419,10 +425,13 @@ export class LogManager {
     return logs;
   }
 
-  private openLog(topic: string, partition: number, config: TopicConfig, hadCleanShutdown: boolean): Promise<Log> {
+  /** Opens (or creates) a partition's log, its partition.metadata naming the topic's id first. */
+  private async openLog(topic: string, partition: number, config: TopicConfig, hadCleanShutdown: boolean): Promise<Log> {
     const key = partitionDirName(topic, partition);
+    const dir = join(this.dataDir, key);
+    await ensurePartitionMetadata(dir, this.requireTopic(topic).meta.topicId);
     return Log.open({
-      dir: join(this.dataDir, key),
+      dir,
       topicPartition: { topic, partition },
       config,
       recoveryPoint: this.checkpoints.recoveryPoint(key) ?? 0,
@@ -435,15 +444,8 @@ export class LogManager {
   }
 
   private async retireDirectory(topic: string, partition: number, delayMs: number): Promise<void> {
-    const from = join(this.dataDir, partitionDirName(topic, partition));
-    const to = join(this.dataDir, deleteDirName(topic, partition));
-    try {
-      await rename(from, to);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-      throw err;
-    }
-    this.pendingDeletes.push({ path: to, dueMs: this.clock.now() + delayMs });
+    const to = await renameForDeletion(this.dataDir, topic, partition);
+    if (to !== null) this.pendingDeletes.push({ path: to, dueMs: this.clock.now() + delayMs });
   }
 
   // ---- helpers ------------------------------------------------------------------------------

@@ -30,6 +30,8 @@ export interface LogView {
 /** Kafka's ListOffsets special timestamps. */
 export const LATEST_TIMESTAMP = -1;
 export const EARLIEST_TIMESTAMP = -2;
+/** The record with the largest timestamp (KIP-734, ListOffsets v7+). */
+export const MAX_TIMESTAMP = -3;
 
 const MAX_ATTEMPTS = 5;
 
@@ -116,8 +118,14 @@ export async function offsetForTimestamp(view: () => LogView, timestamp: number)
     const snapshot = view();
     if (timestamp === EARLIEST_TIMESTAMP) return { offset: snapshot.logStartOffset, timestamp: -1 };
     if (timestamp === LATEST_TIMESTAMP) return { offset: snapshot.logEndOffset, timestamp: -1 };
-    if (timestamp < 0) throw new SpoolError('INVALID_TIMESTAMP', `timestamp ${timestamp} is neither a time nor -1 (latest) / -2 (earliest)`);
-    const found = await searchSegments(snapshot, timestamp);
+    if (timestamp < 0 && timestamp !== MAX_TIMESTAMP) {
+      throw new SpoolError('INVALID_TIMESTAMP', `timestamp ${timestamp} is neither a time nor -1 (latest) / -2 (earliest) / -3 (max)`);
+    }
+    // MAX_TIMESTAMP: as Kafka, the segment with the largest timestamp so far, then the first
+    // record carrying that timestamp: the first record at or after it.
+    const target = timestamp === MAX_TIMESTAMP ? Math.max(-1, ...snapshot.segments.map((s) => s.maxTimestampAndOffset.timestamp)) : timestamp;
+    if (target < 0) return null;
+    const found = await searchSegments(snapshot, target);
     if (found !== 'retry') return found;
   }
   throw new SpoolError('KAFKA_STORAGE_ERROR', `timestamp lookup ${timestamp} kept racing segment deletions (${MAX_ATTEMPTS} attempts)`);

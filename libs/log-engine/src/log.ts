@@ -206,8 +206,8 @@ export class Log {
 
   /**
    * The first record (offset >= logStartOffset) whose timestamp is >= `timestamp` (Kafka's
-   * ListOffsets), or null if none; -1 gives (logEndOffset, -1), -2 gives (logStartOffset, -1).
-   * Safe to call concurrently with anything.
+   * ListOffsets), or null if none; -1 gives (logEndOffset, -1), -2 gives (logStartOffset, -1),
+   * -3 the first record with the largest timestamp. Safe to call concurrently with anything.
    */
   offsetForTimestamp(timestamp: number): Promise<OffsetAndTimestamp | null> {
     this.ensureOpen();

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { METADATA_DIR, TOPICS_FILE, TopicStore } from './topic-store.js';
@@ -12,7 +12,7 @@ describe('TopicStore', () => {
     await rm(dataDir, { recursive: true, force: true });
   });
 
-  const orders = { name: 'orders', topicId: '7f0c1c62-5a37-4a8e-9a55-0f9f8a6c0c01', partitions: 3, configs: { 'retention.ms': '1000' } };
+  const orders = { name: 'orders', topicId: 'fwwcYlo3So6aVQ-fimwMAQ', partitions: 3, configs: { 'retention.ms': '1000' } };
 
   it('starts empty and persists put/remove across reopen', async () => {
     const store = await TopicStore.open(dataDir);
@@ -58,6 +58,28 @@ describe('TopicStore', () => {
     await expect(TopicStore.open(dataDir)).rejects.toMatchObject({ code: 'KAFKA_STORAGE_ERROR', message: expect.stringContaining(file) });
     await writeFile(file, JSON.stringify({ version: 1, topics: [{ name: 'x', topicId: 'y', partitions: 0, configs: {} }] }));
     await expect(TopicStore.open(dataDir)).rejects.toMatchObject({ code: 'KAFKA_STORAGE_ERROR' });
+  });
+
+  it('upgrades a version 1 file: each canonical uuid becomes the base64url of the same 16 bytes, rewritten as version 2', async () => {
+    const dir = join(dataDir, METADATA_DIR);
+    await mkdir(dir, { recursive: true });
+    const v1 = { version: 1, topics: [{ name: 'orders', topicId: '7f0c1c62-5a37-4a8e-9a55-0f9f8a6c0c01', partitions: 3, configs: { 'retention.ms': '1000' } }] };
+    await writeFile(join(dir, TOPICS_FILE), JSON.stringify(v1));
+    const store = await TopicStore.open(dataDir);
+    expect(store.get('orders')).toEqual(orders);
+    expect(Buffer.from(store.get('orders')!.topicId, 'base64url').toString('hex')).toBe('7f0c1c625a374a8e9a550f9f8a6c0c01');
+    const rewritten = JSON.parse(await readFile(join(dir, TOPICS_FILE), 'utf8'));
+    expect(rewritten).toEqual({ version: 2, topics: [orders] });
+    expect((await TopicStore.open(dataDir)).get('orders')).toEqual(orders);
+  });
+
+  it('refuses a version 2 topicId that is not a Kafka uuid, and a version 1 one that is not a canonical uuid', async () => {
+    const dir = join(dataDir, METADATA_DIR);
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, TOPICS_FILE), JSON.stringify({ version: 2, topics: [{ ...orders, topicId: '7f0c1c62-5a37-4a8e-9a55-0f9f8a6c0c01' }] }));
+    await expect(TopicStore.open(dataDir)).rejects.toMatchObject({ code: 'KAFKA_STORAGE_ERROR', message: expect.stringContaining('base64url') });
+    await writeFile(join(dir, TOPICS_FILE), JSON.stringify({ version: 1, topics: [orders] }));
+    await expect(TopicStore.open(dataDir)).rejects.toMatchObject({ code: 'KAFKA_STORAGE_ERROR', message: expect.stringContaining('canonical uuid') });
   });
 
   it('does not change memory when the write fails', async () => {

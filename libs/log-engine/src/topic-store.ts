@@ -4,12 +4,18 @@
  *
  *   <dataDir>/__spool_metadata/topics.json
  *   {
- *     "version": 1,
+ *     "version": 2,
  *     "topics": [
- *       { "name": "orders", "topicId": "<uuid v4>", "partitions": 3,
+ *       { "name": "orders", "topicId": "b2x1Fq9aT1y2iKJm3lqYfA", "partitions": 3,
  *         "configs": { "retention.ms": "3600000" } }       // overrides only, normalised strings
  *     ]
  *   }
+ *
+ * topicId is Kafka's topic id as Kafka writes it (22 characters of base64url, @spool/common
+ * topic-id.ts); each partition directory repeats it in partition.metadata. Version 1 files
+ * (before Spool kept ids as Kafka does) held the same 16 bytes as a canonical uuid
+ * ("1f142f23-8c0a-..."): open() reads them, converts each id to the base64url of the same bytes
+ * (the topic keeps its identity) and rewrites the file as version 2 before anything else runs.
  *
  * Writes are atomic: the new contents go to topics.json.tmp, which is fsynced, renamed over
  * topics.json, and the directory is fsynced so the rename itself is durable. A crash leaves
@@ -22,16 +28,18 @@
  */
 import { open as openFile, mkdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SpoolError } from '@spool/common';
+import { isTopicId, SpoolError, topicIdFromUuidText, type TopicId } from '@spool/common';
 import { fsyncDirectory } from './checkpoint-file.js';
 
 export const METADATA_DIR = '__spool_metadata';
 export const TOPICS_FILE = 'topics.json';
-const FORMAT_VERSION = 1;
+const FORMAT_VERSION = 2;
+/** Ids were canonical uuid text; read and upgraded, never written. */
+const FORMAT_VERSION_UUID_TEXT = 1;
 
 export interface TopicMetadata {
   readonly name: string;
-  readonly topicId: string;
+  readonly topicId: TopicId;
   readonly partitions: number;
   /** Overrides only (normalised strings); everything else comes from the broker defaults. */
   readonly configs: Readonly<Record<string, string>>;
@@ -58,7 +66,9 @@ export class TopicStore {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return new TopicStore(dir, new Map());
       throw err;
     }
-    return new TopicStore(dir, parseTopicsFile(file, text));
+    const { topics, upgraded } = parseTopicsFile(file, text);
+    if (upgraded) await writeFileAtomic(dir, TOPICS_FILE, serialize(topics));
+    return new TopicStore(dir, topics);
   }
 
   list(): TopicMetadata[] {
@@ -96,7 +106,7 @@ function serialize(topics: ReadonlyMap<string, TopicMetadata>): string {
   return JSON.stringify({ version: FORMAT_VERSION, topics: sorted }, null, 2) + '\n';
 }
 
-function parseTopicsFile(file: string, text: string): Map<string, TopicMetadata> {
+function parseTopicsFile(file: string, text: string): { topics: Map<string, TopicMetadata>; upgraded: boolean } {
   const fail = (reason: string): never => {
     throw new SpoolError('KAFKA_STORAGE_ERROR', `topic metadata file ${file} is unreadable: ${reason}`, { file });
   };
@@ -108,7 +118,8 @@ function parseTopicsFile(file: string, text: string): Map<string, TopicMetadata>
   }
   if (typeof doc !== 'object' || doc === null) return fail('not a JSON object');
   const { version, topics } = doc as { version?: unknown; topics?: unknown };
-  if (version !== FORMAT_VERSION) return fail(`unsupported version ${String(version)}`);
+  if (version !== FORMAT_VERSION && version !== FORMAT_VERSION_UUID_TEXT) return fail(`unsupported version ${String(version)}`);
+  const upgraded = version === FORMAT_VERSION_UUID_TEXT;
   if (!Array.isArray(topics)) return fail('"topics" is not an array');
   const out = new Map<string, TopicMetadata>();
   for (const entry of topics as unknown[]) {
@@ -124,9 +135,16 @@ function parseTopicsFile(file: string, text: string): Map<string, TopicMetadata>
     ) {
       return fail(`malformed topic entry ${JSON.stringify(entry)}`);
     }
-    out.set(t.name, { name: t.name, topicId: t.topicId, partitions: t.partitions!, configs: t.configs });
+    let topicId: TopicId;
+    try {
+      topicId = upgraded ? topicIdFromUuidText(t.topicId) : t.topicId;
+    } catch {
+      return fail(`topic ${t.name} has topicId ${JSON.stringify(t.topicId)}, not a canonical uuid (version 1)`);
+    }
+    if (!isTopicId(topicId)) return fail(`topic ${t.name} has topicId ${JSON.stringify(t.topicId)}, not 22 characters of base64url`);
+    out.set(t.name, { name: t.name, topicId, partitions: t.partitions!, configs: t.configs });
   }
-  return out;
+  return { topics: out, upgraded };
 }
 
 /** tmp + fsync + rename + fsync(dir): after it resolves, `name` holds `contents` durably. */

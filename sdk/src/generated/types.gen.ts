@@ -50,7 +50,7 @@ export type PartitionDescription = {
 export type TopicDescription = {
     name: string;
     /**
-     * Topic id (changes when a topic is deleted and created again).
+     * Kafka's topic id: 16 bytes written as 22 characters of unpadded base64url, as Kafka's tools print it (kafka-topics.sh --describe) and as Kafka clients see it on the wire. A topic deleted and created again under the same name has a new one.
      */
     id: string;
     /**
@@ -89,6 +89,9 @@ export type ErrorEnvelope = {
 
 export type TopicSummary = {
     name: string;
+    /**
+     * Kafka's topic id: 16 bytes written as 22 characters of unpadded base64url, as Kafka's tools print it (kafka-topics.sh --describe) and as Kafka clients see it on the wire. A topic deleted and created again under the same name has a new one.
+     */
     id: string;
     /**
      * Partition count.

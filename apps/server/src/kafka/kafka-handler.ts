@@ -24,9 +24,7 @@ export interface KafkaRequestContext {
 
 export interface KafkaApiHandler<Req = any, Res extends object = object> { // eslint-disable-line @typescript-eslint/no-explicit-any
   readonly apiKey: number;
-  /** The versions this handler implements and the tests cover; ApiVersions advertises exactly these. */
-  readonly minVersion: number;
-  readonly maxVersion: number;
+  // Which versions it serves is not the handler's to say: kafka-api-versions.ts has them all.
   handle(request: Req, ctx: KafkaRequestContext): Res | typeof NO_RESPONSE | Promise<Res | typeof NO_RESPONSE>;
 }
 

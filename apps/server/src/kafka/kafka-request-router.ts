@@ -10,8 +10,12 @@
  *   top-level errorCode is UNSUPPORTED_VERSION when the response has one; otherwise the
  *   connection closes (there is no way to say "unsupported" in, say, a Produce v2 response);
  * - an unknown apiKey, a version newer than the codecs know, or a body that does not decode
- *   (truncated, trailing bytes, bad lengths): the connection closes. Clients send only what
- *   ApiVersions advertised, so only broken or hostile clients see this.
+ *   (truncated, bad lengths, null where the version allows none): the connection closes.
+ *   Clients send only what ApiVersions advertised, so only broken or hostile clients see this.
+ *   Bytes after a body's last field are not an error: Kafka's broker ignores them and librdkafka
+ *   sends some (readKafkaRequestBody); they are logged at debug.
+ *
+ * Which versions are served comes from one table, kafka-api-versions.ts.
  *
  * Every answered request and every refusal above (plus Produce v0-2's
  * UNSUPPORTED_FOR_MESSAGE_FORMAT) is reported to the observers (kafka-request-observer.ts): the
@@ -27,20 +31,18 @@ import {
   encodeKafkaResponseFrameChunks,
   fitToVersion,
   getKafkaApi,
-  readKafkaMessage,
+  readKafkaRequestBody,
   readKafkaRequestHeader,
   type ApiVersionsResponse,
   type KafkaApi,
+  type KafkaApiName,
   type RequestHeader,
 } from '@spool/protocol';
 import { performance } from 'node:perf_hooks';
+import { SERVED_KAFKA_API_VERSIONS, type KafkaVersionRange } from './kafka-api-versions.js';
 import type { ConnectionInfo, RouteResult } from './kafka-connection.js';
 import { NO_RESPONSE, type KafkaApiHandler, type KafkaRequestContext } from './kafka-handler.js';
 import { KafkaObservers, countErrorCodes, type KafkaRefusalReason } from './kafka-request-observer.js';
-
-/** Versions of ApiVersions Spool answers (v3+ is flexible and carries client software name/version). */
-const API_VERSIONS_MIN = 0;
-const API_VERSIONS_MAX = 3;
 
 export interface SupportedApi {
   readonly apiKey: number;
@@ -48,28 +50,49 @@ export interface SupportedApi {
   readonly maxVersion: number;
 }
 
-export class KafkaRequestRouter {
-  private readonly handlers = new Map<number, KafkaApiHandler>();
+interface Route extends KafkaVersionRange {
+  readonly handler: KafkaApiHandler;
+}
 
+export class KafkaRequestRouter {
+  private readonly routes = new Map<number, Route>();
+  private readonly apiVersionsRange: KafkaVersionRange;
+
+  /**
+   * `versions`: the served versions per API name (kafka-api-versions.ts). Throws when a handler
+   * has no versions, an API has versions but no handler, or versions exceed what the codecs know.
+   */
   constructor(
     handlers: readonly KafkaApiHandler[],
     private readonly logger: Logger,
     private readonly observers: KafkaObservers = new KafkaObservers(),
+    versions: Readonly<Partial<Record<KafkaApiName, KafkaVersionRange>>> = SERVED_KAFKA_API_VERSIONS,
   ) {
-    for (const handler of handlers) {
-      const api = getKafkaApi(handler.apiKey);
-      if (api === undefined || handler.minVersion < api.minVersion || handler.maxVersion > api.maxVersion) {
-        throw new Error(`handler for apiKey ${handler.apiKey} claims versions ${handler.minVersion}-${handler.maxVersion} the codecs do not cover`);
+    const byKey = new Map(handlers.map((h) => [h.apiKey, h]));
+    if (byKey.size !== handlers.length) throw new Error('two handlers for one apiKey');
+    for (const [name, range] of Object.entries(versions) as [KafkaApiName, KafkaVersionRange][]) {
+      const api = getKafkaApi(KafkaApiKey[name])!;
+      if (range.minVersion > range.maxVersion || range.minVersion < api.minVersion || range.maxVersion > api.maxVersion) {
+        throw new Error(`${name} versions ${range.minVersion}-${range.maxVersion} are outside what the codecs cover (${api.minVersion}-${api.maxVersion})`);
       }
-      if (this.handlers.has(handler.apiKey)) throw new Error(`two handlers for apiKey ${handler.apiKey}`);
-      this.handlers.set(handler.apiKey, handler);
+      if (api.apiKey === KafkaApiKey.ApiVersions) continue;
+      const handler = byKey.get(api.apiKey);
+      if (handler === undefined) throw new Error(`${name} has served versions in kafka-api-versions.ts but no handler`);
+      this.routes.set(api.apiKey, { handler, ...range });
+      byKey.delete(api.apiKey);
     }
+    for (const apiKey of byKey.keys()) {
+      throw new Error(`the handler of apiKey ${apiKey} (${getKafkaApi(apiKey)?.name}) has no line in kafka-api-versions.ts`);
+    }
+    const apiVersions = versions.ApiVersions;
+    if (apiVersions === undefined) throw new Error('ApiVersions needs a line in kafka-api-versions.ts');
+    this.apiVersionsRange = apiVersions;
   }
 
-  /** What ApiVersions advertises: exactly the handled APIs and versions, sorted by apiKey. */
+  /** What ApiVersions advertises: exactly the served APIs and versions, sorted by apiKey. */
   supportedApis(): SupportedApi[] {
-    const apis: SupportedApi[] = [{ apiKey: KafkaApiKey.ApiVersions, minVersion: API_VERSIONS_MIN, maxVersion: API_VERSIONS_MAX }];
-    for (const handler of this.handlers.values()) apis.push({ apiKey: handler.apiKey, minVersion: handler.minVersion, maxVersion: handler.maxVersion });
+    const apis: SupportedApi[] = [{ apiKey: KafkaApiKey.ApiVersions, ...this.apiVersionsRange }];
+    for (const [apiKey, { minVersion, maxVersion }] of this.routes) apis.push({ apiKey, minVersion, maxVersion });
     return apis.sort((a, b) => a.apiKey - b.apiKey);
   }
 
@@ -87,16 +110,20 @@ export class KafkaRequestRouter {
     const who = { connection, apiKey, apiVersion, clientId: header.clientId };
     if (apiKey === KafkaApiKey.ApiVersions) return this.apiVersions(reader, header, connection, frame.length, startedAt);
     const api = getKafkaApi(apiKey);
-    const handler = this.handlers.get(apiKey);
+    const route = this.routes.get(apiKey);
     if (api === undefined || apiVersion < api.minVersion || apiVersion > api.maxVersion) {
-      const reason = api === undefined || handler === undefined ? 'unsupported_api' : 'unsupported_version';
+      const reason = api === undefined || route === undefined ? 'unsupported_api' : 'unsupported_version';
       return this.refuse(who, reason, api === undefined ? `unknown apiKey ${apiKey}` : `${api.name} v${apiVersion} is outside the versions Kafka defines (${api.minVersion}-${api.maxVersion})`);
     }
     let body: unknown;
     try {
-      body = readKafkaMessage(api.request, reader, apiVersion);
+      body = readKafkaRequestBody(api.request, reader, apiVersion);
     } catch (err) {
       return this.refuse(who, 'undecodable', `${api.name} v${apiVersion} request does not decode`, err);
+    }
+    if (reader.remaining > 0) {
+      // Kafka ignores them too (see readKafkaRequestBody); librdkafka's Metadata v9+ sends 3.
+      this.logger.debug({ connectionId: connection.connectionId, clientId: header.clientId, trailingBytes: reader.remaining }, `${api.name} v${apiVersion} request has bytes after its last field; ignored as Kafka does`);
     }
     const ctx: KafkaRequestContext = {
       apiKey,
@@ -107,10 +134,10 @@ export class KafkaRequestRouter {
       connectionId: connection.connectionId,
       signal: connection.signal,
     };
-    if (handler === undefined || apiVersion < handler.minVersion || apiVersion > handler.maxVersion) {
-      return this.unsupported(api, ctx, connection, handler === undefined ? 'unsupported_api' : 'unsupported_version', frame.length, startedAt);
+    if (route === undefined || apiVersion < route.minVersion || apiVersion > route.maxVersion) {
+      return this.unsupported(api, ctx, connection, route === undefined ? 'unsupported_api' : 'unsupported_version', frame.length, startedAt);
     }
-    const answer = handler.handle(body, ctx);
+    const answer = route.handler.handle(body, ctx);
     const finish = (response: object | typeof NO_RESPONSE): RouteResult => {
       const result = this.encode(api, ctx, response);
       this.completed(api, ctx, connection, response === NO_RESPONSE ? null : response, frame.length, result, startedAt);
@@ -188,12 +215,12 @@ export class KafkaRequestRouter {
       this.completed(api, { apiVersion: version, clientId: header.clientId }, connection, body, frameBytes, result, startedAt);
       return result;
     };
-    if (version < API_VERSIONS_MIN || version > API_VERSIONS_MAX) {
+    if (version < this.apiVersionsRange.minVersion || version > this.apiVersionsRange.maxVersion) {
       this.logger.debug({ connectionId: connection.connectionId, clientId: header.clientId, apiVersion: version }, 'ApiVersions above the supported range: answering v0 with the list');
       return answer({ ...response, errorCode: KafkaErrorCode.UNSUPPORTED_VERSION }, 0);
     }
     try {
-      const body = readKafkaMessage(api.request, reader, version) as { clientSoftwareName?: string; clientSoftwareVersion?: string };
+      const body = readKafkaRequestBody(api.request, reader, version) as { clientSoftwareName?: string; clientSoftwareVersion?: string };
       if (version >= 3) connection.identifyClientSoftware({ name: body.clientSoftwareName ?? null, version: body.clientSoftwareVersion ?? null });
     } catch (err) {
       // Kafka answers INVALID_REQUEST to an ApiVersions body it cannot read (e.g. a bad software name).
@@ -208,7 +235,7 @@ export class KafkaRequestRouter {
   private unsupported(api: KafkaApi, ctx: KafkaRequestContext, connection: ConnectionInfo, reason: KafkaRefusalReason, frameBytes: number, startedAt: number): RouteResult {
     const version = ctx.apiVersion;
     const who = { connection, apiKey: api.apiKey, apiVersion: version, clientId: ctx.clientId };
-    const served = this.handlers.get(api.apiKey);
+    const served = this.routes.get(api.apiKey);
     const what = served === undefined ? `${api.name} is not served` : `${api.name} v${version} is not served (versions ${served.minVersion}-${served.maxVersion} are)`;
     const hasErrorCode = api.response.schema.fields.some((f) => f.name === 'errorCode' && f.versions !== null && version >= f.versions[0] && version <= f.versions[1]);
     if (!hasErrorCode) return this.refuse(who, reason, `${what}; its response has no top-level error code`);

@@ -56,6 +56,14 @@ export class CreatePartitionsDto {
   count!: number;
 }
 
+/** Kafka's topic id (KIP-516) as Kafka's tools print it. */
+const TOPIC_ID_PROPERTY = {
+  description:
+    "Kafka's topic id: 16 bytes written as 22 characters of unpadded base64url, as Kafka's tools print it (kafka-topics.sh --describe) and as Kafka clients see it on the wire. A topic deleted and created again under the same name has a new one.",
+  example: 'b2x1Fq9aT1y2iKJm3lqYfA',
+  pattern: '^[A-Za-z0-9_-]{21}[AQgw]$',
+} as const;
+
 @ApiSchema({ name: 'PartitionDescription' })
 export class PartitionDescriptionDto {
   @ApiProperty({ type: 'integer', example: 0 }) partition!: number;
@@ -71,7 +79,7 @@ export class PartitionDescriptionDto {
 @ApiSchema({ name: 'TopicDescription' })
 export class TopicDescriptionDto {
   @ApiProperty({ example: 'page-views' }) name!: string;
-  @ApiProperty({ description: 'Topic id (changes when a topic is deleted and created again).', example: 'b2x1Fq9aT1y2iKJm3lqYfA' }) id!: string;
+  @ApiProperty(TOPIC_ID_PROPERTY) id!: string;
   @ApiProperty({ type: 'object', additionalProperties: { type: 'string' }, description: 'Effective configs.', example: CONFIGS_EXAMPLE })
   configs!: Record<string, string>;
   @ApiProperty({ type: [PartitionDescriptionDto] }) partitions!: PartitionDescriptionDto[];
@@ -80,7 +88,7 @@ export class TopicDescriptionDto {
 @ApiSchema({ name: 'TopicSummary' })
 export class TopicSummaryDto {
   @ApiProperty({ example: 'page-views' }) name!: string;
-  @ApiProperty({ example: 'b2x1Fq9aT1y2iKJm3lqYfA' }) id!: string;
+  @ApiProperty(TOPIC_ID_PROPERTY) id!: string;
   @ApiProperty({ type: 'integer', example: 3, description: 'Partition count.' }) partitions!: number;
 }
 

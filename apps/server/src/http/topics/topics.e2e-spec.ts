@@ -12,6 +12,9 @@ describe('topic admin over HTTP', () => {
     const created = await call('POST', '/v1/topics', { name: 'orders', partitions: 2, configs: { 'retention.ms': '86400000' } });
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ name: 'orders', configs: { 'retention.ms': '86400000' } });
+    // Kafka's topic id text: 16 bytes as 22 characters of unpadded base64url.
+    expect(created.body.id).toMatch(/^[A-Za-z0-9_-]{21}[AQgw]$/);
+    expect(Buffer.from(created.body.id, 'base64url')).toHaveLength(16);
     expect(created.body.partitions).toEqual([
       { partition: 0, logStartOffset: 0, highWatermark: 0, leader: 3, replicas: [3], isr: [3], size: 0 },
       { partition: 1, logStartOffset: 0, highWatermark: 0, leader: 3, replicas: [3], isr: [3], size: 0 },

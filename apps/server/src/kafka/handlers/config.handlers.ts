@@ -25,8 +25,6 @@ const CONFIG_TYPE_STRING = 2;
 
 export class DescribeConfigsHandler implements KafkaApiHandler<DescribeConfigsRequest, DescribeConfigsResponse> {
   readonly apiKey = KafkaApiKey.DescribeConfigs;
-  readonly minVersion = 0;
-  readonly maxVersion = 4;
 
   constructor(
     private readonly logManager: LogManager,
@@ -83,8 +81,6 @@ const OP_DELETE = 1;
 
 export class IncrementalAlterConfigsHandler implements KafkaApiHandler<IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse> {
   readonly apiKey = KafkaApiKey.IncrementalAlterConfigs;
-  readonly minVersion = 0;
-  readonly maxVersion = 1;
 
   constructor(private readonly logManager: LogManager) {}
 

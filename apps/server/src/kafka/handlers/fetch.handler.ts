@@ -1,5 +1,8 @@
 /**
- * Fetch (apiKey 1), v4-12 (record batch v2; v13+ names topics by id only).
+ * Fetch (apiKey 1): record batch v2 only (v4+). v13+ names topics by id only (KIP-516): an id no
+ * topic has (never existed, or deleted, including a topic deleted and created again under the
+ * same name, which has a new id) is UNKNOWN_TOPIC_ID for each of its partitions, so a fetcher
+ * never reads a recreated topic as the one it was reading.
  *
  * Stored batch bytes go straight into the response (Log.read returns file bytes; the encoder
  * copies them once into the frame). Limits as Kafka applies them: each partition gets at most
@@ -52,8 +55,6 @@ function emptyPartition(partition: number, errorCode: number, log: Log | null): 
 
 export class FetchHandler implements KafkaApiHandler<FetchRequest, FetchResponse> {
   readonly apiKey = KafkaApiKey.Fetch;
-  readonly minVersion = 4;
-  readonly maxVersion = 12;
 
   constructor(private readonly logManager: LogManager) {}
 
@@ -61,7 +62,7 @@ export class FetchHandler implements KafkaApiHandler<FetchRequest, FetchResponse
     if (request.sessionId !== 0) {
       return { throttleTimeMs: 0, errorCode: KafkaErrorCode.FETCH_SESSION_ID_NOT_FOUND, sessionId: 0, responses: [], nodeEndpoints: [] };
     }
-    const plans = this.plan(request);
+    const plans = this.plan(request, ctx.apiVersion >= 13);
     const deadline = Date.now() + Math.min(Math.max(request.maxWaitMs, 0), MAX_WAIT_MS);
     for (;;) {
       const { partitions, bytes } = await this.readAll(plans, request.maxBytes);
@@ -81,14 +82,16 @@ export class FetchHandler implements KafkaApiHandler<FetchRequest, FetchResponse
     }
   }
 
-  private plan(request: FetchRequest): PartitionPlan[] {
+  private plan(request: FetchRequest, byTopicId: boolean): PartitionPlan[] {
     const plans: PartitionPlan[] = [];
     request.topics.forEach((topic, topicIndex) => {
+      const name = byTopicId ? this.logManager.topicNameById(topic.topicId) : topic.topic;
       for (const p of topic.partitions) {
         let log: Log | null = null;
         let error: { errorCode: number } | null = null;
         try {
-          log = this.logManager.getLog(topic.topic, p.partition);
+          if (name === undefined) error = { errorCode: KafkaErrorCode.UNKNOWN_TOPIC_ID };
+          else log = this.logManager.getLog(name, p.partition);
         } catch (err) {
           error = { errorCode: kafkaErrorOf(err).errorCode };
         }

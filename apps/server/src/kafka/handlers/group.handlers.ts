@@ -53,8 +53,6 @@ const KEY_TYPE_GROUP = 0;
 
 export class FindCoordinatorHandler implements KafkaApiHandler<FindCoordinatorRequest, FindCoordinatorResponse> {
   readonly apiKey = KafkaApiKey.FindCoordinator;
-  readonly minVersion = 0;
-  readonly maxVersion = 4;
 
   constructor(private readonly endpoint: BrokerEndpoint) {}
 
@@ -62,7 +60,8 @@ export class FindCoordinatorHandler implements KafkaApiHandler<FindCoordinatorRe
     const { nodeId, host, port } = this.endpoint;
     const group = request.keyType === KEY_TYPE_GROUP;
     const errorCode = group ? KafkaErrorCode.NONE : KafkaErrorCode.COORDINATOR_NOT_AVAILABLE;
-    const errorMessage = group ? null : 'transactions are not supported';
+    // keyType 1: transactions; 2 (v6+, KIP-932): share groups. Spool coordinates neither.
+    const errorMessage = group ? null : request.keyType === 1 ? 'transactions are not supported' : `key type ${request.keyType} is not supported`;
     // v4+ batches keys (coordinatorKeys); earlier versions ask for one (key).
     const keys = ctx.apiVersion >= 4 ? request.coordinatorKeys : [request.key];
     return {
@@ -79,8 +78,6 @@ export class FindCoordinatorHandler implements KafkaApiHandler<FindCoordinatorRe
 
 export class JoinGroupHandler implements KafkaApiHandler<JoinGroupRequest, JoinGroupResponse> {
   readonly apiKey = KafkaApiKey.JoinGroup;
-  readonly minVersion = 0;
-  readonly maxVersion = 9;
 
   constructor(private readonly coordinator: CoordinatorAccess) {}
 
@@ -119,8 +116,6 @@ export class JoinGroupHandler implements KafkaApiHandler<JoinGroupRequest, JoinG
 
 export class SyncGroupHandler implements KafkaApiHandler<SyncGroupRequest, SyncGroupResponse> {
   readonly apiKey = KafkaApiKey.SyncGroup;
-  readonly minVersion = 0;
-  readonly maxVersion = 5;
 
   constructor(private readonly coordinator: CoordinatorAccess) {}
 
@@ -144,8 +139,6 @@ export class SyncGroupHandler implements KafkaApiHandler<SyncGroupRequest, SyncG
 
 export class HeartbeatHandler implements KafkaApiHandler<HeartbeatRequest, HeartbeatResponse> {
   readonly apiKey = KafkaApiKey.Heartbeat;
-  readonly minVersion = 0;
-  readonly maxVersion = 4;
 
   constructor(private readonly coordinator: CoordinatorAccess) {}
 
@@ -161,8 +154,6 @@ export class HeartbeatHandler implements KafkaApiHandler<HeartbeatRequest, Heart
 
 export class LeaveGroupHandler implements KafkaApiHandler<LeaveGroupRequest, LeaveGroupResponse> {
   readonly apiKey = KafkaApiKey.LeaveGroup;
-  readonly minVersion = 0;
-  readonly maxVersion = 5;
 
   constructor(private readonly coordinator: CoordinatorAccess) {}
 
@@ -184,8 +175,6 @@ export class LeaveGroupHandler implements KafkaApiHandler<LeaveGroupRequest, Lea
 
 export class OffsetCommitHandler implements KafkaApiHandler<OffsetCommitRequest, OffsetCommitResponse> {
   readonly apiKey = KafkaApiKey.OffsetCommit;
-  readonly minVersion = 0;
-  readonly maxVersion = 8;
 
   constructor(private readonly coordinator: CoordinatorAccess) {}
 
@@ -217,8 +206,6 @@ export class OffsetCommitHandler implements KafkaApiHandler<OffsetCommitRequest,
 
 export class OffsetFetchHandler implements KafkaApiHandler<OffsetFetchRequest, OffsetFetchResponse> {
   readonly apiKey = KafkaApiKey.OffsetFetch;
-  readonly minVersion = 0;
-  readonly maxVersion = 8;
 
   constructor(private readonly coordinator: CoordinatorAccess) {}
 
@@ -276,8 +263,6 @@ function groupTopics(committed: readonly { topic: string; partition: number }[])
 
 export class DescribeGroupsHandler implements KafkaApiHandler<DescribeGroupsRequest, DescribeGroupsResponse> {
   readonly apiKey = KafkaApiKey.DescribeGroups;
-  readonly minVersion = 0;
-  readonly maxVersion = 5;
 
   constructor(private readonly coordinator: CoordinatorAccess) {}
 
@@ -313,17 +298,18 @@ export class DescribeGroupsHandler implements KafkaApiHandler<DescribeGroupsRequ
 
 export class ListGroupsHandler implements KafkaApiHandler<ListGroupsRequest, ListGroupsResponse> {
   readonly apiKey = KafkaApiKey.ListGroups;
-  readonly minVersion = 0;
-  readonly maxVersion = 4;
 
   constructor(private readonly coordinator: CoordinatorAccess) {}
 
   handle(request: ListGroupsRequest): ListGroupsResponse {
     try {
       const states = request.statesFilter.length > 0 ? new Set(request.statesFilter.map((s) => s.toLowerCase())) : null;
+      // v5+ may filter by group type (KIP-848): every group here is a classic one.
+      const types = request.typesFilter.length > 0 ? new Set(request.typesFilter.map((t) => t.toLowerCase())) : null;
       const groups = this.coordinator()
         .listGroups()
         .filter((g) => states === null || states.has(String(g.state).toLowerCase()))
+        .filter(() => types === null || types.has('classic'))
         .map((g) => ({ groupId: g.groupId, protocolType: g.protocolType ?? '', groupState: g.state, groupType: 'classic' }));
       return { throttleTimeMs: 0, errorCode: KafkaErrorCode.NONE, groups };
     } catch (err) {

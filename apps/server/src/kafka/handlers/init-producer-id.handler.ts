@@ -1,5 +1,5 @@
 /**
- * InitProducerId (apiKey 22), v0-4, for idempotent producers (transactional ids are refused:
+ * InitProducerId (apiKey 22), for idempotent producers (transactional ids are refused:
  * Spool has no transaction coordinator).
  *
  * Producer ids must never repeat (a reused id would inherit the sequence state the logs still
@@ -17,8 +17,6 @@ const MAX_EPOCH = 32767;
 
 export class InitProducerIdHandler implements KafkaApiHandler<InitProducerIdRequest, InitProducerIdResponse> {
   readonly apiKey = KafkaApiKey.InitProducerId;
-  readonly minVersion = 0;
-  readonly maxVersion = 4;
 
   constructor(private readonly producerIds: ProducerIdManager) {}
 

@@ -1,37 +1,55 @@
 /**
- * ListOffsets (apiKey 2), v1-6: per partition, the offset for a timestamp: -2 the log start
- * offset, -1 the log end offset (the high watermark on one node), otherwise the first record whose
- * timestamp is >= it (offset -1 and timestamp -1 when none is). v0 (offset lists) and v7+
- * (max-timestamp lookup, -3) are not served.
+ * ListOffsets (apiKey 2), v1+: per partition, the offset for a timestamp, as Kafka's
+ * UnifiedLog.fetchOffsetByTimestamp answers it on a log without tiered storage:
+ *   -1 (LATEST)                        the log end offset (the high watermark on one node)
+ *   -2 (EARLIEST)                      the log start offset
+ *   -3 (MAX_TIMESTAMP, v7+, KIP-734)   the first record with the largest timestamp
+ *   -4 (EARLIEST_LOCAL, v8+, KIP-405)  the log start offset (every segment is local)
+ *   -5 (LATEST_TIERED, v9+, KIP-1005)  offset -1: nothing is tiered
+ *   t >= 0                             the first record whose timestamp is >= t
+ * Offset -1 and timestamp -1 when no record qualifies. A special timestamp newer than the
+ * request's version (or unknown) is UNSUPPORTED_VERSION for that partition. v10's TimeoutMs
+ * bounds waits for remote storage, which Spool does not have.
  */
 import { KafkaApiKey, KafkaErrorCode, type ListOffsetsRequest, type ListOffsetsResponse, type ListOffsetsResponseListOffsetsPartitionResponse } from '@spool/protocol';
-import { LogManager } from '@spool/log-engine';
+import { EARLIEST_TIMESTAMP, LogManager, MAX_TIMESTAMP } from '@spool/log-engine';
 import { kafkaErrorOf } from '../kafka-error-code.js';
-import type { KafkaApiHandler } from '../kafka-handler.js';
+import type { KafkaApiHandler, KafkaRequestContext } from '../kafka-handler.js';
+
+const EARLIEST_LOCAL_TIMESTAMP = -4;
+const LATEST_TIERED_TIMESTAMP = -5;
+
+/** The first ListOffsets version that may ask for each special timestamp. */
+const SPECIAL_SINCE: ReadonlyMap<number, number> = new Map([
+  [-1, 0],
+  [-2, 0],
+  [MAX_TIMESTAMP, 7],
+  [EARLIEST_LOCAL_TIMESTAMP, 8],
+  [LATEST_TIERED_TIMESTAMP, 9],
+]);
 
 export class ListOffsetsHandler implements KafkaApiHandler<ListOffsetsRequest, ListOffsetsResponse> {
   readonly apiKey = KafkaApiKey.ListOffsets;
-  readonly minVersion = 1;
-  readonly maxVersion = 6;
 
   constructor(private readonly logManager: LogManager) {}
 
-  async handle(request: ListOffsetsRequest): Promise<ListOffsetsResponse> {
+  async handle(request: ListOffsetsRequest, ctx: KafkaRequestContext): Promise<ListOffsetsResponse> {
     const topics = await Promise.all(
       request.topics.map(async (topic) => ({
         name: topic.name,
-        partitions: await Promise.all(topic.partitions.map((p) => this.partition(topic.name, p.partitionIndex, p.timestamp))),
+        partitions: await Promise.all(topic.partitions.map((p) => this.partition(topic.name, p.partitionIndex, p.timestamp, ctx.apiVersion))),
       })),
     );
     return { throttleTimeMs: 0, topics };
   }
 
-  private async partition(topic: string, partitionIndex: number, timestamp: number): Promise<ListOffsetsResponseListOffsetsPartitionResponse> {
+  private async partition(topic: string, partitionIndex: number, timestamp: number, version: number): Promise<ListOffsetsResponseListOffsetsPartitionResponse> {
     const base = { partitionIndex, errorCode: KafkaErrorCode.NONE, oldStyleOffsets: [], timestamp: -1, offset: -1, leaderEpoch: -1 };
     try {
       const log = this.logManager.getLog(topic, partitionIndex);
-      if (timestamp < -2) return { ...base, errorCode: KafkaErrorCode.UNSUPPORTED_VERSION };
-      const found = await log.offsetForTimestamp(timestamp);
+      if (timestamp < 0 && !(version >= (SPECIAL_SINCE.get(timestamp) ?? Infinity))) return { ...base, errorCode: KafkaErrorCode.UNSUPPORTED_VERSION };
+      if (timestamp === LATEST_TIERED_TIMESTAMP) return base;
+      const found = await log.offsetForTimestamp(timestamp === EARLIEST_LOCAL_TIMESTAMP ? EARLIEST_TIMESTAMP : timestamp);
       return found === null ? base : { ...base, offset: found.offset, timestamp: found.timestamp };
     } catch (err) {
       return { ...base, errorCode: kafkaErrorOf(err).errorCode };

@@ -1,10 +1,17 @@
 /**
  * Metadata (apiKey 3): this node as the only broker and controller; every topic with its
- * partitions, each led by this node with ISR [this node]. Topics asked for that do not exist are
- * created when auto.create.topics.enable is on and the request allows it (v4+ says so; earlier
- * versions always allow), as Kafka does; they come back at once with their partitions.
+ * partitions and topic id, each led by this node with ISR [this node]. Topics asked for that do
+ * not exist are created when auto.create.topics.enable is on and the request allows it (v4+
+ * says so; earlier versions always allow), as Kafka does; they come back at once with their
+ * partitions.
+ *
+ * Topics by id (KIP-516), as Kafka's KafkaApis answers them: v12+ may name topics by id (name
+ * null); once any topic in the request has a non-zero id, the request is by id (names are not
+ * read, nothing is auto-created) and an id no topic has is UNKNOWN_TOPIC_ID with a null name.
+ * v10 and v11 carry the fields but Kafka never implemented them there: a null name or a
+ * non-zero id in them is INVALID_REQUEST.
  */
-import { isSpoolError } from '@spool/common';
+import { isSpoolError, ZERO_TOPIC_ID } from '@spool/common';
 import { KafkaApiKey, KafkaErrorCode, type MetadataRequest, type MetadataResponse, type MetadataResponseMetadataResponseTopic } from '@spool/protocol';
 import { LogManager, topicNameProblem, type TopicDescription } from '@spool/log-engine';
 import { kafkaErrorCodeOf } from '../kafka-error-code.js';
@@ -17,8 +24,6 @@ export const SPOOL_CLUSTER_ID = 'spool-single-node';
 
 export class MetadataHandler implements KafkaApiHandler<MetadataRequest, MetadataResponse> {
   readonly apiKey = KafkaApiKey.Metadata;
-  readonly minVersion = 0;
-  readonly maxVersion = 12;
 
   constructor(
     private readonly logManager: LogManager,
@@ -32,6 +37,8 @@ export class MetadataHandler implements KafkaApiHandler<MetadataRequest, Metadat
     const topics: MetadataResponseMetadataResponseTopic[] = [];
     if (all) {
       for (const description of this.logManager.listTopics()) topics.push(this.topicMetadata(description));
+    } else if (request.topics!.some((t) => t.name === null || t.topicId !== ZERO_TOPIC_ID)) {
+      for (const requested of request.topics!) topics.push(this.requestedTopicId(requested.name, requested.topicId, ctx.apiVersion));
     } else {
       const allowCreate = this.options.autoCreateTopicsEnable && (ctx.apiVersion < 4 || request.allowAutoTopicCreation);
       for (const { name } of request.topics!) topics.push(await this.requestedTopic(name ?? '', allowCreate));
@@ -64,6 +71,19 @@ export class MetadataHandler implements KafkaApiHandler<MetadataRequest, Metadat
     }
   }
 
+  private requestedTopicId(name: string | null, topicId: string, version: number): MetadataResponseMetadataResponseTopic {
+    if (version < 12 || topicId === ZERO_TOPIC_ID) {
+      return { ...errorTopic(name ?? '', null, KafkaErrorCode.INVALID_REQUEST), name, topicId };
+    }
+    const found = this.logManager.topicNameById(topicId);
+    if (found === undefined) return { ...errorTopic('', null, KafkaErrorCode.UNKNOWN_TOPIC_ID), name: null, topicId };
+    try {
+      return this.topicMetadata(this.logManager.describeTopic(found));
+    } catch (err) {
+      return { ...errorTopic(found, err), topicId };
+    }
+  }
+
   private topicMetadata(topic: TopicDescription): MetadataResponseMetadataResponseTopic {
     const { nodeId } = this.endpoint;
     return {
@@ -90,7 +110,7 @@ function errorTopic(name: string, err: unknown, code?: number): MetadataResponse
   return {
     errorCode: code ?? (isSpoolError(err) ? kafkaErrorCodeOf(err.code) : KafkaErrorCode.UNKNOWN_SERVER_ERROR),
     name,
-    topicId: 'AAAAAAAAAAAAAAAAAAAAAA',
+    topicId: ZERO_TOPIC_ID,
     isInternal: false,
     partitions: [],
     topicAuthorizedOperations: -2147483648,

@@ -71,8 +71,6 @@ export class ProduceHandler implements KafkaApiHandler<ProduceRequest, ProduceRe
    * gets UNSUPPORTED_FOR_MESSAGE_FORMAT per partition. Kafka 4.0, which dropped v0-2, met the same
    * librdkafka behaviour (fixed in librdkafka 2.10).
    */
-  readonly minVersion = 0;
-  readonly maxVersion = 9;
 
   constructor(
     private readonly logManager: LogManager,

@@ -4,7 +4,7 @@
  * single node accepts replication factor 1 (or -1, the default) and assignments only to itself.
  * validateOnly checks everything but changes nothing.
  */
-import { SpoolError } from '@spool/common';
+import { SpoolError, ZERO_TOPIC_ID } from '@spool/common';
 import {
   KafkaApiKey,
   KafkaErrorCode,
@@ -36,8 +36,6 @@ function failed(err: unknown): { errorCode: number; errorMessage: string | null 
 
 export class CreateTopicsHandler implements KafkaApiHandler<CreateTopicsRequest, CreateTopicsResponse> {
   readonly apiKey = KafkaApiKey.CreateTopics;
-  readonly minVersion = 0;
-  readonly maxVersion = 7;
 
   constructor(
     private readonly logManager: LogManager,
@@ -51,7 +49,7 @@ export class CreateTopicsHandler implements KafkaApiHandler<CreateTopicsRequest,
   }
 
   private async createOne(topic: CreateTopicsRequestCreatableTopic, validateOnly: boolean): Promise<CreateTopicsResponseCreatableTopicResult> {
-    const base = { name: topic.name, topicId: 'AAAAAAAAAAAAAAAAAAAAAA', topicConfigErrorCode: KafkaErrorCode.NONE, numPartitions: -1, replicationFactor: -1, configs: [] };
+    const base = { name: topic.name, topicId: ZERO_TOPIC_ID, topicConfigErrorCode: KafkaErrorCode.NONE, numPartitions: -1, replicationFactor: -1, configs: [] };
     try {
       const partitions = this.partitionCount(topic);
       const configs: Record<string, string> = {};
@@ -113,18 +111,19 @@ export function refusalOf(err: unknown): { errorCode: number; errorMessage: stri
 
 export class DeleteTopicsHandler implements KafkaApiHandler<DeleteTopicsRequest, DeleteTopicsResponse> {
   readonly apiKey = KafkaApiKey.DeleteTopics;
-  readonly minVersion = 0;
-  readonly maxVersion = 6;
 
   constructor(private readonly logManager: LogManager) {}
 
   async handle(request: DeleteTopicsRequest): Promise<DeleteTopicsResponse> {
-    // v0-5 name topics in topicNames; v6 in topics (by name or id).
-    const targets = request.topicNames.length > 0 ? request.topicNames.map((name) => ({ name, topicId: 'AAAAAAAAAAAAAAAAAAAAAA' })) : request.topics;
+    // v0-5 name topics in topicNames; v6 in topics, each by name or by id (KIP-516), not both.
+    const targets = request.topicNames.length > 0 ? request.topicNames.map((name) => ({ name, topicId: ZERO_TOPIC_ID })) : request.topics;
     const responses: DeleteTopicsResponse['responses'] = [];
     for (const target of targets) {
-      const name = target.name ?? this.logManager.listTopics().find((t) => t.id === target.topicId)?.name ?? null;
+      const byId = target.topicId !== ZERO_TOPIC_ID;
+      const name = byId ? (this.logManager.topicNameById(target.topicId) ?? null) : target.name;
       try {
+        if (byId && target.name !== null) throw new KafkaRefusal(KafkaErrorCode.INVALID_REQUEST, 'a topic to delete is named by name or by id, not both');
+        if (!byId && target.name === null) throw new KafkaRefusal(KafkaErrorCode.INVALID_REQUEST, 'a topic to delete needs a name or a topic id');
         if (name === null) throw new KafkaRefusal(KafkaErrorCode.UNKNOWN_TOPIC_ID, `no topic has id ${target.topicId}`);
         const id = this.logManager.describeTopic(name).id;
         await this.logManager.deleteTopic(name);
@@ -139,8 +138,6 @@ export class DeleteTopicsHandler implements KafkaApiHandler<DeleteTopicsRequest,
 
 export class CreatePartitionsHandler implements KafkaApiHandler<CreatePartitionsRequest, CreatePartitionsResponse> {
   readonly apiKey = KafkaApiKey.CreatePartitions;
-  readonly minVersion = 0;
-  readonly maxVersion = 3;
 
   constructor(
     private readonly logManager: LogManager,
