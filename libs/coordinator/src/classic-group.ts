@@ -64,9 +64,13 @@ export class ClassicGroup {
     this.stateTimestamp = nowMs;
   }
 
-  /** Restores the state timestamp read from __consumer_offsets at load. */
-  restoreStateTimestamp(ms: number): void {
-    this.stateTimestamp = ms;
+  /**
+   * Sets the state read from `__consumer_offsets` at load (Empty, or Stable with its members), and
+   * when the group entered it. Loading is not a transition: nothing before it is known.
+   */
+  restore(state: GroupState.Empty | GroupState.Stable, stateTimestampMs: number): void {
+    this.currentState = state;
+    this.stateTimestamp = stateTimestampMs;
   }
 
   /** Adds a member; the first member of a group fixes its protocol type. */

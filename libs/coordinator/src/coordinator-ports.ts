@@ -10,8 +10,9 @@ export interface OffsetLogRecord {
 }
 
 /**
- * The durable store behind committed offsets and group metadata: in the server, the compacted
- * topic `__consumer_offsets` of the log engine (one partition is enough for one broker).
+ * The durable store behind committed offsets and group metadata of one partition of
+ * `__consumer_offsets`: in the server, a partition of that compacted topic of the log engine (one
+ * partition is enough for one broker).
  *
  * Contract the app must keep:
  * - `append` writes the records in order, as one batch (all or none), after every record of
@@ -20,8 +21,8 @@ export interface OffsetLogRecord {
  *   the broker's acks for this topic promise (the coordinator acknowledges commits then), and
  *   rejects if they were not written; the coordinator then answers COORDINATOR_NOT_AVAILABLE.
  * - `replay` yields every record still in the log, oldest first (after compaction, at least the
- *   latest record of each key, and tombstones until they are cleaned). It is called once, at
- *   start-up, before any append.
+ *   latest record of each key, and tombstones until they are cleaned). It is called when the
+ *   coordinator loads the partition, before it appends anything to it.
  */
 export interface OffsetLog {
   append(records: readonly OffsetLogRecord[]): Promise<void>;

@@ -13,6 +13,7 @@ export type GroupErrorCode =
       SpoolErrorCode,
       | 'COORDINATOR_NOT_AVAILABLE'
       | 'COORDINATOR_LOAD_IN_PROGRESS'
+      | 'NOT_COORDINATOR'
       | 'ILLEGAL_GENERATION'
       | 'INCONSISTENT_GROUP_PROTOCOL'
       | 'INVALID_GROUP_ID'

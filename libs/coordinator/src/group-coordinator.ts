@@ -13,8 +13,14 @@
  *   phase completes the coordinator runs the selected assignor over the partition counts of
  *   TopicMetadataSource and answers every SyncGroup itself.
  *
- * Concurrency: every method runs on the event loop; none may be called before `start()` (or
- * `load()`) resolves (they answer COORDINATOR_LOAD_IN_PROGRESS). JoinGroup and SyncGroup are
+ * Partitions: groups map to partitions of `__consumer_offsets` as in Kafka (offsets-partitions.ts).
+ * The coordinator serves the groups of the partitions it has loaded (`loadPartition`, see
+ * group-loader.ts); groups of a partition still loading answer COORDINATOR_LOAD_IN_PROGRESS, groups
+ * of a partition it does not own NOT_COORDINATOR. A single broker owns its one partition:
+ * `start()` loads it.
+ *
+ * Concurrency: every method runs on the event loop; none may be called before `start()` resolves
+ * (they answer COORDINATOR_LOAD_IN_PROGRESS). JoinGroup and SyncGroup are
  * long-polls: their promises resolve when the group moves on, the member is removed, or
  * `close()` is called. Callers may have many calls in flight; a group's transitions happen
  * synchronously between awaits, and each continuation after an append re-checks the
@@ -30,10 +36,10 @@ import { defaultAssignors } from './assignors/assignors.js';
 import type { PartitionAssignor } from './assignors/partition-assignor.js';
 import { ClassicGroup } from './classic-group.js';
 import { DEFAULT_COORDINATOR_CONFIG, type CoordinatorConfig } from './coordinator-config.js';
-import type { GroupErrorCode } from './coordinator.error.js';
+import { CoordinatorError, type GroupErrorCode } from './coordinator.error.js';
 import type { OffsetLog, TopicMetadataSource } from './coordinator-ports.js';
 import { decodeConsumerSubscription } from './consumer-protocol.codec.js';
-import { replayConsumerOffsets } from './group-loader.js';
+import { GroupLoader } from './group-loader.js';
 import type { GroupMember } from './group-member.js';
 import { GroupOffsets } from './group-offsets.js';
 import type {
@@ -54,11 +60,19 @@ import { GroupRebalancer } from './group-rebalancer.js';
 import { GroupState } from './group-state.js';
 import { JoinHandler } from './join-handler.js';
 import { OffsetWriter } from './offset-writer.js';
+import { OffsetsPartitions } from './offsets-partitions.js';
 import { answerJoin, answerSync, joinError, syncError } from './parked-calls.js';
 import { systemScheduler, type Scheduler } from './scheduler.js';
 import type { TopicPartition } from './topic-partition.js';
 export interface GroupCoordinatorOptions {
-  readonly offsetLog: OffsetLog;
+  /**
+   * The OffsetLog of partition 0, for a coordinator that owns the whole one-partition topic (one
+   * broker): `start()` loads it. A coordinator that gains and loses partitions passes none and calls
+   * `loadPartition` / `unloadPartition`.
+   */
+  readonly offsetLog?: OffsetLog;
+  /** Partitions of `__consumer_offsets` (Kafka's offsets.topic.num.partitions); default 1. */
+  readonly offsetsTopicPartitionCount?: number;
   readonly topics: TopicMetadataSource;
   readonly clock?: Clock;
   readonly scheduler?: Scheduler;
@@ -76,6 +90,10 @@ export class GroupCoordinator {
   private readonly clock: Clock;
   private readonly logger: Logger;
   private readonly offsets: OffsetWriter;
+  private readonly partitions: OffsetsPartitions;
+  private readonly loader: GroupLoader;
+  private readonly offsetLog: OffsetLog | undefined;
+  /** Between start() and close(): requests are served (for groups of loaded partitions). */
   private loaded = false;
   private readonly rebalancer: GroupRebalancer;
   private readonly joins: JoinHandler;
@@ -87,9 +105,15 @@ export class GroupCoordinator {
     const scheduler = options.scheduler ?? systemScheduler;
     this.logger = (options.logger ?? silentLogger).child({ component: 'group-coordinator' });
     const assignors = options.assignors ? new Map([...options.assignors].map((a) => [a.name, a])) : defaultAssignors();
-    this.offsets = new OffsetWriter(options.offsetLog, this.clock);
+    this.partitions = new OffsetsPartitions(options.offsetsTopicPartitionCount ?? 1);
+    if (options.offsetLog !== undefined && this.partitions.partitionCount !== 1) {
+      throw new CoordinatorError('INVALID_REQUEST', 'offsetLog is the one partition of a one-partition __consumer_offsets; load partitions with loadPartition');
+    }
+    this.offsetLog = options.offsetLog;
+    this.offsets = new OffsetWriter((groupId) => this.partitions.logFor(groupId), this.clock);
     const shared = { clock: this.clock, scheduler, logger: this.logger, config: this.config };
     this.rebalancer = new GroupRebalancer({ ...shared, offsets: this.offsets, topics: options.topics, assignors });
+    this.loader = new GroupLoader({ ...shared, groups: this.groups, offsets: this.offsets, partitions: this.partitions, rebalancer: this.rebalancer });
     this.joins = new JoinHandler({
       ...shared,
       groups: this.groups,
@@ -110,34 +134,51 @@ export class GroupCoordinator {
   // ---------------------------------------------------------------- lifecycle
 
   /**
-   * Replays `__consumer_offsets` (see `load`) then schedules offset expiry every
-   * `offsetsRetentionCheckIntervalMs`. Resolves once the coordinator answers requests.
+   * Opens the coordinator: loads partition 0 from `offsetLog` when one was given (one broker),
+   * then schedules offset expiry every `offsetsRetentionCheckIntervalMs`. Resolves once the
+   * coordinator answers requests; rejects if the load fails (a malformed record).
    */
   async start(): Promise<void> {
-    await this.load();
+    this.loaded = true;
+    if (this.offsetLog !== undefined) await this.loadPartition(0, this.offsetLog);
     this.offsetApi.startExpiry();
   }
 
   /**
-   * Rebuilds committed offsets and groups from the OffsetLog. Groups come back Empty (members
-   * rejoin after a restart, as their sessions did not survive it) with their protocol type and
-   * generation, so a new generation never reuses an old id. Groups with offsets but no metadata
-   * come back as simple groups (no protocol type).
+   * Takes over partition `partition` of `__consumer_offsets`, whose records `log` holds: replays
+   * it and restores its groups (members and all, as Kafka does; see group-loader.ts). Its groups
+   * answer COORDINATOR_LOAD_IN_PROGRESS until the promise resolves. Call when this broker becomes
+   * the partition's leader; later appends for its groups go to `log`. Rejects if the log holds a
+   * malformed record; the partition is then not owned.
    */
-  async load(): Promise<void> {
-    const result = await replayConsumerOffsets(this.offsets.log, this.offsets.store);
-    const now = this.clock.now();
-    for (const [groupId, value] of result.groups) {
-      const group = new ClassicGroup(groupId, value.protocolType === '' ? null : value.protocolType, now);
-      group.generationId = value.generationId;
-      group.restoreStateTimestamp(value.currentStateTimestampMs ?? now);
-      this.groups.set(groupId, group);
-    }
-    for (const groupId of this.offsets.store.groupIds()) {
-      if (!this.groups.has(groupId)) this.groups.set(groupId, new ClassicGroup(groupId, null, now));
-    }
-    this.loaded = true;
-    this.logger.info({ groups: this.groups.size, records: result.records, skipped: result.skipped }, 'loaded __consumer_offsets');
+  loadPartition(partition: number, log: OffsetLog): Promise<void> {
+    return this.loader.load(partition, log);
+  }
+
+  /**
+   * Gives partition `partition` up (this broker is no longer its leader): its groups and offsets
+   * leave memory, parked JoinGroup/SyncGroup calls are answered NOT_COORDINATOR, and its groups
+   * answer NOT_COORDINATOR from now on. Appends already started still complete.
+   */
+  unloadPartition(partition: number): void {
+    this.loader.unload(partition);
+  }
+
+  /** The `__consumer_offsets` partition of a group (Kafka's partitionFor). */
+  partitionFor(groupId: string): number {
+    return this.partitions.partitionOf(groupId);
+  }
+
+  /** Why requests for the group cannot be served here, or null. */
+  private unavailable(groupId: string): GroupErrorCode | null {
+    if (!this.loaded) return 'COORDINATOR_LOAD_IN_PROGRESS';
+    return this.partitions.errorFor(groupId);
+  }
+
+  /** Throws CoordinatorError with `unavailable`'s code, if any. */
+  private checkAvailable(groupId: string): void {
+    if (!this.loaded) throw new CoordinatorError('COORDINATOR_LOAD_IN_PROGRESS', 'the coordinator is loading __consumer_offsets');
+    this.partitions.check(groupId);
   }
 
   /**
@@ -167,6 +208,8 @@ export class GroupCoordinator {
    * per state are JoinHandler's; the join phase itself is GroupRebalancer's.
    */
   async joinGroup(req: JoinGroupRequest): Promise<JoinGroupResult> {
+    const unavailable = req.groupId === '' ? null : this.unavailable(req.groupId);
+    if (unavailable !== null) return joinError(req.memberId, unavailable);
     return this.joins.joinGroup(req);
   }
 
@@ -219,7 +262,8 @@ export class GroupCoordinator {
   }
 
   private checkMember(groupId: string, memberId: string, generationId: number): GroupErrorCode | { group: ClassicGroup; member: GroupMember } {
-    if (!this.loaded) return 'COORDINATOR_LOAD_IN_PROGRESS';
+    const unavailable = this.unavailable(groupId);
+    if (unavailable !== null) return unavailable;
     const group = this.groups.get(groupId);
     if (group === undefined) return 'UNKNOWN_MEMBER_ID';
     if (group.is(GroupState.Dead)) return 'COORDINATOR_NOT_AVAILABLE';
@@ -234,7 +278,8 @@ export class GroupCoordinator {
    * once and the group rebalances without waiting for their session timeout.
    */
   leaveGroup(req: LeaveGroupRequest): LeaveGroupResult {
-    if (!this.loaded) return { errorCode: 'COORDINATOR_LOAD_IN_PROGRESS', members: [] };
+    const unavailable = this.unavailable(req.groupId);
+    if (unavailable !== null) return { errorCode: unavailable, members: [] };
     const group = this.groups.get(req.groupId);
     if (group === undefined) return { errorCode: 'UNKNOWN_MEMBER_ID', members: [] };
     if (group.is(GroupState.Dead)) return { errorCode: 'COORDINATOR_NOT_AVAILABLE', members: [] };
@@ -286,12 +331,15 @@ export class GroupCoordinator {
    * its contract) and visible to `fetchOffsets`. Cheap: one append of one small record per
    * partition, no rebalance work, so auto-commit may call it every interval.
    */
-  commitOffsets(req: OffsetCommitRequest): Promise<GroupErrorCode> {
+  async commitOffsets(req: OffsetCommitRequest): Promise<GroupErrorCode> {
+    const unavailable = req.groupId === '' ? null : this.unavailable(req.groupId);
+    if (unavailable !== null) return unavailable;
     return this.offsetApi.commitOffsets(req);
   }
 
   /** OffsetFetch: committed offsets (all, or of `partitions`; uncommitted ones are absent), from memory. */
   fetchOffsets(groupId: string, partitions?: readonly TopicPartition[]): CommittedOffset[] {
+    this.checkAvailable(groupId);
     return this.offsetApi.fetchOffsets(groupId, partitions);
   }
 
@@ -304,13 +352,21 @@ export class GroupCoordinator {
     return this.offsetApi.expireOffsets();
   }
 
-  /** ListGroups, optionally only groups in `states`, sorted by group id. */
+  /**
+   * ListGroups, optionally only groups in `states`, sorted by group id. Throws
+   * COORDINATOR_LOAD_IN_PROGRESS while a partition is loading (the list would miss its groups).
+   */
   listGroups(states?: readonly GroupState[]): GroupListing[] {
+    if (!this.loaded || this.partitions.anyLoading) throw new CoordinatorError('COORDINATOR_LOAD_IN_PROGRESS', 'the coordinator is loading __consumer_offsets');
     return this.offsetApi.listGroups(states);
   }
 
-  /** DescribeGroups with committed offsets; null for a group the coordinator does not know. */
+  /**
+   * DescribeGroups with committed offsets; null for a group the coordinator does not know. Throws
+   * COORDINATOR_LOAD_IN_PROGRESS / NOT_COORDINATOR for a group of a partition loading / not owned.
+   */
   describeGroup(groupId: string): GroupDescription | null {
+    this.checkAvailable(groupId);
     return this.offsetApi.describeGroup(groupId);
   }
 
@@ -320,7 +376,8 @@ export class GroupCoordinator {
    * metadata and offsets are appended (COORDINATOR_NOT_AVAILABLE if not: it would reappear at the
    * next start-up).
    */
-  deleteGroup(groupId: string): Promise<void> {
+  async deleteGroup(groupId: string): Promise<void> {
+    this.checkAvailable(groupId);
     return this.offsetApi.deleteGroup(groupId);
   }
 
@@ -328,7 +385,8 @@ export class GroupCoordinator {
    * Sets committed offsets (the app resolves earliest/latest/timestamp with the log engine);
    * throws NON_EMPTY_GROUP unless the group is Empty or unknown, as kafka-consumer-groups.sh does.
    */
-  resetOffsets(groupId: string, offsets: readonly OffsetToCommit[]): Promise<void> {
+  async resetOffsets(groupId: string, offsets: readonly OffsetToCommit[]): Promise<void> {
+    this.checkAvailable(groupId);
     return this.offsetApi.resetOffsets(groupId, offsets);
   }
 }

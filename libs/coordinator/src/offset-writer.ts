@@ -1,8 +1,8 @@
 /**
- * Writes the coordinator's records to `__consumer_offsets` (through the app's OffsetLog) and
- * keeps the in-memory OffsetStore in step: memory changes only after the append resolves, so
- * `fetchOffsets` never shows an offset that a crash could lose. Also decides which committed
- * offsets have expired.
+ * Writes the coordinator's records to `__consumer_offsets` (through the OffsetLog of the
+ * partition each group maps to) and keeps the in-memory OffsetStore in step: memory changes only
+ * after the append resolves, so `fetchOffsets` never shows an offset that a crash could lose. Also
+ * decides which committed offsets have expired.
  */
 import type { Clock } from '@spool/common';
 import type { ClassicGroup } from './classic-group.js';
@@ -22,8 +22,9 @@ export class OffsetWriter {
   readonly store = new OffsetStore();
   private readonly inFlight = new Map<string, number>();
 
+  /** `logFor` names the OffsetLog of a group's partition (throws NOT_COORDINATOR if not owned here). */
   constructor(
-    readonly log: OffsetLog,
+    private readonly logFor: (groupId: string) => OffsetLog,
     private readonly clock: Clock,
   ) {}
 
@@ -41,7 +42,7 @@ export class OffsetWriter {
     const records = committed.map((c) => ({ key: encodeOffsetCommitKey(groupId, c.topic, c.partition), value: encodeOffsetCommitValue(c) }));
     this.inFlight.set(groupId, (this.inFlight.get(groupId) ?? 0) + 1);
     try {
-      await this.log.append(records);
+      await this.logFor(groupId).append(records);
       for (const c of committed) this.store.put(groupId, c);
     } finally {
       const left = this.inFlight.get(groupId)! - 1;
@@ -75,18 +76,27 @@ export class OffsetWriter {
         assignment: assignments.get(m.memberId) ?? Buffer.alloc(0),
       })),
     });
-    await this.log.append([{ key: encodeGroupMetadataKey(group.groupId), value }]);
+    await this.logFor(group.groupId).append([{ key: encodeGroupMetadataKey(group.groupId), value }]);
   }
 
-  /** Appends tombstones for `offsets` and for the metadata of `groups`, then forgets them. */
+  /**
+   * Appends tombstones for `offsets` and for the metadata of `groups` (one batch per partition
+   * involved), then forgets them. Rejects if any append fails; memory is then left unchanged.
+   */
   async writeTombstones(offsets: ReadonlyMap<string, readonly TopicPartition[]>, groups: readonly string[]): Promise<void> {
-    const records: OffsetLogRecord[] = [];
+    const byLog = new Map<OffsetLog, OffsetLogRecord[]>();
+    const add = (groupId: string, record: OffsetLogRecord): void => {
+      const log = this.logFor(groupId);
+      const records = byLog.get(log);
+      if (records === undefined) byLog.set(log, [record]);
+      else records.push(record);
+    };
     for (const [groupId, list] of offsets) {
-      for (const tp of list) records.push({ key: encodeOffsetCommitKey(groupId, tp.topic, tp.partition), value: null });
+      for (const tp of list) add(groupId, { key: encodeOffsetCommitKey(groupId, tp.topic, tp.partition), value: null });
     }
-    for (const groupId of groups) records.push({ key: encodeGroupMetadataKey(groupId), value: null });
-    if (records.length === 0) return;
-    await this.log.append(records);
+    for (const groupId of groups) add(groupId, { key: encodeGroupMetadataKey(groupId), value: null });
+    if (byLog.size === 0) return;
+    await Promise.all([...byLog].map(([log, records]) => log.append(records)));
     for (const [groupId, list] of offsets) for (const tp of list) this.store.remove(groupId, tp);
     for (const groupId of groups) this.store.removeGroup(groupId);
   }

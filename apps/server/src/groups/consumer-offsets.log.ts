@@ -1,8 +1,9 @@
 /**
  * The coordinator's OffsetLog (libs/coordinator/src/coordinator-ports.ts) over the log engine:
- * the compacted internal topic `__consumer_offsets`, one partition (one broker), created on
- * first start. Kafka's own key/value formats are encoded by the coordinator; this class only
- * moves them into and out of record batches.
+ * one partition of the compacted internal topic `__consumer_offsets` (created with one partition
+ * on first start; a cluster will create more and hand each broker the partitions it leads).
+ * Kafka's own key/value formats are encoded by the coordinator; this class only moves them into
+ * and out of record batches.
  *
  * Order: `append` calls are chained, so records land in call order even when calls overlap (the
  * contract); each call is one batch, written with one Log.append (all or none). Durability is
@@ -27,27 +28,30 @@ const REPLAY_READ_BYTES = 1024 * 1024;
 export class ConsumerOffsetsLog implements OffsetLog {
   private tail: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly logs: LogManager) {}
+  constructor(
+    private readonly logs: LogManager,
+    readonly partition: number,
+  ) {}
 
-  /** Creates the topic if this broker has none yet; call before replay. */
-  async ensureTopic(): Promise<void> {
+  /** Creates the topic (one partition) if this broker has none yet; returns its partition count. */
+  static async ensureTopic(logs: LogManager): Promise<number> {
     try {
-      this.logs.describeTopic(CONSUMER_OFFSETS_TOPIC);
+      return logs.describeTopic(CONSUMER_OFFSETS_TOPIC).partitions;
     } catch (err) {
       if (!isSpoolError(err) || err.code !== 'UNKNOWN_TOPIC_OR_PARTITION') throw err;
-      await this.logs.createTopic(CONSUMER_OFFSETS_TOPIC, 1, TOPIC_CONFIGS);
+      return (await logs.createTopic(CONSUMER_OFFSETS_TOPIC, 1, TOPIC_CONFIGS)).partitions;
     }
   }
 
   append(records: readonly OffsetLogRecord[]): Promise<void> {
     const batch = encodeRecordBatch({ records: records.map((r) => ({ key: r.key, value: r.value, headers: [] })) });
-    const appended = this.tail.then(() => this.logs.getLog(CONSUMER_OFFSETS_TOPIC, 0).append(batch));
+    const appended = this.tail.then(() => this.logs.getLog(CONSUMER_OFFSETS_TOPIC, this.partition).append(batch));
     this.tail = appended.catch(() => undefined);
     return appended.then(() => undefined);
   }
 
   async *replay(): AsyncIterable<OffsetLogRecord> {
-    const log = this.logs.getLog(CONSUMER_OFFSETS_TOPIC, 0);
+    const log = this.logs.getLog(CONSUMER_OFFSETS_TOPIC, this.partition);
     const end = log.logEndOffset;
     let offset = log.logStartOffset;
     while (offset < end) {

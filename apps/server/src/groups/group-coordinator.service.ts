@@ -5,8 +5,11 @@
  * WebSocket gateway, SSE and the HTTP group admin all use this instance.
  *
  * Lifecycle: `start()` runs after LogEngine.open() and before readiness (bootstrap.ts): it
- * creates the topic if needed and replays it; until then `coordinator` throws
- * COORDINATOR_LOAD_IN_PROGRESS (retriable). Offset expiry runs on the coordinator's own timer
+ * creates the topic if needed and loads every partition of it (this broker leads them all),
+ * restoring groups with their members and committed offsets (libs/coordinator group-loader.ts).
+ * Until the coordinator exists `coordinator` throws COORDINATOR_LOAD_IN_PROGRESS (retriable);
+ * while a partition loads, the coordinator answers that itself for the partition's groups.
+ * Offset expiry runs on the coordinator's own timer
  * (offsets.retention.check.interval.ms). At shutdown the coordinator is closed before the logs
  * (onModuleDestroy runs before LogEngine's onApplicationShutdown).
  */
@@ -46,7 +49,7 @@ export class GroupCoordinatorService implements OnModuleDestroy {
     return this.instance !== undefined;
   }
 
-  /** Creates and replays `__consumer_offsets`, then starts offset expiry. Call once the logs are open. */
+  /** Creates `__consumer_offsets` if needed and loads every partition of it. Call once the logs are open. */
   start(): Promise<GroupCoordinator> {
     this.starting ??= this.open();
     return this.starting;
@@ -58,8 +61,7 @@ export class GroupCoordinatorService implements OnModuleDestroy {
   }
 
   private async open(): Promise<GroupCoordinator> {
-    const offsetLog = new ConsumerOffsetsLog(this.logs);
-    await offsetLog.ensureTopic();
+    const partitionCount = await ConsumerOffsetsLog.ensureTopic(this.logs);
     const topics: TopicMetadataSource = {
       partitionCount: (topic) => {
         try {
@@ -71,16 +73,25 @@ export class GroupCoordinatorService implements OnModuleDestroy {
       },
     };
     const coordinator = new GroupCoordinator({
-      offsetLog,
+      offsetsTopicPartitionCount: partitionCount,
       topics,
       scheduler: this.scheduler ?? systemScheduler,
       config: this.config,
       ...(this.rootLogger !== undefined && { logger: this.rootLogger }),
     });
     await coordinator.start();
+    // Every partition is marked loading before anything can ask for its groups.
+    const loads = Array.from({ length: partitionCount }, (_, partition) => coordinator.loadPartition(partition, new ConsumerOffsetsLog(this.logs, partition)));
+    this.instance = coordinator;
+    try {
+      await Promise.all(loads);
+    } catch (err) {
+      this.instance = undefined;
+      coordinator.close();
+      throw err;
+    }
     // Whoever adds partitions (HTTP, Kafka CreatePartitions, auto-create), subscribed groups rebalance.
     this.unsubscribeTopicChanges = this.logs.topicChanges.subscribe((change) => coordinator.onPartitionsChanged(change.topic));
-    this.instance = coordinator;
     return coordinator;
   }
 }
