@@ -97,7 +97,7 @@ async function main(): Promise<void> {
   const json = path.join(resultsDir, `${date.slice(0, 10)}.json`);
   writeFileSync(json, JSON.stringify({ bench: 'suite', ...info, startedAt: date, cases: all, goals }, null, 2) + '\n');
   updateBenchmarksDoc('suite', renderSuiteMarkdown(info, workloads, workloadOptions, all, goals, charts));
-  console.log('\ngoals of issue #6:');
+  console.log('\ngoals of issues #6 and 10:');
   for (const g of goals) console.log(`  ${g.status.padEnd(12)} ${g.goal}: ${g.measured}${g.note ? ` (${g.note})` : ''}`);
   console.log(`\nresults: ${path.relative(root, json)}, docs/benchmarks.md (suite section), docs/img/bench-*.svg; ${(elapsedMs / 1000).toFixed(0)} s`);
 }

@@ -1,5 +1,5 @@
 /**
- * Issue #6's goals, checked against a run's results. Goals, not assertions: each line says met, or
+ * The goals of issues #6 and 10, checked against a run's results. Goals, not assertions: each line says met, or
  * missed and by how much, or why it was not measured.
  */
 import { formatSummary, type Summary } from '../lib/stats.js';
@@ -50,6 +50,7 @@ export function checkGoals(results: readonly CaseResult[]): GoalLine[] {
   const wsDrain = byId(results, 'consume.spool-ws.100');
   const e2eHttp = byId(results, 'e2e-latency.spool-http.10000');
   const e2eWs = byId(results, 'e2e-latency.spool-ws.10000');
+  const fanoutLive = byId(results, 'fanout.spool-ws-live.100');
   const durable16 = byId(results, 'durable.spool-http-durable.100.16');
   const page16 = byId(results, 'durable.spool-http-pagecache.100.16');
   const pair = (a: CaseResult | undefined, b: CaseResult | undefined, metric: 'recordsPerSec') => (a && b ? ratioSummary(a, b, metric) : null);
@@ -61,5 +62,6 @@ export function checkGoals(results: readonly CaseResult[]): GoalLine[] {
     check('e2e p99 ≤ 5 ms at 10k records/s (HTTP → long-poll)', e2eHttp ? metricSummary(e2eHttp, 'p99Ms') : null, 5, ' ms', 2, why(e2eHttp), true),
     check('e2e p99 ≤ 5 ms at 10k records/s (HTTP → WebSocket)', e2eWs ? metricSummary(e2eWs, 'p99Ms') : null, 5, ' ms', 2, why(e2eWs), true),
     check('durable produce, 16 producers ≥ 50% of non-durable', pair(durable16, page16, 'recordsPerSec'), 0.5, '×', 2, whyPair(durable16, page16)),
+    check('1,000 WebSocket subscribers, p99 ≤ 20 ms at 1,000 records/s (issue 10)', fanoutLive ? metricSummary(fanoutLive, 'p99Ms') : null, 20, ' ms', 2, why(fanoutLive), true),
   ];
 }

@@ -1,7 +1,7 @@
 /**
  * The suite's section of docs/benchmarks.md, generated from a run's results: per workload a
  * paragraph, a table of medians (min–max) and same-round ratios, its chart, what was skipped and
- * why; then the goals of issue #6.
+ * why; then the goals of issues #6 and 10.
  */
 import { machineLine, type MachineInfo } from '../../lib/machine.js';
 import { formatSummary, type Summary } from '../../lib/stats.js';
@@ -101,7 +101,7 @@ export function renderSuiteMarkdown(info: RunInfo, workloads: readonly Workload[
     const n = notes(all);
     if (n.length > 0) lines.push(...n, '');
   }
-  lines.push('#### Goals of issue #6', '', '| goal | measured (median, min–max) | status |', '|---|---:|---|');
+  lines.push('#### Goals of issues #6 and 10', '', '| goal | measured (median, min–max) | status |', '|---|---:|---|');
   for (const g of goals) lines.push(`| ${g.goal} | ${g.measured} | ${g.status === 'met' ? 'met' : g.status === 'missed' ? g.note : `not measured: ${g.note}`} |`);
   lines.push('', 'Where a goal is missed, `npm run bench -- --profile WORKLOAD` prints the server functions with the most self time for that workload.');
   return lines.join('\n');

@@ -9,6 +9,15 @@
  * record), while SSE and HTTP fetch take each record's object and put their own fields
  * (topic, partition) in front. Immutable once built: feeds of many streams share one instance
  * (shared-reads.ts), and so do the frames built from it (frameFor).
+ *
+ * A WebSocket frame on the wire (RFC 6455 section 5.2, server to client, so unmasked) is
+ *
+ *   0x81                      FIN + opcode 1 (text)
+ *   len | 126 + uint16 | 127 + uint64   payload length, big-endian, in the fewest bytes
+ *   payload                   the records frame's JSON
+ *
+ * frameFor(..., wire = true) builds that whole sequence once, so the same bytes can be written to
+ * every socket that is at this position of the partition.
  */
 
 const EMPTY = Buffer.alloc(0);
@@ -18,7 +27,26 @@ interface CachedFrame {
   readonly head: string;
   readonly from: number;
   readonly to: number;
+  readonly wire: boolean;
   readonly frame: Buffer;
+}
+
+/** Bytes of the WebSocket frame header for a payload of `length` bytes. */
+function wireHeaderBytes(length: number): number {
+  return length < 126 ? 2 : length < 65536 ? 4 : 10;
+}
+
+function writeWireHeader(out: Buffer, length: number): void {
+  out[0] = 0x81;
+  if (length < 126) out[1] = length;
+  else if (length < 65536) {
+    out[1] = 126;
+    out.writeUInt16BE(length, 2);
+  } else {
+    out[1] = 127;
+    out.writeUInt32BE(Math.floor(length / 0x1_0000_0000), 2);
+    out.writeUInt32BE(length >>> 0, 6);
+  }
 }
 
 export class RenderedRecords {
@@ -67,21 +95,25 @@ export class RenderedRecords {
 
   /**
    * `head` + `"bytes":<n>,"records":[` + records from..to-1 + `]}`: a WebSocket records frame
-   * whose fields before `bytes` are `head` (which must end with a comma). Streams at the same
-   * position with the same head (fan-out to subscriptions with the same id) get the same Buffer.
+   * whose fields before `bytes` are `head` (which must end with a comma); with `wire`, preceded by
+   * its WebSocket frame header (above). Streams at the same position with the same head (fan-out
+   * to subscriptions with the same id) get the same Buffer.
    */
-  frameFor(head: string, from: number, to: number): Buffer {
+  frameFor(head: string, from: number, to: number, wire = false): Buffer {
     const cached = this.cached;
-    if (cached !== null && cached.from === from && cached.to === to && cached.head === head) return cached.frame;
+    if (cached !== null && cached.from === from && cached.to === to && cached.wire === wire && cached.head === head) return cached.frame;
     const prefix = `${head}"bytes":${this.bytesOf(from, to)},"records":[`;
     const body = this.arrayBody(from, to);
     const prefixBytes = Buffer.byteLength(prefix, 'utf8');
-    const frame = Buffer.allocUnsafe(prefixBytes + body.length + 2);
-    frame.write(prefix, 0, 'utf8');
-    body.copy(frame, prefixBytes);
+    const payloadBytes = prefixBytes + body.length + 2;
+    const headerBytes = wire ? wireHeaderBytes(payloadBytes) : 0;
+    const frame = Buffer.allocUnsafe(headerBytes + payloadBytes);
+    if (wire) writeWireHeader(frame, payloadBytes);
+    frame.write(prefix, headerBytes, 'utf8');
+    body.copy(frame, headerBytes + prefixBytes);
     frame[frame.length - 2] = 0x5d; // ]
     frame[frame.length - 1] = 0x7d; // }
-    this.cached = { head, from, to, frame };
+    this.cached = { head, from, to, wire, frame };
     return frame;
   }
 }

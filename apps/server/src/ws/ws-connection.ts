@@ -43,6 +43,8 @@ interface Subscription {
 const tpKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
 /** Records frames are JSON text built as bytes: send them as text frames. */
 const TEXT_FRAME = { binary: false } as const;
+/** WebSocket.OPEN (the ws type import is type-only here). */
+const OPEN = 1;
 
 export class WsConnection implements DeliveryTransport, MembershipHost {
   readonly clientHost: string;
@@ -104,12 +106,20 @@ export class WsConnection implements DeliveryTransport, MembershipHost {
   }
 
   /**
-   * One records frame, built from the rendered bytes without parsing them (RenderedRecords.frameFor);
-   * subscriptions with the same id at the same position of a partition share the frame's Buffer.
+   * One records frame, built from the rendered bytes without parsing them (RenderedRecords.frameFor).
+   * Without permessage-deflate the frame is written to the socket as it goes on the wire, header
+   * included, so subscriptions with the same id at the same position of a partition write the very
+   * same Buffer: built once, however many sockets it goes to. (ws writes its own frames
+   * synchronously when nothing is being compressed, so these writes keep their order with its
+   * acks and pings.) With permessage-deflate, ws compresses and frames it for this socket.
    */
   deliver(feed: PartitionFeed, records: RenderedRecords, from: number, to: number): void {
     const head = this.frameHeads.get(feed) ?? `{"type":"records","id":"","topic":${JSON.stringify(feed.topic)},"partition":${feed.partition},`;
-    this.socket.send(records.frameFor(head, from, to), TEXT_FRAME, this.onWritten);
+    if (this.socket.extensions === '') {
+      if (this.socket.readyState === OPEN) this.raw.write(records.frameFor(head, from, to, true), this.onWritten);
+    } else {
+      this.socket.send(records.frameFor(head, from, to), TEXT_FRAME, this.onWritten);
+    }
   }
 
   // ------------------------------------------------------------ MembershipHost

@@ -46,6 +46,39 @@ describe('subscribe', () => {
   });
 });
 
+describe('frames on the wire', () => {
+  it('compresses only for clients that offer permessage-deflate; all get the same records, old and new', async () => {
+    await httpJson(server.url, 'POST', '/v1/topics', { name: 'wire', partitions: 1 });
+    const big = 'x'.repeat(3000); // above the 1 KiB compression threshold
+    await produceHttp(server.url, 'wire', [{ value: { big } }, { key: 'k', value: 'small' }]);
+    const plain = await TestSocket.open(server.wsUrl, { perMessageDeflate: false });
+    const deflate = await TestSocket.open(server.wsUrl); // the ws client offers it, as browsers do
+    const twin = await TestSocket.open(server.wsUrl, { perMessageDeflate: false });
+    expect([plain.ws.extensions, twin.ws.extensions]).toEqual(['', '']);
+    expect(deflate.ws.extensions).toMatch(/^permessage-deflate/);
+    for (const ws of [plain, deflate, twin]) expect((await ws.request({ type: 'subscribe', id: 's', topic: 'wire', from: 'earliest' })).type).toBe('ack');
+    const got = await Promise.all([plain, deflate, twin].map((ws) => ws.waitForRecords('wire', 2)));
+    expect(got[1]).toEqual(got[0]);
+    expect(got[2]).toEqual(got[0]);
+    expect(got[0].map((r) => r.value)).toEqual([{ big }, 'small']);
+    // Appends wake every caught-up subscription through one shared wait.
+    await produceHttp(server.url, 'wire', [{ value: 3 }]);
+    for (const ws of [plain, deflate, twin]) expect((await ws.waitForRecords('wire', 3)).map((r) => r.value)).toEqual([{ big }, 'small', 3]);
+    await Promise.all([plain.close(), deflate.close(), twin.close()]);
+  });
+
+  it('never negotiates permessage-deflate when SPOOL_WS_PERMESSAGE_DEFLATE is false', async () => {
+    const noDeflate = await startStreamingServer({ ws: { perMessageDeflate: false } });
+    try {
+      const ws = await TestSocket.open(noDeflate.wsUrl);
+      expect(ws.ws.extensions).toBe('');
+      await ws.close();
+    } finally {
+      await noDeflate.close();
+    }
+  });
+});
+
 describe('produce', () => {
   it('appends like HTTP produce and acks with per-record results', async () => {
     const ws = await TestSocket.open(server.wsUrl);

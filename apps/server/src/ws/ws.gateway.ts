@@ -4,8 +4,11 @@
  * with the REST API. Why raw `ws` and not @nestjs/platform-ws: docs/decisions.md.
  *
  * Limits: `maxPayload` (a larger frame closes the socket with 1009), at most `maxConnections`
- * sockets (the next upgrade gets HTTP 503), permessage-deflate off (compression costs CPU per
- * frame and memory per socket; records frames are JSON the browser parses anyway).
+ * sockets (the next upgrade gets HTTP 503). permessage-deflate only when the client asks for it
+ * (browsers do; `ws` and most server-side clients do not) and SPOOL_WS_PERMESSAGE_DEFLATE allows
+ * it: frames of at least 1 KiB, compressed at zlib level 1 without context takeover, so a socket
+ * keeps no compression window between frames. Connections without it get the frames shared
+ * between sockets (ws-connection.ts); compressed ones are compressed per socket.
  *
  * Liveness: the server pings each socket; a socket not heard from (any frame or pong) for two
  * ping intervals, or for the shortest session timeout of its group memberships, is terminated,
@@ -54,7 +57,17 @@ export class WsGateway implements OnApplicationBootstrap, OnModuleDestroy {
     @Optional() @Inject(ROOT_LOGGER) rootLogger?: RootLogger,
   ) {
     this.logger = rootLogger?.child({ component: 'ws' }) ?? silentLogger;
-    this.wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes, perMessageDeflate: false, clientTracking: false });
+    this.wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: options.maxPayloadBytes,
+      perMessageDeflate: options.perMessageDeflate && {
+        threshold: 1024,
+        serverNoContextTakeover: true,
+        clientNoContextTakeover: true,
+        zlibDeflateOptions: { level: 1 },
+      },
+      clientTracking: false,
+    });
   }
 
   get connectionCount(): number {

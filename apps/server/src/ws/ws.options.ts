@@ -34,6 +34,8 @@ export interface WsOptions {
   /** Session and rebalance timeouts of group members that name none. SPOOL_WS_SESSION_TIMEOUT_MS / SPOOL_WS_REBALANCE_TIMEOUT_MS. */
   readonly sessionTimeoutMs: number;
   readonly rebalanceTimeoutMs: number;
+  /** Negotiate permessage-deflate with clients that offer it (false: never). SPOOL_WS_PERMESSAGE_DEFLATE. */
+  readonly perMessageDeflate: boolean;
 }
 
 export const DEFAULT_WS_OPTIONS: WsOptions = {
@@ -52,11 +54,12 @@ export const DEFAULT_WS_OPTIONS: WsOptions = {
   pingIntervalMs: 15_000,
   sessionTimeoutMs: 30_000,
   rebalanceTimeoutMs: 60_000,
+  perMessageDeflate: true,
 };
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-const VARS: ReadonlyArray<readonly [string, keyof WsOptions, number]> = [
+const VARS: ReadonlyArray<readonly [string, Exclude<keyof WsOptions, 'perMessageDeflate'>, number]> = [
   ['SPOOL_WS_MAX_PAYLOAD_BYTES', 'maxPayloadBytes', 1024],
   ['SPOOL_WS_MAX_CONNECTIONS', 'maxConnections', 1],
   ['SPOOL_WS_MAX_PARTITIONS_PER_CONNECTION', 'maxPartitionsPerConnection', 1],
@@ -73,7 +76,7 @@ const VARS: ReadonlyArray<readonly [string, keyof WsOptions, number]> = [
   ['SPOOL_WS_REBALANCE_TIMEOUT_MS', 'rebalanceTimeoutMs', 1],
 ];
 
-export const WS_ENV_VARS: readonly string[] = VARS.map(([name]) => name);
+export const WS_ENV_VARS: readonly string[] = [...VARS.map(([name]) => name), 'SPOOL_WS_PERMESSAGE_DEFLATE'];
 
 /** Options over the defaults; the low-water mark follows the high-water mark. */
 export function wsOptions(overrides: Partial<WsOptions> = {}): WsOptions {
@@ -82,7 +85,14 @@ export function wsOptions(overrides: Partial<WsOptions> = {}): WsOptions {
 }
 
 export function wsOptionsFromEnv(env: Env = process.env): WsOptions {
-  const overrides: Record<string, number> = {};
+  const overrides: Record<string, number | boolean> = {};
+  const deflate = env.SPOOL_WS_PERMESSAGE_DEFLATE;
+  if (deflate !== undefined && deflate !== '') {
+    if (deflate !== 'true' && deflate !== 'false') {
+      throw new SpoolError('INVALID_CONFIG', `SPOOL_WS_PERMESSAGE_DEFLATE=${JSON.stringify(deflate)}: expected true or false`, { name: 'SPOOL_WS_PERMESSAGE_DEFLATE', value: deflate });
+    }
+    overrides.perMessageDeflate = deflate === 'true';
+  }
   for (const [name, field, min] of VARS) {
     const raw = env[name];
     if (raw === undefined || raw === '') continue;

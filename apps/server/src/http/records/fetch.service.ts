@@ -27,29 +27,37 @@ export interface FetchParams {
 
 @Injectable()
 export class FetchService implements OnModuleDestroy {
-  private readonly shutdown = new AbortController();
+  /** Fetches in progress, released all at once at shutdown (cheaper than AbortSignal.any per request). */
+  private readonly running = new Set<AbortController>();
+  private closing = false;
 
   constructor(
     @Inject(PARTITION_READERS) private readonly readers: PartitionReaders,
     @Inject(HTTP_API_OPTIONS) private readonly options: HttpApiOptions,
   ) {}
 
-  /** The FetchResponse JSON document, as bytes. */
-  async fetch(topic: string, partition: number, params: FetchParams, signal?: AbortSignal): Promise<Buffer> {
+  /** The FetchResponse JSON document, as bytes. Aborting `stop` (client gone) ends a long-poll early. */
+  async fetch(topic: string, partition: number, params: FetchParams, stop: AbortController = new AbortController()): Promise<Buffer> {
     const reader = this.readers.reader(topic, partition);
-    const stop = signal === undefined ? this.shutdown.signal : AbortSignal.any([signal, this.shutdown.signal]);
-    const page = await fetchPage(
-      reader,
-      rendererFor(params.formats),
-      { offset: params.offset, maxRecords: params.maxRecords, maxBytes: Math.min(params.maxBytes, this.options.fetchMaxBytes), waitMs: Math.min(params.waitMs, this.options.maxWaitMs) },
-      stop,
-    );
-    return fetchResponse(partition, page.records, `],"nextOffset":${page.nextOffset},"highWatermark":${page.highWatermark},"logStartOffset":${page.logStartOffset}}`);
+    if (this.closing) stop.abort();
+    this.running.add(stop);
+    try {
+      const page = await fetchPage(
+        reader,
+        rendererFor(params.formats),
+        { offset: params.offset, maxRecords: params.maxRecords, maxBytes: Math.min(params.maxBytes, this.options.fetchMaxBytes), waitMs: Math.min(params.waitMs, this.options.maxWaitMs) },
+        stop.signal,
+      );
+      return fetchResponse(partition, page.records, `],"nextOffset":${page.nextOffset},"highWatermark":${page.highWatermark},"logStartOffset":${page.logStartOffset}}`);
+    } finally {
+      this.running.delete(stop);
+    }
   }
 
   /** Nest calls this first when the app closes: release every long-poll. */
   onModuleDestroy(): void {
-    this.shutdown.abort();
+    this.closing = true;
+    for (const stop of this.running) stop.abort();
   }
 
   async offsets(topic: string, partition: number, timestamp: number | undefined): Promise<PartitionOffsetsDto> {

@@ -143,7 +143,7 @@ export class RecordsController {
     req.raw.socket?.once('close', onClose);
     // The document is built as bytes by the records layer (stored JSON is not re-parsed).
     reply.header('content-type', 'application/json; charset=utf-8');
-    return this.fetchService.fetch(topic, partitionParam(partition), params, gone.signal).finally(() => req.raw.socket?.off('close', onClose));
+    return this.fetchService.fetch(topic, partitionParam(partition), params, gone).finally(() => req.raw.socket?.off('close', onClose));
   }
 
   @Get('partitions/:partition/offsets')

@@ -9,8 +9,9 @@
  * Feeds of one partition that read the same offset at the same time share one read and render
  * (shared-reads.ts): the fan-out case, where one append wakes them all.
  *
- * When the feed has caught up it waits on the reader's waitForAppend: the append itself wakes it
- * (no polling). `stop()` aborts that wait; a stopped feed never reads or calls back again.
+ * When the feed has caught up it waits for the next append, woken by the append itself (no
+ * polling), through one wait shared with every feed caught up at the same offset
+ * (SharedReads.onAppend). `stop()` leaves that wait; a stopped feed never reads or calls back again.
  *
  * Offsets: `position` is the next offset to hand to the stream (everything below was handed to
  * it); `fetchOffset` is the next offset to read (>= position).
@@ -40,8 +41,6 @@ export interface TakenRecords {
   readonly to: number;
 }
 
-/** Longest single wait for an append; the loop then re-reads (a safety net, not a poll). */
-const APPEND_WAIT_MS = 300_000;
 const NOTHING = RenderedRecords.empty(0);
 
 export class PartitionFeed {
@@ -57,7 +56,8 @@ export class PartitionFeed {
   private head = 0;
   private fetching = false;
   private stoppedValue = false;
-  private readonly abort = new AbortController();
+  /** Leaves the shared append wait the feed is in, if any. */
+  private leaveWait: (() => void) | null = null;
   private readonly shared: SharedReads;
 
   constructor(
@@ -135,7 +135,9 @@ export class PartitionFeed {
     this.stoppedValue = true;
     this.pending = NOTHING;
     this.head = 0;
-    this.abort.abort();
+    const leave = this.leaveWait;
+    this.leaveWait = null;
+    leave?.();
   }
 
   private async readOnce(): Promise<void> {
@@ -143,7 +145,17 @@ export class PartitionFeed {
       const read = await this.shared.read(this.reader, this.fetchOffset, this.options.readMaxBytes, this.options.renderer);
       if (this.stoppedValue) return;
       if (read.atLogEnd) {
-        await this.reader.waitForAppend(this.fetchOffset, APPEND_WAIT_MS, this.abort.signal);
+        await new Promise<void>((resolve) => {
+          const leave = this.shared.onAppend(this.reader, this.fetchOffset, () => {
+            this.leaveWait = null;
+            resolve();
+          });
+          // stop() leaves the wait and ends this one too.
+          this.leaveWait = () => {
+            leave();
+            resolve();
+          };
+        });
         continue;
       }
       this.fetchOffset = Math.max(this.fetchOffset, read.records.nextOffset);

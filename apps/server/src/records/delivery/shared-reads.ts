@@ -13,6 +13,11 @@
  * returns at once if the log has grown since). A failure reaches every sharer, and each feed
  * handles it as its own (stops with an error), as it would have.
  *
+ * Waits are shared the same way: the caught-up feeds of a partition all wait for the append at
+ * the same offset, so they register with one AppendWatch, which holds the partition's one wait
+ * (one waiter, one timer) and calls them back when it ends. A feed that stops unregisters; the
+ * last one to leave ends the shared wait.
+ *
  * One instance per PartitionReaders (a WeakMap), so two brokers in one process never share reads.
  */
 import type { PartitionReader, PartitionReaders } from '../partition-reader.js';
@@ -26,8 +31,58 @@ export interface RenderedRead {
   readonly atLogEnd: boolean;
 }
 
+/** Longest single shared wait for an append; feeds then read again (a safety net, not a poll). */
+const APPEND_WAIT_MS = 300_000;
+
+/** One partition's wait for an append at one offset, shared by the feeds caught up there. */
+class AppendWatch {
+  readonly listeners = new Set<() => void>();
+  private readonly abort = new AbortController();
+
+  constructor(reader: PartitionReader, offset: number, done: () => void) {
+    void reader.waitForAppend(offset, APPEND_WAIT_MS, this.abort.signal).then(() => {
+      done();
+      for (const listener of this.listeners) listener();
+      this.listeners.clear();
+    });
+  }
+
+  remove(listener: () => void): void {
+    this.listeners.delete(listener);
+    if (this.listeners.size === 0) this.abort.abort();
+  }
+}
+
 export class SharedReads {
   private readonly inFlight = new Map<string, Promise<RenderedRead>>();
+  private readonly watches = new Map<string, AppendWatch>();
+
+  /**
+   * Calls `listener` once records at or after `offset` can be read (or the shared wait timed out
+   * or the log closed: the caller reads again either way). Returns the function that cancels it.
+   */
+  onAppend(reader: PartitionReader, offset: number, listener: () => void): () => void {
+    const key = `${reader.topic}\u0000${reader.partition}\u0000${offset}`;
+    let watch = this.watches.get(key);
+    if (watch === undefined) {
+      const created: AppendWatch = new AppendWatch(reader, offset, () => {
+        if (this.watches.get(key) === created) this.watches.delete(key);
+      });
+      this.watches.set(key, created);
+      watch = created;
+    }
+    const registered = watch;
+    registered.listeners.add(listener);
+    return () => {
+      registered.remove(listener);
+      if (registered.listeners.size === 0 && this.watches.get(key) === registered) this.watches.delete(key);
+    };
+  }
+
+  /** Shared waits in progress now (for tests). */
+  get watchCount(): number {
+    return this.watches.size;
+  }
 
   /** Reads `maxBytes` (at least one batch) of the reader's partition at `offset` and renders it. */
   read(reader: PartitionReader, offset: number, maxBytes: number, renderer: RecordRenderer): Promise<RenderedRead> {
