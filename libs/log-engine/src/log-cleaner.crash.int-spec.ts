@@ -16,6 +16,8 @@ const ROOT = process.cwd();
 const ENGINE = resolve(ROOT, 'dist/libs/log-engine/src/index.js');
 const CHILD = resolve(ROOT, 'libs/log-engine/src/log-cleaner.crash-child.mjs');
 const KILLS = 10;
+/** Eleven child processes: on a loaded 2-core CI machine each can take seconds to start. */
+const TEST_TIMEOUT_MS = 180_000;
 
 describe('compaction crash safety', () => {
   let dir: { path: string; remove: () => Promise<void> };
@@ -59,7 +61,7 @@ describe('compaction crash safety', () => {
     console.info(`compaction took ${durationMs} ms; kills: ${outcomes.join(', ')}`);
     // The test proves something only if some kills landed before the child finished.
     expect(outcomes.filter((o) => o.startsWith('killed')).length).toBeGreaterThan(0);
-  });
+  }, TEST_TIMEOUT_MS);
 });
 
 /** A compacted topic with 30 KB of history over 60 keys, some deleted; returns the latest record per key. */
