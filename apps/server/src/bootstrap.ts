@@ -3,7 +3,9 @@
  *   1. load and validate the environment; a bad variable prints one line and exits 1;
  *   2. create the Nest app (Fastify) and install signal handlers;
  *   3. listen: /healthz answers from here on, /readyz says "starting";
- *   4. open the LogManager, recovering every partition (possibly long after a crash);
+ *   4. open the LogManager, recovering every partition (possibly long after a crash), then load
+ *      what lives in internal topics: consumer groups (__consumer_offsets) and Idempotency-Keys
+ *      (__idempotency_keys);
  *   5. /readyz turns "ready".
  * Any failure after step 1 is logged as one fatal JSON line and exits 1 after a best-effort close.
  */
@@ -14,6 +16,7 @@ import { ConfigError, loadBrokerConfig, type LoadedConfig } from './config/index
 import { BrokerState } from './health/broker-state.js';
 import { GroupCoordinatorService } from './groups/group-coordinator.service.js';
 import { GracefulShutdown } from './lifecycle/graceful-shutdown.js';
+import { IdempotencyStore } from './http/idempotency/idempotency.store.js';
 import { setupOpenApi } from './http/openapi/openapi.setup.js';
 import { LogEngine } from './log/log-engine.service.js';
 import { createRootLogger, type RootLogger } from './logging/create-root-logger.js';
@@ -46,6 +49,7 @@ export async function bootstrap(env: NodeJS.ProcessEnv = process.env): Promise<v
     logger.info({ url: await app.getUrl() }, 'http listening (liveness up, readiness starting)');
     await app.get(LogEngine).open();
     await app.get(GroupCoordinatorService).start(); // replays __consumer_offsets before readiness
+    await app.get(IdempotencyStore).open(); // replays __idempotency_keys before readiness
   } catch (err) {
     logger.fatal({ err }, 'start-up failed');
     return shutdown.shutdown('start-up failure', 1);

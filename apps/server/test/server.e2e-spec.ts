@@ -17,8 +17,8 @@ const CLEAN_SHUTDOWN_MARKER = '.kafka_cleanshutdown';
 const TOPIC = 'orders';
 const PARTITIONS = 3;
 const RECORDS = ['alpha', 'beta', 'gamma', 'delta', 'epsilon'];
-/** The broker adds its internal `__consumer_offsets` topic (one partition) at start-up. */
-const INTERNAL_PARTITIONS = 1;
+/** The broker adds its internal topics `__consumer_offsets` and `__idempotency_keys` (one partition each) at start-up. */
+const INTERNAL_PARTITIONS = 2;
 
 let dataDir: string;
 const running: ServerProcess[] = [];
@@ -98,7 +98,7 @@ describe('spool broker process', () => {
     expect(metrics.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
     const text = await metrics.text();
     expect(metricValue(text, 'spool_log_partitions')).toBe(PARTITIONS + INTERNAL_PARTITIONS);
-    expect(metricValue(text, 'spool_topics')).toBe(2); // ours and __consumer_offsets
+    expect(metricValue(text, 'spool_topics')).toBe(3); // ours, __consumer_offsets and __idempotency_keys
     expect(metricValue(text, 'spool_broker_ready')).toBe(1);
     expect(metricValue(text, 'spool_log_size_bytes')).toBeGreaterThan(0);
     expect(metricValue(text, 'spool_log_recovery_seconds')).toBeGreaterThanOrEqual(0);

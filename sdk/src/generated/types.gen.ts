@@ -607,7 +607,7 @@ export type ProduceData = {
     body: ProduceRequest;
     headers?: {
         /**
-         * A retry with the same key (per topic, within the window) returns the original results and appends nothing.
+         * At most 255 characters. A retry with the same key and body (per topic, within the window, across broker restarts) returns the original results with idempotent-replayed: true and appends nothing; another body with the same key is 422 IDEMPOTENCY_KEY_REUSED. JSON bodies only.
          */
         'Idempotency-Key'?: string;
     };

@@ -5,7 +5,7 @@
  * Swagger UI need the application object: call setupOpenApi(app) from openapi/openapi.setup.ts
  * after NestFactory.create.
  */
-import { Inject, Module, type DynamicModule, type OnModuleInit } from '@nestjs/common';
+import { Inject, Module, type DynamicModule, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { APP_FILTER, HttpAdapterHost } from '@nestjs/core';
 import { silentLogger, systemClock, type Clock } from '@spool/common';
 import { LogManager } from '@spool/log-engine';
@@ -20,11 +20,15 @@ import { DEFAULT_HTTP_API_OPTIONS, HTTP_API_OPTIONS, type HttpApiOptions } from 
 import { HTTP_API_CLOCK } from './http-api.tokens.js';
 import { DeleteRecordsController } from './records/delete-records.controller.js';
 import { FetchService } from './records/fetch.service.js';
-import { IdempotencyStore } from './records/idempotency.store.js';
+import { IdempotencyKeysLog } from './idempotency/idempotency-keys.log.js';
+import { IdempotencyStore } from './idempotency/idempotency.store.js';
 import { NdjsonIngestService } from './records/ndjson-ingest.service.js';
 import { RecordsController } from './records/records.controller.js';
 import { TopicsController } from './topics/topics.controller.js';
 import { TopicsService } from './topics/topics.service.js';
+
+/** The largest remembered answer written to __idempotency_keys (about 400,000 records with distinct partitions or timestamps; one-partition answers take a few bytes). */
+const MAX_IDEMPOTENCY_ENTRY_BYTES = 8 * 1024 * 1024;
 
 const core = {
   imports: [RecordsModule],
@@ -49,9 +53,24 @@ const core = {
     FetchService,
     NdjsonIngestService,
     {
+      // Persisted in __idempotency_keys; bootstrap opens (loads) it before readiness.
       provide: IdempotencyStore,
-      useFactory: (options: HttpApiOptions, clock: Clock) => new IdempotencyStore(clock, options.idempotencyWindowMs, options.idempotencyMaxKeys),
-      inject: [HTTP_API_OPTIONS, HTTP_API_CLOCK],
+      useFactory: (logManager: LogManager, options: HttpApiOptions, clock: Clock, rootLogger: RootLogger | undefined) =>
+        new IdempotencyStore({
+          log: new IdempotencyKeysLog(logManager, {
+            windowMs: options.idempotencyWindowMs,
+            retentionBytes: 2 * options.idempotencyMaxBytes,
+            maxEntryBytes: MAX_IDEMPOTENCY_ENTRY_BYTES,
+          }),
+          clock,
+          logger: rootLogger?.child({ component: 'idempotency' }) ?? silentLogger,
+          windowMs: options.idempotencyWindowMs,
+          maxKeys: options.idempotencyMaxKeys,
+          maxBytes: options.idempotencyMaxBytes,
+          maxEntryBytes: MAX_IDEMPOTENCY_ENTRY_BYTES,
+          maxRecordsPerEntry: options.maxRecordsPerRequest,
+        }),
+      inject: [LogManager, HTTP_API_OPTIONS, HTTP_API_CLOCK, { token: ROOT_LOGGER, optional: true }],
     },
     { provide: APP_FILTER, useClass: ErrorEnvelopeFilter },
   ],
@@ -59,10 +78,11 @@ const core = {
 
 /** Options and clock come only from forRoot (the broker passes BrokerConfig.http, validated at boot). */
 @Module({})
-export class HttpApiModule implements OnModuleInit {
+export class HttpApiModule implements OnModuleInit, OnModuleDestroy {
   constructor(
     private readonly adapterHost: HttpAdapterHost,
     @Inject(HTTP_API_OPTIONS) private readonly options: HttpApiOptions,
+    private readonly idempotency: IdempotencyStore,
   ) {}
 
   /** Explicit options (over the defaults, not the environment) and clock. */
@@ -81,5 +101,9 @@ export class HttpApiModule implements OnModuleInit {
   onModuleInit(): void {
     const adapter = this.adapterHost.httpAdapter;
     if (adapter?.getType() === 'fastify') installFastifyHooks(adapter.getInstance<FastifyInstance>(), this.options);
+  }
+
+  onModuleDestroy(): void {
+    this.idempotency.close();
   }
 }

@@ -28,6 +28,8 @@ export interface HttpApiOptions {
   readonly idempotencyWindowMs: number;
   /** Most remembered Idempotency-Keys (oldest forgotten first). SPOOL_HTTP_IDEMPOTENCY_MAX_KEYS. */
   readonly idempotencyMaxKeys: number;
+  /** Most bytes of remembered answers in memory (oldest forgotten first); the topic keeps twice this on disk. SPOOL_HTTP_IDEMPOTENCY_MAX_BYTES. */
+  readonly idempotencyMaxBytes: number;
   /** CORS: allowed origins ("*" for any); empty disables CORS. SPOOL_HTTP_CORS_ORIGINS (comma-separated). */
   readonly corsOrigins: readonly string[];
   /** This broker's id, reported as leader/replicas/isr. SPOOL_NODE_ID. */
@@ -45,6 +47,7 @@ export const DEFAULT_HTTP_API_OPTIONS: HttpApiOptions = {
   fetchMaxBytes: 4 * 1024 * 1024,
   idempotencyWindowMs: 24 * 60 * 60 * 1000,
   idempotencyMaxKeys: 100_000,
+  idempotencyMaxBytes: 64 * 1024 * 1024,
   corsOrigins: [],
   nodeId: 0,
 };
@@ -63,6 +66,7 @@ export const HTTP_API_ENV_VARS: readonly string[] = [
   'SPOOL_HTTP_FETCH_MAX_BYTES',
   'SPOOL_HTTP_IDEMPOTENCY_WINDOW_MS',
   'SPOOL_HTTP_IDEMPOTENCY_MAX_KEYS',
+  'SPOOL_HTTP_IDEMPOTENCY_MAX_BYTES',
   'SPOOL_HTTP_CORS_ORIGINS',
   'SPOOL_NODE_ID',
 ];
@@ -101,6 +105,7 @@ export function httpApiOptionsFromEnv(env: Env = process.env): HttpApiOptions {
     fetchMaxBytes: intFrom(env, 'SPOOL_HTTP_FETCH_MAX_BYTES', d.fetchMaxBytes, 1),
     idempotencyWindowMs: intFrom(env, 'SPOOL_HTTP_IDEMPOTENCY_WINDOW_MS', d.idempotencyWindowMs, 0),
     idempotencyMaxKeys: intFrom(env, 'SPOOL_HTTP_IDEMPOTENCY_MAX_KEYS', d.idempotencyMaxKeys, 1),
+    idempotencyMaxBytes: intFrom(env, 'SPOOL_HTTP_IDEMPOTENCY_MAX_BYTES', d.idempotencyMaxBytes, 1024 * 1024),
     corsOrigins: cors === undefined || cors.trim() === '' ? d.corsOrigins : cors.split(',').map((o) => o.trim()).filter(Boolean),
     nodeId: intFrom(env, 'SPOOL_NODE_ID', d.nodeId, 0),
   };

@@ -15,9 +15,9 @@ import { ProduceService } from '../../produce/produce.service.js';
 import { PRODUCE_FORMATS, produceFormatsOf, READ_FORMATS, readFormatsOf } from '../../records/record-formats.js';
 import { FetchResponseDto, PartitionOffsetsDto } from './fetch.dto.js';
 import { FetchService, queryInt } from './fetch.service.js';
-import { IdempotencyStore } from './idempotency.store.js';
+import { IdempotencyStore } from '../idempotency/idempotency.store.js';
 import { NdjsonIngestService } from './ndjson-ingest.service.js';
-import { NdjsonIngestSummaryDto, ProduceRecordDto, ProduceRequestDto, ProduceResponseDto, type ProduceResultDto } from './produce.dto.js';
+import { NdjsonIngestSummaryDto, ProduceRecordDto, ProduceRequestDto, ProduceResponseDto } from './produce.dto.js';
 import { serializeProduceResults } from './produce-response.js';
 
 const TOPIC_PARAM = { name: 'topic', description: 'Topic name', example: 'page-views' } as const;
@@ -38,7 +38,7 @@ export class RecordsController {
     private readonly produceService: ProduceService,
     private readonly fetchService: FetchService,
     private readonly ndjson: NdjsonIngestService,
-    @Inject(IdempotencyStore) private readonly idempotency: IdempotencyStore<ProduceResultDto[]>,
+    @Inject(IdempotencyStore) private readonly idempotency: IdempotencyStore,
   ) {}
 
   @Post('records')
@@ -52,7 +52,7 @@ export class RecordsController {
       'Produce to an unknown topic creates it when auto.create.topics.enable is true.',
   })
   @ApiParam(TOPIC_PARAM)
-  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'A retry with the same key (per topic, within the window) returns the original results and appends nothing.' })
+  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'At most 255 characters. A retry with the same key and body (per topic, within the window, across broker restarts) returns the original results with idempotent-replayed: true and appends nothing; another body with the same key is 422 IDEMPOTENCY_KEY_REUSED. JSON bodies only.' })
   @ApiQuery({ name: 'keyFormat', required: false, enum: PRODUCE_FORMATS, description: 'NDJSON only (JSON bodies carry "keyFormat"): how keys are given. Default string.' })
   @ApiQuery({ name: 'valueFormat', required: false, enum: PRODUCE_FORMATS, description: 'NDJSON only (JSON bodies carry "valueFormat"): how values and header values are given. Default json.' })
   @ApiQuery({ name: 'format', required: false, enum: PRODUCE_FORMATS, description: 'NDJSON only: shorthand for valueFormat.' })

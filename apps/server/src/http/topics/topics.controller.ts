@@ -1,12 +1,11 @@
 /** Topic admin: create, list, describe, alter configs, add partitions, delete. */
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, UsePipes } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, UsePipes } from '@nestjs/common';
 import { ApiBody, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { ApiErrors } from '../openapi/api-errors.decorator.js';
 import { dtoValidationPipe } from '../validation.pipe.js';
 import { AlterConfigsDto, CreatePartitionsDto, CreateTopicDto, TopicDescriptionDto, TopicListDto } from './topics.dto.js';
 import { TopicsService } from './topics.service.js';
 import { ProduceService } from '../../produce/produce.service.js';
-import { IdempotencyStore } from '../records/idempotency.store.js';
 
 const TOPIC_PARAM = { name: 'topic', description: 'Topic name', example: 'page-views' } as const;
 
@@ -17,7 +16,6 @@ export class TopicsController {
   constructor(
     private readonly topics: TopicsService,
     private readonly produce: ProduceService,
-    @Inject(IdempotencyStore) private readonly idempotency: IdempotencyStore<unknown>,
   ) {}
 
   @Post()
@@ -76,6 +74,5 @@ export class TopicsController {
   async delete(@Param('topic') topic: string): Promise<void> {
     await this.topics.delete(topic);
     this.produce.forgetTopic(topic);
-    this.idempotency.forgetTopic(topic);
   }
 }
