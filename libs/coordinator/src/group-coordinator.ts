@@ -52,6 +52,7 @@ import type {
   LeaveGroupRequest,
   LeaveGroupResult,
   OffsetCommitRequest,
+  OffsetDeleteResult,
   OffsetToCommit,
   SyncGroupRequest,
   SyncGroupResult,
@@ -379,6 +380,16 @@ export class GroupCoordinator {
   async deleteGroup(groupId: string): Promise<void> {
     this.checkAvailable(groupId);
     return this.offsetApi.deleteGroup(groupId);
+  }
+
+  /**
+   * OffsetDelete: removes the group's committed offsets of `partitions` (Empty group: all asked;
+   * otherwise those of topics no member subscribes to, the rest GROUP_SUBSCRIBED_TO_TOPIC). Throws
+   * GROUP_ID_NOT_FOUND / NON_EMPTY_GROUP (members that are not consumers). Resolves once the
+   * tombstones are appended.
+   */
+  deleteOffsets(groupId: string, partitions: readonly TopicPartition[]): Promise<OffsetDeleteResult[]> {
+    return this.offsetApi.deleteOffsets(groupId, partitions);
   }
 
   /**

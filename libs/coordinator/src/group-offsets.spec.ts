@@ -60,11 +60,22 @@ describe('offset commits', () => {
   it('validates offsets and metadata size; a failed append is COORDINATOR_NOT_AVAILABLE and not visible', async () => {
     const t = await startTestCoordinator({ config: { offsetMetadataMaxBytes: 4 } });
     const commit = (o: object) => t.coordinator.commitOffsets({ groupId: 's', memberId: '', generationId: -1, offsets: [{ ...offset(0, 1), ...o }] });
-    expect(await commit({ offset: -1 })).toBe('INVALID_REQUEST');
+    expect(await commit({ offset: 1.5 })).toBe('INVALID_REQUEST');
+    expect(await commit({ partition: -1 })).toBe('INVALID_REQUEST');
     expect(await commit({ metadata: 'too long' })).toBe('OFFSET_METADATA_TOO_LARGE');
     t.log.failNextAppend = new Error('disk full');
     expect(await commit({})).toBe('COORDINATOR_NOT_AVAILABLE');
     expect(t.coordinator.fetchOffsets('s')).toEqual([]);
+  });
+
+  it('stores negative offsets as Kafka does (kafkajs resetOffsets commits -2 / -1), through a replay', async () => {
+    const t = await startTestCoordinator();
+    const memberId = await stableMember(t);
+    expect(await t.coordinator.commitOffsets({ groupId: 'g', memberId, generationId: 1, offsets: [offset(0, -2), offset(1, -1)] })).toBe('NONE');
+    expect(t.coordinator.fetchOffsets('g').map((o) => o.offset)).toEqual([-2, -1]);
+    t.coordinator.close();
+    const replayed = await startTestCoordinator({ log: t.log });
+    expect(replayed.coordinator.fetchOffsets('g').map((o) => o.offset)).toEqual([-2, -1]);
   });
 
   it('survive a replay of __consumer_offsets into a new coordinator, with the group and its generation', async () => {
@@ -147,6 +158,45 @@ describe('admin', () => {
     expect(t.coordinator.fetchOffsets('g')).toEqual([]);
     const restarted = await startTestCoordinator({ log: t.log });
     expect(restarted.coordinator.listGroups()).toEqual([]);
+  });
+
+  it('deleteOffsets: an empty group loses what is asked, with tombstones that replay', async () => {
+    const t = await startTestCoordinator();
+    await t.coordinator.commitOffsets({ groupId: 's', memberId: '', generationId: -1, offsets: [offset(0, 1), offset(1, 2), { topic: 'other', partition: 0, offset: 3 }] });
+    const results = await t.coordinator.deleteOffsets('s', [{ topic: 'orders', partition: 0 }, { topic: 'orders', partition: 7 }, { topic: 'other', partition: 0 }]);
+    expect(results.map((r) => r.errorCode)).toEqual(['NONE', 'NONE', 'NONE']);
+    expect(t.coordinator.fetchOffsets('s').map((o) => `${o.topic}-${o.partition}`)).toEqual(['orders-1']);
+    const restarted = await startTestCoordinator({ log: t.log });
+    expect(restarted.coordinator.fetchOffsets('s').map((o) => `${o.topic}-${o.partition}`)).toEqual(['orders-1']);
+  });
+
+  it('deleteOffsets: a group with consumers keeps the offsets of topics they subscribe to (GROUP_SUBSCRIBED_TO_TOPIC)', async () => {
+    const t = await startTestCoordinator();
+    const memberId = await stableMember(t); // subscribes to "orders"
+    await t.coordinator.commitOffsets({ groupId: 'g', memberId, generationId: 1, offsets: [offset(0, 10), { topic: 'old', partition: 0, offset: 5 }] });
+    const results = await t.coordinator.deleteOffsets('g', [{ topic: 'orders', partition: 0 }, { topic: 'old', partition: 0 }]);
+    expect(results).toEqual([
+      { topic: 'orders', partition: 0, errorCode: 'GROUP_SUBSCRIBED_TO_TOPIC' },
+      { topic: 'old', partition: 0, errorCode: 'NONE' },
+    ]);
+    expect(t.coordinator.fetchOffsets('g').map((o) => o.topic)).toEqual(['orders']);
+    await expect(t.coordinator.deleteOffsets('missing', [])).rejects.toMatchObject({ code: 'GROUP_ID_NOT_FOUND' });
+  });
+
+  it('deleteOffsets: a group whose members are not consumers is NON_EMPTY_GROUP', async () => {
+    const t = await startTestCoordinator();
+    const join = await t.coordinator.joinGroup({
+      groupId: 'conn',
+      memberId: '',
+      clientId: 'c',
+      clientHost: 'h',
+      sessionTimeoutMs: 10_000,
+      rebalanceTimeoutMs: 10_000,
+      protocolType: 'connect',
+      protocols: [{ name: 'default', metadata: Buffer.from([0xff, 0xff, 0xff]) }],
+    });
+    await t.coordinator.syncGroup({ groupId: 'conn', memberId: join.memberId, generationId: join.generationId, assignments: [] });
+    await expect(t.coordinator.deleteOffsets('conn', [{ topic: 'orders', partition: 0 }])).rejects.toMatchObject({ code: 'NON_EMPTY_GROUP' });
   });
 
   it('resetOffsets works only while the group is empty', async () => {

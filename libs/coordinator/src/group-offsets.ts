@@ -1,7 +1,7 @@
 /**
  * The offset and admin half of the coordinator (GroupCoordinator delegates here): OffsetCommit
  * fencing, OffsetFetch, offset expiry on a timer, and ListGroups / DescribeGroups / DeleteGroups /
- * reset offsets. Shares the coordinator's groups and OffsetWriter through CoordinatorContext; the
+ * OffsetDelete / reset offsets. Shares the coordinator's groups and OffsetWriter through CoordinatorContext; the
  * contracts below are those of the GroupCoordinator methods of the same names.
  */
 import type { Clock, Logger } from '@spool/common';
@@ -16,6 +16,7 @@ import type {
   GroupDescription,
   GroupListing,
   OffsetCommitRequest,
+  OffsetDeleteResult,
   OffsetToCommit,
 } from './group-protocol.types.js';
 import { GroupState } from './group-state.js';
@@ -95,9 +96,10 @@ export class GroupOffsets {
     return group.is(GroupState.CompletingRebalance) ? 'REBALANCE_IN_PROGRESS' : null;
   }
 
+  /** Kafka's coordinator stores any offset a member commits, negative ones included; only its metadata size is limited. */
   private validateOffsets(offsets: readonly OffsetToCommit[]): GroupErrorCode | null {
     for (const o of offsets) {
-      if (!Number.isSafeInteger(o.offset) || o.offset < 0 || !Number.isInteger(o.partition) || o.partition < 0) return 'INVALID_REQUEST';
+      if (!Number.isSafeInteger(o.offset) || !Number.isInteger(o.partition) || o.partition < 0) return 'INVALID_REQUEST';
       if (Buffer.byteLength(o.metadata ?? '', 'utf8') > this.ctx.config.offsetMetadataMaxBytes) return 'OFFSET_METADATA_TOO_LARGE';
     }
     return null;
@@ -209,6 +211,35 @@ export class GroupOffsets {
     } catch (err) {
       throw new CoordinatorError('COORDINATOR_NOT_AVAILABLE', `deleting group ${groupId} failed to append its tombstones: ${String(err)}`, { groupId });
     }
+  }
+
+  /**
+   * OffsetDelete (Kafka's rules for classic groups): an Empty group loses the offsets asked for; a
+   * group with members only those of topics no member subscribes to (the others answer
+   * GROUP_SUBSCRIBED_TO_TOPIC), and only if its members' subscriptions can be read (a consumer
+   * protocol group), else NON_EMPTY_GROUP. GROUP_ID_NOT_FOUND for an unknown group. Resolves once
+   * the tombstones are appended; a partition without a committed offset answers NONE.
+   */
+  async deleteOffsets(groupId: string, partitions: readonly TopicPartition[]): Promise<OffsetDeleteResult[]> {
+    if (!this.ctx.loaded()) throw new CoordinatorError('COORDINATOR_LOAD_IN_PROGRESS', 'the coordinator is loading __consumer_offsets');
+    const group = this.ctx.groups.get(groupId);
+    if (group === undefined || group.is(GroupState.Dead)) throw new CoordinatorError('GROUP_ID_NOT_FOUND', `group ${groupId} does not exist`, { groupId });
+    let subscribed: ReadonlySet<string> = new Set();
+    if (!group.is(GroupState.Empty)) {
+      const topics = this.subscribedTopicsOf(group);
+      if (topics === null) {
+        throw new CoordinatorError('NON_EMPTY_GROUP', `group ${groupId} has ${group.members.size} members whose subscriptions are not consumer subscriptions (state ${group.state})`, { groupId });
+      }
+      subscribed = topics;
+    }
+    const results = partitions.map((tp): OffsetDeleteResult => ({ ...tp, errorCode: subscribed.has(tp.topic) ? 'GROUP_SUBSCRIBED_TO_TOPIC' : 'NONE' }));
+    const doomed = results.filter((r) => r.errorCode === 'NONE' && this.ctx.offsets.store.get(groupId, r) !== undefined).map((r) => ({ topic: r.topic, partition: r.partition }));
+    try {
+      await this.ctx.offsets.writeTombstones(new Map([[groupId, doomed]]), []);
+    } catch (err) {
+      throw new CoordinatorError('COORDINATOR_NOT_AVAILABLE', `deleting offsets of group ${groupId} failed to append the tombstones: ${String(err)}`, { groupId });
+    }
+    return results;
   }
 
   /**

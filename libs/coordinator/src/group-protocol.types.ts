@@ -82,7 +82,11 @@ export interface LeaveGroupResult {
 }
 
 export interface OffsetToCommit extends TopicPartition {
-  /** The next offset to consume, as in Kafka. */
+  /**
+   * The next offset to consume, as in Kafka. Stored as given, negative values included (kafkajs's
+   * admin.resetOffsets commits -2 / -1 for earliest / latest): a consumer treats a negative
+   * committed offset as none and applies its reset policy.
+   */
   readonly offset: number;
   readonly leaderEpoch?: number | null;
   readonly metadata?: string;
@@ -101,6 +105,11 @@ export interface CommittedOffset extends TopicPartition {
   readonly leaderEpoch: number | null;
   readonly metadata: string;
   readonly commitTimestampMs: number;
+}
+
+/** OffsetDelete's answer per partition: deleted (or had nothing to delete), or refused because a member subscribes to its topic. */
+export interface OffsetDeleteResult extends TopicPartition {
+  readonly errorCode: 'NONE' | 'GROUP_SUBSCRIBED_TO_TOPIC';
 }
 
 export interface GroupListing {

@@ -370,7 +370,7 @@ export type GroupPartitionOffset = {
      */
     highWatermark: number | null;
     /**
-     * highWatermark - committedOffset.
+     * highWatermark - committedOffset; null when the topic is gone or the committed offset is negative (-2/-1: no position yet, the consumer applies its reset policy).
      */
     lag: number | null;
     metadata: string;

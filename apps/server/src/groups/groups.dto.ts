@@ -41,7 +41,7 @@ export class GroupPartitionOffsetDto {
   @ApiProperty({ type: 'integer', description: 'Committed offset: the next record the group will read.', example: 42 }) committedOffset!: number;
   @ApiProperty({ type: 'integer', nullable: true, description: 'The partition\'s highWatermark; null if the topic no longer exists.', example: 50 })
   highWatermark!: number | null;
-  @ApiProperty({ type: 'integer', nullable: true, description: 'highWatermark - committedOffset.', example: 8 }) lag!: number | null;
+  @ApiProperty({ type: 'integer', nullable: true, description: 'highWatermark - committedOffset; null when the topic is gone or the committed offset is negative (-2/-1: no position yet, the consumer applies its reset policy).', example: 8 }) lag!: number | null;
   @ApiProperty({ type: 'string' }) metadata!: string;
   @ApiProperty({ type: 'integer', description: 'When the offset was committed (ms since the epoch).' }) commitTimestamp!: number;
 }

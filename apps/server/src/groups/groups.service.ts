@@ -104,7 +104,8 @@ export class GroupsService {
       partition: c.partition,
       committedOffset: c.offset,
       highWatermark,
-      lag: highWatermark === null ? null : Math.max(0, highWatermark - c.offset),
+      // A negative committed offset (-2 / -1 from kafkajs resetOffsets) is no position yet: consumers apply their reset policy.
+      lag: highWatermark === null || c.offset < 0 ? null : Math.max(0, highWatermark - c.offset),
       metadata: c.metadata,
       commitTimestamp: c.commitTimestampMs,
     };
