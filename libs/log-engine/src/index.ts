@@ -1,6 +1,7 @@
 export {};
 export * from './topic-name.js';
 export * from './topic-config.js';
+export * from './topic-config-catalog.js';
 export * from './topic-store.js';
 export * from './partition-metadata-file.js';
 export * from './log-manager.js';

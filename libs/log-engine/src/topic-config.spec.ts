@@ -3,6 +3,7 @@ import {
   brokerTopicDefaults,
   compacts,
   deletes,
+  describeKafkaTopicConfigs,
   describeTopicConfig,
   KAFKA_TOPIC_CONFIG_DEFAULTS,
   LONG_MAX_STRING,
@@ -11,6 +12,7 @@ import {
   TOPIC_CONFIG_DEFS,
   topicConfigToStrings,
 } from './topic-config.js';
+import { KAFKA_TOPIC_CONFIG_CATALOG } from './topic-config-catalog.js';
 
 function errorOf(fn: () => unknown): SpoolError {
   try {
@@ -161,5 +163,51 @@ describe('serialisation', () => {
     expect(entries.find((e) => e.name === 'retention.ms')).toEqual({ name: 'retention.ms', value: '5', source: 'TOPIC' });
     expect(entries.find((e) => e.name === 'segment.ms')).toEqual({ name: 'segment.ms', value: '99', source: 'DEFAULT' });
     expect(entries).toHaveLength(TOPIC_CONFIG_DEFS.length);
+  });
+});
+
+describe('Kafka topic configs Spool does not act on (read-only)', () => {
+  it('lists every Kafka 4 topic config once, covering each config Spool applies', () => {
+    const names = KAFKA_TOPIC_CONFIG_CATALOG.map((c) => c.name);
+    expect(new Set(names).size).toBe(names.length);
+    expect(names).toHaveLength(33);
+    for (const def of TOPIC_CONFIG_DEFS) expect(KAFKA_TOPIC_CONFIG_CATALOG.find((c) => c.name === def.name)?.readOnly).toBeUndefined();
+    expect(KAFKA_TOPIC_CONFIG_CATALOG.filter((c) => c.readOnly !== undefined)).toHaveLength(33 - TOPIC_CONFIG_DEFS.length);
+  });
+
+  it('accepts one at its default (in any spelling of that value) and does not store it', () => {
+    const overrides = { 'min.insync.replicas': ' 1 ', 'compression.type': 'producer', preallocate: 'FALSE', 'leader.replication.throttled.replicas': '', 'retention.ms': '5' };
+    expect(normalizeTopicConfigs(overrides)).toEqual({ 'retention.ms': '5' });
+    expect(parseTopicConfig(overrides).retentionMs).toBe(5);
+  });
+
+  it('refuses any other value with INVALID_CONFIG naming the reason', () => {
+    for (const [name, value, reason] of [
+      ['compression.type', 'gzip', 'never recompresses'],
+      ['min.insync.replicas', '2', 'only replica'],
+      ['remote.storage.enable', 'true', 'no tiered storage'],
+      ['segment.jitter.ms', 'x', 'without jitter'],
+    ]) {
+      let error: SpoolError | undefined;
+      try {
+        normalizeTopicConfigs({ [name]: value });
+      } catch (err) {
+        error = err as SpoolError;
+      }
+      expect(error).toMatchObject({ code: 'INVALID_CONFIG', details: { config: name, value } });
+      expect(error!.message).toContain(reason);
+      expect(error!.message).toContain('read-only');
+    }
+  });
+
+  it('describes all 33 with their source, read-only flag and broker synonym', () => {
+    const entries = describeKafkaTopicConfigs({ 'retention.ms': '5' }, brokerTopicDefaults({ segmentMs: 99 }));
+    expect(entries.map((e) => e.name)).toEqual([...entries.map((e) => e.name)].sort());
+    expect(entries).toHaveLength(33);
+    expect(entries.find((e) => e.name === 'retention.ms')).toMatchObject({ value: '5', source: 'TOPIC', readOnly: false, type: 'long', brokerSynonym: { name: 'log.retention.ms', value: '604800000' } });
+    expect(entries.find((e) => e.name === 'segment.ms')).toMatchObject({ value: '99', source: 'BROKER', brokerSynonym: { name: 'log.roll.ms', value: '99', kafkaDefault: '604800000' } });
+    expect(entries.find((e) => e.name === 'cleanup.policy')).toMatchObject({ value: 'delete', source: 'DEFAULT', type: 'list' });
+    expect(entries.find((e) => e.name === 'compression.type')).toMatchObject({ value: 'producer', source: 'DEFAULT', readOnly: true, type: 'string' });
+    expect(entries.find((e) => e.name === 'compression.type')!.doc).toMatch(/^Read-only in Spool/);
   });
 });

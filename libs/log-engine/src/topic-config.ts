@@ -12,6 +12,7 @@
  * and serialise back to "9223372036854775807".
  */
 import { SpoolError } from '@spool/common';
+import { acceptReadOnlyTopicConfig, KAFKA_TOPIC_CONFIG_CATALOG, type KafkaConfigType } from './topic-config-catalog.js';
 
 export type CleanupPolicy = 'delete' | 'compact' | 'compact,delete';
 export type MessageTimestampType = 'CreateTime' | 'LogAppendTime';
@@ -142,6 +143,8 @@ export function parseTopicConfig(
   for (const [name, raw] of Object.entries(configs)) {
     const def = DEFS_BY_NAME.get(name);
     if (def === undefined) {
+      // A Kafka config Spool does not act on: accepted (and ignored) at its default only.
+      if (acceptReadOnlyTopicConfig(name, raw)) continue;
       throw new SpoolError('INVALID_CONFIG', `unknown topic config ${JSON.stringify(name)}; known: ${[...DEFS_BY_NAME.keys()].join(', ')}`, {
         config: name,
         value: raw,
@@ -163,7 +166,8 @@ export function parseTopicConfig(
 
 /**
  * Validates overrides and returns them normalised (trimmed, cleanup.policy in canonical order),
- * as the topic store persists them. Same errors as `parseTopicConfig`.
+ * as the topic store persists them; read-only Kafka configs given at their default are dropped
+ * (topic-config-catalog.ts). Same errors as `parseTopicConfig`.
  */
 export function normalizeTopicConfigs(
   configs: Readonly<Record<string, string>>,
@@ -172,7 +176,8 @@ export function normalizeTopicConfigs(
   const parsed = parseTopicConfig(configs, defaults);
   const out: Record<string, string> = {};
   for (const name of Object.keys(configs).sort()) {
-    const def = DEFS_BY_NAME.get(name)!;
+    const def = DEFS_BY_NAME.get(name);
+    if (def === undefined) continue;
     out[name] = formatValue(parsed[def.key]);
   }
   return out;
@@ -214,6 +219,55 @@ export function describeTopicConfig(
     value: effective[def.name]!,
     source: Object.hasOwn(overrides, def.name) ? 'TOPIC' : 'DEFAULT',
   }));
+}
+
+/** One config as Kafka's DescribeConfigs describes it (every config Kafka 4 defines, read-only ones included). */
+export interface KafkaTopicConfigEntry {
+  readonly name: string;
+  /** The effective value. */
+  readonly value: string;
+  readonly type: KafkaConfigType;
+  /** TOPIC: a topic override; BROKER: the broker's default, which differs from Kafka's; DEFAULT: Kafka's default. */
+  readonly source: 'TOPIC' | 'BROKER' | 'DEFAULT';
+  /** False for the configs Spool applies; true for those it reports only (topic-config-catalog.ts). */
+  readonly readOnly: boolean;
+  readonly doc: string;
+  /** The broker config that sets the default, with the broker's value and Kafka's default; null when none. */
+  readonly brokerSynonym: { readonly name: string; readonly value: string; readonly kafkaDefault: string } | null;
+}
+
+/** Every Kafka topic config for a topic with `overrides` on a broker with `defaults`, in name order. */
+export function describeKafkaTopicConfigs(overrides: Readonly<Record<string, string>>, defaults: TopicConfig = KAFKA_TOPIC_CONFIG_DEFAULTS): KafkaTopicConfigEntry[] {
+  const effective = topicConfigToStrings(parseTopicConfig(overrides, defaults));
+  const brokerValues = topicConfigToStrings(defaults);
+  const kafkaValues = topicConfigToStrings(KAFKA_TOPIC_CONFIG_DEFAULTS);
+  return KAFKA_TOPIC_CONFIG_CATALOG.map((info) => {
+    const def = DEFS_BY_NAME.get(info.name);
+    if (def === undefined || info.readOnly !== undefined) {
+      const value = info.readOnly?.value ?? '';
+      return {
+        name: info.name,
+        value,
+        type: info.type,
+        source: 'DEFAULT',
+        readOnly: true,
+        doc: `Read-only in Spool: ${info.readOnly?.reason ?? 'not applied'}.`,
+        brokerSynonym: info.brokerSynonym === null ? null : { name: info.brokerSynonym, value, kafkaDefault: value },
+      };
+    }
+    const brokerValue = brokerValues[info.name]!;
+    const kafkaDefault = kafkaValues[info.name]!;
+    const source = Object.hasOwn(overrides, info.name) ? 'TOPIC' : brokerValue !== kafkaDefault ? 'BROKER' : 'DEFAULT';
+    return {
+      name: info.name,
+      value: effective[info.name]!,
+      type: info.type,
+      source,
+      readOnly: false,
+      doc: def.doc,
+      brokerSynonym: info.brokerSynonym === null ? null : { name: info.brokerSynonym, value: brokerValue, kafkaDefault },
+    };
+  });
 }
 
 export function formatValue(value: unknown): string {

@@ -27,7 +27,7 @@ import {
 } from '@spool/protocol';
 import { http } from '../http/testing/http-api.test-util.js';
 import { requireKcat, startKafkaTestBroker, type KafkaTestBroker } from './testing/kafka.test-util.js';
-import { RawKafkaClient } from './testing/raw-kafka-client.test-util.js';
+import { RawKafkaClient } from './testing/raw-kafka-client.js';
 
 const run = promisify(execFile);
 
@@ -46,6 +46,13 @@ afterAll(async () => {
   await broker?.close();
 });
 
+/** A request through the raw client; the broker closing the connection instead is a failure. */
+async function answer<T>(apiKey: number, version: number, body: object): Promise<T> {
+  const res = await raw.request<T>(apiKey, version, body);
+  if (res === 'closed') throw new Error(`apiKey ${apiKey} v${version}: the broker closed the connection`);
+  return res;
+}
+
 /** A batch as a careless producer sends it: maxTimestamp -1 in the header, CRC sealed over that. */
 function batchWithoutMaxTimestamp(records: readonly RecordInput[]): Buffer {
   const batch = encodeRecordBatch({ records });
@@ -55,7 +62,7 @@ function batchWithoutMaxTimestamp(records: readonly RecordInput[]): Buffer {
 }
 
 function produce(version: number, topic: string, records: Buffer): Promise<ProduceResponse> {
-  return raw.request<ProduceResponse>(KafkaApiKey.Produce, version, {
+  return answer<ProduceResponse>(KafkaApiKey.Produce, version, {
     transactionalId: null,
     acks: -1,
     timeoutMs: 5000,

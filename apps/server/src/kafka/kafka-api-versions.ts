@@ -40,10 +40,15 @@ export const SERVED_KAFKA_API_VERSIONS: Readonly<Partial<Record<KafkaApiName, Ka
   ApiVersions: v(0, 4),
   CreateTopics: v(2, 7),
   DeleteTopics: v(1, 6),
+  DeleteRecords: v(0, 2),
   InitProducerId: v(0, 5),
   DescribeConfigs: v(1, 4),
+  AlterConfigs: v(0, 2),
   CreatePartitions: v(0, 3),
+  DeleteGroups: v(1, 2),
   IncrementalAlterConfigs: v(0, 1),
+  OffsetDelete: v(0, 0),
+  DescribeCluster: v(0, 1),
 };
 
 /** The served versions of `apiKey`, or undefined when Spool does not serve it. */

@@ -1,8 +1,12 @@
 /** The API handlers the listener serves; ApiVersions advertises exactly these (plus itself). */
+import type { CoordinatorConfig } from '@spool/coordinator';
 import type { LogManager } from '@spool/log-engine';
 import type { BrokerEndpoint } from './broker-endpoint.js';
-import { DescribeConfigsHandler, IncrementalAlterConfigsHandler } from './handlers/config.handlers.js';
+import { AlterConfigsHandler, DescribeConfigsHandler, IncrementalAlterConfigsHandler } from './handlers/config.handlers.js';
+import { DeleteRecordsHandler } from './handlers/delete-records.handler.js';
+import { DescribeClusterHandler } from './handlers/describe-cluster.handler.js';
 import { FetchHandler } from './handlers/fetch.handler.js';
+import { DeleteGroupsHandler, OffsetDeleteHandler } from './handlers/group-admin.handlers.js';
 import {
   DescribeGroupsHandler,
   FindCoordinatorHandler,
@@ -43,6 +47,13 @@ export function createKafkaHandlers(deps: KafkaHandlerDeps): KafkaApiHandler[] {
       // Not started yet: groups subscribed to the topic see the new partitions when they next rebalance.
     }
   };
+  const coordinatorConfig = (): CoordinatorConfig | null => {
+    try {
+      return coordinator().config;
+    } catch {
+      return null;
+    }
+  };
   return [
     new ProduceHandler(logManager, deps.producerStates),
     new FetchHandler(logManager),
@@ -57,11 +68,16 @@ export function createKafkaHandlers(deps: KafkaHandlerDeps): KafkaApiHandler[] {
     new SyncGroupHandler(coordinator),
     new DescribeGroupsHandler(coordinator),
     new ListGroupsHandler(coordinator),
-    new CreateTopicsHandler(logManager, deps.options),
+    new CreateTopicsHandler(logManager, deps.options, deps.endpoint),
     new DeleteTopicsHandler(logManager),
     new InitProducerIdHandler(deps.producerIds),
-    new DescribeConfigsHandler(logManager, deps.options.nodeId),
-    new CreatePartitionsHandler(logManager, onPartitionsChanged),
-    new IncrementalAlterConfigsHandler(logManager),
+    new DescribeConfigsHandler(logManager, deps.endpoint, deps.options, coordinatorConfig),
+    new AlterConfigsHandler(logManager, deps.options.nodeId),
+    new CreatePartitionsHandler(logManager, deps.endpoint, onPartitionsChanged),
+    new IncrementalAlterConfigsHandler(logManager, deps.options.nodeId),
+    new DeleteRecordsHandler(logManager),
+    new DeleteGroupsHandler(coordinator),
+    new OffsetDeleteHandler(logManager, coordinator),
+    new DescribeClusterHandler(deps.endpoint),
   ];
 }

@@ -30,6 +30,8 @@ export interface KafkaListenerOptions {
   readonly shutdownGraceMs: number;
   /** A refused request of the same kind from the same client is logged (warn) at most once per this interval. */
   readonly refusalLogIntervalMs: number;
+  /** Further broker settings by their Kafka config names, as DescribeConfigs reports them (broker-configs.ts). */
+  readonly brokerSettings: Readonly<Record<string, string>>;
 }
 
 export const DEFAULT_KAFKA_LISTENER_OPTIONS: KafkaListenerOptions = {
@@ -44,6 +46,7 @@ export const DEFAULT_KAFKA_LISTENER_OPTIONS: KafkaListenerOptions = {
   numPartitions: 1,
   shutdownGraceMs: 5_000,
   refusalLogIntervalMs: 60_000,
+  brokerSettings: {},
 };
 
 /** A wildcard bind address cannot be advertised: clients are told the machine's host name instead. */
@@ -60,5 +63,14 @@ export function kafkaListenerOptionsFrom(config: BrokerConfig): KafkaListenerOpt
     nodeId: config.http.nodeId,
     autoCreateTopicsEnable: config.http.autoCreateTopicsEnable,
     numPartitions: config.http.numPartitions,
+    brokerSettings: brokerSettingsOf(config),
   };
+}
+
+/** The server settings that are Kafka broker configs too (the rest come from the listener, log manager and coordinator). */
+function brokerSettingsOf(config: BrokerConfig): Record<string, string> {
+  const settings: Record<string, string> = { 'log.cleaner.enable': String(config.cleanerEnabled) };
+  if (config.retentionCheckIntervalMs !== undefined) settings['log.retention.check.interval.ms'] = String(config.retentionCheckIntervalMs);
+  if (config.flushCheckIntervalMs !== undefined) settings['log.flush.scheduler.interval.ms'] = String(config.flushCheckIntervalMs);
+  return settings;
 }

@@ -43,12 +43,11 @@ export class MetadataHandler implements KafkaApiHandler<MetadataRequest, Metadat
       const allowCreate = this.options.autoCreateTopicsEnable && (ctx.apiVersion < 4 || request.allowAutoTopicCreation);
       for (const { name } of request.topics!) topics.push(await this.requestedTopic(name ?? '', allowCreate));
     }
-    const { nodeId, host, port } = this.endpoint;
     return {
       throttleTimeMs: 0,
-      brokers: [{ nodeId, host, port, rack: null }],
+      brokers: this.endpoint.brokers(),
       clusterId: SPOOL_CLUSTER_ID,
-      controllerId: nodeId,
+      controllerId: this.endpoint.controllerId,
       topics,
       clusterAuthorizedOperations: -2147483648,
     };

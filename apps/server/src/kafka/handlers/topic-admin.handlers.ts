@@ -1,8 +1,15 @@
 /**
  * Topic administration over Kafka's protocol: CreateTopics (apiKey 19), DeleteTopics (20),
- * CreatePartitions (37). Each topic succeeds or fails on its own, with Kafka's error codes; a
- * single node accepts replication factor 1 (or -1, the default) and assignments only to itself.
+ * CreatePartitions (37). Each topic succeeds or fails on its own, with Kafka's error codes.
  * validateOnly checks everything but changes nothing.
+ *
+ * Replication: the brokers are BrokerEndpoint.brokers() (this node alone, for now). A replication
+ * factor must lie in 1..brokers (-1: default.replication.factor, 1). Explicit assignments are
+ * checked as Kafka's controller checks them, INVALID_REPLICA_ASSIGNMENT for: a partition with no
+ * replicas, a broker named twice, a broker that does not exist, partitions with different replica
+ * counts (CreateTopics) or a count other than the topic's (CreatePartitions), partition indexes
+ * that are not 0..n-1 (CreateTopics), or fewer/more assignments than partitions added
+ * (CreatePartitions).
  */
 import { SpoolError, ZERO_TOPIC_ID } from '@spool/common';
 import {
@@ -17,14 +24,15 @@ import {
   type DeleteTopicsRequest,
   type DeleteTopicsResponse,
 } from '@spool/protocol';
-import { LogManager, normalizeTopicConfigs, topicNameProblem, type TopicDescription } from '@spool/log-engine';
+import { LogManager, describeKafkaTopicConfigs, normalizeTopicConfigs, topicNameProblem, type TopicConfig, type TopicDescription } from '@spool/log-engine';
+import type { BrokerEndpoint } from '../broker-endpoint.js';
 import { kafkaErrorOf } from '../kafka-error-code.js';
 import type { KafkaApiHandler } from '../kafka-handler.js';
 import type { KafkaListenerOptions } from '../kafka-listener.options.js';
+import { topicConfigResult } from './config-entries.js';
 
-/** Kafka's DescribeConfigs configSource: 1 topic override, 5 static broker config (Spool's defaults). */
-export const CONFIG_SOURCE_TOPIC = 1;
-export const CONFIG_SOURCE_DEFAULT = 5;
+/** A topic's replicas on a single node: one (default.replication.factor). */
+const DEFAULT_REPLICATION_FACTOR = 1;
 
 function ok<T extends object>(value: T): T & { errorCode: number; errorMessage: string | null } {
   return { ...value, errorCode: KafkaErrorCode.NONE, errorMessage: null };
@@ -39,7 +47,8 @@ export class CreateTopicsHandler implements KafkaApiHandler<CreateTopicsRequest,
 
   constructor(
     private readonly logManager: LogManager,
-    private readonly options: Pick<KafkaListenerOptions, 'numPartitions' | 'nodeId'>,
+    private readonly options: Pick<KafkaListenerOptions, 'numPartitions'>,
+    private readonly endpoint: BrokerEndpoint,
   ) {}
 
   async handle(request: CreateTopicsRequest): Promise<CreateTopicsResponse> {
@@ -62,37 +71,64 @@ export class CreateTopicsHandler implements KafkaApiHandler<CreateTopicsRequest,
         return ok({ ...base, numPartitions: partitions, replicationFactor: 1 });
       }
       const created = await this.logManager.createTopic(topic.name, partitions, configs);
-      return ok({ ...base, topicId: created.id, numPartitions: created.partitions, replicationFactor: 1, configs: configEntries(created) });
+      return ok({ ...base, topicId: created.id, numPartitions: created.partitions, replicationFactor: 1, configs: configEntries(created, this.logManager.defaults) });
     } catch (err) {
       return { ...base, ...refusalOf(err) };
     }
   }
 
   private partitionCount(topic: CreateTopicsRequestCreatableTopic): number {
-    if (topic.replicationFactor !== -1 && topic.replicationFactor !== 1 && topic.assignments.length === 0) {
-      throw new KafkaRefusal(KafkaErrorCode.INVALID_REPLICATION_FACTOR, `replication factor ${topic.replicationFactor} is larger than the 1 available broker`);
-    }
+    const brokers = this.endpoint.brokers().map((b) => b.nodeId);
     if (topic.assignments.length > 0) {
       if (topic.numPartitions !== -1 || topic.replicationFactor !== -1) {
         throw new KafkaRefusal(KafkaErrorCode.INVALID_REQUEST, 'numPartitions and replicationFactor must be -1 when assignments are given');
       }
-      const misplaced = topic.assignments.find((a) => a.brokerIds.some((id) => id !== this.options.nodeId) || a.brokerIds.length !== 1);
-      if (misplaced !== undefined) throw new KafkaRefusal(KafkaErrorCode.INVALID_REPLICA_ASSIGNMENT, `partition ${misplaced.partitionIndex} must be assigned to broker ${this.options.nodeId} alone`);
+      const indexes = topic.assignments.map((a) => a.partitionIndex).sort((a, b) => a - b);
+      if (indexes.some((index, i) => index !== i)) {
+        throw new KafkaRefusal(KafkaErrorCode.INVALID_REPLICA_ASSIGNMENT, `assigned partitions ${indexes.join(',')} are not the consecutive sequence 0..${indexes.length - 1}`);
+      }
+      const replicas = topic.assignments[0].brokerIds.length;
+      for (const a of topic.assignments) {
+        checkReplicas(a.brokerIds, brokers, `partition ${a.partitionIndex}`);
+        if (a.brokerIds.length !== replicas) {
+          throw new KafkaRefusal(KafkaErrorCode.INVALID_REPLICA_ASSIGNMENT, `partition ${a.partitionIndex} has ${a.brokerIds.length} replicas; every partition must have the same number (${replicas})`);
+        }
+      }
       return topic.assignments.length;
+    }
+    const factor = topic.replicationFactor === -1 ? DEFAULT_REPLICATION_FACTOR : topic.replicationFactor;
+    if (factor < 1) throw new KafkaRefusal(KafkaErrorCode.INVALID_REPLICATION_FACTOR, `replication factor must be at least 1, or -1 for the default; got ${topic.replicationFactor}`);
+    if (factor > brokers.length) {
+      throw new KafkaRefusal(KafkaErrorCode.INVALID_REPLICATION_FACTOR, `replication factor ${factor} is larger than the ${brokers.length} available broker${brokers.length === 1 ? '' : 's'}`);
+    }
+    if (topic.numPartitions === 0 || topic.numPartitions < -1) {
+      throw new SpoolError('INVALID_PARTITIONS', `number of partitions must be at least 1, or -1 for num.partitions; got ${topic.numPartitions}`);
     }
     return topic.numPartitions === -1 ? this.options.numPartitions : topic.numPartitions;
   }
 }
 
-/** The effective configs of a topic as CreateTopics v5+ returns them. */
-function configEntries(topic: TopicDescription): { name: string; value: string; readOnly: boolean; configSource: number; isSensitive: boolean }[] {
-  return topic.configEntries.map((e) => ({
-    name: e.name,
-    value: e.value,
-    readOnly: false,
-    configSource: e.source === 'TOPIC' ? CONFIG_SOURCE_TOPIC : CONFIG_SOURCE_DEFAULT,
-    isSensitive: false,
-  }));
+/** One partition's explicit replica list: not empty, no broker twice, every broker known. */
+function checkReplicas(brokerIds: readonly number[], brokers: readonly number[], what: string): void {
+  if (brokerIds.length === 0) throw new KafkaRefusal(KafkaErrorCode.INVALID_REPLICA_ASSIGNMENT, `the assignment of ${what} lists no replicas`);
+  const seen = new Set<number>();
+  for (const id of brokerIds) {
+    if (seen.has(id)) throw new KafkaRefusal(KafkaErrorCode.INVALID_REPLICA_ASSIGNMENT, `the assignment of ${what} names broker ${id} more than once`);
+    seen.add(id);
+    if (!brokers.includes(id)) {
+      throw new KafkaRefusal(KafkaErrorCode.INVALID_REPLICA_ASSIGNMENT, `the assignment of ${what} names broker ${id}, which does not exist (brokers: ${brokers.join(', ')})`);
+    }
+  }
+}
+
+/** The effective configs of a topic as CreateTopics v5+ returns them: every Kafka topic config, as DescribeConfigs shows them. */
+function configEntries(topic: TopicDescription, defaults: TopicConfig): { name: string; value: string; readOnly: boolean; configSource: number; isSensitive: boolean }[] {
+  const overrides: Record<string, string> = {};
+  for (const e of topic.configEntries) if (e.source === 'TOPIC') overrides[e.name] = e.value;
+  return describeKafkaTopicConfigs(overrides, defaults).map((e) => {
+    const { name, value, readOnly, configSource, isSensitive } = topicConfigResult(e, false, false);
+    return { name, value: value ?? '', readOnly, configSource, isSensitive };
+  });
 }
 
 /** An answer with a Kafka error code that has no SpoolError counterpart. */
@@ -141,6 +177,7 @@ export class CreatePartitionsHandler implements KafkaApiHandler<CreatePartitions
 
   constructor(
     private readonly logManager: LogManager,
+    private readonly endpoint: BrokerEndpoint,
     private readonly onPartitionsChanged: (topic: string) => void,
   ) {}
 
@@ -152,6 +189,7 @@ export class CreatePartitionsHandler implements KafkaApiHandler<CreatePartitions
         if (topic.count <= current.partitions) {
           throw new SpoolError('INVALID_PARTITIONS', `topic ${topic.name} has ${current.partitions} partitions; the new count ${topic.count} must be larger`);
         }
+        if (topic.assignments !== null) this.checkAssignments(topic.name, topic.assignments, topic.count - current.partitions, current.partitions);
         if (!request.validateOnly) {
           await this.logManager.createPartitions(topic.name, topic.count);
           this.onPartitionsChanged(topic.name);
@@ -162,5 +200,22 @@ export class CreatePartitionsHandler implements KafkaApiHandler<CreatePartitions
       }
     }
     return { throttleTimeMs: 0, results };
+  }
+
+  /** Explicit assignments of the partitions added: one per new partition, each with the topic's replica count. */
+  private checkAssignments(topic: string, assignments: readonly { brokerIds: number[] }[], added: number, first: number): void {
+    if (assignments.length !== added) {
+      throw new KafkaRefusal(KafkaErrorCode.INVALID_REPLICA_ASSIGNMENT, `topic ${topic} gains ${added} partitions but ${assignments.length} assignments were given`);
+    }
+    const brokers = this.endpoint.brokers().map((b) => b.nodeId);
+    assignments.forEach((a, i) => {
+      checkReplicas(a.brokerIds, brokers, `new partition ${first + i}`);
+      if (a.brokerIds.length !== DEFAULT_REPLICATION_FACTOR) {
+        throw new KafkaRefusal(
+          KafkaErrorCode.INVALID_REPLICA_ASSIGNMENT,
+          `new partition ${first + i} has ${a.brokerIds.length} replicas; the topic's partitions have ${DEFAULT_REPLICATION_FACTOR}`,
+        );
+      }
+    });
   }
 }
