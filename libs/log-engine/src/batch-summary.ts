@@ -13,6 +13,8 @@ export interface BatchSummary {
   readonly lastOffset: number;
   readonly maxTimestamp: number;
   readonly recordCount: number;
+  /** Epoch of the leader that appended the batch (stamped by that leader; -1 when none). */
+  readonly partitionLeaderEpoch: number;
 }
 
 /** The summary of a batch whose header was read at `position` (with the maxTimestamp validation recomputed, if any). */
@@ -24,6 +26,7 @@ export function summaryOf(header: RecordBatchHeader, position: number, maxTimest
     lastOffset: header.baseOffset + header.lastOffsetDelta,
     maxTimestamp,
     recordCount: header.recordCount,
+    partitionLeaderEpoch: header.partitionLeaderEpoch,
   };
 }
 

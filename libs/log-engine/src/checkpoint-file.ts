@@ -44,20 +44,7 @@ export class CheckpointFile {
       lines.push(`${topic} ${partition} ${offset}`);
     }
     const content = `${CURRENT_VERSION}\n${lines.length}\n${lines.map((line) => line + '\n').join('')}`;
-    return this.lock.run(() => this.writeAtomically(content));
-  }
-
-  private async writeAtomically(content: string): Promise<void> {
-    const tmp = `${this.path}.tmp`;
-    const handle = await fs.open(tmp, 'w');
-    try {
-      await handle.writeFile(content, 'utf8');
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await fs.rename(tmp, this.path);
-    await fsyncDirectory(path.dirname(this.path));
+    return this.lock.run(() => writeFileAtomically(this.path, content));
   }
 
   /** The entries, in file order; [] when the file does not exist. */
@@ -97,6 +84,24 @@ export function parseCheckpoint(text: string, file: string): TopicPartitionOffse
     out.push({ topic: parts[0], partition, offset });
   }
   return out;
+}
+
+/**
+ * Replaces `file` with `content` so that a crash leaves the old or the new content, never a mix:
+ * write `<file>.tmp`, fsync it, rename it over `file`, fsync the directory. Resolves once the
+ * new content is durable. Callers serialise writes to one file.
+ */
+export async function writeFileAtomically(file: string, content: string): Promise<void> {
+  const tmp = `${file}.tmp`;
+  const handle = await fs.open(tmp, 'w');
+  try {
+    await handle.writeFile(content, 'utf8');
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await fs.rename(tmp, file);
+  await fsyncDirectory(path.dirname(file));
 }
 
 /** fsync of a directory, making a rename or unlink in it durable. */

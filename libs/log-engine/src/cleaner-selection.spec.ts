@@ -9,9 +9,9 @@ function seg(base: number, next: number, size: number, largest = NOW - 1000, fir
   return { baseOffset: base, nextOffset: () => next, size, largestTimestamp: largest, rollingBasedTimestamp: first } as unknown as LogSegment;
 }
 
-function target(segments: LogSegment[], configs: Record<string, string> = {}, logStartOffset = 0): CleanerTarget {
+function target(segments: LogSegment[], configs: Record<string, string> = {}, logStartOffset = 0, highWatermark = Number.MAX_SAFE_INTEGER): CleanerTarget {
   return {
-    log: { topicPartition: { topic: 't', partition: 0 }, logStartOffset, segments: () => segments, replaceSegments: async () => undefined },
+    log: { topicPartition: { topic: 't', partition: 0 }, logStartOffset, highWatermark, segments: () => segments, replaceSegments: async () => undefined },
     config: parseTopicConfig({ 'cleanup.policy': 'compact', ...configs }),
   };
 }
@@ -39,6 +39,12 @@ describe('cleanableSections', () => {
     const segments = [seg(0, 10, 100, NOW - 5000), seg(10, 20, 100, NOW - 10), seg(20, 30, 100, NOW - 5000), seg(30, 31, 10)];
     const s = cleanableSections(target(segments, { 'min.compaction.lag.ms': '1000' }), undefined, NOW, undefined)!;
     expect(s).toMatchObject({ firstUncleanableOffset: 10, dirtyBytes: 100 });
+  });
+
+  it('never cleans at or above the high watermark (uncommitted records a truncation may take back)', () => {
+    const segments = [seg(0, 10, 100), seg(10, 20, 300), seg(20, 30, 300), seg(30, 31, 10)];
+    expect(cleanableSections(target(segments, {}, 0, 15), 10, NOW, undefined)!).toMatchObject({ firstUncleanableOffset: 15, dirtyBytes: 300 });
+    expect(cleanableSections(target(segments, {}, 0, 5), 10, NOW, undefined)!).toMatchObject({ firstUncleanableOffset: 10, dirtyBytes: 0 });
   });
 
   it('marks a log overdue past max.compaction.lag.ms whatever its ratio', () => {

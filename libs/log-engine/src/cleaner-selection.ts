@@ -5,9 +5,12 @@
  *
  *   [logStartOffset, firstDirtyOffset)          clean: compacted by an earlier pass
  *   [firstDirtyOffset, firstUncleanableOffset)  dirty: may be compacted now
- *   [firstUncleanableOffset, logEndOffset)      uncleanable: the active segment, and every segment
- *                                               from the first whose newest record is younger than
- *                                               min.compaction.lag.ms
+ *   [firstUncleanableOffset, logEndOffset)      uncleanable: the active segment, everything at or
+ *                                               above the high watermark (uncommitted data a
+ *                                               truncation may take back; Kafka bounds it by the
+ *                                               last stable offset, which is <= it), and every
+ *                                               segment from the first whose newest record is
+ *                                               younger than min.compaction.lag.ms
  *
  * firstDirtyOffset is the cleaner checkpoint (where the previous pass stopped), reset to the log
  * start when missing or out of range. A log is cleanable when dirty bytes / (clean + dirty
@@ -22,6 +25,7 @@ import type { TopicConfig } from './topic-config.js';
 export interface CleanerLog {
   readonly topicPartition: { readonly topic: string; readonly partition: number };
   readonly logStartOffset: number;
+  readonly highWatermark: number;
   segments(): readonly LogSegment[];
   replaceSegments(newSegments: LogSegment[], oldSegments: LogSegment[]): Promise<void>;
 }
@@ -68,6 +72,7 @@ export function cleanableSections(
       break;
     }
   }
+  firstUncleanableOffset = Math.max(Math.min(firstUncleanableOffset, target.log.highWatermark), firstDirtyOffset);
 
   let cleanBytes = 0;
   let dirtyBytes = 0;

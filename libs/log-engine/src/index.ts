@@ -24,6 +24,16 @@ export * from './offset-index.js';
 export * from './time-index.js';
 export * from './checkpoint-file.js';
 export * from './log-metrics.js';
+// Replication's storage side (helper repl-log): epochs, high watermark, truncation rules
+export type { EpochEndOffset, EpochEntry, ReadonlyLeaderEpochCache } from './leader-epoch-cache.js';
+export {
+  LEADER_EPOCH_CHECKPOINT_FILE,
+  formatLeaderEpochCheckpoint,
+  parseLeaderEpochCheckpoint,
+  readLeaderEpochCheckpoint,
+} from './leader-epoch-checkpoint-file.js';
+export type { LogReplication } from './log-replication-state.js';
+export * from './replica-truncation.js';
 export { type ReadResult, LATEST_TIMESTAMP, EARLIEST_TIMESTAMP, MAX_TIMESTAMP } from './log-reader.js';
 export { type OffsetAndTimestamp } from './record-timestamps.js';
 export { type BatchSummary, summarizeBatches } from './batch-summary.js';

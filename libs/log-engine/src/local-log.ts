@@ -12,9 +12,11 @@
  * the returned error is thrown.
  */
 import { SpoolError, type Clock, type Logger } from '@spool/common';
+import { fsyncDirectory } from './checkpoint-file.js';
 import { LogSegment } from './log-segment.js';
 import type { LogMetrics } from './log-metrics.js';
 import { DELETED_FILE_SUFFIX } from './segment-files.js';
+import { selectSegmentsToDelete } from './segment-retention.js';
 import { commitCleanedSegments, finishSwap } from './segment-swap.js';
 import type { TopicConfig } from './topic-config.js';
 
@@ -105,13 +107,19 @@ export class LocalLog {
   /**
    * Drops every batch whose last offset is >= `offset`; the caller has checked that `offset` is
    * below logEndOffset and not below the first segment's base offset.
+   *
+   * Crash safety: the later segments are renamed `.deleted` newest first, the directory is
+   * fsynced, and only then is the segment holding `offset` cut. A crash (even a power loss, for
+   * the renames) at any point leaves a prefix of the old log that ends at or after the target:
+   * never a hole, never a deleted segment reappearing after new data was written at its offsets.
    */
   async truncateTo(offset: number): Promise<void> {
     const keep = this.segmentList.filter((segment) => segment.baseOffset <= offset);
     const drop = this.segmentList.filter((segment) => segment.baseOffset > offset);
     this.segmentList = keep;
-    await this.retire(drop);
+    await this.retire(drop.reverse());
     try {
+      if (drop.length > 0) await fsyncDirectory(this.dir);
       await this.activeSegment.truncateTo(offset);
     } catch (err) {
       throw this.fail(err, 'truncate');
@@ -119,11 +127,16 @@ export class LocalLog {
     this.afterTruncation();
   }
 
-  /** Deletes every segment and restarts the log, empty, at `offset`. */
+  /** Deletes every segment (newest first, then a directory fsync, as truncateTo) and restarts the log, empty, at `offset`. */
   async truncateFullyAndStartAt(offset: number): Promise<void> {
-    await this.retire(this.segmentList);
+    await this.retire([...this.segmentList].reverse());
     this.segmentList = [await LogSegment.create(this.dir, offset, this.config, this.clock.now())];
     this.logStartOffsetValue = offset;
+    try {
+      await fsyncDirectory(this.dir);
+    } catch (err) {
+      throw this.fail(err, 'truncate');
+    }
     this.afterTruncation();
   }
 
@@ -131,6 +144,28 @@ export class LocalLog {
     const end = this.logEndOffset;
     this.recoveryPointValue = Math.min(this.recoveryPointValue, end);
     this.logStartOffsetValue = Math.min(this.logStartOffsetValue, end);
+  }
+
+  /** DeleteRecords' part: logStartOffset = `offset` (above the current one) and the inactive segments ending at or below it go. */
+  async deleteRecordsBefore(offset: number): Promise<void> {
+    this.logStartOffsetValue = offset;
+    const doomed = selectSegmentsToDelete(this.segmentList, { retentionMs: -1, retentionBytes: -1, cleanupPolicy: 'compact' }, offset, 0);
+    await this.removeSegments(doomed.map((d) => d.segment));
+  }
+
+  /**
+   * One retention pass (segment-retention.ts for the rules), limited as in Kafka to segments
+   * wholly below `highWatermark` (never uncommitted data). Returns how many segments went.
+   */
+  async deleteOldSegments(now: number, highWatermark: number): Promise<number> {
+    const segments = this.segmentList;
+    const selected = selectSegmentsToDelete(segments, this.config, this.logStartOffsetValue, now);
+    const uncommitted = selected.findIndex((_, i) => segments[i + 1].baseOffset > highWatermark);
+    const doomed = uncommitted === -1 ? selected : selected.slice(0, uncommitted);
+    if (doomed.length === 0) return 0;
+    this.logger.info({ segments: doomed.map((d) => ({ baseOffset: d.segment.baseOffset, reason: d.reason })) }, 'retention deleting segments');
+    await this.removeSegments(doomed.map((d) => d.segment));
+    return doomed.length;
   }
 
   /** Removes `doomed` (inactive segments) from the list and advances logStartOffset to the new first segment. */

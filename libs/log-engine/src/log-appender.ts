@@ -12,18 +12,22 @@
  * mutations: the log seals the open group (`seal`) before it queues any other mutation on the
  * lock, so a later append never overtakes an earlier truncation, roll or close.
  *
- * Per append, inside a group, in order: offsets are assigned (or, for pre-assigned offsets,
- * checked to follow the previous append), the segment rolls if the append would not fit, then
- * the bytes are staged. Staged appends are written together; a roll first writes what is
- * staged. An append whose offsets do not follow fails alone; a failed write fails the appends it
- * carried and takes the log offline, which fails every later append too (log.ts, `fail`).
- * Nothing resolves before its bytes are written and the log end offset covers them.
+ * Per append, inside a group, in order: offsets are assigned and the leader epoch stamped (or,
+ * for pre-assigned offsets, checked to follow the previous append), a new epoch is recorded in
+ * the leader epoch cache (its checkpoint is durable before the batch is written, so the cache is
+ * never behind the log), the segment rolls if the append would not fit, then the bytes are
+ * staged. Staged appends are written together; a roll first writes what is staged. An append
+ * whose offsets do not follow, or whose epoch is older than the log's, fails alone; a failed
+ * write fails the appends it carried and takes the log offline, which fails every later append
+ * too (log.ts, `fail`). Nothing resolves before its bytes are written and the log end offset
+ * covers them.
  *
  * Buffers. The log owns an appended buffer until the append settles (it rewrites baseOffsets
  * in place). A buffer that overlaps one already in the open group (the same buffer appended
  * twice concurrently) starts a new group, so each is written before the next is rewritten.
  */
-import type { Clock } from '@spool/common';
+import { SpoolError, type Clock } from '@spool/common';
+import { writePartitionLeaderEpoch } from '@spool/protocol';
 import { AsyncMutex } from './async-mutex.js';
 import type { BatchSummary } from './batch-summary.js';
 import { assignOffsets, checkOffsetsFollow } from './log-append-validator.js';
@@ -52,6 +56,13 @@ export interface AppenderHost {
   activeSegment(): LogSegment;
   logEndOffset(): number;
   recoveryPoint(): number;
+  /** The latest epoch in the leader epoch cache, null when it is empty. */
+  latestEpoch(): number | null;
+  /**
+   * Records the epochs of batches about to be written in the leader epoch cache; a promise when
+   * that must write the checkpoint first (the write waits for it), else undefined.
+   */
+  noteEpochs(batches: readonly BatchSummary[]): Promise<void> | undefined;
   /** Starts a new active segment at `newBaseOffset` (for `reason`) and returns it. */
   roll(newBaseOffset: number, reason: string): Promise<LogSegment>;
   /** Takes the log offline after an I/O error and returns the error to report. */
@@ -67,6 +78,8 @@ interface PendingAppend {
   readonly memoryStart: number;
   readonly validated: readonly BatchSummary[];
   readonly fromProducer: boolean;
+  /** The leader epoch to stamp on produced batches; undefined: the latest cached epoch, or 0. */
+  readonly leaderEpoch: number | undefined;
   readonly resolve: (result: GroupAppendResult) => void;
   readonly reject: (err: unknown) => void;
 }
@@ -95,9 +108,9 @@ export class LogAppender {
    * Queues a validated append (`validated` describes the batches of `buf`); resolves once its
    * bytes are written and readable. Callers may append concurrently: appends apply in call order.
    */
-  append(buf: Buffer, validated: readonly BatchSummary[], fromProducer: boolean): Promise<GroupAppendResult> {
+  append(buf: Buffer, validated: readonly BatchSummary[], fromProducer: boolean, leaderEpoch?: number): Promise<GroupAppendResult> {
     return new Promise((resolve, reject) => {
-      const pending: PendingAppend = { buf, memory: buf.buffer, memoryStart: buf.byteOffset, validated, fromProducer, resolve, reject };
+      const pending: PendingAppend = { buf, memory: buf.buffer, memoryStart: buf.byteOffset, validated, fromProducer, leaderEpoch, resolve, reject };
       const group = this.open;
       if (group !== null && group.bytes < MAX_GROUP_BYTES && !overlapsAny(pending, group.appends)) {
         group.appends.push(pending);
@@ -132,6 +145,8 @@ export class LogAppender {
       for (const pending of group) {
         const assigned = this.assign(pending, nextOffset, logAppendTime);
         if (assigned === null) continue;
+        const noted = this.host.noteEpochs(assigned.batches);
+        if (noted !== undefined) await noted;
         const first = assigned.batches[0];
         const last = assigned.batches[assigned.batches.length - 1];
         if (staged.length > 0 && rollReason(segment, config, stagedBytes, pending.buf.length, last.lastOffset, now) !== null) {
@@ -151,11 +166,16 @@ export class LogAppender {
     }
   }
 
-  /** Offsets for one append, or null (the append is rejected alone) when pre-assigned offsets do not follow. */
+  /**
+   * Offsets (and, for produced batches, the leader epoch) for one append, or null (the append is
+   * rejected alone) when pre-assigned offsets do not follow or the epoch is older than the log's.
+   */
   private assign(pending: PendingAppend, nextOffset: number, logAppendTime: number | null): StagedAppend | null {
     try {
       const stampTime = pending.fromProducer ? logAppendTime : null;
-      const batches = pending.fromProducer ? assignOffsets(pending.buf, pending.validated, nextOffset, stampTime) : pending.validated;
+      const batches = pending.fromProducer
+        ? this.stampEpoch(pending, assignOffsets(pending.buf, pending.validated, nextOffset, stampTime))
+        : pending.validated;
       if (!pending.fromProducer) checkOffsetsFollow(batches, nextOffset);
       let recordCount = 0;
       for (const batch of batches) recordCount += batch.recordCount;
@@ -164,6 +184,22 @@ export class LogAppender {
       pending.reject(err);
       return null;
     }
+  }
+
+  /** Stamps the leader epoch on produced batches (partitionLeaderEpoch is outside the CRC, so in place). */
+  private stampEpoch(pending: PendingAppend, batches: BatchSummary[]): BatchSummary[] {
+    const latest = this.host.latestEpoch();
+    const epoch = pending.leaderEpoch ?? latest ?? 0;
+    if (latest !== null && epoch < latest) {
+      throw new SpoolError('INVALID_REQUEST', `append with leader epoch ${epoch}, older than the log's latest epoch ${latest}: this replica is no longer the leader`, {
+        leaderEpoch: epoch,
+        latestEpoch: latest,
+      });
+    }
+    return batches.map((batch) => {
+      writePartitionLeaderEpoch(pending.buf, batch.position, epoch);
+      return { ...batch, partitionLeaderEpoch: epoch };
+    });
   }
 
   private async maybeRoll(segment: LogSegment, appendBytes: number, firstOffset: number, lastOffset: number, now: number): Promise<LogSegment> {

@@ -1,31 +1,54 @@
 /**
- * The LogManager's two per-partition checkpoints in the data directory, in Kafka's text format
+ * The LogManager's per-partition checkpoints in the data directory, in Kafka's text format
  * (checkpoint-file.ts): `recovery-point-offset-checkpoint` (below it, every segment was flushed,
- * so loading trusts it) and `log-start-offset-checkpoint`. Read once at open; written by the
- * checkpoint task and at close with one entry per open partition, so a deleted topic's entries
- * vanish at the next write.
+ * so loading trusts it), `log-start-offset-checkpoint` and `replication-offset-checkpoint` (each
+ * partition's high watermark; in Kafka the ReplicaManager writes it, every
+ * replica.high.watermark.checkpoint.interval.ms, 5000, and at shutdown). Read once at open;
+ * written by the checkpoint tasks and at close with one entry per open partition, so a deleted
+ * topic's entries vanish at the next write. The high watermarks are written only when one
+ * changed since the last write.
  */
 import { join } from 'node:path';
 import { CheckpointFile, type TopicPartitionOffset } from './checkpoint-file.js';
 import type { TopicPartition } from './log.js';
-import { LOG_START_OFFSET_CHECKPOINT_FILE, RECOVERY_POINT_CHECKPOINT_FILE, topicPartitionKey } from './log-manager-dirs.js';
+import {
+  LOG_START_OFFSET_CHECKPOINT_FILE,
+  RECOVERY_POINT_CHECKPOINT_FILE,
+  REPLICATION_OFFSET_CHECKPOINT_FILE,
+  topicPartitionKey,
+} from './log-manager-dirs.js';
+
+/** What is checkpointed of a partition's Log. */
+export interface CheckpointedLog {
+  readonly topicPartition: TopicPartition;
+  readonly recoveryPoint: number;
+  readonly logStartOffset: number;
+  readonly highWatermark: number;
+}
 
 export class CheckpointStore {
+  private lastHighWatermarks = '';
+
   private constructor(
     private readonly recoveryPointFile: CheckpointFile,
     private readonly logStartOffsetFile: CheckpointFile,
+    private readonly highWatermarkFile: CheckpointFile,
     private readonly recoveryPoints: ReadonlyMap<string, number>,
     private readonly logStartOffsets: ReadonlyMap<string, number>,
+    private readonly highWatermarks: ReadonlyMap<string, number>,
   ) {}
 
   static async open(dataDir: string): Promise<CheckpointStore> {
     const recoveryPointFile = new CheckpointFile(join(dataDir, RECOVERY_POINT_CHECKPOINT_FILE));
     const logStartOffsetFile = new CheckpointFile(join(dataDir, LOG_START_OFFSET_CHECKPOINT_FILE));
+    const highWatermarkFile = new CheckpointFile(join(dataDir, REPLICATION_OFFSET_CHECKPOINT_FILE));
     return new CheckpointStore(
       recoveryPointFile,
       logStartOffsetFile,
+      highWatermarkFile,
       toMap(await recoveryPointFile.read()),
       toMap(await logStartOffsetFile.read()),
+      toMap(await highWatermarkFile.read()),
     );
   }
 
@@ -38,17 +61,28 @@ export class CheckpointStore {
     return this.logStartOffsets.get(key);
   }
 
-  /** Replaces both files (atomically each) with the given partitions' offsets. */
-  async write(
-    partitions: readonly TopicPartition[],
-    recoveryPoints: ReadonlyMap<string, number>,
-    logStartOffsets: ReadonlyMap<string, number>,
-  ): Promise<void> {
-    const entries = (offsets: ReadonlyMap<string, number>): TopicPartitionOffset[] =>
-      partitions.map((tp) => ({ topic: tp.topic, partition: tp.partition, offset: offsets.get(topicPartitionKey(tp)) ?? 0 }));
-    await this.recoveryPointFile.write(entries(recoveryPoints));
-    await this.logStartOffsetFile.write(entries(logStartOffsets));
+  highWatermark(key: string): number | undefined {
+    return this.highWatermarks.get(key);
   }
+
+  /** Replaces the recovery-point and log-start-offset files (atomically each) with the given logs' offsets. */
+  async write(logs: readonly CheckpointedLog[]): Promise<void> {
+    await this.recoveryPointFile.write(logs.map((log) => entry(log.topicPartition, log.recoveryPoint)));
+    await this.logStartOffsetFile.write(logs.map((log) => entry(log.topicPartition, log.logStartOffset)));
+  }
+
+  /** Replaces `replication-offset-checkpoint` with the given logs' high watermarks, unless they are the ones last written. */
+  async writeHighWatermarks(logs: readonly CheckpointedLog[]): Promise<void> {
+    const entries = logs.map((log) => entry(log.topicPartition, log.highWatermark));
+    const fingerprint = entries.map((e) => `${e.topic} ${e.partition} ${e.offset}`).join('\n');
+    if (fingerprint === this.lastHighWatermarks) return;
+    await this.highWatermarkFile.write(entries);
+    this.lastHighWatermarks = fingerprint;
+  }
+}
+
+function entry(tp: TopicPartition, offset: number): TopicPartitionOffset {
+  return { topic: tp.topic, partition: tp.partition, offset };
 }
 
 function toMap(entries: readonly TopicPartitionOffset[]): Map<string, number> {

@@ -1,14 +1,16 @@
 /**
  * Names of the entries of a data directory, as Kafka names them:
  *
- *   <dataDir>/<topic>-<partition>/                     a partition's log (see segment-files.ts) and
- *                                                      its partition.metadata (partition-metadata-file.ts)
+ *   <dataDir>/<topic>-<partition>/                     a partition's log (see segment-files.ts), its
+ *                                                      partition.metadata (partition-metadata-file.ts) and
+ *                                                      leader-epoch-checkpoint (leader-epoch-checkpoint-file.ts)
  *   <dataDir>/<topic>-<partition>.<uuid>-delete/       a deleted partition, removed in the
  *                                                      background after file.delete.delay.ms or
  *                                                      at the next open
  *   <dataDir>/__spool_metadata/                        topic metadata (topic-store.ts)
  *   <dataDir>/recovery-point-offset-checkpoint         checkpoints (checkpoint-file.ts)
  *   <dataDir>/log-start-offset-checkpoint
+ *   <dataDir>/replication-offset-checkpoint            each partition's high watermark
  *   <dataDir>/cleaner-offset-checkpoint                where each compacted log's dirty section starts
  *   <dataDir>/.kafka_cleanshutdown                     written last by a clean close, removed at open
  *
@@ -26,6 +28,7 @@ import type { TopicStore } from './topic-store.js';
 export const CLEAN_SHUTDOWN_FILE = '.kafka_cleanshutdown';
 export const RECOVERY_POINT_CHECKPOINT_FILE = 'recovery-point-offset-checkpoint';
 export const LOG_START_OFFSET_CHECKPOINT_FILE = 'log-start-offset-checkpoint';
+export const REPLICATION_OFFSET_CHECKPOINT_FILE = 'replication-offset-checkpoint';
 export const CLEANER_OFFSET_CHECKPOINT_FILE = 'cleaner-offset-checkpoint';
 export const DELETE_DIR_SUFFIX = '-delete';
 

@@ -2,7 +2,7 @@ import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ManualClock, SpoolError } from '@spool/common';
 import { LogManager, type LogManagerOptions } from './log-manager.js';
-import { CLEAN_SHUTDOWN_FILE, RECOVERY_POINT_CHECKPOINT_FILE } from './log-manager-dirs.js';
+import { CLEAN_SHUTDOWN_FILE, RECOVERY_POINT_CHECKPOINT_FILE, REPLICATION_OFFSET_CHECKPOINT_FILE } from './log-manager-dirs.js';
 import { batchOf, eventually, readAll, tempDir } from './log-manager.test-util.js';
 
 describe('LogManager', () => {
@@ -185,5 +185,39 @@ describe('LogManager', () => {
     await manager.close();
     await expect(manager.createTopic('late', 1)).rejects.toMatchObject({ code: 'BROKER_NOT_AVAILABLE' });
     await manager.close();
+  });
+
+  it('checkpoints high watermarks to replication-offset-checkpoint and opens logs at them, clamped to the log end', async () => {
+    const manager = await open({ highWatermarkFollowsLogEnd: false });
+    await manager.createTopic('hw', 2);
+    await append(manager, 'hw', 0, 2);
+    await append(manager, 'hw', 0, 3);
+    await append(manager, 'hw', 1, 3);
+    expect(manager.getLog('hw', 0).highWatermark).toBe(0);
+    manager.getLog('hw', 0).replication.maybeIncrementHighWatermark(4);
+    await manager.runTask('high-watermark-checkpoint');
+    const file = join(dir.path, REPLICATION_OFFSET_CHECKPOINT_FILE);
+    expect(await readFile(file, 'utf8')).toBe('0\n2\nhw 0 4\nhw 1 0\n');
+    manager.getLog('hw', 1).replication.maybeIncrementHighWatermark(3);
+    const reopened = await reopen(manager, { highWatermarkFollowsLogEnd: false });
+    expect([reopened.getLog('hw', 0).highWatermark, reopened.getLog('hw', 1).highWatermark]).toEqual([4, 3]);
+    await reopened.getLog('hw', 0).truncateTo(2);
+    const again = await reopen(reopened, { highWatermarkFollowsLogEnd: false });
+    expect(again.getLog('hw', 0).highWatermark).toBe(2);
+    await again.close();
+    const single = await open();
+    expect(single.getLog('hw', 0).highWatermark).toBe(2);
+    expect(single.describeTopic('hw').partitionStates[1]).toMatchObject({ logEndOffset: 3, highWatermark: 3 });
+  });
+
+  it('a truncation checkpoints the lowered recovery point before it resolves', async () => {
+    const manager = await open();
+    await manager.createTopic('rp', 1);
+    await append(manager, 'rp', 0, 6);
+    await manager.getLog('rp', 0).flush();
+    await manager.runTask('checkpoint');
+    expect(await readFile(join(dir.path, RECOVERY_POINT_CHECKPOINT_FILE), 'utf8')).toBe('0\n1\nrp 0 6\n');
+    await manager.getLog('rp', 0).truncateTo(2);
+    expect(await readFile(join(dir.path, RECOVERY_POINT_CHECKPOINT_FILE), 'utf8')).toBe('0\n1\nrp 0 0\n');
   });
 });

@@ -2,11 +2,11 @@
  * LogManager: every partition log of one data directory, the topics they belong to, and the
  * background work on them (Kafka's LogManager). Layout of the data directory: log-manager-dirs.ts.
  *
- * Open: read the topic store; note and remove the clean-shutdown marker; read the recovery-point
- * and log-start-offset checkpoints; open every partition's Log (bounded concurrency; a log
- * recovers from its recovery point unless the last shutdown was clean); remove leftovers of
- * deletions; start the timers (retention, flush-by-time, checkpoints, deleted-directory removal)
- * and the cleaner.
+ * Open: read the topic store; note and remove the clean-shutdown marker; read the recovery-point,
+ * log-start-offset and high-watermark checkpoints; open every partition's Log (bounded
+ * concurrency; a log recovers from its recovery point unless the last shutdown was clean);
+ * remove leftovers of deletions; start the timers (retention, flush-by-time, checkpoints,
+ * deleted-directory removal) and the cleaner.
  *
  * Admin operations (createTopic, deleteTopic, createPartitions, alterTopicConfigs) run one at a
  * time on an admin queue, so concurrent creates and deletes of the same name are safe; each
@@ -29,7 +29,7 @@ import { fsyncDirectory } from './checkpoint-file.js';
 import { TopicStore, type TopicMetadata } from './topic-store.js';
 import { mapBounded, PeriodicTasks, runFlushByTime, runRetention, type MaintainedLogs } from './log-manager-tasks.js';
 import { CheckpointStore } from './log-manager-checkpoints.js';
-import { CLEAN_SHUTDOWN_FILE, exists, partitionDirName, renameForDeletion, sweepDataDir, topicPartitionKey } from './log-manager-dirs.js';
+import { CLEAN_SHUTDOWN_FILE, exists, partitionDirName, renameForDeletion, sweepDataDir } from './log-manager-dirs.js';
 import { LogCleaner, type CleanerRun, type LogCleanerOptions } from './log-cleaner.js';
 import { TopicChanges } from './topic-changes.js';
 import { ensurePartitionMetadata } from './partition-metadata-file.js';
@@ -46,6 +46,10 @@ export interface LogManagerOptions {
   readonly flushCheckIntervalMs?: number;
   /** How often recovery points and log start offsets are checkpointed; default 60000. */
   readonly checkpointIntervalMs?: number;
+  /** How often high watermarks are checkpointed (Kafka's replica.high.watermark.checkpoint.interval.ms); default 5000. */
+  readonly highWatermarkCheckpointIntervalMs?: number;
+  /** Whether each log's high watermark follows its log end offset (Log.open); default true, a single node. */
+  readonly highWatermarkFollowsLogEnd?: boolean;
   /** How often deleted partition directories past file.delete.delay.ms are removed; default 1000. */
   readonly fileDeleteCheckIntervalMs?: number;
   /** Logs opened at once during open(); default 4. */
@@ -70,6 +74,7 @@ const TASK_RETENTION = 'retention';
 const TASK_FLUSH = 'flush';
 const TASK_CHECKPOINT = 'checkpoint';
 const TASK_FILE_DELETE = 'file-delete';
+const TASK_HW_CHECKPOINT = 'high-watermark-checkpoint';
 
 export class LogManager {
   readonly metrics: LogMetrics = createLogMetrics();
@@ -90,6 +95,7 @@ export class LogManager {
     private readonly checkpoints: CheckpointStore,
     private readonly clock: Clock,
     private readonly logger: Logger,
+    private readonly highWatermarkFollowsLogEnd: boolean,
   ) {
     this.topicChanges = new TopicChanges(logger);
   }
@@ -109,7 +115,7 @@ export class LogManager {
     const markerPath = join(opts.dataDir, CLEAN_SHUTDOWN_FILE);
     const hadCleanShutdown = await exists(markerPath);
     const checkpoints = await CheckpointStore.open(opts.dataDir);
-    const manager = new LogManager(opts.dataDir, defaults, store, checkpoints, clock, logger);
+    const manager = new LogManager(opts.dataDir, defaults, store, checkpoints, clock, logger, opts.highWatermarkFollowsLogEnd ?? true);
     await sweepDataDir(opts.dataDir, store, logger);
     await manager.loadLogs(hadCleanShutdown, opts.recoveryConcurrency ?? 4);
     // As in Kafka, the marker goes only once every log is loaded: until then nothing was
@@ -143,8 +149,9 @@ export class LogManager {
       [
         { name: TASK_RETENTION, intervalMs: opts.retentionCheckIntervalMs ?? 300_000, run: () => runRetention(this.maintained()) },
         { name: TASK_FLUSH, intervalMs: opts.flushCheckIntervalMs ?? 1000, run: () => runFlushByTime(this.maintained()) },
-        { name: TASK_CHECKPOINT, intervalMs: opts.checkpointIntervalMs ?? 60_000, run: () => this.writeCheckpoints() },
+        { name: TASK_CHECKPOINT, intervalMs: opts.checkpointIntervalMs ?? 60_000, run: () => this.checkpoints.write(this.allLogs()) },
         { name: TASK_FILE_DELETE, intervalMs: opts.fileDeleteCheckIntervalMs ?? 1000, run: () => this.removeDueDeletes() },
+        { name: TASK_HW_CHECKPOINT, intervalMs: opts.highWatermarkCheckpointIntervalMs ?? 5000, run: () => this.checkpoints.writeHighWatermarks(this.allLogs()) },
       ],
       this.logger,
     );
@@ -285,7 +292,7 @@ export class LogManager {
       if (!deletes(state.config)) {
         throw new SpoolError('POLICY_VIOLATION', `records of ${topic}-${partition} cannot be deleted: cleanup.policy is ${state.config.cleanupPolicy}`, { topic, partition });
       }
-      const highWatermark = log.logEndOffset;
+      const highWatermark = log.highWatermark;
       const target = offset === -1 ? highWatermark : offset;
       if (!Number.isSafeInteger(target) || target < 0 || target > highWatermark) {
         throw new SpoolError('OFFSET_OUT_OF_RANGE', `cannot delete records of ${topic}-${partition} before ${offset}: the offset must lie in [0, ${highWatermark}] (the high watermark) or be -1`, {
@@ -296,7 +303,7 @@ export class LogManager {
         });
       }
       await log.deleteRecordsBefore(target);
-      await this.writeCheckpoints();
+      await this.checkpoints.write(this.allLogs());
       this.logger.info({ topic, partition, logStartOffset: log.logStartOffset }, 'records deleted');
       return log.logStartOffset;
     });
@@ -334,7 +341,7 @@ export class LogManager {
   }
 
   /** Runs one background task now and waits for it (tests and admin tooling). */
-  runTask(name: 'retention' | 'flush' | 'checkpoint' | 'file-delete'): Promise<void> {
+  runTask(name: 'retention' | 'flush' | 'checkpoint' | 'file-delete' | 'high-watermark-checkpoint'): Promise<void> {
     return this.tasks.runNow(name);
   }
 
@@ -361,7 +368,8 @@ export class LogManager {
     this.closed = true;
     const logs = this.allLogs();
     await mapBounded(logs, 4, (log) => log.close());
-    await this.writeCheckpoints(logs);
+    await this.checkpoints.write(logs);
+    await this.checkpoints.writeHighWatermarks(logs);
     // A log closes flushed (recoveryPoint = logEndOffset) unless an I/O error took it offline;
     // then the shutdown is not clean, and the next open must recover.
     const unflushed = logs.filter((log) => log.recoveryPoint < log.logEndOffset);
@@ -375,17 +383,6 @@ export class LogManager {
   }
 
   // ---- background tasks -------------------------------------------------------------------
-
-  private async writeCheckpoints(logs: readonly Log[] = this.allLogs()): Promise<void> {
-    const recoveryPoints = new Map<string, number>();
-    const logStartOffsets = new Map<string, number>();
-    for (const log of logs) {
-      const key = topicPartitionKey(log.topicPartition);
-      recoveryPoints.set(key, log.recoveryPoint);
-      logStartOffsets.set(key, log.logStartOffset);
-    }
-    await this.checkpoints.write(logs.map((log) => log.topicPartition), recoveryPoints, logStartOffsets);
-  }
 
   private async removeDueDeletes(): Promise<void> {
     const now = this.clock.now();
@@ -436,6 +433,9 @@ export class LogManager {
       config,
       recoveryPoint: this.checkpoints.recoveryPoint(key) ?? 0,
       logStartOffset: this.checkpoints.logStartOffset(key) ?? 0,
+      highWatermark: this.checkpoints.highWatermark(key),
+      highWatermarkFollowsLogEnd: this.highWatermarkFollowsLogEnd,
+      checkpointRecoveryPoint: () => this.checkpoints.write(this.allLogs()),
       hadCleanShutdown,
       clock: this.clock,
       logger: this.logger,

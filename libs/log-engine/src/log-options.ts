@@ -1,5 +1,5 @@
-/** The types of Log's public API (log.ts): how a log is opened, what an append takes and returns. */
-import type { Clock, Logger } from '@spool/common';
+/** The types of Log's public API (log.ts): how a log is opened, what an append takes and returns; argument checks. */
+import { SpoolError, type Clock, type Logger } from '@spool/common';
 import type { LogMetrics } from './log-metrics.js';
 import type { TopicConfig } from './topic-config.js';
 
@@ -18,14 +18,36 @@ export interface LogOpenOptions {
   readonly logStartOffset: number;
   /** Whether the last shutdown was clean (the clean-shutdown marker existed): skips validating the logs. */
   readonly hadCleanShutdown: boolean;
+  /** From replication-offset-checkpoint; clamped to [logStartOffset, logEndOffset]; logStartOffset if absent. */
+  readonly highWatermark?: number;
+  /**
+   * Default true (a single node, replication factor 1): the high watermark is the log end offset
+   * after every append, so consumers see everything appended. False: replication sets it.
+   */
+  readonly highWatermarkFollowsLogEnd?: boolean;
+  /**
+   * Writes the recovery-point checkpoint (LogManager provides it). A truncation awaits it, so a
+   * lowered recovery point is durable before anything is appended at the truncated offsets.
+   */
+  readonly checkpointRecoveryPoint?: () => Promise<void>;
   readonly clock: Clock;
   readonly logger: Logger;
   readonly metrics?: LogMetrics;
 }
 
 export interface AppendOptions {
-  /** Default true (produce): the log assigns offsets. False (replication, tests): batches carry their final offsets, which must follow the log end offset. */
+  /**
+   * Default true (produce): the log assigns offsets and stamps the leader epoch. False (tests;
+   * replication uses Log.appendAsFollower): batches carry their final offsets, which must follow
+   * the log end offset, and their epochs.
+   */
   readonly assignOffsets?: boolean;
+  /**
+   * The leader epoch to stamp on produced batches (Kafka's appendAsLeader leaderEpoch): the
+   * replication layer passes the partition's current epoch. Default: the log's latest epoch, or
+   * 0 for a log that has none. An epoch older than the log's latest is refused (INVALID_REQUEST).
+   */
+  readonly leaderEpoch?: number;
 }
 
 export interface AppendResult {
@@ -36,4 +58,16 @@ export interface AppendResult {
   readonly logStartOffset: number;
   readonly recordCount: number;
   readonly sizeInBytes: number;
+}
+
+/** INVALID_REQUEST unless `offset` is a safe integer >= 0. */
+export function checkOffset(offset: number, doing: string): void {
+  if (!Number.isSafeInteger(offset) || offset < 0) throw new SpoolError('INVALID_REQUEST', `cannot ${doing} offset ${offset}: not an offset`);
+}
+
+/** INVALID_REQUEST unless `leaderEpoch` is an int32 >= 0. */
+export function checkEpoch(leaderEpoch: number): void {
+  if (!Number.isInteger(leaderEpoch) || leaderEpoch < 0 || leaderEpoch > 0x7fff_ffff) {
+    throw new SpoolError('INVALID_REQUEST', `leader epoch ${leaderEpoch} is not an int32 >= 0`);
+  }
 }

@@ -24,6 +24,9 @@ export interface TestLogOptions {
   hadCleanShutdown?: boolean;
   metrics?: LogMetrics;
   logger?: Logger;
+  highWatermark?: number;
+  highWatermarkFollowsLogEnd?: boolean;
+  checkpointRecoveryPoint?: () => Promise<void>;
 }
 
 export async function openTestLog(dir: string, opts: TestLogOptions = {}): Promise<Log> {
@@ -37,6 +40,9 @@ export async function openTestLog(dir: string, opts: TestLogOptions = {}): Promi
     clock: opts.clock ?? new ManualClock(),
     logger: opts.logger ?? silentLogger,
     metrics: opts.metrics ?? createLogMetrics(),
+    highWatermark: opts.highWatermark,
+    highWatermarkFollowsLogEnd: opts.highWatermarkFollowsLogEnd,
+    checkpointRecoveryPoint: opts.checkpointRecoveryPoint,
   });
 }
 

@@ -2,7 +2,8 @@
  * Log: one partition, `<dataDir>/<topic>-<partition>/`, a sequence of segments (log-segment.ts)
  * of which the last is active (Kafka's UnifiedLog). The segment files and the offsets they
  * define live in local-log.ts (Kafka's LocalLog); appends in log-appender.ts, reads in
- * log-reader.ts, loading in log-loader.ts; the public types in log-options.ts.
+ * log-reader.ts, loading in log-loader.ts and log-epochs.ts, the leader epoch cache and the high
+ * watermark in log-replication-state.ts; the public types in log-options.ts.
  *
  * Concurrency. Every mutation (append, roll, truncation, retention, segment swap, close) runs
  * on one promise-chain lock, in call order. Reads (read, offsetForTimestamp) take no lock: they
@@ -21,22 +22,30 @@
  * - flush.ms = T: a timer (LogManager) calls maybeFlushByTime; data acknowledged less than ~T ms
  *   before a machine crash may be lost.
  * The recovery point (everything below it is on stable storage) advances only after a flush.
+ *
+ * Replication (docs/replication.md): a leader's appends stamp its epoch on the batches and the
+ * leader epoch cache learns epochs from them; followers append the leader's batches unchanged
+ * (appendAsFollower) and cut a divergent tail (truncateTo); consumers read below the high
+ * watermark, which follows the log end offset unless replication sets it.
  */
 import fs from 'node:fs/promises';
 import { SpoolError, isSpoolError, type Clock, type Logger } from '@spool/common';
 import { AppendWaiters } from './append-waiters.js';
 import { AsyncMutex } from './async-mutex.js';
+import type { BatchSummary } from './batch-summary.js';
 import { FlushScheduler } from './flush-scheduler.js';
+import { HighWatermark } from './high-watermark.js';
+import { LocalLog } from './local-log.js';
 import { validateAppend } from './log-append-validator.js';
 import { LogAppender, type AppenderHost } from './log-appender.js';
+import { loadLeaderEpochCache } from './log-epochs.js';
 import { loadLog } from './log-loader.js';
 import type { LogMetrics } from './log-metrics.js';
+import { checkEpoch, checkOffset, type AppendOptions, type AppendResult, type LogOpenOptions, type TopicPartition } from './log-options.js';
 import { offsetForTimestamp, readLog, type LogView, type ReadResult } from './log-reader.js';
-import { LocalLog } from './local-log.js';
-import type { AppendOptions, AppendResult, LogOpenOptions, TopicPartition } from './log-options.js';
+import { ReplicationState, type LogReplication } from './log-replication-state.js';
 import type { LogSegment } from './log-segment.js';
 import type { OffsetAndTimestamp } from './record-timestamps.js';
-import { selectSegmentsToDelete } from './segment-retention.js';
 import type { TopicConfig } from './topic-config.js';
 
 export type { AppendOptions, AppendResult, LogOpenOptions, TopicPartition } from './log-options.js';
@@ -49,41 +58,54 @@ export class Log {
   private readonly appender: LogAppender;
   private lastFlushMs: number;
   private readonly waiters = new AppendWaiters();
+  private readonly hw: HighWatermark;
+  /** Set by open() once the epoch cache is loaded. */
+  private repl!: ReplicationState;
   private failure: SpoolError | null = null;
   private closed = false;
 
   private constructor(
     readonly dir: string,
     readonly topicPartition: TopicPartition,
-    config: TopicConfig,
-    segments: LogSegment[],
-    logStartOffset: number,
-    recoveryPoint: number,
+    opts: LogOpenOptions,
+    loaded: { segments: LogSegment[]; logStartOffset: number; recoveryPoint: number },
     private readonly clock: Clock,
     private readonly logger: Logger,
     private readonly metrics: LogMetrics | undefined,
   ) {
-    this.config = config;
-    this.local = new LocalLog(dir, config, segments, logStartOffset, recoveryPoint, clock, logger, (err, during) => this.fail(err, during), metrics);
+    this.config = opts.config;
+    const fail = (err: unknown, during: string) => this.fail(err, during);
+    this.local = new LocalLog(dir, opts.config, loaded.segments, loaded.logStartOffset, loaded.recoveryPoint, clock, logger, fail, metrics);
     this.lastFlushMs = clock.now();
     this.appender = new LogAppender(this.lock, this.appenderHost());
-    this.flusher = new FlushScheduler({ coverage: () => this.logEndOffset, flushTo: (upTo) => this.flushSegments(upTo) }, recoveryPoint);
+    this.flusher = new FlushScheduler({ coverage: () => this.logEndOffset, flushTo: (upTo) => this.flushSegments(upTo) }, loaded.recoveryPoint);
+    this.hw = new HighWatermark(this.local, opts.highWatermark ?? loaded.logStartOffset, opts.highWatermarkFollowsLogEnd ?? true, logger);
   }
 
   /**
    * Opens the partition directory (creating it if absent), completing interrupted swaps and
-   * recovering from `recoveryPoint` unless `hadCleanShutdown` (log-loader.ts). Resolves with a
-   * log whose every batch below logEndOffset is whole and valid as far as recovery checked.
+   * recovering from `recoveryPoint` unless `hadCleanShutdown` (log-loader.ts), then loads the
+   * leader epoch cache (log-epochs.ts). Resolves with a log whose every batch below
+   * logEndOffset is whole and valid as far as recovery checked, whose epoch cache matches it and
+   * whose high watermark is in [logStartOffset, logEndOffset].
    */
   static async open(opts: LogOpenOptions): Promise<Log> {
     const started = Date.now();
     const logger = opts.logger.child({ topic: opts.topicPartition.topic, partition: opts.topicPartition.partition });
     const loaded = await loadLog({ ...opts, logger });
+    const log = new Log(opts.dir, opts.topicPartition, opts, loaded, opts.clock, logger, opts.metrics);
+    try {
+      const epochs = await loadLeaderEpochCache(opts.dir, () => log.view(), logger);
+      log.repl = new ReplicationState(log.local, epochs, log.hw, (err, during) => log.fail(err, during), opts.checkpointRecoveryPoint);
+    } catch (err) {
+      await log.local.close();
+      throw err;
+    }
     if (opts.metrics !== undefined) {
       opts.metrics.truncatedBytesOnRecovery += loaded.truncatedBytes;
       opts.metrics.recoveryMs += Date.now() - started;
     }
-    return new Log(opts.dir, opts.topicPartition, opts.config, loaded.segments, loaded.logStartOffset, loaded.recoveryPoint, opts.clock, logger, opts.metrics);
+    return log;
   }
 
   get logStartOffset(): number {
@@ -93,6 +115,15 @@ export class Log {
   /** One past the last appended offset; moves only once the appended bytes are written. */
   get logEndOffset(): number {
     return this.local.logEndOffset;
+  }
+
+  /**
+   * Consumers read below it: every offset below is committed (Kafka's high watermark). It is
+   * logEndOffset while it follows the log end (the default), else replication sets it.
+   * logStartOffset <= highWatermark <= logEndOffset; checkpointed by LogManager.
+   */
+  get highWatermark(): number {
+    return this.hw.offset;
   }
 
   /** Every offset below it is on stable storage (fdatasync'ed); checkpointed by LogManager. */
@@ -105,29 +136,56 @@ export class Log {
     return this.local.size;
   }
 
-  private get activeSegment(): LogSegment {
-    return this.local.activeSegment;
-  }
-
   /** Oldest first; the last is the active segment. A snapshot: later mutations replace the array. */
   segments(): readonly LogSegment[] {
     return this.local.segments();
   }
 
   /**
-   * Appends whole record batches v2 (see AppendOptions for offsets). Validates them
-   * (validateRecordBatch; size <= max.message.bytes else MESSAGE_TOO_LARGE), rewrites
-   * baseOffsets and, under LogAppendTime, timestamps in `batches` (which the log then owns until
-   * the append settles), rolls the active segment if needed, and writes them; appends queued
-   * meanwhile are written together with one writev (log-appender.ts). Resolves once the bytes are
-   * readable, or, when flush.messages is reached, once an fdatasync covers them (see the top of
-   * the file). Any number of callers may append concurrently: appends are applied in call order.
+   * Appends whole record batches v2 (see AppendOptions for offsets and the leader epoch).
+   * Validates them (validateRecordBatch; size <= max.message.bytes else MESSAGE_TOO_LARGE),
+   * rewrites baseOffsets, the leader epoch and, under LogAppendTime, timestamps in `batches`
+   * (which the log then owns until the append settles), records a new epoch in the leader epoch
+   * cache (durably, before writing), rolls the active segment if needed, and writes them; appends
+   * queued meanwhile are written together with one writev (log-appender.ts). Resolves once the
+   * bytes are readable, or, when flush.messages is reached, once an fdatasync covers them (see
+   * the top of the file). Any number of callers may append concurrently: appends are applied in
+   * call order.
    */
   async append(batches: Buffer, opts: AppendOptions = {}): Promise<AppendResult> {
     this.ensureWritable();
     const fromProducer = opts.assignOffsets ?? true;
+    if (opts.leaderEpoch !== undefined) checkEpoch(opts.leaderEpoch);
     const validated = validateAppend(batches, this.config, fromProducer, this.clock.now());
-    const written = await this.appender.append(batches, validated, fromProducer);
+    return this.appendValidated(batches, validated, fromProducer, opts.leaderEpoch);
+  }
+
+  /**
+   * Replication's append on a follower (Kafka's appendAsFollower): the leader's batches keep
+   * their offsets, epochs and bytes. Validated like any append (whole batches, magic 2, CRC-32C,
+   * offsets increasing, at most segment.bytes) but not against max.message.bytes, which the
+   * leader applied (as Kafka). The first offset must be >= logEndOffset, else INVALID_RECORD
+   * naming both; a gap above it is accepted (a compacted leader log has gaps, as in Kafka). As
+   * Kafka's Partition does, an empty log whose end falls inside the first batch (the leader's
+   * log start is mid-batch after DeleteRecords) first restarts at that batch's base offset.
+   * Updates indexes, epoch cache and (when it follows the log end) the high watermark; resolves
+   * like `append`. Meant for one caller per log, the replica fetcher.
+   */
+  async appendAsFollower(batches: Buffer): Promise<AppendResult> {
+    this.ensureWritable();
+    const validated = validateAppend(batches, { ...this.config, maxMessageBytes: Infinity }, false, this.clock.now());
+    const first = validated[0];
+    const startsInside = () => this.logEndOffset === this.local.logStartOffset && first.baseOffset < this.logEndOffset && first.lastOffset >= this.logEndOffset;
+    if (startsInside()) {
+      await this.exclusive(async () => {
+        if (startsInside()) await this.truncateFullyLocked(first.baseOffset);
+      });
+    }
+    return this.appendValidated(batches, validated, false, undefined);
+  }
+
+  private async appendValidated(batches: Buffer, validated: BatchSummary[], fromProducer: boolean, leaderEpoch: number | undefined): Promise<AppendResult> {
+    const written = await this.appender.append(batches, validated, fromProducer, leaderEpoch);
     if (written.mustFlush) {
       await this.flusher.request(written.lastOffset + 1);
       if (this.metrics !== undefined) this.metrics.fsyncedAppends++;
@@ -153,11 +211,13 @@ export class Log {
       clock: this.clock,
       config: () => this.config,
       ensureWritable: () => this.ensureWritable(),
-      activeSegment: () => this.activeSegment,
+      activeSegment: () => this.local.activeSegment,
       logEndOffset: () => this.logEndOffset,
       recoveryPoint: () => this.local.recoveryPoint,
+      latestEpoch: () => this.repl.latestEpoch,
+      noteEpochs: (batches) => this.repl.noteEpochs(batches),
       roll: (newBaseOffset, reason) => {
-        const segment = this.activeSegment;
+        const segment = this.local.activeSegment;
         this.logger.debug({ reason, baseOffset: segment.baseOffset, size: segment.size, newBaseOffset }, 'rolling the active segment');
         return this.rollLocked(newBaseOffset);
       },
@@ -169,6 +229,7 @@ export class Log {
           this.metrics.appendBytes += bytes;
         }
         this.waiters.wake(this.logEndOffset);
+        this.hw.onAppend();
       },
     };
   }
@@ -219,67 +280,80 @@ export class Log {
   }
 
   /**
-   * Drops every batch whose last offset is >= `offset` (replication's truncation; a batch
-   * straddling `offset` goes whole, so logEndOffset may end below `offset`). No-op if `offset`
-   * >= logEndOffset; below the first segment it empties the log and restarts it at `offset`.
+   * Replication's truncation (Kafka's truncateTo): drops every batch whose last offset is >=
+   * `offset` (a batch straddling it goes whole: logEndOffset may end below `offset`), then the
+   * leader epoch cache's entries at or past the new end (also when nothing was cut, as Kafka: an
+   * epoch recorded at the log end may conflict with the new leader's); the high watermark and
+   * recovery point come down to the log end, truncation listeners run. Below the first segment
+   * it is truncateFullyAndStartAt(offset). Resolves once durable (directory, epoch checkpoint,
+   * recovery-point checkpoint via LogOpenOptions.checkpointRecoveryPoint). A crash at any point
+   * leaves a prefix of the old log at least as long as the truncated one, and an epoch cache
+   * that loading matches to it (local-log.ts, log-replication-state.ts).
    */
-  truncateTo(offset: number): Promise<void> {
+  async truncateTo(offset: number): Promise<void> {
+    checkOffset(offset, 'truncate to');
     this.ensureWritable();
     return this.exclusive(async () => {
-      if (offset >= this.logEndOffset) return;
+      if (offset >= this.logEndOffset) return this.repl.truncateEpochsFromEnd();
       if (offset < this.local.segments()[0].baseOffset) return this.truncateFullyLocked(offset);
+      this.logger.info({ offset, logEndOffset: this.logEndOffset, highWatermark: this.hw.offset }, 'truncating the log');
       await this.local.truncateTo(offset);
       this.flusher.resetDurable(this.logEndOffset);
+      await this.repl.afterTruncation();
     });
   }
 
-  /** Deletes every segment and restarts the log, empty, at `offset` (logStartOffset = logEndOffset = offset). */
-  truncateFullyAndStartAt(offset: number): Promise<void> {
+  /**
+   * Deletes every segment and restarts the log, empty, at `offset` (logStartOffset =
+   * logEndOffset = highWatermark = offset), emptying the leader epoch cache first. Resolves like
+   * truncateTo.
+   */
+  async truncateFullyAndStartAt(offset: number): Promise<void> {
+    checkOffset(offset, 'restart the log at');
     this.ensureWritable();
     return this.exclusive(() => this.truncateFullyLocked(offset));
   }
 
   private async truncateFullyLocked(offset: number): Promise<void> {
+    this.logger.info({ offset, logEndOffset: this.logEndOffset }, 'truncating the whole log and restarting it');
+    await this.repl.clearEpochs();
     await this.local.truncateFullyAndStartAt(offset);
     this.flusher.resetDurable(this.logEndOffset);
+    await this.repl.afterTruncation();
   }
 
   /**
-   * DeleteRecords: raises logStartOffset to `offset` (never lowers it) and deletes the inactive
-   * segments that end at or below it. OFFSET_OUT_OF_RANGE above logEndOffset.
+   * DeleteRecords: raises logStartOffset to `offset` (never lowers it), deletes the inactive
+   * segments that end at or below it and moves the epoch cache's first entry up to it.
+   * OFFSET_OUT_OF_RANGE above the high watermark (Kafka: nothing uncommitted is deleted).
    */
   deleteRecordsBefore(offset: number): Promise<void> {
     this.ensureWritable();
     return this.exclusive(async () => {
-      if (offset > this.logEndOffset) {
-        throw new SpoolError('OFFSET_OUT_OF_RANGE', `cannot delete records before ${offset}: the log ends at ${this.logEndOffset}`, {
+      if (offset > this.hw.offset) {
+        throw new SpoolError('OFFSET_OUT_OF_RANGE', `cannot delete records before ${offset}: the high watermark is ${this.hw.offset}`, {
           offset,
+          highWatermark: this.hw.offset,
           logEndOffset: this.logEndOffset,
         });
       }
       if (offset <= this.local.logStartOffset) return;
-      this.local.logStartOffset = offset;
-      const doomed = selectSegmentsToDelete(this.local.segments(), { retentionMs: -1, retentionBytes: -1, cleanupPolicy: 'compact' }, offset, 0);
-      await this.local.removeSegments(doomed.map((d) => d.segment));
+      await this.local.deleteRecordsBefore(offset);
+      await this.repl.afterLogStartOffsetMoved();
     });
   }
 
   /**
    * One retention pass (segment-retention.ts for the rules): deletes whole inactive segments,
-   * oldest first, and advances logStartOffset to the new first segment. Returns how many.
+   * oldest first, and advances logStartOffset to the new first segment. As Kafka, only segments
+   * wholly below the high watermark go. Returns how many.
    */
   deleteOldSegments(now: number): Promise<number> {
     this.ensureWritable();
     return this.exclusive(async () => {
-      const doomed = selectSegmentsToDelete(this.local.segments(), this.config, this.local.logStartOffset, now);
-      if (doomed.length > 0) {
-        this.logger.info(
-          { segments: doomed.map((d) => ({ baseOffset: d.segment.baseOffset, reason: d.reason })) },
-          'retention deleting segments',
-        );
-      }
-      await this.local.removeSegments(doomed.map((d) => d.segment));
-      return doomed.length;
+      const deleted = await this.local.deleteOldSegments(now, this.hw.offset);
+      if (deleted > 0) await this.repl.afterLogStartOffsetMoved();
+      return deleted;
     });
   }
 
@@ -330,6 +404,39 @@ export class Log {
   }
 
   /**
+   * waitForAppend for consumers: resolves when highWatermark > `offset` (woken by the append
+   * itself while the high watermark follows the log end, by the replication calls below
+   * otherwise), on timeout, abort or close, whichever is first; never rejects.
+   */
+  waitForHighWatermark(offset: number, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    return this.hw.wait(offset, timeoutMs, signal);
+  }
+
+  /**
+   * What the replication layer controls (log-replication-state.ts): the high watermark's mode and
+   * value (updateHighWatermark, maybeIncrementHighWatermark), the leader epoch cache
+   * (endOffsetForEpoch, latestEpoch, leaderEpochCache) and truncation listeners.
+   */
+  get replication(): LogReplication {
+    return this.repl;
+  }
+
+  /**
+   * A new leader records its epoch (Kafka's maybeAssignEpochStartOffset on becoming leader):
+   * `leaderEpoch` starts at `startOffset`, by default the log end offset when the call runs
+   * (after queued appends); appends then stamp it unless they name another. Resolves once the
+   * epoch checkpoint is durable. INVALID_REQUEST for an epoch older than the latest or a start
+   * offset past the log end.
+   */
+  async maybeAssignEpochStartOffset(leaderEpoch: number, startOffset?: number): Promise<void> {
+    checkEpoch(leaderEpoch);
+    if (startOffset !== undefined) checkOffset(startOffset, 'start an epoch at');
+    this.ensureWritable();
+    return this.exclusive(() => this.repl.assignLeaderEpoch(leaderEpoch, startOffset ?? this.logEndOffset));
+  }
+
+  /**
    * Waits for queued appends, flushes everything (log and indexes, recoveryPoint =
    * logEndOffset), closes the files and releases waiters. Later calls are no-ops; other methods
    * then throw KAFKA_STORAGE_ERROR.
@@ -341,6 +448,7 @@ export class Log {
     });
     await this.flusher.idle();
     this.waiters.releaseAll();
+    this.hw.releaseAll();
     if (this.failure === null) await this.local.flushForClose();
     await this.local.close();
   }

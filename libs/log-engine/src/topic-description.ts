@@ -11,7 +11,7 @@ export interface PartitionDescription {
   readonly partition: number;
   readonly logStartOffset: number;
   readonly logEndOffset: number;
-  /** Equal to logEndOffset on a single node (every append is "replicated" at once). */
+  /** Log.highWatermark: equal to logEndOffset on a single node (every append is "replicated" at once). */
   readonly highWatermark: number;
   readonly sizeBytes: number;
 }
@@ -41,7 +41,7 @@ export function describeTopic(meta: TopicMetadata, config: TopicConfig, logs: re
       partition,
       logStartOffset: log.logStartOffset,
       logEndOffset: log.logEndOffset,
-      highWatermark: log.logEndOffset,
+      highWatermark: log.highWatermark,
       sizeBytes: log.size,
     })),
     configs: topicConfigToStrings(config),
