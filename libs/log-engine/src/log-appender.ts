@@ -191,7 +191,7 @@ export class LogAppender {
     const latest = this.host.latestEpoch();
     const epoch = pending.leaderEpoch ?? latest ?? 0;
     if (latest !== null && epoch < latest) {
-      throw new SpoolError('INVALID_REQUEST', `append with leader epoch ${epoch}, older than the log's latest epoch ${latest}: this replica is no longer the leader`, {
+      throw new SpoolError('FENCED_LEADER_EPOCH', `append with leader epoch ${epoch}, older than the log's latest epoch ${latest}: this replica is no longer the leader`, {
         leaderEpoch: epoch,
         latestEpoch: latest,
       });

@@ -45,7 +45,7 @@ export interface AppendOptions {
   /**
    * The leader epoch to stamp on produced batches (Kafka's appendAsLeader leaderEpoch): the
    * replication layer passes the partition's current epoch. Default: the log's latest epoch, or
-   * 0 for a log that has none. An epoch older than the log's latest is refused (INVALID_REQUEST).
+   * 0 for a log that has none. An epoch older than the log's latest is refused (FENCED_LEADER_EPOCH).
    */
   readonly leaderEpoch?: number;
 }

@@ -147,7 +147,7 @@ export class ReplicationState {
   async assignLeaderEpoch(leaderEpoch: number, startOffset: number): Promise<void> {
     const latest = this.epochs.latestEpoch;
     if (latest !== null && leaderEpoch < latest) {
-      throw new SpoolError('INVALID_REQUEST', `leader epoch ${leaderEpoch} is older than the log's latest epoch ${latest}`, { leaderEpoch, latestEpoch: latest });
+      throw new SpoolError('FENCED_LEADER_EPOCH', `leader epoch ${leaderEpoch} is older than the log's latest epoch ${latest}`, { leaderEpoch, latestEpoch: latest });
     }
     if (startOffset > this.local.logEndOffset) {
       throw new SpoolError('INVALID_REQUEST', `epoch start offset ${startOffset} is past the log end offset ${this.local.logEndOffset}`, {
@@ -194,7 +194,7 @@ export class ReplicationState {
     try {
       await change();
     } catch (err) {
-      if (isSpoolError(err) && err.code === 'INVALID_REQUEST') throw err;
+      if (isSpoolError(err) && (err.code === 'INVALID_REQUEST' || err.code === 'FENCED_LEADER_EPOCH')) throw err;
       throw this.fail(err, 'leader epoch checkpoint write');
     }
   }

@@ -90,8 +90,8 @@ describe('leader appends stamp the epoch and the cache learns it', () => {
   it('refuses an append or a new leader with an epoch older than the log, changing nothing', async () => {
     const log = await openTestLog(dir);
     await log.append(batchOf('a', 1), { leaderEpoch: 4 });
-    await expect(log.append(batchOf('b', 1), { leaderEpoch: 3 })).rejects.toMatchObject({ code: 'INVALID_REQUEST', details: { leaderEpoch: 3, latestEpoch: 4 } });
-    await expect(log.maybeAssignEpochStartOffset(2)).rejects.toMatchObject({ code: 'INVALID_REQUEST' });
+    await expect(log.append(batchOf('b', 1), { leaderEpoch: 3 })).rejects.toMatchObject({ code: 'FENCED_LEADER_EPOCH', details: { leaderEpoch: 3, latestEpoch: 4 } });
+    await expect(log.maybeAssignEpochStartOffset(2)).rejects.toMatchObject({ code: 'FENCED_LEADER_EPOCH' });
     await expect(log.maybeAssignEpochStartOffset(6, 5)).rejects.toMatchObject({ code: 'INVALID_REQUEST', details: { startOffset: 5, logEndOffset: 1 } });
     await expect(log.append(batchOf('b', 1), { leaderEpoch: -1 })).rejects.toMatchObject({ code: 'INVALID_REQUEST' });
     await expect(log.maybeAssignEpochStartOffset(2 ** 31)).rejects.toMatchObject({ code: 'INVALID_REQUEST' });

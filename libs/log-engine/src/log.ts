@@ -426,8 +426,8 @@ export class Log {
    * A new leader records its epoch (Kafka's maybeAssignEpochStartOffset on becoming leader):
    * `leaderEpoch` starts at `startOffset`, by default the log end offset when the call runs
    * (after queued appends); appends then stamp it unless they name another. Resolves once the
-   * epoch checkpoint is durable. INVALID_REQUEST for an epoch older than the latest or a start
-   * offset past the log end.
+   * epoch checkpoint is durable. FENCED_LEADER_EPOCH for an epoch older than the latest,
+   * INVALID_REQUEST for a start offset past the log end.
    */
   async maybeAssignEpochStartOffset(leaderEpoch: number, startOffset?: number): Promise<void> {
     checkEpoch(leaderEpoch);
