@@ -166,19 +166,20 @@ export class Log {
    * offsets increasing, at most segment.bytes) but not against max.message.bytes, which the
    * leader applied (as Kafka). The first offset must be >= logEndOffset, else INVALID_RECORD
    * naming both; a gap above it is accepted (a compacted leader log has gaps, as in Kafka). As
-   * Kafka's Partition does, an empty log whose end falls inside the first batch (the leader's
-   * log start is mid-batch after DeleteRecords) first restarts at that batch's base offset.
+   * Kafka's Partition does, an empty log whose end falls inside the appended offsets (the
+   * leader's log start is mid-batch after DeleteRecords) first restarts at their first offset.
    * Updates indexes, epoch cache and (when it follows the log end) the high watermark; resolves
    * like `append`. Meant for one caller per log, the replica fetcher.
    */
   async appendAsFollower(batches: Buffer): Promise<AppendResult> {
     this.ensureWritable();
     const validated = validateAppend(batches, { ...this.config, maxMessageBytes: Infinity }, false, this.clock.now());
-    const first = validated[0];
-    const startsInside = () => this.logEndOffset === this.local.logStartOffset && first.baseOffset < this.logEndOffset && first.lastOffset >= this.logEndOffset;
+    const first = validated[0].baseOffset;
+    const last = validated[validated.length - 1].lastOffset;
+    const startsInside = () => this.logEndOffset === this.local.logStartOffset && first < this.logEndOffset && last >= this.logEndOffset;
     if (startsInside()) {
       await this.exclusive(async () => {
-        if (startsInside()) await this.truncateFullyLocked(first.baseOffset);
+        if (startsInside()) await this.truncateFullyLocked(first);
       });
     }
     return this.appendValidated(batches, validated, false, undefined);
