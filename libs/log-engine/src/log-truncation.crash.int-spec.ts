@@ -175,5 +175,5 @@ describe('truncation crash safety (SIGKILL)', () => {
     } finally {
       await dir.remove();
     }
-  }, 120_000);
+  }, 240_000); // 15 child processes and 15 recoveries: seconds each on a loaded 2-core machine
 });
