@@ -46,7 +46,19 @@ export type SpoolErrorCode =
   | 'GROUP_ID_NOT_FOUND'
   | 'MEMBER_ID_REQUIRED'
   | 'GROUP_MAX_SIZE_REACHED'
-  | 'OFFSET_METADATA_TOO_LARGE';
+  | 'OFFSET_METADATA_TOO_LARGE'
+  // Cluster metadata, placement and the controller (libs/cluster), Kafka's names.
+  | 'INVALID_REPLICATION_FACTOR'
+  | 'INVALID_REPLICA_ASSIGNMENT'
+  | 'NOT_CONTROLLER'
+  | 'INVALID_UPDATE_VERSION'
+  | 'STALE_BROKER_EPOCH'
+  | 'INELIGIBLE_REPLICA'
+  | 'DUPLICATE_BROKER_REGISTRATION'
+  | 'NO_REASSIGNMENT_IN_PROGRESS'
+  | 'ELECTION_NOT_NEEDED'
+  | 'PREFERRED_LEADER_NOT_AVAILABLE'
+  | 'ELIGIBLE_LEADERS_NOT_AVAILABLE';
 
 const RETRIABLE: ReadonlySet<SpoolErrorCode> = new Set<SpoolErrorCode>([
   'UNKNOWN_TOPIC_OR_PARTITION',
@@ -65,6 +77,11 @@ const RETRIABLE: ReadonlySet<SpoolErrorCode> = new Set<SpoolErrorCode>([
   'COORDINATOR_NOT_AVAILABLE',
   'COORDINATOR_LOAD_IN_PROGRESS',
   'NOT_COORDINATOR',
+  // As in Kafka's error table: the client refreshes its metadata and tries again.
+  'NOT_CONTROLLER',
+  'ELECTION_NOT_NEEDED',
+  'PREFERRED_LEADER_NOT_AVAILABLE',
+  'ELIGIBLE_LEADERS_NOT_AVAILABLE',
 ]);
 
 export class SpoolError extends Error {

@@ -49,6 +49,17 @@ export function kafkaErrorCodeOf(code: SpoolErrorCode): number {
     case 'MEMBER_ID_REQUIRED':
     case 'GROUP_MAX_SIZE_REACHED':
     case 'OFFSET_METADATA_TOO_LARGE':
+    case 'INVALID_REPLICATION_FACTOR':
+    case 'INVALID_REPLICA_ASSIGNMENT':
+    case 'NOT_CONTROLLER':
+    case 'INVALID_UPDATE_VERSION':
+    case 'STALE_BROKER_EPOCH':
+    case 'INELIGIBLE_REPLICA':
+    case 'DUPLICATE_BROKER_REGISTRATION':
+    case 'NO_REASSIGNMENT_IN_PROGRESS':
+    case 'ELECTION_NOT_NEEDED':
+    case 'PREFERRED_LEADER_NOT_AVAILABLE':
+    case 'ELIGIBLE_LEADERS_NOT_AVAILABLE':
       return KafkaErrorCode[code];
   }
 }

@@ -16,6 +16,8 @@ export function httpStatusOf(code: HttpErrorCode): number {
     case 'INVALID_SESSION_TIMEOUT':
     case 'UNSUPPORTED_COMPRESSION_TYPE':
     case 'UNSUPPORTED_VERSION':
+    case 'INVALID_REPLICATION_FACTOR':
+    case 'INVALID_REPLICA_ASSIGNMENT':
       return 400;
     case 'POLICY_VIOLATION':
       return 403;
@@ -33,6 +35,13 @@ export function httpStatusOf(code: HttpErrorCode): number {
     case 'INCONSISTENT_GROUP_PROTOCOL':
     case 'NON_EMPTY_GROUP':
     case 'GROUP_MAX_SIZE_REACHED':
+    // Cluster metadata moved on under the request (stale epochs, a taken broker id, nothing to do).
+    case 'INVALID_UPDATE_VERSION':
+    case 'STALE_BROKER_EPOCH':
+    case 'INELIGIBLE_REPLICA':
+    case 'DUPLICATE_BROKER_REGISTRATION':
+    case 'NO_REASSIGNMENT_IN_PROGRESS':
+    case 'ELECTION_NOT_NEEDED':
       return 409;
     case 'REQUEST_TOO_LARGE':
     case 'MESSAGE_TOO_LARGE':
@@ -66,6 +75,9 @@ export function httpStatusOf(code: HttpErrorCode): number {
     case 'FENCED_LEADER_EPOCH':
     case 'UNKNOWN_LEADER_EPOCH':
     case 'NOT_COORDINATOR':
+    case 'NOT_CONTROLLER':
+    case 'PREFERRED_LEADER_NOT_AVAILABLE':
+    case 'ELIGIBLE_LEADERS_NOT_AVAILABLE':
       return 503;
     case 'REQUEST_TIMED_OUT':
       return 504;
