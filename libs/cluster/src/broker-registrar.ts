@@ -129,7 +129,7 @@ export class BrokerRegistrar {
 
   private async run(onSession: (s: BrokerSession) => void, onFatal: (err: unknown) => boolean): Promise<void> {
     const firstAttemptAt = Date.now();
-    const backoff = new Backoff(200, 2000);
+    const backoff = new Backoff(200, 1000);
     while (!this.abort.signal.aborted) {
       let session: BrokerSession;
       try {

@@ -66,7 +66,9 @@ export class EtcdClusterMetadata implements ClusterMetadata {
   async start(): Promise<void> {
     this.clusterIdValue = await this.connection.retryUntilAvailable('connecting to etcd', () => this.ensureClusterId(), this.abort.signal);
     await this.cache.start();
-    await this.registrar.start();
+    const session = await this.registrar.start();
+    // Read-your-writes: this broker's first request must see itself registered.
+    await this.cache.waitForRevision(session.brokerEpoch, this.connection.requestTimeoutMs);
     this.election.onElected((session) => this.becomeController(session));
     this.election.start();
     this.logger.info({ clusterId: this.clusterIdValue, endpoints: this.connection.endpoints, clusterName: this.keys.clusterName }, 'joined the cluster');

@@ -75,6 +75,16 @@ export class EtcdProcess {
     return etcd;
   }
 
+  /** Starts a fresh etcd on a given client port (a test that first had nothing listening there). */
+  static async startOnPorts(clientPort: number, peerPort?: number): Promise<EtcdProcess> {
+    const dataDir = await mkdtemp(join(tmpdir(), 'spool-etcd-'));
+    let peer = peerPort ?? (await freeLoopbackPort());
+    while (peer === clientPort) peer = await freeLoopbackPort();
+    const etcd = new EtcdProcess(dataDir, clientPort, peer, {});
+    await etcd.restart();
+    return etcd;
+  }
+
   /** The client URL, for SPOOL_ETCD_ENDPOINTS. */
   get endpoint(): string {
     return `http://127.0.0.1:${this.clientPort}`;

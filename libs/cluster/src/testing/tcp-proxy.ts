@@ -4,8 +4,9 @@
  * restart cannot do: those cut everyone).
  *
  * - `cut('reset')` closes every connection and refuses new ones (a partition that clients see).
- * - `cut('blackhole')` keeps connections open but drops every byte both ways, and new
- *   connections hang (a partition nobody is told about; only timeouts notice).
+ * - `cut('blackhole')` stops moving bytes both ways but keeps connections open, and new ones
+ *   are accepted and stalled (a partition nobody is told about; only timeouts notice). As with
+ *   TCP over a real partition, nothing is lost: what was sent is delivered after `heal()`.
  * - `heal()` forwards again (connections cut by 'reset' stay closed; clients reconnect).
  */
 import { createServer, connect, type Server, type Socket } from 'node:net';
@@ -41,17 +42,24 @@ export class TcpProxy {
 
   cut(how: 'reset' | 'blackhole'): void {
     this.mode = how;
-    if (how === 'reset') {
-      for (const [a, b] of this.pairs) {
+    for (const [a, b] of this.pairs) {
+      if (how === 'reset') {
         a.destroy();
         b.destroy();
+      } else {
+        a.pause();
+        b.pause();
       }
-      this.pairs.clear();
     }
+    if (how === 'reset') this.pairs.clear();
   }
 
   heal(): void {
     this.mode = 'open';
+    for (const [a, b] of this.pairs) {
+      a.resume();
+      b.resume();
+    }
   }
 
   async close(): Promise<void> {
@@ -67,13 +75,12 @@ export class TcpProxy {
     const upstream = connect(this.targetPort, '127.0.0.1');
     const pair: [Socket, Socket] = [client, upstream];
     this.pairs.add(pair);
-    const forward = (from: Socket, to: Socket): void => {
-      from.on('data', (chunk) => {
-        if (this.mode === 'open') to.write(chunk);
-      });
-    };
-    forward(client, upstream);
-    forward(upstream, client);
+    client.pipe(upstream);
+    upstream.pipe(client);
+    if (this.mode === 'blackhole') {
+      client.pause();
+      upstream.pause();
+    }
     const end = (): void => {
       this.pairs.delete(pair);
       client.destroy();
