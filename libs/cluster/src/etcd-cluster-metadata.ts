@@ -117,6 +117,19 @@ export class EtcdClusterMetadata implements ClusterMetadata {
     return this.controllerValue?.counters ?? null;
   }
 
+  /**
+   * Calls `listener` with each controller session this broker wins (metrics, logs, tests: a
+   * session's write() is the fenced path every controller write takes). Returns the unsubscribe.
+   */
+  onControllerSession(listener: (session: ControllerSession) => void): () => void {
+    return this.election.onElected(listener);
+  }
+
+  /** The controller session this broker holds now, if any. */
+  controllerSession(): ControllerSession | null {
+    return this.election.session;
+  }
+
   /** The active Controller object on this broker, if it is the controller (tests, metrics). */
   activeController(): Controller | null {
     return this.controllerValue?.active ? this.controllerValue : null;
