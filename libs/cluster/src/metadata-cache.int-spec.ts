@@ -44,7 +44,7 @@ describe('metadata cache', () => {
   it('delivers a topic and its partitions as one revision, with the whole topic visible at the first event', async () => {
     const writer = await node(1);
     const reader = await node(2);
-    await waitFor('both registered', () => reader.brokers().length === 2);
+    await waitFor('both registered on both', () => reader.brokers().length === 2 && writer.brokers().length === 2);
     const seenAtCreate: number[] = [];
     reader.subscribe((e) => {
       if (e.kind === 'topic-created') seenAtCreate.push(reader.partitions(e.topic.name).length);

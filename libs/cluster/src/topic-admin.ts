@@ -118,11 +118,12 @@ export class TopicAdmin {
 
   /** Deletes a topic and its partition states; UNKNOWN_TOPIC_OR_PARTITION if absent (or not `topicId`). */
   async deleteTopic(name: string, topicId?: string): Promise<void> {
-    await this.casTopic(name, async (current) => {
+    const revision = await this.casTopic(name, async (current) => {
       if (topicId !== undefined && current.topicId !== topicId) throw unknownTopic(name);
       return [{ delete: this.keys.topic(name) }, { delete: this.keys.partitionsPrefix(name), prefix: true }];
     });
     this.logger.info({ topic: name }, 'topic deleted');
+    await this.cache.waitForRevision(revision, this.conn.requestTimeoutMs);
   }
 
   /**
