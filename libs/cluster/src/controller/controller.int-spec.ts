@@ -67,7 +67,7 @@ describe('controller on etcd', () => {
     const all = await cluster([1, 2, 3]);
     const first = await controllerOf(all);
     const epoch1 = first.controller()!.controllerEpoch;
-    expect(all.every((n) => n.controller()?.brokerId === first.brokerId)).toBe(true);
+    await waitFor('everyone sees the first controller', () => all.every((n) => n.controller()?.brokerId === first.brokerId));
 
     await first.close();
     const rest = all.filter((n) => n !== first);

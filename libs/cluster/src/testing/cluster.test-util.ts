@@ -61,10 +61,10 @@ export async function startNode(endpoint: string, brokerId: number, overrides: P
   return node;
 }
 
-/** The one node of `nodes` that is the active controller, once exactly one is. */
+/** The one node of `nodes` that is the active controller, once exactly one is and its own view shows it. */
 export function controllerOf(nodes: readonly EtcdClusterMetadata[]): Promise<EtcdClusterMetadata> {
   return waitFor('exactly one active controller', () => {
     const active = nodes.filter((n) => n.isController());
-    return active.length === 1 ? active[0] : undefined;
+    return active.length === 1 && active[0]!.controller()?.brokerId === active[0]!.brokerId ? active[0] : undefined;
   });
 }
