@@ -15,7 +15,7 @@
  * once) and disconnects. For a rolling restart, call beginControlledShutdown() first and wait
  * for awaitLeadershipMoved().
  */
-import { silentLogger, type Logger } from '@spool/common';
+import { newTopicId, silentLogger, type Logger } from '@spool/common';
 import { BrokerRegistrar, type BrokerSession } from './broker-registrar.js';
 import { DEFAULT_CLUSTER_NAME, DEFAULT_SESSION_TIMEOUT_MS, type EtcdClusterOptions } from './cluster-config.js';
 import { ongoingReassignments, type ClusterMetadata, type LeaderIsrChange } from './cluster-metadata.js';
@@ -30,7 +30,6 @@ import type { BrokerRegistration, ControllerInfo, MetadataListener, OngoingReass
 import { alterPartitionChange } from './partition-change.js';
 import { EtcdProducerIdBlockAllocator } from './producer-id-blocks.js';
 import { TopicAdmin, type CreateTopicRequest, type LocalTopic, type ReassignmentRequest, type ReassignmentResult } from './topic-admin.js';
-import { newTopicId } from './topic-id.js';
 
 export class EtcdClusterMetadata implements ClusterMetadata {
   readonly mode = 'etcd' as const;

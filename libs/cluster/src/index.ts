@@ -12,7 +12,6 @@ export { MetadataCache, type MetadataCacheOptions } from './metadata-cache.js';
 export * from './placement.js';
 export * from './partition-change.js';
 export * from './topic-admin.js';
-export * from './topic-id.js';
 export * from './producer-id-blocks.js';
 export { BrokerRegistrar, type BrokerSession, type BrokerRegistrarOptions } from './broker-registrar.js';
 export { Controller, type ControllerCounters, type ElectionResult, type ElectionType } from './controller/controller.js';

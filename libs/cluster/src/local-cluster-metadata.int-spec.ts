@@ -12,9 +12,8 @@ import { LogManager } from '@spool/log-engine';
 import { ClusterError } from './cluster.error.js';
 import { LocalClusterMetadata, type LocalTopicCatalog } from './local-cluster-metadata.js';
 import type { MetadataEvent } from './metadata-types.js';
-import { topicIdFromUuid } from './topic-id.js';
 
-/** LocalTopicCatalog over LogManager: topic ids in Kafka's text form, overrides only. */
+/** LocalTopicCatalog over LogManager (topic ids are Kafka's base64url text there too); config overrides only. */
 function catalogOf(logs: LogManager): LocalTopicCatalog {
   const listeners = new Set<() => void>();
   const notify = (): void => listeners.forEach((l) => l());
@@ -23,7 +22,7 @@ function catalogOf(logs: LogManager): LocalTopicCatalog {
     listTopics: () =>
       logs.listTopics().map((t) => ({
         name: t.name,
-        topicId: topicIdFromUuid(t.id),
+        topicId: t.id,
         partitions: t.partitions,
         configs: Object.fromEntries(t.configEntries.filter((e) => e.source === 'TOPIC').map((e) => [e.name, e.value])),
       })),
@@ -79,7 +78,7 @@ describe('LocalClusterMetadata (single node, no etcd)', () => {
     expect(local.clusterId()).toBe('spool-single-node');
     const topic = local.topic('existing')!;
     expect(topic).toMatchObject({ partitions: 2, configs: { 'retention.ms': '60000' }, assignment: [[4], [4]] });
-    expect(topic.topicId).toBe(topicIdFromUuid(logs.describeTopic('existing').id));
+    expect(topic.topicId).toBe(logs.describeTopic('existing').id);
     expect(local.partitions('existing')).toEqual([0, 1].map((partition) => expect.objectContaining({ partition, leader: 4, leaderEpoch: 0, replicas: [4], isr: [4] })));
     expect(local.partition('existing', 2)).toBeUndefined();
   });

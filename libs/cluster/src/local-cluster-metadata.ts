@@ -19,7 +19,7 @@ import type { CreateTopicRequest, LocalTopic, ReassignmentRequest, ReassignmentR
 
 /** The node's own topic store, as LocalClusterMetadata needs it (the server adapts LogManager). */
 export interface LocalTopicCatalog {
-  /** Every topic: name, topic id (Kafka's base64url text, see topic-id.ts), partition count, config overrides. */
+  /** Every topic: name, topic id (Kafka's base64url text, as LogManager keeps it), partition count, config overrides. */
   listTopics(): readonly LocalTopic[];
   createTopic(name: string, partitions: number, configs: Readonly<Record<string, string>>): Promise<unknown>;
   deleteTopic(name: string): Promise<void>;

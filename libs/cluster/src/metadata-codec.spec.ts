@@ -1,3 +1,4 @@
+import { newTopicId } from '@spool/common';
 import { ClusterError } from './cluster.error.js';
 import {
   ClusterKeys,
@@ -14,7 +15,6 @@ import {
   encodeTopic,
 } from './metadata-codec.js';
 import type { PartitionStateFields } from './metadata-types.js';
-import { newTopicId, topicIdFromBytes, topicIdFromUuid, topicIdToBytes, topicIdToUuid } from './topic-id.js';
 
 function codeOf(fn: () => unknown): string | undefined {
   try {
@@ -105,23 +105,5 @@ describe('value codecs', () => {
   it('refuses a topic whose assignment does not match its partition count', () => {
     const text = encodeTopic({ name: 't', topicId: 'x', partitions: 3, configs: {}, assignment: [[1]] });
     expect(codeOf(() => decodeTopic('k', text, 't', 1))).toBe('CORRUPT_MESSAGE');
-  });
-});
-
-describe('topic ids', () => {
-  it('are 16 random bytes shown as 22 base64url characters, convertible to and from the uuid hex form', () => {
-    const id = newTopicId();
-    expect(id).toMatch(/^[A-Za-z0-9_-]{22}$/);
-    expect(topicIdToBytes(id)).toHaveLength(16);
-    expect(topicIdFromBytes(topicIdToBytes(id))).toBe(id);
-    expect(topicIdFromUuid(topicIdToUuid(id))).toBe(id);
-    // Kafka's Uuid.toString of 7f0c1c62-5a37-4a8e-9a55-0f9f8a6c0c01.
-    expect(topicIdFromUuid('7f0c1c62-5a37-4a8e-9a55-0f9f8a6c0c01')).toBe('fwwcYlo3So6aVQ-fimwMAQ');
-  });
-
-  it('refuses malformed ids', () => {
-    expect(codeOf(() => topicIdToBytes('short'))).toBe('INVALID_REQUEST');
-    expect(codeOf(() => topicIdFromUuid('not-a-uuid'))).toBe('INVALID_REQUEST');
-    expect(codeOf(() => topicIdFromBytes(new Uint8Array(15)))).toBe('INVALID_REQUEST');
   });
 });

@@ -26,6 +26,7 @@
  * never from the value. A value that does not decode is reported (CORRUPT_MESSAGE, naming the
  * key) and the reader skips that key instead of acting on a guess.
  */
+import { isTopicId } from '@spool/common';
 import { ClusterError } from './cluster.error.js';
 import type { BrokerRegistration, ControllerInfo, LeaderRecoveryState, PartitionState, PartitionStateFields, TopicRecord } from './metadata-types.js';
 
@@ -227,6 +228,11 @@ class ValueReader {
       }),
     );
   }
+  topicId(name: string): string {
+    const v = this.string(name);
+    if (!isTopicId(v)) throw this.fail(`field ${name} must be a topic id (22 characters of base64url), got ${JSON.stringify(v)}`);
+    return v;
+  }
   recoveryState(name: string): LeaderRecoveryState {
     const v = this.obj[name];
     if (v !== 'RECOVERED' && v !== 'RECOVERING') throw this.fail(`field ${name} must be RECOVERED or RECOVERING, got ${JSON.stringify(v)}`);
@@ -268,7 +274,7 @@ export function decodeTopic(key: string, text: string, name: string, modRevision
   const partitions = r.int('partitions', 1);
   const assignment = r.assignment('assignment');
   if (assignment.length !== partitions) throw r.fail(`has ${assignment.length} assignments for ${partitions} partitions`);
-  return Object.freeze({ name, topicId: r.string('topicId'), partitions, configs: r.stringMap('configs'), assignment, modRevision });
+  return Object.freeze({ name, topicId: r.topicId('topicId'), partitions, configs: r.stringMap('configs'), assignment, modRevision });
 }
 
 export function decodePartitionState(key: string, text: string, topic: string, partition: number, modRevision: number): PartitionState {
@@ -276,7 +282,7 @@ export function decodePartitionState(key: string, text: string, topic: string, p
   const state: PartitionState = Object.freeze({
     topic,
     partition,
-    topicId: r.string('topicId'),
+    topicId: r.topicId('topicId'),
     leader: r.intOrNull('leader'),
     leaderEpoch: r.int('leaderEpoch'),
     partitionEpoch: r.int('partitionEpoch'),

@@ -39,7 +39,7 @@ export interface ControllerInfo {
 /** A topic (the `topics/<name>` key). */
 export interface TopicRecord {
   readonly name: string;
-  /** Kafka's 16-byte uuid as base64url text (topic-id.ts); a re-created topic gets a new one. */
+  /** Kafka's 16-byte uuid as base64url text (@spool/common topic-id.ts); a re-created topic gets a new one. */
   readonly topicId: string;
   /** Partition count. */
   readonly partitions: number;

@@ -2,6 +2,7 @@
  * Topic writes, compare-and-swap conflicts and producer id blocks on a real etcd with three
  * in-process brokers.
  */
+import { newTopicId } from '@spool/common';
 import { ClusterError } from './cluster.error.js';
 import { EtcdConnection } from './etcd/etcd-connection.js';
 import type { EtcdClusterMetadata } from './etcd-cluster-metadata.js';
@@ -9,7 +10,6 @@ import { encodePartitionState, encodeTopic } from './metadata-codec.js';
 import { initialPartitionState, stateFields } from './partition-change.js';
 import { EtcdProcess } from './testing/etcd-process.js';
 import { controllerOf, startNode, waitFor } from './testing/cluster.test-util.js';
-import { newTopicId } from './topic-id.js';
 
 async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
   try {

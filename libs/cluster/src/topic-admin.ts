@@ -19,7 +19,7 @@
  * Each write resolves once this broker's metadata cache shows it (read-your-writes for the next
  * request), or after the request timeout if the watch lags (the write has happened either way).
  */
-import type { Logger } from '@spool/common';
+import { newTopicId, type Logger } from '@spool/common';
 import { ClusterError } from './cluster.error.js';
 import type { EtcdCompare, EtcdConnection, EtcdOp } from './etcd/etcd-connection.js';
 import { decodePartitionState, decodeTopic, encodePartitionState, encodeTopic, type ClusterKeys } from './metadata-codec.js';
@@ -27,7 +27,6 @@ import type { MetadataCache } from './metadata-cache.js';
 import { isEligibleBroker, type PartitionState, type PartitionStateFields, type TopicRecord } from './metadata-types.js';
 import { initialPartitionState, reassignmentChange } from './partition-change.js';
 import { assignNewPartitions, assignReplicas, checkReplicationFactor, validateAssignment } from './placement.js';
-import { newTopicId } from './topic-id.js';
 
 /** Partition states written per transaction (etcd's default --max-txn-ops is 128). */
 const PARTITIONS_PER_TXN = 100;
