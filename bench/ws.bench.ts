@@ -19,7 +19,12 @@
  * Flags (env in brackets): --runs N [BENCH_RUNS] 3, --drain-records N [BENCH_WS_DRAIN_RECORDS]
  * 1000000, --seconds S [BENCH_WS_SECONDS] 5 per latency run, --rates LIST [BENCH_WS_RATES]
  * 1000,10000, --subscribers N [BENCH_WS_SUBSCRIBERS] 1000, --fanout-rate N [BENCH_WS_FANOUT_RATE]
- * 1000, --peers LIST spool,nats,redis, --cpu-prof DIR (run the broker under node --cpu-prof).
+ * 100, --peers LIST spool,nats,redis, --cpu-prof DIR (run the broker under node --cpu-prof).
+ *
+ * Every fan-out subscriber here parses every message, for each system alike, so at issue 10's
+ * 1,000 records/s x 1,000 subscribers the bench process itself must parse a million records a
+ * second on the cores the servers use: that measures the client. Issue 10's fan-out goal is
+ * measured by the suite's live fan-out (`npm run bench`), where ten sampled subscribers parse.
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -41,7 +46,7 @@ const { values: args } = parseArgs({
     seconds: { type: 'string', default: process.env.BENCH_WS_SECONDS ?? '5' },
     rates: { type: 'string', default: process.env.BENCH_WS_RATES ?? '1000,10000' },
     subscribers: { type: 'string', default: process.env.BENCH_WS_SUBSCRIBERS ?? '1000' },
-    'fanout-rate': { type: 'string', default: process.env.BENCH_WS_FANOUT_RATE ?? '1000' },
+    'fanout-rate': { type: 'string', default: process.env.BENCH_WS_FANOUT_RATE ?? '100' },
     peers: { type: 'string', default: 'spool,nats,redis' },
     'cpu-prof': { type: 'string' },
   },

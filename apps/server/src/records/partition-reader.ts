@@ -38,6 +38,12 @@ export interface PartitionReader {
   waitForAppend(offset: number, timeoutMs: number, signal?: AbortSignal): Promise<void>;
   /** The first record whose timestamp is >= `timestamp`, or null (Kafka's ListOffsets by time). */
   offsetForTimestamp(timestamp: number): Promise<OffsetAndTimestamp | null>;
+  /**
+   * An object that stands for this incarnation of the partition: the same while its records stay
+   * what they are, a new one when the topic is deleted and re-created. Caches of rendered reads
+   * are keyed by it (weakly).
+   */
+  incarnation(): object;
 }
 
 /** Finds partition readers; the one place a face learns where a partition's records live. */
@@ -93,5 +99,9 @@ class LocalPartitionReader implements PartitionReader {
 
   offsetForTimestamp(timestamp: number): Promise<OffsetAndTimestamp | null> {
     return this.logs.getLog(this.topic, this.partition).offsetForTimestamp(timestamp);
+  }
+
+  incarnation(): object {
+    return this.logs.getLog(this.topic, this.partition);
   }
 }

@@ -127,7 +127,7 @@ export class DeliveryPump {
             return;
           }
         }
-        if (feed.needsFill) feed.fill();
+        if (feed.needsFill && feed.fill()) progress = true;
       }
       if (count > 0) this.next = (this.next + 1) % count;
     }

@@ -60,9 +60,11 @@ describe('PartitionFeed', () => {
         renderer,
         readMaxBytes: 64 * 1024,
         onReady: () => {
-          const { records, from, to } = feed.take(1000, 1 << 20);
-          received.get(feed)!.push(...Array.from(records.offsets.subarray(from, to)));
-          feed.fill();
+          // As the pump does: take, and take again while fill() finds records at hand.
+          do {
+            const { records, from, to } = feed.take(1000, 1 << 20);
+            received.get(feed)!.push(...Array.from(records.offsets.subarray(from, to)));
+          } while (feed.fill());
           waiting.check();
         },
         onError: (_feed, err) => {
@@ -88,5 +90,24 @@ describe('PartitionFeed', () => {
     expect(shared.watchCount).toBe(1);
     feeds[49].stop();
     expect(shared.watchCount).toBe(0);
+  });
+
+  it('serves an offset inside a recent read from that read (feeds stay in step), per incarnation of the partition', async () => {
+    await logs.createTopic('recent', 1);
+    await logs.getLog('recent', 0).append(encodeRecordBatch({ records: [0, 1, 2].map((n) => ({ value: Buffer.from(`"old-${n}"`) })) }));
+    const shared = sharedReadsFor(readers);
+    const first = await shared.read(readers.reader('recent', 0), 0, 64 * 1024, renderer);
+    expect([first.from, first.records.count]).toEqual([0, 3]);
+    // A later feed at offset 1 gets the same rendered records from index 1, without reading.
+    const later = shared.read(readers.reader('recent', 0), 1, 64 * 1024, renderer);
+    expect(later).not.toBeInstanceOf(Promise);
+    expect((later as Awaited<typeof later>).records).toBe(first.records);
+    expect((later as Awaited<typeof later>).from).toBe(1);
+    // Deleted and re-created: the old records must not be served from the cache.
+    await logs.deleteTopic('recent');
+    await logs.createTopic('recent', 1);
+    await logs.getLog('recent', 0).append(encodeRecordBatch({ records: [0, 1, 2].map((n) => ({ value: Buffer.from(`"new-${n}"`) })) }));
+    const fresh = await shared.read(readers.reader('recent', 0), 1, 64 * 1024, renderer);
+    expect(JSON.parse(fresh.records.json(fresh.from).toString()).value).toBe('new-1');
   });
 });

@@ -111,9 +111,20 @@ export class PartitionFeed {
     return { records, from, to };
   }
 
-  /** Starts one read (waiting for an append if caught up); calls onReady when it has records. */
-  fill(): void {
-    if (!this.needsFill) return;
+  /**
+   * Starts one read (waiting for an append if caught up); calls onReady when it has records.
+   * Returns true when the records were at hand (in a recent read shared with other feeds) and
+   * are pending already: the caller may take them at once, and onReady is not called.
+   */
+  fill(): boolean {
+    if (!this.needsFill) return false;
+    const recent = this.shared.recentRead(this.reader, this.fetchOffset, this.options.renderer);
+    if (recent !== null && recent.from < recent.records.count) {
+      this.fetchOffset = Math.max(this.fetchOffset, recent.records.nextOffset);
+      this.pending = recent.records;
+      this.head = recent.from;
+      return true;
+    }
     this.fetching = true;
     void this.readOnce().then(
       () => {
@@ -127,6 +138,7 @@ export class PartitionFeed {
         this.options.onError(this, err);
       },
     );
+    return false;
   }
 
   /** Stops reading and drops what is buffered; the position stays where delivery stopped. */
@@ -159,9 +171,9 @@ export class PartitionFeed {
         continue;
       }
       this.fetchOffset = Math.max(this.fetchOffset, read.records.nextOffset);
-      if (read.records.count > 0) {
+      if (read.from < read.records.count) {
         this.pending = read.records;
-        this.head = 0;
+        this.head = read.from;
         return;
       }
       // Only control batches or records below the offset (compaction gaps): read on.
