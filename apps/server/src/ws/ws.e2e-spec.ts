@@ -67,6 +67,21 @@ describe('frames on the wire', () => {
     await Promise.all([plain.close(), deflate.close(), twin.close()]);
   });
 
+  it('a topic deleted under its subscribers ends their partitions with an error frame; a re-created one starts afresh', async () => {
+    await httpJson(server.url, 'POST', '/v1/topics', { name: 'gone', partitions: 1 });
+    await produceHttp(server.url, 'gone', [{ value: 'old-0' }, { value: 'old-1' }]);
+    const ws = await TestSocket.open(server.wsUrl, { perMessageDeflate: false });
+    expect((await ws.request({ type: 'subscribe', id: 'g', topic: 'gone', from: 'earliest' })).type).toBe('ack');
+    await ws.waitForRecords('gone', 2);
+    expect((await httpJson(server.url, 'DELETE', '/v1/topics/gone')).status).toBe(204);
+    expect(await ws.next((f) => f.type === 'error' && f.id === 'g')).toMatchObject({ details: { topic: 'gone', partition: 0 } });
+    await produceHttp(server.url, 'gone', [{ value: 'new-0' }]);
+    expect((await ws.request({ type: 'subscribe', id: 'g2', topic: 'gone', from: 'earliest' })).type).toBe('ack');
+    const fresh = await ws.next((f) => f.type === 'records' && f.id === 'g2');
+    expect(fresh.records.map((r: { value: string }) => r.value)).toEqual(['new-0']);
+    await ws.close();
+  });
+
   it('never negotiates permessage-deflate when SPOOL_WS_PERMESSAGE_DEFLATE is false', async () => {
     const noDeflate = await startStreamingServer({ ws: { perMessageDeflate: false } });
     try {

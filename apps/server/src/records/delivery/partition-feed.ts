@@ -118,7 +118,12 @@ export class PartitionFeed {
    */
   fill(): boolean {
     if (!this.needsFill) return false;
-    const recent = this.shared.recentRead(this.reader, this.fetchOffset, this.options.renderer);
+    let recent = null;
+    try {
+      recent = this.shared.recentRead(this.reader, this.fetchOffset, this.options.renderer);
+    } catch {
+      // The partition is gone (topic deleted): the read below fails the same way, through onError.
+    }
     if (recent !== null && recent.from < recent.records.count) {
       this.fetchOffset = Math.max(this.fetchOffset, recent.records.nextOffset);
       this.pending = recent.records;
