@@ -2,7 +2,9 @@
  * Producer state per partition log (producer-state.ts), built lazily: the first idempotent batch
  * for a partition after start-up scans the partition's batch headers (no record is decoded) and
  * replays them; batches arriving meanwhile queue behind the scan, in arrival order. Keyed by the
- * Log object, so a deleted and recreated topic starts with fresh state.
+ * Log object, so a deleted and recreated topic starts with fresh state. A truncation of the log
+ * (replication cutting a divergent tail) drops the state, so the next use rebuilds it from what
+ * the log still holds (Kafka rebuilds its producer state on truncateTo too).
  */
 import { LOG_OVERHEAD, RECORD_BATCH_OVERHEAD, TimestampType, readRecordBatchHeader, timestampTypeOf } from '@spool/protocol';
 import type { Log } from '@spool/log-engine';
@@ -17,6 +19,7 @@ interface Slot {
 
 export class ProducerStateRegistry {
   private readonly slots = new WeakMap<Log, Slot>();
+  private readonly watched = new WeakSet<Log>();
 
   /** The state if already built (synchronous path), else undefined. */
   loaded(log: Log): PartitionProducerState | undefined {
@@ -34,6 +37,10 @@ export class ProducerStateRegistry {
       );
       this.slots.set(log, created);
       slot = created;
+      if (!this.watched.has(log)) {
+        this.watched.add(log);
+        log.replication.onTruncation(() => this.slots.delete(log));
+      }
     }
     return slot.loading;
   }
