@@ -151,6 +151,24 @@ describe('refusals with record errors', () => {
     expect(broker.logManager.getLog(topic, 0).logEndOffset).toBe(0);
   });
 
+  it('the HTTP face refuses the same timestamps, naming the records in details.recordErrors', async () => {
+    const topic = 'ts-bounds-http';
+    await broker.logManager.createTopic(topic, 1, { 'message.timestamp.after.max.ms': '60000' });
+    const now = Date.now();
+    const res = await http(broker.httpUrl, 'POST', `/v1/topics/${topic}/records`, {
+      records: [
+        { value: 'ok', timestamp: now },
+        { value: 'future', timestamp: now + 3_600_000 },
+      ],
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.results).toEqual([
+      { partition: 0, error: expect.objectContaining({ code: 'INVALID_TIMESTAMP', details: { recordErrors: [{ batchIndex: 1, message: expect.stringContaining('out of range') }] } }) },
+      { partition: 0, error: expect.objectContaining({ code: 'INVALID_TIMESTAMP' }) },
+    ]);
+    expect(broker.logManager.getLog(topic, 0).logEndOffset).toBe(0);
+  });
+
   it('INVALID_RECORD for a compressed batch whose record count or offset deltas do not match its records', async () => {
     const topic = 'bad-compressed';
     await broker.logManager.createTopic(topic, 1);

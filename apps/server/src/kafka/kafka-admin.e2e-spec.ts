@@ -152,6 +152,18 @@ describe('DeleteRecords (kafkajs deleteTopicRecords)', () => {
   });
 });
 
+describe('DeleteRecords below a committed offset', () => {
+  it('a consumer whose committed offset was deleted gets OFFSET_OUT_OF_RANGE and resets to the new logStartOffset', async () => {
+    await admin.createTopics({ topics: [{ topic: 'overtaken', numPartitions: 1 }] });
+    await produce('overtaken', 10);
+    await admin.setOffsets({ groupId: 'overtaken-readers', topic: 'overtaken', partitions: [{ partition: 0, offset: '2' }] });
+    expect((await admin.fetchOffsets({ groupId: 'overtaken-readers', topics: ['overtaken'] }))[0].partitions[0].offset).toBe('2');
+    await admin.fetchTopicMetadata({ topics: ['overtaken'] });
+    await admin.deleteTopicRecords({ topic: 'overtaken', partitions: [{ partition: 0, offset: '6' }] });
+    expect(await consume('overtaken', 'overtaken-readers', 4, true)).toEqual(['v6', 'v7', 'v8', 'v9']);
+  });
+});
+
 describe('groups (kafkajs admin)', () => {
   it('resetOffsets to earliest commits -2 without hanging; a consumer resolves it and reads from logStartOffset', async () => {
     await admin.createTopics({ topics: [{ topic: 'reset-me', numPartitions: 1 }] });
