@@ -14,14 +14,17 @@
  * InvalidRecordException) with `recordIndex` in its details.
  *
  * The visitor sees each record's timestampDelta, offsetDelta and whether it has a key; it is
- * called before the next record is read, so it can stop the scan by throwing.
+ * called before the next record is read, so it can stop the scan by throwing. The scan keeps its
+ * position in module state (no allocation per record), so a visitor must not start another scan.
  */
 import { ProtocolError } from './protocol.error.js';
 import { readUnsignedVarIntAt, readVarLongAt, type VarintResult } from './varint.js';
 
 export type RecordVisitor = (index: number, timestampDelta: number, offsetDelta: number, hasKey: boolean) => void;
 
-const scratch: VarintResult = { value: 0, next: 0 };
+/** Where the varint readers below left off; module state so the hot loop allocates nothing. */
+let cursor = 0;
+const slow: VarintResult = { value: 0, next: 0 };
 
 /**
  * Scans `recordCount` records laid out in `records[start, end)` (an uncompressed batch's body, or
@@ -29,86 +32,82 @@ const scratch: VarintResult = { value: 0, next: 0 };
  * exactly that many well-formed records.
  */
 export function scanRecords(records: Buffer, start: number, end: number, recordCount: number, visit: RecordVisitor): void {
-  let pos = start;
-  for (let index = 0; index < recordCount; index++) {
-    if (pos >= end) throw invalid(index, `the batch declares ${recordCount} records but its bytes end after ${index}`);
-    // The reads below stay inside [pos, end); a problem inside one record names the record.
-    let length: number;
-    let recordEnd: number;
-    try {
-      pos = readVarInt(records, pos, end);
-      length = scratch.value;
-      if (length < 6 || length > end - pos) throw invalid(index, `declares length ${length} with ${end - pos} bytes left in the batch`);
-      recordEnd = pos + length;
-      pos++; // attributes: unused by Kafka
-      pos = readVarLong(records, pos, recordEnd);
-      const timestampDelta = scratch.value;
-      pos = readVarInt(records, pos, recordEnd);
-      const offsetDelta = scratch.value;
-      pos = readVarInt(records, pos, recordEnd);
-      const keyLength = scratch.value;
-      pos = skip(index, 'key', keyLength, pos, recordEnd, true);
-      pos = readVarInt(records, pos, recordEnd);
-      pos = skip(index, 'value', scratch.value, pos, recordEnd, true);
-      pos = readVarInt(records, pos, recordEnd);
-      const headerCount = scratch.value;
-      if (headerCount < 0 || headerCount * 2 > recordEnd - pos) throw invalid(index, `header count ${headerCount} does not fit in the ${recordEnd - pos} bytes left in the record`);
-      for (let h = 0; h < headerCount; h++) {
-        pos = readVarInt(records, pos, recordEnd);
-        pos = skip(index, 'header key', scratch.value, pos, recordEnd, false);
-        pos = readVarInt(records, pos, recordEnd);
-        pos = skip(index, 'header value', scratch.value, pos, recordEnd, true);
+  cursor = start;
+  let index = 0;
+  try {
+    for (; index < recordCount; index++) {
+      if (cursor >= end) throw invalid(index, `the batch declares ${recordCount} records but its bytes end after ${index}`);
+      // Every read below stays inside the record; a problem names the record.
+      const length = readVarInt(records, end);
+      if (length < 6 || length > end - cursor) throw invalid(index, `declares length ${length} with ${end - cursor} bytes left in the batch`);
+      const recordEnd = cursor + length;
+      cursor++; // attributes: unused by Kafka
+      const timestampDelta = readVarLong(records, recordEnd);
+      const offsetDelta = readVarInt(records, recordEnd);
+      const keyLength = readVarInt(records, recordEnd);
+      skip(index, 'key', keyLength, recordEnd, true);
+      skip(index, 'value', readVarInt(records, recordEnd), recordEnd, true);
+      const headerCount = readVarInt(records, recordEnd);
+      if (headerCount !== 0) {
+        if (headerCount < 0 || headerCount * 2 > recordEnd - cursor) throw invalid(index, `header count ${headerCount} does not fit in the ${recordEnd - cursor} bytes left in the record`);
+        for (let h = 0; h < headerCount; h++) {
+          skip(index, 'header key', readVarInt(records, recordEnd), recordEnd, false);
+          skip(index, 'header value', readVarInt(records, recordEnd), recordEnd, true);
+        }
       }
-      if (pos !== recordEnd) throw invalid(index, `declares length ${length} but its fields end ${recordEnd - pos} bytes early`);
+      if (cursor !== recordEnd) throw invalid(index, `declares length ${length} but its fields end ${recordEnd - cursor} bytes early`);
       visit(index, timestampDelta, offsetDelta, keyLength >= 0);
-    } catch (err) {
-      if (err instanceof ProtocolError && err.code === 'CORRUPT_MESSAGE') throw invalid(index, err.message);
-      throw err;
     }
+  } catch (err) {
+    if (err instanceof ProtocolError && err.code === 'CORRUPT_MESSAGE') throw invalid(index, err.message);
+    throw err;
   }
-  if (pos !== end) throw invalid(recordCount, `${end - pos} bytes follow the ${recordCount} records the batch declares`);
+  if (cursor !== end) throw invalid(recordCount, `${end - cursor} bytes follow the ${recordCount} records the batch declares`);
 }
 
 /**
- * Reads a zigzag varint at `pos` into scratch.value; returns the position after it. Values of one
- * or two bytes (every length below 8 KiB: most records, keys and values) take the fast path.
+ * Reads the zigzag varint at `cursor` (not at or past `end`) and moves past it. Values of one or
+ * two bytes (every length below 8 KiB: most records, keys and values) take the fast path.
  */
-function readVarInt(buf: Buffer, pos: number, end: number): number {
+function readVarInt(buf: Buffer, end: number): number {
+  const pos = cursor;
   if (pos + 1 < end) {
     const b = buf[pos];
     if (b < 0x80) {
-      scratch.value = (b >>> 1) ^ -(b & 1);
-      return pos + 1;
+      cursor = pos + 1;
+      return (b >>> 1) ^ -(b & 1);
     }
     const b2 = buf[pos + 1];
     if (b2 < 0x80) {
+      cursor = pos + 2;
       const z = (b & 0x7f) | (b2 << 7);
-      scratch.value = (z >>> 1) ^ -(z & 1);
-      return pos + 2;
+      return (z >>> 1) ^ -(z & 1);
     }
   }
-  readUnsignedVarIntAt(buf, pos, end, scratch);
-  const z = scratch.value;
-  scratch.value = (z >>> 1) ^ -(z & 1);
-  return scratch.next;
+  readUnsignedVarIntAt(buf, pos, end, slow);
+  cursor = slow.next;
+  const z = slow.value;
+  return (z >>> 1) ^ -(z & 1);
 }
 
-function readVarLong(buf: Buffer, pos: number, end: number): number {
+function readVarLong(buf: Buffer, end: number): number {
+  const pos = cursor;
   if (pos < end) {
     const b = buf[pos];
     if (b < 0x80) {
-      scratch.value = (b >>> 1) ^ -(b & 1);
-      return pos + 1;
+      cursor = pos + 1;
+      return (b >>> 1) ^ -(b & 1);
     }
   }
-  readVarLongAt(buf, pos, end, scratch);
-  return scratch.next;
+  readVarLongAt(buf, pos, end, slow);
+  cursor = slow.next;
+  return slow.value;
 }
 
-function skip(index: number, field: string, length: number, pos: number, recordEnd: number, nullable: boolean): number {
-  if (length === -1 && nullable) return pos;
-  if (length < 0 || length > recordEnd - pos) throw invalid(index, `${field} length ${length} does not fit in the ${recordEnd - pos} bytes left in the record`);
-  return pos + length;
+function skip(index: number, field: string, length: number, recordEnd: number, nullable: boolean): void {
+  if (length === -1 && nullable) return;
+  if (length < 0 || length > recordEnd - cursor) throw invalid(index, `${field} length ${length} does not fit in the ${recordEnd - cursor} bytes left in the record`);
+  cursor += length;
 }
 
 function invalid(recordIndex: number, why: string): ProtocolError {
