@@ -1,24 +1,54 @@
 #!/usr/bin/env bash
-# Installs the system tools the test suite uses, from Debian's packages, so a fresh clone
-# (and CI) needs nothing installed by hand: Debian's chromium (the real-browser test, driven by
-# playwright-core), kcat (the Kafka-protocol tests) and etcd-server + etcd-client (cluster mode:
-# libs/cluster's tests start real etcd processes). Idempotent: does nothing when they are
-# present, which is why `npm test` can run it first. Uses sudo when not run as root. apt waits up
-# to 10 minutes for the dpkg lock, since other jobs on the machine may be installing too.
+# Installs what the test suite needs besides the npm dependencies, so a fresh clone (and CI) needs
+# nothing installed by hand:
+#   - from Debian's packages: chromium (the real-browser test, driven by playwright-core), kcat and
+#     python3-confluent-kafka (Kafka clients on librdkafka 2.0.2), etcd-server + etcd-client (cluster
+#     mode: libs/cluster's tests start real etcd processes), and the -dev libraries and tools to
+#     build @confluentinc/kafka-javascript;
+#   - test/clients: @confluentinc/kafka-javascript (Confluent's Node client, librdkafka 2.15), in its
+#     own package directory so that it stays out of the server's dependencies. Its install script
+#     downloads a prebuilt binary when it can, and otherwise builds the librdkafka sources it ships;
+#     CKJS_LINKING=dynamic makes that build link Debian's zlib, OpenSSL, zstd, lz4, SASL and curl
+#     instead of downloading their sources (about 2 minutes on 2 cores).
+# Idempotent and quick when everything is there (`npm test` runs it first): packages already
+# installed are skipped, and test/clients is rebuilt only when its lockfile or Node's ABI changed.
+# Uses sudo when not run as root.
 set -euo pipefail
-PACKAGES=(chromium kcat etcd-server etcd-client)
-missing=()
-for pkg in "${PACKAGES[@]}"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
-[ ${#missing[@]} -eq 0 ] && exit 0
-if ! command -v apt-get >/dev/null 2>&1; then
-  echo "setup: the tests need these Debian packages: ${missing[*]} (no apt-get here: install them by hand)" >&2
-  exit 1
-fi
-as_root=()
-if [ "$(id -u)" -ne 0 ]; then
-  command -v sudo >/dev/null 2>&1 || { echo "setup: run as root (or install sudo) to apt-get install ${missing[*]}" >&2; exit 1; }
-  as_root=(sudo)
-fi
-echo "setup: installing ${missing[*]} from Debian's packages"
-"${as_root[@]}" apt-get -o DPkg::Lock::Timeout=600 update -qq
-DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}"
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+PACKAGES=(chromium kcat python3-confluent-kafka etcd-server etcd-client
+  build-essential python3 libssl-dev zlib1g-dev libzstd-dev liblz4-dev libsasl2-dev libcurl4-openssl-dev)
+
+install_packages() {
+  local missing=()
+  for pkg in "${PACKAGES[@]}"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if ! command -v apt-get >/dev/null 2>&1; then
+    echo "setup: the tests need these Debian packages: ${missing[*]} (no apt-get here: install them by hand)" >&2
+    exit 1
+  fi
+  local as_root=()
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null 2>&1 || { echo "setup: run as root (or install sudo) to apt-get install ${missing[*]}" >&2; exit 1; }
+    as_root=(sudo)
+  fi
+  echo "setup: installing ${missing[*]} from Debian's packages"
+  # Other jobs on the machine may be installing too: wait up to 10 minutes for the dpkg lock.
+  "${as_root[@]}" apt-get -o DPkg::Lock::Timeout=600 update -qq
+  DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+build_test_clients() {
+  local dir="$ROOT/test/clients"
+  local binary="$dir/node_modules/@confluentinc/kafka-javascript/build/Release/confluent-kafka-javascript.node"
+  local stamp="$dir/node_modules/.spool-setup-stamp"
+  local want
+  want="$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1) node-abi-$(node -p process.versions.modules)"
+  if [ -f "$binary" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return 0; fi
+  echo "setup: installing test/clients (@confluentinc/kafka-javascript; builds librdkafka when no prebuilt binary can be downloaded)"
+  (cd "$dir" && CKJS_LINKING=dynamic npm install --no-audit --no-fund --loglevel=error)
+  [ -f "$binary" ] || { echo "setup: @confluentinc/kafka-javascript installed without its binary ($binary)" >&2; exit 1; }
+  echo "$want" > "$stamp"
+}
+
+install_packages
+build_test_clients

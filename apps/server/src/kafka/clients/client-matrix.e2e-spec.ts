@@ -1,0 +1,240 @@
+/**
+ * The client matrix: today's Kafka clients against one broker, each in its own process, each
+ * connection through a recording proxy whose every request must decode with Spool's codecs.
+ *
+ *   @confluentinc/kafka-javascript 1.10 (librdkafka 2.15)   create/describe topics (ids), idempotent
+ *   Python confluent_kafka 1.7 (librdkafka 2.0.2)           produce with every codec, a classic group
+ *                                                           consuming everything and committing, lookup
+ *                                                           by time, delete topics
+ *   kcat 1.7 (librdkafka 2.0.2)                             metadata, idempotent produce per codec, a
+ *                                                           balanced consumer group, -Q by time
+ *   kafkajs 2.2.4                                           admin, idempotent produce (its codecs: none,
+ *                                                           gzip), group consume + commit, by time
+ *
+ * The broker's state is the judge (the log's batches, offsets, group commits), not only what the
+ * client reports. SPOOL_CAPTURE_GOLDEN=1 also writes each client's requests, one per API and
+ * version, to libs/protocol/src/kafka/golden/ (kafka-golden-requests.spec.ts decodes them).
+ * kafkajs and kcat have their own, longer suites beside this one (kafkajs.e2e-spec.ts, kcat.e2e-spec.ts).
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { compressionOf, iterateBatches } from '@spool/protocol';
+import { Kafka, logLevel, CompressionTypes } from 'kafkajs';
+import { requireKcat } from '../testing/kafka.test-util.js';
+import { writeGoldenFixture } from '../testing/kafka-capture-proxy.js';
+import { CAPTURE_GOLDEN, confluentKafkaPython, decodeAllRecorded, kafkaJavascript, startMatrixBroker, type MatrixBroker, type ScriptClient } from '../testing/client-matrix.test-util.js';
+
+const exec = promisify(execFile);
+const CODECS = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const;
+const CODEC_IDS: Record<string, number> = { none: 0, gzip: 1, snappy: 2, lz4: 3, zstd: 4 };
+const PER_CODEC = 20;
+const T0 = 1_700_000_000_000;
+
+/** What every scenario makes a client send (kcat has no admin commands and reads no commits back). */
+const CORE_APIS = ['ApiVersions', 'Metadata', 'CreateTopics', 'InitProducerId', 'Produce', 'FindCoordinator', 'JoinGroup', 'SyncGroup', 'Fetch', 'OffsetCommit', 'OffsetFetch', 'ListOffsets', 'DeleteTopics'];
+const apiNames = (seen: string[]): string[] => [...new Set(seen.map((s) => s.split(' ')[0]))];
+
+let matrix: MatrixBroker;
+
+beforeAll(async () => {
+  matrix = await startMatrixBroker({ kafka: { numPartitions: 2 } });
+});
+
+afterAll(async () => {
+  await matrix?.close();
+});
+
+interface StoredBatch {
+  readonly partition: number;
+  readonly producerId: number;
+  readonly codec: number;
+  readonly records: number;
+}
+
+/** Every batch the log holds for `topic`, from its headers. */
+async function storedBatches(topic: string): Promise<StoredBatch[]> {
+  const out: StoredBatch[] = [];
+  const { partitions } = matrix.broker.logManager.describeTopic(topic);
+  for (let partition = 0; partition < partitions; partition++) {
+    const { records } = await matrix.broker.logManager.getLog(topic, partition).read(0, 64 << 20);
+    for (const { header } of iterateBatches(records)) {
+      out.push({ partition, producerId: header.producerId, codec: compressionOf(header.attributes), records: header.recordCount });
+    }
+  }
+  return out;
+}
+
+const logEndOffsets = (topic: string): number[] => matrix.broker.logManager.describeTopic(topic).partitionStates.map((p) => p.logEndOffset);
+
+interface ProduceResult {
+  results: { partition: number; errorCode?: number; error?: string | null }[];
+}
+interface ConsumeResult {
+  records: { topic: string; partition: number; offset: number; key: string; value: string; timestamp: number }[];
+  committed: { topic: string; partition: number; offset: number }[];
+}
+
+describe.each([
+  ['kafka-javascript', kafkaJavascript],
+  ['confluent-kafka-python', confluentKafkaPython],
+])('%s', (fixtureName: string, client: ScriptClient) => {
+  const topic = `${fixtureName}-orders`;
+  let version = '';
+
+  beforeAll(() => matrix.proxy.clear());
+
+  afterAll(async () => {
+    if (CAPTURE_GOLDEN && version !== '') await writeGoldenFixture(fixtureName, matrix.proxy.goldenFixture(client.name, version, 'client-matrix.e2e-spec.ts (create/describe/produce every codec/consume in a group/offsets by time/delete)'));
+  });
+
+  it('reports its version', async () => {
+    const v = await client.run<{ version?: string; librdkafka: string }>(matrix.bootstrap, 'versions');
+    version = `${v.version ?? ''}${v.version ? ' ' : ''}librdkafka ${v.librdkafka}`.trim();
+    expect(v.librdkafka).toMatch(/^2\.\d+\.\d+$/);
+  });
+
+  it('creates a topic and describes it: partitions led by node 0, its topic id as the broker has it', async () => {
+    expect(await client.run(matrix.bootstrap, 'create-topics', { topics: [{ topic, numPartitions: 2 }] })).toEqual({ created: true });
+    const described = await client.run<{ listed: string[]; topics: { name: string; topicId?: string | null; partitions: { partition: number; leader: number; isr: number[] }[] }[] }>(matrix.bootstrap, 'describe-topics', { topics: [topic] });
+    expect(described.listed).toEqual([topic]);
+    expect(described.topics[0].partitions).toEqual([
+      { partition: 0, leader: 0, isr: [0] },
+      { partition: 1, leader: 0, isr: [0] },
+    ]);
+    const { id } = matrix.broker.logManager.describeTopic(topic);
+    // librdkafka prints the id in standard base64; the bytes are what matter.
+    if (described.topics[0].topicId !== undefined) expect(Buffer.from(described.topics[0].topicId!, 'base64')).toEqual(Buffer.from(id, 'base64url'));
+  });
+
+  it('produces idempotently with every codec: stored as sent, with a producer id, nothing lost or doubled', async () => {
+    for (const codec of CODECS) {
+      const produced = await client.run<ProduceResult>(matrix.bootstrap, 'produce', { topic, codec, count: PER_CODEC, timestampStart: T0 });
+      expect(produced.results.every((r) => (r.errorCode ?? 0) === 0 && (r.error ?? null) === null)).toBe(true);
+    }
+    const batches = await storedBatches(topic);
+    expect(batches.reduce((n, b) => n + b.records, 0)).toBe(CODECS.length * PER_CODEC);
+    expect(batches.every((b) => b.producerId >= 0)).toBe(true);
+    for (const codec of CODECS) expect(batches.some((b) => b.codec === CODEC_IDS[codec])).toBe(true);
+    expect(logEndOffsets(topic)).toEqual([50, 50]);
+  });
+
+  it('consumes everything in a classic group and commits: the broker holds the commits at the log end', async () => {
+    const groupId = `${fixtureName}-group`;
+    const consumed = await client.run<ConsumeResult>(matrix.bootstrap, 'consume', { topics: [topic], groupId, expected: CODECS.length * PER_CODEC });
+    const values = consumed.records.map((r) => r.value).sort();
+    const expected = CODECS.flatMap((codec) => Array.from({ length: PER_CODEC }, (_, i) => `${codec}-value-${i}-${'x'.repeat(i % 40)}`)).sort();
+    expect(values).toEqual(expected);
+    expect(consumed.records.every((r) => r.timestamp >= T0 && r.timestamp < T0 + PER_CODEC)).toBe(true);
+    expect(consumed.committed.sort((a, b) => a.partition - b.partition).map((c) => c.offset)).toEqual(logEndOffsets(topic));
+    const group = await fetch(`${matrix.broker.httpUrl}/v1/groups/${groupId}`).then((r) => r.json() as Promise<{ offsets?: { partition: number; offset: number }[] }>);
+    expect(JSON.stringify(group)).toContain(topic);
+  });
+
+  it('looks offsets up by time, as the log answers ListOffsets', async () => {
+    const target = T0 + 5;
+    const { offsets } = await client.run<{ offsets: { partition: number; offset: number }[] }>(matrix.bootstrap, 'offsets-by-time', { topic, timestamp: target });
+    const expected = await Promise.all([0, 1].map(async (partition) => ({ partition, offset: (await matrix.broker.logManager.getLog(topic, partition).offsetForTimestamp(target))?.offset ?? -1 })));
+    expect(offsets.sort((a, b) => a.partition - b.partition)).toEqual(expected);
+    expect(expected.every((e) => e.offset >= 0)).toBe(true);
+  });
+
+  it('deletes the topic', async () => {
+    expect(await client.run(matrix.bootstrap, 'delete-topics', { topics: [topic] })).toEqual({ remaining: [] });
+    expect(matrix.broker.logManager.listTopics().map((t) => t.name)).not.toContain(topic);
+  });
+
+  it('sent only requests that decode with Spool’s codecs', () => {
+    expect(apiNames(decodeAllRecorded(matrix.proxy))).toEqual(expect.arrayContaining(CORE_APIS));
+  });
+});
+
+describe('kcat (librdkafka 2.0.2)', () => {
+  let kcat: string;
+  let version = '';
+  const topic = 'kcat-orders';
+  const kcatRun = async (args: string[], input?: string): Promise<string> => {
+    const child = exec(kcat, ['-b', matrix.bootstrap, ...args], { timeout: 60_000, maxBuffer: 64 << 20 });
+    if (input !== undefined) child.child.stdin!.end(input);
+    return (await child).stdout;
+  };
+
+  beforeAll(() => {
+    kcat = requireKcat();
+    matrix.proxy.clear();
+  });
+
+  afterAll(async () => {
+    if (CAPTURE_GOLDEN && version !== '') await writeGoldenFixture('kcat', matrix.proxy.goldenFixture('kcat', version, 'client-matrix.e2e-spec.ts (-L, idempotent -P per codec, -G consume, -Q by time)'));
+  });
+
+  it('metadata, idempotent produce with every codec, a balanced group consuming everything, -Q by time', async () => {
+    const v = (await exec(kcat, ['-V'])).stdout;
+    version = `${/Version (\d+\.\d+\.\d+)/.exec(v)?.[1] ?? '?'} librdkafka ${/librdkafka (\d+\.\d+\.\d+)/.exec(v)?.[1] ?? '?'}`;
+    for (const codec of CODECS) {
+      const lines = Array.from({ length: PER_CODEC }, (_, i) => `key-${i}:${codec}-${i}`).join('\n') + '\n';
+      await kcatRun(['-P', '-t', topic, '-K', ':', '-z', codec, '-X', 'enable.idempotence=true', '-X', 'linger.ms=20'], lines);
+    }
+    const batches = await storedBatches(topic);
+    expect(batches.reduce((n, b) => n + b.records, 0)).toBe(CODECS.length * PER_CODEC);
+    expect(batches.every((b) => b.producerId >= 0)).toBe(true);
+    const meta = JSON.parse(await kcatRun(['-L', '-J', '-t', topic]));
+    expect(meta.topics[0].partitions).toHaveLength(2);
+    const consumed = (await kcatRun(['-G', 'kcat-group', '-o', 'beginning', '-e', '-f', '%s\\n', topic])).trim().split('\n').sort();
+    expect(consumed).toEqual(CODECS.flatMap((codec) => Array.from({ length: PER_CODEC }, (_, i) => `${codec}-${i}`)).sort());
+    const now = Date.now();
+    const byTime = await kcatRun(['-Q', '-t', `${topic}:0:${now - 3_600_000}`]);
+    expect(byTime).toMatch(new RegExp(`${topic} \\[0\\] offset 0`));
+    expect(apiNames(decodeAllRecorded(matrix.proxy))).toEqual(expect.arrayContaining(CORE_APIS.filter((a) => a !== 'CreateTopics' && a !== 'DeleteTopics' && a !== 'OffsetFetch')));
+  });
+});
+
+describe('kafkajs 2.2.4', () => {
+  const topic = 'kafkajs-orders';
+
+  beforeAll(() => matrix.proxy.clear());
+
+  afterAll(async () => {
+    if (CAPTURE_GOLDEN) await writeGoldenFixture('kafkajs', matrix.proxy.goldenFixture('kafkajs', '2.2.4', 'client-matrix.e2e-spec.ts (admin, idempotent produce none/gzip, group consume + commit, by time, delete)'));
+  });
+
+  it('admin, idempotent produce (none, gzip), group consume and commit, offsets by time, delete', async () => {
+    const kafka = new Kafka({ clientId: 'spool-client-matrix', brokers: [matrix.bootstrap], logLevel: logLevel.NOTHING });
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      expect(await admin.createTopics({ topics: [{ topic, numPartitions: 2 }], waitForLeaders: true })).toBe(true);
+      const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+      await producer.connect();
+      for (const compression of [CompressionTypes.None, CompressionTypes.GZIP]) {
+        await producer.send({ topic, compression, acks: -1, messages: Array.from({ length: PER_CODEC }, (_, i) => ({ key: `k${i}`, value: `${compression}-${i}`, timestamp: String(T0 + i), partition: i % 2 })) });
+      }
+      await producer.disconnect();
+      expect((await storedBatches(topic)).every((b) => b.producerId >= 0)).toBe(true);
+      const consumer = kafka.consumer({ groupId: 'kafkajs-group' });
+      await consumer.connect();
+      await consumer.subscribe({ topic, fromBeginning: true });
+      const seen: string[] = [];
+      await new Promise<void>((resolve) => {
+        void consumer.run({
+          autoCommit: false,
+          eachMessage: async ({ partition, message }) => {
+            seen.push(message.value!.toString());
+            await consumer.commitOffsets([{ topic, partition, offset: String(Number(message.offset) + 1) }]);
+            if (seen.length === 2 * PER_CODEC) resolve();
+          },
+        });
+      });
+      await consumer.disconnect();
+      expect(seen).toHaveLength(2 * PER_CODEC);
+      const committed = await admin.fetchOffsets({ groupId: 'kafkajs-group', topics: [topic] });
+      expect(committed[0].partitions.map((p) => Number(p.offset)).sort()).toEqual(logEndOffsets(topic).sort());
+      const byTime = await admin.fetchTopicOffsetsByTimestamp(topic, T0 + 5);
+      expect(byTime.map((p) => Number(p.offset)).sort()).toEqual([2, 3]);
+      await admin.deleteTopics({ topics: [topic] });
+      expect(await admin.listTopics()).not.toContain(topic);
+    } finally {
+      await admin.disconnect();
+    }
+    expect(apiNames(decodeAllRecorded(matrix.proxy))).toEqual(expect.arrayContaining(CORE_APIS));
+  });
+});

@@ -1,0 +1,119 @@
+// Drives @confluentinc/kafka-javascript (Confluent's Node client, librdkafka underneath) for the
+// client-matrix tests, one command per process so that librdkafka's threads never live in a
+// test worker:
+//
+//   node kafka-javascript-client.mjs <bootstrap> <command> '<json args>'
+//
+// prints one line of JSON (the command's result) on stdout and exits 0, or prints the error on
+// stderr and exits 1. BigInts (topic ids' halves, offsets in some results) print as strings.
+// Commands: versions, create-topics, describe-topics, produce, consume, offsets-by-time,
+// delete-topics. Built by scripts/setup.sh into test/clients/node_modules, outside the server's
+// dependencies.
+import { createRequire } from 'node:module';
+import confluent from '@confluentinc/kafka-javascript';
+
+const { KafkaJS } = confluent;
+const [bootstrap, command, argsJson = '{}'] = process.argv.slice(2);
+const args = JSON.parse(argsJson);
+
+const kafka = new KafkaJS.Kafka({
+  kafkaJS: { brokers: [bootstrap], clientId: 'spool-client-matrix', logLevel: KafkaJS.logLevel.NOTHING },
+});
+
+async function withAdmin(fn) {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    return await fn(admin);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+const commands = {
+  versions: async () => ({ client: '@confluentinc/kafka-javascript', version: createRequire(import.meta.url)('@confluentinc/kafka-javascript/package.json').version, librdkafka: confluent.librdkafkaVersion, features: confluent.features }),
+
+  'create-topics': ({ topics }) =>
+    withAdmin(async (admin) => ({ created: await admin.createTopics({ topics: topics.map(({ topic, numPartitions }) => ({ topic, numPartitions })) }) })),
+
+  'describe-topics': ({ topics }) =>
+    withAdmin(async (admin) => {
+      const metadata = await admin.fetchTopicMetadata({ topics });
+      const listed = await admin.listTopics();
+      return {
+        listed: listed.filter((t) => topics.includes(t)).sort(),
+        topics: metadata.map((t) => ({ name: t.name, topicId: t.topicId?.base64 ?? null, partitions: t.partitions.map((p) => ({ partition: p.partitionId, leader: p.leader, isr: p.isr })) })),
+      };
+    }),
+
+  // An idempotent producer (acks=all, sequence numbers) with one compression codec.
+  produce: async ({ topic, codec, count, timestampStart }) => {
+    const producer = kafka.producer({ 'enable.idempotence': true, 'compression.type': codec, 'linger.ms': 20 });
+    await producer.connect();
+    try {
+      const messages = Array.from({ length: count }, (_, i) => ({ key: `key-${i}`, value: `${codec}-value-${i}-${'x'.repeat(i % 40)}`, timestamp: String(timestampStart + i), partition: i % 2 }));
+      const results = await producer.send({ topic, messages });
+      return { results: results.map((r) => ({ partition: r.partition, errorCode: r.errorCode, baseOffset: String(r.baseOffset) })) };
+    } finally {
+      await producer.disconnect();
+    }
+  },
+
+  // A classic-group consumer reading every partition from the start until it has `expected`
+  // records, then committing what it read and reading the group's committed offsets back.
+  consume: async ({ topics, groupId, expected, timeoutMs = 30_000 }) => {
+    const consumer = kafka.consumer({ kafkaJS: { groupId, fromBeginning: true, autoCommit: false } });
+    await consumer.connect();
+    const records = [];
+    try {
+      await consumer.subscribe({ topics });
+      await new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`consumed ${records.length} of ${expected} records in ${timeoutMs} ms`)), timeoutMs);
+        consumer
+          .run({
+            eachMessage: async ({ topic, partition, message }) => {
+              records.push({ topic, partition, offset: Number(message.offset), key: message.key?.toString() ?? null, value: message.value?.toString() ?? null, timestamp: Number(message.timestamp) });
+              if (records.length >= expected) {
+                clearTimeout(timer);
+                resolve();
+              }
+            },
+          })
+          .catch(reject);
+      });
+      const next = new Map();
+      for (const r of records) next.set(`${r.topic}\u0000${r.partition}`, { topic: r.topic, partition: r.partition, offset: String(Math.max(r.offset + 1, Number(next.get(`${r.topic}\u0000${r.partition}`)?.offset ?? 0))) });
+      await consumer.commitOffsets([...next.values()]);
+    } finally {
+      await consumer.disconnect();
+    }
+    const committed = await withAdmin((admin) => admin.fetchOffsets({ groupId, topics }));
+    return {
+      records,
+      committed: committed.flatMap((t) => t.partitions.map((p) => ({ topic: t.topic, partition: p.partition, offset: Number(p.offset) }))),
+    };
+  },
+
+  'offsets-by-time': ({ topic, timestamp }) =>
+    withAdmin(async (admin) => ({ offsets: (await admin.fetchTopicOffsetsByTimestamp(topic, timestamp)).map((p) => ({ partition: p.partition, offset: Number(p.offset) })) })),
+
+  'delete-topics': ({ topics }) =>
+    withAdmin(async (admin) => {
+      await admin.deleteTopics({ topics });
+      return { remaining: (await admin.listTopics()).filter((t) => topics.includes(t)) };
+    }),
+};
+
+const run = commands[command];
+if (run === undefined) {
+  process.stderr.write(`unknown command ${command}; one of ${Object.keys(commands).join(', ')}\n`);
+  process.exit(2);
+}
+try {
+  const result = await run(args);
+  process.stdout.write(JSON.stringify(result, (_key, value) => (typeof value === 'bigint' ? String(value) : value)) + '\n');
+  process.exit(0);
+} catch (err) {
+  process.stderr.write(`${command} failed: ${err?.stack ?? err}\n`);
+  process.exit(1);
+}
