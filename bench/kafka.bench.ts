@@ -1,14 +1,19 @@
 /**
  * bench:kafka — the Kafka wire path against the compiled broker, with the HTTP path measured in
  * the same run on the same machine:
- *   1. kcat -P produces N records of 100 B (librdkafka batches, acks=1, no compression);
+ *   1. kcat -P produces N records of 100 B (librdkafka 2.0.2 batches, acks=1, no compression);
  *   2. kcat -C consumes them back from the beginning: once to exit (-e) printing every value into
  *      a pipe whose lines are counted (the check), then 3 times to the last record (`-c N`, as
  *      Kafka's consumer perf test stops at its message count) formatting values to /dev/null,
  *      median reported. `-e` adds one idle long poll at the end: librdkafka sees the end of the
  *      partition only in the answer to a fetch at the highWatermark, which any Kafka broker holds
  *      for fetch.wait.max.ms (500 ms) since no data comes;
- *   3. the HTTP API produces and fetches a smaller run (JSON, format=string) for comparison.
+ *   3. the current librdkafka, through @confluentinc/kafka-javascript 1.10 (librdkafka 2.15, built
+ *      by scripts/setup.sh into test/clients), does the same two jobs in its own Node process with
+ *      its native API: produce the same file to a second topic (kcat's settings: acks=1, linger
+ *      20 ms, 1 MB batches), then
+ *      consume N records of it from the beginning (3 runs, median), timed from spawn to exit;
+ *   4. the HTTP API produces and fetches a smaller run (JSON, format=string) for comparison.
  * Records/s and MB/s (of record values) per phase; results in bench/results and docs/benchmarks.md.
  * Not a test: numbers depend on the machine (2 shared cores here).
  *
@@ -23,6 +28,7 @@ import { parseArgs } from 'node:util';
 import { describeMachine, machineLine } from './lib/machine.js';
 import { freePort, startBroker } from './lib/processes.js';
 import { updateBenchmarksDoc, writeResultsJson } from './lib/report.js';
+import { kafkaJavascriptScript } from './suite/clients/kafka-javascript.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -107,6 +113,31 @@ async function httpPhases(base: string): Promise<Phase[]> {
   return [produce, phase('HTTP fetch (JSON, up to 100000 records/request)', sent, performance.now() - started)];
 }
 
+/**
+ * @confluentinc/kafka-javascript (librdkafka 2.15) producing the same file to its own topic, then
+ * consuming it to the last record 3 times (median); [] with a note when it is not built.
+ */
+async function kafkaJavascriptPhases(base: string, bootstrap: string, input: string): Promise<Phase[]> {
+  const script = kafkaJavascriptScript();
+  if (script === null) {
+    console.log('@confluentinc/kafka-javascript is not built (run scripts/setup.sh): its phases are skipped');
+    return [];
+  }
+  const create = await fetch(`${base}/v1/topics`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'bench-js', partitions: 1 }) });
+  if (create.status >= 300) throw new Error(`topic creation answered ${create.status}`);
+  // kcat's settings of this bench (acks=1, linger.ms=20, 1 MB batches).
+  const config = { acks: 1, 'linger.ms': 20, 'batch.num.messages': 10000, 'batch.size': 1000000, 'queue.buffering.max.messages': 2000000 };
+  const produced = await run(process.execPath, [script, 'produce', bootstrap, 'bench-js', input, JSON.stringify(config)]);
+  const runs: number[] = [];
+  for (let i = 0; i < 3; i++) runs.push((await run(process.execPath, [script, 'consume', bootstrap, 'bench-js', String(RECORDS)], { stdoutPath: '/dev/null' })).ms);
+  const sorted = [...runs].sort((a, b) => a - b);
+  const range = `${Math.round(RECORDS / (sorted[2] / 1000)).toLocaleString('en-US')}–${Math.round(RECORDS / (sorted[0] / 1000)).toLocaleString('en-US')} records/s`;
+  return [
+    phase('@confluentinc/kafka-javascript produce (librdkafka 2.15, acks=1)', RECORDS, produced.ms),
+    phase(`@confluentinc/kafka-javascript consume to the last record (median of 3: ${range})`, RECORDS, sorted[1]),
+  ];
+}
+
 async function main(): Promise<void> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'spool-bench-kafka-'));
   const input = path.join(dir, 'input.txt');
@@ -130,10 +161,12 @@ async function main(): Promise<void> {
     for (let i = 0; i < 3; i++) consumeRuns.push((await run('kcat', [...consumeArgs, '-c', String(RECORDS)], { stdoutPath: '/dev/null' })).ms);
     const sorted = [...consumeRuns].sort((a, b) => a - b);
     const range = `${Math.round(RECORDS / (sorted[2] / 1000)).toLocaleString('en-US')}–${Math.round(RECORDS / (sorted[0] / 1000)).toLocaleString('en-US')} records/s`;
+    const js = await kafkaJavascriptPhases(base, bootstrap, input);
     const phases = [
-      phase('kcat -P (librdkafka, acks=1)', RECORDS, produced.ms),
+      phase('kcat -P (librdkafka 2.0.2, acks=1)', RECORDS, produced.ms),
       phase(`kcat -C -c N to the last record, values to /dev/null (median of 3: ${range})`, RECORDS, sorted[1]),
       phase('kcat -C -e to exit, values into a pipe (incl. the 500 ms end-of-partition long poll)', RECORDS, toExit.ms),
+      ...js,
       ...(await httpPhases(base)),
     ];
     const machine = describeMachine(dir);

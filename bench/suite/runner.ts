@@ -10,6 +10,7 @@ import path from 'node:path';
 import { removeDir, trackDir } from './cleanup.js';
 import { newResult, type CaseResult } from './results.js';
 import { INSTALL_HINTS, startNatsPeer, startRedisPeer, startSpool, which, type SpoolStarted } from './systems.js';
+import { kafkaJavascriptScript } from './clients/kafka-javascript.js';
 import type { Case, Need, RoundEnv, Sample, Stoppable } from './types.js';
 
 export interface RunPlan {
@@ -41,6 +42,7 @@ function unmet(c: Case, env: RoundEnv): Need | null {
     kafka: env.spool?.faces.kafka ?? false,
     groups: env.spool?.faces.groups ?? false,
     kcat: env.kcat !== null,
+    'kafka-javascript': env.kafkaJavascript !== null,
     redis: env.redisPort !== null,
     nats: env.natsPort !== null,
   };
@@ -72,6 +74,7 @@ export async function runRound(round: number, plan: RunPlan, results: Map<string
       redisPort: redis?.port ?? null,
       natsPort: nats?.port ?? null,
       kcat: which('kcat', 'kafkacat'),
+      kafkaJavascript: kafkaJavascriptScript(),
       unique: (prefix) => `${prefix}-${round}-${++uniqueCounter}`,
     };
     if (round === 0 && spool) console.log(`spool faces: HTTP yes, WebSocket ${spool.faces.ws ? 'yes' : 'no'}, Kafka ${spool.faces.kafka ? 'yes' : 'no'}`);

@@ -21,6 +21,7 @@ export const INSTALL_HINTS = {
   redis: 'redis-server is not installed: Redis Streams is skipped (Debian: `apt-get install -y redis-server`)',
   nats: 'nats-server is not installed: NATS JetStream is skipped (Debian: `apt-get install -y nats-server`)',
   kcat: 'kcat is not installed: the Kafka-protocol cases are skipped (Debian: `apt-get install -y kcat`)',
+  'kafka-javascript': '@confluentinc/kafka-javascript is not built: its Kafka-protocol cases are skipped (run scripts/setup.sh)',
   ws: 'the Spool server does not accept WebSocket upgrades on /v1/ws (apps/server/src/ws not wired in this build)',
   kafka: 'the Spool server does not answer ApiVersions on SPOOL_KAFKA_PORT (apps/server/src/kafka not wired in this build)',
   groups: 'WebSocket consumer groups are not available in this build',

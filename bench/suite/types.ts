@@ -10,7 +10,7 @@
 import type { Started } from '../lib/processes.js';
 
 /** Something a case needs from its round; a case whose needs are unmet is skipped with the reason. */
-export type Need = 'spool' | 'ws' | 'kafka' | 'kcat' | 'redis' | 'nats' | 'groups';
+export type Need = 'spool' | 'ws' | 'kafka' | 'kcat' | 'kafka-javascript' | 'redis' | 'nats' | 'groups';
 
 /** One measurement of one case in one round. */
 export interface Sample {
@@ -47,6 +47,8 @@ export interface RoundEnv {
   readonly redisPort: number | null;
   readonly natsPort: number | null;
   readonly kcat: string | null;
+  /** test/clients/kafka-javascript-bench.mjs when @confluentinc/kafka-javascript is built, else null. */
+  readonly kafkaJavascript: string | null;
   /** A name unique within the run (topics, streams, files). */
   unique(prefix: string): string;
 }

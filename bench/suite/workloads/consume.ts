@@ -8,6 +8,7 @@ import { mkdirSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { removeDir, trackDir } from '../cleanup.js';
+import { kafkaJavascriptConsume } from '../clients/kafka-javascript.js';
 import { kcatConsume } from '../clients/kcat.js';
 import { consumeAll, createStream, natsSession, publishBatch } from '../clients/nats-jetstream.js';
 import { RawDiskWriter, readWhole } from '../clients/raw-disk.js';
@@ -105,6 +106,11 @@ async function spoolKafka(env: RoundEnv, valueBytes: number): Promise<Sample> {
   return timed(count, () => kcatConsume(env.kcat!, env.spool!.kafkaPort, topic, count));
 }
 
+async function spoolKafkaJavascript(env: RoundEnv, valueBytes: number): Promise<Sample> {
+  const { topic, count } = await prefilledTopic(env, valueBytes, 'kafka-js');
+  return timed(count, () => kafkaJavascriptConsume(env.spool!.kafkaPort, topic, count));
+}
+
 async function redisPrefilled(env: RoundEnv, valueBytes: number): Promise<{ streams: string[]; count: number; client: ReturnType<typeof redisClient> }> {
   const prefix = env.unique('consume');
   const streams = Array.from({ length: PARTITIONS }, (_, p) => `${prefix}-${p}`);
@@ -172,13 +178,14 @@ export const consumeWorkload: Workload = {
     `Records/s reading everything a ${PARTITIONS}-partition topic (${PARTITIONS} streams for Redis, one stream for NATS, one file for the disk) holds, ` +
     `from the start, page cache warm: ${opts.quick ? 'quick mode: ' : ''}the run's record count for 100-byte values, a quarter of it for 1 KiB ones. ` +
     `Spool over HTTP (one long-poll loop per partition, maxRecords 10000, 4 MiB maxBytes), over WebSocket (one subscription from earliest, ` +
-    'credit large enough never to bind) and over the Kafka protocol (kcat -C -e, timed from start to exit); Redis XREAD and XREADGROUP (NOACK), ' +
+    'credit large enough never to bind) and over the Kafka protocol (kcat -C -e -c N, librdkafka 2.0.2, timed from start to exit; and @confluentinc/kafka-javascript 1.10, librdkafka 2.15, its native KafkaConsumer assigned every partition from the beginning, consume() in batches of 10,000 until N, timed from spawn to exit); Redis XREAD and XREADGROUP (NOACK), ' +
     'COUNT 1000 per call; a NATS JetStream ordered consumer; raw disk: the same bytes read back in 1 MiB reads.',
   cases: (opts: WorkloadOptions): Case[] =>
     opts.valueSizes.flatMap((valueBytes): Case[] => [
       { id: `consume.spool-http.${valueBytes}`, workload: 'consume', system: 'Spool HTTP', valueBytes, needs: ['spool'], run: (env) => spoolHttp(env, valueBytes) },
       { id: `consume.spool-ws.${valueBytes}`, workload: 'consume', system: 'Spool WebSocket', valueBytes, needs: ['spool', 'ws'], run: (env) => spoolWs(env, valueBytes) },
       { id: `consume.spool-kafka.${valueBytes}`, workload: 'consume', system: 'Spool Kafka (kcat)', valueBytes, needs: ['spool', 'kafka', 'kcat'], run: (env) => spoolKafka(env, valueBytes) },
+      { id: `consume.spool-kafka-js.${valueBytes}`, workload: 'consume', system: 'Spool Kafka (kafka-javascript)', valueBytes, needs: ['spool', 'kafka', 'kafka-javascript'], run: (env) => spoolKafkaJavascript(env, valueBytes) },
       { id: `consume.redis-xread.${valueBytes}`, workload: 'consume', system: 'Redis Streams XREAD', valueBytes, needs: ['redis'], run: (env) => redisXread(env, valueBytes) },
       { id: `consume.redis-xreadgroup.${valueBytes}`, workload: 'consume', system: 'Redis Streams XREADGROUP', valueBytes, needs: ['redis'], run: (env) => redisXreadGroup(env, valueBytes) },
       { id: `consume.nats.${valueBytes}`, workload: 'consume', system: 'NATS JetStream', valueBytes, needs: ['nats'], run: (env) => nats(env, valueBytes) },

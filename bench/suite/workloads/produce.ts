@@ -6,6 +6,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { runLoad } from '../../lib/load.js';
 import { removeDir, trackDir } from '../cleanup.js';
+import { kafkaJavascriptProduce } from '../clients/kafka-javascript.js';
 import { kcatProduce, valuesFile } from '../clients/kcat.js';
 import { createStream, natsSession, publishBatch } from '../clients/nats-jetstream.js';
 import { RawDiskWriter } from '../clients/raw-disk.js';
@@ -64,6 +65,14 @@ async function spoolKafka(env: RoundEnv, valueBytes: number): Promise<Sample> {
   return timed(env.records, () => kcatProduce(env.kcat!, env.spool!.kafkaPort, topic, file));
 }
 
+async function spoolKafkaJavascript(env: RoundEnv, valueBytes: number): Promise<Sample> {
+  const topic = env.unique('produce-kafka-js');
+  await createTopic(env.spool!.port, topic, PARTITIONS);
+  const file = valuesFile(env.workDir, env.records, valueBytes);
+  await kafkaJavascriptProduce(env.spool!.kafkaPort, topic, valuesFile(env.workDir, Math.min(env.records, 20_000), valueBytes)); // warm-up
+  return timed(env.records, () => kafkaJavascriptProduce(env.spool!.kafkaPort, topic, file));
+}
+
 async function redis(env: RoundEnv, valueBytes: number): Promise<Sample> {
   const perBatch = recordsPerBatch(valueBytes);
   const prefix = env.unique('produce');
@@ -111,7 +120,7 @@ export const produceWorkload: Workload = {
   describe: () =>
     `Records/s into each system for a fixed time after a warm-up, in batches of ${recordsPerBatch(100)} records (${recordsPerBatch(1024)} for 1 KiB values): ` +
     `Spool over HTTP (${HTTP_CONNECTIONS} keep-alive connections POSTing JSON batches to a ${PARTITIONS}-partition topic), over WebSocket ` +
-    `(${WS_SOCKETS} sockets × ${WS_IN_FLIGHT} produce frames in flight) and over the Kafka protocol (kcat -P of a file holding the run's record count of values, librdkafka defaults but linger.ms=5, timed from start to exit); ` +
+    `(${WS_SOCKETS} sockets × ${WS_IN_FLIGHT} produce frames in flight) and over the Kafka protocol (kcat -P, librdkafka 2.0.2, of a file holding the run's record count of values, librdkafka defaults but linger.ms=5, timed from start to exit; and the same file through @confluentinc/kafka-javascript 1.10, librdkafka 2.15, its native Producer API in a Node process, acks=all, linger.ms=5, timed from spawn to the last acknowledgement and exit); ` +
     `Redis Streams (${REDIS_CLIENTS} ioredis clients, one pipeline of XADDs per batch, ${PARTITIONS} streams, AOF fsync every second); ` +
     `NATS JetStream (file storage, ${NATS_LANES} lanes each awaiting the PubAcks of one batch of js.publish); ` +
     'and the raw disk (one writer, sequential awaited writes of one batch of value bytes each). Clients run on the same cores as the servers.',
@@ -120,6 +129,7 @@ export const produceWorkload: Workload = {
       { id: `produce.spool-http.${valueBytes}`, workload: 'produce', system: 'Spool HTTP', valueBytes, needs: ['spool'], run: (env) => spoolHttp(env, valueBytes) },
       { id: `produce.spool-ws.${valueBytes}`, workload: 'produce', system: 'Spool WebSocket', valueBytes, needs: ['spool', 'ws'], run: (env) => spoolWs(env, valueBytes) },
       { id: `produce.spool-kafka.${valueBytes}`, workload: 'produce', system: 'Spool Kafka (kcat)', valueBytes, needs: ['spool', 'kafka', 'kcat'], run: (env) => spoolKafka(env, valueBytes) },
+      { id: `produce.spool-kafka-js.${valueBytes}`, workload: 'produce', system: 'Spool Kafka (kafka-javascript)', valueBytes, needs: ['spool', 'kafka', 'kafka-javascript'], run: (env) => spoolKafkaJavascript(env, valueBytes) },
       { id: `produce.redis.${valueBytes}`, workload: 'produce', system: 'Redis Streams', valueBytes, needs: ['redis'], run: (env) => redis(env, valueBytes) },
       { id: `produce.nats.${valueBytes}`, workload: 'produce', system: 'NATS JetStream', valueBytes, needs: ['nats'], run: (env) => nats(env, valueBytes) },
       { id: `produce.raw-disk.${valueBytes}`, workload: 'produce', system: 'raw disk', valueBytes, needs: [], run: (env) => rawDisk(env, valueBytes) },
