@@ -9,6 +9,9 @@
  *                       prefix, e.g. `produce` or `produce.spool-http.100`) with the server under
  *                       `node --cpu-prof`; prints the top self-time functions; writes no results
  *   --only A,B          only these workloads or case-id prefixes (results and docs are still written)
+ *   --section NAME      write the docs section `bench:NAME`, charts docs/img/bench-NAME-*.svg and
+ *                       bench/results/<date>-NAME.json instead of the suite's own (a partial run,
+ *                       e.g. --only produce,consume, then leaves the full run's figures in place)
  *   --rounds N, --duration-ms N, --records N   override the mode's settings
  *
  * Every process and temp dir it starts is stopped and removed at the end, on error and on Ctrl-C.
@@ -38,8 +41,11 @@ const { values: args } = parseArgs({
     rounds: { type: 'string' },
     'duration-ms': { type: 'string' },
     records: { type: 'string' },
+    section: { type: 'string' },
   },
 });
+const section = args.section ?? 'suite';
+if (!/^[a-z0-9-]+$/.test(section)) throw new Error(`--section ${section}: lowercase letters, digits and '-' only`);
 
 const quick = args.quick ?? false;
 const MODE = quick ? { rounds: 3, durationMs: 800, records: 100_000 } : { rounds: 4, durationMs: 3_000, records: 1_000_000 };
@@ -86,7 +92,7 @@ async function main(): Promise<void> {
   for (const w of workloads) {
     const spec = chartFor(w, all);
     if (spec === null) continue;
-    const file = `bench-${w.name}.svg`;
+    const file = section === 'suite' ? `bench-${w.name}.svg` : `bench-${section}-${w.name}.svg`;
     writeFileSync(path.join(root, 'docs', 'img', file), renderBarChart(spec));
     charts.set(w.name, file);
   }
@@ -94,12 +100,17 @@ async function main(): Promise<void> {
   const info = { date: date.slice(0, 10), mode: quick ? ('quick' as const) : ('full' as const), rounds, durationMs, records, machine, elapsedMs };
   const resultsDir = path.join(root, 'bench', 'results');
   mkdirSync(resultsDir, { recursive: true });
-  const json = path.join(resultsDir, `${date.slice(0, 10)}.json`);
+  const json = path.join(resultsDir, `${date.slice(0, 10)}${section === 'suite' ? '' : `-${section}`}.json`);
   writeFileSync(json, JSON.stringify({ bench: 'suite', ...info, startedAt: date, cases: all, goals }, null, 2) + '\n');
-  updateBenchmarksDoc('suite', renderSuiteMarkdown(info, workloads, workloadOptions, all, goals, charts));
+  let markdown = renderSuiteMarkdown(info, workloads, workloadOptions, all, goals, charts);
+  if (section !== 'suite') {
+    const heading = `### Suite: ${workloads.map((w) => w.title.toLowerCase()).join(', ')} (\`npm run bench -- ${process.argv.slice(2).join(' ')}\`)`;
+    markdown = [heading, ...markdown.split('\n').slice(1)].join('\n');
+  }
+  updateBenchmarksDoc(section, markdown);
   console.log('\ngoals of issues #6 and 10:');
   for (const g of goals) console.log(`  ${g.status.padEnd(12)} ${g.goal}: ${g.measured}${g.note ? ` (${g.note})` : ''}`);
-  console.log(`\nresults: ${path.relative(root, json)}, docs/benchmarks.md (suite section), docs/img/bench-*.svg; ${(elapsedMs / 1000).toFixed(0)} s`);
+  console.log(`\nresults: ${path.relative(root, json)}, docs/benchmarks.md (${section} section), docs/img/bench-*.svg; ${(elapsedMs / 1000).toFixed(0)} s`);
 }
 
 try {
