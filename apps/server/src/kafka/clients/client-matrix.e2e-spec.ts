@@ -25,6 +25,8 @@ import { writeGoldenFixture } from '../testing/kafka-capture-proxy.js';
 import { CAPTURE_GOLDEN, confluentKafkaPython, decodeAllRecorded, kafkaJavascript, startMatrixBroker, type MatrixBroker, type ScriptClient } from '../testing/client-matrix.test-util.js';
 
 const exec = promisify(execFile);
+/** Per test: each client command is a process of its own (start, connect, work), slow on a loaded machine. */
+const CLIENT_TEST_MS = 180_000;
 const CODECS = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const;
 const CODEC_IDS: Record<string, number> = { none: 0, gzip: 1, snappy: 2, lz4: 3, zstd: 4 };
 const PER_CODEC = 20;
@@ -91,7 +93,7 @@ describe.each([
     const v = await client.run<{ version?: string; librdkafka: string }>(matrix.bootstrap, 'versions');
     version = `${v.version ?? ''}${v.version ? ' ' : ''}librdkafka ${v.librdkafka}`.trim();
     expect(v.librdkafka).toMatch(/^2\.\d+\.\d+$/);
-  });
+  }, CLIENT_TEST_MS);
 
   it('creates a topic and describes it: partitions led by node 0, its topic id as the broker has it', async () => {
     expect(await client.run(matrix.bootstrap, 'create-topics', { topics: [{ topic, numPartitions: 2 }] })).toEqual({ created: true });
@@ -104,7 +106,7 @@ describe.each([
     const { id } = matrix.broker.logManager.describeTopic(topic);
     // librdkafka prints the id in standard base64; the bytes are what matter.
     if (described.topics[0].topicId !== undefined) expect(Buffer.from(described.topics[0].topicId!, 'base64')).toEqual(Buffer.from(id, 'base64url'));
-  });
+  }, CLIENT_TEST_MS);
 
   it('produces idempotently with every codec: stored as sent, with a producer id, nothing lost or doubled', async () => {
     for (const codec of CODECS) {
@@ -116,11 +118,11 @@ describe.each([
     expect(batches.every((b) => b.producerId >= 0)).toBe(true);
     for (const codec of CODECS) expect(batches.some((b) => b.codec === CODEC_IDS[codec])).toBe(true);
     expect(logEndOffsets(topic)).toEqual([50, 50]);
-  });
+  }, CLIENT_TEST_MS);
 
   it('consumes everything in a classic group and commits: the broker holds the commits at the log end', async () => {
     const groupId = `${fixtureName}-group`;
-    const consumed = await client.run<ConsumeResult>(matrix.bootstrap, 'consume', { topics: [topic], groupId, expected: CODECS.length * PER_CODEC });
+    const consumed = await client.run<ConsumeResult>(matrix.bootstrap, 'consume', { topics: [topic], groupId, expected: CODECS.length * PER_CODEC, timeoutMs: 120_000 });
     const values = consumed.records.map((r) => r.value).sort();
     const expected = CODECS.flatMap((codec) => Array.from({ length: PER_CODEC }, (_, i) => `${codec}-value-${i}-${'x'.repeat(i % 40)}`)).sort();
     expect(values).toEqual(expected);
@@ -128,7 +130,7 @@ describe.each([
     expect(consumed.committed.sort((a, b) => a.partition - b.partition).map((c) => c.offset)).toEqual(logEndOffsets(topic));
     const group = await fetch(`${matrix.broker.httpUrl}/v1/groups/${groupId}`).then((r) => r.json() as Promise<{ offsets?: { partition: number; offset: number }[] }>);
     expect(JSON.stringify(group)).toContain(topic);
-  });
+  }, CLIENT_TEST_MS);
 
   it('looks offsets up by time, as the log answers ListOffsets', async () => {
     const target = T0 + 5;
@@ -136,12 +138,12 @@ describe.each([
     const expected = await Promise.all([0, 1].map(async (partition) => ({ partition, offset: (await matrix.broker.logManager.getLog(topic, partition).offsetForTimestamp(target))?.offset ?? -1 })));
     expect(offsets.sort((a, b) => a.partition - b.partition)).toEqual(expected);
     expect(expected.every((e) => e.offset >= 0)).toBe(true);
-  });
+  }, CLIENT_TEST_MS);
 
   it('deletes the topic', async () => {
     expect(await client.run(matrix.bootstrap, 'delete-topics', { topics: [topic] })).toEqual({ remaining: [] });
     expect(matrix.broker.logManager.listTopics().map((t) => t.name)).not.toContain(topic);
-  });
+  }, CLIENT_TEST_MS);
 
   it('sent only requests that decode with Spool’s codecs', () => {
     expect(apiNames(decodeAllRecorded(matrix.proxy))).toEqual(expect.arrayContaining(CORE_APIS));
@@ -185,7 +187,7 @@ describe('kcat (librdkafka 2.0.2)', () => {
     const byTime = await kcatRun(['-Q', '-t', `${topic}:0:${now - 3_600_000}`]);
     expect(byTime).toMatch(new RegExp(`${topic} \\[0\\] offset 0`));
     expect(apiNames(decodeAllRecorded(matrix.proxy))).toEqual(expect.arrayContaining(CORE_APIS.filter((a) => a !== 'CreateTopics' && a !== 'DeleteTopics' && a !== 'OffsetFetch')));
-  });
+  }, CLIENT_TEST_MS);
 });
 
 describe('kafkajs 2.2.4', () => {
@@ -236,5 +238,5 @@ describe('kafkajs 2.2.4', () => {
       await admin.disconnect();
     }
     expect(apiNames(decodeAllRecorded(matrix.proxy))).toEqual(expect.arrayContaining(CORE_APIS));
-  });
+  }, CLIENT_TEST_MS);
 });

@@ -76,7 +76,7 @@ function scriptClient(name: string, file: string, argv0: string, missing: () => 
       const problem = missing();
       if (problem !== null) throw new Error(problem);
       try {
-        const { stdout } = await run(argv0, [file, bootstrap, command, JSON.stringify(args)], { timeout: 90_000, maxBuffer: 64 << 20, cwd: CLIENTS_DIR });
+        const { stdout } = await run(argv0, [file, bootstrap, command, JSON.stringify(args)], { timeout: 150_000, maxBuffer: 64 << 20, cwd: CLIENTS_DIR });
         return JSON.parse(stdout.trim().split('\n').at(-1)!) as T;
       } catch (err) {
         const e = err as { stderr?: string; message: string };
