@@ -3,9 +3,10 @@
  * (checkpoint-file.ts): `recovery-point-offset-checkpoint` (below it, every segment was flushed,
  * so loading trusts it), `log-start-offset-checkpoint` and `replication-offset-checkpoint` (each
  * partition's high watermark; in Kafka the ReplicaManager writes it, every
- * replica.high.watermark.checkpoint.interval.ms, 5000, and at shutdown). Read once at open;
+ * replica.high.watermark.checkpoint.interval.ms, 5000, and at shutdown). Read once at open (a
+ * deleted topic's entries are forgotten then, so a topic recreated under its name starts at 0);
  * written by the checkpoint tasks and at close with one entry per open partition, so a deleted
- * topic's entries vanish at the next write. The high watermarks are written only when one
+ * topic's entries vanish from the files at the next write. The high watermarks are written only when one
  * changed since the last write.
  */
 import { join } from 'node:path';
@@ -33,9 +34,9 @@ export class CheckpointStore {
     private readonly recoveryPointFile: CheckpointFile,
     private readonly logStartOffsetFile: CheckpointFile,
     private readonly highWatermarkFile: CheckpointFile,
-    private readonly recoveryPoints: ReadonlyMap<string, number>,
-    private readonly logStartOffsets: ReadonlyMap<string, number>,
-    private readonly highWatermarks: ReadonlyMap<string, number>,
+    private readonly recoveryPoints: Map<string, number>,
+    private readonly logStartOffsets: Map<string, number>,
+    private readonly highWatermarks: Map<string, number>,
   ) {}
 
   static async open(dataDir: string): Promise<CheckpointStore> {
@@ -63,6 +64,14 @@ export class CheckpointStore {
 
   highWatermark(key: string): number | undefined {
     return this.highWatermarks.get(key);
+  }
+
+  /** Drops what was read at open for a partition whose topic was deleted. */
+  forget(tp: TopicPartition): void {
+    const key = topicPartitionKey(tp);
+    this.recoveryPoints.delete(key);
+    this.logStartOffsets.delete(key);
+    this.highWatermarks.delete(key);
   }
 
   /** Replaces the recovery-point and log-start-offset files (atomically each) with the given logs' offsets. */

@@ -220,4 +220,19 @@ describe('LogManager', () => {
     await manager.getLog('rp', 0).truncateTo(2);
     expect(await readFile(join(dir.path, RECOVERY_POINT_CHECKPOINT_FILE), 'utf8')).toBe('0\n1\nrp 0 0\n');
   });
+
+  it('a topic deleted and recreated after a restart starts fresh, not at the old checkpointed offsets', async () => {
+    const first = await open();
+    await first.createTopic('again', 1);
+    await append(first, 'again', 0, 3);
+    await append(first, 'again', 0, 3);
+    await first.deleteRecords('again', 0, 4);
+    const manager = await reopen(first);
+    expect(manager.getLog('again', 0).logStartOffset).toBe(4);
+    await manager.deleteTopic('again');
+    await manager.createTopic('again', 1);
+    const log = manager.getLog('again', 0);
+    expect([log.logStartOffset, log.logEndOffset, log.highWatermark]).toEqual([0, 0, 0]);
+    expect((await log.append(batchOf([{ key: 'k', value: 'v', timestamp: clock.now() }]))).baseOffset).toBe(0);
+  });
 });

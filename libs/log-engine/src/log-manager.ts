@@ -210,6 +210,7 @@ export class LogManager {
       await this.cleaner?.abort(state.logs);
       for (const [partition, log] of state.logs.entries()) {
         await log.close();
+        this.checkpoints.forget(log.topicPartition); // a topic recreated under this name starts fresh
         await this.retireDirectory(name, partition, state.config.fileDeleteDelayMs);
       }
       await fsyncDirectory(this.dataDir);
