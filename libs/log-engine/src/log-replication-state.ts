@@ -16,7 +16,7 @@
  *   truncation resolves, so nothing appended at the truncated offsets afterwards is trusted
  *   unflushed by the next unclean start (Kafka's LogManager.truncateTo does the same).
  */
-import { SpoolError, isSpoolError } from '@spool/common';
+import { SpoolError, isSpoolError, type Logger } from '@spool/common';
 import type { BatchSummary } from './batch-summary.js';
 import type { HighWatermark } from './high-watermark.js';
 import type { EpochEndOffset, EpochEntry, LeaderEpochCache, ReadonlyLeaderEpochCache } from './leader-epoch-cache.js';
@@ -47,6 +47,7 @@ export class ReplicationState {
     readonly hw: HighWatermark,
     private readonly fail: (err: unknown, during: string) => SpoolError,
     private readonly checkpointRecoveryPoint: (() => Promise<void>) | undefined,
+    private readonly logger: Logger,
   ) {}
 
   get logStartOffset(): number {
@@ -173,7 +174,14 @@ export class ReplicationState {
     await this.truncateEpochsFromEnd();
     this.hw.onTruncated();
     const end = this.local.logEndOffset;
-    for (const listener of this.truncationListeners) listener(end);
+    for (const listener of this.truncationListeners) {
+      try {
+        listener(end);
+      } catch (err) {
+        // A listener's failure is its own: the truncation itself must still finish.
+        this.logger.error({ err, logEndOffset: end }, 'truncation listener failed');
+      }
+    }
     if (this.checkpointRecoveryPoint !== undefined) {
       try {
         await this.checkpointRecoveryPoint();

@@ -198,6 +198,12 @@ describe('truncation', () => {
     expect(checkpointed).toBe(1);
     expect((await readAll(log)).map((r) => r.value)).toEqual(['a-0', 'a-1', 'a-2', 'a-3']);
     unregister();
+    log.replication.onTruncation(() => {
+      throw new Error('a failing listener');
+    });
+    await log.append(batchOf('x', 2), { leaderEpoch: 3 });
+    await log.truncateTo(4); // the listener throws: the truncation still completes
+    expect(log.logEndOffset).toBe(4);
     await log.append(batchOf('e', 1), { leaderEpoch: 4 });
     expect(entries(log)).toEqual([
       [0, 0],

@@ -96,7 +96,7 @@ export class Log {
     const log = new Log(opts.dir, opts.topicPartition, opts, loaded, opts.clock, logger, opts.metrics);
     try {
       const epochs = await loadLeaderEpochCache(opts.dir, () => log.view(), logger);
-      log.repl = new ReplicationState(log.local, epochs, log.hw, (err, during) => log.fail(err, during), opts.checkpointRecoveryPoint);
+      log.repl = new ReplicationState(log.local, epochs, log.hw, (err, during) => log.fail(err, during), opts.checkpointRecoveryPoint, logger);
     } catch (err) {
       await log.local.close();
       throw err;
