@@ -1,4 +1,5 @@
 import fs from 'node:fs/promises';
+import fc from 'fast-check';
 import { gzipSync } from 'node:zlib';
 import { ManualClock, SpoolError } from '@spool/common';
 import {
@@ -180,6 +181,60 @@ describe('record validation of produced batches (LogValidator)', () => {
     const sent = withHeaderMaxTimestamp(batch([{ key: null, value: null, timestamp: NOW + 10 * 3_600_000 }]), -1);
     const [summary] = validateAppend(sent, testConfig({ cleanupPolicy: 'compact' }), false, NOW);
     expect(summary.maxTimestamp).toBe(-1);
+  });
+});
+
+describe('record validation agrees with a per-record model (fast and per-record paths alike)', () => {
+  const SEED = Number(process.env.FC_SEED ?? 1010);
+
+  /** What the rules of the top of record-validator.ts say about `records` under `config`: maxTimestamp or the failing record indexes. */
+  function model(records: readonly RecordInput[], config: TopicConfig): { maxTimestamp: number } | { code: string; indexes: number[] } {
+    const earliest = NOW - config.messageTimestampBeforeMaxMs;
+    const latest = NOW + config.messageTimestampAfterMaxMs;
+    const bad: number[] = [];
+    let timestampError = false;
+    let maxTimestamp = -1;
+    records.forEach((r, i) => {
+      const ts = r.timestamp ?? -1;
+      if (config.cleanupPolicy !== 'delete' && (r.key === null || r.key === undefined)) bad.push(i);
+      else if (config.messageTimestampType === 'CreateTime' && ts !== -1 && (ts < earliest || ts > latest)) {
+        bad.push(i);
+        timestampError = true;
+      } else maxTimestamp = Math.max(maxTimestamp, ts);
+    });
+    if (bad.length > 0) return { code: timestampError ? 'INVALID_TIMESTAMP' : 'INVALID_RECORD', indexes: bad };
+    return { maxTimestamp };
+  }
+
+  it('accepts, refuses and computes maxTimestamp as the model does', () => {
+    const timestamp = fc.oneof(fc.constant(-1), fc.integer({ min: NOW - 5_000, max: NOW + 5_000 }), fc.integer({ min: NOW - 2 ** 32, max: NOW + 2 ** 32 }));
+    const record = fc.record({ key: fc.option(fc.constant(Buffer.from('k')), { nil: null }), value: fc.constant(Buffer.from('v')), timestamp });
+    const config = fc.record({
+      messageTimestampType: fc.constantFrom('CreateTime' as const, 'LogAppendTime' as const),
+      cleanupPolicy: fc.constantFrom('delete' as const, 'compact' as const),
+      messageTimestampBeforeMaxMs: fc.constantFrom(Number.POSITIVE_INFINITY, 1_000, 10_000),
+      messageTimestampAfterMaxMs: fc.constantFrom(Number.POSITIVE_INFINITY, 1_000, 10_000),
+    });
+    fc.assert(
+      fc.property(fc.array(record, { minLength: 1, maxLength: 8 }), config, (records, overrides) => {
+        const cfg = testConfig(overrides);
+        const expected = model(records, cfg);
+        const buf = batch(records);
+        if ('code' in expected) {
+          const err = refusal(() => validate(buf, overrides));
+          expect(err.code).toBe(expected.code);
+          expect((err.details as { recordErrors: { batchIndex: number }[] }).recordErrors.map((e) => e.batchIndex)).toEqual(expected.indexes);
+        } else {
+          const [summary] = validate(buf, overrides);
+          if (cfg.messageTimestampType === 'CreateTime') {
+            expect(summary.maxTimestamp).toBe(expected.maxTimestamp);
+            expect(readRecordBatchHeader(buf, 0).maxTimestamp).toBe(expected.maxTimestamp);
+            expect(() => validateRecordBatch(buf, 0)).not.toThrow();
+          }
+        }
+      }),
+      { seed: SEED, numRuns: 400 },
+    );
   });
 });
 

@@ -23,7 +23,11 @@
  *   lookup by time see the true value; LogAppendTime is stamped later, under the log's lock.
  *
  * Cost: one pass over the record bytes reading a few varints per record, no allocation per
- * record; the CRC is recomputed only when the header changes.
+ * record; the CRC is recomputed only when the header changes. The pass is summarizeRecords (no
+ * call per record): when its aggregates (timestampDelta range, offsetDeltas in order, keys
+ * present) show that every record passes, the batch is valid and its maxTimestamp is known
+ * without visiting records one by one; otherwise (a structural problem, a record error, a long
+ * varint) the per-record scan below runs and decides, with the same errors as before.
  */
 import { SpoolError } from '@spool/common';
 import {
@@ -36,6 +40,8 @@ import {
   isControlBatch,
   scanRecords,
   setMaxTimestamp,
+  summarizeRecords,
+  type RecordsSummary,
   timestampTypeOf,
   type RecordBatchHeader,
 } from '@spool/protocol';
@@ -78,6 +84,12 @@ export function validateBatchRecords(buf: Buffer, position: number, header: Reco
   const compacted = config.cleanupPolicy !== 'delete';
   const earliest = now - config.messageTimestampBeforeMaxMs;
   const latest = now + config.messageTimestampAfterMaxMs;
+  const fast = fastMaxTimestamp(records, header, createTime, claimsLogAppendTime, compacted, earliest, latest);
+  if (fast !== null) {
+    if (!createTime) return header.maxTimestamp;
+    setMaxTimestamp(buf, position, TimestampType.CreateTime, fast);
+    return fast;
+  }
   let maxTimestamp = NO_TIMESTAMP;
   const errors: RecordError[] = [];
   const found = { timestampErrors: false };
@@ -104,6 +116,33 @@ export function validateBatchRecords(buf: Buffer, position: number, header: Reco
   if (!createTime) return header.maxTimestamp;
   setMaxTimestamp(buf, position, TimestampType.CreateTime, maxTimestamp);
   return maxTimestamp;
+}
+
+const summary: RecordsSummary = { minTimestampDelta: 0, maxTimestampDelta: 0, offsetDeltasInOrder: false, allHaveKeys: false };
+
+/**
+ * The batch's maxTimestamp as the per-record scan would compute it, when summarizeRecords shows
+ * that no record can fail: offsetDeltas in order, keys where the topic needs them, no
+ * LogAppendTime claim, every timestamp a safe integer and (under CreateTime) the smallest and
+ * largest inside the window. Null when the per-record scan must decide.
+ */
+function fastMaxTimestamp(
+  records: Buffer,
+  header: RecordBatchHeader,
+  createTime: boolean,
+  claimsLogAppendTime: boolean,
+  compacted: boolean,
+  earliest: number,
+  latest: number,
+): number | null {
+  if (claimsLogAppendTime || !summarizeRecords(records, 0, records.length, header.recordCount, summary)) return null;
+  if (!summary.offsetDeltasInOrder || (compacted && !summary.allHaveKeys)) return null;
+  const first = header.baseTimestamp + summary.minTimestampDelta;
+  const last = header.baseTimestamp + summary.maxTimestampDelta;
+  // Timestamps are base + delta, so every one lies in [first, last].
+  if (!Number.isSafeInteger(first) || !Number.isSafeInteger(last)) return null;
+  if (createTime && (first < earliest || last > latest)) return null; // the scan knows NO_TIMESTAMP's exemption
+  return Math.max(NO_TIMESTAMP, last);
 }
 
 function rejected(position: number, errors: readonly RecordError[], timestampErrors: boolean): SpoolError {

@@ -16,6 +16,14 @@
  * The visitor sees each record's timestampDelta, offsetDelta and whether it has a key; it is
  * called before the next record is read, so it can stop the scan by throwing. The scan keeps its
  * position in module state (no allocation per record), so a visitor must not start another scan.
+ *
+ * `summarizeRecords` is the fast path of the same walk for the append path: one inlined loop with
+ * no call per record, which answers only the aggregates a validator needs (timestampDelta range,
+ * whether every offsetDelta equals its index, whether every record has a key) and gives up
+ * (returns false) on anything it does not handle itself: a structural problem, a varint longer
+ * than records of ordinary sizes need, headers with long keys or values. The caller then runs
+ * `scanRecords`, which accepts or rejects exactly as before and names the record. It never
+ * accepts what `scanRecords` rejects (record-scan.spec.ts checks both on the same inputs).
  */
 import { ProtocolError } from './protocol.error.js';
 import { readUnsignedVarIntAt, readVarLongAt, type VarintResult } from './varint.js';
@@ -112,4 +120,139 @@ function skip(index: number, field: string, length: number, recordEnd: number, n
 
 function invalid(recordIndex: number, why: string): ProtocolError {
   return new ProtocolError('INVALID_RECORD', `record ${recordIndex}: ${why}`, { recordIndex });
+}
+
+/** What `summarizeRecords` learns about the records of one batch. */
+export interface RecordsSummary {
+  /** Smallest and largest timestampDelta (Infinity / -Infinity when there are no records). */
+  minTimestampDelta: number;
+  maxTimestampDelta: number;
+  /** Every record's offsetDelta equals its index (0..recordCount-1). */
+  offsetDeltasInOrder: boolean;
+  /** Every record has a key (keyLength >= 0). */
+  allHaveKeys: boolean;
+}
+
+/**
+ * The fast path of `scanRecords` (see the top of the file): fills `out` and returns true when
+ * `records[start, end)` are exactly `recordCount` well-formed records it could read on its fast
+ * path; returns false (out untouched) otherwise, and the caller must then use `scanRecords`.
+ * Lengths and deltas up to 3 and 4 varint bytes (records below 1 MiB, timestamp deltas below
+ * ~37 hours); header keys and values up to 63 bytes.
+ */
+export function summarizeRecords(records: Uint8Array, start: number, end: number, recordCount: number, out: RecordsSummary): boolean {
+  if (end > records.length) return false;
+  let pos = start;
+  let minTs = Infinity;
+  let maxTs = -Infinity;
+  let inOrder = true;
+  let allKeys = true;
+  for (let index = 0; index < recordCount; index++) {
+    // length: zigzag varint of 1-3 bytes.
+    if (pos + 3 > end) return false;
+    let z = records[pos++];
+    let v: number;
+    if (z < 0x80) v = z;
+    else {
+      const z2 = records[pos++];
+      if (z2 < 0x80) v = (z & 0x7f) | (z2 << 7);
+      else {
+        const z3 = records[pos++];
+        if (z3 >= 0x80) return false;
+        v = (z & 0x7f) | ((z2 & 0x7f) << 7) | (z3 << 14);
+      }
+    }
+    const length = (v >>> 1) ^ -(v & 1);
+    if (length < 6 || length > end - pos) return false;
+    const recordEnd = pos + length;
+    pos++; // attributes
+    // timestampDelta, offsetDelta, keyLength: zigzag varints of 1-4 bytes, each inside the record.
+    z = records[pos++];
+    if (z < 0x80) v = z;
+    else {
+      v = z & 0x7f;
+      for (let shift = 7; ; shift += 7) {
+        if (shift > 21 || pos >= recordEnd) return false;
+        z = records[pos++];
+        v |= (z & 0x7f) << shift;
+        if (z < 0x80) break;
+      }
+    }
+    const ts = (v >>> 1) ^ -(v & 1);
+    if (ts < minTs) minTs = ts;
+    if (ts > maxTs) maxTs = ts;
+    if (pos >= recordEnd) return false;
+    z = records[pos++];
+    if (z < 0x80) v = z;
+    else {
+      v = z & 0x7f;
+      for (let shift = 7; ; shift += 7) {
+        if (shift > 21 || pos >= recordEnd) return false;
+        z = records[pos++];
+        v |= (z & 0x7f) << shift;
+        if (z < 0x80) break;
+      }
+    }
+    if (((v >>> 1) ^ -(v & 1)) !== index) inOrder = false;
+    if (pos >= recordEnd) return false;
+    z = records[pos++];
+    if (z < 0x80) v = z;
+    else {
+      v = z & 0x7f;
+      for (let shift = 7; ; shift += 7) {
+        if (shift > 21 || pos >= recordEnd) return false;
+        z = records[pos++];
+        v |= (z & 0x7f) << shift;
+        if (z < 0x80) break;
+      }
+    }
+    const keyLength = (v >>> 1) ^ -(v & 1);
+    if (keyLength >= 0) {
+      if (keyLength > recordEnd - pos) return false;
+      pos += keyLength;
+    } else if (keyLength === -1) allKeys = false;
+    else return false;
+    // valueLength: zigzag varint of 1-3 bytes.
+    if (pos >= recordEnd) return false;
+    z = records[pos++];
+    if (z < 0x80) v = z;
+    else {
+      v = z & 0x7f;
+      for (let shift = 7; ; shift += 7) {
+        if (shift > 14 || pos >= recordEnd) return false;
+        z = records[pos++];
+        v |= (z & 0x7f) << shift;
+        if (z < 0x80) break;
+      }
+    }
+    const valueLength = (v >>> 1) ^ -(v & 1);
+    if (valueLength >= 0) {
+      if (valueLength > recordEnd - pos) return false;
+      pos += valueLength;
+    } else if (valueLength !== -1) return false;
+    // headerCount, then short headers only (one-byte lengths: keys 0..63, values -1..63).
+    if (pos >= recordEnd) return false;
+    z = records[pos++];
+    if (z !== 0) {
+      if (z >= 0x80 || (z & 1) !== 0) return false;
+      for (let h = z >>> 1; h > 0; h--) {
+        if (pos >= recordEnd) return false;
+        z = records[pos++];
+        if (z >= 0x80 || (z & 1) !== 0) return false;
+        pos += z >>> 1;
+        if (pos >= recordEnd) return false;
+        z = records[pos++];
+        if (z >= 0x80 || ((z & 1) !== 0 && z !== 1)) return false; // -1 (null) or 0..63
+        if ((z & 1) === 0) pos += z >>> 1;
+        if (pos > recordEnd) return false;
+      }
+    }
+    if (pos !== recordEnd) return false;
+  }
+  if (pos !== end) return false;
+  out.minTimestampDelta = minTs;
+  out.maxTimestampDelta = maxTs;
+  out.offsetDeltasInOrder = inOrder;
+  out.allHaveKeys = allKeys;
+  return true;
 }
