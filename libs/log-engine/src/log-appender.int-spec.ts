@@ -2,7 +2,8 @@
  * Group appends (log-appender.ts) on real files: appends queued while a write is in flight are
  * written together, acknowledged with contiguous offsets in call order, survive an unclean
  * reopen, keep call order against other mutations, and a failed write fails exactly the appends
- * it carried.
+ * it carried; a group larger than a write chunk is validated while its previous chunk's write is
+ * in flight, with never more than one write in flight.
  */
 import fs from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
@@ -11,6 +12,7 @@ import { validateRecordBatch } from '@spool/protocol';
 import { createLogMetrics } from './log-metrics.js';
 import { batchOf, openTestLog, readAll, tempDir } from './log.test-util.js';
 import { buildBatch, splitBatches } from './test-batches.test-util.js';
+import { WRITE_CHUNK_BYTES } from './log-appender.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -163,6 +165,71 @@ describe('group appends', () => {
     expect((await readAll(reopened)).map((r) => `${r.offset}:${r.value}`)).toEqual(['0:acked-0', '1:b-0', '2:c-0']);
     expect(await validateFiles()).toBe(3);
     expect((await reopened.append(batchOf('next', 1))).baseOffset).toBe(3);
+    await reopened.close();
+    await log.close();
+  });
+
+  /** A single-record batch of about a quarter of a write chunk: four of them fill one. */
+  const big = (i: number) => buildBatch([{ value: `${i}:`.padEnd(Math.floor(WRITE_CHUNK_BYTES / 4), 'x'), timestamp: 1_000 }]);
+
+  it('validates the next chunk of a group while the previous chunk is being written, one write in flight at a time', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let writes = 0;
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const log = await openTestLog(dir);
+    const invalid = big(5);
+    invalid[invalid.length - 1] ^= 0xff; // the CRC no longer matches
+    const outcomes = await withWritev(
+      (original) =>
+        async function (this: FileHandle, ...args: Parameters<Writev>) {
+          const call = ++writes;
+          maxInFlight = Math.max(maxInFlight, ++inFlight);
+          try {
+            if (call === 1) await held;
+            return await original.apply(this, args);
+          } finally {
+            inFlight--;
+          }
+        } as Writev,
+      async () => {
+        const appends = Array.from({ length: 10 }, (_, i) => log.append(i === 5 ? invalid : big(i)));
+        // The first chunk (appends 0-3) is held in its write; append 5 is in the next chunk and is refused meanwhile.
+        await expect(appends[5]).rejects.toMatchObject({ code: 'CORRUPT_MESSAGE' });
+        expect(writes).toBe(1);
+        release();
+        return Promise.allSettled(appends);
+      },
+    );
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled', 'fulfilled', 'fulfilled']);
+    expect(maxInFlight).toBe(1);
+    expect(writes).toBeGreaterThanOrEqual(2);
+    const offsets = outcomes.filter((o) => o.status === 'fulfilled').map((o) => (o as PromiseFulfilledResult<{ baseOffset: number }>).value.baseOffset);
+    expect(offsets).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+    expect((await readAll(log, 0, 2 * WRITE_CHUNK_BYTES)).map((r) => r.value.split(':')[0])).toEqual(['0', '1', '2', '3', '4', '6', '7', '8', '9']);
+    await log.close();
+  });
+
+  it('a failed write in a pipelined group fails its appends and every later one; earlier chunks stay acknowledged and survive an unclean reopen', async () => {
+    let writes = 0;
+    const log = await openTestLog(dir);
+    const outcomes = await withWritev(
+      (original) =>
+        function (this: FileHandle, ...args: Parameters<Writev>) {
+          writes++;
+          if (writes === 2) return Promise.reject(Object.assign(new Error('EIO: i/o error, writev'), { code: 'EIO' }));
+          return original.apply(this, args);
+        } as Writev,
+      () => Promise.allSettled(Array.from({ length: 12 }, (_, i) => log.append(big(i)))),
+    );
+    expect(writes).toBe(2); // the third chunk is never written
+    expect(outcomes.map((o) => o.status)).toEqual([...Array(4).fill('fulfilled'), ...Array(8).fill('rejected')]);
+    for (const o of outcomes.slice(4)) expect((o as PromiseRejectedResult).reason).toMatchObject({ code: 'KAFKA_STORAGE_ERROR' });
+    expect(log.logEndOffset).toBe(4);
+    const reopened = await openTestLog(dir, { hadCleanShutdown: false, recoveryPoint: 0 });
+    expect((await readAll(reopened, 0, 2 * WRITE_CHUNK_BYTES)).map((r) => `${r.offset}:${r.value.split(':')[0]}`)).toEqual(['0:0', '1:1', '2:2', '3:3']);
+    expect(await validateFiles()).toBe(4);
     await reopened.close();
     await log.close();
   });

@@ -32,12 +32,11 @@ import fs from 'node:fs/promises';
 import { SpoolError, isSpoolError, type Clock, type Logger } from '@spool/common';
 import { AppendWaiters } from './append-waiters.js';
 import { AsyncMutex } from './async-mutex.js';
-import type { BatchSummary } from './batch-summary.js';
 import { FlushScheduler } from './flush-scheduler.js';
 import { HighWatermark } from './high-watermark.js';
 import { LocalLog } from './local-log.js';
 import { validateAppend } from './log-append-validator.js';
-import { LogAppender, type AppenderHost } from './log-appender.js';
+import { LogAppender, type AppendValidation, type AppenderHost } from './log-appender.js';
 import { loadLeaderEpochCache } from './log-epochs.js';
 import { loadLog } from './log-loader.js';
 import type { LogMetrics } from './log-metrics.js';
@@ -147,17 +146,18 @@ export class Log {
    * rewrites baseOffsets, the leader epoch and, under LogAppendTime, timestamps in `batches`
    * (which the log then owns until the append settles), records a new epoch in the leader epoch
    * cache (durably, before writing), rolls the active segment if needed, and writes them; appends
-   * queued meanwhile are written together with one writev (log-appender.ts). Resolves once the
-   * bytes are readable, or, when flush.messages is reached, once an fdatasync covers them (see
-   * the top of the file). Any number of callers may append concurrently: appends are applied in
-   * call order.
+   * queued meanwhile are validated and written together, in chunks whose validation overlaps the
+   * previous chunk's write (log-appender.ts). Resolves once the bytes are readable, or, when
+   * flush.messages is reached, once an fdatasync covers them (see the top of the file). Any
+   * number of callers may append concurrently: appends are applied in call order.
    */
   async append(batches: Buffer, opts: AppendOptions = {}): Promise<AppendResult> {
     this.ensureWritable();
     const fromProducer = opts.assignOffsets ?? true;
     if (opts.leaderEpoch !== undefined) checkEpoch(opts.leaderEpoch);
-    const validated = validateAppend(batches, this.config, fromProducer, this.clock.now());
-    return this.appendValidated(batches, validated, fromProducer, opts.leaderEpoch);
+    // Validated under the lock, by the append's group, against the config and clock of that moment.
+    const validate = () => validateAppend(batches, this.config, fromProducer, this.clock.now());
+    return this.appendValidated(batches, validate, fromProducer, opts.leaderEpoch);
   }
 
   /**
@@ -185,7 +185,7 @@ export class Log {
     return this.appendValidated(batches, validated, false, undefined);
   }
 
-  private async appendValidated(batches: Buffer, validated: BatchSummary[], fromProducer: boolean, leaderEpoch: number | undefined): Promise<AppendResult> {
+  private async appendValidated(batches: Buffer, validated: AppendValidation, fromProducer: boolean, leaderEpoch: number | undefined): Promise<AppendResult> {
     const written = await this.appender.append(batches, validated, fromProducer, leaderEpoch);
     if (written.mustFlush) {
       await this.flusher.request(written.lastOffset + 1);
