@@ -1,7 +1,9 @@
 /**
  * What the HTTP API needs from Fastify below Nest, installed when the module initializes (before
  * the server listens), so any app importing HttpApiModule gets it:
- *  - application/json bodies parsed with the API's own size limit (413 REQUEST_TOO_LARGE);
+ *  - application/json bodies parsed with the API's own size limit (413 REQUEST_TOO_LARGE), except
+ *    produce bodies of at least produceWorkerMinBytes when produce workers run: those reach the
+ *    route unparsed (JsonBodyBytes) and are parsed in a worker;
  *  - application/x-ndjson bodies handed over unread as a stream (NDJSON ingest);
  *  - CORS for the configured origins (preflight answered here, before routing).
  * Fastify is the adapter by measurement (docs/decisions.md); with another adapter this is skipped
@@ -9,11 +11,20 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { HttpApiOptions } from './http-api.options.js';
+import { JsonBodyBytes } from './json-body.js';
 
-export function installFastifyHooks(fastify: FastifyInstance, options: HttpApiOptions): void {
+/** The produce route, as Fastify names it (RecordsController.produce). */
+const PRODUCE_ROUTE = '/v1/topics/:topic/records';
+
+export function installFastifyHooks(fastify: FastifyInstance, options: HttpApiOptions, produceWorkers = 0): void {
   if (fastify.hasContentTypeParser('application/json')) fastify.removeContentTypeParser('application/json');
-  fastify.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: options.maxBodyBytes }, (_req, body, done) => {
-    const text = body as string;
+  fastify.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: options.maxBodyBytes }, (req, body, done) => {
+    const bytes = body as Buffer;
+    if (produceWorkers > 0 && bytes.length >= options.produceWorkerMinBytes && req.method === 'POST' && req.routeOptions.url === PRODUCE_ROUTE) {
+      done(null, new JsonBodyBytes(bytes));
+      return;
+    }
+    const text = bytes.toString('utf8');
     if (text.length === 0) {
       done(null, undefined);
       return;

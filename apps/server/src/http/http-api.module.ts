@@ -13,6 +13,7 @@ import type { FastifyInstance } from 'fastify';
 import type { RootLogger } from '../logging/create-root-logger.js';
 import { ROOT_LOGGER } from '../logging/logging.module.js';
 import { ProduceService } from '../produce/produce.service.js';
+import { ProduceWorkers } from '../produce/produce-workers.js';
 import { RecordsModule } from '../records/records.module.js';
 import { classifyError, ErrorEnvelopeFilter } from './errors/error-envelope.filter.js';
 import { installFastifyHooks } from './fastify-setup.js';
@@ -30,16 +31,34 @@ import { TopicsService } from './topics/topics.service.js';
 /** The largest remembered answer written to __idempotency_keys (about 400,000 records with distinct partitions or timestamps; one-partition answers take a few bytes). */
 const MAX_IDEMPOTENCY_ENTRY_BYTES = 8 * 1024 * 1024;
 
+/**
+ * The compiled produce worker. Under ts-jest this module runs from its .ts source, next to which
+ * there is no JavaScript; the worker then runs from the build (npm run build), as the tests' crash
+ * children do.
+ */
+function produceWorkerScript(): URL {
+  const here = new URL(import.meta.url);
+  if (here.pathname.endsWith('.ts')) here.pathname = here.pathname.replace('/apps/server/src/', '/dist/apps/server/src/').replace(/\.ts$/, '.js');
+  return new URL('../produce/produce-worker.js', here);
+}
+
 const core = {
   imports: [RecordsModule],
   controllers: [TopicsController, RecordsController, DeleteRecordsController],
   providers: [
     TopicsService,
     {
+      // Worker threads for large JSON produce bodies (none when options.produceWorkers is 0).
+      provide: ProduceWorkers,
+      useFactory: (options: HttpApiOptions, rootLogger: RootLogger | undefined) =>
+        options.produceWorkers > 0 ? new ProduceWorkers(options.produceWorkers, produceWorkerScript(), rootLogger?.child({ component: 'produce-workers' }) ?? silentLogger) : null,
+      inject: [HTTP_API_OPTIONS, { token: ROOT_LOGGER, optional: true }],
+    },
+    {
       // The face-neutral produce path (apps/server/src/produce), configured with the HTTP API's
       // limits; the WebSocket face finds this instance too.
       provide: ProduceService,
-      useFactory: (logManager: LogManager, topics: TopicsService, options: HttpApiOptions, clock: Clock, rootLogger: RootLogger | undefined) =>
+      useFactory: (logManager: LogManager, topics: TopicsService, options: HttpApiOptions, clock: Clock, rootLogger: RootLogger | undefined, workers: ProduceWorkers | null) =>
         new ProduceService({
           logManager,
           topics,
@@ -47,8 +66,9 @@ const core = {
           maxRecordsPerRequest: options.maxRecordsPerRequest,
           describeError: (err) => classifyError(err).envelope.error,
           logger: rootLogger?.child({ component: 'produce' }) ?? silentLogger,
+          workers: workers ?? undefined,
         }),
-      inject: [LogManager, TopicsService, HTTP_API_OPTIONS, HTTP_API_CLOCK, { token: ROOT_LOGGER, optional: true }],
+      inject: [LogManager, TopicsService, HTTP_API_OPTIONS, HTTP_API_CLOCK, { token: ROOT_LOGGER, optional: true }, ProduceWorkers],
     },
     FetchService,
     NdjsonIngestService,
@@ -83,6 +103,7 @@ export class HttpApiModule implements OnModuleInit, OnModuleDestroy {
     private readonly adapterHost: HttpAdapterHost,
     @Inject(HTTP_API_OPTIONS) private readonly options: HttpApiOptions,
     private readonly idempotency: IdempotencyStore,
+    @Inject(ProduceWorkers) private readonly produceWorkers: ProduceWorkers | null,
   ) {}
 
   /** Explicit options (over the defaults, not the environment) and clock. */
@@ -100,10 +121,11 @@ export class HttpApiModule implements OnModuleInit, OnModuleDestroy {
 
   onModuleInit(): void {
     const adapter = this.adapterHost.httpAdapter;
-    if (adapter?.getType() === 'fastify') installFastifyHooks(adapter.getInstance<FastifyInstance>(), this.options);
+    if (adapter?.getType() === 'fastify') installFastifyHooks(adapter.getInstance<FastifyInstance>(), this.options, this.produceWorkers?.size ?? 0);
   }
 
-  onModuleDestroy(): void {
+  async onModuleDestroy(): Promise<void> {
     this.idempotency.close();
+    await this.produceWorkers?.close();
   }
 }

@@ -4,6 +4,7 @@
  * Every limit refuses a request whole, before anything from it is appended.
  */
 import { SpoolError } from '@spool/common';
+import { autoProduceWorkers } from '../produce/produce-workers.js';
 
 export const HTTP_API_OPTIONS = Symbol('HTTP_API_OPTIONS');
 
@@ -34,6 +35,14 @@ export interface HttpApiOptions {
   readonly corsOrigins: readonly string[];
   /** This broker's id, reported as leader/replicas/isr. SPOOL_NODE_ID. */
   readonly nodeId: number;
+  /**
+   * Worker threads that parse and encode large JSON produce bodies (0: all on the main thread).
+   * SPOOL_HTTP_PRODUCE_WORKERS: a number, or `auto` (the broker's default): one per core beyond
+   * the main thread's, so 0 on one core (docs/decisions.md, "Using every core").
+   */
+  readonly produceWorkers: number;
+  /** Produce bodies at least this large go to a worker (smaller ones are cheaper here than a hop). SPOOL_HTTP_PRODUCE_WORKER_MIN_BYTES. */
+  readonly produceWorkerMinBytes: number;
 }
 
 export const DEFAULT_HTTP_API_OPTIONS: HttpApiOptions = {
@@ -50,7 +59,12 @@ export const DEFAULT_HTTP_API_OPTIONS: HttpApiOptions = {
   idempotencyMaxBytes: 64 * 1024 * 1024,
   corsOrigins: [],
   nodeId: 0,
+  produceWorkers: 0,
+  produceWorkerMinBytes: 64 * 1024,
 };
+
+/** Most produce workers one may ask for. */
+const MAX_PRODUCE_WORKERS = 64;
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -69,6 +83,8 @@ export const HTTP_API_ENV_VARS: readonly string[] = [
   'SPOOL_HTTP_IDEMPOTENCY_MAX_BYTES',
   'SPOOL_HTTP_CORS_ORIGINS',
   'SPOOL_NODE_ID',
+  'SPOOL_HTTP_PRODUCE_WORKERS',
+  'SPOOL_HTTP_PRODUCE_WORKER_MIN_BYTES',
 ];
 
 function intFrom(env: Env, name: string, fallback: number, min: number): number {
@@ -108,5 +124,18 @@ export function httpApiOptionsFromEnv(env: Env = process.env): HttpApiOptions {
     idempotencyMaxBytes: intFrom(env, 'SPOOL_HTTP_IDEMPOTENCY_MAX_BYTES', d.idempotencyMaxBytes, 1024 * 1024),
     corsOrigins: cors === undefined || cors.trim() === '' ? d.corsOrigins : cors.split(',').map((o) => o.trim()).filter(Boolean),
     nodeId: intFrom(env, 'SPOOL_NODE_ID', d.nodeId, 0),
+    produceWorkers: produceWorkersFrom(env),
+    produceWorkerMinBytes: intFrom(env, 'SPOOL_HTTP_PRODUCE_WORKER_MIN_BYTES', d.produceWorkerMinBytes, 0),
   };
+}
+
+/** SPOOL_HTTP_PRODUCE_WORKERS: `auto` (also when unset) or 0..MAX_PRODUCE_WORKERS. */
+function produceWorkersFrom(env: Env): number {
+  const raw = env.SPOOL_HTTP_PRODUCE_WORKERS;
+  if (raw === undefined || raw === '' || raw === 'auto') return autoProduceWorkers();
+  const workers = intFrom(env, 'SPOOL_HTTP_PRODUCE_WORKERS', 0, 0);
+  if (workers > MAX_PRODUCE_WORKERS) {
+    throw new SpoolError('INVALID_CONFIG', `SPOOL_HTTP_PRODUCE_WORKERS=${raw}: expected auto or an integer in 0..${MAX_PRODUCE_WORKERS}`, { name: 'SPOOL_HTTP_PRODUCE_WORKERS', value: raw });
+  }
+  return workers;
 }

@@ -6,11 +6,14 @@
  * request appends nothing. An append that fails fails only its partition's records, reported
  * per record.
  */
-import { SpoolError, isSpoolError, type Clock, type Logger } from '@spool/common';
+import { SpoolError, isSpoolError, type Clock, type Logger, type SpoolErrorCode } from '@spool/common';
 import type { LogManager } from '@spool/log-engine';
 import { buildBatches } from './batch-builder.js';
-import { partitionForKey, StickyPartitionCounter } from './partitioner.js';
-import type { PreparedRecord, ProduceRequest } from './produce-request.js';
+import { groupByPartition } from './partition-groups.js';
+import { StickyPartitionCounter } from './partitioner.js';
+import { parseProduceRequest, type Acks, type PreparedRecord, type ProduceRequest } from './produce-request.js';
+import type { EncodeError } from './produce-worker.js';
+import type { ProduceWorkers } from './produce-workers.js';
 
 /** What produce needs to know about a topic. */
 export interface ProduceTopicInfo {
@@ -21,6 +24,8 @@ export interface ProduceTopicInfo {
 /** Resolves a topic for produce: its partitions and configs, creating it when allowed; refuses internal topics. */
 export interface ProduceTopics {
   resolveForProduce(topic: string): Promise<ProduceTopicInfo>;
+  /** The topic if it exists (refusing internal topics), else null; never creates it. */
+  existingForProduce(topic: string): ProduceTopicInfo | null;
 }
 
 /** A failed partition append, as the faces report it per record. */
@@ -47,13 +52,16 @@ export interface ProduceServiceDeps {
   /** How an append failure is reported (the transports' one error classification). */
   readonly describeError: (err: unknown) => ProduceErrorBody;
   readonly logger: Logger;
+  /** Workers for large JSON bodies (produceJson); none: everything on the main thread. */
+  readonly workers?: ProduceWorkers;
 }
 
-/** Records of one partition with their positions in the request. */
-interface PartitionGroup {
+/** One partition's encoded batches and where its records sit in the request. */
+interface EncodedPartition {
   readonly partition: number;
-  readonly records: PreparedRecord[];
-  readonly indexes: number[];
+  readonly batches: Buffer;
+  readonly indexes: ArrayLike<number>;
+  readonly timestamps: ArrayLike<number>;
 }
 
 export interface AppendedRange {
@@ -82,36 +90,84 @@ export class ProduceService {
   async produce(topic: string, request: Pick<ProduceRequest, 'records' | 'acks'>): Promise<ProduceResult[]> {
     const description = await this.topics.resolveForProduce(topic);
     const partitionCount = description.partitions;
-    const groups = this.groupByPartition(topic, request.records, partitionCount);
+    const groups = groupByPartition(topic, request.records, partitionCount, () => this.sticky.next(topic, partitionCount));
     const now = this.clock.now();
     const maxMessageBytes = Number(description.configs['max.message.bytes'] ?? 1048588);
-    const logAppendTime = description.configs['message.timestamp.type'] === 'LogAppendTime';
-    const encoded = groups.map((g) => buildBatches({ records: g.records, now, maxMessageBytes, topic, partition: g.partition }));
-    const logs = groups.map((g) => this.logManager.getLog(topic, g.partition));
+    const encoded = groups.map(
+      (g): EncodedPartition => {
+        const batches = buildBatches({ records: g.records, now, maxMessageBytes, topic, partition: g.partition });
+        return { partition: g.partition, batches: batches.length === 1 ? batches[0] : Buffer.concat(batches), indexes: g.indexes, timestamps: g.records.map((r) => r.timestamp ?? now) };
+      },
+    );
+    return this.appendEncoded(topic, description, encoded, request.records.length, request.acks);
+  }
 
-    const results = new Array<ProduceResult>(request.records.length);
-    const appends = groups.map(async (group, i) => {
+  /**
+   * Produces a JSON request body given as its bytes (`body` is consumed: its memory may be handed
+   * to a worker). With workers and an existing topic, parsing, checks, partitioning and encoding
+   * run in a produce worker and only the appends here; otherwise all of it here, exactly as
+   * `produce(parseProduceRequest(JSON.parse(body)))`. Either way the same refusals, the same
+   * partitions (the sticky partition of unkeyed records is taken before the hop) and the same
+   * results. Resolves with the request's acks and the results.
+   */
+  async produceJson(topic: string, body: Buffer): Promise<{ acks: Acks; results: ProduceResult[] }> {
+    const existing = this.deps.workers === undefined ? null : this.topics.existingForProduce(topic);
+    if (this.deps.workers === undefined || existing === null) {
+      const text = body.toString('utf8');
+      const request = parseProduceRequest(text.length === 0 ? undefined : JSON.parse(text), this.deps.maxRecordsPerRequest);
+      return { acks: request.acks, results: await this.produce(topic, request) };
+    }
+    const partitionCount = existing.partitions;
+    const now = this.clock.now();
+    const reply = await this.deps.workers.encode({
+      body,
+      topic,
+      partitionCount,
+      stickyPartition: this.sticky.next(topic, partitionCount),
+      now,
+      maxMessageBytes: Number(existing.configs['max.message.bytes'] ?? 1048588),
+      maxRecordsPerRequest: this.deps.maxRecordsPerRequest,
+    });
+    if (!reply.ok) throw rebuildError(reply.error);
+    const encoded = reply.groups.map((g): EncodedPartition => ({ ...g, batches: Buffer.from(g.batches.buffer, g.batches.byteOffset, g.batches.byteLength) }));
+    // Described again: the topic may have changed (or gone) during the hop.
+    const description = await this.topics.resolveForProduce(topic);
+    if (description.partitions !== partitionCount) {
+      throw new SpoolError('UNKNOWN_TOPIC_OR_PARTITION', `topic ${JSON.stringify(topic)} changed from ${partitionCount} to ${description.partitions} partitions during the request; retry it`, {
+        topic,
+      });
+    }
+    return { acks: reply.acks, results: await this.appendEncoded(topic, description, encoded, reply.recordCount, reply.acks) };
+  }
+
+  /**
+   * One Log.append per partition, in parallel. With acks=none the appends are started and the
+   * partitions returned at once; otherwise resolves once every partition's append resolved.
+   */
+  private async appendEncoded(topic: string, description: ProduceTopicInfo, encoded: readonly EncodedPartition[], recordCount: number, acks: Acks): Promise<ProduceResult[]> {
+    const logAppendTime = description.configs['message.timestamp.type'] === 'LogAppendTime';
+    const logs = encoded.map((e) => this.logManager.getLog(topic, e.partition));
+    const results = new Array<ProduceResult>(recordCount);
+    const appends = encoded.map(async (group, i) => {
       try {
-        const batches = encoded[i];
-        const appended = await logs[i].append(batches.length === 1 ? batches[0] : Buffer.concat(batches));
+        const appended = await logs[i].append(group.batches);
         for (let j = 0; j < group.indexes.length; j++) {
-          const record = group.records[j];
           results[group.indexes[j]] = {
             partition: group.partition,
             offset: appended.baseOffset + j,
-            timestamp: logAppendTime && appended.logAppendTime !== null ? appended.logAppendTime : (record.timestamp ?? now),
+            timestamp: logAppendTime && appended.logAppendTime !== null ? appended.logAppendTime : group.timestamps[j],
           };
         }
       } catch (err) {
         if (!isSpoolError(err)) this.deps.logger.error({ err, topic, partition: group.partition }, 'append failed');
         const error = this.deps.describeError(err);
-        for (const index of group.indexes) results[index] = { partition: group.partition, error };
+        for (let j = 0; j < group.indexes.length; j++) results[group.indexes[j]] = { partition: group.partition, error };
       }
     });
-    if (request.acks === 'none') {
+    if (acks === 'none') {
       void Promise.all(appends);
-      const accepted = new Array<ProduceResult>(request.records.length);
-      for (const g of groups) for (const index of g.indexes) accepted[index] = { partition: g.partition };
+      const accepted = new Array<ProduceResult>(recordCount);
+      for (const g of encoded) for (let j = 0; j < g.indexes.length; j++) accepted[g.indexes[j]] = { partition: g.partition };
       return accepted;
     }
     await Promise.all(appends);
@@ -120,7 +176,7 @@ export class ProduceService {
 
   /** Appends already-partitioned records without per-record results (NDJSON ingest). */
   async appendGroups(topic: string, records: PreparedRecord[], partitionCount: number, configs: Record<string, string>): Promise<AppendedRange[]> {
-    const groups = this.groupByPartition(topic, records, partitionCount);
+    const groups = groupByPartition(topic, records, partitionCount, () => this.sticky.next(topic, partitionCount));
     const now = this.clock.now();
     const maxMessageBytes = Number(configs['max.message.bytes'] ?? 1048588);
     const encoded = groups.map((g) => buildBatches({ records: g.records, now, maxMessageBytes, topic, partition: g.partition }));
@@ -140,36 +196,11 @@ export class ProduceService {
   forgetTopic(topic: string): void {
     this.sticky.forget(topic);
   }
+}
 
-  private groupByPartition(topic: string, records: readonly PreparedRecord[], partitionCount: number): PartitionGroup[] {
-    const byPartition = new Map<number, PartitionGroup>();
-    let unkeyedPartition = -1;
-    for (let i = 0; i < records.length; i++) {
-      const record = records[i];
-      let partition: number;
-      if (record.partition !== undefined) {
-        if (record.partition >= partitionCount) {
-          throw new SpoolError('UNKNOWN_TOPIC_OR_PARTITION', `records[${i}].partition ${record.partition} does not exist: topic ${JSON.stringify(topic)} has ${partitionCount} partitions`, {
-            topic,
-            partition: record.partition,
-            partitionCount,
-          });
-        }
-        partition = record.partition;
-      } else if (record.key !== null) {
-        partition = partitionForKey(record.key, partitionCount);
-      } else {
-        if (unkeyedPartition < 0) unkeyedPartition = this.sticky.next(topic, partitionCount);
-        partition = unkeyedPartition;
-      }
-      let group = byPartition.get(partition);
-      if (group === undefined) {
-        group = { partition, records: [], indexes: [] };
-        byPartition.set(partition, group);
-      }
-      group.records.push(record);
-      group.indexes.push(i);
-    }
-    return [...byPartition.values()];
-  }
+/** The error a worker reported, as the main thread would have thrown it. */
+function rebuildError(error: EncodeError): Error {
+  if (error.kind === 'spool' && error.code !== undefined) return new SpoolError(error.code as SpoolErrorCode, error.message, error.details);
+  if (error.kind === 'syntax') return new SyntaxError(error.message);
+  return new Error(error.message);
 }

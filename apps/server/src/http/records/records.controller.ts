@@ -16,6 +16,7 @@ import { PRODUCE_FORMATS, produceFormatsOf, READ_FORMATS, readFormatsOf } from '
 import { FetchResponseDto, PartitionOffsetsDto } from './fetch.dto.js';
 import { FetchService, queryInt } from './fetch.service.js';
 import { IdempotencyStore } from '../idempotency/idempotency.store.js';
+import { JsonBodyBytes } from '../json-body.js';
 import { NdjsonIngestService } from './ndjson-ingest.service.js';
 import { NdjsonIngestSummaryDto, ProduceRecordDto, ProduceRequestDto, ProduceResponseDto } from './produce.dto.js';
 import { serializeProduceResults } from './produce-response.js';
@@ -91,17 +92,26 @@ export class RecordsController {
         contentType: contentType ?? null,
       });
     }
+    const key = idempotencyKey === '' ? undefined : idempotencyKey;
+    if (body instanceof JsonBodyBytes && key === undefined) {
+      // A large body, parsed and encoded in a produce worker (fastify-setup.ts).
+      const { acks, results } = await this.produceService.produceJson(topic, body.bytes);
+      if (acks === 'none') reply.status(202);
+      reply.header('content-type', 'application/json; charset=utf-8');
+      return serializeProduceResults(results);
+    }
+    if (body instanceof JsonBodyBytes) body = body.parse();
     const request = parseProduceRequest(body, this.produceService.maxRecordsPerRequest);
     if (request.acks === 'none') reply.status(202);
     // Serialized here rather than by the framework: see produce-response.ts.
     reply.header('content-type', 'application/json; charset=utf-8');
-    if (idempotencyKey === undefined || idempotencyKey === '') {
+    if (key === undefined) {
       return serializeProduceResults(await this.produceService.produce(topic, request));
     }
-    if (idempotencyKey.length > 255) {
-      throw new SpoolError('INVALID_REQUEST', `Idempotency-Key is ${idempotencyKey.length} characters; the limit is 255`, { field: 'Idempotency-Key' });
+    if (key.length > 255) {
+      throw new SpoolError('INVALID_REQUEST', `Idempotency-Key is ${key.length} characters; the limit is 255`, { field: 'Idempotency-Key' });
     }
-    const { result, replayed } = await this.idempotency.run(topic, idempotencyKey, IdempotencyStore.fingerprint(body), () =>
+    const { result, replayed } = await this.idempotency.run(topic, key, IdempotencyStore.fingerprint(body), () =>
       this.produceService.produce(topic, request),
     );
     if (replayed) reply.header('idempotent-replayed', 'true');

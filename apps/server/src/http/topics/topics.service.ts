@@ -73,6 +73,17 @@ export class TopicsService implements ProduceTopics {
     await this.logManager.deleteTopic(name);
   }
 
+  /** The topic's partition count and configs if it exists, else null (never creates it); refuses internal topics. */
+  existingForProduce(name: string): ProduceTopicInfo | null {
+    refuseInternal(name, 'produced to');
+    try {
+      return this.logManager.describeTopic(name);
+    } catch (err) {
+      if (isSpoolError(err) && err.code === 'UNKNOWN_TOPIC_OR_PARTITION') return null;
+      throw err;
+    }
+  }
+
   /** The topic's partition count and configs, creating the topic first if allowed and missing. */
   async resolveForProduce(name: string): Promise<ProduceTopicInfo> {
     refuseInternal(name, 'produced to');
