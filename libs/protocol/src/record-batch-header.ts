@@ -127,8 +127,10 @@ export function computeBatchCrc(buf: Buffer, pos: number, size: number): number 
  * Checks one batch starting at `pos` the way Kafka's log validation and recovery do: enough
  * bytes for the header and the declared length, magic 2, sane lastOffsetDelta and record
  * count, and a matching CRC. Returns the header; throws CORRUPT_MESSAGE with the reason.
+ * `verifyCrc` false skips only the CRC, for a caller that hands the batch to one that checks it
+ * (the Kafka face before Log.append: one CRC pass per batch, not two).
  */
-export function validateRecordBatch(buf: Buffer, pos = 0): RecordBatchHeader {
+export function validateRecordBatch(buf: Buffer, pos = 0, verifyCrc = true): RecordBatchHeader {
   const remaining = buf.length - pos;
   if (remaining < LOG_OVERHEAD) {
     throw new ProtocolError('CORRUPT_MESSAGE', `record batch at position ${pos} is truncated: ${remaining} bytes`);
@@ -148,6 +150,7 @@ export function validateRecordBatch(buf: Buffer, pos = 0): RecordBatchHeader {
   if (header.lastOffsetDelta < 0 || header.recordCount < 0 || header.recordCount > header.lastOffsetDelta + 1) {
     throw new ProtocolError('CORRUPT_MESSAGE', `record batch at position ${pos} has recordCount ${header.recordCount} and lastOffsetDelta ${header.lastOffsetDelta}`);
   }
+  if (!verifyCrc) return header;
   const computed = computeBatchCrc(buf, pos, batchLength + LOG_OVERHEAD);
   if (computed !== header.crc) {
     throw new ProtocolError('CORRUPT_MESSAGE', `record batch at position ${pos} failed its CRC: stored ${header.crc}, computed ${computed}`);

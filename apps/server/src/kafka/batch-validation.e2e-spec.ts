@@ -202,4 +202,19 @@ describe('refusals with record errors', () => {
     const good = (await produce(9, topic, gzipped(() => undefined))).responses[0].partitionResponses[0];
     expect(good).toMatchObject({ errorCode: 0, baseOffset: 0 });
   });
+
+  it('CORRUPT_MESSAGE for a batch whose CRC does not match, plain or idempotent, and nothing appended', async () => {
+    const topic = 'bad-crc';
+    await broker.logManager.createTopic(topic, 1);
+    const plain = encodeRecordBatch({ records: [{ value: Buffer.from('a'), timestamp: Date.now() }] });
+    const idempotent = encodeRecordBatch({ records: [{ value: Buffer.from('b'), timestamp: Date.now() }], producerId: 7, producerEpoch: 0, baseSequence: 0 });
+    for (const batch of [plain, idempotent]) {
+      const damaged = Buffer.from(batch);
+      damaged[damaged.length - 1] ^= 0x01; // a value byte: the header stays readable, the CRC does not match
+      const refused = (await produce(9, topic, damaged)).responses[0].partitionResponses[0];
+      expect(refused.errorCode).toBe(KafkaErrorCode.CORRUPT_MESSAGE);
+      expect(refused.errorMessage).toMatch(/CRC/);
+    }
+    expect(broker.logManager.getLog(topic, 0).logEndOffset).toBe(0);
+  });
 });

@@ -1,8 +1,9 @@
 /**
  * Produce (apiKey 0), v3+ (record batch v2 only; v0-2 carry older message formats).
  *
- * Per partition: exactly one record batch (Kafka's rule since v3), its framing and CRC checked
- * here, its records by the log as Kafka's LogValidator checks them (libs/log-engine
+ * Per partition: exactly one record batch (Kafka's rule since v3), its framing checked here, its
+ * CRC once (by the log; here first for idempotent batches), its records by the log as Kafka's
+ * LogValidator checks them (libs/log-engine
  * record-validator.ts: structure, counts and offset deltas, also inside compressed batches,
  * timestamps against message.timestamp.before/after.max.ms, keys on compacted topics; maxTimestamp
  * recomputed, LogAppendTime stamped), then appended as the client's bytes, stored compressed as
@@ -167,12 +168,15 @@ function appendOffsets(log: Log, batch: Buffer): Promise<AppendedOffsets> {
 }
 
 /**
- * One whole batch v2 with a valid CRC, neither transactional nor control. The log checks the
- * records (record-validator.ts) and max.message.bytes when appending.
+ * One whole batch v2, neither transactional nor control. The CRC is checked here only for an
+ * idempotent batch, whose header the producer state reads before any append (a damaged one must
+ * not be answered as a duplicate); every other batch has its CRC checked once, by Log.append,
+ * which also checks the records (record-validator.ts) and max.message.bytes.
  */
 export function validateProducedBatch(records: Buffer | null): RecordBatchHeader {
   if (records === null || records.length === 0) throw new ProduceRefusal(KafkaErrorCode.INVALID_RECORD, 'a produced partition must carry one record batch');
-  const header = validateRecordBatch(records, 0);
+  let header = validateRecordBatch(records, 0, false);
+  if (header.producerId >= 0) header = validateRecordBatch(records, 0);
   const size = header.batchLength + LOG_OVERHEAD;
   if (size !== records.length) {
     throw new ProduceRefusal(KafkaErrorCode.INVALID_RECORD, `a produced partition must carry exactly one record batch (first is ${size} of ${records.length} bytes)`);
