@@ -6,8 +6,10 @@
  *
  * Tasks go to the worker with the fewest in flight; each worker takes them in order. A worker
  * that dies (it should not: every refusal is an answer, not an exception) fails the tasks it had
- * (their requests get a 500 and appended nothing: a worker never appends) and is replaced, so one
- * bad moment does not take the pool down. `close` terminates the workers; tasks in flight fail.
+ * (the produce path then does them itself: a worker never appends, and the body is copied to the
+ * worker, not moved) and is replaced, so one bad moment does not take the pool down. A worker that dies before answering anything (its
+ * script does not load) is not replaced: the pool turns `usable` false and the produce path
+ * works without it. `close` terminates the workers; tasks in flight fail.
  */
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -28,6 +30,7 @@ type Settle = { resolve: (reply: EncodeReply) => void; reject: (err: Error) => v
 interface PoolWorker {
   worker: Worker;
   readonly inFlight: Map<number, Settle>;
+  answered: number;
 }
 
 export class ProduceWorkers {
@@ -36,6 +39,8 @@ export class ProduceWorkers {
   private closed = false;
   /** Tasks answered so far (refusals included). */
   answered = 0;
+  /** False once a worker died without ever answering: the pool is not used any more. */
+  usable = true;
 
   /** Starts `size` workers running `script` (the compiled produce-worker.js). */
   constructor(
@@ -51,19 +56,18 @@ export class ProduceWorkers {
   }
 
   /**
-   * Encodes one request in a worker. `task.body` is transferred: the caller must not use its
-   * memory afterwards (the HTTP body buffer, which has no other user). Resolves with the worker's
-   * answer, refusals included; rejects only if the worker died or the pool closed.
+   * Encodes one request in a worker. `task.body` is copied to the worker (a memcpy, small next to
+   * the parsing it saves), so the caller still has it if the worker dies. Resolves with the
+   * worker's answer, refusals included; rejects only if the worker died or the pool closed.
    */
   encode(task: TaskInput): Promise<EncodeReply> {
-    if (this.closed) return Promise.reject(new Error('the produce workers are closed'));
+    if (this.closed || !this.usable) return Promise.reject(new Error(this.closed ? 'the produce workers are closed' : 'the produce workers failed to start'));
     let chosen = this.workers[0];
     for (const candidate of this.workers) if (candidate.inFlight.size < chosen.inFlight.size) chosen = candidate;
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       chosen.inFlight.set(id, { resolve, reject });
-      const transfer = transferable(task.body) ? [task.body.buffer as ArrayBuffer] : [];
-      chosen.worker.postMessage({ ...task, id } satisfies EncodeTask, transfer);
+      chosen.worker.postMessage({ ...task, id } satisfies EncodeTask);
     });
   }
 
@@ -75,11 +79,12 @@ export class ProduceWorkers {
   }
 
   private spawn(): PoolWorker {
-    const entry: PoolWorker = { worker: new Worker(this.script), inFlight: new Map() };
+    const entry: PoolWorker = { worker: new Worker(this.script), inFlight: new Map(), answered: 0 };
     entry.worker.unref();
     entry.worker.on('message', (reply: EncodeReply) => {
       const settle = entry.inFlight.get(reply.id);
       entry.inFlight.delete(reply.id);
+      entry.answered++;
       this.answered++;
       settle?.resolve(reply);
     });
@@ -88,8 +93,15 @@ export class ProduceWorkers {
       entry.inFlight.clear();
       for (const settle of failed) settle.reject(new Error(`produce worker ${why}`));
       if (this.closed) return;
-      this.logger.error({ why, tasks: failed.length }, 'produce worker lost; starting another');
       const index = this.workers.indexOf(entry);
+      if (entry.answered === 0) {
+        // It never worked: starting another would fail the same way, in a loop.
+        this.usable = false;
+        if (index >= 0) this.workers.splice(index, 1);
+        this.logger.error({ why, script: this.script.href }, 'produce worker failed before its first task; large produce bodies are parsed on the main thread');
+        return;
+      }
+      this.logger.error({ why, tasks: failed.length }, 'produce worker lost; starting another');
       if (index >= 0) this.workers[index] = this.spawn();
     };
     entry.worker.on('error', (err) => fail(`failed: ${err.message}`));
@@ -98,9 +110,4 @@ export class ProduceWorkers {
     });
     return entry;
   }
-}
-
-/** Only memory the view spans whole can be transferred (a slice of Node's buffer pool cannot). */
-function transferable(bytes: Uint8Array): boolean {
-  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && !(bytes.buffer instanceof SharedArrayBuffer);
 }

@@ -12,7 +12,7 @@ import { buildBatches } from './batch-builder.js';
 import { groupByPartition } from './partition-groups.js';
 import { StickyPartitionCounter } from './partitioner.js';
 import { parseProduceRequest, type Acks, type PreparedRecord, type ProduceRequest } from './produce-request.js';
-import type { EncodeError } from './produce-worker.js';
+import type { EncodeError, EncodeReply } from './produce-worker.js';
 import type { ProduceWorkers } from './produce-workers.js';
 
 /** What produce needs to know about a topic. */
@@ -103,31 +103,40 @@ export class ProduceService {
   }
 
   /**
-   * Produces a JSON request body given as its bytes (`body` is consumed: its memory may be handed
-   * to a worker). With workers and an existing topic, parsing, checks, partitioning and encoding
-   * run in a produce worker and only the appends here; otherwise all of it here, exactly as
+   * Produces a JSON request body given as its bytes. With usable workers and an existing topic,
+   * parsing, checks, partitioning and encoding run in a produce worker and only the appends here;
+   * otherwise (or if the worker dies meanwhile) all of it here, exactly as
    * `produce(parseProduceRequest(JSON.parse(body)))`. Either way the same refusals, the same
    * partitions (the sticky partition of unkeyed records is taken before the hop) and the same
    * results. Resolves with the request's acks and the results.
    */
   async produceJson(topic: string, body: Buffer): Promise<{ acks: Acks; results: ProduceResult[] }> {
-    const existing = this.deps.workers === undefined ? null : this.topics.existingForProduce(topic);
-    if (this.deps.workers === undefined || existing === null) {
+    const workers = this.deps.workers?.usable === true ? this.deps.workers : undefined;
+    const existing = workers === undefined ? null : this.topics.existingForProduce(topic);
+    const onThisThread = async () => {
       const text = body.toString('utf8');
       const request = parseProduceRequest(text.length === 0 ? undefined : JSON.parse(text), this.deps.maxRecordsPerRequest);
       return { acks: request.acks, results: await this.produce(topic, request) };
-    }
+    };
+    if (workers === undefined || existing === null) return onThisThread();
     const partitionCount = existing.partitions;
     const now = this.clock.now();
-    const reply = await this.deps.workers.encode({
-      body,
-      topic,
-      partitionCount,
-      stickyPartition: this.sticky.next(topic, partitionCount),
-      now,
-      maxMessageBytes: Number(existing.configs['max.message.bytes'] ?? 1048588),
-      maxRecordsPerRequest: this.deps.maxRecordsPerRequest,
-    });
+    let reply: EncodeReply;
+    try {
+      reply = await workers.encode({
+        body,
+        topic,
+        partitionCount,
+        stickyPartition: this.sticky.next(topic, partitionCount),
+        now,
+        maxMessageBytes: Number(existing.configs['max.message.bytes'] ?? 1048588),
+        maxRecordsPerRequest: this.deps.maxRecordsPerRequest,
+      });
+    } catch (err) {
+      // The worker died (it appended nothing): do the request here.
+      this.deps.logger.warn({ err, topic }, 'produce worker failed a request; producing it on the main thread');
+      return onThisThread();
+    }
     if (!reply.ok) throw rebuildError(reply.error);
     const encoded = reply.groups.map((g): EncodedPartition => ({ ...g, batches: Buffer.from(g.batches.buffer, g.batches.byteOffset, g.batches.byteLength) }));
     // Described again: the topic may have changed (or gone) during the hop.
