@@ -34,6 +34,7 @@ export type LogReplication = Pick<
   | 'maybeIncrementHighWatermark'
   | 'leaderEpochCache'
   | 'latestEpoch'
+  | 'logEndOffsetAndEpoch'
   | 'endOffsetForEpoch'
   | 'onTruncation'
 >;
@@ -103,6 +104,14 @@ export class ReplicationState {
   /** The latest leader epoch (of the last batch, or recorded by a new leader); null when none. */
   get latestEpoch(): number | null {
     return this.epochs.latestEpoch;
+  }
+
+  /**
+   * The log end offset and the epoch it belongs to, read together (Kafka's OffsetAndEpoch of the
+   * log end, what ListOffsets LATEST and a leader's fetch state report); epoch null when none.
+   */
+  logEndOffsetAndEpoch(): { offset: number; leaderEpoch: number | null } {
+    return { offset: this.local.logEndOffset, leaderEpoch: this.epochs.latestEpoch };
   }
 
   /**

@@ -79,6 +79,7 @@ describe('leader appends stamp the epoch and the cache learns it', () => {
       [5, 5],
     ]);
     expect(log.replication.latestEpoch).toBe(5);
+    expect(log.replication.logEndOffsetAndEpoch()).toEqual({ offset: 6, leaderEpoch: 5 });
     expect(log.replication.endOffsetForEpoch(3)).toEqual({ leaderEpoch: 3, endOffset: 5 });
     expect(log.replication.endOffsetForEpoch(4)).toEqual({ leaderEpoch: 3, endOffset: 5 });
     expect(log.replication.endOffsetForEpoch(5)).toEqual({ leaderEpoch: 5, endOffset: 6 });
