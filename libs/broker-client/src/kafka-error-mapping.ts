@@ -66,6 +66,12 @@ const SPOOL_CODES: Readonly<Record<SpoolErrorCode, true>> = {
   ELECTION_NOT_NEEDED: true,
   PREFERRED_LEADER_NOT_AVAILABLE: true,
   ELIGIBLE_LEADERS_NOT_AVAILABLE: true,
+  FENCED_MEMBER_EPOCH: true,
+  STALE_MEMBER_EPOCH: true,
+  UNSUPPORTED_ASSIGNOR: true,
+  UNRELEASED_INSTANCE_ID: true,
+  FENCED_INSTANCE_ID: true,
+  INVALID_REGULAR_EXPRESSION: true,
 };
 
 function isSpoolErrorCode(name: string): name is SpoolErrorCode {

@@ -16,6 +16,14 @@ export interface CoordinatorConfig {
   readonly offsetMetadataMaxBytes: number;
   /** Protocol types whose groups the coordinator assigns itself (WebSocket members). */
   readonly serverAssignedProtocolTypes: readonly string[];
+  /** group.consumer.session.timeout.ms: a KIP-848 member silent this long is fenced. */
+  readonly consumerGroupSessionTimeoutMs: number;
+  /** group.consumer.heartbeat.interval.ms: how often KIP-848 members are told to heartbeat. */
+  readonly consumerGroupHeartbeatIntervalMs: number;
+  /** group.consumer.max.size: a KIP-848 join beyond it is GROUP_MAX_SIZE_REACHED. */
+  readonly consumerGroupMaxSize: number;
+  /** group.consumer.assignors: server-side assignors KIP-848 members may name; the first is the default. */
+  readonly consumerGroupAssignors: readonly string[];
 }
 
 export const SPOOL_WS_PROTOCOL_TYPE = 'spool-ws';
@@ -30,4 +38,8 @@ export const DEFAULT_COORDINATOR_CONFIG: CoordinatorConfig = {
   offsetsRetentionCheckIntervalMs: 600_000,
   offsetMetadataMaxBytes: 4_096,
   serverAssignedProtocolTypes: [SPOOL_WS_PROTOCOL_TYPE],
+  consumerGroupSessionTimeoutMs: 45_000,
+  consumerGroupHeartbeatIntervalMs: 5_000,
+  consumerGroupMaxSize: 2_147_483_647,
+  consumerGroupAssignors: ['uniform', 'range'],
 };

@@ -36,4 +36,13 @@ export interface OffsetLog {
  */
 export interface TopicMetadataSource {
   partitionCount(topic: string): number | null;
+  /**
+   * KIP-848 consumer groups name topics by id: the topic's id as Kafka prints it (22 characters of
+   * base64url), null if the topic does not exist. Without it, ConsumerGroupHeartbeat is refused.
+   */
+  topicId?(topic: string): string | null;
+  /** The name of the topic with this id, null if none has it (deleted, or recreated under a new id). */
+  topicName?(topicId: string): string | null;
+  /** Every topic name, internal ones included (regex subscriptions are matched against them). */
+  topicNames?(): readonly string[];
 }

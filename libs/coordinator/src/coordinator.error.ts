@@ -26,6 +26,14 @@ export type GroupErrorCode =
       | 'OFFSET_METADATA_TOO_LARGE'
       | 'INVALID_REQUEST'
       | 'UNKNOWN_SERVER_ERROR'
+      // KIP-848 consumer groups (consumer/).
+      | 'FENCED_MEMBER_EPOCH'
+      | 'STALE_MEMBER_EPOCH'
+      | 'UNSUPPORTED_ASSIGNOR'
+      | 'UNRELEASED_INSTANCE_ID'
+      | 'FENCED_INSTANCE_ID'
+      | 'INVALID_REGULAR_EXPRESSION'
+      | 'UNSUPPORTED_VERSION'
     >;
 
 export class CoordinatorError extends SpoolError {

@@ -30,11 +30,37 @@ export class InMemoryOffsetLog implements OffsetLog {
 
 export class StaticTopics implements TopicMetadataSource {
   readonly counts = new Map<string, number>();
+  /** Topic ids, as Kafka prints them: 16 bytes, base64url; a new one per (re)creation. */
+  private readonly ids = new Map<string, string>();
+  private nextId = 1;
   constructor(counts: Record<string, number> = {}) {
-    for (const [t, n] of Object.entries(counts)) this.counts.set(t, n);
+    for (const [t, n] of Object.entries(counts)) this.set(t, n);
+  }
+  /** Creates the topic (with a new id) or changes its partition count (same id). */
+  set(topic: string, partitions: number): void {
+    this.counts.set(topic, partitions);
+    if (!this.ids.has(topic)) {
+      const bytes = Buffer.alloc(16);
+      bytes.writeUInt32BE(this.nextId++, 12);
+      this.ids.set(topic, bytes.toString('base64url'));
+    }
+  }
+  delete(topic: string): void {
+    this.counts.delete(topic);
+    this.ids.delete(topic);
   }
   partitionCount(topic: string): number | null {
     return this.counts.get(topic) ?? null;
+  }
+  topicId(topic: string): string | null {
+    return this.ids.get(topic) ?? null;
+  }
+  topicName(topicId: string): string | null {
+    for (const [name, id] of this.ids) if (id === topicId) return name;
+    return null;
+  }
+  topicNames(): string[] {
+    return [...this.counts.keys()];
   }
 }
 

@@ -170,7 +170,7 @@ describe('client-side assignment (Kafka protocol flow)', () => {
     t.coordinator.leaveGroup({ groupId: 'g', memberIds: [a.memberId] });
     expect(state(t)).toBe(GroupState.Empty);
     expect(t.coordinator.describeGroup('g')!.generationId).toBe(2);
-    expect(t.coordinator.listGroups()).toEqual([{ groupId: 'g', protocolType: 'consumer', state: GroupState.Empty }]);
+    expect(t.coordinator.listGroups()).toEqual([{ groupId: 'g', protocolType: 'consumer', state: GroupState.Empty, groupType: 'classic' }]);
   });
 
   it('answers a member that leaves while parked in JoinGroup with UNKNOWN_MEMBER_ID', async () => {

@@ -65,6 +65,11 @@ import { OffsetsPartitions } from './offsets-partitions.js';
 import { answerJoin, answerSync, joinError, syncError } from './parked-calls.js';
 import { systemScheduler, type Scheduler } from './scheduler.js';
 import type { TopicPartition } from './topic-partition.js';
+import { ConsumerRangeAssignor } from './assignors/consumer-range.assignor.js';
+import type { ConsumerGroupAssignor } from './assignors/consumer-group-assignor.js';
+import { UniformAssignor } from './assignors/uniform.assignor.js';
+import type { ConsumerGroup } from './consumer/consumer-group.js';
+import { CONSUMER_GROUP_PROTOCOL_TYPE, ConsumerGroups } from './consumer/consumer-groups.js';
 export interface GroupCoordinatorOptions {
   /**
    * The OffsetLog of partition 0, for a coordinator that owns the whole one-partition topic (one
@@ -83,6 +88,8 @@ export interface GroupCoordinatorOptions {
   readonly assignors?: Iterable<PartitionAssignor>;
   /** Member ids are `${clientId}-${uuid}` as in Kafka; tests inject a deterministic generator. */
   readonly newMemberId?: (clientId: string) => string;
+  /** KIP-848 server-side assignors by name; defaults to uniform and range (config.consumerGroupAssignors picks). */
+  readonly consumerGroupAssignors?: Iterable<ConsumerGroupAssignor>;
 }
 
 export class GroupCoordinator {
@@ -99,6 +106,8 @@ export class GroupCoordinator {
   private readonly rebalancer: GroupRebalancer;
   private readonly joins: JoinHandler;
   private readonly offsetApi: GroupOffsets;
+  /** KIP-848 consumer groups (consumer/consumer-groups.ts): ConsumerGroupHeartbeat, ConsumerGroupDescribe. */
+  readonly consumerGroups: ConsumerGroups;
 
   constructor(options: GroupCoordinatorOptions) {
     this.config = { ...DEFAULT_COORDINATOR_CONFIG, ...options.config };
@@ -114,7 +123,19 @@ export class GroupCoordinator {
     this.offsets = new OffsetWriter((groupId) => this.partitions.logFor(groupId), this.clock);
     const shared = { clock: this.clock, scheduler, logger: this.logger, config: this.config };
     this.rebalancer = new GroupRebalancer({ ...shared, offsets: this.offsets, topics: options.topics, assignors });
-    this.loader = new GroupLoader({ ...shared, groups: this.groups, offsets: this.offsets, partitions: this.partitions, rebalancer: this.rebalancer });
+    const consumerGroupAssignors = new Map([...(options.consumerGroupAssignors ?? [new UniformAssignor(), new ConsumerRangeAssignor()])].map((a) => [a.name, a]));
+    this.consumerGroups = new ConsumerGroups({
+      ...shared,
+      groups: new Map<string, ConsumerGroup>(),
+      classicGroups: this.groups,
+      offsetStore: this.offsets.store,
+      append: async (groupId, records) => this.partitions.logFor(groupId).append(records),
+      topics: options.topics,
+      assignors: new Map(this.config.consumerGroupAssignors.filter((name) => consumerGroupAssignors.has(name)).map((name) => [name, consumerGroupAssignors.get(name)!])),
+      unavailable: (groupId) => this.unavailable(groupId),
+      newMemberId: () => randomUUID(),
+    });
+    this.loader = new GroupLoader({ ...shared, groups: this.groups, consumerGroups: this.consumerGroups, offsets: this.offsets, partitions: this.partitions, rebalancer: this.rebalancer });
     this.joins = new JoinHandler({
       ...shared,
       groups: this.groups,
@@ -127,6 +148,7 @@ export class GroupCoordinator {
       ...shared,
       groups: this.groups,
       offsets: this.offsets,
+      consumerGroups: this.consumerGroups,
       loaded: () => this.loaded,
       keepAlive: (group, member) => this.rebalancer.scheduleSessionExpiry(group, member),
     });
@@ -189,6 +211,7 @@ export class GroupCoordinator {
   close(): void {
     this.loaded = false;
     this.offsetApi.stopExpiry();
+    this.consumerGroups.close();
     for (const group of this.groups.values()) {
       group.joinTimer?.cancel();
       group.syncTimer?.cancel();
@@ -211,6 +234,15 @@ export class GroupCoordinator {
   async joinGroup(req: JoinGroupRequest): Promise<JoinGroupResult> {
     const unavailable = req.groupId === '' ? null : this.unavailable(req.groupId);
     if (unavailable !== null) return joinError(req.memberId, unavailable);
+    // A consumer group with members keeps its id; an empty one gives it up (Kafka, without online migration).
+    const yielded = this.consumerGroups.yieldToClassic(req.groupId);
+    if (yielded === 'INCONSISTENT_GROUP_PROTOCOL') return joinError(req.memberId, yielded);
+    if (yielded !== undefined) {
+      this.partitions
+        .logFor(req.groupId)
+        .append(yielded)
+        .catch((err: unknown) => this.logger.error({ groupId: req.groupId, err }, 'consumer group tombstones append failed'));
+    }
     return this.joins.joinGroup(req);
   }
 
@@ -307,6 +339,7 @@ export class GroupCoordinator {
    * notice from metadata; the extra rebalance only makes them notice sooner.
    */
   onPartitionsChanged(topic: string): void {
+    this.consumerGroups.onTopicChanged(topic);
     for (const group of this.groups.values()) {
       if (!group.is(GroupState.Stable) && !group.is(GroupState.CompletingRebalance)) continue;
       const protocolName = group.protocolName!;
@@ -338,9 +371,16 @@ export class GroupCoordinator {
     return this.offsetApi.commitOffsets(req);
   }
 
-  /** OffsetFetch: committed offsets (all, or of `partitions`; uncommitted ones are absent), from memory. */
-  fetchOffsets(groupId: string, partitions?: readonly TopicPartition[]): CommittedOffset[] {
+  /**
+   * OffsetFetch: committed offsets (all, or of `partitions`; uncommitted ones are absent), from
+   * memory. `requester` (OffsetFetch v9+) is fenced by member epoch when the group is a KIP-848 one.
+   */
+  fetchOffsets(groupId: string, partitions?: readonly TopicPartition[], requester?: { readonly memberId: string | null; readonly memberEpoch: number }): CommittedOffset[] {
     this.checkAvailable(groupId);
+    if (requester !== undefined) {
+      const check = this.consumerGroups.offsetFetchCheck(groupId, requester.memberId, requester.memberEpoch);
+      if (check !== undefined && check !== 'NONE') throw new CoordinatorError(check, `offset fetch of group ${groupId} by member ${requester.memberId} at epoch ${requester.memberEpoch} refused: ${check}`, { groupId });
+    }
     return this.offsetApi.fetchOffsets(groupId, partitions);
   }
 
@@ -359,7 +399,11 @@ export class GroupCoordinator {
    */
   listGroups(states?: readonly GroupState[]): GroupListing[] {
     if (!this.loaded || this.partitions.anyLoading) throw new CoordinatorError('COORDINATOR_LOAD_IN_PROGRESS', 'the coordinator is loading __consumer_offsets');
-    return this.offsetApi.listGroups(states);
+    const consumer: GroupListing[] = this.consumerGroups
+      .listGroups()
+      .filter((g) => states === undefined || (states as readonly string[]).includes(g.state))
+      .map((g) => ({ groupId: g.groupId, protocolType: CONSUMER_GROUP_PROTOCOL_TYPE, state: g.state, groupType: 'consumer' }));
+    return [...this.offsetApi.listGroups(states), ...consumer].sort((a, b) => (a.groupId < b.groupId ? -1 : 1));
   }
 
   /**
@@ -379,7 +423,14 @@ export class GroupCoordinator {
    */
   async deleteGroup(groupId: string): Promise<void> {
     this.checkAvailable(groupId);
-    return this.offsetApi.deleteGroup(groupId);
+    if (!this.consumerGroups.has(groupId)) return this.offsetApi.deleteGroup(groupId);
+    const records = this.consumerGroups.deleteGroup(groupId);
+    try {
+      await this.partitions.logFor(groupId).append(records);
+      await this.offsets.writeTombstones(new Map([[groupId, this.offsets.store.list(groupId)]]), []);
+    } catch (err) {
+      throw new CoordinatorError('COORDINATOR_NOT_AVAILABLE', `deleting group ${groupId} failed to append its tombstones: ${String(err)}`, { groupId });
+    }
   }
 
   /**

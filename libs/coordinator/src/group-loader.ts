@@ -46,6 +46,8 @@ import { GroupMember } from './group-member.js';
 import { GroupState } from './group-state.js';
 import type { OffsetWriter } from './offset-writer.js';
 import { OffsetStore } from './offset-store.js';
+import { ConsumerGroupReplay } from './consumer/consumer-group-replay.js';
+import type { ConsumerGroups } from './consumer/consumer-groups.js';
 import type { OffsetsPartitions } from './offsets-partitions.js';
 import { answerJoin, answerSync, joinError, syncError } from './parked-calls.js';
 
@@ -55,8 +57,11 @@ export interface ReplayResult {
   readonly skipped: number;
 }
 
-/** Replays `log` into `store` (offsets) and returns the last metadata of each group. */
-export async function replayConsumerOffsets(log: OffsetLog, store: OffsetStore): Promise<ReplayResult> {
+/**
+ * Replays `log` into `store` (offsets) and returns the last metadata of each group. `other` gets the
+ * records of other key versions (KIP-848 groups); those it takes are not counted as skipped.
+ */
+export async function replayConsumerOffsets(log: OffsetLog, store: OffsetStore, other?: (key: Buffer, value: Buffer | null) => boolean): Promise<ReplayResult> {
   const groups = new Map<string, GroupMetadataValue>();
   let records = 0;
   let skipped = 0;
@@ -70,7 +75,7 @@ export async function replayConsumerOffsets(log: OffsetLog, store: OffsetStore):
     } else if (key.type === 'group') {
       if (record.value === null) groups.delete(key.group);
       else groups.set(key.group, decodeGroupMetadataValue(record.value));
-    } else {
+    } else if (other === undefined || !other(record.key, record.value)) {
       skipped++;
     }
   }
@@ -107,6 +112,8 @@ export function restoreGroup(groupId: string, value: GroupMetadataValue, nowMs: 
 
 export interface LoaderContext {
   readonly groups: Map<string, ClassicGroup>;
+  /** KIP-848 groups: their records are replayed with the partition's, and they leave with it. */
+  readonly consumerGroups: Pick<ConsumerGroups, 'install' | 'drop'>;
   readonly offsets: OffsetWriter;
   readonly partitions: OffsetsPartitions;
   readonly rebalancer: GroupRebalancer;
@@ -124,9 +131,10 @@ export class GroupLoader {
     this.dropPartition(partition, 'NOT_COORDINATOR');
     const token = partitions.beginLoad(partition, log);
     const scratch = new OffsetStore();
+    const consumerGroupRecords = new ConsumerGroupReplay();
     let replayed: ReplayResult;
     try {
-      replayed = await replayConsumerOffsets(log, scratch);
+      replayed = await replayConsumerOffsets(log, scratch, (key, value) => consumerGroupRecords.apply(key, value));
     } catch (err) {
       if (partitions.isCurrent(partition, token)) partitions.unload(partition);
       throw err;
@@ -135,7 +143,9 @@ export class GroupLoader {
       logger.info({ partition }, '__consumer_offsets partition unloaded while loading; load dropped');
       return;
     }
-    const restored = this.install(replayed, scratch);
+    const consumerGroups = consumerGroupRecords.build(logger);
+    const restored = this.install(replayed, scratch, new Set(consumerGroups.map((g) => g.groupId)));
+    this.ctx.consumerGroups.install(consumerGroups);
     partitions.completeLoad(partition, token);
     logger.info({ partition, ...restored, records: replayed.records, skipped: replayed.skipped }, 'loaded __consumer_offsets partition');
   }
@@ -148,7 +158,7 @@ export class GroupLoader {
   }
 
   /** Installs a replayed partition synchronously, then starts its members' session timers (Kafka's onLoaded). */
-  private install(replayed: ReplayResult, scratch: OffsetStore): { groups: number; members: number } {
+  private install(replayed: ReplayResult, scratch: OffsetStore, consumerGroupIds: ReadonlySet<string>): { groups: number; members: number } {
     const { groups, offsets, rebalancer, clock, config } = this.ctx;
     const now = clock.now();
     for (const groupId of scratch.groupIds()) for (const offset of scratch.list(groupId)) offsets.store.put(groupId, offset);
@@ -161,7 +171,7 @@ export class GroupLoader {
       members += group.members.size;
     }
     for (const groupId of scratch.groupIds()) {
-      if (!groups.has(groupId)) groups.set(groupId, new ClassicGroup(groupId, null, now));
+      if (!groups.has(groupId) && !consumerGroupIds.has(groupId)) groups.set(groupId, new ClassicGroup(groupId, null, now));
     }
     for (const group of loaded) {
       for (const member of group.members.values()) rebalancer.scheduleSessionExpiry(group, member);
@@ -193,6 +203,6 @@ export class GroupLoader {
     for (const groupId of offsets.store.groupIds()) {
       if (partitions.partitionOf(groupId) === partition) offsets.store.removeGroup(groupId);
     }
-    return dropped;
+    return dropped + this.ctx.consumerGroups.drop((groupId) => partitions.partitionOf(groupId) === partition);
   }
 }

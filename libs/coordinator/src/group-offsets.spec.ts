@@ -53,7 +53,7 @@ describe('offset commits', () => {
     const t = await startTestCoordinator();
     expect(await t.coordinator.commitOffsets({ groupId: 'simple', memberId: '', generationId: -1, offsets: [offset(2, 7)] })).toBe('NONE');
     expect(await t.coordinator.commitOffsets({ groupId: 'nope', memberId: '', generationId: 3, offsets: [offset(2, 7)] })).toBe('ILLEGAL_GENERATION');
-    expect(t.coordinator.listGroups()).toEqual([{ groupId: 'simple', protocolType: null, state: GroupState.Empty }]);
+    expect(t.coordinator.listGroups()).toEqual([{ groupId: 'simple', protocolType: null, state: GroupState.Empty, groupType: 'classic' }]);
     expect(t.coordinator.fetchOffsets('simple', [{ topic: 'orders', partition: 2 }, { topic: 'orders', partition: 3 }]).map((o) => o.offset)).toEqual([7]);
   });
 
@@ -93,8 +93,8 @@ describe('offset commits', () => {
       [1, 20, 'm', 3],
     ]);
     expect(second.coordinator.listGroups()).toEqual([
-      { groupId: 'g', protocolType: 'consumer', state: GroupState.Stable },
-      { groupId: 'simple', protocolType: null, state: GroupState.Empty },
+      { groupId: 'g', protocolType: 'consumer', state: GroupState.Stable, groupType: 'classic' },
+      { groupId: 'simple', protocolType: null, state: GroupState.Empty, groupType: 'classic' },
     ]);
     // The member is restored with the group (group-loader.spec.ts): its commits are accepted until its session times out.
     expect(await second.coordinator.commitOffsets({ groupId: 'g', memberId, generationId: 1, offsets: [offset(0, 12)] })).toBe('NONE');

@@ -22,12 +22,15 @@ import type {
 import { GroupState } from './group-state.js';
 import type { OffsetWriter } from './offset-writer.js';
 import type { Scheduler, TimerHandle } from './scheduler.js';
+import type { ConsumerGroups } from './consumer/consumer-groups.js';
 import type { TopicPartition } from './topic-partition.js';
 
 /** What GroupOffsets shares with GroupCoordinator. */
 export interface CoordinatorContext {
   readonly groups: Map<string, ClassicGroup>;
   readonly offsets: OffsetWriter;
+  /** KIP-848 groups: their commits are fenced by member epoch instead of generation. */
+  readonly consumerGroups: Pick<ConsumerGroups, 'offsetCommitCheck'>;
   readonly clock: Clock;
   readonly scheduler: Scheduler;
   readonly logger: Logger;
@@ -63,23 +66,25 @@ export class GroupOffsets {
   async commitOffsets(req: OffsetCommitRequest): Promise<GroupErrorCode> {
     if (!this.ctx.loaded()) return 'COORDINATOR_LOAD_IN_PROGRESS';
     if (req.groupId === '') return 'INVALID_GROUP_ID';
+    const consumerGroupCheck = this.ctx.consumerGroups.offsetCommitCheck(req.groupId, req.memberId, req.generationId, req.apiVersion);
+    if (consumerGroupCheck !== undefined && consumerGroupCheck !== 'NONE') return consumerGroupCheck;
     let group = this.ctx.groups.get(req.groupId);
-    if (group === undefined) {
+    if (group === undefined && consumerGroupCheck === undefined) {
       if (req.generationId >= 0 || req.memberId !== '') return 'ILLEGAL_GENERATION';
       group = new ClassicGroup(req.groupId, null, this.ctx.clock.now());
       this.ctx.groups.set(req.groupId, group);
     }
-    const fenced = this.validateOffsetCommit(group, req.memberId, req.generationId);
+    const fenced = group === undefined ? null : this.validateOffsetCommit(group, req.memberId, req.generationId);
     if (fenced !== null) return fenced;
     const invalid = this.validateOffsets(req.offsets);
     if (invalid !== null) return invalid;
-    const member = group.members.get(req.memberId);
-    if (member !== undefined) this.ctx.keepAlive(group, member);
+    const member = group?.members.get(req.memberId);
+    if (group !== undefined && member !== undefined) this.ctx.keepAlive(group, member);
     try {
-      await this.ctx.offsets.commit(group.groupId, req.offsets);
+      await this.ctx.offsets.commit(req.groupId, req.offsets);
       return 'NONE';
     } catch (err) {
-      this.ctx.logger.error({ groupId: group.groupId, err }, 'offset commit append failed');
+      this.ctx.logger.error({ groupId: req.groupId, err }, 'offset commit append failed');
       return 'COORDINATOR_NOT_AVAILABLE';
     }
   }
@@ -179,7 +184,7 @@ export class GroupOffsets {
   listGroups(states?: readonly GroupState[]): GroupListing[] {
     return [...this.ctx.groups.values()]
       .filter((g) => states === undefined || states.includes(g.state))
-      .map((g) => ({ groupId: g.groupId, protocolType: g.protocolType, state: g.state }))
+      .map((g): GroupListing => ({ groupId: g.groupId, protocolType: g.protocolType, state: g.state, groupType: 'classic' }))
       .sort((a, b) => (a.groupId < b.groupId ? -1 : 1));
   }
 

@@ -6,6 +6,7 @@
 import type { GroupErrorCode } from './coordinator.error.js';
 import type { JoinProtocol } from './group-member.js';
 import type { GroupState } from './group-state.js';
+import type { ConsumerGroupState } from './consumer/consumer-group.js';
 import type { TopicPartition } from './topic-partition.js';
 
 export interface JoinGroupRequest {
@@ -96,8 +97,11 @@ export interface OffsetCommitRequest {
   readonly groupId: string;
   /** '' with generationId -1 for a simple (group-less) commit, allowed only while the group is Empty. */
   readonly memberId: string;
+  /** The generation (classic groups) or the member epoch (KIP-848 groups). */
   readonly generationId: number;
   readonly offsets: readonly OffsetToCommit[];
+  /** The OffsetCommit version; KIP-848 members must use v9+ (UNSUPPORTED_VERSION otherwise). */
+  readonly apiVersion?: number;
 }
 
 export interface CommittedOffset extends TopicPartition {
@@ -115,7 +119,10 @@ export interface OffsetDeleteResult extends TopicPartition {
 export interface GroupListing {
   readonly groupId: string;
   readonly protocolType: string | null;
-  readonly state: GroupState;
+  /** Classic groups: GroupState; KIP-848 groups: ConsumerGroupState (Empty, Assigning, Reconciling, Stable). */
+  readonly state: GroupState | ConsumerGroupState;
+  /** Kafka's group type (ListGroups v5): `classic` or `consumer` (KIP-848). */
+  readonly groupType: 'classic' | 'consumer';
 }
 
 export interface MemberDescription {

@@ -14,6 +14,9 @@ const VARS: ReadonlyArray<readonly [string, keyof CoordinatorConfig, number]> = 
   ['SPOOL_GROUP_MAX_SIZE', 'groupMaxSize', 1],
   ['SPOOL_OFFSETS_RETENTION_CHECK_INTERVAL_MS', 'offsetsRetentionCheckIntervalMs', 1],
   ['SPOOL_OFFSET_METADATA_MAX_BYTES', 'offsetMetadataMaxBytes', 0],
+  ['SPOOL_GROUP_CONSUMER_SESSION_TIMEOUT_MS', 'consumerGroupSessionTimeoutMs', 1],
+  ['SPOOL_GROUP_CONSUMER_HEARTBEAT_INTERVAL_MS', 'consumerGroupHeartbeatIntervalMs', 1],
+  ['SPOOL_GROUP_CONSUMER_MAX_SIZE', 'consumerGroupMaxSize', 1],
 ];
 
 export const COORDINATOR_ENV_VARS: readonly string[] = [...VARS.map(([name]) => name), 'SPOOL_OFFSETS_RETENTION_MINUTES'];

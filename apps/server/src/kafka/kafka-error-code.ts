@@ -60,6 +60,12 @@ export function kafkaErrorCodeOf(code: SpoolErrorCode): number {
     case 'ELECTION_NOT_NEEDED':
     case 'PREFERRED_LEADER_NOT_AVAILABLE':
     case 'ELIGIBLE_LEADERS_NOT_AVAILABLE':
+    case 'FENCED_MEMBER_EPOCH':
+    case 'STALE_MEMBER_EPOCH':
+    case 'UNSUPPORTED_ASSIGNOR':
+    case 'UNRELEASED_INSTANCE_ID':
+    case 'FENCED_INSTANCE_ID':
+    case 'INVALID_REGULAR_EXPRESSION':
       return KafkaErrorCode[code];
   }
 }

@@ -14,6 +14,8 @@ export function httpStatusOf(code: HttpErrorCode): number {
     case 'INVALID_RECORD':
     case 'INVALID_GROUP_ID':
     case 'INVALID_SESSION_TIMEOUT':
+    case 'INVALID_REGULAR_EXPRESSION':
+    case 'UNSUPPORTED_ASSIGNOR':
     case 'UNSUPPORTED_COMPRESSION_TYPE':
     case 'UNSUPPORTED_VERSION':
     case 'INVALID_REPLICATION_FACTOR':
@@ -42,6 +44,10 @@ export function httpStatusOf(code: HttpErrorCode): number {
     case 'DUPLICATE_BROKER_REGISTRATION':
     case 'NO_REASSIGNMENT_IN_PROGRESS':
     case 'ELECTION_NOT_NEEDED':
+    case 'FENCED_MEMBER_EPOCH':
+    case 'STALE_MEMBER_EPOCH':
+    case 'UNRELEASED_INSTANCE_ID':
+    case 'FENCED_INSTANCE_ID':
       return 409;
     case 'REQUEST_TOO_LARGE':
     case 'MESSAGE_TOO_LARGE':
