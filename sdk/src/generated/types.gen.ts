@@ -328,7 +328,14 @@ export type GroupListing = {
      * "spool-ws" for WebSocket/SSE members, "consumer" for Kafka clients, null for a group with only committed offsets.
      */
     protocolType: string | null;
-    state: 'Empty' | 'PreparingRebalance' | 'CompletingRebalance' | 'Stable' | 'Dead';
+    /**
+     * Classic groups: Empty, PreparingRebalance, CompletingRebalance, Stable; KIP-848 consumer groups: Empty, Assigning, Reconciling, Stable.
+     */
+    state: 'Empty' | 'PreparingRebalance' | 'CompletingRebalance' | 'Assigning' | 'Reconciling' | 'Stable' | 'Dead';
+    /**
+     * Kafka's group type: "consumer" for KIP-848 groups (group.protocol=consumer), "classic" for the others.
+     */
+    groupType: 'classic' | 'consumer';
 };
 
 export type GroupList = {
@@ -356,6 +363,22 @@ export type GroupMember = {
      * Assigned partitions.
      */
     assignment: Array<GroupTopicPartition> | null;
+    /**
+     * Static membership (group.instance.id), KIP-848 groups only.
+     */
+    instanceId: string | null;
+    /**
+     * KIP-848 groups: the member epoch (null for classic groups).
+     */
+    memberEpoch: number | null;
+    /**
+     * KIP-848 groups: where the member stands towards its target assignment (null for classic groups).
+     */
+    memberState: 'STABLE' | 'UNREVOKED_PARTITIONS' | 'UNRELEASED_PARTITIONS' | 'UNKNOWN' | null;
+    /**
+     * KIP-848 groups: the partitions the member is moving towards (null for classic groups).
+     */
+    targetAssignment: Array<GroupTopicPartition> | null;
 };
 
 export type GroupPartitionOffset = {
@@ -382,13 +405,24 @@ export type GroupPartitionOffset = {
 
 export type GroupDescription = {
     groupId: string;
-    state: 'Empty' | 'PreparingRebalance' | 'CompletingRebalance' | 'Stable' | 'Dead';
+    state: 'Empty' | 'PreparingRebalance' | 'CompletingRebalance' | 'Assigning' | 'Reconciling' | 'Stable' | 'Dead';
+    /**
+     * Kafka's group type: "consumer" for KIP-848 groups.
+     */
+    groupType: 'classic' | 'consumer';
     protocolType: string | null;
     /**
-     * The selected assignor.
+     * The selected assignor (KIP-848 groups: the server-side one, uniform or range).
      */
     assignor: string | null;
+    /**
+     * The generation (classic groups) or the group epoch (KIP-848 groups).
+     */
     generationId: number;
+    /**
+     * KIP-848 groups: the epoch of the target assignment (null for classic groups).
+     */
+    assignmentEpoch: number | null;
     leaderId: string | null;
     members: Array<GroupMember>;
     offsets: Array<GroupPartitionOffset>;

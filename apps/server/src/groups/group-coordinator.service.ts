@@ -22,6 +22,7 @@ import { ROOT_LOGGER } from '../logging/logging.module.js';
 import { ConsumerOffsetsLog } from './consumer-offsets.log.js';
 
 export const COORDINATOR_CONFIG = Symbol('COORDINATOR_CONFIG');
+
 export const COORDINATOR_SCHEDULER = Symbol('COORDINATOR_SCHEDULER');
 
 @Injectable()
@@ -62,15 +63,20 @@ export class GroupCoordinatorService implements OnModuleDestroy {
 
   private async open(): Promise<GroupCoordinator> {
     const partitionCount = await ConsumerOffsetsLog.ensureTopic(this.logs);
+    const describe = (topic: string) => {
+      try {
+        return this.logs.describeTopic(topic);
+      } catch (err) {
+        if (isSpoolError(err) && err.code === 'UNKNOWN_TOPIC_OR_PARTITION') return null;
+        throw err;
+      }
+    };
     const topics: TopicMetadataSource = {
-      partitionCount: (topic) => {
-        try {
-          return this.logs.describeTopic(topic).partitions;
-        } catch (err) {
-          if (isSpoolError(err) && err.code === 'UNKNOWN_TOPIC_OR_PARTITION') return null;
-          throw err;
-        }
-      },
+      partitionCount: (topic) => describe(topic)?.partitions ?? null,
+      // KIP-848 groups name topics by id, as Kafka prints it (what Metadata v10+ shows clients).
+      topicId: (topic) => describe(topic)?.id ?? null,
+      topicName: (topicId) => this.logs.topicNameById(topicId) ?? null,
+      topicNames: () => this.logs.listTopics().map((t) => t.name),
     };
     const coordinator = new GroupCoordinator({
       offsetsTopicPartitionCount: partitionCount,

@@ -8,7 +8,14 @@ export class GroupListingDto {
   @ApiProperty({ example: 'dashboard' }) groupId!: string;
   @ApiProperty({ type: 'string', nullable: true, description: '"spool-ws" for WebSocket/SSE members, "consumer" for Kafka clients, null for a group with only committed offsets.', example: 'spool-ws' })
   protocolType!: string | null;
-  @ApiProperty({ enum: ['Empty', 'PreparingRebalance', 'CompletingRebalance', 'Stable', 'Dead'], example: 'Stable' }) state!: string;
+  @ApiProperty({
+    enum: ['Empty', 'PreparingRebalance', 'CompletingRebalance', 'Assigning', 'Reconciling', 'Stable', 'Dead'],
+    description: 'Classic groups: Empty, PreparingRebalance, CompletingRebalance, Stable; KIP-848 consumer groups: Empty, Assigning, Reconciling, Stable.',
+    example: 'Stable',
+  })
+  state!: string;
+  @ApiProperty({ enum: ['classic', 'consumer'], description: 'Kafka\'s group type: "consumer" for KIP-848 groups (group.protocol=consumer), "classic" for the others.', example: 'classic' })
+  groupType!: 'classic' | 'consumer';
 }
 
 @ApiSchema({ name: 'GroupList' })
@@ -32,6 +39,19 @@ export class GroupMemberDto {
   subscribedTopics!: string[] | null;
   @ApiProperty({ type: [GroupTopicPartitionDto], nullable: true, description: 'Assigned partitions.' })
   assignment!: GroupTopicPartitionDto[] | null;
+  @ApiProperty({ type: 'string', nullable: true, description: 'Static membership (group.instance.id), KIP-848 groups only.' })
+  instanceId!: string | null;
+  @ApiProperty({ type: 'integer', nullable: true, description: 'KIP-848 groups: the member epoch (null for classic groups).' })
+  memberEpoch!: number | null;
+  @ApiProperty({
+    type: 'string',
+    nullable: true,
+    enum: ['STABLE', 'UNREVOKED_PARTITIONS', 'UNRELEASED_PARTITIONS', 'UNKNOWN'],
+    description: 'KIP-848 groups: where the member stands towards its target assignment (null for classic groups).',
+  })
+  memberState!: string | null;
+  @ApiProperty({ type: [GroupTopicPartitionDto], nullable: true, description: 'KIP-848 groups: the partitions the member is moving towards (null for classic groups).' })
+  targetAssignment!: GroupTopicPartitionDto[] | null;
 }
 
 @ApiSchema({ name: 'GroupPartitionOffset' })
@@ -49,10 +69,13 @@ export class GroupPartitionOffsetDto {
 @ApiSchema({ name: 'GroupDescription' })
 export class GroupDescriptionDto {
   @ApiProperty({ example: 'dashboard' }) groupId!: string;
-  @ApiProperty({ enum: ['Empty', 'PreparingRebalance', 'CompletingRebalance', 'Stable', 'Dead'] }) state!: string;
+  @ApiProperty({ enum: ['Empty', 'PreparingRebalance', 'CompletingRebalance', 'Assigning', 'Reconciling', 'Stable', 'Dead'] }) state!: string;
+  @ApiProperty({ enum: ['classic', 'consumer'], description: 'Kafka\'s group type: "consumer" for KIP-848 groups.' }) groupType!: 'classic' | 'consumer';
   @ApiProperty({ type: 'string', nullable: true }) protocolType!: string | null;
-  @ApiProperty({ type: 'string', nullable: true, description: 'The selected assignor.', example: 'range' }) assignor!: string | null;
-  @ApiProperty({ type: 'integer' }) generationId!: number;
+  @ApiProperty({ type: 'string', nullable: true, description: 'The selected assignor (KIP-848 groups: the server-side one, uniform or range).', example: 'range' }) assignor!: string | null;
+  @ApiProperty({ type: 'integer', description: 'The generation (classic groups) or the group epoch (KIP-848 groups).' }) generationId!: number;
+  @ApiProperty({ type: 'integer', nullable: true, description: 'KIP-848 groups: the epoch of the target assignment (null for classic groups).' })
+  assignmentEpoch!: number | null;
   @ApiProperty({ type: 'string', nullable: true }) leaderId!: string | null;
   @ApiProperty({ type: [GroupMemberDto] }) members!: GroupMemberDto[];
   @ApiProperty({ type: [GroupPartitionOffsetDto] }) offsets!: GroupPartitionOffsetDto[];

@@ -183,7 +183,7 @@ describe('HTTP group admin', () => {
     const commit = await httpJson(server.url, 'POST', '/v1/groups/admin/offsets', { offsets: [{ topic: 'ga', partition: 0, offset: 1 }] });
     expect(commit.status).toBe(200);
     expect(commit.body.offsets).toEqual([expect.objectContaining({ partition: 0, committedOffset: 1, lag: 1 })]);
-    expect((await httpJson(server.url, 'GET', '/v1/groups')).body.groups).toEqual(expect.arrayContaining([{ groupId: 'admin', protocolType: null, state: 'Empty' }]));
+    expect((await httpJson(server.url, 'GET', '/v1/groups')).body.groups).toEqual(expect.arrayContaining([{ groupId: 'admin', protocolType: null, state: 'Empty', groupType: 'classic' }]));
     const reset = await httpJson(server.url, 'POST', '/v1/groups/admin/offsets/reset', { to: 'latest', topics: ['ga'] });
     expect(reset.body.offsets.map((o: Frame) => [o.partition, o.committedOffset])).toEqual([[0, 2], [1, 1]]);
     expect((await httpJson(server.url, 'POST', '/v1/groups/admin/offsets/reset', { to: { offset: 0 } })).body.offsets.map((o: Frame) => o.committedOffset)).toEqual([0, 0]);

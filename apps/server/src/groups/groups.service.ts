@@ -5,7 +5,7 @@
  */
 import { Inject, Injectable } from '@nestjs/common';
 import { SpoolError, isSpoolError } from '@spool/common';
-import type { CommittedOffset, GroupDescription, OffsetToCommit } from '@spool/coordinator';
+import { CONSUMER_GROUP_PROTOCOL_TYPE, type CommittedOffset, type ConsumerGroupDescription, type GroupDescription, type NamedTopicPartitions, type OffsetToCommit } from '@spool/coordinator';
 import { LogManager } from '@spool/log-engine';
 import { GroupCoordinatorService } from './group-coordinator.service.js';
 import type { GroupDescriptionDto, GroupListingDto, GroupOffsetToCommitDto, GroupPartitionOffsetDto } from './groups.dto.js';
@@ -35,10 +35,12 @@ export class GroupsService {
   ) {}
 
   list(): GroupListingDto[] {
-    return this.coordinators.coordinator.listGroups().map((g) => ({ groupId: g.groupId, protocolType: g.protocolType, state: g.state }));
+    return this.coordinators.coordinator.listGroups().map((g) => ({ groupId: g.groupId, protocolType: g.protocolType, state: g.state, groupType: g.groupType }));
   }
 
   describe(groupId: string): GroupDescriptionDto {
+    const consumerGroup = this.coordinators.coordinator.consumerGroups.describeGroup(groupId);
+    if (consumerGroup !== null) return this.consumerGroupDto(consumerGroup);
     const description = this.coordinators.coordinator.describeGroup(groupId);
     if (description === null) throw new SpoolError('GROUP_ID_NOT_FOUND', `group ${JSON.stringify(groupId)} does not exist`, { group: groupId });
     return this.toDto(description);
@@ -111,13 +113,45 @@ export class GroupsService {
     };
   }
 
+  /** A KIP-848 group in the same shape: the group epoch as generation, per member its epoch, state and target. */
+  private consumerGroupDto(d: ConsumerGroupDescription): GroupDescriptionDto {
+    const partitions = (list: readonly NamedTopicPartitions[]) =>
+      list.flatMap((t) => (t.topicName === null ? [] : t.partitions.map((partition) => ({ topic: t.topicName!, partition }))));
+    const sessionTimeoutMs = this.coordinators.coordinator.config.consumerGroupSessionTimeoutMs;
+    return {
+      groupId: d.groupId,
+      state: d.groupState,
+      groupType: 'consumer',
+      protocolType: CONSUMER_GROUP_PROTOCOL_TYPE,
+      assignor: d.assignorName,
+      generationId: d.groupEpoch,
+      assignmentEpoch: d.assignmentEpoch,
+      leaderId: null,
+      members: d.members.map((m) => ({
+        memberId: m.memberId,
+        clientId: m.clientId,
+        clientHost: m.clientHost,
+        sessionTimeoutMs,
+        subscribedTopics: [...m.subscribedTopicNames],
+        assignment: partitions(m.assignment),
+        instanceId: m.instanceId,
+        memberEpoch: m.memberEpoch,
+        memberState: m.memberState,
+        targetAssignment: partitions(m.targetAssignment),
+      })),
+      offsets: this.coordinators.coordinator.fetchOffsets(d.groupId).map((c) => this.offsetDto(c)),
+    };
+  }
+
   private toDto(d: GroupDescription): GroupDescriptionDto {
     return {
       groupId: d.groupId,
       state: d.state,
+      groupType: 'classic',
       protocolType: d.protocolType,
       assignor: d.protocolName,
       generationId: d.generationId,
+      assignmentEpoch: null,
       leaderId: d.leaderId,
       members: d.members.map((m) => ({
         memberId: m.memberId,
@@ -126,6 +160,10 @@ export class GroupsService {
         sessionTimeoutMs: m.sessionTimeoutMs,
         subscribedTopics: m.subscribedTopics === null ? null : [...m.subscribedTopics],
         assignment: m.assignedPartitions === null ? null : m.assignedPartitions.map((tp) => ({ topic: tp.topic, partition: tp.partition })),
+        instanceId: null,
+        memberEpoch: null,
+        memberState: null,
+        targetAssignment: null,
       })),
       offsets: d.offsets.map((c) => this.offsetDto(c)),
     };

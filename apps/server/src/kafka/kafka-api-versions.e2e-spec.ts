@@ -241,6 +241,24 @@ describe('every served version of every API answers sensibly on a real listener'
     expect(broker.logManager.describeTopic(TOPIC).configs['retention.ms']).toBe(value);
   });
 
+  it.each(versionsOf('ConsumerGroupHeartbeat'))('ConsumerGroupHeartbeat v%i: a KIP-848 member joins, gets the topic by id, then leaves', async (version) => {
+    const groupId = `kip848-v${version}`;
+    // v1+ members bring their own member id (KIP-1082); a v0 member gets one.
+    const join = { groupId, memberId: version >= 1 ? `member-v${version}` : '', memberEpoch: 0, rebalanceTimeoutMs: 30_000, subscribedTopicNames: [TOPIC], topicPartitions: [] };
+    const res = await call(KafkaApiKey.ConsumerGroupHeartbeat, version, join);
+    expect(res).toMatchObject({ errorCode: 0, memberEpoch: 1, assignment: { topicPartitions: [{ topicId, partitions: [0] }] } });
+    const left = await call(KafkaApiKey.ConsumerGroupHeartbeat, version, { groupId, memberId: res.memberId, memberEpoch: -1 });
+    expect(left).toMatchObject({ errorCode: 0, memberId: res.memberId, memberEpoch: -1 });
+  });
+
+  it.each(versionsOf('ConsumerGroupDescribe'))('ConsumerGroupDescribe v%i describes a KIP-848 group; a classic one is GROUP_ID_NOT_FOUND', async (version) => {
+    const groupId = `described-v${version}`;
+    await call(KafkaApiKey.ConsumerGroupHeartbeat, 1, { groupId, memberId: 'm', memberEpoch: 0, rebalanceTimeoutMs: 30_000, subscribedTopicNames: [TOPIC], topicPartitions: [] });
+    const res = await call(KafkaApiKey.ConsumerGroupDescribe, version, { groupIds: [groupId, GROUP] });
+    expect(res.groups[0]).toMatchObject({ errorCode: 0, groupId, groupState: 'Stable', groupEpoch: 1, assignorName: 'uniform', members: [expect.objectContaining({ memberId: 'm', memberEpoch: 1 })] });
+    expect(res.groups[1]).toMatchObject({ errorCode: KafkaErrorCode.GROUP_ID_NOT_FOUND, groupId: GROUP });
+  });
+
   it('below each floor (KIP-896) a version is not served: UNSUPPORTED_VERSION, or the connection closes', async () => {
     for (const [name, range] of Object.entries(SERVED_KAFKA_API_VERSIONS)) {
       if (range!.minVersion === 0) continue;

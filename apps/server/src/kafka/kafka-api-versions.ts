@@ -49,6 +49,8 @@ export const SERVED_KAFKA_API_VERSIONS: Readonly<Partial<Record<KafkaApiName, Ka
   IncrementalAlterConfigs: v(0, 1),
   OffsetDelete: v(0, 0),
   DescribeCluster: v(0, 1),
+  ConsumerGroupHeartbeat: v(0, 1),
+  ConsumerGroupDescribe: v(0, 0),
 };
 
 /** The served versions of `apiKey`, or undefined when Spool does not serve it. */

@@ -178,13 +178,15 @@ export class OffsetCommitHandler implements KafkaApiHandler<OffsetCommitRequest,
 
   constructor(private readonly coordinator: CoordinatorAccess) {}
 
-  async handle(request: OffsetCommitRequest): Promise<OffsetCommitResponse> {
+  async handle(request: OffsetCommitRequest, ctx: KafkaRequestContext): Promise<OffsetCommitResponse> {
     let code: number;
     try {
       const result = await this.coordinator().commitOffsets({
         groupId: request.groupId,
         memberId: request.memberId,
+        // The generation (classic groups), or from v9 the member epoch (KIP-848 groups).
         generationId: request.generationIdOrMemberEpoch,
+        apiVersion: ctx.apiVersion,
         offsets: request.topics.flatMap((t) =>
           t.partitions.map((p) => ({
             topic: t.name,
@@ -212,7 +214,9 @@ export class OffsetFetchHandler implements KafkaApiHandler<OffsetFetchRequest, O
   handle(request: OffsetFetchRequest, ctx: KafkaRequestContext): OffsetFetchResponse {
     if (ctx.apiVersion >= 8) {
       const groups = request.groups.map((g) => {
-        const { topics, errorCode } = this.fetchGroup(g.groupId, g.topics === null ? null : g.topics.map((t) => ({ name: t.name, partitionIndexes: t.partitionIndexes })));
+        // v9 names the member (KIP-848): a stale epoch or a stranger is refused for its group.
+        const requester = ctx.apiVersion >= 9 ? { memberId: g.memberId, memberEpoch: g.memberEpoch } : undefined;
+        const { topics, errorCode } = this.fetchGroup(g.groupId, g.topics === null ? null : g.topics.map((t) => ({ name: t.name, partitionIndexes: t.partitionIndexes })), requester);
         return { groupId: g.groupId, topics, errorCode };
       });
       return { throttleTimeMs: 0, topics: [], errorCode: KafkaErrorCode.NONE, groups };
@@ -222,11 +226,15 @@ export class OffsetFetchHandler implements KafkaApiHandler<OffsetFetchRequest, O
   }
 
   /** Committed offsets of the asked partitions (all the group's when `topics` is null); -1 where none. */
-  private fetchGroup(groupId: string, topics: readonly { name: string; partitionIndexes: number[] }[] | null): { topics: OffsetFetchResponseOffsetFetchResponseTopic[]; errorCode: number } {
+  private fetchGroup(
+    groupId: string,
+    topics: readonly { name: string; partitionIndexes: number[] }[] | null,
+    requester?: { memberId: string | null; memberEpoch: number },
+  ): { topics: OffsetFetchResponseOffsetFetchResponseTopic[]; errorCode: number } {
     let committed;
     try {
       const partitions = topics?.flatMap((t) => t.partitionIndexes.map((partition) => ({ topic: t.name, partition })));
-      committed = this.coordinator().fetchOffsets(groupId, partitions);
+      committed = this.coordinator().fetchOffsets(groupId, partitions, requester);
     } catch (err) {
       return { topics: [], errorCode: thrownCode(err) };
     }
@@ -303,14 +311,14 @@ export class ListGroupsHandler implements KafkaApiHandler<ListGroupsRequest, Lis
 
   handle(request: ListGroupsRequest): ListGroupsResponse {
     try {
-      const states = request.statesFilter.length > 0 ? new Set(request.statesFilter.map((s) => s.toLowerCase())) : null;
-      // v5+ may filter by group type (KIP-848): every group here is a classic one.
-      const types = request.typesFilter.length > 0 ? new Set(request.typesFilter.map((t) => t.toLowerCase())) : null;
+      const states = request.statesFilter.length > 0 ? new Set(request.statesFilter.map((s) => s.trim().toLowerCase())) : null;
+      // v5+ filters by group type (KIP-848): `classic` or `consumer`.
+      const types = request.typesFilter.length > 0 ? new Set(request.typesFilter.map((t) => t.trim().toLowerCase())) : null;
       const groups = this.coordinator()
         .listGroups()
         .filter((g) => states === null || states.has(String(g.state).toLowerCase()))
-        .filter(() => types === null || types.has('classic'))
-        .map((g) => ({ groupId: g.groupId, protocolType: g.protocolType ?? '', groupState: g.state, groupType: 'classic' }));
+        .filter((g) => types === null || types.has(g.groupType))
+        .map((g) => ({ groupId: g.groupId, protocolType: g.protocolType ?? '', groupState: g.state, groupType: g.groupType }));
       return { throttleTimeMs: 0, errorCode: KafkaErrorCode.NONE, groups };
     } catch (err) {
       return { throttleTimeMs: 0, errorCode: thrownCode(err), groups: [] };
