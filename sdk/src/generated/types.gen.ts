@@ -364,6 +364,10 @@ export type GroupMember = {
      */
     assignment: Array<GroupTopicPartition> | null;
     /**
+     * KIP-848 groups: the regular expression the member subscribes with (matched by the broker against topic names), if any.
+     */
+    subscribedTopicRegex: string | null;
+    /**
      * Static membership (group.instance.id), KIP-848 groups only.
      */
     instanceId: string | null;

@@ -39,6 +39,8 @@ export class GroupMemberDto {
   subscribedTopics!: string[] | null;
   @ApiProperty({ type: [GroupTopicPartitionDto], nullable: true, description: 'Assigned partitions.' })
   assignment!: GroupTopicPartitionDto[] | null;
+  @ApiProperty({ type: 'string', nullable: true, description: 'KIP-848 groups: the regular expression the member subscribes with (matched by the broker against topic names), if any.' })
+  subscribedTopicRegex!: string | null;
   @ApiProperty({ type: 'string', nullable: true, description: 'Static membership (group.instance.id), KIP-848 groups only.' })
   instanceId!: string | null;
   @ApiProperty({ type: 'integer', nullable: true, description: 'KIP-848 groups: the member epoch (null for classic groups).' })

@@ -6,7 +6,9 @@
  * never revoked, and no partition is ever held by two consumers (their rebalance callbacks are
  * the witnesses). The group shows up as a consumer group in ListGroups (type filter),
  * ConsumerGroupDescribe (librdkafka's describeGroups) and `GET /v1/groups/{group}`; a classic
- * kafkajs member cannot join it.
+ * kafkajs member cannot join it. A regex subscription (resolved by the broker) follows a topic
+ * created later, and a static member (group.instance.id) that goes away and comes back under a
+ * new member id gets its partitions back without anyone else moving.
  */
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -26,7 +28,7 @@ interface RebalanceEvent {
 }
 interface CkjsConsumer {
   connect(): Promise<void>;
-  subscribe(s: { topics: string[] }): Promise<void>;
+  subscribe(s: { topics: (string | RegExp)[] }): Promise<void>;
   run(c: { eachMessage: (p: { topic: string; partition: number; message: { offset: string; value: Buffer | null } }) => Promise<void> }): Promise<void>;
   commitOffsets(offsets?: { topic: string; partition: number; offset: string }[]): Promise<void>;
   assignment(): TopicPartition[];
@@ -125,20 +127,21 @@ class Ownership {
   }
 }
 
-function consumer(groupId: string, name: string, ownership: Ownership): CkjsConsumer {
+function consumer(groupId: string, name: string, ownership: Ownership, extra: object = {}): CkjsConsumer {
   const c = kafka.consumer({
     kafkaJS: { groupId, fromBeginning: true, autoCommit: false },
     'group.protocol': 'consumer',
     'client.id': name,
     rebalance_cb: ownership.callback(name),
+    ...extra,
   });
   cleanups.push(() => c.disconnect());
   return c;
 }
 
-async function start(c: CkjsConsumer, consumed: string[]): Promise<void> {
+async function start(c: CkjsConsumer, consumed: string[], topics: (string | RegExp)[] = [TOPIC]): Promise<void> {
   await c.connect();
-  await c.subscribe({ topics: [TOPIC] });
+  await c.subscribe({ topics });
   void c.run({
     eachMessage: async ({ partition, message }) => {
       consumed.push(`${partition}:${message.offset}:${String(message.value)}`);
@@ -241,5 +244,37 @@ describe(`librdkafka ${ckjs.librdkafkaVersion} with group.protocol=consumer (KIP
     const d = await describeOverHttp(group);
     expect(d).toMatchObject({ groupType: 'consumer', state: 'Stable' });
     expect((d.members as { clientId: string }[]).map((m) => m.clientId).sort()).toEqual(['a', 'c']);
+  });
+
+  it('a regex subscription picks up a topic created later; a static member comes back to its partitions without moving anyone', async () => {
+    const group = 'kip848-static';
+    await broker.logManager.createTopic('rx-a', 4);
+    const ownership = new Ownership();
+    const consumed: string[] = [];
+    const s = consumer(group, 's', ownership, { 'group.instance.id': 'host-1' });
+    const t = consumer(group, 't', ownership);
+    await start(s, consumed, [/^rx-.*/]);
+    await start(t, consumed, [/^rx-.*/]);
+    await until('two each of rx-a', () => ownership.of('s').length === 2 && ownership.of('t').length === 2);
+
+    await broker.logManager.createTopic('rx-b', 2);
+    await until('rx-b assigned too', () => [...ownership.of('s'), ...ownership.of('t')].filter((p) => p.startsWith('rx-b-')).length === 2);
+    await until('three each', () => ownership.of('s').length === 3 && ownership.of('t').length === 3);
+    const sOwned = ownership.of('s');
+    const tRevoked = ownership.revoked.get('t')!.length;
+
+    // The static member goes away (epoch -2): its partitions wait for it instead of moving to t.
+    await s.disconnect();
+    await until('the group shows s away', async () => (await describeOverHttp(group)).members !== undefined && ((await describeOverHttp(group)).members as { memberEpoch: number }[]).some((m) => m.memberEpoch === -2));
+    const s2 = consumer(group, 's2', ownership, { 'group.instance.id': 'host-1' });
+    await start(s2, consumed, [/^rx-.*/]);
+    await until('s2 has what s had', () => ownership.of('s2').length === 3);
+    expect(ownership.of('s2')).toEqual(sOwned);
+    expect(ownership.revoked.get('t')!.length).toBe(tRevoked);
+    expect(ownership.violations).toEqual([]);
+    const d = await describeOverHttp(group);
+    expect((d.members as { instanceId: string | null }[]).map((m) => m.instanceId).sort()).toEqual(['host-1', null]);
+    // librdkafka sent the regex (each one in parentheses, joined by |) for the broker to resolve, not topic names.
+    expect(d.members).toEqual([expect.objectContaining({ subscribedTopics: [], subscribedTopicRegex: '(^rx-.*)' }), expect.objectContaining({ subscribedTopicRegex: '(^rx-.*)' })]);
   });
 });
