@@ -30,7 +30,7 @@ export interface CoordinatorContext {
   readonly groups: Map<string, ClassicGroup>;
   readonly offsets: OffsetWriter;
   /** KIP-848 groups: their commits are fenced by member epoch instead of generation. */
-  readonly consumerGroups: Pick<ConsumerGroups, 'offsetCommitCheck'>;
+  readonly consumerGroups: Pick<ConsumerGroups, 'offsetCommitCheck' | 'expiredOffsets' | 'deleteExpiredGroup'>;
   readonly clock: Clock;
   readonly scheduler: Scheduler;
   readonly logger: Logger;
@@ -147,12 +147,15 @@ export class GroupOffsets {
       group.transitionTo(GroupState.Dead, now);
       this.ctx.groups.delete(group.groupId);
     }
+    // KIP-848 groups: by commit time, unless subscribed to the topic; empty ones without offsets go.
+    const consumer = this.ctx.consumerGroups.expiredOffsets(now, this.ctx.config.offsetsRetentionMs, (groupId) => this.ctx.offsets.hasCommitInFlight(groupId));
+    for (const [groupId, list] of consumer.offsets) expired.set(groupId, list);
     const count = [...expired.values()].reduce((n, l) => n + l.length, 0);
-    if (count > 0 || deadGroups.length > 0) {
-      await this.ctx.offsets.writeTombstones(expired, deadGroups.map((g) => g.groupId));
-      this.ctx.logger.info({ offsets: count, groups: deadGroups.length }, 'expired offsets and empty groups');
-    }
-    return { offsets: count, groups: deadGroups.length };
+    const groupCount = deadGroups.length + consumer.emptyGroups.length;
+    if (count > 0 || deadGroups.length > 0) await this.ctx.offsets.writeTombstones(expired, deadGroups.map((g) => g.groupId));
+    for (const groupId of consumer.emptyGroups) await this.ctx.consumerGroups.deleteExpiredGroup(groupId);
+    if (count > 0 || groupCount > 0) this.ctx.logger.info({ offsets: count, groups: groupCount }, 'expired offsets and empty groups');
+    return { offsets: count, groups: groupCount };
   }
 
   private scheduleExpiry(): void {

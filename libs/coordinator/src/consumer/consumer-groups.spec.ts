@@ -127,4 +127,24 @@ describe('consumer groups beside classic groups', () => {
       },
     ]);
   });
+
+  it('offsets expire by commit time unless the group subscribes to the topic; an empty group without offsets is deleted', async () => {
+    const t = await startTestCoordinator({ topics: new StaticTopics({ orders: 1, other: 1 }), config: { offsetsRetentionMs: 60_000 } });
+    const a = new TestMember(t.coordinator, t.topics, 'a');
+    await a.heartbeat();
+    const commit = (topic: string) => t.coordinator.commitOffsets({ groupId: 'g', memberId: 'a', generationId: 1, offsets: [{ topic, partition: 0, offset: 5 }], apiVersion: 9 });
+    expect(await commit('orders')).toBe('NONE');
+    expect(await commit('other')).toBe('NONE');
+    t.clock.advance(59_999);
+    expect(await t.coordinator.expireOffsets()).toEqual({ offsets: 0, groups: 0 });
+    t.clock.advance(1);
+    await a.heartbeat();
+    expect(await t.coordinator.expireOffsets()).toEqual({ offsets: 1, groups: 0 });
+    expect(t.coordinator.fetchOffsets('g').map((o) => o.topic)).toEqual(['orders']);
+    await a.leave();
+    expect(await t.coordinator.expireOffsets()).toEqual({ offsets: 1, groups: 1 });
+    expect(t.coordinator.listGroups()).toEqual([]);
+    expect(decodeConsumerGroupRecordKey(t.log.records.at(-1)!.key)).toEqual({ type: 'groupMetadata', groupId: 'g' });
+    expect(t.log.records.at(-1)!.value).toBeNull();
+  });
 });

@@ -28,6 +28,7 @@ import type {
   NamedTopicPartitions,
 } from './consumer-group.types.js';
 import { resolveSubscribedTopics, sameSubscribedTopics } from './subscriptions.js';
+import type { TopicPartition } from '../topic-partition.js';
 
 /** The protocol type consumer groups show in ListGroups and DescribeGroups, as Kafka's. */
 export const CONSUMER_GROUP_PROTOCOL_TYPE = 'consumer';
@@ -164,6 +165,32 @@ export class ConsumerGroups {
     this.ctx.logger.info({ groupId: group.groupId, reason, groupEpoch: group.groupEpoch }, 'subscribed topics changed: consumer group epoch bumped');
     const records = [subscribedTopicsRecord(group.groupId, subscribed), groupEpochRecord(group.groupId, group.groupEpoch)];
     this.ctx.append(group.groupId, records).catch((err: unknown) => this.ctx.logger.error({ groupId: group.groupId, err }, 'consumer group records append failed'));
+  }
+
+  /**
+   * Offset expiry for KIP-848 groups (Kafka's cleanupGroupMetadata with ConsumerGroup's expiration
+   * condition): an offset expires `retentionMs` after its commit unless the group subscribes to its
+   * topic (an empty group subscribes to nothing). Groups with a commit in flight are skipped.
+   * Returns the expired offsets per group, and the empty groups that have no offset left.
+   */
+  expiredOffsets(nowMs: number, retentionMs: number, commitInFlight: (groupId: string) => boolean): { offsets: Map<string, TopicPartition[]>; emptyGroups: string[] } {
+    const offsets = new Map<string, TopicPartition[]>();
+    const emptyGroups: string[] = [];
+    for (const group of this.ctx.groups.values()) {
+      if (commitInFlight(group.groupId) || this.ctx.unavailable(group.groupId) !== null) continue;
+      const committed = this.ctx.offsetStore.list(group.groupId);
+      const expired = committed.filter((o) => !group.subscribedTopics.has(o.topic) && nowMs - o.commitTimestampMs >= retentionMs).map((o) => ({ topic: o.topic, partition: o.partition }));
+      if (expired.length > 0) offsets.set(group.groupId, expired);
+      if (group.members.size === 0 && expired.length === committed.length) emptyGroups.push(group.groupId);
+    }
+    return { offsets, emptyGroups };
+  }
+
+  /** Deletes an empty group whose offsets expired: out of memory at once, resolves once its tombstones are appended. */
+  async deleteExpiredGroup(groupId: string): Promise<void> {
+    const group = this.ctx.groups.get(groupId);
+    if (group === undefined || group.members.size > 0) return;
+    await this.ctx.append(groupId, this.remove(group));
   }
 
   /**
