@@ -7,7 +7,12 @@
  *
  * Regular expressions (ConsumerGroupHeartbeat v1 SubscribedTopicRegex) are matched against whole
  * topic names, as Kafka's RE2/J `matches()`; JavaScript's RegExp syntax, which agrees with RE2 on
- * the patterns clients send (`orders\..*`, `^(a|b)-[0-9]+$`). Internal topics never match.
+ * the patterns clients send (`orders\..*`, `^(a|b)-[0-9]+$`; librdkafka wraps each in parentheses).
+ * Internal topics never match. RE2 runs in linear time and JavaScript's backtracking engine does
+ * not, so a client could hang the broker with `(a+)+$`; what RE2 refuses (backreferences,
+ * lookarounds) and the shapes that backtrack exponentially (a repeated group that contains a
+ * repetition or an alternation) or steeply (more than three unbounded repetitions) are
+ * INVALID_REGULAR_EXPRESSION before anything is matched.
  */
 import { CONSUMER_OFFSETS_TOPIC } from '../consumer-offsets.codec.js';
 import type { TopicMetadataSource } from '../coordinator-ports.js';
@@ -17,6 +22,8 @@ import type { SubscribedTopic } from './consumer-group.js';
 
 const INTERNAL_TOPICS = new Set([CONSUMER_OFFSETS_TOPIC, '__transaction_state']);
 const MAX_REGEX_LENGTH = 1_000;
+/** Adjacent unbounded repetitions backtrack as length^k on a non-matching name: with k = 3, at most ~50 ms on a 249-character name. */
+const MAX_UNBOUNDED_REPETITIONS = 3;
 const compiled = new Map<string, RegExp>();
 
 /** The regex as a whole-name matcher; INVALID_REGULAR_EXPRESSION if it does not compile. */
@@ -26,6 +33,8 @@ export function topicRegex(source: string): RegExp {
   if (source.length > MAX_REGEX_LENGTH) {
     throw new CoordinatorError('INVALID_REGULAR_EXPRESSION', `SubscribedTopicRegex is ${source.length} characters long, more than ${MAX_REGEX_LENGTH}`);
   }
+  const unsafe = unsafeRegexReason(source);
+  if (unsafe !== null) throw new CoordinatorError('INVALID_REGULAR_EXPRESSION', `SubscribedTopicRegex ${JSON.stringify(source)} is refused: ${unsafe}`);
   try {
     re = new RegExp(`^(?:${source})$`, 'u');
   } catch (err) {
@@ -34,6 +43,49 @@ export function topicRegex(source: string): RegExp {
   if (compiled.size >= 1_000) compiled.clear();
   compiled.set(source, re);
   return re;
+}
+
+/**
+ * Why the regex could backtrack without bound (or uses what RE2 lacks), or null. A scan of the
+ * source: escapes and character classes are skipped; per group it notes whether it holds a
+ * quantifier or a `|`, and a group that is itself quantified must hold neither.
+ */
+function unsafeRegexReason(source: string): string | null {
+  const groups: { quantified: boolean; alternation: boolean }[] = [{ quantified: false, alternation: false }];
+  let unbounded = 0;
+  const isQuantifier = (i: number): boolean => source[i] === '*' || source[i] === '+' || source[i] === '?' || (source[i] === '{' && /^\{\d+(,\d*)?\}/.test(source.slice(i)));
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i];
+    if (c === '\\') {
+      if (/[1-9k]/.test(source[i + 1] ?? '')) return 'backreferences are not supported (RE2)';
+      i++;
+    } else if (c === '[') {
+      for (i++; i < source.length && source[i] !== ']'; i++) if (source[i] === '\\') i++;
+    } else if (c === '(') {
+      if (/^\(\?(=|!|<=|<!)/.test(source.slice(i))) return 'lookarounds are not supported (RE2)';
+      groups.push({ quantified: false, alternation: false });
+      // A group's own prefix ((?:, (?<name>) is not a quantifier.
+      const prefix = /^\(\?(:|<[A-Za-z_][A-Za-z0-9_]*>|P<[A-Za-z_][A-Za-z0-9_]*>)/.exec(source.slice(i));
+      if (prefix !== null) i += prefix[0].length - 1;
+    } else if (c === ')') {
+      const inner = groups.pop();
+      if (inner === undefined || groups.length === 0) return 'unbalanced parentheses';
+      if (isQuantifier(i + 1)) {
+        if (inner.quantified || inner.alternation) return 'a repeated group must not contain a repetition or an alternation (it could backtrack exponentially)';
+        groups[groups.length - 1].quantified = true;
+      } else if (inner.quantified) {
+        groups[groups.length - 1].quantified = true;
+      }
+    } else if (c === '|') {
+      groups[groups.length - 1].alternation = true;
+    } else if (isQuantifier(i)) {
+      groups[groups.length - 1].quantified = true;
+    }
+    if ((c === '*' || c === '+' || (c === '{' && /^\{\d+,\}/.test(source.slice(i)))) && ++unbounded > MAX_UNBOUNDED_REPETITIONS) {
+      return `more than ${MAX_UNBOUNDED_REPETITIONS} unbounded repetitions (*, +, {n,}) could backtrack polynomially`;
+    }
+  }
+  return null;
 }
 
 /** Topics the members subscribe to (by name or regex) that exist now, by name. */
