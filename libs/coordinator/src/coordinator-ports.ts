@@ -43,6 +43,6 @@ export interface TopicMetadataSource {
   topicId?(topic: string): string | null;
   /** The name of the topic with this id, null if none has it (deleted, or recreated under a new id). */
   topicName?(topicId: string): string | null;
-  /** Every topic name, internal ones included (regex subscriptions are matched against them). */
+  /** The names regex subscriptions are matched against: every topic but the internal ones (`__` topics). */
   topicNames?(): readonly string[];
 }

@@ -76,7 +76,7 @@ export class GroupCoordinatorService implements OnModuleDestroy {
       // KIP-848 groups name topics by id, as Kafka prints it (what Metadata v10+ shows clients).
       topicId: (topic) => describe(topic)?.id ?? null,
       topicName: (topicId) => this.logs.topicNameById(topicId) ?? null,
-      topicNames: () => this.logs.listTopics().map((t) => t.name),
+      topicNames: () => this.logs.listTopics().filter((t) => !t.isInternal).map((t) => t.name),
     };
     const coordinator = new GroupCoordinator({
       offsetsTopicPartitionCount: partitionCount,
