@@ -30,7 +30,7 @@ export interface CoordinatorContext {
   readonly groups: Map<string, ClassicGroup>;
   readonly offsets: OffsetWriter;
   /** KIP-848 groups: their commits are fenced by member epoch instead of generation. */
-  readonly consumerGroups: Pick<ConsumerGroups, 'offsetCommitCheck' | 'expiredOffsets' | 'deleteExpiredGroup'>;
+  readonly consumerGroups: Pick<ConsumerGroups, 'offsetCommitCheck' | 'expiredOffsets' | 'deleteExpiredGroup' | 'get'>;
   readonly clock: Clock;
   readonly scheduler: Scheduler;
   readonly logger: Logger;
@@ -231,9 +231,11 @@ export class GroupOffsets {
   async deleteOffsets(groupId: string, partitions: readonly TopicPartition[]): Promise<OffsetDeleteResult[]> {
     if (!this.ctx.loaded()) throw new CoordinatorError('COORDINATOR_LOAD_IN_PROGRESS', 'the coordinator is loading __consumer_offsets');
     const group = this.ctx.groups.get(groupId);
-    if (group === undefined || group.is(GroupState.Dead)) throw new CoordinatorError('GROUP_ID_NOT_FOUND', `group ${groupId} does not exist`, { groupId });
-    let subscribed: ReadonlySet<string> = new Set();
-    if (!group.is(GroupState.Empty)) {
+    // A KIP-848 group: the topics it subscribes to (by name or regex) keep their offsets (none when empty).
+    const consumerGroup = this.ctx.consumerGroups.get(groupId);
+    if (consumerGroup === undefined && (group === undefined || group.is(GroupState.Dead))) throw new CoordinatorError('GROUP_ID_NOT_FOUND', `group ${groupId} does not exist`, { groupId });
+    let subscribed: ReadonlySet<string> = new Set(consumerGroup?.subscribedTopics.keys());
+    if (group !== undefined && !group.is(GroupState.Empty)) {
       const topics = this.subscribedTopicsOf(group);
       if (topics === null) {
         throw new CoordinatorError('NON_EMPTY_GROUP', `group ${groupId} has ${group.members.size} members whose subscriptions are not consumer subscriptions (state ${group.state})`, { groupId });
@@ -259,6 +261,10 @@ export class GroupOffsets {
     const group = this.ctx.groups.get(groupId);
     if (group !== undefined && !group.is(GroupState.Empty)) {
       throw new CoordinatorError('NON_EMPTY_GROUP', `group ${groupId} is ${group.state}: offsets can only be reset while it is empty`, { groupId, state: group.state });
+    }
+    const consumerGroup = this.ctx.consumerGroups.get(groupId);
+    if (consumerGroup !== undefined && consumerGroup.members.size > 0) {
+      throw new CoordinatorError('NON_EMPTY_GROUP', `group ${groupId} is ${consumerGroup.state}: offsets can only be reset while it is empty`, { groupId, state: consumerGroup.state });
     }
     const code = await this.commitOffsets({ groupId, memberId: '', generationId: -1, offsets });
     if (code !== 'NONE') throw new CoordinatorError(code, `resetting offsets of group ${groupId} failed: ${code}`, { groupId });

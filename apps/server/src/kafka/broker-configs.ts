@@ -75,6 +75,10 @@ function spoolValues(inputs: BrokerConfigInputs): Map<string, string> {
     values.set('offsets.retention.minutes', String(Math.floor(c.offsetsRetentionMs / 60_000)));
     values.set('offsets.retention.check.interval.ms', String(c.offsetsRetentionCheckIntervalMs));
     values.set('offset.metadata.max.bytes', String(c.offsetMetadataMaxBytes));
+    values.set('group.consumer.session.timeout.ms', String(c.consumerGroupSessionTimeoutMs));
+    values.set('group.consumer.heartbeat.interval.ms', String(c.consumerGroupHeartbeatIntervalMs));
+    values.set('group.consumer.max.size', String(c.consumerGroupMaxSize));
+    values.set('group.consumer.assignors', c.consumerGroupAssignors.join(','));
   }
   for (const [name, value] of Object.entries(inputs.brokerSettings)) values.set(name, value);
   return values;

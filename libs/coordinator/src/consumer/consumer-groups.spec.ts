@@ -147,4 +147,21 @@ describe('consumer groups beside classic groups', () => {
     expect(decodeConsumerGroupRecordKey(t.log.records.at(-1)!.key)).toEqual({ type: 'groupMetadata', groupId: 'g' });
     expect(t.log.records.at(-1)!.value).toBeNull();
   });
+
+  it('OffsetDelete keeps the offsets of subscribed topics (GROUP_SUBSCRIBED_TO_TOPIC); reset needs an empty group', async () => {
+    const t = await startTestCoordinator({ topics: new StaticTopics({ orders: 1, other: 1 }) });
+    const a = new TestMember(t.coordinator, t.topics, 'a');
+    await a.heartbeat();
+    for (const topic of ['orders', 'other']) await t.coordinator.commitOffsets({ groupId: 'g', memberId: 'a', generationId: 1, offsets: [{ topic, partition: 0, offset: 3 }], apiVersion: 9 });
+    expect(await t.coordinator.deleteOffsets('g', [{ topic: 'orders', partition: 0 }, { topic: 'other', partition: 0 }])).toEqual([
+      { topic: 'orders', partition: 0, errorCode: 'GROUP_SUBSCRIBED_TO_TOPIC' },
+      { topic: 'other', partition: 0, errorCode: 'NONE' },
+    ]);
+    expect(t.coordinator.fetchOffsets('g').map((o) => o.topic)).toEqual(['orders']);
+    await expect(t.coordinator.resetOffsets('g', [{ topic: 'orders', partition: 0, offset: 0 }])).rejects.toMatchObject({ code: 'NON_EMPTY_GROUP' });
+    await a.leave();
+    await t.coordinator.resetOffsets('g', [{ topic: 'orders', partition: 0, offset: 0 }]);
+    expect(t.coordinator.fetchOffsets('g').map((o) => o.offset)).toEqual([0]);
+    expect(await t.coordinator.deleteOffsets('g', [{ topic: 'orders', partition: 0 }])).toEqual([{ topic: 'orders', partition: 0, errorCode: 'NONE' }]);
+  });
 });
