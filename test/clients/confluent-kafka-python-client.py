@@ -5,7 +5,8 @@ client-matrix tests, one command per process:
 
 prints one line of JSON (the command's result) on stdout and exits 0, or the error on stderr
 and exits 1. Same commands as kafka-javascript-client.mjs: versions, create-topics,
-describe-topics, produce, consume, offsets-by-time, delete-topics.
+describe-topics, produce, consume, offsets-by-time, delete-topics; and the admin calls this
+client has that the other lacks: alter-configs, describe-configs, create-partitions.
 """
 import json
 import sys
@@ -13,7 +14,7 @@ import time
 
 import confluent_kafka
 from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.admin import AdminClient, ConfigResource, NewPartitions, NewTopic
 
 bootstrap, command = sys.argv[1], sys.argv[2]
 args = json.loads(sys.argv[3]) if len(sys.argv) > 3 else {}
@@ -96,6 +97,45 @@ def delete_topics(a):
     return {"remaining": [n for n in a["topics"] if n in admin.list_topics(timeout=30).topics]}
 
 
+def error_name(future):
+    """None when the admin future succeeded, else the Kafka error's name (INVALID_CONFIG, ...)."""
+    try:
+        future.result(timeout=30)
+        return None
+    except KafkaException as err:
+        return err.args[0].name()
+
+
+def alter_configs(a):
+    """AlterConfigs (the whole set of a topic's overrides); the error name or None."""
+    admin = AdminClient(base)  # kept referenced until its futures resolve (else they fail with _DESTROY)
+    resource = ConfigResource(ConfigResource.Type.TOPIC, a["topic"], set_config=a["configs"])
+    futures = admin.alter_configs([resource], validate_only=a.get("validateOnly", False))
+    return {"error": error_name(next(iter(futures.values())))}
+
+
+def describe_configs(a):
+    """DescribeConfigs of a topic or broker: per config its value, source, read-only flag and synonyms."""
+    kind = ConfigResource.Type.TOPIC if a["type"] == "topic" else ConfigResource.Type.BROKER
+    admin = AdminClient(base)
+    futures = admin.describe_configs([ConfigResource(kind, a["name"])])
+    entries = next(iter(futures.values())).result(timeout=30)
+    def source(entry):
+        return entry.source.value if hasattr(entry.source, "value") else int(entry.source)
+
+    def synonyms(entry):
+        return [[s.name, source(s)] for s in (entry.synonyms.values() if isinstance(entry.synonyms, dict) else entry.synonyms)]
+
+    return {"configs": {name: {"value": e.value, "source": source(e), "readOnly": e.is_read_only, "synonyms": synonyms(e)} for name, e in entries.items()}}
+
+
+def create_partitions(a):
+    """CreatePartitions to `count`, with explicit replica assignments when given; the error name or None."""
+    admin = AdminClient(base)
+    futures = admin.create_partitions([NewPartitions(a["topic"], a["count"], replica_assignment=a.get("assignments"))], operation_timeout=30)
+    return {"error": error_name(next(iter(futures.values())))}
+
+
 COMMANDS = {
     "versions": versions,
     "create-topics": create_topics,
@@ -104,6 +144,9 @@ COMMANDS = {
     "consume": consume,
     "offsets-by-time": offsets_by_time,
     "delete-topics": delete_topics,
+    "alter-configs": alter_configs,
+    "describe-configs": describe_configs,
+    "create-partitions": create_partitions,
 }
 
 if command not in COMMANDS:

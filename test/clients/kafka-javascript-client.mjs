@@ -7,7 +7,7 @@
 // prints one line of JSON (the command's result) on stdout and exits 0, or prints the error on
 // stderr and exits 1. BigInts (topic ids' halves, offsets in some results) print as strings.
 // Commands: versions, create-topics, describe-topics, produce, consume, offsets-by-time,
-// delete-topics. Built by scripts/setup.sh into test/clients/node_modules, outside the server's
+// delete-records, delete-groups, delete-topics. Built by scripts/setup.sh into test/clients/node_modules, outside the server's
 // dependencies.
 import { createRequire } from 'node:module';
 import confluent from '@confluentinc/kafka-javascript';
@@ -96,6 +96,28 @@ const commands = {
 
   'offsets-by-time': ({ topic, timestamp }) =>
     withAdmin(async (admin) => ({ offsets: (await admin.fetchTopicOffsetsByTimestamp(topic, timestamp)).map((p) => ({ partition: p.partition, offset: Number(p.offset) })) })),
+
+  // DeleteRecords up to each given offset, then the partitions' offsets as the client reads them.
+  'delete-records': ({ topic, partitions }) =>
+    withAdmin(async (admin) => {
+      const results = await admin.deleteTopicRecords({ topic, partitions: partitions.map((p) => ({ partition: p.partition, offset: String(p.offset) })) });
+      const offsets = await admin.fetchTopicOffsets(topic);
+      return {
+        results: results.map((r) => ({ partition: r.partition, lowWatermark: Number(r.lowWatermark), error: r.error ? String(r.error) : null })),
+        offsets: offsets.map((o) => ({ partition: o.partition, low: Number(o.low), high: Number(o.high) })).sort((a, b) => a.partition - b.partition),
+      };
+    }),
+
+  // DeleteGroups; a refused group comes back with the error's code name instead of failing the command.
+  'delete-groups': ({ groupIds }) =>
+    withAdmin(async (admin) => {
+      try {
+        return { groups: (await admin.deleteGroups(groupIds)).map((g) => ({ groupId: g.groupId, error: null })) };
+      } catch (err) {
+        if (!Array.isArray(err.groups)) throw err;
+        return { groups: err.groups.map((g) => ({ groupId: g.groupId, error: g.error ? (g.error.type ?? String(g.error.code)) : null })) };
+      }
+    }),
 
   'delete-topics': ({ topics }) =>
     withAdmin(async (admin) => {

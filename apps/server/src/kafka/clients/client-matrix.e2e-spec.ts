@@ -5,7 +5,11 @@
  *   @confluentinc/kafka-javascript 1.10 (librdkafka 2.15)   create/describe topics (ids), idempotent
  *   Python confluent_kafka 1.7 (librdkafka 2.0.2)           produce with every codec, a classic group
  *                                                           consuming everything and committing, lookup
- *                                                           by time, delete topics
+ *                                                           by time, delete topics; and the admin calls
+ *                                                           each has: kafka-javascript DeleteRecords and
+ *                                                           DeleteGroups, Python AlterConfigs,
+ *                                                           DescribeConfigs (topic, broker) and
+ *                                                           CreatePartitions with assignments
  *   kcat 1.7 (librdkafka 2.0.2)                             metadata, idempotent produce per codec, a
  *                                                           balanced consumer group, -Q by time
  *   kafkajs 2.2.4                                           admin, idempotent produce (its codecs: none,
@@ -86,7 +90,7 @@ describe.each([
   beforeAll(() => matrix.proxy.clear());
 
   afterAll(async () => {
-    if (CAPTURE_GOLDEN && version !== '') await writeGoldenFixture(fixtureName, matrix.proxy.goldenFixture(client.name, version, 'client-matrix.e2e-spec.ts (create/describe/produce every codec/consume in a group/offsets by time/delete)'));
+    if (CAPTURE_GOLDEN && version !== '') await writeGoldenFixture(fixtureName, matrix.proxy.goldenFixture(client.name, version, 'client-matrix.e2e-spec.ts (create/describe/produce every codec/consume in a group/offsets by time/admin/delete)'));
   });
 
   it('reports its version', async () => {
@@ -139,6 +143,61 @@ describe.each([
     expect(offsets.sort((a, b) => a.partition - b.partition)).toEqual(expected);
     expect(expected.every((e) => e.offset >= 0)).toBe(true);
   }, CLIENT_TEST_MS);
+
+  if (fixtureName === 'kafka-javascript') {
+    it('deletes records (DeleteRecords): the low watermark moves on the broker and as the client reads it', async () => {
+      const before = logEndOffsets(topic);
+      const deleted = await client.run<{ results: { partition: number; lowWatermark: number; error: string | null }[]; offsets: { partition: number; low: number; high: number }[] }>(
+        matrix.bootstrap,
+        'delete-records',
+        { topic, partitions: [{ partition: 0, offset: 10 }, { partition: 1, offset: -1 }] },
+      );
+      expect(deleted.results.sort((a, b) => a.partition - b.partition)).toEqual([
+        { partition: 0, lowWatermark: 10, error: null },
+        { partition: 1, lowWatermark: before[1], error: null },
+      ]);
+      expect(deleted.offsets).toEqual([
+        { partition: 0, low: 10, high: before[0] },
+        { partition: 1, low: before[1], high: before[1] },
+      ]);
+      expect(matrix.broker.logManager.describeTopic(topic).partitionStates.map((p) => p.logStartOffset)).toEqual([10, before[1]]);
+    }, CLIENT_TEST_MS);
+
+    it('deletes its (now empty) group (DeleteGroups); an unknown group is GROUP_ID_NOT_FOUND', async () => {
+      const groupId = `${fixtureName}-group`;
+      const res = await client.run<{ groups: { groupId: string; error: string | null }[] }>(matrix.bootstrap, 'delete-groups', { groupIds: [groupId, 'no-such-group'] });
+      expect(res.groups).toEqual([
+        { groupId, error: null },
+        { groupId: 'no-such-group', error: expect.stringMatching(/GROUP_ID_NOT_FOUND|^69$/) },
+      ]);
+      expect((await fetch(`${matrix.broker.httpUrl}/v1/groups/${groupId}`)).status).toBe(404);
+    }, CLIENT_TEST_MS);
+  } else {
+    it('alters a topic\'s configs (AlterConfigs) as the HTTP route validates them, and describes them (DescribeConfigs)', async () => {
+      const alter = (configs: Record<string, string>) => client.run<{ error: string | null }>(matrix.bootstrap, 'alter-configs', { topic, configs });
+      expect(await alter({ 'retention.ms': '86400000', 'cleanup.policy': 'compact,delete' })).toEqual({ error: null });
+      expect(matrix.broker.logManager.describeTopic(topic).configs).toMatchObject({ 'retention.ms': '86400000', 'cleanup.policy': 'compact,delete' });
+      expect(await alter({ 'segment.bytes': '1' })).toEqual({ error: 'INVALID_CONFIG' });
+      expect(await alter({ 'compression.type': 'gzip' })).toEqual({ error: 'INVALID_CONFIG' });
+      expect(matrix.broker.logManager.describeTopic(topic).configs['retention.ms']).toBe('86400000');
+      type Described = { configs: Record<string, { value: string | null; source: number; readOnly: boolean; synonyms: [string, number][] }> };
+      const described = await client.run<Described>(matrix.bootstrap, 'describe-configs', { type: 'topic', name: topic });
+      expect(Object.keys(described.configs)).toHaveLength(33);
+      expect(described.configs['retention.ms']).toMatchObject({ value: '86400000', source: 1, readOnly: false });
+      expect(described.configs['compression.type']).toMatchObject({ value: 'producer', readOnly: true });
+      const brokerConfigs = await client.run<Described>(matrix.bootstrap, 'describe-configs', { type: 'broker', name: '0' });
+      expect(brokerConfigs.configs['num.partitions']).toMatchObject({ value: '2', readOnly: true });
+      expect(brokerConfigs.configs['default.replication.factor']).toMatchObject({ value: '1', readOnly: true });
+    }, CLIENT_TEST_MS);
+
+    it('grows the topic with explicit assignments (CreatePartitions): an unknown broker is INVALID_REPLICA_ASSIGNMENT', async () => {
+      const grow = (assignments: number[][]) => client.run<{ error: string | null }>(matrix.bootstrap, 'create-partitions', { topic, count: 3, assignments });
+      expect(await grow([[7]])).toEqual({ error: 'INVALID_REPLICA_ASSIGNMENT' });
+      expect(matrix.broker.logManager.describeTopic(topic).partitions).toBe(2);
+      expect(await grow([[0]])).toEqual({ error: null });
+      expect(matrix.broker.logManager.describeTopic(topic).partitions).toBe(3);
+    }, CLIENT_TEST_MS);
+  }
 
   it('deletes the topic', async () => {
     expect(await client.run(matrix.bootstrap, 'delete-topics', { topics: [topic] })).toEqual({ remaining: [] });
