@@ -60,7 +60,7 @@ function pick(lo: number, hi: number, f: number): number {
 
 /**
  * The leader epoch cache the operations define, by Kafka's rules: an epoch starts at its first
- * batch; a truncation (and a reopen) drops entries at or past the log end; a log start move keeps
+ * batch (superseding entries that start at or after it); a truncation (and a reopen) drops entries at or past the log end; a log start move keeps
  * the entry holding it, moved up to it.
  */
 class EpochModel {
@@ -68,7 +68,12 @@ class EpochModel {
 
   appended(batch: ModelBatch): void {
     const latest = this.entries[this.entries.length - 1];
-    if (latest === undefined || batch.epoch > latest.epoch) this.entries.push({ epoch: batch.epoch, startOffset: batch.base });
+    if (latest !== undefined && batch.epoch <= latest.epoch) return;
+    // Kafka's LeaderEpochFileCache.assign drops the entries a new one supersedes: those with an
+    // epoch >= its epoch or a start offset >= its start offset (e.g. an entry moved up to a log
+    // start offset that the new epoch's first batch starts at).
+    this.entries = this.entries.filter((e) => e.epoch < batch.epoch && e.startOffset < batch.base);
+    this.entries.push({ epoch: batch.epoch, startOffset: batch.base });
   }
 
   truncatedTo(logEndOffset: number): void {
