@@ -13,6 +13,7 @@
  *   THROTTLING_QUOTA_EXCEEDED       a connection limit, or too many slow hashes queued  -> HTTP 429
  *   INVALID_REQUEST / INVALID_CONFIG / INVALID_PRINCIPAL_TYPE   malformed admin input or config
  *   RESOURCE_NOT_FOUND              an admin call named a key, tenant or user that does not exist
+ *   DUPLICATE_RESOURCE              it exists already (a tenant, a user's credential)      -> HTTP 409
  *   KAFKA_STORAGE_ERROR             the security store could not read or write its file
  *
  * `reason` is a stable, finer-grained word for logs and HTTP bodies (`expired`, `revoked`,
@@ -38,6 +39,7 @@ export type SecurityErrorCode =
   | 'INVALID_CONFIG'
   | 'INVALID_PRINCIPAL_TYPE'
   | 'RESOURCE_NOT_FOUND'
+  | 'DUPLICATE_RESOURCE'
   | 'KAFKA_STORAGE_ERROR';
 
 export const SECURITY_ERROR_CODES: readonly SecurityErrorCode[] = [
@@ -55,6 +57,7 @@ export const SECURITY_ERROR_CODES: readonly SecurityErrorCode[] = [
   'INVALID_CONFIG',
   'INVALID_PRINCIPAL_TYPE',
   'RESOURCE_NOT_FOUND',
+  'DUPLICATE_RESOURCE',
   'KAFKA_STORAGE_ERROR',
 ];
 

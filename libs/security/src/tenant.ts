@@ -23,11 +23,10 @@ export interface TenantLimits {
   readonly maxTopics: number | null;
   /** Most partitions over all its topics; null = unlimited. */
   readonly maxPartitions: number | null;
-  /** Most concurrent connections (HTTP streams, WebSockets, SSE, Kafka) over all its principals. */
-  readonly maxConnections: number | null;
 }
 
-export const UNLIMITED: TenantLimits = { maxTopics: null, maxPartitions: null, maxConnections: null };
+/** Connection counts and byte/request rates are quotas (quota/), not tenant limits. */
+export const UNLIMITED: TenantLimits = { maxTopics: null, maxPartitions: null };
 
 export interface TenantRecord {
   readonly name: string;

@@ -1,0 +1,132 @@
+/**
+ * Everything a node needs for security, opened from one store, so the wiring into each face is a
+ * few calls:
+ *
+ *   const security = await SpoolSecurity.open({ store, superUsers: ['User:admin'], jwtIssuers });
+ *   HTTP/WS/SSE:  identity = await security.authenticateBearer(token, remoteAddress)
+ *   Kafka SASL:   server = security.createSaslServer(mechanism, remoteAddress); server.evaluate(bytes)
+ *   every request: security.authorizer.check(identity, 'WRITE', topicResource(name))
+ *   produce/fetch: throttleMs = security.quotas.recordProduce(identity, bytes)
+ *   connections:  lease = security.connections.acquire(identity) ... lease.release()
+ *   admin routes: security.admin.createApiKey(...), createAcls(...), ...
+ *
+ * The catalog follows the store's change events; the authorizer's ACLs, the API key cache and the
+ * quota limits follow the catalog, so a change made on any node applies on this one as soon as its
+ * store delivers the event.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Clock, Logger } from '@spool/common';
+import { silentLogger, systemClock } from '@spool/common';
+import { Authorizer } from './acl/authorizer.js';
+import { SecurityAdmin } from './admin/security-admin.js';
+import { ApiKeyAuthenticator } from './api-key/api-key-authenticator.js';
+import { looksLikeApiKey } from './api-key/api-key-format.js';
+import { HashLimiter, type ScryptParams } from './api-key/secret-hash.js';
+import type { JwtIssuerConfig } from './jwt/jwt-config.js';
+import { JwtAuthenticator } from './jwt/jwt-authenticator.js';
+import type { Identity } from './principal.js';
+import { ConnectionLimiter } from './quota/connection-limiter.js';
+import { QuotaManager } from './quota/quota-manager.js';
+import { PlainSaslServer } from './sasl/plain-sasl-server.js';
+import { SASL_MECHANISMS, type SaslMechanism, type SaslServer } from './sasl/sasl-server.js';
+import { ScramSaslServer } from './sasl/scram-sasl-server.js';
+import { authenticationFailed, SecurityError } from './security.error.js';
+import { SecurityCatalog } from './store/security-catalog.js';
+import type { SecurityStore } from './store/security-store.js';
+
+export interface SpoolSecurityOptions {
+  readonly store: SecurityStore;
+  /** Kafka's super.users, e.g. ['User:admin']. */
+  readonly superUsers?: readonly string[];
+  readonly allowEveryoneIfNoAclFound?: boolean;
+  /** Trusted JWT issuers; none = bearer JWTs are refused. */
+  readonly jwtIssuers?: readonly JwtIssuerConfig[];
+  /** SASL mechanisms offered on the Kafka listener (default PLAIN, SCRAM-SHA-256, SCRAM-SHA-512). */
+  readonly saslMechanisms?: readonly SaslMechanism[];
+  readonly scryptParams?: ScryptParams;
+  readonly apiKeyCacheTtlMs?: number;
+  /** Slow hashes (scrypt, PBKDF2) at once, and waiting. */
+  readonly hashConcurrency?: number;
+  readonly hashQueue?: number;
+  readonly quotaSamples?: number;
+  readonly quotaWindowMs?: number;
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+}
+
+export class SpoolSecurity {
+  readonly saslMechanisms: readonly SaslMechanism[];
+  private readonly mockSaltSecret = randomBytes(32);
+  private readonly unbindAuthorizer: () => void;
+
+  private constructor(
+    readonly catalog: SecurityCatalog,
+    readonly authorizer: Authorizer,
+    readonly apiKeys: ApiKeyAuthenticator,
+    readonly jwt: JwtAuthenticator | null,
+    readonly quotas: QuotaManager,
+    readonly connections: ConnectionLimiter,
+    readonly admin: SecurityAdmin,
+    private readonly limiter: HashLimiter,
+    private readonly logger: Logger,
+    options: SpoolSecurityOptions,
+  ) {
+    this.saslMechanisms = options.saslMechanisms ?? SASL_MECHANISMS;
+    this.unbindAuthorizer = catalog.bindAuthorizer(authorizer);
+  }
+
+  static async open(options: SpoolSecurityOptions): Promise<SpoolSecurity> {
+    const clock = options.clock ?? systemClock;
+    const logger = options.logger ?? silentLogger;
+    const jwtIssuers = options.jwtIssuers ?? [];
+    // Validate configuration before touching the store: a bad issuer is a start-up error.
+    const jwt = jwtIssuers.length > 0 ? new JwtAuthenticator({ issuers: jwtIssuers, clock, logger }) : null;
+    const catalog = await SecurityCatalog.open(options.store);
+    const limiter = new HashLimiter(options.hashConcurrency ?? 2, options.hashQueue ?? 256);
+    return new SpoolSecurity(
+      catalog,
+      new Authorizer({ superUsers: options.superUsers, allowEveryoneIfNoAclFound: options.allowEveryoneIfNoAclFound, logger }),
+      new ApiKeyAuthenticator(catalog, { clock, cacheTtlMs: options.apiKeyCacheTtlMs, limiter, logger }),
+      jwt,
+      new QuotaManager(catalog, { clock, samples: options.quotaSamples, windowMs: options.quotaWindowMs }),
+      new ConnectionLimiter(catalog),
+      new SecurityAdmin(catalog, { clock, scryptParams: options.scryptParams, logger }),
+      limiter,
+      logger,
+      options,
+    );
+  }
+
+  /**
+   * The credential of `Authorization: Bearer <x>` (or a WebSocket first frame, an SSE query
+   * parameter or cookie): an API key (`spk_...`) or a JWT, told apart by shape.
+   */
+  authenticateBearer(credential: string | undefined, clientHost: string): Promise<Identity> {
+    if (typeof credential !== 'string' || credential.length === 0) {
+      return Promise.reject(authenticationFailed('missing', {}, 'Authentication required: send an API key or token'));
+    }
+    if (looksLikeApiKey(credential)) return this.apiKeys.authenticate({ credential, clientHost });
+    if (this.jwt !== null && credential.startsWith('ey')) return this.jwt.authenticate({ credential, clientHost });
+    return Promise.reject(authenticationFailed('malformed', {}, 'Authentication failed: the credential is neither an API key nor an accepted token'));
+  }
+
+  /** SaslHandshake: a server for `mechanism`, or UNSUPPORTED_SASL_MECHANISM naming the offered ones. */
+  createSaslServer(mechanism: string, clientHost: string): SaslServer {
+    if (!(this.saslMechanisms as readonly string[]).includes(mechanism)) {
+      throw new SecurityError('UNSUPPORTED_SASL_MECHANISM', `SASL mechanism ${mechanism} is not enabled; enabled: ${this.saslMechanisms.join(', ')}`, 'unsupported-mechanism', {
+        enabled: this.saslMechanisms,
+      });
+    }
+    const lookup = this.catalog.scramCredential.bind(this.catalog);
+    if (mechanism === 'PLAIN') return new PlainSaslServer({ lookup, apiKeys: this.apiKeys, limiter: this.limiter, clientHost, logger: this.logger });
+    return new ScramSaslServer(mechanism as 'SCRAM-SHA-256' | 'SCRAM-SHA-512', { lookup, mockSaltSecret: this.mockSaltSecret, clientHost, logger: this.logger });
+  }
+
+  /** Stops following the store (does not close it: the caller owns the store). */
+  close(): void {
+    this.unbindAuthorizer();
+    this.apiKeys.close();
+    this.quotas.close();
+    this.catalog.close();
+  }
+}
