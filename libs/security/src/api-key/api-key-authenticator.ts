@@ -4,9 +4,9 @@
  * Per request: parse (bounded) -> look the key id up in this node's catalog -> refuse a revoked
  * or expired key -> compare the secret. The comparison is either a cache hit or an scrypt check:
  *
- * - Positive cache: keyId -> HMAC-SHA256(process-random key, secret) and the record it was proven
- *   against, for `cacheTtlMs` (default 60 s). A hit costs one HMAC and one timingSafeEqual; the
- *   secret itself is never kept. Bounded (maxCacheEntries, oldest evicted first).
+ * - Positive cache: keyId -> SHA-256(process-random salt + secret) and the record it was proven
+ *   against, for `cacheTtlMs` (default 60 s). A hit costs one one-shot hash and one
+ *   timingSafeEqual; the secret itself is never kept. Bounded (maxCacheEntries, oldest evicted first).
  * - Concurrent checks of the same key+secret share one scrypt (a burst after start-up pays once).
  * - Slow hashes go through a HashLimiter (bounded concurrency and queue).
  *
@@ -15,7 +15,7 @@
  * applies to the very next request once this node has the event: on a single node before the
  * revoking `write` resolves; in a cluster within the store's watch latency (well under a second).
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Clock, Logger } from '@spool/common';
 import { silentLogger, systemClock } from '@spool/common';
 import type { AuthenticationRequest, Authenticator } from '../authenticator.js';
@@ -48,7 +48,7 @@ export class ApiKeyAuthenticator implements Authenticator {
   private readonly maxCacheEntries: number;
   private readonly limiter: HashLimiter;
   private readonly logger: Logger;
-  private readonly hmacKey = randomBytes(32);
+  private readonly cacheSalt = randomBytes(32).toString('base64');
   private readonly cache = new Map<string, CacheEntry>();
   private readonly inFlight = new Map<string, Promise<boolean>>();
   private readonly unsubscribe: () => void;
@@ -89,7 +89,7 @@ export class ApiKeyAuthenticator implements Authenticator {
     if (record.expiresAtMs !== null && now >= record.expiresAtMs) {
       throw authenticationFailed('expired', { keyId, expiresAtMs: record.expiresAtMs }, 'Authentication failed: the API key has expired');
     }
-    const digest = createHmac('sha256', this.hmacKey).update(secret).digest();
+    const digest = hash('sha256', this.cacheSalt + secret, 'buffer');
     const cached = this.cache.get(keyId);
     if (!(cached !== undefined && cached.record === record && now < cached.validUntilMs && timingSafeEqual(cached.digest, digest))) {
       if (!(await this.verify(keyId, secret, digest, record))) {
