@@ -4,6 +4,7 @@
  * values.
  */
 import { type DynamicModule, Module } from '@nestjs/common';
+import { ClusterModule, ClusterSettingsModule } from './cluster/cluster.module.js';
 import { type BrokerConfig, ConfigModule } from './config/index.js';
 import { HealthModule } from './health/health.module.js';
 import { HttpApiModule } from './http/http-api.module.js';
@@ -21,7 +22,7 @@ export class AppModule {
   static forRoot(config: BrokerConfig, logger: RootLogger): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), LoggingModule.forRoot(logger), HealthModule, LogEngineModule, MetricsModule, HttpApiModule.forRoot(config.http), CoordinatorModule, WsModule, SseModule, KafkaModule.forRoot(kafkaListenerOptionsFrom(config))],
+      imports: [ConfigModule.forRoot(config), LoggingModule.forRoot(logger), HealthModule, LogEngineModule, ClusterSettingsModule.forRoot(config.cluster), ClusterModule, MetricsModule, HttpApiModule.forRoot(config.http), CoordinatorModule, WsModule, SseModule, KafkaModule.forRoot(kafkaListenerOptionsFrom(config))],
     };
   }
 }

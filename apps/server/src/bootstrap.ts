@@ -3,8 +3,8 @@
  *   1. load and validate the environment; a bad variable prints one line and exits 1;
  *   2. create the Nest app (Fastify) and install signal handlers;
  *   3. listen: /healthz answers from here on, /readyz says "starting";
- *   4. open the LogManager, recovering every partition (possibly long after a crash), then load
- *      what lives in internal topics: consumer groups (__consumer_offsets) and Idempotency-Keys
+ *   4. open the LogManager, recovering every partition (possibly long after a crash), join the
+ *      cluster (cluster mode: etcd, docs/cluster.md), then load what lives in internal topics: consumer groups (__consumer_offsets) and Idempotency-Keys
  *      (__idempotency_keys);
  *   5. /readyz turns "ready".
  * Any failure after step 1 is logged as one fatal JSON line and exits 1 after a best-effort close.
@@ -13,6 +13,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from './app.module.js';
 import { ConfigError, loadBrokerConfig, type LoadedConfig } from './config/index.js';
+import { ClusterService } from './cluster/cluster.service.js';
 import { BrokerState } from './health/broker-state.js';
 import { GroupCoordinatorService } from './groups/group-coordinator.service.js';
 import { GracefulShutdown } from './lifecycle/graceful-shutdown.js';
@@ -38,9 +39,12 @@ export async function bootstrap(env: NodeJS.ProcessEnv = process.env): Promise<v
   });
   setupOpenApi(app);
   const state = app.get(BrokerState);
+  const cluster = app.get(ClusterService);
   const shutdown = new GracefulShutdown(app, state, logger, {
     timeoutMs: config.shutdownTimeoutMs,
     drainDelayMs: config.shutdownDrainDelayMs,
+    // Half the deadline at most, so the logs still close cleanly if leaderships are slow to move.
+    leaveCluster: () => cluster.controlledShutdown(Math.floor(config.shutdownTimeoutMs / 2)),
   });
   shutdown.install();
 
@@ -48,9 +52,12 @@ export async function bootstrap(env: NodeJS.ProcessEnv = process.env): Promise<v
     await app.listen(config.httpPort, config.host);
     logger.info({ url: await app.getUrl() }, 'http listening (liveness up, readiness starting)');
     await app.get(LogEngine).open();
+    await app.get(ClusterService).start(); // cluster mode: reaches etcd (retrying), registers, follows the metadata
     await app.get(GroupCoordinatorService).start(); // replays __consumer_offsets before readiness
     await app.get(IdempotencyStore).open(); // replays __idempotency_keys before readiness
   } catch (err) {
+    // A signal during start-up stops it (e.g. while etcd is unreachable): that is a shutdown, not a failure.
+    if (state.phase === 'stopping') return shutdown.shutdown('signal during start-up', 0);
     logger.fatal({ err }, 'start-up failed');
     return shutdown.shutdown('start-up failure', 1);
   }

@@ -3,6 +3,7 @@
  * (`constructor(private readonly config: BrokerConfig)`) and nothing can mutate it after boot.
  */
 import type { TopicConfig } from '@spool/log-engine';
+import type { ClusterSettings } from '../cluster/cluster-settings.js';
 import type { HttpApiOptions } from '../http/http-api.options.js';
 import type { LogLevel } from './env.schema.js';
 
@@ -32,6 +33,8 @@ export class BrokerConfig {
   readonly flushCheckIntervalMs: number | undefined;
   /** Settings of the HTTP API (limits, CORS, auto-create, idempotency window). */
   readonly http: HttpApiOptions;
+  /** Cluster mode (SPOOL_ETCD_ENDPOINTS and friends); a single node when etcdEndpoints is null. */
+  readonly cluster: ClusterSettings;
 
   constructor(fields: BrokerConfigFields) {
     this.dataDir = fields.dataDir;
@@ -48,6 +51,7 @@ export class BrokerConfig {
     this.retentionCheckIntervalMs = fields.retentionCheckIntervalMs;
     this.flushCheckIntervalMs = fields.flushCheckIntervalMs;
     this.http = Object.freeze({ ...fields.http });
+    this.cluster = Object.freeze({ ...fields.cluster });
     Object.freeze(this);
   }
 }

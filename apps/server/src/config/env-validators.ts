@@ -4,6 +4,7 @@
  * rejected, where Number() would quietly accept them), and values that may exceed 2^53
  * (Kafka's Long.MAX "never" sentinels) stay strings checked with BigInt.
  */
+import { EtcdConnection } from '@spool/cluster';
 import { isFQDN, isIP, registerDecorator, type ValidationOptions } from 'class-validator';
 
 const DECIMAL_INTEGER = /^-?\d+$/;
@@ -55,6 +56,34 @@ export function IsDecimalString(range: { min: number; max: number }, options?: V
       },
     });
   };
+}
+
+/**
+ * SPOOL_ETCD_ENDPOINTS: comma-separated http://host:port URLs (port 2379 when absent), as the
+ * cluster lib parses them; the message names the first bad endpoint.
+ */
+export function IsEtcdEndpoints(options?: ValidationOptions): PropertyDecorator {
+  return (target: object, propertyName: string | symbol) => {
+    registerDecorator({
+      name: 'isEtcdEndpoints',
+      target: target.constructor,
+      propertyName: String(propertyName),
+      options: { message: (args) => `comma-separated etcd URLs http://host:port${etcdEndpointsProblem(String(args.value)) ?? ''}`, ...options },
+      validator: {
+        validate: (value: unknown) => typeof value === 'string' && etcdEndpointsProblem(value) === null,
+      },
+    });
+  };
+}
+
+/** Why `text` is not a list of etcd endpoints (" (...)" to append to the message), or null if it is. */
+function etcdEndpointsProblem(text: string): string | null {
+  try {
+    if (EtcdConnection.parseEndpoints(text).length === 0) return ' (none given)';
+    return null;
+  } catch (err) {
+    return ` (${err instanceof Error ? err.message : String(err)})`;
+  }
 }
 
 /** An IP address or a host name ("localhost", "spool-0.spool.svc"): what a listener can bind to. */

@@ -8,13 +8,17 @@
  * 2^53, and the log engine's parseTopicConfig owns their semantic checks (minimums, policies).
  */
 import { Transform } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Max, Min } from 'class-validator';
-import { IsBindHost, IsDecimalString, IsInt64String, parseBooleanStrict, parseIntegerStrict } from './env-validators.js';
+import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { IsBindHost, IsDecimalString, IsEtcdEndpoints, IsInt64String, parseBooleanStrict, parseIntegerStrict } from './env-validators.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 const PORT = 'an integer port in 1..65535';
+const BROKER_ID = 'an integer in 0..2147483647';
+const REPLICATION_FACTOR = 'an integer in 1..32767';
+const PERCENTAGE = 'an integer in 0..100';
+const OFFSETS_PARTITIONS = 'an integer in 1..1000';
 const toInt = () => Transform(({ value }) => parseIntegerStrict(value));
 /** Milliseconds that end up in a Node timer, which fires at once past 2^31-1: bounded here. */
 const TIMER_MS_MAX = 2_147_483_647;
@@ -46,6 +50,43 @@ export class BrokerEnv {
 
   @timerMs(0)
   SPOOL_SHUTDOWN_DRAIN_DELAY_MS = 0;
+
+  // --- cluster mode (docs/cluster.md; unset SPOOL_ETCD_ENDPOINTS = a single node) -----------
+  @IsOptional() @toInt() @IsInt({ message: BROKER_ID }) @Min(0, { message: BROKER_ID }) @Max(2147483647, { message: BROKER_ID })
+  SPOOL_BROKER_ID?: number;
+
+  @IsOptional() @IsEtcdEndpoints()
+  SPOOL_ETCD_ENDPOINTS?: string;
+
+  @Matches(/^[A-Za-z0-9._-]{1,64}$/, { message: '1-64 characters of [A-Za-z0-9._-]' })
+  SPOOL_CLUSTER_NAME = 'spool';
+
+  @IsOptional() @IsBindHost()
+  SPOOL_ADVERTISED_HOST?: string;
+
+  @timerMs(1000)
+  SPOOL_BROKER_SESSION_TIMEOUT_MS = 2000;
+
+  @toInt() @IsInt({ message: REPLICATION_FACTOR }) @Min(1, { message: REPLICATION_FACTOR }) @Max(32767, { message: REPLICATION_FACTOR })
+  SPOOL_DEFAULT_REPLICATION_FACTOR = 1;
+
+  @Transform(({ value }) => parseBooleanStrict(value)) @IsBoolean({ message: 'true or false' })
+  SPOOL_UNCLEAN_LEADER_ELECTION_ENABLE = false;
+
+  @Transform(({ value }) => parseBooleanStrict(value)) @IsBoolean({ message: 'true or false' })
+  SPOOL_AUTO_LEADER_REBALANCE_ENABLE = true;
+
+  @timerMs(1)
+  SPOOL_LEADER_IMBALANCE_CHECK_INTERVAL_MS = 300_000;
+
+  @toInt() @IsInt({ message: PERCENTAGE }) @Min(0, { message: PERCENTAGE }) @Max(100, { message: PERCENTAGE })
+  SPOOL_LEADER_IMBALANCE_PER_BROKER_PERCENTAGE = 10;
+
+  @IsOptional() @toInt() @IsInt({ message: OFFSETS_PARTITIONS }) @Min(1, { message: OFFSETS_PARTITIONS }) @Max(1000, { message: OFFSETS_PARTITIONS })
+  SPOOL_OFFSETS_TOPIC_NUM_PARTITIONS?: number;
+
+  @toInt() @IsInt({ message: REPLICATION_FACTOR }) @Min(1, { message: REPLICATION_FACTOR }) @Max(32767, { message: REPLICATION_FACTOR })
+  SPOOL_OFFSETS_TOPIC_REPLICATION_FACTOR = 3;
 
   // --- broker-level log settings (Kafka names, see topic-default-env.ts) ---------------------
   @toInt() @IsInt({ message: 'an integer in 1..2147483647' }) @Min(1, { message: 'an integer in 1..2147483647' }) @Max(2147483647, { message: 'an integer in 1..2147483647' })

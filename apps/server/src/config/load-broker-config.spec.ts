@@ -143,6 +143,91 @@ describe('loadBrokerConfig', () => {
     expect(message).toMatch(/^invalid configuration: .*SPOOL_HTTP_PORT="abc".*; .*SPOOL_LOG_LEVEL="loud"/);
   });
 
+  it('is a single node with broker id 0 unless etcd endpoints are given', () => {
+    const { config } = loadBrokerConfig({}, CWD);
+    expect(config.cluster).toEqual({
+      brokerId: 0,
+      etcdEndpoints: null,
+      clusterName: 'spool',
+      advertisedHost: '127.0.0.1',
+      httpPort: 8080,
+      kafkaPort: 9092,
+      sessionTimeoutMs: 2000,
+      defaultReplicationFactor: 1,
+      uncleanLeaderElectionEnable: false,
+      autoLeaderRebalanceEnable: true,
+      leaderImbalanceCheckIntervalMs: 300_000,
+      leaderImbalancePerBrokerPercentage: 10,
+      offsetsTopicNumPartitions: 1,
+      offsetsTopicReplicationFactor: 3,
+    });
+    expect(config.http.nodeId).toBe(0);
+  });
+
+  it('reads every cluster variable (Kafka names), with Kafka\'s 50 offsets partitions in cluster mode', () => {
+    const { config } = loadBrokerConfig(
+      {
+        SPOOL_BROKER_ID: '3',
+        SPOOL_ETCD_ENDPOINTS: 'http://10.0.0.1:2379, etcd-2:12379,etcd-3',
+        SPOOL_CLUSTER_NAME: 'prod.eu-1',
+        SPOOL_HOST: '0.0.0.0',
+        SPOOL_ADVERTISED_HOST: 'spool-3.internal',
+        SPOOL_BROKER_SESSION_TIMEOUT_MS: '6000',
+        SPOOL_DEFAULT_REPLICATION_FACTOR: '3',
+        SPOOL_UNCLEAN_LEADER_ELECTION_ENABLE: 'true',
+        SPOOL_AUTO_LEADER_REBALANCE_ENABLE: 'false',
+        SPOOL_LEADER_IMBALANCE_CHECK_INTERVAL_MS: '60000',
+        SPOOL_LEADER_IMBALANCE_PER_BROKER_PERCENTAGE: '20',
+        SPOOL_OFFSETS_TOPIC_REPLICATION_FACTOR: '2',
+      },
+      CWD,
+    );
+    expect(config.cluster).toMatchObject({
+      brokerId: 3,
+      etcdEndpoints: ['http://10.0.0.1:2379', 'http://etcd-2:12379', 'http://etcd-3:2379'],
+      clusterName: 'prod.eu-1',
+      advertisedHost: 'spool-3.internal',
+      sessionTimeoutMs: 6000,
+      defaultReplicationFactor: 3,
+      uncleanLeaderElectionEnable: true,
+      autoLeaderRebalanceEnable: false,
+      leaderImbalanceCheckIntervalMs: 60_000,
+      leaderImbalancePerBrokerPercentage: 20,
+      offsetsTopicNumPartitions: 50,
+      offsetsTopicReplicationFactor: 2,
+    });
+    expect(config.http.nodeId).toBe(3);
+  });
+
+  it('takes SPOOL_NODE_ID as the older name of SPOOL_BROKER_ID, and refuses the two disagreeing', () => {
+    expect(loadBrokerConfig({ SPOOL_NODE_ID: '7' }, CWD).config.cluster.brokerId).toBe(7);
+    expect(loadBrokerConfig({ SPOOL_NODE_ID: '7', SPOOL_BROKER_ID: '7' }, CWD).config.cluster.brokerId).toBe(7);
+    expect(problemsOf({ SPOOL_NODE_ID: '7', SPOOL_BROKER_ID: '8' })).toEqual([
+      'SPOOL_NODE_ID="7": expected the same value as SPOOL_BROKER_ID (8), or unset (it is the older name of broker.id)',
+    ]);
+  });
+
+  it.each([
+    ['SPOOL_BROKER_ID', '-1', 'an integer in 0..2147483647'],
+    ['SPOOL_BROKER_ID', 'one', 'an integer in 0..2147483647'],
+    ['SPOOL_CLUSTER_NAME', 'a/b', '1-64 characters of [A-Za-z0-9._-]'],
+    ['SPOOL_ADVERTISED_HOST', 'not a host', 'an IP address or a host name'],
+    ['SPOOL_BROKER_SESSION_TIMEOUT_MS', '500', 'an integer number of milliseconds in 1000..2147483647'],
+    ['SPOOL_DEFAULT_REPLICATION_FACTOR', '0', 'an integer in 1..32767'],
+    ['SPOOL_UNCLEAN_LEADER_ELECTION_ENABLE', 'maybe', 'true or false'],
+    ['SPOOL_LEADER_IMBALANCE_PER_BROKER_PERCENTAGE', '101', 'an integer in 0..100'],
+    ['SPOOL_OFFSETS_TOPIC_NUM_PARTITIONS', '0', 'an integer in 1..1000'],
+  ])('rejects the cluster variable %s=%s', (name, value, expected) => {
+    expect(problemsOf({ [name]: value })).toEqual([`${name}=${JSON.stringify(value)}: expected ${expected}`]);
+  });
+
+  it('names the bad etcd endpoint in one line', () => {
+    expect(problemsOf({ SPOOL_ETCD_ENDPOINTS: 'http://ok:2379,https://tls:2379' })).toEqual([
+      "SPOOL_ETCD_ENDPOINTS=\"http://ok:2379,https://tls:2379\": expected comma-separated etcd URLs http://host:port (etcd endpoint 'https://tls:2379': only http:// is supported (TLS to etcd is not implemented))",
+    ]);
+    expect(problemsOf({ SPOOL_ETCD_ENDPOINTS: ' , ' })).toEqual(['SPOOL_ETCD_ENDPOINTS=" , ": expected comma-separated etcd URLs http://host:port (none given)']);
+  });
+
   it('refuses the same port for HTTP and Kafka', () => {
     expect(problemsOf({ SPOOL_HTTP_PORT: '9092' })).toEqual(['SPOOL_KAFKA_PORT="9092": expected a port different from SPOOL_HTTP_PORT']);
   });

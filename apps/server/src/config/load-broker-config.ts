@@ -13,6 +13,9 @@ import { isSpoolError } from '@spool/common';
 import { KAFKA_TOPIC_CONFIG_DEFAULTS, parseTopicConfig, type TopicConfig } from '@spool/log-engine';
 import { plainToInstance } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
+import { EtcdConnection } from '@spool/cluster';
+import { CLUSTER_OFFSETS_TOPIC_PARTITIONS, SINGLE_NODE_SETTINGS, type ClusterSettings } from '../cluster/cluster-settings.js';
+import { advertisedHostFor } from '../kafka/kafka-listener.options.js';
 import { BrokerConfig } from './broker-config.js';
 import { ConfigError } from './config.error.js';
 import { BrokerEnv } from './env.schema.js';
@@ -46,6 +49,8 @@ export function loadBrokerConfig(env: NodeJS.ProcessEnv, cwd: string = process.c
     problems.push(`SPOOL_KAFKA_PORT=${JSON.stringify(raw.SPOOL_KAFKA_PORT ?? String(parsed.SPOOL_KAFKA_PORT))}: expected a port different from SPOOL_HTTP_PORT`);
   }
   if (problems.length > 0) throw new ConfigError(problems);
+  const http = parseHttpApiOptions(raw);
+  const cluster = clusterSettingsOf(parsed, raw, http.nodeId);
 
   const topicDefaultOverrides: Record<string, string> = {};
   for (const { env: name, topicConfig } of TOPIC_DEFAULT_ENVS) {
@@ -67,7 +72,9 @@ export function loadBrokerConfig(env: NodeJS.ProcessEnv, cwd: string = process.c
     cleanerEnabled: parsed.SPOOL_LOG_CLEANER_ENABLE,
     retentionCheckIntervalMs: parsed.SPOOL_LOG_RETENTION_CHECK_INTERVAL_MS,
     flushCheckIntervalMs: parsed.SPOOL_LOG_FLUSH_SCHEDULER_INTERVAL_MS,
-    http: parseHttpApiOptions(raw),
+    // One broker id everywhere: the HTTP face reports it as leader/replicas/isr on a single node.
+    http: { ...http, nodeId: cluster.brokerId },
+    cluster,
   });
   return { config, warnings };
 }
@@ -78,6 +85,33 @@ function describe(error: ValidationError, raw: Readonly<Record<string, string>>)
   // Constraints repeat when several validators share a message (IsInt + Min + Max of a port).
   const unique = [...new Set(expected)].join(' and ') || 'a valid value';
   return `${error.property}=${JSON.stringify(given ?? String(error.value))}: expected ${unique}`;
+}
+
+/**
+ * SPOOL_BROKER_ID is Kafka's broker.id; SPOOL_NODE_ID, read by the HTTP options before cluster mode
+ * existed, names the same thing: either may be set, both only to the same value.
+ */
+function clusterSettingsOf(parsed: BrokerEnv, raw: Readonly<Record<string, string>>, nodeId: number): ClusterSettings {
+  if (parsed.SPOOL_BROKER_ID !== undefined && raw.SPOOL_NODE_ID !== undefined && parsed.SPOOL_BROKER_ID !== nodeId) {
+    throw new ConfigError([`SPOOL_NODE_ID=${JSON.stringify(raw.SPOOL_NODE_ID)}: expected the same value as SPOOL_BROKER_ID (${parsed.SPOOL_BROKER_ID}), or unset (it is the older name of broker.id)`]);
+  }
+  const clustered = parsed.SPOOL_ETCD_ENDPOINTS !== undefined;
+  return {
+    brokerId: parsed.SPOOL_BROKER_ID ?? nodeId,
+    etcdEndpoints: clustered ? EtcdConnection.parseEndpoints(parsed.SPOOL_ETCD_ENDPOINTS!) : null,
+    clusterName: parsed.SPOOL_CLUSTER_NAME,
+    advertisedHost: parsed.SPOOL_ADVERTISED_HOST ?? advertisedHostFor(parsed.SPOOL_HOST),
+    httpPort: parsed.SPOOL_HTTP_PORT,
+    kafkaPort: parsed.SPOOL_KAFKA_PORT,
+    sessionTimeoutMs: parsed.SPOOL_BROKER_SESSION_TIMEOUT_MS,
+    defaultReplicationFactor: parsed.SPOOL_DEFAULT_REPLICATION_FACTOR,
+    uncleanLeaderElectionEnable: parsed.SPOOL_UNCLEAN_LEADER_ELECTION_ENABLE,
+    autoLeaderRebalanceEnable: parsed.SPOOL_AUTO_LEADER_REBALANCE_ENABLE,
+    leaderImbalanceCheckIntervalMs: parsed.SPOOL_LEADER_IMBALANCE_CHECK_INTERVAL_MS,
+    leaderImbalancePerBrokerPercentage: parsed.SPOOL_LEADER_IMBALANCE_PER_BROKER_PERCENTAGE,
+    offsetsTopicNumPartitions: parsed.SPOOL_OFFSETS_TOPIC_NUM_PARTITIONS ?? (clustered ? CLUSTER_OFFSETS_TOPIC_PARTITIONS : SINGLE_NODE_SETTINGS.offsetsTopicNumPartitions),
+    offsetsTopicReplicationFactor: parsed.SPOOL_OFFSETS_TOPIC_REPLICATION_FACTOR,
+  };
 }
 
 function parseHttpApiOptions(raw: Readonly<Record<string, string>>): HttpApiOptions {

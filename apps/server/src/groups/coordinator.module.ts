@@ -6,12 +6,14 @@
  */
 import { Global, Module, type DynamicModule } from '@nestjs/common';
 import type { CoordinatorConfig, Scheduler } from '@spool/coordinator';
+import { ClusterModule } from '../cluster/cluster.module.js';
 import { coordinatorConfigFromEnv } from './coordinator-config.env.js';
 import { COORDINATOR_CONFIG, COORDINATOR_SCHEDULER, GroupCoordinatorService } from './group-coordinator.service.js';
 import { GroupsController } from './groups.controller.js';
 import { GroupsService } from './groups.service.js';
 
 const core = {
+  imports: [ClusterModule],
   controllers: [GroupsController],
   providers: [GroupCoordinatorService, GroupsService],
   exports: [GroupCoordinatorService],

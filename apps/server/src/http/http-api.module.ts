@@ -10,6 +10,7 @@ import { APP_FILTER, HttpAdapterHost } from '@nestjs/core';
 import { silentLogger, systemClock, type Clock } from '@spool/common';
 import { LogManager } from '@spool/log-engine';
 import type { FastifyInstance } from 'fastify';
+import { ClusterModule } from '../cluster/cluster.module.js';
 import type { RootLogger } from '../logging/create-root-logger.js';
 import { ROOT_LOGGER } from '../logging/logging.module.js';
 import { ProduceService } from '../produce/produce.service.js';
@@ -43,7 +44,7 @@ function produceWorkerScript(): URL {
 }
 
 const core = {
-  imports: [RecordsModule],
+  imports: [ClusterModule, RecordsModule],
   controllers: [TopicsController, RecordsController, DeleteRecordsController],
   providers: [
     TopicsService,

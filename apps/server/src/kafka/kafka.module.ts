@@ -6,6 +6,8 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { silentLogger, systemClock, type Logger } from '@spool/common';
 import { LogManager } from '@spool/log-engine';
+import { ClusterModule } from '../cluster/cluster.module.js';
+import { ClusterService } from '../cluster/cluster.service.js';
 import { GroupCoordinatorService } from '../groups/group-coordinator.service.js';
 import { ROOT_LOGGER } from '../logging/logging.module.js';
 import { KafkaProtocolMetrics } from '../metrics/kafka-protocol-metrics.js';
@@ -16,7 +18,8 @@ import { KafkaListener } from './kafka-listener.service.js';
 import { KafkaRequestRouter } from './kafka-request-router.js';
 import { createKafkaHandlers } from './kafka-handlers.js';
 import { ProducerStateRegistry } from './producer-state.registry.js';
-import { ProducerIdBlockFile } from './producer-ids/producer-id-block-file.js';
+import { ProducerIdBlockFile, readNextProducerId } from './producer-ids/producer-id-block-file.js';
+import type { ProducerIdBlockAllocator } from './producer-ids/producer-id-block.js';
 import { ProducerIdManager } from './producer-ids/producer-id-manager.js';
 import { KafkaRefusalLog } from './kafka-refusal-log.js';
 import { KafkaObservers, KAFKA_REQUEST_OBSERVERS } from './kafka-request-observer.js';
@@ -27,14 +30,16 @@ export class KafkaModule {
     const resolved: KafkaListenerOptions = { ...DEFAULT_KAFKA_LISTENER_OPTIONS, ...options };
     return {
       module: KafkaModule,
+      imports: [ClusterModule],
       providers: [
         { provide: KAFKA_LISTENER_OPTIONS, useValue: resolved },
         { provide: BrokerEndpoint, useValue: new BrokerEndpoint(resolved.nodeId, resolved.advertisedHost) },
         { provide: ProducerStateRegistry, useValue: new ProducerStateRegistry() },
         {
           provide: ProducerIdManager,
-          useFactory: (logManager: LogManager, logger?: Logger) => new ProducerIdManager(localProducerIdBlocks(logManager), (logger ?? silentLogger).child({ component: 'producer-ids' })),
-          inject: [LogManager, { token: ROOT_LOGGER, optional: true }],
+          useFactory: (logManager: LogManager, cluster: ClusterService, logger?: Logger) =>
+            new ProducerIdManager(producerIdBlocks(logManager, cluster), (logger ?? silentLogger).child({ component: 'producer-ids' })),
+          inject: [LogManager, ClusterService, { token: ROOT_LOGGER, optional: true }],
         },
         {
           provide: KAFKA_API_HANDLERS,
@@ -66,6 +71,24 @@ export class KafkaModule {
 }
 
 /**
+ * Where producer id blocks come from: the data directory's file on a single node; in a cluster,
+ * etcd (every broker draws disjoint blocks), never below the file's next id, so ids this node
+ * handed out alone before joining are not handed out again.
+ */
+function producerIdBlocks(logManager: LogManager, cluster: ClusterService): ProducerIdBlockAllocator {
+  const local = localProducerIdBlocks(logManager);
+  const etcd = cluster.etcd;
+  if (etcd === null) return local;
+  let shared: ProducerIdBlockAllocator | null = null;
+  return {
+    allocate: async () => {
+      shared ??= etcd.producerIdBlockAllocator((await readNextProducerId(local.path)) ?? localFirstId(logManager));
+      return shared.allocate();
+    },
+  };
+}
+
+/**
  * Producer id blocks in the data directory. Without the file, a data directory holding only
  * internal topics is new: ids start at 0. One with user topics may come from a Spool that took
  * ids from the clock (`max(last + 1, now_ms x 1024)`): ids then start a second's worth above that
@@ -75,7 +98,11 @@ export class KafkaModule {
 function localProducerIdBlocks(logManager: LogManager): ProducerIdBlockFile {
   return new ProducerIdBlockFile({
     dataDir: () => logManager.dataDir,
-    firstIdWhenMissing: () => (logManager.listTopics().every((t) => t.isInternal) ? 0 : (systemClock.now() + 1000) * 1024),
+    firstIdWhenMissing: () => localFirstId(logManager),
   });
+}
+
+function localFirstId(logManager: LogManager): number {
+  return logManager.listTopics().every((t) => t.isInternal) ? 0 : (systemClock.now() + 1000) * 1024;
 }
 

@@ -1,12 +1,15 @@
 /**
  * Graceful shutdown on SIGTERM / SIGINT, in this order:
  *   1. readiness turns "stopping" (503), so load balancers stop routing here;
- *   2. wait SPOOL_SHUTDOWN_DRAIN_DELAY_MS (0 by default) for them to notice;
- *   3. app.close(): Nest closes the HTTP listener (no new connections; in-flight requests finish,
- *      idle keep-alive sockets are closed), then runs onApplicationShutdown hooks, where
+ *   2. cluster mode: controlled shutdown (the controller moves this broker's leaderships to other
+ *      in-sync replicas while it still serves, so clients follow them; cluster.service.ts);
+ *   3. wait SPOOL_SHUTDOWN_DRAIN_DELAY_MS (0 by default) for them to notice;
+ *   4. app.close(): the broker resigns and deregisters from the cluster (cluster mode), Nest
+ *      closes the HTTP listener (no new connections; in-flight requests finish, idle keep-alive
+ *      sockets are closed), then runs onApplicationShutdown hooks, where
  *      LogEngine drains in-flight appends and closes the LogManager (flush, checkpoints,
  *      clean-shutdown marker);
- *   4. exit 0, or 1 if a step failed or SPOOL_SHUTDOWN_TIMEOUT_MS passed first.
+ *   5. exit 0, or 1 if a step failed or SPOOL_SHUTDOWN_TIMEOUT_MS passed first.
  *
  * Not Nest's enableShutdownHooks(): after closing it re-raises the signal, so the process ends
  * "killed by SIGTERM" rather than with exit code 0, and it has no deadline. A second signal
@@ -21,6 +24,8 @@ export const SHUTDOWN_SIGNALS = ['SIGTERM', 'SIGINT'] as const;
 export interface GracefulShutdownOptions {
   readonly timeoutMs: number;
   readonly drainDelayMs: number;
+  /** Step 2, before app.close(); must not throw (failures are its own to log). */
+  readonly leaveCluster?: () => Promise<void>;
 }
 
 export class GracefulShutdown {
@@ -72,6 +77,7 @@ export class GracefulShutdown {
 
     this.state.markStopping();
     try {
+      await this.options.leaveCluster?.();
       if (this.options.drainDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.options.drainDelayMs));
       await this.app.close();
     } catch (err) {

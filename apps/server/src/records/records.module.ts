@@ -6,9 +6,11 @@
  */
 import { Module } from '@nestjs/common';
 import { LogManager } from '@spool/log-engine';
+import { ClusterModule } from '../cluster/cluster.module.js';
 import { LocalPartitionReaders, PARTITION_READERS } from './partition-reader.js';
 
 @Module({
+  imports: [ClusterModule],
   providers: [{ provide: PARTITION_READERS, useFactory: (logs: LogManager) => new LocalPartitionReaders(logs), inject: [LogManager] }],
   exports: [PARTITION_READERS],
 })
