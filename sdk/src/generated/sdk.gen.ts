@@ -137,7 +137,7 @@ export const commitGroupOffsets = <ThrowOnError extends boolean = false>(options
 });
 
 /**
- * Reset committed offsets of an empty group (earliest, latest, timestamp or offset)
+ * Reset committed offsets of an empty group (earliest, latest, timestamp, offset or shift), or preview the reset (dryRun)
  */
 export const resetGroupOffsets = <ThrowOnError extends boolean = false>(options: Options<ResetGroupOffsetsData, ThrowOnError>) => (options.client ?? client).post<ResetGroupOffsetsResponses, ResetGroupOffsetsErrors, ThrowOnError>({
     url: '/v1/groups/{group}/offsets/reset',

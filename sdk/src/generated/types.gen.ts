@@ -453,17 +453,57 @@ export type GroupOffsets = {
 
 export type ResetGroupOffsets = {
     /**
-     * Where to move the committed offsets: "earliest", "latest", { "timestamp": ms } or { "offset": n }.
+     * Where to move the committed offsets: "earliest", "latest", { "timestamp": ms } (the first record at or after it; the end when there is none), { "offset": n } or { "shiftBy": n } (the committed offset plus n, negative to go back; every partition needs a committed offset). Offsets are clamped to [logStartOffset, highWatermark], as kafka-consumer-groups does.
      */
     to: 'earliest' | 'latest' | {
         timestamp: number;
     } | {
         offset: number;
+    } | {
+        shiftBy: number;
     };
     /**
      * Topics to reset; default: every topic the group has offsets for.
      */
     topics?: Array<string>;
+    /**
+     * Compute and return the new offsets without committing them (kafka-consumer-groups --dry-run). Refused like a real reset while the group has members.
+     */
+    dryRun?: boolean;
+};
+
+export type GroupOffsetReset = {
+    topic: string;
+    partition: number;
+    /**
+     * The committed offset before the reset; null when there was none (or it was negative).
+     */
+    previousOffset: number | null;
+    /**
+     * The committed offset after the reset (with dryRun: what it would be).
+     */
+    committedOffset: number;
+    /**
+     * The partition's logStartOffset.
+     */
+    logStartOffset: number;
+    /**
+     * The partition's highWatermark.
+     */
+    highWatermark: number;
+    /**
+     * highWatermark - committedOffset.
+     */
+    lag: number;
+};
+
+export type GroupOffsetsReset = {
+    groupId: string;
+    /**
+     * True when nothing was committed (dryRun).
+     */
+    dryRun: boolean;
+    offsets: Array<GroupOffsetReset>;
 };
 
 export type ListTopicsData = {
@@ -1001,7 +1041,7 @@ export type ResetGroupOffsetsErrors = {
 export type ResetGroupOffsetsError = ResetGroupOffsetsErrors[keyof ResetGroupOffsetsErrors];
 
 export type ResetGroupOffsetsResponses = {
-    200: GroupOffsets;
+    200: GroupOffsetsReset;
 };
 
 export type ResetGroupOffsetsResponse = ResetGroupOffsetsResponses[keyof ResetGroupOffsetsResponses];

@@ -4,7 +4,7 @@ import { ApiBody, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, A
 import { ErrorEnvelopeDto } from '../http/errors/error-envelope.dto.js';
 import { ApiErrors } from '../http/openapi/api-errors.decorator.js';
 import { dtoValidationPipe } from '../http/validation.pipe.js';
-import { CommitGroupOffsetsDto, GroupDescriptionDto, GroupListDto, GroupOffsetsDto, ResetGroupOffsetsDto } from './groups.dto.js';
+import { CommitGroupOffsetsDto, GroupDescriptionDto, GroupListDto, GroupOffsetsDto, GroupOffsetsResetDto, ResetGroupOffsetsDto } from './groups.dto.js';
 import { GroupsService, parseResetTarget } from './groups.service.js';
 
 const GROUP_PARAM = { name: 'group', description: 'Consumer group id', example: 'dashboard' } as const;
@@ -50,14 +50,18 @@ export class GroupsController {
 
   @Post(':group/offsets/reset')
   @HttpCode(200)
-  @ApiOperation({ operationId: 'resetGroupOffsets', summary: 'Reset committed offsets of an empty group (earliest, latest, timestamp or offset)' })
+  @ApiOperation({
+    operationId: 'resetGroupOffsets',
+    summary: 'Reset committed offsets of an empty group (earliest, latest, timestamp, offset or shift), or preview the reset (dryRun)',
+  })
   @ApiParam(GROUP_PARAM)
   @ApiBody({ type: ResetGroupOffsetsDto })
-  @ApiOkResponse({ type: GroupOffsetsDto })
+  @ApiOkResponse({ type: GroupOffsetsResetDto })
   @ApiErrors(400, 404)
   @GroupConflict
-  async reset(@Param('group') group: string, @Body() body: ResetGroupOffsetsDto): Promise<GroupOffsetsDto> {
-    return { groupId: group, offsets: await this.groups.reset(group, parseResetTarget(body.to), body.topics) };
+  async reset(@Param('group') group: string, @Body() body: ResetGroupOffsetsDto): Promise<GroupOffsetsResetDto> {
+    const dryRun = body.dryRun === true;
+    return { groupId: group, dryRun, offsets: await this.groups.reset(group, parseResetTarget(body.to), body.topics, dryRun) };
   }
 
   @Delete(':group')

@@ -1,7 +1,7 @@
 /** Consumer-group admin request and response shapes (class-validator rules + OpenAPI description). */
 import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMinSize, IsArray, IsDefined, IsInt, IsOptional, IsString, Max, Min, MinLength, ValidateNested } from 'class-validator';
+import { ArrayMinSize, IsArray, IsBoolean, IsDefined, IsInt, IsOptional, IsString, Max, Min, MinLength, ValidateNested } from 'class-validator';
 
 @ApiSchema({ name: 'GroupListing' })
 export class GroupListingDto {
@@ -121,11 +121,15 @@ export class CommitGroupOffsetsDto {
 @ApiSchema({ name: 'ResetGroupOffsets' })
 export class ResetGroupOffsetsDto {
   @ApiProperty({
-    description: 'Where to move the committed offsets: "earliest", "latest", { "timestamp": ms } or { "offset": n }.',
+    description:
+      'Where to move the committed offsets: "earliest", "latest", { "timestamp": ms } (the first record at or after it; ' +
+      'the end when there is none), { "offset": n } or { "shiftBy": n } (the committed offset plus n, negative to go back; ' +
+      'every partition needs a committed offset). Offsets are clamped to [logStartOffset, highWatermark], as kafka-consumer-groups does.',
     oneOf: [
       { type: 'string', enum: ['earliest', 'latest'] },
       { type: 'object', required: ['timestamp'], properties: { timestamp: { type: 'integer', minimum: 0 } } },
       { type: 'object', required: ['offset'], properties: { offset: { type: 'integer', minimum: 0 } } },
+      { type: 'object', required: ['shiftBy'], properties: { shiftBy: { type: 'integer' } } },
     ],
     example: 'earliest',
   })
@@ -137,6 +141,34 @@ export class ResetGroupOffsetsDto {
   @IsArray()
   @IsString({ each: true })
   topics?: string[];
+
+  @ApiPropertyOptional({
+    type: 'boolean',
+    default: false,
+    description: 'Compute and return the new offsets without committing them (kafka-consumer-groups --dry-run). Refused like a real reset while the group has members.',
+  })
+  @IsOptional()
+  @IsBoolean()
+  dryRun?: boolean;
+}
+
+@ApiSchema({ name: 'GroupOffsetReset' })
+export class GroupOffsetResetDto {
+  @ApiProperty({ example: 'page-views' }) topic!: string;
+  @ApiProperty({ type: 'integer', example: 0 }) partition!: number;
+  @ApiProperty({ type: 'integer', nullable: true, description: 'The committed offset before the reset; null when there was none (or it was negative).', example: 42 })
+  previousOffset!: number | null;
+  @ApiProperty({ type: 'integer', description: 'The committed offset after the reset (with dryRun: what it would be).', example: 0 }) committedOffset!: number;
+  @ApiProperty({ type: 'integer', description: 'The partition\'s logStartOffset.' }) logStartOffset!: number;
+  @ApiProperty({ type: 'integer', description: 'The partition\'s highWatermark.' }) highWatermark!: number;
+  @ApiProperty({ type: 'integer', description: 'highWatermark - committedOffset.' }) lag!: number;
+}
+
+@ApiSchema({ name: 'GroupOffsetsReset' })
+export class GroupOffsetsResetDto {
+  @ApiProperty({ example: 'dashboard' }) groupId!: string;
+  @ApiProperty({ type: 'boolean', description: 'True when nothing was committed (dryRun).' }) dryRun!: boolean;
+  @ApiProperty({ type: [GroupOffsetResetDto] }) offsets!: GroupOffsetResetDto[];
 }
 
 @ApiSchema({ name: 'GroupOffsets' })

@@ -188,10 +188,29 @@ describe('HTTP group admin', () => {
     expect(reset.body.offsets.map((o: Frame) => [o.partition, o.committedOffset])).toEqual([[0, 2], [1, 1]]);
     expect((await httpJson(server.url, 'POST', '/v1/groups/admin/offsets/reset', { to: { offset: 0 } })).body.offsets.map((o: Frame) => o.committedOffset)).toEqual([0, 0]);
     expect((await httpJson(server.url, 'POST', '/v1/groups/admin/offsets/reset', { to: 'sideways' })).status).toBe(400);
+    // dryRun: the plan (previous and new offsets, clamped to the log's range), nothing committed
+    const preview = await httpJson(server.url, 'POST', '/v1/groups/admin/offsets/reset', { to: { shiftBy: 1 }, dryRun: true });
+    expect(preview.body).toEqual({
+      groupId: 'admin',
+      dryRun: true,
+      offsets: [
+        { topic: 'ga', partition: 0, previousOffset: 0, committedOffset: 1, logStartOffset: 0, highWatermark: 2, lag: 1 },
+        { topic: 'ga', partition: 1, previousOffset: 0, committedOffset: 1, logStartOffset: 0, highWatermark: 1, lag: 0 },
+      ],
+    });
+    expect((await httpJson(server.url, 'GET', '/v1/groups/admin')).body.offsets.map((o: Frame) => o.committedOffset)).toEqual([0, 0]);
+    const shifted = await httpJson(server.url, 'POST', '/v1/groups/admin/offsets/reset', { to: { shiftBy: 5 } });
+    expect(shifted.body.dryRun).toBe(false);
+    expect(shifted.body.offsets.map((o: Frame) => [o.previousOffset, o.committedOffset])).toEqual([[0, 2], [0, 1]]);
+    expect((await httpJson(server.url, 'POST', '/v1/groups/admin/offsets/reset', { to: { shiftBy: -1 } })).body.offsets.map((o: Frame) => o.committedOffset)).toEqual([1, 0]);
+    const noOffsets = await httpJson(server.url, 'POST', '/v1/groups/admin-fresh/offsets/reset', { to: { shiftBy: 1 }, topics: ['ga'], dryRun: true });
+    expect([noOffsets.status, noOffsets.body.error.code, noOffsets.body.error.details]).toEqual([400, 'INVALID_REQUEST', { field: 'to', topic: 'ga', partition: 0 }]);
+    expect((await httpJson(server.url, 'POST', '/v1/groups/admin/offsets/reset', { to: { offset: 0 } })).body.offsets.map((o: Frame) => o.committedOffset)).toEqual([0, 0]);
 
     const ws = await member('admin', 'ga');
     await until('member', () => owned(ws, 'm').size === 2);
     expect((await httpJson(server.url, 'POST', '/v1/groups/admin/offsets/reset', { to: 'earliest' })).body.error.code).toBe('NON_EMPTY_GROUP');
+    expect((await httpJson(server.url, 'POST', '/v1/groups/admin/offsets/reset', { to: 'earliest', dryRun: true })).body.error.code).toBe('NON_EMPTY_GROUP');
     expect((await httpJson(server.url, 'DELETE', '/v1/groups/admin')).status).toBe(409);
     await ws.close();
     await new Promise((r) => setTimeout(r, 100));

@@ -5,12 +5,12 @@
  */
 import { Inject, Injectable } from '@nestjs/common';
 import { SpoolError, isSpoolError } from '@spool/common';
-import { CONSUMER_GROUP_PROTOCOL_TYPE, type CommittedOffset, type ConsumerGroupDescription, type GroupDescription, type NamedTopicPartitions, type OffsetToCommit } from '@spool/coordinator';
+import { CONSUMER_GROUP_PROTOCOL_TYPE, type CommittedOffset, type ConsumerGroupDescription, type GroupDescription, type NamedTopicPartitions } from '@spool/coordinator';
 import { LogManager } from '@spool/log-engine';
 import { GroupCoordinatorService } from './group-coordinator.service.js';
-import type { GroupDescriptionDto, GroupListingDto, GroupOffsetToCommitDto, GroupPartitionOffsetDto } from './groups.dto.js';
+import type { GroupDescriptionDto, GroupListingDto, GroupOffsetResetDto, GroupOffsetToCommitDto, GroupPartitionOffsetDto } from './groups.dto.js';
 
-export type ResetTarget = 'earliest' | 'latest' | { readonly timestamp: number } | { readonly offset: number };
+export type ResetTarget = 'earliest' | 'latest' | { readonly timestamp: number } | { readonly offset: number } | { readonly shiftBy: number };
 
 function isCount(v: unknown): v is number {
   return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
@@ -23,8 +23,9 @@ export function parseResetTarget(to: unknown): ResetTarget {
     const keys = Object.keys(o);
     if (keys.length === 1 && keys[0] === 'timestamp' && isCount(o.timestamp)) return { timestamp: o.timestamp };
     if (keys.length === 1 && keys[0] === 'offset' && isCount(o.offset)) return { offset: o.offset };
+    if (keys.length === 1 && keys[0] === 'shiftBy' && typeof o.shiftBy === 'number' && Number.isSafeInteger(o.shiftBy)) return { shiftBy: o.shiftBy };
   }
-  throw new SpoolError('INVALID_REQUEST', 'invalid request: to must be "earliest", "latest", { "timestamp": ms } or { "offset": n }', { field: 'to' });
+  throw new SpoolError('INVALID_REQUEST', 'invalid request: to must be "earliest", "latest", { "timestamp": ms }, { "offset": n } or { "shiftBy": n }', { field: 'to' });
 }
 
 @Injectable()
@@ -61,31 +62,54 @@ export class GroupsService {
     return this.offsetsOf(groupId, offsets);
   }
 
-  async reset(groupId: string, to: ResetTarget, topics: readonly string[] | undefined): Promise<GroupPartitionOffsetDto[]> {
+  /**
+   * Resolves `to` for every partition of `topics` (default: the topics the group has offsets for)
+   * and commits the result unless `dryRun`. Both refuse a group with members (NON_EMPTY_GROUP), as
+   * kafka-consumer-groups does for --dry-run and --execute alike.
+   */
+  async reset(groupId: string, to: ResetTarget, topics: readonly string[] | undefined, dryRun = false): Promise<GroupOffsetResetDto[]> {
     const coordinator = this.coordinators.coordinator;
+    // Checked here as well as by the coordinator's resetOffsets, so that a dry run is refused alike.
+    const consumerGroup = coordinator.consumerGroups.describeGroup(groupId);
+    const state = consumerGroup !== null ? (consumerGroup.members.length > 0 ? consumerGroup.groupState : undefined) : coordinator.describeGroup(groupId)?.state;
+    if (state !== undefined && state !== 'Empty' && state !== 'Dead') {
+      throw new SpoolError('NON_EMPTY_GROUP', `group ${groupId} is ${state}: offsets can only be reset while it is empty`, { groupId, state });
+    }
     const current = coordinator.fetchOffsets(groupId);
     const names = topics ?? [...new Set(current.map((c) => c.topic))];
     if (names.length === 0) throw new SpoolError('INVALID_REQUEST', `group ${JSON.stringify(groupId)} has no committed offsets: name the topics to reset`, { field: 'topics' });
-    const offsets: OffsetToCommit[] = [];
+    const committed = new Map(current.filter((c) => c.offset >= 0).map((c) => [`${c.topic}/${c.partition}`, c.offset]));
+    const plan: GroupOffsetResetDto[] = [];
     for (const topic of names) {
       const partitions = this.logs.describeTopic(topic).partitions;
       for (let partition = 0; partition < partitions; partition++) {
-        offsets.push({ topic, partition, offset: await this.resolve(topic, partition, to) });
+        const log = this.logs.getLog(topic, partition);
+        const previousOffset = committed.get(`${topic}/${partition}`) ?? null;
+        const target = await this.resolve(topic, partition, to, previousOffset);
+        const committedOffset = Math.min(Math.max(target, log.logStartOffset), log.logEndOffset);
+        plan.push({ topic, partition, previousOffset, committedOffset, logStartOffset: log.logStartOffset, highWatermark: log.logEndOffset, lag: log.logEndOffset - committedOffset });
       }
     }
-    await coordinator.resetOffsets(groupId, offsets);
-    return this.offsetsOf(groupId, offsets);
+    if (!dryRun) await coordinator.resetOffsets(groupId, plan.map((p) => ({ topic: p.topic, partition: p.partition, offset: p.committedOffset })));
+    return plan;
   }
 
   delete(groupId: string): Promise<void> {
     return this.coordinators.coordinator.deleteGroup(groupId);
   }
 
-  private async resolve(topic: string, partition: number, to: ResetTarget): Promise<number> {
+  /** The offset `to` names for one partition, before clamping to the log's range. */
+  private async resolve(topic: string, partition: number, to: ResetTarget, previousOffset: number | null): Promise<number> {
     const log = this.logs.getLog(topic, partition);
     if (to === 'earliest') return log.logStartOffset;
     if (to === 'latest') return log.logEndOffset;
-    if ('offset' in to) return Math.min(Math.max(to.offset, log.logStartOffset), log.logEndOffset);
+    if ('offset' in to) return to.offset;
+    if ('shiftBy' in to) {
+      if (previousOffset === null) {
+        throw new SpoolError('INVALID_REQUEST', `cannot shift the offset of ${topic}-${partition}: the group has no committed offset there`, { field: 'to', topic, partition });
+      }
+      return previousOffset + to.shiftBy;
+    }
     const found = await log.offsetForTimestamp(to.timestamp);
     return found === null ? log.logEndOffset : found.offset;
   }
