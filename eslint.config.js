@@ -3,7 +3,7 @@
 // -> common, apps -> security -> common), libs import each other only through their barrel alias, and only `<lib>.module.ts` may import NestJS.
 import tseslint from 'typescript-eslint';
 
-const LIBS = ['common', 'protocol', 'log-engine', 'coordinator', 'broker-client', 'cluster', 'security'];
+const LIBS = ['common', 'protocol', 'log-engine', 'coordinator', 'broker-client', 'cluster', 'security', 'webhooks'];
 /** What each lib may import, besides itself (itself it imports relatively). */
 const ALLOWED = {
   common: [],
@@ -16,6 +16,8 @@ const ALLOWED = {
   // Credentials, ACLs and quotas are face-neutral: the faces decode their own frames and hand the
   // lib strings and bytes, so it needs nothing but common.
   security: ['common'],
+  // Webhook delivery on BullMQ (signing, SSRF guard, retries, ordering); records arrive already rendered.
+  webhooks: ['common'],
 };
 
 const deepAndRelative = [

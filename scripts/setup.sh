@@ -3,7 +3,9 @@
 # nothing installed by hand:
 #   - from Debian's packages: chromium (the real-browser test, driven by playwright-core), kcat and
 #     python3-confluent-kafka (Kafka clients on librdkafka 2.0.2), etcd-server + etcd-client (cluster
-#     mode: libs/cluster's tests start real etcd processes), and the -dev libraries and tools to
+#     mode: libs/cluster's tests start real etcd processes), redis-server (webhook delivery: BullMQ's
+#     queues; the tests start real redis-server processes), openssl (the webhook tests make a
+#     self-signed certificate for their HTTPS receiver), and the -dev libraries and tools to
 #     build @confluentinc/kafka-javascript, and python3-kafka (kafka-python's SCRAM client judges
 #     libs/security's SCRAM server);
 #   - test/clients: @confluentinc/kafka-javascript (Confluent's Node client, librdkafka 2.15), in its
@@ -16,7 +18,7 @@
 # Uses sudo when not run as root.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-PACKAGES=(chromium kcat python3-confluent-kafka etcd-server etcd-client python3-kafka
+PACKAGES=(chromium kcat python3-confluent-kafka etcd-server etcd-client python3-kafka redis-server openssl
   build-essential python3 libssl-dev zlib1g-dev libzstd-dev liblz4-dev libsasl2-dev libcurl4-openssl-dev)
 
 install_packages() {
