@@ -19,7 +19,7 @@
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { newTopicId, SpoolError, silentLogger, systemClock, type Clock, type Logger } from '@spool/common';
+import { newTopicId, SpoolError, silentLogger, systemClock, type Clock, type Logger, type TopicId } from '@spool/common';
 import { Log } from './log.js';
 import { createLogMetrics, type LogMetrics } from './log-metrics.js';
 import { brokerTopicDefaults, deletes, normalizeTopicConfigs, parseTopicConfig, type TopicConfig } from './topic-config.js';
@@ -163,9 +163,9 @@ export class LogManager {
   /**
    * Creates a topic with `partitions` empty partitions. Rejects with INVALID_TOPIC_EXCEPTION,
    * INVALID_PARTITIONS, INVALID_CONFIG or TOPIC_ALREADY_EXISTS. Resolves once the metadata is
-   * durable and every partition log is open.
+   * durable and every partition log is open. `topicId`: cluster mode's, assigned in etcd (default: a new one).
    */
-  createTopic(name: string, partitions: number, configs: Readonly<Record<string, string>> = {}): Promise<TopicDescription> {
+  createTopic(name: string, partitions: number, configs: Readonly<Record<string, string>> = {}, topicId?: TopicId): Promise<TopicDescription> {
     return this.enqueue(async () => {
       validateTopicName(name);
       validatePartitionCount(name, partitions);
@@ -178,7 +178,7 @@ export class LogManager {
       if (collisions.length > 0) {
         this.logger.warn({ topic: name, collidesWith: collisions }, "topic name differs from existing topics only in '.' versus '_'; their metric names collide");
       }
-      const meta: TopicMetadata = { name, topicId: newTopicId(), partitions, configs: overrides };
+      const meta: TopicMetadata = { name, topicId: topicId ?? newTopicId(), partitions, configs: overrides };
       await this.store.put(meta);
       const state: TopicState = { meta, config, logs: [] };
       this.topics.set(name, state);

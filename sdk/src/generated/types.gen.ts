@@ -36,9 +36,9 @@ export type PartitionDescription = {
      */
     highWatermark: number;
     /**
-     * Broker id of the leader.
+     * Broker id of the leader; null while the partition is offline (cluster mode: no in-sync replica alive).
      */
-    leader: number;
+    leader: number | null;
     replicas: Array<number>;
     isr: Array<number>;
     /**

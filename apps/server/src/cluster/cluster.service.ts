@@ -20,12 +20,14 @@
  * bootstraps with its LogManager already open.
  */
 import { Inject, Injectable, Optional, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
-import { ClusterError, EtcdClusterMetadata, type ClusterMetadata } from '@spool/cluster';
+import { ClusterError, EtcdClusterMetadata, type ClusterMetadata, type CreateTopicRequest, type TopicRecord } from '@spool/cluster';
 import { isSpoolError, silentLogger, SpoolError, type Logger } from '@spool/common';
-import { isInternalTopic, LogManager } from '@spool/log-engine';
+import { isInternalTopic, LogManager, normalizeTopicConfigs } from '@spool/log-engine';
 import { ROOT_LOGGER } from '../logging/logging.module.js';
 import { CLUSTER_SETTINGS, SINGLE_NODE_SETTINGS, type ClusterSettings } from './cluster-settings.js';
 import { readMetaProperties, writeMetaProperties } from './meta-properties.js';
+import { PartitionLeadership } from './partition-leadership.js';
+import { TopicSync } from './topic-sync.js';
 
 /** Injection token of the app's one ClusterMetadata. */
 export const CLUSTER_METADATA = Symbol('CLUSTER_METADATA');
@@ -47,7 +49,10 @@ export class ClusterService implements OnApplicationBootstrap, BeforeApplication
   /** start() has completed. */
   private joined = false;
   private closing: Promise<void> | null = null;
+  private sync: TopicSync | null = null;
   private readonly logger: Logger;
+  /** Whether this broker may serve a partition to clients (always, on a single node). */
+  readonly leadership: PartitionLeadership;
 
   constructor(
     @Inject(CLUSTER_METADATA) readonly metadata: ClusterMetadata,
@@ -57,6 +62,7 @@ export class ClusterService implements OnApplicationBootstrap, BeforeApplication
   ) {
     this.settings = settings ?? SINGLE_NODE_SETTINGS;
     this.logger = (rootLogger ?? silentLogger).child({ component: 'cluster-service' });
+    this.leadership = new PartitionLeadership(metadata, () => this.sync);
   }
 
   get mode(): 'local' | 'etcd' {
@@ -142,6 +148,62 @@ export class ClusterService implements OnApplicationBootstrap, BeforeApplication
       await writeMetaProperties(dataDir, { brokerId: this.brokerId, clusterId });
       this.logger.info({ clusterId, dataDir }, 'data directory joined the cluster (meta.properties written)');
     }
+    // From here on the cluster's topics decide the local store (stray topics included).
+    this.sync = new TopicSync(etcd, this.logs, NODE_LOCAL_TOPICS, this.logger);
+    await this.sync.start();
+  }
+
+  /** Resolves once the local store shows every topic change this node has seen (at once on a single node). */
+  async topicsSettled(): Promise<void> {
+    await this.sync?.settled();
+  }
+
+  // ---- topic administration in cluster mode (the faces call these when `mode === 'etcd'`) ----
+
+  /**
+   * CreateTopics in etcd (placement over the live brokers; INVALID_REPLICATION_FACTOR when there
+   * are fewer than the replicas asked for), with configs checked by the local store's rules first.
+   * Resolves once this broker's own copy exists (every broker creates one from the metadata).
+   */
+  async createTopic(request: CreateTopicRequest): Promise<TopicRecord> {
+    const configs = normalizeTopicConfigs(request.configs ?? {}, this.logs.defaults);
+    const record = await this.metadata.createTopic({ ...request, configs, replicationFactor: request.replicationFactor ?? this.settings.defaultReplicationFactor });
+    if (request.validateOnly !== true) await this.sync?.settled();
+    return record;
+  }
+
+  /** DeleteTopics in etcd; resolves once this broker's copy is gone (the others delete theirs when they see it). */
+  async deleteTopic(name: string): Promise<void> {
+    await this.metadata.deleteTopic(name);
+    await this.sync?.settled();
+  }
+
+  /** CreatePartitions in etcd (new partitions placed over the live brokers, or as `assignment` says). */
+  async createPartitions(name: string, totalCount: number, assignment?: readonly (readonly number[])[]): Promise<TopicRecord> {
+    const current = this.metadata.topic(name);
+    if (current !== undefined && totalCount <= current.partitions) {
+      throw new SpoolError('INVALID_PARTITIONS', `topic ${name} has ${current.partitions} partitions; the new count ${totalCount} must be larger`, { topic: name, partitions: current.partitions, requested: totalCount });
+    }
+    const record = await this.metadata.createPartitions(name, totalCount, assignment);
+    await this.sync?.settled();
+    return record;
+  }
+
+  /** Config overrides in etcd (a string sets one, null removes it), checked by the local store's rules first. */
+  async alterTopicConfigs(name: string, changes: Readonly<Record<string, string | null>>): Promise<TopicRecord> {
+    const current = this.metadata.topic(name);
+    if (current === undefined) throw new SpoolError('UNKNOWN_TOPIC_OR_PARTITION', `topic ${name} does not exist`, { topic: name });
+    const merged: Record<string, string> = { ...current.configs };
+    for (const [key, value] of Object.entries(changes)) {
+      if (value === null) delete merged[key];
+      else merged[key] = value;
+    }
+    const normalized = normalizeTopicConfigs(merged, this.logs.defaults);
+    const next: Record<string, string | null> = { ...normalized };
+    for (const key of Object.keys(current.configs)) if (!(key in normalized)) next[key] = null;
+    const record = await this.metadata.alterTopicConfigs(name, next);
+    await this.sync?.settled();
+    return record;
   }
 
   /**
@@ -166,6 +228,7 @@ export class ClusterService implements OnApplicationBootstrap, BeforeApplication
 
   private async doClose(): Promise<void> {
     if (this.starting === null) return;
+    this.sync?.stop();
     // Not waiting for start(): closing aborts a start still retrying an unreachable etcd.
     this.starting.catch(() => undefined);
     try {

@@ -17,7 +17,7 @@ import { CONTROL_FLAG_MASK, decodeRecordBatch, encodeRecordBatch, iterateBatches
 
 export const CONSUMER_OFFSETS_TOPIC = '__consumer_offsets';
 
-const TOPIC_CONFIGS: Readonly<Record<string, string>> = {
+export const CONSUMER_OFFSETS_TOPIC_CONFIGS: Readonly<Record<string, string>> = {
   'cleanup.policy': 'compact',
   'flush.messages': '1',
   'segment.bytes': String(100 * 1024 * 1024),
@@ -39,7 +39,7 @@ export class ConsumerOffsetsLog implements OffsetLog {
       return logs.describeTopic(CONSUMER_OFFSETS_TOPIC).partitions;
     } catch (err) {
       if (!isSpoolError(err) || err.code !== 'UNKNOWN_TOPIC_OR_PARTITION') throw err;
-      return (await logs.createTopic(CONSUMER_OFFSETS_TOPIC, 1, TOPIC_CONFIGS)).partitions;
+      return (await logs.createTopic(CONSUMER_OFFSETS_TOPIC, 1, CONSUMER_OFFSETS_TOPIC_CONFIGS)).partitions;
     }
   }
 

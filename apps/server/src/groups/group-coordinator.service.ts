@@ -9,17 +9,23 @@
  * restoring groups with their members and committed offsets (libs/coordinator group-loader.ts).
  * Until the coordinator exists `coordinator` throws COORDINATOR_LOAD_IN_PROGRESS (retriable);
  * while a partition loads, the coordinator answers that itself for the partition's groups.
+ * Cluster mode: the topic is created in etcd (offsets.topic.num.partitions, replication capped by
+ * the live brokers) by the first broker that needs it; every broker's copy follows the metadata.
+ * Until group coordination follows partition leadership (issue 11, step 4), each broker
+ * coordinates the groups that reach it over its own copy of every partition (FindCoordinator
+ * answers with the broker asked), so a group's members must share a broker.
  * Offset expiry runs on the coordinator's own timer
  * (offsets.retention.check.interval.ms). At shutdown the coordinator is closed before the logs
  * (onModuleDestroy runs before LogEngine's onApplicationShutdown).
  */
 import { Inject, Injectable, Optional, type OnModuleDestroy } from '@nestjs/common';
 import { SpoolError, isSpoolError } from '@spool/common';
+import { ClusterService } from '../cluster/cluster.service.js';
 import { GroupCoordinator, systemScheduler, type CoordinatorConfig, type Scheduler, type TopicMetadataSource } from '@spool/coordinator';
 import { LogManager } from '@spool/log-engine';
 import type { RootLogger } from '../logging/create-root-logger.js';
 import { ROOT_LOGGER } from '../logging/logging.module.js';
-import { ConsumerOffsetsLog } from './consumer-offsets.log.js';
+import { CONSUMER_OFFSETS_TOPIC, CONSUMER_OFFSETS_TOPIC_CONFIGS, ConsumerOffsetsLog } from './consumer-offsets.log.js';
 
 export const COORDINATOR_CONFIG = Symbol('COORDINATOR_CONFIG');
 
@@ -36,6 +42,7 @@ export class GroupCoordinatorService implements OnModuleDestroy {
     @Inject(COORDINATOR_CONFIG) private readonly config: Partial<CoordinatorConfig>,
     @Optional() @Inject(ROOT_LOGGER) private readonly rootLogger?: RootLogger,
     @Optional() @Inject(COORDINATOR_SCHEDULER) private readonly scheduler?: Scheduler,
+    @Optional() @Inject(ClusterService) private readonly cluster?: ClusterService,
   ) {}
 
   /** The started coordinator; COORDINATOR_LOAD_IN_PROGRESS (retriable) before start() resolves. */
@@ -62,7 +69,7 @@ export class GroupCoordinatorService implements OnModuleDestroy {
   }
 
   private async open(): Promise<GroupCoordinator> {
-    const partitionCount = await ConsumerOffsetsLog.ensureTopic(this.logs);
+    const partitionCount = this.cluster?.mode === 'etcd' ? await this.ensureClusterTopic(this.cluster) : await ConsumerOffsetsLog.ensureTopic(this.logs);
     const describe = (topic: string) => {
       try {
         return this.logs.describeTopic(topic);
@@ -99,5 +106,26 @@ export class GroupCoordinatorService implements OnModuleDestroy {
     // Whoever adds partitions (HTTP, Kafka CreatePartitions, auto-create), subscribed groups rebalance.
     this.unsubscribeTopicChanges = this.logs.topicChanges.subscribe((change) => coordinator.onPartitionsChanged(change.topic));
     return coordinator;
+  }
+
+  /** Cluster mode: `__consumer_offsets` from etcd, created there by the first broker that needs it. */
+  private async ensureClusterTopic(cluster: ClusterService): Promise<number> {
+    if (cluster.metadata.topic(CONSUMER_OFFSETS_TOPIC) === undefined) {
+      const { offsetsTopicNumPartitions, offsetsTopicReplicationFactor } = cluster.settings;
+      try {
+        await cluster.createTopic({
+          name: CONSUMER_OFFSETS_TOPIC,
+          partitions: offsetsTopicNumPartitions,
+          replicationFactor: Math.max(1, Math.min(offsetsTopicReplicationFactor, cluster.metadata.brokers().length)),
+          configs: CONSUMER_OFFSETS_TOPIC_CONFIGS,
+        });
+      } catch (err) {
+        if (!isSpoolError(err) || err.code !== 'TOPIC_ALREADY_EXISTS') throw err;
+      }
+    }
+    const record = cluster.metadata.topic(CONSUMER_OFFSETS_TOPIC);
+    if (record === undefined) throw new SpoolError('COORDINATOR_LOAD_IN_PROGRESS', `${CONSUMER_OFFSETS_TOPIC} is not in the cluster metadata yet`);
+    await cluster.topicsSettled();
+    return this.logs.describeTopic(CONSUMER_OFFSETS_TOPIC).partitions;
   }
 }

@@ -11,6 +11,7 @@ import { silentLogger, systemClock, type Clock } from '@spool/common';
 import { LogManager } from '@spool/log-engine';
 import type { FastifyInstance } from 'fastify';
 import { ClusterModule } from '../cluster/cluster.module.js';
+import { ClusterService } from '../cluster/cluster.service.js';
 import type { RootLogger } from '../logging/create-root-logger.js';
 import { ROOT_LOGGER } from '../logging/logging.module.js';
 import { ProduceService } from '../produce/produce.service.js';
@@ -59,9 +60,10 @@ const core = {
       // The face-neutral produce path (apps/server/src/produce), configured with the HTTP API's
       // limits; the WebSocket face finds this instance too.
       provide: ProduceService,
-      useFactory: (logManager: LogManager, topics: TopicsService, options: HttpApiOptions, clock: Clock, rootLogger: RootLogger | undefined, workers: ProduceWorkers | null) =>
+      useFactory: (logManager: LogManager, topics: TopicsService, options: HttpApiOptions, clock: Clock, rootLogger: RootLogger | undefined, workers: ProduceWorkers | null, cluster: ClusterService) =>
         new ProduceService({
           logManager,
+          gate: cluster.leadership,
           topics,
           clock,
           maxRecordsPerRequest: options.maxRecordsPerRequest,
@@ -69,7 +71,7 @@ const core = {
           logger: rootLogger?.child({ component: 'produce' }) ?? silentLogger,
           workers: workers ?? undefined,
         }),
-      inject: [LogManager, TopicsService, HTTP_API_OPTIONS, HTTP_API_CLOCK, { token: ROOT_LOGGER, optional: true }, ProduceWorkers],
+      inject: [LogManager, TopicsService, HTTP_API_OPTIONS, HTTP_API_CLOCK, { token: ROOT_LOGGER, optional: true }, ProduceWorkers, ClusterService],
     },
     FetchService,
     NdjsonIngestService,

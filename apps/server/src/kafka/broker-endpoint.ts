@@ -4,8 +4,11 @@
  *
  * `brokers()` is the one place the broker list comes from: what Metadata and DescribeCluster
  * answer and which broker ids CreateTopics and CreatePartitions assignments may name. A single
- * node lists itself; running as a cluster replaces this list, not its readers.
+ * node lists itself; in cluster mode the list is the live brokers registered in etcd (each with
+ * its advertised host and Kafka port) and the controller is the elected one (-1 during an election).
  */
+import type { ClusterMetadata } from '@spool/cluster';
+
 export interface ClusterBroker {
   readonly nodeId: number;
   readonly host: string;
@@ -19,15 +22,27 @@ export class BrokerEndpoint {
   constructor(
     readonly nodeId: number,
     readonly host: string,
+    /** Cluster mode's metadata; null (or a single node's) lists this node alone. */
+    private readonly cluster: ClusterMetadata | null = null,
   ) {}
 
-  /** Every broker of the cluster, this one included, by ascending node id. */
+  /** Every live broker of the cluster, this one included, by ascending node id. */
   brokers(): ClusterBroker[] {
-    return [{ nodeId: this.nodeId, host: this.host, port: this.port, rack: null }];
+    if (this.cluster === null || this.cluster.mode === 'local') return [{ nodeId: this.nodeId, host: this.host, port: this.port, rack: null }];
+    return this.cluster
+      .brokers()
+      .map((b) => ({ nodeId: b.brokerId, host: b.host, port: b.kafkaPort, rack: b.rack }))
+      .sort((a, b) => a.nodeId - b.nodeId);
   }
 
-  /** The node that answers as controller (DescribeCluster, Metadata). */
+  /** Kafka's cluster id from etcd in cluster mode; null on a single node (Metadata names it SPOOL_CLUSTER_ID). */
+  get clusterId(): string | null {
+    return this.cluster === null || this.cluster.mode === 'local' ? null : this.cluster.clusterId();
+  }
+
+  /** The node that answers as controller (DescribeCluster, Metadata); -1 while a cluster elects one. */
   get controllerId(): number {
-    return this.nodeId;
+    if (this.cluster === null || this.cluster.mode === 'local') return this.nodeId;
+    return this.cluster.controller()?.brokerId ?? -1;
   }
 }

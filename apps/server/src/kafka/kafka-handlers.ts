@@ -1,6 +1,7 @@
 /** The API handlers the listener serves; ApiVersions advertises exactly these (plus itself). */
 import type { CoordinatorConfig } from '@spool/coordinator';
 import type { LogManager } from '@spool/log-engine';
+import type { ClusterService } from '../cluster/cluster.service.js';
 import type { BrokerEndpoint } from './broker-endpoint.js';
 import { AlterConfigsHandler, DescribeConfigsHandler, IncrementalAlterConfigsHandler } from './handlers/config.handlers.js';
 import { DeleteRecordsHandler } from './handlers/delete-records.handler.js';
@@ -37,10 +38,14 @@ export interface KafkaHandlerDeps {
   readonly producerIds: ProducerIdManager;
   readonly options: KafkaListenerOptions;
   readonly coordinator: CoordinatorAccess;
+  /** Cluster mode's topic admin and partition leadership; absent: a single node. */
+  readonly cluster?: ClusterService;
 }
 
 export function createKafkaHandlers(deps: KafkaHandlerDeps): KafkaApiHandler[] {
   const { logManager, coordinator } = deps;
+  const cluster = deps.cluster ?? null;
+  const leadership = cluster?.leadership;
   const onPartitionsChanged = (topic: string): void => {
     try {
       coordinator().onPartitionsChanged(topic);
@@ -56,10 +61,10 @@ export function createKafkaHandlers(deps: KafkaHandlerDeps): KafkaApiHandler[] {
     }
   };
   return [
-    new ProduceHandler(logManager, deps.producerStates),
-    new FetchHandler(logManager),
-    new ListOffsetsHandler(logManager),
-    new MetadataHandler(logManager, deps.endpoint, deps.options),
+    new ProduceHandler(logManager, deps.producerStates, leadership),
+    new FetchHandler(logManager, leadership),
+    new ListOffsetsHandler(logManager, leadership),
+    new MetadataHandler(logManager, deps.endpoint, deps.options, cluster),
     new OffsetCommitHandler(coordinator),
     new OffsetFetchHandler(coordinator),
     new FindCoordinatorHandler(deps.endpoint),
@@ -69,13 +74,13 @@ export function createKafkaHandlers(deps: KafkaHandlerDeps): KafkaApiHandler[] {
     new SyncGroupHandler(coordinator),
     new DescribeGroupsHandler(coordinator),
     new ListGroupsHandler(coordinator),
-    new CreateTopicsHandler(logManager, deps.options, deps.endpoint),
-    new DeleteTopicsHandler(logManager),
+    new CreateTopicsHandler(logManager, deps.options, deps.endpoint, cluster),
+    new DeleteTopicsHandler(logManager, cluster),
     new InitProducerIdHandler(deps.producerIds),
     new DescribeConfigsHandler(logManager, deps.endpoint, deps.options, coordinatorConfig),
-    new AlterConfigsHandler(logManager, deps.options.nodeId),
-    new CreatePartitionsHandler(logManager, deps.endpoint, onPartitionsChanged),
-    new IncrementalAlterConfigsHandler(logManager, deps.options.nodeId),
+    new AlterConfigsHandler(logManager, deps.options.nodeId, cluster),
+    new CreatePartitionsHandler(logManager, deps.endpoint, onPartitionsChanged, cluster),
+    new IncrementalAlterConfigsHandler(logManager, deps.options.nodeId, cluster),
     new DeleteRecordsHandler(logManager),
     new DeleteGroupsHandler(coordinator),
     new OffsetDeleteHandler(logManager, coordinator),

@@ -33,7 +33,11 @@ export class KafkaModule {
       imports: [ClusterModule],
       providers: [
         { provide: KAFKA_LISTENER_OPTIONS, useValue: resolved },
-        { provide: BrokerEndpoint, useValue: new BrokerEndpoint(resolved.nodeId, resolved.advertisedHost) },
+        {
+          provide: BrokerEndpoint,
+          useFactory: (cluster: ClusterService) => new BrokerEndpoint(resolved.nodeId, resolved.advertisedHost, cluster.metadata),
+          inject: [ClusterService],
+        },
         { provide: ProducerStateRegistry, useValue: new ProducerStateRegistry() },
         {
           provide: ProducerIdManager,
@@ -43,9 +47,9 @@ export class KafkaModule {
         },
         {
           provide: KAFKA_API_HANDLERS,
-          useFactory: (logManager: LogManager, endpoint: BrokerEndpoint, producerStates: ProducerStateRegistry, producerIds: ProducerIdManager, groups: GroupCoordinatorService): KafkaApiHandler[] =>
-            createKafkaHandlers({ logManager, endpoint, producerStates, producerIds, options: resolved, coordinator: () => groups.coordinator }),
-          inject: [LogManager, BrokerEndpoint, ProducerStateRegistry, ProducerIdManager, GroupCoordinatorService],
+          useFactory: (logManager: LogManager, endpoint: BrokerEndpoint, producerStates: ProducerStateRegistry, producerIds: ProducerIdManager, groups: GroupCoordinatorService, cluster: ClusterService): KafkaApiHandler[] =>
+            createKafkaHandlers({ logManager, endpoint, producerStates, producerIds, options: resolved, coordinator: () => groups.coordinator, cluster }),
+          inject: [LogManager, BrokerEndpoint, ProducerStateRegistry, ProducerIdManager, GroupCoordinatorService, ClusterService],
         },
         {
           // The refusal log always; the protocol metrics when the app has /metrics (MetricsModule).

@@ -14,6 +14,7 @@ import { StickyPartitionCounter } from './partitioner.js';
 import { parseProduceRequest, type Acks, type PreparedRecord, type ProduceRequest } from './produce-request.js';
 import type { EncodeError, EncodeReply } from './produce-worker.js';
 import type { ProduceWorkers } from './produce-workers.js';
+import { SINGLE_NODE_GATE, type PartitionGate } from '../cluster/partition-gate.js';
 
 /** What produce needs to know about a topic. */
 export interface ProduceTopicInfo {
@@ -52,6 +53,8 @@ export interface ProduceServiceDeps {
   /** How an append failure is reported (the transports' one error classification). */
   readonly describeError: (err: unknown) => ProduceErrorBody;
   readonly logger: Logger;
+  /** Cluster mode: partitions led elsewhere are refused (NOT_LEADER_OR_FOLLOWER); none: a single node. */
+  readonly gate?: PartitionGate;
   /** Workers for large JSON bodies (produceJson); none: everything on the main thread. */
   readonly workers?: ProduceWorkers;
 }
@@ -155,11 +158,14 @@ export class ProduceService {
    */
   private async appendEncoded(topic: string, description: ProduceTopicInfo, encoded: readonly EncodedPartition[], recordCount: number, acks: Acks): Promise<ProduceResult[]> {
     const logAppendTime = description.configs['message.timestamp.type'] === 'LogAppendTime';
-    const logs = encoded.map((e) => this.logManager.getLog(topic, e.partition));
+    const gate = this.deps.gate ?? SINGLE_NODE_GATE;
+    const logs = encoded.map((e) => (gate.refusal(topic, e.partition) === null ? this.logManager.getLog(topic, e.partition) : null));
     const results = new Array<ProduceResult>(recordCount);
     const appends = encoded.map(async (group, i) => {
       try {
-        const appended = await logs[i].append(group.batches);
+        const log = logs[i];
+        if (log === null) throw gate.refusal(topic, group.partition);
+        const appended = await log.append(group.batches);
         for (let j = 0; j < group.indexes.length; j++) {
           results[group.indexes[j]] = {
             partition: group.partition,
@@ -192,6 +198,8 @@ export class ProduceService {
     return Promise.all(
       groups.map(async (group, i) => {
         const batches = encoded[i];
+        const refusal = (this.deps.gate ?? SINGLE_NODE_GATE).refusal(topic, group.partition);
+        if (refusal !== null) throw refusal;
         const appended = await this.logManager.getLog(topic, group.partition).append(batches.length === 1 ? batches[0] : Buffer.concat(batches));
         return { partition: group.partition, baseOffset: appended.baseOffset, recordCount: group.records.length };
       }),

@@ -9,6 +9,7 @@
  * offset (every appended record is "replicated" once it is in the leader's log).
  */
 import type { LogManager } from '@spool/log-engine';
+import { SINGLE_NODE_GATE, type PartitionGate } from '../cluster/partition-gate.js';
 
 export interface PartitionRead {
   /** Whole stored batches from the one holding the requested offset (which may start below it); empty when nothing is there yet. */
@@ -57,11 +58,19 @@ export interface PartitionReaders {
 /** Nest injection token of the PartitionReaders. */
 export const PARTITION_READERS = Symbol('PARTITION_READERS');
 
-/** Partitions of this broker's LogManager. */
+/**
+ * Partitions of this broker's LogManager. In cluster mode only those it leads (the gate refuses
+ * the others with NOT_LEADER_OR_FOLLOWER, HTTP 503, until reads are served from the leader).
+ */
 export class LocalPartitionReaders implements PartitionReaders {
-  constructor(private readonly logs: LogManager) {}
+  constructor(
+    private readonly logs: LogManager,
+    private readonly gate: PartitionGate = SINGLE_NODE_GATE,
+  ) {}
 
   reader(topic: string, partition: number): PartitionReader {
+    const refusal = this.gate.refusal(topic, partition);
+    if (refusal !== null) throw refusal;
     // Resolve once to fail fast on an unknown partition; later calls look the log up again, so a
     // topic deleted and re-created under the same name is read from its new log.
     this.logs.getLog(topic, partition);

@@ -7,11 +7,18 @@
 import { Module } from '@nestjs/common';
 import { LogManager } from '@spool/log-engine';
 import { ClusterModule } from '../cluster/cluster.module.js';
+import { ClusterService } from '../cluster/cluster.service.js';
 import { LocalPartitionReaders, PARTITION_READERS } from './partition-reader.js';
 
 @Module({
   imports: [ClusterModule],
-  providers: [{ provide: PARTITION_READERS, useFactory: (logs: LogManager) => new LocalPartitionReaders(logs), inject: [LogManager] }],
+  providers: [
+    {
+      provide: PARTITION_READERS,
+      useFactory: (logs: LogManager, cluster: ClusterService) => new LocalPartitionReaders(logs, cluster.leadership),
+      inject: [LogManager, ClusterService],
+    },
+  ],
   exports: [PARTITION_READERS],
 })
 export class RecordsModule {}

@@ -11,6 +11,9 @@ import path from 'node:path';
 import { ClusterKeys, EtcdConnection, EtcdProcess, decodeTopic, freeLoopbackPort } from '@spool/cluster';
 import { ClusterBrokerProcess } from './spool-cluster.test-util.js';
 
+/** A bound for a loaded 2-core machine (several broker processes start per test), not a measurement. */
+const TEST_TIMEOUT_MS = 180_000;
+
 describe('joining a cluster', () => {
   let etcd: EtcdProcess | null = null;
   let broker: ClusterBrokerProcess | null = null;
@@ -59,7 +62,7 @@ describe('joining a cluster', () => {
     const fatal = wrong.logLines().filter((l) => l.level === 'fatal');
     expect(fatal).toHaveLength(1);
     expect(String((fatal[0]!.err as { message: string }).message)).toMatch(/belongs to broker 1 \(meta\.properties\), not SPOOL_BROKER_ID=2/);
-  });
+  }, TEST_TIMEOUT_MS);
 
   it('keeps retrying an unreachable etcd, one warning line per attempt naming it, and starts once it answers', async () => {
     const port = await freeLoopbackPort();
@@ -73,5 +76,5 @@ describe('joining a cluster', () => {
 
     etcd = await EtcdProcess.startOnPorts(port);
     await server.waitUntilReady();
-  });
+  }, TEST_TIMEOUT_MS);
 });

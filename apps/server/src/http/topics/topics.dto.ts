@@ -70,7 +70,8 @@ export class PartitionDescriptionDto {
   @ApiProperty({ type: 'integer', example: 0, description: 'First offset still in the log.' }) logStartOffset!: number;
   @ApiProperty({ type: 'integer', example: 1200, description: 'Offset the next record will get (single node: the log end offset).' })
   highWatermark!: number;
-  @ApiProperty({ type: 'integer', example: 0, description: 'Broker id of the leader.' }) leader!: number;
+  @ApiProperty({ type: 'integer', nullable: true, example: 0, description: 'Broker id of the leader; null while the partition is offline (cluster mode: no in-sync replica alive).' })
+  leader!: number | null;
   @ApiProperty({ type: 'integer', isArray: true, example: [0] }) replicas!: number[];
   @ApiProperty({ type: 'integer', isArray: true, example: [0] }) isr!: number[];
   @ApiProperty({ type: 'integer', example: 123456, description: 'Bytes on disk.' }) size!: number;

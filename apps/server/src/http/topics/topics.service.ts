@@ -4,6 +4,11 @@
  * Only produce auto-creates: a fetch or describe of an unknown topic is a 404, so a typo in a
  * consumer never creates a topic.
  *
+ * Cluster mode: creates, deletes, growth and config changes are etcd transactions (ClusterService:
+ * placement over the live brokers, default.replication.factor) and resolve once this broker's own
+ * copy of the topic follows; reads describe that copy, with each partition's leader, replicas and
+ * ISR from the metadata (offsets and sizes are this broker's copy's, which only the leader fills).
+ *
  * Internal topics ("__" prefix: consumer offsets, later transactions) belong to the broker: the
  * HTTP API reads them but never creates, produces to or deletes them (POLICY_VIOLATION).
  */
@@ -15,9 +20,10 @@ function refuseInternal(name: string, action: string): void {
     });
   }
 }
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { isSpoolError, SpoolError } from '@spool/common';
 import { isInternalTopic, LogManager, validateTopicName } from '@spool/log-engine';
+import { ClusterService } from '../../cluster/cluster.service.js';
 import type { ProduceTopicInfo, ProduceTopics } from '../../produce/produce.service.js';
 import { HTTP_API_OPTIONS, type HttpApiOptions } from '../http-api.options.js';
 import type { PartitionDescriptionDto, TopicDescriptionDto, TopicSummaryDto } from './topics.dto.js';
@@ -27,12 +33,20 @@ export class TopicsService implements ProduceTopics {
   constructor(
     @Inject(LogManager) private readonly logManager: LogManager,
     @Inject(HTTP_API_OPTIONS) private readonly options: HttpApiOptions,
+    @Optional() @Inject(ClusterService) private readonly cluster?: ClusterService,
   ) {}
+
+  /** ClusterService in cluster mode, else null (a single node: the LogManager alone). */
+  private get clustered(): ClusterService | null {
+    return this.cluster?.mode === 'etcd' ? this.cluster : null;
+  }
 
   async create(name: string, partitions: number | undefined, configs: Record<string, string> | undefined): Promise<TopicDescriptionDto> {
     validateTopicName(name);
     refuseInternal(name, 'created');
-    await this.logManager.createTopic(name, partitions ?? this.options.numPartitions, configs ?? {});
+    const cluster = this.clustered;
+    if (cluster !== null) await cluster.createTopic({ name, partitions: partitions ?? this.options.numPartitions, configs: configs ?? {} });
+    else await this.logManager.createTopic(name, partitions ?? this.options.numPartitions, configs ?? {});
     return this.describe(name);
   }
 
@@ -46,31 +60,41 @@ export class TopicsService implements ProduceTopics {
   describe(name: string): TopicDescriptionDto {
     const topic = this.logManager.describeTopic(name);
     const nodeId = this.options.nodeId;
-    const partitions: PartitionDescriptionDto[] = topic.partitionStates.map((p) => ({
-      partition: p.partition,
-      logStartOffset: p.logStartOffset,
-      highWatermark: p.highWatermark,
-      leader: nodeId,
-      replicas: [nodeId],
-      isr: [nodeId],
-      size: p.sizeBytes,
-    }));
+    const metadata = this.clustered?.metadata;
+    const partitions: PartitionDescriptionDto[] = topic.partitionStates.map((p) => {
+      const state = metadata?.partition(name, p.partition);
+      return {
+        partition: p.partition,
+        logStartOffset: p.logStartOffset,
+        highWatermark: p.highWatermark,
+        leader: metadata === undefined ? nodeId : (state?.leader ?? null),
+        replicas: metadata === undefined ? [nodeId] : [...(state?.replicas ?? [])],
+        isr: metadata === undefined ? [nodeId] : [...(state?.isr ?? [])],
+        size: p.sizeBytes,
+      };
+    });
     return { name: topic.name, id: topic.id, configs: { ...topic.configs }, partitions };
   }
 
   async alterConfigs(name: string, configs: Record<string, string | null>): Promise<TopicDescriptionDto> {
-    await this.logManager.alterTopicConfigs(name, configs);
+    const cluster = this.clustered;
+    if (cluster !== null) await cluster.alterTopicConfigs(name, configs);
+    else await this.logManager.alterTopicConfigs(name, configs);
     return this.describe(name);
   }
 
   async createPartitions(name: string, count: number): Promise<TopicDescriptionDto> {
-    await this.logManager.createPartitions(name, count);
+    const cluster = this.clustered;
+    if (cluster !== null) await cluster.createPartitions(name, count);
+    else await this.logManager.createPartitions(name, count);
     return this.describe(name);
   }
 
   async delete(name: string): Promise<void> {
     refuseInternal(name, 'deleted');
-    await this.logManager.deleteTopic(name);
+    const cluster = this.clustered;
+    if (cluster !== null) await cluster.deleteTopic(name);
+    else await this.logManager.deleteTopic(name);
   }
 
   /** The topic's partition count and configs if it exists, else null (never creates it); refuses internal topics. */
@@ -93,8 +117,10 @@ export class TopicsService implements ProduceTopics {
       if (!isSpoolError(err) || err.code !== 'UNKNOWN_TOPIC_OR_PARTITION' || !this.options.autoCreateTopicsEnable) throw err;
     }
     validateTopicName(name);
+    const cluster = this.clustered;
     try {
-      await this.logManager.createTopic(name, this.options.numPartitions, {});
+      if (cluster !== null) await cluster.createTopic({ name, partitions: this.options.numPartitions });
+      else await this.logManager.createTopic(name, this.options.numPartitions, {});
     } catch (err) {
       // Another request created it first: use theirs.
       if (!isSpoolError(err) || err.code !== 'TOPIC_ALREADY_EXISTS') throw err;

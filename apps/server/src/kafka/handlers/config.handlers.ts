@@ -37,7 +37,7 @@ import { describeBrokerConfigs } from '../broker-configs.js';
 import type { KafkaApiHandler } from '../kafka-handler.js';
 import type { KafkaListenerOptions } from '../kafka-listener.options.js';
 import { brokerConfigResult, RESOURCE_BROKER, RESOURCE_TOPIC, topicConfigResult } from './config-entries.js';
-import { KafkaRefusal, refusalOf } from './topic-admin.handlers.js';
+import { KafkaRefusal, refusalOf, type ClusterTopicAdmin } from './topic-admin.handlers.js';
 
 type BrokerOptions = Pick<KafkaListenerOptions, 'nodeId' | 'host' | 'advertisedHost' | 'numPartitions' | 'autoCreateTopicsEnable' | 'maxRequestBytes' | 'brokerSettings'>;
 
@@ -123,6 +123,8 @@ class TopicConfigWriter {
   constructor(
     private readonly logManager: LogManager,
     private readonly nodeId: number,
+    /** Cluster mode: overrides are written to etcd and every broker's copy follows. */
+    private readonly cluster: ClusterTopicAdmin | null,
   ) {}
 
   /** Refuses what cannot be altered at all: a resource named twice, a broker (read-only), other types. */
@@ -142,7 +144,8 @@ class TopicConfigWriter {
   /** `changes`: config -> new override, or null to reset it. */
   async apply(topic: string, changes: Record<string, string | null>, validateOnly: boolean): Promise<void> {
     if (!validateOnly) {
-      await this.logManager.alterTopicConfigs(topic, changes);
+      if (this.cluster?.mode === 'etcd') await this.cluster.alterTopicConfigs(topic, changes);
+      else await this.logManager.alterTopicConfigs(topic, changes);
       return;
     }
     const merged = this.current(topic);
@@ -158,8 +161,8 @@ export class AlterConfigsHandler implements KafkaApiHandler<AlterConfigsRequest,
   readonly apiKey = KafkaApiKey.AlterConfigs;
   private readonly writer: TopicConfigWriter;
 
-  constructor(logManager: LogManager, nodeId: number) {
-    this.writer = new TopicConfigWriter(logManager, nodeId);
+  constructor(logManager: LogManager, nodeId: number, cluster: ClusterTopicAdmin | null = null) {
+    this.writer = new TopicConfigWriter(logManager, nodeId, cluster);
   }
 
   async handle(request: AlterConfigsRequest): Promise<AlterConfigsResponse> {
@@ -190,8 +193,9 @@ export class IncrementalAlterConfigsHandler implements KafkaApiHandler<Increment
   constructor(
     private readonly logManager: LogManager,
     nodeId: number,
+    cluster: ClusterTopicAdmin | null = null,
   ) {
-    this.writer = new TopicConfigWriter(logManager, nodeId);
+    this.writer = new TopicConfigWriter(logManager, nodeId, cluster);
   }
 
   async handle(request: IncrementalAlterConfigsRequest): Promise<IncrementalAlterConfigsResponse> {

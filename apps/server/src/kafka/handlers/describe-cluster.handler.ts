@@ -1,6 +1,6 @@
 /**
  * DescribeCluster (apiKey 60): the cluster id, the controller and the brokers, from the same
- * BrokerEndpoint.brokers() list Metadata answers with. v1's endpointType asks for brokers (1) or
+ * BrokerEndpoint.brokers() list Metadata answers with (cluster mode: etcd's cluster id, live brokers, elected controller). v1's endpointType asks for brokers (1) or
  * controllers (2); this listener is a broker endpoint, so 2 is MISMATCHED_ENDPOINT_TYPE and any
  * other value UNSUPPORTED_ENDPOINT_TYPE, as Kafka's brokers answer.
  */
@@ -20,7 +20,7 @@ export class DescribeClusterHandler implements KafkaApiHandler<DescribeClusterRe
   constructor(private readonly endpoint: BrokerEndpoint) {}
 
   handle(request: DescribeClusterRequest): DescribeClusterResponse {
-    const base = { throttleTimeMs: 0, endpointType: ENDPOINT_BROKERS, clusterId: SPOOL_CLUSTER_ID, clusterAuthorizedOperations: OPERATIONS_UNKNOWN };
+    const base = { throttleTimeMs: 0, endpointType: ENDPOINT_BROKERS, clusterId: this.endpoint.clusterId ?? SPOOL_CLUSTER_ID, clusterAuthorizedOperations: OPERATIONS_UNKNOWN };
     // v0 has no endpointType: its default (brokers) applies.
     if (request.endpointType !== ENDPOINT_BROKERS) {
       const mismatched = request.endpointType === ENDPOINT_CONTROLLERS;

@@ -23,6 +23,7 @@ import { KafkaApiKey, KafkaErrorCode, type FetchRequest, type FetchResponse, typ
 import { LogManager, type Log } from '@spool/log-engine';
 import { kafkaErrorOf } from '../kafka-error-code.js';
 import type { KafkaApiHandler, KafkaRequestContext } from '../kafka-handler.js';
+import { SINGLE_NODE_GATE, type PartitionGate } from '../../cluster/partition-gate.js';
 
 /** Longest long poll honoured (Kafka has no cap; a shutdown ends waits anyway). */
 const MAX_WAIT_MS = 60_000;
@@ -56,7 +57,11 @@ function emptyPartition(partition: number, errorCode: number, log: Log | null): 
 export class FetchHandler implements KafkaApiHandler<FetchRequest, FetchResponse> {
   readonly apiKey = KafkaApiKey.Fetch;
 
-  constructor(private readonly logManager: LogManager) {}
+  constructor(
+    private readonly logManager: LogManager,
+    /** Cluster mode: only the partition's leader serves fetches (NOT_LEADER_OR_FOLLOWER elsewhere). */
+    private readonly leadership: PartitionGate = SINGLE_NODE_GATE,
+  ) {}
 
   async handle(request: FetchRequest, ctx: KafkaRequestContext): Promise<FetchResponse> {
     if (request.sessionId !== 0) {
@@ -90,7 +95,9 @@ export class FetchHandler implements KafkaApiHandler<FetchRequest, FetchResponse
         let log: Log | null = null;
         let error: { errorCode: number } | null = null;
         try {
+          const refusal = name === undefined ? null : this.leadership.refusal(name, p.partition);
           if (name === undefined) error = { errorCode: KafkaErrorCode.UNKNOWN_TOPIC_ID };
+          else if (refusal !== null) error = { errorCode: kafkaErrorOf(refusal).errorCode };
           else log = this.logManager.getLog(name, p.partition);
         } catch (err) {
           error = { errorCode: kafkaErrorOf(err).errorCode };

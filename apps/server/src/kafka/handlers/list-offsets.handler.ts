@@ -15,6 +15,7 @@ import { KafkaApiKey, KafkaErrorCode, type ListOffsetsRequest, type ListOffsetsR
 import { EARLIEST_TIMESTAMP, LogManager, MAX_TIMESTAMP } from '@spool/log-engine';
 import { kafkaErrorOf } from '../kafka-error-code.js';
 import type { KafkaApiHandler, KafkaRequestContext } from '../kafka-handler.js';
+import { SINGLE_NODE_GATE, type PartitionGate } from '../../cluster/partition-gate.js';
 
 const EARLIEST_LOCAL_TIMESTAMP = -4;
 const LATEST_TIERED_TIMESTAMP = -5;
@@ -31,7 +32,11 @@ const SPECIAL_SINCE: ReadonlyMap<number, number> = new Map([
 export class ListOffsetsHandler implements KafkaApiHandler<ListOffsetsRequest, ListOffsetsResponse> {
   readonly apiKey = KafkaApiKey.ListOffsets;
 
-  constructor(private readonly logManager: LogManager) {}
+  constructor(
+    private readonly logManager: LogManager,
+    /** Cluster mode: only the partition's leader answers (NOT_LEADER_OR_FOLLOWER elsewhere). */
+    private readonly leadership: PartitionGate = SINGLE_NODE_GATE,
+  ) {}
 
   async handle(request: ListOffsetsRequest, ctx: KafkaRequestContext): Promise<ListOffsetsResponse> {
     const topics = await Promise.all(
@@ -46,6 +51,8 @@ export class ListOffsetsHandler implements KafkaApiHandler<ListOffsetsRequest, L
   private async partition(topic: string, partitionIndex: number, timestamp: number, version: number): Promise<ListOffsetsResponseListOffsetsPartitionResponse> {
     const base = { partitionIndex, errorCode: KafkaErrorCode.NONE, oldStyleOffsets: [], timestamp: -1, offset: -1, leaderEpoch: -1 };
     try {
+      const refusal = this.leadership.refusal(topic, partitionIndex);
+      if (refusal !== null) throw refusal;
       const log = this.logManager.getLog(topic, partitionIndex);
       if (timestamp < 0 && !(version >= (SPECIAL_SINCE.get(timestamp) ?? Infinity))) return { ...base, errorCode: KafkaErrorCode.UNSUPPORTED_VERSION };
       if (timestamp === LATEST_TIERED_TIMESTAMP) return base;

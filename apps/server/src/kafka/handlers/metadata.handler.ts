@@ -5,19 +5,28 @@
  * says so; earlier versions always allow), as Kafka does; they come back at once with their
  * partitions.
  *
+ * Cluster mode: brokers are the live ones registered in etcd, the controller the elected one,
+ * topics and partitions come from the metadata (each partition's leader, replicas and ISR;
+ * offlineReplicas are replicas not registered now; a partition without a leader, or whose state
+ * the controller has not written yet, is LEADER_NOT_AVAILABLE with leader -1), and auto-creation
+ * goes through etcd like CreateTopics. Node-local topics (__idempotency_keys) are not listed.
+ * Leader epochs stay -1 until followers exist (issue 12), for the reason given in topicMetadata.
+ *
  * Topics by id (KIP-516), as Kafka's KafkaApis answers them: v12+ may name topics by id (name
  * null); once any topic in the request has a non-zero id, the request is by id (names are not
  * read, nothing is auto-created) and an id no topic has is UNKNOWN_TOPIC_ID with a null name.
  * v10 and v11 carry the fields but Kafka never implemented them there: a null name or a
  * non-zero id in them is INVALID_REQUEST.
  */
+import type { TopicRecord } from '@spool/cluster';
 import { isSpoolError, ZERO_TOPIC_ID } from '@spool/common';
 import { KafkaApiKey, KafkaErrorCode, type MetadataRequest, type MetadataResponse, type MetadataResponseMetadataResponseTopic } from '@spool/protocol';
-import { LogManager, topicNameProblem, type TopicDescription } from '@spool/log-engine';
+import { isInternalTopic, LogManager, topicNameProblem, type TopicDescription } from '@spool/log-engine';
 import { kafkaErrorCodeOf } from '../kafka-error-code.js';
 import type { KafkaApiHandler, KafkaRequestContext } from '../kafka-handler.js';
 import type { KafkaListenerOptions } from '../kafka-listener.options.js';
 import type { BrokerEndpoint } from '../broker-endpoint.js';
+import type { ClusterTopicAdmin } from './topic-admin.handlers.js';
 
 /** Kafka's cluster id is a base64 uuid; a single Spool node names its cluster after the product. */
 export const SPOOL_CLUSTER_ID = 'spool-single-node';
@@ -29,13 +38,21 @@ export class MetadataHandler implements KafkaApiHandler<MetadataRequest, Metadat
     private readonly logManager: LogManager,
     private readonly endpoint: BrokerEndpoint,
     private readonly options: Pick<KafkaListenerOptions, 'autoCreateTopicsEnable' | 'numPartitions'>,
+    private readonly cluster: ClusterTopicAdmin | null = null,
   ) {}
+
+  private get clustered(): ClusterTopicAdmin | null {
+    return this.cluster?.mode === 'etcd' ? this.cluster : null;
+  }
 
   async handle(request: MetadataRequest, ctx: KafkaRequestContext): Promise<MetadataResponse> {
     // v0: an empty list means every topic; v1+: null means every topic, [] none.
     const all = request.topics === null || (ctx.apiVersion === 0 && request.topics.length === 0);
     const topics: MetadataResponseMetadataResponseTopic[] = [];
-    if (all) {
+    const cluster = this.clustered;
+    if (all && cluster !== null) {
+      for (const record of cluster.metadata.topics()) topics.push(this.clusterTopicMetadata(cluster, record));
+    } else if (all) {
       for (const description of this.logManager.listTopics()) topics.push(this.topicMetadata(description));
     } else if (request.topics!.some((t) => t.name === null || t.topicId !== ZERO_TOPIC_ID)) {
       for (const requested of request.topics!) topics.push(this.requestedTopicId(requested.name, requested.topicId, ctx.apiVersion));
@@ -46,7 +63,7 @@ export class MetadataHandler implements KafkaApiHandler<MetadataRequest, Metadat
     return {
       throttleTimeMs: 0,
       brokers: this.endpoint.brokers(),
-      clusterId: SPOOL_CLUSTER_ID,
+      clusterId: this.endpoint.clusterId ?? SPOOL_CLUSTER_ID,
       controllerId: this.endpoint.controllerId,
       topics,
       clusterAuthorizedOperations: -2147483648,
@@ -54,6 +71,8 @@ export class MetadataHandler implements KafkaApiHandler<MetadataRequest, Metadat
   }
 
   private async requestedTopic(name: string, allowCreate: boolean): Promise<MetadataResponseMetadataResponseTopic> {
+    const cluster = this.clustered;
+    if (cluster !== null) return this.requestedClusterTopic(cluster, name, allowCreate);
     try {
       return this.topicMetadata(this.logManager.describeTopic(name));
     } catch (err) {
@@ -74,6 +93,11 @@ export class MetadataHandler implements KafkaApiHandler<MetadataRequest, Metadat
     if (version < 12 || topicId === ZERO_TOPIC_ID) {
       return { ...errorTopic(name ?? '', null, KafkaErrorCode.INVALID_REQUEST), name, topicId };
     }
+    const cluster = this.clustered;
+    if (cluster !== null) {
+      const record = cluster.metadata.topics().find((t) => t.topicId === topicId);
+      return record === undefined ? { ...errorTopic('', null, KafkaErrorCode.UNKNOWN_TOPIC_ID), name: null, topicId } : this.clusterTopicMetadata(cluster, record);
+    }
     const found = this.logManager.topicNameById(topicId);
     if (found === undefined) return { ...errorTopic('', null, KafkaErrorCode.UNKNOWN_TOPIC_ID), name: null, topicId };
     try {
@@ -81,6 +105,45 @@ export class MetadataHandler implements KafkaApiHandler<MetadataRequest, Metadat
     } catch (err) {
       return { ...errorTopic(found, err), topicId };
     }
+  }
+
+  private async requestedClusterTopic(cluster: ClusterTopicAdmin, name: string, allowCreate: boolean): Promise<MetadataResponseMetadataResponseTopic> {
+    const record = cluster.metadata.topic(name);
+    if (record !== undefined) return this.clusterTopicMetadata(cluster, record);
+    if (topicNameProblem(name) !== null) return errorTopic(name, null, KafkaErrorCode.INVALID_TOPIC_EXCEPTION);
+    if (!allowCreate || isInternalTopic(name)) return errorTopic(name, null, KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+    try {
+      return this.clusterTopicMetadata(cluster, await cluster.createTopic({ name, partitions: this.options.numPartitions }));
+    } catch (err) {
+      if (isSpoolError(err) && err.code === 'TOPIC_ALREADY_EXISTS') return this.requestedClusterTopic(cluster, name, false);
+      return errorTopic(name, err);
+    }
+  }
+
+  private clusterTopicMetadata(cluster: ClusterTopicAdmin, record: TopicRecord): MetadataResponseMetadataResponseTopic {
+    const states = new Map(cluster.metadata.partitions(record.name).map((s) => [s.partition, s]));
+    const live = (id: number): boolean => cluster.metadata.broker(id) !== undefined;
+    return {
+      errorCode: KafkaErrorCode.NONE,
+      name: record.name,
+      topicId: record.topicId,
+      isInternal: isInternalTopic(record.name),
+      partitions: Array.from({ length: record.partitions }, (_, p) => {
+        const state = states.get(p);
+        const replicas = state?.replicas ?? record.assignment[p] ?? [];
+        const leader = state?.leader ?? null;
+        return {
+          errorCode: leader === null ? KafkaErrorCode.LEADER_NOT_AVAILABLE : KafkaErrorCode.NONE,
+          partitionIndex: p,
+          leaderId: leader ?? -1,
+          leaderEpoch: -1,
+          replicaNodes: [...replicas],
+          isrNodes: [...(state?.isr ?? [])],
+          offlineReplicas: replicas.filter((id) => !live(id)),
+        };
+      }),
+      topicAuthorizedOperations: -2147483648,
+    };
   }
 
   private topicMetadata(topic: TopicDescription): MetadataResponseMetadataResponseTopic {

@@ -38,6 +38,7 @@ import { kafkaErrorOf } from '../kafka-error-code.js';
 import { NO_RESPONSE, type KafkaApiHandler, type KafkaRequestContext } from '../kafka-handler.js';
 import type { AppendedOffsets, PartitionProducerState } from '../producer-state.js';
 import type { ProducerStateRegistry } from '../producer-state.registry.js';
+import { SINGLE_NODE_GATE, type PartitionGate } from '../../cluster/partition-gate.js';
 
 type PartitionResult = ProduceResponsePartitionProduceResponse;
 
@@ -76,6 +77,8 @@ export class ProduceHandler implements KafkaApiHandler<ProduceRequest, ProduceRe
   constructor(
     private readonly logManager: LogManager,
     private readonly producerStates: ProducerStateRegistry,
+    /** Cluster mode: only the partition's leader appends (NOT_LEADER_OR_FOLLOWER elsewhere). */
+    private readonly leadership: PartitionGate = SINGLE_NODE_GATE,
   ) {}
 
   handle(request: ProduceRequest, ctx: KafkaRequestContext): Promise<ProduceResponse> | typeof NO_RESPONSE {
@@ -107,6 +110,8 @@ export class ProduceHandler implements KafkaApiHandler<ProduceRequest, ProduceRe
     let log: Log;
     let header: RecordBatchHeader;
     try {
+      const refusal = this.leadership.refusal(topic, index);
+      if (refusal !== null) throw refusal;
       log = this.logManager.getLog(topic, index);
       header = validateProducedBatch(records);
     } catch (err) {

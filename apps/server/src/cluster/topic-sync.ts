@@ -1,0 +1,154 @@
+/**
+ * Cluster mode: keeps this broker's log store in step with the topics in etcd (docs/cluster.md,
+ * "Topics on every broker"). Every broker holds a local copy of every cluster topic, with the
+ * topic id etcd assigned, the same partition count and the same config overrides; the partitions
+ * it does not host stay empty and the faces refuse them (PartitionLeadership), so one LogManager
+ * answers describe/list/configs on every node and a partition moved here (leadership or a
+ * reassignment) needs no log to be opened first.
+ *
+ * Reconciliation is level-triggered: each pass compares the whole metadata with the whole store,
+ * so a missed or coalesced event costs nothing. A pass runs after every topic event (created,
+ * updated, deleted, a re-read after a compacted watch):
+ *   - a cluster topic missing here is created with etcd's topic id; one with fewer partitions
+ *     grows; config overrides that differ are set or removed;
+ *   - a local topic whose id is not the cluster's (the topic was deleted and created again while
+ *     this broker was away) is deleted, then created again with the cluster's id;
+ *   - a local topic the cluster does not have is a stray (deleted while this broker was down, as
+ *     KRaft calls it): it is deleted. Node-local topics (NODE_LOCAL_TOPICS) are never touched.
+ * The node's own topics were registered by ClusterService before the first pass (a data directory
+ * joining for the first time), so the first pass never deletes data the cluster has not seen.
+ *
+ * A failing pass (a disk error, a config this store refuses) is logged and retried after a second.
+ */
+import type { ClusterMetadata, MetadataEvent } from '@spool/cluster';
+import { silentLogger, type Logger } from '@spool/common';
+import type { LogManager, TopicDescription } from '@spool/log-engine';
+
+const RETRY_MS = 1_000;
+
+export class TopicSync {
+  private wanted = 0;
+  private applied = 0;
+  private running = false;
+  private stopped = false;
+  private unsubscribe: (() => void) | null = null;
+  private readonly waiters: { generation: number; resolve: () => void }[] = [];
+  private readonly logger: Logger;
+
+  constructor(
+    private readonly cluster: ClusterMetadata,
+    private readonly logs: LogManager,
+    private readonly nodeLocal: ReadonlySet<string>,
+    logger: Logger = silentLogger,
+  ) {
+    this.logger = logger.child({ component: 'topic-sync' });
+  }
+
+  /** Subscribes to the metadata and runs a first pass; resolves once that pass is done. */
+  async start(): Promise<void> {
+    this.unsubscribe = this.cluster.subscribe((event) => this.onEvent(event));
+    this.kick();
+    await this.settled();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+    for (const w of this.waiters.splice(0)) w.resolve();
+  }
+
+  /**
+   * Resolves once every topic change this node's metadata showed when called is applied to the
+   * local store, or after `timeoutMs` (the etcd write has happened either way; the store follows).
+   */
+  settled(timeoutMs = 30_000): Promise<void> {
+    const generation = this.wanted;
+    if (this.applied >= generation || this.stopped) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      timer.unref();
+      this.waiters.push({ generation, resolve: () => (clearTimeout(timer), resolve()) });
+    });
+  }
+
+  /** Whether the local copy of `topic` is the cluster's (same topic id) and has `partition`. */
+  isLocal(topic: string, partition: number): boolean {
+    const record = this.cluster.topic(topic);
+    if (record === undefined || this.logs.topicNameById(record.topicId) !== topic) return false;
+    try {
+      this.logs.getLog(topic, partition);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private onEvent(event: MetadataEvent): void {
+    if (event.kind === 'topic-created' || event.kind === 'topic-updated' || event.kind === 'topic-deleted' || event.kind === 'resynced') this.kick();
+  }
+
+  private kick(): void {
+    this.wanted++;
+    if (!this.running) void this.loop();
+  }
+
+  private async loop(): Promise<void> {
+    this.running = true;
+    try {
+      while (this.applied < this.wanted && !this.stopped) {
+        const generation = this.wanted;
+        try {
+          await this.reconcile();
+          this.applied = generation;
+        } catch (err) {
+          this.logger.warn({ err }, `bringing the local topics in line with the cluster failed; retrying in ${RETRY_MS} ms`);
+          await new Promise((r) => setTimeout(r, RETRY_MS).unref());
+        }
+        for (let i = this.waiters.length - 1; i >= 0; i--) {
+          if (this.waiters[i].generation <= this.applied) this.waiters.splice(i, 1)[0].resolve();
+        }
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async reconcile(): Promise<void> {
+    const local = new Map<string, TopicDescription>(this.logs.listTopics().map((t) => [t.name, t]));
+    for (const record of this.cluster.topics()) {
+      if (this.nodeLocal.has(record.name) || this.stopped) continue;
+      let mine = local.get(record.name);
+      if (mine !== undefined && mine.id !== record.topicId) {
+        this.logger.warn({ topic: record.name, localTopicId: mine.id, topicId: record.topicId }, 'deleting the local copy of a topic the cluster deleted and created again');
+        await this.logs.deleteTopic(record.name);
+        mine = undefined;
+      }
+      if (mine === undefined) {
+        await this.logs.createTopic(record.name, record.partitions, record.configs, record.topicId);
+        this.logger.info({ topic: record.name, topicId: record.topicId, partitions: record.partitions }, 'local copy of a cluster topic created');
+        continue;
+      }
+      if (mine.partitions < record.partitions) await this.logs.createPartitions(record.name, record.partitions);
+      const changes = configChanges(overridesOf(mine), record.configs);
+      if (changes !== null) await this.logs.alterTopicConfigs(record.name, changes);
+    }
+    for (const mine of local.values()) {
+      if (this.nodeLocal.has(mine.name) || this.cluster.topic(mine.name) !== undefined || this.stopped) continue;
+      this.logger.info({ topic: mine.name, topicId: mine.id }, 'deleting a stray topic: the cluster no longer has it');
+      await this.logs.deleteTopic(mine.name);
+    }
+  }
+}
+
+function overridesOf(topic: TopicDescription): Record<string, string> {
+  return Object.fromEntries(topic.configEntries.filter((e) => e.source === 'TOPIC').map((e) => [e.name, e.value]));
+}
+
+/** The incremental change that turns `current` overrides into `target`, or null when equal. */
+function configChanges(current: Readonly<Record<string, string>>, target: Readonly<Record<string, string>>): Record<string, string | null> | null {
+  const changes: Record<string, string | null> = {};
+  for (const [name, value] of Object.entries(target)) if (current[name] !== value) changes[name] = value;
+  for (const name of Object.keys(current)) if (!(name in target)) changes[name] = null;
+  return Object.keys(changes).length === 0 ? null : changes;
+}
