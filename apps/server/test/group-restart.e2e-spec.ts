@@ -145,5 +145,5 @@ describe.each(['SIGKILL', 'SIGTERM'] as const)('consumer groups across a %s rest
     });
     expect(expired).toMatchObject({ members: [], generationId: before.generationId + 1 });
     expect(committedTotal(expired)).toBe(RECORDS);
-  }, 90_000);
+  }, 180_000);
 });

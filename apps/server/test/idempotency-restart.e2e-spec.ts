@@ -109,7 +109,7 @@ describe('Idempotency-Key across restarts', () => {
     expect(reused.status).toBe(422);
     expect(((await reused.json()) as { error: { code: string } }).error.code).toBe('IDEMPOTENCY_KEY_REUSED');
     expect(await latest(srv)).toEqual(before);
-  }, 60_000);
+  }, 180_000);
 
   it(`answered requests are replayed, never appended twice, across SIGKILLs mid-write (seed ${SEED})`, async () => {
     const random = prng(SEED);
@@ -154,5 +154,5 @@ describe('Idempotency-Key across restarts', () => {
     const counts = await storedIds(srv);
     const twice = [...answered.keys()].flatMap((key) => Array.from({ length: 5 }, (_, i) => `${key}-${i}`)).filter((id) => counts.get(id) !== 1);
     if (twice.length > 0) throw new Error(`seed ${SEED}: answered records not stored exactly once: ${twice.slice(0, 5).join(', ')}`);
-  }, 120_000);
+  }, 240_000);
 });

@@ -75,7 +75,7 @@ export class ServerProcess {
    * Polls `pathname` until `accept` says yes. Gives up if the process exits or after `limitMs`
    * (a bound so a broken build fails instead of hanging, not a performance assertion).
    */
-  async waitFor(pathname: string, accept: (res: Response, body: string) => boolean, limitMs = 20_000): Promise<{ status: number; body: string }> {
+  async waitFor(pathname: string, accept: (res: Response, body: string) => boolean, limitMs = 60_000): Promise<{ status: number; body: string }> {
     const giveUpAt = Date.now() + limitMs;
     for (;;) {
       if (this.exit !== undefined) throw new Error(`server exited (${JSON.stringify(this.exit)}) before ${pathname} was as expected\n${this.output()}`);
