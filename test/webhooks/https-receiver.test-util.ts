@@ -58,18 +58,29 @@ export class HttpsReceiver {
   readonly attempts = new Map<string, number>();
   badSignatures = 0;
   respond: Responder = () => ({ status: 204 });
-  private readonly webhook: Webhook;
+  private webhook: Webhook | null;
+  /** Verifiers of paths whose secret differs from the default (one per subscription). */
+  private readonly bySecretPath = new Map<string, Webhook>();
   private waiters: Array<{ check: () => boolean; resolve: () => void }> = [];
 
   private constructor(
     private readonly server: https.Server,
-    secret: string,
+    secret: string | null,
     readonly tls: TlsMaterial,
   ) {
-    this.webhook = new Webhook(secret);
+    this.webhook = secret === null ? null : new Webhook(secret);
   }
 
-  static async start(secret: string, tls: TlsMaterial = selfSignedCertificate()): Promise<HttpsReceiver> {
+  /**
+   * Verifies requests to `pathname` with `secret` (the broker generates a subscription's secret
+   * when it is created, after its URL is known). Requests to a path without a secret yet are
+   * answered 503 (the broker retries them) and are neither counted nor delivered.
+   */
+  useSecret(pathname: string, secret: string): void {
+    this.bySecretPath.set(pathname, new Webhook(secret));
+  }
+
+  static async start(secret: string | null, tls: TlsMaterial = selfSignedCertificate()): Promise<HttpsReceiver> {
     const server = https.createServer({ key: tls.key, cert: tls.cert, keepAliveTimeout: 5_000 });
     const receiver = new HttpsReceiver(server, secret, tls);
     server.on('request', (req, res) => {
@@ -78,8 +89,13 @@ export class HttpsReceiver {
       req.on('end', () => {
         const raw = Buffer.concat(chunks).toString('utf8');
         const headers = { 'webhook-id': String(req.headers['webhook-id']), 'webhook-timestamp': String(req.headers['webhook-timestamp']), 'webhook-signature': String(req.headers['webhook-signature']) };
+        const verifier = receiver.bySecretPath.get(req.url ?? '') ?? receiver.webhook;
+        if (verifier === null) {
+          res.writeHead(503).end('no secret yet');
+          return;
+        }
         try {
-          receiver.webhook.verify(raw, headers);
+          verifier.verify(raw, headers);
         } catch {
           receiver.badSignatures++;
           res.writeHead(401).end('bad signature');

@@ -15,6 +15,7 @@ import { LoggingModule } from './logging/logging.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { CoordinatorModule } from './groups/coordinator.module.js';
 import { SseModule } from './sse/sse.module.js';
+import { WebhooksModule } from './webhooks/webhooks.module.js';
 import { WsModule } from './ws/ws.module.js';
 
 @Module({})
@@ -22,7 +23,7 @@ export class AppModule {
   static forRoot(config: BrokerConfig, logger: RootLogger): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), LoggingModule.forRoot(logger), HealthModule, LogEngineModule, ClusterSettingsModule.forRoot(config.cluster), ClusterModule, MetricsModule, HttpApiModule.forRoot(config.http), CoordinatorModule, WsModule, SseModule, KafkaModule.forRoot(kafkaListenerOptionsFrom(config))],
+      imports: [ConfigModule.forRoot(config), LoggingModule.forRoot(logger), HealthModule, LogEngineModule, ClusterSettingsModule.forRoot(config.cluster), ClusterModule, MetricsModule, HttpApiModule.forRoot(config.http), CoordinatorModule, WsModule, SseModule, WebhooksModule.forRoot(config.webhooks), KafkaModule.forRoot(kafkaListenerOptionsFrom(config))],
     };
   }
 }

@@ -5,7 +5,7 @@
  *   3. listen: /healthz answers from here on, /readyz says "starting";
  *   4. open the LogManager, recovering every partition (possibly long after a crash), join the
  *      cluster (cluster mode: etcd, docs/cluster.md), then load what lives in internal topics: consumer groups (__consumer_offsets) and Idempotency-Keys
- *      (__idempotency_keys);
+ *      (__idempotency_keys), and start push delivery (webhook subscriptions, when SPOOL_REDIS_URL is set);
  *   5. /readyz turns "ready".
  * Any failure after step 1 is logged as one fatal JSON line and exits 1 after a best-effort close.
  */
@@ -22,6 +22,7 @@ import { setupOpenApi } from './http/openapi/openapi.setup.js';
 import { LogEngine } from './log/log-engine.service.js';
 import { createRootLogger, type RootLogger } from './logging/create-root-logger.js';
 import { PinoLoggerService } from './logging/pino-logger.service.js';
+import { WebhooksService } from './webhooks/webhooks.service.js';
 
 export async function bootstrap(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const { config, warnings } = loadConfigOrExit(env);
@@ -55,6 +56,7 @@ export async function bootstrap(env: NodeJS.ProcessEnv = process.env): Promise<v
     await app.get(ClusterService).start(); // cluster mode: reaches etcd (retrying), registers, follows the metadata
     await app.get(GroupCoordinatorService).start(); // replays __consumer_offsets before readiness
     await app.get(IdempotencyStore).open(); // replays __idempotency_keys before readiness
+    await app.get(WebhooksService).start(); // push subscriptions deliver from their committed offsets
   } catch (err) {
     // A signal during start-up stops it (e.g. while etcd is unreachable): that is a shutdown, not a failure.
     if (state.phase === 'stopping') return shutdown.shutdown('signal during start-up', 0);

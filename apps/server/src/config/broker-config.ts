@@ -5,6 +5,7 @@
 import type { TopicConfig } from '@spool/log-engine';
 import type { ClusterSettings } from '../cluster/cluster-settings.js';
 import type { HttpApiOptions } from '../http/http-api.options.js';
+import type { WebhooksOptions } from '../webhooks/webhooks.options.js';
 import type { LogLevel } from './env.schema.js';
 
 /** The constructor's argument: every field, as a plain object. */
@@ -35,6 +36,8 @@ export class BrokerConfig {
   readonly http: HttpApiOptions;
   /** Cluster mode (SPOOL_ETCD_ENDPOINTS and friends); a single node when etcdEndpoints is null. */
   readonly cluster: ClusterSettings;
+  /** Push delivery (webhook subscriptions): Redis URL (null: off), SSRF allow-list, defaults. */
+  readonly webhooks: WebhooksOptions;
 
   constructor(fields: BrokerConfigFields) {
     this.dataDir = fields.dataDir;
@@ -52,6 +55,7 @@ export class BrokerConfig {
     this.flushCheckIntervalMs = fields.flushCheckIntervalMs;
     this.http = Object.freeze({ ...fields.http });
     this.cluster = Object.freeze({ ...fields.cluster });
+    this.webhooks = Object.freeze({ ...fields.webhooks });
     Object.freeze(this);
   }
 }

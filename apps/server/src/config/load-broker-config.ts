@@ -22,6 +22,7 @@ import { BrokerEnv } from './env.schema.js';
 import { envForTopicConfig, TOPIC_DEFAULT_ENVS } from './topic-default-env.js';
 import { COORDINATOR_ENV_VARS } from '../groups/coordinator-config.env.js';
 import { HTTP_API_ENV_VARS, httpApiOptionsFromEnv, type HttpApiOptions } from '../http/http-api.options.js';
+import { WEBHOOKS_ENV_VARS, webhooksOptionsFromEnv, type WebhooksOptions } from '../webhooks/webhooks.options.js';
 import { WS_ENV_VARS } from '../ws/ws.options.js';
 
 export interface LoadedConfig {
@@ -31,7 +32,7 @@ export interface LoadedConfig {
 }
 
 const KNOWN = new Set(Object.keys(new BrokerEnv()).concat(TOPIC_DEFAULT_ENVS.map((e) => e.env),
-  ['SPOOL_LOG_RETENTION_CHECK_INTERVAL_MS', 'SPOOL_LOG_FLUSH_SCHEDULER_INTERVAL_MS'], HTTP_API_ENV_VARS, WS_ENV_VARS, COORDINATOR_ENV_VARS));
+  ['SPOOL_LOG_RETENTION_CHECK_INTERVAL_MS', 'SPOOL_LOG_FLUSH_SCHEDULER_INTERVAL_MS'], HTTP_API_ENV_VARS, WS_ENV_VARS, COORDINATOR_ENV_VARS, WEBHOOKS_ENV_VARS));
 
 /** Throws ConfigError listing every invalid variable. `cwd` resolves a relative SPOOL_DATA_DIR. */
 export function loadBrokerConfig(env: NodeJS.ProcessEnv, cwd: string = process.cwd()): LoadedConfig {
@@ -75,6 +76,8 @@ export function loadBrokerConfig(env: NodeJS.ProcessEnv, cwd: string = process.c
     // One broker id everywhere: the HTTP face reports it as leader/replicas/isr on a single node.
     http: { ...http, nodeId: cluster.brokerId },
     cluster,
+    // One BullMQ queue per broker (each runs only its own jobs): named after the broker id unless set.
+    webhooks: parseWebhooksOptions({ SPOOL_WEBHOOKS_QUEUE: `spool-webhooks-${cluster.brokerId}`, ...raw }, env.NODE_ENV),
   });
   return { config, warnings };
 }
@@ -117,6 +120,15 @@ function clusterSettingsOf(parsed: BrokerEnv, raw: Readonly<Record<string, strin
 function parseHttpApiOptions(raw: Readonly<Record<string, string>>): HttpApiOptions {
   try {
     return httpApiOptionsFromEnv(raw);
+  } catch (err) {
+    if (!isSpoolError(err) || err.code !== 'INVALID_CONFIG') throw err;
+    throw new ConfigError([err.message]);
+  }
+}
+
+function parseWebhooksOptions(raw: Readonly<Record<string, string>>, nodeEnv: string | undefined): WebhooksOptions {
+  try {
+    return webhooksOptionsFromEnv({ ...raw, NODE_ENV: nodeEnv });
   } catch (err) {
     if (!isSpoolError(err) || err.code !== 'INVALID_CONFIG') throw err;
     throw new ConfigError([err.message]);

@@ -11,6 +11,6 @@ import { MetricsService } from './metrics.service.js';
 @Module({
   controllers: [MetricsController],
   providers: [MetricsService, { provide: KafkaProtocolMetrics, useFactory: (metrics: MetricsService) => new KafkaProtocolMetrics(metrics.registry), inject: [MetricsService] }],
-  exports: [KafkaProtocolMetrics],
+  exports: [KafkaProtocolMetrics, MetricsService],
 })
 export class MetricsModule {}

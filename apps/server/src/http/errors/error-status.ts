@@ -18,6 +18,8 @@ export function httpStatusOf(code: HttpErrorCode): number {
     case 'UNSUPPORTED_ASSIGNOR':
     case 'UNSUPPORTED_COMPRESSION_TYPE':
     case 'UNSUPPORTED_VERSION':
+    case 'INVALID_ENDPOINT':
+    case 'ENDPOINT_NOT_ALLOWED':
     case 'INVALID_REPLICATION_FACTOR':
     case 'INVALID_REPLICA_ASSIGNMENT':
       return 400;
@@ -27,9 +29,11 @@ export function httpStatusOf(code: HttpErrorCode): number {
     case 'UNKNOWN_TOPIC_OR_PARTITION':
     case 'UNKNOWN_TOPIC_ID':
     case 'GROUP_ID_NOT_FOUND':
+    case 'SUBSCRIPTION_NOT_FOUND':
       return 404;
     // The request conflicts with the group's or topic's current state; the body says how to go on.
     case 'TOPIC_ALREADY_EXISTS':
+    case 'SUBSCRIPTION_ALREADY_EXISTS':
     case 'ILLEGAL_GENERATION':
     case 'UNKNOWN_MEMBER_ID':
     case 'MEMBER_ID_REQUIRED':
@@ -84,6 +88,7 @@ export function httpStatusOf(code: HttpErrorCode): number {
     case 'NOT_CONTROLLER':
     case 'PREFERRED_LEADER_NOT_AVAILABLE':
     case 'ELIGIBLE_LEADERS_NOT_AVAILABLE':
+    case 'WEBHOOKS_NOT_CONFIGURED':
       return 503;
     case 'REQUEST_TIMED_OUT':
       return 504;

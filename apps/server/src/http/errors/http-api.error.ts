@@ -15,7 +15,16 @@ export type HttpOnlyErrorCode =
   /** An Idempotency-Key was reused with a different request body. */
   | 'IDEMPOTENCY_KEY_REUSED'
   /** A stored record cannot be rendered in the requested format (e.g. format=json on non-JSON bytes). */
-  | 'RECORD_FORMAT_MISMATCH';
+  | 'RECORD_FORMAT_MISMATCH'
+  // Push subscriptions (apps/server/src/webhooks).
+  /** Push delivery is off: the broker was started without SPOOL_REDIS_URL. */
+  | 'WEBHOOKS_NOT_CONFIGURED'
+  | 'SUBSCRIPTION_NOT_FOUND'
+  | 'SUBSCRIPTION_ALREADY_EXISTS'
+  /** The endpoint URL is malformed, not https in production mode, or carries credentials. */
+  | 'INVALID_ENDPOINT'
+  /** The endpoint resolves only to refused addresses (loopback, private, link-local, CGNAT, metadata). */
+  | 'ENDPOINT_NOT_ALLOWED';
 
 export type HttpErrorCode = SpoolErrorCode | HttpOnlyErrorCode;
 

@@ -41,6 +41,14 @@ describe('OpenAPI document', () => {
         'POST /v1/groups/{group}/offsets commitGroupOffsets',
         'POST /v1/groups/{group}/offsets/reset resetGroupOffsets',
         'DELETE /v1/groups/{group} deleteGroup',
+        'POST /v1/subscriptions createSubscription',
+        'GET /v1/subscriptions listSubscriptions',
+        'GET /v1/subscriptions/{name} describeSubscription',
+        'PATCH /v1/subscriptions/{name} updateSubscription',
+        'DELETE /v1/subscriptions/{name} deleteSubscription',
+        'POST /v1/subscriptions/{name}/pause pauseSubscription',
+        'POST /v1/subscriptions/{name}/resume resumeSubscription',
+        'GET /v1/subscriptions/{name}/attempts listSubscriptionAttempts',
       ].sort(),
     );
     expect(Object.keys(doc.paths['/v1/topics/{topic}/records'].post.requestBody.content).sort()).toEqual(['application/json', 'application/x-ndjson']);

@@ -16,6 +16,8 @@ import { CoordinatorModule } from '../../groups/coordinator.module.js';
 import { HttpApiModule } from '../http-api.module.js';
 import type { HttpApiOptions } from '../http-api.options.js';
 import { setupOpenApi } from '../openapi/openapi.setup.js';
+import { WebhooksModule } from '../../webhooks/webhooks.module.js';
+import { DEFAULT_WEBHOOKS_OPTIONS, type WebhooksOptions } from '../../webhooks/webhooks.options.js';
 
 export interface TestServer {
   readonly url: string;
@@ -32,6 +34,8 @@ export interface TestServerOptions {
   readonly dataDir?: string;
   readonly options?: Partial<HttpApiOptions>;
   readonly clock?: Clock;
+  /** Push delivery settings (default: off, no Redis: the subscription routes answer 503). */
+  readonly webhooks?: WebhooksOptions;
 }
 
 function logManagerModule(logManager: LogManager): DynamicModule {
@@ -44,7 +48,7 @@ function logManagerModule(logManager: LogManager): DynamicModule {
 export async function startTestServer(opts: TestServerOptions = {}): Promise<TestServer> {
   const dataDir = opts.dataDir ?? (await mkdtemp(path.join(os.tmpdir(), 'spool-http-')));
   const logManager = await LogManager.open({ dataDir, retentionCheckIntervalMs: 3_600_000, cleanerEnabled: false });
-  @Module({ imports: [logManagerModule(logManager), HttpApiModule.forRoot(opts.options ?? {}, opts.clock ?? systemClock), CoordinatorModule.forRoot()] })
+  @Module({ imports: [logManagerModule(logManager), HttpApiModule.forRoot(opts.options ?? {}, opts.clock ?? systemClock), CoordinatorModule.forRoot(), WebhooksModule.forRoot(opts.webhooks ?? DEFAULT_WEBHOOKS_OPTIONS)] })
   class TestAppModule {}
   const app = await NestFactory.create<NestFastifyApplication>(TestAppModule, new FastifyAdapter(), { logger: false });
   setupOpenApi(app);
