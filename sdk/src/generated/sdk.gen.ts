@@ -2,7 +2,7 @@
 
 import { client } from './client.gen.js';
 import type { Client, Options as Options2, TDataShape } from './client/index.js';
-import type { AlterTopicConfigsData, AlterTopicConfigsErrors, AlterTopicConfigsResponses, CommitGroupOffsetsData, CommitGroupOffsetsErrors, CommitGroupOffsetsResponses, CreatePartitionsData, CreatePartitionsErrors, CreatePartitionsResponses, CreateTopicData, CreateTopicErrors, CreateTopicResponses, DeleteGroupData, DeleteGroupErrors, DeleteGroupResponses, DeleteRecordsData, DeleteRecordsErrors, DeleteRecordsResponses, DeleteTopicData, DeleteTopicErrors, DeleteTopicResponses, DescribeGroupData, DescribeGroupErrors, DescribeGroupResponses, DescribeTopicData, DescribeTopicErrors, DescribeTopicResponses, FetchRecordsData, FetchRecordsErrors, FetchRecordsResponses, ListGroupsData, ListGroupsResponses, ListOffsetsData, ListOffsetsErrors, ListOffsetsResponses, ListTopicsData, ListTopicsResponses, ProduceData, ProduceErrors, ProduceResponses, ResetGroupOffsetsData, ResetGroupOffsetsErrors, ResetGroupOffsetsResponses } from './types.gen.js';
+import type { AlterTopicConfigsData, AlterTopicConfigsErrors, AlterTopicConfigsResponses, CommitGroupOffsetsData, CommitGroupOffsetsErrors, CommitGroupOffsetsResponses, CreatePartitionsData, CreatePartitionsErrors, CreatePartitionsResponses, CreateSubscriptionData, CreateSubscriptionErrors, CreateSubscriptionResponses, CreateTopicData, CreateTopicErrors, CreateTopicResponses, DeleteGroupData, DeleteGroupErrors, DeleteGroupResponses, DeleteRecordsData, DeleteRecordsErrors, DeleteRecordsResponses, DeleteSubscriptionData, DeleteSubscriptionErrors, DeleteSubscriptionResponses, DeleteTopicData, DeleteTopicErrors, DeleteTopicResponses, DescribeGroupData, DescribeGroupErrors, DescribeGroupResponses, DescribeSubscriptionData, DescribeSubscriptionErrors, DescribeSubscriptionResponses, DescribeTopicData, DescribeTopicErrors, DescribeTopicResponses, FetchRecordsData, FetchRecordsErrors, FetchRecordsResponses, ListGroupsData, ListGroupsResponses, ListOffsetsData, ListOffsetsErrors, ListOffsetsResponses, ListSubscriptionAttemptsData, ListSubscriptionAttemptsErrors, ListSubscriptionAttemptsResponses, ListSubscriptionsData, ListSubscriptionsErrors, ListSubscriptionsResponses, ListTopicsData, ListTopicsResponses, PauseSubscriptionData, PauseSubscriptionErrors, PauseSubscriptionResponses, ProduceData, ProduceErrors, ProduceResponses, ResetGroupOffsetsData, ResetGroupOffsetsErrors, ResetGroupOffsetsResponses, ResumeSubscriptionData, ResumeSubscriptionErrors, ResumeSubscriptionResponses, UpdateSubscriptionData, UpdateSubscriptionErrors, UpdateSubscriptionResponses } from './types.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -147,3 +147,57 @@ export const resetGroupOffsets = <ThrowOnError extends boolean = false>(options:
         ...options.headers
     }
 });
+
+/**
+ * List push subscriptions with their offsets and delivery statistics
+ */
+export const listSubscriptions = <ThrowOnError extends boolean = false>(options?: Options<ListSubscriptionsData, ThrowOnError>) => (options?.client ?? client).get<ListSubscriptionsResponses, ListSubscriptionsErrors, ThrowOnError>({ url: '/v1/subscriptions', ...options });
+
+/**
+ * Create a push subscription: records of its topics are POSTed to its endpoint, signed (Standard Webhooks). The answer holds the signing secret, shown only here.
+ */
+export const createSubscription = <ThrowOnError extends boolean = false>(options: Options<CreateSubscriptionData, ThrowOnError>) => (options.client ?? client).post<CreateSubscriptionResponses, CreateSubscriptionErrors, ThrowOnError>({
+    url: '/v1/subscriptions',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Delete a push subscription and its consumer group (its dead-letter topic stays)
+ */
+export const deleteSubscription = <ThrowOnError extends boolean = false>(options: Options<DeleteSubscriptionData, ThrowOnError>) => (options.client ?? client).delete<DeleteSubscriptionResponses, DeleteSubscriptionErrors, ThrowOnError>({ url: '/v1/subscriptions/{name}', ...options });
+
+/**
+ * Describe a push subscription: settings, state, committed offsets and lag, delivery statistics and last errors
+ */
+export const describeSubscription = <ThrowOnError extends boolean = false>(options: Options<DescribeSubscriptionData, ThrowOnError>) => (options.client ?? client).get<DescribeSubscriptionResponses, DescribeSubscriptionErrors, ThrowOnError>({ url: '/v1/subscriptions/{name}', ...options });
+
+/**
+ * Change a push subscription's settings (the fields given); delivery goes on from the committed offsets
+ */
+export const updateSubscription = <ThrowOnError extends boolean = false>(options: Options<UpdateSubscriptionData, ThrowOnError>) => (options.client ?? client).patch<UpdateSubscriptionResponses, UpdateSubscriptionErrors, ThrowOnError>({
+    url: '/v1/subscriptions/{name}',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Stop delivering (what was delivered is committed; the group becomes empty, so its offsets can be reset)
+ */
+export const pauseSubscription = <ThrowOnError extends boolean = false>(options: Options<PauseSubscriptionData, ThrowOnError>) => (options.client ?? client).post<PauseSubscriptionResponses, PauseSubscriptionErrors, ThrowOnError>({ url: '/v1/subscriptions/{name}/pause', ...options });
+
+/**
+ * Deliver again from the committed offsets (a paused or disabled subscription)
+ */
+export const resumeSubscription = <ThrowOnError extends boolean = false>(options: Options<ResumeSubscriptionData, ThrowOnError>) => (options.client ?? client).post<ResumeSubscriptionResponses, ResumeSubscriptionErrors, ThrowOnError>({ url: '/v1/subscriptions/{name}/resume', ...options });
+
+/**
+ * The last delivery attempts on this broker (newest first), optionally of one partition or record
+ */
+export const listSubscriptionAttempts = <ThrowOnError extends boolean = false>(options: Options<ListSubscriptionAttemptsData, ThrowOnError>) => (options.client ?? client).get<ListSubscriptionAttemptsResponses, ListSubscriptionAttemptsErrors, ThrowOnError>({ url: '/v1/subscriptions/{name}/attempts', ...options });

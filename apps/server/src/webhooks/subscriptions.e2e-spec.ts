@@ -3,6 +3,7 @@
  * redis-server and a real HTTPS receiver on 127.0.0.1 that verifies every signature with the
  * `standardwebhooks` package. The broker process killed mid-delivery is apps/server/test/webhooks-crash.e2e-spec.ts.
  */
+import { createSubscription, describeSubscription, spoolClient } from '../../../../sdk/src/index.js';
 import { GroupCoordinatorService } from '../groups/group-coordinator.service.js';
 import { http, startTestServer, type TestServer } from '../http/testing/http-api.test-util.js';
 import { HttpsReceiver } from '../../../../test/webhooks/https-receiver.test-util.js';
@@ -102,8 +103,12 @@ describe('push subscriptions', () => {
     await call('POST', '/v1/topics', { name: 'orders', partitions: 2 });
     const records = Array.from({ length: 40 }, (_, i) => ({ key: `customer-${i % 7}`, value: { n: i }, headers: { kind: i % 2 === 0 ? 'even' : 'odd' } }));
     expect((await call('POST', '/v1/topics/orders/records', { records })).status).toBe(200);
-    const created = await subscribe({ name: 'orders-hook', topics: ['orders'], url: receiver.url('/orders') });
-    expect(created.name).toBe('orders-hook');
+    // Through the generated SDK: the OpenAPI document describes the routes as they are.
+    const client = spoolClient(server.url);
+    const created = await createSubscription({ client, body: { name: 'orders-hook', topics: ['orders'], url: receiver.url('/orders'), start: 'earliest', retry: FAST_RETRY } });
+    expect([created.response.status, created.error]).toEqual([201, undefined]);
+    receiver.useSecret('/orders', created.data!.secret!);
+    expect((await describeSubscription({ client, path: { name: 'orders-hook' } })).data).toMatchObject({ name: 'orders-hook', state: 'active', topics: ['orders'] });
     const ends = await Promise.all([0, 1].map(async (p) => (await call('GET', `/v1/topics/orders/partitions/${p}/offsets`)).body));
     const total = (p: number): number => ends[p].latest;
     const mine = () => receiver.messages.filter((m) => m.path === '/orders');

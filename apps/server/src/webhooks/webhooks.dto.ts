@@ -157,7 +157,7 @@ export class CreateSubscriptionDto extends SubscriptionSettingsDto {
 @ApiSchema({ name: 'UpdateSubscription' })
 export class UpdateSubscriptionDto extends SubscriptionSettingsDto {}
 
-@ApiSchema({ name: 'SubscriptionLastError' })
+@ApiSchema({ name: 'SubscriptionAttempt' })
 export class SubscriptionAttemptDto {
   @ApiProperty({ type: 'integer', description: 'When the attempt ended (ms since the epoch).' }) at!: number;
   @ApiProperty({ example: 'orders-to-billing.orders-0-42' }) webhookId!: string;

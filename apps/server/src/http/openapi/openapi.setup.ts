@@ -7,6 +7,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import { CoordinatorModule } from '../../groups/coordinator.module.js';
+import { WebhooksModule } from '../../webhooks/webhooks.module.js';
 import { HttpApiModule } from '../http-api.module.js';
 import { serveSwaggerUi } from './swagger-ui.js';
 
@@ -31,8 +32,9 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .addTag('topics', 'Topic admin')
     .addTag('records', 'Produce, fetch and offsets')
     .addTag('groups', 'Consumer group admin')
+    .addTag('subscriptions', 'Push subscriptions: records POSTed to your HTTPS endpoint, signed (Standard Webhooks)')
     .build();
-  const document = SwaggerModule.createDocument(app, config, { include: [HttpApiModule, CoordinatorModule], operationIdFactory: (_c, method) => method });
+  const document = SwaggerModule.createDocument(app, config, { include: [HttpApiModule, CoordinatorModule, WebhooksModule], operationIdFactory: (_c, method) => method });
   // The NDJSON body is a stream of records, which decorators cannot say: describe it here.
   const produce = document.paths['/v1/topics/{topic}/records']?.post;
   const body = produce?.requestBody;
