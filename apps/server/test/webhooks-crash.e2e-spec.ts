@@ -1,0 +1,133 @@
+/**
+ * Push delivery across a crash of the compiled broker: a real broker process, a real
+ * redis-server and a real HTTPS receiver on 127.0.0.1 that verifies every request with the
+ * `standardwebhooks` package. The broker is SIGKILLed while deliveries are in flight (the
+ * receiver answers slowly), restarted on the same data directory and the same Redis (which still
+ * holds the dead process's jobs), and more records are produced. Afterwards every record whose
+ * produce was acknowledged has been delivered at least once; per partition the first deliveries
+ * came in offset order; a record delivered twice came both times under the same webhook-id with
+ * the same body (a receiver deduplicating by webhook-id sees each record once); and only records
+ * that were not yet committed when the broker died came twice.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { HttpsReceiver, type ReceivedMessage } from '../../../test/webhooks/https-receiver.test-util.js';
+import { RedisServer } from '../../../test/webhooks/redis-server.test-util.js';
+import { assertBuilt, freePort, ServerProcess } from './server-process.test-util.js';
+
+const TOPIC = 'payments';
+const PARTITIONS = 2;
+const BEFORE_CRASH = 120;
+const AFTER_CRASH = 40;
+/** A bound for a loaded machine, not a performance limit. */
+const LIMIT_MS = 120_000;
+
+let dataDir: string;
+let redis: RedisServer | undefined;
+let receiver: HttpsReceiver | undefined;
+let server: ServerProcess | undefined;
+
+beforeAll(() => assertBuilt());
+
+afterAll(async () => {
+  await server?.kill();
+  await receiver?.close();
+  await redis?.stop();
+  if (dataDir !== undefined) await rm(dataDir, { recursive: true, force: true });
+});
+
+async function startBroker(env: Record<string, string>): Promise<ServerProcess> {
+  server = ServerProcess.start({ ...env, SPOOL_HTTP_PORT: String(await freePort()), SPOOL_KAFKA_PORT: String(await freePort()) });
+  await server.waitUntilReady();
+  return server;
+}
+
+async function call(method: string, pathname: string, body?: unknown): Promise<{ status: number; body: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const res = await fetch(server!.url + pathname, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    ...(body !== undefined && { body: JSON.stringify(body) }),
+    signal: AbortSignal.timeout(20_000),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text === '' ? undefined : JSON.parse(text) };
+}
+
+async function produce(from: number, count: number): Promise<void> {
+  const records = Array.from({ length: count }, (_, i) => ({ key: `account-${(from + i) % 11}`, value: { n: from + i } }));
+  const res = await call('POST', `/v1/topics/${TOPIC}/records`, { records });
+  expect(res.status).toBe(200);
+}
+
+it('loses no acknowledged record when the broker is SIGKILLed mid-delivery; duplicates share their webhook-id', async () => {
+  dataDir = await mkdtemp(path.join(os.tmpdir(), 'spool-webhooks-crash-'));
+  redis = await RedisServer.start();
+  receiver = await HttpsReceiver.start(null);
+  const caFile = path.join(dataDir, 'receiver-ca.pem');
+  await writeFile(caFile, receiver.tls.cert);
+  const env = {
+    SPOOL_DATA_DIR: path.join(dataDir, 'broker'),
+    SPOOL_LOG_LEVEL: 'warn',
+    SPOOL_REDIS_URL: redis.url,
+    SPOOL_WEBHOOKS_ALLOW_CIDRS: '127.0.0.0/8',
+    SPOOL_WEBHOOKS_CA_FILE: caFile,
+    SPOOL_WEBHOOKS_COMMIT_INTERVAL_MS: '100',
+    SPOOL_WEBHOOKS_AUDIT_INTERVAL_MS: '1000',
+    SPOOL_GROUP_INITIAL_REBALANCE_DELAY_MS: '0',
+  };
+  // Slow answers keep deliveries in flight when the broker dies.
+  receiver.respond = () => ({ status: 200, delayMs: 15 });
+
+  await startBroker(env);
+  expect((await call('POST', '/v1/topics', { name: TOPIC, partitions: PARTITIONS })).status).toBe(201);
+  await produce(0, BEFORE_CRASH);
+  const created = await call('POST', '/v1/subscriptions', { name: 'ledger', topics: [TOPIC], url: receiver.url('/ledger'), start: 'earliest', retry: { initialDelayMs: 50, maxDelayMs: 1_000 } });
+  expect(created.status).toBe(201);
+  receiver.useSecret('/ledger', created.body.secret);
+
+  const distinct = (): number => new Set(receiver!.messages.map((m) => m.webhookId)).size;
+  await receiver.waitFor(() => distinct() >= 30, () => `${distinct()} delivered before the crash`, LIMIT_MS);
+  const committedBefore = (await call('GET', '/v1/subscriptions/ledger')).body.offsets as Array<{ partition: number; committedOffset: number }>;
+  server!.child.kill('SIGKILL');
+  await server!.exited;
+  const deliveredAtCrash = distinct();
+  expect(deliveredAtCrash).toBeLessThan(BEFORE_CRASH); // it really died mid-delivery
+
+  await startBroker(env);
+  await produce(BEFORE_CRASH, AFTER_CRASH);
+  const total = BEFORE_CRASH + AFTER_CRASH;
+  await receiver.waitFor(() => distinct() >= total, () => `${distinct()} of ${total} delivered after the restart`, LIMIT_MS);
+
+  expect(receiver.badSignatures).toBe(0);
+  const byId = new Map<string, ReceivedMessage[]>();
+  for (const m of receiver.messages) byId.set(m.webhookId, [...(byId.get(m.webhookId) ?? []), m]);
+  const seen = new Set<string>();
+  for (const [id, copies] of byId) {
+    // One record per message (the default batch), the same bytes every time it came.
+    expect(copies.every((c) => c.raw === copies[0].raw)).toBe(true);
+    const record = copies[0].body.records[0];
+    expect(id).toBe(`ledger.${TOPIC}-${record.partition}-${record.offset}`);
+    seen.add(`${record.partition}-${record.offset}`);
+  }
+  const ends = await Promise.all(Array.from({ length: PARTITIONS }, async (_, p) => (await call('GET', `/v1/topics/${TOPIC}/partitions/${p}/offsets`)).body.latest as number));
+  expect(ends.reduce((a, b) => a + b, 0)).toBe(total);
+  for (let p = 0; p < PARTITIONS; p++) {
+    for (let offset = 0; offset < ends[p]; offset++) expect(seen.has(`${p}-${offset}`) ? `${p}-${offset}` : `missing ${p}-${offset}`).toBe(`${p}-${offset}`);
+    // In order: each record's first delivery came after the first delivery of every earlier one.
+    const firsts = receiver.deliveredOffsets(p, TOPIC).filter((o, i, all) => all.indexOf(o) === i);
+    expect(firsts).toEqual(Array.from({ length: ends[p] }, (_, i) => i));
+    // Only records not yet committed when the broker died came again.
+    const committed = committedBefore.find((c) => c.partition === p)?.committedOffset ?? 0;
+    const duplicated = receiver.deliveredOffsets(p, TOPIC).filter((o, i, all) => all.indexOf(o) !== i);
+    for (const offset of duplicated) expect(offset).toBeGreaterThanOrEqual(committed);
+  }
+  // The subscription goes on and its group commits to the end.
+  const giveUpAt = Date.now() + LIMIT_MS;
+  for (;;) {
+    const offsets = (await call('GET', '/v1/subscriptions/ledger')).body.offsets as Array<{ lag: number }>;
+    if (offsets.length === PARTITIONS && offsets.every((o) => o.lag === 0)) break;
+    if (Date.now() > giveUpAt) throw new Error(`lag not 0: ${JSON.stringify(offsets)}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}, 4 * LIMIT_MS);
