@@ -195,6 +195,48 @@ describe('push subscriptions', () => {
     expect(ids().slice(before)).toEqual(['eu-orders.filtered-0-0', 'eu-orders.filtered-0-3']);
   }, TEST_LIMIT_MS);
 
+  it('disables a subscription whose endpoint fails every attempt past retry.disableAfterMs, with a reason; resume turns it back on', async () => {
+    await call('POST', '/v1/topics', { name: 'flaky', partitions: 1 });
+    await call('POST', '/v1/topics/flaky/records', { records: [{ value: 'x' }] });
+    const respond = receiver.respond;
+    let failing = true;
+    receiver.respond = (m, attempt) => (m.path === '/flaky' && failing ? { status: 500, body: 'down for maintenance' } : respond(m, attempt));
+    try {
+      await subscribe({ name: 'flaky-hook', topics: ['flaky'], url: receiver.url('/flaky'), retry: { ...FAST_RETRY, disableAfterMs: 1_000 } });
+      const disabled = await until('disabled', async () => {
+        const res = await call('GET', '/v1/subscriptions/flaky-hook');
+        return res.body.state === 'disabled' ? res.body : undefined;
+      });
+      expect(disabled.reason).toContain('HTTP 500');
+      expect(disabled.offsets[0].committedOffset).toBe(0);
+      // Left its group: the offsets may be reset while it is disabled.
+      expect((await call('GET', '/v1/groups/push.flaky-hook')).body.state).toBe('Empty');
+      failing = false;
+      expect((await call('POST', '/v1/subscriptions/flaky-hook/resume')).body).toMatchObject({ state: 'active', reason: null });
+      await receiver.waitFor(() => receiver.deliveredOffsets(0, 'flaky').includes(0), () => 'flaky-0-0 not delivered after resume');
+    } finally {
+      receiver.respond = respond;
+    }
+  }, TEST_LIMIT_MS);
+
+  it('follows a topic pattern to topics created later, and a patch moves delivery to a new URL from the committed offsets', async () => {
+    const { secret } = await subscribe({ name: 'pattern-hook', topicPattern: 'pat\\..*', url: receiver.url('/pattern') });
+    receiver.useSecret('/pattern-v2', secret);
+    await call('POST', '/v1/topics', { name: 'pat.a', partitions: 1 });
+    await call('POST', '/v1/topics', { name: 'other', partitions: 1 });
+    await call('POST', '/v1/topics/pat.a/records', { records: [{ value: 1 }] });
+    await call('POST', '/v1/topics/other/records', { records: [{ value: 2 }] });
+    await receiver.waitFor(() => receiver.deliveredOffsets(0, 'pat.a').includes(0), () => 'pat.a-0-0 not delivered');
+    expect(receiver.messages.filter((m) => m.path === '/pattern').map((m) => m.body.topic)).toEqual(['pat.a']);
+    await until('pat.a committed', async () => ((await call('GET', '/v1/subscriptions/pattern-hook')).body.offsets.find((o: { topic: string }) => o.topic === 'pat.a')?.committedOffset === 1 ? true : undefined));
+    const patched = await call('PATCH', '/v1/subscriptions/pattern-hook', { url: receiver.url('/pattern-v2'), batch: { maxRecords: 10 } });
+    expect(patched.body).toMatchObject({ url: receiver.url('/pattern-v2'), batch: { maxRecords: 10 }, state: 'active' });
+    expect((await call('PATCH', '/v1/subscriptions/pattern-hook', { url: 'https://192.168.1.1/x' })).body.error.code).toBe('ENDPOINT_NOT_ALLOWED');
+    await call('POST', '/v1/topics/pat.a/records', { records: [{ value: 3 }] });
+    await receiver.waitFor(() => receiver.messages.some((m) => m.path === '/pattern-v2'), () => 'nothing at the new URL');
+    expect(receiver.messages.filter((m) => m.path === '/pattern-v2').flatMap((m) => m.body.records.map((r) => r.offset))).toEqual([1]);
+  }, TEST_LIMIT_MS);
+
   it('keeps subscriptions and their offsets across a restart and goes on from the committed offsets', async () => {
     await call('POST', '/v1/topics', { name: 'durable', partitions: 1 });
     await call('POST', '/v1/topics/durable/records', { records: [{ value: 'a' }, { value: 'b' }] });
@@ -204,7 +246,7 @@ describe('push subscriptions', () => {
     await server.logManager.close();
     server = await startWithWebhooks(options, server.dataDir);
     const listed = (await call('GET', '/v1/subscriptions')).body.subscriptions.map((s: { name: string; state: string }) => `${s.name}:${s.state}`);
-    expect(listed).toEqual(expect.arrayContaining(['durable-hook:active', 'eu-orders:active', 'orders-hook:active', 'picky:active']));
+    expect(listed).toEqual(expect.arrayContaining(['durable-hook:active', 'eu-orders:active', 'orders-hook:active', 'picky:active', 'pattern-hook:active']));
     await call('POST', '/v1/topics/durable/records', { records: [{ value: 'c' }] });
     await receiver.waitFor(() => receiver.deliveredOffsets(0, 'durable').includes(2), () => `durable: ${receiver.deliveredOffsets(0, 'durable').join(',')}`);
     // Nothing before the committed offset came again.
