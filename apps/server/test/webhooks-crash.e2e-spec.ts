@@ -128,6 +128,10 @@ it('loses no acknowledged record when the broker is SIGKILLed and then Redis res
     const duplicated = receiver.deliveredOffsets(p, TOPIC).filter((o, i, all) => all.indexOf(o) !== i);
     for (const offset of duplicated) expect(offset).toBeGreaterThanOrEqual(committed);
   }
+  // This broker's deliveries in /metrics.
+  const metrics = await (await server!.get('/metrics')).text();
+  expect(metrics).toMatch(/^spool_webhook_attempts_total\{subscription="ledger",outcome="delivered"\} [1-9]\d*$/m);
+  expect(metrics).toMatch(/^spool_webhook_delivery_latency_seconds_count\{subscription="ledger"\} [1-9]\d*$/m);
   // The subscription goes on and its group commits to the end.
   const giveUpAt = Date.now() + LIMIT_MS;
   for (;;) {
