@@ -78,7 +78,7 @@ it('loses no acknowledged record when the broker is SIGKILLed and then Redis res
     SPOOL_GROUP_INITIAL_REBALANCE_DELAY_MS: '0',
   };
   // Slow answers keep deliveries in flight when the broker dies.
-  receiver.respond = () => ({ status: 200, delayMs: 15 });
+  receiver.respond = () => ({ status: 200, delayMs: 25 });
 
   await startBroker(env);
   expect((await call('POST', '/v1/topics', { name: TOPIC, partitions: PARTITIONS })).status).toBe(201);
