@@ -166,6 +166,7 @@ async function main(): Promise<void> {
   const redisBinary = findRedisServer();
   if (redisBinary === null) throw new Error('redis-server is not installed: run scripts/setup.sh');
   const dir = await mkdtemp(path.join(os.tmpdir(), 'spool-bench-webhooks-'));
+  const loadAtStart = os.loadavg()[0];
   const started: Started[] = [];
   let receiver: Receiver | undefined;
   try {
@@ -203,14 +204,14 @@ async function main(): Promise<void> {
       `append-to-delivery at ${RATE} records/s    p50 ${live.p50.toFixed(1)} ms, p99 ${live.p99.toFixed(1)} ms (${live.records} records)`,
     ];
     for (const line of lines) console.log(line);
-    const data = { machine, records: RECORDS, partitions: PARTITIONS, concurrency: CONCURRENCY, rate: RATE, baselinePerSec, batch1: one, batch100: hundred, latency: live };
+    const data = { machine, loadAverageAtStart: loadAtStart, records: RECORDS, partitions: PARTITIONS, concurrency: CONCURRENCY, rate: RATE, baselinePerSec, batch1: one, batch100: hundred, latency: live };
     console.log(`results: ${writeResultsJson('webhooks', data)}`);
     updateBenchmarksDoc(
       'webhooks',
       [
         `### Push delivery (webhooks), \`npm run bench:webhooks\``,
         '',
-        `${machineLine(machine)}. ${RECORDS} records of 100 B on ${PARTITIONS} partitions; a local HTTPS receiver answering 204; Redis for BullMQ on the same machine. Goals: 5,000 single-record deliveries/s, p99 under 50 ms at 1,000 records/s.`,
+        `${machineLine(machine)}; 1-minute load average ${loadAtStart.toFixed(1)} when the run started (a machine shared with other work). ${RECORDS} records of 100 B on ${PARTITIONS} partitions; a local HTTPS receiver answering 204; Redis for BullMQ on the same machine. Goals: 5,000 single-record deliveries/s, p99 under 50 ms at 1,000 records/s.`,
         '',
         '| workload | result | vs baseline |',
         '| --- | --- | --- |',
