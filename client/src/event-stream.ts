@@ -11,7 +11,8 @@ export interface EventStreamOptions extends ReadFormatOptions {
   /** Join this consumer group (positions are committed by the server as it writes). */
   readonly group?: string;
   readonly onRecord: (record: SpoolRecord & { topic: string; partition: number }, eventId: string) => void;
-  readonly onControl?: (event: 'assigned' | 'revoked' | 'error', data: unknown) => void;
+  /** `topic` comes first: `{ topic, topicId, partitions }` (the topic's Kafka id, new for each incarnation of the name). */
+  readonly onControl?: (event: 'topic' | 'assigned' | 'revoked' | 'error', data: unknown) => void;
 }
 
 export function eventsUrl(baseUrl: string, topic: string, options: Omit<EventStreamOptions, 'onRecord' | 'onControl'>): string {
@@ -30,7 +31,7 @@ export function eventsUrl(baseUrl: string, topic: string, options: Omit<EventStr
 export function openEventStream(baseUrl: string, topic: string, options: EventStreamOptions): EventSource {
   const source = new EventSource(eventsUrl(baseUrl, topic, options));
   source.onmessage = (ev: MessageEvent<string>) => options.onRecord(JSON.parse(ev.data), ev.lastEventId);
-  for (const name of ['assigned', 'revoked', 'error'] as const) {
+  for (const name of ['topic', 'assigned', 'revoked', 'error'] as const) {
     source.addEventListener(name, (ev) => {
       if (ev instanceof MessageEvent) options.onControl?.(name, JSON.parse(ev.data as string));
     });

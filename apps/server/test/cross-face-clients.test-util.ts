@@ -111,7 +111,8 @@ export function readSse(base: string, pathname: string, count: number): Promise<
           const block = buffered.slice(0, end);
           buffered = buffered.slice(end + 2);
           const lines = block.split('\n');
-          if (lines.some((l) => l.startsWith('event: '))) return reject(new Error(`SSE ${pathname}: ${block}`));
+          if (lines.includes('event: error')) return reject(new Error(`SSE ${pathname}: ${block}`));
+          if (lines.some((l) => l.startsWith('event: '))) continue; // the topic description and group events
           const data = lines.find((l) => l.startsWith('data: '));
           if (data !== undefined) records.push(JSON.parse(data.slice(6)) as Rendered);
         }

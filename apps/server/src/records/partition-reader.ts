@@ -49,6 +49,12 @@ export interface PartitionReader {
 
 /** Finds partition readers; the one place a face learns where a partition's records live. */
 export interface PartitionReaders {
+  /**
+   * The topic's Kafka topic id (22 characters of base64url), new each time a topic of this name is
+   * created: the faces that describe a topic show it so a reader can tell one incarnation from the
+   * next. Throws UNKNOWN_TOPIC_OR_PARTITION for an unknown topic.
+   */
+  topicId(topic: string): string;
   /** Throws UNKNOWN_TOPIC_OR_PARTITION for a partition that does not exist. */
   reader(topic: string, partition: number): PartitionReader;
   /** Throws UNKNOWN_TOPIC_OR_PARTITION for an unknown topic. */
@@ -79,6 +85,10 @@ export class LocalPartitionReaders implements PartitionReaders {
 
   partitionCount(topic: string): number {
     return this.logs.describeTopic(topic).partitions;
+  }
+
+  topicId(topic: string): string {
+    return this.logs.describeTopic(topic).id;
   }
 }
 

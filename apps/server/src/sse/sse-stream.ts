@@ -7,6 +7,9 @@
  *   record events: `id: <position>` + `data: {"topic","partition","offset","timestamp","key","value","headers",...}`
  *                  (the record as every face renders it, records/record-renderer.ts, with topic and
  *                  partition in front; it never holds a raw line break, which would end the field)
+ *   first event:    `event: topic` + `data: {"topic","topicId","partitions"}`: the topic as it was when
+ *                   the stream opened, with its Kafka topic id (new each time a topic of that name is
+ *                   created; also in the `spool-topic-id` response header)
  *   control events: `event: assigned | revoked | error` + `data: {...}` (no id: they do not move the position)
  *   heartbeat: a `: heartbeat` comment every heartbeat interval, so proxies keep idle streams open.
  *
@@ -32,6 +35,9 @@ const EVENT_END = Buffer.from('\n\n');
 
 export interface SseStreamOptions {
   readonly topic: string;
+  /** The topic's Kafka topic id and partition count, read together when the request was taken. */
+  readonly topicId: string;
+  readonly partitions: number;
   readonly formats: ReadFormats;
   readonly highWaterMarkBytes: number;
   readonly readMaxBytes: number;
@@ -87,8 +93,11 @@ export class SseStream implements DeliveryTransport {
       'cache-control': 'no-cache, no-transform',
       connection: 'keep-alive',
       'x-accel-buffering': 'no',
+      'spool-topic-id': options.topicId,
     });
     res.write('retry: 1000\n: spool\n\n');
+    // Named, so an EventSource's onmessage (records only) never sees it.
+    this.writeEvent('topic', { topic: options.topic, topicId: options.topicId, partitions: options.partitions });
     this.heartbeat = setInterval(() => res.write(': heartbeat\n\n'), options.heartbeatMs);
     this.heartbeat.unref();
     res.on('close', () => this.close());

@@ -89,10 +89,11 @@ export class SseController {
     @Res() reply: FastifyReply,
   ): Promise<void> {
     const count = this.readers.partitionCount(topic);
+    const topicId = this.readers.topicId(topic);
     const formats = readFormatsOf(query, 'query parameter');
     const from = parseFrom(query.from);
     const resume = decodeEventId(lastEventIdHeader ?? query.lastEventId ?? '');
-    const streamOptions = { topic, formats, highWaterMarkBytes: this.options.highWaterMarkBytes, readMaxBytes: this.options.readMaxBytes, heartbeatMs: this.options.heartbeatMs, logger: this.logger };
+    const streamOptions = { topic, topicId, partitions: count, formats, highWaterMarkBytes: this.options.highWaterMarkBytes, readMaxBytes: this.options.readMaxBytes, heartbeatMs: this.options.heartbeatMs, logger: this.logger };
 
     if (query.group !== undefined && query.group !== '') {
       if (from !== 'earliest' && from !== 'latest') throw new SpoolError('INVALID_REQUEST', 'with group, from must be earliest or latest (the reset policy)', { field: 'from' });

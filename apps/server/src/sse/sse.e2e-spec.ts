@@ -18,11 +18,18 @@ interface SseEvent {
 }
 
 /** Opens an SSE stream and parses events until `stop` returns true; then closes it. */
-function readEvents(path: string, headers: Record<string, string>, stop: (events: SseEvent[], raw: string) => boolean, timeoutMs = 10_000): Promise<{ events: SseEvent[]; raw: string; status: number; type: string }> {
+/** `events` are every event; `records` only the record events (no `event:` name). */
+function readEvents(
+  path: string,
+  headers: Record<string, string>,
+  stop: (events: SseEvent[], raw: string, records: SseEvent[]) => boolean,
+  timeoutMs = 10_000,
+): Promise<{ events: SseEvent[]; records: SseEvent[]; raw: string; status: number; type: string; topicIdHeader: string | undefined }> {
   return new Promise((resolve, reject) => {
     const req = http.get(server.url + path, { headers }, (res) => {
       let raw = '';
       const events: SseEvent[] = [];
+      const recordEvents: SseEvent[] = [];
       let buffered = '';
       const timer = setTimeout(() => (req.destroy(), reject(new Error(`timeout; got ${raw.slice(-500)}`))), timeoutMs);
       res.setEncoding('utf8');
@@ -44,14 +51,16 @@ function readEvents(path: string, headers: Record<string, string>, stop: (events
             }
           }
           if (isEvent) events.push(event);
+          if (isEvent && event.event === undefined) recordEvents.push(event);
         }
-        if (stop(events, raw)) {
+        if (stop(events, raw, recordEvents)) {
           clearTimeout(timer);
           req.destroy();
-          resolve({ events, raw, status: res.statusCode ?? 0, type: String(res.headers['content-type']) });
+          resolve(result());
         }
       });
-      res.on('end', () => (clearTimeout(timer), resolve({ events, raw, status: res.statusCode ?? 0, type: String(res.headers['content-type']) })));
+      const result = () => ({ events, records: recordEvents, raw, status: res.statusCode ?? 0, type: String(res.headers['content-type']), topicIdHeader: res.headers['spool-topic-id'] as string | undefined });
+      res.on('end', () => (clearTimeout(timer), resolve(result())));
     });
     req.on('error', () => undefined);
   });
@@ -62,15 +71,15 @@ describe('SSE', () => {
     await httpJson(server.url, 'POST', '/v1/topics', { name: 'sse', partitions: 3 });
     const produced = Array.from({ length: 30 }, (_, i) => ({ value: { n: i }, partition: i % 3 }));
     await produceHttp(server.url, 'sse', produced);
-    const first = await readEvents('/v1/topics/sse/events?from=earliest', {}, (events) => events.length >= 13);
+    const first = await readEvents('/v1/topics/sse/events?from=earliest', {}, (_e, _raw, records) => records.length >= 13);
     expect(first.type).toMatch(/^text\/event-stream/);
-    const seen = first.events.slice(0, 13);
+    const seen = first.records.slice(0, 13);
     const last = seen[seen.length - 1];
     expect(last.id).toMatch(/^\d+:\d+(,\d+:\d+)*$/);
     // Reconnect as EventSource does, with the last id seen; more records are produced meanwhile.
     await produceHttp(server.url, 'sse', [{ value: { n: 30 }, partition: 0 }, { value: { n: 31 }, partition: 2 }]);
-    const rest = await readEvents('/v1/topics/sse/events?from=earliest', { 'last-event-id': last.id! }, (events) => events.length >= 32 - 13, 10_000);
-    const got = [...seen, ...rest.events.slice(0, 32 - 13)].map((e) => JSON.parse(e.data) as { partition: number; offset: number; value: { n: number } });
+    const rest = await readEvents('/v1/topics/sse/events?from=earliest', { 'last-event-id': last.id! }, (_e, _raw, records) => records.length >= 32 - 13, 10_000);
+    const got = [...seen, ...rest.records.slice(0, 32 - 13)].map((e) => JSON.parse(e.data) as { partition: number; offset: number; value: { n: number } });
     const keys = got.map((r) => `${r.partition}:${r.offset}`);
     expect(new Set(keys).size).toBe(32); // no duplicate
     expect(got.map((r) => r.value.n).sort((a, b) => a - b)).toEqual(Array.from({ length: 32 }, (_, i) => i)); // no gap
@@ -78,6 +87,23 @@ describe('SSE', () => {
       const offsets = got.filter((r) => r.partition === p).map((r) => r.offset);
       expect(offsets).toEqual([...offsets].sort((a, b) => a - b));
     }
+  });
+
+  it('describes the topic first, with its Kafka topic id (a recreated topic has a new one)', async () => {
+    await httpJson(server.url, 'POST', '/v1/topics', { name: 'sse-id', partitions: 2 });
+    const idOf = async (): Promise<string> => (await httpJson(server.url, 'GET', '/v1/topics/sse-id')).body.id as string;
+    const firstId = await idOf();
+    expect(firstId).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    const opened = await readEvents('/v1/topics/sse-id/events', {}, (events) => events.length >= 1);
+    expect(opened.events[0]).toEqual({ event: 'topic', data: JSON.stringify({ topic: 'sse-id', topicId: firstId, partitions: 2 }) });
+    expect(opened.topicIdHeader).toBe(firstId);
+    expect((await httpJson(server.url, 'DELETE', '/v1/topics/sse-id')).status).toBe(204);
+    await httpJson(server.url, 'POST', '/v1/topics', { name: 'sse-id', partitions: 1 });
+    const secondId = await idOf();
+    expect(secondId).not.toBe(firstId);
+    const reopened = await readEvents('/v1/topics/sse-id/events', {}, (events) => events.length >= 1);
+    expect(JSON.parse(reopened.events[0].data)).toEqual({ topic: 'sse-id', topicId: secondId, partitions: 1 });
+    expect(reopened.topicIdHeader).toBe(secondId);
   });
 
   it('sends heartbeat comments on idle streams', async () => {
@@ -108,7 +134,8 @@ describe('SSE', () => {
     await httpJson(server.url, 'POST', '/v1/topics', { name: 'sseg', partitions: 2 });
     await produceHttp(server.url, 'sseg', [{ value: 'a', partition: 0 }, { value: 'b', partition: 1 }, { value: 'c', partition: 0 }]);
     const first = await readEvents('/v1/topics/sseg/events?group=sse-group&from=earliest', {}, (events) => events.filter((e) => e.event === undefined).length >= 3);
-    expect(first.events[0].event).toBe('assigned');
+    expect(first.events.map((e) => e.event)[0]).toBe('topic');
+    expect(first.events[1].event).toBe('assigned');
     await new Promise((r) => setTimeout(r, 300)); // the stream commits and leaves on close
     const described = await httpJson(server.url, 'GET', '/v1/groups/sse-group');
     expect(described.body.offsets.map((o: { partition: number; committedOffset: number }) => [o.partition, o.committedOffset])).toEqual([[0, 2], [1, 1]]);

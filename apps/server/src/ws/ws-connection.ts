@@ -197,6 +197,8 @@ export class WsConnection implements DeliveryTransport, MembershipHost {
   private async subscribe(frame: SubscribeFrame): Promise<void> {
     this.reserve(frame.id);
     const count = this.deps.readers.partitionCount(frame.topic);
+    // Read with the count, in the same tick: the id names the incarnation whose partitions were counted.
+    const topicId = this.deps.readers.topicId(frame.topic);
     const partitions = frame.partitions ?? Array.from({ length: count }, (_, i) => i);
     for (const p of partitions) {
       if (p >= count) throw new SpoolError('UNKNOWN_TOPIC_OR_PARTITION', `partition ${p} of ${frame.topic} does not exist: the topic has ${count} partitions`, { topic: frame.topic, partition: p });
@@ -217,7 +219,7 @@ export class WsConnection implements DeliveryTransport, MembershipHost {
       );
       if (this.closed || this.subscriptions.get(frame.id) !== subscription) return;
       // The ack goes out before any records frame: the pump sends on a later macrotask.
-      this.sendFrame({ type: 'ack', id: frame.id, topic: frame.topic, partitions: partitions.map((partition, i) => ({ partition, offset: offsets[i] })) });
+      this.sendFrame({ type: 'ack', id: frame.id, topic: frame.topic, topicId, partitions: partitions.map((partition, i) => ({ partition, offset: offsets[i] })) });
       partitions.forEach((p, i) => this.addFeed(subscription, frame.topic, p, offsets[i]));
     } catch (err) {
       this.subscriptions.delete(frame.id);

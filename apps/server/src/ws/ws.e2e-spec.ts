@@ -19,7 +19,9 @@ describe('subscribe', () => {
     await produceHttp(server.url, 'sub', [{ value: { n: 1 }, partition: 0 }, { value: { n: 2 }, partition: 1, key: 'k', headers: { h: 'v' } }]);
     const ws = await TestSocket.open(server.wsUrl);
     const ack = await ws.request({ type: 'subscribe', id: 's1', topic: 'sub', from: 'earliest' });
-    expect(ack).toEqual({ type: 'ack', id: 's1', topic: 'sub', partitions: [{ partition: 0, offset: 0 }, { partition: 1, offset: 0 }] });
+    const topicId = (await httpJson(server.url, 'GET', '/v1/topics/sub')).body.id;
+    expect(topicId).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(ack).toEqual({ type: 'ack', id: 's1', topic: 'sub', topicId, partitions: [{ partition: 0, offset: 0 }, { partition: 1, offset: 0 }] });
     await ws.waitForRecords('sub', 2);
     await produceHttp(server.url, 'sub', [{ value: { n: 3 }, partition: 0 }, { value: { n: 4 }, partition: 0 }]);
     const records = await ws.waitForRecords('sub', 4);
@@ -29,6 +31,20 @@ describe('subscribe', () => {
     expect(p1).toMatchObject({ offset: 1 - 1, key: 'k', value: { n: 2 }, headers: { h: 'v' } });
     expect(typeof p1.timestamp).toBe('number');
     expect(ws.frames.indexOf(ack)).toBeLessThan(ws.frames.findIndex((f) => f.type === 'records'));
+    await ws.close();
+  });
+
+  it('acks with the topic id of the topic it found: a topic deleted and created again under its name has a new one', async () => {
+    await httpJson(server.url, 'POST', '/v1/topics', { name: 'reborn', partitions: 1 });
+    const ws = await TestSocket.open(server.wsUrl);
+    const first = await ws.request({ type: 'subscribe', id: 'r1', topic: 'reborn' });
+    expect(first.topicId).toBe((await httpJson(server.url, 'GET', '/v1/topics/reborn')).body.id);
+    expect((await ws.request({ type: 'unsubscribe', id: 'r1' })).type).toBe('ack');
+    expect((await httpJson(server.url, 'DELETE', '/v1/topics/reborn')).status).toBe(204);
+    await httpJson(server.url, 'POST', '/v1/topics', { name: 'reborn', partitions: 1 });
+    const second = await ws.request({ type: 'subscribe', id: 'r2', topic: 'reborn' });
+    expect(second.topicId).toBe((await httpJson(server.url, 'GET', '/v1/topics/reborn')).body.id);
+    expect(second.topicId).not.toBe(first.topicId);
     await ws.close();
   });
 
