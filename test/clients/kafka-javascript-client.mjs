@@ -6,19 +6,22 @@
 //
 // prints one line of JSON (the command's result) on stdout and exits 0, or prints the error on
 // stderr and exits 1. BigInts (topic ids' halves, offsets in some results) print as strings.
-// Commands: versions, create-topics, describe-topics, produce, consume, offsets-by-time,
-// delete-records, delete-groups, delete-topics. Built by scripts/setup.sh into test/clients/node_modules, outside the server's
+// Commands: versions, create-topics, describe-topics, produce, consume (classic group, or KIP-848
+// with groupProtocol 'consumer'), list-groups, describe-groups, offsets-by-time, delete-records,
+// delete-groups, create-partitions, delete-topics. Built by scripts/setup.sh into test/clients/node_modules, outside the server's
 // dependencies.
 import { createRequire } from 'node:module';
 import confluent from '@confluentinc/kafka-javascript';
 
-const { KafkaJS } = confluent;
+const { KafkaJS, ConsumerGroupTypes } = confluent;
 const [bootstrap, command, argsJson = '{}'] = process.argv.slice(2);
 const args = JSON.parse(argsJson);
 
 const kafka = new KafkaJS.Kafka({
   kafkaJS: { brokers: [bootstrap], clientId: 'spool-client-matrix', logLevel: KafkaJS.logLevel.NOTHING },
 });
+
+const typeName = (type) => Object.keys(ConsumerGroupTypes).find((k) => ConsumerGroupTypes[k] === type)?.toLowerCase() ?? String(type);
 
 async function withAdmin(fn) {
   const admin = kafka.admin();
@@ -59,10 +62,12 @@ const commands = {
     }
   },
 
-  // A classic-group consumer reading every partition from the start until it has `expected`
-  // records, then committing what it read and reading the group's committed offsets back.
-  consume: async ({ topics, groupId, expected, timeoutMs = 30_000 }) => {
-    const consumer = kafka.consumer({ kafkaJS: { groupId, fromBeginning: true, autoCommit: false } });
+  // A group consumer reading every partition from the start until it has `expected` records, then
+  // committing what it read and reading the group's committed offsets back. groupProtocol
+  // 'classic' (JoinGroup/SyncGroup, client-side assignment) or 'consumer' (KIP-848:
+  // ConsumerGroupHeartbeat, the broker assigns).
+  consume: async ({ topics, groupId, expected, timeoutMs = 30_000, groupProtocol = 'classic' }) => {
+    const consumer = kafka.consumer({ kafkaJS: { groupId, fromBeginning: true, autoCommit: false }, 'group.protocol': groupProtocol });
     await consumer.connect();
     const records = [];
     try {
@@ -94,6 +99,18 @@ const commands = {
     };
   },
 
+  // ListGroups filtered by type ('classic' / 'consumer'), as the client names the groups' types.
+  'list-groups': ({ types }) =>
+    withAdmin(async (admin) => ({
+      groups: (await admin.listGroups({ matchConsumerGroupTypes: types.map((t) => ConsumerGroupTypes[t.toUpperCase()]) })).groups.map((g) => ({ groupId: g.groupId, type: typeName(g.type) })),
+    })),
+
+  // DescribeGroups (classic) or ConsumerGroupDescribe (KIP-848): the client picks by the group's type.
+  'describe-groups': ({ groupIds }) =>
+    withAdmin(async (admin) => ({
+      groups: (await admin.describeGroups(groupIds)).groups.map((g) => ({ groupId: g.groupId, type: typeName(g.type), state: g.state, members: g.members.length })),
+    })),
+
   'offsets-by-time': ({ topic, timestamp }) =>
     withAdmin(async (admin) => ({ offsets: (await admin.fetchTopicOffsetsByTimestamp(topic, timestamp)).map((p) => ({ partition: p.partition, offset: Number(p.offset) })) })),
 
@@ -117,6 +134,17 @@ const commands = {
         if (!Array.isArray(err.groups)) throw err;
         return { groups: err.groups.map((g) => ({ groupId: g.groupId, error: g.error ? (g.error.type ?? String(g.error.code)) : null })) };
       }
+    }),
+
+  // CreatePartitions through the node-rdkafka-style AdminClient (the KafkaJS-style one has no
+  // createPartitions); the client sends no assignment, the broker places the new partitions.
+  'create-partitions': ({ topic, count }) =>
+    new Promise((resolve) => {
+      const admin = confluent.AdminClient.create({ 'bootstrap.servers': bootstrap, 'client.id': 'spool-client-matrix', log_level: 0 });
+      admin.createPartitions(topic, count, 30_000, (err) => {
+        admin.disconnect();
+        resolve({ error: err ? String(err.code ?? err.message) : null });
+      });
     }),
 
   'delete-topics': ({ topics }) =>

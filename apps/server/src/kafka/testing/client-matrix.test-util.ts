@@ -12,12 +12,13 @@
  * how to get it (tests never skip silently).
  */
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { decodeKafkaRequestFrame } from '@spool/protocol';
 import { BrokerEndpoint } from '../broker-endpoint.js';
-import { KafkaCaptureProxy } from './kafka-capture-proxy.js';
+import { GOLDEN_DIR, KafkaCaptureProxy, type GoldenFixture } from './kafka-capture-proxy.js';
 import { startKafkaTestBroker, type KafkaTestBroker, type KafkaTestBrokerOptions } from './kafka.test-util.js';
 
 const run = promisify(execFile);
@@ -62,6 +63,18 @@ export function decodeAllRecorded(proxy: KafkaCaptureProxy): string[] {
     }
   }
   return [...seen].sort();
+}
+
+/**
+ * The requests in `seen` ("Name vN", as decodeAllRecorded gives them) that the client's golden
+ * fixture (GOLDEN_DIR/<file>.json) has no bytes for: a client that starts sending a new API or
+ * version fails its matrix test until the fixtures are refreshed (SPOOL_CAPTURE_GOLDEN=1), so
+ * every request each client sends stays decoded in kafka-golden-requests.spec.ts.
+ */
+export function missingFromGolden(file: string, seen: readonly string[]): string[] {
+  const fixture = JSON.parse(readFileSync(path.join(GOLDEN_DIR, `${file}.json`), 'utf8')) as GoldenFixture;
+  const kept = new Set(fixture.requests.map((r) => `${r.api} v${r.apiVersion}`));
+  return seen.filter((s) => !kept.has(s));
 }
 
 export interface ScriptClient {
