@@ -2,7 +2,7 @@
  * The compiled broker's Kafka observability, judged by real clients: kcat's (librdkafka's)
  * requests show up per API and version in /metrics, with their error codes, bytes and times; its
  * open connection is counted under the software name and version its ApiVersions v3 sent; and
- * refused requests (unknown API, undecodable body, oversized frame, Produce v0-2) each produce one
+ * refused requests (unknown API, unserved version, undecodable body, oversized frame, Produce v0-2) each produce one
  * warn line with who and why, rate-limited, while the refusal counter counts them all.
  */
 import { execFile, spawn } from 'node:child_process';
@@ -189,6 +189,23 @@ describe('Kafka refusals', () => {
     await until('the warn line', () => refusalLines('undecodable').length === 1);
     expect(refusalLines('undecodable')[0]).toMatchObject({ request: 'Metadata', apiKey: 3, apiVersion: 9, clientId: 'looping-client', closesConnection: true });
     expect(refusalLines('undecodable')[0].msg).toMatch(/^kafka request refused: Metadata v9 request does not decode: .*needs 1 bytes/);
+  });
+
+  it('a served API at a version Spool does not serve is logged and counted; an error code in an answer is counted by name', async () => {
+    // Metadata v13 (not served: the codecs stop at v12): a v12 frame with the header's version raised.
+    // Its response has no top-level error code to answer with, so the connection closes, as Kafka does.
+    const v12 = encodeKafkaRequestFrame(header(KafkaApiKey.Metadata, 12), { topics: null, allowAutoTopicCreation: false, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false });
+    const v13 = Buffer.from(v12);
+    v13.writeInt16BE(13, 6);
+    expect(await exchange([v13], 'close')).toHaveLength(0);
+    await until('the warn line', () => refusalLines('unsupported_version').some((l) => l.request === 'Metadata'));
+    expect(refusalLines('unsupported_version').find((l) => l.request === 'Metadata')).toMatchObject({ apiKey: 3, apiVersion: 13, clientId: 'looping-client', closesConnection: true });
+    expect(sample(await scrape('spool_kafka_refusals_total'), { reason: 'unsupported_version', request: 'Metadata' })).toBe(1);
+
+    // Answered, with an error inside: a topic that does not exist.
+    const [answer] = await exchange([encodeKafkaRequestFrame(header(KafkaApiKey.Metadata, 12), { topics: [{ topicId: 'AAAAAAAAAAAAAAAAAAAAAA', name: 'no-such-topic' }], allowAutoTopicCreation: false, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false })], 1);
+    expect(answer.length).toBeGreaterThan(0);
+    await until('the error counted', async () => sample(await scrape('spool_kafka_request_errors_total'), { request: 'Metadata', error: 'UNKNOWN_TOPIC_OR_PARTITION' }) >= 1);
   });
 
   it('a frame above socket.request.max.bytes is logged before anything is allocated for it', async () => {
