@@ -106,6 +106,15 @@ describe('SSE', () => {
     expect(reopened.topicIdHeader).toBe(secondId);
   });
 
+  it('after DeleteRecords, from=earliest starts at the new logStartOffset', async () => {
+    await httpJson(server.url, 'POST', '/v1/topics', { name: 'sse-trimmed', partitions: 1 });
+    await produceHttp(server.url, 'sse-trimmed', Array.from({ length: 5 }, (_, n) => ({ value: { n } })));
+    expect((await httpJson(server.url, 'POST', '/v1/topics/sse-trimmed/partitions/0/delete-records', { offset: 3 })).body.logStartOffset).toBe(3);
+    const read = await readEvents('/v1/topics/sse-trimmed/events?from=earliest', {}, (_e, _raw, records) => records.length >= 2);
+    expect(read.records.map((e) => JSON.parse(e.data).offset)).toEqual([3, 4]);
+    expect((await httpJson(server.url, 'GET', '/v1/topics/sse-trimmed/events?from=1')).body.error.code).toBe('OFFSET_OUT_OF_RANGE');
+  });
+
   it('sends heartbeat comments on idle streams', async () => {
     const quick = await startStreamingServer({ sse: { heartbeatMs: 100 } });
     try {

@@ -48,6 +48,18 @@ describe('subscribe', () => {
     await ws.close();
   });
 
+  it('after DeleteRecords, earliest is the new logStartOffset and an offset below it is OFFSET_OUT_OF_RANGE', async () => {
+    await httpJson(server.url, 'POST', '/v1/topics', { name: 'trimmed', partitions: 1 });
+    await produceHttp(server.url, 'trimmed', Array.from({ length: 5 }, (_, n) => ({ value: { n } })));
+    expect((await httpJson(server.url, 'POST', '/v1/topics/trimmed/partitions/0/delete-records', { offset: 3 })).body.logStartOffset).toBe(3);
+    const ws = await TestSocket.open(server.wsUrl);
+    expect((await ws.request({ type: 'subscribe', id: 'e', topic: 'trimmed', from: 'earliest' })).partitions).toEqual([{ partition: 0, offset: 3 }]);
+    expect((await ws.waitForRecords('trimmed', 2)).map((r) => r.offset)).toEqual([3, 4]);
+    expect((await ws.request({ type: 'unsubscribe', id: 'e' })).type).toBe('ack');
+    expect(await ws.request({ type: 'subscribe', id: 'below', topic: 'trimmed', from: { offset: 1 } })).toMatchObject({ code: 'OFFSET_OUT_OF_RANGE', details: { logStartOffset: 3 } });
+    await ws.close();
+  });
+
   it('starts at latest, at an offset and at a timestamp; unsubscribe stops delivery', async () => {
     await httpJson(server.url, 'POST', '/v1/topics', { name: 'from', partitions: 1 });
     await produceHttp(server.url, 'from', [{ value: 'a', timestamp: 1000 }, { value: 'b', timestamp: 2000 }, { value: 'c', timestamp: 3000 }]);
