@@ -267,6 +267,13 @@ abstract class Stream {
 }
 
 export class Subscription extends Stream {
+  /**
+   * The topic's Kafka topic id as the broker's last subscribe ack gave it (undefined before the
+   * first ack). A topic deleted and created again under the same name has a new one, so a change
+   * across a reconnect means the records now come from a different topic of the same name.
+   */
+  topicId: string | undefined;
+
   constructor(
     client: SpoolClient,
     id: string,
@@ -280,7 +287,7 @@ export class Subscription extends Stream {
   async start(): Promise<void> {
     this.needsRestart = false;
     const positions = [...this.positions].map(([key, offset]) => ({ partition: Number(key.slice(key.lastIndexOf('/') + 1)), offset }));
-    await this.client.request({
+    const ack = await this.client.request({
       type: 'subscribe',
       id: this.id,
       topic: this.topic,
@@ -289,6 +296,7 @@ export class Subscription extends Stream {
       ...formatFields(this.options),
       ...(positions.length > 0 && { positions }),
     });
+    if (typeof ack.topicId === 'string') this.topicId = ack.topicId;
   }
 
   async unsubscribe(): Promise<void> {

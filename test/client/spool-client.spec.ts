@@ -36,7 +36,7 @@ async function connected(client: SpoolClient, sockets: FakeWebSocket[]): Promise
 async function subscribed(client: SpoolClient, socket: FakeWebSocket, handler: (b: RecordsBatch) => void | Promise<void>) {
   const subscribing = client.subscribe('page-views', { from: 'earliest' }, handler);
   await settle();
-  const request = socket.ack('subscribe', { topic: 'page-views', partitions: [{ partition: 0, offset: 0 }, { partition: 1, offset: 0 }] });
+  const request = socket.ack('subscribe', { topic: 'page-views', topicId: 'b2x1Fq9aT1y2iKJm3lqYfA', partitions: [{ partition: 0, offset: 0 }, { partition: 1, offset: 0 }] });
   const subscription = await subscribing;
   return { subscription, request };
 }
@@ -129,7 +129,7 @@ describe('SpoolClient reconnect and resume', () => {
     const { client, sockets } = setup();
     const first = await connected(client, sockets);
     const seen: string[] = [];
-    const { request } = await subscribed(client, first, (batch) => {
+    const { request, subscription } = await subscribed(client, first, (batch) => {
       for (const r of batch.records) seen.push(`${batch.partition}:${r.offset}`);
     });
     expect(request).toMatchObject({ type: 'subscribe', topic: 'page-views', from: 'earliest' });
@@ -152,8 +152,11 @@ describe('SpoolClient reconnect and resume', () => {
     // The new connection gets credit topped up again: credit does not carry over sockets.
     expect(second.ofType('credit')[0]).toEqual({ type: 'credit', records: WINDOW.records - 1000, bytes: WINDOW.bytes - (1 << 20) });
 
-    // A broker that redelivers from an older position: records already handled are skipped.
-    second.ack('subscribe');
+    // A broker that redelivers from an older position: records already handled are skipped. Its
+    // ack names another incarnation of the topic: the subscription shows the new id.
+    expect(subscription.topicId).toBe('b2x1Fq9aT1y2iKJm3lqYfA');
+    second.ack('subscribe', { topicId: 'HxQvI4wKTnudHgEjRWeJqw' });
+    await until(() => subscription.topicId === 'HxQvI4wKTnudHgEjRWeJqw', 'the new topic id');
     second.receive(recordsFrame('s1', 'page-views', 0, [3, 4, 5, 6]));
     await settle();
     expect(seen).toEqual(['0:0', '0:1', '0:2', '0:3', '0:4', '1:0', '1:1', '1:2', '0:5', '0:6']);
