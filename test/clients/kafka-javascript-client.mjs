@@ -65,11 +65,16 @@ const commands = {
   // A group consumer reading every partition from the start until it has `expected` records, then
   // committing what it read and reading the group's committed offsets back. groupProtocol
   // 'classic' (JoinGroup/SyncGroup, client-side assignment) or 'consumer' (KIP-848:
-  // ConsumerGroupHeartbeat, the broker assigns).
-  consume: async ({ topics, groupId, expected, timeoutMs = 30_000, groupProtocol = 'classic' }) => {
-    const consumer = kafka.consumer({ kafkaJS: { groupId, fromBeginning: true, autoCommit: false }, 'group.protocol': groupProtocol });
+  // ConsumerGroupHeartbeat, the broker assigns, with remoteAssignor if given: uniform or range).
+  consume: async ({ topics, groupId, expected, timeoutMs = 30_000, groupProtocol = 'classic', remoteAssignor }) => {
+    const consumer = kafka.consumer({
+      kafkaJS: { groupId, fromBeginning: true, autoCommit: false },
+      'group.protocol': groupProtocol,
+      ...(remoteAssignor !== undefined && { 'group.remote.assignor': remoteAssignor }),
+    });
     await consumer.connect();
     const records = [];
+    let described = null;
     try {
       await consumer.subscribe({ topics });
       await new Promise((resolve, reject) => {
@@ -89,11 +94,17 @@ const commands = {
       const next = new Map();
       for (const r of records) next.set(`${r.topic}\u0000${r.partition}`, { topic: r.topic, partition: r.partition, offset: String(Math.max(r.offset + 1, Number(next.get(`${r.topic}\u0000${r.partition}`)?.offset ?? 0))) });
       await consumer.commitOffsets([...next.values()]);
+      // A KIP-848 group as the Admin API describes it (ConsumerGroupDescribe) while this member is in it.
+      if (groupProtocol === 'consumer') {
+        const [g] = (await withAdmin((admin) => admin.describeGroups([groupId]))).groups;
+        described = { type: typeName(g.type), assignor: g.partitionAssignor, members: g.members.map((m) => m.assignment.topicPartitions.length) };
+      }
     } finally {
       await consumer.disconnect();
     }
     const committed = await withAdmin((admin) => admin.fetchOffsets({ groupId, topics }));
     return {
+      described,
       records,
       committed: committed.flatMap((t) => t.partitions.map((p) => ({ topic: t.topic, partition: p.partition, offset: Number(p.offset) }))),
     };

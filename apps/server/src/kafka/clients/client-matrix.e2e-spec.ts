@@ -91,6 +91,7 @@ interface ProduceResult {
   results: { partition: number; errorCode?: number; error?: string | null }[];
 }
 interface ConsumeResult {
+  described?: { type: string; assignor: string; members: number[] } | null;
   records: { topic: string; partition: number; offset: number; key: string; value: string; timestamp: number }[];
   committed: { topic: string; partition: number; offset: number }[];
 }
@@ -153,14 +154,16 @@ describe.each([
 
   if (fixtureName === 'kafka-javascript') {
     // Python confluent_kafka 1.7 cannot: its librdkafka (2.0.2) predates group.protocol=consumer.
-    it('consumes everything in a KIP-848 group (group.protocol=consumer) and commits; the Admin API lists and describes a consumer group', async () => {
+    it('consumes everything in a KIP-848 group (group.protocol=consumer, the range assignor) and commits; the Admin API lists and describes a consumer group', async () => {
       const groupId = `${fixtureName}-kip848-group`;
-      const consumed = await client.run<ConsumeResult>(matrix.bootstrap, 'consume', { topics: [topic], groupId, expected: CODECS.length * PER_CODEC, timeoutMs: 120_000, groupProtocol: 'consumer' });
+      const consumed = await client.run<ConsumeResult>(matrix.bootstrap, 'consume', { topics: [topic], groupId, expected: CODECS.length * PER_CODEC, timeoutMs: 120_000, groupProtocol: 'consumer', remoteAssignor: 'range' });
       const expected = CODECS.flatMap((codec) => Array.from({ length: PER_CODEC }, (_, i) => `${codec}-value-${i}-${'x'.repeat(i % 40)}`)).sort();
       expect(consumed.records.map((r) => r.value).sort()).toEqual(expected);
       expect(consumed.committed.sort((a, b) => a.partition - b.partition).map((c) => c.offset)).toEqual(logEndOffsets(topic));
       const group = (await fetch(`${matrix.broker.httpUrl}/v1/groups/${groupId}`).then((r) => r.json())) as { groupType: string; offsets: { partition: number; committedOffset: number }[] };
       expect(group.groupType).toBe('consumer');
+      // While its member was in it: the server-side assignor the client asked for, all partitions to the one member.
+      expect(consumed.described).toEqual({ type: 'consumer', assignor: 'range', members: [2] });
       expect(group.offsets.sort((a, b) => a.partition - b.partition).map((o) => o.committedOffset)).toEqual(logEndOffsets(topic));
       const listed = await client.run<{ groups: { groupId: string; type: string }[] }>(matrix.bootstrap, 'list-groups', { types: ['consumer'] });
       expect(listed.groups).toContainEqual({ groupId, type: 'consumer' });
