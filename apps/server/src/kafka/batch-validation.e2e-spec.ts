@@ -151,6 +151,21 @@ describe('refusals with record errors', () => {
     expect(broker.logManager.getLog(topic, 0).logEndOffset).toBe(0);
   });
 
+  it('INVALID_TIMESTAMP for a record older than message.timestamp.before.max.ms allows', async () => {
+    const topic = 'ts-before';
+    await broker.logManager.createTopic(topic, 1, { 'message.timestamp.before.max.ms': '60000' });
+    const now = Date.now();
+    const records = [
+      { value: Buffer.from('old'), timestamp: now - 3_600_000 },
+      { value: Buffer.from('ok'), timestamp: now },
+    ];
+    const refused = (await produce(9, topic, encodeRecordBatch({ records }))).responses[0].partitionResponses[0];
+    expect(refused).toMatchObject({ errorCode: KafkaErrorCode.INVALID_TIMESTAMP, recordErrors: [{ batchIndex: 0, batchIndexErrorMessage: expect.stringContaining('out of range') }] });
+    expect(broker.logManager.getLog(topic, 0).logEndOffset).toBe(0);
+    const accepted = (await produce(9, topic, encodeRecordBatch({ records: [records[1]] }))).responses[0].partitionResponses[0];
+    expect(accepted).toMatchObject({ errorCode: 0, baseOffset: 0 });
+  });
+
   it('the HTTP face refuses the same timestamps, naming the records in details.recordErrors', async () => {
     const topic = 'ts-bounds-http';
     await broker.logManager.createTopic(topic, 1, { 'message.timestamp.after.max.ms': '60000' });
