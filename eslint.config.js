@@ -1,9 +1,9 @@
 // Lint = typescript-eslint's recommended rules plus the one-way dependency rule of
 // ../shared/STYLE.md: apps -> {log-engine, coordinator, broker-client} -> protocol -> common (and apps -> cluster
-// -> common, apps -> security -> common), libs import each other only through their barrel alias, and only `<lib>.module.ts` may import NestJS.
+// -> common, apps -> security -> common, apps -> replication -> {log-engine, broker-client, cluster}), libs import each other only through their barrel alias, and only `<lib>.module.ts` may import NestJS.
 import tseslint from 'typescript-eslint';
 
-const LIBS = ['common', 'protocol', 'log-engine', 'coordinator', 'broker-client', 'cluster', 'security', 'webhooks'];
+const LIBS = ['common', 'protocol', 'log-engine', 'coordinator', 'broker-client', 'cluster', 'security', 'webhooks', 'replication'];
 /** What each lib may import, besides itself (itself it imports relatively). */
 const ALLOWED = {
   common: [],
@@ -18,6 +18,8 @@ const ALLOWED = {
   security: ['common'],
   // Webhook delivery on BullMQ (signing, SSRF guard, retries, ordering); records arrive already rendered.
   webhooks: ['common'],
+  // Replication's broker side: drives logs (log-engine) from partition state (cluster) over the Kafka protocol (broker-client).
+  replication: ['common', 'protocol', 'log-engine', 'broker-client', 'cluster'],
 };
 
 const deepAndRelative = [
