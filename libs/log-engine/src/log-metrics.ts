@@ -37,3 +37,21 @@ export function createLogMetrics(): LogMetrics {
     partitions: 0,
   };
 }
+
+/**
+ * What one partition's log has taken in and given out since it was opened in this process (Kafka's
+ * per-topic BrokerTopicMetrics: MessagesIn, BytesIn, BytesOut). Monotonic; the server turns them
+ * into rates by sampling.
+ */
+export interface LogTraffic {
+  /** Records appended. */
+  appendRecords: number;
+  /** Record batch bytes appended. */
+  appendBytes: number;
+  /** Record batch bytes returned by reads (consumers of every face, and followers). */
+  readBytes: number;
+}
+
+export function createLogTraffic(): LogTraffic {
+  return { appendRecords: 0, appendBytes: 0, readBytes: 0 };
+}

@@ -25,6 +25,9 @@ describe('Log append and read', () => {
     const values = (await readAll(log)).map((r) => `${r.offset}:${r.value}`);
     expect(values).toEqual(['0:a-0', '1:a-1', '2:a-2', '3:b-0', '4:b-1', '5:c-0']);
     expect(metrics).toMatchObject({ appendRecords: 6, appendBatches: 3 });
+    // The log's own counters match the broker totals it feeds (one log here).
+    expect(log.traffic).toEqual({ appendRecords: 6, appendBytes: metrics.appendBytes, readBytes: metrics.readBytes });
+    expect(log.traffic.readBytes).toBeGreaterThan(0);
     await log.close();
   });
 

@@ -39,7 +39,7 @@ import { validateAppend } from './log-append-validator.js';
 import { LogAppender, type AppendValidation, type AppenderHost } from './log-appender.js';
 import { loadLeaderEpochCache } from './log-epochs.js';
 import { loadLog } from './log-loader.js';
-import type { LogMetrics } from './log-metrics.js';
+import { createLogTraffic, type LogMetrics } from './log-metrics.js';
 import { checkEpoch, checkOffset, type AppendOptions, type AppendResult, type LogOpenOptions, type TopicPartition } from './log-options.js';
 import { offsetForTimestamp, readLog, type LogView, type ReadResult } from './log-reader.js';
 import { ReplicationState, type LogReplication } from './log-replication-state.js';
@@ -62,6 +62,8 @@ export class Log {
   private repl!: ReplicationState;
   private failure: SpoolError | null = null;
   private closed = false;
+  /** This partition's own counters (the shared `metrics` are the broker's totals). */
+  readonly traffic = createLogTraffic();
 
   private constructor(
     readonly dir: string,
@@ -224,6 +226,8 @@ export class Log {
       },
       fail: (err, during) => this.fail(err, during),
       appended: (batches, records, bytes) => {
+        this.traffic.appendRecords += records;
+        this.traffic.appendBytes += bytes;
         if (this.metrics !== undefined) {
           this.metrics.appendBatches += batches;
           this.metrics.appendRecords += records;
@@ -262,6 +266,7 @@ export class Log {
   async read(offset: number, maxBytes: number, opts: { maxOffset?: number } = {}): Promise<ReadResult> {
     this.ensureOpen();
     const result = await readLog(() => this.view(), offset, maxBytes, opts.maxOffset);
+    this.traffic.readBytes += result.records.length;
     if (this.metrics !== undefined) this.metrics.readBytes += result.records.length;
     return result;
   }

@@ -3,6 +3,7 @@
  * effective configs and per-partition offsets and sizes.
  */
 import type { Log } from './log.js';
+import type { LogTraffic } from './log-metrics.js';
 import { describeTopicConfig, topicConfigToStrings, type TopicConfig, type TopicConfigEntry } from './topic-config.js';
 import { isInternalTopic } from './topic-name.js';
 import type { TopicMetadata } from './topic-store.js';
@@ -14,6 +15,8 @@ export interface PartitionDescription {
   /** Log.highWatermark: equal to logEndOffset on a single node (every append is "replicated" at once). */
   readonly highWatermark: number;
   readonly sizeBytes: number;
+  /** Records and bytes in and out since the log was opened in this process (a copy). */
+  readonly traffic: Readonly<LogTraffic>;
 }
 
 export interface TopicDescription {
@@ -43,6 +46,7 @@ export function describeTopic(meta: TopicMetadata, config: TopicConfig, logs: re
       logEndOffset: log.logEndOffset,
       highWatermark: log.highWatermark,
       sizeBytes: log.size,
+      traffic: { ...log.traffic },
     })),
     configs: topicConfigToStrings(config),
     configEntries: describeTopicConfig(meta.configs, defaults),
