@@ -45,6 +45,18 @@ export type PartitionDescription = {
      * Bytes on disk.
      */
     size: number;
+    /**
+     * Records appended since this broker opened the log (monotonic; restarts at 0 with the process). Two samples give a rate.
+     */
+    recordsInTotal: number;
+    /**
+     * Record batch bytes appended since this broker opened the log (monotonic; restarts at 0 with the process).
+     */
+    bytesInTotal: number;
+    /**
+     * Record batch bytes read by consumers of every face since this broker opened the log (monotonic; restarts at 0 with the process).
+     */
+    bytesOutTotal: number;
 };
 
 export type TopicDescription = {
@@ -97,6 +109,34 @@ export type TopicSummary = {
      * Partition count.
      */
     partitions: number;
+    /**
+     * Sum over partitions of highWatermark - logStartOffset (an upper bound on the records kept: compaction leaves gaps).
+     */
+    records: number;
+    /**
+     * Bytes on disk, all partitions.
+     */
+    size: number;
+    /**
+     * The effective retention.ms (-1: no time limit).
+     */
+    retentionMs: number;
+    /**
+     * The effective cleanup.policy (delete, compact, or compact,delete).
+     */
+    cleanupPolicy: string;
+    /**
+     * Records appended since this broker opened the log (monotonic; restarts at 0 with the process). Two samples give a rate.
+     */
+    recordsInTotal: number;
+    /**
+     * Record batch bytes appended since this broker opened the log (monotonic; restarts at 0 with the process).
+     */
+    bytesInTotal: number;
+    /**
+     * Record batch bytes read by consumers of every face since this broker opened the log (monotonic; restarts at 0 with the process).
+     */
+    bytesOutTotal: number;
 };
 
 export type TopicList = {

@@ -64,6 +64,16 @@ const TOPIC_ID_PROPERTY = {
   pattern: '^[A-Za-z0-9_-]{21}[AQgw]$',
 } as const;
 
+/**
+ * Traffic counters (Kafka's per-topic MessagesIn, BytesIn, BytesOut): monotonic since this broker
+ * opened the log, so a reader turns two samples into a rate; they restart from 0 with the process.
+ */
+const TRAFFIC = {
+  recordsIn: 'Records appended since this broker opened the log (monotonic; restarts at 0 with the process). Two samples give a rate.',
+  bytesIn: 'Record batch bytes appended since this broker opened the log (monotonic; restarts at 0 with the process).',
+  bytesOut: 'Record batch bytes read by consumers of every face since this broker opened the log (monotonic; restarts at 0 with the process).',
+} as const;
+
 @ApiSchema({ name: 'PartitionDescription' })
 export class PartitionDescriptionDto {
   @ApiProperty({ type: 'integer', example: 0 }) partition!: number;
@@ -75,6 +85,9 @@ export class PartitionDescriptionDto {
   @ApiProperty({ type: 'integer', isArray: true, example: [0] }) replicas!: number[];
   @ApiProperty({ type: 'integer', isArray: true, example: [0] }) isr!: number[];
   @ApiProperty({ type: 'integer', example: 123456, description: 'Bytes on disk.' }) size!: number;
+  @ApiProperty({ type: 'integer', example: 1200, description: TRAFFIC.recordsIn }) recordsInTotal!: number;
+  @ApiProperty({ type: 'integer', example: 98000, description: TRAFFIC.bytesIn }) bytesInTotal!: number;
+  @ApiProperty({ type: 'integer', example: 196000, description: TRAFFIC.bytesOut }) bytesOutTotal!: number;
 }
 
 @ApiSchema({ name: 'TopicDescription' })
@@ -91,6 +104,14 @@ export class TopicSummaryDto {
   @ApiProperty({ example: 'page-views' }) name!: string;
   @ApiProperty(TOPIC_ID_PROPERTY) id!: string;
   @ApiProperty({ type: 'integer', example: 3, description: 'Partition count.' }) partitions!: number;
+  @ApiProperty({ type: 'integer', example: 3600, description: 'Sum over partitions of highWatermark - logStartOffset (an upper bound on the records kept: compaction leaves gaps).' })
+  records!: number;
+  @ApiProperty({ type: 'integer', example: 370000, description: 'Bytes on disk, all partitions.' }) size!: number;
+  @ApiProperty({ type: 'integer', example: 604800000, description: 'The effective retention.ms (-1: no time limit).' }) retentionMs!: number;
+  @ApiProperty({ example: 'delete', description: 'The effective cleanup.policy (delete, compact, or compact,delete).' }) cleanupPolicy!: string;
+  @ApiProperty({ type: 'integer', example: 3600, description: TRAFFIC.recordsIn }) recordsInTotal!: number;
+  @ApiProperty({ type: 'integer', example: 294000, description: TRAFFIC.bytesIn }) bytesInTotal!: number;
+  @ApiProperty({ type: 'integer', example: 588000, description: TRAFFIC.bytesOut }) bytesOutTotal!: number;
 }
 
 @ApiSchema({ name: 'TopicList' })

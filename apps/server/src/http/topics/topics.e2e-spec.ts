@@ -16,13 +16,25 @@ describe('topic admin over HTTP', () => {
     expect(created.body.id).toMatch(/^[A-Za-z0-9_-]{21}[AQgw]$/);
     expect(Buffer.from(created.body.id, 'base64url')).toHaveLength(16);
     expect(created.body.partitions).toEqual([
-      { partition: 0, logStartOffset: 0, highWatermark: 0, leader: 3, replicas: [3], isr: [3], size: 0 },
-      { partition: 1, logStartOffset: 0, highWatermark: 0, leader: 3, replicas: [3], isr: [3], size: 0 },
+      { partition: 0, logStartOffset: 0, highWatermark: 0, leader: 3, replicas: [3], isr: [3], size: 0, recordsInTotal: 0, bytesInTotal: 0, bytesOutTotal: 0 },
+      { partition: 1, logStartOffset: 0, highWatermark: 0, leader: 3, replicas: [3], isr: [3], size: 0, recordsInTotal: 0, bytesInTotal: 0, bytesOutTotal: 0 },
     ]);
 
     const list = await call('GET', '/v1/topics');
     expect(list.status).toBe(200);
-    expect(list.body.topics).toEqual([{ name: 'orders', id: created.body.id, partitions: 2 }]);
+    const empty = { records: 0, size: 0, recordsInTotal: 0, bytesInTotal: 0, bytesOutTotal: 0 };
+    expect(list.body.topics).toEqual([{ name: 'orders', id: created.body.id, partitions: 2, retentionMs: 86400000, cleanupPolicy: 'delete', ...empty }]);
+
+    // Traffic: records and bytes in from a produce, bytes out from a fetch, summed over partitions.
+    expect((await call('POST', '/v1/topics/orders/records', { records: [{ partition: 0, value: 'a' }, { partition: 1, value: 'b' }, { partition: 1, value: 'c' }] })).status).toBe(200);
+    expect((await call('GET', '/v1/topics/orders/partitions/1/records?offset=0')).body.records).toHaveLength(2);
+    const [row] = (await call('GET', '/v1/topics/orders')).body.partitions.slice(1);
+    expect(row).toMatchObject({ recordsInTotal: 2, highWatermark: 2 });
+    expect(row.bytesOutTotal).toBeGreaterThan(0);
+    const [summary] = (await call('GET', '/v1/topics')).body.topics;
+    expect(summary).toMatchObject({ records: 3, recordsInTotal: 3, bytesOutTotal: row.bytesOutTotal });
+    expect(summary.size).toBeGreaterThan(0);
+    expect(summary.bytesInTotal).toBeGreaterThan(0);
 
     const altered = await call('PATCH', '/v1/topics/orders/configs', { configs: { 'retention.ms': '1000', 'cleanup.policy': 'compact' } });
     expect(altered.status).toBe(200);

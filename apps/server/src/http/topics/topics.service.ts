@@ -22,7 +22,7 @@ function refuseInternal(name: string, action: string): void {
 }
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { isSpoolError, SpoolError } from '@spool/common';
-import { isInternalTopic, LogManager, validateTopicName } from '@spool/log-engine';
+import { isInternalTopic, LogManager, validateTopicName, type TopicDescription } from '@spool/log-engine';
 import { ClusterService } from '../../cluster/cluster.service.js';
 import type { ProduceTopicInfo, ProduceTopics } from '../../produce/produce.service.js';
 import { HTTP_API_OPTIONS, type HttpApiOptions } from '../http-api.options.js';
@@ -53,7 +53,7 @@ export class TopicsService implements ProduceTopics {
   list(): TopicSummaryDto[] {
     return this.logManager
       .listTopics()
-      .map((t) => ({ name: t.name, id: t.id, partitions: t.partitions }))
+      .map((t) => summarize(t))
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
@@ -71,6 +71,9 @@ export class TopicsService implements ProduceTopics {
         replicas: metadata === undefined ? [nodeId] : [...(state?.replicas ?? [])],
         isr: metadata === undefined ? [nodeId] : [...(state?.isr ?? [])],
         size: p.sizeBytes,
+        recordsInTotal: p.traffic.appendRecords,
+        bytesInTotal: p.traffic.appendBytes,
+        bytesOutTotal: p.traffic.readBytes,
       };
     });
     return { name: topic.name, id: topic.id, configs: { ...topic.configs }, partitions };
@@ -127,4 +130,28 @@ export class TopicsService implements ProduceTopics {
     }
     return this.logManager.describeTopic(name);
   }
+}
+
+/** One row of the topic list: totals over the topic's partitions (what a console's topic table shows). */
+function summarize(t: TopicDescription): TopicSummaryDto {
+  const row: TopicSummaryDto = {
+    name: t.name,
+    id: t.id,
+    partitions: t.partitions,
+    records: 0,
+    size: 0,
+    retentionMs: Number(t.configs['retention.ms']),
+    cleanupPolicy: t.configs['cleanup.policy'] ?? 'delete',
+    recordsInTotal: 0,
+    bytesInTotal: 0,
+    bytesOutTotal: 0,
+  };
+  for (const p of t.partitionStates) {
+    row.records += p.highWatermark - p.logStartOffset;
+    row.size += p.sizeBytes;
+    row.recordsInTotal += p.traffic.appendRecords;
+    row.bytesInTotal += p.traffic.appendBytes;
+    row.bytesOutTotal += p.traffic.readBytes;
+  }
+  return row;
 }
