@@ -46,7 +46,7 @@ const libBlocks = LIBS.map((lib) => ({
 }));
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'client/dist/**', 'node_modules/**', 'coverage/**', '**/generated/**'] },
+  { ignores: ['dist/**', 'client/dist/**', 'apps/console/dist/**', 'node_modules/**', 'coverage/**', '**/generated/**'] },
   ...tseslint.configs.recommended,
   {
     rules: {
