@@ -15,7 +15,8 @@ COPY apps ./apps
 COPY libs ./libs
 COPY bench ./bench
 COPY client ./client
-RUN npm run build && npm run build:client && npm prune --omit=dev --no-audit --no-fund
+COPY sdk ./sdk
+RUN npm run build && npm run build:client && npm run build:console && npm prune --omit=dev --no-audit --no-fund
 
 FROM node:20-bookworm-slim AS runtime
 ENV NODE_ENV=production \
@@ -29,8 +30,10 @@ RUN mkdir -p /data && chown node:node /data
 COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
-# Served by the broker: the browser client (/client/*.js) and the AsyncAPI document (/asyncapi.yaml).
+# Served by the broker: the browser client (/client/*.js), the AsyncAPI document (/asyncapi.yaml) and the console.
 COPY --from=build /app/client/dist ./client/dist
+# The web console at /console/ (static files, built above by Vite).
+COPY --from=build /app/apps/console/dist ./apps/console/dist
 COPY docs/asyncapi.yaml ./docs/asyncapi.yaml
 USER node
 VOLUME ["/data"]

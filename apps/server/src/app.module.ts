@@ -6,6 +6,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { ClusterModule, ClusterSettingsModule } from './cluster/cluster.module.js';
 import { type BrokerConfig, ConfigModule } from './config/index.js';
+import { ConsoleModule } from './console/console.module.js';
 import { HealthModule } from './health/health.module.js';
 import { HttpApiModule } from './http/http-api.module.js';
 import { KafkaModule, kafkaListenerOptionsFrom } from './kafka/index.js';
@@ -23,7 +24,7 @@ export class AppModule {
   static forRoot(config: BrokerConfig, logger: RootLogger): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), LoggingModule.forRoot(logger), HealthModule, LogEngineModule, ClusterSettingsModule.forRoot(config.cluster), ClusterModule, MetricsModule, HttpApiModule.forRoot(config.http), CoordinatorModule, WsModule, SseModule, WebhooksModule.forRoot(config.webhooks), KafkaModule.forRoot(kafkaListenerOptionsFrom(config))],
+      imports: [ConfigModule.forRoot(config), LoggingModule.forRoot(logger), HealthModule, LogEngineModule, ClusterSettingsModule.forRoot(config.cluster), ClusterModule, MetricsModule, HttpApiModule.forRoot(config.http), CoordinatorModule, WsModule, SseModule, WebhooksModule.forRoot(config.webhooks), ConsoleModule, KafkaModule.forRoot(kafkaListenerOptionsFrom(config))],
     };
   }
 }
