@@ -23,7 +23,9 @@ const SCREENSHOTS = process.env.SPOOL_CONSOLE_SCREENSHOTS === '1';
 const TOPIC = 'console-orders';
 const GROUP = 'console-group';
 /** Bounds for conditions the browser waits on: generous, as the suite shares 2 cores. */
-const WAIT = { timeout: 20_000 };
+const WAIT = { timeout: 30_000 };
+/** Per test: several browser round trips and a group rebalance, on a loaded machine. */
+const TEST_MS = 120_000;
 
 let server: ServerProcess;
 let dataDir: string;
@@ -84,7 +86,7 @@ beforeAll(async () => {
     SPOOL_GROUP_INITIAL_REBALANCE_DELAY_MS: '0',
   });
   bootstrap = `127.0.0.1:${kafkaPort}`;
-  await server.waitUntilReady();
+  await server.waitFor('/readyz', (res) => res.status === 200, 60_000);
   profile = await mkdtemp(path.join(os.tmpdir(), 'spool-chromium-'));
   browser = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
@@ -95,8 +97,8 @@ beforeAll(async () => {
   page = await browser.newPage();
   page.on('pageerror', (err) => pageErrors.push(err.message));
   await page.goto(`${server.url}/console/#/topics`);
-  await page.waitForFunction(() => (globalThis as unknown as { document: { body: { dataset: { ready?: string } } } }).document.body.dataset.ready === 'true', undefined, WAIT);
-}, 90_000);
+  await page.waitForFunction(() => (globalThis as unknown as { document: { body: { dataset: { ready?: string } } } }).document.body.dataset.ready === 'true', undefined, { timeout: 60_000 });
+}, 180_000);
 
 afterAll(async () => {
   await consumer?.disconnect().catch(() => undefined);
@@ -123,7 +125,7 @@ describe('web console in headless Chromium against a broker process', () => {
     for (const bad of ['/console/assets/..%2f..%2fpackage.json', '/console/assets/.hidden.js', '/console/assets/nope.js']) {
       expect((await server.get(bad)).status).toBe(404);
     }
-  });
+  }, TEST_MS);
 
   it('creates a topic, produces through the form, browses it and follows a kcat record live', async () => {
     const create = page.getByRole('form', { name: 'Create a topic' });
@@ -166,7 +168,7 @@ describe('web console in headless Chromium against a broker process', () => {
     await page.getByTestId('hw-1').filter({ hasText: /^2$/ }).waitFor(WAIT);
     await screenshot('topic');
     await browse.getByLabel('Follow new records live').uncheck();
-  });
+  }, TEST_MS);
 
   it("shows a kafkajs group's member and lag, previews a reset, executes it once empty, and the lag changes", async () => {
     const kafka = new Kafka({ clientId: 'console-test', brokers: [bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 5, initialRetryTime: 100 } });
@@ -215,7 +217,7 @@ describe('web console in headless Chromium against a broker process', () => {
     await waitForText('group-lag', '6');
     const after = (await api('GET', `/v1/groups/${GROUP}`)).body.offsets;
     expect(after.map((o: { committedOffset: number; lag: number }) => [o.committedOffset, o.lag])).toEqual([[0, 3], [0, 3]]);
-  });
+  }, TEST_MS);
 
   it('shows the broker and its live throughput on the overview', async () => {
     await page.getByRole('link', { name: 'Overview' }).click();
@@ -237,10 +239,10 @@ describe('web console in headless Chromium against a broker process', () => {
     expect(row.slice(0, 2)).toEqual([TOPIC, '2']); // name, partitions
     expect(Number(row[2]!.replace(/,/g, ''))).toBeGreaterThanOrEqual(6); // records (more with the screenshot traffic)
     await screenshot('topics');
-  });
+  }, TEST_MS);
 });
 
-async function waitUntil(check: () => Promise<boolean>, limitMs = 30_000): Promise<void> {
+async function waitUntil(check: () => Promise<boolean>, limitMs = 60_000): Promise<void> {
   const giveUpAt = Date.now() + limitMs;
   while (!(await check())) {
     if (Date.now() > giveUpAt) throw new Error(`condition not met within ${limitMs} ms`);
