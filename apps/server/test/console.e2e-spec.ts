@@ -131,7 +131,7 @@ describe('web console in headless Chromium against a broker process', () => {
     const create = page.getByRole('form', { name: 'Create a topic' });
     await create.getByLabel('Topic name').fill(TOPIC);
     await create.getByLabel('Partitions').fill('2');
-    await create.getByRole('button', { name: 'Create topic' }).click();
+    await create.getByLabel('Partitions').press('Enter'); // forms submit from the keyboard
     await page.getByRole('status').filter({ hasText: `Created topic ${TOPIC}` }).waitFor(WAIT);
     expect((await api('GET', `/v1/topics/${TOPIC}`)).body.partitions).toHaveLength(2);
     // The API's validation shows up as the API's error code.
@@ -139,7 +139,13 @@ describe('web console in headless Chromium against a broker process', () => {
     await create.getByRole('button', { name: 'Create topic' }).click();
     await page.getByRole('alert').filter({ hasText: 'TOPIC_ALREADY_EXISTS' }).waitFor(WAIT);
 
-    await page.getByRole('link', { name: TOPIC }).click();
+    // Keyboard only: filter, Tab from the filter box to the topic's link, Enter follows it.
+    await page.getByLabel('Filter by name').fill('orders');
+    await page.locator('tr[data-topic]').filter({ hasText: TOPIC }).waitFor(WAIT);
+    await expect(page.locator('tr[data-topic]').count()).resolves.toBe(1);
+    await page.keyboard.press('Tab');
+    await expect(page.evaluate(() => (globalThis as unknown as { document: { activeElement: { textContent: string } } }).document.activeElement.textContent)).resolves.toBe(TOPIC);
+    await page.keyboard.press('Enter');
     await page.locator('tr[data-partition="1"]').waitFor(WAIT);
     const produce = page.getByRole('form', { name: 'Produce a record' });
     await produce.getByLabel('Partition').selectOption('1');

@@ -4,7 +4,7 @@ import { call, http } from '../api.js';
 import { Chart } from '../chart.js';
 import { formatCount, formatTime } from '../format.js';
 import { href, usePoll, useSeries } from '../hooks.js';
-import { Card, ErrorNote } from '../widgets.js';
+import { Card, ErrorNote, usePage } from '../widgets.js';
 import { ResetOffsets } from './reset-offsets.js';
 
 export function GroupPage({ groupId }: { groupId: string }) {
@@ -19,6 +19,7 @@ export function GroupPage({ groupId }: { groupId: string }) {
     [groupId],
   );
   const g = group.data;
+  const { visible, pager } = usePage(g?.offsets ?? [], 100);
   return (
     <section aria-labelledby="group-title">
       <p>
@@ -59,6 +60,7 @@ export function GroupPage({ groupId }: { groupId: string }) {
           </table>
           {g.members.length === 0 && <p class="muted">No members: the group is empty.</p>}
           <h2>Offsets and lag</h2>
+          {pager}
           <table aria-label="Offsets">
             <thead>
               <tr>
@@ -71,7 +73,7 @@ export function GroupPage({ groupId }: { groupId: string }) {
               </tr>
             </thead>
             <tbody>
-              {g.offsets.map((o) => (
+              {visible.map((o) => (
                 <tr key={`${o.topic}-${o.partition}`} data-offset-row={`${o.topic}-${o.partition}`}>
                   <td>{o.topic}</td>
                   <td class="num">{o.partition}</td>

@@ -4,7 +4,7 @@ import { alterTopicConfigs, deleteTopic, describeTopic } from '../../../../sdk/s
 import { call, http } from '../api.js';
 import { formatBytes, formatCount, formatRate } from '../format.js';
 import { href, usePoll, useRates } from '../hooks.js';
-import { ActionResult, ErrorNote, useAction } from '../widgets.js';
+import { ActionResult, ErrorNote, useAction, usePage } from '../widgets.js';
 import { ProduceForm } from './produce-form.js';
 import { RecordBrowser } from './record-browser.js';
 
@@ -20,6 +20,8 @@ export function TopicPage({ topic }: { topic: string }) {
     [topic],
   );
   const d = described.data;
+  // A topic may have thousands of partitions: 100 rows at a time.
+  const { visible, pager } = usePage(d?.partitions ?? [], 100);
   return (
     <section aria-labelledby="topic-title">
       <p>
@@ -31,6 +33,7 @@ export function TopicPage({ topic }: { topic: string }) {
         <>
           <p class="muted">Topic id {d.id}</p>
           <h2>Partitions</h2>
+          {pager}
           <table aria-label="Partitions">
             <thead>
               <tr>
@@ -46,7 +49,7 @@ export function TopicPage({ topic }: { topic: string }) {
               </tr>
             </thead>
             <tbody>
-              {d.partitions.map((p, i) => (
+              {visible.map((p) => (
                 <tr key={p.partition} data-partition={p.partition}>
                   <td class="num">{p.partition}</td>
                   <td class="num">{formatCount(p.logStartOffset)}</td>
@@ -57,8 +60,8 @@ export function TopicPage({ topic }: { topic: string }) {
                   <td class="num">{p.leader}</td>
                   <td>{p.replicas.join(', ')}</td>
                   <td>{p.isr.join(', ')}</td>
-                  <td class="num">{formatRate(d.partitionRates[i]?.recordsIn, 'records')}</td>
-                  <td class="num">{formatRate(d.partitionRates[i]?.bytesOut, 'bytes')}</td>
+                  <td class="num">{formatRate(d.partitionRates[p.partition]?.recordsIn, 'records')}</td>
+                  <td class="num">{formatRate(d.partitionRates[p.partition]?.bytesOut, 'bytes')}</td>
                 </tr>
               ))}
             </tbody>
