@@ -223,6 +223,17 @@ describe('web console in headless Chromium against a broker process', () => {
     await waitForText('group-lag', '6');
     const after = (await api('GET', `/v1/groups/${GROUP}`)).body.offsets;
     expect(after.map((o: { committedOffset: number; lag: number }) => [o.committedOffset, o.lag])).toEqual([[0, 3], [0, 3]]);
+
+    // A shift is per partition (clamped to the log): previewed, then committed as previewed.
+    await reset.getByLabel('Reset to').selectOption('shift');
+    await reset.getByLabel(/Shift by/).fill('2');
+    await reset.getByRole('button', { name: 'Preview (dry run)' }).click();
+    expect(await cells(`tr[data-preview="${TOPIC}-0"]`)).toEqual([TOPIC, '0', '0', '2', '1']);
+    expect(await cells(`tr[data-preview="${TOPIC}-1"]`)).toEqual([TOPIC, '1', '0', '2', '1']);
+    await reset.getByRole('button', { name: 'Execute reset' }).click();
+    await waitForText('group-lag', '2');
+    const shifted = (await api('GET', `/v1/groups/${GROUP}`)).body.offsets;
+    expect(shifted.map((o: { committedOffset: number }) => o.committedOffset)).toEqual([2, 2]);
   }, TEST_MS);
 
   it('shows the broker and its live throughput on the overview', async () => {
