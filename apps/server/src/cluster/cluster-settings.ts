@@ -19,6 +19,8 @@ export interface ClusterSettings {
   readonly kafkaPort: number;
   /** broker.session.timeout.ms: TTL of the broker's etcd lease. */
   readonly sessionTimeoutMs: number;
+  /** SPOOL_PEER_REQUEST_TIMEOUT_MS: how long a request forwarded to another broker may take. */
+  readonly peerRequestTimeoutMs: number;
   /** default.replication.factor: replicas of a topic created without a replication factor. */
   readonly defaultReplicationFactor: number;
   /** unclean.leader.election.enable, the broker default (a topic config overrides it). */
@@ -47,6 +49,7 @@ export const SINGLE_NODE_SETTINGS: ClusterSettings = Object.freeze({
   httpPort: 0,
   kafkaPort: 0,
   sessionTimeoutMs: DEFAULT_SESSION_TIMEOUT_MS,
+  peerRequestTimeoutMs: 30_000,
   defaultReplicationFactor: 1,
   uncleanLeaderElectionEnable: false,
   autoLeaderRebalanceEnable: true,

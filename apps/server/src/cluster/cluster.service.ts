@@ -27,6 +27,7 @@ import { ROOT_LOGGER } from '../logging/logging.module.js';
 import { CLUSTER_SETTINGS, SINGLE_NODE_SETTINGS, type ClusterSettings } from './cluster-settings.js';
 import { readMetaProperties, writeMetaProperties } from './meta-properties.js';
 import { PartitionLeadership } from './partition-leadership.js';
+import { PartitionRouter } from './partition-router.js';
 import { TopicSync } from './topic-sync.js';
 
 /** Injection token of the app's one ClusterMetadata. */
@@ -53,6 +54,8 @@ export class ClusterService implements OnApplicationBootstrap, BeforeApplication
   private readonly logger: Logger;
   /** Whether this broker may serve a partition to clients (always, on a single node). */
   readonly leadership: PartitionLeadership;
+  /** Where the JSON faces send a partition's produce and reads (the leader's node, over Kafka's protocol). */
+  readonly router: PartitionRouter;
 
   constructor(
     @Inject(CLUSTER_METADATA) readonly metadata: ClusterMetadata,
@@ -63,6 +66,7 @@ export class ClusterService implements OnApplicationBootstrap, BeforeApplication
     this.settings = settings ?? SINGLE_NODE_SETTINGS;
     this.logger = (rootLogger ?? silentLogger).child({ component: 'cluster-service' });
     this.leadership = new PartitionLeadership(metadata, () => this.sync);
+    this.router = new PartitionRouter(metadata, this.leadership, this.settings.peerRequestTimeoutMs);
   }
 
   get mode(): 'local' | 'etcd' {
@@ -151,6 +155,7 @@ export class ClusterService implements OnApplicationBootstrap, BeforeApplication
     // From here on the cluster's topics decide the local store (stray topics included).
     this.sync = new TopicSync(etcd, this.logs, NODE_LOCAL_TOPICS, this.logger);
     await this.sync.start();
+    this.router.start();
   }
 
   /** Resolves once the local store shows every topic change this node has seen (at once on a single node). */
@@ -229,6 +234,7 @@ export class ClusterService implements OnApplicationBootstrap, BeforeApplication
   private async doClose(): Promise<void> {
     if (this.starting === null) return;
     this.sync?.stop();
+    await this.router.close();
     // Not waiting for start(): closing aborts a start still retrying an unreachable etcd.
     this.starting.catch(() => undefined);
     try {

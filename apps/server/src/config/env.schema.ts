@@ -67,6 +67,10 @@ export class BrokerEnv {
   @timerMs(1000)
   SPOOL_BROKER_SESSION_TIMEOUT_MS = 2000;
 
+  /** Timeout of a request this broker forwards to another (produce, reads of the JSON faces). */
+  @timerMs(100)
+  SPOOL_PEER_REQUEST_TIMEOUT_MS = 30000;
+
   @toInt() @IsInt({ message: REPLICATION_FACTOR }) @Min(1, { message: REPLICATION_FACTOR }) @Max(32767, { message: REPLICATION_FACTOR })
   SPOOL_DEFAULT_REPLICATION_FACTOR = 1;
 

@@ -107,6 +107,7 @@ function clusterSettingsOf(parsed: BrokerEnv, raw: Readonly<Record<string, strin
     httpPort: parsed.SPOOL_HTTP_PORT,
     kafkaPort: parsed.SPOOL_KAFKA_PORT,
     sessionTimeoutMs: parsed.SPOOL_BROKER_SESSION_TIMEOUT_MS,
+    peerRequestTimeoutMs: parsed.SPOOL_PEER_REQUEST_TIMEOUT_MS,
     defaultReplicationFactor: parsed.SPOOL_DEFAULT_REPLICATION_FACTOR,
     uncleanLeaderElectionEnable: parsed.SPOOL_UNCLEAN_LEADER_ELECTION_ENABLE,
     autoLeaderRebalanceEnable: parsed.SPOOL_AUTO_LEADER_REBALANCE_ENABLE,

@@ -63,7 +63,7 @@ const core = {
       useFactory: (logManager: LogManager, topics: TopicsService, options: HttpApiOptions, clock: Clock, rootLogger: RootLogger | undefined, workers: ProduceWorkers | null, cluster: ClusterService) =>
         new ProduceService({
           logManager,
-          gate: cluster.leadership,
+          ...(cluster.mode === 'etcd' && { forwarding: cluster.router }),
           topics,
           clock,
           maxRecordsPerRequest: options.maxRecordsPerRequest,

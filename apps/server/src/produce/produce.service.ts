@@ -14,7 +14,7 @@ import { StickyPartitionCounter } from './partitioner.js';
 import { parseProduceRequest, type Acks, type PreparedRecord, type ProduceRequest } from './produce-request.js';
 import type { EncodeError, EncodeReply } from './produce-worker.js';
 import type { ProduceWorkers } from './produce-workers.js';
-import { SINGLE_NODE_GATE, type PartitionGate } from '../cluster/partition-gate.js';
+import type { ProduceForwarding } from '../cluster/partition-router.js';
 
 /** What produce needs to know about a topic. */
 export interface ProduceTopicInfo {
@@ -53,8 +53,8 @@ export interface ProduceServiceDeps {
   /** How an append failure is reported (the transports' one error classification). */
   readonly describeError: (err: unknown) => ProduceErrorBody;
   readonly logger: Logger;
-  /** Cluster mode: partitions led elsewhere are refused (NOT_LEADER_OR_FOLLOWER); none: a single node. */
-  readonly gate?: PartitionGate;
+  /** Cluster mode: partitions led elsewhere are forwarded to their leader; none: a single node. */
+  readonly forwarding?: ProduceForwarding;
   /** Workers for large JSON bodies (produceJson); none: everything on the main thread. */
   readonly workers?: ProduceWorkers;
 }
@@ -158,14 +158,13 @@ export class ProduceService {
    */
   private async appendEncoded(topic: string, description: ProduceTopicInfo, encoded: readonly EncodedPartition[], recordCount: number, acks: Acks): Promise<ProduceResult[]> {
     const logAppendTime = description.configs['message.timestamp.type'] === 'LogAppendTime';
-    const gate = this.deps.gate ?? SINGLE_NODE_GATE;
-    const logs = encoded.map((e) => (gate.refusal(topic, e.partition) === null ? this.logManager.getLog(topic, e.partition) : null));
+    const forwarding = this.deps.forwarding;
+    const logs = encoded.map((e) => (forwarding === undefined || forwarding.route(topic, e.partition).kind === 'local' ? this.logManager.getLog(topic, e.partition) : null));
     const results = new Array<ProduceResult>(recordCount);
     const appends = encoded.map(async (group, i) => {
       try {
         const log = logs[i];
-        if (log === null) throw gate.refusal(topic, group.partition);
-        const appended = await log.append(group.batches);
+        const appended = log !== null ? await log.append(group.batches) : await this.forward(topic, group.partition, group.batches, acks);
         for (let j = 0; j < group.indexes.length; j++) {
           results[group.indexes[j]] = {
             partition: group.partition,
@@ -189,6 +188,18 @@ export class ProduceService {
     return results;
   }
 
+  /**
+   * Cluster mode: a partition this node does not lead goes to its leader as the batches built here
+   * (Kafka's Produce; the leader assigns offsets, its error code comes back as is); no leader, or
+   * this node's copy still opening, is the retriable error.
+   */
+  private async forward(topic: string, partition: number, batches: Buffer, acks: Acks): Promise<{ baseOffset: number; logAppendTime: number | null }> {
+    const route = this.deps.forwarding!.route(topic, partition);
+    if (route.kind === 'local') return this.logManager.getLog(topic, partition).append(batches);
+    if (route.kind === 'refused') throw route.error;
+    return this.deps.forwarding!.forwardProduce(route.leader, topic, partition, batches, acks === 'all' ? 'all' : 'leader');
+  }
+
   /** Appends already-partitioned records without per-record results (NDJSON ingest). */
   async appendGroups(topic: string, records: PreparedRecord[], partitionCount: number, configs: Record<string, string>): Promise<AppendedRange[]> {
     const groups = groupByPartition(topic, records, partitionCount, () => this.sticky.next(topic, partitionCount));
@@ -198,9 +209,12 @@ export class ProduceService {
     return Promise.all(
       groups.map(async (group, i) => {
         const batches = encoded[i];
-        const refusal = (this.deps.gate ?? SINGLE_NODE_GATE).refusal(topic, group.partition);
-        if (refusal !== null) throw refusal;
-        const appended = await this.logManager.getLog(topic, group.partition).append(batches.length === 1 ? batches[0] : Buffer.concat(batches));
+        const bytes = batches.length === 1 ? batches[0] : Buffer.concat(batches);
+        const forwarding = this.deps.forwarding;
+        const appended =
+          forwarding === undefined || forwarding.route(topic, group.partition).kind === 'local'
+            ? await this.logManager.getLog(topic, group.partition).append(bytes)
+            : await this.forward(topic, group.partition, bytes, 'leader');
         return { partition: group.partition, baseOffset: appended.baseOffset, recordCount: group.records.length };
       }),
     );

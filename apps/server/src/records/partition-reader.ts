@@ -9,7 +9,6 @@
  * offset (every appended record is "replicated" once it is in the leader's log).
  */
 import type { LogManager } from '@spool/log-engine';
-import { SINGLE_NODE_GATE, type PartitionGate } from '../cluster/partition-gate.js';
 
 export interface PartitionRead {
   /** Whole stored batches from the one holding the requested offset (which may start below it); empty when nothing is there yet. */
@@ -59,24 +58,21 @@ export interface PartitionReaders {
   reader(topic: string, partition: number): PartitionReader;
   /** Throws UNKNOWN_TOPIC_OR_PARTITION for an unknown topic. */
   partitionCount(topic: string): number;
+  /**
+   * Makes logStartOffset() and highWatermark() of these partitions current before a face first
+   * needs them: nothing to do for local partitions; cluster mode asks the leader of the others.
+   */
+  prepare(topic: string, partitions: readonly number[]): Promise<void>;
 }
 
 /** Nest injection token of the PartitionReaders. */
 export const PARTITION_READERS = Symbol('PARTITION_READERS');
 
-/**
- * Partitions of this broker's LogManager. In cluster mode only those it leads (the gate refuses
- * the others with NOT_LEADER_OR_FOLLOWER, HTTP 503, until reads are served from the leader).
- */
+/** Partitions of this broker's LogManager (a single node; cluster mode: cluster/cluster-partition-readers.ts). */
 export class LocalPartitionReaders implements PartitionReaders {
-  constructor(
-    private readonly logs: LogManager,
-    private readonly gate: PartitionGate = SINGLE_NODE_GATE,
-  ) {}
+  constructor(private readonly logs: LogManager) {}
 
   reader(topic: string, partition: number): PartitionReader {
-    const refusal = this.gate.refusal(topic, partition);
-    if (refusal !== null) throw refusal;
     // Resolve once to fail fast on an unknown partition; later calls look the log up again, so a
     // topic deleted and re-created under the same name is read from its new log.
     this.logs.getLog(topic, partition);
@@ -90,9 +86,14 @@ export class LocalPartitionReaders implements PartitionReaders {
   topicId(topic: string): string {
     return this.logs.describeTopic(topic).id;
   }
+
+  async prepare(): Promise<void> {
+    // Local offsets are always current.
+  }
 }
 
-class LocalPartitionReader implements PartitionReader {
+/** One partition of this broker's LogManager, looked up on every call (a re-created topic is read from its new log). */
+export class LocalPartitionReader implements PartitionReader {
   constructor(
     private readonly logs: LogManager,
     readonly topic: string,

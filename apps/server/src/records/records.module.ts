@@ -7,6 +7,7 @@
 import { Module } from '@nestjs/common';
 import { LogManager } from '@spool/log-engine';
 import { ClusterModule } from '../cluster/cluster.module.js';
+import { ClusterPartitionReaders } from '../cluster/cluster-partition-readers.js';
 import { ClusterService } from '../cluster/cluster.service.js';
 import { LocalPartitionReaders, PARTITION_READERS } from './partition-reader.js';
 
@@ -15,7 +16,9 @@ import { LocalPartitionReaders, PARTITION_READERS } from './partition-reader.js'
   providers: [
     {
       provide: PARTITION_READERS,
-      useFactory: (logs: LogManager, cluster: ClusterService) => new LocalPartitionReaders(logs, cluster.leadership),
+      // Cluster mode: any partition on any node (the leader's, over Kafka's protocol, when elsewhere).
+      useFactory: (logs: LogManager, cluster: ClusterService) =>
+        cluster.mode === 'etcd' ? new ClusterPartitionReaders(logs, cluster.metadata, cluster.router) : new LocalPartitionReaders(logs),
       inject: [LogManager, ClusterService],
     },
   ],

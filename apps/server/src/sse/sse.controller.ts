@@ -98,6 +98,8 @@ export class SseController {
     if (query.group !== undefined && query.group !== '') {
       if (from !== 'earliest' && from !== 'latest') throw new SpoolError('INVALID_REQUEST', 'with group, from must be earliest or latest (the reset policy)', { field: 'from' });
       const coordinator = this.coordinators.coordinator;
+      // Cluster mode: the leaders' offsets of partitions led elsewhere, for the start positions of the assignments to come.
+      await this.readers.prepare(topic, Array.from({ length: count }, (_, p) => p));
       reply.hijack();
       const stream = new SseStream(reply.raw, this.readers, streamOptions);
       await stream.join({
@@ -116,6 +118,7 @@ export class SseController {
 
     const partitions = parsePartitions(query.partitions, count, topic);
     const offsets = new Map<number, number>();
+    await this.readers.prepare(topic, partitions);
     for (const p of partitions) {
       const resumed = resume.get(p);
       offsets.set(p, await resolveStartOffset(this.readers.reader(topic, p), resumed !== undefined ? { offset: resumed } : from));

@@ -211,6 +211,7 @@ export class WsConnection implements DeliveryTransport, MembershipHost {
     this.subscriptions.set(frame.id, subscription);
     try {
       const explicit = new Map((frame.positions ?? []).map((p) => [p.partition, p.offset]));
+      await this.deps.readers.prepare(frame.topic, partitions);
       const offsets = await Promise.all(
         partitions.map((p) => {
           const at = explicit.get(p);
@@ -240,6 +241,8 @@ export class WsConnection implements DeliveryTransport, MembershipHost {
     });
     const subscription: Subscription = { id: frame.id, feeds: new Set(), membership, formats: frame.formats };
     this.subscriptions.set(frame.id, subscription);
+    // Cluster mode: the leaders' offsets of partitions led elsewhere, for the start positions of the assignments to come.
+    await prepareTopics(this.deps.readers, frame.topics);
     await membership.member.start();
     if (this.closed || this.subscriptions.get(frame.id) !== subscription) return;
     this.sendFrame({ type: 'ack', id: frame.id, group: frame.group, memberId: membership.member.memberId, generationId: membership.member.generationId });
@@ -355,5 +358,18 @@ export class WsConnection implements DeliveryTransport, MembershipHost {
     }
     this.subscriptions.clear();
     this.feedsByPartition.clear();
+  }
+}
+
+/** Primes the readers of every partition of `topics` that exist (unknown ones fail later, where they are read). */
+async function prepareTopics(readers: PartitionReaders, topics: readonly string[]): Promise<void> {
+  for (const topic of topics) {
+    let count: number;
+    try {
+      count = readers.partitionCount(topic);
+    } catch {
+      continue;
+    }
+    await readers.prepare(topic, Array.from({ length: count }, (_, p) => p));
   }
 }

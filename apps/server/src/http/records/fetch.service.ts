@@ -39,6 +39,7 @@ export class FetchService implements OnModuleDestroy {
   /** The FetchResponse JSON document, as bytes. Aborting `stop` (client gone) ends a long-poll early. */
   async fetch(topic: string, partition: number, params: FetchParams, stop: AbortController = new AbortController()): Promise<Buffer> {
     const reader = this.readers.reader(topic, partition);
+    if (params.offset === undefined) await this.readers.prepare(topic, [partition]);
     if (this.closing) stop.abort();
     this.running.add(stop);
     try {
@@ -62,6 +63,7 @@ export class FetchService implements OnModuleDestroy {
 
   async offsets(topic: string, partition: number, timestamp: number | undefined): Promise<PartitionOffsetsDto> {
     const reader = this.readers.reader(topic, partition);
+    await this.readers.prepare(topic, [partition]);
     const out: PartitionOffsetsDto = {
       topic,
       partition,

@@ -1,0 +1,132 @@
+/**
+ * HTTP, WebSocket and SSE on any node of a three-broker cluster (compiled brokers, real etcd):
+ * - an HTTP produce to one node for partitions the other two lead is forwarded to them over Kafka's
+ *   protocol; the offsets are the leaders'; every node's HTTP fetch and offsets route serves every
+ *   partition (from its leader);
+ * - the leader's error code reaches the client unchanged (a timestamp the leader's topic config
+ *   refuses: INVALID_TIMESTAMP per record);
+ * - a WebSocket subscription on one node and an SSE stream on another deliver records of a partition
+ *   a third node leads, as they are produced;
+ * - a forwarded request to a leader that does not answer (SIGSTOP) ends with a retriable error
+ *   within the peer request timeout instead of hanging.
+ */
+import { WebSocket } from 'ws';
+import { SpoolCluster } from './spool-cluster.test-util.js';
+
+/** A bound for a loaded 2-core machine (several broker processes start per test), not a measurement. */
+const TEST_TIMEOUT_MS = 180_000;
+const TOPIC = 'web';
+
+let cluster: SpoolCluster;
+/** Partition p is led by broker leaders[p]. */
+let leaders: number[];
+
+beforeAll(async () => {
+  // A session longer than the peer timeout, so a paused leader stays registered: the forwarded request must time out.
+  cluster = await SpoolCluster.start({ env: { SPOOL_PEER_REQUEST_TIMEOUT_MS: '3000', SPOOL_BROKER_SESSION_TIMEOUT_MS: '20000' } });
+  const created = await cluster.broker(1).http('POST', '/v1/topics', { name: TOPIC, partitions: 3, configs: { 'message.timestamp.before.max.ms': '3600000' } });
+  expect(created.status).toBe(201);
+  leaders = await cluster.waitFor('every node to know the leaders', async () => {
+    const views = await Promise.all(cluster.running().map((b) => b.http('GET', `/v1/topics/${TOPIC}`)));
+    if (!views.every((v) => v.status === 200 && v.body.partitions.length === 3 && v.body.partitions.every((p: { leader: number | null }) => p.leader !== null))) return undefined;
+    return views[0].body.partitions.map((p: { leader: number }) => p.leader) as number[];
+  });
+  expect([...leaders].sort()).toEqual([1, 2, 3]);
+}, TEST_TIMEOUT_MS);
+
+afterAll(async () => {
+  await cluster?.destroy();
+});
+
+describe('every face on every node', () => {
+  it('forwards HTTP produce to the leaders and serves every partition from every node', async () => {
+    const produced = await cluster.broker(1).http('POST', `/v1/topics/${TOPIC}/records`, {
+      records: [0, 1, 2, 0, 1, 2].map((partition, i) => ({ value: `r${i}`, partition })),
+    });
+    expect(produced.status).toBe(200);
+    expect(produced.body.results.map((r: { partition: number; offset: number; error?: unknown }) => [r.partition, r.offset, r.error])).toEqual([
+      [0, 0, undefined],
+      [1, 0, undefined],
+      [2, 0, undefined],
+      [0, 1, undefined],
+      [1, 1, undefined],
+      [2, 1, undefined],
+    ]);
+
+    for (const b of cluster.running()) {
+      for (let p = 0; p < 3; p++) {
+        const fetched = await b.http('GET', `/v1/topics/${TOPIC}/partitions/${p}/records?offset=0`);
+        expect(fetched.status).toBe(200);
+        expect(fetched.body.records.map((r: { value: string }) => r.value)).toEqual([`r${p}`, `r${p + 3}`]);
+        expect(fetched.body.highWatermark).toBe(2);
+        const offsets = await b.http('GET', `/v1/topics/${TOPIC}/partitions/${p}/offsets`);
+        expect(offsets.body).toMatchObject({ earliest: 0, latest: 2, highWatermark: 2 });
+      }
+    }
+  }, TEST_TIMEOUT_MS);
+
+  it("keeps the leader's error code", async () => {
+    const partition = leaders.findIndex((l) => l !== 2);
+    const res = await cluster.broker(2).http('POST', `/v1/topics/${TOPIC}/records`, { records: [{ value: 'too old', partition, timestamp: 1_000 }] });
+    expect(res.status).toBe(200);
+    expect(res.body.results[0].error).toMatchObject({ code: 'INVALID_TIMESTAMP' });
+  }, TEST_TIMEOUT_MS);
+
+  it('delivers a partition led by a third node over WebSocket on one node and SSE on another', async () => {
+    const partition = leaders.indexOf(3);
+    const ws = new WebSocket(`ws://127.0.0.1:${cluster.broker(1).httpPort}/v1/ws`);
+    const wsValues: string[] = [];
+    const acked = new Promise<void>((resolve, reject) => {
+      ws.on('error', reject);
+      ws.on('message', (data) => {
+        const frame = JSON.parse(String(data));
+        if (frame.type === 'ack') resolve();
+        if (frame.type === 'records') for (const r of frame.records) wsValues.push(r.value);
+        if (frame.type === 'error') reject(new Error(JSON.stringify(frame)));
+      });
+    });
+    await new Promise((resolve) => ws.once('open', resolve));
+    ws.send(JSON.stringify({ type: 'subscribe', id: 's1', topic: TOPIC, partitions: [partition], from: 'latest' }));
+    await acked;
+
+    const sse = new AbortController();
+    const sseText: string[] = [];
+    const res = await fetch(`${cluster.broker(2).url}/v1/topics/${TOPIC}/events?partitions=${partition}&from=latest`, { signal: sse.signal });
+    expect(res.status).toBe(200);
+    const reading = (async () => {
+      const decoder = new TextDecoder();
+      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) sseText.push(decoder.decode(chunk));
+    })().catch(() => undefined);
+
+    try {
+      // Produced through the third node, after both subscriptions started at the end.
+      const produced = await cluster.broker(3).http('POST', `/v1/topics/${TOPIC}/records`, { records: [{ value: 'live-1', partition }, { value: 'live-2', partition }] });
+      expect(produced.status).toBe(200);
+      await cluster.waitFor('the WebSocket to deliver both records', () => wsValues.length >= 2, 30_000);
+      expect(wsValues).toEqual(['live-1', 'live-2']);
+      await cluster.waitFor('the SSE stream to deliver both records', () => sseText.join('').includes('live-2'), 30_000);
+      const text = sseText.join('');
+      expect(text.indexOf('live-1')).toBeGreaterThan(-1);
+      expect(text).not.toContain('"r');
+    } finally {
+      ws.close();
+      sse.abort();
+      await reading;
+    }
+  }, TEST_TIMEOUT_MS);
+
+  it('answers a retriable error within the peer timeout when the leader does not answer', async () => {
+    const partition = leaders.indexOf(3);
+    cluster.broker(3).pause();
+    try {
+      const started = Date.now();
+      const res = await cluster.broker(1).http('POST', `/v1/topics/${TOPIC}/records`, { records: [{ value: 'stuck', partition }] });
+      expect(res.status).toBe(200);
+      expect(res.body.results[0].error).toMatchObject({ code: 'REQUEST_TIMED_OUT', retriable: true });
+      // Bounded by the 3 s peer timeout (generously: the machine is shared), not by the 10 s client bound.
+      expect(Date.now() - started).toBeLessThan(9_500);
+    } finally {
+      cluster.broker(3).resume();
+    }
+  }, TEST_TIMEOUT_MS);
+});
