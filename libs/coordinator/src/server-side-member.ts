@@ -15,13 +15,28 @@
  *
  * Listener callbacks run one at a time, in order, and must stop (or start) delivery before their
  * promise resolves. They should be quick: heartbeats pause while the member rebalances.
+ *
+ * The coordinator is this process's GroupCoordinator, or (a broker of a cluster whose group is
+ * coordinated elsewhere) anything with the same calls that may answer heartbeats and offset
+ * fetches asynchronously (MemberCoordinator). When the coordinator is not available or moved
+ * (NOT_COORDINATOR, COORDINATOR_NOT_AVAILABLE, COORDINATOR_LOAD_IN_PROGRESS) the member waits a
+ * little and joins again, as Kafka's clients rediscover their coordinator.
  */
 import type { AssignorName } from './assignors/assignors.js';
 import { SPOOL_WS_PROTOCOL_TYPE } from './coordinator-config.js';
 import type { GroupErrorCode } from './coordinator.error.js';
 import { decodeConsumerAssignment, encodeConsumerSubscription } from './consumer-protocol.codec.js';
-import type { GroupCoordinator } from './group-coordinator.js';
-import type { OffsetToCommit } from './group-protocol.types.js';
+import type {
+  CommittedOffset,
+  HeartbeatRequest,
+  JoinGroupRequest,
+  JoinGroupResult,
+  LeaveGroupRequest,
+  OffsetCommitRequest,
+  OffsetToCommit,
+  SyncGroupRequest,
+  SyncGroupResult,
+} from './group-protocol.types.js';
 import type { Scheduler, TimerHandle } from './scheduler.js';
 import { compareTopicPartitions, topicPartitionKey, type TopicPartition } from './topic-partition.js';
 
@@ -50,7 +65,19 @@ export interface ServerSideMemberOptions {
   readonly protocolType?: string;
 }
 
+/** The coordinator calls a server-side member makes; GroupCoordinator has them all. */
+export interface MemberCoordinator {
+  joinGroup(req: JoinGroupRequest): Promise<JoinGroupResult>;
+  syncGroup(req: SyncGroupRequest): Promise<SyncGroupResult>;
+  heartbeat(req: HeartbeatRequest): GroupErrorCode | Promise<GroupErrorCode>;
+  leaveGroup(req: LeaveGroupRequest): unknown;
+  commitOffsets(req: OffsetCommitRequest): Promise<GroupErrorCode>;
+  fetchOffsets(groupId: string, partitions: readonly TopicPartition[]): readonly CommittedOffset[] | Promise<readonly CommittedOffset[]>;
+}
+
 const COOPERATIVE: ReadonlySet<string> = new Set(['cooperative-sticky']);
+/** Pause before joining again when the coordinator is not available (moving, loading). */
+const COORDINATOR_RETRY_MS = 500;
 
 export class ServerSideMember {
   private memberIdValue = '';
@@ -62,7 +89,7 @@ export class ServerSideMember {
   private heartbeatTimer: TimerHandle | null = null;
 
   constructor(
-    private readonly coordinator: GroupCoordinator,
+    private readonly coordinator: MemberCoordinator,
     private readonly scheduler: Scheduler,
     private readonly options: ServerSideMemberOptions,
     private readonly listener: ServerSideMemberListener,
@@ -176,7 +203,7 @@ export class ServerSideMember {
     await this.revoke(revoked);
     this.owned = [...assigned].sort(compareTopicPartitions);
     if (added.length > 0) {
-      const committed = this.coordinator.fetchOffsets(this.options.groupId, added);
+      const committed = await this.coordinator.fetchOffsets(this.options.groupId, added);
       const byKey = new Map(committed.map((c) => [topicPartitionKey(c.topic, c.partition), c.offset]));
       const partitions = added.map((tp) => ({ ...tp, committedOffset: byKey.get(topicPartitionKey(tp.topic, tp.partition)) ?? null }));
       await this.listener.onAssigned({ generationId: this.generation, partitions });
@@ -198,6 +225,12 @@ export class ServerSideMember {
       case 'ILLEGAL_GENERATION':
         this.rejoinAgain = true;
         return;
+      case 'NOT_COORDINATOR':
+      case 'COORDINATOR_NOT_AVAILABLE':
+      case 'COORDINATOR_LOAD_IN_PROGRESS':
+        await new Promise<void>((resolve) => this.scheduler.schedule(COORDINATOR_RETRY_MS, resolve));
+        this.rejoinAgain = true;
+        return;
       case 'UNKNOWN_MEMBER_ID':
         // Removed from the group: what it owned may already be someone else's (Kafka's onPartitionsLost).
         await this.revoke(this.owned);
@@ -217,9 +250,15 @@ export class ServerSideMember {
     this.heartbeatTimer = this.scheduler.schedule(interval, () => {
       this.heartbeatTimer = null;
       if (!this.rejoining && this.memberIdValue !== '') {
-        const code = this.coordinator.heartbeat({ groupId: this.options.groupId, memberId: this.memberIdValue, generationId: this.generation });
-        if (code === 'UNKNOWN_MEMBER_ID' || code === 'ILLEGAL_GENERATION') void this.onError(code).then(() => this.requestRejoin());
-        else if (code === 'REBALANCE_IN_PROGRESS') this.requestRejoin();
+        const answered = this.coordinator.heartbeat({ groupId: this.options.groupId, memberId: this.memberIdValue, generationId: this.generation });
+        const onCode = (code: GroupErrorCode): void => {
+          if (this.closed) return;
+          if (code === 'UNKNOWN_MEMBER_ID' || code === 'ILLEGAL_GENERATION') void this.onError(code).then(() => this.requestRejoin());
+          else if (code === 'REBALANCE_IN_PROGRESS') this.requestRejoin();
+          // Anything else (a coordinator moving or unreachable): the next heartbeat asks again.
+        };
+        if (typeof answered === 'string') onCode(answered);
+        else void answered.then(onCode, () => undefined);
       }
       this.scheduleHeartbeat();
     });

@@ -11,20 +11,24 @@
  * while a partition loads, the coordinator answers that itself for the partition's groups.
  * Cluster mode: the topic is created in etcd (offsets.topic.num.partitions, replication capped by
  * the live brokers) by the first broker that needs it; every broker's copy follows the metadata.
- * Until group coordination follows partition leadership (issue 11, step 4), each broker
- * coordinates the groups that reach it over its own copy of every partition (FindCoordinator
- * answers with the broker asked), so a group's members must share a broker.
+ * A broker coordinates the groups of the partitions it leads, as Kafka's coordinator runtime: it
+ * loads a partition (replaying its groups and offsets from the log) when it becomes that
+ * partition's leader and unloads it when leadership moves away (its groups then answer
+ * NOT_COORDINATOR and clients find the new coordinator). `coordinatorOf(group)` is the broker
+ * FindCoordinator names.
  * Offset expiry runs on the coordinator's own timer
  * (offsets.retention.check.interval.ms). At shutdown the coordinator is closed before the logs
  * (onModuleDestroy runs before LogEngine's onApplicationShutdown).
  */
 import { Inject, Injectable, Optional, type OnModuleDestroy } from '@nestjs/common';
 import { SpoolError, isSpoolError } from '@spool/common';
+import type { MetadataEvent } from '@spool/cluster';
 import { ClusterService } from '../cluster/cluster.service.js';
-import { GroupCoordinator, systemScheduler, type CoordinatorConfig, type Scheduler, type TopicMetadataSource } from '@spool/coordinator';
+import { GroupCoordinator, systemScheduler, type CoordinatorConfig, type MemberCoordinator, type Scheduler, type TopicMetadataSource } from '@spool/coordinator';
 import { LogManager } from '@spool/log-engine';
 import type { RootLogger } from '../logging/create-root-logger.js';
 import { ROOT_LOGGER } from '../logging/logging.module.js';
+import { ClusterMemberCoordinator } from './cluster-member-coordinator.js';
 import { CONSUMER_OFFSETS_TOPIC, CONSUMER_OFFSETS_TOPIC_CONFIGS, ConsumerOffsetsLog } from './consumer-offsets.log.js';
 
 export const COORDINATOR_CONFIG = Symbol('COORDINATOR_CONFIG');
@@ -36,6 +40,11 @@ export class GroupCoordinatorService implements OnModuleDestroy {
   private instance: GroupCoordinator | undefined;
   private starting: Promise<GroupCoordinator> | undefined;
   private unsubscribeTopicChanges: (() => void) | undefined;
+  private unsubscribeLeadership: (() => void) | undefined;
+  /** Cluster mode: the `__consumer_offsets` partitions loaded here (this broker leads them). */
+  private readonly led = new Set<number>();
+  private clusterMembers: ClusterMemberCoordinator | undefined;
+  private creatingOffsetsTopic = false;
 
   constructor(
     @Inject(LogManager) private readonly logs: LogManager,
@@ -63,13 +72,39 @@ export class GroupCoordinatorService implements OnModuleDestroy {
     return this.starting;
   }
 
+  /**
+   * What WebSocket and SSE group members join through: the coordinator itself on a single node; in
+   * cluster mode each group's coordinator wherever it is (ClusterMemberCoordinator).
+   */
+  get memberCoordinator(): MemberCoordinator {
+    const cluster = this.cluster;
+    const coordinator = this.coordinator; // COORDINATOR_LOAD_IN_PROGRESS until started
+    if (cluster === undefined || cluster.mode === 'local') return coordinator;
+    this.clusterMembers ??= new ClusterMemberCoordinator(cluster, () => this.coordinator, (g) => this.coordinatorOf(g));
+    return this.clusterMembers;
+  }
+
+  /** Cluster mode: the broker coordinating `groupId` (its partition's leader), or null while it has none. */
+  coordinatorOf(groupId: string): number | null {
+    const cluster = this.cluster;
+    if (cluster === undefined || cluster.mode === 'local') return cluster?.brokerId ?? null;
+    const instance = this.instance;
+    if (instance === undefined) return null;
+    if (cluster.metadata.topic(CONSUMER_OFFSETS_TOPIC) === undefined) {
+      this.createOffsetsTopic(cluster); // the caller answers COORDINATOR_NOT_AVAILABLE and is asked again
+      return null;
+    }
+    return cluster.metadata.partition(CONSUMER_OFFSETS_TOPIC, instance.partitionFor(groupId))?.leader ?? null;
+  }
+
   onModuleDestroy(): void {
+    this.unsubscribeLeadership?.();
     this.unsubscribeTopicChanges?.();
     this.instance?.close();
   }
 
   private async open(): Promise<GroupCoordinator> {
-    const partitionCount = this.cluster?.mode === 'etcd' ? await this.ensureClusterTopic(this.cluster) : await ConsumerOffsetsLog.ensureTopic(this.logs);
+    const partitionCount = this.cluster?.mode === 'etcd' ? this.clusterOffsetsPartitions(this.cluster) : await ConsumerOffsetsLog.ensureTopic(this.logs);
     const describe = (topic: string) => {
       try {
         return this.logs.describeTopic(topic);
@@ -93,6 +128,12 @@ export class GroupCoordinatorService implements OnModuleDestroy {
       ...(this.rootLogger !== undefined && { logger: this.rootLogger }),
     });
     await coordinator.start();
+    if (this.cluster?.mode === 'etcd') {
+      this.instance = coordinator;
+      this.followLeadership(this.cluster, coordinator);
+      this.unsubscribeTopicChanges = this.logs.topicChanges.subscribe((change) => coordinator.onPartitionsChanged(change.topic));
+      return coordinator;
+    }
     // Every partition is marked loading before anything can ask for its groups.
     const loads = Array.from({ length: partitionCount }, (_, partition) => coordinator.loadPartition(partition, new ConsumerOffsetsLog(this.logs, partition)));
     this.instance = coordinator;
@@ -108,24 +149,71 @@ export class GroupCoordinatorService implements OnModuleDestroy {
     return coordinator;
   }
 
-  /** Cluster mode: `__consumer_offsets` from etcd, created there by the first broker that needs it. */
-  private async ensureClusterTopic(cluster: ClusterService): Promise<number> {
-    if (cluster.metadata.topic(CONSUMER_OFFSETS_TOPIC) === undefined) {
-      const { offsetsTopicNumPartitions, offsetsTopicReplicationFactor } = cluster.settings;
-      try {
-        await cluster.createTopic({
-          name: CONSUMER_OFFSETS_TOPIC,
-          partitions: offsetsTopicNumPartitions,
-          replicationFactor: Math.max(1, Math.min(offsetsTopicReplicationFactor, cluster.metadata.brokers().length)),
-          configs: CONSUMER_OFFSETS_TOPIC_CONFIGS,
+  /**
+   * Cluster mode: loads the partitions this broker leads now, then follows every leadership change
+   * of `__consumer_offsets` (load on gaining it, unload on losing it).
+   */
+  private followLeadership(cluster: ClusterService, coordinator: GroupCoordinator): void {
+    const logger = this.rootLogger?.child({ component: 'group-coordinator' });
+    const reconcile = (partition: number): void => {
+      const leads = cluster.metadata.partition(CONSUMER_OFFSETS_TOPIC, partition)?.leader === cluster.brokerId && cluster.leadership.refusal(CONSUMER_OFFSETS_TOPIC, partition) === null;
+      if (leads && !this.led.has(partition)) {
+        this.led.add(partition);
+        logger?.info({ partition }, 'loading the groups of a __consumer_offsets partition this broker now leads');
+        coordinator.loadPartition(partition, new ConsumerOffsetsLog(this.logs, partition)).catch((err: unknown) => {
+          logger?.error({ err, partition }, 'loading a __consumer_offsets partition failed; its groups stay unavailable here');
+          if (this.led.delete(partition)) coordinator.unloadPartition(partition);
         });
-      } catch (err) {
-        if (!isSpoolError(err) || err.code !== 'TOPIC_ALREADY_EXISTS') throw err;
+      } else if (!leads && this.led.has(partition)) {
+        this.led.delete(partition);
+        logger?.info({ partition }, 'unloading the groups of a __consumer_offsets partition another broker now leads');
+        coordinator.unloadPartition(partition);
       }
-    }
-    const record = cluster.metadata.topic(CONSUMER_OFFSETS_TOPIC);
-    if (record === undefined) throw new SpoolError('COORDINATOR_LOAD_IN_PROGRESS', `${CONSUMER_OFFSETS_TOPIC} is not in the cluster metadata yet`);
-    await cluster.topicsSettled();
-    return this.logs.describeTopic(CONSUMER_OFFSETS_TOPIC).partitions;
+    };
+    const all = (): void => {
+      for (let p = 0; p < (cluster.metadata.topic(CONSUMER_OFFSETS_TOPIC)?.partitions ?? 0); p++) reconcile(p);
+    };
+    this.unsubscribeLeadership = cluster.metadata.subscribe((event: MetadataEvent) => {
+      if (event.kind === 'partition-changed' && event.topic === CONSUMER_OFFSETS_TOPIC) reconcile(event.partition);
+      else if (event.kind === 'resynced' || event.kind === 'broker-registered' || event.kind === 'broker-unregistered') all();
+    });
+    // A partition is loaded once this broker's copy of the topic is open (TopicSync, after the metadata event).
+    const unsubscribeLogs = this.logs.topicChanges.subscribe((change) => {
+      if (change.topic === CONSUMER_OFFSETS_TOPIC) all();
+    });
+    const unsubscribeMetadata = this.unsubscribeLeadership;
+    this.unsubscribeLeadership = () => {
+      unsubscribeMetadata?.();
+      unsubscribeLogs();
+    };
+    all();
+  }
+
+  /**
+   * Cluster mode: the partition count of `__consumer_offsets`, the topic's if it exists, else the
+   * one it will be created with. As in Kafka the topic is created when first needed (the first
+   * FindCoordinator, or a WebSocket/SSE group joining), not at start, so brokers starting together
+   * are all registered and share its partitions.
+   */
+  private clusterOffsetsPartitions(cluster: ClusterService): number {
+    return cluster.metadata.topic(CONSUMER_OFFSETS_TOPIC)?.partitions ?? cluster.settings.offsetsTopicNumPartitions;
+  }
+
+  /** Creates `__consumer_offsets` in etcd (replication capped by the live brokers); once, in the background. */
+  private createOffsetsTopic(cluster: ClusterService): void {
+    if (this.creatingOffsetsTopic || cluster.metadata.topic(CONSUMER_OFFSETS_TOPIC) !== undefined) return;
+    this.creatingOffsetsTopic = true;
+    const { offsetsTopicNumPartitions, offsetsTopicReplicationFactor } = cluster.settings;
+    cluster
+      .createTopic({
+        name: CONSUMER_OFFSETS_TOPIC,
+        partitions: offsetsTopicNumPartitions,
+        replicationFactor: Math.max(1, Math.min(offsetsTopicReplicationFactor, cluster.metadata.brokers().length)),
+        configs: CONSUMER_OFFSETS_TOPIC_CONFIGS,
+      })
+      .catch((err: unknown) => {
+        if (!isSpoolError(err) || err.code !== 'TOPIC_ALREADY_EXISTS') this.rootLogger?.warn({ err }, `creating ${CONSUMER_OFFSETS_TOPIC} failed; the next group request tries again`);
+      })
+      .finally(() => (this.creatingOffsetsTopic = false));
   }
 }

@@ -40,6 +40,8 @@ export interface KafkaHandlerDeps {
   readonly coordinator: CoordinatorAccess;
   /** Cluster mode's topic admin and partition leadership; absent: a single node. */
   readonly cluster?: ClusterService;
+  /** Cluster mode: the broker coordinating a group (its __consumer_offsets partition's leader). */
+  readonly coordinatorOf?: (groupId: string) => number | null;
 }
 
 export function createKafkaHandlers(deps: KafkaHandlerDeps): KafkaApiHandler[] {
@@ -67,7 +69,7 @@ export function createKafkaHandlers(deps: KafkaHandlerDeps): KafkaApiHandler[] {
     new MetadataHandler(logManager, deps.endpoint, deps.options, cluster),
     new OffsetCommitHandler(coordinator),
     new OffsetFetchHandler(coordinator),
-    new FindCoordinatorHandler(deps.endpoint),
+    new FindCoordinatorHandler(deps.endpoint, cluster !== null && deps.coordinatorOf !== undefined ? { metadata: cluster.metadata, coordinatorOf: deps.coordinatorOf } : null),
     new JoinGroupHandler(coordinator),
     new HeartbeatHandler(coordinator),
     new LeaveGroupHandler(coordinator),

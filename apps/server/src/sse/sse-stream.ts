@@ -20,7 +20,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { Logger } from '@spool/common';
-import { ServerSideMember, type GroupCoordinator, type Scheduler, type TopicPartition } from '@spool/coordinator';
+import { ServerSideMember, type MemberCoordinator, type Scheduler, type TopicPartition } from '@spool/coordinator';
 import { DeliveryPump, type DeliveryTransport } from '../records/delivery/delivery-pump.js';
 import { PartitionFeed } from '../records/delivery/partition-feed.js';
 import { committedOrReset } from '../records/delivery/start-position.js';
@@ -46,7 +46,7 @@ export interface SseStreamOptions {
 }
 
 export interface SseGroupOptions {
-  readonly coordinator: GroupCoordinator;
+  readonly coordinator: MemberCoordinator;
   readonly scheduler: Scheduler;
   readonly group: string;
   readonly clientHost: string;

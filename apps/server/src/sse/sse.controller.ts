@@ -97,7 +97,7 @@ export class SseController {
 
     if (query.group !== undefined && query.group !== '') {
       if (from !== 'earliest' && from !== 'latest') throw new SpoolError('INVALID_REQUEST', 'with group, from must be earliest or latest (the reset policy)', { field: 'from' });
-      const coordinator = this.coordinators.coordinator;
+      const coordinator = this.coordinators.memberCoordinator;
       // Cluster mode: the leaders' offsets of partitions led elsewhere, for the start positions of the assignments to come.
       await this.readers.prepare(topic, Array.from({ length: count }, (_, p) => p));
       reply.hijack();

@@ -7,7 +7,7 @@
  */
 import type { Duplex } from 'node:stream';
 import { SpoolError, type Logger } from '@spool/common';
-import type { GroupCoordinator, Scheduler } from '@spool/coordinator';
+import type { MemberCoordinator, Scheduler } from '@spool/coordinator';
 import type { WebSocket } from 'ws';
 import type { ProduceService } from '../produce/produce.service.js';
 import { DeliveryPump, type DeliveryTransport } from '../records/delivery/delivery-pump.js';
@@ -26,8 +26,8 @@ import type { WsOptions } from './ws.options.js';
 export interface WsConnectionDeps {
   readonly readers: PartitionReaders;
   readonly produce: ProduceService;
-  /** Throws COORDINATOR_LOAD_IN_PROGRESS while the coordinator is loading. */
-  readonly coordinator: () => GroupCoordinator;
+  /** Throws COORDINATOR_LOAD_IN_PROGRESS while the coordinator is loading; in cluster mode it reaches each group's coordinator wherever it is. */
+  readonly coordinator: () => MemberCoordinator;
   readonly scheduler: Scheduler;
   readonly options: WsOptions;
   readonly logger: Logger;

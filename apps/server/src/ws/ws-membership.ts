@@ -13,7 +13,7 @@
  * (so a cooperative member that kept a partition across rebalances commits fine, while one that
  * lost it, even if it got it back later, is refused with ILLEGAL_GENERATION, as Kafka fences).
  */
-import type { GroupCoordinator, GroupErrorCode, Scheduler, TopicPartition } from '@spool/coordinator';
+import type { GroupErrorCode, MemberCoordinator, Scheduler, TopicPartition } from '@spool/coordinator';
 import { ServerSideMember, topicPartitionKey } from '@spool/coordinator';
 import type { JoinFrame, OffsetFrameEntry } from './ws-frames.js';
 
@@ -34,7 +34,7 @@ export class WsMembership {
   private readonly ownedSince = new Map<string, number>();
 
   constructor(
-    coordinator: GroupCoordinator,
+    coordinator: MemberCoordinator,
     scheduler: Scheduler,
     private readonly frame: JoinFrame,
     private readonly host: MembershipHost,

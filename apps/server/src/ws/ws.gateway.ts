@@ -79,7 +79,7 @@ export class WsGateway implements OnApplicationBootstrap, OnModuleDestroy {
     // (forRoot with its options), and importing it here too would register its routes twice.
     const produce = this.moduleRef.get(ProduceService, { strict: false });
     const coordinators = this.coordinators;
-    this.deps = { readers: this.readers, produce, coordinator: () => coordinators.coordinator, scheduler: systemScheduler, options: this.options, logger: this.logger };
+    this.deps = { readers: this.readers, produce, coordinator: () => coordinators.memberCoordinator, scheduler: systemScheduler, options: this.options, logger: this.logger };
     const server = this.adapterHost.httpAdapter.getHttpServer() as import('node:http').Server;
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head));
     this.ticker = setInterval(() => this.tick(), TICK_MS);

@@ -33,6 +33,7 @@ import {
   type SyncGroupRequest,
   type SyncGroupResponse,
 } from '@spool/protocol';
+import type { ClusterMetadata } from '@spool/cluster';
 import type { BrokerEndpoint } from '../broker-endpoint.js';
 import { kafkaErrorCodeOf } from '../kafka-error-code.js';
 import type { KafkaApiHandler, KafkaRequestContext } from '../kafka-handler.js';
@@ -51,12 +52,22 @@ function thrownCode(err: unknown): number {
 
 const KEY_TYPE_GROUP = 0;
 
+/**
+ * FindCoordinator: on a single node, this node. In cluster mode a group's coordinator is the leader
+ * of its `__consumer_offsets` partition (Kafka's `abs(hashCode(groupId)) % partitions`), each key
+ * answered on its own: COORDINATOR_NOT_AVAILABLE (retriable) while that partition has no leader or
+ * the coordinator is still starting.
+ */
 export class FindCoordinatorHandler implements KafkaApiHandler<FindCoordinatorRequest, FindCoordinatorResponse> {
   readonly apiKey = KafkaApiKey.FindCoordinator;
 
-  constructor(private readonly endpoint: BrokerEndpoint) {}
+  constructor(
+    private readonly endpoint: BrokerEndpoint,
+    private readonly cluster: { metadata: ClusterMetadata; coordinatorOf(groupId: string): number | null } | null = null,
+  ) {}
 
   handle(request: FindCoordinatorRequest, ctx: KafkaRequestContext): FindCoordinatorResponse {
+    if (this.cluster !== null && this.cluster.metadata.mode === 'etcd') return this.inCluster(this.cluster, request, ctx);
     const { nodeId, host, port } = this.endpoint;
     const group = request.keyType === KEY_TYPE_GROUP;
     const errorCode = group ? KafkaErrorCode.NONE : KafkaErrorCode.COORDINATOR_NOT_AVAILABLE;
@@ -72,6 +83,32 @@ export class FindCoordinatorHandler implements KafkaApiHandler<FindCoordinatorRe
       host: group ? host : '',
       port: group ? port : -1,
       coordinators: ctx.apiVersion >= 4 ? keys.map((key) => ({ key, nodeId: group ? nodeId : -1, host: group ? host : '', port: group ? port : -1, errorCode, errorMessage })) : [],
+    };
+  }
+
+  private inCluster(cluster: { metadata: ClusterMetadata; coordinatorOf(groupId: string): number | null }, request: FindCoordinatorRequest, ctx: KafkaRequestContext): FindCoordinatorResponse {
+    const group = request.keyType === KEY_TYPE_GROUP;
+    const keys = ctx.apiVersion >= 4 ? request.coordinatorKeys : [request.key];
+    const answers = keys.map((key) => {
+      if (!group) {
+        return { key, nodeId: -1, host: '', port: -1, errorCode: KafkaErrorCode.COORDINATOR_NOT_AVAILABLE, errorMessage: request.keyType === 1 ? 'transactions are not supported' : `key type ${request.keyType} is not supported` };
+      }
+      const leader = cluster.coordinatorOf(key);
+      const broker = leader === null ? undefined : cluster.metadata.broker(leader);
+      if (broker === undefined) {
+        return { key, nodeId: -1, host: '', port: -1, errorCode: KafkaErrorCode.COORDINATOR_NOT_AVAILABLE, errorMessage: `the __consumer_offsets partition of group ${key} has no leader right now` };
+      }
+      return { key, nodeId: broker.brokerId, host: broker.host, port: broker.kafkaPort, errorCode: KafkaErrorCode.NONE, errorMessage: null };
+    });
+    const first = answers[0] ?? { nodeId: -1, host: '', port: -1, errorCode: KafkaErrorCode.NONE, errorMessage: null };
+    return {
+      throttleTimeMs: 0,
+      errorCode: first.errorCode,
+      errorMessage: first.errorMessage,
+      nodeId: first.nodeId,
+      host: first.host,
+      port: first.port,
+      coordinators: ctx.apiVersion >= 4 ? answers : [],
     };
   }
 }
