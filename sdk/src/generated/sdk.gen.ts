@@ -2,7 +2,7 @@
 
 import { client } from './client.gen.js';
 import type { Client, Options as Options2, TDataShape } from './client/index.js';
-import type { AlterTopicConfigsData, AlterTopicConfigsErrors, AlterTopicConfigsResponses, CommitGroupOffsetsData, CommitGroupOffsetsErrors, CommitGroupOffsetsResponses, CreatePartitionsData, CreatePartitionsErrors, CreatePartitionsResponses, CreateSubscriptionData, CreateSubscriptionErrors, CreateSubscriptionResponses, CreateTopicData, CreateTopicErrors, CreateTopicResponses, DeleteGroupData, DeleteGroupErrors, DeleteGroupResponses, DeleteRecordsData, DeleteRecordsErrors, DeleteRecordsResponses, DeleteSubscriptionData, DeleteSubscriptionErrors, DeleteSubscriptionResponses, DeleteTopicData, DeleteTopicErrors, DeleteTopicResponses, DescribeGroupData, DescribeGroupErrors, DescribeGroupResponses, DescribeSubscriptionData, DescribeSubscriptionErrors, DescribeSubscriptionResponses, DescribeTopicData, DescribeTopicErrors, DescribeTopicResponses, FetchRecordsData, FetchRecordsErrors, FetchRecordsResponses, ListGroupsData, ListGroupsResponses, ListOffsetsData, ListOffsetsErrors, ListOffsetsResponses, ListSubscriptionAttemptsData, ListSubscriptionAttemptsErrors, ListSubscriptionAttemptsResponses, ListSubscriptionsData, ListSubscriptionsErrors, ListSubscriptionsResponses, ListTopicsData, ListTopicsResponses, PauseSubscriptionData, PauseSubscriptionErrors, PauseSubscriptionResponses, ProduceData, ProduceErrors, ProduceResponses, ResetGroupOffsetsData, ResetGroupOffsetsErrors, ResetGroupOffsetsResponses, ResumeSubscriptionData, ResumeSubscriptionErrors, ResumeSubscriptionResponses, UpdateSubscriptionData, UpdateSubscriptionErrors, UpdateSubscriptionResponses } from './types.gen.js';
+import type { AlterTopicConfigsData, AlterTopicConfigsErrors, AlterTopicConfigsResponses, CommitGroupOffsetsData, CommitGroupOffsetsErrors, CommitGroupOffsetsResponses, CreatePartitionsData, CreatePartitionsErrors, CreatePartitionsResponses, CreateSubscriptionData, CreateSubscriptionErrors, CreateSubscriptionResponses, CreateTopicData, CreateTopicErrors, CreateTopicResponses, DeleteGroupData, DeleteGroupErrors, DeleteGroupResponses, DeleteRecordsData, DeleteRecordsErrors, DeleteRecordsResponses, DeleteSubscriptionData, DeleteSubscriptionErrors, DeleteSubscriptionResponses, DeleteTopicData, DeleteTopicErrors, DeleteTopicResponses, DescribeClusterData, DescribeClusterResponses, DescribeGroupData, DescribeGroupErrors, DescribeGroupResponses, DescribeSubscriptionData, DescribeSubscriptionErrors, DescribeSubscriptionResponses, DescribeTopicData, DescribeTopicErrors, DescribeTopicResponses, FetchRecordsData, FetchRecordsErrors, FetchRecordsResponses, ListGroupsData, ListGroupsResponses, ListOffsetsData, ListOffsetsErrors, ListOffsetsResponses, ListSubscriptionAttemptsData, ListSubscriptionAttemptsErrors, ListSubscriptionAttemptsResponses, ListSubscriptionsData, ListSubscriptionsErrors, ListSubscriptionsResponses, ListTopicsData, ListTopicsResponses, PauseSubscriptionData, PauseSubscriptionErrors, PauseSubscriptionResponses, ProduceData, ProduceErrors, ProduceResponses, ResetGroupOffsetsData, ResetGroupOffsetsErrors, ResetGroupOffsetsResponses, ResumeSubscriptionData, ResumeSubscriptionErrors, ResumeSubscriptionResponses, UpdateSubscriptionData, UpdateSubscriptionErrors, UpdateSubscriptionResponses } from './types.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -108,6 +108,11 @@ export const deleteRecords = <ThrowOnError extends boolean = false>(options: Opt
         ...options.headers
     }
 });
+
+/**
+ * Describe the cluster: name, cluster id, controller, brokers with endpoints and liveness
+ */
+export const describeCluster = <ThrowOnError extends boolean = false>(options?: Options<DescribeClusterData, ThrowOnError>) => (options?.client ?? client).get<DescribeClusterResponses, unknown, ThrowOnError>({ url: '/v1/cluster', ...options });
 
 /**
  * List consumer groups

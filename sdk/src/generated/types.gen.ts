@@ -362,6 +362,73 @@ export type DeleteRecordsResult = {
     logStartOffset: number;
 };
 
+export type ClusterController = {
+    brokerId: number;
+    /**
+     * Bumped by every controller election.
+     */
+    controllerEpoch: number;
+};
+
+export type ClusterBroker = {
+    /**
+     * broker.id (SPOOL_BROKER_ID)
+     */
+    brokerId: number;
+    /**
+     * Registered now (its etcd lease is alive); false for a broker that partitions name as a replica but that is gone.
+     */
+    alive: boolean;
+    /**
+     * Advertised host (alive brokers only).
+     */
+    host?: string;
+    /**
+     * HTTP port (alive brokers only).
+     */
+    httpPort?: number;
+    /**
+     * Kafka port (alive brokers only).
+     */
+    kafkaPort?: number;
+    rack?: string | null;
+    /**
+     * Shutting down cleanly: it leads nothing new (Kafka controlled shutdown).
+     */
+    controlledShutdown?: boolean;
+    /**
+     * Kafka's broker epoch: new at every registration.
+     */
+    brokerEpoch?: number;
+};
+
+export type ClusterDescription = {
+    /**
+     * single-node: no SPOOL_ETCD_ENDPOINTS; etcd: cluster mode.
+     */
+    mode: 'single-node' | 'etcd';
+    /**
+     * SPOOL_CLUSTER_NAME (the etcd key prefix).
+     */
+    clusterName: string;
+    /**
+     * Kafka's cluster id (Metadata, DescribeCluster).
+     */
+    clusterId: string;
+    /**
+     * The broker that answered.
+     */
+    brokerId: number;
+    /**
+     * null while an election is under way.
+     */
+    controller: ClusterController | null;
+    /**
+     * Live brokers and brokers named as replicas that are gone, by id.
+     */
+    brokers: Array<ClusterBroker>;
+};
+
 export type GroupListing = {
     groupId: string;
     /**
@@ -1191,6 +1258,19 @@ export type DeleteRecordsResponses = {
 };
 
 export type DeleteRecordsResponse = DeleteRecordsResponses[keyof DeleteRecordsResponses];
+
+export type DescribeClusterData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/v1/cluster';
+};
+
+export type DescribeClusterResponses = {
+    200: ClusterDescription;
+};
+
+export type DescribeClusterResponse = DescribeClusterResponses[keyof DescribeClusterResponses];
 
 export type ListGroupsData = {
     body?: never;

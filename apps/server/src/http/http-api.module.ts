@@ -12,6 +12,7 @@ import { LogManager } from '@spool/log-engine';
 import type { FastifyInstance } from 'fastify';
 import { ClusterModule } from '../cluster/cluster.module.js';
 import { ClusterService } from '../cluster/cluster.service.js';
+import { ClusterController } from './cluster/cluster.controller.js';
 import type { RootLogger } from '../logging/create-root-logger.js';
 import { ROOT_LOGGER } from '../logging/logging.module.js';
 import { ProduceService } from '../produce/produce.service.js';
@@ -46,7 +47,7 @@ function produceWorkerScript(): URL {
 
 const core = {
   imports: [ClusterModule, RecordsModule],
-  controllers: [TopicsController, RecordsController, DeleteRecordsController],
+  controllers: [TopicsController, RecordsController, DeleteRecordsController, ClusterController],
   providers: [
     TopicsService,
     {

@@ -115,6 +115,19 @@ describe('every face on every node', () => {
     }
   }, TEST_TIMEOUT_MS);
 
+  it('GET /v1/cluster lists the brokers with their endpoints and the controller, the same on every node', async () => {
+    const views = await Promise.all(cluster.running().map((b) => b.http('GET', '/v1/cluster')));
+    for (const [i, view] of views.entries()) {
+      expect(view.status).toBe(200);
+      expect(view.body).toMatchObject({ mode: 'etcd', clusterName: cluster.clusterName, brokerId: cluster.running()[i].brokerId });
+      expect(view.body.clusterId).toBe(views[0].body.clusterId);
+      expect(view.body.controller.brokerId).toBe(views[0].body.controller.brokerId);
+      expect(view.body.brokers.map((b: { brokerId: number; alive: boolean; httpPort: number; kafkaPort: number }) => [b.brokerId, b.alive, b.httpPort, b.kafkaPort])).toEqual(
+        [1, 2, 3].map((id) => [id, true, cluster.broker(id).httpPort, cluster.broker(id).kafkaPort]),
+      );
+    }
+  }, TEST_TIMEOUT_MS);
+
   it('answers a retriable error within the peer timeout when the leader does not answer', async () => {
     const partition = leaders.indexOf(3);
     cluster.broker(3).pause();

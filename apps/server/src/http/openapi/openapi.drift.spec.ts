@@ -49,6 +49,7 @@ describe('OpenAPI document', () => {
         'POST /v1/subscriptions/{name}/pause pauseSubscription',
         'POST /v1/subscriptions/{name}/resume resumeSubscription',
         'GET /v1/subscriptions/{name}/attempts listSubscriptionAttempts',
+        'GET /v1/cluster describeCluster',
       ].sort(),
     );
     expect(Object.keys(doc.paths['/v1/topics/{topic}/records'].post.requestBody.content).sort()).toEqual(['application/json', 'application/x-ndjson']);

@@ -51,6 +51,13 @@ describe('topic admin over HTTP', () => {
     expect((await call('POST', '/v1/topics', { name: 'orders', partitions: 1 })).status).toBe(201); // name reusable at once
   });
 
+  it('describes a single node as its own cluster (GET /v1/cluster)', async () => {
+    const res = await call('GET', '/v1/cluster');
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ mode: 'single-node', clusterName: 'spool', clusterId: 'spool-single-node', controller: { brokerId: res.body.brokerId } });
+    expect(res.body.brokers).toEqual([expect.objectContaining({ brokerId: res.body.brokerId, alive: true, controlledShutdown: false })]);
+  });
+
   it('answers every admin error with the envelope and a stable code', async () => {
     await call('POST', '/v1/topics', { name: 'dup', partitions: 1 });
     const cases: Array<[string, string, unknown, number, string]> = [

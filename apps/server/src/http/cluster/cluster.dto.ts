@@ -1,0 +1,31 @@
+/** GET /v1/cluster: what Kafka's DescribeCluster tells, for HTTP clients and operators. */
+import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
+
+@ApiSchema({ name: 'ClusterBroker' })
+export class ClusterBrokerDto {
+  @ApiProperty({ type: 'integer', example: 1, description: 'broker.id (SPOOL_BROKER_ID)' }) brokerId!: number;
+  @ApiProperty({ description: 'Registered now (its etcd lease is alive); false for a broker that partitions name as a replica but that is gone.' })
+  alive!: boolean;
+  @ApiPropertyOptional({ example: 'spool-1.internal', description: 'Advertised host (alive brokers only).' }) host?: string;
+  @ApiPropertyOptional({ type: 'integer', example: 8080, description: 'HTTP port (alive brokers only).' }) httpPort?: number;
+  @ApiPropertyOptional({ type: 'integer', example: 9092, description: 'Kafka port (alive brokers only).' }) kafkaPort?: number;
+  @ApiPropertyOptional({ type: 'string', nullable: true, example: null }) rack?: string | null;
+  @ApiPropertyOptional({ description: 'Shutting down cleanly: it leads nothing new (Kafka controlled shutdown).' }) controlledShutdown?: boolean;
+  @ApiPropertyOptional({ type: 'integer', example: 42, description: "Kafka's broker epoch: new at every registration." }) brokerEpoch?: number;
+}
+
+@ApiSchema({ name: 'ClusterController' })
+export class ClusterControllerDto {
+  @ApiProperty({ type: 'integer', example: 1 }) brokerId!: number;
+  @ApiProperty({ type: 'integer', example: 3, description: 'Bumped by every controller election.' }) controllerEpoch!: number;
+}
+
+@ApiSchema({ name: 'ClusterDescription' })
+export class ClusterDescriptionDto {
+  @ApiProperty({ enum: ['single-node', 'etcd'], description: 'single-node: no SPOOL_ETCD_ENDPOINTS; etcd: cluster mode.' }) mode!: 'single-node' | 'etcd';
+  @ApiProperty({ example: 'spool', description: 'SPOOL_CLUSTER_NAME (the etcd key prefix).' }) clusterName!: string;
+  @ApiProperty({ example: 'Qk9vV1pXc2NrM3FwVVNsZQ', description: "Kafka's cluster id (Metadata, DescribeCluster)." }) clusterId!: string;
+  @ApiProperty({ type: 'integer', example: 1, description: 'The broker that answered.' }) brokerId!: number;
+  @ApiProperty({ type: ClusterControllerDto, nullable: true, description: 'null while an election is under way.' }) controller!: ClusterControllerDto | null;
+  @ApiProperty({ type: [ClusterBrokerDto], description: 'Live brokers and brokers named as replicas that are gone, by id.' }) brokers!: ClusterBrokerDto[];
+}
