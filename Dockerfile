@@ -35,6 +35,8 @@ COPY --from=build /app/client/dist ./client/dist
 # The web console at /console/ (static files, built above by Vite).
 COPY --from=build /app/apps/console/dist ./apps/console/dist
 COPY docs/asyncapi.yaml ./docs/asyncapi.yaml
+# `docker exec <container> spool topic list` (the CLI talks to the broker over its HTTP port).
+RUN chmod 755 dist/apps/cli/src/main.js && ln -s /app/dist/apps/cli/src/main.js /usr/local/bin/spool
 USER node
 VOLUME ["/data"]
 EXPOSE 8080 9092
