@@ -160,6 +160,15 @@ describe('spool cluster, profile, completion and failures', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('no profile named "nope"');
     expect(r.stderr).toContain('known profiles: local, down');
+    r = await cli.run(['profile', 'use', 'down'], { env });
+    expect(r.stdout).toBe('current profile: down\n');
+    const shown = await cli.json<{ url: string; profile: string; token: boolean }>(['profile', 'show'], { env });
+    expect(shown).toMatchObject({ url: `http://127.0.0.1:${port}`, profile: 'down', token: false });
+    expect((await cli.run(['topic', 'list'], { env })).code).toBe(6);
+    // The environment beats the profile.
+    expect((await cli.run(['topic', 'list'], { env: { SPOOL_URL: cli.url } })).code).toBe(0);
+    expect((await cli.run(['profile', 'delete', 'down'], { env })).stdout).toBe('deleted profile down\n');
+    expect((await cli.json<{ current: string | null }>(['profile', 'list'], { env })).current).toBeNull();
     await writeFile(path.join(cli.home, 'broken.json'), '{ not json');
     r = await cli.run(['--profile-file', path.join(cli.home, 'broken.json'), 'topic', 'list'], { env });
     expect(r.code).toBe(2);

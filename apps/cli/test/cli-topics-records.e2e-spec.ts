@@ -8,7 +8,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { load } from 'js-yaml';
-import { CliHarness, jsonLines, requireKcat } from './cli-process.test-util.js';
+import { CLI_MAIN, CliHarness, jsonLines, requireKcat } from './cli-process.test-util.js';
 
 const run = promisify(execFile);
 
@@ -167,6 +167,16 @@ describe('spool produce and consume', () => {
     const missing = await cli.run(['produce', 'from-file', '-f', path.join(cli.home, 'nope.txt')]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('no such file');
+  });
+
+  it('on a terminal, produce draws a progress bar on stderr and clears it (script(1) gives the CLI a pty)', async () => {
+    const file = path.join(cli.home, 'progress.txt');
+    await writeFile(file, Array.from({ length: 5000 }, (_, i) => `{"i":${i}}`).join('\n') + '\n');
+    const command = [process.execPath, CLI_MAIN, 'produce', 'progress', '-f', file].map((a) => `'${a}'`).join(' ');
+    const { stdout } = await run('script', ['-qec', command, '/dev/null'], { timeout: 60_000, env: { PATH: process.env.PATH, HOME: cli.home, SPOOL_URL: cli.url } });
+    expect(stdout).toMatch(/\r\[[#.]+\] +\d+% [\d,]+ records [\d.]+ (KiB|MiB)\/[\d.]+ KiB [\d,]+ records\/s\x1b\[K/);
+    expect(stdout).toContain('\r\x1b[K'); // cleared before the summary
+    expect(stdout).toContain('produced 5,000 records to progress');
   });
 
   it('a larger file round-trips: every line once, in order per partition, NDJSON records with their own keys', async () => {
