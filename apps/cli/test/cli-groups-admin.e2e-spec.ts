@@ -9,7 +9,7 @@ import { stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { freePort } from '../../server/test/server-process.test-util.js';
-import { CliHarness, jsonLines } from './cli-process.test-util.js';
+import { CliHarness, E2E_TIMEOUT_MS, jsonLines } from './cli-process.test-util.js';
 
 const run = promisify(execFile);
 
@@ -17,7 +17,7 @@ let cli: CliHarness;
 
 beforeAll(async () => {
   cli = await CliHarness.start();
-}, 60_000);
+}, E2E_TIMEOUT_MS);
 
 afterAll(async () => {
   await cli?.close();
@@ -36,7 +36,7 @@ interface ResetView {
 
 /** Polls `group describe` until `accept` holds (membership changes take a rebalance). */
 async function waitForGroup(group: string, accept: (g: GroupView) => boolean): Promise<GroupView> {
-  const giveUpAt = Date.now() + 30_000;
+  const giveUpAt = Date.now() + 60_000;
   for (;;) {
     const r = await cli.run(['-o', 'json', 'group', 'describe', group]);
     if (r.code === 0) {
@@ -127,7 +127,7 @@ describe('spool group', () => {
     expect(r.code).toBe(3);
     expect(r.stderr).toContain('`spool group list` lists the groups');
     expect((await cli.run(['group', 'delete', 'dash', '--if-exists'])).code).toBe(0);
-  }, 120_000);
+  }, 2 * E2E_TIMEOUT_MS);
 });
 
 describe('spool cluster, profile, completion and failures', () => {
@@ -138,7 +138,7 @@ describe('spool cluster, profile, completion and failures', () => {
     expect(info.topics).toBe(topics.topics.length);
     expect(info.partitions).toBe(topics.topics.reduce((n, t) => n + t.partitions, 0));
     expect(info.brokers).toEqual([{ id: 0, partitionsLed: info.partitions, replicas: info.partitions }]);
-  });
+  }, E2E_TIMEOUT_MS);
 
   it('profiles: the URL and a token from a file (mode 0600, token never printed); --profile picks one', async () => {
     const env = { SPOOL_URL: '' };
@@ -173,7 +173,7 @@ describe('spool cluster, profile, completion and failures', () => {
     r = await cli.run(['--profile-file', path.join(cli.home, 'broken.json'), 'topic', 'list'], { env });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('is not valid JSON');
-  });
+  }, E2E_TIMEOUT_MS);
 
   it('bash completes commands, subcommands and option values from the generated script', async () => {
     const script = (await cli.run(['completion', 'bash'])).stdout;
@@ -188,7 +188,7 @@ describe('spool cluster, profile, completion and failures', () => {
     expect(await complete(['spool', '-o', ''])).toEqual(['table', 'json', 'yaml']);
     expect((await cli.run(['completion', 'zsh'])).stdout).toContain('#compdef spool');
     expect((await cli.run(['completion', 'fish'])).code).toBe(2);
-  });
+  }, E2E_TIMEOUT_MS);
 
   it('a bad flag is exit 2 with commander\'s message; a broker that is down is exit 6 with what to do', async () => {
     let r = await cli.run(['topic', 'list', '--bogus']);
@@ -214,5 +214,5 @@ describe('spool cluster, profile, completion and failures', () => {
 
     expect((await cli.run(['--version'])).stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
     expect((await cli.run(['group', 'reset-offsets', '--help'])).stdout).toContain('--shift-by <n>');
-  });
+  }, E2E_TIMEOUT_MS);
 });

@@ -8,7 +8,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { load } from 'js-yaml';
-import { CLI_MAIN, CliHarness, jsonLines, requireKcat } from './cli-process.test-util.js';
+import { CLI_MAIN, CliHarness, E2E_TIMEOUT_MS, jsonLines, requireKcat } from './cli-process.test-util.js';
 
 const run = promisify(execFile);
 
@@ -18,7 +18,7 @@ let kcat: string;
 beforeAll(async () => {
   kcat = requireKcat();
   cli = await CliHarness.start();
-}, 60_000);
+}, E2E_TIMEOUT_MS);
 
 afterAll(async () => {
   await cli?.close();
@@ -82,7 +82,7 @@ describe('spool topic', () => {
     expect(r.stderr).toContain('hint: `spool topic list` lists the topics');
     expect((await cli.run(['topic', 'delete', 'orders'])).code).toBe(3);
     expect((await cli.run(['topic', 'delete', 'orders', '--if-exists'])).stdout).toBe('topic orders does not exist\n');
-  });
+  }, E2E_TIMEOUT_MS);
 });
 
 describe('spool produce and consume', () => {
@@ -97,7 +97,7 @@ describe('spool produce and consume', () => {
       'user-2=a:b|src=cli,content-type=text/plain; charset=utf-8',
       'user-3=|src=cli,content-type=text/plain; charset=utf-8',
     ]);
-  });
+  }, E2E_TIMEOUT_MS);
 
   it('consumes what kcat produced as JSON lines, a -f template, a tail, a time and a count', async () => {
     await cli.run(['topic', 'create', 'events', '-p', '2']);
@@ -139,7 +139,7 @@ describe('spool produce and consume', () => {
     r = await cli.run(['consume', 'no-such-topic']);
     expect(r.code).toBe(3);
     expect(r.stderr).toContain('topic no-such-topic does not exist');
-  });
+  }, E2E_TIMEOUT_MS);
 
   it('--follow prints a record kcat produces after it started, then stops at --count', async () => {
     await cli.run(['topic', 'create', 'live', '-p', '1']);
@@ -150,7 +150,7 @@ describe('spool produce and consume', () => {
     const done = await follower.done;
     expect(done.code).toBe(0);
     expect(jsonLines(done.stdout)).toEqual([expect.objectContaining({ partition: 0, offset: 1, key: 'k', value: { fresh: true } })]);
-  });
+  }, E2E_TIMEOUT_MS);
 
   it('a file with a bad line: the lines before it are appended, the error names the line and how to resume', async () => {
     await cli.run(['topic', 'create', 'from-file', '-p', '1']);
@@ -167,7 +167,7 @@ describe('spool produce and consume', () => {
     const missing = await cli.run(['produce', 'from-file', '-f', path.join(cli.home, 'nope.txt')]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('no such file');
-  });
+  }, E2E_TIMEOUT_MS);
 
   it('on a terminal, produce draws a progress bar on stderr and clears it (script(1) gives the CLI a pty)', async () => {
     const file = path.join(cli.home, 'progress.txt');
@@ -177,7 +177,7 @@ describe('spool produce and consume', () => {
     expect(stdout).toMatch(/\r\[[#.]+\] +\d+% [\d,]+ records [\d.]+ (KiB|MiB)\/[\d.]+ KiB [\d,]+ records\/s\x1b\[K/);
     expect(stdout).toContain('\r\x1b[K'); // cleared before the summary
     expect(stdout).toContain('produced 5,000 records to progress');
-  });
+  }, E2E_TIMEOUT_MS);
 
   it('a larger file round-trips: every line once, in order per partition, NDJSON records with their own keys', async () => {
     await cli.run(['topic', 'create', 'bulk', '-p', '3']);
@@ -203,5 +203,5 @@ describe('spool produce and consume', () => {
       partitionOfKey.set(key, partition);
     }
     expect(seen.size).toBe(n);
-  }, 120_000);
+  }, 2 * E2E_TIMEOUT_MS);
 });
