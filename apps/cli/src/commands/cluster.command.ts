@@ -1,7 +1,8 @@
 /**
  * `spool cluster info`: what the HTTP API tells about the brokers. The API has no cluster or
  * broker route yet (docs/openapi.json), so the summary comes from the topic routes: the broker ids
- * that lead or replicate partitions, how many of each, and the topic and partition counts.
+ * that lead or replicate partitions, how many of each, the topic and partition counts, and how many
+ * partitions have no leader (cluster mode, no in-sync replica alive).
  * TODO(#17): show the controller, liveness and disk use once the API serves them.
  */
 import type { Command } from 'commander';
@@ -65,9 +66,12 @@ export function registerClusterCommands(program: Command, runtime: Runtime): voi
       const topics = await describeAll(ctx);
       const brokers = new Map<number, { partitionsLed: number; replicas: number }>();
       const broker = (id: number) => brokers.get(id) ?? brokers.set(id, { partitionsLed: 0, replicas: 0 }).get(id)!;
+      let offlinePartitions = 0;
       for (const t of topics) {
         for (const p of t.partitions) {
-          broker(p.leader).partitionsLed++;
+          // No leader: cluster mode with no in-sync replica alive.
+          if (p.leader === null) offlinePartitions++;
+          else broker(p.leader).partitionsLed++;
           for (const r of p.replicas) broker(r).replicas++;
         }
       }
@@ -75,6 +79,7 @@ export function registerClusterCommands(program: Command, runtime: Runtime): voi
         url: ctx.connection.url,
         topics: topics.length,
         partitions: topics.reduce((n, t) => n + t.partitions.length, 0),
+        offlinePartitions,
         brokers: [...brokers].sort(([a], [b]) => a - b).map(([id, b]) => ({ id, partitionsLed: b.partitionsLed, replicas: b.replicas })),
       };
       ctx.output.result(summary, () => renderGeneric(summary));
