@@ -68,10 +68,11 @@ export class CliHarness {
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'spool-cli-e2e-data-'));
     const home = await mkdtemp(path.join(os.tmpdir(), 'spool-cli-e2e-home-'));
     const [httpPort, kafkaPort] = [await freePort(), await freePort()];
-    const server = ServerProcess.start({ SPOOL_DATA_DIR: dataDir, SPOOL_HTTP_PORT: String(httpPort), SPOOL_KAFKA_PORT: String(kafkaPort), SPOOL_LOG_LEVEL: 'warn' });
+    const server = ServerProcess.start({ SPOOL_DATA_DIR: dataDir, SPOOL_HTTP_PORT: String(httpPort), SPOOL_KAFKA_PORT: String(kafkaPort), SPOOL_LOG_LEVEL: 'info' }); // its log is printed if it fails to start
     const harness = new CliHarness(server, home, dataDir, kafkaPort);
     try {
-      await server.waitUntilReady();
+      // Generous: two brokers and a dozen CLI processes may start at once on a loaded machine.
+      await server.waitFor('/readyz', (res) => res.status === 200, 90_000);
     } catch (err) {
       await harness.close();
       throw err;
