@@ -12,8 +12,6 @@ COPY package.json package-lock.json ./
 RUN npm install --no-audit --no-fund
 COPY tsconfig.base.json tsconfig.json nest-cli.json ./
 COPY apps ./apps
-# The SDK generated from the OpenAPI document: the `spool` CLI (apps/cli) is built on it.
-COPY sdk ./sdk
 COPY libs ./libs
 COPY bench ./bench
 COPY client ./client
