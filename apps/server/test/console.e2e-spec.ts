@@ -240,6 +240,9 @@ describe('web console in headless Chromium against a broker process', () => {
     await page.getByRole('link', { name: 'Overview' }).click();
     await waitForText('broker-state', 'ready');
     await page.getByTestId('broker-topics').filter({ hasText: /^[1-9]/ }).waitFor(WAIT);
+    // GET /v1/cluster: a single node lists itself.
+    await waitForText('cluster-mode', 'single-node');
+    expect((await cells('tr[data-broker]'))[4]).toBe('yes');
     // Charts are drawn (uPlot's canvas) once samples arrive.
     await page.locator('.chart canvas').first().waitFor(WAIT);
     if (SCREENSHOTS) {

@@ -3,7 +3,8 @@
  * Prometheus counters sampled every 2 s and turned into rates). The HTTP API has no cluster
  * routes yet, so the page shows the broker that served it.
  */
-import { getText, parseMetrics } from '../api.js';
+import { describeCluster } from '../../../../sdk/src/index.js';
+import { call, getText, http, parseMetrics } from '../api.js';
 import { Chart } from '../chart.js';
 import { formatBytes, formatCount } from '../format.js';
 import { usePoll, useRates, useSeries } from '../hooks.js';
@@ -42,6 +43,8 @@ export function OverviewPage() {
     POLL_MS,
     [],
   );
+  const cluster = usePoll(() => call(describeCluster({ client: http })), 5000, []);
+  const c = cluster.data;
   const s = state.data;
   return (
     <section aria-labelledby="overview-title">
@@ -55,7 +58,40 @@ export function OverviewPage() {
         <Card label="Disk use" value={s === undefined ? '…' : formatBytes(s.sizeBytes)} />
         <Card label="Kafka connections" value={s === undefined ? '…' : formatCount(s.connections)} />
       </div>
-      <p class="muted">Single node: cluster membership and the controller appear here once the HTTP API has routes for them.</p>
+      <h2>Cluster</h2>
+      <ErrorNote error={cluster.error} />
+      {c !== undefined && (
+        <>
+          <p>
+            Mode <strong data-testid="cluster-mode">{c.mode}</strong>
+            {c.clusterName != null && <> · cluster {c.clusterName}</>} · controller {c.controller?.brokerId ?? '–'}
+          </p>
+          <table aria-label="Brokers">
+            <thead>
+              <tr>
+                <th scope="col" class="num">Broker</th>
+                <th scope="col">Host</th>
+                <th scope="col" class="num">HTTP port</th>
+                <th scope="col" class="num">Kafka port</th>
+                <th scope="col">Alive</th>
+                <th scope="col">Role</th>
+              </tr>
+            </thead>
+            <tbody>
+              {c.brokers.map((b) => (
+                <tr key={b.brokerId} data-broker={b.brokerId}>
+                  <td class="num">{b.brokerId}</td>
+                  <td>{b.host}</td>
+                  <td class="num">{b.httpPort}</td>
+                  <td class="num">{b.kafkaPort}</td>
+                  <td>{b.alive ? 'yes' : 'no'}</td>
+                  <td>{[b.brokerId === c.controller?.brokerId && 'controller', b.brokerId === c.brokerId && 'this broker', b.controlledShutdown && 'shutting down'].filter(Boolean).join(', ')}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </>
+      )}
       <h2>Throughput</h2>
       <div class="charts">
         <Chart title="Records in" series={['records in/s']} data={records.data} />
