@@ -5,6 +5,7 @@
  */
 import { type DynamicModule, Module } from '@nestjs/common';
 import { ClusterModule, ClusterSettingsModule } from './cluster/cluster.module.js';
+import { ReplicationModule } from './replication/replication.module.js';
 import { type BrokerConfig, ConfigModule } from './config/index.js';
 import { ConsoleModule } from './console/console.module.js';
 import { HealthModule } from './health/health.module.js';
@@ -24,7 +25,7 @@ export class AppModule {
   static forRoot(config: BrokerConfig, logger: RootLogger): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), LoggingModule.forRoot(logger), HealthModule, LogEngineModule, ClusterSettingsModule.forRoot(config.cluster), ClusterModule, MetricsModule, HttpApiModule.forRoot(config.http), CoordinatorModule, WsModule, SseModule, WebhooksModule.forRoot(config.webhooks), ConsoleModule, KafkaModule.forRoot(kafkaListenerOptionsFrom(config))],
+      imports: [ConfigModule.forRoot(config), LoggingModule.forRoot(logger), HealthModule, LogEngineModule, ClusterSettingsModule.forRoot(config.cluster), ClusterModule, ReplicationModule, MetricsModule, HttpApiModule.forRoot(config.http), CoordinatorModule, WsModule, SseModule, WebhooksModule.forRoot(config.webhooks), ConsoleModule, KafkaModule.forRoot(kafkaListenerOptionsFrom(config))],
     };
   }
 }

@@ -14,6 +14,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { AppModule } from './app.module.js';
 import { ConfigError, loadBrokerConfig, type LoadedConfig } from './config/index.js';
 import { ClusterService } from './cluster/cluster.service.js';
+import { ReplicationService } from './replication/replication.service.js';
 import { BrokerState } from './health/broker-state.js';
 import { GroupCoordinatorService } from './groups/group-coordinator.service.js';
 import { GracefulShutdown } from './lifecycle/graceful-shutdown.js';
@@ -54,6 +55,7 @@ export async function bootstrap(env: NodeJS.ProcessEnv = process.env): Promise<v
     logger.info({ url: await app.getUrl() }, 'http listening (liveness up, readiness starting)');
     await app.get(LogEngine).open();
     await app.get(ClusterService).start(); // cluster mode: reaches etcd (retrying), registers, follows the metadata
+    await app.get(ReplicationService).start(); // cluster mode: leads and follows partitions as their states say
     await app.get(GroupCoordinatorService).start(); // replays __consumer_offsets before readiness
     await app.get(IdempotencyStore).open(); // replays __idempotency_keys before readiness
     await app.get(WebhooksService).start(); // push subscriptions deliver from their committed offsets

@@ -9,3 +9,4 @@ export * from './leader-partition.js';
 export * from './replica-fetcher.js';
 export * from './replica-fetcher-manager.js';
 export * from './replica-requests.js';
+export * from './replica-manager.js';

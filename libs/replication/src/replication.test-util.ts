@@ -118,12 +118,14 @@ export class InProcessLeader implements KafkaRequestSender {
   readonly requests: number[] = [];
   private readonly abort = new AbortController();
 
-  constructor(private readonly leaders: Map<string, LeaderPartition>) {}
+  constructor(private readonly leaders: Map<string, LeaderPartition> | LeaderLookup) {}
 
   private lookup(): LeaderLookup {
+    const leaders = this.leaders;
+    if (!(leaders instanceof Map)) return leaders;
     return {
       leaderPartition: (topic, partition) => {
-        const leader = this.leaders.get(`${topic}-${partition}`);
+        const leader = leaders.get(`${topic}-${partition}`);
         if (leader === undefined) throw new SpoolError('NOT_LEADER_OR_FOLLOWER', `not leading ${topic}-${partition}`);
         return leader;
       },

@@ -259,6 +259,39 @@ describe('every served version of every API answers sensibly on a real listener'
     expect(res.groups[1]).toMatchObject({ errorCode: KafkaErrorCode.GROUP_ID_NOT_FOUND, groupId: GROUP });
   });
 
+  it.each(versionsOf('OffsetForLeaderEpoch'))('OffsetForLeaderEpoch v%i: where an epoch ends on the leader, epoch checks, unknown partitions', async (version) => {
+    const logEndOffset = broker.logManager.getLog(TOPIC, 0).logEndOffset;
+    const res = await call(KafkaApiKey.OffsetForLeaderEpoch, version, {
+      replicaId: -1,
+      topics: [
+        { topic: TOPIC, partitions: [{ partition: 0, currentLeaderEpoch: -1, leaderEpoch: 0 }, { partition: 0, currentLeaderEpoch: 1, leaderEpoch: 0 }, { partition: 7, currentLeaderEpoch: -1, leaderEpoch: 0 }] },
+      ],
+    });
+    const [known, newerEpoch, unknown] = res.topics[0].partitions;
+    expect(known).toMatchObject({ errorCode: 0, partition: 0, leaderEpoch: 0, endOffset: logEndOffset });
+    expect(newerEpoch).toMatchObject({ errorCode: KafkaErrorCode.UNKNOWN_LEADER_EPOCH, leaderEpoch: -1, endOffset: -1 });
+    expect(unknown).toMatchObject({ errorCode: KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION, partition: 7 });
+  });
+
+  it.each([11, 15])('a replica Fetch v%i to a single node is NOT_LEADER_OR_FOLLOWER: it has no followers', async (version) => {
+    const partition = { partition: 0, currentLeaderEpoch: -1, fetchOffset: 0, lastFetchedEpoch: -1, logStartOffset: 0, partitionMaxBytes: 1 << 20, replicaDirectoryId: ZERO_TOPIC_ID };
+    const res = await call(KafkaApiKey.Fetch, version, {
+      clusterId: null,
+      replicaId: 5,
+      replicaState: { replicaId: 5, replicaEpoch: 1 },
+      maxWaitMs: 0,
+      minBytes: 1,
+      maxBytes: 1 << 20,
+      isolationLevel: 0,
+      sessionId: 0,
+      sessionEpoch: -1,
+      topics: [{ topic: TOPIC, topicId, partitions: [partition] }],
+      forgottenTopicsData: [],
+      rackId: '',
+    });
+    expect(res.responses[0].partitions[0]).toMatchObject({ errorCode: KafkaErrorCode.NOT_LEADER_OR_FOLLOWER });
+  });
+
   it('below each floor (KIP-896) a version is not served: UNSUPPORTED_VERSION, or the connection closes', async () => {
     for (const [name, range] of Object.entries(SERVED_KAFKA_API_VERSIONS)) {
       if (range!.minVersion === 0) continue;

@@ -42,6 +42,7 @@ export const SERVED_KAFKA_API_VERSIONS: Readonly<Partial<Record<KafkaApiName, Ka
   DeleteTopics: v(1, 6),
   DeleteRecords: v(0, 2),
   InitProducerId: v(0, 5),
+  OffsetForLeaderEpoch: v(2, 4),
   DescribeConfigs: v(1, 4),
   AlterConfigs: v(0, 2),
   CreatePartitions: v(0, 3),

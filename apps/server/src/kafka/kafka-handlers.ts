@@ -2,6 +2,7 @@
 import type { CoordinatorConfig } from '@spool/coordinator';
 import type { LogManager } from '@spool/log-engine';
 import type { ClusterService } from '../cluster/cluster.service.js';
+import type { LeaderLookup } from '@spool/replication';
 import type { BrokerEndpoint } from './broker-endpoint.js';
 import { AlterConfigsHandler, DescribeConfigsHandler, IncrementalAlterConfigsHandler } from './handlers/config.handlers.js';
 import { DeleteRecordsHandler } from './handlers/delete-records.handler.js';
@@ -23,6 +24,7 @@ import {
 } from './handlers/group.handlers.js';
 import { InitProducerIdHandler } from './handlers/init-producer-id.handler.js';
 import { ListOffsetsHandler } from './handlers/list-offsets.handler.js';
+import { OffsetForLeaderEpochHandler } from './handlers/offset-for-leader-epoch.handler.js';
 import { MetadataHandler } from './handlers/metadata.handler.js';
 import { ProduceHandler } from './handlers/produce.handler.js';
 import { CreatePartitionsHandler, CreateTopicsHandler, DeleteTopicsHandler } from './handlers/topic-admin.handlers.js';
@@ -42,6 +44,8 @@ export interface KafkaHandlerDeps {
   readonly cluster?: ClusterService;
   /** Cluster mode: the broker coordinating a group (its __consumer_offsets partition's leader). */
   readonly coordinatorOf?: (groupId: string) => number | null;
+  /** Cluster mode: the partitions this broker leads (replica Fetch, OffsetForLeaderEpoch); absent or null: a single node. */
+  readonly replicas?: () => LeaderLookup | null;
 }
 
 export function createKafkaHandlers(deps: KafkaHandlerDeps): KafkaApiHandler[] {
@@ -64,7 +68,7 @@ export function createKafkaHandlers(deps: KafkaHandlerDeps): KafkaApiHandler[] {
   };
   return [
     new ProduceHandler(logManager, deps.producerStates, leadership),
-    new FetchHandler(logManager, leadership),
+    new FetchHandler(logManager, leadership, deps.replicas),
     new ListOffsetsHandler(logManager, leadership),
     new MetadataHandler(logManager, deps.endpoint, deps.options, cluster),
     new OffsetCommitHandler(coordinator),
@@ -85,6 +89,7 @@ export function createKafkaHandlers(deps: KafkaHandlerDeps): KafkaApiHandler[] {
     new IncrementalAlterConfigsHandler(logManager, deps.options.nodeId, cluster),
     new DeleteRecordsHandler(logManager),
     new DeleteGroupsHandler(coordinator),
+    new OffsetForLeaderEpochHandler(logManager, deps.replicas),
     new OffsetDeleteHandler(logManager, coordinator),
     new DescribeClusterHandler(deps.endpoint),
     new ConsumerGroupHeartbeatHandler(coordinator),

@@ -10,6 +10,8 @@ import { ClusterModule } from '../cluster/cluster.module.js';
 import { ClusterService } from '../cluster/cluster.service.js';
 import { GroupCoordinatorService } from '../groups/group-coordinator.service.js';
 import { ROOT_LOGGER } from '../logging/logging.module.js';
+import { ReplicationModule } from '../replication/replication.module.js';
+import { ReplicationService } from '../replication/replication.service.js';
 import { KafkaProtocolMetrics } from '../metrics/kafka-protocol-metrics.js';
 import { BrokerEndpoint } from './broker-endpoint.js';
 import { KAFKA_API_HANDLERS, type KafkaApiHandler } from './kafka-handler.js';
@@ -30,7 +32,7 @@ export class KafkaModule {
     const resolved: KafkaListenerOptions = { ...DEFAULT_KAFKA_LISTENER_OPTIONS, ...options };
     return {
       module: KafkaModule,
-      imports: [ClusterModule],
+      imports: [ClusterModule, ReplicationModule],
       providers: [
         { provide: KAFKA_LISTENER_OPTIONS, useValue: resolved },
         {
@@ -47,9 +49,9 @@ export class KafkaModule {
         },
         {
           provide: KAFKA_API_HANDLERS,
-          useFactory: (logManager: LogManager, endpoint: BrokerEndpoint, producerStates: ProducerStateRegistry, producerIds: ProducerIdManager, groups: GroupCoordinatorService, cluster: ClusterService): KafkaApiHandler[] =>
-            createKafkaHandlers({ logManager, endpoint, producerStates, producerIds, options: resolved, coordinator: () => groups.coordinator, cluster, coordinatorOf: (g) => groups.coordinatorOf(g) }),
-          inject: [LogManager, BrokerEndpoint, ProducerStateRegistry, ProducerIdManager, GroupCoordinatorService, ClusterService],
+          useFactory: (logManager: LogManager, endpoint: BrokerEndpoint, producerStates: ProducerStateRegistry, producerIds: ProducerIdManager, groups: GroupCoordinatorService, cluster: ClusterService, replication: ReplicationService): KafkaApiHandler[] =>
+            createKafkaHandlers({ logManager, endpoint, producerStates, producerIds, options: resolved, coordinator: () => groups.coordinator, cluster, coordinatorOf: (g) => groups.coordinatorOf(g), replicas: () => replication.lookup }),
+          inject: [LogManager, BrokerEndpoint, ProducerStateRegistry, ProducerIdManager, GroupCoordinatorService, ClusterService, ReplicationService],
         },
         {
           // The refusal log always; the protocol metrics when the app has /metrics (MetricsModule).

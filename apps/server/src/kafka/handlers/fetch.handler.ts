@@ -18,9 +18,17 @@
  * gets FETCH_SESSION_ID_NOT_FOUND, after which clients fall back to full requests.
  * There are no transactions, so lastStableOffset = highWatermark = logEndOffset and
  * abortedTransactions is empty under either isolation level.
+ *
+ * A fetch from a replica (replica id >= 0: ReplicaState from v15, replicaId before) is a
+ * follower replicating: it goes to libs/replication's serveReplicaFetch over the partitions this
+ * broker leads (ReplicationService), which reads up to the log end offset rather than the high
+ * watermark and records the follower's position (docs/replication.md). A single node has no
+ * followers: NOT_LEADER_OR_FOLLOWER.
  */
 import { KafkaApiKey, KafkaErrorCode, type FetchRequest, type FetchResponse, type FetchResponsePartitionData } from '@spool/protocol';
+import { SpoolError } from '@spool/common';
 import { LogManager, type Log } from '@spool/log-engine';
+import { fetchReplicaId, serveReplicaFetch, type LeaderLookup } from '@spool/replication';
 import { kafkaErrorOf } from '../kafka-error-code.js';
 import type { KafkaApiHandler, KafkaRequestContext } from '../kafka-handler.js';
 import { SINGLE_NODE_GATE, type PartitionGate } from '../../cluster/partition-gate.js';
@@ -61,11 +69,17 @@ export class FetchHandler implements KafkaApiHandler<FetchRequest, FetchResponse
     private readonly logManager: LogManager,
     /** Cluster mode: only the partition's leader serves fetches (NOT_LEADER_OR_FOLLOWER elsewhere). */
     private readonly leadership: PartitionGate = SINGLE_NODE_GATE,
+    /** Cluster mode: the partitions this broker leads, for replica fetches; null on a single node. */
+    private readonly replicas: () => LeaderLookup | null = () => null,
   ) {}
 
   async handle(request: FetchRequest, ctx: KafkaRequestContext): Promise<FetchResponse> {
     if (request.sessionId !== 0) {
       return { throttleTimeMs: 0, errorCode: KafkaErrorCode.FETCH_SESSION_ID_NOT_FOUND, sessionId: 0, responses: [], nodeEndpoints: [] };
+    }
+    if (fetchReplicaId(request, ctx.apiVersion) >= 0) {
+      const leaders = this.replicas() ?? this.noReplicas();
+      return serveReplicaFetch(request, ctx.apiVersion, { leaders, errorCodeOf: (err) => kafkaErrorOf(err).errorCode, signal: ctx.signal, maxWaitCapMs: MAX_WAIT_MS });
     }
     const plans = this.plan(request, ctx.apiVersion >= 13);
     const deadline = Date.now() + Math.min(Math.max(request.maxWaitMs, 0), MAX_WAIT_MS);
@@ -85,6 +99,17 @@ export class FetchHandler implements KafkaApiHandler<FetchRequest, FetchResponse
       }
       await this.waitForData(plans, remaining, ctx.signal);
     }
+  }
+
+  /** A node without replication leads no follower: every replica fetch is NOT_LEADER_OR_FOLLOWER. */
+  private noReplicas(): LeaderLookup {
+    return {
+      leaderPartition: (topic, partition) => {
+        this.logManager.getLog(topic, partition); // UNKNOWN_TOPIC_OR_PARTITION first
+        throw new SpoolError('NOT_LEADER_OR_FOLLOWER', `${topic}-${partition} has no followers on this single node`);
+      },
+      topicNameById: (id) => this.logManager.topicNameById(id),
+    };
   }
 
   private plan(request: FetchRequest, byTopicId: boolean): PartitionPlan[] {

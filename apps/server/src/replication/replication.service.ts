@@ -1,0 +1,128 @@
+/**
+ * Replication in the broker (docs/replication.md, "The broker side"): in cluster mode this
+ * service owns the ReplicaManager (roles of this broker's replicas from the partition states in
+ * etcd), the follower fetchers and their connections to the other brokers. It starts after
+ * ClusterService has joined the cluster (bootstrap.ts) and re-evaluates a partition on every
+ * change of its state, of its topic, of the local log store, and after a re-read of the metadata.
+ * The Kafka face asks it for the partitions this broker leads (`lookup`) to serve followers'
+ * Fetch and OffsetForLeaderEpoch.
+ *
+ * A single node (no etcd) runs no replication: every partition has one replica, its high
+ * watermark follows its log end, and `lookup` is null.
+ */
+import { Inject, Injectable, Optional, type BeforeApplicationShutdown } from '@nestjs/common';
+import { BrokerClientPool } from '@spool/broker-client';
+import type { MetadataEvent } from '@spool/cluster';
+import { silentLogger, systemClock, type Logger } from '@spool/common';
+import { LogManager, type Log } from '@spool/log-engine';
+import { DEFAULT_REPLICATION_CONFIG, ReplicaFetcherManager, ReplicaManager, type LeaderLookup, type ReplicationConfig } from '@spool/replication';
+import { ClusterService } from '../cluster/cluster.service.js';
+import { ROOT_LOGGER } from '../logging/logging.module.js';
+
+/** Injection token of the replication settings (BrokerConfig's; Kafka's defaults when absent). */
+export const REPLICATION_CONFIG = Symbol('REPLICATION_CONFIG');
+
+@Injectable()
+export class ReplicationService implements BeforeApplicationShutdown {
+  private manager: ReplicaManager | null = null;
+  private pool: BrokerClientPool | null = null;
+  private readonly unsubscribes: (() => void)[] = [];
+  private readonly logger: Logger;
+  private readonly config: ReplicationConfig;
+
+  constructor(
+    @Inject(ClusterService) private readonly cluster: ClusterService,
+    @Inject(LogManager) private readonly logs: LogManager,
+    @Optional() @Inject(REPLICATION_CONFIG) config?: ReplicationConfig,
+    @Optional() @Inject(ROOT_LOGGER) rootLogger?: Logger,
+  ) {
+    this.config = config ?? DEFAULT_REPLICATION_CONFIG;
+    this.logger = (rootLogger ?? silentLogger).child({ component: 'replication' });
+  }
+
+  /** The partitions this broker leads, for the Kafka face; null on a single node or before start. */
+  get lookup(): LeaderLookup | null {
+    return this.manager;
+  }
+
+  /** The replica manager (cluster mode, once started). */
+  get replicaManager(): ReplicaManager | null {
+    return this.manager;
+  }
+
+  /** Cluster mode: starts following the metadata. Call after ClusterService.start(). A no-op on a single node. */
+  async start(): Promise<void> {
+    const etcd = this.cluster.etcd;
+    if (etcd === null || this.manager !== null) return;
+    const metadata = this.cluster.metadata;
+    const brokerId = metadata.brokerId;
+    const pool = new BrokerClientPool({ clientId: `spool-replica-fetcher-${brokerId}`, requestTimeoutMs: this.config.replicaSocketTimeoutMs });
+    this.pool = pool;
+    const syncBrokers = (): void => {
+      for (const b of metadata.brokers()) if (b.brokerId !== brokerId) pool.setBroker(b.brokerId, { host: b.host, port: b.kafkaPort });
+    };
+    syncBrokers();
+    const fetchers = new ReplicaFetcherManager({
+      brokerId,
+      brokerEpoch: () => etcd.registrar.current?.brokerEpoch ?? -1,
+      senderFor: (id) => pool.sender(id),
+      config: this.config,
+      logger: this.logger,
+    });
+    const manager = new ReplicaManager({
+      brokerId,
+      cluster: metadata,
+      logOf: (topic, partition) => this.localLog(topic, partition),
+      minInsyncReplicas: (topic) => minInsyncReplicasOf(metadata.topic(topic)?.configs),
+      fetchers,
+      config: this.config,
+      clock: systemClock,
+      logger: this.logger,
+    });
+    this.manager = manager;
+    const onEvent = (event: MetadataEvent): void => {
+      switch (event.kind) {
+        case 'partition-changed':
+          void manager.reconcile(event.topic, event.partition);
+          break;
+        case 'broker-registered':
+          // A broker that moved (new endpoint) gets a new connection; a removed one is kept for its fetcher's backoff.
+          if (event.broker.brokerId !== brokerId) pool.setBroker(event.broker.brokerId, { host: event.broker.host, port: event.broker.kafkaPort });
+          break;
+        case 'broker-unregistered':
+          break;
+        default:
+          void manager.reconcileAll();
+      }
+    };
+    this.unsubscribes.push(metadata.subscribe(onEvent));
+    // A log created or deleted locally (cluster mode keeps a copy of every topic) changes what this broker can host.
+    this.unsubscribes.push(this.logs.topicChanges.subscribe(() => void manager.reconcileAll()));
+    manager.start();
+    await manager.reconcileAll();
+    this.logger.info({ brokerId }, 'replication started');
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    for (const u of this.unsubscribes.splice(0)) u();
+    const manager = this.manager;
+    this.manager = null;
+    await manager?.close();
+    await this.pool?.close();
+    this.pool = null;
+  }
+
+  private localLog(topic: string, partition: number): Log | undefined {
+    try {
+      return this.logs.getLog(topic, partition);
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+/** A topic's min.insync.replicas override, else Kafka's default 1. */
+export function minInsyncReplicasOf(configs: Readonly<Record<string, string>> | undefined): number {
+  const value = Number(configs?.['min.insync.replicas'] ?? '1');
+  return Number.isInteger(value) && value >= 1 ? value : 1;
+}
