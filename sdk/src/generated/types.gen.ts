@@ -308,7 +308,7 @@ export type FetchResponse = {
      */
     nextOffset: number;
     /**
-     * Offset the next produced record will get.
+     * Reads end here: every record below it is on every in-sync replica (on a single node, the offset the next produced record will get). Consumer lag is measured against it.
      */
     highWatermark: number;
     /**
@@ -336,9 +336,12 @@ export type PartitionOffsets = {
      */
     earliest: number;
     /**
-     * Latest offset: the next offset to be written (log end offset).
+     * Latest offset a consumer can start from: the highWatermark (on a single node, the next offset to be written).
      */
     latest: number;
+    /**
+     * Every record below it is on every in-sync replica; reads end here.
+     */
     highWatermark: number;
     /**
      * Only when ?timestamp= was given: the first record at or after it, or null when none is.

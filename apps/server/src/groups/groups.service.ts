@@ -86,8 +86,8 @@ export class GroupsService {
         const log = this.logs.getLog(topic, partition);
         const previousOffset = committed.get(`${topic}/${partition}`) ?? null;
         const target = await this.resolve(topic, partition, to, previousOffset);
-        const committedOffset = Math.min(Math.max(target, log.logStartOffset), log.logEndOffset);
-        plan.push({ topic, partition, previousOffset, committedOffset, logStartOffset: log.logStartOffset, highWatermark: log.logEndOffset, lag: log.logEndOffset - committedOffset });
+        const committedOffset = Math.min(Math.max(target, log.logStartOffset), log.highWatermark);
+        plan.push({ topic, partition, previousOffset, committedOffset, logStartOffset: log.logStartOffset, highWatermark: log.highWatermark, lag: log.highWatermark - committedOffset });
       }
     }
     if (!dryRun) await coordinator.resetOffsets(groupId, plan.map((p) => ({ topic: p.topic, partition: p.partition, offset: p.committedOffset })));
@@ -102,7 +102,8 @@ export class GroupsService {
   private async resolve(topic: string, partition: number, to: ResetTarget, previousOffset: number | null): Promise<number> {
     const log = this.logs.getLog(topic, partition);
     if (to === 'earliest') return log.logStartOffset;
-    if (to === 'latest') return log.logEndOffset;
+    // Consumers see the log below its high watermark (the log end offset on a single node).
+    if (to === 'latest') return log.highWatermark;
     if ('offset' in to) return to.offset;
     if ('shiftBy' in to) {
       if (previousOffset === null) {
@@ -111,7 +112,7 @@ export class GroupsService {
       return previousOffset + to.shiftBy;
     }
     const found = await log.offsetForTimestamp(to.timestamp);
-    return found === null ? log.logEndOffset : found.offset;
+    return found === null || found.offset > log.highWatermark ? log.highWatermark : found.offset;
   }
 
   private offsetsOf(groupId: string, partitions: readonly { topic: string; partition: number }[]): GroupPartitionOffsetDto[] {
@@ -121,7 +122,7 @@ export class GroupsService {
   private offsetDto(c: CommittedOffset): GroupPartitionOffsetDto {
     let highWatermark: number | null = null;
     try {
-      highWatermark = this.logs.getLog(c.topic, c.partition).logEndOffset;
+      highWatermark = this.logs.getLog(c.topic, c.partition).highWatermark;
     } catch (err) {
       if (!isSpoolError(err) || err.code !== 'UNKNOWN_TOPIC_OR_PARTITION') throw err;
     }

@@ -5,8 +5,9 @@
  * partition led by another broker (cluster mode) or one bounded by the high watermark
  * (replication) can take the local one's place without touching the faces.
  *
- * On a single node the local reader is the partition's Log: the high watermark is the log end
- * offset (every appended record is "replicated" once it is in the leader's log).
+ * The local reader is the partition's Log, read below its high watermark (docs/replication.md):
+ * what every in-sync replica holds, so a failover never takes back a record a face delivered. On
+ * a single node the high watermark is the log end offset.
  */
 import type { LogManager } from '@spool/log-engine';
 
@@ -105,16 +106,18 @@ export class LocalPartitionReader implements PartitionReader {
   }
 
   highWatermark(): number {
-    return this.logs.getLog(this.topic, this.partition).logEndOffset;
+    return this.logs.getLog(this.topic, this.partition).highWatermark;
   }
 
   async read(offset: number, maxBytes: number): Promise<PartitionRead> {
-    const result = await this.logs.getLog(this.topic, this.partition).read(offset, maxBytes);
+    const log = this.logs.getLog(this.topic, this.partition);
+    const result = await log.read(offset, maxBytes, { maxOffset: log.highWatermark });
     return { batches: result.records, nextOffset: result.records.length === 0 ? offset : result.nextOffset };
   }
 
   waitForAppend(offset: number, timeoutMs: number, signal?: AbortSignal): Promise<void> {
-    return this.logs.getLog(this.topic, this.partition).waitForAppend(offset, timeoutMs, signal);
+    // Woken when the high watermark passes `offset`: by the append itself on a single node, by followers' fetches otherwise.
+    return this.logs.getLog(this.topic, this.partition).waitForHighWatermark(offset, timeoutMs, signal);
   }
 
   offsetForTimestamp(timestamp: number): Promise<OffsetAndTimestamp | null> {

@@ -10,12 +10,14 @@
  *   its broker epoch): its log ends byte for byte equal to the leader's;
  * - the leader records the follower's position, adds it to the ISR through etcd (AlterPartition),
  *   the controller completes the reassignment, and the high watermark the follower learns from
- *   its fetches follows what both hold as records keep coming.
+ *   its fetches follows what both hold as records keep coming;
+ * - consumers (HTTP fetch and offsets, Kafka Fetch and ListOffsets) read below the high watermark:
+ *   records on the leader alone while the follower is stopped are not shown until it has them.
  */
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { BrokerClientPool, fetchRecords, offsetForLeaderEpoch } from '@spool/broker-client';
+import { BrokerClientPool, ListOffsetsTimestamp, fetchRecords, listOffsets, offsetForLeaderEpoch } from '@spool/broker-client';
 import { ClusterKeys, EtcdClusterMetadata, EtcdConnection, EtcdProcess, decodePartitionState, freeLoopbackPort, type PartitionState } from '@spool/cluster';
 import { silentLogger, systemClock } from '@spool/common';
 import { encodeRecordBatch } from '@spool/protocol';
@@ -178,5 +180,36 @@ describe('a follower replicating from a leader broker over the Kafka protocol', 
     await waitFor('the new records on the follower', async () => log!.logEndOffset === 25 && (await logBytes(log!)).equals(await leaderBytes()), 30_000, tail);
     await waitFor('the follower high watermark to reach 25', () => log!.highWatermark === 25, 30_000, tail);
     expect(fetcher.partitionStates()[0]).toMatchObject({ phase: 'fetching', fetchOffset: 25, lastFetchedEpoch: 0 });
+
+    // Consumers read below the high watermark: with the follower (an ISR member) stopped, new records stay on the leader only and are not shown.
+    await fetcher.close();
+    fetcher = null;
+    await produce(25, 3);
+    const httpRead = await leader.http('GET', `/v1/topics/${TOPIC}/partitions/0/records?offset=20`);
+    expect(httpRead.status).toBe(200);
+    expect(httpRead.body.records.map((r: { value: unknown }) => r.value)).toEqual(['r20', 'r21', 'r22', 'r23', 'r24']);
+    expect(httpRead.body.highWatermark).toBe(25);
+    expect((await leader.http('GET', `/v1/topics/${TOPIC}/partitions/0/offsets`)).body).toMatchObject({ latest: 25, highWatermark: 25 });
+    const kafkaRead = await fetchRecords(pool.sender(0), { maxWaitMs: 0, minBytes: 0, partitions: [{ topic: TOPIC, partition: 0, fetchOffset: 25, partitionMaxBytes: 1 << 20 }] });
+    expect(kafkaRead.partitions[0]).toMatchObject({ error: null, highWatermark: 25 });
+    expect(kafkaRead.partitions[0].records?.length ?? 0).toBe(0);
+    const latest = async (replicaId?: number): Promise<number | null> =>
+      (await listOffsets(pool!.sender(0), { ...(replicaId !== undefined ? { replicaId } : {}), partitions: [{ topic: TOPIC, partition: 0, timestamp: ListOffsetsTimestamp.LATEST }] })).partitions[0].offset;
+    expect(await latest()).toBe(25);
+    expect(await latest(1)).toBe(28); // a replica sees the log end
+
+    // The follower comes back: it fetches 25..27, the high watermark follows, and the records are shown.
+    fetcher = new ReplicaFetcher({
+      brokerId: 1,
+      brokerEpoch: () => follower!.registrar.current?.brokerEpoch ?? -1,
+      sourceBrokerId: 0,
+      sender: pool.sender(0),
+      config: { ...DEFAULT_REPLICATION_CONFIG, replicaFetchBackoffMs: 200 },
+      logger: silentLogger,
+    });
+    fetcher.addPartitions([{ topic: TOPIC, partition: 0, topicId: state.topicId, log, currentLeaderEpoch: state.leaderEpoch }]);
+    fetcher.start();
+    await waitFor('the records above the old high watermark to be shown', async () => (await leader!.http('GET', `/v1/topics/${TOPIC}/partitions/0/records?offset=25`)).body.records.length === 3, 30_000, tail);
+    expect(await latest()).toBe(28);
   });
 });

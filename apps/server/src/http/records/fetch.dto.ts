@@ -45,7 +45,7 @@ export class FetchedRecordDto {
 export class FetchResponseDto {
   @ApiProperty({ type: [FetchedRecordDto] }) records!: FetchedRecordDto[];
   @ApiProperty({ type: 'integer', example: 43, description: 'Offset to fetch next.' }) nextOffset!: number;
-  @ApiProperty({ type: 'integer', example: 1200, description: 'Offset the next produced record will get.' }) highWatermark!: number;
+  @ApiProperty({ type: 'integer', example: 1200, description: 'Reads end here: every record below it is on every in-sync replica (on a single node, the offset the next produced record will get). Consumer lag is measured against it.' }) highWatermark!: number;
   @ApiProperty({ type: 'integer', example: 0, description: 'First offset still in the log.' }) logStartOffset!: number;
 }
 
@@ -60,8 +60,8 @@ export class PartitionOffsetsDto {
   @ApiProperty({ example: 'page-views' }) topic!: string;
   @ApiProperty({ type: 'integer', example: 0 }) partition!: number;
   @ApiProperty({ type: 'integer', example: 0, description: 'Earliest offset (logStartOffset).' }) earliest!: number;
-  @ApiProperty({ type: 'integer', example: 1200, description: 'Latest offset: the next offset to be written (log end offset).' }) latest!: number;
-  @ApiProperty({ type: 'integer', example: 1200 }) highWatermark!: number;
+  @ApiProperty({ type: 'integer', example: 1200, description: 'Latest offset a consumer can start from: the highWatermark (on a single node, the next offset to be written).' }) latest!: number;
+  @ApiProperty({ type: 'integer', example: 1200, description: 'Every record below it is on every in-sync replica; reads end here.' }) highWatermark!: number;
   @ApiPropertyOptional({
     type: OffsetForTimestampDto,
     nullable: true,

@@ -9,14 +9,17 @@
  * its partitionMaxBytes, the response at most maxBytes, but the first partition with data always
  * gets at least one whole batch so that a consumer never stalls on a large batch.
  *
+ * Consumers read below the high watermark (docs/replication.md; on a single node it is the log
+ * end offset), and the response's highWatermark is that value.
+ *
  * Long poll: while fewer than minBytes are available and maxWaitMs has not passed, the request
- * waits on Log.waitForAppend of every fetched partition (woken by appends, no polling), then reads
- * again. The wait ends early when the connection closes or the broker shuts down.
+ * waits on Log.waitForHighWatermark of every fetched partition (woken when it rises, no polling),
+ * then reads again. The wait ends early when the connection closes or the broker shuts down.
  *
  * Fetch sessions (KIP-227) are declined the way Kafka allows: every response carries sessionId 0,
  * so clients keep sending full fetch requests. A request for an existing session (sessionId != 0)
  * gets FETCH_SESSION_ID_NOT_FOUND, after which clients fall back to full requests.
- * There are no transactions, so lastStableOffset = highWatermark = logEndOffset and
+ * There are no transactions, so lastStableOffset = highWatermark and
  * abortedTransactions is empty under either isolation level.
  *
  * A fetch from a replica (replica id >= 0: ReplicaState from v15, replicaId before) is a
@@ -46,7 +49,7 @@ interface PartitionPlan {
 }
 
 function emptyPartition(partition: number, errorCode: number, log: Log | null): FetchResponsePartitionData {
-  const end = log?.logEndOffset ?? -1;
+  const end = log?.highWatermark ?? -1;
   return {
     partitionIndex: partition,
     errorCode,
@@ -148,9 +151,11 @@ export class FetchHandler implements KafkaApiHandler<FetchRequest, FetchResponse
         continue;
       }
       try {
-        const read = await plan.log.read(plan.fetchOffset, Math.max(budget, 1));
+        // Consumers read below the high watermark: only what every in-sync replica holds.
+        const highWatermark = plan.log.highWatermark;
+        const read = await plan.log.read(plan.fetchOffset, Math.max(budget, 1), { maxOffset: highWatermark });
         bytes += read.records.length;
-        partitions.push({ ...emptyPartition(plan.partition, KafkaErrorCode.NONE, plan.log), highWatermark: read.logEndOffset, lastStableOffset: read.logEndOffset, logStartOffset: read.logStartOffset, records: read.records });
+        partitions.push({ ...emptyPartition(plan.partition, KafkaErrorCode.NONE, plan.log), highWatermark, lastStableOffset: highWatermark, logStartOffset: read.logStartOffset, records: read.records });
       } catch (err) {
         partitions.push(emptyPartition(plan.partition, kafkaErrorOf(err).errorCode, plan.log));
       }
@@ -158,13 +163,13 @@ export class FetchHandler implements KafkaApiHandler<FetchRequest, FetchResponse
     return { partitions, bytes };
   }
 
-  /** Resolves when any fetched partition grows past its fetch offset, at the timeout, or on abort. */
+  /** Resolves when any fetched partition's high watermark passes its fetch offset, at the timeout, or on abort. */
   private async waitForData(plans: readonly PartitionPlan[], timeoutMs: number, signal: AbortSignal): Promise<void> {
     const done = new AbortController();
     const onAbort = (): void => done.abort();
     signal.addEventListener('abort', onAbort, { once: true });
     try {
-      await Promise.race(plans.filter((p) => p.log !== null).map((p) => p.log!.waitForAppend(Math.max(p.fetchOffset, p.log!.logEndOffset), timeoutMs, done.signal)));
+      await Promise.race(plans.filter((p) => p.log !== null).map((p) => p.log!.waitForHighWatermark(Math.max(p.fetchOffset, p.log!.highWatermark), timeoutMs, done.signal)));
     } finally {
       signal.removeEventListener('abort', onAbort);
       done.abort(); // releases the other waiters

@@ -1,18 +1,20 @@
 /**
  * ListOffsets (apiKey 2), v1+: per partition, the offset for a timestamp, as Kafka's
  * UnifiedLog.fetchOffsetByTimestamp answers it on a log without tiered storage:
- *   -1 (LATEST)                        the log end offset (the high watermark on one node)
+ *   -1 (LATEST)                        the high watermark for consumers (the log end offset on one
+ *                                      node); the log end offset for a replica (replicaId >= 0)
  *   -2 (EARLIEST)                      the log start offset
  *   -3 (MAX_TIMESTAMP, v7+, KIP-734)   the first record with the largest timestamp
  *   -4 (EARLIEST_LOCAL, v8+, KIP-405)  the log start offset (every segment is local)
  *   -5 (LATEST_TIERED, v9+, KIP-1005)  offset -1: nothing is tiered
  *   t >= 0                             the first record whose timestamp is >= t
- * Offset -1 and timestamp -1 when no record qualifies. A special timestamp newer than the
+ * Offset -1 and timestamp -1 when no record qualifies; for consumers, a record at or above the high
+ * watermark does not (Kafka's lastFetchableOffset: nothing uncommitted is shown). A special timestamp newer than the
  * request's version (or unknown) is UNSUPPORTED_VERSION for that partition. v10's TimeoutMs
  * bounds waits for remote storage, which Spool does not have.
  */
 import { KafkaApiKey, KafkaErrorCode, type ListOffsetsRequest, type ListOffsetsResponse, type ListOffsetsResponseListOffsetsPartitionResponse } from '@spool/protocol';
-import { EARLIEST_TIMESTAMP, LogManager, MAX_TIMESTAMP } from '@spool/log-engine';
+import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, LogManager, MAX_TIMESTAMP } from '@spool/log-engine';
 import { kafkaErrorOf } from '../kafka-error-code.js';
 import type { KafkaApiHandler, KafkaRequestContext } from '../kafka-handler.js';
 import { SINGLE_NODE_GATE, type PartitionGate } from '../../cluster/partition-gate.js';
@@ -42,13 +44,13 @@ export class ListOffsetsHandler implements KafkaApiHandler<ListOffsetsRequest, L
     const topics = await Promise.all(
       request.topics.map(async (topic) => ({
         name: topic.name,
-        partitions: await Promise.all(topic.partitions.map((p) => this.partition(topic.name, p.partitionIndex, p.timestamp, ctx.apiVersion))),
+        partitions: await Promise.all(topic.partitions.map((p) => this.partition(topic.name, p.partitionIndex, p.timestamp, ctx.apiVersion, request.replicaId >= 0))),
       })),
     );
     return { throttleTimeMs: 0, topics };
   }
 
-  private async partition(topic: string, partitionIndex: number, timestamp: number, version: number): Promise<ListOffsetsResponseListOffsetsPartitionResponse> {
+  private async partition(topic: string, partitionIndex: number, timestamp: number, version: number, fromReplica: boolean): Promise<ListOffsetsResponseListOffsetsPartitionResponse> {
     const base = { partitionIndex, errorCode: KafkaErrorCode.NONE, oldStyleOffsets: [], timestamp: -1, offset: -1, leaderEpoch: -1 };
     try {
       const refusal = this.leadership.refusal(topic, partitionIndex);
@@ -56,8 +58,11 @@ export class ListOffsetsHandler implements KafkaApiHandler<ListOffsetsRequest, L
       const log = this.logManager.getLog(topic, partitionIndex);
       if (timestamp < 0 && !(version >= (SPECIAL_SINCE.get(timestamp) ?? Infinity))) return { ...base, errorCode: KafkaErrorCode.UNSUPPORTED_VERSION };
       if (timestamp === LATEST_TIERED_TIMESTAMP) return base;
+      const lastFetchable = fromReplica ? log.logEndOffset : log.highWatermark;
+      if (timestamp === LATEST_TIMESTAMP) return { ...base, offset: lastFetchable };
       const found = await log.offsetForTimestamp(timestamp === EARLIEST_LOCAL_TIMESTAMP ? EARLIEST_TIMESTAMP : timestamp);
-      return found === null ? base : { ...base, offset: found.offset, timestamp: found.timestamp };
+      if (found === null || (timestamp !== EARLIEST_TIMESTAMP && timestamp !== EARLIEST_LOCAL_TIMESTAMP && found.offset >= lastFetchable)) return base;
+      return { ...base, offset: found.offset, timestamp: found.timestamp };
     } catch (err) {
       return { ...base, errorCode: kafkaErrorOf(err).errorCode };
     }
