@@ -38,6 +38,8 @@ export interface ClusterSettings {
   readonly offsetsTopicNumPartitions: number;
   /** offsets.topic.replication.factor: capped by the live brokers when the topic is created. */
   readonly offsetsTopicReplicationFactor: number;
+  /** replica.lag.time.max.ms: a follower not caught up for this long leaves the ISR (docs/replication.md). */
+  readonly replicaLagTimeMaxMs: number;
 }
 
 /** A single node with broker id 0 and Kafka's defaults: what tests get when they configure nothing. */
@@ -57,6 +59,7 @@ export const SINGLE_NODE_SETTINGS: ClusterSettings = Object.freeze({
   leaderImbalancePerBrokerPercentage: 10,
   offsetsTopicNumPartitions: 1,
   offsetsTopicReplicationFactor: 3,
+  replicaLagTimeMaxMs: 30_000,
 });
 
 /** Kafka's offsets.topic.num.partitions, the default in cluster mode. */

@@ -83,6 +83,9 @@ export class BrokerEnv {
   @timerMs(1)
   SPOOL_LEADER_IMBALANCE_CHECK_INTERVAL_MS = 300_000;
 
+  @timerMs(1)
+  SPOOL_REPLICA_LAG_TIME_MAX_MS = 30_000;
+
   @toInt() @IsInt({ message: PERCENTAGE }) @Min(0, { message: PERCENTAGE }) @Max(100, { message: PERCENTAGE })
   SPOOL_LEADER_IMBALANCE_PER_BROKER_PERCENTAGE = 10;
 

@@ -115,6 +115,7 @@ function clusterSettingsOf(parsed: BrokerEnv, raw: Readonly<Record<string, strin
     leaderImbalancePerBrokerPercentage: parsed.SPOOL_LEADER_IMBALANCE_PER_BROKER_PERCENTAGE,
     offsetsTopicNumPartitions: parsed.SPOOL_OFFSETS_TOPIC_NUM_PARTITIONS ?? (clustered ? CLUSTER_OFFSETS_TOPIC_PARTITIONS : SINGLE_NODE_SETTINGS.offsetsTopicNumPartitions),
     offsetsTopicReplicationFactor: parsed.SPOOL_OFFSETS_TOPIC_REPLICATION_FACTOR,
+    replicaLagTimeMaxMs: parsed.SPOOL_REPLICA_LAG_TIME_MAX_MS,
   };
 }
 

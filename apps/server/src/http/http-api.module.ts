@@ -30,6 +30,8 @@ import { NdjsonIngestService } from './records/ndjson-ingest.service.js';
 import { RecordsController } from './records/records.controller.js';
 import { TopicsController } from './topics/topics.controller.js';
 import { TopicsService } from './topics/topics.service.js';
+import { ReplicationModule } from '../replication/replication.module.js';
+import { ReplicationService } from '../replication/replication.service.js';
 
 /** The largest remembered answer written to __idempotency_keys (about 400,000 records with distinct partitions or timestamps; one-partition answers take a few bytes). */
 const MAX_IDEMPOTENCY_ENTRY_BYTES = 8 * 1024 * 1024;
@@ -46,7 +48,7 @@ function produceWorkerScript(): URL {
 }
 
 const core = {
-  imports: [ClusterModule, RecordsModule],
+  imports: [ClusterModule, ReplicationModule, RecordsModule],
   controllers: [TopicsController, RecordsController, DeleteRecordsController, ClusterController],
   providers: [
     TopicsService,
@@ -61,7 +63,7 @@ const core = {
       // The face-neutral produce path (apps/server/src/produce), configured with the HTTP API's
       // limits; the WebSocket face finds this instance too.
       provide: ProduceService,
-      useFactory: (logManager: LogManager, topics: TopicsService, options: HttpApiOptions, clock: Clock, rootLogger: RootLogger | undefined, workers: ProduceWorkers | null, cluster: ClusterService) =>
+      useFactory: (logManager: LogManager, topics: TopicsService, options: HttpApiOptions, clock: Clock, rootLogger: RootLogger | undefined, workers: ProduceWorkers | null, cluster: ClusterService, replication: ReplicationService) =>
         new ProduceService({
           logManager,
           ...(cluster.mode === 'etcd' && { forwarding: cluster.router }),
@@ -71,8 +73,9 @@ const core = {
           describeError: (err) => classifyError(err).envelope.error,
           logger: rootLogger?.child({ component: 'produce' }) ?? silentLogger,
           workers: workers ?? undefined,
+          leaderFor: (topic, partition) => replication.leaderFor(topic, partition),
         }),
-      inject: [LogManager, TopicsService, HTTP_API_OPTIONS, HTTP_API_CLOCK, { token: ROOT_LOGGER, optional: true }, ProduceWorkers, ClusterService],
+      inject: [LogManager, TopicsService, HTTP_API_OPTIONS, HTTP_API_CLOCK, { token: ROOT_LOGGER, optional: true }, ProduceWorkers, ClusterService, ReplicationService],
     },
     FetchService,
     NdjsonIngestService,

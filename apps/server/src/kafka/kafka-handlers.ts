@@ -2,7 +2,7 @@
 import type { CoordinatorConfig } from '@spool/coordinator';
 import type { LogManager } from '@spool/log-engine';
 import type { ClusterService } from '../cluster/cluster.service.js';
-import type { LeaderLookup } from '@spool/replication';
+import type { LeaderLookup, LeaderPartition } from '@spool/replication';
 import type { BrokerEndpoint } from './broker-endpoint.js';
 import { AlterConfigsHandler, DescribeConfigsHandler, IncrementalAlterConfigsHandler } from './handlers/config.handlers.js';
 import { DeleteRecordsHandler } from './handlers/delete-records.handler.js';
@@ -46,6 +46,8 @@ export interface KafkaHandlerDeps {
   readonly coordinatorOf?: (groupId: string) => number | null;
   /** Cluster mode: the partitions this broker leads (replica Fetch, OffsetForLeaderEpoch); absent or null: a single node. */
   readonly replicas?: () => LeaderLookup | null;
+  /** Cluster mode: the replicated leader produce appends through (null: not replicated here). */
+  readonly leaderFor?: (topic: string, partition: number) => LeaderPartition | null;
 }
 
 export function createKafkaHandlers(deps: KafkaHandlerDeps): KafkaApiHandler[] {
@@ -67,7 +69,7 @@ export function createKafkaHandlers(deps: KafkaHandlerDeps): KafkaApiHandler[] {
     }
   };
   return [
-    new ProduceHandler(logManager, deps.producerStates, leadership),
+    new ProduceHandler(logManager, deps.producerStates, leadership, deps.leaderFor),
     new FetchHandler(logManager, leadership, deps.replicas),
     new ListOffsetsHandler(logManager, leadership),
     new MetadataHandler(logManager, deps.endpoint, deps.options, cluster),

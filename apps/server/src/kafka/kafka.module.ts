@@ -50,7 +50,7 @@ export class KafkaModule {
         {
           provide: KAFKA_API_HANDLERS,
           useFactory: (logManager: LogManager, endpoint: BrokerEndpoint, producerStates: ProducerStateRegistry, producerIds: ProducerIdManager, groups: GroupCoordinatorService, cluster: ClusterService, replication: ReplicationService): KafkaApiHandler[] =>
-            createKafkaHandlers({ logManager, endpoint, producerStates, producerIds, options: resolved, coordinator: () => groups.coordinator, cluster, coordinatorOf: (g) => groups.coordinatorOf(g), replicas: () => replication.lookup }),
+            createKafkaHandlers({ logManager, endpoint, producerStates, producerIds, options: resolved, coordinator: () => groups.coordinator, cluster, coordinatorOf: (g) => groups.coordinatorOf(g), replicas: () => replication.lookup, leaderFor: (topic, partition) => replication.leaderFor(topic, partition) }),
           inject: [LogManager, BrokerEndpoint, ProducerStateRegistry, ProducerIdManager, GroupCoordinatorService, ClusterService, ReplicationService],
         },
         {

@@ -12,9 +12,9 @@ const codeOf = (fn: () => unknown): string => {
 };
 
 describe('parseProduceRequest', () => {
-  it('accepts the contract shape and defaults acks=leader, keyFormat=string, valueFormat=json', () => {
+  it('accepts the contract shape and defaults acks=all, keyFormat=string, valueFormat=json', () => {
     const r = parse({ records: [{ key: 'k', value: { a: 1 }, headers: { h: 'v', n: null }, partition: 2, timestamp: 5 }] });
-    expect(r.acks).toBe('leader');
+    expect(r.acks).toBe('all');
     expect(r.formats).toEqual({ key: 'string', value: 'json' });
     expect(r.records[0]).toEqual({
       key: Buffer.from('k'),

@@ -151,5 +151,5 @@ export function parseProduceRequest(body: unknown, maxRecordsPerRequest: number)
   const formats = produceFormatsOf(request, 'field');
   const records = new Array<PreparedRecord>(request.records.length);
   for (let i = 0; i < records.length; i++) records[i] = prepareRecord(request.records[i], formats, () => `records[${i}]`);
-  return { records, acks: request.acks ?? 'leader', formats };
+  return { records, acks: request.acks ?? 'all', formats };
 }

@@ -15,6 +15,11 @@ import { parseProduceRequest, type Acks, type PreparedRecord, type ProduceReques
 import type { EncodeError, EncodeReply } from './produce-worker.js';
 import type { ProduceWorkers } from './produce-workers.js';
 import type { ProduceForwarding } from '../cluster/partition-router.js';
+import type { LeaderPartition } from '@spool/replication';
+import { appendWithAcks, WEB_ACKS_TIMEOUT_MS, type RequiredAcks } from '../replication/replicated-append.js';
+
+/** The JSON faces' acks as Kafka's numbers. */
+const REQUIRED_ACKS: Readonly<Record<Acks, RequiredAcks>> = { none: 0, leader: 1, all: -1 };
 
 /** What produce needs to know about a topic. */
 export interface ProduceTopicInfo {
@@ -57,6 +62,8 @@ export interface ProduceServiceDeps {
   readonly forwarding?: ProduceForwarding;
   /** Workers for large JSON bodies (produceJson); none: everything on the main thread. */
   readonly workers?: ProduceWorkers;
+  /** Cluster mode: the replicated leader a partition's appends go through (null: not replicated here); throws NOT_LEADER_OR_FOLLOWER. */
+  readonly leaderFor?: (topic: string, partition: number) => LeaderPartition | null;
 }
 
 /** One partition's encoded batches and where its records sit in the request. */
@@ -154,17 +161,23 @@ export class ProduceService {
 
   /**
    * One Log.append per partition, in parallel. With acks=none the appends are started and the
-   * partitions returned at once; otherwise resolves once every partition's append resolved.
+   * partitions returned at once; otherwise resolves once every partition's append resolved, and
+   * with acks=all on a replicated partition once every in-sync replica has its records
+   * (replicated-append.ts; its errors are reported per record like an append's).
    */
   private async appendEncoded(topic: string, description: ProduceTopicInfo, encoded: readonly EncodedPartition[], recordCount: number, acks: Acks): Promise<ProduceResult[]> {
     const logAppendTime = description.configs['message.timestamp.type'] === 'LogAppendTime';
     const forwarding = this.deps.forwarding;
     const logs = encoded.map((e) => (forwarding === undefined || forwarding.route(topic, e.partition).kind === 'local' ? this.logManager.getLog(topic, e.partition) : null));
     const results = new Array<ProduceResult>(recordCount);
+    const leaderFor = this.deps.leaderFor ?? (() => null);
     const appends = encoded.map(async (group, i) => {
       try {
         const log = logs[i];
-        const appended = log !== null ? await log.append(group.batches) : await this.forward(topic, group.partition, group.batches, acks);
+        const appended =
+          log !== null
+            ? await appendWithAcks(leaderFor(topic, group.partition), log, group.batches, REQUIRED_ACKS[acks], WEB_ACKS_TIMEOUT_MS)
+            : await this.forward(topic, group.partition, group.batches, acks);
         for (let j = 0; j < group.indexes.length; j++) {
           results[group.indexes[j]] = {
             partition: group.partition,
@@ -213,7 +226,7 @@ export class ProduceService {
         const forwarding = this.deps.forwarding;
         const appended =
           forwarding === undefined || forwarding.route(topic, group.partition).kind === 'local'
-            ? await this.logManager.getLog(topic, group.partition).append(bytes)
+            ? await appendWithAcks((this.deps.leaderFor ?? (() => null))(topic, group.partition), this.logManager.getLog(topic, group.partition), bytes, 1, WEB_ACKS_TIMEOUT_MS)
             : await this.forward(topic, group.partition, bytes, 'leader');
         return { partition: group.partition, baseOffset: appended.baseOffset, recordCount: group.records.length };
       }),

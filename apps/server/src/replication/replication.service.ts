@@ -15,7 +15,7 @@ import { BrokerClientPool } from '@spool/broker-client';
 import type { MetadataEvent } from '@spool/cluster';
 import { silentLogger, systemClock, type Logger } from '@spool/common';
 import { LogManager, type Log } from '@spool/log-engine';
-import { DEFAULT_REPLICATION_CONFIG, ReplicaFetcherManager, ReplicaManager, type LeaderLookup, type ReplicationConfig } from '@spool/replication';
+import { DEFAULT_REPLICATION_CONFIG, ReplicaFetcherManager, ReplicaManager, type LeaderLookup, type LeaderPartition, type ReplicationConfig } from '@spool/replication';
 import { ClusterService } from '../cluster/cluster.service.js';
 import { ROOT_LOGGER } from '../logging/logging.module.js';
 
@@ -36,7 +36,7 @@ export class ReplicationService implements BeforeApplicationShutdown {
     @Optional() @Inject(REPLICATION_CONFIG) config?: ReplicationConfig,
     @Optional() @Inject(ROOT_LOGGER) rootLogger?: Logger,
   ) {
-    this.config = config ?? DEFAULT_REPLICATION_CONFIG;
+    this.config = config ?? { ...DEFAULT_REPLICATION_CONFIG, replicaLagTimeMaxMs: cluster.settings.replicaLagTimeMaxMs };
     this.logger = (rootLogger ?? silentLogger).child({ component: 'replication' });
   }
 
@@ -48,6 +48,20 @@ export class ReplicationService implements BeforeApplicationShutdown {
   /** The replica manager (cluster mode, once started). */
   get replicaManager(): ReplicaManager | null {
     return this.manager;
+  }
+
+  /**
+   * The replicated leader of a partition produce should go through, or null when the partition
+   * is not replicated here (a single node; a node-local topic the cluster does not know).
+   * NOT_LEADER_OR_FOLLOWER when the cluster has the partition but this broker does not lead it
+   * (yet: its role is being applied), so a client retries rather than writing around replication.
+   */
+  leaderFor(topic: string, partition: number): LeaderPartition | null {
+    const manager = this.manager;
+    if (manager === null) return null;
+    if (manager.leads(topic, partition)) return manager.leaderPartition(topic, partition);
+    if (this.cluster.metadata.partition(topic, partition) === undefined) return null;
+    return manager.leaderPartition(topic, partition); // throws NOT_LEADER_OR_FOLLOWER naming the leader
   }
 
   /** Cluster mode: starts following the metadata. Call after ClusterService.start(). A no-op on a single node. */

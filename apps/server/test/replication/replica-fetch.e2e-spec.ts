@@ -12,12 +12,17 @@
  *   the controller completes the reassignment, and the high watermark the follower learns from
  *   its fetches follows what both hold as records keep coming;
  * - consumers (HTTP fetch and offsets, Kafka Fetch and ListOffsets) read below the high watermark:
- *   records on the leader alone while the follower is stopped are not shown until it has them.
+ *   records on the leader alone while the follower is stopped are not shown until it has them;
+ * - acks=all (HTTP default, Kafka -1) answers once the follower has the records, and waits while it
+ *   is stopped; with min.insync.replicas=2, once the stopped follower left the ISR (the leader got
+ *   a record it lacks, then replica.lag.time.max.ms, 10 s here, passed), acks=all is
+ *   NOT_ENOUGH_REPLICAS with nothing appended, acks=leader appends but the high watermark stays
+ *   until the follower is back in the ISR.
  */
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { BrokerClientPool, ListOffsetsTimestamp, fetchRecords, listOffsets, offsetForLeaderEpoch } from '@spool/broker-client';
+import { BrokerClientPool, ListOffsetsTimestamp, fetchRecords, listOffsets, offsetForLeaderEpoch, produce as kafkaProduce } from '@spool/broker-client';
 import { ClusterKeys, EtcdClusterMetadata, EtcdConnection, EtcdProcess, decodePartitionState, freeLoopbackPort, type PartitionState } from '@spool/cluster';
 import { silentLogger, systemClock } from '@spool/common';
 import { encodeRecordBatch } from '@spool/protocol';
@@ -76,7 +81,7 @@ describe('a follower replicating from a leader broker over the Kafka protocol', 
     if (logDir !== null) await fs.rm(logDir, { recursive: true, force: true });
   });
 
-  it('truncates after OffsetForLeaderEpoch, replicates byte for byte, joins the ISR and follows the high watermark', async () => {
+  it('truncates after OffsetForLeaderEpoch, replicates byte for byte, joins the ISR, follows the high watermark, and holds acks=all', async () => {
     etcd = await EtcdProcess.start();
     admin = new EtcdConnection({ endpoints: [etcd.endpoint] });
     const keys = new ClusterKeys(CLUSTER);
@@ -89,14 +94,17 @@ describe('a follower replicating from a leader broker over the Kafka protocol', 
     leader = await ClusterBrokerProcess.create(0, { SPOOL_BROKER_ID: '0', SPOOL_LOG_LEVEL: 'info' });
     await leader.start();
     expect((await leader.http('POST', '/v1/topics', { name: TOPIC, partitions: 1 })).status).toBe(201);
+    const produceWith = (from: number, count: number, acks?: string): Promise<{ status: number; body: any }> => // eslint-disable-line @typescript-eslint/no-explicit-any
+      leader!.http('POST', `/v1/topics/${TOPIC}/records`, { records: Array.from({ length: count }, (_, i) => ({ value: `r${from + i}`, partition: 0 })), ...(acks !== undefined ? { acks } : {}) });
     const produce = async (from: number, count: number): Promise<void> => {
-      const res = await leader!.http('POST', `/v1/topics/${TOPIC}/records`, { records: Array.from({ length: count }, (_, i) => ({ value: `r${from + i}`, partition: 0 })) });
+      const res = await produceWith(from, count, 'leader');
       expect(res.status).toBe(200);
     };
     await produce(0, 10);
     await produce(10, 10);
     expect(await leader.stop()).toBe(0);
-    await leader.start({ SPOOL_ETCD_ENDPOINTS: etcd.endpoint, SPOOL_CLUSTER_NAME: CLUSTER, SPOOL_BROKER_SESSION_TIMEOUT_MS: '1000', SPOOL_ADVERTISED_HOST: '127.0.0.1' });
+    // replica.lag.time.max.ms 10 s: long enough for the checks made while the follower is stopped, short enough to see it leave the ISR.
+    await leader.start({ SPOOL_ETCD_ENDPOINTS: etcd.endpoint, SPOOL_CLUSTER_NAME: CLUSTER, SPOOL_BROKER_SESSION_TIMEOUT_MS: '1000', SPOOL_ADVERTISED_HOST: '127.0.0.1', SPOOL_REPLICA_LAG_TIME_MAX_MS: '10000' });
     const tail = (): string => leader!.logTail(30);
     await waitFor('the topic in etcd', async () => (await admin!.get(keys.partition(TOPIC, 0))).kv !== null, 30_000, tail);
 
@@ -199,17 +207,68 @@ describe('a follower replicating from a leader broker over the Kafka protocol', 
     expect(await latest(1)).toBe(28); // a replica sees the log end
 
     // The follower comes back: it fetches 25..27, the high watermark follows, and the records are shown.
-    fetcher = new ReplicaFetcher({
-      brokerId: 1,
-      brokerEpoch: () => follower!.registrar.current?.brokerEpoch ?? -1,
-      sourceBrokerId: 0,
-      sender: pool.sender(0),
-      config: { ...DEFAULT_REPLICATION_CONFIG, replicaFetchBackoffMs: 200 },
-      logger: silentLogger,
-    });
-    fetcher.addPartitions([{ topic: TOPIC, partition: 0, topicId: state.topicId, log, currentLeaderEpoch: state.leaderEpoch }]);
-    fetcher.start();
+    const startFetcher = (): ReplicaFetcher => {
+      const f = new ReplicaFetcher({
+        brokerId: 1,
+        brokerEpoch: () => follower!.registrar.current?.brokerEpoch ?? -1,
+        sourceBrokerId: 0,
+        sender: pool!.sender(0),
+        config: { ...DEFAULT_REPLICATION_CONFIG, replicaFetchBackoffMs: 200 },
+        logger: silentLogger,
+      });
+      f.addPartitions([{ topic: TOPIC, partition: 0, topicId: state.topicId, log: log!, currentLeaderEpoch: state.leaderEpoch }]);
+      f.start();
+      return f;
+    };
+    fetcher = startFetcher();
     await waitFor('the records above the old high watermark to be shown', async () => (await leader!.http('GET', `/v1/topics/${TOPIC}/partitions/0/records?offset=25`)).body.records.length === 3, 30_000, tail);
     expect(await latest()).toBe(28);
-  });
+
+    // acks=all (the HTTP default, and Kafka's -1) answers once the follower has the records.
+    const all = await produceWith(28, 2);
+    expect(all.status).toBe(200);
+    expect(all.body.results.map((r: { offset: number }) => r.offset)).toEqual([28, 29]);
+    const batchOf = (value: string): Buffer => encodeRecordBatch({ records: [{ key: null, value: Buffer.from(value), timestamp: Date.now() }] });
+    const kafkaAll = await kafkaProduce(pool.sender(0), { acks: -1, timeoutMs: 20_000, partitions: [{ topic: TOPIC, partition: 0, records: batchOf('k30') }] });
+    expect(kafkaAll!.partitions[0]).toMatchObject({ error: null, baseOffset: 30 });
+    expect(log.logEndOffset).toBeGreaterThanOrEqual(31);
+
+    // With the follower stopped, an acks=all produce waits for it (an acks=leader one does not); it answers once the follower is back.
+    await fetcher.close();
+    fetcher = null;
+    const waiting = produceWith(31, 1);
+    const waitingState = await Promise.race([waiting.then(() => 'answered'), new Promise((r) => setTimeout(() => r('waiting'), 1_500))]);
+    expect(waitingState).toBe('waiting');
+    expect((await produceWith(32, 1, 'leader')).status).toBe(200);
+    fetcher = startFetcher();
+    const answered = await waiting;
+    expect(answered.status).toBe(200);
+    expect(answered.body.results[0].offset).toBe(31);
+
+    // min.insync.replicas=2. A stopped follower stays in sync while it has everything (Kafka's rule); once the leader
+    // has more (an acks=leader record) and replica.lag.time.max.ms passes, it leaves the ISR. Then acks=all is refused
+    // before the append (NOT_ENOUGH_REPLICAS, nothing appended) on both faces; acks=leader appends but nothing new is
+    // shown: under min.insync.replicas the high watermark does not move.
+    await waitFor('the follower to catch up', () => log!.logEndOffset === 33, 30_000, tail);
+    await follower.alterTopicConfigs(TOPIC, { 'min.insync.replicas': '2' });
+    await fetcher.close();
+    fetcher = null;
+    expect((await produceWith(33, 1, 'leader')).status).toBe(200);
+    await waitFor('the ISR to shrink to the leader', async () => (await partitionState()).isr.join() === '0', 60_000, tail);
+    const endBefore = (await latest(1))!;
+    expect(endBefore).toBe(34);
+    const refused = await produceWith(34, 1);
+    expect(refused.body.results[0].error).toMatchObject({ code: 'NOT_ENOUGH_REPLICAS', retriable: true });
+    const kafkaRefused = await kafkaProduce(pool.sender(0), { acks: -1, timeoutMs: 20_000, partitions: [{ topic: TOPIC, partition: 0, records: batchOf('refused') }] });
+    expect(kafkaRefused!.partitions[0].error?.code).toBe('NOT_ENOUGH_REPLICAS');
+    expect(await latest(1)).toBe(endBefore);
+    expect((await produceWith(34, 1, 'leader')).status).toBe(200);
+    expect(await latest(1)).toBe(endBefore + 1);
+    expect(await latest()).toBe(33);
+    // The follower comes back: it rejoins the ISR, the high watermark moves, acks=all works again.
+    fetcher = startFetcher();
+    await waitFor('the follower to rejoin the ISR', async () => (await partitionState()).isr.includes(1), 60_000, tail);
+    await waitFor('the records to be shown', async () => (await latest()) === 35, 30_000, tail);
+    expect((await produceWith(35, 1)).status).toBe(200);
+  }, 240_000);
 });

@@ -81,8 +81,9 @@ export class ProduceRequestDto {
 
   @ApiPropertyOptional({
     enum: ACKS,
-    default: 'leader',
-    description: 'none: answer 202 before the append completes (no offsets); leader/all: answer once appended (one node: all = leader).',
+    default: 'all',
+    description:
+      'none: answer 202 before the append completes (no offsets); leader: answer once the partition leader appended; all: answer once every in-sync replica has the records (on one node, the same as leader). With all, an in-sync replica set below min.insync.replicas refuses the records (NOT_ENOUGH_REPLICAS, nothing appended) or fails them after the append (NOT_ENOUGH_REPLICAS_AFTER_APPEND; REQUEST_TIMED_OUT after 30 s): retriable errors (503; 504 for the timeout).',
   })
   @IsOptional()
   @IsIn(ACKS)

@@ -11,8 +11,12 @@
  * Idempotent batches (producerId >= 0) go through the partition's producer state first
  * (producer-state.ts): a duplicate is answered with the original offsets without a second append.
  *
- * acks: 0 (no response), 1 and -1 (all in-sync replicas: this node alone) are the same append on a
- * single node; what a resolved append promises follows the topic's flush policy (docs/durability.md).
+ * acks: 0 (no response), 1 and -1 (all in-sync replicas) are the same append on a single node;
+ * what a resolved append promises follows the topic's flush policy (docs/durability.md). A
+ * partition replicated here (cluster mode) appends through its LeaderPartition: acks=-1 is
+ * refused with NOT_ENOUGH_REPLICAS before the append when the ISR is below min.insync.replicas,
+ * then answers once every ISR member has the batch, within the request's timeoutMs
+ * (replicated-append.ts); a duplicate of an idempotent batch waits the same way for the original.
  * Transactional batches are refused (Spool has no transaction coordinator yet).
  *
  * Ordering: every partition's checks and its `log.append` call happen synchronously when the
@@ -39,6 +43,8 @@ import { NO_RESPONSE, type KafkaApiHandler, type KafkaRequestContext } from '../
 import type { AppendedOffsets, PartitionProducerState } from '../producer-state.js';
 import type { ProducerStateRegistry } from '../producer-state.registry.js';
 import { SINGLE_NODE_GATE, type PartitionGate } from '../../cluster/partition-gate.js';
+import { appendWithAcks, type RequiredAcks } from '../../replication/replicated-append.js';
+import type { LeaderPartition } from '@spool/replication';
 
 type PartitionResult = ProduceResponsePartitionProduceResponse;
 
@@ -79,6 +85,8 @@ export class ProduceHandler implements KafkaApiHandler<ProduceRequest, ProduceRe
     private readonly producerStates: ProducerStateRegistry,
     /** Cluster mode: only the partition's leader appends (NOT_LEADER_OR_FOLLOWER elsewhere). */
     private readonly leadership: PartitionGate = SINGLE_NODE_GATE,
+    /** Cluster mode: the replicated leader of a partition (null: not replicated here); throws NOT_LEADER_OR_FOLLOWER. */
+    private readonly leaderFor: (topic: string, partition: number) => LeaderPartition | null = () => null,
   ) {}
 
   handle(request: ProduceRequest, ctx: KafkaRequestContext): Promise<ProduceResponse> | typeof NO_RESPONSE {
@@ -92,7 +100,7 @@ export class ProduceHandler implements KafkaApiHandler<ProduceRequest, ProduceRe
         if (request.transactionalId !== null) {
           return Promise.resolve(partitionError(partition.index, KafkaErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, 'transactions are not supported'));
         }
-        return this.producePartition(topic.name, partition.index, partition.records);
+        return this.producePartition(topic.name, partition.index, partition.records, { acks: request.acks as RequiredAcks, timeoutMs: request.timeoutMs, signal: ctx.signal });
       }),
     }));
     if (request.acks === 0) {
@@ -106,33 +114,40 @@ export class ProduceHandler implements KafkaApiHandler<ProduceRequest, ProduceRe
   }
 
   /** Synchronous up to the append call (see the top of the file); the promise never rejects. */
-  private producePartition(topic: string, index: number, records: Buffer | null): Promise<PartitionResult> {
+  private producePartition(topic: string, index: number, records: Buffer | null, acks: AcksContext): Promise<PartitionResult> {
     let log: Log;
     let header: RecordBatchHeader;
+    let leader: LeaderPartition | null;
     try {
       const refusal = this.leadership.refusal(topic, index);
       if (refusal !== null) throw refusal;
       log = this.logManager.getLog(topic, index);
       header = validateProducedBatch(records);
+      leader = this.leaderFor(topic, index);
     } catch (err) {
       return Promise.resolve(this.failure(index, err));
     }
     const batch = records!;
-    if (header.producerId < 0) return this.settle(index, log, appendOffsets(log, batch));
+    if (header.producerId < 0) return this.settle(index, log, appendOffsets(log, batch, leader, acks));
     const state = this.producerStates.loaded(log);
-    if (state !== undefined) return this.settle(index, log, this.appendIdempotent(state, log, header, batch));
-    return this.producerStates.load(log).then((loaded) => this.settle(index, log, this.appendIdempotent(loaded, log, header, batch)));
+    if (state !== undefined) return this.settle(index, log, this.appendIdempotent(state, log, header, batch, leader, acks));
+    return this.producerStates.load(log).then((loaded) => this.settle(index, log, this.appendIdempotent(loaded, log, header, batch, leader, acks)));
   }
 
-  private appendIdempotent(state: PartitionProducerState, log: Log, header: RecordBatchHeader, batch: Buffer): Promise<AppendedOffsets> {
+  private appendIdempotent(state: PartitionProducerState, log: Log, header: RecordBatchHeader, batch: Buffer, leader: LeaderPartition | null, acks: AcksContext): Promise<AppendedOffsets> {
     const check = state.check(header);
     switch (check.kind) {
       case 'error':
         return Promise.reject(new ProduceRefusal(KafkaErrorCode[check.error], check.message));
       case 'duplicate':
-        return check.offsets;
+        // acks=all: the original must be committed before its offsets are confirmed again.
+        if (leader === null || acks.acks !== -1) return check.offsets;
+        return check.offsets.then(async (offsets) => {
+          await leader.waitForCommit(offsets.baseOffset + header.lastOffsetDelta + 1, acks.timeoutMs, acks.signal);
+          return offsets;
+        });
       case 'append': {
-        const offsets = appendOffsets(log, batch);
+        const offsets = appendOffsets(log, batch, leader, acks);
         check.record(offsets);
         return offsets;
       }
@@ -168,8 +183,14 @@ function recordErrorsOf(err: unknown): PartitionResult['recordErrors'] {
   return list?.map((e) => ({ batchIndex: e.batchIndex, batchIndexErrorMessage: e.message })) ?? [];
 }
 
-function appendOffsets(log: Log, batch: Buffer): Promise<AppendedOffsets> {
-  return log.append(batch).then((r) => ({ baseOffset: r.baseOffset, logAppendTime: r.logAppendTime, logStartOffset: r.logStartOffset }));
+interface AcksContext {
+  readonly acks: RequiredAcks;
+  readonly timeoutMs: number;
+  readonly signal: AbortSignal;
+}
+
+function appendOffsets(log: Log, batch: Buffer, leader: LeaderPartition | null, acks: AcksContext): Promise<AppendedOffsets> {
+  return appendWithAcks(leader, log, batch, acks.acks, acks.timeoutMs, acks.signal).then((r) => ({ baseOffset: r.baseOffset, logAppendTime: r.logAppendTime, logStartOffset: r.logStartOffset }));
 }
 
 /**
