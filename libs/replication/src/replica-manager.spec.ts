@@ -47,6 +47,7 @@ describe('ReplicaManager', () => {
     // One partition state for both brokers, as etcd holds it; each broker's alterPartition is checked as broker `id`.
     const shared = { state: partitionState({ leader: 1, replicas: [1, 2], isr: [1, 2], leaderEpoch: 0 }) };
     const managers = new Map<number, ReplicaManager>();
+    const roleChanges: string[] = [];
     for (const id of [1, 2]) {
       const store = new IsrStore(shared.state, id);
       store.brokers.set(1, registration(1));
@@ -67,7 +68,10 @@ describe('ReplicaManager', () => {
         config: CONFIG,
         logger: silentLogger,
       });
-      managers.set(id, new ReplicaManager({ brokerId: id, cluster, logOf: (t, p) => (t === 't' && p === 0 ? logs.get(id) : undefined), minInsyncReplicas: () => 1, fetchers, config: CONFIG, clock, logger: silentLogger }));
+      managers.set(id, new ReplicaManager({ brokerId: id, cluster, logOf: (t, p) => (t === 't' && p === 0 ? logs.get(id) : undefined), minInsyncReplicas: () => 1, fetchers, config: CONFIG, clock, logger: silentLogger, onRoleChange: (t, p) => roleChanges.push(`${id}:${m(id).roleOf(t, p)}`) }));
+    }
+    function m(id: number): ReplicaManager {
+      return managers.get(id)!;
     }
     const [m1, m2] = [managers.get(1)!, managers.get(2)!];
     const [log1, log2] = [logs.get(1)!, logs.get(2)!];
@@ -99,6 +103,8 @@ describe('ReplicaManager', () => {
       await m1.reconcile('t', 0);
       await m2.reconcile('t', 0);
       expect([m1.roleOf('t', 0), m2.roleOf('t', 0)]).toEqual(['none', 'none']);
+      // every role change was announced once (producer state derived from the log is dropped then)
+      expect(roleChanges).toEqual(['1:leader', '2:follower', '2:leader', '1:follower', '1:none', '2:none']);
     } finally {
       await m1.close();
       await m2.close();

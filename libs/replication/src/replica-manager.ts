@@ -34,6 +34,11 @@ export interface ReplicaManagerOptions {
   readonly config: ReplicationConfig;
   readonly clock: Clock;
   readonly logger: Logger;
+  /**
+   * Called after a partition's role here changed (to leader, follower or none), with its log:
+   * state derived from the log outside it (idempotent producer state) may be stale then.
+   */
+  readonly onRoleChange?: (topic: string, partition: number, log: Log) => void;
 }
 
 type Role = { readonly kind: 'leader' } | { readonly kind: 'follower'; readonly leader: number; readonly leaderEpoch: number } | { readonly kind: 'none' };
@@ -124,19 +129,31 @@ export class ReplicaManager implements LeaderLookup {
       await leader.becomeLeader(state);
       this.leaders.set(k, leader);
       this.roles.set(k, { kind: 'leader' });
+      if (current.kind !== 'leader') this.notifyRole(topic, partition, log);
       return;
     }
     if (current.kind === 'leader') this.resign(k);
     if (current.kind === 'follower' && current.leader === state.leader && current.leaderEpoch === state.leaderEpoch) return;
     await this.opts.fetchers.addPartition(state.leader, { topic, partition, topicId: state.topicId, log, currentLeaderEpoch: state.leaderEpoch });
     this.roles.set(k, { kind: 'follower', leader: state.leader, leaderEpoch: state.leaderEpoch });
+    if (current.kind !== 'follower') this.notifyRole(topic, partition, log);
     this.logger.info({ topic, partition, leader: state.leader, leaderEpoch: state.leaderEpoch }, 'following');
   }
 
   private async becomeNone(k: string, topic: string, partition: number, current: Role): Promise<void> {
+    const log = current.kind === 'leader' ? this.leaders.get(k)?.log : this.opts.logOf(topic, partition);
     if (current.kind === 'leader') this.resign(k);
     if (current.kind === 'follower') await this.opts.fetchers.removePartition(topic, partition);
     this.roles.delete(k);
+    if (current.kind !== 'none' && log !== undefined) this.notifyRole(topic, partition, log);
+  }
+
+  private notifyRole(topic: string, partition: number, log: Log): void {
+    try {
+      this.opts.onRoleChange?.(topic, partition, log);
+    } catch (err) {
+      this.logger.error({ err, topic, partition }, 'role change listener failed');
+    }
   }
 
   private resign(k: string): void {

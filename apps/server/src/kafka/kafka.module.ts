@@ -40,7 +40,16 @@ export class KafkaModule {
           useFactory: (cluster: ClusterService) => new BrokerEndpoint(resolved.nodeId, resolved.advertisedHost, cluster.metadata),
           inject: [ClusterService],
         },
-        { provide: ProducerStateRegistry, useValue: new ProducerStateRegistry() },
+        {
+          provide: ProducerStateRegistry,
+          useFactory: (replication: ReplicationService) => {
+            const registry = new ProducerStateRegistry();
+            // A partition that changes role (leader <-> follower) rebuilds its producer state from the log when next used.
+            replication.onRoleChange((_topic, _partition, log) => registry.forget(log));
+            return registry;
+          },
+          inject: [ReplicationService],
+        },
         {
           provide: ProducerIdManager,
           useFactory: (logManager: LogManager, cluster: ClusterService, logger?: Logger) =>

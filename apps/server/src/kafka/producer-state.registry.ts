@@ -44,6 +44,15 @@ export class ProducerStateRegistry {
     }
     return slot.loading;
   }
+
+  /**
+   * Drops the state of `log` (rebuilt from the log at its next use): replication calls it when the
+   * partition changes role, since a follower's appends (the leader's batches) do not go through
+   * here, so a state kept from an earlier leadership would be stale.
+   */
+  forget(log: Log): void {
+    this.slots.delete(log);
+  }
 }
 
 async function rebuild(log: Log): Promise<PartitionProducerState> {

@@ -27,6 +27,7 @@ export class ReplicationService implements BeforeApplicationShutdown {
   private manager: ReplicaManager | null = null;
   private pool: BrokerClientPool | null = null;
   private readonly unsubscribes: (() => void)[] = [];
+  private readonly roleListeners = new Set<(topic: string, partition: number, log: Log) => void>();
   private readonly logger: Logger;
   private readonly config: ReplicationConfig;
 
@@ -38,6 +39,12 @@ export class ReplicationService implements BeforeApplicationShutdown {
   ) {
     this.config = config ?? { ...DEFAULT_REPLICATION_CONFIG, replicaLagTimeMaxMs: cluster.settings.replicaLagTimeMaxMs };
     this.logger = (rootLogger ?? silentLogger).child({ component: 'replication' });
+  }
+
+  /** Calls `listener` whenever a partition's role here changes (leader, follower, none), with its log. */
+  onRoleChange(listener: (topic: string, partition: number, log: Log) => void): () => void {
+    this.roleListeners.add(listener);
+    return () => this.roleListeners.delete(listener);
   }
 
   /** The partitions this broker leads, for the Kafka face; null on a single node or before start. */
@@ -92,6 +99,9 @@ export class ReplicationService implements BeforeApplicationShutdown {
       config: this.config,
       clock: systemClock,
       logger: this.logger,
+      onRoleChange: (topic, partition, log) => {
+        for (const listener of this.roleListeners) listener(topic, partition, log);
+      },
     });
     this.manager = manager;
     const onEvent = (event: MetadataEvent): void => {
