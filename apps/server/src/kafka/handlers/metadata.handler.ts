@@ -157,7 +157,7 @@ export class MetadataHandler implements KafkaApiHandler<MetadataRequest, Metadat
         errorCode: KafkaErrorCode.NONE,
         partitionIndex: p.partition,
         leaderId: nodeId,
-        // -1: no leader epoch, so clients skip OffsetForLeaderEpoch validation (KIP-320), which Spool does not serve.
+        // -1: no leader epoch, so clients skip KIP-320 validation (OffsetForLeaderEpoch is served, but a consumer Fetch's currentLeaderEpoch is not checked yet).
         leaderEpoch: -1,
         replicaNodes: [nodeId],
         isrNodes: [nodeId],
