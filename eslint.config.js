@@ -1,9 +1,11 @@
 // Lint = typescript-eslint's recommended rules plus the one-way dependency rule of
 // ../shared/STYLE.md: apps -> {log-engine, coordinator, broker-client} -> protocol -> common (and apps -> cluster
-// -> common, apps -> security -> common, apps -> replication -> {log-engine, broker-client, cluster}), libs import each other only through their barrel alias, and only `<lib>.module.ts` may import NestJS.
+// -> common, apps -> security -> common, apps -> replication -> {log-engine, broker-client, cluster},
+// apps -> schema-registry -> common), libs import each other only through their barrel alias, and only
+// `<lib>.module.ts` may import NestJS.
 import tseslint from 'typescript-eslint';
 
-const LIBS = ['common', 'protocol', 'log-engine', 'coordinator', 'broker-client', 'cluster', 'security', 'webhooks', 'replication'];
+const LIBS = ['common', 'protocol', 'log-engine', 'coordinator', 'broker-client', 'cluster', 'security', 'webhooks', 'replication', 'schema-registry'];
 /** What each lib may import, besides itself (itself it imports relatively). */
 const ALLOWED = {
   common: [],
@@ -20,6 +22,8 @@ const ALLOWED = {
   webhooks: ['common'],
   // Replication's broker side: drives logs (log-engine) from partition state (cluster) over the Kafka protocol (broker-client).
   replication: ['common', 'protocol', 'log-engine', 'broker-client', 'cluster'],
+  // Schemas (Avro, JSON Schema, Protobuf), compatibility and the registry's state; the app gives it a log.
+  'schema-registry': ['common'],
 };
 
 const deepAndRelative = [
