@@ -4,13 +4,14 @@
  *   2. create the Nest app (Fastify) and install signal handlers;
  *   3. listen: /healthz answers from here on, /readyz says "starting";
  *   4. open the LogManager, recovering every partition (possibly long after a crash), join the
- *      cluster (cluster mode: etcd, docs/cluster.md), then load what lives in internal topics: consumer groups (__consumer_offsets) and Idempotency-Keys
- *      (__idempotency_keys), and start push delivery (webhook subscriptions, when SPOOL_REDIS_URL is set);
+ *      cluster (cluster mode: etcd, docs/cluster.md), then load what lives in internal topics: consumer groups (__consumer_offsets), Idempotency-Keys
+ *      (__idempotency_keys) and the schema registry (_schemas), and start push delivery (webhook subscriptions, when SPOOL_REDIS_URL is set);
  *   5. /readyz turns "ready".
  * Any failure after step 1 is logged as one fatal JSON line and exits 1 after a best-effort close.
  */
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { SchemaRegistry } from '@spool/schema-registry';
 import { AppModule } from './app.module.js';
 import { ConfigError, loadBrokerConfig, type LoadedConfig } from './config/index.js';
 import { ClusterService } from './cluster/cluster.service.js';
@@ -58,6 +59,7 @@ export async function bootstrap(env: NodeJS.ProcessEnv = process.env): Promise<v
     await app.get(ReplicationService).start(); // cluster mode: leads and follows partitions as their states say
     await app.get(GroupCoordinatorService).start(); // replays __consumer_offsets before readiness
     await app.get(IdempotencyStore).open(); // replays __idempotency_keys before readiness
+    await app.get(SchemaRegistry).open(); // reads _schemas before readiness
     await app.get(WebhooksService).start(); // push subscriptions deliver from their committed offsets
   } catch (err) {
     // A signal during start-up stops it (e.g. while etcd is unreachable): that is a shutdown, not a failure.

@@ -18,6 +18,7 @@ import { ROOT_LOGGER } from '../logging/logging.module.js';
 import { ProduceService } from '../produce/produce.service.js';
 import { ProduceWorkers } from '../produce/produce-workers.js';
 import { RecordsModule } from '../records/records.module.js';
+import { SchemaRegistryModule } from '../schemas/schema-registry.module.js';
 import { classifyError, ErrorEnvelopeFilter } from './errors/error-envelope.filter.js';
 import { installFastifyHooks } from './fastify-setup.js';
 import { DEFAULT_HTTP_API_OPTIONS, HTTP_API_OPTIONS, type HttpApiOptions } from './http-api.options.js';
@@ -48,7 +49,7 @@ function produceWorkerScript(): URL {
 }
 
 const core = {
-  imports: [ClusterModule, ReplicationModule, RecordsModule],
+  imports: [ClusterModule, ReplicationModule, RecordsModule, SchemaRegistryModule],
   controllers: [TopicsController, RecordsController, DeleteRecordsController, ClusterController],
   providers: [
     TopicsService,

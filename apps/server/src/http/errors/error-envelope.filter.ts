@@ -9,6 +9,7 @@
 import { ArgumentsHost, Catch, HttpException, Logger, type ExceptionFilter } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { isSpoolError } from '@spool/common';
+import { confluentError, isSchemaRegistryPath } from '../../schemas/schema-registry.errors.js';
 import { httpStatusOf } from './error-status.js';
 import { HttpApiError, type HttpErrorCode } from './http-api.error.js';
 
@@ -80,6 +81,8 @@ export class ErrorEnvelopeFilter implements ExceptionFilter {
   constructor(private readonly adapterHost: HttpAdapterHost) {}
 
   catch(err: unknown, host: ArgumentsHost): void {
+    const request = host.switchToHttp().getRequest<{ url?: string }>();
+    if (isSchemaRegistryPath(request?.url)) return this.confluent(err, host);
     const classified = classifyError(err);
     if (classified.envelope.error.code === 'UNKNOWN_SERVER_ERROR') {
       this.logger.error(err instanceof Error ? err.stack ?? err.message : String(err));
@@ -88,5 +91,15 @@ export class ErrorEnvelopeFilter implements ExceptionFilter {
     const adapter = this.adapterHost.httpAdapter;
     adapter.setHeader(response, 'content-type', 'application/json; charset=utf-8');
     adapter.reply(response, classified.envelope, classified.status);
+  }
+
+  /** The schema registry's API answers errors in Confluent's shape (schemas/schema-registry.errors.ts). */
+  private confluent(err: unknown, host: ArgumentsHost): void {
+    const { status, body, unexpected } = confluentError(err);
+    if (unexpected) this.logger.error(err instanceof Error ? err.stack ?? err.message : String(err));
+    const adapter = this.adapterHost.httpAdapter;
+    const response = host.switchToHttp().getResponse();
+    adapter.setHeader(response, 'content-type', 'application/vnd.schemaregistry.v1+json');
+    adapter.reply(response, body, status);
   }
 }
