@@ -393,6 +393,11 @@ export class Log {
     this.lastFlushMs = this.clock.now();
   }
 
+  /** The topic's effective config as of now (a synchronous read, for checks the faces make before an append). */
+  get topicConfig(): TopicConfig {
+    return this.config;
+  }
+
   /** Applies new topic configs (LogManager.alterTopicConfigs); affects the next append / roll / retention pass. */
   updateConfig(config: TopicConfig): void {
     this.config = config;

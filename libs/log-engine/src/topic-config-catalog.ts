@@ -1,6 +1,6 @@
 /**
  * Every topic config Kafka 4 defines (its LogConfig / TopicConfig, as `kafka-configs.sh
- * --describe --all` lists them), with its type, the broker config that sets its default (the
+ * --describe --all` lists them), plus Confluent Server's two schema validation configs, with its type, the broker config that sets its default (the
  * synonym DescribeConfigs reports) and, for the configs Spool does not act on, why not.
  *
  * Spool applies the configs of TOPIC_CONFIG_DEFS (topic-config.ts). The others are read-only: they
@@ -26,13 +26,16 @@ const NO_TIERED_STORAGE = 'Spool has no tiered storage';
 const NO_RECOMPRESSION = 'Spool stores batches compressed as the producer sent them and never recompresses them (compression.type=producer)';
 const SINGLE_NODE = 'a single Spool node is the only replica of every partition';
 
-/** Kafka 4.0's topic configs, by name. */
+/** Kafka 4.0's topic configs, by name, and Confluent's two schema validation configs. */
 export const KAFKA_TOPIC_CONFIG_CATALOG: readonly TopicConfigInfo[] = [
   { name: 'cleanup.policy', type: 'list', brokerSynonym: 'log.cleanup.policy' },
   { name: 'compression.gzip.level', type: 'int', brokerSynonym: 'compression.gzip.level', readOnly: { value: '-1', reason: NO_RECOMPRESSION } },
   { name: 'compression.lz4.level', type: 'int', brokerSynonym: 'compression.lz4.level', readOnly: { value: '9', reason: NO_RECOMPRESSION } },
   { name: 'compression.type', type: 'string', brokerSynonym: 'compression.type', readOnly: { value: 'producer', reason: NO_RECOMPRESSION } },
   { name: 'compression.zstd.level', type: 'int', brokerSynonym: 'compression.zstd.level', readOnly: { value: '3', reason: NO_RECOMPRESSION } },
+  // Confluent Server's broker-side schema validation (not Kafka's; Spool applies them, docs/schemas.md).
+  { name: 'confluent.key.schema.validation', type: 'boolean', brokerSynonym: null },
+  { name: 'confluent.value.schema.validation', type: 'boolean', brokerSynonym: null },
   { name: 'delete.retention.ms', type: 'long', brokerSynonym: 'log.cleaner.delete.retention.ms' },
   { name: 'file.delete.delay.ms', type: 'long', brokerSynonym: 'log.segment.delete.delay.ms' },
   { name: 'flush.messages', type: 'long', brokerSynonym: 'log.flush.interval.messages' },

@@ -53,6 +53,8 @@ describe('parseTopicConfig', () => {
       'flush.messages': '1',
       'flush.ms': '0',
       'file.delete.delay.ms': '7',
+      'confluent.key.schema.validation': 'FALSE',
+      'confluent.value.schema.validation': ' true ',
     });
     expect(config).toEqual({
       retentionMs: -1,
@@ -73,8 +75,11 @@ describe('parseTopicConfig', () => {
       flushMessages: 1,
       flushMs: 0,
       fileDeleteDelayMs: 7,
+      keySchemaValidation: false,
+      valueSchemaValidation: true,
     });
     expect(compacts(config) && deletes(config)).toBe(true);
+    expect(() => parseTopicConfig({ 'confluent.value.schema.validation': 'yes' })).toThrow(/must be true or false/);
   });
 
   it.each([
@@ -170,9 +175,9 @@ describe('Kafka topic configs Spool does not act on (read-only)', () => {
   it('lists every Kafka 4 topic config once, covering each config Spool applies', () => {
     const names = KAFKA_TOPIC_CONFIG_CATALOG.map((c) => c.name);
     expect(new Set(names).size).toBe(names.length);
-    expect(names).toHaveLength(33);
+    expect(names).toHaveLength(35);
     for (const def of TOPIC_CONFIG_DEFS) expect(KAFKA_TOPIC_CONFIG_CATALOG.find((c) => c.name === def.name)?.readOnly).toBeUndefined();
-    expect(KAFKA_TOPIC_CONFIG_CATALOG.filter((c) => c.readOnly !== undefined)).toHaveLength(33 - TOPIC_CONFIG_DEFS.length);
+    expect(KAFKA_TOPIC_CONFIG_CATALOG.filter((c) => c.readOnly !== undefined)).toHaveLength(35 - TOPIC_CONFIG_DEFS.length);
   });
 
   it('accepts one at its default (in any spelling of that value) and does not store it', () => {
@@ -200,10 +205,10 @@ describe('Kafka topic configs Spool does not act on (read-only)', () => {
     }
   });
 
-  it('describes all 33 with their source, read-only flag and broker synonym', () => {
+  it("describes all 35 (Kafka 4's 33 and Confluent's two schema validation configs) with their source, read-only flag and broker synonym", () => {
     const entries = describeKafkaTopicConfigs({ 'retention.ms': '5' }, brokerTopicDefaults({ segmentMs: 99 }));
     expect(entries.map((e) => e.name)).toEqual([...entries.map((e) => e.name)].sort());
-    expect(entries).toHaveLength(33);
+    expect(entries).toHaveLength(35);
     expect(entries.find((e) => e.name === 'retention.ms')).toMatchObject({ value: '5', source: 'TOPIC', readOnly: false, type: 'long', brokerSynonym: { name: 'log.retention.ms', value: '604800000' } });
     expect(entries.find((e) => e.name === 'segment.ms')).toMatchObject({ value: '99', source: 'BROKER', brokerSynonym: { name: 'log.roll.ms', value: '99', kafkaDefault: '604800000' } });
     expect(entries.find((e) => e.name === 'cleanup.policy')).toMatchObject({ value: 'delete', source: 'DEFAULT', type: 'list' });

@@ -52,13 +52,21 @@ export interface TopicConfig {
   readonly flushMs: number;
   /** file.delete.delay.ms: how long deleted segment files and partition directories linger. */
   readonly fileDeleteDelayMs: number;
+  /**
+   * confluent.key.schema.validation / confluent.value.schema.validation (Confluent Server's
+   * broker-side schema validation; the schema registry, docs/schemas.md): produced keys / values
+   * must carry the schema wire prefix with an id registered under `<topic>-key` / `<topic>-value`.
+   * The log stores them; the faces act on them.
+   */
+  readonly keySchemaValidation: boolean;
+  readonly valueSchemaValidation: boolean;
 }
 
 const LONG_MAX = 9223372036854775807n;
 const INT_MAX = 2147483647;
 export const LONG_MAX_STRING = LONG_MAX.toString();
 
-type Kind = 'int' | 'long' | 'double' | 'cleanupPolicy' | 'timestampType';
+type Kind = 'int' | 'long' | 'double' | 'boolean' | 'cleanupPolicy' | 'timestampType';
 
 interface ConfigDef {
   readonly name: string;
@@ -72,6 +80,8 @@ interface ConfigDef {
 /** Every topic config Spool knows, in Kafka's names. Unknown names are INVALID_CONFIG. */
 export const TOPIC_CONFIG_DEFS: readonly ConfigDef[] = [
   { name: 'cleanup.policy', key: 'cleanupPolicy', kind: 'cleanupPolicy', doc: 'delete, compact, or both' },
+  { name: 'confluent.key.schema.validation', key: 'keySchemaValidation', kind: 'boolean', doc: 'keys must carry a schema id registered under <topic>-key' },
+  { name: 'confluent.value.schema.validation', key: 'valueSchemaValidation', kind: 'boolean', doc: 'values must carry a schema id registered under <topic>-value' },
   { name: 'delete.retention.ms', key: 'deleteRetentionMs', kind: 'long', min: 0, doc: 'tombstone lifetime after cleaning' },
   { name: 'file.delete.delay.ms', key: 'fileDeleteDelayMs', kind: 'long', min: 0, doc: 'delay before deleted files are removed' },
   { name: 'flush.messages', key: 'flushMessages', kind: 'long', min: 1, doc: 'fsync every N messages' },
@@ -115,6 +125,8 @@ export const KAFKA_TOPIC_CONFIG_DEFAULTS: TopicConfig = Object.freeze({
   flushMessages: Infinity,
   flushMs: Infinity,
   fileDeleteDelayMs: 60_000,
+  keySchemaValidation: false,
+  valueSchemaValidation: false,
 });
 
 export function isTopicConfigName(name: string): boolean {
@@ -290,6 +302,12 @@ function parseValue(def: ConfigDef, raw: string): unknown {
       if (!Number.isFinite(value)) throw invalid(def.name, raw, 'the value is not a number');
       checkRange(def, text, value);
       return value;
+    }
+    case 'boolean': {
+      // Kafka's ConfigDef reads booleans case-insensitively.
+      const lower = text.toLowerCase();
+      if (lower === 'true' || lower === 'false') return lower === 'true';
+      throw invalid(def.name, raw, 'the value must be true or false');
     }
     case 'cleanupPolicy':
       return parseCleanupPolicy(def.name, raw);

@@ -123,7 +123,7 @@ describe.each(range(1, 4))('DescribeConfigs v%i', (version) => {
     });
     const [topicResult, brokerResult, loggers, missing] = res.results;
     expect(topicResult.errorCode).toBe(0);
-    expect(topicResult.configs).toHaveLength(33);
+    expect(topicResult.configs).toHaveLength(35);
     const policy = topicResult.configs.find((c) => c.name === 'cleanup.policy')!;
     expect(policy).toMatchObject({ value: 'compact', readOnly: false, configSource: 1 });
     expect(policy.synonyms.map((s) => [s.name, s.source])).toEqual([

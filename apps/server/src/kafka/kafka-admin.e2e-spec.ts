@@ -97,7 +97,7 @@ describe('AlterConfigs and DescribeConfigs (kafkajs admin)', () => {
   it('describes every Kafka 4 topic config, read-only ones included, with synonyms', async () => {
     await admin.createTopics({ topics: [{ topic: 'described', configEntries: [{ name: 'retention.ms', value: '1000' }] }] });
     const configs = await topicConfigs('described');
-    expect(configs.size).toBe(33);
+    expect(configs.size).toBe(35);
     expect(configs.get('retention.ms')).toMatchObject({
       configValue: '1000',
       configSource: 1,

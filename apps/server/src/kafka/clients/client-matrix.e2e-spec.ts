@@ -225,7 +225,7 @@ describe.each([
       expect(matrix.broker.logManager.describeTopic(topic).configs['retention.ms']).toBe('86400000');
       type Described = { configs: Record<string, { value: string | null; source: number; readOnly: boolean; synonyms: [string, number][] }> };
       const described = await client.run<Described>(matrix.bootstrap, 'describe-configs', { type: 'topic', name: topic });
-      expect(Object.keys(described.configs)).toHaveLength(33);
+      expect(Object.keys(described.configs)).toHaveLength(35);
       expect(described.configs['retention.ms']).toMatchObject({ value: '86400000', source: 1, readOnly: false });
       expect(described.configs['compression.type']).toMatchObject({ value: 'producer', readOnly: true });
       const brokerConfigs = await client.run<Described>(matrix.bootstrap, 'describe-configs', { type: 'broker', name: '0' });
