@@ -11,7 +11,6 @@
  */
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { SchemaRegistry } from '@spool/schema-registry';
 import { AppModule } from './app.module.js';
 import { ConfigError, loadBrokerConfig, type LoadedConfig } from './config/index.js';
 import { ClusterService } from './cluster/cluster.service.js';
@@ -24,6 +23,7 @@ import { setupOpenApi } from './http/openapi/openapi.setup.js';
 import { LogEngine } from './log/log-engine.service.js';
 import { createRootLogger, type RootLogger } from './logging/create-root-logger.js';
 import { PinoLoggerService } from './logging/pino-logger.service.js';
+import { TopicSchemas } from './schemas/topic-schemas.js';
 import { WebhooksService } from './webhooks/webhooks.service.js';
 
 export async function bootstrap(env: NodeJS.ProcessEnv = process.env): Promise<void> {
@@ -59,7 +59,7 @@ export async function bootstrap(env: NodeJS.ProcessEnv = process.env): Promise<v
     await app.get(ReplicationService).start(); // cluster mode: leads and follows partitions as their states say
     await app.get(GroupCoordinatorService).start(); // replays __consumer_offsets before readiness
     await app.get(IdempotencyStore).open(); // replays __idempotency_keys before readiness
-    await app.get(SchemaRegistry).open(); // reads _schemas before readiness
+    await app.get(TopicSchemas).open(); // reads _schemas before readiness
     await app.get(WebhooksService).start(); // push subscriptions deliver from their committed offsets
   } catch (err) {
     // A signal during start-up stops it (e.g. while etcd is unreachable): that is a shutdown, not a failure.

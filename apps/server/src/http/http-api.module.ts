@@ -19,6 +19,7 @@ import { ProduceService } from '../produce/produce.service.js';
 import { ProduceWorkers } from '../produce/produce-workers.js';
 import { RecordsModule } from '../records/records.module.js';
 import { SchemaRegistryModule } from '../schemas/schema-registry.module.js';
+import { TopicSchemas } from '../schemas/topic-schemas.js';
 import { classifyError, ErrorEnvelopeFilter } from './errors/error-envelope.filter.js';
 import { installFastifyHooks } from './fastify-setup.js';
 import { DEFAULT_HTTP_API_OPTIONS, HTTP_API_OPTIONS, type HttpApiOptions } from './http-api.options.js';
@@ -64,7 +65,7 @@ const core = {
       // The face-neutral produce path (apps/server/src/produce), configured with the HTTP API's
       // limits; the WebSocket face finds this instance too.
       provide: ProduceService,
-      useFactory: (logManager: LogManager, topics: TopicsService, options: HttpApiOptions, clock: Clock, rootLogger: RootLogger | undefined, workers: ProduceWorkers | null, cluster: ClusterService, replication: ReplicationService) =>
+      useFactory: (logManager: LogManager, topics: TopicsService, options: HttpApiOptions, clock: Clock, rootLogger: RootLogger | undefined, workers: ProduceWorkers | null, cluster: ClusterService, replication: ReplicationService, schemas: TopicSchemas) =>
         new ProduceService({
           logManager,
           ...(cluster.mode === 'etcd' && { forwarding: cluster.router }),
@@ -74,9 +75,10 @@ const core = {
           describeError: (err) => classifyError(err).envelope.error,
           logger: rootLogger?.child({ component: 'produce' }) ?? silentLogger,
           workers: workers ?? undefined,
+          schemas,
           leaderFor: (topic, partition) => replication.leaderFor(topic, partition),
         }),
-      inject: [LogManager, TopicsService, HTTP_API_OPTIONS, HTTP_API_CLOCK, { token: ROOT_LOGGER, optional: true }, ProduceWorkers, ClusterService, ReplicationService],
+      inject: [LogManager, TopicsService, HTTP_API_OPTIONS, HTTP_API_CLOCK, { token: ROOT_LOGGER, optional: true }, ProduceWorkers, ClusterService, ReplicationService, TopicSchemas],
     },
     FetchService,
     NdjsonIngestService,

@@ -32,6 +32,7 @@ import type { KafkaApiHandler } from './kafka-handler.js';
 import type { KafkaListenerOptions } from './kafka-listener.options.js';
 import type { ProducerStateRegistry } from './producer-state.registry.js';
 import type { ProducerIdManager } from './producer-ids/producer-id-manager.js';
+import type { TopicSchemas } from '../schemas/topic-schemas.js';
 
 export interface KafkaHandlerDeps {
   readonly logManager: LogManager;
@@ -48,6 +49,8 @@ export interface KafkaHandlerDeps {
   readonly replicas?: () => LeaderLookup | null;
   /** Cluster mode: the replicated leader produce appends through (null: not replicated here). */
   readonly leaderFor?: (topic: string, partition: number) => LeaderPartition | null;
+  /** Schema validation of produced records (confluent.*.schema.validation); none: not checked. */
+  readonly schemas?: TopicSchemas;
 }
 
 export function createKafkaHandlers(deps: KafkaHandlerDeps): KafkaApiHandler[] {
@@ -69,7 +72,7 @@ export function createKafkaHandlers(deps: KafkaHandlerDeps): KafkaApiHandler[] {
     }
   };
   return [
-    new ProduceHandler(logManager, deps.producerStates, leadership, deps.leaderFor),
+    new ProduceHandler(logManager, deps.producerStates, leadership, deps.leaderFor, deps.schemas),
     new FetchHandler(logManager, leadership, deps.replicas),
     new ListOffsetsHandler(logManager, leadership),
     new MetadataHandler(logManager, deps.endpoint, deps.options, cluster),

@@ -25,6 +25,8 @@ import type { ProducerIdBlockAllocator } from './producer-ids/producer-id-block.
 import { ProducerIdManager } from './producer-ids/producer-id-manager.js';
 import { KafkaRefusalLog } from './kafka-refusal-log.js';
 import { KafkaObservers, KAFKA_REQUEST_OBSERVERS } from './kafka-request-observer.js';
+import { SchemaRegistryModule } from '../schemas/schema-registry.module.js';
+import { TopicSchemas } from '../schemas/topic-schemas.js';
 
 @Module({})
 export class KafkaModule {
@@ -32,7 +34,7 @@ export class KafkaModule {
     const resolved: KafkaListenerOptions = { ...DEFAULT_KAFKA_LISTENER_OPTIONS, ...options };
     return {
       module: KafkaModule,
-      imports: [ClusterModule, ReplicationModule],
+      imports: [ClusterModule, ReplicationModule, SchemaRegistryModule],
       providers: [
         { provide: KAFKA_LISTENER_OPTIONS, useValue: resolved },
         {
@@ -58,9 +60,9 @@ export class KafkaModule {
         },
         {
           provide: KAFKA_API_HANDLERS,
-          useFactory: (logManager: LogManager, endpoint: BrokerEndpoint, producerStates: ProducerStateRegistry, producerIds: ProducerIdManager, groups: GroupCoordinatorService, cluster: ClusterService, replication: ReplicationService): KafkaApiHandler[] =>
-            createKafkaHandlers({ logManager, endpoint, producerStates, producerIds, options: resolved, coordinator: () => groups.coordinator, cluster, coordinatorOf: (g) => groups.coordinatorOf(g), replicas: () => replication.lookup, leaderFor: (topic, partition) => replication.leaderFor(topic, partition) }),
-          inject: [LogManager, BrokerEndpoint, ProducerStateRegistry, ProducerIdManager, GroupCoordinatorService, ClusterService, ReplicationService],
+          useFactory: (logManager: LogManager, endpoint: BrokerEndpoint, producerStates: ProducerStateRegistry, producerIds: ProducerIdManager, groups: GroupCoordinatorService, cluster: ClusterService, replication: ReplicationService, schemas: TopicSchemas): KafkaApiHandler[] =>
+            createKafkaHandlers({ logManager, endpoint, producerStates, producerIds, options: resolved, coordinator: () => groups.coordinator, cluster, coordinatorOf: (g) => groups.coordinatorOf(g), replicas: () => replication.lookup, leaderFor: (topic, partition) => replication.leaderFor(topic, partition), schemas }),
+          inject: [LogManager, BrokerEndpoint, ProducerStateRegistry, ProducerIdManager, GroupCoordinatorService, ClusterService, ReplicationService, TopicSchemas],
         },
         {
           // The refusal log always; the protocol metrics when the app has /metrics (MetricsModule).

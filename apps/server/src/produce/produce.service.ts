@@ -4,7 +4,8 @@
  * append, one Log.append per partition, partitions in parallel. Everything that can refuse the
  * request (unknown partition, a record too large) happens before the first append, so a refused
  * request appends nothing. An append that fails fails only its partition's records, reported
- * per record.
+ * per record. Topics with schema validation (confluent.*.schema.validation) have their records'
+ * keys and values encoded or checked first (schemas/produce-schemas.ts), all or nothing.
  */
 import { SpoolError, isSpoolError, type Clock, type Logger, type SpoolErrorCode } from '@spool/common';
 import type { LogManager } from '@spool/log-engine';
@@ -20,6 +21,9 @@ import { appendWithAcks, WEB_ACKS_TIMEOUT_MS, type RequiredAcks } from '../repli
 
 /** The JSON faces' acks as Kafka's numbers. */
 const REQUIRED_ACKS: Readonly<Record<Acks, RequiredAcks>> = { none: 0, leader: 1, all: -1 };
+import { DEFAULT_PRODUCE_FORMATS, type ProduceFormats } from '../records/record-formats.js';
+import { applyTopicSchemas, validatesSchemas } from '../schemas/produce-schemas.js';
+import type { TopicSchemas } from '../schemas/topic-schemas.js';
 
 /** What produce needs to know about a topic. */
 export interface ProduceTopicInfo {
@@ -64,6 +68,8 @@ export interface ProduceServiceDeps {
   readonly workers?: ProduceWorkers;
   /** Cluster mode: the replicated leader a partition's appends go through (null: not replicated here); throws NOT_LEADER_OR_FOLLOWER. */
   readonly leaderFor?: (topic: string, partition: number) => LeaderPartition | null;
+  /** Schema validation and encoding (topics with confluent.*.schema.validation); none: not applied. */
+  readonly schemas?: TopicSchemas;
 }
 
 /** One partition's encoded batches and where its records sit in the request. */
@@ -97,10 +103,11 @@ export class ProduceService {
    * returned at once (no offsets); otherwise it resolves when every partition's append has
    * resolved (written to the page cache, or fsynced when the topic's flush policy says so).
    */
-  async produce(topic: string, request: Pick<ProduceRequest, 'records' | 'acks'>): Promise<ProduceResult[]> {
+  async produce(topic: string, request: Pick<ProduceRequest, 'records' | 'acks'> & { formats?: ProduceFormats }): Promise<ProduceResult[]> {
     const description = await this.topics.resolveForProduce(topic);
     const partitionCount = description.partitions;
-    const groups = groupByPartition(topic, request.records, partitionCount, () => this.sticky.next(topic, partitionCount));
+    const records = await this.withSchemas(topic, request.records, request.formats ?? DEFAULT_PRODUCE_FORMATS, description.configs);
+    const groups = groupByPartition(topic, records, partitionCount, () => this.sticky.next(topic, partitionCount));
     const now = this.clock.now();
     const maxMessageBytes = Number(description.configs['max.message.bytes'] ?? 1048588);
     const encoded = groups.map(
@@ -109,7 +116,16 @@ export class ProduceService {
         return { partition: g.partition, batches: batches.length === 1 ? batches[0] : Buffer.concat(batches), indexes: g.indexes, timestamps: g.records.map((r) => r.timestamp ?? now) };
       },
     );
-    return this.appendEncoded(topic, description, encoded, request.records.length, request.acks);
+    return this.appendEncoded(topic, description, encoded, records.length, request.acks);
+  }
+
+  /** The records as the topic's schema validation wants them (schemas/produce-schemas.ts); unchanged when it has none. */
+  private async withSchemas(topic: string, records: PreparedRecord[], formats: ProduceFormats, configs: Readonly<Record<string, string>>): Promise<PreparedRecord[]> {
+    const validation = this.deps.schemas === undefined ? null : validatesSchemas(configs);
+    if (validation === null) return records;
+    const schemas = this.deps.schemas!;
+    if (!schemas.ready) await schemas.open();
+    return applyTopicSchemas(schemas, topic, records, formats, validation);
   }
 
   /**
@@ -128,7 +144,8 @@ export class ProduceService {
       const request = parseProduceRequest(text.length === 0 ? undefined : JSON.parse(text), this.deps.maxRecordsPerRequest);
       return { acks: request.acks, results: await this.produce(topic, request) };
     };
-    if (workers === undefined || existing === null) return onThisThread();
+    // Topics with schema validation encode records with the registry's state: here, not in a worker.
+    if (workers === undefined || existing === null || validatesSchemas(existing.configs) !== null) return onThisThread();
     const partitionCount = existing.partitions;
     const now = this.clock.now();
     let reply: EncodeReply;
@@ -214,7 +231,8 @@ export class ProduceService {
   }
 
   /** Appends already-partitioned records without per-record results (NDJSON ingest). */
-  async appendGroups(topic: string, records: PreparedRecord[], partitionCount: number, configs: Record<string, string>): Promise<AppendedRange[]> {
+  async appendGroups(topic: string, prepared: PreparedRecord[], partitionCount: number, configs: Record<string, string>, formats: ProduceFormats = DEFAULT_PRODUCE_FORMATS): Promise<AppendedRange[]> {
+    const records = await this.withSchemas(topic, prepared, formats, configs);
     const groups = groupByPartition(topic, records, partitionCount, () => this.sticky.next(topic, partitionCount));
     const now = this.clock.now();
     const maxMessageBytes = Number(configs['max.message.bytes'] ?? 1048588);

@@ -21,6 +21,7 @@ import { ROOT_LOGGER } from '../logging/logging.module.js';
 import { SchemaRegistryController } from './schema-registry.controller.js';
 import { isSchemaRegistryPath, SCHEMA_REGISTRY_MEDIA_TYPE } from './schema-registry.errors.js';
 import { SchemasTopicLog } from './schemas-topic.log.js';
+import { TopicSchemas } from './topic-schemas.js';
 
 /** The largest request body under /schemas: a schema of the registry's limit (1 MiB) escaped as a JSON string, with references. */
 const MAX_SCHEMA_REQUEST_BYTES = 8 * 1024 * 1024;
@@ -34,8 +35,9 @@ const MAX_SCHEMA_REQUEST_BYTES = 8 * 1024 * 1024;
         new SchemaRegistry({ log: new SchemasTopicLog(logManager), logger: rootLogger?.child({ component: 'schema-registry' }) ?? silentLogger }),
       inject: [LogManager, { token: ROOT_LOGGER, optional: true }],
     },
+    { provide: TopicSchemas, useFactory: (registry: SchemaRegistry) => new TopicSchemas(registry), inject: [SchemaRegistry] },
   ],
-  exports: [SchemaRegistry],
+  exports: [SchemaRegistry, TopicSchemas],
 })
 export class SchemaRegistryModule implements OnModuleInit {
   constructor(@Optional() @Inject(HttpAdapterHost) private readonly adapterHost: HttpAdapterHost | undefined) {}

@@ -66,6 +66,8 @@ export function httpStatusOf(code: HttpErrorCode): number {
       return 416;
     case 'IDEMPOTENCY_KEY_REUSED':
     case 'RECORD_FORMAT_MISMATCH':
+    case 'SCHEMA_VALIDATION_FAILED':
+    case 'SCHEMA_NOT_FOUND':
       return 422;
     // The HTTP API encodes every batch itself, so a corrupt batch was read from disk: a server fault.
     case 'CORRUPT_MESSAGE':

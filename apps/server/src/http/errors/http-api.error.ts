@@ -24,7 +24,14 @@ export type HttpOnlyErrorCode =
   /** The endpoint URL is malformed, not https in production mode, or carries credentials. */
   | 'INVALID_ENDPOINT'
   /** The endpoint resolves only to refused addresses (loopback, private, link-local, CGNAT, metadata). */
-  | 'ENDPOINT_NOT_ALLOWED';
+  | 'ENDPOINT_NOT_ALLOWED'
+  /**
+   * Produce to a topic with confluent.*.schema.validation (JSON faces, schemas/produce-schemas.ts):
+   * records do not fit the subject's schema; details.records lists each with its issues.
+   */
+  | 'SCHEMA_VALIDATION_FAILED'
+  /** Produce to a topic that validates a part whose subject has no schema. */
+  | 'SCHEMA_NOT_FOUND';
 
 export type HttpErrorCode = SpoolErrorCode | HttpOnlyErrorCode;
 

@@ -40,7 +40,7 @@ export class NdjsonIngestService {
       let chunk: PreparedRecord[] = [];
       const flush = async (): Promise<void> => {
         if (chunk.length === 0) return;
-        const ranges = await this.produce.appendGroups(topic, chunk, info.partitions, { ...info.configs });
+        const ranges = await this.produce.appendGroups(topic, chunk, info.partitions, { ...info.configs }, formats);
         for (const r of ranges) {
           const p = (summary.partitions[String(r.partition)] ??= { recordCount: 0, firstOffset: r.baseOffset, lastOffset: r.baseOffset });
           p.recordCount += r.recordCount;

@@ -19,6 +19,13 @@
  * (replicated-append.ts); a duplicate of an idempotent batch waits the same way for the original.
  * Transactional batches are refused (Spool has no transaction coordinator yet).
  *
+ * Schema validation (topic configs confluent.key/value.schema.validation, schemas/topic-schemas.ts):
+ * before the append, every record's key / value must carry a schema id registered under the
+ * topic's subject, else the batch is INVALID_RECORD with a recordError naming each failing record
+ * (v8+; older versions get the first in errorMessage) and nothing is appended. Checked on the
+ * registry's in-memory state, synchronously; only before `_schemas` has been read (a broker
+ * started without bootstrap's open) does a partition wait for it.
+ *
  * Ordering: every partition's checks and its `log.append` call happen synchronously when the
  * request is dispatched (unless the partition's producer state is still being rebuilt, when its
  * batches queue behind the rebuild in arrival order), so pipelined requests of one connection are
@@ -45,6 +52,7 @@ import type { ProducerStateRegistry } from '../producer-state.registry.js';
 import { SINGLE_NODE_GATE, type PartitionGate } from '../../cluster/partition-gate.js';
 import { appendWithAcks, type RequiredAcks } from '../../replication/replicated-append.js';
 import type { LeaderPartition } from '@spool/replication';
+import type { TopicSchemas } from '../../schemas/topic-schemas.js';
 
 type PartitionResult = ProduceResponsePartitionProduceResponse;
 
@@ -87,6 +95,7 @@ export class ProduceHandler implements KafkaApiHandler<ProduceRequest, ProduceRe
     private readonly leadership: PartitionGate = SINGLE_NODE_GATE,
     /** Cluster mode: the replicated leader of a partition (null: not replicated here); throws NOT_LEADER_OR_FOLLOWER. */
     private readonly leaderFor: (topic: string, partition: number) => LeaderPartition | null = () => null,
+    private readonly schemas?: TopicSchemas,
   ) {}
 
   handle(request: ProduceRequest, ctx: KafkaRequestContext): Promise<ProduceResponse> | typeof NO_RESPONSE {
@@ -128,6 +137,15 @@ export class ProduceHandler implements KafkaApiHandler<ProduceRequest, ProduceRe
       return Promise.resolve(this.failure(index, err));
     }
     const batch = records!;
+    const config = log.topicConfig;
+    if (this.schemas !== undefined && (config.keySchemaValidation || config.valueSchemaValidation)) {
+      if (!this.schemas.ready) return this.schemas.open().then(() => this.producePartition(topic, index, records, acks));
+      const errors = this.schemas.checkBatch(topic, batch, { key: config.keySchemaValidation, value: config.valueSchemaValidation });
+      if (errors.length > 0) {
+        const message = `${errors.length === 1 ? 'a record does' : `${errors.length} records do`} not pass schema validation: ${errors[0].message}`;
+        return Promise.resolve({ ...partitionError(index, KafkaErrorCode.INVALID_RECORD, message), recordErrors: errors.map((e) => ({ batchIndex: e.batchIndex, batchIndexErrorMessage: e.message })) });
+      }
+    }
     if (header.producerId < 0) return this.settle(index, log, appendOffsets(log, batch, leader, acks));
     const state = this.producerStates.loaded(log);
     if (state !== undefined) return this.settle(index, log, this.appendIdempotent(state, log, header, batch, leader, acks));
