@@ -296,6 +296,14 @@ export type FetchedRecord = {
         [key: string]: 'base64';
     };
     /**
+     * With keyFormat=json: the key was schema-encoded (Confluent wire format) and is shown decoded with this registered schema (docs/schemas.md).
+     */
+    keySchemaId?: number;
+    /**
+     * With valueFormat=json: the value was schema-encoded (Confluent wire format: Avro, Protobuf or JSON Schema) and is shown decoded with this registered schema (docs/schemas.md).
+     */
+    valueSchemaId?: number;
+    /**
      * Set when an explicit format did not fit the stored bytes; those fields are base64 (see the encodings). The other records are unaffected.
      */
     error?: RecordError;

@@ -26,6 +26,7 @@ import type { LogManager } from '@spool/log-engine';
 import { iterateBatches } from '@spool/protocol';
 import { LocalPartitionReader, type OffsetAndTimestamp, type PartitionRead, type PartitionReader, type PartitionReaders } from '../records/partition-reader.js';
 import type { PartitionRouter } from './partition-router.js';
+import type { SchemaDecoder } from '../records/record-renderer.js';
 
 /** Longest single long poll sent to a leader (the broker caps Fetch waits at 60 s too). */
 const MAX_REMOTE_WAIT_MS = 60_000;
@@ -45,6 +46,8 @@ export class ClusterPartitionReaders implements PartitionReaders {
     readonly logs: LogManager,
     readonly cluster: ClusterMetadata,
     readonly router: PartitionRouter,
+    /** Decodes schema-encoded records for json reads (records/record-renderer.ts). */
+    readonly schemaDecoder?: SchemaDecoder,
   ) {}
 
   reader(topic: string, partition: number): PartitionReader {

@@ -10,6 +10,7 @@
  * a single node the high watermark is the log end offset.
  */
 import type { LogManager } from '@spool/log-engine';
+import type { SchemaDecoder } from './record-renderer.js';
 
 export interface PartitionRead {
   /** Whole stored batches from the one holding the requested offset (which may start below it); empty when nothing is there yet. */
@@ -64,6 +65,8 @@ export interface PartitionReaders {
    * needs them: nothing to do for local partitions; cluster mode asks the leader of the others.
    */
   prepare(topic: string, partitions: readonly number[]): Promise<void>;
+  /** Decodes schema-encoded records for `json` reads (record-renderer.ts); none: they render as mismatches. */
+  readonly schemaDecoder?: SchemaDecoder;
 }
 
 /** Nest injection token of the PartitionReaders. */
@@ -71,7 +74,10 @@ export const PARTITION_READERS = Symbol('PARTITION_READERS');
 
 /** Partitions of this broker's LogManager (a single node; cluster mode: cluster/cluster-partition-readers.ts). */
 export class LocalPartitionReaders implements PartitionReaders {
-  constructor(private readonly logs: LogManager) {}
+  constructor(
+    private readonly logs: LogManager,
+    readonly schemaDecoder?: SchemaDecoder,
+  ) {}
 
   reader(topic: string, partition: number): PartitionReader {
     // Resolve once to fail fast on an unknown partition; later calls look the log up again, so a

@@ -3,6 +3,7 @@
  *
  *   {"offset":<n>,"timestamp":<ms>,"key":<k>,"value":<v>,"headers":{"<name>":<string|null>,...}
  *    [,"keyEncoding":"base64"][,"valueEncoding":"base64"][,"headerEncodings":{"<name>":"base64",...}]
+ *    [,"keySchemaId":<id>][,"valueSchemaId":<id>]
  *    [,"error":{"code":"RECORD_FORMAT_MISMATCH","message":"..."}]}
  *
  * Keys and values are rendered per record-formats.ts. A stored value that is JSON is copied into
@@ -12,6 +13,13 @@
  * unless the value format is binary; one that is not UTF-8 is base64, named in headerEncodings.
  * Header names are strings (a name that is not UTF-8 is rendered with U+FFFD replacements).
  * Repeated header names appear repeated in the object, so a JSON parser keeps the last value.
+ *
+ * Schema-encoded keys and values (Confluent's wire format: magic byte 0, a 4-byte schema id, the
+ * payload) asked for as `json` are decoded with the registered schema of their id (a SchemaDecoder,
+ * the schema registry on the broker) and rendered as that JSON, with `keySchemaId` / `valueSchemaId`
+ * naming the schema; this runs only where the bytes are not JSON themselves (they start with
+ * byte 0, which JSON never does). An id the registry does not know, or a payload that does not
+ * decode with its schema, is a mismatch like any other (base64 and `error`). `auto` never decodes.
  *
  * Records are walked straight from the batch bytes (record grammar in @spool/protocol's
  * record.codec.ts) without building record objects; every length is bounds-checked by ByteReader
@@ -53,6 +61,17 @@ const COMMA = ascii(',');
 const TEXT_PLAIN_BYTES = Buffer.from(TEXT_PLAIN_UTF8, 'latin1');
 const OCTET_STREAM_BYTES = Buffer.from(OCTET_STREAM, 'latin1');
 
+/**
+ * Decodes schema-encoded bytes to JSON text: null when they do not name a schema it knows; throws
+ * when the payload does not decode with it. The app gives the schema registry's.
+ */
+export interface SchemaDecoder {
+  decodeToJson(bytes: Uint8Array): { readonly json: string; readonly schemaId: number } | null;
+}
+
+const KEY_SCHEMA_ID = ascii(',"keySchemaId":');
+const VALUE_SCHEMA_ID = ascii(',"valueSchemaId":');
+
 /** How a field came out. */
 const enum Outcome {
   /** As asked (or as `auto` found it). */
@@ -81,8 +100,13 @@ export class RecordRenderer {
   private timestampKey: Uint8Array = KEY;
   /** `,"timestamp":<lastTimestamp>,"key":null,"value":` */
   private timestampNullKey: Uint8Array = KEY;
+  /** The schema id of the field `field()` just decoded, or -1. */
+  private decodedSchemaId = -1;
 
-  constructor(readonly formats: ReadFormats) {
+  constructor(
+    readonly formats: ReadFormats,
+    private readonly decoder?: SchemaDecoder,
+  ) {
     this.key = readFormatsKey(formats);
     this.headersAsBase64 = formats.value === 'binary';
   }
@@ -187,15 +211,20 @@ export class RecordRenderer {
       // that follow each other are written as one (a null key, no headers: the common record).
       if (timestamp !== this.lastTimestamp) this.cacheTimestamp(timestamp);
       let keyOutcome: Outcome = Outcome.Ok;
+      let keySchemaId = -1;
       if (keyLength < 0) out.literal(this.timestampNullKey);
       else {
         out.literal(this.timestampKey);
+        this.decodedSchemaId = -1;
         keyOutcome = this.field(src, keyStart, keyLength, this.formats.key, ValueHint.None, out);
+        keySchemaId = this.decodedSchemaId;
         out.literal(VALUE);
       }
+      this.decodedSchemaId = -1;
       const valueOutcome = this.field(src, valueStart, valueLength, this.formats.value, this.formats.value === 'auto' ? hint : ValueHint.None, out);
+      const valueSchemaId = this.decodedSchemaId;
       let headerFlags = 0;
-      if (headerCount === 0 && keyOutcome === Outcome.Ok && valueOutcome === Outcome.Ok) {
+      if (headerCount === 0 && keyOutcome === Outcome.Ok && valueOutcome === Outcome.Ok && keySchemaId < 0 && valueSchemaId < 0) {
         out.literal(NO_HEADERS_CLOSE);
         continue;
       }
@@ -211,6 +240,14 @@ export class RecordRenderer {
       out.byte(0x7d);
       if (keyOutcome !== Outcome.Ok) out.literal(KEY_BASE64);
       if (valueOutcome !== Outcome.Ok) out.literal(VALUE_BASE64);
+      if (keySchemaId >= 0) {
+        out.literal(KEY_SCHEMA_ID);
+        out.integer(keySchemaId);
+      }
+      if (valueSchemaId >= 0) {
+        out.literal(VALUE_SCHEMA_ID);
+        out.integer(valueSchemaId);
+      }
       if (headerFlags !== 0) this.headerEncodings(src, headerCount, out);
       if ((keyOutcome | valueOutcome | headerFlags) & Outcome.Mismatch) this.error(src, keyOutcome, valueOutcome, headerCount, out);
       out.literal(CLOSE);
@@ -246,6 +283,7 @@ export class RecordRenderer {
         return Outcome.Mismatch;
       case 'json':
         if (this.json(src, start, end, out)) return Outcome.Ok;
+        if (this.decoded(src, start, end, out)) return Outcome.Ok;
         out.base64(src, start, end);
         return Outcome.Mismatch;
       case 'auto':
@@ -264,6 +302,21 @@ export class RecordRenderer {
     const written = copyJson(src, start, end, out.buf, out.pos);
     if (written < 0) return false;
     out.pos = written;
+    return true;
+  }
+
+  /** Schema-encoded bytes decoded with their schema (see the top of the file); sets decodedSchemaId. */
+  private decoded(src: Buffer, start: number, end: number, out: ByteOut): boolean {
+    if (this.decoder === undefined || end - start < 5 || src[start] !== 0) return false;
+    let decoded: { json: string; schemaId: number } | null;
+    try {
+      decoded = this.decoder.decodeToJson(src.subarray(start, end));
+    } catch {
+      return false;
+    }
+    if (decoded === null) return false;
+    out.text(decoded.json);
+    this.decodedSchemaId = decoded.schemaId;
     return true;
   }
 
@@ -375,14 +428,23 @@ function corrupt(what: string): SpoolError {
 }
 
 const renderers = new Map<string, RecordRenderer>();
+const decodingRenderers = new WeakMap<SchemaDecoder, Map<string, RecordRenderer>>();
 
-/** One renderer per pair of formats (renderers are stateless between calls; their scratch space is reused). */
-export function rendererFor(formats: ReadFormats): RecordRenderer {
+/**
+ * One renderer per pair of formats (renderers are stateless between calls; their scratch space is
+ * reused), and per schema decoder: the faces pass the broker's, tests may pass none.
+ */
+export function rendererFor(formats: ReadFormats, decoder?: SchemaDecoder): RecordRenderer {
   const key = readFormatsKey(formats);
-  let renderer = renderers.get(key);
+  let cache = renderers;
+  if (decoder !== undefined) {
+    cache = decodingRenderers.get(decoder) ?? new Map();
+    decodingRenderers.set(decoder, cache);
+  }
+  let renderer = cache.get(key);
   if (renderer === undefined) {
-    renderer = new RecordRenderer({ key: formats.key, value: formats.value });
-    renderers.set(key, renderer);
+    renderer = new RecordRenderer({ key: formats.key, value: formats.value }, decoder);
+    cache.set(key, renderer);
   }
   return renderer;
 }

@@ -54,7 +54,7 @@ describe('the Confluent client through Spool', () => {
     await expect(client.encode(id, { age: 'seven' })).rejects.toThrow();
   });
 
-  it('Protobuf: registers, encodes with message indexes, decodes', async () => {
+  it('Protobuf: registers, encodes, decodes (this client writes no message indexes; Spool reads both forms)', async () => {
     const { id } = await client.register({ type: SchemaType.PROTOBUF, schema: USER_PROTO }, { subject: 'users-proto-value' });
     const encoded = await client.encode(id, { name: 'cy', age: 3 });
     expect(encoded.readInt32BE(1)).toBe(id);

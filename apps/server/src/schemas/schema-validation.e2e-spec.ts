@@ -174,4 +174,17 @@ describe('WebSocket face', () => {
       await ws.close();
     }
   });
+
+  it("reads a Kafka producer's Avro records as JSON (valueFormat json), with the schema id", async () => {
+    const from = await latestOffset();
+    await producer.send({ topic: TOPIC, messages: [{ value: await registry.encode(paymentId, { id: 'from-kafka', amount: 0.5 }) }] });
+    const ws = await TestSocket.open(broker.wsUrl);
+    try {
+      await ws.request({ type: 'subscribe', id: 's', topic: TOPIC, from: { offset: from }, valueFormat: 'json' });
+      const [record] = await ws.waitForRecords(TOPIC, 1);
+      expect(record).toMatchObject({ offset: from, value: { id: 'from-kafka', amount: 0.5 }, valueSchemaId: paymentId });
+    } finally {
+      await ws.close();
+    }
+  });
 });

@@ -16,7 +16,7 @@
  * read (bootstrap reads it before readiness); `ready` says whether it has.
  */
 import { decodeRecordBatch } from '@spool/protocol';
-import { SchemaRegistry, SchemaRegistryError, encodeWirePrefix, wireSchemaId, type VersionSpec } from '@spool/schema-registry';
+import { ProtobufParsedSchema, SchemaRegistry, SchemaRegistryError, WIRE_PREFIX_BYTES, encodeWirePrefix, wireSchemaId, type VersionSpec } from '@spool/schema-registry';
 
 export type SchemaPart = 'key' | 'value';
 
@@ -121,7 +121,16 @@ export class TopicSchemas {
   decodeToJson(bytes: Uint8Array): { json: string; schemaId: number } | null {
     const id = wireSchemaId(bytes);
     if (id === null || this.registry.state.schema(id) === undefined) return null;
-    return { json: this.registry.parsedById(id).decodeToJson(bytes.subarray(5)), schemaId: id };
+    const parsed = this.registry.parsedById(id);
+    const payload = bytes.subarray(WIRE_PREFIX_BYTES);
+    try {
+      return { json: parsed.decodeToJson(payload), schemaId: id };
+    } catch (err) {
+      // @kafkajs/confluent-schema-registry writes Protobuf without Confluent's message indexes:
+      // read such a payload as the file's first message, once the standard reading has failed.
+      if (!(parsed instanceof ProtobufParsedSchema) || !isRecordInvalid(err)) throw err;
+      return { json: parsed.decodeWithoutIndexesToJson(payload), schemaId: id };
+    }
   }
 }
 

@@ -78,7 +78,7 @@ export class SseStream implements DeliveryTransport {
     private readonly readers: PartitionReaders,
     private readonly options: SseStreamOptions,
   ) {
-    this.renderer = rendererFor(options.formats);
+    this.renderer = rendererFor(options.formats, readers.schemaDecoder);
     this.topicField = `{"topic":${JSON.stringify(options.topic)},"partition":`;
     this.pump = new DeliveryPump(this, {
       highWaterMarkBytes: options.highWaterMarkBytes,

@@ -316,7 +316,7 @@ export class WsConnection implements DeliveryTransport, MembershipHost {
       topic,
       partition,
       startOffset: offset,
-      renderer: rendererFor(subscription.formats),
+      renderer: rendererFor(subscription.formats, this.deps.readers.schemaDecoder),
       readMaxBytes: this.deps.options.readMaxBytes,
       onReady: () => this.pump.schedule(),
       onError: (failed, err) => {

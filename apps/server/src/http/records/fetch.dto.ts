@@ -37,6 +37,10 @@ export class FetchedRecordDto {
   valueEncoding?: 'base64';
   @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string', enum: ['base64'] }, description: 'Headers whose value is base64 because it is not UTF-8.', example: { 'trace-bin': 'base64' } })
   headerEncodings?: Record<string, 'base64'>;
+  @ApiPropertyOptional({ type: 'integer', example: 3, description: 'With keyFormat=json: the key was schema-encoded (Confluent wire format) and is shown decoded with this registered schema (docs/schemas.md).' })
+  keySchemaId?: number;
+  @ApiPropertyOptional({ type: 'integer', example: 7, description: 'With valueFormat=json: the value was schema-encoded (Confluent wire format: Avro, Protobuf or JSON Schema) and is shown decoded with this registered schema (docs/schemas.md).' })
+  valueSchemaId?: number;
   @ApiPropertyOptional({ type: RecordErrorDto, description: 'Set when an explicit format did not fit the stored bytes; those fields are base64 (see the encodings). The other records are unaffected.' })
   error?: RecordErrorDto;
 }

@@ -45,7 +45,7 @@ export class FetchService implements OnModuleDestroy {
     try {
       const page = await fetchPage(
         reader,
-        rendererFor(params.formats),
+        rendererFor(params.formats, this.readers.schemaDecoder),
         { offset: params.offset, maxRecords: params.maxRecords, maxBytes: Math.min(params.maxBytes, this.options.fetchMaxBytes), waitMs: Math.min(params.waitMs, this.options.maxWaitMs) },
         stop.signal,
       );
