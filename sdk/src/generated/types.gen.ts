@@ -228,6 +228,21 @@ export type NdjsonIngestSummary = {
     };
 };
 
+export type SchemaChoice = {
+    /**
+     * A schema registry subject; default <topic>-key / <topic>-value.
+     */
+    subject?: string;
+    /**
+     * The subject version; default latest.
+     */
+    version?: number | 'latest';
+    /**
+     * PROTOBUF only: the message, by full name; default the file's first.
+     */
+    messageName?: string;
+};
+
 export type ProduceRequest = {
     /**
      * Records, appended in order per partition.
@@ -249,6 +264,14 @@ export type ProduceRequest = {
      * Shorthand for valueFormat (giving both with different values is an error).
      */
     format?: 'json' | 'string' | 'binary';
+    /**
+     * Encode the JSON (or string) keys with this registered schema, in Confluent's wire format (docs/schemas.md). Not with keyFormat=binary.
+     */
+    keySchema?: SchemaChoice;
+    /**
+     * Encode the JSON (or string) values with this registered schema (Avro binary, Protobuf, or JSON Schema JSON, behind the 5-byte prefix), so Kafka consumers with a Confluent deserializer read them. A value that does not fit is 422 SCHEMA_VALIDATION_FAILED. Not with valueFormat=binary.
+     */
+    valueSchema?: SchemaChoice;
 };
 
 export type RecordError = {
@@ -1102,7 +1125,7 @@ export type ProduceErrors = {
      */
     415: ErrorEnvelope;
     /**
-     * Idempotency-Key reused with another body (IDEMPOTENCY_KEY_REUSED)
+     * Idempotency-Key reused with another body (IDEMPOTENCY_KEY_REUSED); records that do not fit their schema (SCHEMA_VALIDATION_FAILED, details.records) or a schema that does not exist (SCHEMA_NOT_FOUND)
      */
     422: ErrorEnvelope;
 };

@@ -36,11 +36,34 @@ export interface PreparedRecord {
   readonly timestamp: number | undefined;
 }
 
+/**
+ * A registered schema to encode JSON keys or values with (schemas/produce-schemas.ts): `subject`
+ * (default `<topic>-key` / `<topic>-value`), `version` (default the latest), `messageName` (a
+ * Protobuf message's full name; default the file's first).
+ */
+export interface SchemaChoice {
+  readonly subject?: string;
+  readonly version?: number | 'latest';
+  readonly messageName?: string;
+}
+
 export interface ProduceRequest {
   readonly records: PreparedRecord[];
   readonly acks: Acks;
   readonly formats: ProduceFormats;
+  /** Schemas named by the request (keySchema, valueSchema); absent: the topic's own rules. */
+  readonly schemas?: { readonly key?: SchemaChoice; readonly value?: SchemaChoice };
 }
+
+const SCHEMA_CHOICE_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    subject: { type: 'string', minLength: 1, maxLength: 255 },
+    version: { anyOf: [{ type: 'integer', minimum: 1, maximum: 2147483647 }, { const: 'latest' }] },
+    messageName: { type: 'string', minLength: 1, maxLength: 1024 },
+  },
+} as const;
 
 /** The record schema, shared with NDJSON ingest (one such object per line). */
 export const PRODUCE_RECORD_SCHEMA = {
@@ -66,6 +89,8 @@ export const PRODUCE_REQUEST_SCHEMA = {
     keyFormat: { enum: [...PRODUCE_FORMATS] },
     valueFormat: { enum: [...PRODUCE_FORMATS] },
     format: { enum: [...PRODUCE_FORMATS] },
+    keySchema: SCHEMA_CHOICE_SCHEMA,
+    valueSchema: SCHEMA_CHOICE_SCHEMA,
   },
 } as const;
 
@@ -147,9 +172,15 @@ export function parseProduceRequest(body: unknown, maxRecordsPerRequest: number)
     }
   }
   if (!validateProduceShape(body)) throw schemaViolation(validateProduceShape.errors);
-  const request = body as { records: RawRecord[]; acks?: Acks; keyFormat?: ProduceFormat; valueFormat?: ProduceFormat; format?: ProduceFormat };
+  const request = body as { records: RawRecord[]; acks?: Acks; keyFormat?: ProduceFormat; valueFormat?: ProduceFormat; format?: ProduceFormat; keySchema?: SchemaChoice; valueSchema?: SchemaChoice };
   const formats = produceFormatsOf(request, 'field');
   const records = new Array<PreparedRecord>(request.records.length);
   for (let i = 0; i < records.length; i++) records[i] = prepareRecord(request.records[i], formats, () => `records[${i}]`);
-  return { records, acks: request.acks ?? 'all', formats };
+  if (request.keySchema === undefined && request.valueSchema === undefined) return { records, acks: request.acks ?? 'all', formats };
+  for (const [part, choice, format] of [['keySchema', request.keySchema, formats.key], ['valueSchema', request.valueSchema, formats.value]] as const) {
+    if (choice !== undefined && format === 'binary') {
+      throw new SpoolError('INVALID_REQUEST', `invalid produce request: ${part} encodes JSON; it cannot be used with ${part === 'keySchema' ? 'keyFormat' : 'valueFormat'}=binary`, { field: part });
+    }
+  }
+  return { records, acks: request.acks ?? 'all', formats, schemas: { key: request.keySchema, value: request.valueSchema } };
 }

@@ -22,7 +22,7 @@ import { appendWithAcks, WEB_ACKS_TIMEOUT_MS, type RequiredAcks } from '../repli
 /** The JSON faces' acks as Kafka's numbers. */
 const REQUIRED_ACKS: Readonly<Record<Acks, RequiredAcks>> = { none: 0, leader: 1, all: -1 };
 import { DEFAULT_PRODUCE_FORMATS, type ProduceFormats } from '../records/record-formats.js';
-import { applyTopicSchemas, validatesSchemas } from '../schemas/produce-schemas.js';
+import { applySchemas, validatesSchemas } from '../schemas/produce-schemas.js';
 import type { TopicSchemas } from '../schemas/topic-schemas.js';
 
 /** What produce needs to know about a topic. */
@@ -103,10 +103,10 @@ export class ProduceService {
    * returned at once (no offsets); otherwise it resolves when every partition's append has
    * resolved (written to the page cache, or fsynced when the topic's flush policy says so).
    */
-  async produce(topic: string, request: Pick<ProduceRequest, 'records' | 'acks'> & { formats?: ProduceFormats }): Promise<ProduceResult[]> {
+  async produce(topic: string, request: Pick<ProduceRequest, 'records' | 'acks'> & Partial<Pick<ProduceRequest, 'formats' | 'schemas'>>): Promise<ProduceResult[]> {
     const description = await this.topics.resolveForProduce(topic);
     const partitionCount = description.partitions;
-    const records = await this.withSchemas(topic, request.records, request.formats ?? DEFAULT_PRODUCE_FORMATS, description.configs);
+    const records = await this.withSchemas(topic, request.records, request.formats ?? DEFAULT_PRODUCE_FORMATS, description.configs, request.schemas);
     const groups = groupByPartition(topic, records, partitionCount, () => this.sticky.next(topic, partitionCount));
     const now = this.clock.now();
     const maxMessageBytes = Number(description.configs['max.message.bytes'] ?? 1048588);
@@ -120,12 +120,12 @@ export class ProduceService {
   }
 
   /** The records as the topic's schema validation wants them (schemas/produce-schemas.ts); unchanged when it has none. */
-  private async withSchemas(topic: string, records: PreparedRecord[], formats: ProduceFormats, configs: Readonly<Record<string, string>>): Promise<PreparedRecord[]> {
-    const validation = this.deps.schemas === undefined ? null : validatesSchemas(configs);
-    if (validation === null) return records;
-    const schemas = this.deps.schemas!;
+  private async withSchemas(topic: string, records: PreparedRecord[], formats: ProduceFormats, configs: Readonly<Record<string, string>>, chosen?: ProduceRequest['schemas']): Promise<PreparedRecord[]> {
+    const schemas = this.deps.schemas;
+    const validation = validatesSchemas(configs);
+    if (schemas === undefined || (validation === null && chosen === undefined)) return records;
     if (!schemas.ready) await schemas.open();
-    return applyTopicSchemas(schemas, topic, records, formats, validation);
+    return applySchemas(schemas, topic, records, formats, validation, chosen);
   }
 
   /**
@@ -144,8 +144,9 @@ export class ProduceService {
       const request = parseProduceRequest(text.length === 0 ? undefined : JSON.parse(text), this.deps.maxRecordsPerRequest);
       return { acks: request.acks, results: await this.produce(topic, request) };
     };
-    // Topics with schema validation encode records with the registry's state: here, not in a worker.
-    if (workers === undefined || existing === null || validatesSchemas(existing.configs) !== null) return onThisThread();
+    // Schemas (a validating topic, or a request naming one) encode records with the registry's
+    // state: here, not in a worker. The body is only searched for the field names, not parsed.
+    if (workers === undefined || existing === null || validatesSchemas(existing.configs) !== null || namesSchema(body)) return onThisThread();
     const partitionCount = existing.partitions;
     const now = this.clock.now();
     let reply: EncodeReply;
@@ -258,6 +259,14 @@ export class ProduceService {
   forgetTopic(topic: string): void {
     this.sticky.forget(topic);
   }
+}
+
+const KEY_SCHEMA_FIELD = Buffer.from('"keySchema"');
+const VALUE_SCHEMA_FIELD = Buffer.from('"valueSchema"');
+
+/** Whether a JSON body may name a schema (a false positive only costs the worker hop). */
+function namesSchema(body: Buffer): boolean {
+  return body.includes(VALUE_SCHEMA_FIELD) || body.includes(KEY_SCHEMA_FIELD);
 }
 
 /** The error a worker reported, as the main thread would have thrown it. */

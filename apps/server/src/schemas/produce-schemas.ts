@@ -1,7 +1,15 @@
 /**
- * Schema validation on the JSON faces' produce path (HTTP JSON and NDJSON, WebSocket), applied by
- * ProduceService before partitioning when the topic has `confluent.key.schema.validation` or
- * `confluent.value.schema.validation` set:
+ * Schemas on the JSON faces' produce path (HTTP JSON and NDJSON, WebSocket), applied by
+ * ProduceService before partitioning.
+ *
+ * A request may name schemas (`keySchema`, `valueSchema`: {subject?, version?, messageName?},
+ * defaults `<topic>-key`/`<topic>-value`, the latest version, the Protobuf file's first message):
+ * its JSON (or string) keys / values are encoded with that schema, on any topic. On a topic that
+ * validates the part, the named schema's id must also be one of the topic subject's (else 422
+ * SCHEMA_VALIDATION_FAILED before any record is looked at), as the Kafka face requires.
+ *
+ * Without a named schema, a topic with `confluent.key.schema.validation` /
+ * `confluent.value.schema.validation` set gets:
  *
  *   keyFormat / valueFormat json    the JSON value is encoded with the latest schema of
  *                                   `<topic>-key` / `<topic>-value` (Avro binary, Protobuf, or JSON
@@ -20,9 +28,10 @@
  * An encoded string value loses the `content-type: text/plain` marker the string format adds: its
  * bytes are no longer text.
  */
-import { SchemaRegistryError } from '@spool/schema-registry';
+import { SpoolError } from '@spool/common';
+import { encodeWirePrefix, SchemaRegistryError, type ParsedSchema } from '@spool/schema-registry';
 import { HttpApiError } from '../http/errors/http-api.error.js';
-import type { PreparedHeader, PreparedRecord } from '../produce/produce-request.js';
+import type { PreparedHeader, PreparedRecord, SchemaChoice } from '../produce/produce-request.js';
 import { CONTENT_TYPE_HEADER, TEXT_PLAIN_UTF8 } from '../records/content-type.js';
 import type { ProduceFormat, ProduceFormats } from '../records/record-formats.js';
 import { subjectOf, type SchemaPart, type TopicSchemas } from './topic-schemas.js';
@@ -45,53 +54,92 @@ export function validatesSchemas(configs: Readonly<Record<string, string>>): { k
   return key || value ? { key, value } : null;
 }
 
+/** How one part (key or value) of a request's records is treated. */
+interface PartPlan {
+  readonly part: SchemaPart;
+  readonly format: ProduceFormat;
+  /** The subject failures are reported against. */
+  readonly subject: string;
+  /** Encode JSON / string fields with this schema. */
+  readonly encode?: { readonly id: number; readonly parsed: ParsedSchema; readonly messageName?: string };
+  /** Binary fields: check the wire prefix against the topic's subject. */
+  readonly check: boolean;
+}
+
 /**
- * The records with keys / values encoded or checked as the topic asks (see the top of the file).
- * Throws HttpApiError SCHEMA_VALIDATION_FAILED / SCHEMA_NOT_FOUND.
+ * The records with keys / values encoded or checked as the request (`chosen`: keySchema,
+ * valueSchema) and the topic (`validation`) ask; see the top of the file. Unchanged when neither
+ * asks anything. Throws HttpApiError SCHEMA_VALIDATION_FAILED / SCHEMA_NOT_FOUND.
  */
-export function applyTopicSchemas(
+export function applySchemas(
   schemas: TopicSchemas,
   topic: string,
   records: readonly PreparedRecord[],
   formats: ProduceFormats,
-  validation: { key: boolean; value: boolean },
+  validation: { key: boolean; value: boolean } | null,
+  chosen: { key?: SchemaChoice; value?: SchemaChoice } | undefined,
 ): PreparedRecord[] {
-  const failures: RecordSchemaFailure[] = [];
-  const parts: SchemaPart[] = [];
-  if (validation.key) parts.push('key');
-  if (validation.value) parts.push('value');
-  for (const part of parts) {
-    const subject = subjectOf(topic, part);
-    if (schemas.registry.state.versions(subject, false).length === 0) {
-      throw new HttpApiError('SCHEMA_NOT_FOUND', `topic ${JSON.stringify(topic)} validates its ${part}s (confluent.${part}.schema.validation=true) but subject ${JSON.stringify(subject)} has no schema`, { topic, subject });
-    }
+  const plans: PartPlan[] = [];
+  for (const part of ['key', 'value'] as const) {
+    const plan = planFor(schemas, topic, part, part === 'key' ? formats.key : formats.value, validation?.[part] === true, chosen?.[part]);
+    if (plan !== null) plans.push(plan);
   }
+  if (plans.length === 0) return records as PreparedRecord[];
+  const failures: RecordSchemaFailure[] = [];
   const out = records.slice();
   for (let i = 0; i < out.length && failures.length < MAX_REPORTED_RECORDS; i++) {
     let record = out[i];
-    for (const part of parts) {
-      const subject = subjectOf(topic, part);
-      const bytes = part === 'key' ? record.key : record.value;
+    for (const plan of plans) {
+      const bytes = plan.part === 'key' ? record.key : record.value;
       if (bytes === null) continue;
-      const format: ProduceFormat = part === 'key' ? formats.key : formats.value;
-      if (format === 'binary') {
-        const problem = schemas.checkBytes(topic, part, bytes);
-        if (problem !== null) failures.push({ index: i, part, subject, issues: [{ path: '', message: problem }] });
+      if (plan.encode === undefined) {
+        const problem = plan.check ? schemas.checkBytes(topic, plan.part, bytes) : null;
+        if (problem !== null) failures.push({ index: i, part: plan.part, subject: plan.subject, issues: [{ path: '', message: problem }] });
         continue;
       }
-      const json: unknown = format === 'string' ? bytes.toString('utf8') : JSON.parse(bytes.toString('utf8'));
+      const json: unknown = plan.format === 'string' ? bytes.toString('utf8') : JSON.parse(bytes.toString('utf8'));
       try {
-        const encoded = schemas.encodeJson(subject, 'latest', json).bytes;
-        record = part === 'key' ? { ...record, key: encoded } : { ...record, value: encoded, headers: withoutTextMarker(record.headers, format) };
+        const encoded = Buffer.concat([encodeWirePrefix(plan.encode.id), plan.encode.parsed.encodeJson(json, plan.encode.messageName)]);
+        record = plan.part === 'key' ? { ...record, key: encoded } : { ...record, value: encoded, headers: withoutTextMarker(record.headers, plan.format) };
       } catch (err) {
         if (!(err instanceof SchemaRegistryError) || err.code !== 'INVALID_RECORD') throw err;
-        failures.push({ index: i, part, subject, issues: (err.details.issues as RecordSchemaFailure['issues'] | undefined) ?? [{ path: '', message: err.message }] });
+        failures.push({ index: i, part: plan.part, subject: plan.subject, issues: (err.details.issues as RecordSchemaFailure['issues'] | undefined) ?? [{ path: '', message: err.message }] });
       }
     }
     out[i] = record;
   }
   if (failures.length > 0) throw validationFailed(topic, failures);
   return out;
+}
+
+function planFor(schemas: TopicSchemas, topic: string, part: SchemaPart, format: ProduceFormat, validates: boolean, choice: SchemaChoice | undefined): PartPlan | null {
+  if (choice === undefined && !validates) return null;
+  const topicSubject = subjectOf(topic, part);
+  if (format === 'binary') return { part, format, subject: topicSubject, check: validates };
+  const subject = choice?.subject ?? topicSubject;
+  const version = choice?.version ?? 'latest';
+  let id: number;
+  let parsed: ParsedSchema;
+  try {
+    id = schemas.registry.version(subject, version).id;
+    parsed = schemas.registry.parsedById(id);
+  } catch (err) {
+    if (!(err instanceof SchemaRegistryError) || err.httpStatus !== 404) throw err;
+    const why = validates && choice === undefined ? `topic ${JSON.stringify(topic)} validates its ${part}s (confluent.${part}.schema.validation=true) but ` : '';
+    throw new HttpApiError('SCHEMA_NOT_FOUND', `${why}subject ${JSON.stringify(subject)} has no ${version === 'latest' ? 'live version' : `version ${version}`}`, { topic, subject, version });
+  }
+  if (validates && !schemas.registry.state.versions(topicSubject, false).some((v) => v.id === id)) {
+    throw new HttpApiError('SCHEMA_VALIDATION_FAILED', `${part}Schema names schema id ${id} (subject ${JSON.stringify(subject)}), which is not registered under ${JSON.stringify(topicSubject)}: topic ${JSON.stringify(topic)} validates its ${part}s against that subject`, {
+      topic,
+      subject: topicSubject,
+      schemaId: id,
+      records: [],
+    });
+  }
+  if (choice?.messageName !== undefined && parsed.schemaType !== 'PROTOBUF') {
+    throw new SpoolError('INVALID_REQUEST', `invalid produce request: ${part}Schema.messageName applies to PROTOBUF schemas; subject ${JSON.stringify(subject)} is ${parsed.schemaType}`, { field: `${part}Schema.messageName` });
+  }
+  return { part, format, subject, encode: { id, parsed, messageName: choice?.messageName }, check: false };
 }
 
 function withoutTextMarker(headers: readonly PreparedHeader[], format: ProduceFormat): readonly PreparedHeader[] {

@@ -188,3 +188,59 @@ describe('WebSocket face', () => {
     }
   });
 });
+
+describe('a schema named by the request (keySchema, valueSchema)', () => {
+  const PROTO = 'syntax = "proto3";\npackage iot;\nmessage Ping {\n  string from = 1;\n}\nmessage Reading {\n  string sensor = 1;\n  double celsius = 2;\n}\n';
+  let protoId: number;
+  let avroV1: number;
+
+  beforeAll(async () => {
+    protoId = (await registry.register({ type: SchemaType.PROTOBUF, schema: PROTO }, { subject: 'iot-value' })).id;
+    avroV1 = (await registry.register({ type: SchemaType.AVRO, schema: JSON.stringify({ type: 'record', name: 'K', fields: [{ name: 'n', type: 'string' }] }) }, { subject: 'plain-key' })).id;
+    await http(broker.httpUrl, 'POST', '/v1/topics', { name: 'plain', partitions: 1 });
+  });
+
+  it('encodes with the named subject, version and Protobuf message on a topic without validation', async () => {
+    const res = await http(broker.httpUrl, 'POST', '/v1/topics/plain/records', {
+      keySchema: { version: 1 },
+      keyFormat: 'json',
+      valueSchema: { subject: 'iot-value', messageName: 'iot.Reading' },
+      records: [{ key: { n: 'k1' }, value: { sensor: 's1', celsius: 20.5 } }],
+    });
+    expect(res.status).toBe(200);
+    const read = await http(broker.httpUrl, 'GET', `/v1/topics/plain/partitions/0/records?offset=${res.body.results[0].offset}&keyFormat=json&valueFormat=json`);
+    expect(read.body.records[0]).toMatchObject({ key: { n: 'k1' }, keySchemaId: avroV1, value: { sensor: 's1', celsius: 20.5 }, valueSchemaId: protoId });
+    // Confluent's message indexes: [1] for the file's second message
+    const raw = await http(broker.httpUrl, 'GET', `/v1/topics/plain/partitions/0/records?offset=${res.body.results[0].offset}&valueFormat=binary`);
+    expect([...Buffer.from(raw.body.records[0].value, 'base64').subarray(5, 7)]).toEqual([2, 2]);
+  });
+
+  it('refuses what cannot work, naming the reason', async () => {
+    const missing = await http(broker.httpUrl, 'POST', '/v1/topics/plain/records', { valueSchema: { subject: 'nope' }, records: [{ value: {} }] });
+    expect({ status: missing.status, code: missing.body.error.code }).toEqual({ status: 422, code: 'SCHEMA_NOT_FOUND' });
+    const badVersion = await http(broker.httpUrl, 'POST', '/v1/topics/plain/records', { valueSchema: { subject: 'iot-value', version: 9 }, records: [{ value: {} }] });
+    expect({ status: badVersion.status, code: badVersion.body.error.code }).toEqual({ status: 422, code: 'SCHEMA_NOT_FOUND' });
+    const binary = await http(broker.httpUrl, 'POST', '/v1/topics/plain/records', { valueFormat: 'binary', valueSchema: {}, records: [{ value: 'AA==' }] });
+    expect({ status: binary.status, code: binary.body.error.code }).toEqual({ status: 400, code: 'INVALID_REQUEST' });
+    const unknownField = await http(broker.httpUrl, 'POST', '/v1/topics/plain/records', { valueSchema: { subjekt: 'x' }, records: [{ value: {} }] });
+    expect(unknownField.status).toBe(400);
+    // a validating topic accepts only its own subject's schemas
+    const foreign = await http(broker.httpUrl, 'POST', `/v1/topics/${TOPIC}/records`, { valueSchema: { subject: 'other-value' }, records: [{ value: { x: 1 } }] });
+    expect({ status: foreign.status, code: foreign.body.error.code }).toEqual({ status: 422, code: 'SCHEMA_VALIDATION_FAILED' });
+    expect(foreign.body.error.message).toContain(`not registered under "${TOPIC}-value"`);
+  });
+
+  it('over WebSocket too', async () => {
+    const ws = await TestSocket.open(broker.wsUrl);
+    try {
+      const ack = await ws.request({ type: 'produce', id: 'p', topic: 'plain', valueSchema: { subject: 'iot-value' }, records: [{ value: { from: 'browser' } }] });
+      expect(ack).toMatchObject({ type: 'ack', id: 'p' });
+      const read = await http(broker.httpUrl, 'GET', `/v1/topics/plain/partitions/0/records?offset=${ack.results[0].offset}&valueFormat=json`);
+      expect(read.body.records[0]).toMatchObject({ value: { from: 'browser' }, valueSchemaId: protoId });
+      const refused = await ws.request({ type: 'produce', id: 'q', topic: 'plain', valueSchema: { subject: 'iot-value' }, records: [{ value: { from: 5 } }] });
+      expect(refused).toMatchObject({ type: 'error', id: 'q', code: 'SCHEMA_VALIDATION_FAILED' });
+    } finally {
+      await ws.close();
+    }
+  });
+});

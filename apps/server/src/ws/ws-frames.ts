@@ -71,6 +71,8 @@ export interface ProduceFrame {
   readonly keyFormat?: unknown;
   readonly valueFormat?: unknown;
   readonly format?: unknown;
+  readonly keySchema?: unknown;
+  readonly valueSchema?: unknown;
 }
 
 export interface CloseSubscriptionFrame {
@@ -218,6 +220,8 @@ export function parseClientFrame(text: string): ClientFrame {
         keyFormat: o.keyFormat,
         valueFormat: o.valueFormat,
         format: o.format,
+        keySchema: o.keySchema,
+        valueSchema: o.valueSchema,
       };
     case 'unsubscribe':
     case 'leave':

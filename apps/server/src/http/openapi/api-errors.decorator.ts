@@ -11,7 +11,7 @@ const DESCRIPTIONS: Record<number, string> = {
   413: 'Too large (REQUEST_TOO_LARGE, RECORD_LIST_TOO_LARGE, MESSAGE_TOO_LARGE)',
   415: 'Unsupported Content-Type (UNSUPPORTED_MEDIA_TYPE)',
   416: 'Offset outside [logStartOffset, logEndOffset] (OFFSET_OUT_OF_RANGE)',
-  422: 'Idempotency-Key reused with another body (IDEMPOTENCY_KEY_REUSED)',
+  422: 'Idempotency-Key reused with another body (IDEMPOTENCY_KEY_REUSED); records that do not fit their schema (SCHEMA_VALIDATION_FAILED, details.records) or a schema that does not exist (SCHEMA_NOT_FOUND)',
 };
 
 export function ApiErrors(...statuses: number[]): MethodDecorator & ClassDecorator {

@@ -6,7 +6,7 @@
  */
 import { ApiProperty, ApiSchema, ApiPropertyOptional, type ApiPropertyOptions } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMinSize, IsArray, IsIn, IsInt, IsObject, IsOptional, Max, Min, ValidateNested, Allow } from 'class-validator';
+import { ArrayMinSize, IsArray, IsIn, IsInt, IsObject, IsOptional, IsString, Max, Min, ValidateNested, Allow } from 'class-validator';
 import { ACKS, type Acks } from '../../produce/produce-request.js';
 import { PRODUCE_FORMATS, type ProduceFormat } from '../../records/record-formats.js';
 import { ErrorBodyDto } from '../errors/error-envelope.dto.js';
@@ -70,6 +70,24 @@ export class ProduceRecordDto {
   timestamp?: number;
 }
 
+@ApiSchema({ name: 'SchemaChoice' })
+export class SchemaChoiceDto {
+  @ApiPropertyOptional({ minLength: 1, maxLength: 255, example: 'payments-value', description: 'A schema registry subject; default <topic>-key / <topic>-value.' })
+  @IsOptional()
+  @IsString()
+  subject?: string;
+
+  @ApiPropertyOptional({ oneOf: [{ type: 'integer', minimum: 1, maximum: 2147483647 }, { type: 'string', enum: ['latest'] }], description: 'The subject version; default latest.' })
+  @IsOptional()
+  @Allow()
+  version?: number | 'latest';
+
+  @ApiPropertyOptional({ example: 'shop.Payment', description: 'PROTOBUF only: the message, by full name; default the file\'s first.' })
+  @IsOptional()
+  @IsString()
+  messageName?: string;
+}
+
 @ApiSchema({ name: 'ProduceRequest' })
 export class ProduceRequestDto {
   @ApiProperty({ type: [ProduceRecordDto], minItems: 1, description: 'Records, appended in order per partition.' })
@@ -103,6 +121,24 @@ export class ProduceRequestDto {
   @IsOptional()
   @IsIn(PRODUCE_FORMATS)
   format?: ProduceFormat;
+
+  @ApiPropertyOptional({
+    type: SchemaChoiceDto,
+    description: 'Encode the JSON (or string) keys with this registered schema, in Confluent\'s wire format (docs/schemas.md). Not with keyFormat=binary.',
+  })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => SchemaChoiceDto)
+  keySchema?: SchemaChoiceDto;
+
+  @ApiPropertyOptional({
+    type: SchemaChoiceDto,
+    description: 'Encode the JSON (or string) values with this registered schema (Avro binary, Protobuf, or JSON Schema JSON, behind the 5-byte prefix), so Kafka consumers with a Confluent deserializer read them. A value that does not fit is 422 SCHEMA_VALIDATION_FAILED. Not with valueFormat=binary.',
+  })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => SchemaChoiceDto)
+  valueSchema?: SchemaChoiceDto;
 }
 
 @ApiSchema({ name: 'ProduceResult' })
