@@ -6,6 +6,7 @@
  * payload is a format mismatch, never a failed read.
  */
 import { SchemaRegistry as ConfluentClient, SchemaType } from '@kafkajs/confluent-schema-registry';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import http from 'node:http';
 import { httpJson, startStreamingServer, TestSocket, type StreamingServer } from '../ws/testing/streaming.test-util.js';
 
@@ -104,4 +105,22 @@ it('SSE: valueFormat=json on the event stream', async () => {
     req.on('error', (err) => (seen.length >= 5 ? undefined : reject(err)));
   });
   checkDecoded(records);
+});
+
+it('GET /asyncapi/topics.json types each topic with a schema; the JSON records read match it', async () => {
+  const res = await fetch(`${server.url}/asyncapi/topics.json`);
+  expect(res.status).toBe(200);
+  const doc = (await res.json()) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  expect(doc.asyncapi).toBe('3.0.0');
+  expect(Object.keys(doc.channels)).toEqual([`topic.${TOPIC}`]); // iot and json have subjects but no topics
+  expect(doc.channels[`topic.${TOPIC}`].address).toBe(`/v1/topics/${TOPIC}/events`);
+  expect(Object.keys(doc.components.schemas).sort()).toEqual([`${TOPIC}-key`, `${TOPIC}-value`]);
+  // The payload schema, resolved within the document, accepts the record as read and refuses another shape.
+  const ajv = new Ajv2020({ strict: false });
+  ajv.addSchema(doc, 'asyncapi-topics');
+  const validate = ajv.getSchema(`asyncapi-topics#/components/messages/${TOPIC}.record/payload`)!;
+  const read = await httpJson(server.url, 'GET', `/v1/topics/${TOPIC}/partitions/0/records?offset=0&keyFormat=json&valueFormat=json`);
+  const [first, second] = read.body.records;
+  expect(validate(first)).toBe(true);
+  expect(validate(second)).toBe(false); // a Protobuf-shaped value on the same topic is not the Avro value's shape
 });

@@ -1,8 +1,9 @@
 /**
  * The schema registry (issue 15) on this node: one SchemaRegistry over `_schemas` in the log
  * engine, this node being its writer (a single node always is; cluster mode will forward writes
- * to the controller). Serves Confluent's REST API under /schemas and exports the registry to the
- * faces that validate and encode records with it. Needs a `LogManager` provider from the app.
+ * to the controller). Serves Confluent's REST API under /schemas and the per-topic AsyncAPI document
+ * (/asyncapi/topics.json), and exports the registry to the faces that validate, encode and decode
+ * records with it. Needs a `LogManager` provider from the app.
  *
  * Below Nest (Fastify, installed before the server listens): Confluent's request media types
  * (application/vnd.schemaregistry.v1+json, application/vnd.schemaregistry+json) are parsed as
@@ -21,13 +22,14 @@ import { ROOT_LOGGER } from '../logging/logging.module.js';
 import { SchemaRegistryController } from './schema-registry.controller.js';
 import { isSchemaRegistryPath, SCHEMA_REGISTRY_MEDIA_TYPE } from './schema-registry.errors.js';
 import { SchemasTopicLog } from './schemas-topic.log.js';
+import { TopicAsyncApiController } from './topic-asyncapi.controller.js';
 import { TopicSchemas } from './topic-schemas.js';
 
 /** The largest request body under /schemas: a schema of the registry's limit (1 MiB) escaped as a JSON string, with references. */
 const MAX_SCHEMA_REQUEST_BYTES = 8 * 1024 * 1024;
 
 @Module({
-  controllers: [SchemaRegistryController],
+  controllers: [SchemaRegistryController, TopicAsyncApiController],
   providers: [
     {
       provide: SchemaRegistry,
