@@ -8,8 +8,9 @@
  * The topic is created by the first write (a broker whose registry is never used has no
  * `_schemas` in its topic list); until then the registry is empty. Topic configs (set at creation
  * and re-applied at every start): cleanup.policy=compact, flush.messages=1, min.compaction.lag.ms=0. A user may read the topic like any other (Confluent's
- * `_schemas` is visible too); writing to it by hand is possible and read back like the registry's
- * own records, a record that does not decode being skipped.
+ * `_schemas` is visible too). Records written to it by others (a copy of a Confluent registry's
+ * topic) are applied like the registry's own when it next reads the topic: at start-up, or before
+ * its next write; a record that does not decode is skipped.
  */
 import { isSpoolError } from '@spool/common';
 import type { LogManager } from '@spool/log-engine';
