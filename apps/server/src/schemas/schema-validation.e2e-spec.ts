@@ -140,10 +140,12 @@ describe('HTTP face', () => {
     const res = await fetch(`${broker.httpUrl}/v1/topics/${TOPIC}/records`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-ndjson' },
-      body: `${JSON.stringify({ value: { id: 'n1', amount: 1 } })}\n${JSON.stringify({ value: { id: 'n2' } })}\n`,
+      body: `${JSON.stringify({ value: { id: 'n1', amount: 1 } })}\n\n${JSON.stringify({ value: { id: 'n2' } })}\n`,
     });
     expect(res.status).toBe(422);
-    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('SCHEMA_VALIDATION_FAILED');
+    const { error } = (await res.json()) as { error: { code: string; details: { line: number; appendedRecords: number; records: Array<{ index: number; line: number }> } } };
+    expect(error.code).toBe('SCHEMA_VALIDATION_FAILED');
+    expect(error.details).toMatchObject({ line: 3, appendedRecords: 0, records: [{ index: 1, line: 3 }] });
     expect(await latestOffset()).toBe(before);
   });
 

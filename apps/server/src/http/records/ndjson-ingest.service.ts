@@ -14,6 +14,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { SpoolError, isSpoolError } from '@spool/common';
 import type { Readable } from 'node:stream';
+import { HttpApiError } from '../errors/http-api.error.js';
 import { HTTP_API_OPTIONS, type HttpApiOptions } from '../http-api.options.js';
 import { TopicsService } from '../topics/topics.service.js';
 import { prepareRecord, schemaViolation, validateRecordShape, type PreparedRecord } from '../../produce/produce-request.js';
@@ -34,6 +35,8 @@ export class NdjsonIngestService {
   async ingest(topic: string, body: Readable, formats: ProduceFormats): Promise<NdjsonIngestSummaryDto> {
     const summary: NdjsonIngestSummaryDto = { recordCount: 0, partitions: {} };
     let lineNumber = 0;
+    // The line of each record of the chunk being collected (blank lines are skipped), to name refused records by line.
+    let chunkLines: number[] = [];
     let reading = true; // false while a read line is parsed or a chunk appended
     try {
       const info = await this.topics.resolveForProduce(topic);
@@ -48,6 +51,7 @@ export class NdjsonIngestService {
         }
         summary.recordCount += chunk.length;
         chunk = [];
+        chunkLines = [];
       };
       for await (const line of this.lines(body)) {
         reading = false;
@@ -55,6 +59,7 @@ export class NdjsonIngestService {
         const record = this.parseLine(line, formats, lineNumber);
         if (record !== null) {
           chunk.push(record);
+          chunkLines.push(lineNumber);
           if (chunk.length >= this.options.ndjsonChunkRecords) await flush();
         }
         reading = true;
@@ -64,6 +69,18 @@ export class NdjsonIngestService {
       return summary;
     } catch (err) {
       body.resume(); // discard the rest so the client reads the answer instead of a reset
+      if (err instanceof HttpApiError && Array.isArray(err.details.records)) {
+        // Schema validation refused the chunk (schemas/produce-schemas.ts): name each record's line.
+        const records = (err.details.records as Array<{ index: number }>).map((r) => ({ ...r, line: chunkLines[r.index] }));
+        const first = records[0]?.line ?? lineNumber;
+        throw new HttpApiError(err.code, `${err.message} (NDJSON line ${first}; its chunk was refused whole; ${summary.recordCount} records before it were appended)`, {
+          ...err.details,
+          records,
+          line: first,
+          appendedRecords: summary.recordCount,
+          partitions: summary.partitions,
+        });
+      }
       if (!isSpoolError(err)) throw err;
       // An error while reading is about the line being read: the one after the last counted.
       const line = reading ? lineNumber + 1 : lineNumber;
