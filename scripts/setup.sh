@@ -6,8 +6,9 @@
 #     mode: libs/cluster's tests start real etcd processes), redis-server (webhook delivery: BullMQ's
 #     queues; the tests start real redis-server processes), openssl (the webhook tests make a
 #     self-signed certificate for their HTTPS receiver), and the -dev libraries and tools to
-#     build @confluentinc/kafka-javascript, and python3-kafka (kafka-python's SCRAM client judges
-#     libs/security's SCRAM server);
+#     build @confluentinc/kafka-javascript, python3-kafka (kafka-python's SCRAM client judges
+#     libs/security's SCRAM server), and python3-requests + python3-jsonschema (what confluent_kafka's
+#     schema_registry module needs: its JSON serializers judge the schema registry);
 #   - test/clients: @confluentinc/kafka-javascript (Confluent's Node client, librdkafka 2.15), in its
 #     own package directory so that it stays out of the server's dependencies. Its install script
 #     downloads a prebuilt binary when it can, and otherwise builds the librdkafka sources it ships;
@@ -18,7 +19,7 @@
 # Uses sudo when not run as root.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-PACKAGES=(chromium kcat python3-confluent-kafka etcd-server etcd-client python3-kafka redis-server openssl
+PACKAGES=(chromium kcat python3-confluent-kafka etcd-server etcd-client python3-kafka redis-server openssl python3-requests python3-jsonschema
   build-essential python3 libssl-dev zlib1g-dev libzstd-dev liblz4-dev libsasl2-dev libcurl4-openssl-dev)
 
 install_packages() {
