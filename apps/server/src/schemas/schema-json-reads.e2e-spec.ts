@@ -93,7 +93,8 @@ it('SSE: valueFormat=json on the event stream', async () => {
         while ((end = buffered.indexOf('\n\n')) >= 0) {
           const data = buffered.slice(0, end).split('\n').find((line) => line.startsWith('data: '));
           buffered = buffered.slice(end + 2);
-          if (data !== undefined) seen.push(JSON.parse(data.slice(6)) as Record<string, unknown>);
+          const event = data === undefined ? undefined : (JSON.parse(data.slice(6)) as Record<string, unknown>);
+          if (event !== undefined && 'offset' in event) seen.push(event); // records only (not the stream's opening event)
         }
         if (seen.length >= 5) {
           clearTimeout(timer);
