@@ -21,10 +21,14 @@
  * wrong secret and an unknown key id both say `invalid-credential` to the client (the details
  * for the server's log say which). Messages never contain a secret (see redact.ts).
  *
- * SecurityError is not (yet) a SpoolError: these codes are not in libs/common's SpoolErrorCode,
- * whose exhaustive switches live in the faces being reshaped now. The wiring step adds them there.
+ * SecurityError is a SpoolError (its codes are in libs/common's SpoolErrorCode), so the faces'
+ * exhaustive switches map it like any other; `details` stay for the server's log, and the faces
+ * show a client `reason` instead (details may name a key id that does not exist, for example).
  */
-export type SecurityErrorCode =
+import { SpoolError, type SpoolErrorCode } from '@spool/common';
+
+export type SecurityErrorCode = Extract<
+  SpoolErrorCode,
   | 'SASL_AUTHENTICATION_FAILED'
   | 'AUTHENTICATION_UNAVAILABLE'
   | 'UNSUPPORTED_SASL_MECHANISM'
@@ -40,7 +44,8 @@ export type SecurityErrorCode =
   | 'INVALID_PRINCIPAL_TYPE'
   | 'RESOURCE_NOT_FOUND'
   | 'DUPLICATE_RESOURCE'
-  | 'KAFKA_STORAGE_ERROR';
+  | 'KAFKA_STORAGE_ERROR'
+>;
 
 export const SECURITY_ERROR_CODES: readonly SecurityErrorCode[] = [
   'SASL_AUTHENTICATION_FAILED',
@@ -61,26 +66,20 @@ export const SECURITY_ERROR_CODES: readonly SecurityErrorCode[] = [
   'KAFKA_STORAGE_ERROR',
 ];
 
-const RETRIABLE: ReadonlySet<SecurityErrorCode> = new Set<SecurityErrorCode>([
-  'AUTHENTICATION_UNAVAILABLE',
-  'THROTTLING_QUOTA_EXCEEDED',
-  'KAFKA_STORAGE_ERROR',
-]);
-
-export class SecurityError extends Error {
-  readonly retriable: boolean;
+/** Retriable (SpoolError's table): AUTHENTICATION_UNAVAILABLE, THROTTLING_QUOTA_EXCEEDED, KAFKA_STORAGE_ERROR. */
+export class SecurityError extends SpoolError {
+  declare readonly code: SecurityErrorCode;
 
   constructor(
-    readonly code: SecurityErrorCode,
+    code: SecurityErrorCode,
     message: string,
     /** Stable, safe to show a client: `invalid-credential`, `expired`, `revoked`, ... */
     readonly reason: string = code.toLowerCase().replace(/_/g, '-'),
     /** For the server's log only (never secrets): which key id, which rule, which limit. */
-    readonly details: Readonly<Record<string, unknown>> = {},
+    details: Readonly<Record<string, unknown>> = {},
   ) {
-    super(message);
+    super(code, message, details);
     this.name = 'SecurityError';
-    this.retriable = RETRIABLE.has(code);
   }
 }
 

@@ -66,7 +66,22 @@ export function kafkaErrorCodeOf(code: SpoolErrorCode): number {
     case 'UNRELEASED_INSTANCE_ID':
     case 'FENCED_INSTANCE_ID':
     case 'INVALID_REGULAR_EXPRESSION':
+    case 'SASL_AUTHENTICATION_FAILED':
+    case 'UNSUPPORTED_SASL_MECHANISM':
+    case 'ILLEGAL_SASL_STATE':
+    case 'TOPIC_AUTHORIZATION_FAILED':
+    case 'GROUP_AUTHORIZATION_FAILED':
+    case 'CLUSTER_AUTHORIZATION_FAILED':
+    case 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED':
+    case 'THROTTLING_QUOTA_EXCEEDED':
+    case 'INVALID_PRINCIPAL_TYPE':
+    case 'RESOURCE_NOT_FOUND':
+    case 'DUPLICATE_RESOURCE':
       return KafkaErrorCode[code];
+    // Spool's own: a JWKS could not be fetched. Kafka clients never send JWTs (no OAUTHBEARER),
+    // so only an API key checked over SASL/PLAIN could meet it; to them it is a failed login.
+    case 'AUTHENTICATION_UNAVAILABLE':
+      return KafkaErrorCode.SASL_AUTHENTICATION_FAILED;
   }
 }
 

@@ -1,5 +1,6 @@
 import { BadRequestException, ConflictException, NotFoundException, ServiceUnavailableException } from '@nestjs/common';
-import { SpoolError, type SpoolErrorCode } from '@spool/common';
+import { isSpoolError, SpoolError, type SpoolErrorCode } from '@spool/common';
+import { SecurityError } from '@spool/security';
 import { classifyError } from './error-envelope.filter.js';
 import { httpStatusOf } from './error-status.js';
 import { HttpApiError } from './http-api.error.js';
@@ -46,6 +47,19 @@ describe('classifyError', () => {
     // Another controller's HttpException keeps its status.
     expect(classifyError(new ServiceUnavailableException('starting'))).toMatchObject({ status: 503, envelope: { error: { code: 'BROKER_NOT_AVAILABLE', retriable: true } } });
     expect(classifyError(new ConflictException('busy'))).toMatchObject({ status: 409, envelope: { error: { code: 'INVALID_REQUEST' } } });
+  });
+
+  it('maps security errors to 401/403/429/503 and shows their reason, never their log details', () => {
+    const denied = new SecurityError('TOPIC_AUTHORIZATION_FAILED', 'not authorized to WRITE topic "b.orders"', 'denied', { rule: 'tenant-scope', keyId: 'abc' });
+    expect(isSpoolError(denied)).toBe(true);
+    expect(classifyError(denied)).toEqual({
+      status: 403,
+      envelope: { error: { code: 'TOPIC_AUTHORIZATION_FAILED', message: 'not authorized to WRITE topic "b.orders"', retriable: false, details: { reason: 'denied' } } },
+    });
+    expect(classifyError(new SecurityError('SASL_AUTHENTICATION_FAILED', 'Authentication failed', 'invalid-credential', { keyId: 'k' })).status).toBe(401);
+    expect(classifyError(new SecurityError('GROUP_AUTHORIZATION_FAILED', 'no')).status).toBe(403);
+    expect(classifyError(new SecurityError('THROTTLING_QUOTA_EXCEEDED', 'slow down'))).toMatchObject({ status: 429, envelope: { error: { retriable: true } } });
+    expect(classifyError(new SecurityError('AUTHENTICATION_UNAVAILABLE', 'JWKS unreachable'))).toMatchObject({ status: 503, envelope: { error: { retriable: true } } });
   });
 
   it('hides unexpected errors behind a generic 500', () => {

@@ -9,6 +9,7 @@
 import { ArgumentsHost, Catch, HttpException, Logger, type ExceptionFilter } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { isSpoolError } from '@spool/common';
+import { SecurityError } from '@spool/security';
 import { confluentError, isSchemaRegistryPath } from '../../schemas/schema-registry.errors.js';
 import { httpStatusOf } from './error-status.js';
 import { HttpApiError, type HttpErrorCode } from './http-api.error.js';
@@ -49,6 +50,9 @@ const NEST_STATUS_CODES: Record<number, HttpErrorCode> = {
 
 /** Maps anything thrown to a status and envelope; exported for unit tests. */
 export function classifyError(err: unknown): Classified {
+  // A SecurityError's details are for the server's log (they may name a key id that does not
+  // exist, or the rule that denied): the client gets the stable reason word only.
+  if (err instanceof SecurityError) return fromCode(err.code, err.message, err.retriable, { reason: err.reason });
   if (isSpoolError(err)) return fromCode(err.code, err.message, err.retriable, { ...err.details });
   if (err instanceof HttpApiError) return fromCode(err.code, err.message, false, { ...err.details });
   if (err instanceof HttpException) {

@@ -22,14 +22,26 @@ export function httpStatusOf(code: HttpErrorCode): number {
     case 'ENDPOINT_NOT_ALLOWED':
     case 'INVALID_REPLICATION_FACTOR':
     case 'INVALID_REPLICA_ASSIGNMENT':
+    case 'UNSUPPORTED_SASL_MECHANISM':
+    case 'ILLEGAL_SASL_STATE':
+    case 'INVALID_PRINCIPAL_TYPE':
       return 400;
+    // No credential, or one that is malformed, wrong, expired or revoked (RFC 7235's 401).
+    case 'SASL_AUTHENTICATION_FAILED':
+      return 401;
+    // Authenticated, and not allowed: an ACL (or the tenant's prefix) says no.
     case 'POLICY_VIOLATION':
+    case 'TOPIC_AUTHORIZATION_FAILED':
+    case 'GROUP_AUTHORIZATION_FAILED':
+    case 'CLUSTER_AUTHORIZATION_FAILED':
+    case 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED':
       return 403;
     case 'NOT_FOUND':
     case 'UNKNOWN_TOPIC_OR_PARTITION':
     case 'UNKNOWN_TOPIC_ID':
     case 'GROUP_ID_NOT_FOUND':
     case 'SUBSCRIPTION_NOT_FOUND':
+    case 'RESOURCE_NOT_FOUND':
       return 404;
     // The request conflicts with the group's or topic's current state; the body says how to go on.
     case 'TOPIC_ALREADY_EXISTS':
@@ -52,6 +64,7 @@ export function httpStatusOf(code: HttpErrorCode): number {
     case 'STALE_MEMBER_EPOCH':
     case 'UNRELEASED_INSTANCE_ID':
     case 'FENCED_INSTANCE_ID':
+    case 'DUPLICATE_RESOURCE':
       return 409;
     case 'REQUEST_TOO_LARGE':
     case 'MESSAGE_TOO_LARGE':
@@ -60,6 +73,9 @@ export function httpStatusOf(code: HttpErrorCode): number {
       return 413;
     case 'UNSUPPORTED_MEDIA_TYPE':
       return 415;
+    // A quota (Retry-After says when to come back) or a connection limit.
+    case 'THROTTLING_QUOTA_EXCEEDED':
+      return 429;
     // The requested offset is outside [logStartOffset, logEndOffset]: the client's position is
     // not satisfiable, the body says which range is.
     case 'OFFSET_OUT_OF_RANGE':
@@ -91,6 +107,8 @@ export function httpStatusOf(code: HttpErrorCode): number {
     case 'PREFERRED_LEADER_NOT_AVAILABLE':
     case 'ELIGIBLE_LEADERS_NOT_AVAILABLE':
     case 'WEBHOOKS_NOT_CONFIGURED':
+    // The credential could not be checked now (a JWKS URL unreachable): not the client's fault.
+    case 'AUTHENTICATION_UNAVAILABLE':
       return 503;
     case 'REQUEST_TIMED_OUT':
       return 504;
