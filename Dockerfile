@@ -2,7 +2,8 @@
 # Spool broker image. Two stages: `build` compiles with the dev toolchain, `runtime` carries only
 # the compiled output and production dependencies, and runs as the unprivileged `node` user.
 #   docker build -t spool .
-#   docker run -p 8080:8080 -p 9092:9092 -v spool-data:/data spool
+#   docker run -p 8080:8080 -p 9092:9092 -v spool-data:/data -e SPOOL_ADMIN_API_KEY=spk_... spool
+# Authentication is on (SPOOL_AUTH=on): SPOOL_ADMIN_API_KEY (or _FILE) is the first admin's key.
 
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
@@ -22,6 +23,7 @@ FROM node:20-bookworm-slim AS runtime
 ENV NODE_ENV=production \
     SPOOL_DATA_DIR=/data \
     SPOOL_HOST=0.0.0.0 \
+    SPOOL_AUTH=on \
     SPOOL_HTTP_PORT=8080 \
     SPOOL_KAFKA_PORT=9092
 WORKDIR /app

@@ -10,7 +10,12 @@ import { createClient, createConfig, type Client } from './generated/client/inde
 export * from './generated/index.js';
 export type { Client } from './generated/client/index.js';
 
-/** A client for the broker at `baseUrl` (e.g. "http://127.0.0.1:8080"); pass it as `client` to each call. */
-export function spoolClient(baseUrl: string, init: { headers?: Record<string, string>; fetch?: typeof fetch } = {}): Client {
-  return createClient(createConfig({ baseUrl, headers: init.headers, fetch: init.fetch }));
+/**
+ * A client for the broker at `baseUrl` (e.g. "http://127.0.0.1:8080"); pass it as `client` to each
+ * call. `token`: an API key (`spk_...`) or a JWT, sent as `Authorization: Bearer` when the broker
+ * requires authentication (SPOOL_AUTH=on).
+ */
+export function spoolClient(baseUrl: string, init: { headers?: Record<string, string>; fetch?: typeof fetch; token?: string } = {}): Client {
+  const headers = init.token === undefined ? init.headers : { ...init.headers, authorization: `Bearer ${init.token}` };
+  return createClient(createConfig({ baseUrl, headers, fetch: init.fetch }));
 }

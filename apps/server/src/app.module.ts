@@ -19,13 +19,14 @@ import { CoordinatorModule } from './groups/coordinator.module.js';
 import { SseModule } from './sse/sse.module.js';
 import { WebhooksModule } from './webhooks/webhooks.module.js';
 import { WsModule } from './ws/ws.module.js';
+import { SecurityModule } from './security/security.module.js';
 
 @Module({})
 export class AppModule {
   static forRoot(config: BrokerConfig, logger: RootLogger): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), LoggingModule.forRoot(logger), HealthModule, LogEngineModule, ClusterSettingsModule.forRoot(config.cluster), ClusterModule, ReplicationModule, MetricsModule, HttpApiModule.forRoot(config.http), CoordinatorModule, WsModule, SseModule, WebhooksModule.forRoot(config.webhooks), ConsoleModule, KafkaModule.forRoot(kafkaListenerOptionsFrom(config))],
+      imports: [ConfigModule.forRoot(config), LoggingModule.forRoot(logger), SecurityModule.forRoot(config.security), HealthModule, LogEngineModule, ClusterSettingsModule.forRoot(config.cluster), ClusterModule, ReplicationModule, MetricsModule, HttpApiModule.forRoot(config.http), CoordinatorModule, WsModule, SseModule, WebhooksModule.forRoot(config.webhooks), ConsoleModule, KafkaModule.forRoot(kafkaListenerOptionsFrom(config))],
     };
   }
 }

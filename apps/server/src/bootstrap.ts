@@ -25,6 +25,7 @@ import { createRootLogger, type RootLogger } from './logging/create-root-logger.
 import { PinoLoggerService } from './logging/pino-logger.service.js';
 import { TopicSchemas } from './schemas/topic-schemas.js';
 import { WebhooksService } from './webhooks/webhooks.service.js';
+import { isLoopbackHost } from './security/security.options.js';
 
 export async function bootstrap(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const { config, warnings } = loadConfigOrExit(env);
@@ -35,6 +36,12 @@ export async function bootstrap(env: NodeJS.ProcessEnv = process.env): Promise<v
     { dataDir: config.dataDir, host: config.host, httpPort: config.httpPort, kafkaPort: config.kafkaPort, node: process.version },
     'starting spool broker',
   );
+  if (config.security.enabled) {
+    logger.info({ securityDir: config.security.storeDir, superUsers: config.security.superUsers, jwtIssuers: config.security.jwtIssuers.map((i) => i.issuer) }, 'authentication is on (SPOOL_AUTH=on)');
+  } else {
+    // Loud on purpose: anyone who can reach the ports may read, write and delete everything.
+    logger.warn({ host: config.host }, `AUTHENTICATION IS OFF: every client may read, write and delete every topic${isLoopbackHost(config.host) ? ' (listening on loopback only)' : ' (SPOOL_AUTH=none)'}; set SPOOL_AUTH=on to require credentials (docs/security.md)`);
+  }
 
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, logger), new FastifyAdapter(), {
     logger: new PinoLoggerService(logger),

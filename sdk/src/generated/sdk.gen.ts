@@ -2,7 +2,7 @@
 
 import { client } from './client.gen.js';
 import type { Client, Options as Options2, TDataShape } from './client/index.js';
-import type { AlterTopicConfigsData, AlterTopicConfigsErrors, AlterTopicConfigsResponses, CommitGroupOffsetsData, CommitGroupOffsetsErrors, CommitGroupOffsetsResponses, CreatePartitionsData, CreatePartitionsErrors, CreatePartitionsResponses, CreateSubscriptionData, CreateSubscriptionErrors, CreateSubscriptionResponses, CreateTopicData, CreateTopicErrors, CreateTopicResponses, DeleteGroupData, DeleteGroupErrors, DeleteGroupResponses, DeleteRecordsData, DeleteRecordsErrors, DeleteRecordsResponses, DeleteSubscriptionData, DeleteSubscriptionErrors, DeleteSubscriptionResponses, DeleteTopicData, DeleteTopicErrors, DeleteTopicResponses, DescribeClusterData, DescribeClusterResponses, DescribeGroupData, DescribeGroupErrors, DescribeGroupResponses, DescribeSubscriptionData, DescribeSubscriptionErrors, DescribeSubscriptionResponses, DescribeTopicData, DescribeTopicErrors, DescribeTopicResponses, FetchRecordsData, FetchRecordsErrors, FetchRecordsResponses, ListGroupsData, ListGroupsResponses, ListOffsetsData, ListOffsetsErrors, ListOffsetsResponses, ListSubscriptionAttemptsData, ListSubscriptionAttemptsErrors, ListSubscriptionAttemptsResponses, ListSubscriptionsData, ListSubscriptionsErrors, ListSubscriptionsResponses, ListTopicsData, ListTopicsResponses, PauseSubscriptionData, PauseSubscriptionErrors, PauseSubscriptionResponses, ProduceData, ProduceErrors, ProduceResponses, ResetGroupOffsetsData, ResetGroupOffsetsErrors, ResetGroupOffsetsResponses, ResumeSubscriptionData, ResumeSubscriptionErrors, ResumeSubscriptionResponses, UpdateSubscriptionData, UpdateSubscriptionErrors, UpdateSubscriptionResponses } from './types.gen.js';
+import type { AlterTopicConfigsData, AlterTopicConfigsErrors, AlterTopicConfigsResponses, CommitGroupOffsetsData, CommitGroupOffsetsErrors, CommitGroupOffsetsResponses, CreateAclsData, CreateAclsErrors, CreateAclsResponses, CreateApiKeyData, CreateApiKeyErrors, CreateApiKeyResponses, CreatePartitionsData, CreatePartitionsErrors, CreatePartitionsResponses, CreateTenantData, CreateTenantErrors, CreateTenantResponses, CreateTopicData, CreateTopicErrors, CreateTopicResponses, DeleteAclsData, DeleteAclsErrors, DeleteAclsResponses, DeleteGroupData, DeleteGroupErrors, DeleteGroupResponses, DeleteRecordsData, DeleteRecordsErrors, DeleteRecordsResponses, DeleteTenantData, DeleteTenantErrors, DeleteTenantResponses, DeleteTopicData, DeleteTopicErrors, DeleteTopicResponses, DescribeAclsData, DescribeAclsErrors, DescribeAclsResponses, DescribeGroupData, DescribeGroupErrors, DescribeGroupResponses, DescribeTopicData, DescribeTopicErrors, DescribeTopicResponses, FetchRecordsData, FetchRecordsErrors, FetchRecordsResponses, ListApiKeysData, ListApiKeysErrors, ListApiKeysResponses, ListGroupsData, ListGroupsErrors, ListGroupsResponses, ListOffsetsData, ListOffsetsErrors, ListOffsetsResponses, ListTenantsData, ListTenantsErrors, ListTenantsResponses, ListTopicsData, ListTopicsErrors, ListTopicsResponses, ProduceData, ProduceErrors, ProduceResponses, ResetGroupOffsetsData, ResetGroupOffsetsErrors, ResetGroupOffsetsResponses, RevokeApiKeyData, RevokeApiKeyErrors, RevokeApiKeyResponses, WhoAmIData, WhoAmIErrors, WhoAmIResponses } from './types.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -19,14 +19,121 @@ export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends 
 };
 
 /**
+ * The principal and tenant of the credential sent
+ */
+export const whoAmI = <ThrowOnError extends boolean = false>(options?: Options<WhoAmIData, ThrowOnError>) => (options?.client ?? client).get<WhoAmIResponses, WhoAmIErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/v1/whoami',
+    ...options
+});
+
+/**
+ * List API keys (never their secrets)
+ */
+export const listApiKeys = <ThrowOnError extends boolean = false>(options?: Options<ListApiKeysData, ThrowOnError>) => (options?.client ?? client).get<ListApiKeysResponses, ListApiKeysErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/v1/admin/api-keys',
+    ...options
+});
+
+/**
+ * Create an API key (its secret is in this answer only)
+ */
+export const createApiKey = <ThrowOnError extends boolean = false>(options: Options<CreateApiKeyData, ThrowOnError>) => (options.client ?? client).post<CreateApiKeyResponses, CreateApiKeyErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/v1/admin/api-keys',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Revoke an API key: refused from the next request on
+ */
+export const revokeApiKey = <ThrowOnError extends boolean = false>(options: Options<RevokeApiKeyData, ThrowOnError>) => (options.client ?? client).delete<RevokeApiKeyResponses, RevokeApiKeyErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/v1/admin/api-keys/{keyId}',
+    ...options
+});
+
+/**
+ * Delete the ACL bindings matching a filter (Kafka's DeleteAcls); no filter at all is refused
+ */
+export const deleteAcls = <ThrowOnError extends boolean = false>(options?: Options<DeleteAclsData, ThrowOnError>) => (options?.client ?? client).delete<DeleteAclsResponses, DeleteAclsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/v1/admin/acls',
+    ...options
+});
+
+/**
+ * ACL bindings matching a filter (Kafka's DescribeAcls)
+ */
+export const describeAcls = <ThrowOnError extends boolean = false>(options?: Options<DescribeAclsData, ThrowOnError>) => (options?.client ?? client).get<DescribeAclsResponses, DescribeAclsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/v1/admin/acls',
+    ...options
+});
+
+/**
+ * Create ACL bindings (Kafka's CreateAcls)
+ */
+export const createAcls = <ThrowOnError extends boolean = false>(options: Options<CreateAclsData, ThrowOnError>) => (options.client ?? client).post<CreateAclsResponses, CreateAclsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/v1/admin/acls',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * List tenants
+ */
+export const listTenants = <ThrowOnError extends boolean = false>(options?: Options<ListTenantsData, ThrowOnError>) => (options?.client ?? client).get<ListTenantsResponses, ListTenantsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/v1/admin/tenants',
+    ...options
+});
+
+/**
+ * Create a tenant: it owns every topic, group and principal name starting with `<name>.`
+ */
+export const createTenant = <ThrowOnError extends boolean = false>(options: Options<CreateTenantData, ThrowOnError>) => (options.client ?? client).post<CreateTenantResponses, CreateTenantErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/v1/admin/tenants',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Delete a tenant with its API keys, SCRAM credentials, ACLs and quotas (its topics stay)
+ */
+export const deleteTenant = <ThrowOnError extends boolean = false>(options: Options<DeleteTenantData, ThrowOnError>) => (options.client ?? client).delete<DeleteTenantResponses, DeleteTenantErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/v1/admin/tenants/{tenant}',
+    ...options
+});
+
+/**
  * List topics
  */
-export const listTopics = <ThrowOnError extends boolean = false>(options?: Options<ListTopicsData, ThrowOnError>) => (options?.client ?? client).get<ListTopicsResponses, unknown, ThrowOnError>({ url: '/v1/topics', ...options });
+export const listTopics = <ThrowOnError extends boolean = false>(options?: Options<ListTopicsData, ThrowOnError>) => (options?.client ?? client).get<ListTopicsResponses, ListTopicsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/v1/topics',
+    ...options
+});
 
 /**
  * Create a topic
  */
 export const createTopic = <ThrowOnError extends boolean = false>(options: Options<CreateTopicData, ThrowOnError>) => (options.client ?? client).post<CreateTopicResponses, CreateTopicErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
     url: '/v1/topics',
     ...options,
     headers: {
@@ -38,17 +145,26 @@ export const createTopic = <ThrowOnError extends boolean = false>(options: Optio
 /**
  * Delete a topic and its data
  */
-export const deleteTopic = <ThrowOnError extends boolean = false>(options: Options<DeleteTopicData, ThrowOnError>) => (options.client ?? client).delete<DeleteTopicResponses, DeleteTopicErrors, ThrowOnError>({ url: '/v1/topics/{topic}', ...options });
+export const deleteTopic = <ThrowOnError extends boolean = false>(options: Options<DeleteTopicData, ThrowOnError>) => (options.client ?? client).delete<DeleteTopicResponses, DeleteTopicErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/v1/topics/{topic}',
+    ...options
+});
 
 /**
  * Describe a topic: configs and partitions
  */
-export const describeTopic = <ThrowOnError extends boolean = false>(options: Options<DescribeTopicData, ThrowOnError>) => (options.client ?? client).get<DescribeTopicResponses, DescribeTopicErrors, ThrowOnError>({ url: '/v1/topics/{topic}', ...options });
+export const describeTopic = <ThrowOnError extends boolean = false>(options: Options<DescribeTopicData, ThrowOnError>) => (options.client ?? client).get<DescribeTopicResponses, DescribeTopicErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/v1/topics/{topic}',
+    ...options
+});
 
 /**
  * Set or reset topic configs
  */
 export const alterTopicConfigs = <ThrowOnError extends boolean = false>(options: Options<AlterTopicConfigsData, ThrowOnError>) => (options.client ?? client).patch<AlterTopicConfigsResponses, AlterTopicConfigsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
     url: '/v1/topics/{topic}/configs',
     ...options,
     headers: {
@@ -61,6 +177,7 @@ export const alterTopicConfigs = <ThrowOnError extends boolean = false>(options:
  * Increase the partition count
  */
 export const createPartitions = <ThrowOnError extends boolean = false>(options: Options<CreatePartitionsData, ThrowOnError>) => (options.client ?? client).post<CreatePartitionsResponses, CreatePartitionsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
     url: '/v1/topics/{topic}/partitions',
     ...options,
     headers: {
@@ -75,6 +192,7 @@ export const createPartitions = <ThrowOnError extends boolean = false>(options: 
  * application/json: a batch, refused whole when malformed or too large; one result per record in request order. application/x-ndjson: one record object per line, streamed in chunks (not atomic across chunks), answered with a summary. Produce to an unknown topic creates it when auto.create.topics.enable is true.
  */
 export const produce = <ThrowOnError extends boolean = false>(options: Options<ProduceData, ThrowOnError>) => (options.client ?? client).post<ProduceResponses, ProduceErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
     url: '/v1/topics/{topic}/records',
     ...options,
     headers: {
@@ -88,12 +206,20 @@ export const produce = <ThrowOnError extends boolean = false>(options: Options<P
  *
  * Returns when records at `offset` exist or `waitMs` passes.
  */
-export const fetchRecords = <ThrowOnError extends boolean = false>(options: Options<FetchRecordsData, ThrowOnError>) => (options.client ?? client).get<FetchRecordsResponses, FetchRecordsErrors, ThrowOnError>({ url: '/v1/topics/{topic}/partitions/{partition}/records', ...options });
+export const fetchRecords = <ThrowOnError extends boolean = false>(options: Options<FetchRecordsData, ThrowOnError>) => (options.client ?? client).get<FetchRecordsResponses, FetchRecordsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/v1/topics/{topic}/partitions/{partition}/records',
+    ...options
+});
 
 /**
  * Earliest, latest and by-timestamp offsets of a partition
  */
-export const listOffsets = <ThrowOnError extends boolean = false>(options: Options<ListOffsetsData, ThrowOnError>) => (options.client ?? client).get<ListOffsetsResponses, ListOffsetsErrors, ThrowOnError>({ url: '/v1/topics/{topic}/partitions/{partition}/offsets', ...options });
+export const listOffsets = <ThrowOnError extends boolean = false>(options: Options<ListOffsetsData, ThrowOnError>) => (options.client ?? client).get<ListOffsetsResponses, ListOffsetsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/v1/topics/{topic}/partitions/{partition}/offsets',
+    ...options
+});
 
 /**
  * Delete the records before an offset
@@ -101,6 +227,7 @@ export const listOffsets = <ThrowOnError extends boolean = false>(options: Optio
  * Raises the partition's logStartOffset to `offset` (Kafka's DeleteRecords) and deletes the segments wholly below it. Answered once the new logStartOffset is on disk (it survives a crash). Refused on compact-only topics (POLICY_VIOLATION, as Kafka) and internal topics.
  */
 export const deleteRecords = <ThrowOnError extends boolean = false>(options: Options<DeleteRecordsData, ThrowOnError>) => (options.client ?? client).post<DeleteRecordsResponses, DeleteRecordsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
     url: '/v1/topics/{topic}/partitions/{partition}/delete-records',
     ...options,
     headers: {
@@ -110,29 +237,37 @@ export const deleteRecords = <ThrowOnError extends boolean = false>(options: Opt
 });
 
 /**
- * Describe the cluster: name, cluster id, controller, brokers with endpoints and liveness
- */
-export const describeCluster = <ThrowOnError extends boolean = false>(options?: Options<DescribeClusterData, ThrowOnError>) => (options?.client ?? client).get<DescribeClusterResponses, unknown, ThrowOnError>({ url: '/v1/cluster', ...options });
-
-/**
  * List consumer groups
  */
-export const listGroups = <ThrowOnError extends boolean = false>(options?: Options<ListGroupsData, ThrowOnError>) => (options?.client ?? client).get<ListGroupsResponses, unknown, ThrowOnError>({ url: '/v1/groups', ...options });
+export const listGroups = <ThrowOnError extends boolean = false>(options?: Options<ListGroupsData, ThrowOnError>) => (options?.client ?? client).get<ListGroupsResponses, ListGroupsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/v1/groups',
+    ...options
+});
 
 /**
  * Delete an empty group and its committed offsets
  */
-export const deleteGroup = <ThrowOnError extends boolean = false>(options: Options<DeleteGroupData, ThrowOnError>) => (options.client ?? client).delete<DeleteGroupResponses, DeleteGroupErrors, ThrowOnError>({ url: '/v1/groups/{group}', ...options });
+export const deleteGroup = <ThrowOnError extends boolean = false>(options: Options<DeleteGroupData, ThrowOnError>) => (options.client ?? client).delete<DeleteGroupResponses, DeleteGroupErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/v1/groups/{group}',
+    ...options
+});
 
 /**
  * Describe a group: state, assignor, members, assignments, committed offsets and lag
  */
-export const describeGroup = <ThrowOnError extends boolean = false>(options: Options<DescribeGroupData, ThrowOnError>) => (options.client ?? client).get<DescribeGroupResponses, DescribeGroupErrors, ThrowOnError>({ url: '/v1/groups/{group}', ...options });
+export const describeGroup = <ThrowOnError extends boolean = false>(options: Options<DescribeGroupData, ThrowOnError>) => (options.client ?? client).get<DescribeGroupResponses, DescribeGroupErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/v1/groups/{group}',
+    ...options
+});
 
 /**
  * Commit offsets for a group without members (a simple commit)
  */
 export const commitGroupOffsets = <ThrowOnError extends boolean = false>(options: Options<CommitGroupOffsetsData, ThrowOnError>) => (options.client ?? client).post<CommitGroupOffsetsResponses, CommitGroupOffsetsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
     url: '/v1/groups/{group}/offsets',
     ...options,
     headers: {
@@ -145,6 +280,7 @@ export const commitGroupOffsets = <ThrowOnError extends boolean = false>(options
  * Reset committed offsets of an empty group (earliest, latest, timestamp, offset or shift), or preview the reset (dryRun)
  */
 export const resetGroupOffsets = <ThrowOnError extends boolean = false>(options: Options<ResetGroupOffsetsData, ThrowOnError>) => (options.client ?? client).post<ResetGroupOffsetsResponses, ResetGroupOffsetsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
     url: '/v1/groups/{group}/offsets/reset',
     ...options,
     headers: {
@@ -152,57 +288,3 @@ export const resetGroupOffsets = <ThrowOnError extends boolean = false>(options:
         ...options.headers
     }
 });
-
-/**
- * List push subscriptions with their offsets and delivery statistics
- */
-export const listSubscriptions = <ThrowOnError extends boolean = false>(options?: Options<ListSubscriptionsData, ThrowOnError>) => (options?.client ?? client).get<ListSubscriptionsResponses, ListSubscriptionsErrors, ThrowOnError>({ url: '/v1/subscriptions', ...options });
-
-/**
- * Create a push subscription: records of its topics are POSTed to its endpoint, signed (Standard Webhooks). The answer holds the signing secret, shown only here.
- */
-export const createSubscription = <ThrowOnError extends boolean = false>(options: Options<CreateSubscriptionData, ThrowOnError>) => (options.client ?? client).post<CreateSubscriptionResponses, CreateSubscriptionErrors, ThrowOnError>({
-    url: '/v1/subscriptions',
-    ...options,
-    headers: {
-        'Content-Type': 'application/json',
-        ...options.headers
-    }
-});
-
-/**
- * Delete a push subscription and its consumer group (its dead-letter topic stays)
- */
-export const deleteSubscription = <ThrowOnError extends boolean = false>(options: Options<DeleteSubscriptionData, ThrowOnError>) => (options.client ?? client).delete<DeleteSubscriptionResponses, DeleteSubscriptionErrors, ThrowOnError>({ url: '/v1/subscriptions/{name}', ...options });
-
-/**
- * Describe a push subscription: settings, state, committed offsets and lag, delivery statistics and last errors
- */
-export const describeSubscription = <ThrowOnError extends boolean = false>(options: Options<DescribeSubscriptionData, ThrowOnError>) => (options.client ?? client).get<DescribeSubscriptionResponses, DescribeSubscriptionErrors, ThrowOnError>({ url: '/v1/subscriptions/{name}', ...options });
-
-/**
- * Change a push subscription's settings (the fields given); delivery goes on from the committed offsets
- */
-export const updateSubscription = <ThrowOnError extends boolean = false>(options: Options<UpdateSubscriptionData, ThrowOnError>) => (options.client ?? client).patch<UpdateSubscriptionResponses, UpdateSubscriptionErrors, ThrowOnError>({
-    url: '/v1/subscriptions/{name}',
-    ...options,
-    headers: {
-        'Content-Type': 'application/json',
-        ...options.headers
-    }
-});
-
-/**
- * Stop delivering (what was delivered is committed; the group becomes empty, so its offsets can be reset)
- */
-export const pauseSubscription = <ThrowOnError extends boolean = false>(options: Options<PauseSubscriptionData, ThrowOnError>) => (options.client ?? client).post<PauseSubscriptionResponses, PauseSubscriptionErrors, ThrowOnError>({ url: '/v1/subscriptions/{name}/pause', ...options });
-
-/**
- * Deliver again from the committed offsets (a paused or disabled subscription)
- */
-export const resumeSubscription = <ThrowOnError extends boolean = false>(options: Options<ResumeSubscriptionData, ThrowOnError>) => (options.client ?? client).post<ResumeSubscriptionResponses, ResumeSubscriptionErrors, ThrowOnError>({ url: '/v1/subscriptions/{name}/resume', ...options });
-
-/**
- * The last delivery attempts on this broker (newest first), optionally of one partition or record
- */
-export const listSubscriptionAttempts = <ThrowOnError extends boolean = false>(options: Options<ListSubscriptionAttemptsData, ThrowOnError>) => (options.client ?? client).get<ListSubscriptionAttemptsResponses, ListSubscriptionAttemptsErrors, ThrowOnError>({ url: '/v1/subscriptions/{name}/attempts', ...options });

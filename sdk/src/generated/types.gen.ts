@@ -4,6 +4,174 @@ export type ClientOptions = {
     baseUrl: string;
 };
 
+export type WhoAmI = {
+    principal: string;
+    tenant: string | null;
+    credentialKind: 'api-key' | 'jwt' | 'anonymous';
+    /**
+     * When the credential expires (ms since the epoch).
+     */
+    expiresAtMs: number | null;
+    /**
+     * Whether this broker requires authentication (SPOOL_AUTH=on).
+     */
+    authenticationEnabled: boolean;
+};
+
+export type ErrorBody = {
+    /**
+     * Stable error code; Kafka's error name where one fits.
+     */
+    code: string;
+    /**
+     * What was wrong, with the values involved.
+     */
+    message: string;
+    /**
+     * Whether the same request may succeed when retried.
+     */
+    retriable: boolean;
+    /**
+     * Structured context (offending field, limits, offsets).
+     */
+    details?: {
+        [key: string]: unknown;
+    };
+};
+
+export type ErrorEnvelope = {
+    error: ErrorBody;
+};
+
+export type CreateApiKey = {
+    /**
+     * Principal the key authenticates as: `User:<name>` or just `<name>`. A tenant's principals carry its prefix (`acme.ingest`).
+     */
+    principal: string;
+    /**
+     * When the key stops working (ms since the epoch); never when absent.
+     */
+    expiresAtMs?: number;
+    /**
+     * Free text for operators (never a secret), at most 256 characters.
+     */
+    description?: string;
+};
+
+export type CreatedApiKey = {
+    /**
+     * Public id of the key (20 hex digits), as it appears in logs.
+     */
+    keyId: string;
+    principal: string;
+    /**
+     * Tenant of the principal; null for operator principals.
+     */
+    tenant: string | null;
+    createdAtMs: number;
+    expiresAtMs: number | null;
+    /**
+     * When it was revoked; null while valid.
+     */
+    revokedAtMs: number | null;
+    description: string;
+    /**
+     * The key itself (`spk_<keyId>_<secret>`): shown this once, stored only as a scrypt hash. Send it as `Authorization: Bearer <apiKey>` or as the SASL/PLAIN password.
+     */
+    apiKey: string;
+};
+
+export type ApiKeyInfo = {
+    /**
+     * Public id of the key (20 hex digits), as it appears in logs.
+     */
+    keyId: string;
+    principal: string;
+    /**
+     * Tenant of the principal; null for operator principals.
+     */
+    tenant: string | null;
+    createdAtMs: number;
+    expiresAtMs: number | null;
+    /**
+     * When it was revoked; null while valid.
+     */
+    revokedAtMs: number | null;
+    description: string;
+};
+
+export type ApiKeyList = {
+    apiKeys: Array<ApiKeyInfo>;
+};
+
+export type AclBinding = {
+    resourceType: 'TOPIC' | 'GROUP' | 'CLUSTER' | 'TRANSACTIONAL_ID';
+    /**
+     * Resource name; `*` (LITERAL) is every resource of the type; the CLUSTER is `kafka-cluster`.
+     */
+    resourceName: string;
+    patternType: 'LITERAL' | 'PREFIXED';
+    /**
+     * `User:<name>`, or `User:*` for every principal.
+     */
+    principal: string;
+    /**
+     * Client address, or `*` (the default).
+     */
+    host?: string;
+    operation: 'ALL' | 'READ' | 'WRITE' | 'CREATE' | 'DELETE' | 'ALTER' | 'DESCRIBE' | 'CLUSTER_ACTION' | 'DESCRIBE_CONFIGS' | 'ALTER_CONFIGS' | 'IDEMPOTENT_WRITE';
+    permissionType: 'ALLOW' | 'DENY';
+};
+
+export type CreateAcls = {
+    acls: Array<AclBinding>;
+};
+
+export type AclCreationResult = {
+    /**
+     * null when created (or already present), else the error code.
+     */
+    errorCode: string | null;
+    errorMessage: string | null;
+};
+
+export type AclCreationResults = {
+    /**
+     * One per binding, in request order.
+     */
+    results: Array<AclCreationResult>;
+};
+
+export type AclList = {
+    acls: Array<AclBinding>;
+};
+
+export type CreateTenant = {
+    /**
+     * Lowercase letters, digits and "-", starting with a letter, at most 48; it owns every name starting with `<name>.`.
+     */
+    name: string;
+    /**
+     * Most topics the tenant may have; unlimited when absent.
+     */
+    maxTopics?: number | null;
+    /**
+     * Most partitions over all its topics; unlimited when absent.
+     */
+    maxPartitions?: number | null;
+};
+
+export type Tenant = {
+    name: string;
+    createdAtMs: number;
+    maxTopics: number | null;
+    maxPartitions: number | null;
+};
+
+export type TenantList = {
+    tenants: Array<Tenant>;
+};
+
 export type CreateTopic = {
     /**
      * Topic name: [a-zA-Z0-9._-], 1..249 characters.
@@ -72,31 +240,6 @@ export type TopicDescription = {
         [key: string]: string;
     };
     partitions: Array<PartitionDescription>;
-};
-
-export type ErrorBody = {
-    /**
-     * Stable error code; Kafka's error name where one fits.
-     */
-    code: string;
-    /**
-     * What was wrong, with the values involved.
-     */
-    message: string;
-    /**
-     * Whether the same request may succeed when retried.
-     */
-    retriable: boolean;
-    /**
-     * Structured context (offending field, limits, offsets).
-     */
-    details?: {
-        [key: string]: unknown;
-    };
-};
-
-export type ErrorEnvelope = {
-    error: ErrorBody;
 };
 
 export type TopicSummary = {
@@ -647,255 +790,372 @@ export type GroupOffsetsReset = {
     offsets: Array<GroupOffsetReset>;
 };
 
-export type SubscriptionFilter = {
+export type WhoAmIData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/v1/whoami';
+};
+
+export type WhoAmIErrors = {
     /**
-     * Deliver only records carrying every one of these headers with exactly this value.
+     * No credential, or a malformed, wrong, expired or revoked one (SASL_AUTHENTICATION_FAILED; details.reason says which)
      */
-    headers?: {
-        [key: string]: string;
+    401: ErrorEnvelope;
+};
+
+export type WhoAmIError = WhoAmIErrors[keyof WhoAmIErrors];
+
+export type WhoAmIResponses = {
+    200: WhoAmI;
+};
+
+export type WhoAmIResponse = WhoAmIResponses[keyof WhoAmIResponses];
+
+export type ListApiKeysData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * Only this tenant's keys
+         */
+        tenant?: string;
     };
-    /**
-     * Deliver only records whose key (as rendered: the text of a string key) starts with this.
-     */
-    keyPrefix?: string;
+    url: '/v1/admin/api-keys';
 };
 
-export type SubscriptionBatch = {
+export type ListApiKeysErrors = {
     /**
-     * Most records per request (of one partition).
+     * No credential, or a malformed, wrong, expired or revoked one (SASL_AUTHENTICATION_FAILED; details.reason says which)
      */
-    maxRecords?: number;
+    401: ErrorEnvelope;
     /**
-     * How long a request waits to fill up with records before it goes out with fewer.
+     * Not allowed: an ACL denies it (TOPIC_AUTHORIZATION_FAILED, GROUP_AUTHORIZATION_FAILED, CLUSTER_AUTHORIZATION_FAILED), the name is outside the tenant's prefix, or internal topics ("__" prefix) over HTTP (POLICY_VIOLATION)
      */
-    maxWaitMs?: number;
+    403: ErrorEnvelope;
 };
 
-export type SubscriptionRetry = {
-    /**
-     * A message still failing this long after its first attempt is dead-lettered. Default 24 h.
-     */
-    limitMs?: number;
-    /**
-     * Delay before the second attempt (doubles each time, with jitter). Default 1 s.
-     */
-    initialDelayMs?: number;
-    /**
-     * Longest delay between attempts. Default 1 h.
-     */
-    maxDelayMs?: number;
-    /**
-     * The subscription is disabled once its endpoint has failed every attempt for this long. Default 5 days.
-     */
-    disableAfterMs?: number;
+export type ListApiKeysError = ListApiKeysErrors[keyof ListApiKeysErrors];
+
+export type ListApiKeysResponses = {
+    200: ApiKeyList;
 };
 
-export type CreateSubscription = {
+export type ListApiKeysResponse = ListApiKeysResponses[keyof ListApiKeysResponses];
+
+export type CreateApiKeyData = {
+    body: CreateApiKey;
+    path?: never;
+    query?: never;
+    url: '/v1/admin/api-keys';
+};
+
+export type CreateApiKeyErrors = {
     /**
-     * Topics to deliver (give topics or topicPattern).
+     * Malformed request (INVALID_REQUEST, INVALID_RECORD, INVALID_CONFIG, INVALID_TOPIC_EXCEPTION, INVALID_PARTITIONS)
      */
-    topics?: Array<string>;
+    400: ErrorEnvelope;
     /**
-     * A regular expression matching whole topic names; topics created later that match are delivered too.
+     * No credential, or a malformed, wrong, expired or revoked one (SASL_AUTHENTICATION_FAILED; details.reason says which)
      */
-    topicPattern?: string;
+    401: ErrorEnvelope;
     /**
-     * The endpoint: https (http too outside production mode). It must not resolve to loopback, private, link-local, CGNAT or metadata addresses unless the broker allows their range.
+     * Not allowed: an ACL denies it (TOPIC_AUTHORIZATION_FAILED, GROUP_AUTHORIZATION_FAILED, CLUSTER_AUTHORIZATION_FAILED), the name is outside the tenant's prefix, or internal topics ("__" prefix) over HTTP (POLICY_VIOLATION)
      */
-    url?: string;
-    filter?: SubscriptionFilter;
-    batch?: SubscriptionBatch;
-    /**
-     * key: records of a partition (so of a key) in order, one request of a partition in flight; none: in parallel up to concurrency.
-     */
-    ordering?: 'key' | 'none';
-    /**
-     * Requests in flight at once to the endpoint (per broker).
-     */
-    concurrency?: number;
-    /**
-     * Per-request timeout.
-     */
-    timeoutMs?: number;
-    retry?: SubscriptionRetry;
-    /**
-     * How keys are rendered (as in fetch).
-     */
-    keyFormat?: 'auto' | 'json' | 'string' | 'binary';
-    /**
-     * How values are rendered (as in fetch).
-     */
-    valueFormat?: 'auto' | 'json' | 'string' | 'binary';
-    /**
-     * Name: 1..200 of letters, digits, _ and -. The consumer group is push.<name>, the dead-letter topic <name>.dlq.
-     */
-    name: string;
-    /**
-     * Where partitions without a committed offset start: "earliest", "latest" (default) or { "timestamp": ms }.
-     */
-    start?: 'earliest' | 'latest' | {
-        timestamp: number;
+    403: ErrorEnvelope;
+};
+
+export type CreateApiKeyError = CreateApiKeyErrors[keyof CreateApiKeyErrors];
+
+export type CreateApiKeyResponses = {
+    201: CreatedApiKey;
+};
+
+export type CreateApiKeyResponse = CreateApiKeyResponses[keyof CreateApiKeyResponses];
+
+export type RevokeApiKeyData = {
+    body?: never;
+    path: {
+        /**
+         * The key id (20 hex digits)
+         */
+        keyId: string;
     };
+    query?: never;
+    url: '/v1/admin/api-keys/{keyId}';
 };
 
-export type SubscriptionAttempt = {
+export type RevokeApiKeyErrors = {
     /**
-     * When the attempt ended (ms since the epoch).
+     * No credential, or a malformed, wrong, expired or revoked one (SASL_AUTHENTICATION_FAILED; details.reason says which)
      */
-    at: number;
-    webhookId: string;
-    topic: string;
-    partition: number;
-    firstOffset: number;
-    lastOffset: number;
+    401: ErrorEnvelope;
     /**
-     * 1 for the first attempt.
+     * Not allowed: an ACL denies it (TOPIC_AUTHORIZATION_FAILED, GROUP_AUTHORIZATION_FAILED, CLUSTER_AUTHORIZATION_FAILED), the name is outside the tenant's prefix, or internal topics ("__" prefix) over HTTP (POLICY_VIOLATION)
      */
-    attempt: number;
+    403: ErrorEnvelope;
     /**
-     * HTTP status; null when no answer came (timeout, connection error, refused address).
+     * Unknown topic or partition (UNKNOWN_TOPIC_OR_PARTITION)
      */
-    status: number | null;
-    outcome: 'delivered' | 'retry' | 'failed' | 'dead-lettered';
-    durationMs: number;
-    error?: string;
-    /**
-     * The start of the response body (failed attempts).
-     */
-    responseSnippet?: string;
-    nextAttemptAt?: number;
+    404: ErrorEnvelope;
 };
 
-export type SubscriptionStats = {
-    deliveredMessages: number;
-    deliveredRecords: number;
+export type RevokeApiKeyError = RevokeApiKeyErrors[keyof RevokeApiKeyErrors];
+
+export type RevokeApiKeyResponses = {
     /**
-     * Attempts that did not deliver.
+     * The key, with revokedAtMs set.
      */
-    failedAttempts: number;
-    deadLetteredMessages: number;
-    deadLetteredRecords: number;
-    /**
-     * Messages waiting for their next attempt now.
-     */
-    retrying: number;
-    lastDeliveredAt: number | null;
-    /**
-     * Start of the current run of failures (no delivery since).
-     */
-    failingSince: number | null;
-    /**
-     * Append-to-delivery latency (record timestamp to 2xx), histogram upper bounds in ms: p50, p90, p99.
-     */
-    latencyMs: {
-        [key: string]: number | null;
+    200: ApiKeyInfo;
+};
+
+export type RevokeApiKeyResponse = RevokeApiKeyResponses[keyof RevokeApiKeyResponses];
+
+export type DeleteAclsData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * Matches any when absent
+         */
+        resourceType?: unknown;
+        /**
+         * Matches any when absent
+         */
+        resourceName?: unknown;
+        /**
+         * LITERAL, PREFIXED, ANY (default) or MATCH (every binding that applies to resourceName)
+         */
+        patternType?: unknown;
+        /**
+         * Matches any when absent
+         */
+        principal?: unknown;
+        /**
+         * Matches any when absent
+         */
+        host?: unknown;
+        /**
+         * Matches any when absent
+         */
+        operation?: unknown;
+        /**
+         * Matches any when absent
+         */
+        permissionType?: unknown;
     };
+    url: '/v1/admin/acls';
+};
+
+export type DeleteAclsErrors = {
     /**
-     * Request duration, histogram upper bounds in ms: p50, p90, p99.
+     * Malformed request (INVALID_REQUEST, INVALID_RECORD, INVALID_CONFIG, INVALID_TOPIC_EXCEPTION, INVALID_PARTITIONS)
      */
-    attemptDurationMs: {
-        [key: string]: number | null;
+    400: ErrorEnvelope;
+    /**
+     * No credential, or a malformed, wrong, expired or revoked one (SASL_AUTHENTICATION_FAILED; details.reason says which)
+     */
+    401: ErrorEnvelope;
+    /**
+     * Not allowed: an ACL denies it (TOPIC_AUTHORIZATION_FAILED, GROUP_AUTHORIZATION_FAILED, CLUSTER_AUTHORIZATION_FAILED), the name is outside the tenant's prefix, or internal topics ("__" prefix) over HTTP (POLICY_VIOLATION)
+     */
+    403: ErrorEnvelope;
+};
+
+export type DeleteAclsError = DeleteAclsErrors[keyof DeleteAclsErrors];
+
+export type DeleteAclsResponses = {
+    /**
+     * The bindings deleted.
+     */
+    200: AclList;
+};
+
+export type DeleteAclsResponse = DeleteAclsResponses[keyof DeleteAclsResponses];
+
+export type DescribeAclsData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * Matches any when absent
+         */
+        resourceType?: unknown;
+        /**
+         * Matches any when absent
+         */
+        resourceName?: unknown;
+        /**
+         * LITERAL, PREFIXED, ANY (default) or MATCH (every binding that applies to resourceName)
+         */
+        patternType?: unknown;
+        /**
+         * Matches any when absent
+         */
+        principal?: unknown;
+        /**
+         * Matches any when absent
+         */
+        host?: unknown;
+        /**
+         * Matches any when absent
+         */
+        operation?: unknown;
+        /**
+         * Matches any when absent
+         */
+        permissionType?: unknown;
     };
-    /**
-     * The last errors, newest first.
-     */
-    lastErrors: Array<SubscriptionAttempt>;
+    url: '/v1/admin/acls';
 };
 
-export type Subscription = {
-    name: string;
-    topics: Array<string> | null;
-    topicPattern: string | null;
-    url: string;
+export type DescribeAclsErrors = {
     /**
-     * The signing secret (whsec_...): only in the answer to the create request. Keep it; it is not shown again.
+     * Malformed request (INVALID_REQUEST, INVALID_RECORD, INVALID_CONFIG, INVALID_TOPIC_EXCEPTION, INVALID_PARTITIONS)
      */
-    secret?: string;
-    filter: SubscriptionFilter | null;
-    batch: SubscriptionBatch;
-    ordering: 'key' | 'none';
-    concurrency: number;
-    timeoutMs: number;
-    retry: SubscriptionRetry;
+    400: ErrorEnvelope;
     /**
-     * "earliest", "latest" or { "timestamp": ms }
+     * No credential, or a malformed, wrong, expired or revoked one (SASL_AUTHENTICATION_FAILED; details.reason says which)
      */
-    start: string | {
-        [key: string]: unknown;
+    401: ErrorEnvelope;
+    /**
+     * Not allowed: an ACL denies it (TOPIC_AUTHORIZATION_FAILED, GROUP_AUTHORIZATION_FAILED, CLUSTER_AUTHORIZATION_FAILED), the name is outside the tenant's prefix, or internal topics ("__" prefix) over HTTP (POLICY_VIOLATION)
+     */
+    403: ErrorEnvelope;
+};
+
+export type DescribeAclsError = DescribeAclsErrors[keyof DescribeAclsErrors];
+
+export type DescribeAclsResponses = {
+    200: AclList;
+};
+
+export type DescribeAclsResponse = DescribeAclsResponses[keyof DescribeAclsResponses];
+
+export type CreateAclsData = {
+    body: CreateAcls;
+    path?: never;
+    query?: never;
+    url: '/v1/admin/acls';
+};
+
+export type CreateAclsErrors = {
+    /**
+     * Malformed request (INVALID_REQUEST, INVALID_RECORD, INVALID_CONFIG, INVALID_TOPIC_EXCEPTION, INVALID_PARTITIONS)
+     */
+    400: ErrorEnvelope;
+    /**
+     * No credential, or a malformed, wrong, expired or revoked one (SASL_AUTHENTICATION_FAILED; details.reason says which)
+     */
+    401: ErrorEnvelope;
+    /**
+     * Not allowed: an ACL denies it (TOPIC_AUTHORIZATION_FAILED, GROUP_AUTHORIZATION_FAILED, CLUSTER_AUTHORIZATION_FAILED), the name is outside the tenant's prefix, or internal topics ("__" prefix) over HTTP (POLICY_VIOLATION)
+     */
+    403: ErrorEnvelope;
+};
+
+export type CreateAclsError = CreateAclsErrors[keyof CreateAclsErrors];
+
+export type CreateAclsResponses = {
+    201: AclCreationResults;
+};
+
+export type CreateAclsResponse = CreateAclsResponses[keyof CreateAclsResponses];
+
+export type ListTenantsData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/v1/admin/tenants';
+};
+
+export type ListTenantsErrors = {
+    /**
+     * No credential, or a malformed, wrong, expired or revoked one (SASL_AUTHENTICATION_FAILED; details.reason says which)
+     */
+    401: ErrorEnvelope;
+    /**
+     * Not allowed: an ACL denies it (TOPIC_AUTHORIZATION_FAILED, GROUP_AUTHORIZATION_FAILED, CLUSTER_AUTHORIZATION_FAILED), the name is outside the tenant's prefix, or internal topics ("__" prefix) over HTTP (POLICY_VIOLATION)
+     */
+    403: ErrorEnvelope;
+};
+
+export type ListTenantsError = ListTenantsErrors[keyof ListTenantsErrors];
+
+export type ListTenantsResponses = {
+    200: TenantList;
+};
+
+export type ListTenantsResponse = ListTenantsResponses[keyof ListTenantsResponses];
+
+export type CreateTenantData = {
+    body: CreateTenant;
+    path?: never;
+    query?: never;
+    url: '/v1/admin/tenants';
+};
+
+export type CreateTenantErrors = {
+    /**
+     * Malformed request (INVALID_REQUEST, INVALID_RECORD, INVALID_CONFIG, INVALID_TOPIC_EXCEPTION, INVALID_PARTITIONS)
+     */
+    400: ErrorEnvelope;
+    /**
+     * No credential, or a malformed, wrong, expired or revoked one (SASL_AUTHENTICATION_FAILED; details.reason says which)
+     */
+    401: ErrorEnvelope;
+    /**
+     * Not allowed: an ACL denies it (TOPIC_AUTHORIZATION_FAILED, GROUP_AUTHORIZATION_FAILED, CLUSTER_AUTHORIZATION_FAILED), the name is outside the tenant's prefix, or internal topics ("__" prefix) over HTTP (POLICY_VIOLATION)
+     */
+    403: ErrorEnvelope;
+    /**
+     * The topic already exists (TOPIC_ALREADY_EXISTS)
+     */
+    409: ErrorEnvelope;
+};
+
+export type CreateTenantError = CreateTenantErrors[keyof CreateTenantErrors];
+
+export type CreateTenantResponses = {
+    201: Tenant;
+};
+
+export type CreateTenantResponse = CreateTenantResponses[keyof CreateTenantResponses];
+
+export type DeleteTenantData = {
+    body?: never;
+    path: {
+        tenant: string;
     };
-    keyFormat: 'auto' | 'json' | 'string' | 'binary';
-    valueFormat: 'auto' | 'json' | 'string' | 'binary';
-    state: 'active' | 'paused' | 'disabled';
-    /**
-     * Why it is disabled.
-     */
-    reason: string | null;
-    /**
-     * Its consumer group (GET /v1/groups/{group}; reset its offsets while paused).
-     */
-    group: string;
-    deadLetterTopic: string;
-    createdAt: number;
-    updatedAt: number;
-    /**
-     * Committed offsets and lag per partition.
-     */
-    offsets: Array<GroupPartitionOffset>;
-    /**
-     * Delivery statistics of this broker since it started.
-     */
-    stats: SubscriptionStats;
+    query?: never;
+    url: '/v1/admin/tenants/{tenant}';
 };
 
-export type SubscriptionList = {
-    subscriptions: Array<Subscription>;
+export type DeleteTenantErrors = {
+    /**
+     * No credential, or a malformed, wrong, expired or revoked one (SASL_AUTHENTICATION_FAILED; details.reason says which)
+     */
+    401: ErrorEnvelope;
+    /**
+     * Not allowed: an ACL denies it (TOPIC_AUTHORIZATION_FAILED, GROUP_AUTHORIZATION_FAILED, CLUSTER_AUTHORIZATION_FAILED), the name is outside the tenant's prefix, or internal topics ("__" prefix) over HTTP (POLICY_VIOLATION)
+     */
+    403: ErrorEnvelope;
+    /**
+     * Unknown topic or partition (UNKNOWN_TOPIC_OR_PARTITION)
+     */
+    404: ErrorEnvelope;
 };
 
-export type UpdateSubscription = {
+export type DeleteTenantError = DeleteTenantErrors[keyof DeleteTenantErrors];
+
+export type DeleteTenantResponses = {
     /**
-     * Topics to deliver (give topics or topicPattern).
+     * Deleted.
      */
-    topics?: Array<string>;
-    /**
-     * A regular expression matching whole topic names; topics created later that match are delivered too.
-     */
-    topicPattern?: string;
-    /**
-     * The endpoint: https (http too outside production mode). It must not resolve to loopback, private, link-local, CGNAT or metadata addresses unless the broker allows their range.
-     */
-    url?: string;
-    filter?: SubscriptionFilter;
-    batch?: SubscriptionBatch;
-    /**
-     * key: records of a partition (so of a key) in order, one request of a partition in flight; none: in parallel up to concurrency.
-     */
-    ordering?: 'key' | 'none';
-    /**
-     * Requests in flight at once to the endpoint (per broker).
-     */
-    concurrency?: number;
-    /**
-     * Per-request timeout.
-     */
-    timeoutMs?: number;
-    retry?: SubscriptionRetry;
-    /**
-     * How keys are rendered (as in fetch).
-     */
-    keyFormat?: 'auto' | 'json' | 'string' | 'binary';
-    /**
-     * How values are rendered (as in fetch).
-     */
-    valueFormat?: 'auto' | 'json' | 'string' | 'binary';
+    204: void;
 };
 
-export type SubscriptionAttempts = {
-    name: string;
-    /**
-     * The last attempts (newest first), at most 100 per subscription on this broker.
-     */
-    attempts: Array<SubscriptionAttempt>;
-};
+export type DeleteTenantResponse = DeleteTenantResponses[keyof DeleteTenantResponses];
 
 export type ListTopicsData = {
     body?: never;
@@ -904,7 +1164,19 @@ export type ListTopicsData = {
     url: '/v1/topics';
 };
 
+export type ListTopicsErrors = {
+    /**
+     * No credential, or a malformed, wrong, expired or revoked one (SASL_AUTHENTICATION_FAILED; details.reason says which)
+     */
+    401: ErrorEnvelope;
+};
+
+export type ListTopicsError = ListTopicsErrors[keyof ListTopicsErrors];
+
 export type ListTopicsResponses = {
+    /**
+     * The topics the caller may describe.
+     */
     200: TopicList;
 };
 
@@ -923,7 +1195,11 @@ export type CreateTopicErrors = {
      */
     400: ErrorEnvelope;
     /**
-     * Internal topics ("__" prefix) cannot be created, produced to or deleted over HTTP (POLICY_VIOLATION)
+     * No credential, or a malformed, wrong, expired or revoked one (SASL_AUTHENTICATION_FAILED; details.reason says which)
+     */
+    401: ErrorEnvelope;
+    /**
+     * Not allowed: an ACL denies it (TOPIC_AUTHORIZATION_FAILED, GROUP_AUTHORIZATION_FAILED, CLUSTER_AUTHORIZATION_FAILED), the name is outside the tenant's prefix, or internal topics ("__" prefix) over HTTP (POLICY_VIOLATION)
      */
     403: ErrorEnvelope;
     /**
@@ -957,7 +1233,11 @@ export type DeleteTopicData = {
 
 export type DeleteTopicErrors = {
     /**
-     * Internal topics ("__" prefix) cannot be created, produced to or deleted over HTTP (POLICY_VIOLATION)
+     * No credential, or a malformed, wrong, expired or revoked one (SASL_AUTHENTICATION_FAILED; details.reason says which)
+     */
+    401: ErrorEnvelope;
+    /**
+     * Not allowed: an ACL denies it (TOPIC_AUTHORIZATION_FAILED, GROUP_AUTHORIZATION_FAILED, CLUSTER_AUTHORIZATION_FAILED), the name is outside the tenant's prefix, or internal topics ("__" prefix) over HTTP (POLICY_VIOLATION)
      */
     403: ErrorEnvelope;
     /**
@@ -991,6 +1271,14 @@ export type DescribeTopicData = {
 
 export type DescribeTopicErrors = {
     /**
+     * No credential, or a malformed, wrong, expired or revoked one (SASL_AUTHENTICATION_FAILED; details.reason says which)
+     */
+    401: ErrorEnvelope;
+    /**
+     * Not allowed: an ACL denies it (TOPIC_AUTHORIZATION_FAILED, GROUP_AUTHORIZATION_FAILED, CLUSTER_AUTHORIZATION_FAILED), the name is outside the tenant's prefix, or internal topics ("__" prefix) over HTTP (POLICY_VIOLATION)
+     */
+    403: ErrorEnvelope;
+    /**
      * Unknown topic or partition (UNKNOWN_TOPIC_OR_PARTITION)
      */
     404: ErrorEnvelope;
@@ -1021,6 +1309,14 @@ export type AlterTopicConfigsErrors = {
      * Malformed request (INVALID_REQUEST, INVALID_RECORD, INVALID_CONFIG, INVALID_TOPIC_EXCEPTION, INVALID_PARTITIONS)
      */
     400: ErrorEnvelope;
+    /**
+     * No credential, or a malformed, wrong, expired or revoked one (SASL_AUTHENTICATION_FAILED; details.reason says which)
+     */
+    401: ErrorEnvelope;
+    /**
+     * Not allowed: an ACL denies it (TOPIC_AUTHORIZATION_FAILED, GROUP_AUTHORIZATION_FAILED, CLUSTER_AUTHORIZATION_FAILED), the name is outside the tenant's prefix, or internal topics ("__" prefix) over HTTP (POLICY_VIOLATION)
+     */
+    403: ErrorEnvelope;
     /**
      * Unknown topic or partition (UNKNOWN_TOPIC_OR_PARTITION)
      */
@@ -1055,6 +1351,14 @@ export type CreatePartitionsErrors = {
      * Malformed request (INVALID_REQUEST, INVALID_RECORD, INVALID_CONFIG, INVALID_TOPIC_EXCEPTION, INVALID_PARTITIONS)
      */
     400: ErrorEnvelope;
+    /**
+     * No credential, or a malformed, wrong, expired or revoked one (SASL_AUTHENTICATION_FAILED; details.reason says which)
+     */
+    401: ErrorEnvelope;
+    /**
+     * Not allowed: an ACL denies it (TOPIC_AUTHORIZATION_FAILED, GROUP_AUTHORIZATION_FAILED, CLUSTER_AUTHORIZATION_FAILED), the name is outside the tenant's prefix, or internal topics ("__" prefix) over HTTP (POLICY_VIOLATION)
+     */
+    403: ErrorEnvelope;
     /**
      * Unknown topic or partition (UNKNOWN_TOPIC_OR_PARTITION)
      */
@@ -1109,7 +1413,11 @@ export type ProduceErrors = {
      */
     400: ErrorEnvelope;
     /**
-     * Internal topics ("__" prefix) cannot be created, produced to or deleted over HTTP (POLICY_VIOLATION)
+     * No credential, or a malformed, wrong, expired or revoked one (SASL_AUTHENTICATION_FAILED; details.reason says which)
+     */
+    401: ErrorEnvelope;
+    /**
+     * Not allowed: an ACL denies it (TOPIC_AUTHORIZATION_FAILED, GROUP_AUTHORIZATION_FAILED, CLUSTER_AUTHORIZATION_FAILED), the name is outside the tenant's prefix, or internal topics ("__" prefix) over HTTP (POLICY_VIOLATION)
      */
     403: ErrorEnvelope;
     /**
@@ -1128,6 +1436,10 @@ export type ProduceErrors = {
      * Idempotency-Key reused with another body (IDEMPOTENCY_KEY_REUSED); records that do not fit their schema (SCHEMA_VALIDATION_FAILED, details.records) or a schema that does not exist (SCHEMA_NOT_FOUND)
      */
     422: ErrorEnvelope;
+    /**
+     * Over a quota: retry after Retry-After seconds (THROTTLING_QUOTA_EXCEEDED)
+     */
+    429: ErrorEnvelope;
 };
 
 export type ProduceError = ProduceErrors[keyof ProduceErrors];
@@ -1193,6 +1505,14 @@ export type FetchRecordsErrors = {
      */
     400: ErrorEnvelope;
     /**
+     * No credential, or a malformed, wrong, expired or revoked one (SASL_AUTHENTICATION_FAILED; details.reason says which)
+     */
+    401: ErrorEnvelope;
+    /**
+     * Not allowed: an ACL denies it (TOPIC_AUTHORIZATION_FAILED, GROUP_AUTHORIZATION_FAILED, CLUSTER_AUTHORIZATION_FAILED), the name is outside the tenant's prefix, or internal topics ("__" prefix) over HTTP (POLICY_VIOLATION)
+     */
+    403: ErrorEnvelope;
+    /**
      * Unknown topic or partition (UNKNOWN_TOPIC_OR_PARTITION)
      */
     404: ErrorEnvelope;
@@ -1200,6 +1520,10 @@ export type FetchRecordsErrors = {
      * Offset outside [logStartOffset, logEndOffset] (OFFSET_OUT_OF_RANGE)
      */
     416: ErrorEnvelope;
+    /**
+     * Over a quota: retry after Retry-After seconds (THROTTLING_QUOTA_EXCEEDED)
+     */
+    429: ErrorEnvelope;
 };
 
 export type FetchRecordsError = FetchRecordsErrors[keyof FetchRecordsErrors];
@@ -1237,6 +1561,14 @@ export type ListOffsetsErrors = {
      */
     400: ErrorEnvelope;
     /**
+     * No credential, or a malformed, wrong, expired or revoked one (SASL_AUTHENTICATION_FAILED; details.reason says which)
+     */
+    401: ErrorEnvelope;
+    /**
+     * Not allowed: an ACL denies it (TOPIC_AUTHORIZATION_FAILED, GROUP_AUTHORIZATION_FAILED, CLUSTER_AUTHORIZATION_FAILED), the name is outside the tenant's prefix, or internal topics ("__" prefix) over HTTP (POLICY_VIOLATION)
+     */
+    403: ErrorEnvelope;
+    /**
      * Unknown topic or partition (UNKNOWN_TOPIC_OR_PARTITION)
      */
     404: ErrorEnvelope;
@@ -1272,7 +1604,11 @@ export type DeleteRecordsErrors = {
      */
     400: ErrorEnvelope;
     /**
-     * Internal topics ("__" prefix) cannot be created, produced to or deleted over HTTP (POLICY_VIOLATION)
+     * No credential, or a malformed, wrong, expired or revoked one (SASL_AUTHENTICATION_FAILED; details.reason says which)
+     */
+    401: ErrorEnvelope;
+    /**
+     * Not allowed: an ACL denies it (TOPIC_AUTHORIZATION_FAILED, GROUP_AUTHORIZATION_FAILED, CLUSTER_AUTHORIZATION_FAILED), the name is outside the tenant's prefix, or internal topics ("__" prefix) over HTTP (POLICY_VIOLATION)
      */
     403: ErrorEnvelope;
     /**
@@ -1313,7 +1649,19 @@ export type ListGroupsData = {
     url: '/v1/groups';
 };
 
+export type ListGroupsErrors = {
+    /**
+     * No credential, or a malformed, wrong, expired or revoked one (SASL_AUTHENTICATION_FAILED; details.reason says which)
+     */
+    401: ErrorEnvelope;
+};
+
+export type ListGroupsError = ListGroupsErrors[keyof ListGroupsErrors];
+
 export type ListGroupsResponses = {
+    /**
+     * The groups the caller may describe.
+     */
     200: GroupList;
 };
 
@@ -1332,6 +1680,14 @@ export type DeleteGroupData = {
 };
 
 export type DeleteGroupErrors = {
+    /**
+     * No credential, or a malformed, wrong, expired or revoked one (SASL_AUTHENTICATION_FAILED; details.reason says which)
+     */
+    401: ErrorEnvelope;
+    /**
+     * Not allowed: an ACL denies it (TOPIC_AUTHORIZATION_FAILED, GROUP_AUTHORIZATION_FAILED, CLUSTER_AUTHORIZATION_FAILED), the name is outside the tenant's prefix, or internal topics ("__" prefix) over HTTP (POLICY_VIOLATION)
+     */
+    403: ErrorEnvelope;
     /**
      * Unknown topic or partition (UNKNOWN_TOPIC_OR_PARTITION)
      */
@@ -1367,6 +1723,14 @@ export type DescribeGroupData = {
 
 export type DescribeGroupErrors = {
     /**
+     * No credential, or a malformed, wrong, expired or revoked one (SASL_AUTHENTICATION_FAILED; details.reason says which)
+     */
+    401: ErrorEnvelope;
+    /**
+     * Not allowed: an ACL denies it (TOPIC_AUTHORIZATION_FAILED, GROUP_AUTHORIZATION_FAILED, CLUSTER_AUTHORIZATION_FAILED), the name is outside the tenant's prefix, or internal topics ("__" prefix) over HTTP (POLICY_VIOLATION)
+     */
+    403: ErrorEnvelope;
+    /**
      * Unknown topic or partition (UNKNOWN_TOPIC_OR_PARTITION)
      */
     404: ErrorEnvelope;
@@ -1397,6 +1761,14 @@ export type CommitGroupOffsetsErrors = {
      * Malformed request (INVALID_REQUEST, INVALID_RECORD, INVALID_CONFIG, INVALID_TOPIC_EXCEPTION, INVALID_PARTITIONS)
      */
     400: ErrorEnvelope;
+    /**
+     * No credential, or a malformed, wrong, expired or revoked one (SASL_AUTHENTICATION_FAILED; details.reason says which)
+     */
+    401: ErrorEnvelope;
+    /**
+     * Not allowed: an ACL denies it (TOPIC_AUTHORIZATION_FAILED, GROUP_AUTHORIZATION_FAILED, CLUSTER_AUTHORIZATION_FAILED), the name is outside the tenant's prefix, or internal topics ("__" prefix) over HTTP (POLICY_VIOLATION)
+     */
+    403: ErrorEnvelope;
     /**
      * Unknown topic or partition (UNKNOWN_TOPIC_OR_PARTITION)
      */
@@ -1433,6 +1805,14 @@ export type ResetGroupOffsetsErrors = {
      */
     400: ErrorEnvelope;
     /**
+     * No credential, or a malformed, wrong, expired or revoked one (SASL_AUTHENTICATION_FAILED; details.reason says which)
+     */
+    401: ErrorEnvelope;
+    /**
+     * Not allowed: an ACL denies it (TOPIC_AUTHORIZATION_FAILED, GROUP_AUTHORIZATION_FAILED, CLUSTER_AUTHORIZATION_FAILED), the name is outside the tenant's prefix, or internal topics ("__" prefix) over HTTP (POLICY_VIOLATION)
+     */
+    403: ErrorEnvelope;
+    /**
      * Unknown topic or partition (UNKNOWN_TOPIC_OR_PARTITION)
      */
     404: ErrorEnvelope;
@@ -1449,263 +1829,3 @@ export type ResetGroupOffsetsResponses = {
 };
 
 export type ResetGroupOffsetsResponse = ResetGroupOffsetsResponses[keyof ResetGroupOffsetsResponses];
-
-export type ListSubscriptionsData = {
-    body?: never;
-    path?: never;
-    query?: never;
-    url: '/v1/subscriptions';
-};
-
-export type ListSubscriptionsErrors = {
-    /**
-     * Push delivery is off: the broker runs without SPOOL_REDIS_URL (WEBHOOKS_NOT_CONFIGURED)
-     */
-    503: ErrorEnvelope;
-};
-
-export type ListSubscriptionsError = ListSubscriptionsErrors[keyof ListSubscriptionsErrors];
-
-export type ListSubscriptionsResponses = {
-    200: SubscriptionList;
-};
-
-export type ListSubscriptionsResponse = ListSubscriptionsResponses[keyof ListSubscriptionsResponses];
-
-export type CreateSubscriptionData = {
-    body: CreateSubscription;
-    path?: never;
-    query?: never;
-    url: '/v1/subscriptions';
-};
-
-export type CreateSubscriptionErrors = {
-    /**
-     * Malformed request (INVALID_REQUEST), bad endpoint URL (INVALID_ENDPOINT) or an endpoint resolving to a refused address (ENDPOINT_NOT_ALLOWED)
-     */
-    400: ErrorEnvelope;
-    /**
-     * Unknown topic or partition (UNKNOWN_TOPIC_OR_PARTITION)
-     */
-    404: ErrorEnvelope;
-    /**
-     * A subscription of that name exists (SUBSCRIPTION_ALREADY_EXISTS)
-     */
-    409: ErrorEnvelope;
-    /**
-     * Push delivery is off: the broker runs without SPOOL_REDIS_URL (WEBHOOKS_NOT_CONFIGURED)
-     */
-    503: ErrorEnvelope;
-};
-
-export type CreateSubscriptionError = CreateSubscriptionErrors[keyof CreateSubscriptionErrors];
-
-export type CreateSubscriptionResponses = {
-    201: Subscription;
-};
-
-export type CreateSubscriptionResponse = CreateSubscriptionResponses[keyof CreateSubscriptionResponses];
-
-export type DeleteSubscriptionData = {
-    body?: never;
-    path: {
-        /**
-         * Subscription name
-         */
-        name: string;
-    };
-    query?: never;
-    url: '/v1/subscriptions/{name}';
-};
-
-export type DeleteSubscriptionErrors = {
-    /**
-     * No such subscription (SUBSCRIPTION_NOT_FOUND)
-     */
-    404: ErrorEnvelope;
-    /**
-     * Push delivery is off: the broker runs without SPOOL_REDIS_URL (WEBHOOKS_NOT_CONFIGURED)
-     */
-    503: ErrorEnvelope;
-};
-
-export type DeleteSubscriptionError = DeleteSubscriptionErrors[keyof DeleteSubscriptionErrors];
-
-export type DeleteSubscriptionResponses = {
-    /**
-     * Deleted.
-     */
-    204: void;
-};
-
-export type DeleteSubscriptionResponse = DeleteSubscriptionResponses[keyof DeleteSubscriptionResponses];
-
-export type DescribeSubscriptionData = {
-    body?: never;
-    path: {
-        /**
-         * Subscription name
-         */
-        name: string;
-    };
-    query?: never;
-    url: '/v1/subscriptions/{name}';
-};
-
-export type DescribeSubscriptionErrors = {
-    /**
-     * No such subscription (SUBSCRIPTION_NOT_FOUND)
-     */
-    404: ErrorEnvelope;
-    /**
-     * Push delivery is off: the broker runs without SPOOL_REDIS_URL (WEBHOOKS_NOT_CONFIGURED)
-     */
-    503: ErrorEnvelope;
-};
-
-export type DescribeSubscriptionError = DescribeSubscriptionErrors[keyof DescribeSubscriptionErrors];
-
-export type DescribeSubscriptionResponses = {
-    200: Subscription;
-};
-
-export type DescribeSubscriptionResponse = DescribeSubscriptionResponses[keyof DescribeSubscriptionResponses];
-
-export type UpdateSubscriptionData = {
-    body: UpdateSubscription;
-    path: {
-        /**
-         * Subscription name
-         */
-        name: string;
-    };
-    query?: never;
-    url: '/v1/subscriptions/{name}';
-};
-
-export type UpdateSubscriptionErrors = {
-    /**
-     * Malformed request (INVALID_REQUEST, INVALID_ENDPOINT, ENDPOINT_NOT_ALLOWED)
-     */
-    400: ErrorEnvelope;
-    /**
-     * No such subscription (SUBSCRIPTION_NOT_FOUND)
-     */
-    404: ErrorEnvelope;
-    /**
-     * Push delivery is off: the broker runs without SPOOL_REDIS_URL (WEBHOOKS_NOT_CONFIGURED)
-     */
-    503: ErrorEnvelope;
-};
-
-export type UpdateSubscriptionError = UpdateSubscriptionErrors[keyof UpdateSubscriptionErrors];
-
-export type UpdateSubscriptionResponses = {
-    200: Subscription;
-};
-
-export type UpdateSubscriptionResponse = UpdateSubscriptionResponses[keyof UpdateSubscriptionResponses];
-
-export type PauseSubscriptionData = {
-    body?: never;
-    path: {
-        /**
-         * Subscription name
-         */
-        name: string;
-    };
-    query?: never;
-    url: '/v1/subscriptions/{name}/pause';
-};
-
-export type PauseSubscriptionErrors = {
-    /**
-     * No such subscription (SUBSCRIPTION_NOT_FOUND)
-     */
-    404: ErrorEnvelope;
-    /**
-     * Push delivery is off: the broker runs without SPOOL_REDIS_URL (WEBHOOKS_NOT_CONFIGURED)
-     */
-    503: ErrorEnvelope;
-};
-
-export type PauseSubscriptionError = PauseSubscriptionErrors[keyof PauseSubscriptionErrors];
-
-export type PauseSubscriptionResponses = {
-    200: Subscription;
-};
-
-export type PauseSubscriptionResponse = PauseSubscriptionResponses[keyof PauseSubscriptionResponses];
-
-export type ResumeSubscriptionData = {
-    body?: never;
-    path: {
-        /**
-         * Subscription name
-         */
-        name: string;
-    };
-    query?: never;
-    url: '/v1/subscriptions/{name}/resume';
-};
-
-export type ResumeSubscriptionErrors = {
-    /**
-     * No such subscription (SUBSCRIPTION_NOT_FOUND)
-     */
-    404: ErrorEnvelope;
-    /**
-     * Push delivery is off: the broker runs without SPOOL_REDIS_URL (WEBHOOKS_NOT_CONFIGURED)
-     */
-    503: ErrorEnvelope;
-};
-
-export type ResumeSubscriptionError = ResumeSubscriptionErrors[keyof ResumeSubscriptionErrors];
-
-export type ResumeSubscriptionResponses = {
-    200: Subscription;
-};
-
-export type ResumeSubscriptionResponse = ResumeSubscriptionResponses[keyof ResumeSubscriptionResponses];
-
-export type ListSubscriptionAttemptsData = {
-    body?: never;
-    path: {
-        /**
-         * Subscription name
-         */
-        name: string;
-    };
-    query?: {
-        topic?: string;
-        partition?: number;
-        /**
-         * Attempts of the message holding this offset.
-         */
-        offset?: number;
-    };
-    url: '/v1/subscriptions/{name}/attempts';
-};
-
-export type ListSubscriptionAttemptsErrors = {
-    /**
-     * Malformed request (INVALID_REQUEST, INVALID_RECORD, INVALID_CONFIG, INVALID_TOPIC_EXCEPTION, INVALID_PARTITIONS)
-     */
-    400: ErrorEnvelope;
-    /**
-     * No such subscription (SUBSCRIPTION_NOT_FOUND)
-     */
-    404: ErrorEnvelope;
-    /**
-     * Push delivery is off: the broker runs without SPOOL_REDIS_URL (WEBHOOKS_NOT_CONFIGURED)
-     */
-    503: ErrorEnvelope;
-};
-
-export type ListSubscriptionAttemptsError = ListSubscriptionAttemptsErrors[keyof ListSubscriptionAttemptsErrors];
-
-export type ListSubscriptionAttemptsResponses = {
-    200: SubscriptionAttempts;
-};
-
-export type ListSubscriptionAttemptsResponse = ListSubscriptionAttemptsResponses[keyof ListSubscriptionAttemptsResponses];

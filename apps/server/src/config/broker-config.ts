@@ -7,6 +7,7 @@ import type { ClusterSettings } from '../cluster/cluster-settings.js';
 import type { HttpApiOptions } from '../http/http-api.options.js';
 import type { WebhooksOptions } from '../webhooks/webhooks.options.js';
 import type { LogLevel } from './env.schema.js';
+import type { SecurityOptions } from '../security/security.options.js';
 
 /** The constructor's argument: every field, as a plain object. */
 export type BrokerConfigFields = { readonly [K in keyof BrokerConfig]: BrokerConfig[K] };
@@ -38,6 +39,8 @@ export class BrokerConfig {
   readonly cluster: ClusterSettings;
   /** Push delivery (webhook subscriptions): Redis URL (null: off), SSRF allow-list, defaults. */
   readonly webhooks: WebhooksOptions;
+  /** Authentication, the security store, super users, the bootstrap admin key, JWT issuers. */
+  readonly security: SecurityOptions;
 
   constructor(fields: BrokerConfigFields) {
     this.dataDir = fields.dataDir;
@@ -56,6 +59,7 @@ export class BrokerConfig {
     this.http = Object.freeze({ ...fields.http });
     this.cluster = Object.freeze({ ...fields.cluster });
     this.webhooks = Object.freeze({ ...fields.webhooks });
+    this.security = Object.freeze({ ...fields.security });
     Object.freeze(this);
   }
 }

@@ -42,6 +42,7 @@ describe('loadBrokerConfig', () => {
       {
         SPOOL_DATA_DIR: '/var/lib/spool',
         SPOOL_HOST: '0.0.0.0',
+        SPOOL_AUTH: 'none',
         SPOOL_HTTP_PORT: '18080',
         SPOOL_KAFKA_PORT: '19092',
         SPOOL_LOG_LEVEL: 'debug',
@@ -250,5 +251,32 @@ describe('loadBrokerConfig', () => {
 
   it('resolves a relative data directory against the working directory', () => {
     expect(loadBrokerConfig({ SPOOL_DATA_DIR: 'var/data' }, CWD).config.dataDir).toBe(path.join(CWD, 'var/data'));
+  });
+});
+
+describe('loadBrokerConfig: security', () => {
+  const KEY = `spk_${'ab'.repeat(10)}_${'A'.repeat(43)}`;
+
+  it('is off by default on loopback, with the store under the data dir', () => {
+    const { config } = loadBrokerConfig({}, CWD);
+    expect(config.security).toEqual({ enabled: false, storeDir: path.join(CWD, 'data', '__spool_security'), superUsers: ['User:admin'], adminApiKey: null, jwtIssuers: [] });
+    expect(loadBrokerConfig({ SPOOL_HOST: '::1' }, CWD).config.security.enabled).toBe(false);
+  });
+
+  it('refuses a non-loopback host without SPOOL_AUTH, and accepts SPOOL_AUTH=none or on', () => {
+    expect(problemsOf({ SPOOL_HOST: '0.0.0.0' })[0]).toMatch(/^SPOOL_AUTH: authentication is off and SPOOL_HOST=0\.0\.0\.0 is not a loopback address/);
+    expect(loadBrokerConfig({ SPOOL_HOST: '0.0.0.0', SPOOL_AUTH: 'none' }, CWD).config.security.enabled).toBe(false);
+    const on = loadBrokerConfig({ SPOOL_HOST: '0.0.0.0', SPOOL_AUTH: 'on', SPOOL_ADMIN_API_KEY: KEY, SPOOL_SUPER_USERS: 'User:admin;User:ops', SPOOL_SECURITY_DIR: 'sec' }, CWD).config.security;
+    expect(on).toMatchObject({ enabled: true, storeDir: path.join(CWD, 'sec'), superUsers: ['User:admin', 'User:ops'], adminApiKey: KEY });
+    expect(problemsOf({ SPOOL_AUTH: 'yes' })).toEqual(['SPOOL_AUTH: expected on or none, got "yes"']);
+  });
+
+  it('names the variable of a bad key, super user or issuer file, and never repeats the key', () => {
+    const [problem] = problemsOf({ SPOOL_AUTH: 'on', SPOOL_ADMIN_API_KEY: 'spk_short-secret-value' });
+    expect(problem).toMatch(/^SPOOL_ADMIN_API_KEY: expected an API key/);
+    expect(problem).not.toContain('short-secret-value');
+    expect(problemsOf({ SPOOL_SUPER_USERS: 'Group:ops' })[0]).toMatch(/^SPOOL_SUPER_USERS: /);
+    expect(problemsOf({ SPOOL_ADMIN_API_KEY_FILE: '/nonexistent/key' })[0]).toBe('SPOOL_ADMIN_API_KEY_FILE: cannot read /nonexistent/key: ENOENT');
+    expect(problemsOf({ SPOOL_JWT_ISSUERS_FILE: '/nonexistent/jwt.json' })[0]).toMatch(/^SPOOL_JWT_ISSUERS_FILE: cannot read/);
   });
 });

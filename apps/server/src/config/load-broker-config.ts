@@ -24,6 +24,7 @@ import { COORDINATOR_ENV_VARS } from '../groups/coordinator-config.env.js';
 import { HTTP_API_ENV_VARS, httpApiOptionsFromEnv, type HttpApiOptions } from '../http/http-api.options.js';
 import { WEBHOOKS_ENV_VARS, webhooksOptionsFromEnv, type WebhooksOptions } from '../webhooks/webhooks.options.js';
 import { WS_ENV_VARS } from '../ws/ws.options.js';
+import { SECURITY_ENV_VARS, securityOptionsFromEnv, type SecurityOptions } from '../security/security.options.js';
 
 export interface LoadedConfig {
   readonly config: BrokerConfig;
@@ -32,7 +33,7 @@ export interface LoadedConfig {
 }
 
 const KNOWN = new Set(Object.keys(new BrokerEnv()).concat(TOPIC_DEFAULT_ENVS.map((e) => e.env),
-  ['SPOOL_LOG_RETENTION_CHECK_INTERVAL_MS', 'SPOOL_LOG_FLUSH_SCHEDULER_INTERVAL_MS'], HTTP_API_ENV_VARS, WS_ENV_VARS, COORDINATOR_ENV_VARS, WEBHOOKS_ENV_VARS));
+  ['SPOOL_LOG_RETENTION_CHECK_INTERVAL_MS', 'SPOOL_LOG_FLUSH_SCHEDULER_INTERVAL_MS'], HTTP_API_ENV_VARS, WS_ENV_VARS, COORDINATOR_ENV_VARS, WEBHOOKS_ENV_VARS, SECURITY_ENV_VARS));
 
 /** Throws ConfigError listing every invalid variable. `cwd` resolves a relative SPOOL_DATA_DIR. */
 export function loadBrokerConfig(env: NodeJS.ProcessEnv, cwd: string = process.cwd()): LoadedConfig {
@@ -59,8 +60,9 @@ export function loadBrokerConfig(env: NodeJS.ProcessEnv, cwd: string = process.c
     if (value !== undefined) topicDefaultOverrides[topicConfig] = value;
   }
 
+  const dataDir = path.resolve(cwd, parsed.SPOOL_DATA_DIR);
   const config = new BrokerConfig({
-    dataDir: path.resolve(cwd, parsed.SPOOL_DATA_DIR),
+    dataDir,
     host: parsed.SPOOL_HOST,
     httpPort: parsed.SPOOL_HTTP_PORT,
     kafkaPort: parsed.SPOOL_KAFKA_PORT,
@@ -78,6 +80,7 @@ export function loadBrokerConfig(env: NodeJS.ProcessEnv, cwd: string = process.c
     cluster,
     // One BullMQ queue per broker (each runs only its own jobs): named after the broker id unless set.
     webhooks: parseWebhooksOptions({ SPOOL_WEBHOOKS_QUEUE: `spool-webhooks-${cluster.brokerId}`, ...raw }, env.NODE_ENV),
+    security: parseSecurityOptions(raw, dataDir, parsed.SPOOL_HOST, cwd),
   });
   return { config, warnings };
 }
@@ -131,6 +134,15 @@ function parseHttpApiOptions(raw: Readonly<Record<string, string>>): HttpApiOpti
 function parseWebhooksOptions(raw: Readonly<Record<string, string>>, nodeEnv: string | undefined): WebhooksOptions {
   try {
     return webhooksOptionsFromEnv({ ...raw, NODE_ENV: nodeEnv });
+  } catch (err) {
+    if (!isSpoolError(err) || err.code !== 'INVALID_CONFIG') throw err;
+    throw new ConfigError([err.message]);
+  }
+}
+
+function parseSecurityOptions(raw: Readonly<Record<string, string>>, dataDir: string, host: string, cwd: string): SecurityOptions {
+  try {
+    return securityOptionsFromEnv(raw, { dataDir, host, cwd });
   } catch (err) {
     if (!isSpoolError(err) || err.code !== 'INVALID_CONFIG') throw err;
     throw new ConfigError([err.message]);

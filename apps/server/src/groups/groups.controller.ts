@@ -1,5 +1,8 @@
 /** Consumer-group admin: list, describe (members, assignments, committed offsets, lag), commit, reset, delete. */
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, UsePipes } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Optional, Param, Post, UsePipes } from '@nestjs/common';
+import { topicResource, type Identity } from '@spool/security';
+import { AccessControl, DISABLED_ACCESS } from '../security/access-control.js';
+import { CurrentIdentity, RequireAcl } from '../security/http-auth.js';
 import { ApiBody, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { ErrorEnvelopeDto } from '../http/errors/error-envelope.dto.js';
 import { ApiErrors } from '../http/openapi/api-errors.decorator.js';
@@ -18,20 +21,27 @@ const GroupConflict = ApiResponse({
 @Controller('v1/groups')
 @UsePipes(dtoValidationPipe())
 export class GroupsController {
-  constructor(private readonly groups: GroupsService) {}
+  constructor(
+    private readonly groups: GroupsService,
+    @Optional() private readonly access: AccessControl = DISABLED_ACCESS,
+  ) {}
 
   @Get()
   @ApiOperation({ operationId: 'listGroups', summary: 'List consumer groups' })
-  @ApiOkResponse({ type: GroupListDto })
-  list(): GroupListDto {
-    return { groups: this.groups.list() };
+  @ApiOkResponse({ type: GroupListDto, description: 'The groups the caller may describe.' })
+  @ApiErrors(401)
+  list(@CurrentIdentity() identity: Identity): GroupListDto {
+    const groups = this.groups.list();
+    const visible = new Set(this.access.describable(identity, 'GROUP', groups.map((g) => g.groupId)));
+    return { groups: groups.filter((g) => visible.has(g.groupId)) };
   }
 
   @Get(':group')
   @ApiOperation({ operationId: 'describeGroup', summary: 'Describe a group: state, assignor, members, assignments, committed offsets and lag' })
   @ApiParam(GROUP_PARAM)
   @ApiOkResponse({ type: GroupDescriptionDto })
-  @ApiErrors(404)
+  @RequireAcl({ operation: 'DESCRIBE', resourceType: 'GROUP', from: 'group' })
+  @ApiErrors(401, 403, 404)
   describe(@Param('group') group: string): GroupDescriptionDto {
     return this.groups.describe(group);
   }
@@ -42,9 +52,12 @@ export class GroupsController {
   @ApiParam(GROUP_PARAM)
   @ApiBody({ type: CommitGroupOffsetsDto })
   @ApiOkResponse({ type: GroupOffsetsDto })
-  @ApiErrors(400, 404)
+  @RequireAcl({ operation: 'READ', resourceType: 'GROUP', from: 'group' })
+  @ApiErrors(400, 401, 403, 404)
   @GroupConflict
-  async commit(@Param('group') group: string, @Body() body: CommitGroupOffsetsDto): Promise<GroupOffsetsDto> {
+  async commit(@Param('group') group: string, @Body() body: CommitGroupOffsetsDto, @CurrentIdentity() identity: Identity): Promise<GroupOffsetsDto> {
+    // Kafka's OffsetCommit: READ on the group (above) and on every topic committed.
+    for (const topic of new Set(body.offsets.map((o) => o.topic))) this.access.check(identity, 'READ', topicResource(topic));
     return { groupId: group, offsets: await this.groups.commit(group, body.offsets) };
   }
 
@@ -57,9 +70,12 @@ export class GroupsController {
   @ApiParam(GROUP_PARAM)
   @ApiBody({ type: ResetGroupOffsetsDto })
   @ApiOkResponse({ type: GroupOffsetsResetDto })
-  @ApiErrors(400, 404)
+  @RequireAcl({ operation: 'READ', resourceType: 'GROUP', from: 'group' })
+  @ApiErrors(400, 401, 403, 404)
   @GroupConflict
-  async reset(@Param('group') group: string, @Body() body: ResetGroupOffsetsDto): Promise<GroupOffsetsResetDto> {
+  async reset(@Param('group') group: string, @Body() body: ResetGroupOffsetsDto, @CurrentIdentity() identity: Identity): Promise<GroupOffsetsResetDto> {
+    // Kafka's AlterConsumerGroupOffsets: READ on the group (above) and on every topic reset (a dry run too).
+    for (const topic of body.topics ?? this.groups.committedTopics(group)) this.access.check(identity, 'READ', topicResource(topic));
     const dryRun = body.dryRun === true;
     return { groupId: group, dryRun, offsets: await this.groups.reset(group, parseResetTarget(body.to), body.topics, dryRun) };
   }
@@ -69,7 +85,8 @@ export class GroupsController {
   @ApiOperation({ operationId: 'deleteGroup', summary: 'Delete an empty group and its committed offsets' })
   @ApiParam(GROUP_PARAM)
   @ApiNoContentResponse({ description: 'Deleted.' })
-  @ApiErrors(404)
+  @RequireAcl({ operation: 'DELETE', resourceType: 'GROUP', from: 'group' })
+  @ApiErrors(401, 403, 404)
   @GroupConflict
   async delete(@Param('group') group: string): Promise<void> {
     await this.groups.delete(group);

@@ -62,6 +62,11 @@ export class GroupsService {
     return this.offsetsOf(groupId, offsets);
   }
 
+  /** The topics `groupId` has committed offsets for (what a reset without topics covers). */
+  committedTopics(groupId: string): string[] {
+    return [...new Set(this.coordinators.coordinator.fetchOffsets(groupId).map((c) => c.topic))];
+  }
+
   /**
    * Resolves `to` for every partition of `topics` (default: the topics the group has offsets for)
    * and commits the result unless `dryRun`. Both refuse a group with members (NON_EMPTY_GROUP), as

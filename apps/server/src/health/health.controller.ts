@@ -8,7 +8,10 @@
 import { Controller, Get, Header, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { BrokerState, type BrokerPhase } from './broker-state.js';
+import { PublicRoute } from '../security/http-auth.js';
 
+/** Probes answer without a credential, whether security is on or not. */
+@PublicRoute()
 @Controller()
 export class HealthController {
   constructor(private readonly state: BrokerState) {}

@@ -211,6 +211,17 @@ export class SseStream implements DeliveryTransport {
     else this.options.logger.debug({ code, group: this.member.memberId }, 'sse auto-commit refused');
   }
 
+  /**
+   * Ends the stream with an `event: error` (the credential expired): the browser's EventSource
+   * reconnects after `retry`, and the new request needs a fresh token.
+   */
+  end(error: object): void {
+    if (this.closed) return;
+    this.writeEvent('error', error);
+    this.res.end();
+    this.close();
+  }
+
   private close(): void {
     if (this.closed) return;
     this.closed = true;

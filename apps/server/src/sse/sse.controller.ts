@@ -26,6 +26,7 @@ import { PARTITION_READERS, type PartitionReaders } from '../records/partition-r
 import { readFormatsOf } from '../records/record-formats.js';
 import { decodeEventId } from './event-id.js';
 import { SseStream } from './sse-stream.js';
+import { identityOf, RequireAcl } from '../security/http-auth.js';
 
 export const SSE_OPTIONS = Symbol('SSE_OPTIONS');
 
@@ -81,6 +82,7 @@ export class SseController {
   }
 
   @Get(':topic/events')
+  @RequireAcl({ operation: 'READ', resourceType: 'TOPIC', from: 'topic' }, { operation: 'READ', resourceType: 'GROUP', from: 'query:group' })
   async events(
     @Param('topic') topic: string,
     @Query() query: Record<string, string | undefined>,
@@ -102,6 +104,7 @@ export class SseController {
       await this.readers.prepare(topic, Array.from({ length: count }, (_, p) => p));
       reply.hijack();
       const stream = new SseStream(reply.raw, this.readers, streamOptions);
+      this.endAtExpiry(stream, req);
       await stream.join({
         coordinator,
         scheduler: systemScheduler,
@@ -124,6 +127,23 @@ export class SseController {
       offsets.set(p, await resolveStartOffset(this.readers.reader(topic, p), resumed !== undefined ? { offset: resumed } : from));
     }
     reply.hijack();
-    new SseStream(reply.raw, this.readers, streamOptions).start(offsets);
+    const stream = new SseStream(reply.raw, this.readers, streamOptions);
+    this.endAtExpiry(stream, req);
+    stream.start(offsets);
+  }
+
+  /** A stream opened with an expiring credential (a browser's JWT) ends when it expires. */
+  private endAtExpiry(stream: SseStream, req: FastifyRequest): void {
+    const expiresAtMs = identityOf(req)?.expiresAtMs ?? null;
+    if (expiresAtMs === null) return;
+    const expire = (): void => {
+      if (Date.now() < expiresAtMs) {
+        timer = setTimeout(expire, Math.min(expiresAtMs - Date.now(), 2_147_483_647));
+        return;
+      }
+      stream.end({ code: 'SASL_AUTHENTICATION_FAILED', message: 'Authentication expired: reconnect with a new token', retriable: false, details: { reason: 'expired' } });
+    };
+    let timer = setTimeout(expire, Math.min(Math.max(0, expiresAtMs - Date.now()), 2_147_483_647));
+    req.raw.socket?.once('close', () => clearTimeout(timer));
   }
 }

@@ -18,6 +18,9 @@ import type { ReadFormats } from '../records/record-formats.js';
 import { rendererFor } from '../records/record-renderer.js';
 import type { RenderedRecords } from '../records/rendered-records.js';
 import { handleProduceFrame } from './ws-produce.js';
+import { CLOSE_UNAUTHENTICATED, WsAuth, type WsAuthHost } from './ws-auth.js';
+import type { AccessControl } from '../security/access-control.js';
+import type { Identity } from '@spool/security';
 import { errorFrame } from './ws-errors.js';
 import { parseClientFrame, type ClientFrame, type CommitFrame, type JoinFrame, type PauseFrame, type SubscribeFrame } from './ws-frames.js';
 import { WsMembership, type MembershipHost } from './ws-membership.js';
@@ -31,6 +34,9 @@ export interface WsConnectionDeps {
   readonly scheduler: Scheduler;
   readonly options: WsOptions;
   readonly logger: Logger;
+  readonly access: AccessControl;
+  /** Whether a topic exists (a produce to one that does not also needs what creating it needs). */
+  readonly topicExists: (topic: string) => boolean;
 }
 
 interface Subscription {
@@ -46,8 +52,9 @@ const TEXT_FRAME = { binary: false } as const;
 /** WebSocket.OPEN (the ws type import is type-only here). */
 const OPEN = 1;
 
-export class WsConnection implements DeliveryTransport, MembershipHost {
+export class WsConnection implements DeliveryTransport, MembershipHost, WsAuthHost {
   readonly clientHost: string;
+  private readonly auth: WsAuth;
   private readonly pump: DeliveryPump;
   private readonly subscriptions = new Map<string, Subscription>();
   private readonly feedsByPartition = new Map<string, PartitionFeed>();
@@ -64,8 +71,11 @@ export class WsConnection implements DeliveryTransport, MembershipHost {
     private readonly raw: Duplex,
     clientHost: string,
     private readonly deps: WsConnectionDeps,
+    /** Proven at the upgrade, or null: then the first frame must authenticate (security on). */
+    identity: Identity | null = null,
   ) {
     this.clientHost = clientHost;
+    this.auth = new WsAuth(deps.access, clientHost, identity, this, deps.options.authTimeoutMs);
     const o = deps.options;
     this.pump = new DeliveryPump(this, {
       highWaterMarkBytes: o.highWaterMarkBytes,
@@ -84,6 +94,7 @@ export class WsConnection implements DeliveryTransport, MembershipHost {
       credit: { records: o.initialCreditRecords, bytes: o.initialCreditBytes },
       maxPayloadBytes: o.maxPayloadBytes,
       pingIntervalMs: o.pingIntervalMs,
+      ...(this.auth.pending && { authentication: 'required' }),
     });
   }
 
@@ -150,6 +161,12 @@ export class WsConnection implements DeliveryTransport, MembershipHost {
     this.socket.send(JSON.stringify(frame), this.onWritten);
   }
 
+  closeUnauthenticated(err: unknown, id: string | undefined): void {
+    if (this.closed) return;
+    this.sendFrame(errorFrame(err, id, this.deps.logger));
+    this.socket.close(CLOSE_UNAUTHENTICATED, 'authentication failed');
+  }
+
   onFatal(id: string, code: string): void {
     this.sendFrame({ type: 'error', id, code, message: `group membership ${JSON.stringify(id)} ended with ${code}`, retriable: false });
     this.dropSubscription(id);
@@ -173,6 +190,12 @@ export class WsConnection implements DeliveryTransport, MembershipHost {
   }
 
   private async dispatch(frame: ClientFrame): Promise<void> {
+    if (frame.type === 'authenticate') return this.auth.authenticate(frame.token, frame.id);
+    if (this.auth.pending) {
+      const id = 'id' in frame ? frame.id : undefined;
+      return this.closeUnauthenticated(new SpoolError('SASL_AUTHENTICATION_FAILED', `Authentication required: send { "type": "authenticate", "token": ... } before ${frame.type}`, { reason: 'missing' }), id);
+    }
+    this.auth.check(frame, this.deps.topicExists);
     switch (frame.type) {
       case 'subscribe':
         return this.subscribe(frame);
@@ -351,6 +374,7 @@ export class WsConnection implements DeliveryTransport, MembershipHost {
   private onClose(): void {
     if (this.closed) return;
     this.closed = true;
+    this.auth.close();
     this.pump.close();
     for (const s of this.subscriptions.values()) {
       // Socket close = immediate leave (revoke first, so the group never sees two owners).

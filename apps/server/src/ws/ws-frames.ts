@@ -80,7 +80,14 @@ export interface CloseSubscriptionFrame {
   readonly id: string;
 }
 
-export type ClientFrame = SubscribeFrame | JoinFrame | CommitFrame | CreditFrame | PauseFrame | ProduceFrame | CloseSubscriptionFrame;
+/** Logs in (first frame of a connection opened without a credential) or renews the credential. */
+export interface AuthenticateFrame {
+  readonly type: 'authenticate';
+  readonly id?: string;
+  readonly token: unknown;
+}
+
+export type ClientFrame = AuthenticateFrame | SubscribeFrame | JoinFrame | CommitFrame | CreditFrame | PauseFrame | ProduceFrame | CloseSubscriptionFrame;
 
 type Obj = Record<string, unknown>;
 
@@ -226,7 +233,10 @@ export function parseClientFrame(text: string): ClientFrame {
     case 'unsubscribe':
     case 'leave':
       return { type: o.type, id: str(o, 'id', id, 256) };
+    case 'authenticate':
+      // The token is checked by ws-auth.ts (its errors must not echo it).
+      return { type: 'authenticate', ...(o.id !== undefined && { id: str(o, 'id', id, 256) }), token: o.token };
     default:
-      throw bad('type', 'one of subscribe, join, commit, credit, pause, resume, produce, unsubscribe, leave', id);
+      throw bad('type', 'one of authenticate, subscribe, join, commit, credit, pause, resume, produce, unsubscribe, leave', id);
   }
 }

@@ -28,6 +28,11 @@ import type { RootLogger } from '../logging/create-root-logger.js';
 import { ROOT_LOGGER } from '../logging/logging.module.js';
 import { WsConnection, type WsConnectionDeps } from './ws-connection.js';
 import { WS_OPTIONS, type WsOptions } from './ws.options.js';
+import { selectSubprotocol, upgradeCredentialOf } from './ws-auth.js';
+import { AccessControl, DISABLED_ACCESS } from '../security/access-control.js';
+import { TopicsService } from '../http/topics/topics.service.js';
+import { classifyError } from '../http/errors/error-envelope.filter.js';
+import type { Identity } from '@spool/security';
 
 export const WS_PATH = '/v1/ws';
 const CLOSE_GOING_AWAY = 1001;
@@ -55,6 +60,7 @@ export class WsGateway implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly coordinators: GroupCoordinatorService,
     @Inject(WS_OPTIONS) private readonly options: WsOptions,
     @Optional() @Inject(ROOT_LOGGER) rootLogger?: RootLogger,
+    @Optional() private readonly access: AccessControl = DISABLED_ACCESS,
   ) {
     this.logger = rootLogger?.child({ component: 'ws' }) ?? silentLogger;
     this.wss = new WebSocketServer({
@@ -67,6 +73,7 @@ export class WsGateway implements OnApplicationBootstrap, OnModuleDestroy {
         zlibDeflateOptions: { level: 1 },
       },
       clientTracking: false,
+      handleProtocols: (protocols) => selectSubprotocol(protocols),
     });
   }
 
@@ -79,7 +86,9 @@ export class WsGateway implements OnApplicationBootstrap, OnModuleDestroy {
     // (forRoot with its options), and importing it here too would register its routes twice.
     const produce = this.moduleRef.get(ProduceService, { strict: false });
     const coordinators = this.coordinators;
-    this.deps = { readers: this.readers, produce, coordinator: () => coordinators.memberCoordinator, scheduler: systemScheduler, options: this.options, logger: this.logger };
+    const topics = this.moduleRef.get(TopicsService, { strict: false });
+    const topicExists = (topic: string): boolean => topics.existingForProduce(topic) !== null;
+    this.deps = { readers: this.readers, produce, coordinator: () => coordinators.memberCoordinator, scheduler: systemScheduler, options: this.options, logger: this.logger, access: this.access, topicExists };
     const server = this.adapterHost.httpAdapter.getHttpServer() as import('node:http').Server;
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head));
     this.ticker = setInterval(() => this.tick(), TICK_MS);
@@ -113,8 +122,24 @@ export class WsGateway implements OnApplicationBootstrap, OnModuleDestroy {
       this.logger.warn({ limit: this.options.maxConnections }, 'websocket refused: connection limit reached');
       return refuse(socket, 503, 'Service Unavailable');
     }
+    const clientHost = req.socket.remoteAddress ?? '';
+    const credential = this.access.enabled ? upgradeCredentialOf(req) : undefined;
+    if (credential === undefined) return this.accept(req, socket, head, deps, null);
+    // A credential sent with the upgrade is checked before any WebSocket exists: 401 if it fails.
+    socket.on('error', () => socket.destroy());
+    this.access.authenticate(credential, clientHost).then(
+      (identity) => (this.closing ? refuse(socket, 503, 'Service Unavailable') : this.accept(req, socket, head, deps, identity)),
+      (err: unknown) => {
+        const { status, envelope } = classifyError(err);
+        refuse(socket, status, status === 401 ? 'Unauthorized' : 'Service Unavailable', JSON.stringify(envelope));
+      },
+    );
+  }
+
+  private accept(req: IncomingMessage, socket: Duplex, head: Buffer, deps: WsConnectionDeps, identity: Identity | null): void {
+    if (socket.destroyed) return;
     this.wss.handleUpgrade(req, socket, head, (ws) => {
-      const connection = new WsConnection(ws, socket, req.socket.remoteAddress ?? '', deps);
+      const connection = new WsConnection(ws, socket, req.socket.remoteAddress ?? '', deps, identity);
       const tracked: Tracked = { socket: ws, connection, lastPingMs: Date.now() };
       this.tracked.add(tracked);
       ws.once('close', () => this.tracked.delete(tracked));
@@ -139,6 +164,8 @@ export class WsGateway implements OnApplicationBootstrap, OnModuleDestroy {
   }
 }
 
-function refuse(socket: Duplex, status: number, reason: string): void {
-  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+function refuse(socket: Duplex, status: number, reason: string, body = ''): void {
+  const type = body === '' ? '' : 'Content-Type: application/json; charset=utf-8\r\n';
+  const auth = status === 401 ? 'WWW-Authenticate: Bearer realm="spool"\r\n' : '';
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\n${type}${auth}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
 }

@@ -36,6 +36,8 @@ export interface WsOptions {
   readonly rebalanceTimeoutMs: number;
   /** Negotiate permessage-deflate with clients that offer it (false: never). SPOOL_WS_PERMESSAGE_DEFLATE. */
   readonly perMessageDeflate: boolean;
+  /** With security on, how long a connection opened without a credential has to send its authenticate frame. SPOOL_WS_AUTH_TIMEOUT_MS. */
+  readonly authTimeoutMs: number;
 }
 
 export const DEFAULT_WS_OPTIONS: WsOptions = {
@@ -55,6 +57,7 @@ export const DEFAULT_WS_OPTIONS: WsOptions = {
   sessionTimeoutMs: 30_000,
   rebalanceTimeoutMs: 60_000,
   perMessageDeflate: true,
+  authTimeoutMs: 10_000,
 };
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -74,6 +77,7 @@ const VARS: ReadonlyArray<readonly [string, Exclude<keyof WsOptions, 'perMessage
   ['SPOOL_WS_PING_INTERVAL_MS', 'pingIntervalMs', 100],
   ['SPOOL_WS_SESSION_TIMEOUT_MS', 'sessionTimeoutMs', 1],
   ['SPOOL_WS_REBALANCE_TIMEOUT_MS', 'rebalanceTimeoutMs', 1],
+  ['SPOOL_WS_AUTH_TIMEOUT_MS', 'authTimeoutMs', 1],
 ];
 
 export const WS_ENV_VARS: readonly string[] = [...VARS.map(([name]) => name), 'SPOOL_WS_PERMESSAGE_DEFLATE'];

@@ -20,8 +20,8 @@ import { silentLogger, systemClock } from '@spool/common';
 import { aclFilterMatches, formatAclBinding, validateAclBinding } from '../acl/acl-binding.js';
 import type { AclBinding, AclBindingFilter } from '../acl/acl-types.js';
 import { WILDCARD_RESOURCE } from '../acl/acl-types.js';
-import { generateApiKey } from '../api-key/api-key-format.js';
-import { DEFAULT_SCRYPT_PARAMS, hashSecret, type ScryptParams } from '../api-key/secret-hash.js';
+import { generateApiKey, parseApiKey } from '../api-key/api-key-format.js';
+import { DEFAULT_SCRYPT_PARAMS, hashSecret, verifySecret, type ScryptParams } from '../api-key/secret-hash.js';
 import { formatPrincipal, parseKafkaPrincipal, validatePrincipalName, WILDCARD_PRINCIPAL } from '../principal.js';
 import { redactingLogger } from '../redact.js';
 import { createScramCredential, scramCredentialFromSaltedPassword } from '../sasl/scram-credential.js';
@@ -153,6 +153,33 @@ export class SecurityAdmin {
     await this.catalog.store.write([{ op: 'put', record: { type: 'api-key', apiKey: record }, ifAbsent: true }]);
     this.logger.info({ keyId: record.keyId, principal: record.principal, tenant: record.tenant, expiresAtMs }, 'API key created');
     return { apiKey: generated.apiKey, info: infoOf(record) };
+  }
+
+  /**
+   * Stores a key the operator made (the bootstrap admin key from SPOOL_ADMIN_API_KEY): nothing is
+   * written when a live key of that id already verifies with that secret, so a restart with the
+   * same key costs one hash; a changed secret (or a revoked key) replaces the record, which is how
+   * an operator rotates it. Returns whether it wrote.
+   */
+  async importApiKey(args: { apiKey: string; principalName: string; description?: string }): Promise<boolean> {
+    const parsed = parseApiKey(args.apiKey);
+    if (parsed === null) throw new SecurityError('INVALID_REQUEST', 'not an API key of the form spk_<keyId>_<secret>', 'malformed');
+    const name = validatePrincipalName(args.principalName);
+    const current = this.catalog.apiKey(parsed.keyId);
+    if (current !== undefined && current.revokedAtMs === null && current.principal === formatPrincipal(name) && (await verifySecret(parsed.secret, current.secretHash))) return false;
+    const record: ApiKeyRecord = {
+      keyId: parsed.keyId,
+      principal: formatPrincipal(name),
+      tenant: this.tenantOfPrincipalName(name),
+      secretHash: await hashSecret(parsed.secret, this.scryptParams),
+      createdAtMs: this.clock.now(),
+      expiresAtMs: null,
+      revokedAtMs: null,
+      description: args.description ?? '',
+    };
+    await this.catalog.store.write([{ op: 'put', record: { type: 'api-key', apiKey: record } }]);
+    this.logger.info({ keyId: record.keyId, principal: record.principal, replaced: current !== undefined }, 'API key imported');
+    return true;
   }
 
   /** Revokes a key (kept, marked revoked, so lists show it and its id is never reused). */

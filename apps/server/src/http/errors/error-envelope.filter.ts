@@ -9,7 +9,7 @@
 import { ArgumentsHost, Catch, HttpException, Logger, type ExceptionFilter } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { isSpoolError } from '@spool/common';
-import { SecurityError } from '@spool/security';
+import { retryAfterSeconds, SecurityError } from '@spool/security';
 import { confluentError, isSchemaRegistryPath } from '../../schemas/schema-registry.errors.js';
 import { httpStatusOf } from './error-status.js';
 import { HttpApiError, type HttpErrorCode } from './http-api.error.js';
@@ -94,6 +94,10 @@ export class ErrorEnvelopeFilter implements ExceptionFilter {
     const response = host.switchToHttp().getResponse();
     const adapter = this.adapterHost.httpAdapter;
     adapter.setHeader(response, 'content-type', 'application/json; charset=utf-8');
+    if (err instanceof SecurityError && err.code === 'THROTTLING_QUOTA_EXCEEDED' && typeof err.details.retryAfterMs === 'number') {
+      adapter.setHeader(response, 'retry-after', String(retryAfterSeconds(err.details.retryAfterMs)));
+    }
+    if (err instanceof SecurityError && err.code === 'SASL_AUTHENTICATION_FAILED') adapter.setHeader(response, 'www-authenticate', 'Bearer realm="spool"');
     adapter.reply(response, classified.envelope, classified.status);
   }
 

@@ -50,6 +50,16 @@ describe('OpenAPI document', () => {
         'POST /v1/subscriptions/{name}/resume resumeSubscription',
         'GET /v1/subscriptions/{name}/attempts listSubscriptionAttempts',
         'GET /v1/cluster describeCluster',
+        'GET /v1/whoami whoAmI',
+        'POST /v1/admin/api-keys createApiKey',
+        'GET /v1/admin/api-keys listApiKeys',
+        'DELETE /v1/admin/api-keys/{keyId} revokeApiKey',
+        'POST /v1/admin/acls createAcls',
+        'GET /v1/admin/acls describeAcls',
+        'DELETE /v1/admin/acls deleteAcls',
+        'POST /v1/admin/tenants createTenant',
+        'GET /v1/admin/tenants listTenants',
+        'DELETE /v1/admin/tenants/{tenant} deleteTenant',
       ].sort(),
     );
     expect(Object.keys(doc.paths['/v1/topics/{topic}/records'].post.requestBody.content).sort()).toEqual(['application/json', 'application/x-ndjson']);

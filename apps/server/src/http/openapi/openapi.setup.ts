@@ -9,6 +9,7 @@ import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swag
 import { CoordinatorModule } from '../../groups/coordinator.module.js';
 import { WebhooksModule } from '../../webhooks/webhooks.module.js';
 import { HttpApiModule } from '../http-api.module.js';
+import { SecurityModule } from '../../security/security.module.js';
 import { serveSwaggerUi } from './swagger-ui.js';
 
 export const OPENAPI_JSON_PATH = '/openapi.json';
@@ -26,15 +27,19 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .setTitle('Spool HTTP API')
     .setDescription(
       'Produce, fetch, offsets and topic admin for Spool, a Kafka-model event-streaming broker. ' +
-        'Every error is `{ "error": { "code", "message", "retriable", "details"? } }` with a stable code (Kafka\'s error names where one fits).',
+        'Every error is `{ "error": { "code", "message", "retriable", "details"? } }` with a stable code (Kafka\'s error names where one fits). ' +
+        'With authentication on (SPOOL_AUTH=on), send `Authorization: Bearer <API key or JWT>`: 401 SASL_AUTHENTICATION_FAILED without a valid one, 403 *_AUTHORIZATION_FAILED when an ACL says no (docs/security.md).',
     )
     .setVersion('1')
     .addTag('topics', 'Topic admin')
     .addTag('records', 'Produce, fetch and offsets')
     .addTag('groups', 'Consumer group admin')
     .addTag('subscriptions', 'Push subscriptions: records POSTed to your HTTPS endpoint, signed (Standard Webhooks)')
+    .addTag('security', 'API keys, ACLs and tenants (SPOOL_AUTH=on)')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An API key (spk_...) or a JWT from a trusted issuer' })
+    .addSecurityRequirements('bearer')
     .build();
-  const document = SwaggerModule.createDocument(app, config, { include: [HttpApiModule, CoordinatorModule, WebhooksModule], operationIdFactory: (_c, method) => method });
+  const document = SwaggerModule.createDocument(app, config, { include: [HttpApiModule, CoordinatorModule, WebhooksModule, SecurityModule], operationIdFactory: (_c, method) => method });
   // The NDJSON body is a stream of records, which decorators cannot say: describe it here.
   const produce = document.paths['/v1/topics/{topic}/records']?.post;
   const body = produce?.requestBody;

@@ -13,6 +13,7 @@ import { ApiErrors } from '../openapi/api-errors.decorator.js';
 import { dtoValidationPipe } from '../validation.pipe.js';
 import { DeleteRecordsDto, DeleteRecordsResultDto } from './delete-records.dto.js';
 import { queryInt } from './fetch.service.js';
+import { RequireAcl } from '../../security/http-auth.js';
 
 const MAX_PARTITION = 2147483647;
 
@@ -35,7 +36,8 @@ export class DeleteRecordsController {
   @ApiParam({ name: 'partition', description: 'Partition number', example: 0, schema: { type: 'integer', minimum: 0 } })
   @ApiBody({ type: DeleteRecordsDto, examples: { before: { value: { offset: 1200 } }, everything: { value: { offset: -1 } } } })
   @ApiOkResponse({ type: DeleteRecordsResultDto })
-  @ApiErrors(400, 403, 404, 416)
+  @RequireAcl({ operation: 'DELETE', resourceType: 'TOPIC', from: 'topic' })
+  @ApiErrors(400, 401, 403, 404, 416)
   async deleteRecords(@Param('topic') topic: string, @Param('partition') partitionParam: string, @Body() body: DeleteRecordsDto): Promise<DeleteRecordsResultDto> {
     const partition = queryInt(partitionParam, 'partition', MAX_PARTITION);
     if (partition === undefined) throw new SpoolError('INVALID_REQUEST', 'partition is missing');

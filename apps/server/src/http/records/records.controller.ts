@@ -3,7 +3,7 @@
  * Produce takes the body unvalidated by Nest: parseProduceRequest checks it with a compiled
  * schema (see produce-request.schema.ts for why not class-validator here).
  */
-import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Inject, Optional, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBody, ApiConsumes, ApiExtraModels, ApiHeader, ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import { SpoolError } from '@spool/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -20,6 +20,10 @@ import { JsonBodyBytes } from '../json-body.js';
 import { NdjsonIngestService } from './ndjson-ingest.service.js';
 import { NdjsonIngestSummaryDto, ProduceRecordDto, ProduceRequestDto, ProduceResponseDto } from './produce.dto.js';
 import { serializeProduceResults } from './produce-response.js';
+import type { Identity } from '@spool/security';
+import { AccessControl, DISABLED_ACCESS } from '../../security/access-control.js';
+import { CurrentIdentity, RequireAcl, Throttle } from '../../security/http-auth.js';
+import { TopicsService } from '../topics/topics.service.js';
 
 const TOPIC_PARAM = { name: 'topic', description: 'Topic name', example: 'page-views' } as const;
 const PARTITION_PARAM = { name: 'partition', description: 'Partition number', example: 0, schema: { type: 'integer', minimum: 0 } } as const;
@@ -40,6 +44,8 @@ export class RecordsController {
     private readonly fetchService: FetchService,
     private readonly ndjson: NdjsonIngestService,
     @Inject(IdempotencyStore) private readonly idempotency: IdempotencyStore,
+    private readonly topics: TopicsService,
+    @Optional() private readonly access: AccessControl = DISABLED_ACCESS,
   ) {}
 
   @Post('records')
@@ -76,8 +82,11 @@ export class RecordsController {
   })
   @ApiExtraModels(ProduceResponseDto, NdjsonIngestSummaryDto)
   @ApiAcceptedResponse({ type: ProduceResponseDto, description: 'acks=none: accepted, appends in progress, results carry partitions only.' })
-  @ApiErrors(400, 403, 404, 413, 415, 422)
+  @RequireAcl({ operation: 'WRITE', resourceType: 'TOPIC', from: 'topic' })
+  @Throttle('produce')
+  @ApiErrors(400, 401, 403, 404, 413, 415, 422, 429)
   async produce(
+    @CurrentIdentity() identity: Identity,
     @Param('topic') topic: string,
     @Body() body: unknown,
     @Headers('content-type') contentType: string | undefined,
@@ -85,6 +94,8 @@ export class RecordsController {
     @Query() query: Record<string, unknown>,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<string | NdjsonIngestSummaryDto> {
+    // Auto-creation needs what creating the topic needs (Kafka: CREATE on the cluster or topic).
+    if (this.access.enabled && this.topics.existingForProduce(topic) === null) this.access.checkMayCreateTopic(identity, topic);
     const mediaType = (contentType ?? '').split(';')[0].trim().toLowerCase();
     if (mediaType === 'application/x-ndjson') return this.ndjson.ingest(topic, body as Readable, produceFormatsOf(query, 'query parameter'));
     if (mediaType !== 'application/json') {
@@ -130,7 +141,9 @@ export class RecordsController {
   @ApiQuery({ name: 'valueFormat', required: false, enum: READ_FORMATS, description: 'How values (and header values) are rendered; auto by default, as for keys (valueEncoding, headerEncodings).' })
   @ApiQuery({ name: 'format', required: false, enum: READ_FORMATS, description: 'Shorthand for valueFormat.' })
   @ApiOkResponse({ type: FetchResponseDto })
-  @ApiErrors(400, 404, 416)
+  @RequireAcl({ operation: 'READ', resourceType: 'TOPIC', from: 'topic' })
+  @Throttle('fetch')
+  @ApiErrors(400, 401, 403, 404, 416, 429)
   fetch(
     @Param('topic') topic: string,
     @Param('partition') partition: string,
@@ -162,7 +175,8 @@ export class RecordsController {
   @ApiParam(PARTITION_PARAM)
   @ApiQuery({ name: 'timestamp', required: false, schema: { type: 'integer', minimum: 0 }, description: 'Also find the first offset whose timestamp is >= this (ms since the epoch).' })
   @ApiOkResponse({ type: PartitionOffsetsDto })
-  @ApiErrors(400, 404)
+  @RequireAcl({ operation: 'DESCRIBE', resourceType: 'TOPIC', from: 'topic' })
+  @ApiErrors(400, 401, 403, 404)
   offsets(@Param('topic') topic: string, @Param('partition') partition: string, @Query('timestamp') timestamp: unknown): Promise<PartitionOffsetsDto> {
     return this.fetchService.offsets(topic, partitionParam(partition), queryInt(timestamp, 'timestamp'));
   }

@@ -18,6 +18,8 @@ import type { HttpApiOptions } from '../http-api.options.js';
 import { setupOpenApi } from '../openapi/openapi.setup.js';
 import { WebhooksModule } from '../../webhooks/webhooks.module.js';
 import { DEFAULT_WEBHOOKS_OPTIONS, type WebhooksOptions } from '../../webhooks/webhooks.options.js';
+import { SecurityModule } from '../../security/security.module.js';
+import { disabledSecurityOptions, type SecurityOptions } from '../../security/security.options.js';
 
 export interface TestServer {
   readonly url: string;
@@ -36,6 +38,8 @@ export interface TestServerOptions {
   readonly clock?: Clock;
   /** Push delivery settings (default: off, no Redis: the subscription routes answer 503). */
   readonly webhooks?: WebhooksOptions;
+  /** Security on the test server; off by default (as a broker without SPOOL_AUTH). */
+  readonly security?: SecurityOptions;
 }
 
 function logManagerModule(logManager: LogManager): DynamicModule {
@@ -49,6 +53,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
   const dataDir = opts.dataDir ?? (await mkdtemp(path.join(os.tmpdir(), 'spool-http-')));
   const logManager = await LogManager.open({ dataDir, retentionCheckIntervalMs: 3_600_000, cleanerEnabled: false });
   @Module({ imports: [logManagerModule(logManager), HttpApiModule.forRoot(opts.options ?? {}, opts.clock ?? systemClock), CoordinatorModule.forRoot(), WebhooksModule.forRoot(opts.webhooks ?? DEFAULT_WEBHOOKS_OPTIONS)] })
+  @Module({ imports: [logManagerModule(logManager), SecurityModule.forRoot(opts.security ?? disabledSecurityOptions(dataDir)), HttpApiModule.forRoot(opts.options ?? {}, opts.clock ?? systemClock), CoordinatorModule.forRoot()] })
   class TestAppModule {}
   const app = await NestFactory.create<NestFastifyApplication>(TestAppModule, new FastifyAdapter(), { logger: false });
   setupOpenApi(app);

@@ -1,11 +1,14 @@
 /** Topic admin: create, list, describe, alter configs, add partitions, delete. */
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, UsePipes } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Optional, Param, Patch, Post, UsePipes } from '@nestjs/common';
 import { ApiBody, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { ApiErrors } from '../openapi/api-errors.decorator.js';
 import { dtoValidationPipe } from '../validation.pipe.js';
 import { AlterConfigsDto, CreatePartitionsDto, CreateTopicDto, TopicDescriptionDto, TopicListDto } from './topics.dto.js';
 import { TopicsService } from './topics.service.js';
 import { ProduceService } from '../../produce/produce.service.js';
+import { AccessControl, DISABLED_ACCESS } from '../../security/access-control.js';
+import { CurrentIdentity, RequireAcl } from '../../security/http-auth.js';
+import type { Identity } from '@spool/security';
 
 const TOPIC_PARAM = { name: 'topic', description: 'Topic name', example: 'page-views' } as const;
 
@@ -16,6 +19,7 @@ export class TopicsController {
   constructor(
     private readonly topics: TopicsService,
     private readonly produce: ProduceService,
+    @Optional() private readonly access: AccessControl = DISABLED_ACCESS,
   ) {}
 
   @Post()
@@ -23,23 +27,28 @@ export class TopicsController {
   @ApiOperation({ operationId: 'createTopic', summary: 'Create a topic' })
   @ApiBody({ type: CreateTopicDto, examples: { basic: { value: { name: 'page-views', partitions: 3, configs: { 'retention.ms': '86400000' } } } } })
   @ApiCreatedResponse({ type: TopicDescriptionDto, description: 'The created topic.' })
-  @ApiErrors(400, 403, 409)
-  create(@Body() body: CreateTopicDto): Promise<TopicDescriptionDto> {
+  @ApiErrors(400, 401, 403, 409)
+  create(@Body() body: CreateTopicDto, @CurrentIdentity() identity: Identity): Promise<TopicDescriptionDto> {
+    this.access.checkMayCreateTopic(identity, body.name);
     return this.topics.create(body.name, body.partitions, body.configs);
   }
 
   @Get()
   @ApiOperation({ operationId: 'listTopics', summary: 'List topics' })
-  @ApiOkResponse({ type: TopicListDto })
-  list(): TopicListDto {
-    return { topics: this.topics.list() };
+  @ApiOkResponse({ type: TopicListDto, description: 'The topics the caller may describe.' })
+  @ApiErrors(401)
+  list(@CurrentIdentity() identity: Identity): TopicListDto {
+    const topics = this.topics.list();
+    const visible = new Set(this.access.describable(identity, 'TOPIC', topics.map((t) => t.name)));
+    return { topics: topics.filter((t) => visible.has(t.name)) };
   }
 
   @Get(':topic')
   @ApiOperation({ operationId: 'describeTopic', summary: 'Describe a topic: configs and partitions' })
   @ApiParam(TOPIC_PARAM)
   @ApiOkResponse({ type: TopicDescriptionDto })
-  @ApiErrors(404)
+  @RequireAcl({ operation: 'DESCRIBE', resourceType: 'TOPIC', from: 'topic' })
+  @ApiErrors(401, 403, 404)
   describe(@Param('topic') topic: string): TopicDescriptionDto {
     return this.topics.describe(topic);
   }
@@ -49,7 +58,8 @@ export class TopicsController {
   @ApiParam(TOPIC_PARAM)
   @ApiBody({ type: AlterConfigsDto })
   @ApiOkResponse({ type: TopicDescriptionDto, description: 'The topic with its new effective configs.' })
-  @ApiErrors(400, 404)
+  @RequireAcl({ operation: 'ALTER_CONFIGS', resourceType: 'TOPIC', from: 'topic' })
+  @ApiErrors(400, 401, 403, 404)
   alterConfigs(@Param('topic') topic: string, @Body() body: AlterConfigsDto): Promise<TopicDescriptionDto> {
     return this.topics.alterConfigs(topic, body.configs);
   }
@@ -60,7 +70,8 @@ export class TopicsController {
   @ApiParam(TOPIC_PARAM)
   @ApiBody({ type: CreatePartitionsDto })
   @ApiOkResponse({ type: TopicDescriptionDto })
-  @ApiErrors(400, 404)
+  @RequireAcl({ operation: 'ALTER', resourceType: 'TOPIC', from: 'topic' })
+  @ApiErrors(400, 401, 403, 404)
   createPartitions(@Param('topic') topic: string, @Body() body: CreatePartitionsDto): Promise<TopicDescriptionDto> {
     return this.topics.createPartitions(topic, body.count);
   }
@@ -70,7 +81,8 @@ export class TopicsController {
   @ApiOperation({ operationId: 'deleteTopic', summary: 'Delete a topic and its data' })
   @ApiParam(TOPIC_PARAM)
   @ApiNoContentResponse({ description: 'Deleted; the name can be reused at once.' })
-  @ApiErrors(403, 404)
+  @RequireAcl({ operation: 'DELETE', resourceType: 'TOPIC', from: 'topic' })
+  @ApiErrors(401, 403, 404)
   async delete(@Param('topic') topic: string): Promise<void> {
     await this.topics.delete(topic);
     this.produce.forgetTopic(topic);

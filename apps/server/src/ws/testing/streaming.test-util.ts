@@ -18,6 +18,8 @@ import { HttpApiModule } from '../../http/http-api.module.js';
 import type { SseOptions } from '../../sse/sse.controller.js';
 import { SseModule } from '../../sse/sse.module.js';
 import { WsModule } from '../ws.module.js';
+import { SecurityModule } from '../../security/security.module.js';
+import { disabledSecurityOptions, type SecurityOptions } from '../../security/security.options.js';
 import type { WsOptions } from '../ws.options.js';
 
 export interface StreamingServer {
@@ -36,6 +38,8 @@ export interface StreamingServerOptions {
   readonly coordinator?: Partial<CoordinatorConfig>;
   readonly port?: number;
   readonly sse?: Partial<SseOptions>;
+  /** Security on the test server; off by default. */
+  readonly security?: SecurityOptions;
 }
 
 /** Short timeouts so group tests run in seconds. */
@@ -52,7 +56,7 @@ export async function startStreamingServer(opts: StreamingServerOptions = {}): P
   const dataDir = opts.dataDir ?? (await mkdtemp(path.join(os.tmpdir(), 'spool-ws-')));
   const logManager = await LogManager.open({ dataDir, retentionCheckIntervalMs: 3_600_000, cleanerEnabled: false });
   @Module({
-    imports: [logManagerModule(logManager), HttpApiModule.forRoot({}), CoordinatorModule.forRoot(opts.coordinator ?? FAST_GROUPS), WsModule.forRoot(opts.ws ?? {}), SseModule.forRoot(opts.sse ?? {})],
+    imports: [logManagerModule(logManager), SecurityModule.forRoot(opts.security ?? disabledSecurityOptions(dataDir)), HttpApiModule.forRoot({}), CoordinatorModule.forRoot(opts.coordinator ?? FAST_GROUPS), WsModule.forRoot(opts.ws ?? {}), SseModule.forRoot(opts.sse ?? {})],
   })
   class StreamingTestModule {}
   const app = await NestFactory.create<NestFastifyApplication>(StreamingTestModule, new FastifyAdapter(), { logger: false });
@@ -102,13 +106,15 @@ export class TestSocket {
     this.closed = new Promise((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: String(reason) })));
   }
 
-  static async open(url: string, options: WebSocket.ClientOptions = {}): Promise<TestSocket> {
-    const ws = new WebSocket(url, options);
+  static async open(url: string, options: WebSocket.ClientOptions = {}, protocols?: string[]): Promise<TestSocket> {
+    const ws = protocols === undefined ? new WebSocket(url, options) : new WebSocket(url, protocols, options);
+    // Listening before 'open': the server's first frame may arrive in the same read as the upgrade answer.
+    const socket = new TestSocket(ws);
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());
       ws.once('error', reject);
     });
-    return new TestSocket(ws);
+    return socket;
   }
 
   send(frame: unknown): void {

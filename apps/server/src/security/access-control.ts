@@ -1,0 +1,124 @@
+/**
+ * What every face of this node asks about security, in one object, whether security is on or not:
+ *
+ *   identity = await access.authenticate(credential, clientHost)   // anonymous when off
+ *   access.check(identity, 'WRITE', topicResource(name))            // throws *_AUTHORIZATION_FAILED
+ *   access.describable(identity, 'TOPIC', names)                    // listings hide the others
+ *   access.checkMayName(identity, 'topic', name)                    // a tenant's prefix (POLICY_VIOLATION)
+ *   access.throttleMs(identity, 'produce')                          // > 0: answer 429, Retry-After
+ *
+ * With security off (SPOOL_AUTH unset or none) every check passes and every client is
+ * User:ANONYMOUS, which is how the broker behaved before security existed. With security on, the
+ * rules are libs/security's Authorizer (docs/security.md, "ACL model").
+ *
+ * Quotas on HTTP: Kafka records a request and then throttles the client's next ones (it mutes the
+ * connection). HTTP has no connection to mute, so a request that pushed its principal over a quota
+ * is served, and the principal's requests of that kind in the next throttle time are refused with
+ * 429 THROTTLING_QUOTA_EXCEEDED and Retry-After: nothing is appended from them, so a client that
+ * retries loses and duplicates nothing.
+ */
+import type { Clock } from '@spool/common';
+import { systemClock } from '@spool/common';
+import {
+  anonymousIdentity,
+  checkTenantMayName,
+  CLUSTER_RESOURCE,
+  topicResource,
+  retryAfterSeconds,
+  SecurityError,
+  type Identity,
+  type Operation,
+  type Resource,
+  type ResourceType,
+  type SpoolSecurity,
+} from '@spool/security';
+
+export type ThrottleKind = 'produce' | 'fetch' | 'request';
+
+export class AccessControl {
+  /** principal -> kind -> ms since the epoch until which that kind of request is refused. */
+  private readonly throttledUntil = new Map<string, Map<ThrottleKind, number>>();
+
+  constructor(
+    /** null when security is off. */
+    readonly security: SpoolSecurity | null,
+    private readonly clock: Clock = systemClock,
+  ) {}
+
+  get enabled(): boolean {
+    return this.security !== null;
+  }
+
+  /** The identity proven by `credential` (a bearer API key or JWT); anonymous when security is off. */
+  async authenticate(credential: string | undefined, clientHost: string): Promise<Identity> {
+    if (this.security === null) return anonymousIdentity(clientHost);
+    return this.security.authenticateBearer(credential, clientHost);
+  }
+
+  anonymous(clientHost: string): Identity {
+    return anonymousIdentity(clientHost);
+  }
+
+  check(identity: Identity, operation: Operation, resource: Resource): void {
+    this.security?.authorizer.check(identity, operation, resource);
+  }
+
+  authorize(identity: Identity, operation: Operation, resource: Resource): boolean {
+    return this.security === null || this.security.authorizer.authorize(identity, operation, resource);
+  }
+
+  /** The names `identity` may DESCRIBE, in their order. */
+  describable(identity: Identity, resourceType: ResourceType, names: readonly string[]): string[] {
+    return this.security === null ? [...names] : this.security.authorizer.filterDescribable(identity, resourceType, names);
+  }
+
+  /** A tenant principal may only name (create, join) resources under its prefix. */
+  checkMayName(identity: Identity, kind: string, name: string): void {
+    if (this.security !== null) checkTenantMayName(identity.tenant, kind, name);
+  }
+
+  /**
+   * Creating a topic (CreateTopics, the HTTP route, auto-creation by a produce): the tenant's
+   * prefix first (a clear POLICY_VIOLATION), then Kafka's rule: CREATE on the cluster or on the topic.
+   */
+  checkMayCreateTopic(identity: Identity, name: string): void {
+    if (this.security === null) return;
+    this.checkMayName(identity, 'topic', name);
+    if (this.authorize(identity, 'CREATE', CLUSTER_RESOURCE)) return;
+    this.check(identity, 'CREATE', topicResource(name));
+  }
+
+  /** Refuses the request with 429 while `identity`'s requests of `kind` are throttled. */
+  checkNotThrottled(identity: Identity, kind: ThrottleKind): void {
+    if (this.security === null) return;
+    const until = this.throttledUntil.get(identity.principal)?.get(kind);
+    if (until === undefined) return;
+    const remainingMs = until - this.clock.now();
+    if (remainingMs <= 0) {
+      this.throttledUntil.get(identity.principal)?.delete(kind);
+      return;
+    }
+    throw new SecurityError('THROTTLING_QUOTA_EXCEEDED', `${identity.principal} is over its ${kind} quota; retry in ${retryAfterSeconds(remainingMs)} s`, 'quota-exceeded', {
+      retryAfterMs: remainingMs,
+    });
+  }
+
+  /** Records one request (request_rate) and its produced/fetched bytes; throttles the next ones if over a quota. */
+  record(identity: Identity, kind: ThrottleKind, bytes = 0): void {
+    if (this.security === null) return;
+    const quotas = this.security.quotas;
+    this.hold(identity, 'request', quotas.recordRequest(identity));
+    if (kind === 'produce') this.hold(identity, 'produce', quotas.recordProduce(identity, bytes));
+    if (kind === 'fetch') this.hold(identity, 'fetch', quotas.recordFetch(identity, bytes));
+  }
+
+  private hold(identity: Identity, kind: ThrottleKind, throttleMs: number): void {
+    if (throttleMs <= 0) return;
+    let kinds = this.throttledUntil.get(identity.principal);
+    if (kinds === undefined) this.throttledUntil.set(identity.principal, (kinds = new Map()));
+    kinds.set(kind, this.clock.now() + throttleMs);
+  }
+}
+
+/** Security off: what a module gets when the app has no SecurityModule (the tests' small apps). */
+export const DISABLED_ACCESS = new AccessControl(null);

@@ -1,0 +1,122 @@
+/** Security admin request and response shapes: API keys, ACLs (Kafka's fields, flat), tenants. */
+import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
+import { IsArray, IsInt, IsOptional, IsString, MaxLength, Min } from 'class-validator';
+
+@ApiSchema({ name: 'CreateApiKey' })
+export class CreateApiKeyDto {
+  @ApiProperty({ description: 'Principal the key authenticates as: `User:<name>` or just `<name>`. A tenant\'s principals carry its prefix (`acme.ingest`).', example: 'User:acme.ingest' })
+  @IsString()
+  principal!: string;
+
+  @ApiPropertyOptional({ type: 'integer', description: 'When the key stops working (ms since the epoch); never when absent.', example: 1893456000000 })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  expiresAtMs?: number;
+
+  @ApiPropertyOptional({ description: 'Free text for operators (never a secret), at most 256 characters.', example: 'ingest service, prod' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(256)
+  description?: string;
+}
+
+@ApiSchema({ name: 'ApiKeyInfo' })
+export class ApiKeyInfoDto {
+  @ApiProperty({ description: 'Public id of the key (20 hex digits), as it appears in logs.', example: '3f9c0a1b2c3d4e5f6a7b' }) keyId!: string;
+  @ApiProperty({ example: 'User:acme.ingest' }) principal!: string;
+  @ApiProperty({ type: 'string', nullable: true, description: 'Tenant of the principal; null for operator principals.', example: 'acme' }) tenant!: string | null;
+  @ApiProperty({ type: 'integer' }) createdAtMs!: number;
+  @ApiProperty({ type: 'integer', nullable: true }) expiresAtMs!: number | null;
+  @ApiProperty({ type: 'integer', nullable: true, description: 'When it was revoked; null while valid.' }) revokedAtMs!: number | null;
+  @ApiProperty() description!: string;
+}
+
+@ApiSchema({ name: 'CreatedApiKey' })
+export class CreatedApiKeyDto extends ApiKeyInfoDto {
+  @ApiProperty({ description: 'The key itself (`spk_<keyId>_<secret>`): shown this once, stored only as a scrypt hash. Send it as `Authorization: Bearer <apiKey>` or as the SASL/PLAIN password.', example: 'spk_3f9c0a1b2c3d4e5f6a7b_...' })
+  apiKey!: string;
+}
+
+@ApiSchema({ name: 'ApiKeyList' })
+export class ApiKeyListDto {
+  @ApiProperty({ type: [ApiKeyInfoDto] }) apiKeys!: ApiKeyInfoDto[];
+}
+
+const RESOURCE_TYPES = ['TOPIC', 'GROUP', 'CLUSTER', 'TRANSACTIONAL_ID'];
+const OPERATIONS = ['ALL', 'READ', 'WRITE', 'CREATE', 'DELETE', 'ALTER', 'DESCRIBE', 'CLUSTER_ACTION', 'DESCRIBE_CONFIGS', 'ALTER_CONFIGS', 'IDEMPOTENT_WRITE'];
+
+@ApiSchema({ name: 'AclBinding' })
+export class AclBindingDto {
+  @ApiProperty({ enum: RESOURCE_TYPES, example: 'TOPIC' }) resourceType!: string;
+  @ApiProperty({ description: 'Resource name; `*` (LITERAL) is every resource of the type; the CLUSTER is `kafka-cluster`.', example: 'acme.' }) resourceName!: string;
+  @ApiProperty({ enum: ['LITERAL', 'PREFIXED'], example: 'PREFIXED' }) patternType!: string;
+  @ApiProperty({ description: '`User:<name>`, or `User:*` for every principal.', example: 'User:acme.ingest' }) principal!: string;
+  @ApiPropertyOptional({ description: 'Client address, or `*` (the default).', example: '*' }) host?: string;
+  @ApiProperty({ enum: OPERATIONS, example: 'WRITE' }) operation!: string;
+  @ApiProperty({ enum: ['ALLOW', 'DENY'], example: 'ALLOW' }) permissionType!: string;
+}
+
+@ApiSchema({ name: 'CreateAcls' })
+export class CreateAclsDto {
+  @ApiProperty({ type: [AclBindingDto] })
+  @IsArray()
+  acls!: unknown[];
+}
+
+@ApiSchema({ name: 'AclCreationResult' })
+export class AclCreationResultDto {
+  @ApiProperty({ type: 'string', nullable: true, description: 'null when created (or already present), else the error code.', example: null }) errorCode!: string | null;
+  @ApiProperty({ type: 'string', nullable: true }) errorMessage!: string | null;
+}
+
+@ApiSchema({ name: 'AclCreationResults' })
+export class AclCreationResultsDto {
+  @ApiProperty({ type: [AclCreationResultDto], description: 'One per binding, in request order.' }) results!: AclCreationResultDto[];
+}
+
+@ApiSchema({ name: 'AclList' })
+export class AclListDto {
+  @ApiProperty({ type: [AclBindingDto] }) acls!: AclBindingDto[];
+}
+
+@ApiSchema({ name: 'CreateTenant' })
+export class CreateTenantDto {
+  @ApiProperty({ description: 'Lowercase letters, digits and "-", starting with a letter, at most 48; it owns every name starting with `<name>.`.', example: 'acme' })
+  @IsString()
+  name!: string;
+
+  @ApiPropertyOptional({ type: 'integer', nullable: true, description: 'Most topics the tenant may have; unlimited when absent.' })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  maxTopics?: number;
+
+  @ApiPropertyOptional({ type: 'integer', nullable: true, description: 'Most partitions over all its topics; unlimited when absent.' })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  maxPartitions?: number;
+}
+
+@ApiSchema({ name: 'Tenant' })
+export class TenantDto {
+  @ApiProperty({ example: 'acme' }) name!: string;
+  @ApiProperty({ type: 'integer' }) createdAtMs!: number;
+  @ApiProperty({ type: 'integer', nullable: true }) maxTopics!: number | null;
+  @ApiProperty({ type: 'integer', nullable: true }) maxPartitions!: number | null;
+}
+
+@ApiSchema({ name: 'TenantList' })
+export class TenantListDto {
+  @ApiProperty({ type: [TenantDto] }) tenants!: TenantDto[];
+}
+
+@ApiSchema({ name: 'WhoAmI' })
+export class WhoAmIDto {
+  @ApiProperty({ example: 'User:acme.ingest' }) principal!: string;
+  @ApiProperty({ type: 'string', nullable: true, example: 'acme' }) tenant!: string | null;
+  @ApiProperty({ enum: ['api-key', 'jwt', 'anonymous'], example: 'api-key' }) credentialKind!: string;
+  @ApiProperty({ type: 'integer', nullable: true, description: 'When the credential expires (ms since the epoch).' }) expiresAtMs!: number | null;
+  @ApiProperty({ description: 'Whether this broker requires authentication (SPOOL_AUTH=on).' }) authenticationEnabled!: boolean;
+}

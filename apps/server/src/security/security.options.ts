@@ -1,0 +1,128 @@
+/**
+ * Security settings of a broker node, read once at boot from the environment (docs/security.md,
+ * "Setup"). Off by default, so `npm start` on a developer's machine works as it always did:
+ *
+ *   SPOOL_AUTH                  `on`: every face asks for a credential; `none`: no authentication
+ *                               (every client is User:ANONYMOUS and may do everything). Unset: off,
+ *                               and then SPOOL_HOST must be a loopback address (a broker reachable
+ *                               from other machines without authentication must be asked for with
+ *                               SPOOL_AUTH=none).
+ *   SPOOL_SECURITY_DIR          the security store (principals, keys, ACLs, quotas, tenants);
+ *                               default <SPOOL_DATA_DIR>/__spool_security
+ *   SPOOL_SUPER_USERS           Kafka's super.users, `;` or `,` separated; default User:admin
+ *   SPOOL_ADMIN_API_KEY         the first admin's API key (`spk_<20 hex>_<43 base64url>`, made by the
+ *   SPOOL_ADMIN_API_KEY_FILE    operator), or a file holding it (a Docker/Kubernetes secret): stored
+ *                               hashed for User:admin at boot, replacing an earlier one of that id
+ *   SPOOL_JWT_ISSUERS_FILE      a JSON array of trusted JWT issuers (libs/security JwtIssuerConfig)
+ */
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import path from 'node:path';
+import { SpoolError } from '@spool/common';
+import { parseApiKey, parseKafkaPrincipal, validateIssuerConfig, type JwtIssuerConfig } from '@spool/security';
+
+export const SECURITY_ENV_VARS = [
+  'SPOOL_AUTH',
+  'SPOOL_SECURITY_DIR',
+  'SPOOL_SUPER_USERS',
+  'SPOOL_ADMIN_API_KEY',
+  'SPOOL_ADMIN_API_KEY_FILE',
+  'SPOOL_JWT_ISSUERS_FILE',
+];
+
+export interface SecurityOptions {
+  /** Whether clients must authenticate (SPOOL_AUTH=on). */
+  readonly enabled: boolean;
+  /** Directory of the file-backed security store. */
+  readonly storeDir: string;
+  readonly superUsers: readonly string[];
+  /** The bootstrap admin key, or null. Never logged. */
+  readonly adminApiKey: string | null;
+  readonly jwtIssuers: readonly JwtIssuerConfig[];
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function invalid(name: string, message: string): SpoolError {
+  return new SpoolError('INVALID_CONFIG', `${name}: ${message}`, { name });
+}
+
+/** Whether `host` only accepts connections from this machine. */
+export function isLoopbackHost(host: string): boolean {
+  if (host === 'localhost') return true;
+  if (isIP(host) === 4) return host.startsWith('127.');
+  return host === '::1';
+}
+
+/** Throws SpoolError INVALID_CONFIG naming the variable. */
+export function securityOptionsFromEnv(env: Env, ctx: { dataDir: string; host: string; cwd?: string }): SecurityOptions {
+  const auth = env.SPOOL_AUTH;
+  if (auth !== undefined && auth !== 'on' && auth !== 'none') throw invalid('SPOOL_AUTH', `expected on or none, got ${JSON.stringify(auth)}`);
+  const enabled = auth === 'on';
+  if (auth === undefined && !isLoopbackHost(ctx.host)) {
+    throw invalid(
+      'SPOOL_AUTH',
+      `authentication is off and SPOOL_HOST=${ctx.host} is not a loopback address: set SPOOL_AUTH=on (with SPOOL_ADMIN_API_KEY) to require credentials, or SPOOL_AUTH=none to accept every client without one`,
+    );
+  }
+  const cwd = ctx.cwd ?? process.cwd();
+  const storeDir = env.SPOOL_SECURITY_DIR !== undefined ? path.resolve(cwd, env.SPOOL_SECURITY_DIR) : path.join(ctx.dataDir, '__spool_security');
+
+  const superUsers = (env.SPOOL_SUPER_USERS ?? 'User:admin').split(/[;,]/).map((s) => s.trim()).filter(Boolean);
+  for (const principal of superUsers) {
+    try {
+      parseKafkaPrincipal(principal);
+    } catch (err) {
+      throw invalid('SPOOL_SUPER_USERS', (err as Error).message);
+    }
+  }
+
+  if (env.SPOOL_ADMIN_API_KEY !== undefined && env.SPOOL_ADMIN_API_KEY_FILE !== undefined) {
+    throw invalid('SPOOL_ADMIN_API_KEY_FILE', 'set SPOOL_ADMIN_API_KEY or SPOOL_ADMIN_API_KEY_FILE, not both');
+  }
+  let adminApiKey: string | null = env.SPOOL_ADMIN_API_KEY ?? null;
+  let keyVar = 'SPOOL_ADMIN_API_KEY';
+  if (env.SPOOL_ADMIN_API_KEY_FILE !== undefined) {
+    keyVar = 'SPOOL_ADMIN_API_KEY_FILE';
+    adminApiKey = readText(keyVar, path.resolve(cwd, env.SPOOL_ADMIN_API_KEY_FILE)).trim();
+  }
+  // The message never repeats the value: it is a secret.
+  if (adminApiKey !== null && parseApiKey(adminApiKey) === null) {
+    throw invalid(keyVar, 'expected an API key of the form spk_<20 lowercase hex digits>_<43 base64url characters> (docs/security.md shows how to make one)');
+  }
+
+  let jwtIssuers: JwtIssuerConfig[] = [];
+  if (env.SPOOL_JWT_ISSUERS_FILE !== undefined) {
+    const file = path.resolve(cwd, env.SPOOL_JWT_ISSUERS_FILE);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(readText('SPOOL_JWT_ISSUERS_FILE', file));
+    } catch (err) {
+      if (err instanceof SpoolError) throw err;
+      throw invalid('SPOOL_JWT_ISSUERS_FILE', `${file} is not JSON: ${(err as Error).message}`);
+    }
+    if (!Array.isArray(parsed)) throw invalid('SPOOL_JWT_ISSUERS_FILE', `${file} must hold a JSON array of issuers`);
+    jwtIssuers = parsed as JwtIssuerConfig[];
+    for (const issuer of jwtIssuers) {
+      try {
+        validateIssuerConfig(issuer);
+      } catch (err) {
+        throw invalid('SPOOL_JWT_ISSUERS_FILE', (err as Error).message);
+      }
+    }
+  }
+  return { enabled, storeDir, superUsers, adminApiKey, jwtIssuers };
+}
+
+function readText(name: string, file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    throw invalid(name, `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+}
+
+/** Security off (the default of tests and of a broker without SPOOL_AUTH). */
+export function disabledSecurityOptions(dataDir: string): SecurityOptions {
+  return { enabled: false, storeDir: path.join(dataDir, '__spool_security'), superUsers: ['User:admin'], adminApiKey: null, jwtIssuers: [] };
+}

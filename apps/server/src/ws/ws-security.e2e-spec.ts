@@ -1,0 +1,190 @@
+/**
+ * Security on the streaming faces, over real sockets: WebSocket credentials at the upgrade (header,
+ * subprotocol) or in the first frame, ACL checks per frame with error frames, renewal, and the
+ * close at expiry; SSE with the token in the query string or a cookie, and its end at expiry.
+ */
+import { createHmac } from 'node:crypto';
+import http from 'node:http';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { generateApiKey } from '@spool/security';
+import WebSocket from 'ws';
+import type { SecurityOptions } from '../security/security.options.js';
+import { startStreamingServer, TestSocket, type StreamingServer } from './testing/streaming.test-util.js';
+import { CLOSE_UNAUTHENTICATED } from './ws-auth.js';
+
+const JWT_SECRET = 'a-test-hmac-secret-of-at-least-32-bytes!';
+
+function signJwt(claims: Record<string, unknown>): string {
+  const b64 = (v: unknown): string => Buffer.from(JSON.stringify(v)).toString('base64url');
+  const head = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64(claims)}`;
+  return `${head}.${createHmac('sha256', JWT_SECRET).update(head).digest('base64url')}`;
+}
+
+/** A browser token of tenant acme, consuming acme.events and group acme.dash, valid for `seconds`. */
+function browserToken(seconds: number, sub = 'browser'): { token: string; expiresAtMs: number } {
+  const now = Math.floor(Date.now() / 1000);
+  const exp = now + seconds;
+  const token = signJwt({ iss: 'https://app.acme.test', aud: 'spool', sub, iat: now, exp, spool_permissions: { topics: { 'acme.events': ['consume'] }, groups: { 'acme.dash': ['consume'] } } });
+  return { token, expiresAtMs: exp * 1000 };
+}
+
+async function api(base: string, method: string, route: string, credential: string, body?: unknown): Promise<{ status: number; body: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const res = await fetch(base + route, {
+    method,
+    headers: { authorization: `Bearer ${credential}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text === '' ? undefined : JSON.parse(text) };
+}
+
+/** The status of a refused upgrade. */
+function upgradeStatus(url: string, headers: Record<string, string>): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { headers });
+    ws.once('unexpected-response', (_req, res) => {
+      resolve(res.statusCode ?? 0);
+      res.resume();
+      ws.terminate();
+    });
+    ws.once('open', () => reject(new Error('the upgrade was accepted')));
+    ws.once('error', () => undefined);
+  });
+}
+
+/** Reads an SSE stream until it ends (or `untilMs`), returning the raw text. */
+function readSse(url: string, headers: Record<string, string> = {}, untilMs = 15_000): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { headers }, (res) => {
+      let text = '';
+      res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+      const timer = setTimeout(() => req.destroy(), untilMs);
+      res.on('close', () => {
+        clearTimeout(timer);
+        resolve({ status: res.statusCode ?? 0, text });
+      });
+    });
+    req.on('error', reject);
+  });
+}
+
+describe('WebSocket and SSE security', () => {
+  let server: StreamingServer;
+  let securityDir: string;
+  const admin = generateApiKey().apiKey;
+  let acme: string;
+
+  beforeAll(async () => {
+    securityDir = await mkdtemp(path.join(os.tmpdir(), 'spool-ws-security-'));
+    const security: SecurityOptions = {
+      enabled: true,
+      storeDir: securityDir,
+      superUsers: ['User:admin'],
+      adminApiKey: admin,
+      jwtIssuers: [{ issuer: 'https://app.acme.test', audience: 'spool', algorithms: ['HS256'], secret: JWT_SECRET, tenant: { fixed: 'acme' } }],
+    };
+    server = await startStreamingServer({ security, ws: { authTimeoutMs: 3_000 } });
+    for (const name of ['acme', 'beta']) expect((await api(server.url, 'POST', '/v1/admin/tenants', admin, { name })).status).toBe(201);
+    acme = (await api(server.url, 'POST', '/v1/admin/api-keys', admin, { principal: 'acme.app' })).body.apiKey;
+    const allow = (resourceType: string) => ({ resourceType, resourceName: 'acme.', patternType: 'PREFIXED', principal: 'User:acme.app', operation: 'ALL', permissionType: 'ALLOW' });
+    expect((await api(server.url, 'POST', '/v1/admin/acls', admin, { acls: [allow('TOPIC'), allow('GROUP')] })).status).toBe(201);
+    for (const name of ['acme.events', 'beta.events']) expect((await api(server.url, 'POST', '/v1/topics', admin, { name, partitions: 1 })).status).toBe(201);
+    expect((await api(server.url, 'POST', '/v1/topics/beta.events/records', admin, { records: [{ value: 'secret of beta' }] })).status).toBe(200);
+    expect((await api(server.url, 'POST', '/v1/topics/acme.events/records', admin, { records: [{ value: 'first' }] })).status).toBe(200);
+  });
+
+  afterAll(async () => {
+    await server?.close();
+    await rm(securityDir, { recursive: true, force: true });
+  });
+
+  it('refuses a wrong credential at the upgrade with 401, and checks every frame of an authenticated connection', async () => {
+    expect(await upgradeStatus(server.wsUrl, { authorization: `Bearer ${generateApiKey().apiKey}` })).toBe(401);
+    expect(await upgradeStatus(server.wsUrl, { authorization: 'Basic eDp5' })).toBe(401);
+
+    const socket = await TestSocket.open(server.wsUrl, { headers: { authorization: `Bearer ${acme}` } });
+    const hello = await socket.next((f) => f.type === 'hello');
+    expect(hello.authentication).toBeUndefined();
+    expect((await socket.request({ type: 'subscribe', id: 's1', topic: 'acme.events', from: 'earliest' })).type).toBe('ack');
+    const denied: Array<[object, string]> = [
+      [{ type: 'subscribe', id: 's2', topic: 'beta.events', from: 'earliest' }, 'TOPIC_AUTHORIZATION_FAILED'],
+      [{ type: 'produce', id: 'p1', topic: 'beta.events', records: [{ value: 1 }] }, 'TOPIC_AUTHORIZATION_FAILED'],
+      [{ type: 'produce', id: 'p2', topic: 'beta.new', records: [{ value: 1 }] }, 'TOPIC_AUTHORIZATION_FAILED'],
+      [{ type: 'join', id: 'j1', group: 'beta.g', topics: ['acme.events'] }, 'GROUP_AUTHORIZATION_FAILED'],
+      [{ type: 'join', id: 'j2', group: 'acme.g', topics: ['beta.events'] }, 'TOPIC_AUTHORIZATION_FAILED'],
+      [{ type: 'commit', id: 'c1', group: 'beta.g', offsets: [{ topic: 'beta.events', partition: 0, offset: 0 }] }, 'GROUP_AUTHORIZATION_FAILED'],
+    ];
+    for (const [frame, code] of denied) {
+      const answer = await socket.request(frame as never);
+      expect([answer.id, answer.type, answer.code]).toEqual([(frame as { id: string }).id, 'error', code]);
+    }
+    // Still open and working; nothing of beta's was delivered.
+    expect((await socket.request({ type: 'produce', id: 'p3', topic: 'acme.events', records: [{ value: 'mine' }] })).type).toBe('ack');
+    expect((await socket.waitForRecords('acme.events', 2)).map((r) => r.value)).toEqual(['first', 'mine']);
+    expect(socket.records('beta.events')).toEqual([]);
+    await socket.close();
+  });
+
+  it('takes a browser token in the first frame or the subprotocol, renews it, and closes with 4401 when it expires', async () => {
+    // No credential at the upgrade: the first frame must authenticate.
+    const late = await TestSocket.open(server.wsUrl);
+    expect((await late.next((f) => f.type === 'hello')).authentication).toBe('required');
+    late.send({ type: 'subscribe', id: 's', topic: 'acme.events' });
+    expect(await late.next((f) => f.type === 'error')).toMatchObject({ code: 'SASL_AUTHENTICATION_FAILED', details: { reason: 'missing' } });
+    expect((await late.closed).code).toBe(CLOSE_UNAUTHENTICATED);
+
+    const wrong = await TestSocket.open(server.wsUrl);
+    wrong.send({ type: 'authenticate', token: `${browserToken(60).token}x` });
+    expect((await wrong.next((f) => f.type === 'error')).code).toBe('SASL_AUTHENTICATION_FAILED');
+    expect((await wrong.closed).code).toBe(CLOSE_UNAUTHENTICATED);
+
+    const first = browserToken(60);
+    const framed = await TestSocket.open(server.wsUrl);
+    framed.send({ type: 'authenticate', id: 'a', token: first.token });
+    expect(await framed.next((f) => f.type === 'authenticated')).toMatchObject({ principal: 'User:acme.browser', tenant: 'acme', expiresAtMs: first.expiresAtMs });
+    expect((await framed.request({ type: 'subscribe', id: 's', topic: 'acme.events', from: 'earliest' })).type).toBe('ack');
+    // The token grants consume, not produce.
+    expect((await framed.request({ type: 'produce', id: 'p', topic: 'acme.events', records: [{ value: 1 }] })).code).toBe('TOPIC_AUTHORIZATION_FAILED');
+    await framed.close();
+
+    // Subprotocol (what a browser can send), a token that expires in 2 s, renewed once, then left to expire.
+    const short = browserToken(2);
+    const browser = await TestSocket.open(server.wsUrl, {}, ['spool.v1', `spool.bearer.${short.token}`]);
+    expect(browser.ws.protocol).toBe('spool.v1');
+    expect((await browser.request({ type: 'join', id: 'j', group: 'acme.dash', topics: ['acme.events'], from: 'earliest' })).type).toBe('ack');
+    const renewed = browserToken(3);
+    browser.send({ type: 'authenticate', id: 'r', token: renewed.token });
+    expect((await browser.next((f) => f.type === 'authenticated' && f.id === 'r')).expiresAtMs).toBe(renewed.expiresAtMs);
+    // Another principal's token cannot take the connection over.
+    browser.send({ type: 'authenticate', id: 'x', token: browserToken(60, 'someone-else').token });
+    expect((await browser.next((f) => f.type === 'error' && f.id === 'x')).code).toBe('INVALID_REQUEST');
+    const closed = await browser.closed;
+    expect(Date.now()).toBeGreaterThanOrEqual(renewed.expiresAtMs);
+    expect(closed.code).toBe(CLOSE_UNAUTHENTICATED);
+    expect(browser.frames.at(-1)).toMatchObject({ type: 'error', code: 'SASL_AUTHENTICATION_FAILED', details: { reason: 'expired' } });
+  });
+
+  it('serves SSE with the token in the query string or a cookie, refuses others, and ends the stream at expiry', async () => {
+    const events = '/v1/topics/acme.events/events?from=earliest';
+    const missing = await readSse(server.url + events);
+    expect(missing.status).toBe(401);
+    const other = await readSse(`${server.url}/v1/topics/beta.events/events?from=earliest&access_token=${encodeURIComponent(acme)}`);
+    expect(other.status).toBe(403);
+    expect(other.text).not.toContain('secret of beta');
+
+    const token = browserToken(2);
+    const started = Date.now();
+    const stream = await readSse(`${server.url}${events}&access_token=${token.token}`);
+    expect(stream.status).toBe(200);
+    expect(stream.text).toContain('"value":"first"');
+    expect(stream.text).toMatch(/event: error\ndata: \{"code":"SASL_AUTHENTICATION_FAILED".*"reason":"expired"/);
+    expect(Date.now()).toBeGreaterThanOrEqual(token.expiresAtMs);
+    expect(Date.now() - started).toBeLessThan(15_000);
+
+    const viaCookie = await readSse(server.url + events, { cookie: `theme=dark; spool_token=${browserToken(1).token}` });
+    expect(viaCookie.status).toBe(200);
+    expect(viaCookie.text).toContain('"reason":"expired"');
+  });
+});
