@@ -174,6 +174,7 @@ describe('loadBrokerConfig', () => {
         SPOOL_ETCD_ENDPOINTS: 'http://10.0.0.1:2379, etcd-2:12379,etcd-3',
         SPOOL_CLUSTER_NAME: 'prod.eu-1',
         SPOOL_HOST: '0.0.0.0',
+        SPOOL_AUTH: 'none',
         SPOOL_ADVERTISED_HOST: 'spool-3.internal',
         SPOOL_BROKER_SESSION_TIMEOUT_MS: '6000',
         SPOOL_PEER_REQUEST_TIMEOUT_MS: '5000',
