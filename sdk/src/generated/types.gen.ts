@@ -146,6 +146,32 @@ export type AclList = {
     acls: Array<AclBinding>;
 };
 
+export type UpsertScramCredential = {
+    /**
+     * The SASL user name (a tenant's users carry its prefix: `acme.kafka-app`); its principal is `User:<user>`.
+     */
+    user: string;
+    mechanism: 'SCRAM-SHA-256' | 'SCRAM-SHA-512';
+    /**
+     * Stored only as Kafka's SCRAM credential (salt, StoredKey, ServerKey); also accepted by SASL/PLAIN.
+     */
+    password: string;
+    /**
+     * PBKDF2 iterations (default 4096, Kafka's minimum).
+     */
+    iterations?: number;
+};
+
+export type ScramCredentialInfo = {
+    user: string;
+    mechanism: 'SCRAM-SHA-256' | 'SCRAM-SHA-512';
+    iterations: number;
+};
+
+export type ScramCredentialList = {
+    credentials: Array<ScramCredentialInfo>;
+};
+
 export type CreateTenant = {
     /**
      * Lowercase letters, digits and "-", starting with a letter, at most 48; it owns every name starting with `<name>.`.
@@ -1061,6 +1087,99 @@ export type CreateAclsResponses = {
 };
 
 export type CreateAclsResponse = CreateAclsResponses[keyof CreateAclsResponses];
+
+export type ListScramCredentialsData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/v1/admin/scram-credentials';
+};
+
+export type ListScramCredentialsErrors = {
+    /**
+     * No credential, or a malformed, wrong, expired or revoked one (SASL_AUTHENTICATION_FAILED; details.reason says which)
+     */
+    401: ErrorEnvelope;
+    /**
+     * Not allowed: an ACL denies it (TOPIC_AUTHORIZATION_FAILED, GROUP_AUTHORIZATION_FAILED, CLUSTER_AUTHORIZATION_FAILED), the name is outside the tenant's prefix, or internal topics ("__" prefix) over HTTP (POLICY_VIOLATION)
+     */
+    403: ErrorEnvelope;
+};
+
+export type ListScramCredentialsError = ListScramCredentialsErrors[keyof ListScramCredentialsErrors];
+
+export type ListScramCredentialsResponses = {
+    200: ScramCredentialList;
+};
+
+export type ListScramCredentialsResponse = ListScramCredentialsResponses[keyof ListScramCredentialsResponses];
+
+export type UpsertScramCredentialData = {
+    body: UpsertScramCredential;
+    path?: never;
+    query?: never;
+    url: '/v1/admin/scram-credentials';
+};
+
+export type UpsertScramCredentialErrors = {
+    /**
+     * Malformed request (INVALID_REQUEST, INVALID_RECORD, INVALID_CONFIG, INVALID_TOPIC_EXCEPTION, INVALID_PARTITIONS)
+     */
+    400: ErrorEnvelope;
+    /**
+     * No credential, or a malformed, wrong, expired or revoked one (SASL_AUTHENTICATION_FAILED; details.reason says which)
+     */
+    401: ErrorEnvelope;
+    /**
+     * Not allowed: an ACL denies it (TOPIC_AUTHORIZATION_FAILED, GROUP_AUTHORIZATION_FAILED, CLUSTER_AUTHORIZATION_FAILED), the name is outside the tenant's prefix, or internal topics ("__" prefix) over HTTP (POLICY_VIOLATION)
+     */
+    403: ErrorEnvelope;
+};
+
+export type UpsertScramCredentialError = UpsertScramCredentialErrors[keyof UpsertScramCredentialErrors];
+
+export type UpsertScramCredentialResponses = {
+    200: ScramCredentialInfo;
+};
+
+export type UpsertScramCredentialResponse = UpsertScramCredentialResponses[keyof UpsertScramCredentialResponses];
+
+export type DeleteScramCredentialData = {
+    body?: never;
+    path: {
+        user: string;
+    };
+    query: {
+        mechanism: 'SCRAM-SHA-256' | 'SCRAM-SHA-512';
+    };
+    url: '/v1/admin/scram-credentials/{user}';
+};
+
+export type DeleteScramCredentialErrors = {
+    /**
+     * Malformed request (INVALID_REQUEST, INVALID_RECORD, INVALID_CONFIG, INVALID_TOPIC_EXCEPTION, INVALID_PARTITIONS)
+     */
+    400: ErrorEnvelope;
+    /**
+     * No credential, or a malformed, wrong, expired or revoked one (SASL_AUTHENTICATION_FAILED; details.reason says which)
+     */
+    401: ErrorEnvelope;
+    /**
+     * Not allowed: an ACL denies it (TOPIC_AUTHORIZATION_FAILED, GROUP_AUTHORIZATION_FAILED, CLUSTER_AUTHORIZATION_FAILED), the name is outside the tenant's prefix, or internal topics ("__" prefix) over HTTP (POLICY_VIOLATION)
+     */
+    403: ErrorEnvelope;
+};
+
+export type DeleteScramCredentialError = DeleteScramCredentialErrors[keyof DeleteScramCredentialErrors];
+
+export type DeleteScramCredentialResponses = {
+    /**
+     * Deleted (or there was none).
+     */
+    204: void;
+};
+
+export type DeleteScramCredentialResponse = DeleteScramCredentialResponses[keyof DeleteScramCredentialResponses];
 
 export type ListTenantsData = {
     body?: never;

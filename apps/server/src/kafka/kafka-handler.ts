@@ -6,6 +6,9 @@
  * connection, as Kafka does with a request it cannot handle.
  */
 
+import type { Identity } from '@spool/security';
+import type { ConnectionInfo } from './kafka-connection.js';
+
 /** Returned by a handler whose request gets no response (Produce acks=0). */
 export const NO_RESPONSE = Symbol('NO_RESPONSE');
 export type KafkaHandlerResult = object | typeof NO_RESPONSE;
@@ -20,6 +23,10 @@ export interface KafkaRequestContext {
   readonly connectionId: number;
   /** Aborted when the connection closes or the listener shuts down: long polls end early. */
   readonly signal: AbortSignal;
+  /** The connection's principal (User:ANONYMOUS with security off); set by the router. */
+  readonly identity?: Identity;
+  /** The connection itself (the SASL handlers keep their state on it); set by the router. */
+  readonly connection?: ConnectionInfo;
 }
 
 export interface KafkaApiHandler<Req = any, Res extends object = object> { // eslint-disable-line @typescript-eslint/no-explicit-any

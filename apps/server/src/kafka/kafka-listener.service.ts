@@ -12,7 +12,6 @@ import net from 'node:net';
 import { ROOT_LOGGER } from '../logging/logging.module.js';
 import { BrokerEndpoint } from './broker-endpoint.js';
 import { KafkaConnection } from './kafka-connection.js';
-import { AccessControl, DISABLED_ACCESS } from '../security/access-control.js';
 import { KAFKA_LISTENER_OPTIONS, type KafkaListenerOptions } from './kafka-listener.options.js';
 import { KafkaRequestRouter } from './kafka-request-router.js';
 import { KAFKA_REQUEST_OBSERVERS, KafkaObservers } from './kafka-request-observer.js';
@@ -30,7 +29,6 @@ export class KafkaListener implements OnApplicationBootstrap, BeforeApplicationS
     private readonly endpoint: BrokerEndpoint,
     @Optional() @Inject(ROOT_LOGGER) rootLogger?: Logger,
     @Optional() @Inject(KAFKA_REQUEST_OBSERVERS) private readonly observers: KafkaObservers = new KafkaObservers(),
-    @Optional() private readonly access: AccessControl = DISABLED_ACCESS,
   ) {
     this.logger = (rootLogger ?? silentLogger).child({ component: 'kafka-listener' });
   }
@@ -45,12 +43,6 @@ export class KafkaListener implements OnApplicationBootstrap, BeforeApplicationS
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    if (this.access.enabled) {
-      // TODO(#13): SASL (PLAIN, SCRAM) on this listener. Until then, with authentication on, the
-      // Kafka port stays closed rather than serve every client without a credential.
-      this.logger.warn({ port: this.options.port }, 'kafka listener not started: authentication is on (SPOOL_AUTH=on) and this listener does not yet offer SASL');
-      return;
-    }
     const server = net.createServer((socket) => this.accept(socket));
     this.server = server;
     await new Promise<void>((resolve, reject) => {

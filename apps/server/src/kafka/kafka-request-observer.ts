@@ -19,7 +19,11 @@ export type KafkaRefusalReason =
   /** Produce v0-2 (message format v0/v1) answered UNSUPPORTED_FOR_MESSAGE_FORMAT. */
   | 'unsupported_message_format'
   /** A size prefix above socket.request.max.bytes (or negative). */
-  | 'frame_too_large';
+  | 'frame_too_large'
+  /** Authentication on: a request other than ApiVersions/SASL before SaslAuthenticate succeeded, or after it failed. */
+  | 'unauthenticated'
+  /** Authentication on: an API with no per-resource ACL rule yet, from a principal that is not a super user. */
+  | 'unauthorized';
 
 export interface KafkaRequestObservation {
   readonly connection: ConnectionInfo;

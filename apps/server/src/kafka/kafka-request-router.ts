@@ -43,6 +43,15 @@ import { SERVED_KAFKA_API_VERSIONS, type KafkaVersionRange } from './kafka-api-v
 import type { ConnectionInfo, RouteResult } from './kafka-connection.js';
 import { NO_RESPONSE, type KafkaApiHandler, type KafkaRequestContext } from './kafka-handler.js';
 import { KafkaObservers, countErrorCodes, type KafkaRefusalReason } from './kafka-request-observer.js';
+import type { KafkaAuthorization } from './security/kafka-authorization.js';
+import type { KafkaSasl } from './security/kafka-sasl.js';
+
+/** Authentication and ACLs (security/); absent or disabled: every request is served as before. */
+export interface KafkaRouterSecurity {
+  readonly sasl: KafkaSasl;
+  readonly authorization: KafkaAuthorization;
+  isSuperUser(principal: string): boolean;
+}
 
 export interface SupportedApi {
   readonly apiKey: number;
@@ -67,6 +76,7 @@ export class KafkaRequestRouter {
     private readonly logger: Logger,
     private readonly observers: KafkaObservers = new KafkaObservers(),
     versions: Readonly<Partial<Record<KafkaApiName, KafkaVersionRange>>> = SERVED_KAFKA_API_VERSIONS,
+    private readonly security?: KafkaRouterSecurity,
   ) {
     const byKey = new Map(handlers.map((h) => [h.apiKey, h]));
     if (byKey.size !== handlers.length) throw new Error('two handlers for one apiKey');
@@ -109,6 +119,10 @@ export class KafkaRequestRouter {
     const { requestApiKey: apiKey, requestApiVersion: apiVersion, correlationId } = header;
     const who = { connection, apiKey, apiVersion, clientId: header.clientId };
     if (apiKey === KafkaApiKey.ApiVersions) return this.apiVersions(reader, header, connection, frame.length, startedAt);
+    const sasl = this.security?.sasl;
+    if (sasl !== undefined && !sasl.admits(connection, apiKey)) {
+      return this.refuse(who, 'unauthenticated', `${getKafkaApi(apiKey)?.name ?? `apiKey ${apiKey}`} before SASL authentication completed (or after it failed)`);
+    }
     const api = getKafkaApi(apiKey);
     const route = this.routes.get(apiKey);
     if (api === undefined || apiVersion < api.minVersion || apiVersion > api.maxVersion) {
@@ -133,12 +147,31 @@ export class KafkaRequestRouter {
       clientHost: connection.clientHost,
       connectionId: connection.connectionId,
       signal: connection.signal,
+      identity: sasl?.identity(connection),
+      connection,
     };
     if (route === undefined || apiVersion < route.minVersion || apiVersion > route.maxVersion) {
       return this.unsupported(api, ctx, connection, route === undefined ? 'unsupported_api' : 'unsupported_version', frame.length, startedAt);
     }
+    let after: ((response: object) => object) | undefined;
+    if (this.security !== undefined && sasl!.enabled) {
+      const decision = this.security.authorization.authorize(apiKey, apiVersion, body, ctx.identity!);
+      if ('respond' in decision) {
+        // Refused whole (a group's READ, a transactional id): answered without the handler.
+        const result = this.encode(api, ctx, decision.respond as object);
+        this.completed(api, ctx, connection, decision.respond as object, frame.length, result, startedAt);
+        return result;
+      }
+      if ('request' in decision) {
+        body = decision.request;
+        after = decision.after;
+      } else if (!this.security.isSuperUser(ctx.identity!.principal)) {
+        return this.unauthorized(api, ctx, connection, frame.length, startedAt);
+      }
+    }
     const answer = route.handler.handle(body, ctx);
-    const finish = (response: object | typeof NO_RESPONSE): RouteResult => {
+    const finish = (handled: object | typeof NO_RESPONSE): RouteResult => {
+      const response = after === undefined || handled === NO_RESPONSE ? handled : after(handled);
       const result = this.encode(api, ctx, response);
       this.completed(api, ctx, connection, response === NO_RESPONSE ? null : response, frame.length, result, startedAt);
       return result;
@@ -241,6 +274,24 @@ export class KafkaRequestRouter {
     if (!hasErrorCode) return this.refuse(who, reason, `${what}; its response has no top-level error code`);
     this.report(who, reason, `${what}: answered UNSUPPORTED_VERSION`, undefined, false);
     const body = { ...(api.response.defaults() as object), errorCode: KafkaErrorCode.UNSUPPORTED_VERSION };
+    const result = encodeKafkaResponseFrame(api.apiKey, version, ctx.correlationId, fitToVersion(api.response.schema, body, version));
+    this.completed(api, ctx, connection, body, frameBytes, result, startedAt);
+    return result;
+  }
+
+  /**
+   * An API without a per-resource ACL rule (security/kafka-authorization.ts) from a principal that
+   * is not a super user: CLUSTER_AUTHORIZATION_FAILED where the response has a top-level error
+   * code, else the connection closes.
+   */
+  private unauthorized(api: KafkaApi, ctx: KafkaRequestContext, connection: ConnectionInfo, frameBytes: number, startedAt: number): RouteResult {
+    const version = ctx.apiVersion;
+    const who = { connection, apiKey: api.apiKey, apiVersion: version, clientId: ctx.clientId };
+    const what = `${api.name} is served to super users only while authentication is on (${ctx.identity?.principal} is not one)`;
+    const hasErrorCode = api.response.schema.fields.some((f) => f.name === 'errorCode' && f.versions !== null && version >= f.versions[0] && version <= f.versions[1]);
+    if (!hasErrorCode) return this.refuse(who, 'unauthorized', `${what}; its response has no top-level error code`);
+    this.report(who, 'unauthorized', `${what}: answered CLUSTER_AUTHORIZATION_FAILED`, undefined, false);
+    const body = { ...(api.response.defaults() as object), errorCode: KafkaErrorCode.CLUSTER_AUTHORIZATION_FAILED };
     const result = encodeKafkaResponseFrame(api.apiKey, version, ctx.correlationId, fitToVersion(api.response.schema, body, version));
     this.completed(api, ctx, connection, body, frameBytes, result, startedAt);
     return result;

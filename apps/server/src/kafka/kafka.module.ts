@@ -27,6 +27,10 @@ import { KafkaRefusalLog } from './kafka-refusal-log.js';
 import { KafkaObservers, KAFKA_REQUEST_OBSERVERS } from './kafka-request-observer.js';
 import { SchemaRegistryModule } from '../schemas/schema-registry.module.js';
 import { TopicSchemas } from '../schemas/topic-schemas.js';
+import { AccessControl, DISABLED_ACCESS } from '../security/access-control.js';
+import { createSecurityHandlers } from './security/acl.handlers.js';
+import { KafkaAuthorization } from './security/kafka-authorization.js';
+import { KafkaSasl } from './security/kafka-sasl.js';
 
 @Module({})
 export class KafkaModule {
@@ -59,10 +63,18 @@ export class KafkaModule {
           inject: [LogManager, ClusterService, { token: ROOT_LOGGER, optional: true }],
         },
         {
+          // SASL state per connection; with no SecurityModule in the app (tests), security is off.
+          provide: KafkaSasl,
+          useFactory: (access: AccessControl | undefined) => new KafkaSasl(access ?? DISABLED_ACCESS),
+          inject: [{ token: AccessControl, optional: true }],
+        },
+        {
           provide: KAFKA_API_HANDLERS,
-          useFactory: (logManager: LogManager, endpoint: BrokerEndpoint, producerStates: ProducerStateRegistry, producerIds: ProducerIdManager, groups: GroupCoordinatorService, cluster: ClusterService, replication: ReplicationService, schemas: TopicSchemas): KafkaApiHandler[] =>
-            createKafkaHandlers({ logManager, endpoint, producerStates, producerIds, options: resolved, coordinator: () => groups.coordinator, cluster, coordinatorOf: (g) => groups.coordinatorOf(g), replicas: () => replication.lookup, leaderFor: (topic, partition) => replication.leaderFor(topic, partition), schemas }),
-          inject: [LogManager, BrokerEndpoint, ProducerStateRegistry, ProducerIdManager, GroupCoordinatorService, ClusterService, ReplicationService, TopicSchemas],
+          useFactory: (logManager: LogManager, endpoint: BrokerEndpoint, producerStates: ProducerStateRegistry, producerIds: ProducerIdManager, groups: GroupCoordinatorService, cluster: ClusterService, replication: ReplicationService, schemas: TopicSchemas, sasl: KafkaSasl, access: AccessControl | undefined): KafkaApiHandler[] => [
+            ...createKafkaHandlers({ logManager, endpoint, producerStates, producerIds, options: resolved, coordinator: () => groups.coordinator, cluster, coordinatorOf: (g) => groups.coordinatorOf(g), replicas: () => replication.lookup, leaderFor: (topic, partition) => replication.leaderFor(topic, partition), schemas }),
+            ...createSecurityHandlers(access ?? DISABLED_ACCESS, sasl),
+          ],
+          inject: [LogManager, BrokerEndpoint, ProducerStateRegistry, ProducerIdManager, GroupCoordinatorService, ClusterService, ReplicationService, TopicSchemas, KafkaSasl, { token: AccessControl, optional: true }],
         },
         {
           // The refusal log always; the protocol metrics when the app has /metrics (MetricsModule).
@@ -76,9 +88,15 @@ export class KafkaModule {
         },
         {
           provide: KafkaRequestRouter,
-          useFactory: (handlers: KafkaApiHandler[], observers: KafkaObservers, logger?: Logger) =>
-            new KafkaRequestRouter(handlers, (logger ?? silentLogger).child({ component: 'kafka' }), observers),
-          inject: [KAFKA_API_HANDLERS, KAFKA_REQUEST_OBSERVERS, { token: ROOT_LOGGER, optional: true }],
+          useFactory: (handlers: KafkaApiHandler[], observers: KafkaObservers, sasl: KafkaSasl, logManager: LogManager, logger?: Logger, access?: AccessControl) => {
+            const security = access?.security ?? null;
+            return new KafkaRequestRouter(handlers, (logger ?? silentLogger).child({ component: 'kafka' }), observers, undefined, security === null ? undefined : {
+              sasl,
+              authorization: new KafkaAuthorization(access!, logManager),
+              isSuperUser: (principal) => security.authorizer.isSuperUser({ principal } as never),
+            });
+          },
+          inject: [KAFKA_API_HANDLERS, KAFKA_REQUEST_OBSERVERS, KafkaSasl, LogManager, { token: ROOT_LOGGER, optional: true }, { token: AccessControl, optional: true }],
         },
         KafkaListener,
       ],

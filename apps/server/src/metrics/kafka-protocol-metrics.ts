@@ -74,7 +74,7 @@ export class KafkaProtocolMetrics implements KafkaRequestObserver {
     this.connectionsCreated = new Counter({ name: 'spool_kafka_connections_created_total', help: 'Kafka connections accepted.', registers });
     this.refusals = new Counter({
       name: 'spool_kafka_refusals_total',
-      help: 'Kafka requests refused, by reason (unsupported_api, unsupported_version, undecodable, unsupported_message_format, frame_too_large) and API ("unknown" when the header did not decode).',
+      help: 'Kafka requests refused, by reason (unsupported_api, unsupported_version, undecodable, unsupported_message_format, frame_too_large, unauthenticated, unauthorized) and API ("unknown" when the header did not decode).',
       labelNames: ['reason', 'request'],
       registers,
     });

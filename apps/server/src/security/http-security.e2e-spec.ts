@@ -220,6 +220,19 @@ describe('HTTP security (SPOOL_AUTH=on)', () => {
     expect([res.status, res.body.error.code]).toEqual([403, 'TOPIC_AUTHORIZATION_FAILED']);
   });
 
+  it('manages SCRAM users over HTTP, never showing their keys', async () => {
+    const as = bearer(admin);
+    const created = await http(server.url, 'POST', '/v1/admin/scram-credentials', { user: 'acme.kafka', mechanism: 'SCRAM-SHA-512', password: 'pw-1', iterations: 8192 }, as);
+    expect([created.status, created.body]).toEqual([200, { user: 'acme.kafka', mechanism: 'SCRAM-SHA-512', iterations: 8192 }]);
+    expect((await http(server.url, 'POST', '/v1/admin/scram-credentials', { user: 'acme.kafka', mechanism: 'MD5', password: 'x' }, as)).status).toBe(400);
+    expect((await http(server.url, 'POST', '/v1/admin/scram-credentials', { user: 'acme.kafka', mechanism: 'SCRAM-SHA-256', password: 'x' }, bearer(acme))).status).toBe(403);
+    const listed = await http(server.url, 'GET', '/v1/admin/scram-credentials', undefined, as);
+    expect(listed.body.credentials).toEqual([{ user: 'acme.kafka', mechanism: 'SCRAM-SHA-512', iterations: 8192 }]);
+    expect(JSON.stringify(listed.body)).not.toMatch(/storedKey|serverKey|salt|pw-1/);
+    expect((await http(server.url, 'DELETE', '/v1/admin/scram-credentials/acme.kafka?mechanism=SCRAM-SHA-512', undefined, as)).status).toBe(204);
+    expect((await http(server.url, 'GET', '/v1/admin/scram-credentials', undefined, as)).body.credentials).toEqual([]);
+  });
+
   it('works through the SDK with a token', async () => {
     const created = await createApiKey({ client: spoolClient(server.url, { token: admin }), body: { principal: 'User:acme.sdk' } });
     expect(created.response.status).toBe(201);

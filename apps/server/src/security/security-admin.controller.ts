@@ -23,6 +23,9 @@ import {
   CreateApiKeyDto,
   CreatedApiKeyDto,
   CreateTenantDto,
+  ScramCredentialInfoDto,
+  ScramCredentialListDto,
+  UpsertScramCredentialDto,
   TenantDto,
   TenantListDto,
   WhoAmIDto,
@@ -163,6 +166,40 @@ export class SecurityAdminController {
     if (Object.keys(query).length === 0) throw new SpoolError('INVALID_REQUEST', 'name at least one filter (e.g. principal=User:acme.ingest); deleting every ACL needs resourceType=ANY explicitly');
     const [deleted] = await this.security.admin.deleteAcls([filterFromQuery(query)]);
     return { acls: deleted.map(toDto) };
+  }
+
+  @Post('admin/scram-credentials')
+  @HttpCode(200)
+  @ALTER_CLUSTER
+  @ApiOperation({ operationId: 'upsertScramCredential', summary: 'Create or replace a SCRAM credential (Kafka SASL/SCRAM and SASL/PLAIN log in with it)' })
+  @ApiOkResponse({ type: ScramCredentialInfoDto })
+  @ApiErrors(400, 401, 403)
+  async upsertScramCredential(@Body() body: UpsertScramCredentialDto): Promise<ScramCredentialInfoDto> {
+    if (body.mechanism !== 'SCRAM-SHA-256' && body.mechanism !== 'SCRAM-SHA-512') throw new SpoolError('INVALID_REQUEST', `mechanism must be SCRAM-SHA-256 or SCRAM-SHA-512, got ${JSON.stringify(body.mechanism)}`, { field: 'mechanism' });
+    await this.security.admin.upsertScramCredential({ user: body.user, mechanism: body.mechanism, password: body.password, iterations: body.iterations });
+    return this.security.admin.describeScramCredentials([body.user]).find((c) => c.mechanism === body.mechanism)!;
+  }
+
+  @Get('admin/scram-credentials')
+  @DESCRIBE_CLUSTER
+  @ApiOperation({ operationId: 'listScramCredentials', summary: 'List SCRAM users and mechanisms (never their keys)' })
+  @ApiOkResponse({ type: ScramCredentialListDto })
+  @ApiErrors(401, 403)
+  listScramCredentials(): ScramCredentialListDto {
+    return { credentials: this.security.admin.describeScramCredentials() };
+  }
+
+  @Delete('admin/scram-credentials/:user')
+  @HttpCode(204)
+  @ALTER_CLUSTER
+  @ApiOperation({ operationId: 'deleteScramCredential', summary: 'Delete a user\'s SCRAM credential for one mechanism' })
+  @ApiParam({ name: 'user' })
+  @ApiQuery({ name: 'mechanism', required: true, enum: ['SCRAM-SHA-256', 'SCRAM-SHA-512'] })
+  @ApiNoContentResponse({ description: 'Deleted (or there was none).' })
+  @ApiErrors(400, 401, 403)
+  async deleteScramCredential(@Param('user') user: string, @Query('mechanism') mechanism: string): Promise<void> {
+    if (mechanism !== 'SCRAM-SHA-256' && mechanism !== 'SCRAM-SHA-512') throw new SpoolError('INVALID_REQUEST', 'query parameter mechanism must be SCRAM-SHA-256 or SCRAM-SHA-512', { field: 'mechanism' });
+    await this.security.admin.deleteScramCredential(user, mechanism);
   }
 
   @Post('admin/tenants')

@@ -80,6 +80,39 @@ export class AclListDto {
   @ApiProperty({ type: [AclBindingDto] }) acls!: AclBindingDto[];
 }
 
+@ApiSchema({ name: 'UpsertScramCredential' })
+export class UpsertScramCredentialDto {
+  @ApiProperty({ description: 'The SASL user name (a tenant\'s users carry its prefix: `acme.kafka-app`); its principal is `User:<user>`.', example: 'acme.kafka-app' })
+  @IsString()
+  user!: string;
+
+  @ApiProperty({ enum: ['SCRAM-SHA-256', 'SCRAM-SHA-512'], example: 'SCRAM-SHA-512' })
+  @IsString()
+  mechanism!: string;
+
+  @ApiProperty({ description: 'Stored only as Kafka\'s SCRAM credential (salt, StoredKey, ServerKey); also accepted by SASL/PLAIN.', example: 'correct horse battery staple' })
+  @IsString()
+  @MaxLength(1024)
+  password!: string;
+
+  @ApiPropertyOptional({ type: 'integer', minimum: 4096, maximum: 16384, description: 'PBKDF2 iterations (default 4096, Kafka\'s minimum).' })
+  @IsOptional()
+  @IsInt()
+  iterations?: number;
+}
+
+@ApiSchema({ name: 'ScramCredentialInfo' })
+export class ScramCredentialInfoDto {
+  @ApiProperty({ example: 'acme.kafka-app' }) user!: string;
+  @ApiProperty({ enum: ['SCRAM-SHA-256', 'SCRAM-SHA-512'] }) mechanism!: string;
+  @ApiProperty({ type: 'integer' }) iterations!: number;
+}
+
+@ApiSchema({ name: 'ScramCredentialList' })
+export class ScramCredentialListDto {
+  @ApiProperty({ type: [ScramCredentialInfoDto] }) credentials!: ScramCredentialInfoDto[];
+}
+
 @ApiSchema({ name: 'CreateTenant' })
 export class CreateTenantDto {
   @ApiProperty({ description: 'Lowercase letters, digits and "-", starting with a letter, at most 48; it owns every name starting with `<name>.`.', example: 'acme' })

@@ -139,11 +139,13 @@ export class SseController {
     const expire = (): void => {
       if (Date.now() < expiresAtMs) {
         timer = setTimeout(expire, Math.min(expiresAtMs - Date.now(), 2_147_483_647));
+        timer.unref();
         return;
       }
       stream.end({ code: 'SASL_AUTHENTICATION_FAILED', message: 'Authentication expired: reconnect with a new token', retriable: false, details: { reason: 'expired' } });
     };
     let timer = setTimeout(expire, Math.min(Math.max(0, expiresAtMs - Date.now()), 2_147_483_647));
+    timer.unref();
     req.raw.socket?.once('close', () => clearTimeout(timer));
   }
 }

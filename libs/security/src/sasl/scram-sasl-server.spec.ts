@@ -154,7 +154,9 @@ describe('ScramSaslServer', () => {
     const s = server('SCRAM-SHA-256', [credential]);
     const first = await s.evaluate(client.first());
     const final = client.final(first.challenge).toString();
-    await expectAuthFailure(s.evaluate(Buffer.from(final.replace(',r=', ',r=X'))), 'malformed');
+    // The combined nonce must end the final nonce (Kafka's check; librdkafka puts its own nonce in front).
+    const changed = final.replace(/,r=([^,]*)/, (_m, n: string) => `,r=${n.slice(0, -1)}${n.endsWith('A') ? 'B' : 'A'}`);
+    await expectAuthFailure(s.evaluate(Buffer.from(changed)), 'malformed');
     const s2 = server('SCRAM-SHA-256', [credential]);
     await s2.evaluate(client.first());
     await expectAuthFailure(s2.evaluate(Buffer.from(final.replace('c=biws', 'c=eSws'))));

@@ -8,7 +8,7 @@
  *                            anything else                 -> FAILED, SASL_AUTHENTICATION_FAILED
  *   COMPLETE | FAILED        any message                   -> unchanged, ILLEGAL_SASL_STATE
  *
- * Checks at client-final: the nonce is the combined nonce sent in server-first; the channel
+ * Checks at client-final: the nonce ends with the combined nonce sent in server-first (as Kafka checks it: librdkafka repeats its client nonce in front); the channel
  * binding is the base64 of the gs2 header; ClientKey = proof XOR HMAC(StoredKey, AuthMessage) and
  * H(ClientKey) equals StoredKey (constant-time). AuthMessage = client-first-bare "," server-first
  * "," client-final-without-proof. An authzid, if sent, must equal the user name (as in Kafka).
@@ -114,7 +114,10 @@ export class ScramSaslServer implements SaslServer {
   private receiveClientFinal(authBytes: Buffer): SaslStep {
     const final = parseClientFinal(decodeScramMessage(authBytes));
     const first = this.clientFirst!;
-    if (final.nonce !== this.nonce) throw authenticationFailed('malformed', {}, 'Authentication failed: invalid nonce in client-final');
+    // Kafka's check (ScramSaslServer): the final nonce must END with the combined nonce. librdkafka
+    // sends client nonce + combined nonce (its client-final repeats its own nonce in front), and
+    // Kafka accepts that; an equality check would lock every librdkafka client out.
+    if (!final.nonce.endsWith(this.nonce)) throw authenticationFailed('malformed', {}, 'Authentication failed: invalid nonce in client-final');
     if (!final.channelBinding.equals(Buffer.from(first.gs2Header, 'utf8'))) {
       throw authenticationFailed('malformed', {}, 'Authentication failed: channel binding does not match the gs2 header');
     }

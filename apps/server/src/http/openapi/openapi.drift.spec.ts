@@ -60,6 +60,9 @@ describe('OpenAPI document', () => {
         'POST /v1/admin/tenants createTenant',
         'GET /v1/admin/tenants listTenants',
         'DELETE /v1/admin/tenants/{tenant} deleteTenant',
+        'POST /v1/admin/scram-credentials upsertScramCredential',
+        'GET /v1/admin/scram-credentials listScramCredentials',
+        'DELETE /v1/admin/scram-credentials/{user} deleteScramCredential',
       ].sort(),
     );
     expect(Object.keys(doc.paths['/v1/topics/{topic}/records'].post.requestBody.content).sort()).toEqual(['application/json', 'application/x-ndjson']);

@@ -20,6 +20,8 @@ import type { HttpApiOptions } from '../../http/http-api.options.js';
 import type { KafkaListenerOptions } from '../kafka-listener.options.js';
 import { KafkaListener } from '../kafka-listener.service.js';
 import { KafkaModule } from '../kafka.module.js';
+import { SecurityModule } from '../../security/security.module.js';
+import type { SecurityOptions } from '../../security/security.options.js';
 import { WsModule } from '../../ws/ws.module.js';
 import type { WsOptions } from '../../ws/ws.options.js';
 
@@ -46,6 +48,8 @@ export interface KafkaTestBrokerOptions {
   readonly ws?: Partial<WsOptions>;
   /** Default: no initial rebalance delay (tests need not wait Kafka's 3 s). */
   readonly coordinator?: Partial<CoordinatorConfig>;
+  /** Security (SASL, ACLs) on every face; none by default (as a broker without SPOOL_AUTH). */
+  readonly security?: SecurityOptions;
 }
 
 function logManagerModule(logManager: LogManager): DynamicModule {
@@ -61,6 +65,7 @@ export async function startKafkaTestBroker(opts: KafkaTestBrokerOptions = {}): P
   @Module({
     imports: [
       logManagerModule(logManager),
+      ...(opts.security === undefined ? [] : [SecurityModule.forRoot(opts.security)]),
       HttpApiModule.forRoot(opts.http ?? {}),
       CoordinatorModule.forRoot({ groupInitialRebalanceDelayMs: 0, ...opts.coordinator }),
       KafkaModule.forRoot({ port: 0, host: '127.0.0.1', advertisedHost: '127.0.0.1', ...opts.kafka }),

@@ -1,0 +1,266 @@
+/**
+ * ACL checks on the Kafka face, per API, as Kafka's KafkaApis makes them (docs/security.md has the
+ * table): a request is split into the resources the principal may touch, which go to the handler,
+ * and those it may not, which are answered with Kafka's error code in the same response
+ * (TOPIC_AUTHORIZATION_FAILED per topic, GROUP_AUTHORIZATION_FAILED per group,
+ * CLUSTER_AUTHORIZATION_FAILED / TRANSACTIONAL_ID_AUTHORIZATION_FAILED at the top). Listings
+ * (Metadata without topics, ListGroups, OffsetFetch of all topics) leave out what the principal
+ * may not DESCRIBE. Produce and Fetch also record the principal's quotas and answer with Kafka's
+ * throttle_time_ms (the client waits that long before its next request, KIP-219).
+ *
+ * An API without a rule here is served only to super users; others get CLUSTER_AUTHORIZATION_FAILED
+ * where the response has a top-level error code, and the connection is closed where it has none.
+ * With security off, nothing here runs.
+ */
+import { KafkaApiKey, KafkaErrorCode } from '@spool/protocol';
+import type { LogManager } from '@spool/log-engine';
+import { CLUSTER_RESOURCE, groupResource, topicResource, transactionalIdResource, type Identity, type Operation, type Resource } from '@spool/security';
+import type { AccessControl } from '../../security/access-control.js';
+
+type Obj = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** What to do with one request. */
+export type Authorized =
+  /** Serve (possibly fewer resources than asked), then let `after` add the refused ones to the answer. */
+  | { readonly request: Obj; readonly after?: (response: Obj) => Obj }
+  /** Answer this without running the handler. */
+  | { readonly respond: Obj }
+  /** No rule for this API: super users only. */
+  | { readonly unruled: true };
+
+const TOPIC_DENIED = KafkaErrorCode.TOPIC_AUTHORIZATION_FAILED;
+const GROUP_DENIED = KafkaErrorCode.GROUP_AUTHORIZATION_FAILED;
+const CLUSTER_DENIED = KafkaErrorCode.CLUSTER_AUTHORIZATION_FAILED;
+const TXN_DENIED = KafkaErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
+
+function split<T>(items: readonly T[], allowed: (item: T) => boolean): [T[], T[]] {
+  const yes: T[] = [];
+  const no: T[] = [];
+  for (const item of items) (allowed(item) ? yes : no).push(item);
+  return [yes, no];
+}
+
+export class KafkaAuthorization {
+  constructor(
+    private readonly access: AccessControl,
+    private readonly logManager: LogManager,
+  ) {}
+
+  private allowed(identity: Identity, operation: Operation, resource: Resource): boolean {
+    return this.access.authorize(identity, operation, resource);
+  }
+
+  private topicNameOf(name: string | null | undefined, topicId: string | undefined): string | null {
+    if (name !== null && name !== undefined && name !== '') return name;
+    if (topicId === undefined) return null;
+    try {
+      return this.logManager.topicNameById(topicId) ?? null;
+    } catch {
+      return null;
+    }
+  }
+
+  private exists(topic: string): boolean {
+    try {
+      this.logManager.describeTopic(topic);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private throttle(response: Obj, throttleMs: number): Obj {
+    return throttleMs > 0 ? { ...response, throttleTimeMs: Math.max(response.throttleTimeMs ?? 0, throttleMs) } : response;
+  }
+
+  authorize(apiKey: number, apiVersion: number, request: Obj, identity: Identity): Authorized {
+    const topic = (operation: Operation, name: string): boolean => this.allowed(identity, operation, topicResource(name));
+    const group = (operation: Operation, name: string): boolean => this.allowed(identity, operation, groupResource(name));
+    const quotas = this.access.security!.quotas;
+
+    switch (apiKey) {
+      case KafkaApiKey.Produce: {
+        if (request.transactionalId !== null && request.transactionalId !== undefined && !this.allowed(identity, 'WRITE', transactionalIdResource(request.transactionalId))) {
+          return { respond: { responses: request.topicData.map((t: Obj) => ({ name: t.name, partitionResponses: t.partitionData.map((p: Obj) => ({ index: p.index, errorCode: TXN_DENIED })) })) } };
+        }
+        const [ok, denied] = split(request.topicData as Obj[], (t) => topic('WRITE', t.name));
+        let bytes = 0;
+        for (const t of ok) for (const p of t.partitionData) bytes += p.records?.length ?? 0;
+        const throttleMs = quotas.recordProduce(identity, bytes);
+        return {
+          request: { ...request, topicData: ok },
+          after: (response) =>
+            typeof response !== 'object' || response === null
+              ? response
+              : this.throttle({ ...response, responses: [...response.responses, ...denied.map((t) => ({ name: t.name, partitionResponses: t.partitionData.map((p: Obj) => ({ index: p.index, errorCode: TOPIC_DENIED })) }))] }, throttleMs),
+        };
+      }
+      case KafkaApiKey.Fetch: {
+        const [ok, denied] = split(request.topics as Obj[], (t) => {
+          const name = this.topicNameOf(t.topic, t.topicId);
+          // An unknown id is the handler's to answer (UNKNOWN_TOPIC_ID).
+          return name === null || topic('READ', name);
+        });
+        return {
+          request: { ...request, topics: ok },
+          after: (response) => {
+            let bytes = 0;
+            for (const t of response.responses) for (const p of t.partitions) bytes += p.records?.length ?? 0;
+            const refused = denied.map((t) => ({ topic: t.topic, topicId: t.topicId, partitions: t.partitions.map((p: Obj) => ({ partitionIndex: p.partition, errorCode: TOPIC_DENIED, records: null })) }));
+            return this.throttle({ ...response, responses: [...response.responses, ...refused] }, quotas.recordFetch(identity, bytes));
+          },
+        };
+      }
+      case KafkaApiKey.ListOffsets: {
+        const [ok, denied] = split(request.topics as Obj[], (t) => topic('DESCRIBE', t.name));
+        return {
+          request: { ...request, topics: ok },
+          after: (response) => ({ ...response, topics: [...response.topics, ...denied.map((t) => ({ name: t.name, partitions: t.partitions.map((p: Obj) => ({ partitionIndex: p.partitionIndex, errorCode: TOPIC_DENIED })) }))] }),
+        };
+      }
+      case KafkaApiKey.Metadata:
+        return this.metadata(request, identity);
+      case KafkaApiKey.OffsetCommit: {
+        if (!group('READ', request.groupId)) {
+          return { respond: { topics: request.topics.map((t: Obj) => ({ name: t.name, partitions: t.partitions.map((p: Obj) => ({ partitionIndex: p.partitionIndex, errorCode: GROUP_DENIED })) })) } };
+        }
+        const [ok, denied] = split(request.topics as Obj[], (t) => topic('READ', t.name));
+        return {
+          request: { ...request, topics: ok },
+          after: (response) => ({ ...response, topics: [...response.topics, ...denied.map((t) => ({ name: t.name, partitions: t.partitions.map((p: Obj) => ({ partitionIndex: p.partitionIndex, errorCode: TOPIC_DENIED })) }))] }),
+        };
+      }
+      case KafkaApiKey.OffsetFetch:
+        return this.offsetFetch(apiVersion, request, identity);
+      case KafkaApiKey.FindCoordinator: {
+        const keyAllowed = (key: string): number => {
+          if (request.keyType === 1) return this.allowed(identity, 'DESCRIBE', transactionalIdResource(key)) ? 0 : TXN_DENIED;
+          return group('DESCRIBE', key) ? 0 : GROUP_DENIED;
+        };
+        if (apiVersion < 4) {
+          const code = keyAllowed(request.key);
+          return code === 0 ? { request } : { respond: { errorCode: code, errorMessage: 'not authorized', nodeId: -1, host: '', port: -1 } };
+        }
+        const [ok, denied] = split(request.coordinatorKeys as string[], (k) => keyAllowed(k) === 0);
+        return {
+          request: { ...request, coordinatorKeys: ok },
+          after: (response) => ({ ...response, coordinators: [...response.coordinators, ...denied.map((key) => ({ key, nodeId: -1, host: '', port: -1, errorCode: keyAllowed(key), errorMessage: 'not authorized' }))] }),
+        };
+      }
+      case KafkaApiKey.JoinGroup:
+      case KafkaApiKey.SyncGroup:
+      case KafkaApiKey.Heartbeat:
+      case KafkaApiKey.LeaveGroup:
+        return group('READ', request.groupId) ? { request } : { respond: { errorCode: GROUP_DENIED, generationId: -1 } };
+      case KafkaApiKey.DescribeGroups: {
+        const [ok, denied] = split(request.groups as string[], (g) => group('DESCRIBE', g));
+        return {
+          request: { ...request, groups: ok },
+          after: (response) => ({ ...response, groups: [...response.groups, ...denied.map((groupId) => ({ groupId, errorCode: GROUP_DENIED }))] }),
+        };
+      }
+      case KafkaApiKey.ListGroups:
+        return { request, after: (response) => ({ ...response, groups: response.groups.filter((g: Obj) => group('DESCRIBE', g.groupId)) }) };
+      case KafkaApiKey.CreateTopics: {
+        const refusal = (name: string): { errorCode: number; errorMessage: string } | null => {
+          try {
+            this.access.checkMayCreateTopic(identity, name);
+            return null;
+          } catch (err) {
+            const code = (err as { code?: string }).code === 'POLICY_VIOLATION' ? KafkaErrorCode.POLICY_VIOLATION : TOPIC_DENIED;
+            return { errorCode: code, errorMessage: (err as Error).message };
+          }
+        };
+        const [ok, denied] = split(request.topics as Obj[], (t) => refusal(t.name) === null);
+        return {
+          request: { ...request, topics: ok },
+          after: (response) => ({ ...response, topics: [...response.topics, ...denied.map((t) => ({ name: t.name, ...refusal(t.name), numPartitions: -1, replicationFactor: -1, configs: null }))] }),
+        };
+      }
+      case KafkaApiKey.DeleteTopics: {
+        if (apiVersion < 6) {
+          const [ok, denied] = split(request.topicNames as string[], (n) => topic('DELETE', n));
+          return { request: { ...request, topicNames: ok }, after: (response) => ({ ...response, responses: [...response.responses, ...denied.map((name) => ({ name, errorCode: TOPIC_DENIED }))] }) };
+        }
+        const [ok, denied] = split(request.topics as Obj[], (t) => {
+          const name = this.topicNameOf(t.name, t.topicId);
+          return name === null || topic('DELETE', name);
+        });
+        return { request: { ...request, topics: ok }, after: (response) => ({ ...response, responses: [...response.responses, ...denied.map((t) => ({ name: t.name, topicId: t.topicId, errorCode: TOPIC_DENIED }))] }) };
+      }
+      case KafkaApiKey.InitProducerId: {
+        if (request.transactionalId !== null) {
+          return this.allowed(identity, 'WRITE', transactionalIdResource(request.transactionalId)) ? { request } : { respond: { errorCode: TXN_DENIED, producerId: -1, producerEpoch: -1 } };
+        }
+        // Kafka: IDEMPOTENT_WRITE on the cluster, or WRITE on any topic (KIP-679).
+        const idempotent = this.allowed(identity, 'IDEMPOTENT_WRITE', CLUSTER_RESOURCE) || this.access.security!.authorizer.authorizeByResourceType(identity, 'WRITE', 'TOPIC');
+        return idempotent ? { request } : { respond: { errorCode: CLUSTER_DENIED, producerId: -1, producerEpoch: -1 } };
+      }
+      case KafkaApiKey.DescribeCluster:
+        return this.allowed(identity, 'DESCRIBE', CLUSTER_RESOURCE) ? { request } : { respond: { errorCode: CLUSTER_DENIED, errorMessage: 'not authorized to DESCRIBE the cluster' } };
+      case KafkaApiKey.SaslHandshake:
+      case KafkaApiKey.SaslAuthenticate:
+      case KafkaApiKey.CreateAcls:
+      case KafkaApiKey.DescribeAcls:
+      case KafkaApiKey.DeleteAcls:
+        // Open to all (the ACL handlers check ALTER/DESCRIBE on the cluster themselves).
+        return { request };
+      default:
+        return { unruled: true };
+    }
+  }
+
+  private metadata(request: Obj, identity: Identity): Authorized {
+    const describable = (name: string): boolean => this.allowed(identity, 'DESCRIBE', topicResource(name));
+    const refused: Obj[] = [];
+    let topics = request.topics as Obj[] | null;
+    if (topics !== null) {
+      topics = topics.filter((t) => {
+        const name = this.topicNameOf(t.name, t.topicId);
+        if (name === null) return true; // unknown id: the handler answers UNKNOWN_TOPIC_ID
+        if (!describable(name)) {
+          refused.push({ errorCode: TOPIC_DENIED, name, topicId: t.topicId, isInternal: false, partitions: [] });
+          return false;
+        }
+        // Auto-creation needs what creating needs; without it, the topic is just unknown.
+        if (request.allowAutoTopicCreation === true && !this.exists(name)) {
+          try {
+            this.access.checkMayCreateTopic(identity, name);
+          } catch {
+            refused.push({ errorCode: KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION, name, topicId: t.topicId, isInternal: false, partitions: [] });
+            return false;
+          }
+        }
+        return true;
+      });
+    }
+    return {
+      request: { ...request, topics },
+      after: (response) => ({ ...response, topics: [...response.topics.filter((t: Obj) => t.name === null || describable(t.name)), ...refused] }),
+    };
+  }
+
+  private offsetFetch(apiVersion: number, request: Obj, identity: Identity): Authorized {
+    const groupOk = (g: string): boolean => this.allowed(identity, 'DESCRIBE', groupResource(g));
+    const topicOk = (t: string): boolean => this.allowed(identity, 'DESCRIBE', topicResource(t));
+    // Explicitly asked topics the principal may not see: TOPIC_AUTHORIZATION_FAILED; "all topics": left out.
+    const filterTopics = (topics: Obj[], explicit: boolean): Obj[] =>
+      topics.flatMap((t) => (topicOk(t.name) ? [t] : explicit ? [{ ...t, partitions: t.partitions.map((p: Obj) => ({ ...p, committedOffset: -1, errorCode: TOPIC_DENIED })) }] : []));
+    if (apiVersion < 8) {
+      if (!groupOk(request.groupId)) {
+        const topics = (request.topics ?? []).map((t: Obj) => ({ name: t.name, partitions: t.partitionIndexes.map((partitionIndex: number) => ({ partitionIndex, committedOffset: -1, errorCode: GROUP_DENIED })) }));
+        return { respond: { errorCode: GROUP_DENIED, topics } };
+      }
+      return { request, after: (response) => ({ ...response, topics: filterTopics(response.topics, request.topics !== null) }) };
+    }
+    const [ok, denied] = split(request.groups as Obj[], (g) => groupOk(g.groupId));
+    const explicit = new Map((request.groups as Obj[]).map((g) => [g.groupId, g.topics !== null]));
+    return {
+      request: { ...request, groups: ok },
+      after: (response) => ({
+        ...response,
+        groups: [...response.groups.map((g: Obj) => ({ ...g, topics: filterTopics(g.topics, explicit.get(g.groupId) === true) })), ...denied.map((g) => ({ groupId: g.groupId, topics: [], errorCode: GROUP_DENIED }))],
+      }),
+    };
+  }
+}
