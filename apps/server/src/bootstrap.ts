@@ -12,7 +12,7 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from './app.module.js';
-import { ConfigError, loadBrokerConfig, type LoadedConfig } from './config/index.js';
+import { ConfigError, loadBrokerConfig, type BrokerConfig, type LoadedConfig } from './config/index.js';
 import { ClusterService } from './cluster/cluster.service.js';
 import { ReplicationService } from './replication/replication.service.js';
 import { BrokerState } from './health/broker-state.js';
@@ -25,7 +25,7 @@ import { createRootLogger, type RootLogger } from './logging/create-root-logger.
 import { PinoLoggerService } from './logging/pino-logger.service.js';
 import { TopicSchemas } from './schemas/topic-schemas.js';
 import { WebhooksService } from './webhooks/webhooks.service.js';
-import { isLoopbackHost } from './security/security.options.js';
+import { isLoopbackHost, tlsServerOptions } from './security/security.options.js';
 
 export async function bootstrap(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const { config, warnings } = loadConfigOrExit(env);
@@ -43,7 +43,7 @@ export async function bootstrap(env: NodeJS.ProcessEnv = process.env): Promise<v
     logger.warn({ host: config.host }, `AUTHENTICATION IS OFF: every client may read, write and delete every topic${isLoopbackHost(config.host) ? ' (listening on loopback only)' : ' (SPOOL_AUTH=none)'}; set SPOOL_AUTH=on to require credentials (docs/security.md)`);
   }
 
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, logger), new FastifyAdapter(), {
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, logger), new FastifyAdapter(httpsOptions(config)), {
     logger: new PinoLoggerService(logger),
     abortOnError: false, // throw instead of process.abort(): the catch below logs and exits 1
   });
@@ -75,6 +75,11 @@ export async function bootstrap(env: NodeJS.ProcessEnv = process.env): Promise<v
     return shutdown.shutdown('start-up failure', 1);
   }
   if (state.markReady()) logger.info('broker ready');
+}
+
+/** HTTPS (and so WSS and SSE over TLS) when SPOOL_TLS_CERT_FILE/KEY_FILE are set. */
+function httpsOptions(config: BrokerConfig): { https: ReturnType<typeof tlsServerOptions> } | undefined {
+  return config.security.tls === null ? undefined : { https: tlsServerOptions(config.security.tls) };
 }
 
 function loadConfigOrExit(env: NodeJS.ProcessEnv): LoadedConfig {

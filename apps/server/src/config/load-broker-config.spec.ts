@@ -260,7 +260,7 @@ describe('loadBrokerConfig: security', () => {
 
   it('is off by default on loopback, with the store under the data dir', () => {
     const { config } = loadBrokerConfig({}, CWD);
-    expect(config.security).toEqual({ enabled: false, storeDir: path.join(CWD, 'data', '__spool_security'), superUsers: ['User:admin'], adminApiKey: null, jwtIssuers: [] });
+    expect(config.security).toEqual({ enabled: false, storeDir: path.join(CWD, 'data', '__spool_security'), superUsers: ['User:admin'], adminApiKey: null, jwtIssuers: [], tls: null });
     expect(loadBrokerConfig({ SPOOL_HOST: '::1' }, CWD).config.security.enabled).toBe(false);
   });
 
@@ -270,6 +270,15 @@ describe('loadBrokerConfig: security', () => {
     const on = loadBrokerConfig({ SPOOL_HOST: '0.0.0.0', SPOOL_AUTH: 'on', SPOOL_ADMIN_API_KEY: KEY, SPOOL_SUPER_USERS: 'User:admin;User:ops', SPOOL_SECURITY_DIR: 'sec' }, CWD).config.security;
     expect(on).toMatchObject({ enabled: true, storeDir: path.join(CWD, 'sec'), superUsers: ['User:admin', 'User:ops'], adminApiKey: KEY });
     expect(problemsOf({ SPOOL_AUTH: 'yes' })).toEqual(['SPOOL_AUTH: expected on or none, got "yes"']);
+  });
+
+  it('reads TLS only as a whole: certificate and key, and mutual TLS on top of them', () => {
+    expect(problemsOf({ SPOOL_TLS_CERT_FILE: '/etc/spool/cert.pem' })).toEqual(['SPOOL_TLS_KEY_FILE: set both SPOOL_TLS_CERT_FILE and SPOOL_TLS_KEY_FILE']);
+    expect(problemsOf({ SPOOL_TLS_CLIENT_AUTH: 'required' })[0]).toMatch(/^SPOOL_TLS_CERT_FILE: mutual TLS needs TLS/);
+    expect(problemsOf({ SPOOL_TLS_CLIENT_AUTH: 'maybe' })[0]).toMatch(/^SPOOL_TLS_CLIENT_AUTH: expected none, requested or required/);
+    expect(problemsOf({ SPOOL_TLS_CERT_FILE: '/nonexistent/c.pem', SPOOL_TLS_KEY_FILE: '/nonexistent/k.pem' })).toEqual(['SPOOL_TLS_CERT_FILE: cannot read /nonexistent/c.pem: ENOENT']);
+    const notPem = path.resolve('package.json'); // the repository's (jest runs at its root)
+    expect(problemsOf({ SPOOL_TLS_CERT_FILE: notPem, SPOOL_TLS_KEY_FILE: notPem })).toEqual([`SPOOL_TLS_CERT_FILE: ${notPem} is not a PEM file`]);
   });
 
   it('names the variable of a bad key, super user or issuer file, and never repeats the key', () => {

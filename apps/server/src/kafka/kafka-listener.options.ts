@@ -4,6 +4,7 @@
  */
 import os from 'node:os';
 import type { BrokerConfig } from '../config/index.js';
+import { tlsServerOptions } from '../security/security.options.js';
 
 export const KAFKA_LISTENER_OPTIONS = Symbol('KAFKA_LISTENER_OPTIONS');
 
@@ -32,6 +33,17 @@ export interface KafkaListenerOptions {
   readonly refusalLogIntervalMs: number;
   /** Further broker settings by their Kafka config names, as DescribeConfigs reports them (broker-configs.ts). */
   readonly brokerSettings: Readonly<Record<string, string>>;
+  /** TLS on the listener (Kafka's SSL / SASL_SSL), or null: plaintext. */
+  readonly tls: TlsServerOptions | null;
+}
+
+/** Node's TLS server options (security.options.ts tlsServerOptions). */
+export interface TlsServerOptions {
+  readonly cert: Buffer;
+  readonly key: Buffer;
+  readonly ca?: Buffer;
+  readonly requestCert: boolean;
+  readonly rejectUnauthorized: boolean;
 }
 
 export const DEFAULT_KAFKA_LISTENER_OPTIONS: KafkaListenerOptions = {
@@ -47,6 +59,7 @@ export const DEFAULT_KAFKA_LISTENER_OPTIONS: KafkaListenerOptions = {
   shutdownGraceMs: 5_000,
   refusalLogIntervalMs: 60_000,
   brokerSettings: {},
+  tls: null,
 };
 
 /** A wildcard bind address cannot be advertised: clients are told the machine's host name instead. */
@@ -64,6 +77,7 @@ export function kafkaListenerOptionsFrom(config: BrokerConfig): KafkaListenerOpt
     autoCreateTopicsEnable: config.http.autoCreateTopicsEnable,
     numPartitions: config.http.numPartitions,
     brokerSettings: brokerSettingsOf(config),
+    tls: config.security.tls === null ? null : tlsServerOptions(config.security.tls),
   };
 }
 

@@ -9,6 +9,7 @@
 import { Inject, Injectable, Optional, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { silentLogger, type Logger } from '@spool/common';
 import net from 'node:net';
+import tls from 'node:tls';
 import { ROOT_LOGGER } from '../logging/logging.module.js';
 import { BrokerEndpoint } from './broker-endpoint.js';
 import { KafkaConnection } from './kafka-connection.js';
@@ -43,7 +44,11 @@ export class KafkaListener implements OnApplicationBootstrap, BeforeApplicationS
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    const server = net.createServer((socket) => this.accept(socket));
+    // TLS (Kafka's SSL listener): a TLSSocket is a net.Socket to KafkaConnection; a failed
+    // handshake never reaches it (Node drops the socket and emits tlsClientError).
+    const tlsOptions = this.options.tls;
+    const server = tlsOptions === null ? net.createServer((socket) => this.accept(socket)) : tls.createServer({ ...tlsOptions }, (socket) => this.accept(socket));
+    if (tlsOptions !== null) server.on('tlsClientError', (err) => this.logger.debug({ err }, 'kafka TLS handshake failed'));
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

@@ -43,7 +43,7 @@ const acmeScram: SASLOptions = { mechanism: 'scram-sha-256', username: 'acme.app
 
 beforeAll(async () => {
   securityDir = await mkdtemp(path.join(os.tmpdir(), 'spool-kafka-security-'));
-  const security: SecurityOptions = { enabled: true, storeDir: securityDir, superUsers: ['User:admin'], adminApiKey: admin, jwtIssuers: [] };
+  const security: SecurityOptions = { enabled: true, storeDir: securityDir, superUsers: ['User:admin'], adminApiKey: admin, jwtIssuers: [], tls: null };
   broker = await startKafkaTestBroker({ security, kafka: { numPartitions: 1 } });
   for (const name of ['acme', 'beta']) expect((await api('POST', '/v1/admin/tenants', { name })).status).toBe(201);
   for (const user of ['acme.app', 'beta.app']) {

@@ -54,6 +54,7 @@ describe('HTTP security (SPOOL_AUTH=on)', () => {
       superUsers: ['User:admin'],
       adminApiKey: admin,
       jwtIssuers: [{ issuer: 'https://app.acme.test', audience: 'spool', algorithms: ['HS256'], secret: JWT_SECRET, tenant: { fixed: 'acme' } }],
+      tls: null,
     };
     server = await startTestServer({ security });
     await server.app.get(GroupCoordinatorService).start();

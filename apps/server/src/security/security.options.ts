@@ -14,8 +14,13 @@
  *   SPOOL_ADMIN_API_KEY_FILE    operator), or a file holding it (a Docker/Kubernetes secret): stored
  *                               hashed for User:admin at boot, replacing an earlier one of that id
  *   SPOOL_JWT_ISSUERS_FILE      a JSON array of trusted JWT issuers (libs/security JwtIssuerConfig)
+ *   SPOOL_TLS_CERT_FILE         PEM certificate (chain) and key: TLS on every listener (HTTP with
+ *   SPOOL_TLS_KEY_FILE          WebSocket and SSE, and the Kafka port: SSL / SASL_SSL)
+ *   SPOOL_TLS_CA_FILE           PEM CA bundle that client certificates must chain to
+ *   SPOOL_TLS_CLIENT_AUTH       none (default) | requested | required: mutual TLS (Kafka's ssl.client.auth)
  */
 import { readFileSync } from 'node:fs';
+import { createSecureContext } from 'node:tls';
 import { isIP } from 'node:net';
 import path from 'node:path';
 import { SpoolError } from '@spool/common';
@@ -28,7 +33,21 @@ export const SECURITY_ENV_VARS = [
   'SPOOL_ADMIN_API_KEY',
   'SPOOL_ADMIN_API_KEY_FILE',
   'SPOOL_JWT_ISSUERS_FILE',
+  'SPOOL_TLS_CERT_FILE',
+  'SPOOL_TLS_KEY_FILE',
+  'SPOOL_TLS_CA_FILE',
+  'SPOOL_TLS_CLIENT_AUTH',
 ];
+
+/** TLS for every listener, from PEM files read at boot. */
+export interface TlsOptions {
+  readonly cert: Buffer;
+  readonly key: Buffer;
+  /** Client certificates must chain to these (mutual TLS); null: the system's default CAs. */
+  readonly ca: Buffer | null;
+  /** Kafka's ssl.client.auth: ask for a client certificate (requested) or refuse connections without one (required). */
+  readonly clientAuth: 'none' | 'requested' | 'required';
+}
 
 export interface SecurityOptions {
   /** Whether clients must authenticate (SPOOL_AUTH=on). */
@@ -39,6 +58,8 @@ export interface SecurityOptions {
   /** The bootstrap admin key, or null. Never logged. */
   readonly adminApiKey: string | null;
   readonly jwtIssuers: readonly JwtIssuerConfig[];
+  /** TLS on every listener, or null (plaintext). */
+  readonly tls: TlsOptions | null;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -111,7 +132,41 @@ export function securityOptionsFromEnv(env: Env, ctx: { dataDir: string; host: s
       }
     }
   }
-  return { enabled, storeDir, superUsers, adminApiKey, jwtIssuers };
+  return { enabled, storeDir, superUsers, adminApiKey, jwtIssuers, tls: tlsFromEnv(env, cwd) };
+}
+
+function tlsFromEnv(env: Env, cwd: string): TlsOptions | null {
+  const certFile = env.SPOOL_TLS_CERT_FILE;
+  const keyFile = env.SPOOL_TLS_KEY_FILE;
+  const clientAuth = env.SPOOL_TLS_CLIENT_AUTH ?? 'none';
+  if (clientAuth !== 'none' && clientAuth !== 'requested' && clientAuth !== 'required') {
+    throw invalid('SPOOL_TLS_CLIENT_AUTH', `expected none, requested or required, got ${JSON.stringify(clientAuth)}`);
+  }
+  if (certFile === undefined && keyFile === undefined) {
+    if (env.SPOOL_TLS_CA_FILE !== undefined || clientAuth !== 'none') throw invalid('SPOOL_TLS_CERT_FILE', 'mutual TLS needs TLS: set SPOOL_TLS_CERT_FILE and SPOOL_TLS_KEY_FILE');
+    return null;
+  }
+  if (certFile === undefined || keyFile === undefined) throw invalid(certFile === undefined ? 'SPOOL_TLS_CERT_FILE' : 'SPOOL_TLS_KEY_FILE', 'set both SPOOL_TLS_CERT_FILE and SPOOL_TLS_KEY_FILE');
+  const pem = (name: string, file: string): Buffer => {
+    const text = readText(name, path.resolve(cwd, file));
+    if (!text.includes('-----BEGIN ')) throw invalid(name, `${file} is not a PEM file`);
+    return Buffer.from(text, 'utf8');
+  };
+  const cert = pem('SPOOL_TLS_CERT_FILE', certFile);
+  const key = pem('SPOOL_TLS_KEY_FILE', keyFile);
+  const ca = env.SPOOL_TLS_CA_FILE === undefined ? null : pem('SPOOL_TLS_CA_FILE', env.SPOOL_TLS_CA_FILE);
+  // Fail at boot, naming the variables, rather than at the first handshake.
+  try {
+    createSecureContext({ cert, key, ...(ca !== null && { ca }) });
+  } catch (err) {
+    throw invalid('SPOOL_TLS_CERT_FILE', `the certificate, key and CA do not make a TLS context: ${(err as Error).message}`);
+  }
+  return { cert, key, ca, clientAuth };
+}
+
+/** Node's TLS server options for `tls` (HTTPS and the Kafka listener share them). */
+export function tlsServerOptions(tls: TlsOptions): { cert: Buffer; key: Buffer; ca?: Buffer; requestCert: boolean; rejectUnauthorized: boolean } {
+  return { cert: tls.cert, key: tls.key, ...(tls.ca !== null && { ca: tls.ca }), requestCert: tls.clientAuth !== 'none', rejectUnauthorized: tls.clientAuth === 'required' };
 }
 
 function readText(name: string, file: string): string {
@@ -124,5 +179,5 @@ function readText(name: string, file: string): string {
 
 /** Security off (the default of tests and of a broker without SPOOL_AUTH). */
 export function disabledSecurityOptions(dataDir: string): SecurityOptions {
-  return { enabled: false, storeDir: path.join(dataDir, '__spool_security'), superUsers: ['User:admin'], adminApiKey: null, jwtIssuers: [] };
+  return { enabled: false, storeDir: path.join(dataDir, '__spool_security'), superUsers: ['User:admin'], adminApiKey: null, jwtIssuers: [], tls: null };
 }

@@ -84,6 +84,7 @@ describe('WebSocket and SSE security', () => {
       superUsers: ['User:admin'],
       adminApiKey: admin,
       jwtIssuers: [{ issuer: 'https://app.acme.test', audience: 'spool', algorithms: ['HS256'], secret: JWT_SECRET, tenant: { fixed: 'acme' } }],
+      tls: null,
     };
     server = await startStreamingServer({ security, ws: { authTimeoutMs: 3_000 } });
     for (const name of ['acme', 'beta']) expect((await api(server.url, 'POST', '/v1/admin/tenants', admin, { name })).status).toBe(201);
