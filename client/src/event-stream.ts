@@ -10,6 +10,12 @@ export interface EventStreamOptions extends ReadFormatOptions {
   readonly partitions?: number[];
   /** Join this consumer group (positions are committed by the server as it writes). */
   readonly group?: string;
+  /**
+   * A short-lived token (JWT) for a broker with authentication on, sent as the access_token query
+   * parameter (EventSource cannot set headers). When it expires the server ends the stream with an
+   * `error` event whose reason is `expired`: open a new stream with a fresh token.
+   */
+  readonly token?: string;
   readonly onRecord: (record: SpoolRecord & { topic: string; partition: number }, eventId: string) => void;
   /** `topic` comes first: `{ topic, topicId, partitions }` (the topic's Kafka id, new for each incarnation of the name). */
   readonly onControl?: (event: 'topic' | 'assigned' | 'revoked' | 'error', data: unknown) => void;
@@ -24,6 +30,7 @@ export function eventsUrl(baseUrl: string, topic: string, options: Omit<EventStr
   if (options.valueFormat) url.searchParams.set('valueFormat', options.valueFormat);
   if (options.format) url.searchParams.set('format', options.format);
   if (options.group) url.searchParams.set('group', options.group);
+  if (options.token) url.searchParams.set('access_token', options.token);
   return url.toString();
 }
 

@@ -11,6 +11,10 @@
  *   membership already handed over in this session are not handed over twice.
  * - Groups: auto-commit every `autoCommitIntervalMs` of what the handler finished, with the
  *   generation it was delivered in (the server refuses stale ones), and on revocation.
+ * - Tokens (brokers with authentication on): `token` is sent in an `authenticate` frame first on
+ *   every connection. Given as a function, it is called again before the credential expires
+ *   (`renewBeforeMs`) and the fresh token renews the connection in place; if the server closes the
+ *   connection for an expired credential (4401), the client reconnects with a fresh token.
  */
 import { SpoolError, type Assignor, type ProduceRecord, type ProduceResult, type ProduceFormatOptions, type ReadFormatOptions, type RecordsBatch, type SpoolRecord, type StartFrom, type TopicPartitionOffset, type WebSocketFactory, type WebSocketLike } from './types.js';
 
@@ -24,6 +28,10 @@ export interface SpoolClientOptions {
   /** Reconnect backoff. Default 250 ms doubling to 10 s. */
   readonly reconnectDelayMs?: { initial: number; max: number };
   readonly onStateChange?: (state: 'connecting' | 'open' | 'closed') => void;
+  /** An API key or JWT, or a function that returns a fresh one (called at each connect and before expiry). */
+  readonly token?: string | (() => string | Promise<string>);
+  /** How long before the credential's expiry a fresh token is fetched. Default 30 s (or half the lifetime, if shorter). */
+  readonly renewBeforeMs?: number;
   readonly onError?: (error: SpoolError) => void;
 }
 
@@ -56,6 +64,7 @@ export class SpoolClient {
   private attempts = 0;
   private opened: Promise<void> | null = null;
   private readonly window: { records: number; bytes: number };
+  private renewTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly options: SpoolClientOptions) {
     this.window = options.creditWindow ?? { records: 5000, bytes: 4 * 1024 * 1024 };
@@ -110,6 +119,7 @@ export class SpoolClient {
     this.closedByUser = true;
     for (const stream of this.streams.values()) stream.stop();
     this.streams.clear();
+    if (this.renewTimer !== undefined) clearTimeout(this.renewTimer);
     this.socket?.close(1000, 'client closed');
     this.socket = null;
     this.opened = null;
@@ -155,20 +165,32 @@ export class SpoolClient {
       socket.onmessage = (ev) => {
         const frame = JSON.parse(String(ev.data)) as Frame;
         if (frame.type === 'hello') {
-          // Top the server's initial credit up to our window.
-          this.grant(Math.max(0, this.window.records - frame.credit.records), Math.max(0, this.window.bytes - frame.credit.bytes));
-          this.attempts = 0;
-          settled = true;
-          this.options.onStateChange?.('open');
-          resolve();
-          for (const stream of this.streams.values()) if (stream.needsRestart) void stream.start().catch((err: Error) => this.report(err));
+          const ready = (): void => {
+            // Top the server's initial credit up to our window (after authenticating: nothing else
+            // is accepted before the authenticate frame).
+            this.grant(Math.max(0, this.window.records - frame.credit.records), Math.max(0, this.window.bytes - frame.credit.bytes));
+            this.attempts = 0;
+            settled = true;
+            this.options.onStateChange?.('open');
+            resolve();
+            for (const stream of this.streams.values()) if (stream.needsRestart) void stream.start().catch((err: Error) => this.report(err));
+          };
+          if (this.options.token === undefined) return ready();
+          // Authenticate first; nothing else is served before it.
+          void this.authenticate().then(ready, (err: Error) => {
+            this.report(err);
+            socket.close(1000, 'authentication failed');
+          });
           return;
         }
+        if (frame.type === 'authenticated') return this.onAuthenticated(frame);
         this.onFrame(frame);
       };
       socket.onerror = () => undefined;
       socket.onclose = () => {
         if (this.socket === socket) this.socket = null;
+        if (this.renewTimer !== undefined) clearTimeout(this.renewTimer);
+        this.renewTimer = undefined;
         for (const [, p] of this.pending) p.reject(new SpoolError('BROKER_NOT_AVAILABLE', 'connection closed', true));
         this.pending.clear();
         for (const stream of this.streams.values()) stream.onDisconnect();
@@ -177,6 +199,37 @@ export class SpoolClient {
         if (!this.closedByUser) this.scheduleReconnect();
       };
     });
+  }
+
+  private async authenticate(): Promise<void> {
+    const token = this.options.token;
+    const value = typeof token === 'function' ? await token() : token;
+    const id = `a${this.nextId++}`;
+    await new Promise<Frame>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      if (!this.send({ type: 'authenticate', id, token: value })) {
+        this.pending.delete(id);
+        reject(new SpoolError('BROKER_NOT_AVAILABLE', 'not connected', true));
+      }
+    });
+  }
+
+  /** Schedules the renewal of an expiring credential (only a token function can renew). */
+  private onAuthenticated(frame: Frame): void {
+    const pending = frame.id !== undefined ? this.pending.get(frame.id) : undefined;
+    if (pending !== undefined) {
+      this.pending.delete(frame.id);
+      pending.resolve(frame);
+    }
+    if (this.renewTimer !== undefined) clearTimeout(this.renewTimer);
+    this.renewTimer = undefined;
+    if (typeof this.options.token !== 'function' || typeof frame.expiresAtMs !== 'number') return;
+    const lifetimeMs = frame.expiresAtMs - Date.now();
+    const beforeMs = Math.min(this.options.renewBeforeMs ?? 30_000, lifetimeMs / 2);
+    this.renewTimer = setTimeout(() => {
+      this.renewTimer = undefined;
+      this.authenticate().catch((err: Error) => this.report(err));
+    }, Math.max(0, lifetimeMs - beforeMs));
   }
 
   private scheduleReconnect(): void {
