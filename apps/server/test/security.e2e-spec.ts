@@ -58,7 +58,11 @@ describe('broker security configuration', () => {
     expect(anonymous.headers.get('www-authenticate')).toContain('Bearer');
     expect((await server.get('/metrics')).status).toBe(401);
     const auth = { authorization: `Bearer ${apiKey}` };
-    expect((await fetch(`${server.url}/metrics`, { headers: auth })).status).toBe(200);
+    const tenant = await fetch(`${server.url}/v1/admin/tenants`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'acme' }) });
+    expect(tenant.status).toBe(201);
+    const metrics = await fetch(`${server.url}/metrics`, { headers: auth });
+    expect(metrics.status).toBe(200);
+    expect(await metrics.text()).toMatch(/^spool_tenant_stored_bytes\{tenant="acme"\} 0$/m);
     const created = await fetch(`${server.url}/v1/admin/api-keys`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ principal: 'ops' }) });
     expect(created.status).toBe(201);
     const second = ((await created.json()) as { apiKey: string }).apiKey;

@@ -2,7 +2,7 @@
 
 import { client } from './client.gen.js';
 import type { Client, Options as Options2, TDataShape } from './client/index.js';
-import type { AlterTopicConfigsData, AlterTopicConfigsErrors, AlterTopicConfigsResponses, CommitGroupOffsetsData, CommitGroupOffsetsErrors, CommitGroupOffsetsResponses, CreateAclsData, CreateAclsErrors, CreateAclsResponses, CreateApiKeyData, CreateApiKeyErrors, CreateApiKeyResponses, CreatePartitionsData, CreatePartitionsErrors, CreatePartitionsResponses, CreateTenantData, CreateTenantErrors, CreateTenantResponses, CreateTopicData, CreateTopicErrors, CreateTopicResponses, DeleteAclsData, DeleteAclsErrors, DeleteAclsResponses, DeleteGroupData, DeleteGroupErrors, DeleteGroupResponses, DeleteRecordsData, DeleteRecordsErrors, DeleteRecordsResponses, DeleteScramCredentialData, DeleteScramCredentialErrors, DeleteScramCredentialResponses, DeleteTenantData, DeleteTenantErrors, DeleteTenantResponses, DeleteTopicData, DeleteTopicErrors, DeleteTopicResponses, DescribeAclsData, DescribeAclsErrors, DescribeAclsResponses, DescribeGroupData, DescribeGroupErrors, DescribeGroupResponses, DescribeTopicData, DescribeTopicErrors, DescribeTopicResponses, FetchRecordsData, FetchRecordsErrors, FetchRecordsResponses, ListApiKeysData, ListApiKeysErrors, ListApiKeysResponses, ListGroupsData, ListGroupsErrors, ListGroupsResponses, ListOffsetsData, ListOffsetsErrors, ListOffsetsResponses, ListScramCredentialsData, ListScramCredentialsErrors, ListScramCredentialsResponses, ListTenantsData, ListTenantsErrors, ListTenantsResponses, ListTopicsData, ListTopicsErrors, ListTopicsResponses, ProduceData, ProduceErrors, ProduceResponses, ResetGroupOffsetsData, ResetGroupOffsetsErrors, ResetGroupOffsetsResponses, RevokeApiKeyData, RevokeApiKeyErrors, RevokeApiKeyResponses, UpsertScramCredentialData, UpsertScramCredentialErrors, UpsertScramCredentialResponses, WhoAmIData, WhoAmIErrors, WhoAmIResponses } from './types.gen.js';
+import type { AlterTopicConfigsData, AlterTopicConfigsErrors, AlterTopicConfigsResponses, CommitGroupOffsetsData, CommitGroupOffsetsErrors, CommitGroupOffsetsResponses, CreateAclsData, CreateAclsErrors, CreateAclsResponses, CreateApiKeyData, CreateApiKeyErrors, CreateApiKeyResponses, CreatePartitionsData, CreatePartitionsErrors, CreatePartitionsResponses, CreateTenantData, CreateTenantErrors, CreateTenantResponses, CreateTopicData, CreateTopicErrors, CreateTopicResponses, DeleteAclsData, DeleteAclsErrors, DeleteAclsResponses, DeleteGroupData, DeleteGroupErrors, DeleteGroupResponses, DeleteRecordsData, DeleteRecordsErrors, DeleteRecordsResponses, DeleteScramCredentialData, DeleteScramCredentialErrors, DeleteScramCredentialResponses, DeleteTenantData, DeleteTenantErrors, DeleteTenantResponses, DeleteTopicData, DeleteTopicErrors, DeleteTopicResponses, DescribeAclsData, DescribeAclsErrors, DescribeAclsResponses, DescribeGroupData, DescribeGroupErrors, DescribeGroupResponses, DescribeTopicData, DescribeTopicErrors, DescribeTopicResponses, FetchRecordsData, FetchRecordsErrors, FetchRecordsResponses, GetTenantUsageData, GetTenantUsageErrors, GetTenantUsageResponses, ListApiKeysData, ListApiKeysErrors, ListApiKeysResponses, ListGroupsData, ListGroupsErrors, ListGroupsResponses, ListOffsetsData, ListOffsetsErrors, ListOffsetsResponses, ListScramCredentialsData, ListScramCredentialsErrors, ListScramCredentialsResponses, ListTenantsData, ListTenantsErrors, ListTenantsResponses, ListTopicsData, ListTopicsErrors, ListTopicsResponses, ProduceData, ProduceErrors, ProduceResponses, ResetGroupOffsetsData, ResetGroupOffsetsErrors, ResetGroupOffsetsResponses, RevokeApiKeyData, RevokeApiKeyErrors, RevokeApiKeyResponses, UpsertScramCredentialData, UpsertScramCredentialErrors, UpsertScramCredentialResponses, WhoAmIData, WhoAmIErrors, WhoAmIResponses } from './types.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -140,6 +140,15 @@ export const createTenant = <ThrowOnError extends boolean = false>(options: Opti
         'Content-Type': 'application/json',
         ...options.headers
     }
+});
+
+/**
+ * A tenant's usage: bytes in and out and requests since start, topics, partitions and stored bytes now
+ */
+export const getTenantUsage = <ThrowOnError extends boolean = false>(options: Options<GetTenantUsageData, ThrowOnError>) => (options.client ?? client).get<GetTenantUsageResponses, GetTenantUsageErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/v1/tenants/{tenant}/usage',
+    ...options
 });
 
 /**

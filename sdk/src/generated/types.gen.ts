@@ -198,6 +198,28 @@ export type TenantList = {
     tenants: Array<Tenant>;
 };
 
+export type TenantUsage = {
+    tenant: string;
+    /**
+     * Bytes its principals produced since the broker started (HTTP request bodies, Kafka batches).
+     */
+    producedBytes: number;
+    /**
+     * Bytes its principals fetched since the broker started (HTTP answers, Kafka batches).
+     */
+    fetchedBytes: number;
+    /**
+     * HTTP requests of its principals since the broker started.
+     */
+    requests: number;
+    topics: number;
+    partitions: number;
+    /**
+     * Bytes its topics hold on disk now.
+     */
+    storedBytes: number;
+};
+
 export type CreateTopic = {
     /**
      * Topic name: [a-zA-Z0-9._-], 1..249 characters.
@@ -1240,6 +1262,38 @@ export type CreateTenantResponses = {
 };
 
 export type CreateTenantResponse = CreateTenantResponses[keyof CreateTenantResponses];
+
+export type GetTenantUsageData = {
+    body?: never;
+    path: {
+        tenant: string;
+    };
+    query?: never;
+    url: '/v1/tenants/{tenant}/usage';
+};
+
+export type GetTenantUsageErrors = {
+    /**
+     * No credential, or a malformed, wrong, expired or revoked one (SASL_AUTHENTICATION_FAILED; details.reason says which)
+     */
+    401: ErrorEnvelope;
+    /**
+     * Not allowed: an ACL denies it (TOPIC_AUTHORIZATION_FAILED, GROUP_AUTHORIZATION_FAILED, CLUSTER_AUTHORIZATION_FAILED), the name is outside the tenant's prefix, or internal topics ("__" prefix) over HTTP (POLICY_VIOLATION)
+     */
+    403: ErrorEnvelope;
+    /**
+     * Unknown topic or partition (UNKNOWN_TOPIC_OR_PARTITION)
+     */
+    404: ErrorEnvelope;
+};
+
+export type GetTenantUsageError = GetTenantUsageErrors[keyof GetTenantUsageErrors];
+
+export type GetTenantUsageResponses = {
+    200: TenantUsage;
+};
+
+export type GetTenantUsageResponse = GetTenantUsageResponses[keyof GetTenantUsageResponses];
 
 export type DeleteTenantData = {
     body?: never;

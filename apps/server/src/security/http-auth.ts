@@ -99,9 +99,14 @@ export function installHttpAuthentication(fastify: FastifyInstance, access: Acce
   });
   // Quotas count what was served: produced bytes (the request's Content-Length; a chunked NDJSON
   // stream counts as a request only), fetched bytes (the answer's length), one request each.
-  fastify.addHook('onSend', async (request, _reply, payload) => {
+  fastify.addHook('onSend', async (request, reply, payload) => {
     const identity = identityOf(request);
     if (identity === undefined) return payload;
+    // A refused request (4xx/5xx) appended and served nothing: it counts as a request only.
+    if (reply.statusCode >= 400) {
+      access.record(identity, 'request');
+      return payload;
+    }
     const route = request.routeOptions.url ?? '';
     if (request.method === 'POST' && route === PRODUCE_ROUTE) access.record(identity, 'produce', Number(request.headers['content-length'] ?? 0) || 0);
     else if (request.method === 'GET' && route === FETCH_ROUTE) access.record(identity, 'fetch', typeof payload === 'string' ? Buffer.byteLength(payload) : Buffer.isBuffer(payload) ? payload.length : 0);

@@ -234,6 +234,17 @@ describe('HTTP security (SPOOL_AUTH=on)', () => {
     expect((await http(server.url, 'GET', '/v1/admin/scram-credentials', undefined, as)).body.credentials).toEqual([]);
   });
 
+  it('reports a tenant\'s usage to its own principals and to the operator, not to another tenant', async () => {
+    const usage = await http(server.url, 'GET', '/v1/tenants/acme/usage', undefined, bearer(acme));
+    expect(usage.status).toBe(200);
+    expect(usage.body).toMatchObject({ tenant: 'acme', topics: 1, partitions: 1 });
+    expect(usage.body.producedBytes).toBeGreaterThan(30_000); // the quota test's bodies
+    expect(usage.body.storedBytes).toBeGreaterThan(30_000);
+    expect((await http(server.url, 'GET', '/v1/tenants/acme/usage', undefined, bearer(admin))).body.tenant).toBe('acme');
+    expect((await http(server.url, 'GET', '/v1/tenants/acme/usage', undefined, bearer(beta))).status).toBe(403);
+    expect((await http(server.url, 'GET', '/v1/tenants/nope/usage', undefined, bearer(admin))).status).toBe(404);
+  });
+
   it('works through the SDK with a token', async () => {
     const created = await createApiKey({ client: spoolClient(server.url, { token: admin }), body: { principal: 'User:acme.sdk' } });
     expect(created.response.status).toBe(201);

@@ -5,14 +5,16 @@
  * (super users have both; tenant principals never hold cluster ALTER). Every change is written to
  * the security store before the answer, and applies to every later request at once.
  */
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, UsePipes } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Query, UsePipes } from '@nestjs/common';
+import { LogManager } from '@spool/log-engine';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { SpoolError } from '@spool/common';
-import { parseAclBinding, parseAclBindingFilter, type AclBinding, type ApiKeyInfo, type Identity, type SpoolSecurity, type TenantRecord } from '@spool/security';
+import { CLUSTER_RESOURCE, SecurityError, parseAclBinding, parseAclBindingFilter, type AclBinding, type ApiKeyInfo, type Identity, type SpoolSecurity, type TenantRecord } from '@spool/security';
 import { ApiErrors } from '../http/openapi/api-errors.decorator.js';
 import { dtoValidationPipe } from '../http/validation.pipe.js';
 import { AccessControl } from './access-control.js';
 import { CurrentIdentity, RequireAcl } from './http-auth.js';
+import { tenantUsage } from './tenant-usage.js';
 import {
   AclBindingDto,
   AclCreationResultsDto,
@@ -28,6 +30,7 @@ import {
   UpsertScramCredentialDto,
   TenantDto,
   TenantListDto,
+  TenantUsageDto,
   WhoAmIDto,
 } from './security-admin.dto.js';
 
@@ -78,7 +81,10 @@ function AclFilterQueries(): MethodDecorator {
 @Controller('v1')
 @UsePipes(dtoValidationPipe())
 export class SecurityAdminController {
-  constructor(private readonly access: AccessControl) {}
+  constructor(
+    private readonly access: AccessControl,
+    @Inject(LogManager) private readonly logManager: LogManager,
+  ) {}
 
   private get security(): SpoolSecurity {
     if (this.access.security === null) throw new SpoolError('INVALID_REQUEST', 'security is off on this broker (start it with SPOOL_AUTH=on to manage API keys, ACLs and tenants)', { reason: 'security-disabled' });
@@ -219,6 +225,19 @@ export class SecurityAdminController {
   @ApiErrors(401, 403)
   listTenants(): TenantListDto {
     return { tenants: this.security.admin.listTenants().map(tenantDto) };
+  }
+
+  @Get('tenants/:tenant/usage')
+  @ApiOperation({ operationId: 'getTenantUsage', summary: 'A tenant\'s usage: bytes in and out and requests since start, topics, partitions and stored bytes now' })
+  @ApiParam({ name: 'tenant' })
+  @ApiOkResponse({ type: TenantUsageDto })
+  @ApiErrors(401, 403, 404)
+  tenantUsage(@Param('tenant') tenant: string, @CurrentIdentity() identity: Identity): TenantUsageDto {
+    const security = this.security;
+    // A tenant's own principals may read it; others need DESCRIBE on the cluster.
+    if (identity.tenant !== tenant) this.access.check(identity, 'DESCRIBE', CLUSTER_RESOURCE);
+    if (!security.admin.listTenants().some((t) => t.name === tenant)) throw new SecurityError('RESOURCE_NOT_FOUND', `tenant ${JSON.stringify(tenant)} does not exist`, 'not-found');
+    return tenantUsage(this.access, this.logManager).find((u) => u.tenant === tenant)!;
   }
 
   @Delete('admin/tenants/:tenant')

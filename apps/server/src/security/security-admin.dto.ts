@@ -145,6 +145,17 @@ export class TenantListDto {
   @ApiProperty({ type: [TenantDto] }) tenants!: TenantDto[];
 }
 
+@ApiSchema({ name: 'TenantUsage' })
+export class TenantUsageDto {
+  @ApiProperty({ example: 'acme' }) tenant!: string;
+  @ApiProperty({ type: 'integer', description: 'Bytes its principals produced since the broker started (HTTP request bodies, Kafka batches).' }) producedBytes!: number;
+  @ApiProperty({ type: 'integer', description: 'Bytes its principals fetched since the broker started (HTTP answers, Kafka batches).' }) fetchedBytes!: number;
+  @ApiProperty({ type: 'integer', description: 'HTTP requests of its principals since the broker started.' }) requests!: number;
+  @ApiProperty({ type: 'integer' }) topics!: number;
+  @ApiProperty({ type: 'integer' }) partitions!: number;
+  @ApiProperty({ type: 'integer', description: 'Bytes its topics hold on disk now.' }) storedBytes!: number;
+}
+
 @ApiSchema({ name: 'WhoAmI' })
 export class WhoAmIDto {
   @ApiProperty({ example: 'User:acme.ingest' }) principal!: string;

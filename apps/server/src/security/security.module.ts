@@ -5,7 +5,11 @@
  * opened and every client is User:ANONYMOUS, allowed everything.
  */
 import { Global, Inject, Module, type DynamicModule, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import { APP_GUARD, HttpAdapterHost } from '@nestjs/core';
+import { APP_GUARD, HttpAdapterHost, ModuleRef } from '@nestjs/core';
+import { LogManager } from '@spool/log-engine';
+import { Gauge } from 'prom-client';
+import { MetricsService } from '../metrics/metrics.service.js';
+import { tenantUsage, type TenantUsageReport } from './tenant-usage.js';
 import { silentLogger } from '@spool/common';
 import { FileSecurityStore, SpoolSecurity } from '@spool/security';
 import type { FastifyInstance } from 'fastify';
@@ -28,6 +32,7 @@ export const BOOTSTRAP_ADMIN = 'admin';
 export class SecurityModule implements OnModuleInit, OnModuleDestroy {
   constructor(
     private readonly adapterHost: HttpAdapterHost,
+    private readonly moduleRef: ModuleRef,
     private readonly access: AccessControl,
     @Inject(SECURITY_STORE) private readonly store: FileSecurityStore | null,
   ) {}
@@ -71,6 +76,38 @@ export class SecurityModule implements OnModuleInit, OnModuleDestroy {
   onModuleInit(): void {
     const adapter = this.adapterHost.httpAdapter;
     if (this.access.enabled && adapter?.getType() === 'fastify') installHttpAuthentication(adapter.getInstance<FastifyInstance>(), this.access);
+    if (this.access.enabled) this.registerTenantMetrics();
+  }
+
+  /** Usage per tenant in /metrics (when the app has MetricsModule), read at scrape time. */
+  private registerTenantMetrics(): void {
+    let metrics: MetricsService;
+    let logManager: LogManager;
+    try {
+      metrics = this.moduleRef.get(MetricsService, { strict: false });
+      logManager = this.moduleRef.get(LogManager, { strict: false });
+    } catch {
+      return;
+    }
+    const access = this.access;
+    const gauge = (name: string, help: string, pick: (u: TenantUsageReport) => number): void => {
+      new Gauge({
+        name,
+        help,
+        labelNames: ['tenant'],
+        registers: [metrics.registry],
+        collect() {
+          this.reset();
+          for (const usage of tenantUsage(access, logManager)) this.set({ tenant: usage.tenant }, pick(usage));
+        },
+      });
+    };
+    gauge('spool_tenant_produced_bytes', 'Bytes produced by the tenant\'s principals since the broker started.', (u) => u.producedBytes);
+    gauge('spool_tenant_fetched_bytes', 'Bytes fetched by the tenant\'s principals since the broker started.', (u) => u.fetchedBytes);
+    gauge('spool_tenant_requests', 'HTTP requests of the tenant\'s principals since the broker started.', (u) => u.requests);
+    gauge('spool_tenant_topics', 'Topics the tenant has.', (u) => u.topics);
+    gauge('spool_tenant_partitions', 'Partitions over the tenant\'s topics.', (u) => u.partitions);
+    gauge('spool_tenant_stored_bytes', 'Bytes the tenant\'s topics hold on disk.', (u) => u.storedBytes);
   }
 
   async onModuleDestroy(): Promise<void> {

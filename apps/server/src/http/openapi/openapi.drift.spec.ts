@@ -63,6 +63,7 @@ describe('OpenAPI document', () => {
         'POST /v1/admin/scram-credentials upsertScramCredential',
         'GET /v1/admin/scram-credentials listScramCredentials',
         'DELETE /v1/admin/scram-credentials/{user} deleteScramCredential',
+        'GET /v1/tenants/{tenant}/usage getTenantUsage',
       ].sort(),
     );
     expect(Object.keys(doc.paths['/v1/topics/{topic}/records'].post.requestBody.content).sort()).toEqual(['application/json', 'application/x-ndjson']);
