@@ -218,6 +218,14 @@ describe('the SASL exchange and quotas, frame by frame', () => {
     twice.close();
   });
 
+  it('refuses the next request of a connection whose API key was revoked', async () => {
+    const created = await api('POST', '/v1/admin/api-keys', { principal: 'acme.app' });
+    const raw = await login('acme.app', created.body.apiKey);
+    expect(await raw.request(KafkaApiKey.Metadata, 12, { topics: null })).not.toBe('closed');
+    expect((await api('DELETE', `/v1/admin/api-keys/${created.body.keyId}`)).status).toBe(200);
+    expect(await raw.request(KafkaApiKey.Metadata, 12, { topics: null })).toBe('closed');
+  });
+
   it('answers a producer over its byte-rate quota with throttle_time_ms, and not another tenant', async () => {
     expect((await api('POST', '/v1/admin/scram-credentials', { user: 'acme.bulk', mechanism: 'SCRAM-SHA-256', password: PASSWORD })).status).toBe(200);
     expect((await api('POST', '/v1/admin/acls', { acls: [{ resourceType: 'TOPIC', resourceName: 'acme.', patternType: 'PREFIXED', principal: 'User:acme.bulk', operation: 'WRITE', permissionType: 'ALLOW' }] })).status).toBe(201);

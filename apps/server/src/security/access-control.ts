@@ -49,6 +49,26 @@ export class AccessControl {
     return this.security !== null;
   }
 
+  /**
+   * Calls `listener` with an API key's id when the key is revoked or deleted (on this node as soon
+   * as the store's change event arrives), so long-lived streams opened with it can end. Returns the
+   * unsubscribe function.
+   */
+  onApiKeyRevoked(listener: (keyId: string) => void): () => void {
+    if (this.security === null) return () => undefined;
+    return this.security.catalog.onChange((change) => {
+      const before = change.before;
+      if (before?.type !== 'api-key' || before.apiKey.revokedAtMs !== null) return;
+      const after = change.after;
+      if (after === null || (after.type === 'api-key' && after.apiKey.revokedAtMs !== null)) listener(before.apiKey.keyId);
+    });
+  }
+
+  /** Whether a revocation of `keyId` ends a stream authenticated as `identity`. */
+  static provenBy(identity: Identity, keyId: string): boolean {
+    return identity.credentialKind === 'api-key' && identity.credentialId === keyId;
+  }
+
   /** The identity proven by `credential` (a bearer API key or JWT); anonymous when security is off. */
   async authenticate(credential: string | undefined, clientHost: string): Promise<Identity> {
     if (this.security === null) return anonymousIdentity(clientHost);

@@ -27,6 +27,7 @@ import { readFormatsOf } from '../records/record-formats.js';
 import { decodeEventId } from './event-id.js';
 import { SseStream } from './sse-stream.js';
 import { identityOf, RequireAcl } from '../security/http-auth.js';
+import { AccessControl, DISABLED_ACCESS } from '../security/access-control.js';
 
 export const SSE_OPTIONS = Symbol('SSE_OPTIONS');
 
@@ -77,6 +78,7 @@ export class SseController {
     private readonly coordinators: GroupCoordinatorService,
     @Inject(SSE_OPTIONS) private readonly options: SseOptions,
     @Optional() @Inject(ROOT_LOGGER) rootLogger?: RootLogger,
+    @Optional() private readonly access: AccessControl = DISABLED_ACCESS,
   ) {
     this.logger = rootLogger?.child({ component: 'sse' }) ?? silentLogger;
   }
@@ -132,9 +134,18 @@ export class SseController {
     stream.start(offsets);
   }
 
-  /** A stream opened with an expiring credential (a browser's JWT) ends when it expires. */
+  /**
+   * A stream opened with an expiring credential (a browser's JWT) ends when it expires; one opened
+   * with an API key ends when the key is revoked.
+   */
   private endAtExpiry(stream: SseStream, req: FastifyRequest): void {
-    const expiresAtMs = identityOf(req)?.expiresAtMs ?? null;
+    const identity = identityOf(req);
+    if (identity === undefined) return;
+    const stopWatching = this.access.onApiKeyRevoked((keyId) => {
+      if (AccessControl.provenBy(identity, keyId)) stream.end({ code: 'SASL_AUTHENTICATION_FAILED', message: 'Authentication revoked: reconnect with a valid credential', retriable: false, details: { reason: 'revoked' } });
+    });
+    req.raw.socket?.once('close', stopWatching);
+    const expiresAtMs = identity.expiresAtMs;
     if (expiresAtMs === null) return;
     const expire = (): void => {
       if (Date.now() < expiresAtMs) {

@@ -26,7 +26,7 @@
 import type { IncomingMessage } from 'node:http';
 import { SpoolError } from '@spool/common';
 import { groupResource, topicResource, type Identity } from '@spool/security';
-import type { AccessControl } from '../security/access-control.js';
+import { AccessControl } from '../security/access-control.js';
 import type { ClientFrame } from './ws-frames.js';
 
 export const WS_SUBPROTOCOL = 'spool.v1';
@@ -69,6 +69,7 @@ export interface WsAuthHost {
 export class WsAuth {
   private expiryTimer: NodeJS.Timeout | undefined;
   private authTimer: NodeJS.Timeout | undefined;
+  private readonly stopWatchingRevocations: () => void;
 
   constructor(
     private readonly access: AccessControl,
@@ -77,6 +78,12 @@ export class WsAuth {
     private readonly host: WsAuthHost,
     authTimeoutMs: number,
   ) {
+    // A revoked API key ends the connections it opened, not only the next ones.
+    this.stopWatchingRevocations = access.onApiKeyRevoked((keyId) => {
+      if (this.identity !== null && AccessControl.provenBy(this.identity, keyId)) {
+        this.host.closeUnauthenticated(new SpoolError('SASL_AUTHENTICATION_FAILED', 'Authentication revoked: the API key of this connection has been revoked', { reason: 'revoked' }), undefined);
+      }
+    });
     if (identity !== null) this.scheduleExpiry(identity);
     else if (access.enabled) {
       this.authTimer = setTimeout(() => this.host.closeUnauthenticated(new SpoolError('SASL_AUTHENTICATION_FAILED', `Authentication required: no authenticate frame within ${authTimeoutMs} ms`, { reason: 'missing' }), undefined), authTimeoutMs);
@@ -148,6 +155,7 @@ export class WsAuth {
   }
 
   close(): void {
+    this.stopWatchingRevocations();
     if (this.expiryTimer !== undefined) clearTimeout(this.expiryTimer);
     if (this.authTimer !== undefined) clearTimeout(this.authTimer);
   }

@@ -55,11 +55,14 @@ function upgradeStatus(url: string, headers: Record<string, string>): Promise<nu
 }
 
 /** Reads an SSE stream until it ends (or `untilMs`), returning the raw text. */
-function readSse(url: string, headers: Record<string, string> = {}, untilMs = 15_000): Promise<{ status: number; text: string }> {
+function readSse(url: string, headers: Record<string, string> = {}, untilMs = 15_000, onText?: (text: string) => void): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const req = http.get(url, { headers }, (res) => {
       let text = '';
-      res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+      res.setEncoding('utf8').on('data', (chunk: string) => {
+        text += chunk;
+        onText?.(text);
+      });
       const timer = setTimeout(() => req.destroy(), untilMs);
       res.on('close', () => {
         clearTimeout(timer);
@@ -165,6 +168,22 @@ describe('WebSocket and SSE security', () => {
     expect(Date.now()).toBeGreaterThanOrEqual(renewed.expiresAtMs);
     expect(closed.code).toBe(CLOSE_UNAUTHENTICATED);
     expect(browser.frames.at(-1)).toMatchObject({ type: 'error', code: 'SASL_AUTHENTICATION_FAILED', details: { reason: 'expired' } });
+  });
+
+  it('ends WebSocket connections and SSE streams opened with an API key when the key is revoked', async () => {
+    const created = await api(server.url, 'POST', '/v1/admin/api-keys', admin, { principal: 'acme.app' });
+    const socket = await TestSocket.open(server.wsUrl, { headers: { authorization: `Bearer ${created.body.apiKey}` } });
+    expect((await socket.request({ type: 'subscribe', id: 's', topic: 'acme.events', from: 'earliest' })).type).toBe('ack');
+    let delivering!: () => void;
+    const streaming = new Promise<void>((resolve) => (delivering = resolve));
+    const sse = readSse(`${server.url}/v1/topics/acme.events/events?from=earliest`, { authorization: `Bearer ${created.body.apiKey}` }, 15_000, (text) => text.includes('"value":"first"') && delivering());
+    await streaming; // open and delivering before the key is revoked
+    expect((await api(server.url, 'DELETE', `/v1/admin/api-keys/${created.body.keyId}`, admin)).status).toBe(200);
+    expect((await socket.closed).code).toBe(CLOSE_UNAUTHENTICATED);
+    expect(socket.frames.at(-1)).toMatchObject({ type: 'error', code: 'SASL_AUTHENTICATION_FAILED', details: { reason: 'revoked' } });
+    const ended = await sse;
+    expect(ended.status).toBe(200);
+    expect(ended.text).toMatch(/event: error\ndata: .*"reason":"revoked"/);
   });
 
   it('serves SSE with the token in the query string or a cookie, refuses others, and ends the stream at expiry', async () => {

@@ -34,8 +34,16 @@ const BEFORE_AUTHENTICATION = new Set([18, 17, 36]);
 
 export class KafkaSasl {
   private readonly sessions = new WeakMap<ConnectionInfo, Session>();
+  /** Open sessions logged in with an API key (PLAIN), by key id: a revocation fails them. */
+  private readonly byApiKey = new Map<string, Set<Session>>();
 
-  constructor(private readonly access: AccessControl) {}
+  constructor(private readonly access: AccessControl) {
+    // A revoked key's connections are refused from their next request on (the connection closes).
+    access.onApiKeyRevoked((keyId) => {
+      for (const session of this.byApiKey.get(keyId) ?? []) session.state = 'failed';
+      this.byApiKey.delete(keyId);
+    });
+  }
 
   get enabled(): boolean {
     return this.access.enabled;
@@ -59,6 +67,16 @@ export class KafkaSasl {
   identity(connection: ConnectionInfo): Identity {
     if (!this.access.enabled) return anonymousIdentity(connection.clientHost);
     return this.sessions.get(connection)?.identity ?? anonymousIdentity(connection.clientHost);
+  }
+
+  private watch(keyId: string, session: Session, connection: ConnectionInfo): void {
+    let sessions = this.byApiKey.get(keyId);
+    if (sessions === undefined) this.byApiKey.set(keyId, (sessions = new Set()));
+    sessions.add(session);
+    connection.signal.addEventListener('abort', () => {
+      sessions.delete(session);
+      if (sessions.size === 0 && this.byApiKey.get(keyId) === sessions) this.byApiKey.delete(keyId);
+    });
   }
 
   handshake(connection: ConnectionInfo, request: SaslHandshakeRequest): SaslHandshakeResponse {
@@ -89,6 +107,8 @@ export class KafkaSasl {
       session.state = 'authenticated';
       session.identity = step.identity;
       session.server = null;
+      // PLAIN with an API key as the password: its credentialId is the key id.
+      if (step.identity.credentialKind === 'sasl-plain' && this.access.security?.catalog.apiKey(step.identity.credentialId) !== undefined) this.watch(step.identity.credentialId, session, connection);
       // 0: no re-authentication (Kafka's connections.max.reauth.ms=0, its default); an expiring API
       // key is checked at each new connection (docs/security.md, "Not covered").
       return { errorCode: KafkaErrorCode.NONE, errorMessage: null, authBytes: step.challenge, sessionLifetimeMs: 0 };
