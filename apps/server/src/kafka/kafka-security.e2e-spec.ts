@@ -218,6 +218,16 @@ describe('the SASL exchange and quotas, frame by frame', () => {
     twice.close();
   });
 
+  it('CreateTopics holds a tenant to its topic limit, counting the topics of the same request', async () => {
+    expect((await api('POST', '/v1/admin/tenants', { name: 'tiny', maxTopics: 1 })).status).toBe(201);
+    const root = await login('admin', admin);
+    const answer = (await root.request(KafkaApiKey.CreateTopics, 7, { timeoutMs: 5_000, validateOnly: false, topics: [{ name: 'tiny.a', numPartitions: 1, replicationFactor: -1, assignments: [], configs: [] }, { name: 'tiny.b', numPartitions: 1, replicationFactor: -1, assignments: [], configs: [] }] })) as { topics: Array<{ name: string; errorCode: number; errorMessage: string | null }> };
+    const byName = Object.fromEntries(answer.topics.map((t) => [t.name, t.errorCode]));
+    expect(byName).toEqual({ 'tiny.a': 0, 'tiny.b': KafkaErrorCode.POLICY_VIOLATION });
+    expect(answer.topics.find((t) => t.name === 'tiny.b')!.errorMessage).toMatch(/at most 1 topics/);
+    root.close();
+  });
+
   it('refuses the next request of a connection whose API key was revoked', async () => {
     const created = await api('POST', '/v1/admin/api-keys', { principal: 'acme.app' });
     const raw = await login('acme.app', created.body.apiKey);

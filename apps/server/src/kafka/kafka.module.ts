@@ -92,7 +92,7 @@ export class KafkaModule {
             const security = access?.security ?? null;
             return new KafkaRequestRouter(handlers, (logger ?? silentLogger).child({ component: 'kafka' }), observers, undefined, security === null ? undefined : {
               sasl,
-              authorization: new KafkaAuthorization(access!, logManager),
+              authorization: new KafkaAuthorization(access!, logManager, resolved.numPartitions),
               isSuperUser: (principal) => security.authorizer.isSuperUser({ principal } as never),
             });
           },

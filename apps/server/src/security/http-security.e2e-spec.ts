@@ -245,6 +245,19 @@ describe('HTTP security (SPOOL_AUTH=on)', () => {
     expect((await http(server.url, 'GET', '/v1/tenants/nope/usage', undefined, bearer(admin))).status).toBe(404);
   });
 
+  it('holds a tenant to its maxTopics and maxPartitions on every HTTP route that creates or grows a topic', async () => {
+    const as = bearer(admin);
+    expect((await http(server.url, 'POST', '/v1/admin/tenants', { name: 'small', maxTopics: 1, maxPartitions: 3 }, as)).status).toBe(201);
+    expect((await http(server.url, 'POST', '/v1/topics', { name: 'small.a', partitions: 2 }, as)).status).toBe(201);
+    const second = await http(server.url, 'POST', '/v1/topics', { name: 'small.b', partitions: 1 }, as);
+    expect([second.status, second.body.error.code, second.body.error.details]).toEqual([403, 'POLICY_VIOLATION', { reason: 'topic-limit' }]);
+    expect((await http(server.url, 'POST', '/v1/topics/small.auto/records', { records: [{ value: 1 }] }, as)).status).toBe(403);
+    expect((await http(server.url, 'POST', '/v1/topics/small.a/partitions', { count: 3 }, as)).status).toBe(200);
+    const grown = await http(server.url, 'POST', '/v1/topics/small.a/partitions', { count: 4 }, as);
+    expect([grown.status, grown.body.error.details]).toEqual([403, { reason: 'partition-limit' }]);
+    expect(server.logManager.listTopics().map((t) => t.name).filter((n) => n.startsWith('small.'))).toEqual(['small.a']);
+  });
+
   it('works through the SDK with a token', async () => {
     const created = await createApiKey({ client: spoolClient(server.url, { token: admin }), body: { principal: 'User:acme.sdk' } });
     expect(created.response.status).toBe(201);
@@ -259,7 +272,7 @@ describe('HTTP security (SPOOL_AUTH=on)', () => {
     server = await server.restart();
     expect((await http(server.url, 'GET', '/v1/whoami', undefined, bearer(admin))).body.principal).toBe('User:admin');
     expect((await http(server.url, 'GET', '/v1/topics', undefined, bearer(acme))).body.topics.map((t: { name: string }) => t.name)).toEqual(['acme.orders']);
-    expect((await http(server.url, 'GET', '/v1/admin/tenants', undefined, bearer(admin))).body.tenants.map((t: { name: string }) => t.name).sort()).toEqual(['acme', 'beta']);
+    expect((await http(server.url, 'GET', '/v1/admin/tenants', undefined, bearer(admin))).body.tenants.map((t: { name: string }) => t.name).sort()).toEqual(['acme', 'beta', 'small']);
   });
 });
 

@@ -95,7 +95,10 @@ export class RecordsController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<string | NdjsonIngestSummaryDto> {
     // Auto-creation needs what creating the topic needs (Kafka: CREATE on the cluster or topic).
-    if (this.access.enabled && this.topics.existingForProduce(topic) === null) this.access.checkMayCreateTopic(identity, topic);
+    if (this.access.enabled && this.topics.existingForProduce(topic) === null) {
+      this.access.checkMayCreateTopic(identity, topic);
+      this.topics.checkTenantLimits(this.access, topic, { topics: 1 });
+    }
     const mediaType = (contentType ?? '').split(';')[0].trim().toLowerCase();
     if (mediaType === 'application/x-ndjson') return this.ndjson.ingest(topic, body as Readable, produceFormatsOf(query, 'query parameter'));
     if (mediaType !== 'application/json') {

@@ -30,6 +30,7 @@ export class TopicsController {
   @ApiErrors(400, 401, 403, 409)
   create(@Body() body: CreateTopicDto, @CurrentIdentity() identity: Identity): Promise<TopicDescriptionDto> {
     this.access.checkMayCreateTopic(identity, body.name);
+    this.topics.checkTenantLimits(this.access, body.name, { topics: 1, partitions: body.partitions });
     return this.topics.create(body.name, body.partitions, body.configs);
   }
 
@@ -73,6 +74,8 @@ export class TopicsController {
   @RequireAcl({ operation: 'ALTER', resourceType: 'TOPIC', from: 'topic' })
   @ApiErrors(400, 401, 403, 404)
   createPartitions(@Param('topic') topic: string, @Body() body: CreatePartitionsDto): Promise<TopicDescriptionDto> {
+    const current = this.topics.describe(topic).partitions.length;
+    if (body.count > current) this.topics.checkTenantLimits(this.access, topic, { topics: 0, partitions: body.count - current });
     return this.topics.createPartitions(topic, body.count);
   }
 

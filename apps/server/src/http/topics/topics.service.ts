@@ -27,6 +27,8 @@ import { ClusterService } from '../../cluster/cluster.service.js';
 import type { ProduceTopicInfo, ProduceTopics } from '../../produce/produce.service.js';
 import { HTTP_API_OPTIONS, type HttpApiOptions } from '../http-api.options.js';
 import type { PartitionDescriptionDto, TopicDescriptionDto, TopicSummaryDto } from './topics.dto.js';
+import type { AccessControl } from '../../security/access-control.js';
+import { checkTenantLimits } from '../../security/tenant-limits.js';
 
 @Injectable()
 export class TopicsService implements ProduceTopics {
@@ -48,6 +50,14 @@ export class TopicsService implements ProduceTopics {
     if (cluster !== null) await cluster.createTopic({ name, partitions: partitions ?? this.options.numPartitions, configs: configs ?? {} });
     else await this.logManager.createTopic(name, partitions ?? this.options.numPartitions, configs ?? {});
     return this.describe(name);
+  }
+
+  /**
+   * Refuses (POLICY_VIOLATION) a new topic of `partitions` (default num.partitions), or `partitions`
+   * more of an existing one, beyond the limits of the tenant that owns the name.
+   */
+  checkTenantLimits(access: AccessControl, name: string, adding: { topics: number; partitions?: number }): void {
+    checkTenantLimits(access, this.logManager, name, { topics: adding.topics, partitions: adding.partitions ?? this.options.numPartitions });
   }
 
   list(): TopicSummaryDto[] {

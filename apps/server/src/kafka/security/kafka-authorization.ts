@@ -14,7 +14,8 @@
  */
 import { KafkaApiKey, KafkaErrorCode } from '@spool/protocol';
 import type { LogManager } from '@spool/log-engine';
-import { CLUSTER_RESOURCE, groupResource, topicResource, transactionalIdResource, type Identity, type Operation, type Resource } from '@spool/security';
+import { CLUSTER_RESOURCE, groupResource, prefixTenantOf, topicResource, transactionalIdResource, type Identity, type Operation, type Resource } from '@spool/security';
+import { checkTenantLimits } from '../../security/tenant-limits.js';
 import type { AccessControl } from '../../security/access-control.js';
 
 type Obj = any; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -44,6 +45,8 @@ export class KafkaAuthorization {
   constructor(
     private readonly access: AccessControl,
     private readonly logManager: LogManager,
+    /** num.partitions, for CreateTopics with -1 partitions (tenant limits count them). */
+    private readonly numPartitions = 1,
   ) {}
 
   private allowed(identity: Identity, operation: Operation, resource: Resource): boolean {
@@ -162,19 +165,32 @@ export class KafkaAuthorization {
       case KafkaApiKey.ListGroups:
         return { request, after: (response) => ({ ...response, groups: response.groups.filter((g: Obj) => group('DESCRIBE', g.groupId)) }) };
       case KafkaApiKey.CreateTopics: {
-        const refusal = (name: string): { errorCode: number; errorMessage: string } | null => {
+        // Tenant limits count this request's earlier topics too.
+        const adding = new Map<string, { topics: number; partitions: number }>();
+        const refusals = new Map<Obj, { errorCode: number; errorMessage: string } | null>();
+        const refusal = (topic: Obj): { errorCode: number; errorMessage: string } | null => {
+          if (refusals.has(topic)) return refusals.get(topic)!;
+          const name = topic.name as string;
           try {
             this.access.checkMayCreateTopic(identity, name);
+            const tenant = prefixTenantOf(name) ?? '';
+            const before = adding.get(tenant) ?? { topics: 0, partitions: 0 };
+            const partitions = topic.numPartitions > 0 ? topic.numPartitions : topic.assignments?.length > 0 ? topic.assignments.length : this.numPartitions;
+            checkTenantLimits(this.access, this.logManager, name, { topics: before.topics + 1, partitions: before.partitions + partitions });
+            if (request.validateOnly !== true) adding.set(tenant, { topics: before.topics + 1, partitions: before.partitions + partitions });
+            refusals.set(topic, null);
             return null;
           } catch (err) {
             const code = (err as { code?: string }).code === 'POLICY_VIOLATION' ? KafkaErrorCode.POLICY_VIOLATION : TOPIC_DENIED;
-            return { errorCode: code, errorMessage: (err as Error).message };
+            const answer = { errorCode: code, errorMessage: (err as Error).message };
+            refusals.set(topic, answer);
+            return answer;
           }
         };
-        const [ok, denied] = split(request.topics as Obj[], (t) => refusal(t.name) === null);
+        const [ok, denied] = split(request.topics as Obj[], (t) => refusal(t) === null);
         return {
           request: { ...request, topics: ok },
-          after: (response) => ({ ...response, topics: [...response.topics, ...denied.map((t) => ({ name: t.name, ...refusal(t.name), numPartitions: -1, replicationFactor: -1, configs: null }))] }),
+          after: (response) => ({ ...response, topics: [...response.topics, ...denied.map((t) => ({ name: t.name, ...refusal(t), numPartitions: -1, replicationFactor: -1, configs: null }))] }),
         };
       }
       case KafkaApiKey.DeleteTopics: {
