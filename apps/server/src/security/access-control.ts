@@ -132,6 +132,14 @@ export class AccessControl {
     if (kind === 'fetch') this.hold(identity, 'fetch', quotas.recordFetch(identity, bytes));
   }
 
+  /**
+   * Bytes delivered to `identity` on a stream (WebSocket): the throttle time its consumer quota
+   * asks for before the next delivery (0: none; always 0 with security off).
+   */
+  recordDelivered(identity: Identity, bytes: number): number {
+    return this.security === null ? 0 : this.security.quotas.recordFetch(identity, bytes);
+  }
+
   private hold(identity: Identity, kind: ThrottleKind, throttleMs: number): void {
     if (throttleMs <= 0) return;
     let kinds = this.throttledUntil.get(identity.principal);

@@ -58,7 +58,7 @@ export class SecurityModule implements OnModuleInit, OnModuleDestroy {
           useFactory: async (store: FileSecurityStore | null, rootLogger: RootLogger | undefined) => {
             const logger = rootLogger?.child({ component: 'security' }) ?? silentLogger;
             if (store === null) return new AccessControl(null);
-            const security = await SpoolSecurity.open({ store, superUsers: options.superUsers, jwtIssuers: options.jwtIssuers, logger });
+            const security = await SpoolSecurity.open({ store, superUsers: options.superUsers, jwtIssuers: options.jwtIssuers, logger, quotaSamples: options.quotaSamples, quotaWindowMs: options.quotaWindowMs });
             if (options.adminApiKey !== null) {
               const wrote = await security.admin.importApiKey({ apiKey: options.adminApiKey, principalName: BOOTSTRAP_ADMIN, description: 'bootstrap admin key (SPOOL_ADMIN_API_KEY)' });
               logger.info({ principal: `User:${BOOTSTRAP_ADMIN}`, stored: wrote }, 'bootstrap admin API key in place');

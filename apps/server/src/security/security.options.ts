@@ -60,6 +60,9 @@ export interface SecurityOptions {
   readonly jwtIssuers: readonly JwtIssuerConfig[];
   /** TLS on every listener, or null (plaintext). */
   readonly tls: TlsOptions | null;
+  /** Kafka's quota.window.num and quota.window.size.seconds (in ms); defaults 11 and 1000. Tests shorten them. */
+  readonly quotaSamples?: number;
+  readonly quotaWindowMs?: number;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;

@@ -100,6 +100,11 @@ export class WsAuth {
     return this.identity?.principal ?? null;
   }
 
+  /** The connection's identity once authenticated (null before, or with security off). */
+  get current(): Identity | null {
+    return this.identity;
+  }
+
   /** The authenticate frame: first login, or renewal with a fresh token for the same principal. */
   async authenticate(token: unknown, id: string | undefined): Promise<void> {
     if (!this.access.enabled) {

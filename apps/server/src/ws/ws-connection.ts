@@ -62,6 +62,8 @@ export class WsConnection implements DeliveryTransport, MembershipHost, WsAuthHo
   /** Per feed, the records frame's fields before "bytes" (type, id, topic, partition), JSON-escaped once. */
   private readonly frameHeads = new Map<PartitionFeed, string>();
   private inflightProduce = 0;
+  private throttledUntilMs = 0;
+  private throttleTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private lastHeardMs = Date.now();
   private readonly onWritten = (): void => this.pump.onWritten();
@@ -113,7 +115,21 @@ export class WsConnection implements DeliveryTransport, MembershipHost, WsAuthHo
   // ------------------------------------------------------------ DeliveryTransport
 
   bufferedAmount(): number {
+    // While the consumer quota throttles this connection, the pump sees a full buffer and waits:
+    // delivery is slowed, nothing is dropped (the records stay in the log).
+    if (this.throttledUntilMs > Date.now()) return Number.MAX_SAFE_INTEGER;
     return this.socket.bufferedAmount;
+  }
+
+  /** Counts `bytes` against the consumer quota; over it, holds deliveries for the throttle time. */
+  private recordDelivered(bytes: number): void {
+    const identity = this.auth.current;
+    if (identity === null) return;
+    const throttleMs = this.deps.access.recordDelivered(identity, bytes);
+    if (throttleMs <= 0) return;
+    this.throttledUntilMs = Date.now() + throttleMs;
+    clearTimeout(this.throttleTimer);
+    this.throttleTimer = setTimeout(() => this.pump.onWritten(), throttleMs + 1);
   }
 
   /**
@@ -127,9 +143,14 @@ export class WsConnection implements DeliveryTransport, MembershipHost, WsAuthHo
   deliver(feed: PartitionFeed, records: RenderedRecords, from: number, to: number): void {
     const head = this.frameHeads.get(feed) ?? `{"type":"records","id":"","topic":${JSON.stringify(feed.topic)},"partition":${feed.partition},`;
     if (this.socket.extensions === '') {
-      if (this.socket.readyState === OPEN) this.raw.write(records.frameFor(head, from, to, true), this.onWritten);
+      if (this.socket.readyState !== OPEN) return;
+      const frame = records.frameFor(head, from, to, true);
+      this.raw.write(frame, this.onWritten);
+      this.recordDelivered(frame.length);
     } else {
-      this.socket.send(records.frameFor(head, from, to), TEXT_FRAME, this.onWritten);
+      const frame = records.frameFor(head, from, to);
+      this.socket.send(frame, TEXT_FRAME, this.onWritten);
+      this.recordDelivered(frame.length);
     }
   }
 
@@ -375,6 +396,7 @@ export class WsConnection implements DeliveryTransport, MembershipHost, WsAuthHo
     if (this.closed) return;
     this.closed = true;
     this.auth.close();
+    clearTimeout(this.throttleTimer);
     this.pump.close();
     for (const s of this.subscriptions.values()) {
       // Socket close = immediate leave (revoke first, so the group never sees two owners).

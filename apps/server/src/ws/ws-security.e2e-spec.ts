@@ -13,6 +13,7 @@ import WebSocket from 'ws';
 import type { SecurityOptions } from '../security/security.options.js';
 import { startStreamingServer, TestSocket, type StreamingServer } from './testing/streaming.test-util.js';
 import { CLOSE_UNAUTHENTICATED } from './ws-auth.js';
+import { AccessControl } from '../security/access-control.js';
 
 const JWT_SECRET = 'a-test-hmac-secret-of-at-least-32-bytes!';
 
@@ -88,8 +89,11 @@ describe('WebSocket and SSE security', () => {
       adminApiKey: admin,
       jwtIssuers: [{ issuer: 'https://app.acme.test', audience: 'spool', algorithms: ['HS256'], secret: JWT_SECRET, tenant: { fixed: 'acme' } }],
       tls: null,
+      // Quota windows of 2 x 250 ms (Kafka: 11 x 1 s), so a throttled stream catches up within a second.
+      quotaSamples: 2,
+      quotaWindowMs: 250,
     };
-    server = await startStreamingServer({ security, ws: { authTimeoutMs: 3_000 } });
+    server = await startStreamingServer({ security, ws: { authTimeoutMs: 3_000, maxFrameRecords: 2 } });
     for (const name of ['acme', 'beta']) expect((await api(server.url, 'POST', '/v1/admin/tenants', admin, { name })).status).toBe(201);
     acme = (await api(server.url, 'POST', '/v1/admin/api-keys', admin, { principal: 'acme.app' })).body.apiKey;
     const allow = (resourceType: string) => ({ resourceType, resourceName: 'acme.', patternType: 'PREFIXED', principal: 'User:acme.app', operation: 'ALL', permissionType: 'ALLOW' });
@@ -168,6 +172,24 @@ describe('WebSocket and SSE security', () => {
     expect(Date.now()).toBeGreaterThanOrEqual(renewed.expiresAtMs);
     expect(closed.code).toBe(CLOSE_UNAUTHENTICATED);
     expect(browser.frames.at(-1)).toMatchObject({ type: 'error', code: 'SASL_AUTHENTICATION_FAILED', details: { reason: 'expired' } });
+  });
+
+  it('slows a WebSocket reader over its consumer quota without dropping anything', async () => {
+    const slow = (await api(server.url, 'POST', '/v1/admin/api-keys', admin, { principal: 'acme.slow' })).body.apiKey;
+    expect((await api(server.url, 'POST', '/v1/admin/acls', admin, { acls: [{ resourceType: 'TOPIC', resourceName: 'acme.', patternType: 'PREFIXED', principal: 'User:acme.slow', operation: 'READ', permissionType: 'ALLOW' }] })).status).toBe(201);
+    const access = server.app.get(AccessControl);
+    await access.security!.admin.alterQuota({ entityType: 'user', name: 'acme.slow' }, { consumer_byte_rate: 20_000 });
+    expect((await api(server.url, 'POST', '/v1/topics', admin, { name: 'acme.bulk', partitions: 1 })).status).toBe(201);
+    const values = Array.from({ length: 12 }, (_, i) => `${i}:${'x'.repeat(5_000)}`);
+    expect((await api(server.url, 'POST', '/v1/topics/acme.bulk/records', admin, { records: values.map((value) => ({ value })) })).status).toBe(200);
+    const startedAt = Date.now();
+    const socket = await TestSocket.open(server.wsUrl, { headers: { authorization: `Bearer ${slow}` } });
+    expect((await socket.request({ type: 'subscribe', id: 'b', topic: 'acme.bulk', from: 'earliest' })).type).toBe('ack');
+    const got = await socket.waitForRecords('acme.bulk', 12, 20_000);
+    // 60 KB at 20 KB/s with a 0.5 s window: at least a second of throttling; every record arrives, in order.
+    expect(Date.now() - startedAt).toBeGreaterThanOrEqual(1_000);
+    expect(got.map((r) => r.value)).toEqual(values);
+    await socket.close();
   });
 
   it('ends WebSocket connections and SSE streams opened with an API key when the key is revoked', async () => {
