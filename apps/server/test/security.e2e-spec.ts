@@ -78,8 +78,13 @@ describe('broker security configuration', () => {
     expect(await root.listTopics()).toEqual(expect.any(Array));
     await root.disconnect();
 
+    // Wrong credentials on every face: none of them may reach the log (the server logs at debug here).
+    expect((await fetch(`${server.url}/v1/topics`, { headers: { authorization: 'Bearer spk_0000000000000000000a_hunter2hunter2hunter2hunter2hunter2hunter2h' } })).status).toBe(401);
+    const wrong = kafka({ mechanism: 'plain', username: 'admin', password: 'hunter2-plain-secret' }).admin();
+    await expect(wrong.connect()).rejects.toThrow();
     server.child.kill('SIGTERM');
     expect((await server.exited).code).toBe(0);
+    expect(server.stdout + server.stderr).not.toMatch(/hunter2/);
     const messages = server.logLines().map((l) => l.msg);
     expect(messages).toEqual(expect.arrayContaining(['authentication is on (SPOOL_AUTH=on)', 'bootstrap admin API key in place']));
     for (const leaked of [secret, second.slice(25)]) expect(server.stdout + server.stderr).not.toContain(leaked);
