@@ -8,7 +8,8 @@
  * may not DESCRIBE. Produce and Fetch also record the principal's quotas and answer with Kafka's
  * throttle_time_ms (the client waits that long before its next request, KIP-219).
  *
- * An API without a rule here is served only to super users; others get CLUSTER_AUTHORIZATION_FAILED
+ * Not ruled yet (served to super users only): OffsetDelete, ConsumerGroupHeartbeat,
+ * ConsumerGroupDescribe. An API without a rule here is served only to super users; others get CLUSTER_AUTHORIZATION_FAILED
  * where the response has a top-level error code, and the connection is closed where it has none.
  * With security off, nothing here runs.
  */
@@ -211,6 +212,43 @@ export class KafkaAuthorization {
         // Kafka: IDEMPOTENT_WRITE on the cluster, or WRITE on any topic (KIP-679).
         const idempotent = this.allowed(identity, 'IDEMPOTENT_WRITE', CLUSTER_RESOURCE) || this.access.security!.authorizer.authorizeByResourceType(identity, 'WRITE', 'TOPIC');
         return idempotent ? { request } : { respond: { errorCode: CLUSTER_DENIED, producerId: -1, producerEpoch: -1 } };
+      }
+      case KafkaApiKey.DeleteRecords: {
+        const [ok, denied] = split(request.topics as Obj[], (t) => topic('DELETE', t.name));
+        return {
+          request: { ...request, topics: ok },
+          after: (response) => ({ ...response, topics: [...response.topics, ...denied.map((t) => ({ name: t.name, partitions: t.partitions.map((p: Obj) => ({ partitionIndex: p.partitionIndex, lowWatermark: -1, errorCode: TOPIC_DENIED })) }))] }),
+        };
+      }
+      case KafkaApiKey.CreatePartitions: {
+        // Growing a topic is ALTER on it; the tenant's partition limit applies as on HTTP.
+        const refusal = (t: Obj): { errorCode: number; errorMessage: string } | null => {
+          if (!topic('ALTER', t.name)) return { errorCode: TOPIC_DENIED, errorMessage: `not authorized to ALTER topic ${t.name}` };
+          try {
+            const current = this.exists(t.name) ? this.logManager.describeTopic(t.name).partitions : t.count;
+            if (t.count > current) checkTenantLimits(this.access, this.logManager, t.name, { topics: 0, partitions: t.count - current });
+            return null;
+          } catch (err) {
+            return { errorCode: KafkaErrorCode.POLICY_VIOLATION, errorMessage: (err as Error).message };
+          }
+        };
+        const [ok, denied] = split(request.topics as Obj[], (t) => refusal(t) === null);
+        return { request: { ...request, topics: ok }, after: (response) => ({ ...response, results: [...response.results, ...denied.map((t) => ({ name: t.name, ...refusal(t) }))] }) };
+      }
+      case KafkaApiKey.DeleteGroups: {
+        const [ok, denied] = split(request.groupsNames as string[], (g) => group('DELETE', g));
+        return { request: { ...request, groupsNames: ok }, after: (response) => ({ ...response, results: [...response.results, ...denied.map((groupId) => ({ groupId, errorCode: GROUP_DENIED }))] }) };
+      }
+      case KafkaApiKey.DescribeConfigs:
+      case KafkaApiKey.AlterConfigs:
+      case KafkaApiKey.IncrementalAlterConfigs: {
+        // Topic (2): DESCRIBE_CONFIGS / ALTER_CONFIGS on it; broker (4) and others: on the cluster.
+        const operation: Operation = apiKey === KafkaApiKey.DescribeConfigs ? 'DESCRIBE_CONFIGS' : 'ALTER_CONFIGS';
+        const allowedResource = (r: Obj): boolean => (r.resourceType === 2 ? topic(operation, r.resourceName) : this.allowed(identity, operation, CLUSTER_RESOURCE));
+        const [ok, denied] = split(request.resources as Obj[], allowedResource);
+        const refused = denied.map((r) => ({ errorCode: r.resourceType === 2 ? TOPIC_DENIED : CLUSTER_DENIED, errorMessage: `not authorized to ${operation}`, resourceType: r.resourceType, resourceName: r.resourceName, configs: [] }));
+        const list = apiKey === KafkaApiKey.DescribeConfigs ? 'results' : 'responses';
+        return { request: { ...request, resources: ok }, after: (response) => ({ ...response, [list]: [...response[list], ...refused] }) };
       }
       case KafkaApiKey.DescribeCluster:
         return this.allowed(identity, 'DESCRIBE', CLUSTER_RESOURCE) ? { request } : { respond: { errorCode: CLUSTER_DENIED, errorMessage: 'not authorized to DESCRIBE the cluster' } };
