@@ -5,11 +5,10 @@
 #     python3-confluent-kafka (Kafka clients on librdkafka 2.0.2), etcd-server + etcd-client (cluster
 #     mode: libs/cluster's tests start real etcd processes), redis-server (webhook delivery: BullMQ's
 #     queues; the tests start real redis-server processes), openssl (the webhook tests make a
-#     self-signed certificate for their HTTPS receiver), and the -dev libraries and tools to
-#     build @confluentinc/kafka-javascript, python3-kafka (kafka-python's SCRAM client judges
-#     libs/security's SCRAM server), python3-requests + python3-jsonschema (what confluent_kafka's
-#     schema_registry module needs: its JSON serializers judge the schema registry), and openssl (the TLS
-#     tests make their CA and certificates with it);
+#     self-signed certificate for their HTTPS receiver; the TLS tests their CA and certificates), and the
+#     -dev libraries and tools to build @confluentinc/kafka-javascript, python3-kafka (kafka-python's
+#     SCRAM client judges libs/security's SCRAM server), and python3-requests + python3-jsonschema (what
+#     confluent_kafka's schema_registry module needs: its JSON serializers judge the schema registry);
 #   - test/clients: @confluentinc/kafka-javascript (Confluent's Node client, librdkafka 2.15), in its
 #     own package directory so that it stays out of the server's dependencies. Its install script
 #     downloads a prebuilt binary when it can, and otherwise builds the librdkafka sources it ships;
