@@ -838,6 +838,256 @@ export type GroupOffsetsReset = {
     offsets: Array<GroupOffsetReset>;
 };
 
+export type SubscriptionFilter = {
+    /**
+     * Deliver only records carrying every one of these headers with exactly this value.
+     */
+    headers?: {
+        [key: string]: string;
+    };
+    /**
+     * Deliver only records whose key (as rendered: the text of a string key) starts with this.
+     */
+    keyPrefix?: string;
+};
+
+export type SubscriptionBatch = {
+    /**
+     * Most records per request (of one partition).
+     */
+    maxRecords?: number;
+    /**
+     * How long a request waits to fill up with records before it goes out with fewer.
+     */
+    maxWaitMs?: number;
+};
+
+export type SubscriptionRetry = {
+    /**
+     * A message still failing this long after its first attempt is dead-lettered. Default 24 h.
+     */
+    limitMs?: number;
+    /**
+     * Delay before the second attempt (doubles each time, with jitter). Default 1 s.
+     */
+    initialDelayMs?: number;
+    /**
+     * Longest delay between attempts. Default 1 h.
+     */
+    maxDelayMs?: number;
+    /**
+     * The subscription is disabled once its endpoint has failed every attempt for this long. Default 5 days.
+     */
+    disableAfterMs?: number;
+};
+
+export type CreateSubscription = {
+    /**
+     * Topics to deliver (give topics or topicPattern).
+     */
+    topics?: Array<string>;
+    /**
+     * A regular expression matching whole topic names; topics created later that match are delivered too.
+     */
+    topicPattern?: string;
+    /**
+     * The endpoint: https (http too outside production mode). It must not resolve to loopback, private, link-local, CGNAT or metadata addresses unless the broker allows their range.
+     */
+    url?: string;
+    filter?: SubscriptionFilter;
+    batch?: SubscriptionBatch;
+    /**
+     * key: records of a partition (so of a key) in order, one request of a partition in flight; none: in parallel up to concurrency.
+     */
+    ordering?: 'key' | 'none';
+    /**
+     * Requests in flight at once to the endpoint (per broker).
+     */
+    concurrency?: number;
+    /**
+     * Per-request timeout.
+     */
+    timeoutMs?: number;
+    retry?: SubscriptionRetry;
+    /**
+     * How keys are rendered (as in fetch).
+     */
+    keyFormat?: 'auto' | 'json' | 'string' | 'binary';
+    /**
+     * How values are rendered (as in fetch).
+     */
+    valueFormat?: 'auto' | 'json' | 'string' | 'binary';
+    /**
+     * Name: 1..200 of letters, digits, _ and -. The consumer group is push.<name>, the dead-letter topic <name>.dlq.
+     */
+    name: string;
+    /**
+     * Where partitions without a committed offset start: "earliest", "latest" (default) or { "timestamp": ms }.
+     */
+    start?: 'earliest' | 'latest' | {
+        timestamp: number;
+    };
+};
+
+export type SubscriptionAttempt = {
+    /**
+     * When the attempt ended (ms since the epoch).
+     */
+    at: number;
+    webhookId: string;
+    topic: string;
+    partition: number;
+    firstOffset: number;
+    lastOffset: number;
+    /**
+     * 1 for the first attempt.
+     */
+    attempt: number;
+    /**
+     * HTTP status; null when no answer came (timeout, connection error, refused address).
+     */
+    status: number | null;
+    outcome: 'delivered' | 'retry' | 'failed' | 'dead-lettered';
+    durationMs: number;
+    error?: string;
+    /**
+     * The start of the response body (failed attempts).
+     */
+    responseSnippet?: string;
+    nextAttemptAt?: number;
+};
+
+export type SubscriptionStats = {
+    deliveredMessages: number;
+    deliveredRecords: number;
+    /**
+     * Attempts that did not deliver.
+     */
+    failedAttempts: number;
+    deadLetteredMessages: number;
+    deadLetteredRecords: number;
+    /**
+     * Messages waiting for their next attempt now.
+     */
+    retrying: number;
+    lastDeliveredAt: number | null;
+    /**
+     * Start of the current run of failures (no delivery since).
+     */
+    failingSince: number | null;
+    /**
+     * Append-to-delivery latency (record timestamp to 2xx), histogram upper bounds in ms: p50, p90, p99.
+     */
+    latencyMs: {
+        [key: string]: number | null;
+    };
+    /**
+     * Request duration, histogram upper bounds in ms: p50, p90, p99.
+     */
+    attemptDurationMs: {
+        [key: string]: number | null;
+    };
+    /**
+     * The last errors, newest first.
+     */
+    lastErrors: Array<SubscriptionAttempt>;
+};
+
+export type Subscription = {
+    name: string;
+    topics: Array<string> | null;
+    topicPattern: string | null;
+    url: string;
+    /**
+     * The signing secret (whsec_...): only in the answer to the create request. Keep it; it is not shown again.
+     */
+    secret?: string;
+    filter: SubscriptionFilter | null;
+    batch: SubscriptionBatch;
+    ordering: 'key' | 'none';
+    concurrency: number;
+    timeoutMs: number;
+    retry: SubscriptionRetry;
+    /**
+     * "earliest", "latest" or { "timestamp": ms }
+     */
+    start: string | {
+        [key: string]: unknown;
+    };
+    keyFormat: 'auto' | 'json' | 'string' | 'binary';
+    valueFormat: 'auto' | 'json' | 'string' | 'binary';
+    state: 'active' | 'paused' | 'disabled';
+    /**
+     * Why it is disabled.
+     */
+    reason: string | null;
+    /**
+     * Its consumer group (GET /v1/groups/{group}; reset its offsets while paused).
+     */
+    group: string;
+    deadLetterTopic: string;
+    createdAt: number;
+    updatedAt: number;
+    /**
+     * Committed offsets and lag per partition.
+     */
+    offsets: Array<GroupPartitionOffset>;
+    /**
+     * Delivery statistics of this broker since it started.
+     */
+    stats: SubscriptionStats;
+};
+
+export type SubscriptionList = {
+    subscriptions: Array<Subscription>;
+};
+
+export type UpdateSubscription = {
+    /**
+     * Topics to deliver (give topics or topicPattern).
+     */
+    topics?: Array<string>;
+    /**
+     * A regular expression matching whole topic names; topics created later that match are delivered too.
+     */
+    topicPattern?: string;
+    /**
+     * The endpoint: https (http too outside production mode). It must not resolve to loopback, private, link-local, CGNAT or metadata addresses unless the broker allows their range.
+     */
+    url?: string;
+    filter?: SubscriptionFilter;
+    batch?: SubscriptionBatch;
+    /**
+     * key: records of a partition (so of a key) in order, one request of a partition in flight; none: in parallel up to concurrency.
+     */
+    ordering?: 'key' | 'none';
+    /**
+     * Requests in flight at once to the endpoint (per broker).
+     */
+    concurrency?: number;
+    /**
+     * Per-request timeout.
+     */
+    timeoutMs?: number;
+    retry?: SubscriptionRetry;
+    /**
+     * How keys are rendered (as in fetch).
+     */
+    keyFormat?: 'auto' | 'json' | 'string' | 'binary';
+    /**
+     * How values are rendered (as in fetch).
+     */
+    valueFormat?: 'auto' | 'json' | 'string' | 'binary';
+};
+
+export type SubscriptionAttempts = {
+    name: string;
+    /**
+     * The last attempts (newest first), at most 100 per subscription on this broker.
+     */
+    attempts: Array<SubscriptionAttempt>;
+};
+
 export type WhoAmIData = {
     body?: never;
     path?: never;
@@ -2002,3 +2252,263 @@ export type ResetGroupOffsetsResponses = {
 };
 
 export type ResetGroupOffsetsResponse = ResetGroupOffsetsResponses[keyof ResetGroupOffsetsResponses];
+
+export type ListSubscriptionsData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/v1/subscriptions';
+};
+
+export type ListSubscriptionsErrors = {
+    /**
+     * Push delivery is off: the broker runs without SPOOL_REDIS_URL (WEBHOOKS_NOT_CONFIGURED)
+     */
+    503: ErrorEnvelope;
+};
+
+export type ListSubscriptionsError = ListSubscriptionsErrors[keyof ListSubscriptionsErrors];
+
+export type ListSubscriptionsResponses = {
+    200: SubscriptionList;
+};
+
+export type ListSubscriptionsResponse = ListSubscriptionsResponses[keyof ListSubscriptionsResponses];
+
+export type CreateSubscriptionData = {
+    body: CreateSubscription;
+    path?: never;
+    query?: never;
+    url: '/v1/subscriptions';
+};
+
+export type CreateSubscriptionErrors = {
+    /**
+     * Malformed request (INVALID_REQUEST), bad endpoint URL (INVALID_ENDPOINT) or an endpoint resolving to a refused address (ENDPOINT_NOT_ALLOWED)
+     */
+    400: ErrorEnvelope;
+    /**
+     * Unknown topic or partition (UNKNOWN_TOPIC_OR_PARTITION)
+     */
+    404: ErrorEnvelope;
+    /**
+     * A subscription of that name exists (SUBSCRIPTION_ALREADY_EXISTS)
+     */
+    409: ErrorEnvelope;
+    /**
+     * Push delivery is off: the broker runs without SPOOL_REDIS_URL (WEBHOOKS_NOT_CONFIGURED)
+     */
+    503: ErrorEnvelope;
+};
+
+export type CreateSubscriptionError = CreateSubscriptionErrors[keyof CreateSubscriptionErrors];
+
+export type CreateSubscriptionResponses = {
+    201: Subscription;
+};
+
+export type CreateSubscriptionResponse = CreateSubscriptionResponses[keyof CreateSubscriptionResponses];
+
+export type DeleteSubscriptionData = {
+    body?: never;
+    path: {
+        /**
+         * Subscription name
+         */
+        name: string;
+    };
+    query?: never;
+    url: '/v1/subscriptions/{name}';
+};
+
+export type DeleteSubscriptionErrors = {
+    /**
+     * No such subscription (SUBSCRIPTION_NOT_FOUND)
+     */
+    404: ErrorEnvelope;
+    /**
+     * Push delivery is off: the broker runs without SPOOL_REDIS_URL (WEBHOOKS_NOT_CONFIGURED)
+     */
+    503: ErrorEnvelope;
+};
+
+export type DeleteSubscriptionError = DeleteSubscriptionErrors[keyof DeleteSubscriptionErrors];
+
+export type DeleteSubscriptionResponses = {
+    /**
+     * Deleted.
+     */
+    204: void;
+};
+
+export type DeleteSubscriptionResponse = DeleteSubscriptionResponses[keyof DeleteSubscriptionResponses];
+
+export type DescribeSubscriptionData = {
+    body?: never;
+    path: {
+        /**
+         * Subscription name
+         */
+        name: string;
+    };
+    query?: never;
+    url: '/v1/subscriptions/{name}';
+};
+
+export type DescribeSubscriptionErrors = {
+    /**
+     * No such subscription (SUBSCRIPTION_NOT_FOUND)
+     */
+    404: ErrorEnvelope;
+    /**
+     * Push delivery is off: the broker runs without SPOOL_REDIS_URL (WEBHOOKS_NOT_CONFIGURED)
+     */
+    503: ErrorEnvelope;
+};
+
+export type DescribeSubscriptionError = DescribeSubscriptionErrors[keyof DescribeSubscriptionErrors];
+
+export type DescribeSubscriptionResponses = {
+    200: Subscription;
+};
+
+export type DescribeSubscriptionResponse = DescribeSubscriptionResponses[keyof DescribeSubscriptionResponses];
+
+export type UpdateSubscriptionData = {
+    body: UpdateSubscription;
+    path: {
+        /**
+         * Subscription name
+         */
+        name: string;
+    };
+    query?: never;
+    url: '/v1/subscriptions/{name}';
+};
+
+export type UpdateSubscriptionErrors = {
+    /**
+     * Malformed request (INVALID_REQUEST, INVALID_ENDPOINT, ENDPOINT_NOT_ALLOWED)
+     */
+    400: ErrorEnvelope;
+    /**
+     * No such subscription (SUBSCRIPTION_NOT_FOUND)
+     */
+    404: ErrorEnvelope;
+    /**
+     * Push delivery is off: the broker runs without SPOOL_REDIS_URL (WEBHOOKS_NOT_CONFIGURED)
+     */
+    503: ErrorEnvelope;
+};
+
+export type UpdateSubscriptionError = UpdateSubscriptionErrors[keyof UpdateSubscriptionErrors];
+
+export type UpdateSubscriptionResponses = {
+    200: Subscription;
+};
+
+export type UpdateSubscriptionResponse = UpdateSubscriptionResponses[keyof UpdateSubscriptionResponses];
+
+export type PauseSubscriptionData = {
+    body?: never;
+    path: {
+        /**
+         * Subscription name
+         */
+        name: string;
+    };
+    query?: never;
+    url: '/v1/subscriptions/{name}/pause';
+};
+
+export type PauseSubscriptionErrors = {
+    /**
+     * No such subscription (SUBSCRIPTION_NOT_FOUND)
+     */
+    404: ErrorEnvelope;
+    /**
+     * Push delivery is off: the broker runs without SPOOL_REDIS_URL (WEBHOOKS_NOT_CONFIGURED)
+     */
+    503: ErrorEnvelope;
+};
+
+export type PauseSubscriptionError = PauseSubscriptionErrors[keyof PauseSubscriptionErrors];
+
+export type PauseSubscriptionResponses = {
+    200: Subscription;
+};
+
+export type PauseSubscriptionResponse = PauseSubscriptionResponses[keyof PauseSubscriptionResponses];
+
+export type ResumeSubscriptionData = {
+    body?: never;
+    path: {
+        /**
+         * Subscription name
+         */
+        name: string;
+    };
+    query?: never;
+    url: '/v1/subscriptions/{name}/resume';
+};
+
+export type ResumeSubscriptionErrors = {
+    /**
+     * No such subscription (SUBSCRIPTION_NOT_FOUND)
+     */
+    404: ErrorEnvelope;
+    /**
+     * Push delivery is off: the broker runs without SPOOL_REDIS_URL (WEBHOOKS_NOT_CONFIGURED)
+     */
+    503: ErrorEnvelope;
+};
+
+export type ResumeSubscriptionError = ResumeSubscriptionErrors[keyof ResumeSubscriptionErrors];
+
+export type ResumeSubscriptionResponses = {
+    200: Subscription;
+};
+
+export type ResumeSubscriptionResponse = ResumeSubscriptionResponses[keyof ResumeSubscriptionResponses];
+
+export type ListSubscriptionAttemptsData = {
+    body?: never;
+    path: {
+        /**
+         * Subscription name
+         */
+        name: string;
+    };
+    query?: {
+        topic?: string;
+        partition?: number;
+        /**
+         * Attempts of the message holding this offset.
+         */
+        offset?: number;
+    };
+    url: '/v1/subscriptions/{name}/attempts';
+};
+
+export type ListSubscriptionAttemptsErrors = {
+    /**
+     * Malformed request (INVALID_REQUEST, INVALID_RECORD, INVALID_CONFIG, INVALID_TOPIC_EXCEPTION, INVALID_PARTITIONS)
+     */
+    400: ErrorEnvelope;
+    /**
+     * No such subscription (SUBSCRIPTION_NOT_FOUND)
+     */
+    404: ErrorEnvelope;
+    /**
+     * Push delivery is off: the broker runs without SPOOL_REDIS_URL (WEBHOOKS_NOT_CONFIGURED)
+     */
+    503: ErrorEnvelope;
+};
+
+export type ListSubscriptionAttemptsError = ListSubscriptionAttemptsErrors[keyof ListSubscriptionAttemptsErrors];
+
+export type ListSubscriptionAttemptsResponses = {
+    200: SubscriptionAttempts;
+};
+
+export type ListSubscriptionAttemptsResponse = ListSubscriptionAttemptsResponses[keyof ListSubscriptionAttemptsResponses];

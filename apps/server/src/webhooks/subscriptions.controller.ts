@@ -4,6 +4,7 @@ import { ApiBody, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOp
 import { SpoolError } from '@spool/common';
 import { ErrorEnvelopeDto } from '../http/errors/error-envelope.dto.js';
 import { ApiErrors } from '../http/openapi/api-errors.decorator.js';
+import { RequireAcl } from '../security/http-auth.js';
 import { dtoValidationPipe } from '../http/validation.pipe.js';
 import { CreateSubscriptionDto, SubscriptionAttemptsDto, SubscriptionDto, SubscriptionListDto, UpdateSubscriptionDto } from './webhooks.dto.js';
 import { WebhooksService } from './webhooks.service.js';
@@ -19,12 +20,15 @@ function optionalCount(raw: string | undefined, field: string): number | undefin
 }
 
 @ApiTags('subscriptions')
+// With authentication on, subscriptions are the operator's for now (they read any topic and send it
+// out): ALTER on the cluster to change them, DESCRIBE to read them. Per-topic rules: docs/security.md.
 @Controller('v1/subscriptions')
 @UsePipes(dtoValidationPipe())
 export class SubscriptionsController {
   constructor(private readonly webhooks: WebhooksService) {}
 
   @Post()
+  @RequireAcl({ operation: 'ALTER', resourceType: 'CLUSTER' })
   @HttpCode(201)
   @ApiOperation({ operationId: 'createSubscription', summary: 'Create a push subscription: records of its topics are POSTed to its endpoint, signed (Standard Webhooks). The answer holds the signing secret, shown only here.' })
   @ApiBody({ type: CreateSubscriptionDto })
@@ -38,6 +42,7 @@ export class SubscriptionsController {
   }
 
   @Get()
+  @RequireAcl({ operation: 'DESCRIBE', resourceType: 'CLUSTER' })
   @ApiOperation({ operationId: 'listSubscriptions', summary: 'List push subscriptions with their offsets and delivery statistics' })
   @ApiOkResponse({ type: SubscriptionListDto })
   @NotConfigured
@@ -46,6 +51,7 @@ export class SubscriptionsController {
   }
 
   @Get(':name')
+  @RequireAcl({ operation: 'DESCRIBE', resourceType: 'CLUSTER' })
   @ApiOperation({ operationId: 'describeSubscription', summary: 'Describe a push subscription: settings, state, committed offsets and lag, delivery statistics and last errors' })
   @ApiParam(NAME_PARAM)
   @ApiOkResponse({ type: SubscriptionDto })
@@ -56,6 +62,7 @@ export class SubscriptionsController {
   }
 
   @Patch(':name')
+  @RequireAcl({ operation: 'ALTER', resourceType: 'CLUSTER' })
   @ApiOperation({ operationId: 'updateSubscription', summary: 'Change a push subscription\'s settings (the fields given); delivery goes on from the committed offsets' })
   @ApiParam(NAME_PARAM)
   @ApiBody({ type: UpdateSubscriptionDto })
@@ -68,6 +75,7 @@ export class SubscriptionsController {
   }
 
   @Delete(':name')
+  @RequireAcl({ operation: 'ALTER', resourceType: 'CLUSTER' })
   @HttpCode(204)
   @ApiOperation({ operationId: 'deleteSubscription', summary: 'Delete a push subscription and its consumer group (its dead-letter topic stays)' })
   @ApiParam(NAME_PARAM)
@@ -79,6 +87,7 @@ export class SubscriptionsController {
   }
 
   @Post(':name/pause')
+  @RequireAcl({ operation: 'ALTER', resourceType: 'CLUSTER' })
   @HttpCode(200)
   @ApiOperation({ operationId: 'pauseSubscription', summary: 'Stop delivering (what was delivered is committed; the group becomes empty, so its offsets can be reset)' })
   @ApiParam(NAME_PARAM)
@@ -90,6 +99,7 @@ export class SubscriptionsController {
   }
 
   @Post(':name/resume')
+  @RequireAcl({ operation: 'ALTER', resourceType: 'CLUSTER' })
   @HttpCode(200)
   @ApiOperation({ operationId: 'resumeSubscription', summary: 'Deliver again from the committed offsets (a paused or disabled subscription)' })
   @ApiParam(NAME_PARAM)
@@ -101,6 +111,7 @@ export class SubscriptionsController {
   }
 
   @Get(':name/attempts')
+  @RequireAcl({ operation: 'DESCRIBE', resourceType: 'CLUSTER' })
   @ApiOperation({ operationId: 'listSubscriptionAttempts', summary: 'The last delivery attempts on this broker (newest first), optionally of one partition or record' })
   @ApiParam(NAME_PARAM)
   @ApiQuery({ name: 'topic', required: false, type: String })

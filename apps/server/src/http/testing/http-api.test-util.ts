@@ -52,8 +52,7 @@ function logManagerModule(logManager: LogManager): DynamicModule {
 export async function startTestServer(opts: TestServerOptions = {}): Promise<TestServer> {
   const dataDir = opts.dataDir ?? (await mkdtemp(path.join(os.tmpdir(), 'spool-http-')));
   const logManager = await LogManager.open({ dataDir, retentionCheckIntervalMs: 3_600_000, cleanerEnabled: false });
-  @Module({ imports: [logManagerModule(logManager), HttpApiModule.forRoot(opts.options ?? {}, opts.clock ?? systemClock), CoordinatorModule.forRoot(), WebhooksModule.forRoot(opts.webhooks ?? DEFAULT_WEBHOOKS_OPTIONS)] })
-  @Module({ imports: [logManagerModule(logManager), SecurityModule.forRoot(opts.security ?? disabledSecurityOptions(dataDir)), HttpApiModule.forRoot(opts.options ?? {}, opts.clock ?? systemClock), CoordinatorModule.forRoot()] })
+  @Module({ imports: [logManagerModule(logManager), SecurityModule.forRoot(opts.security ?? disabledSecurityOptions(dataDir)), HttpApiModule.forRoot(opts.options ?? {}, opts.clock ?? systemClock), CoordinatorModule.forRoot(), WebhooksModule.forRoot(opts.webhooks ?? DEFAULT_WEBHOOKS_OPTIONS)] })
   class TestAppModule {}
   const app = await NestFactory.create<NestFastifyApplication>(TestAppModule, new FastifyAdapter(), { logger: false });
   setupOpenApi(app);
