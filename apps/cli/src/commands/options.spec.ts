@@ -54,7 +54,7 @@ describe('connection resolution', () => {
 
   it('--url beats SPOOL_URL beats the default; a token travels as given', () => {
     expect(resolveConnection({ ...noFile }, {}, none).url).toBe('http://127.0.0.1:8080');
-    expect(resolveConnection({ ...noFile }, { SPOOL_URL: 'http://10.0.0.1:9000/' }, none).url).toBe('http://10.0.0.1:9000');
+    expect(resolveConnection({ ...noFile }, { SPOOL_URL: 'http://spool.example.com:9000/' }, none).url).toBe('http://spool.example.com:9000');
     expect(resolveConnection({ ...noFile, url: 'https://a.example' }, { SPOOL_URL: 'http://b.example' }, none).url).toBe('https://a.example');
     expect(resolveConnection({ ...noFile, token: 't1' }, { SPOOL_TOKEN: 't2' }, none).token).toBe('t1');
     expect(resolveConnection({ ...noFile }, { SPOOL_TOKEN: 't2' }, none).token).toBe('t2');
@@ -62,9 +62,9 @@ describe('connection resolution', () => {
 
   it('warns when a token would go over plain http to another machine', () => {
     const warnings: string[] = [];
-    resolveConnection({ ...noFile, url: 'http://10.1.2.3:8080', token: 't' }, {}, (l) => warnings.push(l));
+    resolveConnection({ ...noFile, url: 'http://spool.example.com:8080', token: 't' }, {}, (l) => warnings.push(l));
     resolveConnection({ ...noFile, url: 'http://localhost:8080', token: 't' }, {}, (l) => warnings.push(l));
-    expect(warnings).toEqual(['warning: sending a token to 10.1.2.3 over plain http: use https:// outside this machine']);
+    expect(warnings).toEqual(['warning: sending a token to spool.example.com over plain http: use https:// outside this machine']);
   });
 
   it('refuses a URL that is not http(s) and a token with a line break', () => {

@@ -171,7 +171,7 @@ describe('loadBrokerConfig', () => {
     const { config } = loadBrokerConfig(
       {
         SPOOL_BROKER_ID: '3',
-        SPOOL_ETCD_ENDPOINTS: 'http://10.0.0.1:2379, etcd-2:12379,etcd-3',
+        SPOOL_ETCD_ENDPOINTS: 'http://etcd-1:2379, etcd-2:12379,etcd-3',
         SPOOL_CLUSTER_NAME: 'prod.eu-1',
         SPOOL_HOST: '0.0.0.0',
         SPOOL_AUTH: 'none',
@@ -190,7 +190,7 @@ describe('loadBrokerConfig', () => {
     );
     expect(config.cluster).toMatchObject({
       brokerId: 3,
-      etcdEndpoints: ['http://10.0.0.1:2379', 'http://etcd-2:12379', 'http://etcd-3:2379'],
+      etcdEndpoints: ['http://etcd-1:2379', 'http://etcd-2:12379', 'http://etcd-3:2379'],
       clusterName: 'prod.eu-1',
       advertisedHost: 'spool-3.internal',
       sessionTimeoutMs: 6000,
