@@ -37,6 +37,8 @@ import { ReplicationService } from '../replication/replication.service.js';
 
 /** The largest remembered answer written to __idempotency_keys (about 400,000 records with distinct partitions or timestamps; one-partition answers take a few bytes). */
 const MAX_IDEMPOTENCY_ENTRY_BYTES = 8 * 1024 * 1024;
+/** How long a web produce waits for this broker to take up a leadership the metadata already gives it (docs/cluster.md). */
+const LEADERSHIP_WAIT_MS = 5_000;
 
 /**
  * The compiled produce worker. Under ts-jest this module runs from its .ts source, next to which
@@ -76,7 +78,7 @@ const core = {
           logger: rootLogger?.child({ component: 'produce' }) ?? silentLogger,
           workers: workers ?? undefined,
           schemas,
-          leaderFor: (topic, partition) => replication.leaderFor(topic, partition),
+          leaderFor: (topic, partition) => replication.awaitLeaderFor(topic, partition, LEADERSHIP_WAIT_MS),
         }),
       inject: [LogManager, TopicsService, HTTP_API_OPTIONS, HTTP_API_CLOCK, { token: ROOT_LOGGER, optional: true }, ProduceWorkers, ClusterService, ReplicationService, TopicSchemas],
     },

@@ -66,8 +66,11 @@ export interface ProduceServiceDeps {
   readonly forwarding?: ProduceForwarding;
   /** Workers for large JSON bodies (produceJson); none: everything on the main thread. */
   readonly workers?: ProduceWorkers;
-  /** Cluster mode: the replicated leader a partition's appends go through (null: not replicated here); throws NOT_LEADER_OR_FOLLOWER. */
-  readonly leaderFor?: (topic: string, partition: number) => LeaderPartition | null;
+  /**
+   * Cluster mode: the replicated leader a partition's appends go through (null: not replicated here);
+   * rejects with NOT_LEADER_OR_FOLLOWER (after a bounded wait when this broker's leadership is still being applied).
+   */
+  readonly leaderFor?: (topic: string, partition: number) => LeaderPartition | null | Promise<LeaderPartition | null>;
   /** Schema validation and encoding (topics with confluent.*.schema.validation); none: not applied. */
   readonly schemas?: TopicSchemas;
 }
@@ -194,7 +197,7 @@ export class ProduceService {
         const log = logs[i];
         const appended =
           log !== null
-            ? await appendWithAcks(leaderFor(topic, group.partition), log, group.batches, REQUIRED_ACKS[acks], WEB_ACKS_TIMEOUT_MS)
+            ? await appendWithAcks(await leaderFor(topic, group.partition), log, group.batches, REQUIRED_ACKS[acks], WEB_ACKS_TIMEOUT_MS)
             : await this.forward(topic, group.partition, group.batches, acks);
         for (let j = 0; j < group.indexes.length; j++) {
           results[group.indexes[j]] = {
@@ -245,7 +248,7 @@ export class ProduceService {
         const forwarding = this.deps.forwarding;
         const appended =
           forwarding === undefined || forwarding.route(topic, group.partition).kind === 'local'
-            ? await appendWithAcks((this.deps.leaderFor ?? (() => null))(topic, group.partition), this.logManager.getLog(topic, group.partition), bytes, 1, WEB_ACKS_TIMEOUT_MS)
+            ? await appendWithAcks(await (this.deps.leaderFor ?? (() => null))(topic, group.partition), this.logManager.getLog(topic, group.partition), bytes, 1, WEB_ACKS_TIMEOUT_MS)
             : await this.forward(topic, group.partition, bytes, 'leader');
         return { partition: group.partition, baseOffset: appended.baseOffset, recordCount: group.records.length };
       }),

@@ -22,6 +22,9 @@ import { ROOT_LOGGER } from '../logging/logging.module.js';
 /** Injection token of the replication settings (BrokerConfig's; Kafka's defaults when absent). */
 export const REPLICATION_CONFIG = Symbol('REPLICATION_CONFIG');
 
+/** How often awaitLeaderFor re-reads the metadata while it waits for a role (a bound, the role change wakes it first). */
+const ROLE_RECHECK_MS = 200;
+
 @Injectable()
 export class ReplicationService implements BeforeApplicationShutdown {
   private manager: ReplicaManager | null = null;
@@ -69,6 +72,42 @@ export class ReplicationService implements BeforeApplicationShutdown {
     if (manager.leads(topic, partition)) return manager.leaderPartition(topic, partition);
     if (this.cluster.metadata.partition(topic, partition) === undefined) return null;
     return manager.leaderPartition(topic, partition); // throws NOT_LEADER_OR_FOLLOWER naming the leader
+  }
+
+  /**
+   * leaderFor for the web faces: when the metadata already names this broker the leader but its role
+   * is still being applied (a topic just created, a leader just elected), waits for the role, at most
+   * `timeoutMs`, instead of answering NOT_LEADER_OR_FOLLOWER at once. A Kafka client refreshes its
+   * metadata and retries; an HTTP or WebSocket producer behind a load balancer should not have to.
+   * Every other case answers as leaderFor does.
+   */
+  async awaitLeaderFor(topic: string, partition: number, timeoutMs: number): Promise<LeaderPartition | null> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        return this.leaderFor(topic, partition);
+      } catch (err) {
+        const pending = this.manager !== null && this.cluster.metadata.partition(topic, partition)?.leader === this.cluster.metadata.brokerId;
+        const left = deadline - Date.now();
+        if (!pending || left <= 0) throw err;
+        await this.roleChangeOf(topic, partition, Math.min(left, ROLE_RECHECK_MS));
+      }
+    }
+  }
+
+  /** Resolves on the partition's next role change here, or after `waitMs` (the metadata may have moved the leader meanwhile). */
+  private roleChangeOf(topic: string, partition: number, waitMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        unsubscribe();
+        resolve();
+      };
+      const timer = setTimeout(done, waitMs);
+      const unsubscribe = this.onRoleChange((t, p) => {
+        if (t === topic && p === partition) done();
+      });
+    });
   }
 
   /** Cluster mode: starts following the metadata. Call after ClusterService.start(). A no-op on a single node. */
