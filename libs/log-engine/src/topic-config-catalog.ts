@@ -5,7 +5,7 @@
  *
  * Spool applies the configs of TOPIC_CONFIG_DEFS (topic-config.ts). The others are read-only: they
  * are described with Kafka's default, and setting one is accepted only at that value (so tools that
- * create topics with, say, `min.insync.replicas=1` or `compression.type=producer` keep working) and
+ * create topics with, say, `preallocate=false` or `compression.type=producer` keep working) and
  * then not stored; any other value is INVALID_CONFIG naming the reason.
  */
 import { SpoolError } from '@spool/common';
@@ -40,9 +40,9 @@ export const KAFKA_TOPIC_CONFIG_CATALOG: readonly TopicConfigInfo[] = [
   { name: 'file.delete.delay.ms', type: 'long', brokerSynonym: 'log.segment.delete.delay.ms' },
   { name: 'flush.messages', type: 'long', brokerSynonym: 'log.flush.interval.messages' },
   { name: 'flush.ms', type: 'long', brokerSynonym: 'log.flush.interval.ms' },
-  { name: 'follower.replication.throttled.replicas', type: 'list', brokerSynonym: null, readOnly: { value: '', reason: `replication is not throttled: ${SINGLE_NODE}` } },
+  { name: 'follower.replication.throttled.replicas', type: 'list', brokerSynonym: null, readOnly: { value: '', reason: 'Spool does not throttle replication traffic' } },
   { name: 'index.interval.bytes', type: 'int', brokerSynonym: 'log.index.interval.bytes' },
-  { name: 'leader.replication.throttled.replicas', type: 'list', brokerSynonym: null, readOnly: { value: '', reason: `replication is not throttled: ${SINGLE_NODE}` } },
+  { name: 'leader.replication.throttled.replicas', type: 'list', brokerSynonym: null, readOnly: { value: '', reason: 'Spool does not throttle replication traffic' } },
   { name: 'local.retention.bytes', type: 'long', brokerSynonym: 'log.local.retention.bytes', readOnly: { value: '-2', reason: NO_TIERED_STORAGE } },
   { name: 'local.retention.ms', type: 'long', brokerSynonym: 'log.local.retention.ms', readOnly: { value: '-2', reason: NO_TIERED_STORAGE } },
   { name: 'max.compaction.lag.ms', type: 'long', brokerSynonym: 'log.cleaner.max.compaction.lag.ms' },
@@ -52,7 +52,7 @@ export const KAFKA_TOPIC_CONFIG_CATALOG: readonly TopicConfigInfo[] = [
   { name: 'message.timestamp.type', type: 'string', brokerSynonym: 'log.message.timestamp.type' },
   { name: 'min.cleanable.dirty.ratio', type: 'double', brokerSynonym: 'log.cleaner.min.cleanable.ratio' },
   { name: 'min.compaction.lag.ms', type: 'long', brokerSynonym: 'log.cleaner.min.compaction.lag.ms' },
-  { name: 'min.insync.replicas', type: 'int', brokerSynonym: 'min.insync.replicas', readOnly: { value: '1', reason: `${SINGLE_NODE}, so acks=all waits for it alone` } },
+  { name: 'min.insync.replicas', type: 'int', brokerSynonym: 'min.insync.replicas' },
   { name: 'preallocate', type: 'boolean', brokerSynonym: 'log.preallocate', readOnly: { value: 'false', reason: 'Spool does not preallocate segment files' } },
   { name: 'remote.log.copy.disable', type: 'boolean', brokerSynonym: null, readOnly: { value: 'false', reason: NO_TIERED_STORAGE } },
   { name: 'remote.log.delete.on.disable', type: 'boolean', brokerSynonym: null, readOnly: { value: 'false', reason: NO_TIERED_STORAGE } },

@@ -55,6 +55,7 @@ describe('parseTopicConfig', () => {
       'file.delete.delay.ms': '7',
       'confluent.key.schema.validation': 'FALSE',
       'confluent.value.schema.validation': ' true ',
+      'min.insync.replicas': '2',
     });
     expect(config).toEqual({
       retentionMs: -1,
@@ -77,6 +78,7 @@ describe('parseTopicConfig', () => {
       fileDeleteDelayMs: 7,
       keySchemaValidation: false,
       valueSchemaValidation: true,
+      minInsyncReplicas: 2,
     });
     expect(compacts(config) && deletes(config)).toBe(true);
     expect(() => parseTopicConfig({ 'confluent.value.schema.validation': 'yes' })).toThrow(/must be true or false/);
@@ -171,6 +173,21 @@ describe('serialisation', () => {
   });
 });
 
+describe('min.insync.replicas', () => {
+  it('takes any int >= 1 (Kafka bounds it by nothing else; above the replication factor it counts as that), is stored normalised and described as writable', () => {
+    expect(parseTopicConfig({}).minInsyncReplicas).toBe(1);
+    expect(parseTopicConfig({ 'min.insync.replicas': ' 3 ' }).minInsyncReplicas).toBe(3);
+    expect(normalizeTopicConfigs({ 'min.insync.replicas': ' 2 ' })).toEqual({ 'min.insync.replicas': '2' });
+    for (const value of ['0', '-1', 'two', '2147483648']) {
+      expect(() => normalizeTopicConfigs({ 'min.insync.replicas': value })).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG', details: expect.objectContaining({ config: 'min.insync.replicas', value }) }));
+    }
+    const entries = describeKafkaTopicConfigs({}, brokerTopicDefaults({ minInsyncReplicas: 2 }));
+    expect(entries.find((e) => e.name === 'min.insync.replicas')).toMatchObject({ value: '2', source: 'BROKER', readOnly: false, type: 'int', brokerSynonym: { name: 'min.insync.replicas', value: '2', kafkaDefault: '1' } });
+    const overridden = describeKafkaTopicConfigs({ 'min.insync.replicas': '3' }, brokerTopicDefaults({ minInsyncReplicas: 2 }));
+    expect(overridden.find((e) => e.name === 'min.insync.replicas')).toMatchObject({ value: '3', source: 'TOPIC', readOnly: false });
+  });
+});
+
 describe('Kafka topic configs Spool does not act on (read-only)', () => {
   it('lists every Kafka 4 topic config once, covering each config Spool applies', () => {
     const names = KAFKA_TOPIC_CONFIG_CATALOG.map((c) => c.name);
@@ -181,7 +198,7 @@ describe('Kafka topic configs Spool does not act on (read-only)', () => {
   });
 
   it('accepts one at its default (in any spelling of that value) and does not store it', () => {
-    const overrides = { 'min.insync.replicas': ' 1 ', 'compression.type': 'producer', preallocate: 'FALSE', 'leader.replication.throttled.replicas': '', 'retention.ms': '5' };
+    const overrides = { 'segment.jitter.ms': ' 0 ', 'compression.type': 'producer', preallocate: 'FALSE', 'leader.replication.throttled.replicas': '', 'retention.ms': '5' };
     expect(normalizeTopicConfigs(overrides)).toEqual({ 'retention.ms': '5' });
     expect(parseTopicConfig(overrides).retentionMs).toBe(5);
   });
@@ -189,7 +206,7 @@ describe('Kafka topic configs Spool does not act on (read-only)', () => {
   it('refuses any other value with INVALID_CONFIG naming the reason', () => {
     for (const [name, value, reason] of [
       ['compression.type', 'gzip', 'never recompresses'],
-      ['min.insync.replicas', '2', 'only replica'],
+      ['preallocate', 'true', 'does not preallocate'],
       ['remote.storage.enable', 'true', 'no tiered storage'],
       ['segment.jitter.ms', 'x', 'without jitter'],
     ]) {

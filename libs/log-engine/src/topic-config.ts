@@ -60,6 +60,13 @@ export interface TopicConfig {
    */
   readonly keySchemaValidation: boolean;
   readonly valueSchemaValidation: boolean;
+  /**
+   * min.insync.replicas: with acks=all, the smallest ISR a partition's leader accepts records
+   * with (NOT_ENOUGH_REPLICAS below it) and moves its high watermark with. The log stores it;
+   * the replication leader acts on it (libs/replication). Kafka's only bound is >= 1: a value
+   * above the replication factor counts as the replication factor (Kafka's effectiveMinIsr).
+   */
+  readonly minInsyncReplicas: number;
 }
 
 const LONG_MAX = 9223372036854775807n;
@@ -94,6 +101,7 @@ export const TOPIC_CONFIG_DEFS: readonly ConfigDef[] = [
   { name: 'message.timestamp.type', key: 'messageTimestampType', kind: 'timestampType', doc: 'CreateTime or LogAppendTime' },
   { name: 'min.cleanable.dirty.ratio', key: 'minCleanableDirtyRatio', kind: 'double', min: 0, max: 1, doc: 'dirty ratio that triggers compaction' },
   { name: 'min.compaction.lag.ms', key: 'minCompactionLagMs', kind: 'long', min: 0, doc: 'earliest time a record becomes compactable' },
+  { name: 'min.insync.replicas', key: 'minInsyncReplicas', kind: 'int', min: 1, doc: 'smallest ISR that acks=all accepts records with' },
   { name: 'retention.bytes', key: 'retentionBytes', kind: 'long', min: -1, doc: 'partition size limit; -1 = unlimited' },
   { name: 'retention.ms', key: 'retentionMs', kind: 'long', min: -1, doc: 'age limit; -1 = unlimited' },
   { name: 'segment.bytes', key: 'segmentBytes', kind: 'int', min: 14, doc: 'segment file size limit' },
@@ -127,6 +135,7 @@ export const KAFKA_TOPIC_CONFIG_DEFAULTS: TopicConfig = Object.freeze({
   fileDeleteDelayMs: 60_000,
   keySchemaValidation: false,
   valueSchemaValidation: false,
+  minInsyncReplicas: 1,
 });
 
 export function isTopicConfigName(name: string): boolean {

@@ -127,4 +127,5 @@ export class BrokerEnv {
   @IsOptional() @IsInt64String({ min: 1n }) SPOOL_LOG_FLUSH_INTERVAL_MESSAGES?: string;
   @IsOptional() @IsInt64String({ min: 0n }) SPOOL_LOG_FLUSH_INTERVAL_MS?: string;
   @IsOptional() @IsInt64String({ min: 0n }) SPOOL_LOG_SEGMENT_DELETE_DELAY_MS?: string;
+  @IsOptional() @IsInt64String({ min: 1n, max: 2147483647n }) SPOOL_MIN_INSYNC_REPLICAS?: string;
 }

@@ -82,6 +82,7 @@ describe('loadBrokerConfig', () => {
         SPOOL_LOG_MESSAGE_TIMESTAMP_TYPE: 'LogAppendTime',
         SPOOL_LOG_FLUSH_INTERVAL_MESSAGES: '1',
         SPOOL_LOG_FLUSH_INTERVAL_MS: '9223372036854775807',
+        SPOOL_MIN_INSYNC_REPLICAS: '2',
       },
       CWD,
     );
@@ -96,8 +97,9 @@ describe('loadBrokerConfig', () => {
       messageTimestampType: 'LogAppendTime',
       flushMessages: 1,
       flushMs: Infinity,
+      minInsyncReplicas: 2,
     });
-    expect(config.topicDefaultOverrides).toMatchObject({ 'retention.ms': '-1', 'flush.messages': '1' });
+    expect(config.topicDefaultOverrides).toMatchObject({ 'retention.ms': '-1', 'flush.messages': '1', 'min.insync.replicas': '2' });
   });
 
   it('treats empty variables as unset', () => {
@@ -126,6 +128,7 @@ describe('loadBrokerConfig', () => {
     ['SPOOL_LOG_CLEANER_MIN_CLEANABLE_RATIO', '1.5', 'a decimal number in 0..1'],
     ['SPOOL_LOG_MESSAGE_TIMESTAMP_TYPE', 'createtime', 'CreateTime or LogAppendTime'],
     ['SPOOL_LOG_FLUSH_INTERVAL_MESSAGES', '0', 'an integer in 1..9223372036854775807'],
+    ['SPOOL_MIN_INSYNC_REPLICAS', '0', 'an integer in 1..2147483647'],
   ])('rejects %s=%s, naming the variable, the value and what is expected', (name, value, expected) => {
     expect(problemsOf({ [name]: value })).toEqual([`${name}=${JSON.stringify(value)}: expected ${expected}`]);
   });

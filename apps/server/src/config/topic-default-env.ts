@@ -37,6 +37,7 @@ export const TOPIC_DEFAULT_ENVS: readonly TopicDefaultEnv[] = [
   entry('log.flush.interval.messages', 'flush.messages'),
   entry('log.flush.interval.ms', 'flush.ms'),
   entry('log.segment.delete.delay.ms', 'file.delete.delay.ms'),
+  entry('min.insync.replicas', 'min.insync.replicas'),
 ];
 
 /** The environment variable that sets the default of a topic config, for error messages. */

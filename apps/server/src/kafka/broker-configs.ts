@@ -55,7 +55,7 @@ function spoolValues(inputs: BrokerConfigInputs): Map<string, string> {
     ['log.dirs', inputs.dataDir],
     ['num.partitions', String(inputs.numPartitions)],
     ['default.replication.factor', '1'],
-    ['min.insync.replicas', '1'],
+    ['min.insync.replicas', String(inputs.topicDefaults.minInsyncReplicas)],
     ['offsets.topic.num.partitions', '1'],
     ['offsets.topic.replication.factor', '1'],
     ['auto.create.topics.enable', String(inputs.autoCreateTopicsEnable)],

@@ -83,8 +83,19 @@ describe('AlterConfigs and DescribeConfigs (kafkajs admin)', () => {
     }
     await admin.alterConfigs({ validateOnly: true, resources: [{ type: ConfigResourceTypes.TOPIC, name: 'cfg', configEntries: [{ name: 'retention.ms', value: '5' }] }] });
     expect((await topicConfigs('cfg')).get('segment.ms')).toMatchObject({ configValue: '60000' });
-    await admin.alterConfigs({ validateOnly: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: 'cfg', configEntries: [{ name: 'min.insync.replicas', value: '1' }] }] });
+    await admin.alterConfigs({ validateOnly: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: 'cfg', configEntries: [{ name: 'min.insync.replicas', value: '3' }] }] });
     expect((await topicConfigs('cfg')).get('cleanup.policy')).toMatchObject({ configValue: 'delete', configSource: 5 });
+    // min.insync.replicas is a real topic config: stored, described, validated (>= 1, Kafka's only bound).
+    expect((await topicConfigs('cfg')).get('min.insync.replicas')).toMatchObject({ configValue: '3', configSource: 1, readOnly: false });
+    await expect(
+      admin.alterConfigs({ validateOnly: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: 'cfg', configEntries: [{ name: 'min.insync.replicas', value: '0' }] }] }),
+    ).rejects.toMatchObject({ type: 'INVALID_CONFIG' });
+    expect((await http(broker.httpUrl, 'GET', '/v1/topics/cfg')).body.configs).toMatchObject({ 'min.insync.replicas': '3' });
+    expect(await http(broker.httpUrl, 'PATCH', '/v1/topics/cfg/configs', { configs: { 'min.insync.replicas': '0' } })).toMatchObject({ status: 400, body: { error: { code: 'INVALID_CONFIG', details: { config: 'min.insync.replicas' } } } });
+    expect(await http(broker.httpUrl, 'PATCH', '/v1/topics/cfg/configs', { configs: { 'min.insync.replicas': '2' } })).toMatchObject({ status: 200, body: { configs: { 'min.insync.replicas': '2' } } });
+    expect((await topicConfigs('cfg')).get('min.insync.replicas')).toMatchObject({ configValue: '2', configSource: 1 });
+    // One replica: a min.insync.replicas above the replication factor counts as the replication factor (Kafka's effectiveMinIsr), so acks=all goes on.
+    expect(await http(broker.httpUrl, 'POST', '/v1/topics/cfg/records', { acks: 'all', records: [{ value: 'x' }] })).toMatchObject({ status: 200 });
 
     await expect(
       admin.alterConfigs({ validateOnly: false, resources: [{ type: ConfigResourceTypes.BROKER, name: '0', configEntries: [{ name: 'num.partitions', value: '3' }] }] }),
@@ -107,7 +118,7 @@ describe('AlterConfigs and DescribeConfigs (kafkajs admin)', () => {
       ],
     });
     expect(configs.get('compression.type')).toMatchObject({ configValue: 'producer', readOnly: true, configSource: 5 });
-    expect(configs.get('min.insync.replicas')).toMatchObject({ configValue: '1', readOnly: true });
+    expect(configs.get('min.insync.replicas')).toMatchObject({ configValue: '1', readOnly: false, configSource: 5 });
     expect(configs.get('message.timestamp.after.max.ms')).toMatchObject({ configValue: '3600000', readOnly: false });
   });
 

@@ -133,7 +133,7 @@ export class ReplicationService implements BeforeApplicationShutdown {
       brokerId,
       cluster: metadata,
       logOf: (topic, partition) => this.localLog(topic, partition),
-      minInsyncReplicas: (topic) => minInsyncReplicasOf(metadata.topic(topic)?.configs),
+      minInsyncReplicas: (topic) => minInsyncReplicasOf(metadata.topic(topic)?.configs, this.logs.defaults.minInsyncReplicas),
       fetchers,
       config: this.config,
       clock: systemClock,
@@ -184,8 +184,14 @@ export class ReplicationService implements BeforeApplicationShutdown {
   }
 }
 
-/** A topic's min.insync.replicas override, else Kafka's default 1. */
-export function minInsyncReplicasOf(configs: Readonly<Record<string, string>> | undefined): number {
-  const value = Number(configs?.['min.insync.replicas'] ?? '1');
-  return Number.isInteger(value) && value >= 1 ? value : 1;
+/**
+ * A topic's min.insync.replicas: its override in etcd (validated by the log store's rules before
+ * it was written, read here at each check so a change applies at once on the leader), else the
+ * broker's default (SPOOL_MIN_INSYNC_REPLICAS, Kafka's 1 when unset).
+ */
+export function minInsyncReplicasOf(configs: Readonly<Record<string, string>> | undefined, brokerDefault = 1): number {
+  const raw = configs?.['min.insync.replicas'];
+  if (raw === undefined) return brokerDefault;
+  const value = Number(raw.trim());
+  return Number.isInteger(value) && value >= 1 ? value : brokerDefault;
 }
