@@ -47,6 +47,12 @@ export class PartitionLeadership implements PartitionGate {
     return null;
   }
 
+  /** The partition's leader epoch from the cluster metadata; undefined on a single node or before the controller writes its state. */
+  leaderEpoch(topic: string, partition: number): number | undefined {
+    if (this.cluster.mode === 'local') return undefined;
+    return this.cluster.partition(topic, partition)?.leaderEpoch;
+  }
+
   /** The leader's broker id, or null when the partition has none or is unknown (single node: this broker). */
   leaderOf(topic: string, partition: number): number | null {
     if (this.cluster.mode === 'local') return this.cluster.brokerId;

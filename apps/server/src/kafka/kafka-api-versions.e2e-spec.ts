@@ -273,6 +273,39 @@ describe('every served version of every API answers sensibly on a real listener'
     expect(unknown).toMatchObject({ errorCode: KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION, partition: 7 });
   });
 
+  it('a single node reports its log\'s leader epoch in Metadata and checks a consumer\'s currentLeaderEpoch in Fetch and ListOffsets (KIP-320)', async () => {
+    const topic = 'epoch-checks';
+    const id = (await broker.logManager.createTopic(topic, 1)).id;
+    const log = broker.logManager.getLog(topic, 0);
+    const epochOf = async (): Promise<number> => {
+      const meta = await call(KafkaApiKey.Metadata, 12, { topics: [{ topicId: ZERO_TOPIC_ID, name: topic }], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false });
+      return meta.topics[0].partitions[0].leaderEpoch;
+    };
+    const fetchWith = async (currentLeaderEpoch: number): Promise<number> => {
+      const partition = { partition: 0, currentLeaderEpoch, fetchOffset: 0, lastFetchedEpoch: -1, logStartOffset: -1, partitionMaxBytes: 1 << 20, replicaDirectoryId: ZERO_TOPIC_ID };
+      const res = await call(KafkaApiKey.Fetch, 12, { clusterId: null, replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 1 << 20, isolationLevel: 0, sessionId: 0, sessionEpoch: -1, topics: [{ topic, topicId: id, partitions: [partition] }], forgottenTopicsData: [], rackId: '' });
+      return res.responses[0].partitions[0].errorCode;
+    };
+    const listWith = async (currentLeaderEpoch: number): Promise<Body> => {
+      const res = await call(KafkaApiKey.ListOffsets, 7, { replicaId: -1, isolationLevel: 0, topics: [{ name: topic, partitions: [{ partitionIndex: 0, currentLeaderEpoch, timestamp: -1 }] }] });
+      return res.topics[0].partitions[0];
+    };
+    // A fresh log: epoch 0.
+    expect(await epochOf()).toBe(0);
+    expect(await fetchWith(0)).toBe(0);
+    expect(await fetchWith(1)).toBe(KafkaErrorCode.UNKNOWN_LEADER_EPOCH);
+    // A log whose latest batch was written in epoch 2 (as one that led in a cluster): Metadata says 2, older is fenced.
+    await log.append(batch('in-epoch-2'), { leaderEpoch: 2 });
+    expect(await epochOf()).toBe(2);
+    expect(await fetchWith(-1)).toBe(0);
+    expect(await fetchWith(2)).toBe(0);
+    expect(await fetchWith(1)).toBe(KafkaErrorCode.FENCED_LEADER_EPOCH);
+    expect(await fetchWith(3)).toBe(KafkaErrorCode.UNKNOWN_LEADER_EPOCH);
+    expect(await listWith(2)).toMatchObject({ errorCode: 0, offset: 1, leaderEpoch: 2 });
+    expect(await listWith(0)).toMatchObject({ errorCode: KafkaErrorCode.FENCED_LEADER_EPOCH });
+    expect(await listWith(3)).toMatchObject({ errorCode: KafkaErrorCode.UNKNOWN_LEADER_EPOCH });
+  });
+
   it.each([11, 15])('a replica Fetch v%i to a single node is NOT_LEADER_OR_FOLLOWER: it has no followers', async (version) => {
     const partition = { partition: 0, currentLeaderEpoch: -1, fetchOffset: 0, lastFetchedEpoch: -1, logStartOffset: 0, partitionMaxBytes: 1 << 20, replicaDirectoryId: ZERO_TOPIC_ID };
     const res = await call(KafkaApiKey.Fetch, version, {

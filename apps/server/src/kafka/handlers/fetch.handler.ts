@@ -22,6 +22,9 @@
  * There are no transactions, so lastStableOffset = highWatermark and
  * abortedTransactions is empty under either isolation level.
  *
+ * A consumer's currentLeaderEpoch (v9+) is checked before leadership (cluster/partition-gate.ts):
+ * FENCED_LEADER_EPOCH when older than the epoch this broker knows, UNKNOWN_LEADER_EPOCH when newer.
+ *
  * A fetch from a replica (replica id >= 0: ReplicaState from v15, replicaId before) is a
  * follower replicating: it goes to libs/replication's serveReplicaFetch over the partitions this
  * broker leads (ReplicationService), which reads up to the log end offset rather than the high
@@ -34,7 +37,7 @@ import { LogManager, type Log } from '@spool/log-engine';
 import { fetchReplicaId, serveReplicaFetch, type LeaderLookup } from '@spool/replication';
 import { kafkaErrorOf } from '../kafka-error-code.js';
 import type { KafkaApiHandler, KafkaRequestContext } from '../kafka-handler.js';
-import { SINGLE_NODE_GATE, type PartitionGate } from '../../cluster/partition-gate.js';
+import { clientRequestRefusal, SINGLE_NODE_GATE, type PartitionGate } from '../../cluster/partition-gate.js';
 
 /** Longest long poll honoured (Kafka has no cap; a shutdown ends waits anyway). */
 const MAX_WAIT_MS = 60_000;
@@ -123,7 +126,7 @@ export class FetchHandler implements KafkaApiHandler<FetchRequest, FetchResponse
         let log: Log | null = null;
         let error: { errorCode: number } | null = null;
         try {
-          const refusal = name === undefined ? null : this.leadership.refusal(name, p.partition);
+          const refusal = name === undefined ? null : clientRequestRefusal(this.leadership, name, p.partition, p.currentLeaderEpoch, () => this.logManager.getLog(name, p.partition));
           if (name === undefined) error = { errorCode: KafkaErrorCode.UNKNOWN_TOPIC_ID };
           else if (refusal !== null) error = { errorCode: kafkaErrorOf(refusal).errorCode };
           else log = this.logManager.getLog(name, p.partition);

@@ -10,14 +10,15 @@
  *   t >= 0                             the first record whose timestamp is >= t
  * Offset -1 and timestamp -1 when no record qualifies; for consumers, a record at or above the high
  * watermark does not (Kafka's lastFetchableOffset: nothing uncommitted is shown). A special timestamp newer than the
- * request's version (or unknown) is UNSUPPORTED_VERSION for that partition. v10's TimeoutMs
+ * request's version (or unknown) is UNSUPPORTED_VERSION for that partition. A v4+ request's
+ * currentLeaderEpoch is checked first (FENCED_LEADER_EPOCH / UNKNOWN_LEADER_EPOCH, KIP-320). v10's TimeoutMs
  * bounds waits for remote storage, which Spool does not have.
  */
 import { KafkaApiKey, KafkaErrorCode, type ListOffsetsRequest, type ListOffsetsResponse, type ListOffsetsResponseListOffsetsPartitionResponse } from '@spool/protocol';
 import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, LogManager, MAX_TIMESTAMP } from '@spool/log-engine';
 import { kafkaErrorOf } from '../kafka-error-code.js';
 import type { KafkaApiHandler, KafkaRequestContext } from '../kafka-handler.js';
-import { SINGLE_NODE_GATE, type PartitionGate } from '../../cluster/partition-gate.js';
+import { clientRequestRefusal, knownLeaderEpoch, SINGLE_NODE_GATE, type PartitionGate } from '../../cluster/partition-gate.js';
 
 const EARLIEST_LOCAL_TIMESTAMP = -4;
 const LATEST_TIERED_TIMESTAMP = -5;
@@ -44,22 +45,23 @@ export class ListOffsetsHandler implements KafkaApiHandler<ListOffsetsRequest, L
     const topics = await Promise.all(
       request.topics.map(async (topic) => ({
         name: topic.name,
-        partitions: await Promise.all(topic.partitions.map((p) => this.partition(topic.name, p.partitionIndex, p.timestamp, ctx.apiVersion, request.replicaId >= 0))),
+        partitions: await Promise.all(topic.partitions.map((p) => this.partition(topic.name, p.partitionIndex, p.timestamp, p.currentLeaderEpoch, ctx.apiVersion, request.replicaId >= 0))),
       })),
     );
     return { throttleTimeMs: 0, topics };
   }
 
-  private async partition(topic: string, partitionIndex: number, timestamp: number, version: number, fromReplica: boolean): Promise<ListOffsetsResponseListOffsetsPartitionResponse> {
+  private async partition(topic: string, partitionIndex: number, timestamp: number, currentLeaderEpoch: number, version: number, fromReplica: boolean): Promise<ListOffsetsResponseListOffsetsPartitionResponse> {
     const base = { partitionIndex, errorCode: KafkaErrorCode.NONE, oldStyleOffsets: [], timestamp: -1, offset: -1, leaderEpoch: -1 };
     try {
-      const refusal = this.leadership.refusal(topic, partitionIndex);
+      const refusal = clientRequestRefusal(this.leadership, topic, partitionIndex, currentLeaderEpoch, () => this.logManager.getLog(topic, partitionIndex));
       if (refusal !== null) throw refusal;
       const log = this.logManager.getLog(topic, partitionIndex);
       if (timestamp < 0 && !(version >= (SPECIAL_SINCE.get(timestamp) ?? Infinity))) return { ...base, errorCode: KafkaErrorCode.UNSUPPORTED_VERSION };
       if (timestamp === LATEST_TIERED_TIMESTAMP) return base;
       const lastFetchable = fromReplica ? log.logEndOffset : log.highWatermark;
-      if (timestamp === LATEST_TIMESTAMP) return { ...base, offset: lastFetchable };
+      // As Kafka's Partition.fetchOffsetForTimestamp: the latest offset comes with the current leader epoch.
+      if (timestamp === LATEST_TIMESTAMP) return { ...base, offset: lastFetchable, leaderEpoch: knownLeaderEpoch(this.leadership, topic, partitionIndex, () => log) };
       const found = await log.offsetForTimestamp(timestamp === EARLIEST_LOCAL_TIMESTAMP ? EARLIEST_TIMESTAMP : timestamp);
       if (found === null || (timestamp !== EARLIEST_TIMESTAMP && timestamp !== EARLIEST_LOCAL_TIMESTAMP && found.offset >= lastFetchable)) return base;
       return { ...base, offset: found.offset, timestamp: found.timestamp };

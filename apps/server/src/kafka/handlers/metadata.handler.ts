@@ -10,7 +10,9 @@
  * offlineReplicas are replicas not registered now; a partition without a leader, or whose state
  * the controller has not written yet, is LEADER_NOT_AVAILABLE with leader -1), and auto-creation
  * goes through etcd like CreateTopics. Node-local topics (__idempotency_keys) are not listed.
- * Leader epochs stay -1 until followers exist (issue 12), for the reason given in topicMetadata.
+ * Each partition's leaderEpoch is the real one (KIP-320): the partition state's in cluster mode
+ * (-1 while the controller has not written it), the log's latest on a single node (0 before any
+ * append); clients send it back as currentLeaderEpoch, checked in cluster/partition-gate.ts.
  *
  * Topics by id (KIP-516), as Kafka's KafkaApis answers them: v12+ may name topics by id (name
  * null); once any topic in the request has a non-zero id, the request is by id (names are not
@@ -136,7 +138,7 @@ export class MetadataHandler implements KafkaApiHandler<MetadataRequest, Metadat
           errorCode: leader === null ? KafkaErrorCode.LEADER_NOT_AVAILABLE : KafkaErrorCode.NONE,
           partitionIndex: p,
           leaderId: leader ?? -1,
-          leaderEpoch: -1,
+          leaderEpoch: state?.leaderEpoch ?? -1,
           replicaNodes: [...replicas],
           isrNodes: [...(state?.isr ?? [])],
           offlineReplicas: replicas.filter((id) => !live(id)),
@@ -157,8 +159,7 @@ export class MetadataHandler implements KafkaApiHandler<MetadataRequest, Metadat
         errorCode: KafkaErrorCode.NONE,
         partitionIndex: p.partition,
         leaderId: nodeId,
-        // -1: no leader epoch, so clients skip KIP-320 validation (OffsetForLeaderEpoch is served, but a consumer Fetch's currentLeaderEpoch is not checked yet).
-        leaderEpoch: -1,
+        leaderEpoch: this.logManager.getLog(topic.name, p.partition).replication.latestEpoch ?? 0,
         replicaNodes: [nodeId],
         isrNodes: [nodeId],
         offlineReplicas: [],
