@@ -1,7 +1,8 @@
 /**
  * What the registry needs from the broker: the `_schemas` topic (schemas-topic.codec.ts for its
  * records). The app implements it over its log engine; in a cluster the topic is replicated like
- * any other, so every node can read it while only the writer appends.
+ * any other, so every node can read it while only the writer (the leader of its one partition)
+ * appends.
  */
 import type { EncodedRecord } from './schemas-topic.codec.js';
 
@@ -16,8 +17,12 @@ export interface SchemaLogRecord {
 export interface SchemaLog {
   /** Creates the topic when missing (compacted, one partition); call before anything else. */
   open(): Promise<void>;
-  /** The offset the next appended record will get (records below it are readable). */
-  endOffset(): number;
+  /**
+   * Where the registry reads up to: the offset after the last record it may apply (records below it
+   * are readable). On the writer, the log end; on a node reading the writer's log from afar, the
+   * committed end (the leader's high watermark) as of the call.
+   */
+  endOffset(): Promise<number>;
   /**
    * Records from `fromOffset` (or the log start, if that is later) up to the end as of the call,
    * at most about `maxBytes` of them; nextOffset is where to read on. Control records skipped.

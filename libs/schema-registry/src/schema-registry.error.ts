@@ -27,6 +27,8 @@ export type SchemaRegistryErrorCode =
   | 'STORE_ERROR'
   | 'OPERATION_TIMEOUT'
   | 'UNKNOWN_LEADER'
+  /** Cluster mode: a write could not be forwarded to the writer (it did not answer). */
+  | 'FORWARDING_ERROR'
   /**
    * A record (JSON to encode, or bytes to decode) does not fit its schema; `details.issues` lists
    * `{ path, message }`. Raised by the JSON bridge, never by the registry's REST API.
@@ -57,12 +59,13 @@ const CONFLUENT: Record<SchemaRegistryErrorCode, readonly [errorCode: number, ht
   SCHEMA_TOO_LARGE: [42209, 422],
   STORE_ERROR: [50001, 500],
   OPERATION_TIMEOUT: [50002, 500],
+  FORWARDING_ERROR: [50003, 500],
   UNKNOWN_LEADER: [50004, 500],
   // Not a Confluent error: the faces map it themselves (HTTP 422, Kafka INVALID_RECORD).
   INVALID_RECORD: [422, 422],
 };
 
-const RETRIABLE: ReadonlySet<SchemaRegistryErrorCode> = new Set(['STORE_ERROR', 'OPERATION_TIMEOUT', 'UNKNOWN_LEADER']);
+const RETRIABLE: ReadonlySet<SchemaRegistryErrorCode> = new Set(['STORE_ERROR', 'OPERATION_TIMEOUT', 'FORWARDING_ERROR', 'UNKNOWN_LEADER']);
 
 export class SchemaRegistryError extends Error {
   /** Confluent's error_code (40401, 42201, ...). */
@@ -85,4 +88,13 @@ export class SchemaRegistryError extends Error {
 
 export function isSchemaRegistryError(err: unknown): err is SchemaRegistryError {
   return err instanceof SchemaRegistryError;
+}
+
+/**
+ * The error a Confluent-style answer `{error_code, message}` stands for (a write forwarded to the
+ * writer comes back this way); an error_code we do not know is a STORE_ERROR carrying it.
+ */
+export function schemaRegistryErrorFromAnswer(errorCode: number, message: string): SchemaRegistryError {
+  const code = (Object.keys(CONFLUENT) as SchemaRegistryErrorCode[]).find((c) => c !== 'INVALID_RECORD' && CONFLUENT[c][0] === errorCode);
+  return code === undefined ? new SchemaRegistryError('STORE_ERROR', message, { errorCode }) : new SchemaRegistryError(code, message);
 }

@@ -7,7 +7,11 @@
  * Reading the log: `open()` replays it from the start; `catchUp()` applies whatever was appended
  * since (the local writer calls it after each append; a node that is not the writer calls it when
  * the log grows, or before answering a read that must see a write it knows of). Catch-ups never
- * overlap; a record that does not decode is skipped and reported through `onSkipped`.
+ * overlap; a record that does not decode is skipped and logged. `rebuild()` starts over from an
+ * empty state (a cluster node that stopped being the writer may have applied records of its log
+ * end that the new writer's log does not have). `fresh()` answers a read from the state, and when
+ * it finds nothing (a subject, version or id another node has just written), catches up first and
+ * answers again: Confluent's clients register on one node and fetch by id on another.
  */
 import type { Logger } from '@spool/common';
 import { compatibilityMessages } from './compatibility.js';
@@ -42,10 +46,15 @@ export interface SchemaRegistryOptions {
 }
 
 const READ_BYTES = 1024 * 1024;
+const SETTLE_LIMIT_MS = 5_000;
+const SETTLE_RETRY_MS = 100;
 const MAX_SUBJECT_LENGTH = 255;
 
+/** Reads that may be answered after a catch-up (something another node wrote may not be here yet). */
+const NOT_FOUND_CODES: ReadonlySet<string> = new Set(['SUBJECT_NOT_FOUND', 'VERSION_NOT_FOUND', 'SCHEMA_NOT_FOUND']);
+
 export class SchemaRegistry {
-  readonly state: RegistryState;
+  private current: RegistryState;
   readonly writer: RegistryWriter;
   readonly limits: SchemaLimits;
   private reading: Promise<void> = Promise.resolve();
@@ -53,14 +62,63 @@ export class SchemaRegistry {
 
   constructor(private readonly options: SchemaRegistryOptions) {
     this.limits = options.limits ?? DEFAULT_SCHEMA_LIMITS;
-    this.state = new RegistryState(this.limits);
+    this.current = new RegistryState(this.limits);
     this.writer = options.writer?.(this) ?? new LocalRegistryWriter(this, options.log);
   }
 
-  /** Creates `_schemas` if needed and applies it from the start. Later calls share the first. */
+  /** What `_schemas` says, as far as this node has read it (replaced by rebuild()). */
+  get state(): RegistryState {
+    return this.current;
+  }
+
+  /** Creates `_schemas` if needed and applies it from the start. Later calls share the first; a failed one is tried again by the next. */
   open(): Promise<void> {
-    this.opened ??= this.options.log.open().then(() => this.catchUp());
-    return this.opened;
+    const opening = (this.opened ??= this.options.log.open().then(() => this.catchUp()));
+    opening.catch(() => {
+      if (this.opened === opening) this.opened = undefined;
+    });
+    return opening;
+  }
+
+  /** Drops the state and reads the log again from its start (serialized with catch-ups). */
+  rebuild(): Promise<void> {
+    const run = this.reading.then(() => {
+      this.current = new RegistryState(this.limits);
+      return this.readToEnd();
+    });
+    this.reading = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * `read()`'s answer; if it throws a not-found error, the answer after catching up with the log
+   * (see the top of the file). A failed catch-up is thrown instead (retriable: the log's leader
+   * is unreachable), never a stale not-found.
+   */
+  async fresh<T>(read: () => T): Promise<T> {
+    try {
+      return read();
+    } catch (err) {
+      if (!(err instanceof SchemaRegistryError) || !NOT_FOUND_CODES.has(err.code)) throw err;
+    }
+    await this.settle();
+    return read();
+  }
+
+  /**
+   * catchUp(), with failed attempts tried again for up to SETTLE_LIMIT_MS (in a cluster the log's
+   * leader may be moving, or this node may not know yet of a topic another node just created).
+   */
+  async settle(): Promise<void> {
+    const deadline = Date.now() + SETTLE_LIMIT_MS;
+    for (;;) {
+      try {
+        return await this.catchUp();
+      } catch (err) {
+        if (Date.now() + SETTLE_RETRY_MS > deadline) throw err;
+        await new Promise((resolve) => setTimeout(resolve, SETTLE_RETRY_MS));
+      }
+    }
   }
 
   get isOpen(): boolean {
@@ -76,7 +134,7 @@ export class SchemaRegistry {
 
   private async readToEnd(): Promise<void> {
     const log = this.options.log;
-    const end = log.endOffset();
+    const end = await log.endOffset();
     while (this.state.nextOffset < end) {
       const { records, nextOffset } = await log.read(this.state.nextOffset, READ_BYTES);
       for (const record of records) {

@@ -22,6 +22,7 @@ import { appendWithAcks, WEB_ACKS_TIMEOUT_MS, type RequiredAcks } from '../repli
 /** The JSON faces' acks as Kafka's numbers. */
 const REQUIRED_ACKS: Readonly<Record<Acks, RequiredAcks>> = { none: 0, leader: 1, all: -1 };
 import { DEFAULT_PRODUCE_FORMATS, type ProduceFormats } from '../records/record-formats.js';
+import { HttpApiError } from '../http/errors/http-api.error.js';
 import { applySchemas, validatesSchemas } from '../schemas/produce-schemas.js';
 import type { TopicSchemas } from '../schemas/topic-schemas.js';
 
@@ -128,7 +129,14 @@ export class ProduceService {
     const validation = validatesSchemas(configs);
     if (schemas === undefined || (validation === null && chosen === undefined)) return records;
     if (!schemas.ready) await schemas.open();
-    return applySchemas(schemas, topic, records, formats, validation, chosen);
+    try {
+      return applySchemas(schemas, topic, records, formats, validation, chosen);
+    } catch (err) {
+      // The schema may be one another node registered a moment ago (cluster mode): catch up once, check again.
+      if (!(err instanceof HttpApiError) || (err.code !== 'SCHEMA_NOT_FOUND' && err.code !== 'SCHEMA_VALIDATION_FAILED')) throw err;
+      await schemas.catchUp().catch(() => undefined);
+      return applySchemas(schemas, topic, records, formats, validation, chosen);
+    }
   }
 
   /**

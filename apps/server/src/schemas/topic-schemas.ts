@@ -13,7 +13,9 @@
  * its index in the batch, and the whole batch is refused (nothing appended).
  *
  * Everything here is synchronous over the registry's in-memory state once `_schemas` has been
- * read (bootstrap reads it before readiness); `ready` says whether it has.
+ * read (bootstrap reads it before readiness); `ready` says whether it has. In cluster mode the
+ * state follows `_schemas` (SchemasFollower) and may be a moment behind a write on another node:
+ * a face that finds a record failing calls `catchUp()` and checks once more before refusing it.
  */
 import { decodeRecordBatch } from '@spool/protocol';
 import { ProtobufParsedSchema, SchemaRegistry, SchemaRegistryError, WIRE_PREFIX_BYTES, encodeWirePrefix, wireSchemaId, type VersionSpec } from '@spool/schema-registry';
@@ -39,19 +41,40 @@ export interface RecordSchemaError {
 
 const MAX_REPORTED_RECORDS = 100;
 
+/** What TopicSchemas needs of cluster mode's SchemasFollower. */
+export interface SchemasFollowing {
+  start(): Promise<void>;
+  close(): Promise<void>;
+}
+
 export class TopicSchemas {
   private loaded = false;
+  private opening: Promise<void> | null = null;
 
-  constructor(readonly registry: SchemaRegistry) {}
+  constructor(
+    readonly registry: SchemaRegistry,
+    /** Cluster mode: keeps the state in step with `_schemas` once opened. */
+    private readonly follower?: SchemasFollowing,
+  ) {}
 
   get ready(): boolean {
     return this.loaded;
   }
 
-  /** Reads `_schemas` (once; later calls share it). */
-  async open(): Promise<void> {
-    await this.registry.open();
-    this.loaded = true;
+  /** Reads `_schemas` (once; later calls share it); in cluster mode, then follows it. */
+  open(): Promise<void> {
+    this.opening ??= (this.follower !== undefined ? this.follower.start() : this.registry.open()).then(() => void (this.loaded = true));
+    this.opening.catch(() => (this.opening = null));
+    return this.opening;
+  }
+
+  async close(): Promise<void> {
+    await this.follower?.close();
+  }
+
+  /** Applies what `_schemas` holds beyond this node's state (a write on another node); see the top of the file. */
+  catchUp(): Promise<void> {
+    return this.registry.settle();
   }
 
   /** Ids of the subject's live versions. */

@@ -24,7 +24,9 @@
  * topic's subject, else the batch is INVALID_RECORD with a recordError naming each failing record
  * (v8+; older versions get the first in errorMessage) and nothing is appended. Checked on the
  * registry's in-memory state, synchronously; only before `_schemas` has been read (a broker
- * started without bootstrap's open) does a partition wait for it.
+ * started without bootstrap's open) does a partition wait for it, and a batch that fails is checked
+ * once more after catching up with `_schemas` (in a cluster the id may have been registered on
+ * another node a moment ago) before it is refused.
  *
  * Ordering: every partition's checks and its `log.append` call happen synchronously when the
  * request is dispatched (unless the partition's producer state is still being rebuilt, when its
@@ -123,7 +125,7 @@ export class ProduceHandler implements KafkaApiHandler<ProduceRequest, ProduceRe
   }
 
   /** Synchronous up to the append call (see the top of the file); the promise never rejects. */
-  private producePartition(topic: string, index: number, records: Buffer | null, acks: AcksContext): Promise<PartitionResult> {
+  private producePartition(topic: string, index: number, records: Buffer | null, acks: AcksContext, schemasCaughtUp = false): Promise<PartitionResult> {
     let log: Log;
     let header: RecordBatchHeader;
     let leader: LeaderPartition | null;
@@ -142,6 +144,13 @@ export class ProduceHandler implements KafkaApiHandler<ProduceRequest, ProduceRe
       if (!this.schemas.ready) return this.schemas.open().then(() => this.producePartition(topic, index, records, acks));
       const errors = this.schemas.checkBatch(topic, batch, { key: config.keySchemaValidation, value: config.valueSchemaValidation });
       if (errors.length > 0) {
+        // The id may be one another node registered a moment ago (cluster mode): catch up once, check again.
+        if (!schemasCaughtUp) {
+          return this.schemas.catchUp().then(
+            () => this.producePartition(topic, index, records, acks, true),
+            () => this.producePartition(topic, index, records, acks, true),
+          );
+        }
         const message = `${errors.length === 1 ? 'a record does' : `${errors.length} records do`} not pass schema validation: ${errors[0].message}`;
         return Promise.resolve({ ...partitionError(index, KafkaErrorCode.INVALID_RECORD, message), recordErrors: errors.map((e) => ({ batchIndex: e.batchIndex, batchIndexErrorMessage: e.message })) });
       }
