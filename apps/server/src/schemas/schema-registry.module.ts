@@ -1,7 +1,8 @@
 /**
  * The schema registry (issue 15) on this node: one SchemaRegistry over `_schemas` in the log
- * engine, this node being its writer (a single node always is; cluster mode will forward writes
- * to the controller). Serves Confluent's REST API under /schemas and the per-topic AsyncAPI document
+ * engine. A single node is its own writer; in cluster mode (docs/schemas.md, "Cluster mode") the
+ * writer is the leader of `_schemas`-0 (ClusterRegistryWriter forwards writes there), and every
+ * node follows the topic (SchemasFollower) and serves reads from its own state. Serves Confluent's REST API under /schemas and the per-topic AsyncAPI document
  * (/asyncapi/topics.json), and exports the registry to the faces that validate, encode and decode
  * records with it. Needs a `LogManager` provider from the app.
  *
@@ -11,38 +12,78 @@
  * Confluent's do. bootstrap.ts opens the registry (reads `_schemas`) before readiness; a request
  * that comes earlier (tests start the module without bootstrap) waits for the same open.
  */
-import { Inject, Module, Optional, type OnModuleInit } from '@nestjs/common';
+import { Inject, Module, Optional, type BeforeApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { silentLogger } from '@spool/common';
 import { LogManager } from '@spool/log-engine';
-import { SchemaRegistry } from '@spool/schema-registry';
+import { SCHEMAS_TOPIC, SchemaRegistry } from '@spool/schema-registry';
 import type { FastifyInstance } from 'fastify';
+import { ClusterModule } from '../cluster/cluster.module.js';
+import { ClusterService } from '../cluster/cluster.service.js';
+import { BrokerConfig } from '../config/index.js';
 import type { RootLogger } from '../logging/create-root-logger.js';
+import { appendWithAcks, WEB_ACKS_TIMEOUT_MS } from '../replication/replicated-append.js';
+import { ReplicationModule } from '../replication/replication.module.js';
+import { ReplicationService } from '../replication/replication.service.js';
+import { ClusterRegistryWriter } from './cluster-registry-writer.js';
+import { ClusterSchemasLog } from './cluster-schemas.log.js';
 import { ROOT_LOGGER } from '../logging/logging.module.js';
 import { SchemaRegistryController } from './schema-registry.controller.js';
 import { isSchemaRegistryPath, SCHEMA_REGISTRY_MEDIA_TYPE } from './schema-registry.errors.js';
+import { SchemasFollower } from './schemas-follower.js';
 import { SchemasTopicLog } from './schemas-topic.log.js';
 import { TopicAsyncApiController } from './topic-asyncapi.controller.js';
 import { TopicSchemas } from './topic-schemas.js';
+
+/** Cluster mode's `_schemas` (null on a single node). */
+const CLUSTER_SCHEMAS_LOG = Symbol('CLUSTER_SCHEMAS_LOG');
 
 /** The largest request body under /schemas: a schema of the registry's limit (1 MiB) escaped as a JSON string, with references. */
 const MAX_SCHEMA_REQUEST_BYTES = 8 * 1024 * 1024;
 
 @Module({
+  imports: [ClusterModule, ReplicationModule],
   controllers: [SchemaRegistryController, TopicAsyncApiController],
   providers: [
     {
-      provide: SchemaRegistry,
-      useFactory: (logManager: LogManager, rootLogger: RootLogger | undefined) =>
-        new SchemaRegistry({ log: new SchemasTopicLog(logManager), logger: rootLogger?.child({ component: 'schema-registry' }) ?? silentLogger }),
-      inject: [LogManager, { token: ROOT_LOGGER, optional: true }],
+      provide: CLUSTER_SCHEMAS_LOG,
+      useFactory: (logManager: LogManager, cluster: ClusterService, replication: ReplicationService): ClusterSchemasLog | null => {
+        if (cluster.mode !== 'etcd') return null;
+        const local = new SchemasTopicLog(logManager, { append: (log, batch) => appendWithAcks(replication.leaderFor(SCHEMAS_TOPIC, 0), log, batch, -1, WEB_ACKS_TIMEOUT_MS) });
+        return new ClusterSchemasLog(local, cluster, logManager);
+      },
+      inject: [LogManager, ClusterService, ReplicationService],
     },
-    { provide: TopicSchemas, useFactory: (registry: SchemaRegistry) => new TopicSchemas(registry), inject: [SchemaRegistry] },
+    {
+      provide: SchemaRegistry,
+      useFactory: (logManager: LogManager, clusterLog: ClusterSchemasLog | null, cluster: ClusterService, rootLogger: RootLogger | undefined, config: BrokerConfig | undefined) => {
+        const logger = rootLogger?.child({ component: 'schema-registry' }) ?? silentLogger;
+        if (clusterLog === null) return new SchemaRegistry({ log: new SchemasTopicLog(logManager), logger });
+        // Peers are reached the way clients reach this node: HTTPS when it serves HTTPS.
+        const scheme = config?.security.tls == null ? 'http' : 'https';
+        return new SchemaRegistry({ log: clusterLog, logger, writer: (registry) => new ClusterRegistryWriter(registry, clusterLog, cluster, { scheme, logger }) });
+      },
+      inject: [LogManager, CLUSTER_SCHEMAS_LOG, ClusterService, { token: ROOT_LOGGER, optional: true }, { token: BrokerConfig, optional: true }],
+    },
+    {
+      provide: TopicSchemas,
+      useFactory: (registry: SchemaRegistry, clusterLog: ClusterSchemasLog | null, replication: ReplicationService, rootLogger: RootLogger | undefined) =>
+        new TopicSchemas(registry, clusterLog === null ? undefined : new SchemasFollower(registry, clusterLog, replication, rootLogger?.child({ component: 'schema-registry' }) ?? silentLogger)),
+      inject: [SchemaRegistry, CLUSTER_SCHEMAS_LOG, ReplicationService, { token: ROOT_LOGGER, optional: true }],
+    },
   ],
   exports: [SchemaRegistry, TopicSchemas],
 })
-export class SchemaRegistryModule implements OnModuleInit {
-  constructor(@Optional() @Inject(HttpAdapterHost) private readonly adapterHost: HttpAdapterHost | undefined) {}
+export class SchemaRegistryModule implements OnModuleInit, BeforeApplicationShutdown {
+  constructor(
+    @Optional() @Inject(HttpAdapterHost) private readonly adapterHost: HttpAdapterHost | undefined,
+    @Inject(TopicSchemas) private readonly schemas: TopicSchemas,
+  ) {}
+
+  /** Stops following `_schemas` (cluster mode) before the peers' connections and the logs close. */
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.schemas.close();
+  }
 
   onModuleInit(): void {
     const adapter = this.adapterHost?.httpAdapter;
