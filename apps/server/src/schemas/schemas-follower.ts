@@ -62,8 +62,9 @@ export class SchemasFollower {
   async close(): Promise<void> {
     this.unsubscribe?.();
     this.abort.abort();
-    await this.loop;
+    // Closing the connections first fails a read in flight to a leader that no longer answers, so the loop ends at once.
     await this.log.close();
+    await this.loop;
   }
 
   private onRoleChange(): void {
