@@ -10,6 +10,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { assertBuilt, freePort, ServerProcess } from './server-process.test-util.js';
 
+/** Two starts of the compiled server on a loaded 2-core machine: a bound, not a measurement (jest's default 30 s is not enough under load). */
+const TEST_TIMEOUT_MS = 120_000;
+
 let dataDir: string;
 let server: ServerProcess | undefined;
 
@@ -58,4 +61,4 @@ it('ids, versions and encoded records survive SIGKILL', async () => {
   expect(await (await srv.get('/schemas/subjects/j-value/versions/1?deleted=true')).json()).toMatchObject({ id: ids[1], version: 1 });
   const { id } = await after.register({ type: SchemaType.AVRO, schema: JSON.stringify({ type: 'record', name: 'B', fields: [{ name: 'm', type: 'long' }] }) }, { subject: 'b-value' });
   expect(id).toBeGreaterThan(Math.max(...ids));
-});
+}, TEST_TIMEOUT_MS);
