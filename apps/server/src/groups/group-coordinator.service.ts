@@ -15,7 +15,10 @@
  * loads a partition (replaying its groups and offsets from the log) when it becomes that
  * partition's leader and unloads it when leadership moves away (its groups then answer
  * NOT_COORDINATOR and clients find the new coordinator). `coordinatorOf(group)` is the broker
- * FindCoordinator names.
+ * FindCoordinator names. The topic is replicated like any other (replication factor
+ * min(offsets.topic.replication.factor, live brokers) at creation), and the coordinator writes to
+ * it through the partition's replicated leader with acks=all (ConsumerOffsetsLog), so a commit is
+ * answered once every in-sync replica has it and the next coordinator replays it.
  * Offset expiry runs on the coordinator's own timer
  * (offsets.retention.check.interval.ms). At shutdown the coordinator is closed before the logs
  * (onModuleDestroy runs before LogEngine's onApplicationShutdown).
@@ -28,6 +31,7 @@ import { GroupCoordinator, systemScheduler, type CoordinatorConfig, type MemberC
 import { LogManager } from '@spool/log-engine';
 import type { RootLogger } from '../logging/create-root-logger.js';
 import { ROOT_LOGGER } from '../logging/logging.module.js';
+import { ReplicationService } from '../replication/replication.service.js';
 import { ClusterMemberCoordinator } from './cluster-member-coordinator.js';
 import { CONSUMER_OFFSETS_TOPIC, CONSUMER_OFFSETS_TOPIC_CONFIGS, ConsumerOffsetsLog } from './consumer-offsets.log.js';
 
@@ -52,6 +56,7 @@ export class GroupCoordinatorService implements OnModuleDestroy {
     @Optional() @Inject(ROOT_LOGGER) private readonly rootLogger?: RootLogger,
     @Optional() @Inject(COORDINATOR_SCHEDULER) private readonly scheduler?: Scheduler,
     @Optional() @Inject(ClusterService) private readonly cluster?: ClusterService,
+    @Optional() @Inject(ReplicationService) private readonly replication?: ReplicationService,
   ) {}
 
   /** The started coordinator; COORDINATOR_LOAD_IN_PROGRESS (retriable) before start() resolves. */
@@ -160,7 +165,8 @@ export class GroupCoordinatorService implements OnModuleDestroy {
       if (leads && !this.led.has(partition)) {
         this.led.add(partition);
         logger?.info({ partition }, 'loading the groups of a __consumer_offsets partition this broker now leads');
-        coordinator.loadPartition(partition, new ConsumerOffsetsLog(this.logs, partition)).catch((err: unknown) => {
+        const offsetsLog = new ConsumerOffsetsLog(this.logs, partition, (topic, p) => this.replication?.leaderFor(topic, p) ?? null);
+        coordinator.loadPartition(partition, offsetsLog).catch((err: unknown) => {
           logger?.error({ err, partition }, 'loading a __consumer_offsets partition failed; its groups stay unavailable here');
           if (this.led.delete(partition)) coordinator.unloadPartition(partition);
         });
