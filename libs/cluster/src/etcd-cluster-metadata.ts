@@ -41,6 +41,8 @@ export class EtcdClusterMetadata implements ClusterMetadata {
   private readonly election: ControllerElection;
   private readonly admin: TopicAdmin;
   private controllerValue: Controller | null = null;
+  /** Counts of this broker's ended controller sessions (controllerCounters). */
+  private retiredCounters: ControllerCounters | null = null;
   private clusterIdValue = '';
   private readonly logger: Logger;
   private readonly abort = new AbortController();
@@ -111,9 +113,16 @@ export class EtcdClusterMetadata implements ClusterMetadata {
     return this.registrar.current;
   }
 
-  /** The controller's counters while this broker is the controller. */
+  /**
+   * The controller's counters summed over every controller session this broker held since it
+   * started (monotonic, as Prometheus counters must be: a session's counts are kept when it ends);
+   * null while this broker has never been the controller.
+   */
   controllerCounters(): ControllerCounters | null {
-    return this.controllerValue?.counters ?? null;
+    const current = this.controllerValue?.counters;
+    if (current === undefined) return this.retiredCounters;
+    if (this.retiredCounters === null) return { ...current };
+    return addCounters(this.retiredCounters, current);
   }
 
   /**
@@ -221,6 +230,7 @@ export class EtcdClusterMetadata implements ClusterMetadata {
     const controller = new Controller(session, this.cache, this.options.controller ?? {}, this.logger);
     this.controllerValue = controller;
     session.onEnd(() => {
+      this.retiredCounters = this.retiredCounters === null ? { ...controller.counters } : addCounters(this.retiredCounters, controller.counters);
       if (this.controllerValue === controller) this.controllerValue = null;
     });
     controller.start().catch((err) => this.logger.error({ err }, 'controller failed to start'));
@@ -234,4 +244,10 @@ export class EtcdClusterMetadata implements ClusterMetadata {
     if (id === undefined) throw new ClusterError('UNKNOWN_SERVER_ERROR', `${key} could not be read after creating it`);
     return id;
   }
+}
+
+function addCounters(a: ControllerCounters, b: ControllerCounters): ControllerCounters {
+  const out = { ...a };
+  for (const key of Object.keys(out) as (keyof ControllerCounters)[]) out[key] += b[key];
+  return out;
 }

@@ -24,7 +24,6 @@ export interface TopicConfigInfo {
 
 const NO_TIERED_STORAGE = 'Spool has no tiered storage';
 const NO_RECOMPRESSION = 'Spool stores batches compressed as the producer sent them and never recompresses them (compression.type=producer)';
-const SINGLE_NODE = 'a single Spool node is the only replica of every partition';
 
 /** Kafka 4.0's topic configs, by name, and Confluent's two schema validation configs. */
 export const KAFKA_TOPIC_CONFIG_CATALOG: readonly TopicConfigInfo[] = [
@@ -63,7 +62,7 @@ export const KAFKA_TOPIC_CONFIG_CATALOG: readonly TopicConfigInfo[] = [
   { name: 'segment.index.bytes', type: 'int', brokerSynonym: 'log.index.size.max.bytes' },
   { name: 'segment.jitter.ms', type: 'long', brokerSynonym: 'log.roll.jitter.ms', readOnly: { value: '0', reason: 'Spool rolls segments at segment.ms without jitter' } },
   { name: 'segment.ms', type: 'long', brokerSynonym: 'log.roll.ms' },
-  { name: 'unclean.leader.election.enable', type: 'boolean', brokerSynonym: 'unclean.leader.election.enable', readOnly: { value: 'false', reason: `there is no leader election: ${SINGLE_NODE}` } },
+  { name: 'unclean.leader.election.enable', type: 'boolean', brokerSynonym: 'unclean.leader.election.enable' },
 ];
 
 const CATALOG_BY_NAME = new Map(KAFKA_TOPIC_CONFIG_CATALOG.map((info) => [info.name, info]));

@@ -56,6 +56,7 @@ describe('parseTopicConfig', () => {
       'confluent.key.schema.validation': 'FALSE',
       'confluent.value.schema.validation': ' true ',
       'min.insync.replicas': '2',
+      'unclean.leader.election.enable': 'TRUE',
     });
     expect(config).toEqual({
       retentionMs: -1,
@@ -79,6 +80,7 @@ describe('parseTopicConfig', () => {
       keySchemaValidation: false,
       valueSchemaValidation: true,
       minInsyncReplicas: 2,
+      uncleanLeaderElectionEnable: true,
     });
     expect(compacts(config) && deletes(config)).toBe(true);
     expect(() => parseTopicConfig({ 'confluent.value.schema.validation': 'yes' })).toThrow(/must be true or false/);
@@ -185,6 +187,16 @@ describe('min.insync.replicas', () => {
     expect(entries.find((e) => e.name === 'min.insync.replicas')).toMatchObject({ value: '2', source: 'BROKER', readOnly: false, type: 'int', brokerSynonym: { name: 'min.insync.replicas', value: '2', kafkaDefault: '1' } });
     const overridden = describeKafkaTopicConfigs({ 'min.insync.replicas': '3' }, brokerTopicDefaults({ minInsyncReplicas: 2 }));
     expect(overridden.find((e) => e.name === 'min.insync.replicas')).toMatchObject({ value: '3', source: 'TOPIC', readOnly: false });
+  });
+});
+
+describe('unclean.leader.election.enable', () => {
+  it('is a boolean stored as true/false (what the controller reads in etcd), described as writable with its broker default', () => {
+    expect(parseTopicConfig({}).uncleanLeaderElectionEnable).toBe(false);
+    expect(normalizeTopicConfigs({ 'unclean.leader.election.enable': ' True ' })).toEqual({ 'unclean.leader.election.enable': 'true' });
+    expect(() => normalizeTopicConfigs({ 'unclean.leader.election.enable': 'yes' })).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG' }));
+    const entries = describeKafkaTopicConfigs({}, brokerTopicDefaults({ uncleanLeaderElectionEnable: true }));
+    expect(entries.find((e) => e.name === 'unclean.leader.election.enable')).toMatchObject({ value: 'true', source: 'BROKER', readOnly: false, type: 'boolean' });
   });
 });
 

@@ -67,6 +67,12 @@ export interface TopicConfig {
    * above the replication factor counts as the replication factor (Kafka's effectiveMinIsr).
    */
   readonly minInsyncReplicas: number;
+  /**
+   * unclean.leader.election.enable: whether the controller may elect a replica outside the ISR
+   * when no in-sync replica is alive (records acknowledged by the old ISR may be lost). The log
+   * stores it; the controller (libs/cluster) reads it from the topic's configs in etcd.
+   */
+  readonly uncleanLeaderElectionEnable: boolean;
 }
 
 const LONG_MAX = 9223372036854775807n;
@@ -107,6 +113,7 @@ export const TOPIC_CONFIG_DEFS: readonly ConfigDef[] = [
   { name: 'segment.bytes', key: 'segmentBytes', kind: 'int', min: 14, doc: 'segment file size limit' },
   { name: 'segment.index.bytes', key: 'segmentIndexBytes', kind: 'int', min: 4, doc: 'index file size limit' },
   { name: 'segment.ms', key: 'segmentMs', kind: 'long', min: 1, doc: 'segment age limit' },
+  { name: 'unclean.leader.election.enable', key: 'uncleanLeaderElectionEnable', kind: 'boolean', doc: 'elect an out-of-sync replica when no in-sync one is alive (may lose records)' },
 ];
 
 const DEFS_BY_NAME = new Map(TOPIC_CONFIG_DEFS.map((def) => [def.name, def]));
@@ -136,6 +143,7 @@ export const KAFKA_TOPIC_CONFIG_DEFAULTS: TopicConfig = Object.freeze({
   keySchemaValidation: false,
   valueSchemaValidation: false,
   minInsyncReplicas: 1,
+  uncleanLeaderElectionEnable: false,
 });
 
 export function isTopicConfigName(name: string): boolean {

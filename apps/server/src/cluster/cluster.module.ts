@@ -13,9 +13,13 @@ import { EtcdClusterMetadata, LocalClusterMetadata, type ClusterMetadata } from 
 import { silentLogger, type Logger } from '@spool/common';
 import { LogManager } from '@spool/log-engine';
 import { ROOT_LOGGER } from '../logging/logging.module.js';
+import { MetricsService } from '../metrics/metrics.service.js';
+import { registerClusterMetrics } from './cluster-metrics.js';
 import { CLUSTER_METADATA, ClusterService, SINGLE_NODE_CLUSTER_ID } from './cluster.service.js';
 import { CLUSTER_SETTINGS, SINGLE_NODE_SETTINGS, type ClusterSettings } from './cluster-settings.js';
 import { LogManagerTopicCatalog } from './log-manager-topic-catalog.js';
+
+const CLUSTER_METRICS = Symbol('CLUSTER_METRICS');
 
 /** Provides CLUSTER_SETTINGS to ClusterModule (the broker: BrokerConfig.cluster; tests: what they need). */
 @Global()
@@ -57,6 +61,15 @@ export function createClusterMetadata(settings: ClusterSettings, logs: LogManage
       inject: [LogManager, { token: CLUSTER_SETTINGS, optional: true }, { token: ROOT_LOGGER, optional: true }],
     },
     ClusterService,
+    {
+      // The controller's counters in /metrics when the app has metrics (tests may assemble it without).
+      provide: CLUSTER_METRICS,
+      useFactory: (cluster: ClusterService, metrics?: MetricsService) => {
+        if (metrics !== undefined) registerClusterMetrics(metrics.registry, () => cluster.etcd);
+        return true;
+      },
+      inject: [ClusterService, { token: MetricsService, optional: true }],
+    },
   ],
   exports: [CLUSTER_METADATA, ClusterService],
 })

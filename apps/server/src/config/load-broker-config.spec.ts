@@ -208,6 +208,9 @@ describe('loadBrokerConfig', () => {
       offsetsTopicReplicationFactor: 2,
     });
     expect(config.http.nodeId).toBe(3);
+    // The controller's default is also the topic config's broker default (DescribeConfigs shows it).
+    expect(config.topicDefaults.uncleanLeaderElectionEnable).toBe(true);
+    expect(loadBrokerConfig({}, CWD).config.topicDefaults.uncleanLeaderElectionEnable).toBe(false);
   });
 
   it('takes SPOOL_NODE_ID as the older name of SPOOL_BROKER_ID, and refuses the two disagreeing', () => {

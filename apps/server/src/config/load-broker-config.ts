@@ -59,6 +59,9 @@ export function loadBrokerConfig(env: NodeJS.ProcessEnv, cwd: string = process.c
     const value = (parsed as unknown as Record<string, string | undefined>)[name];
     if (value !== undefined) topicDefaultOverrides[topicConfig] = value;
   }
+  // The controller's default for unclean elections is also the topic config's broker default, so
+  // DescribeConfigs reports what the controller does (a boolean variable, hence not in TOPIC_DEFAULT_ENVS).
+  if (raw.SPOOL_UNCLEAN_LEADER_ELECTION_ENABLE !== undefined) topicDefaultOverrides['unclean.leader.election.enable'] = String(parsed.SPOOL_UNCLEAN_LEADER_ELECTION_ENABLE);
 
   const dataDir = path.resolve(cwd, parsed.SPOOL_DATA_DIR);
   const config = new BrokerConfig({

@@ -2,7 +2,7 @@
  * Every version of the admin APIs, sent as requests encoded by the codecs to a real listener (the
  * versions kafkajs does not send, the flexible ones especially): AlterConfigs 0-2,
  * IncrementalAlterConfigs 0-1, DescribeConfigs 1-4, DeleteRecords 0-2, DeleteGroups 1-2,
- * OffsetDelete 0, DescribeCluster 0-1, CreatePartitions 0-3 with assignments. Each answer is
+ * OffsetDelete 0, DescribeCluster 0-1, ElectLeaders 0-2, CreatePartitions 0-3 with assignments. Each answer is
  * decoded at its version and checked for what that version carries.
  */
 import {
@@ -15,6 +15,7 @@ import {
   type DeleteRecordsResponse,
   type DescribeClusterResponse,
   type DescribeConfigsResponse,
+  type ElectLeadersResponse,
   type IncrementalAlterConfigsResponse,
   type OffsetDeleteResponse,
 } from '@spool/protocol';
@@ -61,6 +62,7 @@ it('ApiVersions advertises the admin APIs with Kafka 4\'s ranges', async () => {
   expect(ranges.get(KafkaApiKey.DeleteGroups)).toEqual([1, 2]);
   expect(ranges.get(KafkaApiKey.OffsetDelete)).toEqual([0, 0]);
   expect(ranges.get(KafkaApiKey.DescribeCluster)).toEqual([0, 1]);
+  expect(ranges.get(KafkaApiKey.ElectLeaders)).toEqual([0, 2]);
 });
 
 describe.each(range(0, 2))('AlterConfigs v%i', (version) => {
@@ -133,7 +135,8 @@ describe.each(range(1, 4))('DescribeConfigs v%i', (version) => {
     expect(policy.configType).toBe(version >= 3 ? 7 : 0);
     // Before v3 the field is not on the wire (the decoder gives its default).
     expect(policy.documentation ?? '').toEqual(version >= 3 ? expect.stringContaining('compact') : '');
-    expect(topicResult.configs.find((c) => c.name === 'unclean.leader.election.enable')).toMatchObject({ value: 'false', readOnly: true, configSource: 5 });
+    expect(topicResult.configs.find((c) => c.name === 'preallocate')).toMatchObject({ value: 'false', readOnly: true, configSource: 5 });
+    expect(topicResult.configs.find((c) => c.name === 'unclean.leader.election.enable')).toMatchObject({ value: 'false', readOnly: false, configSource: 5 });
     expect(brokerResult.configs.map((c) => [c.name, c.value, c.readOnly])).toEqual([
       ['default.replication.factor', '1', true],
       ['node.id', '0', true],
@@ -256,6 +259,28 @@ describe.each(range(0, 1))('DescribeCluster v%i', (version) => {
     if (version >= 1) {
       const controllers = await answer<DescribeClusterResponse>(KafkaApiKey.DescribeCluster, version, { includeClusterAuthorizedOperations: false, endpointType: 2 });
       expect(controllers).toMatchObject({ errorCode: KafkaErrorCode.MISMATCHED_ENDPOINT_TYPE, brokers: [] });
+    }
+  });
+});
+
+describe.each(range(0, 2))('ElectLeaders v%i', (version) => {
+  it('answers ELECTION_NOT_NEEDED on a single node (every partition has one replica), per partition; an unknown election type is INVALID_REQUEST', async () => {
+    const topic = `elect-v${version}`;
+    await broker.logManager.createTopic(topic, 2);
+    const res = await answer<ElectLeadersResponse>(KafkaApiKey.ElectLeaders, version, { electionType: 0, topicPartitions: [{ topic, partitions: [0, 1] }], timeoutMs: 1000 });
+    expect(res.errorCode).toBe(0);
+    expect(res.replicaElectionResults).toEqual([
+      {
+        topic,
+        partitionResult: [
+          { partitionId: 0, errorCode: KafkaErrorCode.ELECTION_NOT_NEEDED, errorMessage: expect.any(String) },
+          { partitionId: 1, errorCode: KafkaErrorCode.ELECTION_NOT_NEEDED, errorMessage: expect.any(String) },
+        ],
+      },
+    ]);
+    if (version >= 1) {
+      const bad = await answer<ElectLeadersResponse>(KafkaApiKey.ElectLeaders, version, { electionType: 7, topicPartitions: [{ topic, partitions: [0] }], timeoutMs: 1000 });
+      expect(bad).toMatchObject({ errorCode: KafkaErrorCode.INVALID_REQUEST, replicaElectionResults: [{ topic, partitionResult: [{ partitionId: 0, errorCode: KafkaErrorCode.INVALID_REQUEST }] }] });
     }
   });
 });

@@ -57,6 +57,7 @@ export const SERVED_KAFKA_API_VERSIONS: Readonly<Partial<Record<KafkaApiName, Ka
   IncrementalAlterConfigs: v(0, 1),
   OffsetDelete: v(0, 0),
   DescribeCluster: v(0, 1),
+  ElectLeaders: v(0, 2),
   ConsumerGroupHeartbeat: v(0, 1),
   ConsumerGroupDescribe: v(0, 0),
 };

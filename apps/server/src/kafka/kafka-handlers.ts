@@ -7,6 +7,7 @@ import type { BrokerEndpoint } from './broker-endpoint.js';
 import { AlterConfigsHandler, DescribeConfigsHandler, IncrementalAlterConfigsHandler } from './handlers/config.handlers.js';
 import { DeleteRecordsHandler } from './handlers/delete-records.handler.js';
 import { DescribeClusterHandler } from './handlers/describe-cluster.handler.js';
+import { ElectLeadersHandler } from './handlers/elect-leaders.handler.js';
 import { ConsumerGroupDescribeHandler, ConsumerGroupHeartbeatHandler } from './handlers/consumer-group.handlers.js';
 import { FetchHandler } from './handlers/fetch.handler.js';
 import { DeleteGroupsHandler, OffsetDeleteHandler } from './handlers/group-admin.handlers.js';
@@ -97,6 +98,7 @@ export function createKafkaHandlers(deps: KafkaHandlerDeps): KafkaApiHandler[] {
     new OffsetForLeaderEpochHandler(logManager, deps.replicas),
     new OffsetDeleteHandler(logManager, coordinator),
     new DescribeClusterHandler(deps.endpoint),
+    new ElectLeadersHandler(cluster),
     new ConsumerGroupHeartbeatHandler(coordinator),
     new ConsumerGroupDescribeHandler(coordinator),
   ];

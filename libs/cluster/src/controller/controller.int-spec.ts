@@ -129,6 +129,11 @@ describe('controller on etcd', () => {
     await waitFor('clean offline', () => other.partition('clean', 0)?.leader === null);
     expect(other.partition('clean', 0)).toMatchObject({ isr: [1] });
     expect(other.controllerCounters()).toMatchObject({ uncleanLeaderElections: 1 });
+    // Turning the config on for the offline topic elects its out-of-sync replica at once (Kafka's controller does too).
+    await other.alterTopicConfigs('clean', { 'unclean.leader.election.enable': 'true' });
+    await waitFor('unclean election for clean once its config allows it', () => other.partition('clean', 0)?.leader === 2);
+    expect(other.partition('clean', 0)).toMatchObject({ leader: 2, isr: [2], leaderRecoveryState: 'RECOVERING' });
+    expect(other.controllerCounters()).toMatchObject({ uncleanLeaderElections: 2 });
   });
 
   it('runs a reassignment: new replicas join, catch up, the switch happens and the leader moves; cancel reverts', async () => {

@@ -10,6 +10,8 @@
  * - ISR members that are gone or shutting down -> removed (never the last one);
  * - a reassignment whose new replicas are all in the ISR -> completed;
  * - a topic whose partition states are missing (its creator died mid-way) -> created;
+ * - a topic whose configs changed -> its partitions reconciled (unclean.leader.election.enable
+ *   turned on elects leaders for its offline partitions);
  * - every leader.imbalance.check.interval: preferred-leader election for brokers whose share of
  *   led-elsewhere preferred partitions is above leader.imbalance.per.broker.percentage.
  *
@@ -228,7 +230,11 @@ export class Controller {
         work.push(() => this.session.createPartition(topic.name, p, topic.modRevision, fields));
       }
     }
-    const candidates = all ? [...view.allPartitions()] : [...dirty].filter((k) => k.startsWith('p:')).map((k) => partitionOf(view, k.slice(2)));
+    // A changed topic's partitions are reconciled too: a config change (unclean.leader.election.enable
+    // turned on) may elect leaders for its offline partitions, as Kafka's controller does.
+    const keys = new Set([...dirty].filter((k) => k.startsWith('p:')).map((k) => k.slice(2)));
+    if (!all) for (const topic of topics) for (let p = 0; p < topic.partitions; p++) keys.add(`${topic.name}/${p}`);
+    const candidates = all ? [...view.allPartitions()] : [...keys].map((k) => partitionOf(view, k));
     for (const state of candidates) {
       if (!state) continue;
       const change = reconcilePartition(state, this.context(view, state.topic, false, bounced));
