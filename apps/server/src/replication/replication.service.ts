@@ -13,10 +13,10 @@
 import { Inject, Injectable, Optional, type BeforeApplicationShutdown } from '@nestjs/common';
 import { BrokerClientPool } from '@spool/broker-client';
 import type { MetadataEvent } from '@spool/cluster';
-import { silentLogger, systemClock, type Logger } from '@spool/common';
+import { silentLogger, SpoolError, systemClock, type Logger } from '@spool/common';
 import { LogManager, type Log } from '@spool/log-engine';
 import { DEFAULT_REPLICATION_CONFIG, ReplicaFetcherManager, ReplicaManager, type LeaderLookup, type LeaderPartition, type ReplicationConfig } from '@spool/replication';
-import { ClusterService } from '../cluster/cluster.service.js';
+import { ClusterService, NODE_LOCAL_TOPICS } from '../cluster/cluster.service.js';
 import { ROOT_LOGGER } from '../logging/logging.module.js';
 
 /** Injection token of the replication settings (BrokerConfig's; Kafka's defaults when absent). */
@@ -65,10 +65,23 @@ export class ReplicationService implements BeforeApplicationShutdown {
    * is not replicated here (a single node; a node-local topic the cluster does not know).
    * NOT_LEADER_OR_FOLLOWER when the cluster has the partition but this broker does not lead it
    * (yet: its role is being applied), so a client retries rather than writing around replication.
+   *
+   * In cluster mode before the replica manager runs (the broker is starting: etcd not reached or
+   * the metadata not loaded yet), every topic but the node-local ones is NOT_LEADER_OR_FOLLOWER
+   * too: the broker cannot know its role, and its local copy of a cluster topic is a replica that
+   * may be a follower's; a plain append there would be acknowledged without replication and sit
+   * at an offset where the leader has another record (found by the fault test: acks=all records
+   * acknowledged by a restarting broker were lost and its replica diverged).
    */
   leaderFor(topic: string, partition: number): LeaderPartition | null {
     const manager = this.manager;
-    if (manager === null) return null;
+    if (manager === null) {
+      if (this.cluster.etcd === null || NODE_LOCAL_TOPICS.has(topic)) return null;
+      throw new SpoolError('NOT_LEADER_OR_FOLLOWER', `broker ${this.cluster.metadata.brokerId} is starting: it does not know whether it leads ${topic}-${partition} yet; retry`, {
+        topic,
+        partition,
+      });
+    }
     if (manager.leads(topic, partition)) return manager.leaderPartition(topic, partition);
     if (this.cluster.metadata.partition(topic, partition) === undefined) return null;
     return manager.leaderPartition(topic, partition); // throws NOT_LEADER_OR_FOLLOWER naming the leader
