@@ -44,12 +44,17 @@ export interface WriteOp {
   readonly outcome: 'ok' | 'error';
   /** The acknowledged offset (with outcome `ok`). */
   readonly offset?: number;
+  /** Diagnostics for failure messages: when it was acknowledged (ms since the epoch) and through which broker. */
+  readonly ackedAtMs?: number;
+  readonly via?: string;
 }
 
 /** A record as a replica stores it. */
 export interface StoredRecord {
   readonly offset: number;
   readonly value: string;
+  /** The batch's partitionLeaderEpoch (diagnostics). */
+  readonly leaderEpoch?: number;
 }
 
 /** The whole log of one replica of one partition, read after healing. */
@@ -190,21 +195,25 @@ export function reorders(writes: readonly WriteOp[], logs: ReadonlyMap<number, R
 
 /** Offsets at which two replicas of a partition hold different values. */
 export function divergences(replicas: readonly ReplicaLog[]): string[] {
-  const seen = new Map<string, { brokerId: number; value: string }>();
+  const seen = new Map<string, { brokerId: number; value: string; leaderEpoch?: number }>();
   const found = new Set<string>();
   const out: string[] = [];
   for (const replica of replicas) {
     for (const record of replica.records) {
       const key = `${replica.partition}@${record.offset}`;
       const other = seen.get(key);
-      if (other === undefined) seen.set(key, { brokerId: replica.brokerId, value: record.value });
+      if (other === undefined) seen.set(key, { brokerId: replica.brokerId, value: record.value, leaderEpoch: record.leaderEpoch });
       else if (other.value !== record.value && !found.has(key)) {
         found.add(key);
-        out.push(`divergent: partition ${replica.partition} offset ${record.offset}: broker ${other.brokerId} has ${other.value}, broker ${replica.brokerId} has ${record.value}`);
+        out.push(`divergent: partition ${replica.partition} offset ${record.offset}: broker ${other.brokerId} has ${other.value}${epochNote(other.leaderEpoch)}, broker ${replica.brokerId} has ${record.value}${epochNote(record.leaderEpoch)}`);
       }
     }
   }
   return out;
+}
+
+function epochNote(leaderEpoch: number | undefined): string {
+  return leaderEpoch === undefined ? '' : ` (epoch ${leaderEpoch})`;
 }
 
 /** Records the consumer group saw that the final log does not hold at that offset (each offset once). */
@@ -240,7 +249,8 @@ export function checkFaultHistory(history: FaultHistory): FaultReport {
   const examples = [
     ...lost.slice(0, EXAMPLES_PER_KIND).map((w) => {
       const at = logs.get(w.partition)?.get(w.offset ?? -1);
-      return `lost: ${w.value} (${w.producer}) acknowledged at partition ${w.partition} offset ${w.offset}; the final log has ${at ?? 'nothing'} there${present.has(w.value) ? ` (${w.value} is elsewhere)` : ''}`;
+      const when = w.ackedAtMs === undefined ? '' : ` at ${new Date(w.ackedAtMs).toISOString()}${w.via === undefined ? '' : ` via ${w.via}`}`;
+      return `lost: ${w.value} (${w.producer}) acknowledged at partition ${w.partition} offset ${w.offset}${when}; the final log has ${at ?? 'nothing'} there${present.has(w.value) ? ` (${w.value} is elsewhere)` : ''}`;
     }),
     ...divergent.slice(0, EXAMPLES_PER_KIND),
     ...back.slice(0, EXAMPLES_PER_KIND),

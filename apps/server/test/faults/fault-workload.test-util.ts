@@ -54,26 +54,26 @@ export class HttpProducer {
       const value = `${this.name}-${seq}`;
       const partition = seq % this.options.partitions;
       let attempts = 0;
-      let offset: number | undefined;
-      while (offset === undefined && attempts < this.maxAttempts) {
+      let acked: { offset: number; via: string } | undefined;
+      while (acked === undefined && attempts < this.maxAttempts) {
         attempts++;
-        offset = await this.send(value, partition);
-        if (offset === undefined) await sleep(200 * attempts);
+        acked = await this.send(value, partition);
+        if (acked === undefined) await sleep(200 * attempts);
       }
-      this.writes.push({ producer: this.name, idempotent: false, value, seq, partition, attempts, outcome: offset === undefined ? 'error' : 'ok', offset });
+      this.writes.push({ producer: this.name, idempotent: false, value, seq, partition, attempts, outcome: acked === undefined ? 'error' : 'ok', offset: acked?.offset, ackedAtMs: Date.now(), via: acked?.via });
       await sleep(this.options.pauseMs);
     }
   }
 
   /** The acknowledged offset, or undefined when this attempt failed (whatever the reason). */
-  private async send(value: string, partition: number): Promise<number | undefined> {
+  private async send(value: string, partition: number): Promise<{ offset: number; via: string } | undefined> {
     const brokers = this.cluster.running();
     if (brokers.length === 0) return undefined;
     const broker = brokers[Math.floor(Math.random() * brokers.length)];
     try {
       const res = await broker.http('POST', `/v1/topics/${this.options.topic}/records`, { records: [{ value, partition }], valueFormat: 'string', acks: 'all' });
       const result = res.status === 200 ? (res.body as { results?: Array<{ offset?: number; error?: unknown }> }).results?.[0] : undefined;
-      return result !== undefined && result.error === undefined && typeof result.offset === 'number' ? result.offset : undefined;
+      return result !== undefined && result.error === undefined && typeof result.offset === 'number' ? { offset: result.offset, via: `HTTP on broker ${broker.brokerId}` } : undefined;
     } catch {
       return undefined;
     }
@@ -131,7 +131,7 @@ export class KafkajsProducer {
         producer = null;
         await sleep(500);
       }
-      this.writes.push({ producer: this.name, idempotent: true, value, seq, partition, attempts: 1, outcome: offset === undefined ? 'error' : 'ok', offset });
+      this.writes.push({ producer: this.name, idempotent: true, value, seq, partition, attempts: 1, outcome: offset === undefined ? 'error' : 'ok', offset, ackedAtMs: Date.now() });
       await sleep(this.options.pauseMs);
     }
     await producer?.disconnect().catch(() => undefined);

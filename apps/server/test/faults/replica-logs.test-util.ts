@@ -19,9 +19,9 @@ export async function readReplicaLog(dataDir: string, brokerId: number, topic: s
     const buf = await readFile(path.join(dir, segment));
     // A preallocated or crash-cut tail reads as zeros: stop there (the broker's recovery truncates it too).
     const end = wholeBatchesEnd(buf);
-    for (const { pos } of iterateBatches(buf, { end, validate: true })) {
+    for (const { pos, header } of iterateBatches(buf, { end, validate: true })) {
       for (const record of decodeRecordBatch(buf, pos).records) {
-        records.push({ offset: record.offset, value: record.value === null ? '<null>' : record.value.toString('utf8') });
+        records.push({ offset: record.offset, value: record.value === null ? '<null>' : record.value.toString('utf8'), leaderEpoch: header.partitionLeaderEpoch });
       }
     }
   }

@@ -18,7 +18,7 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { ClusterKeys, EtcdConnection } from '@spool/cluster';
 import { SpoolCluster } from '../cluster/spool-cluster.test-util.js';
-import { checkFaultHistory, formatFaultReport, type ReplicaLog } from './fault-checker.test-util.js';
+import { checkFaultHistory, divergences, finalLogs, formatFaultReport, lostWrites, type ReplicaLog } from './fault-checker.test-util.js';
 import { GroupConsumer, HttpProducer, KafkajsProducer, type WorkloadOptions } from './fault-workload.test-util.js';
 import { Nemesis, sleep } from './nemesis.test-util.js';
 import { readReplicaLog } from './replica-logs.test-util.js';
@@ -122,7 +122,7 @@ describe('replication under faults (Jepsen-style)', () => {
         `fault test result: seed=${SEED} faults=${nemesis.events.length} ${JSON.stringify(nemesis.counts())} ${formatFaultReport(report)} ` +
           `consumerUnread=${unread} consumerRestarts=${consumer.restarts} kafkajsProducersReplaced=${kafkajsProducers.reduce((n, p) => n + p.replaced, 0)} shortReplicas=${shortReplicas.length}`,
       );
-      const explain = `seed ${SEED}\n${report.examples.join('\n')}\nfaults:\n${nemesis.events.map((e) => `+${(e.atMs / 1000).toFixed(1)}s ${e.kind} ${e.target} (${e.durationMs} ms)`).join('\n')}`;
+      const explain = `seed ${SEED}\n${report.examples.join('\n')}\n${neighbourhoods(replicas, [...lostWrites(writes, finalLogs({ writes, replicas, consumed: [], leaders })).map((w) => ({ partition: w.partition, offset: w.offset! })), ...divergences(replicas).map(parseAt)])}\nfaults:\n${nemesis.events.map((e) => `+${(e.atMs / 1000).toFixed(1)}s ${e.kind} ${e.target} (${e.durationMs} ms)`).join('\n')}`;
       expect({ valid: report.valid, shortReplicas, explain: report.valid && shortReplicas.length === 0 ? '' : explain }).toEqual({ valid: true, shortReplicas: [], explain: '' });
       expect(report.acknowledged).toBeGreaterThan(0);
       expect(nemesis.events.length).toBeGreaterThan(0);
@@ -130,6 +130,29 @@ describe('replication under faults (Jepsen-style)', () => {
     (MINUTES * 60 + 300) * 1000,
   );
 });
+
+/** `divergent: partition P offset O: ...` -> {P, O}. */
+function parseAt(line: string): { partition: number; offset: number } {
+  const m = /partition (\d+) offset (\d+)/.exec(line)!;
+  return { partition: Number(m[1]), offset: Number(m[2]) };
+}
+
+/** Every replica's records around a few offsets, with their batches' leader epochs (for failure messages). */
+function neighbourhoods(replicas: readonly ReplicaLog[], at: ReadonlyArray<{ partition: number; offset: number }>): string {
+  const seen = new Set<string>();
+  const out: string[] = [];
+  for (const { partition, offset } of at) {
+    const key = `${partition}@${offset}`;
+    if (seen.has(key) || seen.size >= 4) continue;
+    seen.add(key);
+    out.push(`partition ${partition} around offset ${offset}:`);
+    for (const r of replicas.filter((x) => x.partition === partition)) {
+      const near = r.records.filter((x) => Math.abs(x.offset - offset) <= 3).map((x) => `${x.offset}:${x.value}(e${x.leaderEpoch})`);
+      out.push(`  broker ${r.brokerId}: ${near.join(' ')}`);
+    }
+  }
+  return out.join('\n');
+}
 
 /** The topic: 6 partitions, replication factor 3 (kafkajs admin, any broker). */
 async function createTopic(cluster: SpoolCluster, bootstrap: string[]): Promise<void> {
