@@ -30,6 +30,8 @@ export interface WorkloadOptions {
 
 export class HttpProducer {
   readonly writes: WriteOp[] = [];
+  /** The value being sent (its outcome unknown yet): part of the history, so a late append is not a phantom. */
+  private inFlight: WriteOp | null = null;
   private running = true;
   private loop: Promise<void> | null = null;
 
@@ -44,9 +46,15 @@ export class HttpProducer {
     this.loop = this.run();
   }
 
+  /** Stops sending; gives up waiting for a request in flight after STOP_WAIT_MS (it stays in the history as unacknowledged). */
   async stop(): Promise<void> {
     this.running = false;
-    await this.loop;
+    await within(this.loop, STOP_WAIT_MS);
+  }
+
+  /** Every value sent, the one in flight included (as not acknowledged). */
+  history(): WriteOp[] {
+    return this.inFlight === null ? [...this.writes] : [...this.writes, this.inFlight];
   }
 
   private async run(): Promise<void> {
@@ -57,10 +65,12 @@ export class HttpProducer {
       let acked: { offset: number; via: string } | undefined;
       while (acked === undefined && attempts < this.maxAttempts) {
         attempts++;
+        this.inFlight = { producer: this.name, idempotent: false, value, seq, partition, attempts, outcome: 'error' };
         acked = await this.send(value, partition);
         if (acked === undefined) await sleep(200 * attempts);
       }
       this.writes.push({ producer: this.name, idempotent: false, value, seq, partition, attempts, outcome: acked === undefined ? 'error' : 'ok', offset: acked?.offset, ackedAtMs: Date.now(), via: acked?.via });
+      this.inFlight = null;
       await sleep(this.options.pauseMs);
     }
   }
@@ -82,6 +92,7 @@ export class HttpProducer {
 
 export class KafkajsProducer {
   readonly writes: WriteOp[] = [];
+  private inFlight: WriteOp | null = null;
   /** Producers replaced after a failed send. */
   replaced = 0;
   private running = true;
@@ -109,7 +120,11 @@ export class KafkajsProducer {
 
   async stop(): Promise<void> {
     this.running = false;
-    await this.loop;
+    await within(this.loop, STOP_WAIT_MS);
+  }
+
+  history(): WriteOp[] {
+    return this.inFlight === null ? [...this.writes] : [...this.writes, this.inFlight];
   }
 
   private async run(): Promise<void> {
@@ -118,6 +133,7 @@ export class KafkajsProducer {
       const value = `${this.name}-${seq}`;
       const partition = seq % this.options.partitions;
       let offset: number | undefined;
+      this.inFlight = { producer: this.name, idempotent: true, value, seq, partition, attempts: 1, outcome: 'error' };
       try {
         if (producer === null) {
           producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
@@ -132,6 +148,7 @@ export class KafkajsProducer {
         await sleep(500);
       }
       this.writes.push({ producer: this.name, idempotent: true, value, seq, partition, attempts: 1, outcome: offset === undefined ? 'error' : 'ok', offset, ackedAtMs: Date.now() });
+      this.inFlight = null;
       await sleep(this.options.pauseMs);
     }
     await producer?.disconnect().catch(() => undefined);
@@ -194,8 +211,19 @@ export class GroupConsumer {
     }
   }
 
+  /** kafkajs's disconnect can hang on a coordinator that went away: bounded. */
   async stop(): Promise<void> {
     this.running = false;
-    await this.consumer?.disconnect().catch(() => undefined);
+    await within(this.consumer?.disconnect().catch(() => undefined), STOP_WAIT_MS);
   }
+}
+
+/** How long stopping a client may take before the test moves on without it. */
+const STOP_WAIT_MS = 30_000;
+
+/** Resolves when `promise` settles or after `ms`, whichever is first. */
+export async function within(promise: Promise<unknown> | null | undefined, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([Promise.resolve(promise).catch(() => undefined), new Promise<void>((r) => (timer = setTimeout(r, ms)))]);
+  clearTimeout(timer);
 }

@@ -89,7 +89,14 @@ export class Nemesis {
       if (this.stopping) break;
       const kind = FAULT_KINDS[Math.floor(this.random() * FAULT_KINDS.length)];
       const begun = Date.now();
-      const target = await this.inflict(kind);
+      let target: string;
+      try {
+        target = await this.inflict(kind);
+      } catch (err) {
+        // A broker slow to become ready on a loaded machine is still running: the final heal waits for it.
+        target = `failed to heal: ${(err instanceof Error ? err.message : String(err)).split('\n')[0]}`;
+        this.note(`${kind}: ${target}`);
+      }
       this.events.push({ atMs: begun - this.startedAt, kind, target, durationMs: Date.now() - begun });
     }
   }

@@ -19,7 +19,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { ClusterKeys, EtcdConnection } from '@spool/cluster';
 import { SpoolCluster } from '../cluster/spool-cluster.test-util.js';
 import { checkFaultHistory, divergences, finalLogs, formatFaultReport, lostWrites, type ReplicaLog } from './fault-checker.test-util.js';
-import { GroupConsumer, HttpProducer, KafkajsProducer, type WorkloadOptions } from './fault-workload.test-util.js';
+import { GroupConsumer, HttpProducer, KafkajsProducer, within, type WorkloadOptions } from './fault-workload.test-util.js';
 import { Nemesis, sleep } from './nemesis.test-util.js';
 import { readReplicaLog } from './replica-logs.test-util.js';
 
@@ -42,9 +42,9 @@ describe('replication under faults (Jepsen-style)', () => {
   const stoppers: Array<() => Promise<void>> = [];
 
   afterAll(async () => {
-    for (const stop of stoppers.reverse()) await stop().catch(() => undefined);
+    for (const stop of stoppers.reverse()) await within(stop(), 30_000);
     await cluster?.destroy();
-  });
+  }, 300_000);
 
   it(
     `loses no acknowledged record, keeps replicas identical and takes nothing back through ${MINUTES} minutes of kills, pauses and etcd restarts (seed ${SEED})`,
@@ -71,7 +71,7 @@ describe('replication under faults (Jepsen-style)', () => {
         for (const id of BROKERS) if ((await c.broker(id).http('GET', '/v1/topics/__consumer_offsets')).status !== 200) return false;
         return true;
       }, 60_000);
-      await requireMinInsyncReplicas(c, bootstrap);
+      await requireMinInsyncReplicas(c, bootstrap, log);
 
       const workload: WorkloadOptions = { topic: TOPIC, partitions: PARTITIONS, pauseMs: 20 };
       const httpProducers = [1, 2].map((i) => new HttpProducer(`http-${i}`, c, workload));
@@ -106,15 +106,15 @@ describe('replication under faults (Jepsen-style)', () => {
       const leaders = new Map(views.map((v) => [v.partition, v.leader!]));
       const ends = new Map(views.map((v) => [v.partition, v.highWatermark]));
       await c
-        .waitFor('the consumer group at the high watermark', () => [...ends].every(([p, hw]) => (consumer.positions.get(p) ?? 0) >= hw), 60_000)
-        .catch(() => log('fault test: the consumer group did not reach the high watermark of every partition within 60 s (reported, not checked)'));
+        .waitFor('the consumer group at the high watermark', () => [...ends].every(([p, hw]) => (consumer.positions.get(p) ?? 0) >= hw), 30_000)
+        .catch(() => log('fault test: the consumer group did not reach the high watermark of every partition within 30 s (reported, not checked)'));
       await consumer.stop();
 
       await Promise.all(BROKERS.map((id) => c.broker(id).kill()));
       const replicas: ReplicaLog[] = [];
       for (const id of BROKERS) for (let p = 0; p < PARTITIONS; p++) replicas.push(await readReplicaLog(c.broker(id).dataDir, id, TOPIC, p));
 
-      const writes = producers.flatMap((p) => p.writes);
+      const writes = producers.flatMap((p) => p.history());
       const report = checkFaultHistory({ writes, replicas, consumed: consumer.consumed, leaders });
       const unread = [...ends].reduce((sum, [p, hw]) => sum + Math.max(0, hw - (consumer.positions.get(p) ?? 0)), 0);
       const shortReplicas = replicas.filter((r) => (r.records.at(-1)?.offset ?? -1) + 1 < ends.get(r.partition)!).map((r) => `${r.brokerId}/${r.partition}`);
@@ -122,6 +122,7 @@ describe('replication under faults (Jepsen-style)', () => {
         `fault test result: seed=${SEED} faults=${nemesis.events.length} ${JSON.stringify(nemesis.counts())} ${formatFaultReport(report)} ` +
           `consumerUnread=${unread} consumerRestarts=${consumer.restarts} kafkajsProducersReplaced=${kafkajsProducers.reduce((n, p) => n + p.replaced, 0)} shortReplicas=${shortReplicas.length}`,
       );
+      if (report.examples.length > 0) log(`fault test notes:\n${report.examples.join('\n')}`);
       const explain = `seed ${SEED}\n${report.examples.join('\n')}\n${neighbourhoods(replicas, [...lostWrites(writes, finalLogs({ writes, replicas, consumed: [], leaders })).map((w) => ({ partition: w.partition, offset: w.offset! })), ...divergences(replicas).map(parseAt)])}\nfaults:\n${nemesis.events.map((e) => `+${(e.atMs / 1000).toFixed(1)}s ${e.kind} ${e.target} (${e.durationMs} ms)`).join('\n')}`;
       expect({ valid: report.valid, shortReplicas, explain: report.valid && shortReplicas.length === 0 ? '' : explain }).toEqual({ valid: true, shortReplicas: [], explain: '' });
       expect(report.acknowledged).toBeGreaterThan(0);
@@ -179,11 +180,12 @@ async function createTopic(cluster: SpoolCluster, bootstrap: string[]): Promise<
  * accepts it; until the log store takes values other than 1 (issue 12's config work), written into
  * the topic's record in etcd, where the leaders read it from (as replica-fetch.e2e-spec.ts does).
  */
-async function requireMinInsyncReplicas(cluster: SpoolCluster, bootstrap: string[]): Promise<void> {
+async function requireMinInsyncReplicas(cluster: SpoolCluster, bootstrap: string[], log: (line: string) => void): Promise<void> {
   const admin = new Kafka({ clientId: 'fault-test-admin', brokers: bootstrap, logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
   try {
     await admin.alterConfigs({ validateOnly: false, resources: [{ type: 2 /* TOPIC */, name: TOPIC, configEntries: [{ name: 'min.insync.replicas', value: '2' }] }] });
+    log('fault test: min.insync.replicas=2 set with AlterConfigs');
     return;
   } catch {
     // refused by the local store's rules: write it to etcd below
@@ -198,7 +200,10 @@ async function requireMinInsyncReplicas(cluster: SpoolCluster, bootstrap: string
       const record = JSON.parse(kv!.value) as { configs?: Record<string, string> };
       record.configs = { ...(record.configs ?? {}), 'min.insync.replicas': '2' };
       const written = await conn.txn([{ key, target: 'modRevision', equals: kv!.modRevision }], [{ put: key, value: JSON.stringify(record) }]);
-      if (written.succeeded) return;
+      if (written.succeeded) {
+        log('fault test: min.insync.replicas=2 written to the topic record in etcd (AlterConfigs refused it)');
+        return;
+      }
     }
   } finally {
     conn.close();
