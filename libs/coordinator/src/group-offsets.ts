@@ -24,6 +24,7 @@ import type { OffsetWriter } from './offset-writer.js';
 import type { Scheduler, TimerHandle } from './scheduler.js';
 import type { ConsumerGroups } from './consumer/consumer-groups.js';
 import type { TopicPartition } from './topic-partition.js';
+import { groupIdTooLong } from './group-id.js';
 
 /** What GroupOffsets shares with GroupCoordinator. */
 export interface CoordinatorContext {
@@ -65,7 +66,7 @@ export class GroupOffsets {
    */
   async commitOffsets(req: OffsetCommitRequest): Promise<GroupErrorCode> {
     if (!this.ctx.loaded()) return 'COORDINATOR_LOAD_IN_PROGRESS';
-    if (req.groupId === '') return 'INVALID_GROUP_ID';
+    if (req.groupId === '' || groupIdTooLong(req.groupId)) return 'INVALID_GROUP_ID';
     const consumerGroupCheck = this.ctx.consumerGroups.offsetCommitCheck(req.groupId, req.memberId, req.generationId, req.apiVersion);
     if (consumerGroupCheck !== undefined && consumerGroupCheck !== 'NONE') return consumerGroupCheck;
     let group = this.ctx.groups.get(req.groupId);

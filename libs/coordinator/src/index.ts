@@ -9,6 +9,7 @@ export * from './coordinator-config.js';
 export * from './coordinator-ports.js';
 export * from './coordinator.error.js';
 export * from './group-coordinator.js';
+export * from './group-id.js';
 export type { JoinProtocol } from './group-member.js';
 export * from './group-protocol.types.js';
 export * from './group-state.js';

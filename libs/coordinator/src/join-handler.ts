@@ -23,6 +23,7 @@ import type { GroupRebalancer } from './group-rebalancer.js';
 import { GroupState } from './group-state.js';
 import { answerJoin, joinError } from './parked-calls.js';
 import type { Scheduler } from './scheduler.js';
+import { groupIdTooLong } from './group-id.js';
 
 /** What JoinHandler shares with GroupCoordinator. */
 export interface JoinContext {
@@ -58,7 +59,7 @@ export class JoinHandler {
   private validateJoin(req: JoinGroupRequest): GroupErrorCode | null {
     const config = this.ctx.config;
     if (!this.ctx.loaded()) return 'COORDINATOR_LOAD_IN_PROGRESS';
-    if (req.groupId === '') return 'INVALID_GROUP_ID';
+    if (req.groupId === '' || groupIdTooLong(req.groupId)) return 'INVALID_GROUP_ID';
     if (req.sessionTimeoutMs < config.groupMinSessionTimeoutMs || req.sessionTimeoutMs > config.groupMaxSessionTimeoutMs) {
       return 'INVALID_SESSION_TIMEOUT';
     }

@@ -12,6 +12,12 @@ import type { SecurityOptions } from '../security/security.options.js';
 /** The constructor's argument: every field, as a plain object. */
 export type BrokerConfigFields = { readonly [K in keyof BrokerConfig]: BrokerConfig[K] };
 
+export interface KafkaListenerLimits {
+  readonly socketRequestMaxBytes: number;
+  readonly maxConnections: number;
+  readonly maxConnectionsPerIp: number;
+}
+
 export class BrokerConfig {
   /** Absolute path of the data directory (SPOOL_DATA_DIR resolved against the working directory). */
   readonly dataDir: string;
@@ -20,6 +26,8 @@ export class BrokerConfig {
   /** Reserved for the Kafka wire listener (a later issue); validated now so deployments can set it. */
   readonly kafkaPort: number;
   readonly logLevel: LogLevel;
+  /** Limits of the Kafka listener, by Kafka's names: socket.request.max.bytes, max.connections, max.connections.per.ip. */
+  readonly kafkaLimits: KafkaListenerLimits;
   /** Hard limit on a graceful shutdown; past it the process exits 1. */
   readonly shutdownTimeoutMs: number;
   /** Time between readiness turning "stopping" and the listener closing, for load balancers to notice. */
@@ -48,6 +56,7 @@ export class BrokerConfig {
     this.httpPort = fields.httpPort;
     this.kafkaPort = fields.kafkaPort;
     this.logLevel = fields.logLevel;
+    this.kafkaLimits = Object.freeze({ ...fields.kafkaLimits });
     this.shutdownTimeoutMs = fields.shutdownTimeoutMs;
     this.shutdownDrainDelayMs = fields.shutdownDrainDelayMs;
     this.numPartitions = fields.numPartitions;

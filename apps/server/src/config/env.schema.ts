@@ -51,6 +51,19 @@ export class BrokerEnv {
   @timerMs(0)
   SPOOL_SHUTDOWN_DRAIN_DELAY_MS = 0;
 
+  // --- Kafka listener limits (Kafka's broker config names) --------------------------------------
+  /** socket.request.max.bytes: a larger request size prefix closes the connection (as Kafka). */
+  @toInt() @IsInt({ message: 'an integer in 1024..2147483647' }) @Min(1024, { message: 'an integer in 1024..2147483647' }) @Max(2147483647, { message: 'an integer in 1024..2147483647' })
+  SPOOL_SOCKET_REQUEST_MAX_BYTES = 100 * 1024 * 1024;
+
+  /** max.connections: further connections are closed at once. */
+  @toInt() @IsInt({ message: 'an integer in 1..2147483647' }) @Min(1, { message: 'an integer in 1..2147483647' }) @Max(2147483647, { message: 'an integer in 1..2147483647' })
+  SPOOL_MAX_CONNECTIONS = 10_000;
+
+  /** max.connections.per.ip: further connections from one address are closed at once. */
+  @toInt() @IsInt({ message: 'an integer in 1..2147483647' }) @Min(1, { message: 'an integer in 1..2147483647' }) @Max(2147483647, { message: 'an integer in 1..2147483647' })
+  SPOOL_MAX_CONNECTIONS_PER_IP = 1_000;
+
   // --- cluster mode (docs/cluster.md; unset SPOOL_ETCD_ENDPOINTS = a single node) -----------
   @IsOptional() @toInt() @IsInt({ message: BROKER_ID }) @Min(0, { message: BROKER_ID }) @Max(2147483647, { message: BROKER_ID })
   SPOOL_BROKER_ID?: number;

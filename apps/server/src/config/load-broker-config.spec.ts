@@ -2,6 +2,9 @@ import path from 'node:path';
 import { KAFKA_TOPIC_CONFIG_DEFAULTS } from '@spool/log-engine';
 import { ConfigError } from './config.error.js';
 import { loadBrokerConfig } from './load-broker-config.js';
+import { kafkaListenerOptionsFrom } from '../kafka/kafka-listener.options.js';
+import { sseOptionsFromEnv } from '../sse/sse.options.js';
+import { wsOptionsFromEnv } from '../ws/ws.options.js';
 
 const CWD = '/srv/spool';
 
@@ -68,6 +71,38 @@ describe('loadBrokerConfig', () => {
       retentionCheckIntervalMs: 1000,
       flushCheckIntervalMs: 2000,
     });
+  });
+
+  it('reads the limits of every face (docs/limits.md), with their defaults, and refuses bad ones', () => {
+    const defaults = loadBrokerConfig({}, CWD).config;
+    expect(defaults.kafkaLimits).toEqual({ socketRequestMaxBytes: 100 * 1024 * 1024, maxConnections: 10_000, maxConnectionsPerIp: 1_000 });
+    expect(defaults.http).toMatchObject({ maxJsonDepth: 1000, maxHeaderBytes: 16_384, maxHeaderCount: 100, maxPendingLongPolls: 10_000 });
+    const { config, warnings } = loadBrokerConfig(
+      {
+        SPOOL_SOCKET_REQUEST_MAX_BYTES: '1048576',
+        SPOOL_MAX_CONNECTIONS: '50',
+        SPOOL_MAX_CONNECTIONS_PER_IP: '5',
+        SPOOL_HTTP_MAX_JSON_DEPTH: '32',
+        SPOOL_HTTP_MAX_HEADER_BYTES: '8192',
+        SPOOL_HTTP_MAX_HEADER_COUNT: '40',
+        SPOOL_HTTP_MAX_PENDING_LONG_POLLS: '7',
+        SPOOL_WS_MAX_JSON_DEPTH: '16',
+        SPOOL_WS_MAX_CONNECTIONS_PER_ADDRESS: '3',
+        SPOOL_SSE_MAX_STREAMS: '9',
+        SPOOL_SSE_MAX_STREAMS_PER_ADDRESS: '2',
+      },
+      CWD,
+    );
+    expect(warnings).toEqual([]);
+    expect(config.kafkaLimits).toEqual({ socketRequestMaxBytes: 1_048_576, maxConnections: 50, maxConnectionsPerIp: 5 });
+    expect(config.http).toMatchObject({ maxJsonDepth: 32, maxHeaderBytes: 8192, maxHeaderCount: 40, maxPendingLongPolls: 7 });
+    expect(kafkaListenerOptionsFrom(config)).toMatchObject({ maxRequestBytes: 1_048_576, maxConnections: 50, maxConnectionsPerIp: 5 });
+    expect(kafkaListenerOptionsFrom(config).brokerSettings).toMatchObject({ 'max.connections': '50', 'max.connections.per.ip': '5' });
+    expect(wsOptionsFromEnv({ SPOOL_WS_MAX_JSON_DEPTH: '16', SPOOL_WS_MAX_CONNECTIONS_PER_ADDRESS: '3' })).toMatchObject({ maxJsonDepth: 16, maxConnectionsPerAddress: 3 });
+    expect(sseOptionsFromEnv({ SPOOL_SSE_MAX_STREAMS: '9', SPOOL_SSE_MAX_STREAMS_PER_ADDRESS: '2' })).toMatchObject({ maxStreams: 9, maxStreamsPerAddress: 2 });
+    expect(problemsOf({ SPOOL_SOCKET_REQUEST_MAX_BYTES: '10' })).toEqual(['SPOOL_SOCKET_REQUEST_MAX_BYTES="10": expected an integer in 1024..2147483647']);
+    expect(problemsOf({ SPOOL_HTTP_MAX_JSON_DEPTH: '0' })).toEqual(['SPOOL_HTTP_MAX_JSON_DEPTH="0": expected an integer >= 1']);
+    expect(() => sseOptionsFromEnv({ SPOOL_SSE_MAX_STREAMS: 'many' })).toThrow(/SPOOL_SSE_MAX_STREAMS="many": expected an integer >= 1/);
   });
 
   it('maps Kafka broker defaults to typed topic defaults', () => {

@@ -24,6 +24,7 @@ import { COORDINATOR_ENV_VARS } from '../groups/coordinator-config.env.js';
 import { HTTP_API_ENV_VARS, httpApiOptionsFromEnv, type HttpApiOptions } from '../http/http-api.options.js';
 import { WEBHOOKS_ENV_VARS, webhooksOptionsFromEnv, type WebhooksOptions } from '../webhooks/webhooks.options.js';
 import { WS_ENV_VARS } from '../ws/ws.options.js';
+import { SSE_ENV_VARS } from '../sse/sse.options.js';
 import { SECURITY_ENV_VARS, securityOptionsFromEnv, type SecurityOptions } from '../security/security.options.js';
 
 export interface LoadedConfig {
@@ -33,7 +34,7 @@ export interface LoadedConfig {
 }
 
 const KNOWN = new Set(Object.keys(new BrokerEnv()).concat(TOPIC_DEFAULT_ENVS.map((e) => e.env),
-  ['SPOOL_LOG_RETENTION_CHECK_INTERVAL_MS', 'SPOOL_LOG_FLUSH_SCHEDULER_INTERVAL_MS'], HTTP_API_ENV_VARS, WS_ENV_VARS, COORDINATOR_ENV_VARS, WEBHOOKS_ENV_VARS, SECURITY_ENV_VARS));
+  ['SPOOL_LOG_RETENTION_CHECK_INTERVAL_MS', 'SPOOL_LOG_FLUSH_SCHEDULER_INTERVAL_MS'], HTTP_API_ENV_VARS, WS_ENV_VARS, SSE_ENV_VARS, COORDINATOR_ENV_VARS, WEBHOOKS_ENV_VARS, SECURITY_ENV_VARS));
 
 /** Throws ConfigError listing every invalid variable. `cwd` resolves a relative SPOOL_DATA_DIR. */
 export function loadBrokerConfig(env: NodeJS.ProcessEnv, cwd: string = process.cwd()): LoadedConfig {
@@ -70,6 +71,7 @@ export function loadBrokerConfig(env: NodeJS.ProcessEnv, cwd: string = process.c
     httpPort: parsed.SPOOL_HTTP_PORT,
     kafkaPort: parsed.SPOOL_KAFKA_PORT,
     logLevel: parsed.SPOOL_LOG_LEVEL,
+    kafkaLimits: { socketRequestMaxBytes: parsed.SPOOL_SOCKET_REQUEST_MAX_BYTES, maxConnections: parsed.SPOOL_MAX_CONNECTIONS, maxConnectionsPerIp: parsed.SPOOL_MAX_CONNECTIONS_PER_IP },
     shutdownTimeoutMs: parsed.SPOOL_SHUTDOWN_TIMEOUT_MS,
     shutdownDrainDelayMs: parsed.SPOOL_SHUTDOWN_DRAIN_DELAY_MS,
     numPartitions: parsed.SPOOL_NUM_PARTITIONS,

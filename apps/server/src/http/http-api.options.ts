@@ -4,6 +4,7 @@
  * Every limit refuses a request whole, before anything from it is appended.
  */
 import { SpoolError } from '@spool/common';
+import { DEFAULT_MAX_JSON_DEPTH } from '../limits/json-depth.js';
 import { autoProduceWorkers } from '../produce/produce-workers.js';
 
 export const HTTP_API_OPTIONS = Symbol('HTTP_API_OPTIONS');
@@ -15,6 +16,14 @@ export interface HttpApiOptions {
   readonly numPartitions: number;
   /** Largest JSON request body in bytes (413 REQUEST_TOO_LARGE). SPOOL_HTTP_MAX_BODY_BYTES. */
   readonly maxBodyBytes: number;
+  /** Deepest nesting of arrays and objects in a JSON body or NDJSON line (400 INVALID_REQUEST, reason json-too-deep). SPOOL_HTTP_MAX_JSON_DEPTH. */
+  readonly maxJsonDepth: number;
+  /** Most bytes of the request line and headers together, Node's maxHeaderSize (431 REQUEST_HEADER_FIELDS_TOO_LARGE, reason header-bytes). SPOOL_HTTP_MAX_HEADER_BYTES. */
+  readonly maxHeaderBytes: number;
+  /** Most request headers (431 REQUEST_HEADER_FIELDS_TOO_LARGE, reason too-many-headers). SPOOL_HTTP_MAX_HEADER_COUNT. */
+  readonly maxHeaderCount: number;
+  /** Long-poll fetches (waitMs > 0) waiting at once, broker-wide; past it 429 THROTTLING_QUOTA_EXCEEDED (reason long-poll-limit). SPOOL_HTTP_MAX_PENDING_LONG_POLLS. */
+  readonly maxPendingLongPolls: number;
   /** Most records in one JSON produce request (413 RECORD_LIST_TOO_LARGE). SPOOL_HTTP_MAX_RECORDS_PER_REQUEST. */
   readonly maxRecordsPerRequest: number;
   /** Longest NDJSON line in bytes (413 MESSAGE_TOO_LARGE). SPOOL_HTTP_MAX_NDJSON_LINE_BYTES. */
@@ -49,6 +58,10 @@ export const DEFAULT_HTTP_API_OPTIONS: HttpApiOptions = {
   autoCreateTopicsEnable: true,
   numPartitions: 1,
   maxBodyBytes: 16 * 1024 * 1024,
+  maxJsonDepth: DEFAULT_MAX_JSON_DEPTH,
+  maxHeaderBytes: 16 * 1024,
+  maxHeaderCount: 100,
+  maxPendingLongPolls: 10_000,
   maxRecordsPerRequest: 100_000,
   maxNdjsonLineBytes: 1_048_588,
   ndjsonChunkRecords: 1000,
@@ -73,6 +86,10 @@ export const HTTP_API_ENV_VARS: readonly string[] = [
   'SPOOL_AUTO_CREATE_TOPICS_ENABLE',
   'SPOOL_NUM_PARTITIONS',
   'SPOOL_HTTP_MAX_BODY_BYTES',
+  'SPOOL_HTTP_MAX_JSON_DEPTH',
+  'SPOOL_HTTP_MAX_HEADER_BYTES',
+  'SPOOL_HTTP_MAX_HEADER_COUNT',
+  'SPOOL_HTTP_MAX_PENDING_LONG_POLLS',
   'SPOOL_HTTP_MAX_RECORDS_PER_REQUEST',
   'SPOOL_HTTP_MAX_NDJSON_LINE_BYTES',
   'SPOOL_HTTP_NDJSON_CHUNK_RECORDS',
@@ -114,6 +131,10 @@ export function httpApiOptionsFromEnv(env: Env = process.env): HttpApiOptions {
     autoCreateTopicsEnable: boolFrom(env, 'SPOOL_AUTO_CREATE_TOPICS_ENABLE', d.autoCreateTopicsEnable),
     numPartitions: intFrom(env, 'SPOOL_NUM_PARTITIONS', d.numPartitions, 1),
     maxBodyBytes: intFrom(env, 'SPOOL_HTTP_MAX_BODY_BYTES', d.maxBodyBytes, 1024),
+    maxJsonDepth: intFrom(env, 'SPOOL_HTTP_MAX_JSON_DEPTH', d.maxJsonDepth, 1),
+    maxHeaderBytes: intFrom(env, 'SPOOL_HTTP_MAX_HEADER_BYTES', d.maxHeaderBytes, 1024),
+    maxHeaderCount: intFrom(env, 'SPOOL_HTTP_MAX_HEADER_COUNT', d.maxHeaderCount, 8),
+    maxPendingLongPolls: intFrom(env, 'SPOOL_HTTP_MAX_PENDING_LONG_POLLS', d.maxPendingLongPolls, 0),
     maxRecordsPerRequest: intFrom(env, 'SPOOL_HTTP_MAX_RECORDS_PER_REQUEST', d.maxRecordsPerRequest, 1),
     maxNdjsonLineBytes: intFrom(env, 'SPOOL_HTTP_MAX_NDJSON_LINE_BYTES', d.maxNdjsonLineBytes, 64),
     ndjsonChunkRecords: intFrom(env, 'SPOOL_HTTP_NDJSON_CHUNK_RECORDS', d.ndjsonChunkRecords, 1),

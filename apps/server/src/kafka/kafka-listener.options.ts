@@ -17,8 +17,12 @@ export interface KafkaListenerOptions {
   readonly advertisedHost: string;
   /** Broker id (node 0 on a single node). */
   readonly nodeId: number;
-  /** Kafka's socket.request.max.bytes: a larger size prefix closes the connection. */
+  /** Kafka's socket.request.max.bytes: a larger size prefix closes the connection. SPOOL_SOCKET_REQUEST_MAX_BYTES. */
   readonly maxRequestBytes: number;
+  /** Kafka's max.connections: a connection past it is closed as soon as it is accepted. SPOOL_MAX_CONNECTIONS. */
+  readonly maxConnections: number;
+  /** Kafka's max.connections.per.ip: a connection past it from one address is closed as soon as it is accepted. SPOOL_MAX_CONNECTIONS_PER_IP. */
+  readonly maxConnectionsPerIp: number;
   /** Requests read from one connection and not yet answered before reading pauses (backpressure). */
   readonly maxInFlightPerConnection: number;
   /** Bytes queued in a socket's write buffer before reading from it pauses (backpressure). */
@@ -52,6 +56,8 @@ export const DEFAULT_KAFKA_LISTENER_OPTIONS: KafkaListenerOptions = {
   advertisedHost: '127.0.0.1',
   nodeId: 0,
   maxRequestBytes: 100 * 1024 * 1024,
+  maxConnections: 10_000,
+  maxConnectionsPerIp: 1_000,
   maxInFlightPerConnection: 64,
   writeHighWaterBytes: 8 * 1024 * 1024,
   autoCreateTopicsEnable: true,
@@ -74,6 +80,9 @@ export function kafkaListenerOptionsFrom(config: BrokerConfig): KafkaListenerOpt
     host: config.host,
     advertisedHost: config.cluster.advertisedHost,
     nodeId: config.cluster.brokerId,
+    maxRequestBytes: config.kafkaLimits.socketRequestMaxBytes,
+    maxConnections: config.kafkaLimits.maxConnections,
+    maxConnectionsPerIp: config.kafkaLimits.maxConnectionsPerIp,
     autoCreateTopicsEnable: config.http.autoCreateTopicsEnable,
     numPartitions: config.http.numPartitions,
     brokerSettings: brokerSettingsOf(config),
@@ -83,7 +92,11 @@ export function kafkaListenerOptionsFrom(config: BrokerConfig): KafkaListenerOpt
 
 /** The server settings that are Kafka broker configs too (the rest come from the listener, log manager and coordinator). */
 function brokerSettingsOf(config: BrokerConfig): Record<string, string> {
-  const settings: Record<string, string> = { 'log.cleaner.enable': String(config.cleanerEnabled) };
+  const settings: Record<string, string> = {
+    'log.cleaner.enable': String(config.cleanerEnabled),
+    'max.connections': String(config.kafkaLimits.maxConnections),
+    'max.connections.per.ip': String(config.kafkaLimits.maxConnectionsPerIp),
+  };
   if (config.retentionCheckIntervalMs !== undefined) settings['log.retention.check.interval.ms'] = String(config.retentionCheckIntervalMs);
   if (config.flushCheckIntervalMs !== undefined) settings['log.flush.scheduler.interval.ms'] = String(config.flushCheckIntervalMs);
   return settings;

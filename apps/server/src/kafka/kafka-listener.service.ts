@@ -5,6 +5,11 @@
  * ends long polls, lets in-flight requests answer for up to `shutdownGraceMs`, then closes every
  * socket. Requests that arrive before the logs are open get BROKER_NOT_AVAILABLE (retriable)
  * from the injected LogManager view.
+ *
+ * Connection limits, as Kafka's max.connections and max.connections.per.ip: a connection past
+ * either is closed as soon as it is accepted, before a byte of it is read (Kafka has no error code
+ * for it either; the client sees the connection close and retries after its backoff), and the
+ * refusal is logged at most once per refusalLogIntervalMs per address.
  */
 import { Inject, Injectable, Optional, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { silentLogger, type Logger } from '@spool/common';
@@ -16,6 +21,7 @@ import { KafkaConnection } from './kafka-connection.js';
 import { KAFKA_LISTENER_OPTIONS, type KafkaListenerOptions } from './kafka-listener.options.js';
 import { KafkaRequestRouter } from './kafka-request-router.js';
 import { KAFKA_REQUEST_OBSERVERS, KafkaObservers } from './kafka-request-observer.js';
+import { AddressCounter } from '../limits/address-counter.js';
 
 @Injectable()
 export class KafkaListener implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -23,6 +29,9 @@ export class KafkaListener implements OnApplicationBootstrap, BeforeApplicationS
   private readonly connections = new Set<KafkaConnection>();
   private nextConnectionId = 1;
   private readonly logger: Logger;
+  private readonly perIp: AddressCounter;
+  /** When a refusal from each address was last logged. */
+  private readonly refusalLoggedAt = new Map<string, number>();
 
   constructor(
     @Inject(KAFKA_LISTENER_OPTIONS) private readonly options: KafkaListenerOptions,
@@ -32,6 +41,7 @@ export class KafkaListener implements OnApplicationBootstrap, BeforeApplicationS
     @Optional() @Inject(KAFKA_REQUEST_OBSERVERS) private readonly observers: KafkaObservers = new KafkaObservers(),
   ) {
     this.logger = (rootLogger ?? silentLogger).child({ component: 'kafka-listener' });
+    this.perIp = new AddressCounter(options.maxConnectionsPerIp);
   }
 
   /** The bound port (the configured one, or the OS's pick for port 0). */
@@ -63,9 +73,24 @@ export class KafkaListener implements OnApplicationBootstrap, BeforeApplicationS
   }
 
   private accept(socket: net.Socket): void {
+    const address = socket.remoteAddress ?? '';
+    if (this.connections.size >= this.options.maxConnections) return this.refuse(socket, address, 'max.connections', this.options.maxConnections);
+    if (!this.perIp.tryAcquire(address)) return this.refuse(socket, address, 'max.connections.per.ip', this.perIp.limit);
+    socket.once('close', () => this.perIp.release(address));
     const connection = new KafkaConnection(this.nextConnectionId++, socket, (frame, info) => this.router.route(frame, info), this.options, this.logger, this.observers);
     this.connections.add(connection);
     void connection.closed.then(() => this.connections.delete(connection));
+  }
+
+  private refuse(socket: net.Socket, address: string, limit: string, value: number): void {
+    socket.on('error', () => {});
+    socket.destroy();
+    const now = Date.now();
+    const last = this.refusalLoggedAt.get(address);
+    if (last !== undefined && now - last < this.options.refusalLogIntervalMs) return;
+    if (this.refusalLoggedAt.size >= 10_000) this.refusalLoggedAt.clear();
+    this.refusalLoggedAt.set(address, now);
+    this.logger.warn({ clientHost: address, limit, value }, `kafka connection refused: ${limit} reached`);
   }
 
   async beforeApplicationShutdown(): Promise<void> {

@@ -10,8 +10,10 @@
  *   group       join this consumer group: partitions are assigned, positions auto-committed
  *   lastEventId the same as the Last-Event-ID header, for clients that cannot set headers
  *
- * Errors found before the stream starts (unknown topic, bad query, bad Last-Event-ID) are the
- * usual JSON error envelope with its status; later ones are `event: error` events.
+ * Errors found before the stream starts (unknown topic, bad query, bad Last-Event-ID, a stream
+ * limit) are the usual JSON error envelope with its status; later ones are `event: error` events.
+ * Limits: at most maxStreams open streams (503) and maxStreamsPerAddress from one client address
+ * (429), counted from the hijack to the socket's close.
  */
 import { Controller, Get, Headers, Inject, Optional, Param, Query, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
@@ -28,26 +30,8 @@ import { decodeEventId } from './event-id.js';
 import { SseStream } from './sse-stream.js';
 import { identityOf, RequireAcl } from '../security/http-auth.js';
 import { AccessControl, DISABLED_ACCESS } from '../security/access-control.js';
-
-export const SSE_OPTIONS = Symbol('SSE_OPTIONS');
-
-export interface SseOptions {
-  readonly heartbeatMs: number;
-  readonly highWaterMarkBytes: number;
-  readonly readMaxBytes: number;
-  readonly sessionTimeoutMs: number;
-  readonly rebalanceTimeoutMs: number;
-  readonly autoCommitIntervalMs: number;
-}
-
-export const DEFAULT_SSE_OPTIONS: SseOptions = {
-  heartbeatMs: 15_000,
-  highWaterMarkBytes: 1024 * 1024,
-  readMaxBytes: 256 * 1024,
-  sessionTimeoutMs: 30_000,
-  rebalanceTimeoutMs: 60_000,
-  autoCommitIntervalMs: 5_000,
-};
+import { AddressCounter } from '../limits/address-counter.js';
+import { SSE_OPTIONS, type SseOptions } from './sse.options.js';
 
 function parseFrom(raw: string | undefined): StartFrom {
   if (raw === undefined || raw === '' || raw === 'latest') return 'latest';
@@ -72,6 +56,8 @@ function parsePartitions(raw: string | undefined, count: number, topic: string):
 @Controller('v1/topics')
 export class SseController {
   private readonly logger: Logger;
+  private readonly perAddress: AddressCounter;
+  private openStreams = 0;
 
   constructor(
     @Inject(PARTITION_READERS) private readonly readers: PartitionReaders,
@@ -81,6 +67,27 @@ export class SseController {
     @Optional() private readonly access: AccessControl = DISABLED_ACCESS,
   ) {
     this.logger = rootLogger?.child({ component: 'sse' }) ?? silentLogger;
+    this.perAddress = new AddressCounter(options.maxStreamsPerAddress);
+  }
+
+  /** Counts the stream until its socket closes, or refuses it (nothing hijacked yet) at a limit. */
+  private admit(req: FastifyRequest, reply: FastifyReply): void {
+    if (this.openStreams >= this.options.maxStreams) {
+      throw new SpoolError('BROKER_NOT_AVAILABLE', `the broker serves at most ${this.options.maxStreams} event streams`, { reason: 'stream-limit', limit: this.options.maxStreams });
+    }
+    const address = req.ip;
+    if (!this.perAddress.tryAcquire(address)) {
+      throw new SpoolError('THROTTLING_QUOTA_EXCEEDED', `at most ${this.perAddress.limit} event streams from one client address`, { reason: 'connection-limit', limit: this.perAddress.limit });
+    }
+    this.openStreams++;
+    let released = false;
+    const release = (): void => {
+      if (released) return;
+      released = true;
+      this.openStreams--;
+      this.perAddress.release(address);
+    };
+    onStreamClosed(req, reply, release);
   }
 
   @Get(':topic/events')
@@ -104,6 +111,7 @@ export class SseController {
       const coordinator = this.coordinators.memberCoordinator;
       // Cluster mode: the leaders' offsets of partitions led elsewhere, for the start positions of the assignments to come.
       await this.readers.prepare(topic, Array.from({ length: count }, (_, p) => p));
+      this.admit(req, reply);
       reply.hijack();
       const stream = new SseStream(reply.raw, this.readers, streamOptions);
       this.endAtExpiry(stream, req);
@@ -128,6 +136,7 @@ export class SseController {
       const resumed = resume.get(p);
       offsets.set(p, await resolveStartOffset(this.readers.reader(topic, p), resumed !== undefined ? { offset: resumed } : from));
     }
+    this.admit(req, reply);
     reply.hijack();
     const stream = new SseStream(reply.raw, this.readers, streamOptions);
     this.endAtExpiry(stream, req);
@@ -159,4 +168,11 @@ export class SseController {
     timer.unref();
     req.raw.socket?.once('close', () => clearTimeout(timer));
   }
+}
+
+/** Calls `release` once the stream's response is closed (ended, or its connection gone), or at once if it already is. */
+function onStreamClosed(req: FastifyRequest, reply: FastifyReply, release: () => void): void {
+  const socket = req.raw.socket;
+  if (reply.raw.destroyed || reply.raw.writableFinished || socket === null || socket.destroyed) return release();
+  reply.raw.once('close', release);
 }

@@ -22,6 +22,7 @@ import { CLOSE_UNAUTHENTICATED, WsAuth, type WsAuthHost } from './ws-auth.js';
 import type { AccessControl } from '../security/access-control.js';
 import type { Identity } from '@spool/security';
 import { errorFrame } from './ws-errors.js';
+import { assertJsonDepth } from '../limits/json-depth.js';
 import { parseClientFrame, type ClientFrame, type CommitFrame, type JoinFrame, type PauseFrame, type SubscribeFrame } from './ws-frames.js';
 import { WsMembership, type MembershipHost } from './ws-membership.js';
 import type { WsOptions } from './ws.options.js';
@@ -200,6 +201,7 @@ export class WsConnection implements DeliveryTransport, MembershipHost, WsAuthHo
     let frame: ClientFrame;
     try {
       if (isBinary) throw new SpoolError('INVALID_REQUEST', 'invalid frame: binary frames are not part of the protocol; send JSON text frames', { field: 'frame' });
+      assertJsonDepth(data, this.deps.options.maxJsonDepth, 'the frame');
       frame = parseClientFrame(data.toString('utf8'));
     } catch (err) {
       const id = err instanceof SpoolError && typeof err.details.id === 'string' ? err.details.id : undefined;
@@ -343,6 +345,7 @@ export class WsConnection implements DeliveryTransport, MembershipHost, WsAuthHo
     if (this.subscriptions.has(id)) throw new SpoolError('INVALID_REQUEST', `id ${JSON.stringify(id)} is already in use on this connection`, { field: 'id' });
     if (this.subscriptions.size >= this.deps.options.maxSubscriptionsPerConnection) {
       throw new SpoolError('INVALID_REQUEST', `a connection may have at most ${this.deps.options.maxSubscriptionsPerConnection} subscriptions and memberships`, {
+        reason: 'subscription-limit',
         limit: this.deps.options.maxSubscriptionsPerConnection,
       });
     }
@@ -351,7 +354,7 @@ export class WsConnection implements DeliveryTransport, MembershipHost, WsAuthHo
   private checkPartitionLimit(adding: number): void {
     const limit = this.deps.options.maxPartitionsPerConnection;
     if (this.feedsByPartition.size + adding > limit) {
-      throw new SpoolError('INVALID_REQUEST', `a connection may read at most ${limit} partitions at once (${this.feedsByPartition.size} + ${adding} asked)`, { limit });
+      throw new SpoolError('INVALID_REQUEST', `a connection may read at most ${limit} partitions at once (${this.feedsByPartition.size} + ${adding} asked)`, { reason: 'partition-limit', limit });
     }
   }
 

@@ -4,7 +4,8 @@
  * with the REST API. Why raw `ws` and not @nestjs/platform-ws: docs/decisions.md.
  *
  * Limits: `maxPayload` (a larger frame closes the socket with 1009), at most `maxConnections`
- * sockets (the next upgrade gets HTTP 503). permessage-deflate only when the client asks for it
+ * sockets (the next upgrade gets HTTP 503), at most `maxConnectionsPerAddress` from one client
+ * address (HTTP 429 with the error envelope, reason connection-limit). permessage-deflate only when the client asks for it
  * (browsers do; `ws` and most server-side clients do not) and SPOOL_WS_PERMESSAGE_DEFLATE allows
  * it: frames of at least 1 KiB, compressed at zlib level 1 without context takeover, so a socket
  * keeps no compression window between frames. Connections without it get the frames shared
@@ -33,9 +34,12 @@ import { AccessControl, DISABLED_ACCESS } from '../security/access-control.js';
 import { TopicsService } from '../http/topics/topics.service.js';
 import { classifyError } from '../http/errors/error-envelope.filter.js';
 import type { Identity } from '@spool/security';
+import { AddressCounter } from '../limits/address-counter.js';
 
 export const WS_PATH = '/v1/ws';
 const CLOSE_GOING_AWAY = 1001;
+/** Close code for a connection past the per-address limit that raced past the upgrade's check. */
+const CLOSE_TRY_AGAIN_LATER = 1013;
 const TICK_MS = 250;
 
 interface Tracked {
@@ -48,6 +52,7 @@ interface Tracked {
 export class WsGateway implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly wss: WebSocketServer;
   private readonly tracked = new Set<Tracked>();
+  private readonly perAddress: AddressCounter;
   private readonly logger: Logger;
   private deps: WsConnectionDeps | undefined;
   private ticker: NodeJS.Timeout | undefined;
@@ -63,6 +68,7 @@ export class WsGateway implements OnApplicationBootstrap, OnModuleDestroy {
     @Optional() private readonly access: AccessControl = DISABLED_ACCESS,
   ) {
     this.logger = rootLogger?.child({ component: 'ws' }) ?? silentLogger;
+    this.perAddress = new AddressCounter(options.maxConnectionsPerAddress);
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: options.maxPayloadBytes,
@@ -123,6 +129,10 @@ export class WsGateway implements OnApplicationBootstrap, OnModuleDestroy {
       return refuse(socket, 503, 'Service Unavailable');
     }
     const clientHost = req.socket.remoteAddress ?? '';
+    if (this.perAddress.countOf(clientHost) >= this.perAddress.limit) {
+      this.logger.warn({ clientHost, limit: this.perAddress.limit }, 'websocket refused: per-address connection limit reached');
+      return refuse(socket, 429, 'Too Many Requests', JSON.stringify(connectionLimitEnvelope(this.perAddress.limit)));
+    }
     const credential = this.access.enabled ? upgradeCredentialOf(req) : undefined;
     if (credential === undefined) return this.accept(req, socket, head, deps, null);
     // A credential sent with the upgrade is checked before any WebSocket exists: 401 if it fails.
@@ -139,6 +149,13 @@ export class WsGateway implements OnApplicationBootstrap, OnModuleDestroy {
   private accept(req: IncomingMessage, socket: Duplex, head: Buffer, deps: WsConnectionDeps, identity: Identity | null): void {
     if (socket.destroyed) return;
     this.wss.handleUpgrade(req, socket, head, (ws) => {
+      const address = req.socket.remoteAddress ?? '';
+      // Checked again here: upgrades authenticated concurrently all passed the check in onUpgrade.
+      if (!this.perAddress.tryAcquire(address)) {
+        ws.close(CLOSE_TRY_AGAIN_LATER, 'per-address connection limit reached');
+        return;
+      }
+      ws.once('close', () => this.perAddress.release(address));
       const connection = new WsConnection(ws, socket, req.socket.remoteAddress ?? '', deps, identity);
       const tracked: Tracked = { socket: ws, connection, lastPingMs: Date.now() };
       this.tracked.add(tracked);
@@ -162,6 +179,11 @@ export class WsGateway implements OnApplicationBootstrap, OnModuleDestroy {
       }
     }
   }
+}
+
+/** The error envelope of an upgrade refused by the per-address limit (as the HTTP API's 429s). */
+export function connectionLimitEnvelope(limit: number): unknown {
+  return { error: { code: 'THROTTLING_QUOTA_EXCEEDED', message: `at most ${limit} connections from one client address`, retriable: true, details: { reason: 'connection-limit', limit } } };
 }
 
 function refuse(socket: Duplex, status: number, reason: string, body = ''): void {

@@ -3,14 +3,19 @@
  * Every limit is explicit: a browser cannot make the broker buffer without bound.
  */
 import { SpoolError } from '@spool/common';
+import { DEFAULT_MAX_JSON_DEPTH } from '../limits/json-depth.js';
 
 export const WS_OPTIONS = Symbol('WS_OPTIONS');
 
 export interface WsOptions {
   /** Largest client frame (ws maxPayload); a larger one closes the socket with 1009. SPOOL_WS_MAX_PAYLOAD_BYTES. */
   readonly maxPayloadBytes: number;
+  /** Deepest nesting of arrays and objects in a client frame (an error frame: INVALID_REQUEST, reason json-too-deep). SPOOL_WS_MAX_JSON_DEPTH. */
+  readonly maxJsonDepth: number;
   /** Most open WebSockets; further upgrades get HTTP 503. SPOOL_WS_MAX_CONNECTIONS. */
   readonly maxConnections: number;
+  /** Most open WebSockets from one client address; further upgrades from it get HTTP 429 (reason connection-limit). SPOOL_WS_MAX_CONNECTIONS_PER_ADDRESS. */
+  readonly maxConnectionsPerAddress: number;
   /** Most partitions one connection may read at once (subscriptions + assignments). SPOOL_WS_MAX_PARTITIONS_PER_CONNECTION. */
   readonly maxPartitionsPerConnection: number;
   /** Most subscriptions and group memberships per connection. SPOOL_WS_MAX_SUBSCRIPTIONS_PER_CONNECTION. */
@@ -42,7 +47,9 @@ export interface WsOptions {
 
 export const DEFAULT_WS_OPTIONS: WsOptions = {
   maxPayloadBytes: 1024 * 1024,
+  maxJsonDepth: DEFAULT_MAX_JSON_DEPTH,
   maxConnections: 10_000,
+  maxConnectionsPerAddress: 1_000,
   maxPartitionsPerConnection: 10_000,
   maxSubscriptionsPerConnection: 1_000,
   maxInflightProduce: 16,
@@ -64,7 +71,9 @@ type Env = Readonly<Record<string, string | undefined>>;
 
 const VARS: ReadonlyArray<readonly [string, Exclude<keyof WsOptions, 'perMessageDeflate'>, number]> = [
   ['SPOOL_WS_MAX_PAYLOAD_BYTES', 'maxPayloadBytes', 1024],
+  ['SPOOL_WS_MAX_JSON_DEPTH', 'maxJsonDepth', 1],
   ['SPOOL_WS_MAX_CONNECTIONS', 'maxConnections', 1],
+  ['SPOOL_WS_MAX_CONNECTIONS_PER_ADDRESS', 'maxConnectionsPerAddress', 1],
   ['SPOOL_WS_MAX_PARTITIONS_PER_CONNECTION', 'maxPartitionsPerConnection', 1],
   ['SPOOL_WS_MAX_SUBSCRIPTIONS_PER_CONNECTION', 'maxSubscriptionsPerConnection', 1],
   ['SPOOL_WS_MAX_INFLIGHT_PRODUCE', 'maxInflightProduce', 1],

@@ -65,6 +65,7 @@ import {
 import { reconcileMember } from './member-reconciler.js';
 import { resolveSubscribedTopics, sameSubscribedTopics, topicRegex } from './subscriptions.js';
 import { computeTargetAssignment } from './target-assignment.js';
+import { groupIdTooLong, MAX_GROUP_ID_LENGTH } from '../group-id.js';
 
 interface Outcome {
   readonly result: ConsumerGroupHeartbeatResult;
@@ -167,6 +168,7 @@ export class ConsumerGroupHeartbeat {
       throw invalid("MemberId can't be empty.");
     }
     if (blank(req.groupId)) throw invalid("GroupId can't be empty.");
+    if (groupIdTooLong(req.groupId)) throw new CoordinatorError('INVALID_GROUP_ID', `GroupId is ${req.groupId.length} characters long; the maximum is ${MAX_GROUP_ID_LENGTH}.`);
     if (blank(req.instanceId)) throw invalid("InstanceId can't be empty.");
     if (blank(req.rackId)) throw invalid("RackId can't be empty.");
     if (req.memberEpoch === JOIN_GROUP_MEMBER_EPOCH) {

@@ -29,6 +29,7 @@ import type {
 } from './consumer-group.types.js';
 import { resolveSubscribedTopics, sameSubscribedTopics } from './subscriptions.js';
 import type { TopicPartition } from '../topic-partition.js';
+import { groupIdTooLong, MAX_GROUP_ID_LENGTH } from '../group-id.js';
 
 /** The protocol type consumer groups show in ListGroups and DescribeGroups, as Kafka's. */
 export const CONSUMER_GROUP_PROTOCOL_TYPE = 'consumer';
@@ -65,6 +66,7 @@ export class ConsumerGroups {
     return groupIds.map((groupId) => {
       const fail = (errorCode: GroupErrorCode, errorMessage: string): ConsumerGroupDescribeResult => ({ groupId, errorCode, errorMessage, description: null });
       if (groupId.trim() === '') return fail('INVALID_GROUP_ID', 'the group id is empty');
+      if (groupIdTooLong(groupId)) return fail('INVALID_GROUP_ID', `the group id is ${groupId.length} characters long; the maximum is ${MAX_GROUP_ID_LENGTH}`);
       const unavailable = this.ctx.unavailable(groupId);
       if (unavailable !== null) return fail(unavailable, `group ${groupId} is not served here now (${unavailable})`);
       const group = this.ctx.groups.get(groupId);

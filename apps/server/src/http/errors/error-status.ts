@@ -73,6 +73,8 @@ export function httpStatusOf(code: HttpErrorCode): number {
       return 413;
     case 'UNSUPPORTED_MEDIA_TYPE':
       return 415;
+    case 'REQUEST_HEADER_FIELDS_TOO_LARGE':
+      return 431;
     // A quota (Retry-After says when to come back) or a connection limit.
     case 'THROTTLING_QUOTA_EXCEEDED':
       return 429;

@@ -12,6 +12,8 @@ export type HttpOnlyErrorCode =
   | 'UNSUPPORTED_MEDIA_TYPE'
   /** The request body is larger than the configured maximum body size. */
   | 'REQUEST_TOO_LARGE'
+  /** Too many request headers, or request line and headers above the size limit (431). */
+  | 'REQUEST_HEADER_FIELDS_TOO_LARGE'
   /** An Idempotency-Key was reused with a different request body. */
   | 'IDEMPOTENCY_KEY_REUSED'
   /** A stored record cannot be rendered in the requested format (e.g. format=json on non-JSON bytes). */

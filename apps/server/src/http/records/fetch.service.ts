@@ -5,7 +5,9 @@
  * value reaches the response without being parsed. The long-poll ends early when the client goes
  * away (the signal) and when the app shuts down: waiting fetches then answer at once with what
  * there is, so a long-poll never holds up a graceful shutdown (the HTTP server waits for
- * in-flight requests before it closes).
+ * in-flight requests before it closes). At most maxPendingLongPolls fetches with a wait run at once
+ * (each holds a socket, a timer and a waiter on its partition): past it a fetch that asks to wait
+ * is refused with 429 THROTTLING_QUOTA_EXCEEDED (reason long-poll-limit) before it reads anything.
  */
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { SpoolError } from '@spool/common';
@@ -30,6 +32,7 @@ export class FetchService implements OnModuleDestroy {
   /** Fetches in progress, released all at once at shutdown (cheaper than AbortSignal.any per request). */
   private readonly running = new Set<AbortController>();
   private closing = false;
+  private pendingLongPolls = 0;
 
   constructor(
     @Inject(PARTITION_READERS) private readonly readers: PartitionReaders,
@@ -39,7 +42,23 @@ export class FetchService implements OnModuleDestroy {
   /** The FetchResponse JSON document, as bytes. Aborting `stop` (client gone) ends a long-poll early. */
   async fetch(topic: string, partition: number, params: FetchParams, stop: AbortController = new AbortController()): Promise<Buffer> {
     const reader = this.readers.reader(topic, partition);
-    if (params.offset === undefined) await this.readers.prepare(topic, [partition]);
+    const waits = params.waitMs > 0 && this.options.maxWaitMs > 0;
+    if (waits && this.pendingLongPolls >= this.options.maxPendingLongPolls) {
+      throw new SpoolError('THROTTLING_QUOTA_EXCEEDED', `at most ${this.options.maxPendingLongPolls} long-poll fetches may wait at once: retry, or fetch with waitMs=0`, {
+        reason: 'long-poll-limit',
+        limit: this.options.maxPendingLongPolls,
+      });
+    }
+    if (waits) this.pendingLongPolls++;
+    try {
+      if (params.offset === undefined) await this.readers.prepare(topic, [partition]);
+      return await this.fetchPage(partition, reader, params, stop);
+    } finally {
+      if (waits) this.pendingLongPolls--;
+    }
+  }
+
+  private async fetchPage(partition: number, reader: ReturnType<PartitionReaders['reader']>, params: FetchParams, stop: AbortController): Promise<Buffer> {
     if (this.closing) stop.abort();
     this.running.add(stop);
     try {

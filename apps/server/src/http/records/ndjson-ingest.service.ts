@@ -17,6 +17,7 @@ import type { Readable } from 'node:stream';
 import { HttpApiError } from '../errors/http-api.error.js';
 import { HTTP_API_OPTIONS, type HttpApiOptions } from '../http-api.options.js';
 import { TopicsService } from '../topics/topics.service.js';
+import { assertJsonDepth } from '../../limits/json-depth.js';
 import { prepareRecord, schemaViolation, validateRecordShape, type PreparedRecord } from '../../produce/produce-request.js';
 import { ProduceService } from '../../produce/produce.service.js';
 import type { ProduceFormats } from '../../records/record-formats.js';
@@ -96,6 +97,7 @@ export class NdjsonIngestService {
   private parseLine(line: Buffer, formats: ProduceFormats, lineNumber: number): PreparedRecord | null {
     const text = line.toString('utf8').trim();
     if (text === '') return null;
+    assertJsonDepth(text, this.options.maxJsonDepth, `NDJSON line ${lineNumber}`);
     let raw: unknown;
     try {
       raw = JSON.parse(text);

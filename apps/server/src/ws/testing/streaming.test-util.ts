@@ -15,7 +15,7 @@ import WebSocket from 'ws';
 import { CoordinatorModule } from '../../groups/coordinator.module.js';
 import { GroupCoordinatorService } from '../../groups/group-coordinator.service.js';
 import { HttpApiModule } from '../../http/http-api.module.js';
-import type { SseOptions } from '../../sse/sse.controller.js';
+import type { SseOptions } from '../../sse/sse.options.js';
 import { SseModule } from '../../sse/sse.module.js';
 import { WsModule } from '../ws.module.js';
 import { SecurityModule } from '../../security/security.module.js';
