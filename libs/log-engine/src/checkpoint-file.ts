@@ -16,6 +16,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { SpoolError } from '@spool/common';
 import { AsyncMutex } from './async-mutex.js';
+import { fsyncHandle, openForWrite, renameFile, storageFaults } from './storage-io.js';
 
 export interface TopicPartitionOffset {
   readonly topic: string;
@@ -93,14 +94,15 @@ export function parseCheckpoint(text: string, file: string): TopicPartitionOffse
  */
 export async function writeFileAtomically(file: string, content: string): Promise<void> {
   const tmp = `${file}.tmp`;
-  const handle = await fs.open(tmp, 'w');
+  const handle = await openForWrite(tmp, 'w');
   try {
+    storageFaults.check('write', tmp);
     await handle.writeFile(content, 'utf8');
-    await handle.sync();
+    await fsyncHandle(handle, tmp);
   } finally {
     await handle.close();
   }
-  await fs.rename(tmp, file);
+  await renameFile(tmp, file);
   await fsyncDirectory(path.dirname(file));
 }
 
@@ -108,7 +110,7 @@ export async function writeFileAtomically(file: string, content: string): Promis
 export async function fsyncDirectory(dir: string): Promise<void> {
   const handle = await fs.open(dir, 'r');
   try {
-    await handle.sync();
+    await fsyncHandle(handle, dir);
   } finally {
     await handle.close();
   }

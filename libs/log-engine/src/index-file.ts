@@ -8,6 +8,7 @@
 import { constants as fsConstants } from 'node:fs';
 import fs from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
+import { datasync, openForWrite, renameFile, truncateFile, writeFully } from './storage-io.js';
 
 export class IndexFile {
   private persistedEntries = 0;
@@ -21,7 +22,7 @@ export class IndexFile {
   /** Opens (creating it if absent) the index file at `filePath`; `truncate` empties it. */
   static async open(filePath: string, entrySize: number, truncate: boolean): Promise<IndexFile> {
     const flags = fsConstants.O_RDWR | fsConstants.O_CREAT | (truncate ? fsConstants.O_TRUNC : 0);
-    const handle = await fs.open(filePath, flags, 0o644);
+    const handle = await openForWrite(filePath, flags, 0o644);
     return new IndexFile(filePath, entrySize, handle);
   }
 
@@ -51,27 +52,22 @@ export class IndexFile {
   /** Appends encoded entries `[persisted, persisted + n)`; `bytes` holds exactly n entries. */
   async appendEntries(bytes: Buffer): Promise<void> {
     if (bytes.length === 0) return;
-    let written = 0;
-    const position = this.persistedEntries * this.entrySize;
-    while (written < bytes.length) {
-      const { bytesWritten } = await this.handle.write(bytes, written, bytes.length - written, position + written);
-      written += bytesWritten;
-    }
+    await writeFully(this.handle, bytes, this.persistedEntries * this.entrySize, this.filePath);
     this.persistedEntries += bytes.length / this.entrySize;
   }
 
   /** Cuts the file to `entries` entries (no-op for the in-memory side, which the index owns). */
   async truncateToEntries(entries: number): Promise<void> {
-    await this.handle.truncate(entries * this.entrySize);
+    await truncateFile(this.handle, entries * this.entrySize, this.filePath);
     this.persistedEntries = Math.min(this.persistedEntries, entries);
   }
 
   async flush(): Promise<void> {
-    await this.handle.datasync();
+    await datasync(this.handle, this.filePath);
   }
 
   async rename(newPath: string): Promise<void> {
-    await fs.rename(this.filePath, newPath);
+    await renameFile(this.filePath, newPath);
     this.filePath = newPath;
   }
 

@@ -46,3 +46,5 @@ export {
   parseSegmentFileName,
   segmentFilePath,
 } from './segment-files.js';
+export { storageFaults, StorageFaults, FsyncFailedError, type StorageFault, type StorageOp, type StorageErrno } from './storage-io.js';
+export type { LogOfflineState, OfflineReason } from './log-storage-state.js';

@@ -11,6 +11,7 @@
  * An I/O failure inside a method is reported through `fail` (the Log takes itself offline) and
  * the returned error is thrown.
  */
+import { access } from 'node:fs/promises';
 import { SpoolError, type Clock, type Logger } from '@spool/common';
 import { fsyncDirectory } from './checkpoint-file.js';
 import { LogSegment } from './log-segment.js';
@@ -18,6 +19,7 @@ import type { LogMetrics } from './log-metrics.js';
 import { DELETED_FILE_SUFFIX } from './segment-files.js';
 import { selectSegmentsToDelete } from './segment-retention.js';
 import { commitCleanedSegments, finishSwap } from './segment-swap.js';
+import { probeWritable } from './storage-io.js';
 import type { TopicConfig } from './topic-config.js';
 
 export class LocalLog {
@@ -239,9 +241,38 @@ export class LocalLog {
     this.recoveryPointValue = this.logEndOffset;
   }
 
+  /**
+   * After an I/O error took the log offline (log-storage-state.ts): proves the directory takes
+   * writes again (a probe file written, fsynced and removed), cuts the active segment back to its
+   * committed size (the partial bytes of a failed write, in case cutting them failed then) and
+   * writes its pending index entries. Throws while the directory still fails. Caller holds the
+   * log's lock.
+   */
+  async repairAfterStorageError(): Promise<void> {
+    await probeWritable(this.dir);
+    await this.activeSegment.repairTail();
+  }
+
+  /** The path of the first segment whose .log file is gone (deleted under the broker), or null. Caller holds the log's lock. */
+  async missingSegmentFile(): Promise<string | null> {
+    for (const segment of this.segmentList) {
+      if (!(await fileExists(segment.logPath))) return segment.logPath;
+    }
+    return null;
+  }
+
   /** Closes every segment's files and waits for background deletions. */
   async close(): Promise<void> {
     for (const segment of this.segmentList) await segment.close();
     await Promise.all(this.pendingDeletes);
+  }
+}
+
+async function fileExists(file: string): Promise<boolean> {
+  try {
+    await access(file);
+    return true;
+  } catch (err) {
+    return (err as { code?: string }).code !== 'ENOENT';
   }
 }

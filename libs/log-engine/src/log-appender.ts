@@ -251,7 +251,13 @@ export class LogAppender {
 
   private async maybeRoll(segment: LogSegment, appendBytes: number, firstOffset: number, lastOffset: number, now: number): Promise<LogSegment> {
     const reason = rollReason(segment, this.host.config(), 0, appendBytes, lastOffset, now);
-    return reason === null ? segment : this.host.roll(firstOffset, reason);
+    if (reason === null) return segment;
+    try {
+      return await this.host.roll(firstOffset, reason);
+    } catch (err) {
+      // A new segment that cannot be created (a full or read-only disk) takes the log offline like a failed write.
+      throw this.host.fail(err, 'roll');
+    }
   }
 
   /** Writes the staged appends to `segment` with one (vectored) write, then resolves them. */

@@ -30,34 +30,14 @@ import { TopicStore, type TopicMetadata } from './topic-store.js';
 import { mapBounded, PeriodicTasks, runFlushByTime, runRetention, type MaintainedLogs } from './log-manager-tasks.js';
 import { CheckpointStore } from './log-manager-checkpoints.js';
 import { CLEAN_SHUTDOWN_FILE, exists, partitionDirName, renameForDeletion, sweepDataDir } from './log-manager-dirs.js';
-import { LogCleaner, type CleanerRun, type LogCleanerOptions } from './log-cleaner.js';
+import { LogCleaner, type CleanerRun } from './log-cleaner.js';
 import { TopicChanges } from './topic-changes.js';
 import { ensurePartitionMetadata } from './partition-metadata-file.js';
+import type { LogManagerOptions } from './log-manager-options.js';
+import { checkStorage, offlinePartitionsOf, type OfflinePartition } from './log-manager-storage.js';
 
-export interface LogManagerOptions {
-  readonly dataDir: string;
-  /** Broker-level topic config defaults, over Kafka's. */
-  readonly defaults?: Partial<TopicConfig>;
-  readonly clock?: Clock;
-  readonly logger?: Logger;
-  /** How often retention runs (Kafka's log.retention.check.interval.ms, 300000). */
-  readonly retentionCheckIntervalMs?: number;
-  /** How often logs are asked to flush by time (flush.ms); default 1000. */
-  readonly flushCheckIntervalMs?: number;
-  /** How often recovery points and log start offsets are checkpointed; default 60000. */
-  readonly checkpointIntervalMs?: number;
-  /** How often high watermarks are checkpointed (Kafka's replica.high.watermark.checkpoint.interval.ms); default 5000. */
-  readonly highWatermarkCheckpointIntervalMs?: number;
-  /** Whether each log's high watermark follows its log end offset (Log.open); default true, a single node. */
-  readonly highWatermarkFollowsLogEnd?: boolean;
-  /** How often deleted partition directories past file.delete.delay.ms are removed; default 1000. */
-  readonly fileDeleteCheckIntervalMs?: number;
-  /** Logs opened at once during open(); default 4. */
-  readonly recoveryConcurrency?: number;
-  /** Whether the cleaner runs in the background (default true); runCleaner() works either way. */
-  readonly cleanerEnabled?: boolean;
-  readonly cleaner?: Partial<LogCleanerOptions>;
-}
+export type { LogManagerOptions } from './log-manager-options.js';
+export type { OfflinePartition } from './log-manager-storage.js';
 
 interface TopicState {
   meta: TopicMetadata;
@@ -75,6 +55,7 @@ const TASK_FLUSH = 'flush';
 const TASK_CHECKPOINT = 'checkpoint';
 const TASK_FILE_DELETE = 'file-delete';
 const TASK_HW_CHECKPOINT = 'high-watermark-checkpoint';
+const TASK_STORAGE_CHECK = 'storage-check';
 
 export class LogManager {
   readonly metrics: LogMetrics = createLogMetrics();
@@ -152,6 +133,7 @@ export class LogManager {
         { name: TASK_CHECKPOINT, intervalMs: opts.checkpointIntervalMs ?? 60_000, run: () => this.checkpoints.write(this.allLogs()) },
         { name: TASK_FILE_DELETE, intervalMs: opts.fileDeleteCheckIntervalMs ?? 1000, run: () => this.removeDueDeletes() },
         { name: TASK_HW_CHECKPOINT, intervalMs: opts.highWatermarkCheckpointIntervalMs ?? 5000, run: () => this.checkpoints.writeHighWatermarks(this.allLogs()) },
+        { name: TASK_STORAGE_CHECK, intervalMs: opts.storageCheckIntervalMs ?? 10_000, run: () => checkStorage(this.allLogs(), this.logger) },
       ],
       this.logger,
     );
@@ -341,8 +323,13 @@ export class LogManager {
     return total;
   }
 
+  /** The partitions whose logs are offline after a storage error (log-storage-state.ts), topic by topic. */
+  offlinePartitions(): OfflinePartition[] {
+    return offlinePartitionsOf(this.allLogs());
+  }
+
   /** Runs one background task now and waits for it (tests and admin tooling). */
-  runTask(name: 'retention' | 'flush' | 'checkpoint' | 'file-delete' | 'high-watermark-checkpoint'): Promise<void> {
+  runTask(name: 'retention' | 'flush' | 'checkpoint' | 'file-delete' | 'high-watermark-checkpoint' | 'storage-check'): Promise<void> {
     return this.tasks.runNow(name);
   }
 

@@ -33,6 +33,7 @@ import { BatchScanner, type ScannedBatch } from './batch-scanner.js';
 import type { BatchSummary } from './batch-summary.js';
 import { OffsetIndex } from './offset-index.js';
 import { segmentFilePath } from './segment-files.js';
+import { datasync, openForWrite, renameFile, truncateFile, writeFully, writevFully } from './storage-io.js';
 import { TimeIndex } from './time-index.js';
 
 /** The topic configs a segment reads. */
@@ -94,7 +95,7 @@ export class LogSegment {
   /** Creates an empty segment, replacing any files of that name (`transitSuffix` '.cleaned' for the cleaner). */
   static async create(dir: string, baseOffset: number, config: LogSegmentConfig, nowMs: number, transitSuffix = ''): Promise<LogSegment> {
     const flags = fsConstants.O_RDWR | fsConstants.O_CREAT | fsConstants.O_TRUNC;
-    const handle = await fs.open(segmentFilePath(dir, baseOffset, 'log', transitSuffix), flags, 0o644);
+    const handle = await openForWrite(segmentFilePath(dir, baseOffset, 'log', transitSuffix), flags, 0o644);
     const offsetIndex = await OffsetIndex.open(segmentFilePath(dir, baseOffset, 'index', transitSuffix), baseOffset, config.segmentIndexBytes, true);
     const timeIndex = await TimeIndex.open(segmentFilePath(dir, baseOffset, 'timeindex', transitSuffix), baseOffset, config.segmentIndexBytes, true);
     return new LogSegment(dir, baseOffset, handle, offsetIndex, timeIndex, config, transitSuffix, 0, nowMs, false);
@@ -175,8 +176,8 @@ export class LogSegment {
     let total = 0;
     for (const chunk of nonEmpty) total += chunk.buf.length;
     try {
-      if (nonEmpty.length === 1) await writeFully(this.handle, nonEmpty[0].buf, start);
-      else await writevFully(this.handle, nonEmpty.map((chunk) => chunk.buf), start, total);
+      if (nonEmpty.length === 1) await writeFully(this.handle, nonEmpty[0].buf, start, this.logPath);
+      else await writevFully(this.handle, nonEmpty.map((chunk) => chunk.buf), start, total, this.logPath);
     } catch (err) {
       // Drop the partial write so a clean reload does not see garbage past the committed size.
       await this.handle.truncate(start).catch(() => undefined);
@@ -326,7 +327,7 @@ export class LogSegment {
         { file: this.logPath, position: scan.position, bytesTruncated: truncated, reason: scan.stopReason },
         'truncating an invalid or torn tail of a segment',
       );
-      await this.handle.truncate(scan.position);
+      await truncateFile(this.handle, scan.position, this.logPath);
       this.committedSize = scan.position;
     }
     return truncated;
@@ -365,7 +366,7 @@ export class LogSegment {
     if (batch === null) return 0;
     const removed = this.committedSize - batch.position;
     this.committedSize = batch.position;
-    await this.handle.truncate(batch.position);
+    await truncateFile(this.handle, batch.position, this.logPath);
     await this.offsetIndex.truncateTo(offset);
     await this.timeIndex.truncateTo(offset);
     const problem = await this.checkTail();
@@ -381,9 +382,16 @@ export class LogSegment {
     await this.timeIndex.flushPending();
   }
 
+  /** After a failed write (the log's recovery check): cuts the file back to the committed size, writes pending index entries. */
+  async repairTail(): Promise<void> {
+    await truncateFile(this.handle, this.committedSize, this.logPath);
+    await this.offsetIndex.flushPending();
+    await this.timeIndex.flushPending();
+  }
+
   /** fdatasync of the log, and of both indexes when `indexes` (inactive segments, close). */
   async flush(indexes: boolean): Promise<void> {
-    await this.handle.datasync();
+    await datasync(this.handle, this.logPath);
     if (indexes) {
       await this.offsetIndex.flush();
       await this.timeIndex.flush();
@@ -392,7 +400,7 @@ export class LogSegment {
 
   /** Renames all three files from the current transit suffix to `newSuffix` (the swap protocol). */
   async changeFileSuffix(newSuffix: string): Promise<void> {
-    await fs.rename(this.logPath, segmentFilePath(this.dir, this.baseOffset, 'log', newSuffix));
+    await renameFile(this.logPath, segmentFilePath(this.dir, this.baseOffset, 'log', newSuffix));
     await this.offsetIndex.rename(segmentFilePath(this.dir, this.baseOffset, 'index', newSuffix));
     await this.timeIndex.rename(segmentFilePath(this.dir, this.baseOffset, 'timeindex', newSuffix));
     this.suffix = newSuffix;
@@ -441,40 +449,6 @@ export class LogSegment {
       this.onUnused = resolve;
     });
   }
-}
-
-async function writeFully(handle: FileHandle, buf: Buffer, position: number): Promise<void> {
-  let written = 0;
-  while (written < buf.length) {
-    const { bytesWritten } = await handle.write(buf, written, buf.length - written, position + written);
-    written += bytesWritten;
-  }
-}
-
-/** Writes `bufs` back to back from `position`, resuming after a short write. */
-async function writevFully(handle: FileHandle, bufs: readonly Buffer[], position: number, total: number): Promise<void> {
-  let { bytesWritten: written } = await handle.writev(bufs as Buffer[], position);
-  while (written < total) {
-    const rest = remainingAfter(bufs, written);
-    const { bytesWritten } = await handle.writev(rest, position + written);
-    if (bytesWritten === 0) throw new Error(`writev wrote nothing at ${position + written}`);
-    written += bytesWritten;
-  }
-}
-
-/** The bytes of `bufs` after the first `skip`, without copying. */
-function remainingAfter(bufs: readonly Buffer[], skip: number): Buffer[] {
-  const out: Buffer[] = [];
-  let left = skip;
-  for (const buf of bufs) {
-    if (left >= buf.length) {
-      left -= buf.length;
-      continue;
-    }
-    out.push(left > 0 ? buf.subarray(left) : buf);
-    left = 0;
-  }
-  return out;
 }
 
 async function exists(filePath: string): Promise<boolean> {

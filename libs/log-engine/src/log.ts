@@ -29,7 +29,7 @@
  * watermark, which follows the log end offset unless replication sets it.
  */
 import fs from 'node:fs/promises';
-import { SpoolError, isSpoolError, type Clock, type Logger } from '@spool/common';
+import { SpoolError, type Clock, type Logger } from '@spool/common';
 import { AppendWaiters } from './append-waiters.js';
 import { AsyncMutex } from './async-mutex.js';
 import { FlushScheduler } from './flush-scheduler.js';
@@ -46,6 +46,7 @@ import { ReplicationState, type LogReplication } from './log-replication-state.j
 import type { LogSegment } from './log-segment.js';
 import type { OffsetAndTimestamp } from './record-timestamps.js';
 import type { TopicConfig } from './topic-config.js';
+import { LogStorageState } from './log-storage-state.js';
 
 export type { AppendOptions, AppendResult, LogOpenOptions, TopicPartition } from './log-options.js';
 
@@ -60,7 +61,8 @@ export class Log {
   private readonly hw: HighWatermark;
   /** Set by open() once the epoch cache is loaded. */
   private repl!: ReplicationState;
-  private failure: SpoolError | null = null;
+  /** Online, or offline after an I/O error (log-storage-state.ts: the recovery check, fatal failures). */
+  readonly storage: LogStorageState;
   private closed = false;
   /** This partition's own counters (the shared `metrics` are the broker's totals). */
   readonly traffic = createLogTraffic();
@@ -75,7 +77,13 @@ export class Log {
     private readonly metrics: LogMetrics | undefined,
   ) {
     this.config = opts.config;
-    const fail = (err: unknown, during: string) => this.fail(err, during);
+    this.storage = new LogStorageState(dir, logger, clock, {
+      closed: () => this.closed,
+      repair: () => this.exclusive(() => this.local.repairAfterStorageError()),
+      // Under the lock: retention and the cleaner rename segment files only under it.
+      missingSegmentFile: () => this.exclusive(() => this.local.missingSegmentFile()),
+    });
+    const fail = (err: unknown, during: string) => this.storage.fail(err, during);
     this.local = new LocalLog(dir, opts.config, loaded.segments, loaded.logStartOffset, loaded.recoveryPoint, clock, logger, fail, metrics);
     this.lastFlushMs = clock.now();
     this.appender = new LogAppender(this.lock, this.appenderHost());
@@ -97,7 +105,7 @@ export class Log {
     const log = new Log(opts.dir, opts.topicPartition, opts, loaded, opts.clock, logger, opts.metrics);
     try {
       const epochs = await loadLeaderEpochCache(opts.dir, () => log.view(), logger);
-      log.repl = new ReplicationState(log.local, epochs, log.hw, (err, during) => log.fail(err, during), opts.checkpointRecoveryPoint, logger);
+      log.repl = new ReplicationState(log.local, epochs, log.hw, (err, during) => log.storage.fail(err, during), opts.checkpointRecoveryPoint, logger);
     } catch (err) {
       await log.local.close();
       throw err;
@@ -224,7 +232,7 @@ export class Log {
         this.logger.debug({ reason, baseOffset: segment.baseOffset, size: segment.size, newBaseOffset }, 'rolling the active segment');
         return this.rollLocked(newBaseOffset);
       },
-      fail: (err, during) => this.fail(err, during),
+      fail: (err, during) => this.storage.fail(err, during),
       appended: (batches, records, bytes) => {
         this.traffic.appendRecords += records;
         this.traffic.appendBytes += bytes;
@@ -384,11 +392,12 @@ export class Log {
 
   /** Flushes if flush.ms elapsed since the last flush and there is unflushed data (called by LogManager's timer). */
   async maybeFlushByTime(): Promise<void> {
-    if (this.closed || this.failure !== null || !Number.isFinite(this.config.flushMs)) return;
+    if (this.closed || this.storage.offline !== null || !Number.isFinite(this.config.flushMs)) return;
     if (this.logEndOffset > this.local.recoveryPoint && this.clock.now() - this.lastFlushMs >= this.config.flushMs) await this.flush();
   }
 
   private async flushSegments(upTo: number): Promise<void> {
+    this.storage.ensureWritable(); // never fsync again after a failure (log-storage-state.ts)
     await this.local.flushSegments(upTo);
     this.lastFlushMs = this.clock.now();
   }
@@ -460,7 +469,7 @@ export class Log {
     await this.flusher.idle();
     this.waiters.releaseAll();
     this.hw.releaseAll();
-    if (this.failure === null) await this.local.flushForClose();
+    if (this.storage.offline === null) await this.local.flushForClose();
     await this.local.close();
   }
 
@@ -476,16 +485,7 @@ export class Log {
 
   private ensureWritable(): void {
     this.ensureOpen();
-    if (this.failure !== null) throw this.failure;
+    this.storage.ensureWritable();
   }
 
-  /** An I/O failure takes the log offline (Kafka marks the log dir offline): after a failed write or fsync the file state is unknown. */
-  private fail(err: unknown, during: string): SpoolError {
-    if (this.failure === null) {
-      const message = `log ${this.dir} is offline after a failed ${during}: ${(err as Error).message}`;
-      this.failure = isSpoolError(err) && err.code === 'KAFKA_STORAGE_ERROR' ? err : new SpoolError('KAFKA_STORAGE_ERROR', message);
-      this.logger.error({ err, during }, 'log taken offline by an I/O error');
-    }
-    return this.failure;
-  }
 }

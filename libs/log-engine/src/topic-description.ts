@@ -4,6 +4,7 @@
  */
 import type { Log } from './log.js';
 import type { LogTraffic } from './log-metrics.js';
+import type { OfflineReason } from './log-storage-state.js';
 import { describeTopicConfig, topicConfigToStrings, type TopicConfig, type TopicConfigEntry } from './topic-config.js';
 import { isInternalTopic } from './topic-name.js';
 import type { TopicMetadata } from './topic-store.js';
@@ -17,6 +18,8 @@ export interface PartitionDescription {
   readonly sizeBytes: number;
   /** Records and bytes in and out since the log was opened in this process (a copy). */
   readonly traffic: Readonly<LogTraffic>;
+  /** Why the log is offline after a storage error (log-storage-state.ts), or null while online. */
+  readonly offlineReason: OfflineReason | null;
 }
 
 export interface TopicDescription {
@@ -47,6 +50,7 @@ export function describeTopic(meta: TopicMetadata, config: TopicConfig, logs: re
       highWatermark: log.highWatermark,
       sizeBytes: log.size,
       traffic: { ...log.traffic },
+      offlineReason: log.storage.offline?.reason ?? null,
     })),
     configs: topicConfigToStrings(config),
     configEntries: describeTopicConfig(meta.configs, defaults),

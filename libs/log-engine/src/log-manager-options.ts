@@ -1,0 +1,34 @@
+/** The options of LogManager.open (log-manager.ts). */
+import type { Clock, Logger } from '@spool/common';
+import type { LogCleanerOptions } from './log-cleaner.js';
+import type { TopicConfig } from './topic-config.js';
+
+export interface LogManagerOptions {
+  readonly dataDir: string;
+  /** Broker-level topic config defaults, over Kafka's. */
+  readonly defaults?: Partial<TopicConfig>;
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+  /** How often retention runs (Kafka's log.retention.check.interval.ms, 300000). */
+  readonly retentionCheckIntervalMs?: number;
+  /** How often logs are asked to flush by time (flush.ms); default 1000. */
+  readonly flushCheckIntervalMs?: number;
+  /** How often recovery points and log start offsets are checkpointed; default 60000. */
+  readonly checkpointIntervalMs?: number;
+  /** How often high watermarks are checkpointed (Kafka's replica.high.watermark.checkpoint.interval.ms); default 5000. */
+  readonly highWatermarkCheckpointIntervalMs?: number;
+  /** Whether each log's high watermark follows its log end offset (Log.open); default true, a single node. */
+  readonly highWatermarkFollowsLogEnd?: boolean;
+  /** How often deleted partition directories past file.delete.delay.ms are removed; default 1000. */
+  readonly fileDeleteCheckIntervalMs?: number;
+  /** Logs opened at once during open(); default 4. */
+  readonly recoveryConcurrency?: number;
+  /** Whether the cleaner runs in the background (default true); runCleaner() works either way. */
+  readonly cleanerEnabled?: boolean;
+  readonly cleaner?: Partial<LogCleanerOptions>;
+  /**
+   * How often offline logs are checked for recovery and every log's segment files for deletion
+   * under the broker (log-manager-storage.ts); default 10000.
+   */
+  readonly storageCheckIntervalMs?: number;
+}
