@@ -61,13 +61,7 @@ export async function bootstrap(env: NodeJS.ProcessEnv = process.env): Promise<v
   try {
     await app.listen(config.httpPort, config.host);
     logger.info({ url: await app.getUrl() }, 'http listening (liveness up, readiness starting)');
-    await app.get(LogEngine).open();
-    await app.get(ClusterService).start(); // cluster mode: reaches etcd (retrying), registers, follows the metadata
-    await app.get(ReplicationService).start(); // cluster mode: leads and follows partitions as their states say
-    await app.get(GroupCoordinatorService).start(); // replays __consumer_offsets before readiness
-    await app.get(IdempotencyStore).open(); // replays __idempotency_keys before readiness
-    await app.get(TopicSchemas).open(); // reads _schemas before readiness
-    await app.get(WebhooksService).start(); // push subscriptions deliver from their committed offsets
+    await startServices(app);
   } catch (err) {
     // A signal during start-up stops it (e.g. while etcd is unreachable): that is a shutdown, not a failure.
     if (state.phase === 'stopping') return shutdown.shutdown('signal during start-up', 0);
@@ -75,6 +69,20 @@ export async function bootstrap(env: NodeJS.ProcessEnv = process.env): Promise<v
     return shutdown.shutdown('start-up failure', 1);
   }
   if (state.markReady()) logger.info('broker ready');
+}
+
+/**
+ * What start-up does once the HTTP listener is up, in order, before the broker turns ready (also
+ * used by tests that run the whole app in their own process).
+ */
+export async function startServices(app: NestFastifyApplication): Promise<void> {
+  await app.get(LogEngine).open();
+  await app.get(ClusterService).start(); // cluster mode: reaches etcd (retrying), registers, follows the metadata
+  await app.get(ReplicationService).start(); // cluster mode: leads and follows partitions as their states say
+  await app.get(GroupCoordinatorService).start(); // replays __consumer_offsets before readiness
+  await app.get(IdempotencyStore).open(); // replays __idempotency_keys before readiness
+  await app.get(TopicSchemas).open(); // reads _schemas before readiness
+  await app.get(WebhooksService).start(); // push subscriptions deliver from their committed offsets
 }
 
 /** HTTPS (and so WSS and SSE over TLS) when SPOOL_TLS_CERT_FILE/KEY_FILE are set. */

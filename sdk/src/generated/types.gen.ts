@@ -262,6 +262,14 @@ export type PartitionDescription = {
      */
     size: number;
     /**
+     * The partition's log on this broker is offline after a storage error (full or failing disk, read-only file system): produce gets KAFKA_STORAGE_ERROR, records on disk can still be read (docs/reliability.md).
+     */
+    offline: boolean;
+    /**
+     * Why it is offline; write-failed recovers on its own once the disk takes writes again, the others need a restart.
+     */
+    offlineReason: 'write-failed' | 'fsync-failed' | 'segment-deleted' | null;
+    /**
      * Records appended since this broker opened the log (monotonic; restarts at 0 with the process). Two samples give a rate.
      */
     recordsInTotal: number;

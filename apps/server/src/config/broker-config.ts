@@ -41,6 +41,8 @@ export class BrokerConfig {
   readonly cleanerEnabled: boolean;
   readonly retentionCheckIntervalMs: number | undefined;
   readonly flushCheckIntervalMs: number | undefined;
+  /** How often offline logs get their recovery check and segment files are checked for deletion. */
+  readonly storageCheckIntervalMs: number;
   /** Settings of the HTTP API (limits, CORS, auto-create, idempotency window). */
   readonly http: HttpApiOptions;
   /** Cluster mode (SPOOL_ETCD_ENDPOINTS and friends); a single node when etcdEndpoints is null. */
@@ -65,6 +67,7 @@ export class BrokerConfig {
     this.cleanerEnabled = fields.cleanerEnabled;
     this.retentionCheckIntervalMs = fields.retentionCheckIntervalMs;
     this.flushCheckIntervalMs = fields.flushCheckIntervalMs;
+    this.storageCheckIntervalMs = fields.storageCheckIntervalMs;
     this.http = Object.freeze({ ...fields.http });
     this.cluster = Object.freeze({ ...fields.cluster });
     this.webhooks = Object.freeze({ ...fields.webhooks });

@@ -121,6 +121,10 @@ export class BrokerEnv {
   @IsOptional() @timerMs(1)
   SPOOL_LOG_FLUSH_SCHEDULER_INTERVAL_MS?: number;
 
+  /** How often offline logs get their recovery check and segment files are checked (docs/reliability.md). */
+  @timerMs(100)
+  SPOOL_STORAGE_CHECK_INTERVAL_MS = 10_000;
+
   // --- broker-level topic defaults -------------------------------------------------------------
   @IsOptional() @IsInt64String({ min: -1n }) SPOOL_LOG_RETENTION_MS?: string;
   @IsOptional() @IsInt64String({ min: -1n }) SPOOL_LOG_RETENTION_BYTES?: string;

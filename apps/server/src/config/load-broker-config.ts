@@ -80,6 +80,7 @@ export function loadBrokerConfig(env: NodeJS.ProcessEnv, cwd: string = process.c
     cleanerEnabled: parsed.SPOOL_LOG_CLEANER_ENABLE,
     retentionCheckIntervalMs: parsed.SPOOL_LOG_RETENTION_CHECK_INTERVAL_MS,
     flushCheckIntervalMs: parsed.SPOOL_LOG_FLUSH_SCHEDULER_INTERVAL_MS,
+    storageCheckIntervalMs: parsed.SPOOL_STORAGE_CHECK_INTERVAL_MS,
     // One broker id everywhere: the HTTP face reports it as leader/replicas/isr on a single node.
     http: { ...http, nodeId: cluster.brokerId },
     cluster,

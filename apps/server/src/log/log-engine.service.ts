@@ -55,6 +55,7 @@ export class LogEngine implements OnApplicationShutdown {
       defaults: this.config.topicDefaults,
       logger: this.rootLogger, // the lib binds its own component name
       cleanerEnabled: this.config.cleanerEnabled,
+      storageCheckIntervalMs: this.config.storageCheckIntervalMs,
       ...(this.config.retentionCheckIntervalMs !== undefined && { retentionCheckIntervalMs: this.config.retentionCheckIntervalMs }),
       ...(this.config.flushCheckIntervalMs !== undefined && { flushCheckIntervalMs: this.config.flushCheckIntervalMs }),
     });

@@ -12,7 +12,7 @@ import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import { BrokerState } from '../health/broker-state.js';
 import { LogEngine } from '../log/log-engine.service.js';
 
-type LogMetricsSnapshot = LogManager['metrics'] & { logBytes: number; topics: number };
+type LogMetricsSnapshot = LogManager['metrics'] & { logBytes: number; topics: number; offlinePartitions: number };
 
 @Injectable()
 export class MetricsService {
@@ -82,11 +82,13 @@ export class MetricsService {
     gauge('spool_log_size_bytes', 'Bytes of all partition logs.', (s) => s.logBytes);
     gauge('spool_log_recovery_seconds', 'Time the last start-up took to load and recover every partition.', (s) => s.recoveryMs / 1000);
     gauge('spool_topics', 'Topics on this broker.', (s) => s.topics);
+    // Kafka's OfflinePartitionsCount, for this broker's logs: offline after a storage error.
+    gauge('spool_offline_partitions', 'Partition logs offline after a storage error (full or failing disk, read-only file system, failed fsync).', (s) => s.offlinePartitions);
   }
 
   private snapshot(): LogMetricsSnapshot | undefined {
     const manager = this.engine.openManager;
     if (manager === undefined) return undefined;
-    return { ...manager.metrics, logBytes: manager.logBytes(), topics: manager.listTopics().length };
+    return { ...manager.metrics, logBytes: manager.logBytes(), topics: manager.listTopics().length, offlinePartitions: manager.offlinePartitions().length };
   }
 }

@@ -16,8 +16,8 @@ describe('topic admin over HTTP', () => {
     expect(created.body.id).toMatch(/^[A-Za-z0-9_-]{21}[AQgw]$/);
     expect(Buffer.from(created.body.id, 'base64url')).toHaveLength(16);
     expect(created.body.partitions).toEqual([
-      { partition: 0, logStartOffset: 0, highWatermark: 0, leader: 3, replicas: [3], isr: [3], size: 0, recordsInTotal: 0, bytesInTotal: 0, bytesOutTotal: 0 },
-      { partition: 1, logStartOffset: 0, highWatermark: 0, leader: 3, replicas: [3], isr: [3], size: 0, recordsInTotal: 0, bytesInTotal: 0, bytesOutTotal: 0 },
+      { partition: 0, logStartOffset: 0, highWatermark: 0, leader: 3, replicas: [3], isr: [3], size: 0, recordsInTotal: 0, bytesInTotal: 0, bytesOutTotal: 0, offline: false, offlineReason: null },
+      { partition: 1, logStartOffset: 0, highWatermark: 0, leader: 3, replicas: [3], isr: [3], size: 0, recordsInTotal: 0, bytesInTotal: 0, bytesOutTotal: 0, offline: false, offlineReason: null },
     ]);
 
     const list = await call('GET', '/v1/topics');

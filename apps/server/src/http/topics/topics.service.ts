@@ -81,6 +81,8 @@ export class TopicsService implements ProduceTopics {
         replicas: metadata === undefined ? [nodeId] : [...(state?.replicas ?? [])],
         isr: metadata === undefined ? [nodeId] : [...(state?.isr ?? [])],
         size: p.sizeBytes,
+        offline: p.offlineReason !== null,
+        offlineReason: p.offlineReason,
         recordsInTotal: p.traffic.appendRecords,
         bytesInTotal: p.traffic.appendBytes,
         bytesOutTotal: p.traffic.readBytes,
