@@ -20,6 +20,7 @@ import { GroupCoordinatorService } from './groups/group-coordinator.service.js';
 import { GracefulShutdown } from './lifecycle/graceful-shutdown.js';
 import { IdempotencyStore } from './http/idempotency/idempotency.store.js';
 import { setupOpenApi } from './http/openapi/openapi.setup.js';
+import { fastifyAdapterOptions } from './http/fastify-setup.js';
 import { LogEngine } from './log/log-engine.service.js';
 import { createRootLogger, type RootLogger } from './logging/create-root-logger.js';
 import { PinoLoggerService } from './logging/pino-logger.service.js';
@@ -43,7 +44,7 @@ export async function bootstrap(env: NodeJS.ProcessEnv = process.env): Promise<v
     logger.warn({ host: config.host }, `AUTHENTICATION IS OFF: every client may read, write and delete every topic${isLoopbackHost(config.host) ? ' (listening on loopback only)' : ' (SPOOL_AUTH=none)'}; set SPOOL_AUTH=on to require credentials (docs/security.md)`);
   }
 
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, logger), new FastifyAdapter(httpsOptions(config)), {
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, logger), new FastifyAdapter(fastifyAdapterOptions(httpsOptions(config))), {
     logger: new PinoLoggerService(logger),
     abortOnError: false, // throw instead of process.abort(): the catch below logs and exits 1
   });

@@ -36,9 +36,18 @@ export function partitionDirName(topic: string, partition: number): string {
   return `${topic}-${partition}`;
 }
 
-/** `<topic>-<p>.<uuid>-delete`: the name a partition directory is renamed to when deleted. */
+/** Longest file name on the file systems a broker runs on (ext4, xfs: 255 bytes). */
+const MAX_FILE_NAME_BYTES = 255;
+
+/**
+ * `<topic>-<p>.<uuid>-delete`: the name a partition directory is renamed to when deleted. As
+ * Kafka does, the topic part is cut so that the name fits 255 bytes: a 249-character topic name
+ * plus the 40 characters of the suffix would not (the rename failed with ENAMETOOLONG). Topic names
+ * are ASCII, so characters are bytes; only the suffix is ever parsed back (isDeleteDirName).
+ */
 export function deleteDirName(topic: string, partition: number, uuid: string = randomUUID().replaceAll('-', '')): string {
-  return `${partitionDirName(topic, partition)}.${uuid}${DELETE_DIR_SUFFIX}`;
+  const suffix = `-${partition}.${uuid}${DELETE_DIR_SUFFIX}`;
+  return `${topic.slice(0, MAX_FILE_NAME_BYTES - suffix.length)}${suffix}`;
 }
 
 export function isDeleteDirName(name: string): boolean {

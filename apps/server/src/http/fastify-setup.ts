@@ -21,6 +21,19 @@ import { HttpApiError } from './errors/http-api.error.js';
 import type { HttpApiOptions } from './http-api.options.js';
 import { JsonBodyBytes } from './json-body.js';
 
+/**
+ * Longest path parameter (Fastify's maxParamLength, 100 by default, answered 414 by the router
+ * itself): a topic name may have 249 characters and a group id 255, percent-encoded up to three
+ * times as long. Set where the adapter is made (bootstrap, the test servers): the router takes it
+ * only at construction.
+ */
+export const MAX_PATH_PARAM_LENGTH = 1024;
+
+/** Options of the FastifyAdapter every app of the broker is made with. */
+export function fastifyAdapterOptions<T extends object>(extra?: T): T & { maxParamLength: number } {
+  return { ...(extra ?? ({} as T)), maxParamLength: MAX_PATH_PARAM_LENGTH };
+}
+
 /** The produce route, as Fastify names it (RecordsController.produce). */
 const PRODUCE_ROUTE = '/v1/topics/:topic/records';
 

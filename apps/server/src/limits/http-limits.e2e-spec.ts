@@ -3,6 +3,7 @@
  * documented 4xx with the error envelope, nothing is appended, and the server keeps serving.
  */
 import net from 'node:net';
+import { GroupCoordinatorService } from '../groups/group-coordinator.service.js';
 import { http, startTestServer, type TestServer } from '../http/testing/http-api.test-util.js';
 import { DEFAULT_MAX_JSON_DEPTH } from './json-depth.js';
 
@@ -51,6 +52,7 @@ describe('HTTP limits', () => {
   beforeAll(async () => {
     server = await startTestServer({ options: { maxBodyBytes: 256 * 1024, maxHeaderBytes: 4096, maxHeaderCount: 20, maxPendingLongPolls: 2, maxRecordsPerRequest: 10 } });
     port = Number(new URL(server.url).port);
+    await server.app.get(GroupCoordinatorService).start(); // as bootstrap does before readiness
     expect((await http(server.url, 'POST', '/v1/topics', { name: 'limits', partitions: 1 })).status).toBe(201);
   });
   afterAll(async () => {
@@ -112,6 +114,16 @@ describe('HTTP limits', () => {
     expect(refused.status).toBe(431);
     expect(refused.body.error).toMatchObject({ code: 'REQUEST_HEADER_FIELDS_TOO_LARGE', details: { reason: 'too-many-headers', limit: 20 } });
     expect((await http(server.url, 'GET', '/v1/topics', undefined, many(10))).status).toBe(200);
+  });
+
+  it('addresses a topic with the longest name (249 characters) and a group id of 255 in paths (Fastify stopped at 100 with a 414)', async () => {
+    const name = 't'.repeat(249);
+    expect((await http(server.url, 'POST', '/v1/topics', { name, partitions: 1 })).status).toBe(201);
+    expect((await http(server.url, 'GET', `/v1/topics/${name}`)).status).toBe(200);
+    expect((await http(server.url, 'POST', `/v1/topics/${name}/records`, { records: [{ value: 1 }] })).status).toBe(200);
+    const group = encodeURIComponent('g/'.repeat(127) + 'g');
+    expect((await http(server.url, 'GET', `/v1/groups/${group}`)).status).toBe(404);
+    expect((await http(server.url, 'DELETE', `/v1/topics/${name}`)).status).toBe(204);
   });
 
   it('answers 413 RECORD_LIST_TOO_LARGE above the records per request', async () => {

@@ -20,6 +20,7 @@ import { startServices } from '../bootstrap.js';
 import { loadBrokerConfig } from '../config/index.js';
 import { BrokerState } from '../health/broker-state.js';
 import { createRootLogger } from '../logging/create-root-logger.js';
+import { fastifyAdapterOptions } from '../http/fastify-setup.js';
 
 async function freePort(): Promise<number> {
   const server = net.createServer();
@@ -55,7 +56,7 @@ describe('storage faults on a running broker', () => {
       SPOOL_STORAGE_CHECK_INTERVAL_MS: '200',
       SPOOL_HTTP_PRODUCE_WORKERS: '0',
     });
-    app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, createRootLogger('silent')), new FastifyAdapter(), { logger: false });
+    app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, createRootLogger('silent')), new FastifyAdapter(fastifyAdapterOptions()), { logger: false });
     await app.listen(httpPort, '127.0.0.1');
     await startServices(app);
     app.get(BrokerState).markReady();

@@ -20,6 +20,7 @@ import { WebhooksModule } from '../../webhooks/webhooks.module.js';
 import { DEFAULT_WEBHOOKS_OPTIONS, type WebhooksOptions } from '../../webhooks/webhooks.options.js';
 import { SecurityModule } from '../../security/security.module.js';
 import { disabledSecurityOptions, type SecurityOptions } from '../../security/security.options.js';
+import { fastifyAdapterOptions } from '../fastify-setup.js';
 
 export interface TestServer {
   readonly url: string;
@@ -54,7 +55,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
   const logManager = await LogManager.open({ dataDir, retentionCheckIntervalMs: 3_600_000, cleanerEnabled: false });
   @Module({ imports: [logManagerModule(logManager), SecurityModule.forRoot(opts.security ?? disabledSecurityOptions(dataDir)), HttpApiModule.forRoot(opts.options ?? {}, opts.clock ?? systemClock), CoordinatorModule.forRoot(), WebhooksModule.forRoot(opts.webhooks ?? DEFAULT_WEBHOOKS_OPTIONS)] })
   class TestAppModule {}
-  const app = await NestFactory.create<NestFastifyApplication>(TestAppModule, new FastifyAdapter(), { logger: false });
+  const app = await NestFactory.create<NestFastifyApplication>(TestAppModule, new FastifyAdapter(fastifyAdapterOptions()), { logger: false });
   setupOpenApi(app);
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address() as { port: number };

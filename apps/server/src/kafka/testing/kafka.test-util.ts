@@ -24,6 +24,7 @@ import { SecurityModule } from '../../security/security.module.js';
 import type { SecurityOptions } from '../../security/security.options.js';
 import { WsModule } from '../../ws/ws.module.js';
 import type { WsOptions } from '../../ws/ws.options.js';
+import { fastifyAdapterOptions } from '../../http/fastify-setup.js';
 
 export interface KafkaTestBroker {
   readonly httpUrl: string;
@@ -73,7 +74,7 @@ export async function startKafkaTestBroker(opts: KafkaTestBrokerOptions = {}): P
     ],
   })
   class KafkaTestAppModule {}
-  const app = await NestFactory.create<NestFastifyApplication>(KafkaTestAppModule, new FastifyAdapter(), { logger: false });
+  const app = await NestFactory.create<NestFastifyApplication>(KafkaTestAppModule, new FastifyAdapter(fastifyAdapterOptions()), { logger: false });
   await app.listen(0, '127.0.0.1');
   await app.get(GroupCoordinatorService).start();
   const httpPort = (app.getHttpServer().address() as { port: number }).port;

@@ -15,12 +15,14 @@ import WebSocket from 'ws';
 import { CoordinatorModule } from '../../groups/coordinator.module.js';
 import { GroupCoordinatorService } from '../../groups/group-coordinator.service.js';
 import { HttpApiModule } from '../../http/http-api.module.js';
+import type { HttpApiOptions } from '../../http/http-api.options.js';
 import type { SseOptions } from '../../sse/sse.options.js';
 import { SseModule } from '../../sse/sse.module.js';
 import { WsModule } from '../ws.module.js';
 import { SecurityModule } from '../../security/security.module.js';
 import { disabledSecurityOptions, type SecurityOptions } from '../../security/security.options.js';
 import type { WsOptions } from '../ws.options.js';
+import { fastifyAdapterOptions } from '../../http/fastify-setup.js';
 
 export interface StreamingServer {
   readonly url: string;
@@ -38,6 +40,8 @@ export interface StreamingServerOptions {
   readonly coordinator?: Partial<CoordinatorConfig>;
   readonly port?: number;
   readonly sse?: Partial<SseOptions>;
+  /** HTTP API options (the produce path the WebSocket shares): default the broker's. */
+  readonly http?: Partial<HttpApiOptions>;
   /** Security on the test server; off by default. */
   readonly security?: SecurityOptions;
 }
@@ -56,10 +60,10 @@ export async function startStreamingServer(opts: StreamingServerOptions = {}): P
   const dataDir = opts.dataDir ?? (await mkdtemp(path.join(os.tmpdir(), 'spool-ws-')));
   const logManager = await LogManager.open({ dataDir, retentionCheckIntervalMs: 3_600_000, cleanerEnabled: false });
   @Module({
-    imports: [logManagerModule(logManager), SecurityModule.forRoot(opts.security ?? disabledSecurityOptions(dataDir)), HttpApiModule.forRoot({}), CoordinatorModule.forRoot(opts.coordinator ?? FAST_GROUPS), WsModule.forRoot(opts.ws ?? {}), SseModule.forRoot(opts.sse ?? {})],
+    imports: [logManagerModule(logManager), SecurityModule.forRoot(opts.security ?? disabledSecurityOptions(dataDir)), HttpApiModule.forRoot(opts.http ?? {}), CoordinatorModule.forRoot(opts.coordinator ?? FAST_GROUPS), WsModule.forRoot(opts.ws ?? {}), SseModule.forRoot(opts.sse ?? {})],
   })
   class StreamingTestModule {}
-  const app = await NestFactory.create<NestFastifyApplication>(StreamingTestModule, new FastifyAdapter(), { logger: false });
+  const app = await NestFactory.create<NestFastifyApplication>(StreamingTestModule, new FastifyAdapter(fastifyAdapterOptions()), { logger: false });
   await app.listen(opts.port ?? 0, '127.0.0.1');
   await app.get(GroupCoordinatorService).start();
   const port = (app.getHttpServer().address() as { port: number }).port;
