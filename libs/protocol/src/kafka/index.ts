@@ -5,3 +5,4 @@ export * from './kafka-schema.js';
 export * from './kafka-version-fit.js';
 export type { KafkaElementReader } from './kafka-reader.js';
 export type { KafkaElementWriter } from './kafka-writer.js';
+export { sampleMessage, seededRandom, type KafkaRandom, type SampleOptions } from './kafka-sample-values.js';
