@@ -30,8 +30,8 @@ import { JsonBodyBytes } from './json-body.js';
 export const MAX_PATH_PARAM_LENGTH = 1024;
 
 /** Options of the FastifyAdapter every app of the broker is made with. */
-export function fastifyAdapterOptions<T extends object>(extra?: T): T & { maxParamLength: number } {
-  return { ...(extra ?? ({} as T)), maxParamLength: MAX_PATH_PARAM_LENGTH };
+export function fastifyAdapterOptions<T extends object>(extra?: T): T & { routerOptions: { maxParamLength: number } } {
+  return { ...(extra ?? ({} as T)), routerOptions: { maxParamLength: MAX_PATH_PARAM_LENGTH } };
 }
 
 /** The produce route, as Fastify names it (RecordsController.produce). */
