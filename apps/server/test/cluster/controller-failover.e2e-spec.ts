@@ -10,7 +10,7 @@
  * - etcd SIGKILLed and restarted while kafkajs (idempotent, acks=-1) and HTTP (acks=all) produce:
  *   producers retry through it, and every acknowledged record is on every replica exactly once.
  */
-import { BackgroundProducers, ClusterEtcdReader, readReplica, replicaProblems } from './failover.test-util.js';
+import { BackgroundProducers, ClusterEtcdReader, createTopic, readReplica, replicaProblems } from './failover.test-util.js';
 import { SpoolCluster } from './spool-cluster.test-util.js';
 
 /** A bound for a loaded 2-core machine (several broker processes start per test), not a measurement. */
@@ -24,7 +24,7 @@ let etcd: ClusterEtcdReader;
 beforeAll(async () => {
   cluster = await SpoolCluster.start({ env: { SPOOL_DEFAULT_REPLICATION_FACTOR: '3' } });
   etcd = new ClusterEtcdReader(cluster);
-  expect((await cluster.broker(1).http('POST', '/v1/topics', { name: TOPIC, partitions: PARTITIONS })).status).toBe(201);
+  await createTopic(cluster, cluster.broker(1), TOPIC, PARTITIONS);
   await settled();
 }, TEST_TIMEOUT_MS);
 
@@ -119,7 +119,7 @@ describe('controller failover and fencing', () => {
 describe('etcd restarted under load', () => {
   it('producers retry through it; every acknowledged record is on every replica exactly once', async () => {
     const topic = 'through-etcd';
-    expect((await cluster.broker(1).http('POST', '/v1/topics', { name: topic, partitions: 1 })).status).toBe(201);
+    await createTopic(cluster, cluster.broker(1), topic, 1);
     await cluster.waitFor(`${topic} fully in sync`, async () => (await etcd.partitionState(topic, 0))?.isr.length === 3, 60_000);
     const producers = new BackgroundProducers(cluster, topic);
     await producers.start();

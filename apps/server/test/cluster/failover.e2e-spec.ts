@@ -29,7 +29,7 @@ import { WebSocket } from 'ws';
 import { kafkaJavascript } from '../../src/kafka/testing/client-matrix.test-util.js';
 import { requireKcat } from '../../src/kafka/testing/kafka.test-util.js';
 import { RawKafkaClient } from '../../src/kafka/testing/raw-kafka-client.js';
-import { BackgroundProducers, brokerPool, ClusterEtcdReader, httpProduce, readReplica, replicaProblems, setTopicConfigsInEtcd } from './failover.test-util.js';
+import { BackgroundProducers, brokerPool, ClusterEtcdReader, createTopic, httpProduce, readReplica, replicaProblems, setTopicConfigsInEtcd } from './failover.test-util.js';
 import { SpoolCluster } from './spool-cluster.test-util.js';
 
 /** A bound for a loaded 2-core machine (several broker processes start per test), not a measurement. */
@@ -62,7 +62,7 @@ async function fullyReplicated(topic: string, partition: number) {
 describe('leader epochs on the client path (KIP-320)', () => {
   it('Metadata reports the real leader epoch; Fetch and ListOffsets fence older epochs and refuse newer ones', async () => {
     const TOPIC = 'epochs';
-    expect((await cluster.broker(1).http('POST', '/v1/topics', { name: TOPIC, partitions: 2 })).status).toBe(201);
+    await createTopic(cluster, cluster.broker(1), TOPIC, 2);
     const before = await fullyReplicated(TOPIC, 0);
     await fullyReplicated(TOPIC, 1);
     expect(await httpProduce(cluster.broker(1), TOPIC, 0, ['v0', 'v1', 'v2', 'v3'])).toEqual([0, 1, 2, 3]);
@@ -131,7 +131,7 @@ describe('a leader SIGKILLed under produce (replication factor 3, min.insync.rep
   it('kafkajs, kcat and HTTP keep producing; every acknowledged record is on every replica exactly once; an idempotent retry is not appended twice; RF=1 partitions go offline and come back', async () => {
     const TOPIC = 'failover';
     const SOLO = 'solo';
-    expect((await cluster.broker(1).http('POST', '/v1/topics', { name: TOPIC, partitions: 1 })).status).toBe(201);
+    await createTopic(cluster, cluster.broker(1), TOPIC, 1);
     // The HTTP route has no replication factor in cluster mode yet: an RF=1 topic through Kafka's CreateTopics.
     const admin = new Kafka({ clientId: 'failover-admin', brokers: cluster.bootstrap(), logLevel: logLevel.NOTHING }).admin();
     await admin.connect();
@@ -293,7 +293,7 @@ describe('a WebSocket group consumer whose node dies', () => {
   it('reconnects to another node and resumes from its committed offset', async () => {
     const TOPIC = 'ws-failover';
     const GROUP = 'ws-failover-group';
-    expect((await cluster.broker(1).http('POST', '/v1/topics', { name: TOPIC, partitions: 1 })).status).toBe(201);
+    await createTopic(cluster, cluster.broker(1), TOPIC, 1);
     const state = await fullyReplicated(TOPIC, 0);
     expect(await httpProduce(cluster.broker(1), TOPIC, 0, Array.from({ length: 10 }, (_, i) => `w${i}`))).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     const coordinator = await cluster.waitFor(`a coordinator for ${GROUP}`, async () => {

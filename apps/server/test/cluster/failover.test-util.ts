@@ -256,3 +256,16 @@ async function httpProduceOnce(broker: ClusterBrokerProcess, topic: string, part
   if (res.status !== 200 || errors.length > 0) throw new Error(what);
   return body.results!.map((r) => r.offset);
 }
+
+/**
+ * Creates a topic over HTTP through `broker` and waits until that broker describes it. A create
+ * whose answer is lost or wrong while the topic was written to etcd (the broker's etcd watch
+ * dropped while it waited to see its own write) is sent again: 409 then means it exists.
+ */
+export async function createTopic(cluster: SpoolCluster, broker: ClusterBrokerProcess, name: string, partitions: number): Promise<void> {
+  await cluster.waitFor(`topic ${name} created through broker ${broker.brokerId}`, async () => {
+    const created = await broker.http('POST', '/v1/topics', { name, partitions });
+    if (created.status !== 201 && created.status !== 409) throw new Error(`POST /v1/topics ${name}: ${created.status} ${JSON.stringify(created.body)}`);
+    return (await broker.http('GET', `/v1/topics/${name}`)).status === 200;
+  }, 60_000);
+}
