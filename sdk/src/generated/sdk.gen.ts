@@ -2,7 +2,7 @@
 
 import { client } from './client.gen.js';
 import type { Client, Options as Options2, TDataShape } from './client/index.js';
-import type { AlterTopicConfigsData, AlterTopicConfigsErrors, AlterTopicConfigsResponses, CommitGroupOffsetsData, CommitGroupOffsetsErrors, CommitGroupOffsetsResponses, CreateAclsData, CreateAclsErrors, CreateAclsResponses, CreateApiKeyData, CreateApiKeyErrors, CreateApiKeyResponses, CreatePartitionsData, CreatePartitionsErrors, CreatePartitionsResponses, CreateSubscriptionData, CreateSubscriptionErrors, CreateSubscriptionResponses, CreateTenantData, CreateTenantErrors, CreateTenantResponses, CreateTopicData, CreateTopicErrors, CreateTopicResponses, DeleteAclsData, DeleteAclsErrors, DeleteAclsResponses, DeleteGroupData, DeleteGroupErrors, DeleteGroupResponses, DeleteRecordsData, DeleteRecordsErrors, DeleteRecordsResponses, DeleteScramCredentialData, DeleteScramCredentialErrors, DeleteScramCredentialResponses, DeleteSubscriptionData, DeleteSubscriptionErrors, DeleteSubscriptionResponses, DeleteTenantData, DeleteTenantErrors, DeleteTenantResponses, DeleteTopicData, DeleteTopicErrors, DeleteTopicResponses, DescribeAclsData, DescribeAclsErrors, DescribeAclsResponses, DescribeClusterData, DescribeClusterResponses, DescribeGroupData, DescribeGroupErrors, DescribeGroupResponses, DescribeSubscriptionData, DescribeSubscriptionErrors, DescribeSubscriptionResponses, DescribeTopicData, DescribeTopicErrors, DescribeTopicResponses, FetchRecordsData, FetchRecordsErrors, FetchRecordsResponses, GetTenantUsageData, GetTenantUsageErrors, GetTenantUsageResponses, ListApiKeysData, ListApiKeysErrors, ListApiKeysResponses, ListGroupsData, ListGroupsErrors, ListGroupsResponses, ListOffsetsData, ListOffsetsErrors, ListOffsetsResponses, ListScramCredentialsData, ListScramCredentialsErrors, ListScramCredentialsResponses, ListSubscriptionAttemptsData, ListSubscriptionAttemptsErrors, ListSubscriptionAttemptsResponses, ListSubscriptionsData, ListSubscriptionsErrors, ListSubscriptionsResponses, ListTenantsData, ListTenantsErrors, ListTenantsResponses, ListTopicsData, ListTopicsErrors, ListTopicsResponses, PauseSubscriptionData, PauseSubscriptionErrors, PauseSubscriptionResponses, ProduceData, ProduceErrors, ProduceResponses, ResetGroupOffsetsData, ResetGroupOffsetsErrors, ResetGroupOffsetsResponses, ResumeSubscriptionData, ResumeSubscriptionErrors, ResumeSubscriptionResponses, RevokeApiKeyData, RevokeApiKeyErrors, RevokeApiKeyResponses, UpdateSubscriptionData, UpdateSubscriptionErrors, UpdateSubscriptionResponses, UpsertScramCredentialData, UpsertScramCredentialErrors, UpsertScramCredentialResponses, WhoAmIData, WhoAmIErrors, WhoAmIResponses } from './types.gen.js';
+import type { AlterTopicConfigsData, AlterTopicConfigsErrors, AlterTopicConfigsResponses, CancelPartitionReassignmentData, CancelPartitionReassignmentErrors, CancelPartitionReassignmentResponses, CommitGroupOffsetsData, CommitGroupOffsetsErrors, CommitGroupOffsetsResponses, CreateAclsData, CreateAclsErrors, CreateAclsResponses, CreateApiKeyData, CreateApiKeyErrors, CreateApiKeyResponses, CreatePartitionsData, CreatePartitionsErrors, CreatePartitionsResponses, CreateSubscriptionData, CreateSubscriptionErrors, CreateSubscriptionResponses, CreateTenantData, CreateTenantErrors, CreateTenantResponses, CreateTopicData, CreateTopicErrors, CreateTopicResponses, DeleteAclsData, DeleteAclsErrors, DeleteAclsResponses, DeleteGroupData, DeleteGroupErrors, DeleteGroupResponses, DeleteRecordsData, DeleteRecordsErrors, DeleteRecordsResponses, DeleteScramCredentialData, DeleteScramCredentialErrors, DeleteScramCredentialResponses, DeleteSubscriptionData, DeleteSubscriptionErrors, DeleteSubscriptionResponses, DeleteTenantData, DeleteTenantErrors, DeleteTenantResponses, DeleteTopicData, DeleteTopicErrors, DeleteTopicResponses, DescribeAclsData, DescribeAclsErrors, DescribeAclsResponses, DescribeClusterData, DescribeClusterResponses, DescribeGroupData, DescribeGroupErrors, DescribeGroupResponses, DescribePartitionReassignmentData, DescribePartitionReassignmentErrors, DescribePartitionReassignmentResponses, DescribeSubscriptionData, DescribeSubscriptionErrors, DescribeSubscriptionResponses, DescribeTopicData, DescribeTopicErrors, DescribeTopicResponses, FetchRecordsData, FetchRecordsErrors, FetchRecordsResponses, GetTenantUsageData, GetTenantUsageErrors, GetTenantUsageResponses, ListApiKeysData, ListApiKeysErrors, ListApiKeysResponses, ListGroupsData, ListGroupsErrors, ListGroupsResponses, ListOffsetsData, ListOffsetsErrors, ListOffsetsResponses, ListPartitionReassignmentsData, ListPartitionReassignmentsErrors, ListPartitionReassignmentsResponses, ListScramCredentialsData, ListScramCredentialsErrors, ListScramCredentialsResponses, ListSubscriptionAttemptsData, ListSubscriptionAttemptsErrors, ListSubscriptionAttemptsResponses, ListSubscriptionsData, ListSubscriptionsErrors, ListSubscriptionsResponses, ListTenantsData, ListTenantsErrors, ListTenantsResponses, ListTopicsData, ListTopicsErrors, ListTopicsResponses, PauseSubscriptionData, PauseSubscriptionErrors, PauseSubscriptionResponses, ProduceData, ProduceErrors, ProduceResponses, ReassignPartitionData, ReassignPartitionErrors, ReassignPartitionResponses, ReassignPartitionsData, ReassignPartitionsErrors, ReassignPartitionsResponses, ResetGroupOffsetsData, ResetGroupOffsetsErrors, ResetGroupOffsetsResponses, ResumeSubscriptionData, ResumeSubscriptionErrors, ResumeSubscriptionResponses, RevokeApiKeyData, RevokeApiKeyErrors, RevokeApiKeyResponses, UpdateSubscriptionData, UpdateSubscriptionErrors, UpdateSubscriptionResponses, UpsertScramCredentialData, UpsertScramCredentialErrors, UpsertScramCredentialResponses, WhoAmIData, WhoAmIErrors, WhoAmIResponses } from './types.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -283,6 +283,61 @@ export const describeCluster = <ThrowOnError extends boolean = false>(options?: 
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/v1/cluster',
     ...options
+});
+
+/**
+ * List the partition moves in progress (Kafka's ListPartitionReassignments)
+ */
+export const listPartitionReassignments = <ThrowOnError extends boolean = false>(options?: Options<ListPartitionReassignmentsData, ThrowOnError>) => (options?.client ?? client).get<ListPartitionReassignmentsResponses, ListPartitionReassignmentsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/v1/cluster/reassignments',
+    ...options
+});
+
+/**
+ * Move partitions to other brokers, or cancel their moves (Kafka's AlterPartitionReassignments)
+ *
+ * Each partition gets its target replicas (null cancels its move). Every partition is checked before any is changed: one refusal refuses the whole request, and details.refused lists each refused partition with its code. Answered once the moves are recorded; they complete when the new replicas have caught up (GET /v1/cluster/reassignments lists them until then).
+ */
+export const reassignPartitions = <ThrowOnError extends boolean = false>(options: Options<ReassignPartitionsData, ThrowOnError>) => (options.client ?? client).post<ReassignPartitionsResponses, ReassignPartitionsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/v1/cluster/reassignments',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Cancel a partition's move: back to its original replicas
+ */
+export const cancelPartitionReassignment = <ThrowOnError extends boolean = false>(options: Options<CancelPartitionReassignmentData, ThrowOnError>) => (options.client ?? client).delete<CancelPartitionReassignmentResponses, CancelPartitionReassignmentErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/v1/topics/{topic}/partitions/{partition}/reassignment',
+    ...options
+});
+
+/**
+ * A partition's replicas and the move in progress, if any
+ */
+export const describePartitionReassignment = <ThrowOnError extends boolean = false>(options: Options<DescribePartitionReassignmentData, ThrowOnError>) => (options.client ?? client).get<DescribePartitionReassignmentResponses, DescribePartitionReassignmentErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/v1/topics/{topic}/partitions/{partition}/reassignment',
+    ...options
+});
+
+/**
+ * Move a partition to other brokers (or reorder its replicas), or with replicas null cancel its move
+ */
+export const reassignPartition = <ThrowOnError extends boolean = false>(options: Options<ReassignPartitionData, ThrowOnError>) => (options.client ?? client).put<ReassignPartitionResponses, ReassignPartitionErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/v1/topics/{topic}/partitions/{partition}/reassignment',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
 });
 
 /**

@@ -662,6 +662,61 @@ export type ClusterDescription = {
     brokers: Array<ClusterBroker>;
 };
 
+export type PartitionReassignment = {
+    topic: string;
+    partition: number;
+    /**
+     * The replicas now: during a move, the target replicas then the leaving ones.
+     */
+    replicas: Array<number>;
+    /**
+     * Replicas joining: not yet in the ISR when the move started (empty: no move in progress).
+     */
+    addingReplicas: Array<number>;
+    /**
+     * Replicas leaving once every joining one is in the ISR (empty: no move in progress).
+     */
+    removingReplicas: Array<number>;
+    /**
+     * The leader now (null: offline).
+     */
+    leader: number | null;
+    /**
+     * The in-sync replicas now.
+     */
+    isr: Array<number>;
+};
+
+export type PartitionReassignmentList = {
+    /**
+     * Partitions with a move in progress (Kafka's ListPartitionReassignments), by topic and partition; or, after a change, the partitions changed.
+     */
+    partitions: Array<PartitionReassignment>;
+};
+
+export type PartitionReassignmentRequest = {
+    /**
+     * The target replicas, preferred leader first (broker ids of registered brokers, each once). The new ones catch up, then the controller removes the others and moves the leadership off a leaving leader. null cancels the reassignment in progress (back to the original replicas).
+     */
+    replicas: Array<number> | null;
+    topic: string;
+    partition: number;
+};
+
+export type ReassignPartitions = {
+    /**
+     * Partitions to move (or whose move to cancel), each named once.
+     */
+    partitions: Array<PartitionReassignmentRequest>;
+};
+
+export type ReassignPartition = {
+    /**
+     * The target replicas, preferred leader first (broker ids of registered brokers, each once). The new ones catch up, then the controller removes the others and moves the leadership off a leaving leader. null cancels the reassignment in progress (back to the original replicas).
+     */
+    replicas: Array<number> | null;
+};
+
 export type GroupListing = {
     groupId: string;
     /**
@@ -2072,6 +2127,224 @@ export type DescribeClusterResponses = {
 };
 
 export type DescribeClusterResponse = DescribeClusterResponses[keyof DescribeClusterResponses];
+
+export type ListPartitionReassignmentsData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * Only this topic's partitions
+         */
+        topic?: string;
+    };
+    url: '/v1/cluster/reassignments';
+};
+
+export type ListPartitionReassignmentsErrors = {
+    /**
+     * No credential, or a malformed, wrong, expired or revoked one (SASL_AUTHENTICATION_FAILED; details.reason says which)
+     */
+    401: ErrorEnvelope;
+    /**
+     * Not allowed: an ACL denies it (TOPIC_AUTHORIZATION_FAILED, GROUP_AUTHORIZATION_FAILED, CLUSTER_AUTHORIZATION_FAILED), the name is outside the tenant's prefix, or internal topics ("__" prefix) over HTTP (POLICY_VIOLATION)
+     */
+    403: ErrorEnvelope;
+};
+
+export type ListPartitionReassignmentsError = ListPartitionReassignmentsErrors[keyof ListPartitionReassignmentsErrors];
+
+export type ListPartitionReassignmentsResponses = {
+    200: PartitionReassignmentList;
+};
+
+export type ListPartitionReassignmentsResponse = ListPartitionReassignmentsResponses[keyof ListPartitionReassignmentsResponses];
+
+export type ReassignPartitionsData = {
+    body: ReassignPartitions;
+    path?: never;
+    query?: never;
+    url: '/v1/cluster/reassignments';
+};
+
+export type ReassignPartitionsErrors = {
+    /**
+     * Malformed request (INVALID_REQUEST), or replicas that are empty, repeat a broker or name a broker that is not registered (INVALID_REPLICA_ASSIGNMENT)
+     */
+    400: ErrorEnvelope;
+    /**
+     * No credential, or a malformed, wrong, expired or revoked one (SASL_AUTHENTICATION_FAILED; details.reason says which)
+     */
+    401: ErrorEnvelope;
+    /**
+     * Not allowed: an ACL denies it (TOPIC_AUTHORIZATION_FAILED, GROUP_AUTHORIZATION_FAILED, CLUSTER_AUTHORIZATION_FAILED), the name is outside the tenant's prefix, or internal topics ("__" prefix) over HTTP (POLICY_VIOLATION)
+     */
+    403: ErrorEnvelope;
+    /**
+     * Unknown topic or partition (UNKNOWN_TOPIC_OR_PARTITION)
+     */
+    404: ErrorEnvelope;
+    /**
+     * Cancelling with no move in progress (NO_REASSIGNMENT_IN_PROGRESS), or the partition kept changing during the update (INVALID_UPDATE_VERSION: retry)
+     */
+    409: ErrorEnvelope;
+};
+
+export type ReassignPartitionsError = ReassignPartitionsErrors[keyof ReassignPartitionsErrors];
+
+export type ReassignPartitionsResponses = {
+    /**
+     * The partitions asked for, as they are now.
+     */
+    200: PartitionReassignmentList;
+};
+
+export type ReassignPartitionsResponse = ReassignPartitionsResponses[keyof ReassignPartitionsResponses];
+
+export type CancelPartitionReassignmentData = {
+    body?: never;
+    path: {
+        /**
+         * Topic name
+         */
+        topic: string;
+        /**
+         * Partition number
+         */
+        partition: number;
+    };
+    query?: never;
+    url: '/v1/topics/{topic}/partitions/{partition}/reassignment';
+};
+
+export type CancelPartitionReassignmentErrors = {
+    /**
+     * Malformed request (INVALID_REQUEST, INVALID_RECORD, INVALID_CONFIG, INVALID_TOPIC_EXCEPTION, INVALID_PARTITIONS)
+     */
+    400: ErrorEnvelope;
+    /**
+     * No credential, or a malformed, wrong, expired or revoked one (SASL_AUTHENTICATION_FAILED; details.reason says which)
+     */
+    401: ErrorEnvelope;
+    /**
+     * Not allowed: an ACL denies it (TOPIC_AUTHORIZATION_FAILED, GROUP_AUTHORIZATION_FAILED, CLUSTER_AUTHORIZATION_FAILED), the name is outside the tenant's prefix, or internal topics ("__" prefix) over HTTP (POLICY_VIOLATION)
+     */
+    403: ErrorEnvelope;
+    /**
+     * Unknown topic or partition (UNKNOWN_TOPIC_OR_PARTITION)
+     */
+    404: ErrorEnvelope;
+    /**
+     * Cancelling with no move in progress (NO_REASSIGNMENT_IN_PROGRESS), or the partition kept changing during the update (INVALID_UPDATE_VERSION: retry)
+     */
+    409: ErrorEnvelope;
+};
+
+export type CancelPartitionReassignmentError = CancelPartitionReassignmentErrors[keyof CancelPartitionReassignmentErrors];
+
+export type CancelPartitionReassignmentResponses = {
+    /**
+     * The partition once the cancellation is recorded (the controller completes it as soon as an original replica is in sync).
+     */
+    200: PartitionReassignment;
+};
+
+export type CancelPartitionReassignmentResponse = CancelPartitionReassignmentResponses[keyof CancelPartitionReassignmentResponses];
+
+export type DescribePartitionReassignmentData = {
+    body?: never;
+    path: {
+        /**
+         * Topic name
+         */
+        topic: string;
+        /**
+         * Partition number
+         */
+        partition: number;
+    };
+    query?: never;
+    url: '/v1/topics/{topic}/partitions/{partition}/reassignment';
+};
+
+export type DescribePartitionReassignmentErrors = {
+    /**
+     * Malformed request (INVALID_REQUEST, INVALID_RECORD, INVALID_CONFIG, INVALID_TOPIC_EXCEPTION, INVALID_PARTITIONS)
+     */
+    400: ErrorEnvelope;
+    /**
+     * No credential, or a malformed, wrong, expired or revoked one (SASL_AUTHENTICATION_FAILED; details.reason says which)
+     */
+    401: ErrorEnvelope;
+    /**
+     * Not allowed: an ACL denies it (TOPIC_AUTHORIZATION_FAILED, GROUP_AUTHORIZATION_FAILED, CLUSTER_AUTHORIZATION_FAILED), the name is outside the tenant's prefix, or internal topics ("__" prefix) over HTTP (POLICY_VIOLATION)
+     */
+    403: ErrorEnvelope;
+    /**
+     * Unknown topic or partition (UNKNOWN_TOPIC_OR_PARTITION)
+     */
+    404: ErrorEnvelope;
+};
+
+export type DescribePartitionReassignmentError = DescribePartitionReassignmentErrors[keyof DescribePartitionReassignmentErrors];
+
+export type DescribePartitionReassignmentResponses = {
+    /**
+     * addingReplicas and removingReplicas are empty when no move is in progress.
+     */
+    200: PartitionReassignment;
+};
+
+export type DescribePartitionReassignmentResponse = DescribePartitionReassignmentResponses[keyof DescribePartitionReassignmentResponses];
+
+export type ReassignPartitionData = {
+    body: ReassignPartition;
+    path: {
+        /**
+         * Topic name
+         */
+        topic: string;
+        /**
+         * Partition number
+         */
+        partition: number;
+    };
+    query?: never;
+    url: '/v1/topics/{topic}/partitions/{partition}/reassignment';
+};
+
+export type ReassignPartitionErrors = {
+    /**
+     * Malformed request (INVALID_REQUEST), or replicas that are empty, repeat a broker or name a broker that is not registered (INVALID_REPLICA_ASSIGNMENT)
+     */
+    400: ErrorEnvelope;
+    /**
+     * No credential, or a malformed, wrong, expired or revoked one (SASL_AUTHENTICATION_FAILED; details.reason says which)
+     */
+    401: ErrorEnvelope;
+    /**
+     * Not allowed: an ACL denies it (TOPIC_AUTHORIZATION_FAILED, GROUP_AUTHORIZATION_FAILED, CLUSTER_AUTHORIZATION_FAILED), the name is outside the tenant's prefix, or internal topics ("__" prefix) over HTTP (POLICY_VIOLATION)
+     */
+    403: ErrorEnvelope;
+    /**
+     * Unknown topic or partition (UNKNOWN_TOPIC_OR_PARTITION)
+     */
+    404: ErrorEnvelope;
+    /**
+     * Cancelling with no move in progress (NO_REASSIGNMENT_IN_PROGRESS), or the partition kept changing during the update (INVALID_UPDATE_VERSION: retry)
+     */
+    409: ErrorEnvelope;
+};
+
+export type ReassignPartitionError = ReassignPartitionErrors[keyof ReassignPartitionErrors];
+
+export type ReassignPartitionResponses = {
+    /**
+     * The partition once the move is recorded.
+     */
+    200: PartitionReassignment;
+};
+
+export type ReassignPartitionResponse = ReassignPartitionResponses[keyof ReassignPartitionResponses];
 
 export type ListGroupsData = {
     body?: never;

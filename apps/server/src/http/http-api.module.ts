@@ -13,6 +13,7 @@ import type { FastifyInstance } from 'fastify';
 import { ClusterModule } from '../cluster/cluster.module.js';
 import { ClusterService } from '../cluster/cluster.service.js';
 import { ClusterController } from './cluster/cluster.controller.js';
+import { ReassignmentsController } from './cluster/reassignments.controller.js';
 import type { RootLogger } from '../logging/create-root-logger.js';
 import { ROOT_LOGGER } from '../logging/logging.module.js';
 import { ProduceService } from '../produce/produce.service.js';
@@ -53,7 +54,7 @@ function produceWorkerScript(): URL {
 
 const core = {
   imports: [ClusterModule, ReplicationModule, RecordsModule, SchemaRegistryModule],
-  controllers: [TopicsController, RecordsController, DeleteRecordsController, ClusterController],
+  controllers: [TopicsController, RecordsController, DeleteRecordsController, ClusterController, ReassignmentsController],
   providers: [
     TopicsService,
     {

@@ -55,6 +55,8 @@ export const SERVED_KAFKA_API_VERSIONS: Readonly<Partial<Record<KafkaApiName, Ka
   CreatePartitions: v(0, 3),
   DeleteGroups: v(1, 2),
   IncrementalAlterConfigs: v(0, 1),
+  AlterPartitionReassignments: v(0, 0),
+  ListPartitionReassignments: v(0, 0),
   OffsetDelete: v(0, 0),
   DescribeCluster: v(0, 1),
   ElectLeaders: v(0, 2),

@@ -27,6 +27,7 @@ import { InitProducerIdHandler } from './handlers/init-producer-id.handler.js';
 import { ListOffsetsHandler } from './handlers/list-offsets.handler.js';
 import { OffsetForLeaderEpochHandler } from './handlers/offset-for-leader-epoch.handler.js';
 import { MetadataHandler } from './handlers/metadata.handler.js';
+import { AlterPartitionReassignmentsHandler, ListPartitionReassignmentsHandler } from './handlers/partition-reassignment.handlers.js';
 import { ProduceHandler } from './handlers/produce.handler.js';
 import { CreatePartitionsHandler, CreateTopicsHandler, DeleteTopicsHandler } from './handlers/topic-admin.handlers.js';
 import type { KafkaApiHandler } from './kafka-handler.js';
@@ -93,6 +94,8 @@ export function createKafkaHandlers(deps: KafkaHandlerDeps): KafkaApiHandler[] {
     new AlterConfigsHandler(logManager, deps.options.nodeId, cluster),
     new CreatePartitionsHandler(logManager, deps.endpoint, onPartitionsChanged, cluster),
     new IncrementalAlterConfigsHandler(logManager, deps.options.nodeId, cluster),
+    new AlterPartitionReassignmentsHandler(() => cluster?.metadata ?? null),
+    new ListPartitionReassignmentsHandler(() => cluster?.metadata ?? null),
     new DeleteRecordsHandler(logManager),
     new DeleteGroupsHandler(coordinator),
     new OffsetForLeaderEpochHandler(logManager, deps.replicas),

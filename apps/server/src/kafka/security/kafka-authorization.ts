@@ -252,6 +252,18 @@ export class KafkaAuthorization {
       }
       case KafkaApiKey.DescribeCluster:
         return this.allowed(identity, 'DESCRIBE', CLUSTER_RESOURCE) ? { request } : { respond: { errorCode: CLUSTER_DENIED, errorMessage: 'not authorized to DESCRIBE the cluster' } };
+      // Kafka's KafkaApis: ALTER on the cluster to move replicas, DESCRIBE on it to list the moves.
+      case KafkaApiKey.AlterPartitionReassignments:
+        return this.allowed(identity, 'ALTER', CLUSTER_RESOURCE) ? { request } : {
+              // As Kafka's getErrorResponse: the top-level code, repeated on every partition.
+              respond: {
+                errorCode: CLUSTER_DENIED,
+                errorMessage: 'not authorized to ALTER the cluster',
+                responses: (request.topics as Obj[]).map((t) => ({ name: t.name, partitions: t.partitions.map((p: Obj) => ({ partitionIndex: p.partitionIndex, errorCode: CLUSTER_DENIED, errorMessage: 'not authorized to ALTER the cluster' })) })),
+              },
+            };
+      case KafkaApiKey.ListPartitionReassignments:
+        return this.allowed(identity, 'DESCRIBE', CLUSTER_RESOURCE) ? { request } : { respond: { errorCode: CLUSTER_DENIED, errorMessage: 'not authorized to DESCRIBE the cluster', topics: [] } };
       case KafkaApiKey.SaslHandshake:
       case KafkaApiKey.SaslAuthenticate:
       case KafkaApiKey.CreateAcls:
