@@ -43,6 +43,7 @@ function exitCodeFor(code: string, status: number): ExitCode {
     case 'INVALID_TOPIC_EXCEPTION':
     case 'INVALID_PARTITIONS':
     case 'INVALID_REPLICATION_FACTOR':
+    case 'INVALID_REPLICA_ASSIGNMENT':
     case 'INVALID_TIMESTAMP':
     case 'MESSAGE_TOO_LARGE':
     case 'RECORD_LIST_TOO_LARGE':

@@ -10,6 +10,7 @@ import { describeTopic, listTopics, type TopicDescription } from '../../../../sd
 import { CliError } from '../cli.error.js';
 import { Context, type Runtime } from '../context.js';
 import { renderFields, renderTable, type Column } from '../output/table.js';
+import { registerReassignCommands } from './reassign.command.js';
 
 type Scalar = string | number | boolean | null;
 
@@ -84,4 +85,5 @@ export function registerClusterCommands(program: Command, runtime: Runtime): voi
       };
       ctx.output.result(summary, () => renderGeneric(summary));
     });
+  registerReassignCommands(cluster, runtime);
 }

@@ -14,14 +14,31 @@
  *   every record the producer had acknowledged is there.
  * - bad input in cluster mode: a broker that is not registered and a repeated broker are
  *   INVALID_REPLICA_ASSIGNMENT for kafkajs and 400 over HTTP; nothing moves.
+ * - the `spool` CLI (compiled, as a child process) drains broker 2 onto a broker 4 started for it:
+ *   the dry run plans every move to broker 4, `drain --wait` returns once they are complete; a
+ *   target on an unknown broker is refused with the usage exit status.
  */
 import { execFile } from 'node:child_process';
+import path from 'node:path';
 import { promisify } from 'node:util';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { requireKcat } from '../../src/kafka/testing/kafka.test-util.js';
+import { REPO_ROOT } from '../server-process.test-util.js';
 import { SpoolCluster } from './spool-cluster.test-util.js';
 
 const run = promisify(execFile);
+const CLI_MAIN = path.join(REPO_ROOT, 'dist/apps/cli/src/main.js');
+
+/** Runs the compiled `spool` CLI against `url`; its exit status and output (never throws on a non-zero exit). */
+async function spool(url: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [CLI_MAIN, ...args], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', SPOOL_URL: url }, timeout: 120_000 });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '', stderr: e.stderr ?? String(err) };
+  }
+}
 const TOPIC = 'drain';
 const PARTITIONS = 6;
 /** A bound for a loaded 2-core machine (three broker processes, a producer, kcat), not a measurement. */
@@ -238,5 +255,38 @@ describe('partition reassignment', () => {
     } finally {
       await admin.disconnect();
     }
+  }, TEST_TIMEOUT_MS);
+
+  it('the spool CLI drains broker 2 onto a new broker 4', async () => {
+    await cluster.addBroker(4);
+    const url = cluster.broker(1).url;
+    await cluster.waitFor('broker 4 in the cluster seen by broker 1', async () => (await cluster.broker(1).http('GET', '/v1/cluster')).body.brokers.some((b: { brokerId: number; alive: boolean }) => b.brokerId === 4 && b.alive));
+
+    const dry = await spool(url, ['-o', 'json', 'cluster', 'drain', '2', '--dry-run']);
+    expect(dry).toMatchObject({ code: 0 });
+    const plan = JSON.parse(dry.stdout) as { moves: { topic: string; partition: number; from: number[]; replicas: number[] }[] };
+    expect(plan.moves.filter((m) => m.topic === TOPIC).length).toBe(PARTITIONS); // every partition of the drained topic is on brokers 1 and 2 now
+    for (const m of plan.moves) {
+      expect(m.from).toContain(2);
+      expect(m.replicas).not.toContain(2);
+      // The drained topic's partitions are on 1 and 2: the only broker they lack is 4.
+      if (m.topic === TOPIC) expect(m.replicas).toEqual(m.from.map((r) => (r === 2 ? 4 : r)));
+    }
+    expect((await cluster.broker(1).http('GET', '/v1/cluster/reassignments')).body).toEqual({ partitions: [] }); // a dry run moves nothing
+
+    const drained = await spool(url, ['-o', 'json', 'cluster', 'drain', '2', '--wait']);
+    expect(drained).toMatchObject({ code: 0 });
+    expect(JSON.parse(drained.stdout)).toMatchObject({ broker: 2, complete: true });
+    const topic = (await cluster.broker(1).http('GET', `/v1/topics/${TOPIC}`)).body as { partitions: { replicas: number[]; leader: number }[] };
+    for (const p of topic.partitions) {
+      expect(p.replicas).not.toContain(2);
+      expect(p.replicas).toContain(4);
+      expect(p.leader).not.toBe(2);
+    }
+    expect((await spool(url, ['cluster', 'reassignments'])).stdout).toContain('no partition is moving');
+
+    const refused = await spool(url, ['cluster', 'reassign', TOPIC, '0', '1,9']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('9');
   }, TEST_TIMEOUT_MS);
 });
