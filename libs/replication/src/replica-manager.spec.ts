@@ -3,7 +3,7 @@
  * state (what etcd would hold; AlterPartition applies libs/cluster's rule to it) and fetching from
  * each other through InProcessLeader: a state naming a leader makes one lead and the other follow
  * and replicate; a leader change moves both roles, and the deposed leader's divergent tail is
- * truncated; no leader stops both.
+ * truncated; a broker taken off the replicas empties its copy; no leader stops both.
  */
 import fs from 'node:fs/promises';
 import { ManualClock, silentLogger } from '@spool/common';
@@ -97,6 +97,14 @@ describe('ReplicaManager', () => {
       expect(leader1.isLeader).toBe(false);
       await until('broker 1 to drop its tail and hold broker 2 log', async () => log1.logEndOffset === 7 && (await bytesOf(log1)).equals(await bytesOf(log2)));
       expect(log1.replication.leaderEpochCache.epochEntries()).toEqual([{ epoch: 0, startOffset: 0 }, { epoch: 1, startOffset: 5 }]);
+
+      // A reassignment completes without broker 1: it stops following and empties its copy; broker 2 leads on.
+      shared.state = { ...shared.state, replicas: [2], isr: [2], partitionEpoch: shared.state.partitionEpoch + 1 };
+      await m1.reconcile('t', 0);
+      await m2.reconcile('t', 0);
+      expect([m1.roleOf('t', 0), m2.roleOf('t', 0)]).toEqual(['none', 'leader']);
+      expect([log1.logStartOffset, log1.logEndOffset, log1.highWatermark]).toEqual([0, 0, 0]);
+      expect(log2.logEndOffset).toBe(7);
 
       // No leader: nobody leads or fetches.
       shared.state = { ...shared.state, leader: null, leaderEpoch: 2, partitionEpoch: shared.state.partitionEpoch + 1 };

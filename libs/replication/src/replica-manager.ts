@@ -8,7 +8,10 @@
  *                                                  LeaderPartition.becomeLeader(state)
  *   another broker leads, this one is a replica  -> follower: resign if leading, then fetch from
  *                                                  the leader at the state's leader epoch
- *   no leader (offline), not a replica, deleted  -> neither: resign / stop fetching
+ *   no leader (offline), not a replica, deleted  -> neither: resign / stop fetching; a broker
+ *                                                  taken off the replicas while it held the
+ *                                                  partition also empties its copy (Kafka's
+ *                                                  StopReplica with deletePartition)
  *
  * Changes of one partition are applied one at a time, in arrival order, and each applies the
  * newest state known when it runs (a burst of changes collapses). It also runs the ISR shrink
@@ -109,7 +112,10 @@ export class ReplicaManager implements LeaderLookup {
     const log = state === undefined ? undefined : this.opts.logOf(topic, partition);
     const current = this.roles.get(k) ?? { kind: 'none' };
     if (state === undefined || log === undefined || !state.replicas.includes(self) || state.leader === null) {
-      await this.becomeNone(k, topic, partition, current);
+      // Taken off the replicas (a reassignment completed without this broker) while it held the
+      // partition: its copy goes, as Kafka's StopReplica(deletePartition) deletes the log.
+      const removed = state !== undefined && log !== undefined && !state.replicas.includes(self) && current.kind !== 'none';
+      await this.becomeNone(k, topic, partition, current, removed);
       return;
     }
     if (state.leader === self) {
@@ -140,11 +146,17 @@ export class ReplicaManager implements LeaderLookup {
     this.logger.info({ topic, partition, leader: state.leader, leaderEpoch: state.leaderEpoch }, 'following');
   }
 
-  private async becomeNone(k: string, topic: string, partition: number, current: Role): Promise<void> {
+  private async becomeNone(k: string, topic: string, partition: number, current: Role, dropCopy = false): Promise<void> {
     const log = current.kind === 'leader' ? this.leaders.get(k)?.log : this.opts.logOf(topic, partition);
     if (current.kind === 'leader') this.resign(k);
     if (current.kind === 'follower') await this.opts.fetchers.removePartition(topic, partition);
     this.roles.delete(k);
+    if (dropCopy && log !== undefined) {
+      // The log stays (every broker keeps a copy of every topic), empty: nobody reads a non-replica's
+      // copy, and if the partition comes back here it is fetched from the leader's log start.
+      this.logger.info({ topic, partition, logEndOffset: log.logEndOffset }, 'no longer a replica: emptying the local copy');
+      await log.truncateFullyAndStartAt(0);
+    }
     if (current.kind !== 'none' && log !== undefined) this.notifyRole(topic, partition, log);
   }
 

@@ -15,8 +15,8 @@
  * - bad input in cluster mode: a broker that is not registered and a repeated broker are
  *   INVALID_REPLICA_ASSIGNMENT for kafkajs and 400 over HTTP; nothing moves.
  * - the `spool` CLI (compiled, as a child process) drains broker 2 onto a broker 4 started for it:
- *   the dry run plans every move to broker 4, `drain --wait` returns once they are complete; a
- *   target on an unknown broker is refused with the usage exit status.
+ *   the dry run plans every move to broker 4, `drain --wait` returns once they are complete and
+ *   broker 2's copies are emptied; a target on an unknown broker is refused with the usage exit status.
  */
 import { execFile } from 'node:child_process';
 import path from 'node:path';
@@ -284,6 +284,11 @@ describe('partition reassignment', () => {
       expect(p.leader).not.toBe(2);
     }
     expect((await spool(url, ['cluster', 'reassignments'])).stdout).toContain('no partition is moving');
+    // Broker 2 no longer holds the partitions: its local copy is emptied (Kafka deletes it).
+    await cluster.waitFor("broker 2's copy of the drained topic emptied", async () => {
+      const copy = (await cluster.broker(2).http('GET', `/v1/topics/${TOPIC}`)).body as { partitions: { highWatermark: number; size: number }[] };
+      return copy.partitions.every((p) => p.highWatermark === 0 && p.size === 0);
+    });
 
     const refused = await spool(url, ['cluster', 'reassign', TOPIC, '0', '1,9']);
     expect(refused.code).toBe(2);
