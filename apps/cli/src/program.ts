@@ -5,12 +5,14 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { CliError } from './cli.error.js';
+import { registerAclCommands } from './commands/acl.command.js';
 import { registerClusterCommands } from './commands/cluster.command.js';
 import { registerCompletionCommand } from './commands/completion.command.js';
 import { registerConsumeCommand } from './commands/consume.command.js';
 import { registerGroupCommands } from './commands/group.command.js';
 import { registerProduceCommand } from './commands/produce.command.js';
 import { registerProfileCommands } from './commands/profile.command.js';
+import { registerSubscriptionCommands } from './commands/subscription.command.js';
 import { registerTopicCommands } from './commands/topic.command.js';
 import { parseIntOption } from './commands/options.js';
 import type { Runtime } from './context.js';
@@ -21,7 +23,7 @@ export const CLI_VERSION = '0.1.0';
 
 export function buildProgram(runtime: Runtime): Command {
   const program = new Command('spool')
-    .description('Command-line tool for Spool brokers: topics, produce, consume, consumer groups, cluster.')
+    .description('Command-line tool for Spool brokers: topics, produce, consume, consumer groups, cluster, ACLs, push subscriptions.')
     .version(CLI_VERSION, '-V, --version')
     .addOption(new Option('--url <url>', 'broker HTTP address [env: SPOOL_URL] (default: http://127.0.0.1:8080)'))
     .addOption(new Option('--token <token>', 'API key or token, sent as Authorization: Bearer [env: SPOOL_TOKEN] (prefer the env or a profile: command lines are visible to other users)'))
@@ -36,6 +38,8 @@ export function buildProgram(runtime: Runtime): Command {
   registerConsumeCommand(program, runtime);
   registerGroupCommands(program, runtime);
   registerClusterCommands(program, runtime);
+  registerAclCommands(program, runtime);
+  registerSubscriptionCommands(program, runtime);
   registerProfileCommands(program, runtime);
   registerCompletionCommand(program, runtime);
   // Commander errors (unknown option, missing argument, bad choice) become exit status 2, help and

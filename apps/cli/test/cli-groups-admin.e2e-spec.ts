@@ -133,12 +133,20 @@ describe('spool group', () => {
 describe('spool cluster, profile, completion and failures', () => {
   it('cluster info counts topics, partitions and the partitions each broker leads', async () => {
     await cli.run(['topic', 'create', 'info-a', '-p', '3']);
-    const info = await cli.json<{ topics: number; partitions: number; offlinePartitions: number; brokers: Array<{ id: number; partitionsLed: number; replicas: number }> }>(['cluster', 'info']);
+    const info = await cli.json<{ mode: string; controller: number | null; topics: number; partitions: number; offlinePartitions: number; brokers: Array<{ id: number; alive: boolean; partitionsLed: number; replicas: number }> }>(['cluster', 'info']);
     const topics = await cli.json<{ topics: Array<{ partitions: number }> }>(['topic', 'list']);
     expect(info.topics).toBe(topics.topics.length);
     expect(info.partitions).toBe(topics.topics.reduce((n, t) => n + t.partitions, 0));
-    expect(info.brokers).toEqual([{ id: 0, partitionsLed: info.partitions, replicas: info.partitions }]);
+    expect(info.mode).toBe('single-node');
+    expect(info.controller).toBe(0);
+    expect(info.brokers).toEqual([expect.objectContaining({ id: 0, alive: true, partitionsLed: info.partitions, replicas: info.partitions })]);
     expect(info.offlinePartitions).toBe(0);
+  }, E2E_TIMEOUT_MS);
+
+  it('subscription commands on a broker without Redis say how to turn push delivery on', async () => {
+    const r = await cli.run(['subscription', 'list']);
+    expect(r.code).toBe(6);
+    expect(r.stderr).toContain('SPOOL_REDIS_URL');
   }, E2E_TIMEOUT_MS);
 
   it('profiles: the URL and a token from a file (mode 0600, token never printed); --profile picks one', async () => {

@@ -62,13 +62,13 @@ export class CliHarness {
     readonly kafkaPort: number,
   ) {}
 
-  /** Starts a broker on free loopback ports with a fresh data directory. */
-  static async start(): Promise<CliHarness> {
+  /** Starts a broker on free loopback ports with a fresh data directory (and `env` added to its environment). */
+  static async start(env: Record<string, string> = {}): Promise<CliHarness> {
     if (!existsSync(CLI_MAIN)) throw new Error(`${path.relative(REPO_ROOT, CLI_MAIN)} is missing: run \`npm run build\` first (\`npm test\` does it before jest)`);
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'spool-cli-e2e-data-'));
     const home = await mkdtemp(path.join(os.tmpdir(), 'spool-cli-e2e-home-'));
     const [httpPort, kafkaPort] = [await freePort(), await freePort()];
-    const server = ServerProcess.start({ SPOOL_DATA_DIR: dataDir, SPOOL_HTTP_PORT: String(httpPort), SPOOL_KAFKA_PORT: String(kafkaPort), SPOOL_LOG_LEVEL: 'info' }); // its log is printed if it fails to start
+    const server = ServerProcess.start({ SPOOL_DATA_DIR: dataDir, SPOOL_HTTP_PORT: String(httpPort), SPOOL_KAFKA_PORT: String(kafkaPort), SPOOL_LOG_LEVEL: 'info', ...env }); // its log is printed if it fails to start
     const harness = new CliHarness(server, home, dataDir, kafkaPort);
     try {
       // Generous: two brokers and a dozen CLI processes may start at once on a loaded machine.

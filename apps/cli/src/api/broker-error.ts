@@ -30,9 +30,11 @@ function exitCodeFor(code: string, status: number): ExitCode {
     case 'UNKNOWN_TOPIC_OR_PARTITION':
     case 'UNKNOWN_TOPIC_ID':
     case 'GROUP_ID_NOT_FOUND':
+    case 'SUBSCRIPTION_NOT_FOUND':
       return ExitCode.NOT_FOUND;
     case 'TOPIC_ALREADY_EXISTS':
     case 'NON_EMPTY_GROUP':
+    case 'SUBSCRIPTION_ALREADY_EXISTS':
     case 'POLICY_VIOLATION':
     case 'IDEMPOTENCY_KEY_REUSED':
     case 'UNKNOWN_MEMBER_ID':
@@ -72,6 +74,12 @@ function hintFor(code: string, status: number, details: Record<string, unknown> 
       return '`spool group list` lists the groups';
     case 'TOPIC_ALREADY_EXISTS':
       return 'add --if-not-exists to accept an existing topic, or `spool topic describe <topic>` to see it';
+    case 'SUBSCRIPTION_NOT_FOUND':
+      return '`spool subscription list` lists the subscriptions';
+    case 'SUBSCRIPTION_ALREADY_EXISTS':
+      return '`spool subscription describe <name>` shows it; delete it first to create it anew';
+    case 'WEBHOOKS_NOT_CONFIGURED':
+      return 'push subscriptions need Redis: start the broker with SPOOL_REDIS_URL (docs/webhooks.md)';
     case 'NON_EMPTY_GROUP':
       return 'stop the group\'s consumers first: `spool group describe <group>` lists its members';
     case 'OFFSET_OUT_OF_RANGE':

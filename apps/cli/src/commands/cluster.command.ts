@@ -1,12 +1,11 @@
 /**
- * `spool cluster info`: what the HTTP API tells about the brokers. The API has no cluster or
- * broker route yet (docs/openapi.json), so the summary comes from the topic routes: the broker ids
- * that lead or replicate partitions, how many of each, the topic and partition counts, and how many
- * partitions have no leader (cluster mode, no in-sync replica alive).
- * TODO(#17): show the controller, liveness and disk use once the API serves them.
+ * `spool cluster info`: GET /v1/cluster (mode, cluster id, controller, every broker with its
+ * liveness and addresses) joined with the topic routes, which say how many partitions each broker
+ * leads and replicates and how many have no leader (cluster mode, no in-sync replica alive).
+ * The HTTP API tells no per-broker disk use yet (each broker knows only its own logs), so none is shown.
  */
 import type { Command } from 'commander';
-import { describeTopic, listTopics, type TopicDescription } from '../../../../sdk/src/index.js';
+import { describeCluster, describeTopic, listTopics, type TopicDescription } from '../../../../sdk/src/index.js';
 import { CliError } from '../cli.error.js';
 import { Context, type Runtime } from '../context.js';
 import { renderFields, renderTable, type Column } from '../output/table.js';
@@ -61,27 +60,47 @@ export function registerClusterCommands(program: Command, runtime: Runtime): voi
   const cluster = program.command('cluster').description('the brokers behind the HTTP API');
   cluster
     .command('info')
-    .description('show the brokers that lead or replicate partitions, and topic and partition counts')
+    .description('show the cluster (mode, id, controller), its brokers with liveness and the partitions each leads, and topic and partition counts')
     .action(async (_opts: unknown, cmd: Command) => {
       const ctx = Context.of(cmd, runtime);
-      const topics = await describeAll(ctx);
-      const brokers = new Map<number, { partitionsLed: number; replicas: number }>();
-      const broker = (id: number) => brokers.get(id) ?? brokers.set(id, { partitionsLed: 0, replicas: 0 }).get(id)!;
+      const [described, topics] = await Promise.all([ctx.api.call((base) => describeCluster(base)), describeAll(ctx)]);
+      const counts = new Map<number, { partitionsLed: number; replicas: number }>();
+      const count = (id: number) => counts.get(id) ?? counts.set(id, { partitionsLed: 0, replicas: 0 }).get(id)!;
       let offlinePartitions = 0;
       for (const t of topics) {
         for (const p of t.partitions) {
           // No leader: cluster mode with no in-sync replica alive.
           if (p.leader === null) offlinePartitions++;
-          else broker(p.leader).partitionsLed++;
-          for (const r of p.replicas) broker(r).replicas++;
+          else count(p.leader).partitionsLed++;
+          for (const r of p.replicas) count(r).replicas++;
         }
       }
+      const ids = [...new Set([...described.brokers.map((b) => b.brokerId), ...counts.keys()])].sort((a, b) => a - b);
       const summary = {
         url: ctx.connection.url,
+        mode: described.mode,
+        clusterName: described.clusterName,
+        clusterId: described.clusterId,
+        answeredBy: described.brokerId,
+        controller: described.controller?.brokerId ?? null,
+        controllerEpoch: described.controller?.controllerEpoch ?? null,
         topics: topics.length,
         partitions: topics.reduce((n, t) => n + t.partitions.length, 0),
         offlinePartitions,
-        brokers: [...brokers].sort(([a], [b]) => a - b).map(([id, b]) => ({ id, partitionsLed: b.partitionsLed, replicas: b.replicas })),
+        brokers: ids.map((id) => {
+          const b = described.brokers.find((x) => x.brokerId === id);
+          return {
+            id,
+            alive: b?.alive ?? false,
+            controller: described.controller?.brokerId === id,
+            host: b?.host ?? null,
+            httpPort: b?.httpPort ?? null,
+            kafkaPort: b?.kafkaPort ?? null,
+            rack: b?.rack ?? null,
+            partitionsLed: counts.get(id)?.partitionsLed ?? 0,
+            replicas: counts.get(id)?.replicas ?? 0,
+          };
+        }),
       };
       ctx.output.result(summary, () => renderGeneric(summary));
     });

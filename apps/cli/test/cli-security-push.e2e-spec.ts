@@ -1,0 +1,161 @@
+/**
+ * The built `spool` CLI against a broker with authentication on (SPOOL_AUTH=on, a bootstrap admin
+ * key) and push delivery on (a real redis-server): `spool cluster info` from GET /v1/cluster,
+ * `spool acl` granting and taking away what a second principal's API key may do (checked by that
+ * principal's own CLI runs), and `spool subscription` delivering records to a plain HTTP receiver
+ * on 127.0.0.1, with the errors a user meets on the way (no token, not allowed, unknown and
+ * duplicate names, missing flags).
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { generateApiKey } from '@spool/security';
+import { RedisServer } from '../../../test/webhooks/redis-server.test-util.js';
+import { CliHarness, E2E_TIMEOUT_MS } from './cli-process.test-util.js';
+
+let cli: CliHarness;
+let redis: RedisServer;
+let receiver: Server;
+const admin = generateApiKey().apiKey;
+/** Every record the receiver was POSTed, as offsets. */
+const delivered: number[] = [];
+
+beforeAll(async () => {
+  redis = await RedisServer.start();
+  receiver = createServer((req, res) => {
+    let body = '';
+    req.setEncoding('utf8').on('data', (s: string) => (body += s));
+    req.on('end', () => {
+      for (const r of (JSON.parse(body) as { records: Array<{ offset: number }> }).records) delivered.push(r.offset);
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  cli = await CliHarness.start({ SPOOL_AUTH: 'on', SPOOL_ADMIN_API_KEY: admin, SPOOL_REDIS_URL: redis.url, SPOOL_WEBHOOKS_ALLOW_CIDRS: '127.0.0.0/8' });
+}, E2E_TIMEOUT_MS);
+
+afterAll(async () => {
+  await cli?.close();
+  await redis?.stop();
+  await new Promise((resolve) => receiver?.close(resolve));
+});
+
+const asAdmin = { env: { SPOOL_TOKEN: admin } };
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
+  const giveUpAt = Date.now() + 60_000;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > giveUpAt) throw new Error(`${what}: not in time`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+describe('spool with authentication on', () => {
+  it('cluster info shows the controller, the brokers with liveness, addresses and partitions led', async () => {
+    let r = await cli.run(['cluster', 'info']);
+    expect(r.code).toBe(5);
+    expect(r.stderr).toContain('hint: give a valid API key or token with SPOOL_TOKEN');
+    expect((await cli.run(['topic', 'create', 'led', '-p', '3'], asAdmin)).code).toBe(0);
+    const info = await cli.json<{ mode: string; controller: number; partitions: number; offlinePartitions: number; brokers: Array<Record<string, unknown>> }>(['cluster', 'info'], asAdmin);
+    expect(info).toMatchObject({ mode: 'single-node', controller: 0, offlinePartitions: 0 });
+    expect(info.partitions).toBeGreaterThanOrEqual(3);
+    expect(info.brokers).toEqual([
+      expect.objectContaining({ id: 0, alive: true, controller: true, host: '127.0.0.1', httpPort: Number(new URL(cli.url).port), partitionsLed: info.partitions, replicas: info.partitions }),
+    ]);
+    r = await cli.run(['cluster', 'info'], asAdmin);
+    expect(r.stdout).toMatch(/^ID\s+ALIVE\s+CONTROLLER\s+HOST\s+HTTP-PORT\s+KAFKA-PORT\s+RACK\s+PARTITIONS-LED\s+REPLICAS$/m);
+  }, E2E_TIMEOUT_MS);
+
+  it('acl create, list and delete change what another principal may do', async () => {
+    expect((await cli.run(['topic', 'create', 'orders', '-p', '2'], asAdmin)).code).toBe(0);
+    const res = await fetch(`${cli.url}/v1/admin/api-keys`, { method: 'POST', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body: JSON.stringify({ principal: 'alice' }) });
+    expect(res.status).toBe(201);
+    const asAlice = { env: { SPOOL_TOKEN: ((await res.json()) as { apiKey: string }).apiKey } };
+
+    let r = await cli.run(['topic', 'describe', 'orders'], asAlice);
+    expect(r.code).toBe(5);
+    expect(r.stderr).toContain('hint: the credentials in use are not allowed to do this');
+    r = await cli.run(['acl', 'create', '--principal', 'alice', '--topic', 'orders', '--operation', 'describe', '--operation', 'READ'], asAdmin);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('created 2 ACLs');
+    r = await cli.run(['acl', 'list', '--principal', 'User:alice'], asAdmin);
+    expect(r.stdout).toMatch(/^User:alice\s+ALLOW\s+DESCRIBE\s+TOPIC\s+orders\s+LITERAL\s+\*$/m);
+    expect(r.stdout).toMatch(/^User:alice\s+ALLOW\s+READ\s+TOPIC\s+orders\s+LITERAL\s+\*$/m);
+    expect((await cli.run(['topic', 'describe', 'orders'], asAlice)).code).toBe(0);
+    // A DENY on a prefix beats the ALLOW.
+    await cli.json(['acl', 'create', '--principal', 'alice', '--topic', 'ord', '--resource-pattern-type', 'prefixed', '--operation', 'describe', '--deny'], asAdmin);
+    expect((await cli.run(['topic', 'describe', 'orders'], asAlice)).code).toBe(5);
+    const matching = await cli.json<{ acls: Array<{ permissionType: string }> }>(['acl', 'list', '--topic', 'orders', '--resource-pattern-type', 'match'], asAdmin);
+    expect(matching.acls.map((a) => a.permissionType).sort()).toEqual(['ALLOW', 'ALLOW', 'DENY']);
+    // Alice is no admin.
+    expect((await cli.run(['acl', 'list'], asAlice)).code).toBe(5);
+
+    r = await cli.run(['acl', 'delete'], asAdmin);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('an empty filter would delete every ACL');
+    r = await cli.run(['acl', 'create', '--principal', 'alice', '--operation', 'read'], asAdmin);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('name the resource');
+    r = await cli.run(['acl', 'create', '--principal', 'alice', '--topic', 'x', '--operation', 'fly'], asAdmin);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('unknown operation "FLY"');
+    r = await cli.run(['acl', 'create', '--principal', 'alice', '--topic', 'x', '--group', 'y', '--operation', 'read'], asAdmin);
+    expect(r.code).toBe(2);
+
+    const deleted = await cli.json<{ acls: unknown[] }>(['acl', 'delete', '--principal', 'alice', '--permission', 'deny'], asAdmin);
+    expect(deleted.acls).toHaveLength(1);
+    expect((await cli.run(['topic', 'describe', 'orders'], asAlice)).code).toBe(0);
+    expect((await cli.run(['acl', 'delete', '--principal', 'alice'], asAdmin)).stdout).toContain('deleted 2 ACLs');
+    expect((await cli.run(['topic', 'describe', 'orders'], asAlice)).code).toBe(5);
+    expect((await cli.run(['acl', 'delete', '--principal', 'alice'], asAdmin)).stdout).toBe('no ACL matched: nothing deleted\n');
+  }, E2E_TIMEOUT_MS);
+
+  it('subscription create, list, describe, pause, resume and delete; records reach the endpoint', async () => {
+    expect((await cli.run(['topic', 'create', 'events', '-p', '1'], asAdmin)).code).toBe(0);
+    const lines = ['{"n":1}', '{"n":2}', '{"n":3}'].join('\n');
+    expect((await cli.run(['produce', 'events'], { ...asAdmin, input: lines })).code).toBe(0);
+    const endpoint = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+
+    let r = await cli.run(['subscription', 'create', 'to-hook', '--endpoint', endpoint, '--topic', 'events', '--start', 'earliest'], asAdmin);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^created subscription to-hook \(active\) to http:\/\/127\.0\.0\.1:\d+\/hook\nsecret: whsec_\S+$/m);
+    expect(r.stderr).toContain('keep the signing secret');
+    await until('three records delivered', async () => (delivered.length >= 3 ? true : undefined));
+    expect([...delivered].sort()).toEqual([0, 1, 2]);
+    const described = await until('delivery committed', async () => {
+      const s = await cli.json<{ state: string; stats: { deliveredRecords: number }; offsets: Array<{ committedOffset: number; lag: number }> }>(['subscription', 'describe', 'to-hook'], asAdmin);
+      return s.offsets.length === 1 && s.offsets[0]!.lag === 0 ? s : undefined;
+    });
+    expect(described).toMatchObject({ state: 'active', stats: { deliveredRecords: 3 } });
+    r = await cli.run(['subscription', 'describe', 'to-hook'], asAdmin);
+    expect(r.stdout).toMatch(/^Group:\s+push\.to-hook$/m);
+    expect(r.stdout).toMatch(/^events\s+0\s+3\s+3\s+0$/m);
+    r = await cli.run(['subscription', 'list'], asAdmin);
+    expect(r.stdout).toMatch(/^to-hook\s+active\s+events\s+0\s+3\s+http:\/\/127\.0\.0\.1:\d+\/hook$/m);
+
+    expect((await cli.run(['subscription', 'pause', 'to-hook'], asAdmin)).stdout).toBe('paused subscription to-hook (paused)\n');
+    expect((await cli.run(['subscription', 'resume', 'to-hook'], asAdmin)).stdout).toBe('resumed subscription to-hook (active)\n');
+
+    r = await cli.run(['subscription', 'create', 'to-hook', '--endpoint', endpoint, '--topic', 'events'], asAdmin);
+    expect(r.code).toBe(4);
+    expect(r.stderr).toContain('already exists');
+    r = await cli.run(['subscription', 'create', 'no-topics', '--endpoint', endpoint], asAdmin);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--topic <name> (repeatable) or --topic-pattern');
+    r = await cli.run(['subscription', 'create', 'no-endpoint', '--topic', 'events'], asAdmin);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("required option '--endpoint <url>' not specified");
+    r = await cli.run(['subscription', 'create', 'bad-start', '--endpoint', endpoint, '--topic', 'events', '--start', 'soon'], asAdmin);
+    expect(r.code).toBe(2);
+    r = await cli.run(['subscription', 'list']);
+    expect(r.code).toBe(5);
+
+    expect((await cli.run(['subscription', 'delete', 'to-hook'], asAdmin)).stdout).toBe('deleted subscription to-hook\n');
+    r = await cli.run(['subscription', 'describe', 'to-hook'], asAdmin);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain('hint: `spool subscription list` lists the subscriptions');
+    expect((await cli.run(['subscription', 'delete', 'to-hook', '--if-exists'], asAdmin)).code).toBe(0);
+    expect((await cli.json<{ subscriptions: unknown[] }>(['subscription', 'list'], asAdmin)).subscriptions).toEqual([]);
+  }, E2E_TIMEOUT_MS);
+});
