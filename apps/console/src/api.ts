@@ -5,9 +5,25 @@
  */
 import { spoolClient } from '../../../sdk/src/index.js';
 import { SpoolClient } from '../../../client/src/index.js';
+import { currentToken, noteUnauthorized, authorized, onAuthChange } from './auth.js';
 
-/** The broker that served this page. */
-export const http = spoolClient(location.origin);
+/**
+ * The broker that served this page. The credential is added per request (not once at creation),
+ * so a login or logout applies to the next call without rebuilding anything.
+ */
+export const http = spoolClient(location.origin, {
+  fetch: (input: RequestInfo | URL, init?: RequestInit) => {
+    const request = new Request(input, init);
+    const token = currentToken();
+    if (token !== undefined) request.headers.set('authorization', `Bearer ${token}`);
+    return fetch(request).then(watch401);
+  },
+});
+
+function watch401(res: Response): Response {
+  if (res.status === 401) noteUnauthorized();
+  return res;
+}
 
 /** An error answer of the API, with its stable code (INVALID_CONFIG, NON_EMPTY_GROUP, ...). */
 export class ApiError extends Error {
@@ -45,13 +61,20 @@ export async function call<T>(pending: Promise<SdkResult<T>>): Promise<T> {
 /** One WebSocket connection for the page's live views (opened on first use, reconnects itself). */
 let streaming: SpoolClient | undefined;
 export function streamingClient(): SpoolClient {
-  streaming ??= new SpoolClient({ url: location.origin });
+  // The token is asked for at each connect: a login after a 4401 close reconnects with the new one.
+  streaming ??= new SpoolClient({ url: location.origin, ...(currentToken() !== undefined && { token: () => currentToken() ?? '' }) });
   return streaming;
 }
 
-/** GET a public text endpoint of the broker (/metrics, /readyz). */
+// A new credential (or none) gets a new connection: the old one was authenticated as someone else.
+onAuthChange(() => {
+  streaming?.close();
+  streaming = undefined;
+});
+
+/** GET a text endpoint of the broker (/metrics needs the credential when authentication is on; /readyz is open). */
 export async function getText(path: string): Promise<{ status: number; text: string }> {
-  const res = await fetch(path, { cache: 'no-store' });
+  const res = watch401(await fetch(path, { cache: 'no-store', headers: authorized(undefined) }));
   return { status: res.status, text: await res.text() };
 }
 

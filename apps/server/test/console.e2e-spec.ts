@@ -15,6 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { accessibilityProblems } from './console-a11y.test-util.js';
 import { freePort, REPO_ROOT, ServerProcess } from './server-process.test-util.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -172,6 +173,7 @@ describe('web console in headless Chromium against a broker process', () => {
     await kcatProduce(['-t', TOPIC, '-p', '1', '-K', ':'], 'kcat-key:hello from kcat\n');
     await page.locator('tr[data-offset="1"]').filter({ hasText: 'hello from kcat' }).filter({ hasText: 'kcat-key' }).waitFor(WAIT);
     await page.getByTestId('hw-1').filter({ hasText: /^2$/ }).waitFor(WAIT);
+    expect(await accessibilityProblems(page)).toEqual([]);
     await screenshot('topic');
     await browse.getByLabel('Follow new records live').uncheck();
   }, TEST_MS);
@@ -199,6 +201,7 @@ describe('web console in headless Chromium against a broker process', () => {
     await page.locator('tr[data-member]').filter({ hasText: 'console-test' }).filter({ hasText: `${TOPIC}-0` }).waitFor(WAIT);
     await waitForText('group-lag', '3');
     await waitForText('group-state', 'Stable');
+    expect(await accessibilityProblems(page)).toEqual([]);
     await screenshot('group');
     // Neither a dry run nor a reset while the group has members (kafka-consumer-groups' rule, the API's answer).
     const reset = page.getByRole('form', { name: 'Reset offsets' });
@@ -253,9 +256,11 @@ describe('web console in headless Chromium against a broker process', () => {
         await new Promise((resolve) => setTimeout(resolve, 1000));
       }
     }
+    expect(await accessibilityProblems(page)).toEqual([]);
     await screenshot('overview');
     await page.getByRole('link', { name: 'Topics' }).click();
     const row = await cells(`tr[data-topic="${TOPIC}"]`);
+    expect(await accessibilityProblems(page)).toEqual([]);
     expect(row.slice(0, 2)).toEqual([TOPIC, '2']); // name, partitions
     expect(Number(row[2]!.replace(/,/g, ''))).toBeGreaterThanOrEqual(6); // records (more with the screenshot traffic)
     await screenshot('topics');

@@ -1,0 +1,229 @@
+/**
+ * The web console with authentication on (SPOOL_AUTH=on, a bootstrap admin key) and push delivery
+ * on (a real redis-server), in headless Chromium: the login (a wrong key refused, the admin key
+ * kept across a reload in sessionStorage, sign out), the overview's /metrics and a live tail over
+ * WebSocket with the credential, the tenants, ACLs and push subscription pages (each checked over
+ * the API), a revoked key sending the user back to the login, and on every page an accessibility
+ * check: each form control has a label, and text has WCAG AA contrast against its background.
+ */
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { generateApiKey } from '@spool/security';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { RedisServer } from '../../../test/webhooks/redis-server.test-util.js';
+import { accessibilityProblems } from './console-a11y.test-util.js';
+import { freePort, REPO_ROOT, ServerProcess } from './server-process.test-util.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const SCREENSHOTS = process.env.SPOOL_CONSOLE_SCREENSHOTS === '1';
+const WAIT = { timeout: 30_000 };
+const TEST_MS = 120_000;
+
+let server: ServerProcess;
+let redis: RedisServer;
+let receiver: Server;
+let dataDir: string;
+let profile: string;
+let browser: BrowserContext;
+let page: Page;
+const admin = generateApiKey().apiKey;
+const delivered: number[] = [];
+const pageErrors: string[] = [];
+
+async function api(method: string, pathname: string, body?: unknown, token = admin): Promise<{ status: number; body: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const res = await fetch(server.url + pathname, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    signal: AbortSignal.timeout(10_000),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text === '' ? undefined : JSON.parse(text) };
+}
+
+async function screenshot(name: string): Promise<void> {
+  if (SCREENSHOTS) await page.screenshot({ path: path.join(REPO_ROOT, 'docs/img', `console-${name}.png`), fullPage: true });
+}
+
+async function expectAccessible(): Promise<void> {
+  expect(await accessibilityProblems(page)).toEqual([]);
+}
+
+async function waitUntil(check: () => Promise<boolean>, limitMs = 60_000): Promise<void> {
+  const giveUpAt = Date.now() + limitMs;
+  while (!(await check())) {
+    if (Date.now() > giveUpAt) throw new Error(`condition not met within ${limitMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run scripts/setup.sh (installs Debian's chromium)`);
+  if (!existsSync(path.join(REPO_ROOT, 'apps/console/dist/index.html'))) throw new Error('apps/console/dist is missing: run `npm run build:console`');
+  redis = await RedisServer.start();
+  receiver = createServer((req, res) => {
+    let body = '';
+    req.setEncoding('utf8').on('data', (s: string) => (body += s));
+    req.on('end', () => {
+      for (const r of (JSON.parse(body) as { records: Array<{ offset: number }> }).records) delivered.push(r.offset);
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  dataDir = await mkdtemp(path.join(os.tmpdir(), 'spool-console-auth-'));
+  const [httpPort, kafkaPort] = [await freePort(), await freePort()];
+  server = ServerProcess.start({
+    SPOOL_DATA_DIR: dataDir,
+    SPOOL_HTTP_PORT: String(httpPort),
+    SPOOL_KAFKA_PORT: String(kafkaPort),
+    SPOOL_HOST: '127.0.0.1',
+    SPOOL_LOG_LEVEL: 'warn',
+    SPOOL_AUTH: 'on',
+    SPOOL_ADMIN_API_KEY: admin,
+    SPOOL_REDIS_URL: redis.url,
+    SPOOL_WEBHOOKS_ALLOW_CIDRS: '127.0.0.0/8',
+  });
+  await server.waitFor('/readyz', (res) => res.status === 200, 60_000);
+  profile = await mkdtemp(path.join(os.tmpdir(), 'spool-chromium-'));
+  browser = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    viewport: { width: 1280, height: 900 },
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  page = await browser.newPage();
+  page.on('pageerror', (err) => pageErrors.push(err.message));
+  await page.goto(`${server.url}/console/`);
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.kill();
+  await redis?.stop();
+  await new Promise((resolve) => receiver?.close(resolve));
+  for (const dir of [dataDir, profile]) if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+});
+
+afterEach(() => {
+  expect(pageErrors).toEqual([]);
+});
+
+describe('web console with authentication on', () => {
+  it('asks for a key, refuses a wrong one, keeps the right one across a reload, and uses it for /metrics and the WebSocket', async () => {
+    const login = page.getByRole('form', { name: 'Sign in' });
+    await login.waitFor(WAIT);
+    // The check itself finds what it should: an unlabelled input and grey-on-white text.
+    await page.evaluate(`document.body.insertAdjacentHTML('beforeend', '<div id="bad"><input name="nolabel"><span style="color:#bbb">faint</span></div>')`);
+    expect(await accessibilityProblems(page)).toEqual([expect.stringContaining('unlabelled input nolabel'), expect.stringMatching(/^contrast 1\.\d+:1 for "faint"/)]);
+    await page.evaluate(`document.getElementById('bad').remove()`);
+    await expectAccessible();
+    await screenshot('login');
+    await login.getByLabel('API key or token').fill(`${admin.slice(0, -1)}x`);
+    await login.getByLabel('API key or token').press('Enter');
+    await page.getByRole('alert').filter({ hasText: 'SASL_AUTHENTICATION_FAILED' }).waitFor(WAIT);
+    await login.getByLabel('API key or token').fill(admin);
+    await login.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByTestId('principal').filter({ hasText: 'User:admin' }).waitFor(WAIT);
+    // /metrics needs the key: the overview's figures come from it.
+    await page.getByTestId('broker-state').filter({ hasText: /^ready$/ }).waitFor(WAIT);
+    await page.getByTestId('broker-topics').filter({ hasText: /^[0-9]/ }).waitFor(WAIT);
+    await expectAccessible();
+    // sessionStorage: a reload keeps the login (and the key never lands in localStorage).
+    await page.reload();
+    await page.getByTestId('principal').filter({ hasText: 'User:admin' }).waitFor(WAIT);
+    expect(await page.evaluate(() => (globalThis as unknown as { localStorage: { length: number } }).localStorage.length)).toBe(0);
+
+    // The live tail authenticates its WebSocket with the same key.
+    expect((await api('POST', '/v1/topics', { name: 'orders', partitions: 1 })).status).toBe(201);
+    await page.goto(`${server.url}/console/#/topics/orders`);
+    const browse = page.getByRole('form', { name: 'Browse records' });
+    await browse.getByLabel('Follow new records live').check();
+    await page.getByTestId('live-status').filter({ hasText: 'Following partition 0' }).waitFor(WAIT);
+    expect((await api('POST', '/v1/topics/orders/records', { records: [{ key: 'k', value: { live: true } }] })).status).toBe(200);
+    await page.locator('tr[data-offset="0"]').filter({ hasText: '{"live":true}' }).waitFor(WAIT);
+    await browse.getByLabel('Follow new records live').uncheck();
+    await expectAccessible();
+  }, TEST_MS);
+
+  it('creates a tenant, creates and deletes an ACL, and shows their effect over the API', async () => {
+    await page.getByRole('link', { name: 'Tenants' }).click();
+    const tenantForm = page.getByRole('form', { name: 'Create a tenant' });
+    await tenantForm.getByLabel('Tenant name').fill('acme');
+    await tenantForm.getByLabel('Max topics (optional)').fill('5');
+    await tenantForm.getByRole('button', { name: 'Create tenant' }).click();
+    await page.locator('tr[data-tenant="acme"]').waitFor(WAIT);
+    expect((await api('GET', '/v1/admin/tenants')).body.tenants).toContainEqual(expect.objectContaining({ name: 'acme', maxTopics: 5 }));
+    await tenantForm.getByLabel('Tenant name').fill('Not A Name');
+    await tenantForm.getByRole('button', { name: 'Create tenant' }).click();
+    await page.getByRole('alert').filter({ hasText: 'INVALID' }).waitFor(WAIT);
+    await expectAccessible();
+    await screenshot('tenants');
+
+    await page.getByRole('link', { name: 'ACLs' }).click();
+    const aclForm = page.getByRole('form', { name: 'Create an ACL' });
+    await aclForm.getByLabel('Principal').fill('alice');
+    await aclForm.getByLabel('Operation').selectOption('DESCRIBE');
+    await aclForm.getByLabel('Resource name').fill('orders');
+    await aclForm.getByRole('button', { name: 'Create ACL' }).click();
+    const row = page.locator('tr[data-acl]').filter({ hasText: 'User:alice' });
+    await row.filter({ hasText: 'DESCRIBE' }).waitFor(WAIT);
+    const key = await api('POST', '/v1/admin/api-keys', { principal: 'alice' });
+    const alice = key.body.apiKey as string;
+    expect((await api('GET', '/v1/topics/orders', undefined, alice)).status).toBe(200);
+    await expectAccessible();
+    await screenshot('acls');
+    await page.getByRole('button', { name: 'Delete ALLOW DESCRIBE on TOPIC orders for User:alice' }).click();
+    await page.getByRole('status').filter({ hasText: 'Deleted 1 ACL' }).waitFor(WAIT);
+    await row.waitFor({ state: 'detached', ...WAIT });
+    expect((await api('GET', '/v1/topics/orders', undefined, alice)).status).toBe(403);
+  }, TEST_MS);
+
+  it('creates a push subscription, shows its secret once and its deliveries, pauses and deletes it', async () => {
+    const endpoint = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+    await api('POST', '/v1/topics/orders/records', { records: [{ value: { n: 1 } }, { value: { n: 2 } }] });
+    await page.getByRole('link', { name: 'Subscriptions' }).click();
+    const form = page.getByRole('form', { name: 'Create a subscription' });
+    await form.getByLabel('Subscription name').fill('to-hook');
+    await form.getByLabel('Endpoint URL').fill(endpoint);
+    await form.getByLabel(/^Topics/).fill('orders');
+    await form.getByLabel('Start').selectOption('earliest');
+    await form.getByRole('button', { name: 'Create subscription' }).click();
+    await page.getByTestId('subscription-secret').filter({ hasText: /whsec_/ }).waitFor(WAIT);
+    await page.locator('tr[data-subscription="to-hook"]').waitFor(WAIT);
+    await expectAccessible();
+    await waitUntil(async () => delivered.length >= 3);
+    await page.getByRole('link', { name: 'to-hook' }).click();
+    await page.getByTestId('subscription-delivered').filter({ hasText: /^3$/ }).waitFor(WAIT);
+    await page.getByTestId('subscription-lag').filter({ hasText: /^0$/ }).waitFor(WAIT);
+    await expectAccessible();
+    await screenshot('subscription');
+    await page.getByRole('button', { name: 'Pause' }).click();
+    await page.getByTestId('subscription-state').filter({ hasText: /^paused$/ }).waitFor(WAIT);
+    expect((await api('GET', '/v1/subscriptions/to-hook')).body.state).toBe('paused');
+    await page.getByLabel("Type the subscription's name to confirm").fill('to-hook');
+    await page.getByRole('button', { name: 'Delete subscription' }).click();
+    await page.getByRole('heading', { name: 'Push subscriptions' }).waitFor(WAIT);
+    expect((await api('GET', '/v1/subscriptions/to-hook')).status).toBe(404);
+  }, TEST_MS);
+
+  it('sends a user whose key is revoked back to the login; sign out forgets the key', async () => {
+    const created = await api('POST', '/v1/admin/api-keys', { principal: 'ops' });
+    await api('POST', '/v1/admin/acls', { acls: [{ resourceType: 'CLUSTER', resourceName: 'kafka-cluster', patternType: 'LITERAL', principal: 'User:ops', operation: 'DESCRIBE', permissionType: 'ALLOW' }] });
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    const login = page.getByRole('form', { name: 'Sign in' });
+    await login.waitFor(WAIT);
+    expect(await page.evaluate(() => (globalThis as unknown as { sessionStorage: { length: number } }).sessionStorage.length)).toBe(0);
+    await login.getByLabel('API key or token').fill(created.body.apiKey);
+    await login.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByTestId('principal').filter({ hasText: 'User:ops' }).waitFor(WAIT);
+    await page.getByRole('link', { name: 'Topics' }).click();
+    expect((await api('DELETE', `/v1/admin/api-keys/${created.body.keyId}`)).status).toBe(200);
+    // The topic list polls every 3 s: its next call is refused, and the login comes back.
+    await login.waitFor(WAIT);
+    await page.getByRole('alert').filter({ hasText: 'sign in again' }).waitFor(WAIT);
+  }, TEST_MS);
+});
