@@ -133,13 +133,15 @@ describe('spool group', () => {
 describe('spool cluster, profile, completion and failures', () => {
   it('cluster info counts topics, partitions and the partitions each broker leads', async () => {
     await cli.run(['topic', 'create', 'info-a', '-p', '3']);
-    const info = await cli.json<{ mode: string; controller: number | null; topics: number; partitions: number; offlinePartitions: number; brokers: Array<{ id: number; alive: boolean; partitionsLed: number; replicas: number }> }>(['cluster', 'info']);
+    await cli.run(['produce', 'info-a'], { input: '{"n":1}\n' });
+    const info = await cli.json<{ mode: string; controller: number | null; topics: number; partitions: number; offlinePartitions: number; brokers: Array<{ id: number; alive: boolean; partitionsLed: number; replicas: number; logSizeBytes: number | null }> }>(['cluster', 'info']);
     const topics = await cli.json<{ topics: Array<{ partitions: number }> }>(['topic', 'list']);
     expect(info.topics).toBe(topics.topics.length);
     expect(info.partitions).toBe(topics.topics.reduce((n, t) => n + t.partitions, 0));
     expect(info.mode).toBe('single-node');
     expect(info.controller).toBe(0);
     expect(info.brokers).toEqual([expect.objectContaining({ id: 0, alive: true, partitionsLed: info.partitions, replicas: info.partitions })]);
+    expect(info.brokers[0]!.logSizeBytes).toBeGreaterThan(0);
     expect(info.offlinePartitions).toBe(0);
   }, E2E_TIMEOUT_MS);
 

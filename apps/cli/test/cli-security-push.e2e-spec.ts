@@ -64,7 +64,7 @@ describe('spool with authentication on', () => {
       expect.objectContaining({ id: 0, alive: true, controller: true, host: '127.0.0.1', httpPort: Number(new URL(cli.url).port), partitionsLed: info.partitions, replicas: info.partitions }),
     ]);
     r = await cli.run(['cluster', 'info'], asAdmin);
-    expect(r.stdout).toMatch(/^ID\s+ALIVE\s+CONTROLLER\s+HOST\s+HTTP-PORT\s+KAFKA-PORT\s+RACK\s+PARTITIONS-LED\s+REPLICAS$/m);
+    expect(r.stdout).toMatch(/^ID\s+ALIVE\s+CONTROLLER\s+HOST\s+HTTP-PORT\s+KAFKA-PORT\s+RACK\s+PARTITIONS-LED\s+REPLICAS\s+LOG-SIZE-BYTES$/m);
   }, E2E_TIMEOUT_MS);
 
   it('acl create, list and delete change what another principal may do', async () => {

@@ -245,7 +245,13 @@ describe('web console in headless Chromium against a broker process', () => {
     await page.getByTestId('broker-topics').filter({ hasText: /^[1-9]/ }).waitFor(WAIT);
     // GET /v1/cluster: a single node lists itself.
     await waitForText('cluster-mode', 'single-node');
-    expect((await cells('tr[data-broker]'))[4]).toBe('yes');
+    const broker = await cells('tr[data-broker]');
+    expect(broker[4]).toBe('yes');
+    // Partitions led and replicas (every partition on a single node), and its own disk use.
+    const partitions = ((await api('GET', '/v1/cluster')).body as { partitions: number }).partitions;
+    expect(broker.slice(6, 8)).toEqual([String(partitions), String(partitions)]);
+    expect(broker[8]).toMatch(/^[\d.]+ (B|KiB|MiB)$/);
+    await waitForText('cluster-offline', '0');
     // Charts are drawn (uPlot's canvas) once samples arrive.
     await page.locator('.chart canvas').first().waitFor(WAIT);
     if (SCREENSHOTS) {

@@ -633,6 +633,18 @@ export type ClusterBroker = {
      * Kafka's broker epoch: new at every registration.
      */
     brokerEpoch?: number;
+    /**
+     * Partitions this broker leads now (from the cluster metadata).
+     */
+    partitionsLed: number;
+    /**
+     * Partition replicas assigned to this broker (leader or follower).
+     */
+    replicas: number;
+    /**
+     * Bytes of partition logs on this broker's disk: given for the broker that answered only (each broker knows its own disk); ask another broker's GET /v1/cluster for its figure.
+     */
+    logSizeBytes?: number;
 };
 
 export type ClusterDescription = {
@@ -660,6 +672,14 @@ export type ClusterDescription = {
      * Live brokers and brokers named as replicas that are gone, by id.
      */
     brokers: Array<ClusterBroker>;
+    /**
+     * Partitions of all topics.
+     */
+    partitions: number;
+    /**
+     * Partitions without a leader now (no in-sync replica alive), as Kafka's OfflinePartitionsCount.
+     */
+    offlinePartitions: number;
 };
 
 export type PartitionReassignment = {

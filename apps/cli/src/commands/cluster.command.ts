@@ -1,12 +1,13 @@
 /**
  * `spool cluster info`: GET /v1/cluster (mode, cluster id, controller, every broker with its
- * liveness and addresses) joined with the topic routes, which say how many partitions each broker
- * leads and replicates and how many have no leader (cluster mode, no in-sync replica alive).
- * The HTTP API tells no per-broker disk use yet (each broker knows only its own logs), so none is shown.
+ * liveness, addresses, partitions led and replicas, the partition and offline partition counts)
+ * and the topic count from GET /v1/topics. Disk use: a broker reports only its own, so the CLI
+ * asks every live broker's GET /v1/cluster at its advertised HTTP address (same scheme and
+ * credential, a short bound); a broker it cannot reach shows no figure, with a note.
  */
 import type { Command } from 'commander';
-import { describeCluster, describeTopic, listTopics, type TopicDescription } from '../../../../sdk/src/index.js';
-import { CliError } from '../cli.error.js';
+import { describeCluster, listTopics, spoolClient, type ClusterBroker } from '../../../../sdk/src/index.js';
+import { BrokerApi } from '../api/broker-api.js';
 import { Context, type Runtime } from '../context.js';
 import { renderFields, renderTable, type Column } from '../output/table.js';
 import { registerReassignCommands } from './reassign.command.js';
@@ -38,22 +39,18 @@ export function renderGeneric(data: Record<string, unknown>): string {
   return out;
 }
 
-async function describeAll(ctx: Context): Promise<TopicDescription[]> {
-  const { topics } = await ctx.api.call((base) => listTopics(base));
-  const out: TopicDescription[] = [];
-  // A few at a time: a broker with thousands of topics should not get thousands of requests at once.
-  for (let i = 0; i < topics.length; i += 8) {
-    const batch = await Promise.all(
-      topics.slice(i, i + 8).map((t) =>
-        ctx.api.call((base) => describeTopic({ ...base, path: { topic: t.name } })).catch((err: unknown) => {
-          if (err instanceof CliError && err.code === 'UNKNOWN_TOPIC_OR_PARTITION') return undefined; // deleted meanwhile
-          throw err;
-        }),
-      ),
-    );
-    for (const d of batch) if (d !== undefined) out.push(d);
+/** A broker's own disk use, from its own GET /v1/cluster; undefined if it cannot be reached in time. */
+async function diskUseOf(ctx: Context, broker: ClusterBroker, answeredBy: number, answered: ClusterBroker | undefined): Promise<number | undefined> {
+  if (broker.brokerId === answeredBy) return answered?.logSizeBytes;
+  if (!broker.alive || broker.host === undefined || broker.httpPort === undefined) return undefined;
+  const url = `${new URL(ctx.connection.url).protocol}//${broker.host.includes(':') ? `[${broker.host}]` : broker.host}:${broker.httpPort}`;
+  try {
+    const client = spoolClient(url, { headers: BrokerApi.headers(ctx.connection) });
+    const { data } = await describeCluster({ client, signal: AbortSignal.timeout(Math.min(ctx.connection.timeoutMs, 5000)) });
+    return data?.brokers.find((b) => b.brokerId === broker.brokerId)?.logSizeBytes;
+  } catch {
+    return undefined;
   }
-  return out;
 }
 
 export function registerClusterCommands(program: Command, runtime: Runtime): void {
@@ -63,19 +60,11 @@ export function registerClusterCommands(program: Command, runtime: Runtime): voi
     .description('show the cluster (mode, id, controller), its brokers with liveness and the partitions each leads, and topic and partition counts')
     .action(async (_opts: unknown, cmd: Command) => {
       const ctx = Context.of(cmd, runtime);
-      const [described, topics] = await Promise.all([ctx.api.call((base) => describeCluster(base)), describeAll(ctx)]);
-      const counts = new Map<number, { partitionsLed: number; replicas: number }>();
-      const count = (id: number) => counts.get(id) ?? counts.set(id, { partitionsLed: 0, replicas: 0 }).get(id)!;
-      let offlinePartitions = 0;
-      for (const t of topics) {
-        for (const p of t.partitions) {
-          // No leader: cluster mode with no in-sync replica alive.
-          if (p.leader === null) offlinePartitions++;
-          else count(p.leader).partitionsLed++;
-          for (const r of p.replicas) count(r).replicas++;
-        }
-      }
-      const ids = [...new Set([...described.brokers.map((b) => b.brokerId), ...counts.keys()])].sort((a, b) => a - b);
+      const [described, { topics }] = await Promise.all([ctx.api.call((base) => describeCluster(base)), ctx.api.call((base) => listTopics(base))]);
+      const answered = described.brokers.find((b) => b.brokerId === described.brokerId);
+      const disk = await Promise.all(described.brokers.map((b) => diskUseOf(ctx, b, described.brokerId, answered)));
+      const unreachable = described.brokers.filter((b, i) => b.alive && disk[i] === undefined).map((b) => b.brokerId);
+      if (unreachable.length > 0) ctx.output.note(`no disk use for broker${unreachable.length === 1 ? '' : 's'} ${unreachable.join(', ')}: its HTTP address did not answer from here`);
       const summary = {
         url: ctx.connection.url,
         mode: described.mode,
@@ -85,22 +74,20 @@ export function registerClusterCommands(program: Command, runtime: Runtime): voi
         controller: described.controller?.brokerId ?? null,
         controllerEpoch: described.controller?.controllerEpoch ?? null,
         topics: topics.length,
-        partitions: topics.reduce((n, t) => n + t.partitions.length, 0),
-        offlinePartitions,
-        brokers: ids.map((id) => {
-          const b = described.brokers.find((x) => x.brokerId === id);
-          return {
-            id,
-            alive: b?.alive ?? false,
-            controller: described.controller?.brokerId === id,
-            host: b?.host ?? null,
-            httpPort: b?.httpPort ?? null,
-            kafkaPort: b?.kafkaPort ?? null,
-            rack: b?.rack ?? null,
-            partitionsLed: counts.get(id)?.partitionsLed ?? 0,
-            replicas: counts.get(id)?.replicas ?? 0,
-          };
-        }),
+        partitions: described.partitions,
+        offlinePartitions: described.offlinePartitions,
+        brokers: described.brokers.map((b, i) => ({
+          id: b.brokerId,
+          alive: b.alive,
+          controller: described.controller?.brokerId === b.brokerId,
+          host: b.host ?? null,
+          httpPort: b.httpPort ?? null,
+          kafkaPort: b.kafkaPort ?? null,
+          rack: b.rack ?? null,
+          partitionsLed: b.partitionsLed,
+          replicas: b.replicas,
+          logSizeBytes: disk[i] ?? null,
+        })),
       };
       ctx.output.result(summary, () => renderGeneric(summary));
     });

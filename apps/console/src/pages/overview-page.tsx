@@ -1,7 +1,9 @@
 /**
  * Overview: this broker's state and live traffic, from the public /readyz and /metrics (the
- * Prometheus counters sampled every 2 s and turned into rates). The HTTP API has no cluster
- * routes yet, so the page shows the broker that served it.
+ * Prometheus counters sampled every 2 s and turned into rates), and the cluster from
+ * GET /v1/cluster: the controller, every broker with its liveness, partitions led and replicas,
+ * and offline partitions. Disk use is known only for the broker that served the page (a broker
+ * reports its own): the others link to their own console, where theirs is shown.
  */
 import { describeCluster } from '../../../../sdk/src/index.js';
 import { call, getText, http, parseMetrics } from '../api.js';
@@ -54,7 +56,7 @@ export function OverviewPage() {
       <div class="cards">
         <Card label="State" value={s?.phase ?? '…'} testId="broker-state" />
         <Card label="Topics" value={s === undefined ? '…' : formatCount(s.topics)} testId="broker-topics" />
-        <Card label="Partitions led" value={s === undefined ? '…' : formatCount(s.partitions)} />
+        <Card label="Partition logs" value={s === undefined ? '…' : formatCount(s.partitions)} />
         <Card label="Disk use" value={s === undefined ? '…' : formatBytes(s.sizeBytes)} />
         <Card label="Kafka connections" value={s === undefined ? '…' : formatCount(s.connections)} />
       </div>
@@ -66,6 +68,11 @@ export function OverviewPage() {
             Mode <strong data-testid="cluster-mode">{c.mode}</strong>
             {c.clusterName != null && <> · cluster {c.clusterName}</>} · controller {c.controller?.brokerId ?? '–'}
           </p>
+          <div class="cards">
+            <Card label="Brokers alive" value={`${c.brokers.filter((b) => b.alive).length} of ${c.brokers.length}`} testId="cluster-alive" />
+            <Card label="Partitions" value={formatCount(c.partitions)} testId="cluster-partitions" />
+            <Card label="Offline partitions" value={formatCount(c.offlinePartitions)} testId="cluster-offline" />
+          </div>
           <table aria-label="Brokers">
             <thead>
               <tr>
@@ -75,6 +82,9 @@ export function OverviewPage() {
                 <th scope="col" class="num">Kafka port</th>
                 <th scope="col">Alive</th>
                 <th scope="col">Role</th>
+                <th scope="col" class="num">Partitions led</th>
+                <th scope="col" class="num">Replicas</th>
+                <th scope="col" class="num">Disk use</th>
               </tr>
             </thead>
             <tbody>
@@ -86,6 +96,19 @@ export function OverviewPage() {
                   <td class="num">{b.kafkaPort}</td>
                   <td>{b.alive ? 'yes' : 'no'}</td>
                   <td>{[b.brokerId === c.controller?.brokerId && 'controller', b.brokerId === c.brokerId && 'this broker', b.controlledShutdown && 'shutting down'].filter(Boolean).join(', ')}</td>
+                  <td class="num">{formatCount(b.partitionsLed)}</td>
+                  <td class="num">{formatCount(b.replicas)}</td>
+                  <td class="num">
+                    {b.logSizeBytes !== undefined ? (
+                      formatBytes(b.logSizeBytes)
+                    ) : b.alive && b.host !== undefined && b.httpPort !== undefined ? (
+                      <a href={`${location.protocol}//${b.host}:${b.httpPort}/console/`} aria-label={`Broker ${b.brokerId}'s console (shows its disk use)`}>
+                        its console
+                      </a>
+                    ) : (
+                      '–'
+                    )}
+                  </td>
                 </tr>
               ))}
             </tbody>

@@ -10,7 +10,11 @@
  * - a forwarded request to a leader that does not answer (SIGSTOP) ends with a retriable error
  *   within the peer request timeout instead of hanging.
  */
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { WebSocket } from 'ws';
+import { REPO_ROOT } from '../server-process.test-util.js';
 import { SpoolCluster } from './spool-cluster.test-util.js';
 
 /** A bound for a loaded 2-core machine (several broker processes start per test), not a measurement. */
@@ -125,7 +129,37 @@ describe('every face on every node', () => {
       expect(view.body.brokers.map((b: { brokerId: number; alive: boolean; httpPort: number; kafkaPort: number }) => [b.brokerId, b.alive, b.httpPort, b.kafkaPort])).toEqual(
         [1, 2, 3].map((id) => [id, true, cluster.broker(id).httpPort, cluster.broker(id).kafkaPort]),
       );
+      // Disk use for the answering broker only (each knows its own logs).
+      const brokers = view.body.brokers as Array<{ brokerId: number; partitionsLed: number; replicas: number; logSizeBytes?: number }>;
+      expect(brokers.filter((b) => b.logSizeBytes !== undefined).map((b) => b.brokerId)).toEqual([cluster.running()[i].brokerId]);
     }
+    // Partitions led and replicas per broker, from the metadata: every partition led once, each replica counted.
+    const described = await Promise.all(
+      ((await cluster.broker(1).http('GET', '/v1/topics')).body.topics as Array<{ name: string }>).map(async (t) => (await cluster.broker(1).http('GET', `/v1/topics/${t.name}`)).body),
+    );
+    const expected = (id: number) => ({
+      brokerId: id,
+      partitionsLed: described.flatMap((t) => t.partitions).filter((p: { leader: number | null }) => p.leader === id).length,
+      replicas: described.flatMap((t) => t.partitions).filter((p: { replicas: number[] }) => p.replicas.includes(id)).length,
+    });
+    const view = (await cluster.broker(1).http('GET', '/v1/cluster')).body.brokers as Array<{ brokerId: number; partitionsLed: number; replicas: number }>;
+    expect(view.map((b) => ({ brokerId: b.brokerId, partitionsLed: b.partitionsLed, replicas: b.replicas }))).toEqual([1, 2, 3].map(expected));
+    expect(view.reduce((n, b) => n + b.partitionsLed, 0)).toBeGreaterThan(0);
+    expect((await cluster.broker(1).http('GET', '/v1/cluster')).body).toMatchObject({
+      // Node-local internal topics (__idempotency_keys: no replicas, each node its own) are not cluster partitions.
+      partitions: described.flatMap((t) => t.partitions).filter((p: { replicas: number[] }) => p.replicas.length > 0).length,
+      offlinePartitions: 0,
+    });
+
+    // `spool cluster info` asks every broker for its own disk use: all three have one, from one URL.
+    const { stdout } = await promisify(execFile)(process.execPath, [path.join(REPO_ROOT, 'dist/apps/cli/src/main.js'), '-o', 'json', 'cluster', 'info'], {
+      env: { PATH: process.env.PATH, HOME: REPO_ROOT, SPOOL_URL: cluster.broker(1).url },
+      timeout: 60_000,
+    });
+    const info = JSON.parse(stdout) as { mode: string; brokers: Array<{ id: number; alive: boolean; partitionsLed: number; logSizeBytes: number | null }> };
+    expect(info.mode).toBe('etcd');
+    expect(info.brokers.map((b) => [b.id, b.alive, b.partitionsLed])).toEqual(view.map((b) => [b.brokerId, true, b.partitionsLed]));
+    for (const b of info.brokers) expect(b.logSizeBytes).toEqual(expect.any(Number));
   }, TEST_TIMEOUT_MS);
 
   it('answers a retriable error within the peer timeout when the leader does not answer', async () => {

@@ -2,23 +2,47 @@
  * GET /v1/cluster: the cluster as this node sees it (its metadata cache of etcd in cluster mode):
  * name, Kafka's cluster id, the controller and the brokers with their endpoints and liveness. A
  * broker is alive while its registration's lease is; brokers named as replicas of some partition but
- * not registered are listed as not alive, so an operator sees what is missing.
+ * not registered are listed as not alive, so an operator sees what is missing. Each broker's
+ * partitions led and replicas come from the same metadata; disk use only for the broker that
+ * answers (it knows only its own logs), so a console asks each broker for its own.
  */
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, Inject } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { LogManager } from '@spool/log-engine';
 import { ClusterService } from '../../cluster/cluster.service.js';
 import { ClusterDescriptionDto, type ClusterBrokerDto } from './cluster.dto.js';
 
 @ApiTags('cluster')
 @Controller('v1/cluster')
 export class ClusterController {
-  constructor(private readonly cluster: ClusterService) {}
+  constructor(
+    private readonly cluster: ClusterService,
+    @Inject(LogManager) private readonly logManager: LogManager,
+  ) {}
 
   @Get()
   @ApiOperation({ operationId: 'describeCluster', summary: 'Describe the cluster: name, cluster id, controller, brokers with endpoints and liveness' })
   @ApiOkResponse({ type: ClusterDescriptionDto })
   describe(): ClusterDescriptionDto {
     const metadata = this.cluster.metadata;
+    const led = new Map<number, number>();
+    const assigned = new Map<number, number>();
+    const bump = (m: Map<number, number>, id: number): void => void m.set(id, (m.get(id) ?? 0) + 1);
+    let partitions = 0;
+    let offlinePartitions = 0;
+    for (const topic of metadata.topics()) {
+      for (const state of metadata.partitions(topic.name)) {
+        partitions++;
+        if (state.leader === null) offlinePartitions++;
+        else bump(led, state.leader);
+        for (const id of state.replicas) bump(assigned, id);
+      }
+    }
+    const counts = (brokerId: number) => ({
+      partitionsLed: led.get(brokerId) ?? 0,
+      replicas: assigned.get(brokerId) ?? 0,
+      ...(brokerId === metadata.brokerId && { logSizeBytes: this.logManager.logBytes() }),
+    });
     const live: ClusterBrokerDto[] = metadata.brokers().map((b) => ({
       brokerId: b.brokerId,
       alive: true,
@@ -28,12 +52,10 @@ export class ClusterController {
       rack: b.rack,
       controlledShutdown: b.controlledShutdown,
       brokerEpoch: b.brokerEpoch,
+      ...counts(b.brokerId),
     }));
     const known = new Set(live.map((b) => b.brokerId));
-    const gone = new Set<number>();
-    for (const topic of metadata.topics()) {
-      for (const state of metadata.partitions(topic.name)) for (const id of state.replicas) if (!known.has(id)) gone.add(id);
-    }
+    const gone = [...assigned.keys()].filter((id) => !known.has(id));
     const controller = metadata.controller();
     return {
       mode: this.cluster.mode === 'etcd' ? 'etcd' : 'single-node',
@@ -41,7 +63,9 @@ export class ClusterController {
       clusterId: metadata.clusterId(),
       brokerId: metadata.brokerId,
       controller: controller === null ? null : { brokerId: controller.brokerId, controllerEpoch: controller.controllerEpoch },
-      brokers: [...live, ...[...gone].map((brokerId) => ({ brokerId, alive: false }))].sort((a, b) => a.brokerId - b.brokerId),
+      brokers: [...live, ...gone.map((brokerId) => ({ brokerId, alive: false, ...counts(brokerId) }))].sort((a, b) => a.brokerId - b.brokerId),
+      partitions,
+      offlinePartitions,
     };
   }
 }

@@ -12,6 +12,14 @@ export class ClusterBrokerDto {
   @ApiPropertyOptional({ type: 'string', nullable: true, example: null }) rack?: string | null;
   @ApiPropertyOptional({ description: 'Shutting down cleanly: it leads nothing new (Kafka controlled shutdown).' }) controlledShutdown?: boolean;
   @ApiPropertyOptional({ type: 'integer', example: 42, description: "Kafka's broker epoch: new at every registration." }) brokerEpoch?: number;
+  @ApiProperty({ type: 'integer', example: 12, description: 'Partitions this broker leads now (from the cluster metadata).' }) partitionsLed!: number;
+  @ApiProperty({ type: 'integer', example: 24, description: 'Partition replicas assigned to this broker (leader or follower).' }) replicas!: number;
+  @ApiPropertyOptional({
+    type: 'integer',
+    example: 1048576,
+    description: "Bytes of partition logs on this broker's disk: given for the broker that answered only (each broker knows its own disk); ask another broker's GET /v1/cluster for its figure.",
+  })
+  logSizeBytes?: number;
 }
 
 @ApiSchema({ name: 'ClusterController' })
@@ -28,4 +36,6 @@ export class ClusterDescriptionDto {
   @ApiProperty({ type: 'integer', example: 1, description: 'The broker that answered.' }) brokerId!: number;
   @ApiProperty({ type: ClusterControllerDto, nullable: true, description: 'null while an election is under way.' }) controller!: ClusterControllerDto | null;
   @ApiProperty({ type: [ClusterBrokerDto], description: 'Live brokers and brokers named as replicas that are gone, by id.' }) brokers!: ClusterBrokerDto[];
+  @ApiProperty({ type: 'integer', example: 120, description: 'Partitions of all topics.' }) partitions!: number;
+  @ApiProperty({ type: 'integer', example: 0, description: 'Partitions without a leader now (no in-sync replica alive), as Kafka\'s OfflinePartitionsCount.' }) offlinePartitions!: number;
 }

@@ -56,6 +56,14 @@ describe('topic admin over HTTP', () => {
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ mode: 'single-node', clusterName: 'spool', clusterId: 'spool-single-node', controller: { brokerId: res.body.brokerId } });
     expect(res.body.brokers).toEqual([expect.objectContaining({ brokerId: res.body.brokerId, alive: true, controlledShutdown: false })]);
+    // A single node leads every partition and holds every replica; it reports its own disk use.
+    await call('POST', '/v1/topics', { name: 'cluster-counted', partitions: 3 });
+    await call('POST', '/v1/topics/cluster-counted/records', { records: [{ value: 'x' }] });
+    const [after, topics] = [await call('GET', '/v1/cluster'), await call('GET', '/v1/topics')];
+    const partitions = (topics.body.topics as Array<{ partitions: number }>).reduce((n, t) => n + t.partitions, 0);
+    expect(after.body.brokers[0]).toMatchObject({ partitionsLed: partitions, replicas: partitions });
+    expect(after.body).toMatchObject({ partitions, offlinePartitions: 0 });
+    expect(after.body.brokers[0].logSizeBytes).toBeGreaterThan(0);
   });
 
   it('answers every admin error with the envelope and a stable code', async () => {
