@@ -340,6 +340,14 @@ export type TopicSummary = {
 
 export type TopicList = {
     topics: Array<TopicSummary>;
+    /**
+     * Topics matching `search` that the caller may describe, all pages together.
+     */
+    total: number;
+    /**
+     * Pass as `after` for the next page; null on the last page.
+     */
+    nextAfter: string | null;
 };
 
 export type AlterConfigs = {
@@ -1666,11 +1674,28 @@ export type DeleteTenantResponse = DeleteTenantResponses[keyof DeleteTenantRespo
 export type ListTopicsData = {
     body?: never;
     path?: never;
-    query?: never;
+    query?: {
+        /**
+         * Only topics whose name contains this text.
+         */
+        search?: string;
+        /**
+         * Cursor: only topics whose name sorts after this one (the previous page's nextAfter).
+         */
+        after?: string;
+        /**
+         * At most this many topics (a page, by name); every topic when absent.
+         */
+        limit?: number;
+    };
     url: '/v1/topics';
 };
 
 export type ListTopicsErrors = {
+    /**
+     * Malformed request (INVALID_REQUEST, INVALID_RECORD, INVALID_CONFIG, INVALID_TOPIC_EXCEPTION, INVALID_PARTITIONS)
+     */
+    400: ErrorEnvelope;
     /**
      * No credential, or a malformed, wrong, expired or revoked one (SASL_AUTHENTICATION_FAILED; details.reason says which)
      */
@@ -1681,7 +1706,7 @@ export type ListTopicsError = ListTopicsErrors[keyof ListTopicsErrors];
 
 export type ListTopicsResponses = {
     /**
-     * The topics the caller may describe.
+     * The topics the caller may describe, by name.
      */
     200: TopicList;
 };

@@ -4,7 +4,8 @@ import { alterTopicConfigs, deleteTopic, describeTopic } from '../../../../sdk/s
 import { call, http } from '../api.js';
 import { formatBytes, formatCount, formatRate } from '../format.js';
 import { href, usePoll, useRates } from '../hooks.js';
-import { ActionResult, ErrorNote, useAction, usePage } from '../widgets.js';
+import { VirtualTable } from '../virtual-rows.js';
+import { ActionResult, ErrorNote, useAction } from '../widgets.js';
 import { ProduceForm } from './produce-form.js';
 import { RecordBrowser } from './record-browser.js';
 
@@ -20,8 +21,6 @@ export function TopicPage({ topic }: { topic: string }) {
     [topic],
   );
   const d = described.data;
-  // A topic may have thousands of partitions: 100 rows at a time.
-  const { visible, pager } = usePage(d?.partitions ?? [], 100);
   return (
     <section aria-labelledby="topic-title">
       <p>
@@ -33,10 +32,13 @@ export function TopicPage({ topic }: { topic: string }) {
         <>
           <p class="muted">Topic id {d.id}</p>
           <h2>Partitions</h2>
-          {pager}
-          <table aria-label="Partitions">
-            <thead>
-              <tr>
+          {/* A topic may have thousands of partitions: only the scrolled window is rendered. */}
+          <VirtualTable
+            label="Partitions"
+            rows={d.partitions}
+            columns={9}
+            header={
+              <tr aria-rowindex={1}>
                 <th scope="col" class="num">Partition</th>
                 <th scope="col" class="num">Start offset</th>
                 <th scope="col" class="num">End offset (HW)</th>
@@ -47,25 +49,23 @@ export function TopicPage({ topic }: { topic: string }) {
                 <th scope="col" class="num">In</th>
                 <th scope="col" class="num">Out bytes</th>
               </tr>
-            </thead>
-            <tbody>
-              {visible.map((p) => (
-                <tr key={p.partition} data-partition={p.partition}>
-                  <td class="num">{p.partition}</td>
-                  <td class="num">{formatCount(p.logStartOffset)}</td>
-                  <td class="num" data-testid={`hw-${p.partition}`}>
-                    {formatCount(p.highWatermark)}
-                  </td>
-                  <td class="num">{formatBytes(p.size)}</td>
-                  <td class="num">{p.leader}</td>
-                  <td>{p.replicas.join(', ')}</td>
-                  <td>{p.isr.join(', ')}</td>
-                  <td class="num">{formatRate(d.partitionRates[p.partition]?.recordsIn, 'records')}</td>
-                  <td class="num">{formatRate(d.partitionRates[p.partition]?.bytesOut, 'bytes')}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+            }
+            renderRow={(p, i) => (
+              <tr key={p.partition} data-partition={p.partition} aria-rowindex={i + 2}>
+                <td class="num">{p.partition}</td>
+                <td class="num">{formatCount(p.logStartOffset)}</td>
+                <td class="num" data-testid={`hw-${p.partition}`}>
+                  {formatCount(p.highWatermark)}
+                </td>
+                <td class="num">{formatBytes(p.size)}</td>
+                <td class="num">{p.leader}</td>
+                <td>{p.replicas.join(', ')}</td>
+                <td>{p.isr.join(', ')}</td>
+                <td class="num">{formatRate(d.partitionRates[p.partition]?.recordsIn, 'records')}</td>
+                <td class="num">{formatRate(d.partitionRates[p.partition]?.bytesOut, 'bytes')}</td>
+              </tr>
+            )}
+          />
           <RecordBrowser topic={topic} partitions={d.partitions.length} />
           <ProduceForm topic={topic} partitions={d.partitions.length} onProduced={described.reload} />
           <ConfigEditor topic={topic} configs={d.configs} onChanged={described.reload} />

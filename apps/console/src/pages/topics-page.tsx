@@ -1,26 +1,49 @@
-/** Topics: the list with sizes, retention and live rates; filtering, paging and a create form. */
+/**
+ * Topics: the list with sizes, retention and live rates, and a create form. Paged by the server
+ * (GET /v1/topics with limit, a name cursor and a search text): a broker with thousands of topics
+ * sends one page of 50, and the filter runs on the broker, over all of them.
+ */
 import { useState } from 'preact/hooks';
 import { createTopic, listTopics, type TopicSummary } from '../../../../sdk/src/index.js';
 import { call, http } from '../api.js';
 import { formatBytes, formatCount, formatMs, formatRate } from '../format.js';
 import { href, usePoll, useRates } from '../hooks.js';
-import { ActionResult, ErrorNote, useAction, usePage } from '../widgets.js';
+import { ActionResult, ErrorNote, useAction } from '../widgets.js';
+
+const PAGE_SIZE = 50;
 
 type Row = TopicSummary & { rates: Record<string, number | undefined> };
 
 export function TopicsPage() {
   const rates = useRates();
+  const [filter, setFilter] = useState('');
+  // The cursors of the pages before this one (Previous pops one); undefined: the first page.
+  const [cursors, setCursors] = useState<Array<string | undefined>>([undefined]);
+  const after = cursors[cursors.length - 1];
   const topics = usePoll(
     async () => {
-      const { topics: list } = await call(listTopics({ client: http }));
-      return list.map((t): Row => ({ ...t, rates: rates(t.name, { recordsIn: t.recordsInTotal, bytesIn: t.bytesInTotal, bytesOut: t.bytesOutTotal }) }));
+      const list = await call(listTopics({ client: http, query: { limit: PAGE_SIZE, search: filter, ...(after !== undefined && { after }) } }));
+      return { ...list, rows: list.topics.map((t): Row => ({ ...t, rates: rates(t.name, { recordsIn: t.recordsInTotal, bytesIn: t.bytesInTotal, bytesOut: t.bytesOutTotal }) })) };
     },
     3000,
-    [],
+    [filter, after],
   );
-  const [filter, setFilter] = useState('');
-  const rows = (topics.data ?? []).filter((t) => t.name.includes(filter));
-  const { visible, pager } = usePage(rows);
+  const data = topics.data;
+  const firstRow = (cursors.length - 1) * PAGE_SIZE + 1;
+  const pager =
+    data === undefined || (cursors.length === 1 && data.nextAfter === null) ? null : (
+      <div class="pager">
+        <button type="button" class="secondary" disabled={cursors.length === 1} onClick={() => setCursors(cursors.slice(0, -1))}>
+          Previous
+        </button>
+        <span data-testid="topics-range">
+          Topics {formatCount(Math.min(firstRow, data.total))}–{formatCount(firstRow + data.rows.length - 1)} of {formatCount(data.total)}
+        </span>
+        <button type="button" class="secondary" disabled={data.nextAfter === null} onClick={() => data.nextAfter !== null && setCursors([...cursors, data.nextAfter])}>
+          Next
+        </button>
+      </div>
+    );
   return (
     <section aria-labelledby="topics-title">
       <h1 id="topics-title">Topics</h1>
@@ -29,7 +52,14 @@ export function TopicsPage() {
       <div class="toolbar">
         <label>
           Filter by name
-          <input type="search" value={filter} onInput={(e) => setFilter(e.currentTarget.value)} />
+          <input
+            type="search"
+            value={filter}
+            onInput={(e) => {
+              setFilter(e.currentTarget.value);
+              setCursors([undefined]);
+            }}
+          />
         </label>
       </div>
       {pager}
@@ -48,7 +78,7 @@ export function TopicsPage() {
           </tr>
         </thead>
         <tbody>
-          {visible.map((t) => (
+          {(data?.rows ?? []).map((t) => (
             <tr key={t.name} data-topic={t.name}>
               <td>
                 <a href={href('topics', t.name)}>{t.name}</a>
@@ -65,7 +95,7 @@ export function TopicsPage() {
           ))}
         </tbody>
       </table>
-      {topics.data?.length === 0 && <p class="muted">No topics yet.</p>}
+      {data?.total === 0 && <p class="muted">{filter === '' ? 'No topics yet.' : 'No topic matches the filter.'}</p>}
       {pager}
     </section>
   );

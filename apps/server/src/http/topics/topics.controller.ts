@@ -1,6 +1,8 @@
 /** Topic admin: create, list, describe, alter configs, add partitions, delete. */
-import { Body, Controller, Delete, Get, HttpCode, Optional, Param, Patch, Post, UsePipes } from '@nestjs/common';
-import { ApiBody, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, HttpCode, Optional, Param, Patch, Post, Query, UsePipes } from '@nestjs/common';
+import { ApiBody, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { SpoolError } from '@spool/common';
+import { queryInt } from '../records/fetch.service.js';
 import { ApiErrors } from '../openapi/api-errors.decorator.js';
 import { dtoValidationPipe } from '../validation.pipe.js';
 import { AlterConfigsDto, CreatePartitionsDto, CreateTopicDto, TopicDescriptionDto, TopicListDto } from './topics.dto.js';
@@ -36,12 +38,23 @@ export class TopicsController {
 
   @Get()
   @ApiOperation({ operationId: 'listTopics', summary: 'List topics' })
-  @ApiOkResponse({ type: TopicListDto, description: 'The topics the caller may describe.' })
-  @ApiErrors(401)
-  list(@CurrentIdentity() identity: Identity): TopicListDto {
+  @ApiQuery({ name: 'limit', required: false, schema: { type: 'integer', minimum: 1, maximum: 10000 }, description: 'At most this many topics (a page, by name); every topic when absent.' })
+  @ApiQuery({ name: 'after', required: false, schema: { type: 'string' }, description: "Cursor: only topics whose name sorts after this one (the previous page's nextAfter)." })
+  @ApiQuery({ name: 'search', required: false, schema: { type: 'string' }, description: 'Only topics whose name contains this text.' })
+  @ApiOkResponse({ type: TopicListDto, description: 'The topics the caller may describe, by name.' })
+  @ApiErrors(400, 401)
+  list(@CurrentIdentity() identity: Identity, @Query() query: Record<string, unknown>): TopicListDto {
+    // Paged by name with a cursor (not an offset): a page stays right while topics come and go.
+    const limit = queryInt(query.limit, 'limit', 10_000);
+    if (limit === 0) throw new SpoolError('INVALID_REQUEST', 'query parameter limit must be at least 1', { field: 'limit' });
+    const after = queryText(query.after, 'after');
+    const search = queryText(query.search, 'search') ?? '';
     const topics = this.topics.list();
     const visible = new Set(this.access.describable(identity, 'TOPIC', topics.map((t) => t.name)));
-    return { topics: topics.filter((t) => visible.has(t.name)) };
+    const matching = topics.filter((t) => visible.has(t.name) && t.name.includes(search));
+    const rest = after === undefined ? matching : matching.filter((t) => t.name > after);
+    const page = limit === undefined ? rest : rest.slice(0, limit);
+    return { topics: page, total: matching.length, nextAfter: page.length < rest.length ? page[page.length - 1]!.name : null };
   }
 
   @Get(':topic')
@@ -90,4 +103,11 @@ export class TopicsController {
     await this.topics.delete(topic);
     this.produce.forgetTopic(topic);
   }
+}
+
+/** A text query parameter given once (a repeated one arrives as an array: refused). */
+function queryText(raw: unknown, name: string): string | undefined {
+  if (raw === undefined) return undefined;
+  if (typeof raw !== 'string') throw new SpoolError('INVALID_REQUEST', `query parameter ${name} must be given once`, { field: name });
+  return raw;
 }

@@ -121,4 +121,6 @@ export class TopicSummaryDto {
 @ApiSchema({ name: 'TopicList' })
 export class TopicListDto {
   @ApiProperty({ type: [TopicSummaryDto] }) topics!: TopicSummaryDto[];
+  @ApiProperty({ type: 'integer', example: 1000, description: 'Topics matching `search` that the caller may describe, all pages together.' }) total!: number;
+  @ApiProperty({ type: 'string', nullable: true, example: 'page-views', description: 'Pass as `after` for the next page; null on the last page.' }) nextAfter!: string | null;
 }

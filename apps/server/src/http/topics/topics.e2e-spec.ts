@@ -51,6 +51,30 @@ describe('topic admin over HTTP', () => {
     expect((await call('POST', '/v1/topics', { name: 'orders', partitions: 1 })).status).toBe(201); // name reusable at once
   });
 
+  it('pages the topic list by name with a cursor, filtered by a search text', async () => {
+    for (const name of ['page-c', 'page-a', 'page-e', 'page-b', 'page-d', 'other-page']) expect((await call('POST', '/v1/topics', { name, partitions: 1 })).status).toBe(201);
+    const names = (body: { topics: Array<{ name: string }> }) => body.topics.map((t) => t.name);
+    let page = (await call('GET', '/v1/topics?search=page-&limit=2')).body;
+    expect(page).toMatchObject({ total: 5, nextAfter: 'page-b' });
+    expect(names(page)).toEqual(['page-a', 'page-b']);
+    // A topic created between pages after the cursor shows up; one before it does not shift the pages.
+    await call('POST', '/v1/topics', { name: 'page-aa', partitions: 1 });
+    page = (await call('GET', `/v1/topics?search=page-&limit=2&after=${page.nextAfter}`)).body;
+    expect(names(page)).toEqual(['page-c', 'page-d']);
+    page = (await call('GET', `/v1/topics?search=page-&limit=2&after=${page.nextAfter}`)).body;
+    expect(page).toMatchObject({ total: 6, nextAfter: null });
+    expect(names(page)).toEqual(['page-e']);
+    // No limit: everything (what older clients get).
+    const all = (await call('GET', '/v1/topics')).body;
+    expect(all.nextAfter).toBeNull();
+    expect(all.total).toBe(all.topics.length);
+    expect(names(all)).toEqual(expect.arrayContaining(['other-page', 'page-a', 'page-aa']));
+    for (const bad of ['limit=0', 'limit=x', 'limit=10001', 'after=a&after=b']) {
+      const res = await call('GET', `/v1/topics?${bad}`);
+      expect([res.status, res.body.error.code]).toEqual([400, 'INVALID_REQUEST']);
+    }
+  });
+
   it('describes a single node as its own cluster (GET /v1/cluster)', async () => {
     const res = await call('GET', '/v1/cluster');
     expect(res.status).toBe(200);
