@@ -48,3 +48,4 @@ export {
 } from './segment-files.js';
 export { storageFaults, StorageFaults, FsyncFailedError, type StorageFault, type StorageOp, type StorageErrno } from './storage-io.js';
 export type { LogOfflineState, OfflineReason } from './log-storage-state.js';
+export * from './transaction-index.js';

@@ -1,6 +1,7 @@
 export * from './byte-reader.js';
 export * from './byte-writer.js';
 export * from './compression.codec.js';
+export * from './control-record.codec.js';
 export * from './crc32c.js';
 export * from './int64.js';
 export * from './protocol.error.js';
