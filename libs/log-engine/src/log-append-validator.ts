@@ -20,9 +20,9 @@ export interface AppendLimits extends RecordValidationConfig {
 /**
  * Validated batches of `buf`, with the offsets they carry (rewritten by `assignOffsets` when the
  * log assigns them) and, from producers, their true maxTimestamp. `now` is the broker time the
- * timestamp bounds are checked against.
+ * timestamp bounds are checked against. `allowControl`: the transaction coordinator's markers.
  */
-export function validateAppend(buf: Buffer, limits: AppendLimits, fromProducer: boolean, now: number): BatchSummary[] {
+export function validateAppend(buf: Buffer, limits: AppendLimits, fromProducer: boolean, now: number, allowControl = false): BatchSummary[] {
   if (buf.length === 0) throw new SpoolError('INVALID_REQUEST', 'append of no record batches');
   if (buf.length > limits.segmentBytes) {
     throw new SpoolError('RECORD_LIST_TOO_LARGE', `append of ${buf.length} bytes exceeds segment.bytes ${limits.segmentBytes}`, {
@@ -47,7 +47,7 @@ export function validateAppend(buf: Buffer, limits: AppendLimits, fromProducer: 
         `record batch at position ${position} has recordCount ${header.recordCount} and lastOffsetDelta ${header.lastOffsetDelta}; a produced batch needs records numbered 0..recordCount-1`,
       );
     }
-    out.push(fromProducer ? summaryOf(header, position, validateBatchRecords(buf, position, header, limits, now)) : summaryOf(header, position));
+    out.push(fromProducer ? summaryOf(header, position, validateBatchRecords(buf, position, header, limits, now, allowControl)) : summaryOf(header, position));
     position += size;
   }
   return out;

@@ -48,6 +48,11 @@ export interface AppendOptions {
    * 0 for a log that has none. An epoch older than the log's latest is refused (FENCED_LEADER_EPOCH).
    */
   readonly leaderEpoch?: number;
+  /**
+   * Who writes (Kafka's AppendOrigin): 'client' (default) may not write control batches;
+   * 'coordinator' (the transaction coordinator's markers, WriteTxnMarkers) may.
+   */
+  readonly origin?: 'client' | 'coordinator';
 }
 
 export interface AppendResult {

@@ -166,7 +166,8 @@ export class Log {
     const fromProducer = opts.assignOffsets ?? true;
     if (opts.leaderEpoch !== undefined) checkEpoch(opts.leaderEpoch);
     // Validated under the lock, by the append's group, against the config and clock of that moment.
-    const validate = () => validateAppend(batches, this.config, fromProducer, this.clock.now());
+    const allowControl = opts.origin === 'coordinator';
+    const validate = () => validateAppend(batches, this.config, fromProducer, this.clock.now(), allowControl);
     return this.appendValidated(batches, validate, fromProducer, opts.leaderEpoch);
   }
 

@@ -4,7 +4,9 @@
  * revalidated, as in Kafka). validateAppend (log-append-validator.ts) has already checked the
  * framing, the CRC and the header counts. Per batch, in Kafka's order:
  *
- * - batch: no control batch from a client; an idempotent batch (producerId >= 0) has a
+ * - batch: no control batch from a client (only the transaction coordinator writes markers:
+ *   Log.append's origin 'coordinator'; a marker's key is checked, its one record numbered 0);
+ *   an idempotent batch (producerId >= 0) has a
  *   sequence >= 0. Failures are INVALID_RECORD.
  * - records, walked without decoding (scanRecords; a compressed batch is decompressed first,
  *   bounded, and stored compressed as sent): exactly recordCount well-formed records, else
@@ -37,7 +39,10 @@ import {
   TimestampType,
   compressionOf,
   decompressRecords,
+  decodeRecordBatch,
   isControlBatch,
+  isTransactionalBatch,
+  readEndTxnMarker,
   scanRecords,
   setMaxTimestamp,
   summarizeRecords,
@@ -67,9 +72,10 @@ const NO_TIMESTAMP = -1;
  * details.recordErrors) or CORRUPT_MESSAGE / MESSAGE_TOO_LARGE when compressed records do not
  * decompress within bounds. Mutates `buf` only when it rewrites the header.
  */
-export function validateBatchRecords(buf: Buffer, position: number, header: RecordBatchHeader, config: RecordValidationConfig, now: number): number {
+export function validateBatchRecords(buf: Buffer, position: number, header: RecordBatchHeader, config: RecordValidationConfig, now: number, allowControl = false): number {
   if (isControlBatch(header.attributes)) {
-    throw new SpoolError('INVALID_RECORD', `record batch at position ${position}: clients may not write control records`);
+    if (!allowControl) throw new SpoolError('INVALID_RECORD', `record batch at position ${position}: clients may not write control records`);
+    return validateMarkerBatch(buf, position, header);
   }
   if (header.producerId >= 0 && header.baseSequence < 0) {
     throw new SpoolError('INVALID_RECORD', `record batch at position ${position}: invalid sequence ${header.baseSequence} with producerId ${header.producerId}`);
@@ -116,6 +122,19 @@ export function validateBatchRecords(buf: Buffer, position: number, header: Reco
   if (!createTime) return header.maxTimestamp;
   setMaxTimestamp(buf, position, TimestampType.CreateTime, maxTimestamp);
   return maxTimestamp;
+}
+
+/** A coordinator's marker batch: transactional, one record whose key is a known control type. */
+function validateMarkerBatch(buf: Buffer, position: number, header: RecordBatchHeader): number {
+  const size = header.batchLength + LOG_OVERHEAD;
+  try {
+    if (!isTransactionalBatch(header.attributes) || header.producerId < 0 || header.recordCount !== 1) throw new Error('a marker is one record in a transactional batch with a producer id');
+    const { records } = decodeRecordBatch(buf.subarray(position, position + size));
+    readEndTxnMarker(records[0].key, records[0].value);
+  } catch (err) {
+    throw new SpoolError('INVALID_RECORD', `control batch at position ${position}: ${(err as Error).message}`);
+  }
+  return header.maxTimestamp;
 }
 
 const summary: RecordsSummary = { minTimestampDelta: 0, maxTimestampDelta: 0, offsetDeltasInOrder: false, allHaveKeys: false };

@@ -75,8 +75,8 @@ export function createKafkaHandlers(deps: KafkaHandlerDeps): KafkaApiHandler[] {
   };
   return [
     new ProduceHandler(logManager, deps.producerStates, leadership, deps.leaderFor, deps.schemas),
-    new FetchHandler(logManager, leadership, deps.replicas),
-    new ListOffsetsHandler(logManager, leadership),
+    new FetchHandler(logManager, deps.producerStates, leadership, deps.replicas),
+    new ListOffsetsHandler(logManager, deps.producerStates, leadership),
     new MetadataHandler(logManager, deps.endpoint, deps.options, cluster),
     new OffsetCommitHandler(coordinator),
     new OffsetFetchHandler(coordinator),

@@ -1,12 +1,24 @@
 /**
  * Producer state per partition log (producer-state.ts), built lazily: the first idempotent batch
- * for a partition after start-up scans the partition's batch headers (no record is decoded) and
- * replays them; batches arriving meanwhile queue behind the scan, in arrival order. Keyed by the
+ * for a partition after start-up scans the partition's batch headers (no data record is decoded;
+ * a transaction marker's one record is, for its commit/abort type) and replays them, which also
+ * reopens the transactions that were open at a crash; batches arriving meanwhile queue behind the scan, in arrival order. Keyed by the
  * Log object, so a deleted and recreated topic starts with fresh state. A truncation of the log
  * (replication cutting a divergent tail) drops the state, so the next use rebuilds it from what
  * the log still holds (Kafka rebuilds its producer state on truncateTo too).
  */
-import { LOG_OVERHEAD, RECORD_BATCH_OVERHEAD, TimestampType, readRecordBatchHeader, timestampTypeOf } from '@spool/protocol';
+import {
+  ControlRecordType,
+  LOG_OVERHEAD,
+  RECORD_BATCH_OVERHEAD,
+  TimestampType,
+  decodeRecordBatch,
+  isControlBatch,
+  isTransactionalBatch,
+  readControlRecordType,
+  readRecordBatchHeader,
+  timestampTypeOf,
+} from '@spool/protocol';
 import type { Log } from '@spool/log-engine';
 import { PartitionProducerState } from './producer-state.js';
 
@@ -65,11 +77,19 @@ async function rebuild(log: Log): Promise<PartitionProducerState> {
     const buf = result.records;
     for (let pos = 0; pos + RECORD_BATCH_OVERHEAD <= buf.length; ) {
       const header = readRecordBatchHeader(buf, pos);
-      if (header.producerId >= 0) {
+      const size = header.batchLength + LOG_OVERHEAD;
+      if (header.producerId >= 0 && isControlBatch(header.attributes)) {
+        // A transaction marker: its one record's key says commit or abort (a few bytes to decode).
+        const { records } = decodeRecordBatch(buf.subarray(pos, pos + size));
+        if (records.length > 0) {
+          const aborted = readControlRecordType(records[0].key) === ControlRecordType.Abort;
+          state.replayMarker(header.producerId, header.producerEpoch, header.baseOffset, aborted);
+        }
+      } else if (header.producerId >= 0) {
         const logAppendTime = timestampTypeOf(header.attributes) === TimestampType.LogAppendTime ? header.maxTimestamp : null;
-        state.replay(header, header.baseOffset, logAppendTime);
+        state.replay({ ...header, isTransactional: isTransactionalBatch(header.attributes) }, header.baseOffset, logAppendTime);
       }
-      pos += header.batchLength + LOG_OVERHEAD;
+      pos += size;
     }
     offset = result.nextOffset;
   }

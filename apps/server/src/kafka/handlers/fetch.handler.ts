@@ -19,9 +19,6 @@
  * Fetch sessions (KIP-227) are declined the way Kafka allows: every response carries sessionId 0,
  * so clients keep sending full fetch requests. A request for an existing session (sessionId != 0)
  * gets FETCH_SESSION_ID_NOT_FOUND, after which clients fall back to full requests.
- * There are no transactions, so lastStableOffset = highWatermark and
- * abortedTransactions is empty under either isolation level.
- *
  * A consumer's currentLeaderEpoch (v9+) is checked before leadership (cluster/partition-gate.ts):
  * FENCED_LEADER_EPOCH when older than the epoch this broker knows, UNKNOWN_LEADER_EPOCH when newer.
  *
@@ -30,6 +27,15 @@
  * broker leads (ReplicationService), which reads up to the log end offset rather than the high
  * watermark and records the follower's position (docs/replication.md). A single node has no
  * followers: NOT_LEADER_OR_FOLLOWER.
+ *
+ * Transactions (KIP-98): every partition answers its last stable offset (LSO: the first offset of
+ * its oldest open transaction, else the high watermark; producer-state.ts). isolation_level=1
+ * (read_committed, v4+) returns only whole batches below the LSO, and with them the aborted
+ * transactions overlapping the returned range (producer id, first offset), so the client drops
+ * those producers' records up to each abort marker; isolation_level=0 returns up to the high
+ * watermark and abortedTransactions null, as Kafka does. A long poll under read_committed counts
+ * only bytes below the LSO, and a marker's append (which moves the LSO) wakes it like any append.
+ * The partition's producer state is built from the log on its first fetch after a start.
  */
 import { KafkaApiKey, KafkaErrorCode, type FetchRequest, type FetchResponse, type FetchResponsePartitionData } from '@spool/protocol';
 import { SpoolError } from '@spool/common';
@@ -38,6 +44,10 @@ import { fetchReplicaId, serveReplicaFetch, type LeaderLookup } from '@spool/rep
 import { kafkaErrorOf } from '../kafka-error-code.js';
 import type { KafkaApiHandler, KafkaRequestContext } from '../kafka-handler.js';
 import { clientRequestRefusal, SINGLE_NODE_GATE, type PartitionGate } from '../../cluster/partition-gate.js';
+import type { ProducerStateRegistry } from '../producer-state.registry.js';
+
+export const READ_UNCOMMITTED = 0;
+export const READ_COMMITTED = 1;
 
 /** Longest long poll honoured (Kafka has no cap; a shutdown ends waits anyway). */
 const MAX_WAIT_MS = 60_000;
@@ -73,6 +83,7 @@ export class FetchHandler implements KafkaApiHandler<FetchRequest, FetchResponse
 
   constructor(
     private readonly logManager: LogManager,
+    private readonly producerStates: ProducerStateRegistry,
     /** Cluster mode: only the partition's leader serves fetches (NOT_LEADER_OR_FOLLOWER elsewhere). */
     private readonly leadership: PartitionGate = SINGLE_NODE_GATE,
     /** Cluster mode: the partitions this broker leads, for replica fetches; null on a single node. */
@@ -90,7 +101,7 @@ export class FetchHandler implements KafkaApiHandler<FetchRequest, FetchResponse
     const plans = this.plan(request, ctx.apiVersion >= 13);
     const deadline = Date.now() + Math.min(Math.max(request.maxWaitMs, 0), MAX_WAIT_MS);
     for (;;) {
-      const { partitions, bytes } = await this.readAll(plans, request.maxBytes);
+      const { partitions, bytes } = await this.readAll(plans, request.maxBytes, request.isolationLevel === READ_COMMITTED);
       const remaining = deadline - Date.now();
       // As Kafka: answer at once when enough bytes are there or any partition has an error.
       const anyError = partitions.some((p) => p.errorCode !== KafkaErrorCode.NONE);
@@ -139,7 +150,7 @@ export class FetchHandler implements KafkaApiHandler<FetchRequest, FetchResponse
     return plans;
   }
 
-  private async readAll(plans: readonly PartitionPlan[], maxBytes: number): Promise<{ partitions: FetchResponsePartitionData[]; bytes: number }> {
+  private async readAll(plans: readonly PartitionPlan[], maxBytes: number, readCommitted: boolean): Promise<{ partitions: FetchResponsePartitionData[]; bytes: number }> {
     const partitions: FetchResponsePartitionData[] = [];
     let bytes = 0;
     for (const plan of plans) {
@@ -154,11 +165,26 @@ export class FetchHandler implements KafkaApiHandler<FetchRequest, FetchResponse
         continue;
       }
       try {
-        // Consumers read below the high watermark: only what every in-sync replica holds.
+        // Consumers read below the high watermark (what every in-sync replica holds), and under
+        // read_committed below the last stable offset.
         const highWatermark = plan.log.highWatermark;
-        const read = await plan.log.read(plan.fetchOffset, Math.max(budget, 1), { maxOffset: highWatermark });
+        const state = await this.producerStates.load(plan.log);
+        const lastStableOffset = state.lastStableOffset(highWatermark);
+        const read = await plan.log.read(plan.fetchOffset, Math.max(budget, 1), { maxOffset: readCommitted ? lastStableOffset : highWatermark });
         bytes += read.records.length;
-        partitions.push({ ...emptyPartition(plan.partition, KafkaErrorCode.NONE, plan.log), highWatermark, lastStableOffset: highWatermark, logStartOffset: read.logStartOffset, records: read.records });
+        const abortedTransactions = readCommitted
+          ? read.records.length === 0
+            ? []
+            : state.abortedTxns(read.firstOffset, read.nextOffset, read.logStartOffset).map((t) => ({ producerId: t.producerId, firstOffset: t.firstOffset }))
+          : null;
+        partitions.push({
+          ...emptyPartition(plan.partition, KafkaErrorCode.NONE, plan.log),
+          highWatermark,
+          lastStableOffset,
+          logStartOffset: read.logStartOffset,
+          abortedTransactions,
+          records: read.records,
+        });
       } catch (err) {
         partitions.push(emptyPartition(plan.partition, kafkaErrorOf(err).errorCode, plan.log));
       }

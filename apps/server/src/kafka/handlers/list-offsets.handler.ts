@@ -9,7 +9,9 @@
  *   -5 (LATEST_TIERED, v9+, KIP-1005)  offset -1: nothing is tiered
  *   t >= 0                             the first record whose timestamp is >= t
  * Offset -1 and timestamp -1 when no record qualifies; for consumers, a record at or above the high
- * watermark does not (Kafka's lastFetchableOffset: nothing uncommitted is shown). A special timestamp newer than the
+ * watermark does not (Kafka's lastFetchableOffset: nothing uncommitted is shown), and under
+ * isolation_level=1 (read_committed, v2+) the bound is the last stable offset (the first offset of
+ * the oldest open transaction, else the high watermark: producer-state.ts), LATEST included. A special timestamp newer than the
  * request's version (or unknown) is UNSUPPORTED_VERSION for that partition. A v4+ request's
  * currentLeaderEpoch is checked first (FENCED_LEADER_EPOCH / UNKNOWN_LEADER_EPOCH, KIP-320). v10's TimeoutMs
  * bounds waits for remote storage, which Spool does not have.
@@ -19,6 +21,8 @@ import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, LogManager, MAX_TIMESTAMP } from 
 import { kafkaErrorOf } from '../kafka-error-code.js';
 import type { KafkaApiHandler, KafkaRequestContext } from '../kafka-handler.js';
 import { clientRequestRefusal, knownLeaderEpoch, SINGLE_NODE_GATE, type PartitionGate } from '../../cluster/partition-gate.js';
+import type { ProducerStateRegistry } from '../producer-state.registry.js';
+import { READ_COMMITTED } from './fetch.handler.js';
 
 const EARLIEST_LOCAL_TIMESTAMP = -4;
 const LATEST_TIERED_TIMESTAMP = -5;
@@ -37,6 +41,7 @@ export class ListOffsetsHandler implements KafkaApiHandler<ListOffsetsRequest, L
 
   constructor(
     private readonly logManager: LogManager,
+    private readonly producerStates: ProducerStateRegistry,
     /** Cluster mode: only the partition's leader answers (NOT_LEADER_OR_FOLLOWER elsewhere). */
     private readonly leadership: PartitionGate = SINGLE_NODE_GATE,
   ) {}
@@ -45,13 +50,23 @@ export class ListOffsetsHandler implements KafkaApiHandler<ListOffsetsRequest, L
     const topics = await Promise.all(
       request.topics.map(async (topic) => ({
         name: topic.name,
-        partitions: await Promise.all(topic.partitions.map((p) => this.partition(topic.name, p.partitionIndex, p.timestamp, p.currentLeaderEpoch, ctx.apiVersion, request.replicaId >= 0))),
+        partitions: await Promise.all(
+          topic.partitions.map((p) => this.partition(topic.name, p.partitionIndex, p.timestamp, p.currentLeaderEpoch, ctx.apiVersion, request.replicaId >= 0, request.isolationLevel === READ_COMMITTED)),
+        ),
       })),
     );
     return { throttleTimeMs: 0, topics };
   }
 
-  private async partition(topic: string, partitionIndex: number, timestamp: number, currentLeaderEpoch: number, version: number, fromReplica: boolean): Promise<ListOffsetsResponseListOffsetsPartitionResponse> {
+  private async partition(
+    topic: string,
+    partitionIndex: number,
+    timestamp: number,
+    currentLeaderEpoch: number,
+    version: number,
+    fromReplica: boolean,
+    readCommitted: boolean,
+  ): Promise<ListOffsetsResponseListOffsetsPartitionResponse> {
     const base = { partitionIndex, errorCode: KafkaErrorCode.NONE, oldStyleOffsets: [], timestamp: -1, offset: -1, leaderEpoch: -1 };
     try {
       const refusal = clientRequestRefusal(this.leadership, topic, partitionIndex, currentLeaderEpoch, () => this.logManager.getLog(topic, partitionIndex));
@@ -59,7 +74,11 @@ export class ListOffsetsHandler implements KafkaApiHandler<ListOffsetsRequest, L
       const log = this.logManager.getLog(topic, partitionIndex);
       if (timestamp < 0 && !(version >= (SPECIAL_SINCE.get(timestamp) ?? Infinity))) return { ...base, errorCode: KafkaErrorCode.UNSUPPORTED_VERSION };
       if (timestamp === LATEST_TIERED_TIMESTAMP) return base;
-      const lastFetchable = fromReplica ? log.logEndOffset : log.highWatermark;
+      const lastFetchable = fromReplica
+        ? log.logEndOffset
+        : readCommitted
+          ? (await this.producerStates.load(log)).lastStableOffset(log.highWatermark)
+          : log.highWatermark;
       // As Kafka's Partition.fetchOffsetForTimestamp: the latest offset comes with the current leader epoch.
       if (timestamp === LATEST_TIMESTAMP) return { ...base, offset: lastFetchable, leaderEpoch: knownLeaderEpoch(this.leadership, topic, partitionIndex, () => log) };
       const found = await log.offsetForTimestamp(timestamp === EARLIEST_LOCAL_TIMESTAMP ? EARLIEST_TIMESTAMP : timestamp);

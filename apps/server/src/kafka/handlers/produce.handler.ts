@@ -162,7 +162,7 @@ export class ProduceHandler implements KafkaApiHandler<ProduceRequest, ProduceRe
   }
 
   private appendIdempotent(state: PartitionProducerState, log: Log, header: RecordBatchHeader, batch: Buffer, leader: LeaderPartition | null, acks: AcksContext): Promise<AppendedOffsets> {
-    const check = state.check(header);
+    const check = state.check({ ...header, isTransactional: isTransactionalBatch(header.attributes) }, log.logEndOffset);
     switch (check.kind) {
       case 'error':
         return Promise.reject(new ProduceRefusal(KafkaErrorCode[check.error], check.message));
