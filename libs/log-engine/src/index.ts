@@ -49,3 +49,6 @@ export {
 export { storageFaults, StorageFaults, FsyncFailedError, type StorageFault, type StorageOp, type StorageErrno } from './storage-io.js';
 export type { LogOfflineState, OfflineReason } from './log-storage-state.js';
 export * from './transaction-index.js';
+// Producer state (idempotence, transactions, last stable offset)
+export * from './producer-state.js';
+export * from './producer-state.registry.js';

@@ -22,7 +22,7 @@
 import { fetchRecords, IsolationLevel, ListOffsetsTimestamp, listOffsets } from '@spool/broker-client';
 import type { ClusterMetadata } from '@spool/cluster';
 import { SpoolError } from '@spool/common';
-import type { LogManager } from '@spool/log-engine';
+import type { LogManager, ProducerStateRegistry } from '@spool/log-engine';
 import { iterateBatches } from '@spool/protocol';
 import { LocalPartitionReader, type OffsetAndTimestamp, type PartitionRead, type PartitionReader, type PartitionReaders } from '../records/partition-reader.js';
 import type { PartitionRouter } from './partition-router.js';
@@ -46,6 +46,8 @@ export class ClusterPartitionReaders implements PartitionReaders {
     readonly logs: LogManager,
     readonly cluster: ClusterMetadata,
     readonly router: PartitionRouter,
+    /** The broker's producer states: a partition led here is read read_committed (records/partition-reader.ts). */
+    readonly producerStates: ProducerStateRegistry,
     /** Decodes schema-encoded records for json reads (records/record-renderer.ts). */
     readonly schemaDecoder?: SchemaDecoder,
   ) {}
@@ -55,7 +57,7 @@ export class ClusterPartitionReaders implements PartitionReaders {
     if (record === undefined) {
       // Not a cluster topic (a node-local one, or none): the local store answers.
       this.logs.getLog(topic, partition);
-      return new LocalPartitionReader(this.logs, topic, partition);
+      return new LocalPartitionReader(this.logs, this.producerStates, topic, partition);
     }
     if (!Number.isInteger(partition) || partition < 0 || partition >= record.partitions) {
       throw new SpoolError('UNKNOWN_TOPIC_OR_PARTITION', `partition ${topic}-${partition} does not exist`, { topic, partition });
@@ -204,7 +206,7 @@ class ClusterPartitionReader implements PartitionReader {
   }
 
   private localReader(): LocalPartitionReader {
-    this.local ??= new LocalPartitionReader(this.owner.logs, this.topic, this.partition);
+    this.local ??= new LocalPartitionReader(this.owner.logs, this.owner.producerStates, this.topic, this.partition);
     return this.local;
   }
 }

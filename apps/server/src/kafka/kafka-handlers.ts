@@ -1,6 +1,6 @@
 /** The API handlers the listener serves; ApiVersions advertises exactly these (plus itself). */
 import type { CoordinatorConfig } from '@spool/coordinator';
-import type { LogManager } from '@spool/log-engine';
+import { type LogManager, type ProducerStateRegistry } from '@spool/log-engine';
 import type { ClusterService } from '../cluster/cluster.service.js';
 import type { LeaderLookup, LeaderPartition } from '@spool/replication';
 import type { BrokerEndpoint } from './broker-endpoint.js';
@@ -32,7 +32,6 @@ import { ProduceHandler } from './handlers/produce.handler.js';
 import { CreatePartitionsHandler, CreateTopicsHandler, DeleteTopicsHandler } from './handlers/topic-admin.handlers.js';
 import type { KafkaApiHandler } from './kafka-handler.js';
 import type { KafkaListenerOptions } from './kafka-listener.options.js';
-import type { ProducerStateRegistry } from './producer-state.registry.js';
 import type { ProducerIdManager } from './producer-ids/producer-id-manager.js';
 import type { TopicSchemas } from '../schemas/topic-schemas.js';
 

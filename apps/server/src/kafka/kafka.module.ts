@@ -5,7 +5,7 @@
  */
 import { type DynamicModule, Module } from '@nestjs/common';
 import { silentLogger, systemClock, type Logger } from '@spool/common';
-import { LogManager } from '@spool/log-engine';
+import { LogManager, ProducerStateRegistry } from '@spool/log-engine';
 import { ClusterModule } from '../cluster/cluster.module.js';
 import { ClusterService } from '../cluster/cluster.service.js';
 import { GroupCoordinatorService } from '../groups/group-coordinator.service.js';
@@ -19,7 +19,6 @@ import { DEFAULT_KAFKA_LISTENER_OPTIONS, KAFKA_LISTENER_OPTIONS, type KafkaListe
 import { KafkaListener } from './kafka-listener.service.js';
 import { KafkaRequestRouter } from './kafka-request-router.js';
 import { createKafkaHandlers } from './kafka-handlers.js';
-import { ProducerStateRegistry } from './producer-state.registry.js';
 import { ProducerIdBlockFile, readNextProducerId } from './producer-ids/producer-id-block-file.js';
 import type { ProducerIdBlockAllocator } from './producer-ids/producer-id-block.js';
 import { ProducerIdManager } from './producer-ids/producer-id-manager.js';
@@ -31,6 +30,9 @@ import { AccessControl, DISABLED_ACCESS } from '../security/access-control.js';
 import { createSecurityHandlers } from './security/acl.handlers.js';
 import { KafkaAuthorization } from './security/kafka-authorization.js';
 import { KafkaSasl } from './security/kafka-sasl.js';
+
+/** Nest token of the provider that wires producer-state forgetting to role changes (its value is unused). */
+const PRODUCER_STATE_ROLE_HOOK = Symbol('PRODUCER_STATE_ROLE_HOOK');
 
 @Module({})
 export class KafkaModule {
@@ -47,14 +49,14 @@ export class KafkaModule {
           inject: [ClusterService],
         },
         {
-          provide: ProducerStateRegistry,
-          useFactory: (replication: ReplicationService) => {
-            const registry = new ProducerStateRegistry();
-            // A partition that changes role (leader <-> follower) rebuilds its producer state from the log when next used.
+          // The registry itself is the broker's one (LogEngineModule); a partition that changes role
+          // (leader <-> follower) rebuilds its producer state from the log when next used.
+          provide: PRODUCER_STATE_ROLE_HOOK,
+          useFactory: (registry: ProducerStateRegistry, replication: ReplicationService) => {
             replication.onRoleChange((_topic, _partition, log) => registry.forget(log));
-            return registry;
+            return true;
           },
-          inject: [ReplicationService],
+          inject: [ProducerStateRegistry, ReplicationService],
         },
         {
           provide: ProducerIdManager,

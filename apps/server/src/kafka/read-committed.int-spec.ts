@@ -7,13 +7,13 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { LogManager, type Log } from '@spool/log-engine';
+import { LogManager, type Log, ProducerStateRegistry } from '@spool/log-engine';
 import { KafkaErrorCode, decodeRecordBatch, encodeRecordBatch, iterateBatches, isControlBatch, type FetchResponsePartitionData } from '@spool/protocol';
 import { FetchHandler, READ_COMMITTED, READ_UNCOMMITTED } from './handlers/fetch.handler.js';
 import { ListOffsetsHandler } from './handlers/list-offsets.handler.js';
 import type { KafkaRequestContext } from './kafka-handler.js';
-import { ProducerStateRegistry } from './producer-state.registry.js';
 import { TxnMarkerWriter } from './txn-marker-writer.js';
+import { LocalPartitionReaders } from '../records/partition-reader.js';
 
 const P1 = 100;
 const P2 = 200;
@@ -29,8 +29,8 @@ function ctx(apiVersion: number): KafkaRequestContext {
 }
 
 /** Appends `values` as one batch of producer `pid` (transactional unless said otherwise), as Produce does. */
-async function produce(pid: number | null, values: string[], transactional = true): Promise<void> {
-  const log = logs.getLog(TOPIC, 0);
+async function produce(pid: number | null, values: string[], transactional = true, topic = TOPIC): Promise<void> {
+  const log = logs.getLog(topic, 0);
   const records = values.map((v) => ({ key: null, value: Buffer.from(v), timestamp: Date.now() }));
   if (pid === null) {
     await log.append(encodeRecordBatch({ records }));
@@ -159,5 +159,45 @@ describe('read_committed on one partition', () => {
     expect(await writer.write(TOPIC, 0, { producerId: P1, producerEpoch: 0, coordinatorEpoch: 0, committed: true })).toMatchObject({ completed: { firstOffset: 8, lastOffset: 9, isAborted: false } });
     expect(committedValues(await fetch(READ_COMMITTED))).toEqual(['plain', 'c1', 'c2', 'b1']);
     expect(await latest(READ_COMMITTED)).toBe(10);
+  });
+});
+
+describe('the faces read read_committed (records module)', () => {
+  const FACES = 'faces';
+  const P3 = 300;
+
+  /** Values of every data record in `batches` (what a renderer shows; control batches skipped). */
+  function values(batches: Buffer): string[] {
+    const out: string[] = [];
+    for (const { pos, header } of iterateBatches(batches)) {
+      if (isControlBatch(header.attributes)) continue;
+      for (const r of decodeRecordBatch(batches, pos).records) out.push(r.value!.toString());
+    }
+    return out;
+  }
+
+  it('reads end at the LSO, aborted batches are left out, and a wait lasts until the LSO moves', async () => {
+    await logs.createTopic(FACES, 1);
+    const reader = new LocalPartitionReaders(logs, states).reader(FACES, 0);
+    await produce(null, ['before'], false, FACES); // 0
+    await produce(P3, ['x1', 'x2'], true, FACES); // 1-2, aborted below
+    await produce(null, ['during'], false, FACES); // 3
+    expect(values((await reader.read(0, 1 << 20)).batches)).toEqual(['before']);
+    expect(reader.highWatermark()).toBe(1);
+    // Nothing readable at 1 until the marker: the wait times out instead of spinning.
+    const timedOut = reader.waitForAppend(1, 100);
+    await expect(timedOut).resolves.toBeUndefined();
+    expect((await reader.read(1, 1 << 20)).batches.length).toBe(0);
+
+    const woken = reader.waitForAppend(1, 30_000);
+    const writer = new TxnMarkerWriter(logs, states);
+    await writer.write(FACES, 0, { producerId: P3, producerEpoch: 0, coordinatorEpoch: 0, committed: false }); // 4
+    await woken;
+    expect(reader.highWatermark()).toBe(5);
+    expect(values((await reader.read(0, 1 << 20)).batches)).toEqual(['before', 'during']);
+    // A read starting inside the aborted range reads on past it.
+    const fromInside = await reader.read(1, 1 << 20);
+    expect(values(fromInside.batches)).toEqual(['during']);
+    expect(fromInside.nextOffset).toBe(5);
   });
 });

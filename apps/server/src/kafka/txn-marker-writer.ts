@@ -13,10 +13,8 @@
  * does the same). Only the log's 'coordinator' origin may append control batches.
  */
 import { ControlRecordType, KafkaErrorCode, encodeEndTxnMarkerBatch } from '@spool/protocol';
-import type { Log, LogManager } from '@spool/log-engine';
+import { type Log, type LogManager, type CompletedTxn, type ProducerStateRegistry } from '@spool/log-engine';
 import { kafkaErrorOf } from './kafka-error-code.js';
-import type { CompletedTxn } from './producer-state.js';
-import type { ProducerStateRegistry } from './producer-state.registry.js';
 
 export interface TxnMarker {
   readonly producerId: number;

@@ -8,8 +8,19 @@
  * The local reader is the partition's Log, read below its high watermark (docs/replication.md):
  * what every in-sync replica holds, so a failover never takes back a record a face delivered. On
  * a single node the high watermark is the log end offset.
+ *
+ * Every face reads read_committed (docs/transactions.md): reads end at the partition's last
+ * stable offset (LSO; the first offset of its oldest open transaction, else the high watermark),
+ * and the batches of aborted transactions are left out of what a read returns (the offsets they
+ * held are a gap, as after compaction; their abort markers, control batches, stay and renderers
+ * skip them), so a browser never sees a record of a transaction that is open or was aborted. A
+ * wait for records past the LSO lasts until a marker or later append moves it. The partition's
+ * producer state (which knows the LSO and the aborted transactions) is rebuilt from the log on
+ * its first read after a start; until then `highWatermark()` answers the high watermark, which
+ * only affects where `latest` starts, never what a read returns.
  */
-import type { LogManager } from '@spool/log-engine';
+import type { AbortedTxnEntry, Log, LogManager, PartitionProducerState, ProducerStateRegistry } from '@spool/log-engine';
+import { isControlBatch, isTransactionalBatch, iterateBatches } from '@spool/protocol';
 import type { SchemaDecoder } from './record-renderer.js';
 
 export interface PartitionRead {
@@ -29,7 +40,7 @@ export interface PartitionReader {
   readonly partition: number;
   /** First offset still readable. */
   logStartOffset(): number;
-  /** Reads end here (exclusive): the offset the next appended record gets, on one node. */
+  /** Reads end here (exclusive): the last stable offset (the high watermark when no transaction is open). */
   highWatermark(): number;
   /**
    * Batches from `offset` up to about `maxBytes` (at least one whole batch, Kafka's rule).
@@ -76,14 +87,17 @@ export const PARTITION_READERS = Symbol('PARTITION_READERS');
 export class LocalPartitionReaders implements PartitionReaders {
   constructor(
     private readonly logs: LogManager,
+    /** The broker's one registry: the Kafka face updates it as it appends; reads bound themselves by it. */
+    private readonly producerStates: ProducerStateRegistry,
     readonly schemaDecoder?: SchemaDecoder,
   ) {}
 
   reader(topic: string, partition: number): PartitionReader {
     // Resolve once to fail fast on an unknown partition; later calls look the log up again, so a
     // topic deleted and re-created under the same name is read from its new log.
-    this.logs.getLog(topic, partition);
-    return new LocalPartitionReader(this.logs, topic, partition);
+    const log = this.logs.getLog(topic, partition);
+    void this.producerStates.load(log); // starts the rebuild now, so highWatermark() knows the LSO soon
+    return new LocalPartitionReader(this.logs, this.producerStates, topic, partition);
   }
 
   partitionCount(topic: string): number {
@@ -103,6 +117,7 @@ export class LocalPartitionReaders implements PartitionReaders {
 export class LocalPartitionReader implements PartitionReader {
   constructor(
     private readonly logs: LogManager,
+    private readonly producerStates: ProducerStateRegistry,
     readonly topic: string,
     readonly partition: number,
   ) {}
@@ -112,18 +127,33 @@ export class LocalPartitionReader implements PartitionReader {
   }
 
   highWatermark(): number {
-    return this.logs.getLog(this.topic, this.partition).highWatermark;
+    const log = this.logs.getLog(this.topic, this.partition);
+    return this.producerStates.loaded(log)?.lastStableOffset(log.highWatermark) ?? log.highWatermark;
   }
 
   async read(offset: number, maxBytes: number): Promise<PartitionRead> {
     const log = this.logs.getLog(this.topic, this.partition);
-    const result = await log.read(offset, maxBytes, { maxOffset: log.highWatermark });
-    return { batches: result.records, nextOffset: result.records.length === 0 ? offset : result.nextOffset };
+    const state = await this.producerStates.load(log);
+    // Batches of aborted transactions are dropped; if a read held nothing else, read on (an
+    // aborted transaction always ends with its marker below the LSO, so this ends quickly).
+    for (let from = offset; ; ) {
+      const result = await log.read(from, maxBytes, { maxOffset: state.lastStableOffset(log.highWatermark) });
+      if (result.records.length === 0) return { batches: result.records, nextOffset: offset };
+      const aborted = state.abortedTxns(result.firstOffset, result.nextOffset, result.logStartOffset);
+      const batches = aborted.length === 0 ? result.records : withoutAborted(result.records, aborted);
+      if (batches.length > 0) return { batches, nextOffset: result.nextOffset };
+      from = result.nextOffset;
+    }
   }
 
   waitForAppend(offset: number, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    const log = this.logs.getLog(this.topic, this.partition);
+    const state = this.producerStates.loaded(log);
     // Woken when the high watermark passes `offset`: by the append itself on a single node, by followers' fetches otherwise.
-    return this.logs.getLog(this.topic, this.partition).waitForHighWatermark(offset, timeoutMs, signal);
+    if (state === undefined || log.highWatermark <= offset || stableBeyond(state, log, offset)) return log.waitForHighWatermark(offset, timeoutMs, signal);
+    // Records past the LSO are there but not readable: wait for a transaction to close (its marker
+    // moves the LSO) or for the high watermark to move (a pending first batch's offset becomes known).
+    return waitForStable(state, log, timeoutMs, signal);
   }
 
   offsetForTimestamp(timestamp: number): Promise<OffsetAndTimestamp | null> {
@@ -133,4 +163,33 @@ export class LocalPartitionReader implements PartitionReader {
   incarnation(): object {
     return this.logs.getLog(this.topic, this.partition);
   }
+}
+
+async function waitForStable(state: PartitionProducerState, log: Log, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+  const stop = new AbortController();
+  const onAbort = (): void => stop.abort();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    await Promise.race([state.waitForTxnChange(timeoutMs, stop.signal), log.waitForHighWatermark(log.highWatermark, timeoutMs, stop.signal)]);
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+    stop.abort();
+  }
+}
+
+function stableBeyond(state: PartitionProducerState, log: Log, offset: number): boolean {
+  return state.lastStableOffset(log.highWatermark) > offset;
+}
+
+/** `records` without the data batches of the aborted transactions `aborted` (whole batches; control batches kept). */
+function withoutAborted(records: Buffer, aborted: readonly AbortedTxnEntry[]): Buffer {
+  const kept: Buffer[] = [];
+  for (const { pos, size, header } of iterateBatches(records)) {
+    const dropped =
+      isTransactionalBatch(header.attributes) &&
+      !isControlBatch(header.attributes) &&
+      aborted.some((t) => t.producerId === header.producerId && header.baseOffset >= t.firstOffset && header.baseOffset < t.lastOffset);
+    if (!dropped) kept.push(records.subarray(pos, pos + size));
+  }
+  return kept.length === 1 ? kept[0] : Buffer.concat(kept);
 }

@@ -5,7 +5,7 @@
  * same position share a read), and one schema decoder (json reads of schema-encoded records).
  */
 import { Module } from '@nestjs/common';
-import { LogManager } from '@spool/log-engine';
+import { LogManager, ProducerStateRegistry } from '@spool/log-engine';
 import { ClusterModule } from '../cluster/cluster.module.js';
 import { ClusterPartitionReaders } from '../cluster/cluster-partition-readers.js';
 import { ClusterService } from '../cluster/cluster.service.js';
@@ -20,9 +20,9 @@ import { LocalPartitionReaders, PARTITION_READERS } from './partition-reader.js'
       // The schema registry decodes schema-encoded records for json reads, the same on every face.
       provide: PARTITION_READERS,
       // Cluster mode: any partition on any node (the leader's, over Kafka's protocol, when elsewhere).
-      useFactory: (logs: LogManager, cluster: ClusterService, schemas: TopicSchemas) =>
-        cluster.mode === 'etcd' ? new ClusterPartitionReaders(logs, cluster.metadata, cluster.router, schemas) : new LocalPartitionReaders(logs, schemas),
-      inject: [LogManager, ClusterService, TopicSchemas],
+      useFactory: (logs: LogManager, producerStates: ProducerStateRegistry, cluster: ClusterService, schemas: TopicSchemas) =>
+        cluster.mode === 'etcd' ? new ClusterPartitionReaders(logs, cluster.metadata, cluster.router, producerStates, schemas) : new LocalPartitionReaders(logs, producerStates, schemas),
+      inject: [LogManager, ProducerStateRegistry, ClusterService, TopicSchemas],
     },
   ],
   exports: [PARTITION_READERS],

@@ -39,12 +39,11 @@
  */
 import { KafkaApiKey, KafkaErrorCode, type FetchRequest, type FetchResponse, type FetchResponsePartitionData } from '@spool/protocol';
 import { SpoolError } from '@spool/common';
-import { LogManager, type Log } from '@spool/log-engine';
+import { LogManager, type Log, type ProducerStateRegistry } from '@spool/log-engine';
 import { fetchReplicaId, serveReplicaFetch, type LeaderLookup } from '@spool/replication';
 import { kafkaErrorOf } from '../kafka-error-code.js';
 import type { KafkaApiHandler, KafkaRequestContext } from '../kafka-handler.js';
 import { clientRequestRefusal, SINGLE_NODE_GATE, type PartitionGate } from '../../cluster/partition-gate.js';
-import type { ProducerStateRegistry } from '../producer-state.registry.js';
 
 export const READ_UNCOMMITTED = 0;
 export const READ_COMMITTED = 1;
@@ -101,7 +100,7 @@ export class FetchHandler implements KafkaApiHandler<FetchRequest, FetchResponse
     const plans = this.plan(request, ctx.apiVersion >= 13);
     const deadline = Date.now() + Math.min(Math.max(request.maxWaitMs, 0), MAX_WAIT_MS);
     for (;;) {
-      const { partitions, bytes } = await this.readAll(plans, request.maxBytes, request.isolationLevel === READ_COMMITTED);
+      const { partitions, bytes, stableSeen } = await this.readAll(plans, request.maxBytes, request.isolationLevel === READ_COMMITTED);
       const remaining = deadline - Date.now();
       // As Kafka: answer at once when enough bytes are there or any partition has an error.
       const anyError = partitions.some((p) => p.errorCode !== KafkaErrorCode.NONE);
@@ -114,7 +113,7 @@ export class FetchHandler implements KafkaApiHandler<FetchRequest, FetchResponse
           nodeEndpoints: [],
         };
       }
-      await this.waitForData(plans, remaining, ctx.signal);
+      await this.waitForData(plans, remaining, ctx.signal, request.isolationLevel === READ_COMMITTED ? stableSeen : null);
     }
   }
 
@@ -150,10 +149,17 @@ export class FetchHandler implements KafkaApiHandler<FetchRequest, FetchResponse
     return plans;
   }
 
-  private async readAll(plans: readonly PartitionPlan[], maxBytes: number, readCommitted: boolean): Promise<{ partitions: FetchResponsePartitionData[]; bytes: number }> {
+  private async readAll(
+    plans: readonly PartitionPlan[],
+    maxBytes: number,
+    readCommitted: boolean,
+  ): Promise<{ partitions: FetchResponsePartitionData[]; bytes: number; stableSeen: number[] }> {
     const partitions: FetchResponsePartitionData[] = [];
+    /** Per plan, the LSO the read was bounded by (-1 without a log). */
+    const stableSeen: number[] = [];
     let bytes = 0;
     for (const plan of plans) {
+      stableSeen.push(-1);
       if (plan.log === null) {
         partitions.push(emptyPartition(plan.partition, plan.error?.errorCode ?? KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION, null));
         continue;
@@ -170,6 +176,7 @@ export class FetchHandler implements KafkaApiHandler<FetchRequest, FetchResponse
         const highWatermark = plan.log.highWatermark;
         const state = await this.producerStates.load(plan.log);
         const lastStableOffset = state.lastStableOffset(highWatermark);
+        stableSeen[stableSeen.length - 1] = lastStableOffset;
         const read = await plan.log.read(plan.fetchOffset, Math.max(budget, 1), { maxOffset: readCommitted ? lastStableOffset : highWatermark });
         bytes += read.records.length;
         const abortedTransactions = readCommitted
@@ -189,16 +196,34 @@ export class FetchHandler implements KafkaApiHandler<FetchRequest, FetchResponse
         partitions.push(emptyPartition(plan.partition, kafkaErrorOf(err).errorCode, plan.log));
       }
     }
-    return { partitions, bytes };
+    return { partitions, bytes, stableSeen };
   }
 
-  /** Resolves when any fetched partition's high watermark passes its fetch offset, at the timeout, or on abort. */
-  private async waitForData(plans: readonly PartitionPlan[], timeoutMs: number, signal: AbortSignal): Promise<void> {
+  /**
+   * Resolves when any fetched partition's high watermark passes its fetch offset, at the timeout,
+   * or on abort. `stableSeen`: under read_committed, the LSO each plan's read stopped at (a move
+   * past it ends the wait).
+   */
+  private async waitForData(plans: readonly PartitionPlan[], timeoutMs: number, signal: AbortSignal, stableSeen: readonly number[] | null): Promise<void> {
+    if (stableSeen !== null) {
+      // A marker recorded since the read already moved an LSO: read again at once.
+      const moved = plans.some((p, i) => p.log !== null && (this.producerStates.loaded(p.log)?.lastStableOffset(p.log.highWatermark) ?? -1) > stableSeen[i]);
+      if (moved) return;
+    }
     const done = new AbortController();
     const onAbort = (): void => done.abort();
     signal.addEventListener('abort', onAbort, { once: true });
     try {
-      await Promise.race(plans.filter((p) => p.log !== null).map((p) => p.log!.waitForHighWatermark(Math.max(p.fetchOffset, p.log!.highWatermark), timeoutMs, done.signal)));
+      const waits = plans.filter((p) => p.log !== null).map((p) => p.log!.waitForHighWatermark(Math.max(p.fetchOffset, p.log!.highWatermark), timeoutMs, done.signal));
+      // Under read_committed a marker moves the LSO: its append wakes the waits above before the
+      // producer state records it, so a closing transaction wakes the request too.
+      if (stableSeen !== null) {
+        for (const p of plans) {
+          const state = p.log === null ? undefined : this.producerStates.loaded(p.log);
+          if (state !== undefined && state.firstUnstableOffset !== null) waits.push(state.waitForTxnChange(timeoutMs, done.signal));
+        }
+      }
+      await Promise.race(waits);
     } finally {
       signal.removeEventListener('abort', onAbort);
       done.abort(); // releases the other waiters

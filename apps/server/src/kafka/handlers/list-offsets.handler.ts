@@ -17,11 +17,10 @@
  * bounds waits for remote storage, which Spool does not have.
  */
 import { KafkaApiKey, KafkaErrorCode, type ListOffsetsRequest, type ListOffsetsResponse, type ListOffsetsResponseListOffsetsPartitionResponse } from '@spool/protocol';
-import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, LogManager, MAX_TIMESTAMP } from '@spool/log-engine';
+import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, LogManager, MAX_TIMESTAMP, type ProducerStateRegistry } from '@spool/log-engine';
 import { kafkaErrorOf } from '../kafka-error-code.js';
 import type { KafkaApiHandler, KafkaRequestContext } from '../kafka-handler.js';
 import { clientRequestRefusal, knownLeaderEpoch, SINGLE_NODE_GATE, type PartitionGate } from '../../cluster/partition-gate.js';
-import type { ProducerStateRegistry } from '../producer-state.registry.js';
 import { READ_COMMITTED } from './fetch.handler.js';
 
 const EARLIEST_LOCAL_TIMESTAMP = -4;

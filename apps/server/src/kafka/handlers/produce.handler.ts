@@ -46,11 +46,9 @@ import {
   type ProduceResponsePartitionProduceResponse,
   type RecordBatchHeader,
 } from '@spool/protocol';
-import { LogManager, type Log, type RecordError } from '@spool/log-engine';
+import { LogManager, type Log, type RecordError, type AppendedOffsets, type PartitionProducerState, type ProducerStateRegistry } from '@spool/log-engine';
 import { kafkaErrorOf } from '../kafka-error-code.js';
 import { NO_RESPONSE, type KafkaApiHandler, type KafkaRequestContext } from '../kafka-handler.js';
-import type { AppendedOffsets, PartitionProducerState } from '../producer-state.js';
-import type { ProducerStateRegistry } from '../producer-state.registry.js';
 import { SINGLE_NODE_GATE, type PartitionGate } from '../../cluster/partition-gate.js';
 import { appendWithAcks, type RequiredAcks } from '../../replication/replicated-append.js';
 import type { LeaderPartition } from '@spool/replication';

@@ -6,7 +6,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { LogManager } from '@spool/log-engine';
+import { LogManager, ProducerStateRegistry } from '@spool/log-engine';
 import { encodeRecordBatch } from '@spool/protocol';
 import { LocalPartitionReaders } from '../partition-reader.js';
 import { RecordRenderer } from '../record-renderer.js';
@@ -22,7 +22,7 @@ beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'spool-feed-'));
   logs = await LogManager.open({ dataDir: dir, retentionCheckIntervalMs: 3_600_000, cleanerEnabled: false });
   await logs.createTopic('fan', 1);
-  readers = new LocalPartitionReaders(logs);
+  readers = new LocalPartitionReaders(logs, new ProducerStateRegistry());
 });
 
 afterAll(async () => {

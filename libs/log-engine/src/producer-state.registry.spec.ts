@@ -2,7 +2,8 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { ManualClock, silentLogger } from '@spool/common';
-import { KAFKA_TOPIC_CONFIG_DEFAULTS, Log } from '@spool/log-engine';
+import { KAFKA_TOPIC_CONFIG_DEFAULTS } from './topic-config.js';
+import { Log } from './log.js';
 import { encodeRecordBatch } from '@spool/protocol';
 import { ProducerStateRegistry } from './producer-state.registry.js';
 

@@ -109,6 +109,8 @@ export class PartitionProducerState {
   private readonly ongoing = new Map<number, OngoingTxn>();
   /** Aborted transactions in marker order (what the .txnindex files hold; Fetch's abortedTransactions). */
   private aborted: AbortedTxnEntry[] = [];
+  /** Readers waiting for the LSO to move (see waitForTxnChange). */
+  private readonly txnWaiters = new Set<() => void>();
 
   /**
    * Checks a batch and, for 'append', returns how to record it once its append has started.
@@ -205,7 +207,32 @@ export class PartitionProducerState {
     this.ongoing.delete(producerId);
     const completed: CompletedTxn = { producerId, firstOffset: txn.firstOffset, lastOffset: markerOffset, isAborted };
     if (isAborted) this.aborted.push({ ...completed, lastStableOffset: this.lastStableOffset(markerOffset + 1) });
+    this.notifyTxnChange();
     return completed;
+  }
+
+  /**
+   * Resolves when a transaction here closes (the LSO may have moved), after `timeoutMs`, or when
+   * `signal` aborts; never rejects. A reader waiting past the LSO needs this besides the log's
+   * append wait: the marker's append wakes append waiters before this state has recorded it.
+   */
+  waitForTxnChange(timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
+        this.txnWaiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, Math.max(0, timeoutMs));
+      if (signal?.aborted) return done();
+      signal?.addEventListener('abort', done, { once: true });
+      this.txnWaiters.add(done);
+    });
+  }
+
+  private notifyTxnChange(): void {
+    for (const wake of [...this.txnWaiters]) wake();
   }
 
   /**

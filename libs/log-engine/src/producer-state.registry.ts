@@ -19,7 +19,7 @@ import {
   readRecordBatchHeader,
   timestampTypeOf,
 } from '@spool/protocol';
-import type { Log } from '@spool/log-engine';
+import type { Log } from './log.js';
 import { PartitionProducerState } from './producer-state.js';
 
 const SCAN_CHUNK_BYTES = 8 * 1024 * 1024;
