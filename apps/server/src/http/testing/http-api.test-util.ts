@@ -8,7 +8,7 @@ import { Global, Module, type DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { systemClock, type Clock } from '@spool/common';
-import { LogManager } from '@spool/log-engine';
+import { LogManager, ProducerStateRegistry } from '@spool/log-engine';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -47,7 +47,7 @@ function logManagerModule(logManager: LogManager): DynamicModule {
   @Global()
   @Module({})
   class TestLogManagerModule {}
-  return { module: TestLogManagerModule, global: true, providers: [{ provide: LogManager, useValue: logManager }], exports: [LogManager] };
+  return { module: TestLogManagerModule, global: true, providers: [{ provide: LogManager, useValue: logManager }, { provide: ProducerStateRegistry, useValue: new ProducerStateRegistry() }], exports: [LogManager, ProducerStateRegistry] };
 }
 
 export async function startTestServer(opts: TestServerOptions = {}): Promise<TestServer> {

@@ -7,7 +7,7 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { LogManager } from '@spool/log-engine';
+import { LogManager, ProducerStateRegistry } from '@spool/log-engine';
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -57,7 +57,7 @@ function logManagerModule(logManager: LogManager): DynamicModule {
   @Global()
   @Module({})
   class KafkaTestLogManagerModule {}
-  return { module: KafkaTestLogManagerModule, global: true, providers: [{ provide: LogManager, useValue: logManager }], exports: [LogManager] };
+  return { module: KafkaTestLogManagerModule, global: true, providers: [{ provide: LogManager, useValue: logManager }, { provide: ProducerStateRegistry, useValue: new ProducerStateRegistry() }], exports: [LogManager, ProducerStateRegistry] };
 }
 
 export async function startKafkaTestBroker(opts: KafkaTestBrokerOptions = {}): Promise<KafkaTestBroker> {

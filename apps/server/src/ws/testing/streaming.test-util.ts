@@ -7,7 +7,7 @@ import { Global, Module, type DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { CoordinatorConfig } from '@spool/coordinator';
-import { LogManager } from '@spool/log-engine';
+import { LogManager, ProducerStateRegistry } from '@spool/log-engine';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -53,7 +53,7 @@ function logManagerModule(logManager: LogManager): DynamicModule {
   @Global()
   @Module({})
   class StreamingLogManagerModule {}
-  return { module: StreamingLogManagerModule, global: true, providers: [{ provide: LogManager, useValue: logManager }], exports: [LogManager] };
+  return { module: StreamingLogManagerModule, global: true, providers: [{ provide: LogManager, useValue: logManager }, { provide: ProducerStateRegistry, useValue: new ProducerStateRegistry() }], exports: [LogManager, ProducerStateRegistry] };
 }
 
 export async function startStreamingServer(opts: StreamingServerOptions = {}): Promise<StreamingServer> {
