@@ -18,12 +18,19 @@
  * waitForAppend on a remote partition is a Fetch long poll on the leader (minBytes 1), aborted
  * with the caller's signal; a failed one waits half a second before it resolves, so a caller's
  * loop reading an unreachable leader does not spin.
+ *
+ * Every face reads read_committed (docs/transactions.md), wherever the partition is led: a
+ * forwarded Fetch or ListOffsets carries isolation_level 1, so the leader bounds it by its last
+ * stable offset (LSO) and long polls wait until records are below it; what a remote reader calls
+ * its "high watermark" is the leader's LSO, and the aborted transactions the leader lists are
+ * left out here (records/aborted-batches.ts), as the local reader leaves them out.
  */
 import { fetchRecords, IsolationLevel, ListOffsetsTimestamp, listOffsets } from '@spool/broker-client';
 import type { ClusterMetadata } from '@spool/cluster';
 import { SpoolError } from '@spool/common';
 import type { LogManager, ProducerStateRegistry } from '@spool/log-engine';
 import { iterateBatches } from '@spool/protocol';
+import { withoutAbortedFromFetch } from '../records/aborted-batches.js';
 import { LocalPartitionReader, type OffsetAndTimestamp, type PartitionRead, type PartitionReader, type PartitionReaders } from '../records/partition-reader.js';
 import type { PartitionRouter } from './partition-router.js';
 import type { SchemaDecoder } from '../records/record-renderer.js';
@@ -111,17 +118,28 @@ export class ClusterPartitionReaders implements PartitionReaders {
   }
 
   async remoteRead(leader: number, topic: string, partition: number, offset: number, maxBytes: number): Promise<PartitionRead> {
+    // A read that held only an aborted transaction's data batches reads on (its marker, below the
+    // LSO, ends it soon), as the local reader does.
+    for (let from = offset; ; ) {
+      const read = await this.remoteReadOnce(leader, topic, partition, from, maxBytes);
+      if (read.batches.length > 0) return read;
+      if (read.nextOffset === from) return { batches: read.batches, nextOffset: offset };
+      from = read.nextOffset;
+    }
+  }
+
+  private async remoteReadOnce(leader: number, topic: string, partition: number, offset: number, maxBytes: number): Promise<PartitionRead> {
     const budget = Math.max(1, maxBytes);
     const result = await fetchRecords(
       this.router.sender(leader),
-      { maxWaitMs: 0, minBytes: 0, maxBytes: budget, isolationLevel: IsolationLevel.READ_UNCOMMITTED, partitions: [{ topic, partition, fetchOffset: offset, partitionMaxBytes: budget }] },
+      { maxWaitMs: 0, minBytes: 0, maxBytes: budget, isolationLevel: IsolationLevel.READ_COMMITTED, partitions: [{ topic, partition, fetchOffset: offset, partitionMaxBytes: budget }] },
       { timeoutMs: this.router.peerRequestTimeoutMs },
     );
     if (result.error !== null) throw result.error;
     const answered = result.partitions[0];
     if (answered === undefined) throw new SpoolError('UNKNOWN_SERVER_ERROR', `broker ${leader} answered a fetch of ${topic}-${partition} without that partition`);
     if (answered.error !== null) throw answered.error;
-    this.remember(topic, partition, answered.logStartOffset, answered.highWatermark);
+    this.remember(topic, partition, answered.logStartOffset, stableEnd(answered));
     const records = answered.records ?? Buffer.alloc(0);
     // Whole batches only (a Kafka fetch may end with a partial one); copied out of the response frame.
     let end = 0;
@@ -130,7 +148,9 @@ export class ClusterPartitionReaders implements PartitionReaders {
       end = batch.pos + batch.size;
       nextOffset = batch.header.baseOffset + batch.header.lastOffsetDelta + 1;
     }
-    return { batches: Buffer.from(records.subarray(0, end)), nextOffset: end === 0 ? offset : nextOffset };
+    if (end === 0) return { batches: Buffer.alloc(0), nextOffset: offset };
+    const committed = withoutAbortedFromFetch(records.subarray(0, end), answered.abortedTransactions);
+    return { batches: Buffer.from(committed), nextOffset };
   }
 
   async remoteWait(leader: number, topic: string, partition: number, offset: number, timeoutMs: number, signal?: AbortSignal): Promise<void> {
@@ -139,12 +159,12 @@ export class ClusterPartitionReaders implements PartitionReaders {
     try {
       const result = await fetchRecords(
         this.router.sender(leader),
-        { maxWaitMs: waitMs, minBytes: 1, maxBytes: 1, isolationLevel: IsolationLevel.READ_UNCOMMITTED, partitions: [{ topic, partition, fetchOffset: offset, partitionMaxBytes: 1 }] },
+        { maxWaitMs: waitMs, minBytes: 1, maxBytes: 1, isolationLevel: IsolationLevel.READ_COMMITTED, partitions: [{ topic, partition, fetchOffset: offset, partitionMaxBytes: 1 }] },
         { timeoutMs: waitMs + this.router.peerRequestTimeoutMs, ...(signal !== undefined && { signal }) },
       );
       const answered = result.partitions[0];
       if (result.error !== null || answered === undefined || answered.error !== null) throw result.error ?? answered?.error ?? new Error('no partition in the answer');
-      this.remember(topic, partition, answered.logStartOffset, answered.highWatermark);
+      this.remember(topic, partition, answered.logStartOffset, stableEnd(answered));
     } catch {
       if (signal?.aborted) return;
       await pause(Math.min(FAILED_WAIT_PAUSE_MS, timeoutMs), signal);
@@ -152,7 +172,7 @@ export class ClusterPartitionReaders implements PartitionReaders {
   }
 
   async remoteOffset(leader: number, topic: string, partition: number, timestamp: number): Promise<OffsetAndTimestamp | null> {
-    const result = await listOffsets(this.router.sender(leader), { isolationLevel: IsolationLevel.READ_UNCOMMITTED, partitions: [{ topic, partition, timestamp }] }, { timeoutMs: this.router.peerRequestTimeoutMs });
+    const result = await listOffsets(this.router.sender(leader), { isolationLevel: IsolationLevel.READ_COMMITTED, partitions: [{ topic, partition, timestamp }] }, { timeoutMs: this.router.peerRequestTimeoutMs });
     const answered = result.partitions[0];
     if (answered === undefined) throw new SpoolError('UNKNOWN_SERVER_ERROR', `broker ${leader} answered ListOffsets for ${topic}-${partition} without that partition`);
     if (answered.error !== null) throw answered.error;
@@ -209,6 +229,11 @@ class ClusterPartitionReader implements PartitionReader {
     this.local ??= new LocalPartitionReader(this.owner.logs, this.owner.producerStates, this.topic, this.partition);
     return this.local;
   }
+}
+
+/** Where a read_committed reader's records end: the leader's LSO (its high watermark from a broker that does not answer one). */
+function stableEnd(answered: { highWatermark: number | null; lastStableOffset: number | null }): number | null {
+  return answered.lastStableOffset ?? answered.highWatermark;
 }
 
 function key(topic: string, partition: number): string {

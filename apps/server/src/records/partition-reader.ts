@@ -19,8 +19,8 @@
  * its first read after a start; until then `highWatermark()` answers the high watermark, which
  * only affects where `latest` starts, never what a read returns.
  */
-import type { AbortedTxnEntry, Log, LogManager, PartitionProducerState, ProducerStateRegistry } from '@spool/log-engine';
-import { isControlBatch, isTransactionalBatch, iterateBatches } from '@spool/protocol';
+import type { Log, LogManager, PartitionProducerState, ProducerStateRegistry } from '@spool/log-engine';
+import { withoutAbortedRanges } from './aborted-batches.js';
 import type { SchemaDecoder } from './record-renderer.js';
 
 export interface PartitionRead {
@@ -140,7 +140,7 @@ export class LocalPartitionReader implements PartitionReader {
       const result = await log.read(from, maxBytes, { maxOffset: state.lastStableOffset(log.highWatermark) });
       if (result.records.length === 0) return { batches: result.records, nextOffset: offset };
       const aborted = state.abortedTxns(result.firstOffset, result.nextOffset, result.logStartOffset);
-      const batches = aborted.length === 0 ? result.records : withoutAborted(result.records, aborted);
+      const batches = withoutAbortedRanges(result.records, aborted);
       if (batches.length > 0) return { batches, nextOffset: result.nextOffset };
       from = result.nextOffset;
     }
@@ -179,17 +179,4 @@ async function waitForStable(state: PartitionProducerState, log: Log, timeoutMs:
 
 function stableBeyond(state: PartitionProducerState, log: Log, offset: number): boolean {
   return state.lastStableOffset(log.highWatermark) > offset;
-}
-
-/** `records` without the data batches of the aborted transactions `aborted` (whole batches; control batches kept). */
-function withoutAborted(records: Buffer, aborted: readonly AbortedTxnEntry[]): Buffer {
-  const kept: Buffer[] = [];
-  for (const { pos, size, header } of iterateBatches(records)) {
-    const dropped =
-      isTransactionalBatch(header.attributes) &&
-      !isControlBatch(header.attributes) &&
-      aborted.some((t) => t.producerId === header.producerId && header.baseOffset >= t.firstOffset && header.baseOffset < t.lastOffset);
-    if (!dropped) kept.push(records.subarray(pos, pos + size));
-  }
-  return kept.length === 1 ? kept[0] : Buffer.concat(kept);
 }
