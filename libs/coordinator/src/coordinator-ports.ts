@@ -7,6 +7,21 @@
 export interface OffsetLogRecord {
   readonly key: Buffer;
   readonly value: Buffer | null;
+  /** On replay: the record came in a transactional batch of this producer (TxnOffsetCommit). */
+  readonly txn?: OffsetLogTxn;
+}
+
+/** The producer of a transactional batch of offsets (TxnOffsetCommit, KIP-98). */
+export interface OffsetLogTxn {
+  readonly producerId: number;
+  readonly producerEpoch: number;
+}
+
+/** On replay: a transaction marker (control batch) of `producerId` in the partition. */
+export interface OffsetLogMarker {
+  readonly marker: 'commit' | 'abort';
+  readonly producerId: number;
+  readonly producerEpoch: number;
 }
 
 /**
@@ -25,8 +40,14 @@ export interface OffsetLogRecord {
  *   coordinator loads the partition, before it appends anything to it.
  */
 export interface OffsetLog {
-  append(records: readonly OffsetLogRecord[]): Promise<void>;
-  replay(): AsyncIterable<OffsetLogRecord>;
+  /** With `txn`: one transactional batch of that producer (its offsets count once its COMMIT marker follows). */
+  append(records: readonly OffsetLogRecord[], txn?: OffsetLogTxn): Promise<void>;
+  /** Records, and the transaction markers among them (a log without transactions yields records only). */
+  replay(): AsyncIterable<OffsetLogRecord | OffsetLogMarker>;
+}
+
+export function isOffsetLogMarker(entry: OffsetLogRecord | OffsetLogMarker): entry is OffsetLogMarker {
+  return 'marker' in entry;
 }
 
 /**

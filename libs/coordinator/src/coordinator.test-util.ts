@@ -5,26 +5,38 @@
  */
 import { ManualClock } from '@spool/common';
 import type { CoordinatorConfig } from './coordinator-config.js';
-import type { OffsetLog, OffsetLogRecord, TopicMetadataSource } from './coordinator-ports.js';
+import type { OffsetLog, OffsetLogMarker, OffsetLogRecord, OffsetLogTxn, TopicMetadataSource } from './coordinator-ports.js';
 import { GroupCoordinator } from './group-coordinator.js';
 import { ManualScheduler } from './scheduler.js';
 
 export class InMemoryOffsetLog implements OffsetLog {
   readonly records: OffsetLogRecord[] = [];
+  /** Transaction markers, by the number of records before them. */
+  private readonly markers = new Map<number, OffsetLogMarker[]>();
   /** When set, the next append rejects with it (and is not written). */
   failNextAppend: Error | null = null;
 
-  async append(records: readonly OffsetLogRecord[]): Promise<void> {
+  async append(records: readonly OffsetLogRecord[], txn?: OffsetLogTxn): Promise<void> {
     if (this.failNextAppend !== null) {
       const err = this.failNextAppend;
       this.failNextAppend = null;
       throw err;
     }
-    this.records.push(...records.map((r) => ({ key: Buffer.from(r.key), value: r.value === null ? null : Buffer.from(r.value) })));
+    this.records.push(...records.map((r) => ({ key: Buffer.from(r.key), value: r.value === null ? null : Buffer.from(r.value), ...(txn !== undefined && { txn }) })));
   }
 
-  async *replay(): AsyncIterable<OffsetLogRecord> {
-    for (const r of this.records) yield r;
+  /** A transaction marker, as WriteTxnMarkers appends it to the partition. */
+  appendMarker(producerId: number, producerEpoch: number, committed: boolean): void {
+    const at = this.markers.get(this.records.length) ?? [];
+    at.push({ marker: committed ? 'commit' : 'abort', producerId, producerEpoch });
+    this.markers.set(this.records.length, at);
+  }
+
+  async *replay(): AsyncIterable<OffsetLogRecord | OffsetLogMarker> {
+    for (let i = 0; i <= this.records.length; i++) {
+      yield* this.markers.get(i) ?? [];
+      if (i < this.records.length) yield this.records[i];
+    }
   }
 }
 

@@ -372,6 +372,50 @@ export class GroupCoordinator {
   }
 
   /**
+   * TxnOffsetCommit (KIP-98, KIP-447): the offsets are written as a transactional batch of the
+   * producer and count once its transaction commits (`completeTxn` with the marker). A member id
+   * and generation (v3+) are fenced as OffsetCommit fences them; without them (a producer that is
+   * not a group member) the group is not checked, as in Kafka. A producer epoch older than one
+   * already seen for the producer is INVALID_PRODUCER_EPOCH (a fenced zombie).
+   */
+  async commitTxnOffsets(req: OffsetCommitRequest & { readonly producerId: number; readonly producerEpoch: number }): Promise<GroupErrorCode | 'INVALID_PRODUCER_EPOCH'> {
+    const unavailable = req.groupId === '' ? 'INVALID_GROUP_ID' : this.unavailable(req.groupId);
+    if (unavailable !== null) return unavailable;
+    const stale = this.offsets.pendingTxn.check(req.producerId, req.producerEpoch);
+    if (stale !== null) return stale;
+    let group = this.groups.get(req.groupId);
+    if (req.memberId !== '' || req.generationId >= 0) {
+      if (group === undefined) return 'ILLEGAL_GENERATION';
+      if (!group.members.has(req.memberId)) return 'UNKNOWN_MEMBER_ID';
+      if (req.generationId !== group.generationId) return 'ILLEGAL_GENERATION';
+    } else if (group === undefined && this.consumerGroups.get(req.groupId) === undefined) {
+      group = new ClassicGroup(req.groupId, null, this.clock.now());
+      this.groups.set(req.groupId, group);
+    }
+    try {
+      await this.offsets.commitTxn(req.groupId, { producerId: req.producerId, producerEpoch: req.producerEpoch }, req.offsets);
+      return 'NONE';
+    } catch (err) {
+      this.logger.error({ groupId: req.groupId, err }, 'transactional offset commit append failed');
+      return 'COORDINATOR_NOT_AVAILABLE';
+    }
+  }
+
+  /**
+   * A transaction marker of `producerId` was appended to partition `offsetsPartition` of
+   * `__consumer_offsets` (WriteTxnMarkers): the producer's pending offsets of that partition's
+   * groups become committed (COMMIT) or are dropped (ABORT). Returns how many were committed.
+   */
+  completeTxn(offsetsPartition: number, producerId: number, producerEpoch: number, committed: boolean): number {
+    return this.offsets.pendingTxn.complete(producerId, producerEpoch, committed, (groupId) => this.partitions.partitionOf(groupId) === offsetsPartition, this.offsets.store);
+  }
+
+  /** Whether an open transaction holds an offset of the group's partition (OffsetFetch require_stable answers UNSTABLE_OFFSET_COMMIT). */
+  hasPendingTxnOffset(groupId: string, tp: TopicPartition): boolean {
+    return this.offsets.pendingTxn.isPending(groupId, tp);
+  }
+
+  /**
    * OffsetFetch: committed offsets (all, or of `partitions`; uncommitted ones are absent), from
    * memory. `requester` (OffsetFetch v9+) is fenced by member epoch when the group is a KIP-848 one.
    */

@@ -7,7 +7,7 @@
 import { ManualClock } from '@spool/common';
 import { encodeGroupMetadataKey, encodeGroupMetadataValue, encodeOffsetCommitKey, encodeOffsetCommitValue } from './consumer-offsets.codec.js';
 import { decodeConsumerAssignment, encodeConsumerAssignment, encodeConsumerSubscription } from './consumer-protocol.codec.js';
-import type { OffsetLog, OffsetLogRecord } from './coordinator-ports.js';
+import type { OffsetLog, OffsetLogMarker, OffsetLogRecord } from './coordinator-ports.js';
 import { flush, InMemoryOffsetLog, StaticTopics, startTestCoordinator, TEST_CONFIG, type TestCoordinator } from './coordinator.test-util.js';
 import { GroupCoordinator } from './group-coordinator.js';
 import type { JoinGroupRequest } from './group-protocol.types.js';
@@ -63,7 +63,7 @@ class GatedOffsetLog implements OffsetLog {
     return this.inner.append(records);
   }
 
-  async *replay(): AsyncIterable<OffsetLogRecord> {
+  async *replay(): AsyncIterable<OffsetLogRecord | OffsetLogMarker> {
     await this.gate;
     yield* this.inner.replay();
   }

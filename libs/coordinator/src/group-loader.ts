@@ -34,7 +34,8 @@
 import type { Clock, Logger } from '@spool/common';
 import { ClassicGroup } from './classic-group.js';
 import type { CoordinatorConfig } from './coordinator-config.js';
-import type { OffsetLog } from './coordinator-ports.js';
+import { isOffsetLogMarker, type OffsetLog } from './coordinator-ports.js';
+import { PendingTxnOffsets } from './transactions/pending-txn-offsets.js';
 import {
   decodeConsumerOffsetsKey,
   decodeGroupMetadataValue,
@@ -61,14 +62,26 @@ export interface ReplayResult {
  * Replays `log` into `store` (offsets) and returns the last metadata of each group. `other` gets the
  * records of other key versions (KIP-848 groups); those it takes are not counted as skipped.
  */
-export async function replayConsumerOffsets(log: OffsetLog, store: OffsetStore, other?: (key: Buffer, value: Buffer | null) => boolean): Promise<ReplayResult> {
+export async function replayConsumerOffsets(
+  log: OffsetLog,
+  store: OffsetStore,
+  other?: (key: Buffer, value: Buffer | null) => boolean,
+  pending: PendingTxnOffsets = new PendingTxnOffsets(),
+): Promise<ReplayResult> {
   const groups = new Map<string, GroupMetadataValue>();
   let records = 0;
   let skipped = 0;
   for await (const record of log.replay()) {
+    if (isOffsetLogMarker(record)) {
+      // A transaction's end: its offsets (transactional records before it) count if it committed.
+      pending.complete(record.producerId, record.producerEpoch, record.marker === 'commit', () => true, store);
+      continue;
+    }
     records++;
     const key = decodeConsumerOffsetsKey(record.key);
-    if (key.type === 'offset') {
+    if (key.type === 'offset' && record.txn !== undefined) {
+      if (record.value !== null) pending.add(record.txn.producerId, record.txn.producerEpoch, key.group, [{ topic: key.topic, partition: key.partition, ...decodeOffsetCommitValue(record.value) }]);
+    } else if (key.type === 'offset') {
       const tp = { topic: key.topic, partition: key.partition };
       if (record.value === null) store.remove(key.group, tp);
       else store.put(key.group, { ...tp, ...decodeOffsetCommitValue(record.value) });
@@ -131,10 +144,11 @@ export class GroupLoader {
     this.dropPartition(partition, 'NOT_COORDINATOR');
     const token = partitions.beginLoad(partition, log);
     const scratch = new OffsetStore();
+    const scratchPending = new PendingTxnOffsets();
     const consumerGroupRecords = new ConsumerGroupReplay();
     let replayed: ReplayResult;
     try {
-      replayed = await replayConsumerOffsets(log, scratch, (key, value) => consumerGroupRecords.apply(key, value));
+      replayed = await replayConsumerOffsets(log, scratch, (key, value) => consumerGroupRecords.apply(key, value), scratchPending);
     } catch (err) {
       if (partitions.isCurrent(partition, token)) partitions.unload(partition);
       throw err;
@@ -145,6 +159,7 @@ export class GroupLoader {
     }
     const consumerGroups = consumerGroupRecords.build(logger);
     const restored = this.install(replayed, scratch, new Set(consumerGroups.map((g) => g.groupId)));
+    this.ctx.offsets.pendingTxn.merge(scratchPending);
     this.ctx.consumerGroups.install(consumerGroups);
     partitions.completeLoad(partition, token);
     logger.info({ partition, ...restored, records: replayed.records, skipped: replayed.skipped }, 'loaded __consumer_offsets partition');
@@ -203,6 +218,7 @@ export class GroupLoader {
     for (const groupId of offsets.store.groupIds()) {
       if (partitions.partitionOf(groupId) === partition) offsets.store.removeGroup(groupId);
     }
+    offsets.pendingTxn.drop((groupId) => partitions.partitionOf(groupId) === partition);
     return dropped + this.ctx.consumerGroups.drop((groupId) => partitions.partitionOf(groupId) === partition);
   }
 }

@@ -25,3 +25,7 @@ export * from './consumer/consumer-group-records.codec.js';
 export * from './consumer/consumer-group.js';
 export * from './consumer/consumer-group.types.js';
 export * from './consumer/consumer-groups.js';
+export * from './transactions/pending-txn-offsets.js';
+export * from './transactions/transaction-coordinator.js';
+export * from './transactions/transaction-log.codec.js';
+export * from './transactions/transaction-ports.js';

@@ -6,7 +6,8 @@
  */
 import type { Clock } from '@spool/common';
 import type { ClassicGroup } from './classic-group.js';
-import type { OffsetLog, OffsetLogRecord } from './coordinator-ports.js';
+import type { OffsetLog, OffsetLogRecord, OffsetLogTxn } from './coordinator-ports.js';
+import { PendingTxnOffsets } from './transactions/pending-txn-offsets.js';
 import {
   encodeGroupMetadataKey,
   encodeGroupMetadataValue,
@@ -20,6 +21,8 @@ import type { TopicPartition } from './topic-partition.js';
 
 export class OffsetWriter {
   readonly store = new OffsetStore();
+  /** Offsets of transactions not yet ended (TxnOffsetCommit). */
+  readonly pendingTxn = new PendingTxnOffsets();
   private readonly inFlight = new Map<string, number>();
 
   /** `logFor` names the OffsetLog of a group's partition (throws NOT_COORDINATOR if not owned here). */
@@ -49,6 +52,18 @@ export class OffsetWriter {
       if (left === 0) this.inFlight.delete(groupId);
       else this.inFlight.set(groupId, left);
     }
+  }
+
+  /**
+   * TxnOffsetCommit: appends the offsets as one transactional batch of the producer; they become
+   * committed when its COMMIT marker reaches the partition (completeTxn). Rejects if the append fails.
+   */
+  async commitTxn(groupId: string, txn: OffsetLogTxn, offsets: readonly OffsetToCommit[]): Promise<void> {
+    const commitTimestampMs = this.clock.now();
+    const committed: CommittedOffset[] = offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset, leaderEpoch: o.leaderEpoch ?? null, metadata: o.metadata ?? '', commitTimestampMs }));
+    const records = committed.map((c) => ({ key: encodeOffsetCommitKey(groupId, c.topic, c.partition), value: encodeOffsetCommitValue(c) }));
+    await this.logFor(groupId).append(records, txn);
+    this.pendingTxn.add(txn.producerId, txn.producerEpoch, groupId, committed);
   }
 
   /** Whether a commit of the group awaits its append (expiry leaves such a group alone). */

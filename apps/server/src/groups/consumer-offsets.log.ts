@@ -3,7 +3,10 @@
  * one partition of the compacted internal topic `__consumer_offsets` (one partition on a single
  * node; offsets.topic.num.partitions in a cluster, each broker coordinating the partitions it leads).
  * Kafka's own key/value formats are encoded by the coordinator; this class only moves them into
- * and out of record batches.
+ * and out of record batches. Offsets committed in a transaction (TxnOffsetCommit) are a
+ * transactional batch of the producer; replay hands them over with the producer and yields the
+ * transaction markers (control batches) between them, so the coordinator applies them only if
+ * their transaction committed.
  *
  * Order: `append` calls are chained, so records land in call order even when calls overlap (the
  * contract); each call is one batch, written with one Log.append (all or none). Only the local
@@ -22,11 +25,11 @@
  *     NOT_LEADER_OR_FOLLOWER; the coordinator answers those with COORDINATOR_NOT_AVAILABLE, and the
  *     client retries (finding the new coordinator if leadership moved).
  */
-import type { OffsetLog, OffsetLogRecord } from '@spool/coordinator';
+import type { OffsetLog, OffsetLogMarker, OffsetLogRecord, OffsetLogTxn } from '@spool/coordinator';
 import { isSpoolError } from '@spool/common';
 import type { AppendResult, LogManager } from '@spool/log-engine';
 import type { LeaderPartition } from '@spool/replication';
-import { CONTROL_FLAG_MASK, decodeRecordBatch, encodeRecordBatch, iterateBatches } from '@spool/protocol';
+import { CONTROL_FLAG_MASK, ControlRecordType, decodeRecordBatch, encodeRecordBatch, isTransactionalBatch, iterateBatches, readControlRecordType } from '@spool/protocol';
 
 export const CONSUMER_OFFSETS_TOPIC = '__consumer_offsets';
 
@@ -64,8 +67,11 @@ export class ConsumerOffsetsLog implements OffsetLog {
     }
   }
 
-  async append(records: readonly OffsetLogRecord[]): Promise<void> {
-    const batch = encodeRecordBatch({ records: records.map((r) => ({ key: r.key, value: r.value, headers: [] })) });
+  async append(records: readonly OffsetLogRecord[], txn?: OffsetLogTxn): Promise<void> {
+    // TxnOffsetCommit: one transactional batch of the producer. Kafka writes no sequence for these
+    // (-1); the log's validator wants one with a producer id, and nothing checks it here: 0.
+    const producer = txn === undefined ? {} : { producerId: txn.producerId, producerEpoch: txn.producerEpoch, baseSequence: 0, isTransactional: true };
+    const batch = encodeRecordBatch({ records: records.map((r) => ({ key: r.key, value: r.value, headers: [] })), ...producer });
     const appended = this.tail.then(() => this.appendLocally(batch));
     this.tail = appended.catch(() => undefined);
     const { result, leader } = await appended;
@@ -81,7 +87,7 @@ export class ConsumerOffsetsLog implements OffsetLog {
     return { result, leader };
   }
 
-  async *replay(): AsyncIterable<OffsetLogRecord> {
+  async *replay(): AsyncIterable<OffsetLogRecord | OffsetLogMarker> {
     const log = this.logs.getLog(CONSUMER_OFFSETS_TOPIC, this.partition);
     const end = log.logEndOffset;
     let offset = log.logStartOffset;
@@ -89,10 +95,20 @@ export class ConsumerOffsetsLog implements OffsetLog {
       const result = await log.read(offset, REPLAY_READ_BYTES, { maxOffset: end });
       if (result.records.length === 0) break;
       for (const batch of iterateBatches(result.records)) {
-        if ((batch.header.attributes & CONTROL_FLAG_MASK) !== 0) continue;
-        for (const record of decodeRecordBatch(result.records, batch.pos).records) {
+        const { header } = batch;
+        const decoded = decodeRecordBatch(result.records, batch.pos).records;
+        if ((header.attributes & CONTROL_FLAG_MASK) !== 0) {
+          // A transaction marker (WriteTxnMarkers): it ends the producer's transactional offsets.
+          if (header.producerId >= 0 && decoded.length > 0 && header.baseOffset >= offset) {
+            const committed = readControlRecordType(decoded[0].key) === ControlRecordType.Commit;
+            yield { marker: committed ? 'commit' : 'abort', producerId: header.producerId, producerEpoch: header.producerEpoch };
+          }
+          continue;
+        }
+        const txn = isTransactionalBatch(header.attributes) ? { producerId: header.producerId, producerEpoch: header.producerEpoch } : undefined;
+        for (const record of decoded) {
           if (record.offset < offset || record.key === null) continue;
-          yield { key: Buffer.from(record.key), value: record.value === null ? null : Buffer.from(record.value) };
+          yield { key: Buffer.from(record.key), value: record.value === null ? null : Buffer.from(record.value), ...(txn !== undefined && { txn }) };
         }
       }
       offset = Math.max(offset + 1, result.nextOffset);
