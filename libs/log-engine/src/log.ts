@@ -184,7 +184,8 @@ export class Log {
    */
   async appendAsFollower(batches: Buffer): Promise<AppendResult> {
     this.ensureWritable();
-    const validated = validateAppend(batches, { ...this.config, maxMessageBytes: Infinity }, false, this.clock.now());
+    // The leader's transaction markers (control batches) come along: its coordinator path checked them.
+    const validated = validateAppend(batches, { ...this.config, maxMessageBytes: Infinity }, false, this.clock.now(), true);
     const first = validated[0].baseOffset;
     const last = validated[validated.length - 1].lastOffset;
     const startsInside = () => this.logEndOffset === this.local.logStartOffset && first < this.logEndOffset && last >= this.logEndOffset;

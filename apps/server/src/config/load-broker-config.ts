@@ -21,6 +21,7 @@ import { ConfigError } from './config.error.js';
 import { BrokerEnv } from './env.schema.js';
 import { envForTopicConfig, TOPIC_DEFAULT_ENVS } from './topic-default-env.js';
 import { COORDINATOR_ENV_VARS } from '../groups/coordinator-config.env.js';
+import { TRANSACTION_ENV_VARS, transactionSettingsFromEnv } from '../transactions/transaction-coordinator.service.js';
 import { HTTP_API_ENV_VARS, httpApiOptionsFromEnv, type HttpApiOptions } from '../http/http-api.options.js';
 import { WEBHOOKS_ENV_VARS, webhooksOptionsFromEnv, type WebhooksOptions } from '../webhooks/webhooks.options.js';
 import { WS_ENV_VARS } from '../ws/ws.options.js';
@@ -34,7 +35,7 @@ export interface LoadedConfig {
 }
 
 const KNOWN = new Set(Object.keys(new BrokerEnv()).concat(TOPIC_DEFAULT_ENVS.map((e) => e.env),
-  ['SPOOL_LOG_RETENTION_CHECK_INTERVAL_MS', 'SPOOL_LOG_FLUSH_SCHEDULER_INTERVAL_MS'], HTTP_API_ENV_VARS, WS_ENV_VARS, SSE_ENV_VARS, COORDINATOR_ENV_VARS, WEBHOOKS_ENV_VARS, SECURITY_ENV_VARS));
+  ['SPOOL_LOG_RETENTION_CHECK_INTERVAL_MS', 'SPOOL_LOG_FLUSH_SCHEDULER_INTERVAL_MS'], HTTP_API_ENV_VARS, WS_ENV_VARS, SSE_ENV_VARS, COORDINATOR_ENV_VARS, TRANSACTION_ENV_VARS, WEBHOOKS_ENV_VARS, SECURITY_ENV_VARS));
 
 /** Throws ConfigError listing every invalid variable. `cwd` resolves a relative SPOOL_DATA_DIR. */
 export function loadBrokerConfig(env: NodeJS.ProcessEnv, cwd: string = process.cwd()): LoadedConfig {
@@ -50,6 +51,11 @@ export function loadBrokerConfig(env: NodeJS.ProcessEnv, cwd: string = process.c
   const problems = validateSync(parsed, { forbidUnknownValues: true }).map((error) => describe(error, raw));
   if (problems.length === 0 && parsed.SPOOL_HTTP_PORT === parsed.SPOOL_KAFKA_PORT) {
     problems.push(`SPOOL_KAFKA_PORT=${JSON.stringify(raw.SPOOL_KAFKA_PORT ?? String(parsed.SPOOL_KAFKA_PORT))}: expected a port different from SPOOL_HTTP_PORT`);
+  }
+  try {
+    transactionSettingsFromEnv(raw); // read again by the transaction coordinator; checked here so a bad value stops the boot
+  } catch (err) {
+    problems.push((err as Error).message);
   }
   if (problems.length > 0) throw new ConfigError(problems);
   const http = parseHttpApiOptions(raw);

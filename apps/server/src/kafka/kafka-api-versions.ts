@@ -46,6 +46,13 @@ export const SERVED_KAFKA_API_VERSIONS: Readonly<Partial<Record<KafkaApiName, Ka
   DeleteRecords: v(0, 2),
   InitProducerId: v(0, 5),
   OffsetForLeaderEpoch: v(2, 4),
+  // Transactions (KIP-98). AddPartitionsToTxn v4+ is brokers' verification and EndTxn v5 the
+  // epoch bump per transaction (both KIP-890, transaction version 2): not served.
+  AddPartitionsToTxn: v(0, 3),
+  AddOffsetsToTxn: v(0, 4),
+  EndTxn: v(0, 4),
+  WriteTxnMarkers: v(0, 1),
+  TxnOffsetCommit: v(0, 4),
   DescribeAcls: v(1, 3),
   CreateAcls: v(1, 3),
   DeleteAcls: v(1, 3),

@@ -24,6 +24,9 @@ import {
   type CoordinatorAccess,
 } from './handlers/group.handlers.js';
 import { InitProducerIdHandler } from './handlers/init-producer-id.handler.js';
+import { AddOffsetsToTxnHandler, AddPartitionsToTxnHandler, EndTxnHandler, TxnOffsetCommitHandler, WriteTxnMarkersHandler } from './handlers/transaction.handlers.js';
+import type { TxnMarkerWriter } from './txn-marker-writer.js';
+import type { TransactionCoordinatorService } from '../transactions/transaction-coordinator.service.js';
 import { ListOffsetsHandler } from './handlers/list-offsets.handler.js';
 import { OffsetForLeaderEpochHandler } from './handlers/offset-for-leader-epoch.handler.js';
 import { MetadataHandler } from './handlers/metadata.handler.js';
@@ -52,6 +55,10 @@ export interface KafkaHandlerDeps {
   readonly leaderFor?: (topic: string, partition: number) => LeaderPartition | null;
   /** Schema validation of produced records (confluent.*.schema.validation); none: not checked. */
   readonly schemas?: TopicSchemas;
+  /** The transaction coordinator (InitProducerId with a transactional id, the transaction APIs). */
+  readonly transactions: TransactionCoordinatorService;
+  /** Appends transaction markers to partitions led here (WriteTxnMarkers). */
+  readonly markerWriter: TxnMarkerWriter;
 }
 
 export function createKafkaHandlers(deps: KafkaHandlerDeps): KafkaApiHandler[] {
@@ -72,6 +79,17 @@ export function createKafkaHandlers(deps: KafkaHandlerDeps): KafkaApiHandler[] {
       return null;
     }
   };
+  const partitionExists = (topic: string, partition: number): boolean => {
+    if (cluster !== null && cluster.mode === 'etcd') {
+      const record = cluster.metadata.topic(topic);
+      return record !== undefined && partition >= 0 && partition < record.partitions;
+    }
+    try {
+      return partition >= 0 && partition < logManager.describeTopic(topic).partitions;
+    } catch {
+      return false;
+    }
+  };
   return [
     new ProduceHandler(logManager, deps.producerStates, leadership, deps.leaderFor, deps.schemas),
     new FetchHandler(logManager, deps.producerStates, leadership, deps.replicas),
@@ -79,7 +97,7 @@ export function createKafkaHandlers(deps: KafkaHandlerDeps): KafkaApiHandler[] {
     new MetadataHandler(logManager, deps.endpoint, deps.options, cluster),
     new OffsetCommitHandler(coordinator),
     new OffsetFetchHandler(coordinator),
-    new FindCoordinatorHandler(deps.endpoint, cluster !== null && deps.coordinatorOf !== undefined ? { metadata: cluster.metadata, coordinatorOf: deps.coordinatorOf } : null),
+    new FindCoordinatorHandler(deps.endpoint, cluster !== null && deps.coordinatorOf !== undefined ? { metadata: cluster.metadata, coordinatorOf: deps.coordinatorOf } : null, deps.transactions),
     new JoinGroupHandler(coordinator),
     new HeartbeatHandler(coordinator),
     new LeaveGroupHandler(coordinator),
@@ -88,7 +106,12 @@ export function createKafkaHandlers(deps: KafkaHandlerDeps): KafkaApiHandler[] {
     new ListGroupsHandler(coordinator),
     new CreateTopicsHandler(logManager, deps.options, deps.endpoint, cluster),
     new DeleteTopicsHandler(logManager, cluster),
-    new InitProducerIdHandler(deps.producerIds),
+    new InitProducerIdHandler(deps.producerIds, deps.transactions),
+    new AddPartitionsToTxnHandler(deps.transactions, partitionExists),
+    new AddOffsetsToTxnHandler(deps.transactions, (groupId) => coordinator().partitionFor(groupId)),
+    new EndTxnHandler(deps.transactions),
+    new WriteTxnMarkersHandler(deps.markerWriter),
+    new TxnOffsetCommitHandler(coordinator),
     new DescribeConfigsHandler(logManager, deps.endpoint, deps.options, coordinatorConfig),
     new AlterConfigsHandler(logManager, deps.options.nodeId, cluster),
     new CreatePartitionsHandler(logManager, deps.endpoint, onPartitionsChanged, cluster),

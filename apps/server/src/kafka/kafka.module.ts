@@ -19,6 +19,9 @@ import { DEFAULT_KAFKA_LISTENER_OPTIONS, KAFKA_LISTENER_OPTIONS, type KafkaListe
 import { KafkaListener } from './kafka-listener.service.js';
 import { KafkaRequestRouter } from './kafka-request-router.js';
 import { createKafkaHandlers } from './kafka-handlers.js';
+import { TxnMarkerWriter } from './txn-marker-writer.js';
+import { TransactionCoordinatorService, transactionSettingsFromEnv } from '../transactions/transaction-coordinator.service.js';
+import { CONSUMER_OFFSETS_TOPIC } from '../groups/consumer-offsets.log.js';
 import { ProducerIdBlockFile, readNextProducerId } from './producer-ids/producer-id-block-file.js';
 import type { ProducerIdBlockAllocator } from './producer-ids/producer-id-block.js';
 import { ProducerIdManager } from './producer-ids/producer-id-manager.js';
@@ -65,6 +68,22 @@ export class KafkaModule {
           inject: [LogManager, ClusterService, { token: ROOT_LOGGER, optional: true }],
         },
         {
+          // Markers go to the log of partitions led here; those of __consumer_offsets also complete
+          // the producer's transactional offsets in the group coordinator.
+          provide: TxnMarkerWriter,
+          useFactory: (logManager: LogManager, producerStates: ProducerStateRegistry, cluster: ClusterService, groups: GroupCoordinatorService) =>
+            new TxnMarkerWriter(logManager, producerStates, cluster.leadership, (topic, partition, marker) => {
+              if (topic === CONSUMER_OFFSETS_TOPIC && groups.started) groups.coordinator.completeTxn(partition, marker.producerId, marker.producerEpoch, marker.committed);
+            }),
+          inject: [LogManager, ProducerStateRegistry, ClusterService, GroupCoordinatorService],
+        },
+        {
+          provide: TransactionCoordinatorService,
+          useFactory: (logManager: LogManager, cluster: ClusterService, producerIds: ProducerIdManager, writer: TxnMarkerWriter, logger?: Logger) =>
+            new TransactionCoordinatorService(logManager, cluster, producerIds, writer, transactionSettingsFromEnv(), logger ?? silentLogger),
+          inject: [LogManager, ClusterService, ProducerIdManager, TxnMarkerWriter, { token: ROOT_LOGGER, optional: true }],
+        },
+        {
           // SASL state per connection; with no SecurityModule in the app (tests), security is off.
           provide: KafkaSasl,
           useFactory: (access: AccessControl | undefined) => new KafkaSasl(access ?? DISABLED_ACCESS),
@@ -72,11 +91,11 @@ export class KafkaModule {
         },
         {
           provide: KAFKA_API_HANDLERS,
-          useFactory: (logManager: LogManager, endpoint: BrokerEndpoint, producerStates: ProducerStateRegistry, producerIds: ProducerIdManager, groups: GroupCoordinatorService, cluster: ClusterService, replication: ReplicationService, schemas: TopicSchemas, sasl: KafkaSasl, access: AccessControl | undefined): KafkaApiHandler[] => [
-            ...createKafkaHandlers({ logManager, endpoint, producerStates, producerIds, options: resolved, coordinator: () => groups.coordinator, cluster, coordinatorOf: (g) => groups.coordinatorOf(g), replicas: () => replication.lookup, leaderFor: (topic, partition) => replication.leaderFor(topic, partition), schemas }),
+          useFactory: (logManager: LogManager, endpoint: BrokerEndpoint, producerStates: ProducerStateRegistry, producerIds: ProducerIdManager, groups: GroupCoordinatorService, cluster: ClusterService, replication: ReplicationService, schemas: TopicSchemas, sasl: KafkaSasl, transactions: TransactionCoordinatorService, markerWriter: TxnMarkerWriter, access: AccessControl | undefined): KafkaApiHandler[] => [
+            ...createKafkaHandlers({ logManager, endpoint, producerStates, producerIds, options: resolved, coordinator: () => groups.coordinator, cluster, coordinatorOf: (g) => groups.coordinatorOf(g), replicas: () => replication.lookup, leaderFor: (topic, partition) => replication.leaderFor(topic, partition), schemas, transactions, markerWriter }),
             ...createSecurityHandlers(access ?? DISABLED_ACCESS, sasl),
           ],
-          inject: [LogManager, BrokerEndpoint, ProducerStateRegistry, ProducerIdManager, GroupCoordinatorService, ClusterService, ReplicationService, TopicSchemas, KafkaSasl, { token: AccessControl, optional: true }],
+          inject: [LogManager, BrokerEndpoint, ProducerStateRegistry, ProducerIdManager, GroupCoordinatorService, ClusterService, ReplicationService, TopicSchemas, KafkaSasl, TransactionCoordinatorService, TxnMarkerWriter, { token: AccessControl, optional: true }],
         },
         {
           // The refusal log always; the protocol metrics when the app has /metrics (MetricsModule).

@@ -4,7 +4,8 @@
  * transaction in the partition's producer state, which moves the partition's last stable offset
  * and, for an abort, lists the transaction among the partition's aborted ones (Fetch under
  * read_committed). The transaction coordinator calls it for every partition of an ending
- * transaction, on this node directly.
+ * transaction: on this node directly, and through the WriteTxnMarkers handler when another
+ * broker coordinates the transaction (cluster mode).
  *
  * The marker is checked against the producer state synchronously before its append starts
  * (a marker of an epoch older than the producer's is INVALID_PRODUCER_EPOCH), as produced batches
@@ -14,6 +15,7 @@
  */
 import { ControlRecordType, KafkaErrorCode, encodeEndTxnMarkerBatch } from '@spool/protocol';
 import { type Log, type LogManager, type CompletedTxn, type ProducerStateRegistry } from '@spool/log-engine';
+import { SINGLE_NODE_GATE, type PartitionGate } from '../cluster/partition-gate.js';
 import { kafkaErrorOf } from './kafka-error-code.js';
 
 export interface TxnMarker {
@@ -34,14 +36,22 @@ export class TxnMarkerWriter {
   constructor(
     private readonly logManager: LogManager,
     private readonly producerStates: ProducerStateRegistry,
+    /** Cluster mode: only the partition's leader writes its markers (NOT_LEADER_OR_FOLLOWER elsewhere). */
+    private readonly leadership: PartitionGate = SINGLE_NODE_GATE,
+    /** Called after a marker is appended (the group coordinator completes transactional offsets of `__consumer_offsets`). */
+    private readonly afterMarker?: (topic: string, partition: number, marker: TxnMarker) => void,
   ) {}
 
   /** Appends `marker` to topic-partition; never rejects (the error code says what failed). */
   async write(topic: string, partition: number, marker: TxnMarker): Promise<MarkerResult> {
     try {
+      const refusal = this.leadership.refusal(topic, partition);
+      if (refusal !== null) throw refusal;
       const log = this.logManager.getLog(topic, partition);
       const state = this.producerStates.loaded(log) ?? (await this.producerStates.load(log));
-      return await this.append(log, state, marker);
+      const result = await this.append(log, state, marker);
+      if (result.errorCode === KafkaErrorCode.NONE) this.afterMarker?.(topic, partition, marker);
+      return result;
     } catch (err) {
       const { errorCode, errorMessage } = kafkaErrorOf(err);
       return { errorCode, errorMessage, completed: null };

@@ -51,12 +51,24 @@ function thrownCode(err: unknown): number {
 }
 
 const KEY_TYPE_GROUP = 0;
+const KEY_TYPE_TRANSACTION = 1;
+
+interface CoordinatorAnswer {
+  key: string;
+  nodeId: number;
+  host: string;
+  port: number;
+  errorCode: number;
+  errorMessage: string | null;
+}
 
 /**
- * FindCoordinator: on a single node, this node. In cluster mode a group's coordinator is the leader
- * of its `__consumer_offsets` partition (Kafka's `abs(hashCode(groupId)) % partitions`), each key
- * answered on its own: COORDINATOR_NOT_AVAILABLE (retriable) while that partition has no leader or
- * the coordinator is still starting.
+ * FindCoordinator. Groups (key type 0): on a single node, this node; in cluster mode the leader of
+ * the group's `__consumer_offsets` partition (Kafka's `abs(hashCode(groupId)) % partitions`).
+ * Transactional ids (key type 1): the leader of the id's `__transaction_state` partition, this
+ * node on a single node; the first ask starts the transaction coordinator (and creates its topic).
+ * Each key is answered on its own: COORDINATOR_NOT_AVAILABLE (retriable) while its partition has no
+ * leader or the coordinator is still starting. Share groups (key type 2) are not served.
  */
 export class FindCoordinatorHandler implements KafkaApiHandler<FindCoordinatorRequest, FindCoordinatorResponse> {
   readonly apiKey = KafkaApiKey.FindCoordinator;
@@ -64,42 +76,14 @@ export class FindCoordinatorHandler implements KafkaApiHandler<FindCoordinatorRe
   constructor(
     private readonly endpoint: BrokerEndpoint,
     private readonly cluster: { metadata: ClusterMetadata; coordinatorOf(groupId: string): number | null } | null = null,
+    /** The transaction coordinator's placement; absent: key type 1 is not served. */
+    private readonly transactions?: { coordinatorOf(transactionalId: string): number | null },
   ) {}
 
   handle(request: FindCoordinatorRequest, ctx: KafkaRequestContext): FindCoordinatorResponse {
-    if (this.cluster !== null && this.cluster.metadata.mode === 'etcd') return this.inCluster(this.cluster, request, ctx);
-    const { nodeId, host, port } = this.endpoint;
-    const group = request.keyType === KEY_TYPE_GROUP;
-    const errorCode = group ? KafkaErrorCode.NONE : KafkaErrorCode.COORDINATOR_NOT_AVAILABLE;
-    // keyType 1: transactions; 2 (v6+, KIP-932): share groups. Spool coordinates neither.
-    const errorMessage = group ? null : request.keyType === 1 ? 'transactions are not supported' : `key type ${request.keyType} is not supported`;
     // v4+ batches keys (coordinatorKeys); earlier versions ask for one (key).
     const keys = ctx.apiVersion >= 4 ? request.coordinatorKeys : [request.key];
-    return {
-      throttleTimeMs: 0,
-      errorCode,
-      errorMessage,
-      nodeId: group ? nodeId : -1,
-      host: group ? host : '',
-      port: group ? port : -1,
-      coordinators: ctx.apiVersion >= 4 ? keys.map((key) => ({ key, nodeId: group ? nodeId : -1, host: group ? host : '', port: group ? port : -1, errorCode, errorMessage })) : [],
-    };
-  }
-
-  private inCluster(cluster: { metadata: ClusterMetadata; coordinatorOf(groupId: string): number | null }, request: FindCoordinatorRequest, ctx: KafkaRequestContext): FindCoordinatorResponse {
-    const group = request.keyType === KEY_TYPE_GROUP;
-    const keys = ctx.apiVersion >= 4 ? request.coordinatorKeys : [request.key];
-    const answers = keys.map((key) => {
-      if (!group) {
-        return { key, nodeId: -1, host: '', port: -1, errorCode: KafkaErrorCode.COORDINATOR_NOT_AVAILABLE, errorMessage: request.keyType === 1 ? 'transactions are not supported' : `key type ${request.keyType} is not supported` };
-      }
-      const leader = cluster.coordinatorOf(key);
-      const broker = leader === null ? undefined : cluster.metadata.broker(leader);
-      if (broker === undefined) {
-        return { key, nodeId: -1, host: '', port: -1, errorCode: KafkaErrorCode.COORDINATOR_NOT_AVAILABLE, errorMessage: `the __consumer_offsets partition of group ${key} has no leader right now` };
-      }
-      return { key, nodeId: broker.brokerId, host: broker.host, port: broker.kafkaPort, errorCode: KafkaErrorCode.NONE, errorMessage: null };
-    });
+    const answers = keys.map((key) => this.answer(request.keyType, key));
     const first = answers[0] ?? { nodeId: -1, host: '', port: -1, errorCode: KafkaErrorCode.NONE, errorMessage: null };
     return {
       throttleTimeMs: 0,
@@ -110,6 +94,31 @@ export class FindCoordinatorHandler implements KafkaApiHandler<FindCoordinatorRe
       port: first.port,
       coordinators: ctx.apiVersion >= 4 ? answers : [],
     };
+  }
+
+  private answer(keyType: number, key: string): CoordinatorAnswer {
+    const unavailable = (errorMessage: string): CoordinatorAnswer => ({ key, nodeId: -1, host: '', port: -1, errorCode: KafkaErrorCode.COORDINATOR_NOT_AVAILABLE, errorMessage });
+    const clustered = this.cluster !== null && this.cluster.metadata.mode === 'etcd' ? this.cluster : null;
+    let leader: number | null;
+    if (keyType === KEY_TYPE_GROUP) {
+      if (clustered === null) return this.self(key);
+      leader = clustered.coordinatorOf(key);
+      if (leader === null) return unavailable(`the __consumer_offsets partition of group ${key} has no leader right now`);
+    } else if (keyType === KEY_TYPE_TRANSACTION && this.transactions !== undefined) {
+      leader = this.transactions.coordinatorOf(key);
+      if (leader === null) return unavailable(`the transaction coordinator of ${key} is loading or its __transaction_state partition has no leader right now`);
+      if (clustered === null) return this.self(key);
+    } else {
+      return unavailable(`key type ${keyType} is not supported`);
+    }
+    const broker = clustered?.metadata.broker(leader);
+    if (broker === undefined) return unavailable(`broker ${leader} is not registered right now`);
+    return { key, nodeId: broker.brokerId, host: broker.host, port: broker.kafkaPort, errorCode: KafkaErrorCode.NONE, errorMessage: null };
+  }
+
+  private self(key: string): CoordinatorAnswer {
+    const { nodeId, host, port } = this.endpoint;
+    return { key, nodeId, host, port, errorCode: KafkaErrorCode.NONE, errorMessage: null };
   }
 }
 
@@ -253,12 +262,12 @@ export class OffsetFetchHandler implements KafkaApiHandler<OffsetFetchRequest, O
       const groups = request.groups.map((g) => {
         // v9 names the member (KIP-848): a stale epoch or a stranger is refused for its group.
         const requester = ctx.apiVersion >= 9 ? { memberId: g.memberId, memberEpoch: g.memberEpoch } : undefined;
-        const { topics, errorCode } = this.fetchGroup(g.groupId, g.topics === null ? null : g.topics.map((t) => ({ name: t.name, partitionIndexes: t.partitionIndexes })), requester);
+        const { topics, errorCode } = this.fetchGroup(g.groupId, g.topics === null ? null : g.topics.map((t) => ({ name: t.name, partitionIndexes: t.partitionIndexes })), requester, request.requireStable);
         return { groupId: g.groupId, topics, errorCode };
       });
       return { throttleTimeMs: 0, topics: [], errorCode: KafkaErrorCode.NONE, groups };
     }
-    const { topics, errorCode } = this.fetchGroup(request.groupId, request.topics);
+    const { topics, errorCode } = this.fetchGroup(request.groupId, request.topics, undefined, ctx.apiVersion >= 7 && request.requireStable);
     return { throttleTimeMs: 0, topics, errorCode, groups: [] };
   }
 
@@ -267,6 +276,8 @@ export class OffsetFetchHandler implements KafkaApiHandler<OffsetFetchRequest, O
     groupId: string,
     topics: readonly { name: string; partitionIndexes: number[] }[] | null,
     requester?: { memberId: string | null; memberEpoch: number },
+    /** v7+ (KIP-447): a partition whose offset an open transaction holds answers UNSTABLE_OFFSET_COMMIT (retriable). */
+    requireStable = false,
   ): { topics: OffsetFetchResponseOffsetFetchResponseTopic[]; errorCode: number } {
     let committed;
     try {
@@ -288,7 +299,7 @@ export class OffsetFetchHandler implements KafkaApiHandler<OffsetFetchRequest, O
             committedOffset: c?.offset ?? -1,
             committedLeaderEpoch: c?.leaderEpoch ?? -1,
             metadata: c?.metadata ?? '',
-            errorCode: KafkaErrorCode.NONE,
+            errorCode: requireStable && this.coordinator().hasPendingTxnOffset(groupId, { topic: t.name, partition: partitionIndex }) ? KafkaErrorCode.UNSTABLE_OFFSET_COMMIT : KafkaErrorCode.NONE,
           };
         }),
       })),

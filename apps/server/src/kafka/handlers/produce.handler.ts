@@ -17,7 +17,10 @@
  * refused with NOT_ENOUGH_REPLICAS before the append when the ISR is below min.insync.replicas,
  * then answers once every ISR member has the batch, within the request's timeoutMs
  * (replicated-append.ts); a duplicate of an idempotent batch waits the same way for the original.
- * Transactional batches are refused (Spool has no transaction coordinator yet).
+ * Transactional batches come with the request's transactional id (docs/transactions.md); the
+ * partition's producer state opens the producer's transaction at the first one (the coordinator's
+ * AddPartitionsToTxn comes first, as clients send it; this version does not verify that here,
+ * like Kafka before KIP-890).
  *
  * Schema validation (topic configs confluent.key/value.schema.validation, schemas/topic-schemas.ts):
  * before the append, every record's key / value must carry a schema id registered under the
@@ -106,10 +109,7 @@ export class ProduceHandler implements KafkaApiHandler<ProduceRequest, ProduceRe
       partitions: topic.partitionData.map((partition): Promise<PartitionResult> => {
         if (legacy) return Promise.resolve(partitionError(partition.index, KafkaErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT, 'Produce v0-2 (message format v0/v1) is not supported'));
         if (!acksValid) return Promise.resolve(partitionError(partition.index, KafkaErrorCode.INVALID_REQUIRED_ACKS, `acks must be -1, 0 or 1, got ${request.acks}`));
-        if (request.transactionalId !== null) {
-          return Promise.resolve(partitionError(partition.index, KafkaErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, 'transactions are not supported'));
-        }
-        return this.producePartition(topic.name, partition.index, partition.records, { acks: request.acks as RequiredAcks, timeoutMs: request.timeoutMs, signal: ctx.signal });
+        return this.producePartition(topic.name, partition.index, partition.records, { acks: request.acks as RequiredAcks, timeoutMs: request.timeoutMs, signal: ctx.signal }, request.transactionalId !== null);
       }),
     }));
     if (request.acks === 0) {
@@ -123,7 +123,7 @@ export class ProduceHandler implements KafkaApiHandler<ProduceRequest, ProduceRe
   }
 
   /** Synchronous up to the append call (see the top of the file); the promise never rejects. */
-  private producePartition(topic: string, index: number, records: Buffer | null, acks: AcksContext, schemasCaughtUp = false): Promise<PartitionResult> {
+  private producePartition(topic: string, index: number, records: Buffer | null, acks: AcksContext, transactional = false, schemasCaughtUp = false): Promise<PartitionResult> {
     let log: Log;
     let header: RecordBatchHeader;
     let leader: LeaderPartition | null;
@@ -131,7 +131,7 @@ export class ProduceHandler implements KafkaApiHandler<ProduceRequest, ProduceRe
       const refusal = this.leadership.refusal(topic, index);
       if (refusal !== null) throw refusal;
       log = this.logManager.getLog(topic, index);
-      header = validateProducedBatch(records);
+      header = validateProducedBatch(records, transactional);
       leader = this.leaderFor(topic, index);
     } catch (err) {
       return Promise.resolve(this.failure(index, err));
@@ -139,14 +139,14 @@ export class ProduceHandler implements KafkaApiHandler<ProduceRequest, ProduceRe
     const batch = records!;
     const config = log.topicConfig;
     if (this.schemas !== undefined && (config.keySchemaValidation || config.valueSchemaValidation)) {
-      if (!this.schemas.ready) return this.schemas.open().then(() => this.producePartition(topic, index, records, acks));
+      if (!this.schemas.ready) return this.schemas.open().then(() => this.producePartition(topic, index, records, acks, transactional));
       const errors = this.schemas.checkBatch(topic, batch, { key: config.keySchemaValidation, value: config.valueSchemaValidation });
       if (errors.length > 0) {
         // The id may be one another node registered a moment ago (cluster mode): catch up once, check again.
         if (!schemasCaughtUp) {
           return this.schemas.catchUp().then(
-            () => this.producePartition(topic, index, records, acks, true),
-            () => this.producePartition(topic, index, records, acks, true),
+            () => this.producePartition(topic, index, records, acks, transactional, true),
+            () => this.producePartition(topic, index, records, acks, transactional, true),
           );
         }
         const message = `${errors.length === 1 ? 'a record does' : `${errors.length} records do`} not pass schema validation: ${errors[0].message}`;
@@ -219,12 +219,14 @@ function appendOffsets(log: Log, batch: Buffer, leader: LeaderPartition | null, 
 }
 
 /**
- * One whole batch v2, neither transactional nor control. The CRC is checked here only for an
+ * One whole batch v2, never a control batch (only the coordinator writes markers), transactional
+ * exactly when the request carries a transactional id (Kafka's rule: a transactional batch needs
+ * one, and a transactional producer sends only transactional batches). The CRC is checked here only for an
  * idempotent batch, whose header the producer state reads before any append (a damaged one must
  * not be answered as a duplicate); every other batch has its CRC checked once, by Log.append,
  * which also checks the records (record-validator.ts) and max.message.bytes.
  */
-export function validateProducedBatch(records: Buffer | null): RecordBatchHeader {
+export function validateProducedBatch(records: Buffer | null, transactional = false): RecordBatchHeader {
   if (records === null || records.length === 0) throw new ProduceRefusal(KafkaErrorCode.INVALID_RECORD, 'a produced partition must carry one record batch');
   let header = validateRecordBatch(records, 0, false);
   if (header.producerId >= 0) header = validateRecordBatch(records, 0);
@@ -232,8 +234,13 @@ export function validateProducedBatch(records: Buffer | null): RecordBatchHeader
   if (size !== records.length) {
     throw new ProduceRefusal(KafkaErrorCode.INVALID_RECORD, `a produced partition must carry exactly one record batch (first is ${size} of ${records.length} bytes)`);
   }
-  if (isTransactionalBatch(header.attributes) || isControlBatch(header.attributes)) {
-    throw new ProduceRefusal(KafkaErrorCode.INVALID_RECORD, 'transactional and control batches are not supported');
+  if (isControlBatch(header.attributes)) throw new ProduceRefusal(KafkaErrorCode.INVALID_RECORD, 'a client may not produce control batches (transaction markers)');
+  if (isTransactionalBatch(header.attributes) !== transactional) {
+    throw new ProduceRefusal(
+      transactional ? KafkaErrorCode.INVALID_RECORD : KafkaErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+      transactional ? 'a Produce with a transactional id carries transactional batches only' : 'a transactional batch needs the transactional id of its producer in the Produce request',
+    );
   }
+  if (transactional && header.producerId < 0) throw new ProduceRefusal(KafkaErrorCode.INVALID_RECORD, 'a transactional batch needs a producer id');
   return header;
 }

@@ -213,6 +213,37 @@ export class KafkaAuthorization {
         const idempotent = this.allowed(identity, 'IDEMPOTENT_WRITE', CLUSTER_RESOURCE) || this.access.security!.authorizer.authorizeByResourceType(identity, 'WRITE', 'TOPIC');
         return idempotent ? { request } : { respond: { errorCode: CLUSTER_DENIED, producerId: -1, producerEpoch: -1 } };
       }
+      // Transactions (Kafka's rules): WRITE on the transactional id, plus WRITE on each topic added,
+      // READ on the group whose offsets join. WriteTxnMarkers is brokers' (CLUSTER_ACTION).
+      case KafkaApiKey.AddPartitionsToTxn: {
+        const txnOk = this.allowed(identity, 'WRITE', transactionalIdResource(request.v3AndBelowTransactionalId));
+        const deniedTopic = (name: string): boolean => !topic('WRITE', name);
+        if (txnOk && !(request.v3AndBelowTopics as Obj[]).some((t) => deniedTopic(t.name))) return { request };
+        const codeOf = (name: string): number => (!txnOk ? TXN_DENIED : deniedTopic(name) ? TOPIC_DENIED : KafkaErrorCode.OPERATION_NOT_ATTEMPTED);
+        return {
+          respond: {
+            errorCode: 0,
+            resultsByTransaction: [],
+            resultsByTopicV3AndBelow: (request.v3AndBelowTopics as Obj[]).map((t) => ({ name: t.name, resultsByPartition: (t.partitions as number[]).map((p) => ({ partitionIndex: p, partitionErrorCode: codeOf(t.name) })) })),
+          },
+        };
+      }
+      case KafkaApiKey.AddOffsetsToTxn:
+        if (!this.allowed(identity, 'WRITE', transactionalIdResource(request.transactionalId))) return { respond: { errorCode: TXN_DENIED } };
+        return group('READ', request.groupId) ? { request } : { respond: { errorCode: GROUP_DENIED } };
+      case KafkaApiKey.EndTxn:
+        return this.allowed(identity, 'WRITE', transactionalIdResource(request.transactionalId)) ? { request } : { respond: { errorCode: TXN_DENIED, producerId: -1, producerEpoch: -1 } };
+      case KafkaApiKey.TxnOffsetCommit: {
+        const refusedWhole = !this.allowed(identity, 'WRITE', transactionalIdResource(request.transactionalId)) ? TXN_DENIED : !group('READ', request.groupId) ? GROUP_DENIED : 0;
+        if (refusedWhole !== 0) return { respond: { topics: (request.topics as Obj[]).map((t) => ({ name: t.name, partitions: t.partitions.map((p: Obj) => ({ partitionIndex: p.partitionIndex, errorCode: refusedWhole })) })) } };
+        const [ok, denied] = split(request.topics as Obj[], (t) => topic('READ', t.name));
+        return {
+          request: { ...request, topics: ok },
+          after: (response) => ({ ...response, topics: [...response.topics, ...denied.map((t) => ({ name: t.name, partitions: t.partitions.map((p: Obj) => ({ partitionIndex: p.partitionIndex, errorCode: TOPIC_DENIED })) }))] }),
+        };
+      }
+      case KafkaApiKey.WriteTxnMarkers:
+        return this.allowed(identity, 'CLUSTER_ACTION', CLUSTER_RESOURCE) ? { request } : { unruled: true };
       case KafkaApiKey.DeleteRecords: {
         const [ok, denied] = split(request.topics as Obj[], (t) => topic('DELETE', t.name));
         return {
