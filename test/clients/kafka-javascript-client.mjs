@@ -8,7 +8,7 @@
 // stderr and exits 1. BigInts (topic ids' halves, offsets in some results) print as strings.
 // Commands: versions, create-topics, describe-topics, produce, consume (classic group, or KIP-848
 // with groupProtocol 'consumer'), list-groups, describe-groups, offsets-by-time, delete-records,
-// delete-groups, create-partitions, delete-topics. Built by scripts/setup.sh into test/clients/node_modules, outside the server's
+// delete-groups, create-partitions, delete-topics, txn-produce and txn-copy (transactions). Built by scripts/setup.sh into test/clients/node_modules, outside the server's
 // dependencies.
 import { createRequire } from 'node:module';
 import confluent from '@confluentinc/kafka-javascript';
@@ -157,6 +157,65 @@ const commands = {
         resolve({ error: err ? String(err.code ?? err.message) : null });
       });
     }),
+
+  // A transactional producer (librdkafka's: InitProducerId with transactional.id, AddPartitionsToTxn,
+  // EndTxn) running `transactions` in order, each committed or aborted as it says.
+  'txn-produce': async ({ topic, transactionalId, transactions }) => {
+    const producer = kafka.producer({ kafkaJS: { transactionalId, idempotent: true, maxInFlightRequests: 1 } });
+    await producer.connect();
+    try {
+      for (const { values, commit } of transactions) {
+        const txn = await producer.transaction();
+        await txn.send({ topic, messages: values.map((value) => ({ value })) });
+        if (commit) await txn.commit();
+        else await txn.abort();
+      }
+      return { done: transactions.length };
+    } finally {
+      await producer.disconnect();
+    }
+  },
+
+  // Consume-transform-produce: a group consumer reads `expected` records of `input`, and one
+  // transaction writes them upper-cased to `output` with the consumed offsets (sendOffsets), then
+  // commits or aborts as `commit` says.
+  'txn-copy': async ({ input, output, groupId, transactionalId, expected, commit, timeoutMs = 30_000 }) => {
+    const producer = kafka.producer({ kafkaJS: { transactionalId, idempotent: true, maxInFlightRequests: 1 } });
+    const consumer = kafka.consumer({ kafkaJS: { groupId, fromBeginning: true, autoCommit: false } });
+    await producer.connect();
+    await consumer.connect();
+    const records = [];
+    try {
+      await consumer.subscribe({ topics: [input] });
+      await new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`consumed ${records.length} of ${expected} records in ${timeoutMs} ms`)), timeoutMs);
+        consumer
+          .run({
+            eachMessage: async ({ partition, message }) => {
+              records.push({ partition, offset: Number(message.offset), value: message.value.toString() });
+              if (records.length >= expected) {
+                clearTimeout(timer);
+                resolve();
+              }
+            },
+          })
+          .catch(reject);
+      });
+      consumer.pause([{ topic: input }]);
+      const txn = await producer.transaction();
+      await txn.send({ topic: output, messages: records.map((r) => ({ value: r.value.toUpperCase() })) });
+      const next = new Map();
+      for (const r of records) next.set(r.partition, Math.max(next.get(r.partition) ?? 0, r.offset + 1));
+      await txn.sendOffsets({ consumer, topics: [{ topic: input, partitions: [...next].map(([partition, offset]) => ({ partition, offset: String(offset) })) }] });
+      if (commit) await txn.commit();
+      else await txn.abort();
+    } finally {
+      await consumer.disconnect();
+      await producer.disconnect();
+    }
+    const committed = await withAdmin((admin) => admin.fetchOffsets({ groupId, topics: [input] }));
+    return { consumed: records.length, committed: committed.flatMap((t) => t.partitions.map((p) => ({ partition: p.partition, offset: Number(p.offset) }))) };
+  },
 
   'delete-topics': ({ topics }) =>
     withAdmin(async (admin) => {
