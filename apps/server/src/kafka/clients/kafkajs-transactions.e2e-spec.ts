@@ -10,6 +10,8 @@ import { startKafkaTestBroker, type KafkaTestBroker } from '../testing/kafka.tes
 
 /** The coordinator checks for timed-out transactions this often (Kafka's default is 10 s). */
 process.env.SPOOL_TRANSACTION_ABORT_TIMED_OUT_TRANSACTION_CLEANUP_INTERVAL_MS = '200';
+/** A few __transaction_state partitions (Kafka's 50 take long to create on a loaded machine; the coordinator is the same). */
+process.env.SPOOL_TRANSACTION_STATE_LOG_NUM_PARTITIONS = '5';
 
 const TEST_TIMEOUT_MS = 90_000;
 let broker: KafkaTestBroker;
@@ -17,7 +19,7 @@ let kafka: Kafka;
 
 beforeAll(async () => {
   broker = await startKafkaTestBroker();
-  kafka = new Kafka({ clientId: 'spool-txn-test', brokers: [broker.bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 10, initialRetryTime: 50 } });
+  kafka = new Kafka({ clientId: 'spool-txn-test', brokers: [broker.bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 15, initialRetryTime: 100 } });
   const admin = kafka.admin();
   await admin.connect();
   await admin.createTopics({ topics: ['tx-out', 'tx-fence', 'tx-timeout', 'ctp-in', 'ctp-out'].map((topic) => ({ topic, numPartitions: topic === 'ctp-in' ? 2 : 1 })) });
@@ -27,6 +29,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await broker?.close();
   delete process.env.SPOOL_TRANSACTION_ABORT_TIMED_OUT_TRANSACTION_CLEANUP_INTERVAL_MS;
+  delete process.env.SPOOL_TRANSACTION_STATE_LOG_NUM_PARTITIONS;
 });
 
 /** Every value a read_committed kafkajs consumer (its default) reads from `topic` until `until` holds. */

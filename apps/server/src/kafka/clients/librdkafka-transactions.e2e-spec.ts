@@ -18,6 +18,8 @@ let broker: KafkaTestBroker;
 let kcat: string;
 
 beforeAll(async () => {
+  // A few __transaction_state partitions (Kafka's 50 take long to create on a loaded machine; the coordinator is the same).
+  process.env.SPOOL_TRANSACTION_STATE_LOG_NUM_PARTITIONS = '5';
   kcat = requireKcat();
   broker = await startKafkaTestBroker();
   await kafkaJavascript.run(broker.bootstrap, 'create-topics', { topics: ['rd-txn', 'rd-in', 'rd-out'].map((topic) => ({ topic, numPartitions: topic === 'rd-in' ? 2 : 1 })) });
@@ -25,6 +27,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await broker?.close();
+  delete process.env.SPOOL_TRANSACTION_STATE_LOG_NUM_PARTITIONS;
 });
 
 async function kcatValues(topic: string, isolation: 'read_committed' | 'read_uncommitted'): Promise<string[]> {
