@@ -17,6 +17,7 @@ import { ClusterService } from './cluster/cluster.service.js';
 import { ReplicationService } from './replication/replication.service.js';
 import { BrokerState } from './health/broker-state.js';
 import { GroupCoordinatorService } from './groups/group-coordinator.service.js';
+import { TransactionCoordinatorService } from './transactions/transaction-coordinator.service.js';
 import { GracefulShutdown } from './lifecycle/graceful-shutdown.js';
 import { IdempotencyStore } from './http/idempotency/idempotency.store.js';
 import { setupOpenApi } from './http/openapi/openapi.setup.js';
@@ -81,6 +82,7 @@ export async function startServices(app: NestFastifyApplication): Promise<void> 
   await app.get(ClusterService).start(); // cluster mode: reaches etcd (retrying), registers, follows the metadata
   await app.get(ReplicationService).start(); // cluster mode: leads and follows partitions as their states say
   await app.get(GroupCoordinatorService).start(); // replays __consumer_offsets before readiness
+  app.get(TransactionCoordinatorService).resume(); // loads __transaction_state in the background if it exists (finishes or times out what a crash left open)
   await app.get(IdempotencyStore).open(); // replays __idempotency_keys before readiness
   await app.get(TopicSchemas).open(); // reads _schemas before readiness
   await app.get(WebhooksService).start(); // push subscriptions deliver from their committed offsets

@@ -1,5 +1,7 @@
 /**
  * Transactions on the compiled server (kafkajs 2.2.4 as the transactional client):
+ * - a transaction left open by a SIGKILL is aborted by the restarted coordinator on its timeout,
+ *   with no client coming back (the coordinator loads at start-up), so the partition's LSO moves on;
  * - every read face is read_committed: after an aborted, a committed and a still-open transaction,
  *   HTTP fetch, a WebSocket subscription and an SSE stream show the committed records only, and
  *   the open transaction's records appear once it commits;
@@ -119,6 +121,32 @@ describe('transactions on the compiled server', () => {
       await reading;
       await producer.disconnect();
     }
+  }, TEST_TIMEOUT_MS);
+
+  it('a transaction open at a SIGKILL is aborted on its timeout after the restart, with no client asking', async () => {
+    let { server: srv, bootstrap } = await startServer();
+    const kafka = kafkaAt(bootstrap);
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: 'stuck', numPartitions: 1 }] });
+    await admin.disconnect();
+    const producer = kafka.producer({ transactionalId: 'stuck-app', idempotent: true, maxInFlightRequests: 1, transactionTimeout: 2_000 });
+    await producer.connect();
+    const open = await producer.transaction();
+    await open.send({ topic: 'stuck', messages: [{ value: 'in-flight' }] });
+    srv.child.kill('SIGKILL');
+    await srv.exited;
+    await Promise.race([producer.disconnect().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 5_000))]);
+
+    ({ server: srv } = await startServer());
+    // A plain record after the open transaction: readable only once the coordinator aborted it.
+    const produced = await fetch(`${srv.url}/v1/topics/stuck/records`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ records: [{ value: 'after' }] }) });
+    expect(produced.status).toBe(200);
+    const seen = await until('the record after the open transaction to be readable', async () => {
+      const body = (await (await srv.get('/v1/topics/stuck/partitions/0/records?offset=0')).json()) as { records: { value: string }[] };
+      return body.records.length > 0 ? body.records.map((r) => r.value) : undefined;
+    });
+    expect(seen).toEqual(['after']);
   }, TEST_TIMEOUT_MS);
 
   it('consume-transform-produce: a broker SIGKILLed mid-transaction, then a new processor: every input once in the read_committed output', async () => {

@@ -4,7 +4,7 @@
  * the partitions' leaders (RoutedTxnMarkerChannel).
  *
  * Started on first need, as Kafka creates `__transaction_state` on the first FindCoordinator for a
- * transactional id: until it is loaded, requests answer COORDINATOR_LOAD_IN_PROGRESS or
+ * transactional id, and at every start-up once the topic exists (`resume`): until it is loaded, requests answer COORDINATOR_LOAD_IN_PROGRESS or
  * COORDINATOR_NOT_AVAILABLE (both retriable; clients ask again).
  *   single node  the topic is created here (transaction.state.log.num.partitions, 50) and every
  *                partition is loaded (coordinator epoch 0);
@@ -95,6 +95,17 @@ export class TransactionCoordinatorService {
       return null;
     }
     return this.cluster.metadata.partition(TRANSACTION_STATE_TOPIC, instance.partitionFor(transactionalId))?.leader ?? null;
+  }
+
+  /**
+   * At start-up: when `__transaction_state` exists, loads the coordinator in the background at
+   * once rather than at the first transactional request, so that transactions a crash left
+   * prepared are finished and abandoned ones aborted on their timeout even if no client comes
+   * back (their open transactions would hold the partitions' LSO until then).
+   */
+  resume(): void {
+    const exists = this.cluster.mode === 'etcd' ? this.cluster.metadata.topic(TRANSACTION_STATE_TOPIC) !== undefined : this.logs.listTopics().some((t) => t.name === TRANSACTION_STATE_TOPIC);
+    if (exists) this.start();
   }
 
   close(): void {
