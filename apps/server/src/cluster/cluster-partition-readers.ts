@@ -28,7 +28,7 @@
 import { fetchRecords, IsolationLevel, ListOffsetsTimestamp, listOffsets } from '@spool/broker-client';
 import type { ClusterMetadata } from '@spool/cluster';
 import { SpoolError } from '@spool/common';
-import type { LogManager, ProducerStateRegistry } from '@spool/log-engine';
+import { ProducerStateRegistry, type LogManager } from '@spool/log-engine';
 import { iterateBatches } from '@spool/protocol';
 import { withoutAbortedFromFetch } from '../records/aborted-batches.js';
 import { LocalPartitionReader, type OffsetAndTimestamp, type PartitionRead, type PartitionReader, type PartitionReaders } from '../records/partition-reader.js';
@@ -53,8 +53,11 @@ export class ClusterPartitionReaders implements PartitionReaders {
     readonly logs: LogManager,
     readonly cluster: ClusterMetadata,
     readonly router: PartitionRouter,
-    /** The broker's producer states: a partition led here is read read_committed (records/partition-reader.ts). */
-    readonly producerStates: ProducerStateRegistry,
+    /**
+     * The broker's producer states: a partition led here is read read_committed (records/partition-reader.ts).
+     * A reader of a topic no transaction writes (the schema registry's `_schemas`) may use its own.
+     */
+    readonly producerStates: ProducerStateRegistry = new ProducerStateRegistry(),
     /** Decodes schema-encoded records for json reads (records/record-renderer.ts). */
     readonly schemaDecoder?: SchemaDecoder,
   ) {}
