@@ -14,6 +14,7 @@ import { silentLogger, systemClock } from '@spool/common';
 import { LogManager } from '@spool/log-engine';
 import { LeaderPartition } from '@spool/replication';
 import { CONSUMER_OFFSETS_TOPIC, CONSUMER_OFFSETS_TOPIC_CONFIGS, ConsumerOffsetsLog } from './consumer-offsets.log.js';
+import { isOffsetLogMarker } from '@spool/coordinator';
 
 let dir: string;
 let logs: LogManager;
@@ -99,7 +100,7 @@ describe('ConsumerOffsetsLog on a replicated partition (acks=all)', () => {
     expect(log.highWatermark).toBe(3);
     expect(log.replication.latestEpoch).toBe(3);
     const replayed: string[] = [];
-    for await (const r of offsetsLog.replay()) replayed.push(r.value!.toString());
+    for await (const r of offsetsLog.replay()) if (!isOffsetLogMarker(r)) replayed.push(r.value!.toString());
     expect(replayed).toEqual(['commit-1', 'commit-2', 'meta']);
   });
 
