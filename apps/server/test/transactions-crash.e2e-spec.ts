@@ -124,7 +124,9 @@ describe('transactions on the compiled server', () => {
   }, TEST_TIMEOUT_MS);
 
   it('a transaction open at a SIGKILL is aborted on its timeout after the restart, with no client asking', async () => {
-    let { server: srv, bootstrap } = await startServer();
+    const started = await startServer();
+    let srv = started.server;
+    const bootstrap = started.bootstrap;
     const kafka = kafkaAt(bootstrap);
     const admin = kafka.admin();
     await admin.connect();
