@@ -5,6 +5,7 @@
  * are below their limits. The router here is a stub that answers when the test says so.
  */
 import { silentLogger } from '@spool/common';
+import { getMaxListeners } from 'node:events';
 import net from 'node:net';
 import { KafkaConnection, type RouteResult } from './kafka-connection.js';
 
@@ -148,6 +149,24 @@ describe('KafkaConnection backpressure', () => {
       );
       expect(h.routed.length).toBe(sent);
       expect(h.connection.isPaused).toBe(false);
+    } finally {
+      await h.close();
+    }
+  });
+});
+
+describe('KafkaConnection abort signal', () => {
+  // Node warns (MaxListenersExceededWarning, on the real process's stderr, out of Jest's sight) past an
+  // EventTarget's max listeners; the connection lifts that bound, as its waits are bounded by in-flight.
+  it('takes a wait per in-flight partition without a listener bound, and fires them all on close', async () => {
+    const h = await harness({ maxInFlightPerConnection: 64, writeHighWaterBytes: 1 << 20 });
+    try {
+      expect(getMaxListeners(h.connection.signal)).toBe(Infinity);
+      let fired = 0;
+      // As 64 pipelined acks=all produces of one partition each would.
+      for (let i = 0; i < 64; i++) h.connection.signal.addEventListener('abort', () => fired++, { once: true });
+      h.client.destroy();
+      await until('the connection to abort its waits', () => fired === 64);
     } finally {
       await h.close();
     }

@@ -19,6 +19,7 @@
  * Observers (kafka-request-observer.ts) hear of the connection opening and closing, of the client
  * software its ApiVersions names, and of an oversized frame (the router reports the rest).
  */
+import { setMaxListeners } from 'node:events';
 import type { Socket } from 'node:net';
 import type { Logger } from '@spool/common';
 import { FrameSizeError, KafkaFrameParser } from './kafka-frame-parser.js';
@@ -71,6 +72,10 @@ export class KafkaConnection implements ConnectionInfo {
     this.clientHost = socket.remoteAddress ?? 'unknown';
     this.clientAddress = `${this.clientHost}:${socket.remotePort ?? 0}`;
     this.parser = new KafkaFrameParser(options.maxRequestBytes);
+    // Every unanswered request may wait on this signal once per partition (an acks=all produce, a long-poll
+    // fetch); their number is bounded by maxInFlightPerConnection and the request's size, not by Node's
+    // default of 10 listeners, whose leak warning would be a false alarm here.
+    setMaxListeners(Infinity, this.abort.signal);
     socket.setNoDelay(true);
     observers.emit('connectionOpened', this);
     this.closedPromise = new Promise((resolve) =>
