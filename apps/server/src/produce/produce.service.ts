@@ -233,11 +233,15 @@ export class ProduceService {
   /**
    * Cluster mode: a partition this node does not lead goes to its leader as the batches built here
    * (Kafka's Produce; the leader assigns offsets, its error code comes back as is); no leader, or
-   * this node's copy still opening, is the retriable error.
+   * this node's copy still opening, is the retriable error. A route that turned local meanwhile (this
+   * node just became the leader) appends here with the same acks as a local produce.
    */
   private async forward(topic: string, partition: number, batches: Buffer, acks: Acks): Promise<{ baseOffset: number; logAppendTime: number | null }> {
     const route = this.deps.forwarding!.route(topic, partition);
-    if (route.kind === 'local') return this.logManager.getLog(topic, partition).append(batches);
+    if (route.kind === 'local') {
+      const leader = await (this.deps.leaderFor ?? (() => null))(topic, partition);
+      return appendWithAcks(leader, this.logManager.getLog(topic, partition), batches, REQUIRED_ACKS[acks], WEB_ACKS_TIMEOUT_MS);
+    }
     if (route.kind === 'refused') throw route.error;
     return this.deps.forwarding!.forwardProduce(route.leader, topic, partition, batches, acks === 'all' ? 'all' : 'leader');
   }
