@@ -1,11 +1,11 @@
 // Lint = typescript-eslint's recommended rules plus the one-way dependency rule of
 // ../shared/STYLE.md: apps -> {log-engine, coordinator, broker-client} -> protocol -> common (and apps -> cluster
 // -> common, apps -> security -> common, apps -> replication -> {log-engine, broker-client, cluster},
-// apps -> schema-registry -> common), libs import each other only through their barrel alias, and only
+// apps -> schema-registry -> common, streams imports no lib: it is published alone), libs import each other only through their barrel alias, and only
 // `<lib>.module.ts` may import NestJS.
 import tseslint from 'typescript-eslint';
 
-const LIBS = ['common', 'protocol', 'log-engine', 'coordinator', 'broker-client', 'cluster', 'security', 'webhooks', 'replication', 'schema-registry'];
+const LIBS = ['common', 'protocol', 'log-engine', 'coordinator', 'broker-client', 'cluster', 'security', 'webhooks', 'replication', 'schema-registry', 'streams'];
 /** What each lib may import, besides itself (itself it imports relatively). */
 const ALLOWED = {
   common: [],
@@ -24,6 +24,9 @@ const ALLOWED = {
   replication: ['common', 'protocol', 'log-engine', 'broker-client', 'cluster'],
   // Schemas (Avro, JSON Schema, Protobuf), compatibility and the registry's state; the app gives it a log.
   'schema-registry': ['common'],
+  // Stream processing for applications, published as a package of its own (libs/streams/package.json): it talks to
+  // brokers only through the Kafka protocol (kafkajs), so it imports no other lib and compiles alone.
+  streams: [],
 };
 
 const deepAndRelative = [
@@ -50,7 +53,7 @@ const libBlocks = LIBS.map((lib) => ({
 }));
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'client/dist/**', 'apps/console/dist/**', 'node_modules/**', 'coverage/**', '**/generated/**'] },
+  { ignores: ['dist/**', 'libs/*/dist/**', 'client/dist/**', 'apps/console/dist/**', 'node_modules/**', 'coverage/**', '**/generated/**'] },
   ...tseslint.configs.recommended,
   {
     rules: {

@@ -1,0 +1,2 @@
+export * from './serdes.js';
+export * from './streams.error.js';
