@@ -1,2 +1,11 @@
+export * from './dsl/kgrouped-stream.js';
+export * from './dsl/kstream.js';
+export * from './dsl/ktable.js';
+export * from './dsl/streams-builder.js';
+export * from './record.js';
 export * from './serdes.js';
+export * from './state/key-value-store.js';
 export * from './streams.error.js';
+export * from './testing/topology-test-driver.js';
+export type { Topology } from './topology/topology.js';
+export * from './topology/windows.js';
