@@ -25,9 +25,12 @@
  *
  * The check and the bookkeeping happen synchronously, before the append is even started, so that
  * two pipelined batches of one producer are checked in the order the log applies them. The batch
- * is recorded with the promise of its append: a duplicate arriving while the original is still
- * being written waits for the same offsets. A failed append forgets the producer here (its next
- * batch is accepted as is, as after a state loss), because the log may not hold what was recorded.
+ * is recorded with the promise of its append to this log: a duplicate arriving while the original
+ * is still being written waits for the same offsets. That promise is the local append only, never
+ * a wait for replication (acks=all): a batch whose replication wait failed is in the log, and its
+ * retry must be recognised as a duplicate (Kafka updates the producer state on the leader's append).
+ * A failed append forgets the producer here (its next batch is accepted as is, as after a state
+ * loss), because the log may not hold what was recorded.
  *
  * Durability: the state lives in memory. It is rebuilt from the batch headers of the log
  * (producer id, epoch, base sequence, offsets are all in the 61-byte header) the first time an

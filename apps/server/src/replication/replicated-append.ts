@@ -24,8 +24,23 @@ export type RequiredAcks = -1 | 0 | 1;
 export const WEB_ACKS_TIMEOUT_MS = 30_000;
 
 export async function appendWithAcks(leader: LeaderPartition | null, log: Log, batches: Buffer, acks: RequiredAcks, timeoutMs: number, signal?: AbortSignal): Promise<AppendResult> {
-  if (leader === null) return log.append(batches);
-  const result = await leader.appendAsLeader(acks, (leaderEpoch) => log.append(batches, { leaderEpoch }));
-  if (acks === -1) await leader.waitForCommit(result.lastOffset + 1, timeoutMs, signal);
+  const result = await appendLocally(leader, log, batches, acks);
+  await awaitAcks(leader, result.lastOffset + 1, acks, timeoutMs, signal);
   return result;
+}
+
+/**
+ * The first half of appendWithAcks: the leader's own append (NOT_ENOUGH_REPLICAS before it for
+ * acks=all). Once this resolves the records are in the leader's log whatever the acks wait then
+ * answers, which is what an idempotent producer's state must record (a REQUEST_TIMED_OUT
+ * batch is in the log, and its retry is a duplicate). Called synchronously, as appendWithAcks.
+ */
+export function appendLocally(leader: LeaderPartition | null, log: Log, batches: Buffer, acks: RequiredAcks): Promise<AppendResult> {
+  if (leader === null) return log.append(batches);
+  return leader.appendAsLeader(acks, (leaderEpoch) => log.append(batches, { leaderEpoch }));
+}
+
+/** The second half: acks=all waits until offsets below `requiredOffset` are committed (nothing to wait for otherwise). */
+export async function awaitAcks(leader: LeaderPartition | null, requiredOffset: number, acks: RequiredAcks, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+  if (leader !== null && acks === -1) await leader.waitForCommit(requiredOffset, timeoutMs, signal);
 }

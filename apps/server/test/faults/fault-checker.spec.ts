@@ -1,8 +1,9 @@
 /**
  * The fault test's checker on hand-made histories: a clean one passes, and each kind of failure
  * the fault test exists to catch (a lost acknowledged record, two replicas disagreeing at an
- * offset, a consumed record taken back, a record nobody wrote) makes it fail; duplicates and
- * reorders are counted the way their definitions say.
+ * offset, a consumed record taken back, a record nobody wrote, a second copy of an idempotent
+ * producer's record) makes it fail; other duplicates and reorders are counted the way their
+ * definitions say.
  */
 import { checkFaultHistory, formatFaultReport, type FaultHistory, type ReplicaLog, type StoredRecord, type WriteOp } from './fault-checker.test-util.js';
 
@@ -32,9 +33,9 @@ function cleanHistory(): FaultHistory {
 describe('the fault test checker', () => {
   it('passes a clean history and counts it', () => {
     const report = checkFaultHistory(cleanHistory());
-    expect(report).toMatchObject({ writes: 4, acknowledged: 4, lost: 0, duplicated: 0, unexplainedDuplicates: 0, reordered: 0, divergent: 0, consumed: 4, takenBack: 0, phantom: 0, stored: 4, valid: true });
+    expect(report).toMatchObject({ writes: 4, acknowledged: 4, lost: 0, duplicated: 0, unexplainedDuplicates: 0, idempotentDuplicates: 0, reordered: 0, divergent: 0, consumed: 4, takenBack: 0, phantom: 0, stored: 4, valid: true });
     expect(formatFaultReport(report)).toBe(
-      'acknowledged=4/4 lost=0 duplicated=0 unexplainedDuplicates=0 reordered=0 divergent=0 consumed=4 takenBack=0 phantom=0 indeterminateApplied=0 stored=4',
+      'acknowledged=4/4 lost=0 duplicated=0 unexplainedDuplicates=0 idempotentDuplicates=0 reordered=0 divergent=0 consumed=4 takenBack=0 phantom=0 indeterminateApplied=0 stored=4',
     );
   });
 
@@ -97,13 +98,24 @@ describe('the fault test checker', () => {
     expect(report).toMatchObject({ phantom: 1, valid: false });
   });
 
-  it('counts duplicates: retries explain up to one copy per attempt, an idempotent producer explains none', () => {
+  it('counts duplicates: retries explain up to one copy per attempt; a copy beyond them from a non-idempotent client is reported, not failed', () => {
     const writes = [ok('http-1', 0, 0, 0, { attempts: 2 }), ok('kafkajs-1', 0, 0, 2), ok('http-1', 1, 0, 3)];
-    // http-1-0 twice (2 attempts: explained), kafkajs-1-0 twice (idempotent: unexplained), http-1-1 twice with one attempt.
-    const log = records('http-1-0', 'http-1-0', 'kafkajs-1-0', 'http-1-1', 'kafkajs-1-0', 'http-1-1');
+    // http-1-0 twice (2 attempts: explained), http-1-1 twice with one attempt (unexplained, HTTP promises no idempotence).
+    const log = records('http-1-0', 'http-1-0', 'kafkajs-1-0', 'http-1-1', 'http-1-1');
     const report = checkFaultHistory({ writes, replicas: replicas(0, log), consumed: [] });
-    expect(report).toMatchObject({ duplicated: 3, unexplainedDuplicates: 2, lost: 0, valid: true });
-    expect(report.examples.join('\n')).toContain('duplicate kafkajs-1-0 (idempotent) at offsets 2, 4');
+    expect(report).toMatchObject({ duplicated: 2, unexplainedDuplicates: 1, idempotentDuplicates: 0, lost: 0, valid: true });
+    expect(report.examples.join('\n')).toContain('duplicate http-1-1 (1 attempts) at offsets 3, 4');
+  });
+
+  it('fails on a second copy of an idempotent producer\'s record (its retries must never be appended twice)', () => {
+    // The history the fault test once found (seed 133377698): two kafkajs producers' values each
+    // stored twice, adjacent, every other check clean.
+    const writes = [ok('kafkajs-2', 0, 0, 0), ok('kafkajs-1', 0, 0, 1), ok('http-1', 0, 0, 4)];
+    const log = records('kafkajs-2-0', 'kafkajs-1-0', 'kafkajs-2-0', 'kafkajs-1-0', 'http-1-0');
+    const report = checkFaultHistory({ writes, replicas: replicas(0, log), consumed: log.map((r) => ({ partition: 0, ...r })) });
+    expect(report).toMatchObject({ duplicated: 2, unexplainedDuplicates: 2, idempotentDuplicates: 2, lost: 0, divergent: 0, takenBack: 0, phantom: 0, valid: false });
+    expect(report.examples).toContain('duplicate kafkajs-2-0 (idempotent) at offsets 0, 2');
+    expect(report.examples).toContain('duplicate kafkajs-1-0 (idempotent) at offsets 1, 3');
   });
 
   it('counts a producer whose later value sits before an earlier one as reordered, per partition', () => {

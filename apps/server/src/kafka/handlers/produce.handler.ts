@@ -49,11 +49,11 @@ import {
   type ProduceResponsePartitionProduceResponse,
   type RecordBatchHeader,
 } from '@spool/protocol';
-import { LogManager, type Log, type RecordError, type AppendedOffsets, type PartitionProducerState, type ProducerStateRegistry } from '@spool/log-engine';
+import { LogManager, type AppendResult, type Log, type RecordError, type AppendedOffsets, type PartitionProducerState, type ProducerStateRegistry } from '@spool/log-engine';
 import { kafkaErrorOf } from '../kafka-error-code.js';
 import { NO_RESPONSE, type KafkaApiHandler, type KafkaRequestContext } from '../kafka-handler.js';
 import { SINGLE_NODE_GATE, type PartitionGate } from '../../cluster/partition-gate.js';
-import { appendWithAcks, type RequiredAcks } from '../../replication/replicated-append.js';
+import { appendLocally, appendWithAcks, awaitAcks, type RequiredAcks } from '../../replication/replicated-append.js';
 import type { LeaderPartition } from '@spool/replication';
 import type { TopicSchemas } from '../../schemas/topic-schemas.js';
 
@@ -166,17 +166,24 @@ export class ProduceHandler implements KafkaApiHandler<ProduceRequest, ProduceRe
         return Promise.reject(new ProduceRefusal(KafkaErrorCode[check.error], check.message));
       case 'duplicate':
         // acks=all: the original must be committed before its offsets are confirmed again.
-        if (leader === null || acks.acks !== -1) return check.offsets;
-        return check.offsets.then(async (offsets) => {
-          await leader.waitForCommit(offsets.baseOffset + header.lastOffsetDelta + 1, acks.timeoutMs, acks.signal);
-          return offsets;
-        });
+        return this.withAcks(check.offsets, header, leader, acks);
       case 'append': {
-        const offsets = appendOffsets(log, batch, leader, acks);
-        check.record(offsets);
-        return offsets;
+        // The state records the leader's own append, not the acks wait: a batch whose acks=all
+        // wait failed (timed out, the connection closed, the ISR shrank) is in the log all the
+        // same, and its retry must be answered as a duplicate, not appended again.
+        const appended = appendLocally(leader, log, batch, acks.acks).then(offsetsOf);
+        check.record(appended);
+        return this.withAcks(appended, header, leader, acks);
       }
     }
+  }
+
+  private withAcks(offsets: Promise<AppendedOffsets>, header: RecordBatchHeader, leader: LeaderPartition | null, acks: AcksContext): Promise<AppendedOffsets> {
+    if (leader === null || acks.acks !== -1) return offsets;
+    return offsets.then(async (appended) => {
+      await awaitAcks(leader, appended.baseOffset + header.lastOffsetDelta + 1, acks.acks, acks.timeoutMs, acks.signal);
+      return appended;
+    });
   }
 
   private settle(index: number, log: Log, offsets: Promise<AppendedOffsets>): Promise<PartitionResult> {
@@ -215,7 +222,11 @@ interface AcksContext {
 }
 
 function appendOffsets(log: Log, batch: Buffer, leader: LeaderPartition | null, acks: AcksContext): Promise<AppendedOffsets> {
-  return appendWithAcks(leader, log, batch, acks.acks, acks.timeoutMs, acks.signal).then((r) => ({ baseOffset: r.baseOffset, logAppendTime: r.logAppendTime, logStartOffset: r.logStartOffset }));
+  return appendWithAcks(leader, log, batch, acks.acks, acks.timeoutMs, acks.signal).then(offsetsOf);
+}
+
+function offsetsOf(r: AppendResult): AppendedOffsets {
+  return { baseOffset: r.baseOffset, logAppendTime: r.logAppendTime, logStartOffset: r.logStartOffset };
 }
 
 /**
