@@ -2,6 +2,7 @@
 import type { Clock, Logger } from '@spool/common';
 import type { LogCleanerOptions } from './log-cleaner.js';
 import type { TopicConfig } from './topic-config.js';
+import type { TopicPartition } from './log-options.js';
 
 export interface LogManagerOptions {
   readonly dataDir: string;
@@ -17,8 +18,13 @@ export interface LogManagerOptions {
   readonly checkpointIntervalMs?: number;
   /** How often high watermarks are checkpointed (Kafka's replica.high.watermark.checkpoint.interval.ms); default 5000. */
   readonly highWatermarkCheckpointIntervalMs?: number;
-  /** Whether each log's high watermark follows its log end offset (Log.open); default true, a single node. */
-  readonly highWatermarkFollowsLogEnd?: boolean;
+  /**
+   * Whether a log's high watermark follows its log end offset when opened (Log.open); default
+   * true, a single node. A cluster passes false for its replicated topics: their logs open at the
+   * checkpointed high watermark (`replication-offset-checkpoint`), and replication takes it from
+   * there (a leader alone in its replica set turns following on again).
+   */
+  readonly highWatermarkFollowsLogEnd?: boolean | ((tp: TopicPartition) => boolean);
   /** How often deleted partition directories past file.delete.delay.ms are removed; default 1000. */
   readonly fileDeleteCheckIntervalMs?: number;
   /** Logs opened at once during open(); default 4. */

@@ -76,7 +76,7 @@ export class LogManager {
     private readonly checkpoints: CheckpointStore,
     private readonly clock: Clock,
     private readonly logger: Logger,
-    private readonly highWatermarkFollowsLogEnd: boolean,
+    private readonly highWatermarkFollowsLogEnd: NonNullable<LogManagerOptions['highWatermarkFollowsLogEnd']>,
   ) {
     this.topicChanges = new TopicChanges(logger);
   }
@@ -422,7 +422,7 @@ export class LogManager {
       recoveryPoint: this.checkpoints.recoveryPoint(key) ?? 0,
       logStartOffset: this.checkpoints.logStartOffset(key) ?? 0,
       highWatermark: this.checkpoints.highWatermark(key),
-      highWatermarkFollowsLogEnd: this.highWatermarkFollowsLogEnd,
+      highWatermarkFollowsLogEnd: typeof this.highWatermarkFollowsLogEnd === 'function' ? this.highWatermarkFollowsLogEnd({ topic, partition }) : this.highWatermarkFollowsLogEnd,
       checkpointRecoveryPoint: () => this.checkpoints.write(this.allLogs()),
       hadCleanShutdown,
       clock: this.clock,

@@ -14,6 +14,7 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { SpoolError } from '@spool/common';
 import { LogManager } from '@spool/log-engine';
+import { NODE_LOCAL_TOPICS } from '../cluster/cluster.service.js';
 import { BrokerConfig } from '../config/index.js';
 import type { RootLogger } from '../logging/create-root-logger.js';
 import { ROOT_LOGGER } from '../logging/logging.module.js';
@@ -56,6 +57,11 @@ export class LogEngine implements OnApplicationShutdown {
       logger: this.rootLogger, // the lib binds its own component name
       cleanerEnabled: this.config.cleanerEnabled,
       storageCheckIntervalMs: this.config.storageCheckIntervalMs,
+      // Cluster mode: a replicated partition opens at its checkpointed high watermark (Kafka's
+      // replication-offset-checkpoint), not at its log end: a restarted follower's tail above it
+      // may never have been committed, and as a new leader it must not expose that tail to
+      // consumers before its ISR has it. Node-local topics have no replication to move it.
+      highWatermarkFollowsLogEnd: this.config.cluster.etcdEndpoints === null ? true : (tp) => NODE_LOCAL_TOPICS.has(tp.topic),
       ...(this.config.retentionCheckIntervalMs !== undefined && { retentionCheckIntervalMs: this.config.retentionCheckIntervalMs }),
       ...(this.config.flushCheckIntervalMs !== undefined && { flushCheckIntervalMs: this.config.flushCheckIntervalMs }),
     });
