@@ -230,7 +230,7 @@ export type CreateTopic = {
      */
     partitions?: number;
     /**
-     * Replication factor; a single node supports 1.
+     * Replication factor. Cluster mode: at most the number of live brokers (else 400 INVALID_REPLICATION_FACTOR), default SPOOL_DEFAULT_REPLICATION_FACTOR. A single node supports 1.
      */
     replicationFactor?: number;
     /**

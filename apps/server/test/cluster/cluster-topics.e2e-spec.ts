@@ -3,7 +3,9 @@
  * - a topic created over Kafka's protocol on one broker is placed over the three (each leads two of
  *   its six partitions), has the same topic id on every broker, and every broker's Metadata lists
  *   the three brokers and each partition's leader/replicas/ISR; more replicas than live brokers is
- *   INVALID_REPLICATION_FACTOR; the HTTP topic routes go through etcd the same way;
+ *   INVALID_REPLICATION_FACTOR; the HTTP topic routes go through etcd the same way (replicationFactor
+ *   placed over the live brokers, default SPOOL_DEFAULT_REPLICATION_FACTOR, 400
+ *   INVALID_REPLICATION_FACTOR above them);
  * - Produce, Fetch and ListOffsets sent to a broker that does not lead the partition get
  *   NOT_LEADER_OR_FOLLOWER (libs/broker-client, Kafka's codes intact), the leader answers;
  * - kcat and kafkajs produce to and consume the six partitions across the three brokers (they
@@ -104,6 +106,17 @@ describe('topics in cluster mode', () => {
     });
     expect(onOne.id).toBe(created.body.id);
     expect(onOne.partitions.map((p: { leader: number }) => p.leader).sort()).toEqual([1, 2, 3]);
+    // No replicationFactor: SPOOL_DEFAULT_REPLICATION_FACTOR (1 here).
+    expect(created.body.partitions.map((p: { replicas: number[] }) => p.replicas.length)).toEqual([1, 1, 1]);
+
+    // An HTTP replicationFactor is placed like CreateTopics' (up to the live brokers), refused above them.
+    const replicated = await cluster.broker(2).http('POST', '/v1/topics', { name: 'http-replicated', partitions: 2, replicationFactor: 3 });
+    expect(replicated.status).toBe(201);
+    expect(replicated.body.partitions.map((p: { replicas: number[] }) => [...p.replicas].sort())).toEqual([[1, 2, 3], [1, 2, 3]]);
+    const tooWide = await cluster.broker(2).http('POST', '/v1/topics', { name: 'http-too-wide', partitions: 1, replicationFactor: 4 });
+    expect([tooWide.status, tooWide.body.error?.code]).toEqual([400, 'INVALID_REPLICATION_FACTOR']);
+    expect(tooWide.body.error.message).toContain('replication factor 4 is larger than the 3 available broker(s)');
+    expect((await cluster.broker(2).http('GET', '/v1/topics/http-too-wide')).status).toBe(404);
   }, TEST_TIMEOUT_MS);
 
   it('answers NOT_LEADER_OR_FOLLOWER for partitions another broker leads; the leader serves them', async () => {

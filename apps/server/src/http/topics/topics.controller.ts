@@ -33,7 +33,7 @@ export class TopicsController {
   create(@Body() body: CreateTopicDto, @CurrentIdentity() identity: Identity): Promise<TopicDescriptionDto> {
     this.access.checkMayCreateTopic(identity, body.name);
     this.topics.checkTenantLimits(this.access, body.name, { topics: 1, partitions: body.partitions });
-    return this.topics.create(body.name, body.partitions, body.configs);
+    return this.topics.create(body.name, body.partitions, body.configs, body.replicationFactor);
   }
 
   @Get()

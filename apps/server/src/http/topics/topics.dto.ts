@@ -17,11 +17,18 @@ export class CreateTopicDto {
   @Max(100_000)
   partitions?: number;
 
-  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 1, description: 'Replication factor; a single node supports 1.', example: 1 })
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 1,
+    maximum: 32767,
+    description:
+      'Replication factor. Cluster mode: at most the number of live brokers (else 400 INVALID_REPLICATION_FACTOR), default SPOOL_DEFAULT_REPLICATION_FACTOR. A single node supports 1.',
+    example: 3,
+  })
   @IsOptional()
   @IsInt()
   @Min(1)
-  @Max(1)
+  @Max(32_767)
   replicationFactor?: number;
 
   @ApiPropertyOptional({

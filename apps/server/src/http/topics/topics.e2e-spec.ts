@@ -92,12 +92,14 @@ describe('topic admin over HTTP', () => {
 
   it('answers every admin error with the envelope and a stable code', async () => {
     await call('POST', '/v1/topics', { name: 'dup', partitions: 1 });
+    expect((await call('POST', '/v1/topics', { name: 'rf-one', partitions: 1, replicationFactor: 1 })).status).toBe(201); // a single node's one replica
     const cases: Array<[string, string, unknown, number, string]> = [
       ['POST', '/v1/topics', { name: 'dup', partitions: 1 }, 409, 'TOPIC_ALREADY_EXISTS'],
       ['POST', '/v1/topics', { name: 'bad/name', partitions: 1 }, 400, 'INVALID_TOPIC_EXCEPTION'],
       ['POST', '/v1/topics', { name: 'x', partitions: 0 }, 400, 'INVALID_REQUEST'],
       ['POST', '/v1/topics', { name: 'x', partitions: 1, bogus: true }, 400, 'INVALID_REQUEST'],
-      ['POST', '/v1/topics', { name: 'x', replicationFactor: 3 }, 400, 'INVALID_REQUEST'],
+      ['POST', '/v1/topics', { name: 'x', replicationFactor: 3 }, 400, 'INVALID_REPLICATION_FACTOR'],
+      ['POST', '/v1/topics', { name: 'x', replicationFactor: 0 }, 400, 'INVALID_REQUEST'],
       ['POST', '/v1/topics', { name: 'x', configs: { 'retention.ms': 'soon' } }, 400, 'INVALID_CONFIG'],
       ['GET', '/v1/topics/nope', undefined, 404, 'UNKNOWN_TOPIC_OR_PARTITION'],
       ['PATCH', '/v1/topics/dup/configs', { configs: { 'no.such.config': '1' } }, 400, 'INVALID_CONFIG'],

@@ -43,12 +43,23 @@ export class TopicsService implements ProduceTopics {
     return this.cluster?.mode === 'etcd' ? this.cluster : null;
   }
 
-  async create(name: string, partitions: number | undefined, configs: Record<string, string> | undefined): Promise<TopicDescriptionDto> {
+  /**
+   * `replicationFactor`: cluster mode places that many replicas per partition over the live
+   * brokers (default.replication.factor when absent; INVALID_REPLICATION_FACTOR above the live
+   * brokers, as CreateTopics answers); a single node has one replica of everything.
+   */
+  async create(name: string, partitions: number | undefined, configs: Record<string, string> | undefined, replicationFactor?: number): Promise<TopicDescriptionDto> {
     validateTopicName(name);
     refuseInternal(name, 'created');
     const cluster = this.clustered;
-    if (cluster !== null) await cluster.createTopic({ name, partitions: partitions ?? this.options.numPartitions, configs: configs ?? {} });
-    else await this.logManager.createTopic(name, partitions ?? this.options.numPartitions, configs ?? {});
+    if (cluster !== null) {
+      await cluster.createTopic({ name, partitions: partitions ?? this.options.numPartitions, configs: configs ?? {}, ...(replicationFactor !== undefined && { replicationFactor }) });
+    } else {
+      if (replicationFactor !== undefined && replicationFactor !== 1) {
+        throw new SpoolError('INVALID_REPLICATION_FACTOR', `replication factor ${replicationFactor} is larger than the 1 broker of a single node`, { replicationFactor, availableBrokers: 1 });
+      }
+      await this.logManager.createTopic(name, partitions ?? this.options.numPartitions, configs ?? {});
+    }
     return this.describe(name);
   }
 
