@@ -12,7 +12,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { assertBuilt, freePort, ServerProcess } from './server-process.test-util.js';
+import { assertBuilt, ServerProcess } from './server-process.test-util.js';
 
 const SEED = Number(process.env.SPOOL_TEST_SEED ?? 20261205);
 const TOPIC = 'invoices';
@@ -32,15 +32,8 @@ afterEach(async () => {
 });
 
 async function startServer(): Promise<ServerProcess> {
-  const [httpPort, kafkaPort] = [await freePort(), await freePort()];
-  server = ServerProcess.start({ SPOOL_DATA_DIR: dataDir, SPOOL_HTTP_PORT: String(httpPort), SPOOL_KAFKA_PORT: String(kafkaPort), SPOOL_LOG_LEVEL: 'warn' });
-  await server.waitUntilReady();
+  server = await ServerProcess.startReady(dataDir);
   return server;
-}
-
-async function kill(srv: ServerProcess): Promise<void> {
-  srv.child.kill('SIGKILL');
-  expect((await srv.exited).signal).toBe('SIGKILL');
 }
 
 function produce(srv: ServerProcess, key: string, body: unknown): Promise<Response> {
@@ -98,7 +91,7 @@ describe('Idempotency-Key across restarts', () => {
     const original = await first.text();
     const before = await latest(srv);
 
-    await kill(srv);
+    await srv.crash();
     srv = await startServer();
     const retry = await produce(srv, 'invoice-7', body);
     expect(retry.status).toBe(200);
@@ -133,7 +126,7 @@ describe('Idempotency-Key across restarts', () => {
         }
       });
       await new Promise((resolve) => setTimeout(resolve, 200 + Math.floor(random() * 400)));
-      await kill(srv);
+      await srv.crash();
       stop = true;
       await Promise.all(producers);
       srv = await startServer(); // start-up survives whatever the kill cut

@@ -8,7 +8,7 @@ import { SchemaRegistry as ConfluentClient, SchemaType } from '@kafkajs/confluen
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { assertBuilt, freePort, ServerProcess } from './server-process.test-util.js';
+import { assertBuilt, ServerProcess } from './server-process.test-util.js';
 
 /** Two starts of the compiled server on a loaded 2-core machine: a bound, not a measurement (jest's default 30 s is not enough under load). */
 const TEST_TIMEOUT_MS = 120_000;
@@ -26,9 +26,7 @@ afterEach(async () => {
 });
 
 async function startServer(): Promise<ServerProcess> {
-  const [httpPort, kafkaPort] = [await freePort(), await freePort()];
-  server = ServerProcess.start({ SPOOL_DATA_DIR: dataDir, SPOOL_HTTP_PORT: String(httpPort), SPOOL_KAFKA_PORT: String(kafkaPort), SPOOL_LOG_LEVEL: 'warn' });
-  await server.waitUntilReady();
+  server = await ServerProcess.startReady(dataDir);
   return server;
 }
 
@@ -51,8 +49,7 @@ it('ids, versions and encoded records survive SIGKILL', async () => {
   // soft-delete one version: its id stays in use
   expect((await fetch(`${srv.url}/schemas/subjects/j-value/versions/1`, { method: 'DELETE' })).status).toBe(200);
 
-  srv.child.kill('SIGKILL');
-  expect((await srv.exited).signal).toBe('SIGKILL');
+  await srv.crash();
   srv = await startServer();
 
   const after = new ConfluentClient({ host: `${srv.url}/schemas`, retry: { retries: 0 } });

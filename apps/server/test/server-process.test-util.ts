@@ -41,6 +41,8 @@ export class ServerProcess {
   private constructor(
     readonly child: ChildProcess,
     readonly httpPort: number,
+    /** The Kafka listener's port, 0 when the environment did not name one. */
+    readonly kafkaPort: number,
   ) {
     child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (this.stdout += chunk));
     child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (this.stderr += chunk));
@@ -60,7 +62,23 @@ export class ServerProcess {
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    return new ServerProcess(child, Number(env.SPOOL_HTTP_PORT));
+    return new ServerProcess(child, Number(env.SPOOL_HTTP_PORT), Number(env.SPOOL_KAFKA_PORT ?? 0));
+  }
+
+  /**
+   * Starts the server on `dataDir` with fresh loopback HTTP and Kafka ports (log level warn unless
+   * `env` says otherwise) and waits until /readyz answers 200: what every restart test does.
+   */
+  static async startReady(dataDir: string, env: Record<string, string> = {}): Promise<ServerProcess> {
+    const [httpPort, kafkaPort] = [await freePort(), await freePort()];
+    const server = ServerProcess.start({ SPOOL_DATA_DIR: dataDir, SPOOL_HTTP_PORT: String(httpPort), SPOOL_KAFKA_PORT: String(kafkaPort), SPOOL_LOG_LEVEL: 'warn', ...env });
+    try {
+      await server.waitUntilReady();
+    } catch (err) {
+      await server.kill();
+      throw err;
+    }
+    return server;
   }
 
   get url(): string {
@@ -105,6 +123,13 @@ export class ServerProcess {
 
   output(): string {
     return `--- stdout ---\n${this.stdout}\n--- stderr ---\n${this.stderr}`;
+  }
+
+  /** The crash a restart test makes: SIGKILL, then waits until the process is gone (and checks it was the kill). */
+  async crash(): Promise<void> {
+    this.child.kill('SIGKILL');
+    const exit = await this.exited;
+    if (exit.signal !== 'SIGKILL') throw new Error(`the server exited with ${JSON.stringify(exit)} before the SIGKILL\n${this.output()}`);
   }
 
   /** Best-effort cleanup for afterEach: SIGKILL if still running. */
