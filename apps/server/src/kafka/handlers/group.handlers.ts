@@ -37,6 +37,7 @@ import type { ClusterMetadata } from '@spool/cluster';
 import type { BrokerEndpoint } from '../broker-endpoint.js';
 import { kafkaErrorCodeOf } from '../kafka-error-code.js';
 import type { KafkaApiHandler, KafkaRequestContext } from '../kafka-handler.js';
+import { committedOffsets, everyPartitionAnswered } from './offset-commit-requests.js';
 
 /** How handlers reach the coordinator: throws COORDINATOR_LOAD_IN_PROGRESS until it has started. */
 export type CoordinatorAccess = () => GroupCoordinator;
@@ -233,22 +234,13 @@ export class OffsetCommitHandler implements KafkaApiHandler<OffsetCommitRequest,
         // The generation (classic groups), or from v9 the member epoch (KIP-848 groups).
         generationId: request.generationIdOrMemberEpoch,
         apiVersion: ctx.apiVersion,
-        offsets: request.topics.flatMap((t) =>
-          t.partitions.map((p) => ({
-            topic: t.name,
-            partition: p.partitionIndex,
-            offset: p.committedOffset,
-            leaderEpoch: p.committedLeaderEpoch < 0 ? null : p.committedLeaderEpoch,
-            metadata: p.committedMetadata ?? '',
-          })),
-        ),
+        offsets: committedOffsets(request.topics),
       });
       code = codeOf(result);
     } catch (err) {
       code = thrownCode(err);
     }
-    // The coordinator commits all or none: every partition carries the same code.
-    return { throttleTimeMs: 0, topics: request.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: code })) })) };
+    return { throttleTimeMs: 0, topics: everyPartitionAnswered(request.topics, code) };
   }
 }
 

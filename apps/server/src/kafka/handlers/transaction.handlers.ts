@@ -33,6 +33,7 @@ import type { KafkaApiHandler, KafkaRequestContext } from '../kafka-handler.js';
 import type { TxnMarkerWriter } from '../txn-marker-writer.js';
 import type { TransactionCoordinatorService } from '../../transactions/transaction-coordinator.service.js';
 import type { CoordinatorAccess } from './group.handlers.js';
+import { committedOffsets, everyPartitionAnswered } from './offset-commit-requests.js';
 
 /** The Kafka code of a coordinator answer, with PRODUCER_FENCED as versions before `fencedSince` know it. */
 export function txnCode(code: TxnErrorCode, apiVersion: number, fencedSince: number): number {
@@ -126,21 +127,13 @@ export class TxnOffsetCommitHandler implements KafkaApiHandler<TxnOffsetCommitRe
         // v3+ (KIP-447) names the member and generation; older producers are not group members.
         memberId: ctx.apiVersion >= 3 ? request.memberId : '',
         generationId: ctx.apiVersion >= 3 ? request.generationId : -1,
-        offsets: request.topics.flatMap((t) =>
-          t.partitions.map((p) => ({
-            topic: t.name,
-            partition: p.partitionIndex,
-            offset: p.committedOffset,
-            leaderEpoch: p.committedLeaderEpoch < 0 ? null : p.committedLeaderEpoch,
-            metadata: p.committedMetadata ?? '',
-          })),
-        ),
+        offsets: committedOffsets(request.topics),
       });
       code = result === 'NONE' ? KafkaErrorCode.NONE : result === 'INVALID_PRODUCER_EPOCH' ? KafkaErrorCode.INVALID_PRODUCER_EPOCH : kafkaErrorCodeOf(result);
     } catch (err) {
       code = isSpoolError(err) ? kafkaErrorCodeOf(err.code) : KafkaErrorCode.UNKNOWN_SERVER_ERROR;
     }
-    return { throttleTimeMs: 0, topics: request.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: code })) })) };
+    return { throttleTimeMs: 0, topics: everyPartitionAnswered(request.topics, code) };
   }
 }
 
