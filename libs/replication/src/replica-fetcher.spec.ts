@@ -14,6 +14,7 @@ import { KafkaApiKey } from '@spool/protocol';
 import type { Log } from '@spool/log-engine';
 import { LeaderPartition } from './leader-partition.js';
 import { ReplicaFetcher } from './replica-fetcher.js';
+import { ReplicaFetcherManager } from './replica-fetcher-manager.js';
 import { DEFAULT_REPLICATION_CONFIG } from './replication-config.js';
 import { InProcessLeader, IsrStore, batchOf, openLog, partitionState, registration, tempDir } from './replication.test-util.js';
 
@@ -188,6 +189,111 @@ describe('ReplicaFetcher: resets and errors', () => {
       await new Promise((r) => setTimeout(r, 150));
       expect(followerLog.logEndOffset).toBe(3);
     } finally {
+      await cleanup(w);
+    }
+  });
+
+  // After a failover the surviving follower learns of the new leader from its own metadata watch,
+  // often before the new leader has taken over; its first request is then refused. The next one
+  // must not wait out replica.fetch.backoff.ms (that was ~1 s between an election and the first
+  // acks=all commit). The fetcher runs on a manual clock that never reaches that backoff.
+  for (const truncateOnFetch of [false, true]) {
+    it(`retries a leader that has not taken over yet well before replica.fetch.backoff.ms (${truncateOnFetch ? 'Fetch' : 'OffsetForLeaderEpoch'} first)`, async () => {
+      const w: World = { dirs: [], logs: [], leaders: [], fetchers: [], endpoints: [] };
+      try {
+        const clock = new ManualClock();
+        const startedMs = clock.now();
+        const [dirL, dirF] = [await tempDir('leader'), await tempDir('follower')];
+        w.dirs.push(dirL, dirF);
+        const leaderLog = await openLog(dirL, { clock });
+        const followerLog = await openLog(dirF, { clock });
+        w.logs.push(leaderLog, followerLog);
+        await followerLog.append(batchOf('old', 2), { leaderEpoch: 0 });
+        followerLog.replication.updateHighWatermark(2);
+        await leaderLog.appendAsFollower((await followerLog.read(0, 1 << 20)).records);
+        const store = new IsrStore(partitionState({ leader: 2, replicas: [2, 1], isr: [2, 1], leaderEpoch: 1 }), 2);
+        store.brokers.set(1, registration(1));
+        store.brokers.set(2, registration(2));
+        const leader = new LeaderPartition('t', 0, { brokerId: 2, log: leaderLog, cluster: store, replicaLagTimeMaxMs: 30_000, minInsyncReplicas: () => 1, clock, logger: silentLogger });
+        w.leaders.push(leader);
+        const leaders = new Map<string, LeaderPartition>();
+        const endpoint = new InProcessLeader(leaders);
+        w.endpoints.push(endpoint);
+        const config = { ...DEFAULT_REPLICATION_CONFIG, replicaFetchBackoffMs: 1_000, replicaFetchWaitMaxMs: 50 };
+        const fetcher = new ReplicaFetcher({ brokerId: 1, brokerEpoch: () => 101, sourceBrokerId: 2, sender: endpoint, config, logger: silentLogger, now: () => clock.now(), truncateOnFetch });
+        w.fetchers.push(fetcher);
+        fetcher.addPartitions([{ topic: 't', partition: 0, log: followerLog, currentLeaderEpoch: 1 }]);
+        fetcher.start();
+        await until('a refused first request', () => endpoint.requests.length >= 1 && fetcher.partitionStates()[0].delayed);
+        expect(endpoint.requests[0]).toBe(truncateOnFetch ? KafkaApiKey.Fetch : KafkaApiKey.OffsetForLeaderEpoch);
+        // the leader takes over and commits a record that needs the follower (both in the ISR)
+        await leader.becomeLeader(store.state);
+        leaders.set('t-0', leader);
+        await leader.appendAsLeader(-1, (leaderEpoch) => leaderLog.append(batchOf('new', 3), { leaderEpoch }));
+        const committed = leader.waitForCommit(5, 60_000);
+        clock.advance(Math.min(200, config.replicaFetchBackoffMs / 2));
+        await until('the follower to replicate and the leader to commit', async () => followerLog.logEndOffset === 5 && leaderLog.highWatermark === 5);
+        await committed;
+        expect(clock.now() - startedMs).toBeLessThan(config.replicaFetchBackoffMs);
+        expect((await bytesOf(followerLog)).equals(await bytesOf(leaderLog))).toBe(true);
+      } finally {
+        await cleanup(w);
+      }
+    });
+  }
+});
+
+describe('ReplicaFetcherManager: a partition moved to a new leader', () => {
+  // The failover path of a surviving follower: its fetcher to the dead leader failed and delayed the
+  // partition; the new partition state moves it to a fetcher of the new leader, created on the spot.
+  // That fetcher must fetch it at once: it used to start its loop, miss the wake-up of the partition
+  // added right after, and sleep its idle wait (replica.fetch.backoff.ms). The backoff is 60 s here,
+  // so either wait would show as a timeout, not as a timing measurement.
+  it("is fetched from the new leader at once, not after the old leader's backoff or an idle sleep", async () => {
+    const w: World = { dirs: [], logs: [], leaders: [], fetchers: [], endpoints: [] };
+    const manager = new ReplicaFetcherManager({
+      brokerId: 3,
+      brokerEpoch: () => 103,
+      senderFor: (brokerId) => (brokerId === 2 ? endpoint : deadBroker),
+      config: { ...DEFAULT_REPLICATION_CONFIG, replicaFetchBackoffMs: 60_000, replicaFetchWaitMaxMs: 50 },
+      logger: silentLogger,
+    });
+    const deadBroker = {
+      send: () => Promise.reject(new Error('cannot connect to broker 1: connect ECONNREFUSED (test)')),
+    };
+    let endpoint!: InProcessLeader;
+    try {
+      const clock = new ManualClock();
+      const [dirL, dirF] = [await tempDir('new-leader'), await tempDir('follower')];
+      w.dirs.push(dirL, dirF);
+      const leaderLog = await openLog(dirL, { clock });
+      const followerLog = await openLog(dirF, { clock });
+      w.logs.push(leaderLog, followerLog);
+      // epoch 0 (broker 1 led): both survivors hold offsets 0..1
+      await followerLog.append(batchOf('e0', 2), { leaderEpoch: 0 });
+      followerLog.replication.updateHighWatermark(2);
+      await leaderLog.appendAsFollower((await followerLog.read(0, 1 << 20)).records);
+      // broker 1 is gone: the follower's fetches to it fail, and the partition waits out the backoff
+      await manager.addPartition(1, { topic: 't', partition: 0, log: followerLog, currentLeaderEpoch: 0 });
+      await until('the fetch to the dead leader to fail', () => manager.partitionStates()[0]?.delayed === true);
+      // epoch 1: broker 2 leads with ISR [2, 3] and takes an acks=all record
+      const store = new IsrStore(partitionState({ leader: 2, replicas: [1, 2, 3], isr: [2, 3], leaderEpoch: 1 }), 2);
+      for (const id of [1, 2, 3]) store.brokers.set(id, registration(id));
+      const leader = new LeaderPartition('t', 0, { brokerId: 2, log: leaderLog, cluster: store, replicaLagTimeMaxMs: 30_000, minInsyncReplicas: () => 2, clock, logger: silentLogger });
+      w.leaders.push(leader);
+      await leader.becomeLeader(store.state);
+      endpoint = new InProcessLeader(new Map([['t-0', leader]]));
+      w.endpoints.push(endpoint);
+      await leader.appendAsLeader(-1, (leaderEpoch) => leaderLog.append(batchOf('e1', 3), { leaderEpoch }));
+      const committed = leader.waitForCommit(5, 60_000);
+      await manager.addPartition(2, { topic: 't', partition: 0, log: followerLog, currentLeaderEpoch: 1 });
+      expect(manager.sourceBrokerOf('t', 0)).toBe(2);
+      await until('the follower to replicate from the new leader', () => followerLog.logEndOffset === 5, 20_000);
+      await committed;
+      expect(leaderLog.highWatermark).toBe(5);
+      expect((await bytesOf(followerLog)).equals(await bytesOf(leaderLog))).toBe(true);
+    } finally {
+      await manager.close();
       await cleanup(w);
     }
   });

@@ -19,7 +19,15 @@
  *                ends before it (Kafka's fetchOffsetAndTruncate).
  *   delayed      (a flag on either state) after an error, for replica.fetch.backoff.ms: a
  *                failed request delays every partition in it; a partition error delays that
- *                partition (NOT_LEADER_OR_FOLLOWER, UNKNOWN_LEADER_EPOCH, UNKNOWN_TOPIC_*...).
+ *                partition (UNKNOWN_TOPIC_*, a batch that cannot be applied...). Two partition
+ *                errors are retried sooner: NOT_LEADER_OR_FOLLOWER and UNKNOWN_LEADER_EPOCH
+ *                mostly mean the leader has not yet applied the partition state that named it
+ *                (every broker learns a leader change from its own etcd watch, and a follower
+ *                often asks before the leader took over). That takes milliseconds, so the wait
+ *                starts at LEADER_NOT_READY_BACKOFF_MS and doubles up to replica.fetch.backoff.ms
+ *                while the error lasts (a stale view of the leader still ends at the full
+ *                backoff); any answer without these errors resets it. A full backoff here was
+ *                the ~1 s between an election and the first acks=all commit after a failover.
  *   fenced       FENCED_LEADER_EPOCH: this broker's view of the leader epoch is older than the
  *                leader's. Not fetched until the partition is added again with a newer epoch
  *                (the metadata watch brings it).
@@ -97,7 +105,13 @@ interface Entry {
   lastFetchedEpoch: number | null;
   delayedUntil: number;
   lag: number | null;
+  /** The next wait after NOT_LEADER_OR_FOLLOWER / UNKNOWN_LEADER_EPOCH (see the file header). */
+  leaderNotReadyBackoffMs: number;
 }
+
+/** The first wait after NOT_LEADER_OR_FOLLOWER / UNKNOWN_LEADER_EPOCH (capped by replica.fetch.backoff.ms). */
+export const LEADER_NOT_READY_BACKOFF_MS = 50;
+const LEADER_NOT_READY = new Set(['NOT_LEADER_OR_FOLLOWER', 'UNKNOWN_LEADER_EPOCH']);
 
 const key = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
 
@@ -107,6 +121,12 @@ export class ReplicaFetcher {
   private readonly now: () => number;
   private readonly abort = new AbortController();
   private wake: (() => void) | null = null;
+  /**
+   * A wake-up that came while the loop was not asleep (between its checks and its sleep: the
+   * partitions a new fetcher is given right after start() arrive there). The next sleep returns at
+   * once, so a partition added then is not left waiting for the idle sleep (replica.fetch.backoff.ms).
+   */
+  private wakePending = false;
   private busy: Promise<void> = Promise.resolve();
   private loop: Promise<void> | null = null;
   private closed = false;
@@ -141,10 +161,10 @@ export class ReplicaFetcher {
       init.log.replication.setHighWatermarkFollowsLogEnd(false);
       const latestEpoch = init.log.replication.latestEpoch;
       if (this.opts.truncateOnFetch === true && latestEpoch !== null) {
-        this.partitions.set(k, { init, phase: 'fetching', fetchOffset: init.log.logEndOffset, lastFetchedEpoch: latestEpoch, delayedUntil: 0, lag: null });
+        this.partitions.set(k, { init, phase: 'fetching', fetchOffset: init.log.logEndOffset, lastFetchedEpoch: latestEpoch, delayedUntil: 0, lag: null, leaderNotReadyBackoffMs: this.firstLeaderNotReadyBackoffMs() });
       } else {
         // The initial fetch offset is the high watermark: what truncation falls back to when the leader cannot place our epoch.
-        this.partitions.set(k, { init, phase: 'truncating', fetchOffset: init.log.highWatermark, lastFetchedEpoch: null, delayedUntil: 0, lag: null });
+        this.partitions.set(k, { init, phase: 'truncating', fetchOffset: init.log.highWatermark, lastFetchedEpoch: null, delayedUntil: 0, lag: null, leaderNotReadyBackoffMs: this.firstLeaderNotReadyBackoffMs() });
       }
       this.logger.info({ topic: init.topic, partition: init.partition, leaderEpoch: init.currentLeaderEpoch, logEndOffset: init.log.logEndOffset }, 'following');
     }
@@ -219,6 +239,20 @@ export class ReplicaFetcher {
     for (const e of entries) e.delayedUntil = Math.max(e.delayedUntil, until);
   }
 
+  private firstLeaderNotReadyBackoffMs(): number {
+    return Math.min(LEADER_NOT_READY_BACKOFF_MS, this.opts.config.replicaFetchBackoffMs);
+  }
+
+  /** A partition error from the leader: a short, growing wait for the two "leader not ready yet" errors, else the full backoff. */
+  private delayAfterPartitionError(entry: Entry, code: string): void {
+    if (!LEADER_NOT_READY.has(code)) {
+      this.delay([entry]);
+      return;
+    }
+    entry.delayedUntil = Math.max(entry.delayedUntil, this.now() + entry.leaderNotReadyBackoffMs);
+    entry.leaderNotReadyBackoffMs = Math.min(entry.leaderNotReadyBackoffMs * 2, this.opts.config.replicaFetchBackoffMs);
+  }
+
   private fence(entry: Entry): void {
     entry.phase = 'fenced';
     this.logger.info({ topic: entry.init.topic, partition: entry.init.partition, leaderEpoch: entry.init.currentLeaderEpoch }, 'leader epoch fenced; waiting for newer partition state');
@@ -262,10 +296,12 @@ export class ReplicaFetcher {
         const a = asked.get(key(result.topic, result.partition));
         if (a === undefined || !this.isCurrent(a.entry) || a.entry.phase !== 'truncating') continue;
         if (result.error !== null) {
+          this.logger.debug({ err: result.error, topic: result.topic, partition: result.partition }, 'partition error in OffsetForLeaderEpoch');
           if (result.error.code === 'FENCED_LEADER_EPOCH') this.fence(a.entry);
-          else this.delay([a.entry]);
+          else this.delayAfterPartitionError(a.entry, result.error.code);
           continue;
         }
+        a.entry.leaderNotReadyBackoffMs = this.firstLeaderNotReadyBackoffMs();
         const leaderEnd: EpochEndOffset | null = result.leaderEpoch === null || result.endOffset === null ? null : { leaderEpoch: result.leaderEpoch, endOffset: result.endOffset };
         const state = offsetTruncationState(a.entry.init.log.replication, leaderEnd, a.entry.fetchOffset);
         this.logger.info({ topic: result.topic, partition: result.partition, askedEpoch: a.epoch, leaderEpochEndOffset: leaderEnd, truncateTo: state.offset, completed: state.truncationCompleted }, 'truncating after OffsetForLeaderEpoch');
@@ -333,6 +369,7 @@ export class ReplicaFetcher {
         if (s === undefined || !this.isCurrent(s.entry) || s.entry.phase !== 'fetching' || s.entry.fetchOffset !== s.fetchOffset) continue;
         const entry = s.entry;
         if (response.error === null) {
+          entry.leaderNotReadyBackoffMs = this.firstLeaderNotReadyBackoffMs();
           try {
             await this.process(entry, response);
           } catch (err) {
@@ -351,7 +388,7 @@ export class ReplicaFetcher {
             break;
           default:
             this.logger.debug({ err: response.error, topic: response.topic, partition: response.partition }, 'partition error in replica fetch; backing off');
-            this.delay([entry]);
+            this.delayAfterPartitionError(entry, response.error.code);
         }
       }
     });
@@ -467,21 +504,24 @@ export class ReplicaFetcher {
   }
 
   private sleep(ms: number): Promise<void> {
-    if (this.closed) return Promise.resolve();
+    if (this.closed || this.wakePending) {
+      this.wakePending = false;
+      return Promise.resolve();
+    }
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done(): void {
+      const wake = (): void => {
         clearTimeout(timer);
+        // Only this sleep's own waker is cleared: a stale one would swallow a later wake-up.
+        if (this.wake === wake) this.wake = null;
         resolve();
-      }
-      this.wake = () => {
-        this.wake = null;
-        done();
       };
+      const timer = setTimeout(wake, ms);
+      this.wake = wake;
     });
   }
 
   private wakeUp(): void {
-    this.wake?.();
+    if (this.wake !== null) this.wake();
+    else this.wakePending = true;
   }
 }
