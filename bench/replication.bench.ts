@@ -21,7 +21,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, createReadStream, createWriteStream, existsSync, openSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -38,6 +38,9 @@ const { values: args } = parseArgs({
     rounds: { type: 'string', default: '3' },
     kills: { type: 'string', default: '10' },
     'value-bytes': { type: 'string', default: '100' },
+    // Diagnosis: each broker's log (pino JSON, at this level) to <log-dir>/broker-<id>.log, kept after the run.
+    'log-level': { type: 'string', default: 'warn' },
+    'log-dir': { type: 'string' },
   },
 });
 const RECORDS = Number(args.records);
@@ -45,6 +48,7 @@ const ROUNDS = Number(args.rounds);
 const KILLS = Number(args.kills);
 const VALUE_BYTES = Number(args['value-bytes']);
 const BROKER_IDS = [1, 2, 3] as const;
+const LOG_DIR = args['log-dir'];
 
 class BenchBroker {
   child: ChildProcess | null = null;
@@ -65,10 +69,12 @@ class BenchBroker {
   }
 
   async start(): Promise<void> {
+    const logFd = LOG_DIR === undefined ? null : openSync(path.join(LOG_DIR, `broker-${this.id}.log`), 'a');
     const child = spawn(process.execPath, [SERVER_MAIN], {
       env: { ...process.env, ...this.env, SPOOL_DATA_DIR: this.dataDir, SPOOL_HTTP_PORT: String(this.httpPort), SPOOL_KAFKA_PORT: String(this.kafkaPort) },
-      stdio: ['ignore', 'ignore', 'inherit'],
+      stdio: ['ignore', logFd ?? 'ignore', logFd ?? 'inherit'],
     });
+    if (logFd !== null) closeSync(logFd);
     this.child = child;
     child.once('exit', () => {
       if (this.child === child) this.child = null;
@@ -164,11 +170,12 @@ interface FailoverSample {
 async function main(): Promise<void> {
   if (!existsSync(SERVER_MAIN)) throw new Error(`${SERVER_MAIN} is missing: run \`npm run build\` first`);
   const dir = await mkdtemp(path.join(os.tmpdir(), 'spool-bench-replication-'));
+  if (LOG_DIR !== undefined) await mkdir(LOG_DIR, { recursive: true });
   const loadBefore = os.loadavg();
   const etcd = await EtcdProcess.start();
   const brokers: BenchBroker[] = [];
   try {
-    const env = { SPOOL_ETCD_ENDPOINTS: etcd.endpoint, SPOOL_CLUSTER_NAME: 'bench', SPOOL_ADVERTISED_HOST: '127.0.0.1', SPOOL_LOG_LEVEL: 'warn' };
+    const env = { SPOOL_ETCD_ENDPOINTS: etcd.endpoint, SPOOL_CLUSTER_NAME: 'bench', SPOOL_ADVERTISED_HOST: '127.0.0.1', SPOOL_LOG_LEVEL: args['log-level'] };
     for (const id of BROKER_IDS) {
       brokers.push(new BenchBroker(id, path.join(dir, `b${id}`), await freePort(), await freePort(), { ...env, SPOOL_BROKER_ID: String(id) }));
     }
@@ -239,6 +246,7 @@ async function main(): Promise<void> {
       // Warm every broker's route to the current leader, so no attempt after the kill is a broker's first.
       for (const b of brokers) await produceOnce(b, seq++);
       const t0 = performance.now();
+      const killedAt = new Date();
       await victim.kill();
       let electedMs = -1;
       let newLeader = -1;
@@ -271,7 +279,7 @@ async function main(): Promise<void> {
       }
       await Promise.all([watching, ...attempts]);
       samples.push({ killed: victim.id, newLeader, electedMs: Math.round(electedMs), ackedMs: Math.round(ackedMs) });
-      console.log(`kill ${kill}: broker ${victim.id} SIGKILLed; broker ${newLeader} named leader after ${Math.round(electedMs)} ms, first acks=all produce acknowledged after ${Math.round(ackedMs)} ms`);
+      console.log(`kill ${kill}: broker ${victim.id} SIGKILLed; broker ${newLeader} named leader after ${Math.round(electedMs)} ms, first acks=all produce acknowledged after ${Math.round(ackedMs)} ms (killed at ${killedAt.toISOString()})`);
       await victim.start();
     }
 
