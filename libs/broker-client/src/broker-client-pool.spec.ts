@@ -105,6 +105,21 @@ describe('BrokerClientPool', () => {
     expect(p.stats()[0].connectFailures).toBe(0);
   });
 
+  it('ends a wait for the reconnect backoff when the caller aborts (a replica fetcher closing must not wait it out)', async () => {
+    const port = await freeLoopbackPort();
+    const p = pool({ reconnectBackoff: { baseMs: 60_000, jitter: 0 } });
+    p.setBroker(3, { host: '127.0.0.1', port });
+    expect((await failure(p.send(3, KafkaApiKey.Metadata, metadataRequest))).code).toBe('NETWORK_EXCEPTION');
+    // The deadline is beyond the next attempt: this request waits for it, until its caller gives up.
+    const abort = new AbortController();
+    const waiting = failure(p.send(3, KafkaApiKey.Metadata, metadataRequest, { timeoutMs: 120_000, signal: abort.signal }));
+    await new Promise((r) => setTimeout(r, 50));
+    abort.abort();
+    const aborted = await waiting;
+    expect(aborted.code).toBe('REQUEST_TIMED_OUT');
+    expect(aborted.message).toMatch(/aborted by its caller while waiting to reconnect/);
+  });
+
   it('waits out a short backoff and reconnects after the peer dropped the connection', async () => {
     const fake = await fakeBroker();
     const events: string[] = [];

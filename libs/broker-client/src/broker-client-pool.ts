@@ -186,7 +186,7 @@ export class BrokerClientPool {
       }
       const timeoutMs = options.timeoutMs ?? this.options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
       release = await entry.limiter.acquire(timeoutMs, options.signal);
-      const connection = await this.connectionOf(entry, started + timeoutMs);
+      const connection = await this.connectionOf(entry, started + timeoutMs, options.signal);
       const response = await connection.send<T>(apiKey, body, { ...options, timeoutMs });
       apiVersion = response.apiVersion;
       this.report(brokerId, apiKey, apiVersion, started, null);
@@ -213,7 +213,7 @@ export class BrokerClientPool {
     await Promise.all(closing);
   }
 
-  private async connectionOf(entry: BrokerEntry, deadline: number): Promise<BrokerConnection> {
+  private async connectionOf(entry: BrokerEntry, deadline: number, signal?: AbortSignal): Promise<BrokerConnection> {
     if (entry.connection?.isOpen) return entry.connection;
     if (entry.connecting !== null) return entry.connecting;
     const waitMs = entry.nextAttemptAt - this.now();
@@ -225,9 +225,11 @@ export class BrokerClientPool {
           { brokerId: entry.brokerId },
         );
       }
-      await new Promise((resolve) => setTimeout(resolve, waitMs));
+      // The caller may give up meanwhile (a replica fetcher closing because its partitions moved to
+      // another leader): an abort ends the wait at once, not after the reconnect backoff.
+      await abortableDelay(waitMs, signal, entry.brokerId);
       if (entry.removed) throw new BrokerClientError('BROKER_NOT_AVAILABLE', `broker ${entry.brokerId} left the cluster`, { brokerId: entry.brokerId });
-      return this.connectionOf(entry, deadline);
+      return this.connectionOf(entry, deadline, signal);
     }
     const endpoint = entry.endpoint;
     const attempt = BrokerConnection.connect({
@@ -289,4 +291,22 @@ export class BrokerClientPool {
       error,
     });
   }
+}
+
+/** Waits `ms`; rejects at once (REQUEST_TIMED_OUT, aborted) when `signal` aborts. */
+function abortableDelay(ms: number, signal: AbortSignal | undefined, brokerId: number): Promise<void> {
+  const aborted = (): BrokerClientError =>
+    new BrokerClientError('REQUEST_TIMED_OUT', `request to broker ${brokerId} was aborted by its caller while waiting to reconnect`, { brokerId, aborted: true });
+  if (signal?.aborted) return Promise.reject(aborted());
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(aborted());
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
 }

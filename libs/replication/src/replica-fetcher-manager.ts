@@ -24,6 +24,8 @@ export class ReplicaFetcherManager {
   private readonly fetchers = new Map<number, ReplicaFetcher>();
   /** Which source broker each partition is fetched from. */
   private readonly sourceOf = new Map<string, number>();
+  /** Fetchers left with no partitions, still ending their loops. */
+  private readonly closing = new Set<Promise<void>>();
 
   constructor(private readonly opts: ReplicaFetcherManagerOptions) {}
 
@@ -61,7 +63,11 @@ export class ReplicaFetcherManager {
     await fetcher.removePartitions([{ topic, partition }]);
     if (fetcher.size === 0 && this.fetchers.get(source) === fetcher) {
       this.fetchers.delete(source);
-      await fetcher.close();
+      // Its writes have stopped (removePartitions): the caller need not wait for the loop to end too
+      // (a request to a dead leader being given up), which would delay the new leader's take-over.
+      const closing = fetcher.close();
+      this.closing.add(closing);
+      void closing.finally(() => this.closing.delete(closing));
     }
   }
 
@@ -78,6 +84,6 @@ export class ReplicaFetcherManager {
     const all = [...this.fetchers.values()];
     this.fetchers.clear();
     this.sourceOf.clear();
-    await Promise.all(all.map((f) => f.close()));
+    await Promise.all([...all.map((f) => f.close()), ...this.closing]);
   }
 }
