@@ -20,7 +20,7 @@
  *   npm run bench:replication -- --records 200000 --rounds 3 --kills 10
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, createReadStream, createWriteStream, existsSync, openSync } from 'node:fs';
+import { closeSync, createReadStream, createWriteStream, existsSync, openSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -41,6 +41,8 @@ const { values: args } = parseArgs({
     // Diagnosis: each broker's log (pino JSON, at this level) to <log-dir>/broker-<id>.log, kept after the run.
     'log-level': { type: 'string', default: 'warn' },
     'log-dir': { type: 'string' },
+    // Profiling: each broker runs with node --cpu-prof, its profile written here when it stops.
+    'cpu-prof-dir': { type: 'string' },
   },
 });
 const RECORDS = Number(args.records);
@@ -70,7 +72,8 @@ class BenchBroker {
 
   async start(): Promise<void> {
     const logFd = LOG_DIR === undefined ? null : openSync(path.join(LOG_DIR, `broker-${this.id}.log`), 'a');
-    const child = spawn(process.execPath, [SERVER_MAIN], {
+    const profiling = args['cpu-prof-dir'] === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${args['cpu-prof-dir']}`, `--cpu-prof-name=broker-${this.id}-${Date.now()}.cpuprofile`];
+    const child = spawn(process.execPath, [...profiling, SERVER_MAIN], {
       env: { ...process.env, ...this.env, SPOOL_DATA_DIR: this.dataDir, SPOOL_HTTP_PORT: String(this.httpPort), SPOOL_KAFKA_PORT: String(this.kafkaPort) },
       stdio: ['ignore', logFd ?? 'ignore', logFd ?? 'inherit'],
     });
@@ -154,6 +157,11 @@ interface ThroughputRound {
   readonly order: string;
   readonly produceRf1: number;
   readonly produceRf3: number;
+  /** Wall time of each produce run, and the CPU time the three brokers used meanwhile (user + system, from /proc). */
+  readonly produceMsRf1: number;
+  readonly produceMsRf3: number;
+  readonly brokerCpuMsRf1: number;
+  readonly brokerCpuMsRf3: number;
   readonly consumeRf1: number;
   readonly consumeRf3: number;
 }
@@ -210,7 +218,12 @@ async function main(): Promise<void> {
       await until(`${rf1} led by 1`, async () => (await partition0(b2, rf1))?.leader === 1);
       const order = round % 2 === 1 ? [rf1, rf3] : [rf3, rf1];
       const produceMs = new Map<string, number>();
-      for (const topic of order) produceMs.set(topic, await kcatProduce(topic));
+      const brokerCpuMs = new Map<string, number>();
+      for (const topic of order) {
+        const cpuBefore = brokersCpuMs(brokers);
+        produceMs.set(topic, await kcatProduce(topic));
+        brokerCpuMs.set(topic, brokersCpuMs(brokers) - cpuBefore);
+      }
       const consumeMs = new Map<string, number>();
       for (const topic of order) consumeMs.set(topic, await kcatConsume(topic));
       const rate = (ms: number) => Math.round(RECORDS / (ms / 1000));
@@ -219,11 +232,15 @@ async function main(): Promise<void> {
         order: order.map((t) => t.slice(0, 3)).join(' then '),
         produceRf1: rate(produceMs.get(rf1)!),
         produceRf3: rate(produceMs.get(rf3)!),
+        produceMsRf1: Math.round(produceMs.get(rf1)!),
+        produceMsRf3: Math.round(produceMs.get(rf3)!),
+        brokerCpuMsRf1: brokerCpuMs.get(rf1)!,
+        brokerCpuMsRf3: brokerCpuMs.get(rf3)!,
         consumeRf1: rate(consumeMs.get(rf1)!),
         consumeRf3: rate(consumeMs.get(rf3)!),
       };
       rounds.push(r);
-      console.log(`round ${round} (${r.order}): produce RF1 ${r.produceRf1} RF3 ${r.produceRf3} records/s (${(r.produceRf3 / r.produceRf1).toFixed(2)}); consume RF1 ${r.consumeRf1} RF3 ${r.consumeRf3} (${(r.consumeRf3 / r.consumeRf1).toFixed(2)})`);
+      console.log(`round ${round} (${r.order}): produce RF1 ${r.produceRf1} RF3 ${r.produceRf3} records/s (${(r.produceRf3 / r.produceRf1).toFixed(2)}; broker CPU ms RF1 ${r.brokerCpuMsRf1} in ${r.produceMsRf1} ms, RF3 ${r.brokerCpuMsRf3} in ${r.produceMsRf3} ms); consume RF1 ${r.consumeRf1} RF3 ${r.consumeRf3} (${(r.consumeRf3 / r.consumeRf1).toFixed(2)})`);
       await admin.deleteTopics({ topics: [rf1, rf3] });
     }
 
@@ -299,6 +316,24 @@ async function main(): Promise<void> {
     await etcd.destroy().catch(() => undefined);
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** User + system CPU time of the running brokers so far, in ms (/proc/<pid>/stat, clock ticks of 10 ms). */
+function brokersCpuMs(brokers: readonly BenchBroker[]): number {
+  let ticks = 0;
+  for (const b of brokers) {
+    const pid = b.child?.pid;
+    if (pid === undefined) continue;
+    try {
+      // The command name (field 2) is in parentheses and may hold spaces: count fields after its ')'.
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15)
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return ticks * 10;
 }
 
 /** One acks=all record through `via` (forwarded to the partition's leader); true once acknowledged. */
