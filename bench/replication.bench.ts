@@ -374,15 +374,18 @@ function renderMarkdown(r: {
     '',
     `${r.machine}; load average (1/5/15 min) ${load(r.loadBefore)} at the start, ${load(r.loadAfter)} at the end (other work shared the cores: the ratios, measured within one round, are the figures to read). Three compiled brokers and one etcd on loopback; ${n(RECORDS)} records of ${VALUE_BYTES} B per run, kcat (librdkafka 2.0.2) to one partition led by broker 1, \`acks=all\`, linger 20 ms, 1 MB batches; replication factor 3 (both followers in the ISR, so every batch waits for them) against 1 on the same leader, alternating which goes first, a fresh topic each time. Consume: kcat \`-C -c N\` from the beginning, from the leader (reads below the high watermark; Spool serves no follower fetching, KIP-392).`,
     '',
-    '| round | order | produce RF 1 (records/s) | produce RF 3 | RF 3 / RF 1 | consume RF 1 | consume RF 3 | RF 3 / RF 1 |',
-    '|---|---|---|---|---|---|---|---|',
-    ...r.rounds.map((x) => `| ${x.round} | ${x.order} | ${n(x.produceRf1)} | ${n(x.produceRf3)} | ${(x.produceRf3 / x.produceRf1).toFixed(2)} | ${n(x.consumeRf1)} | ${n(x.consumeRf3)} | ${(x.consumeRf3 / x.consumeRf1).toFixed(2)} |`),
+    '| round | order | produce RF 1 (records/s) | produce RF 3 | RF 3 / RF 1 | brokers\' CPU / wall, RF 1 (ms) | RF 3 | consume RF 1 | consume RF 3 | RF 3 / RF 1 |',
+    '|---|---|---|---|---|---|---|---|---|---|',
+    ...r.rounds.map(
+      (x) =>
+        `| ${x.round} | ${x.order} | ${n(x.produceRf1)} | ${n(x.produceRf3)} | ${(x.produceRf3 / x.produceRf1).toFixed(2)} | ${n(x.brokerCpuMsRf1)} / ${n(x.produceMsRf1)} | ${n(x.brokerCpuMsRf3)} / ${n(x.produceMsRf3)} | ${n(x.consumeRf1)} | ${n(x.consumeRf3)} | ${(x.consumeRf3 / x.consumeRf1).toFixed(2)} |`,
+    ),
     '',
     `Produce RF 3 / RF 1, median (min–max) of ${r.produceRatio.runs} rounds: **${fmtRatio(r.produceRatio)}** (goal >= 0.6; Kafka's 2014 benchmark: 0.51). Consume: **${fmtRatio(r.consumeRatio)}**.`,
     '',
     `Failover, ${r.samples.length} SIGKILLs of the leader of a replication-factor-3 partition with default settings: from the kill to the first \`acks=all\` produce acknowledged by the new leader (HTTP, a new attempt through each surviving broker every 20 ms without waiting for earlier ones): median **${n(r.acked.median)} ms**, max **${n(r.acked.max)} ms** (goal < 3 s); to a survivor's metadata naming the new leader: median ${n(r.elected.median)} ms, max ${n(r.elected.max)} ms. Per kill (killed -> new leader: named, acknowledged, ms): ${r.samples.map((s) => `${s.killed}->${s.newLeader}: ${n(s.electedMs)}, ${n(s.ackedMs)}`).join('; ')}.`,
     '',
-    'What bounds it: the dead leader is noticed only when its etcd lease expires, `SPOOL_BROKER_SESSION_TIMEOUT_MS` (2000) after its last keep-alive plus etcd\'s expiry tick (up to 500 ms); the controller then elects from the ISR in one etcd transaction. The new leader then commits nothing until every remaining ISR member has fetched from it (a new leader forgets its followers\' offsets). Between a survivor naming the new leader and the first acknowledgement there is a steady ~1 s whose cause is not identified yet: shortening the follower\'s `replica.fetch.backoff.ms` after NOT_LEADER_OR_FOLLOWER did not change it (tried, not kept), and the attempts are concurrent, so no single slow request hides it. Lowering the session timeout below 2 s needs a faster etcd election timeout (etcd raises lease TTLs to 1.5 election timeouts).',
+    'What bounds it: the dead leader is noticed only when its etcd lease expires, `SPOOL_BROKER_SESSION_TIMEOUT_MS` (2000) after its last keep-alive plus etcd\'s expiry tick (up to 500 ms); the controller then elects from the ISR in one etcd transaction. The new leader commits nothing until the surviving ISR member has fetched from it, which takes a round trip or two (the time from "named" to "acknowledged"). Lowering the session timeout below 2 s needs a faster etcd election timeout (etcd raises lease TTLs to 1.5 election timeouts). docs/replication.md, "Failover time", lists the steps. The brokers\' CPU column is user + system time of the three brokers during each produce run (kcat\'s own is not counted): with replication factor 3 the followers append every batch too and the leader serves their fetches, so RF 3 needs several times the brokers\' CPU of RF 1, and where its wall time is close to that CPU time the run was bounded by the share of the two cores it got, not by a wait.',
   ].join('\n');
 }
 
