@@ -19,15 +19,12 @@
  *                ends before it (Kafka's fetchOffsetAndTruncate).
  *   delayed      (a flag on either state) after an error, for replica.fetch.backoff.ms: a
  *                failed request delays every partition in it; a partition error delays that
- *                partition (UNKNOWN_TOPIC_*, a batch that cannot be applied...). Two partition
- *                errors are retried sooner: NOT_LEADER_OR_FOLLOWER and UNKNOWN_LEADER_EPOCH
- *                mostly mean the leader has not yet applied the partition state that named it
- *                (every broker learns a leader change from its own etcd watch, and a follower
- *                often asks before the leader took over). That takes milliseconds, so the wait
- *                starts at LEADER_NOT_READY_BACKOFF_MS and doubles up to replica.fetch.backoff.ms
- *                while the error lasts (a stale view of the leader still ends at the full
- *                backoff); any answer without these errors resets it. A full backoff here was
- *                the ~1 s between an election and the first acks=all commit after a failover.
+ *                partition (UNKNOWN_TOPIC_*, a batch that cannot be applied...). Sooner for
+ *                NOT_LEADER_OR_FOLLOWER and UNKNOWN_LEADER_EPOCH: mostly the leader has not yet
+ *                applied the partition state naming it (each broker learns it from its own etcd
+ *                watch), a matter of milliseconds, so the wait starts at
+ *                LEADER_NOT_READY_BACKOFF_MS and doubles up to replica.fetch.backoff.ms while the
+ *                error lasts; any other answer resets it (no full second lost per failover).
  *   fenced       FENCED_LEADER_EPOCH: this broker's view of the leader epoch is older than the
  *                leader's. Not fetched until the partition is added again with a newer epoch
  *                (the metadata watch brings it).
@@ -48,6 +45,7 @@ import {
   type KafkaRequestSender,
 } from '@spool/broker-client';
 import { offsetTruncationState, type EpochEndOffset, type Log, type OffsetTruncationState } from '@spool/log-engine';
+import { LoopSleeper } from './loop-sleeper.js';
 import type { ReplicationConfig } from './replication-config.js';
 
 export interface FetcherPartitionInit {
@@ -120,13 +118,7 @@ export class ReplicaFetcher {
   private readonly logger: Logger;
   private readonly now: () => number;
   private readonly abort = new AbortController();
-  private wake: (() => void) | null = null;
-  /**
-   * A wake-up that came while the loop was not asleep (between its checks and its sleep: the
-   * partitions a new fetcher is given right after start() arrive there). The next sleep returns at
-   * once, so a partition added then is not left waiting for the idle sleep (replica.fetch.backoff.ms).
-   */
-  private wakePending = false;
+  private readonly sleeper = new LoopSleeper();
   private busy: Promise<void> = Promise.resolve();
   private loop: Promise<void> | null = null;
   private closed = false;
@@ -168,7 +160,7 @@ export class ReplicaFetcher {
       }
       this.logger.info({ topic: init.topic, partition: init.partition, leaderEpoch: init.currentLeaderEpoch, logEndOffset: init.log.logEndOffset }, 'following');
     }
-    this.wakeUp();
+    this.sleeper.wakeUp();
   }
 
   /** Stops replicating these partitions; resolves once none of their logs is being written by this fetcher. */
@@ -195,7 +187,7 @@ export class ReplicaFetcher {
   async close(): Promise<void> {
     this.closed = true;
     this.abort.abort();
-    this.wakeUp();
+    this.sleeper.close();
     await this.loop;
     await this.busy;
   }
@@ -206,14 +198,14 @@ export class ReplicaFetcher {
         await this.truncateTruncating();
         const ready = this.ready('fetching');
         if (ready.length === 0) {
-          await this.sleep(this.nextWakeMs());
+          await this.sleeper.sleep(this.nextWakeMs());
           continue;
         }
         await this.fetch(ready);
       } catch (err) {
         if (this.closed) break;
         this.logger.error({ err }, 'replica fetcher iteration failed; backing off');
-        await this.sleep(this.opts.config.replicaFetchBackoffMs);
+        await this.sleeper.sleep(this.opts.config.replicaFetchBackoffMs);
       }
     }
   }
@@ -501,27 +493,5 @@ export class ReplicaFetcher {
     let next = Infinity;
     for (const e of this.partitions.values()) if (e.phase !== 'fenced' && e.delayedUntil > now) next = Math.min(next, e.delayedUntil - now);
     return Number.isFinite(next) ? Math.max(1, Math.ceil(next)) : this.opts.config.replicaFetchBackoffMs;
-  }
-
-  private sleep(ms: number): Promise<void> {
-    if (this.closed || this.wakePending) {
-      this.wakePending = false;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => {
-      const wake = (): void => {
-        clearTimeout(timer);
-        // Only this sleep's own waker is cleared: a stale one would swallow a later wake-up.
-        if (this.wake === wake) this.wake = null;
-        resolve();
-      };
-      const timer = setTimeout(wake, ms);
-      this.wake = wake;
-    });
-  }
-
-  private wakeUp(): void {
-    if (this.wake !== null) this.wake();
-    else this.wakePending = true;
   }
 }
