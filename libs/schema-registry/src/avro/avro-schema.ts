@@ -18,7 +18,8 @@ import type { CompatibilityIssue, ParsedSchema } from '../parsed-schema.js';
 import { invalidSchema, parseSchemaJson } from '../schema-limits.js';
 import { recordInvalid } from '../record-issues.js';
 import { avroReaderIssues } from './avro-compatibility.js';
-import { avroJsonSchema, avroToJson, jsonToAvro } from './avro-json.js';
+import { avroToJson, jsonToAvro } from './avro-json.js';
+import { avroJsonSchema, type AvroTypeSource } from './avro-json-schema.js';
 import type { ValidationIssue } from '../parsed-schema.js';
 
 const PRIMITIVES = new Set(['null', 'boolean', 'int', 'long', 'float', 'double', 'bytes', 'string']);
@@ -37,6 +38,9 @@ export class AvroParsedSchema implements ParsedSchema {
     /** The canonical form with keys sorted: key order never makes two schemas different. */
     readonly fingerprint: string,
     readonly type: Type,
+    /** The schema JSON as registered and the references' types with theirs: what avsc drops (logical types) for jsonSchemaOfJson. */
+    private readonly raw: unknown = undefined,
+    private readonly references: readonly AvroTypeSource[] = [],
   ) {}
 
   readerIssues(writer: ParsedSchema): CompatibilityIssue[] {
@@ -65,7 +69,7 @@ export class AvroParsedSchema implements ParsedSchema {
   }
 
   jsonSchemaOfJson(): Record<string, unknown> {
-    return avroJsonSchema(this.type);
+    return avroJsonSchema({ type: this.type, raw: this.raw }, this.references);
   }
 }
 
@@ -73,8 +77,12 @@ export class AvroParsedSchema implements ParsedSchema {
 export function parseAvroSchema(text: string, dependencies: readonly ResolvedDependency[], normalize: boolean): AvroParsedSchema {
   const json = parseSchemaJson(text, 'Avro');
   const registry: Record<string, Type> = {};
+  const references: AvroTypeSource[] = [];
   try {
-    for (const dependency of dependencies) avro.Type.forSchema(parseSchemaJson(dependency.schema, 'Avro') as avro.Schema, { registry, wrapUnions: true });
+    for (const dependency of dependencies) {
+      const raw = parseSchemaJson(dependency.schema, 'Avro');
+      references.push({ type: avro.Type.forSchema(raw as avro.Schema, { registry, wrapUnions: true }), raw });
+    }
   } catch (err) {
     throw invalidSchema('Avro (in a reference)', err);
   }
@@ -84,7 +92,7 @@ export function parseAvroSchema(text: string, dependencies: readonly ResolvedDep
   } catch (err) {
     throw invalidSchema('Avro', err);
   }
-  return new AvroParsedSchema(JSON.stringify(canonicalAvroJson(json, normalize)), JSON.stringify(canonicalAvroJson(json, true)), type);
+  return new AvroParsedSchema(JSON.stringify(canonicalAvroJson(json, normalize)), JSON.stringify(canonicalAvroJson(json, true)), type, json, references);
 }
 
 function canonicalAvroJson(json: unknown, sortKeys: boolean): unknown {

@@ -23,6 +23,7 @@ import { invalidSchema, parseSchemaJson } from '../schema-limits.js';
 import { SchemaRegistryError } from '../schema-registry.error.js';
 import { jsonSchemaIssues } from './json-schema-compatibility.js';
 import { RefResolver } from './json-schema-view.js';
+import { bundleJsonSchema } from './json-schema-bundle.js';
 
 type FormatsPlugin = (ajv: Ajv) => Ajv;
 const addFormats: FormatsPlugin = ((formats as unknown as { default?: FormatsPlugin }).default ?? formats) as unknown as FormatsPlugin;
@@ -64,6 +65,8 @@ export class JsonParsedSchema implements ParsedSchema {
     readonly json: unknown,
     private readonly validate: ValidateFunction,
     readonly refs: RefResolver,
+    /** The referenced documents by reference name and by `$id`. */
+    private readonly documents: ReadonlyMap<string, unknown> = new Map(),
   ) {}
 
   readerIssues(writer: ParsedSchema): CompatibilityIssue[] {
@@ -85,8 +88,9 @@ export class JsonParsedSchema implements ParsedSchema {
     }
   }
 
+  /** The schema as registered, its references bundled into `$defs` (json-schema-bundle.ts). */
   jsonSchemaOfJson(): Record<string, unknown> {
-    return typeof this.json === 'object' && this.json !== null ? (this.json as Record<string, unknown>) : {};
+    return bundleJsonSchema(this.json, this.documents);
   }
 }
 
@@ -120,7 +124,7 @@ export function parseJsonSchema(text: string, dependencies: readonly JsonDepende
     throw invalidSchema('JSON', err);
   }
   const sorted = JSON.stringify(sortKeys(json));
-  return new JsonParsedSchema(normalize ? sorted : JSON.stringify(json), sorted, json, validate, new RefResolver(json, documents));
+  return new JsonParsedSchema(normalize ? sorted : JSON.stringify(json), sorted, json, validate, new RefResolver(json, documents), documents);
 }
 
 function sortKeys(value: unknown): unknown {

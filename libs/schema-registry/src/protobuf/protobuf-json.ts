@@ -141,7 +141,8 @@ export function protobufToJson(type: Type, message: Record<string, unknown>): Re
     const value = message[field.name];
     if (field.map) {
       const entries: Record<string, unknown> = {};
-      for (const [key, item] of Object.entries((value ?? {}) as Record<string, unknown>)) entries[key] = scalarOrMessage(field, item);
+      const keyType = (field as unknown as protobuf.MapField).keyType;
+      for (const [key, item] of Object.entries((value ?? {}) as Record<string, unknown>)) entries[mapKeyText(key, keyType)] = scalarOrMessage(field, item);
       out[field.name] = entries;
     } else if (field.repeated) {
       out[field.name] = ((value ?? []) as unknown[]).map((item) => scalarOrMessage(field, item));
@@ -164,42 +165,19 @@ function scalarOrMessage(field: Field, value: unknown): unknown {
   return value;
 }
 
+/**
+ * protobufjs keys a decoded map with 64-bit keys by the 8-byte hash of the key (util.longToHash):
+ * the JSON key is the decimal number, as the bridge accepts it.
+ */
+function mapKeyText(key: string, keyType: string): string {
+  if (!(INT64.has(keyType) || UINT64.has(keyType)) || key.length !== 8) return key;
+  const bits = protobuf.util.LongBits.fromHash(key);
+  return longText({ low: bits.lo, high: bits.hi }, UINT64.has(keyType));
+}
+
 function longText(value: unknown, unsigned: boolean): string {
   if (typeof value === 'number') return String(value);
   const long = value as { low: number; high: number; unsigned?: boolean };
   const big = (BigInt(long.high >>> 0) << 32n) | BigInt(long.low >>> 0);
   return (unsigned ? big : BigInt.asIntN(64, big)).toString();
-}
-
-/** JSON Schema (2020-12) of the bridge's JSON for a message; message types go to $defs. */
-export function protobufJsonSchema(type: Type): Record<string, unknown> {
-  const defs: Record<string, unknown> = {};
-  const root = messageSchema(type, defs);
-  return Object.keys(defs).length > 0 ? { ...root, $defs: defs } : root;
-}
-
-function messageSchema(type: Type, defs: Record<string, unknown>): Record<string, unknown> {
-  const name = type.fullName.slice(1);
-  if (!(name in defs)) {
-    defs[name] = {};
-    const properties: Record<string, unknown> = {};
-    for (const field of type.fieldsArray) {
-      const item = fieldSchema(field, defs);
-      properties[field.name] = field.map ? { type: 'object', additionalProperties: item } : field.repeated ? { type: 'array', items: item } : item;
-    }
-    defs[name] = { type: 'object', properties, additionalProperties: false };
-  }
-  return { $ref: `#/$defs/${name}` };
-}
-
-function fieldSchema(field: Field, defs: Record<string, unknown>): Record<string, unknown> {
-  const resolved = field.resolvedType;
-  if (resolved instanceof protobuf.Type) return messageSchema(resolved, defs);
-  if (resolved instanceof protobuf.Enum) return { enum: Object.keys(resolved.values) };
-  if (INT32.has(field.type) || UINT32.has(field.type)) return { type: 'integer' };
-  if (INT64.has(field.type) || UINT64.has(field.type)) return { type: 'string', pattern: '^-?[0-9]+$' };
-  if (FLOATS.has(field.type)) return { type: 'number' };
-  if (field.type === 'bool') return { type: 'boolean' };
-  if (field.type === 'bytes') return { type: 'string', contentEncoding: 'base64' };
-  return { type: 'string' };
 }

@@ -22,7 +22,8 @@ import { invalidSchema } from '../schema-limits.js';
 import { SchemaRegistryError } from '../schema-registry.error.js';
 import { decodeMessageIndexes, encodeMessageIndexes } from '../wire-format.js';
 import { protobufIssues, type ProtoFile } from './protobuf-compatibility.js';
-import { jsonToProtobuf, protobufJsonSchema, protobufToJson } from './protobuf-json.js';
+import { jsonToProtobuf, protobufToJson } from './protobuf-json.js';
+import { protobufJsonSchema } from './protobuf-json-schema.js';
 
 const PARSE_OPTIONS = { keepCase: true, alternateCommentMode: false } as const;
 
