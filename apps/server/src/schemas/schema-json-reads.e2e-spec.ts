@@ -108,14 +108,15 @@ it('SSE: valueFormat=json on the event stream', async () => {
   checkDecoded(records);
 });
 
-it('GET /asyncapi/topics.json types each topic with a schema; the JSON records read match it', async () => {
-  const res = await fetch(`${server.url}/asyncapi/topics.json`);
+it('GET /asyncapi.json types each topic with a schema; the JSON records read match it', async () => {
+  const res = await fetch(`${server.url}/asyncapi.json`);
   expect(res.status).toBe(200);
   const doc = (await res.json()) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
   expect(doc.asyncapi).toBe('3.0.0');
-  expect(Object.keys(doc.channels)).toEqual([`topic.${TOPIC}`]); // iot and json have subjects but no topics
+  // The protocol's channels and one per TopicNameStrategy subject's topic (iot and json have no topic yet: contract first).
+  expect(Object.keys(doc.channels).sort()).toEqual(['events', 'topic.iot', 'topic.json', `topic.${TOPIC}`, 'ws']);
   expect(doc.channels[`topic.${TOPIC}`].address).toBe(`/v1/topics/${TOPIC}/events`);
-  expect(Object.keys(doc.components.schemas).sort()).toEqual([`${TOPIC}-key`, `${TOPIC}-value`]);
+  expect(Object.keys(doc.components.schemas)).toEqual(expect.arrayContaining([`${TOPIC}-key`, `${TOPIC}-value`, 'iot-value', 'json-value', 'Record']));
   // The payload schema, resolved within the document, accepts the record as read and refuses another shape.
   const ajv = new Ajv2020({ strict: false });
   ajv.addSchema(doc, 'asyncapi-topics');

@@ -2,8 +2,8 @@
  * The schema registry (issue 15) on this node: one SchemaRegistry over `_schemas` in the log
  * engine. A single node is its own writer; in cluster mode (docs/schemas.md, "Cluster mode") the
  * writer is the leader of `_schemas`-0 (ClusterRegistryWriter forwards writes there), and every
- * node follows the topic (SchemasFollower) and serves reads from its own state. Serves Confluent's REST API under /schemas and the per-topic AsyncAPI document
- * (/asyncapi/topics.json), and exports the registry to the faces that validate, encode and decode
+ * node follows the topic (SchemasFollower) and serves reads from its own state. Serves Confluent's REST API under /schemas and the AsyncAPI document with a channel per
+ * topic with schemas (/asyncapi.yaml, /asyncapi.json), and exports the registry to the faces that validate, encode and decode
  * records with it. Needs a `LogManager` provider from the app.
  *
  * Below Nest (Fastify, installed before the server listens): Confluent's request media types

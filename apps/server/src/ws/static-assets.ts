@@ -1,6 +1,5 @@
 /**
- * Files a browser needs from the broker itself: the AsyncAPI document of the WebSocket protocol
- * (GET /asyncapi.yaml) and the ES modules of @spool/client (GET /client/<file>.js, built by
+ * Files a browser needs from the broker itself: the ES modules of @spool/client (GET /client/<file>.js, built by
  * `npm run build:client` into client/dist), so a page can `import { SpoolClient } from
  * '/client/index.js'` with no bundler. Looked up from the working directory (the repository
  * root, or /app in the image); a missing file is a 404.
@@ -30,7 +29,6 @@ export class StaticAssets implements OnModuleInit {
     if (adapter?.getType() !== 'fastify') return;
     const fastify = adapter.getInstance<FastifyInstance>();
     const root = process.cwd();
-    fastify.get('/asyncapi.yaml', (_req, reply) => sendFile(reply, path.join(root, 'docs', 'asyncapi.yaml'), 'application/yaml; charset=utf-8'));
     fastify.get('/client/', (_req, reply) => reply.header('content-type', 'text/html; charset=utf-8').send(DEMO_PAGE));
     fastify.get<{ Params: { file: string } }>('/client/:file', (req, reply) => {
       const file = req.params.file;

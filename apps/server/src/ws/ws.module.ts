@@ -1,6 +1,6 @@
 /**
- * WebSocket streaming (`/v1/ws`) and the documents and assets that go with it: the AsyncAPI
- * document at /asyncapi.yaml and the browser client's ES modules at /client/. Needs LogManager
+ * WebSocket streaming (`/v1/ws`) and the assets that go with it: the browser client's ES modules
+ * at /client/ (the AsyncAPI document, /asyncapi.yaml, is served by the schemas module). Needs LogManager
  * (for RecordsModule's partition readers), the HTTP API (its ProduceService, looked up across
  * modules) and CoordinatorModule.
  */
