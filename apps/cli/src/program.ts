@@ -12,6 +12,7 @@ import { registerConsumeCommand } from './commands/consume.command.js';
 import { registerGroupCommands } from './commands/group.command.js';
 import { registerProduceCommand } from './commands/produce.command.js';
 import { registerProfileCommands } from './commands/profile.command.js';
+import { registerSdkCommands } from './commands/sdk.command.js';
 import { registerSubscriptionCommands } from './commands/subscription.command.js';
 import { registerTopicCommands } from './commands/topic.command.js';
 import { parseIntOption } from './commands/options.js';
@@ -41,6 +42,7 @@ export function buildProgram(runtime: Runtime): Command {
   registerAclCommands(program, runtime);
   registerSubscriptionCommands(program, runtime);
   registerProfileCommands(program, runtime);
+  registerSdkCommands(program, runtime);
   registerCompletionCommand(program, runtime);
   // Commander errors (unknown option, missing argument, bad choice) become exit status 2, help and
   // --version exit 0; nothing calls process.exit, so tests can run the program in-process.
