@@ -11,8 +11,16 @@
  * - A broken stream (etcd restarted, connection lost) resumes from the next revision.
  *
  * Reads are synchronous and may lag etcd by the watch latency; code that just wrote at revision
- * W and wants to read its own write awaits `waitForRevision(W)`. Writers never trust the cache
- * for correctness: every write is a compare-and-swap on etcd's revisions.
+ * W and wants to read its own write awaits `catchUp(W)` (or `waitForRevision(W)`, which only
+ * waits). Writers never trust the cache for correctness: every write is a compare-and-swap on
+ * etcd's revisions.
+ *
+ * `catchUp` exists because a watch can be behind for a while without being broken: its stream
+ * dropped and is reconnecting with backoff, or it went silent and the progress probe has not
+ * noticed yet (up to the probe interval plus a request timeout). An admin request must not answer
+ * "created" and then have this broker's next metadata read say "unknown topic", so a writer whose
+ * revision the watch has not delivered within a request timeout makes the cache re-read
+ * everything (the same path as after a compaction) and watch on from that read.
  */
 import { silentLogger, type Logger } from '@spool/common';
 import { sleep } from './etcd/backoff.js';
@@ -93,6 +101,22 @@ export class MetadataCache {
       const timer = setTimeout(() => waiter.resolve(false), timeoutMs);
       this.waiters.add(waiter);
     });
+  }
+
+  /**
+   * Resolves true once the view reflects `revision`. Waits for the watch for `watchGraceMs`
+   * (default: the connection's request timeout); if it has not delivered `revision` by then,
+   * re-reads everything and watches on from that read (see the top of the file), then waits for
+   * what is left of `timeoutMs`. False when the view still lags at `timeoutMs` (etcd unreachable
+   * from this broker) or the cache stopped.
+   */
+  async catchUp(revision: number, timeoutMs: number, watchGraceMs = this.conn.requestTimeoutMs): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    if (await this.waitForRevision(revision, Math.min(watchGraceMs, timeoutMs))) return true;
+    if (this.abort.signal.aborted) return false;
+    this.logger.warn({ revision, viewRevision: this.image.revision, watchGraceMs }, 'metadata watch has not delivered a write of this broker; re-reading the cluster metadata');
+    this.resync();
+    return this.waitForRevision(revision, Math.max(0, deadline - Date.now()));
   }
 
   private async load(): Promise<void> {

@@ -16,8 +16,12 @@
  * controller's. etcd accepts at most 128 operations per transaction, so a topic with more
  * partitions is written in several; the controller creates any state a crashed creator left out.
  *
- * Each write resolves once this broker's metadata cache shows it (read-your-writes for the next
- * request), or after the request timeout if the watch lags (the write has happened either way).
+ * Each write resolves once this broker's metadata cache shows it (read-your-writes: a topic
+ * created here is never unknown to this broker's next metadata read). A watch that lags is made to
+ * catch up (MetadataCache.catchUp: re-read after a request timeout); if the cache still does not
+ * show the write after SETTLE_TIMEOUT_FACTOR request timeouts, the write rejects with
+ * REQUEST_TIMED_OUT (Kafka's answer when a topic change does not complete in time: the write
+ * itself has happened in etcd and the broker shows it once its metadata catches up).
  */
 import { newTopicId, type Logger } from '@spool/common';
 import { ClusterError } from './cluster.error.js';
@@ -31,6 +35,8 @@ import { assignNewPartitions, assignReplicas, checkReplicationFactor, validateAs
 /** Partition states written per transaction (etcd's default --max-txn-ops is 128). */
 const PARTITIONS_PER_TXN = 100;
 const CAS_ATTEMPTS = 5;
+/** How many request timeouts a write waits for this broker's metadata cache to show it. */
+const SETTLE_TIMEOUT_FACTOR = 3;
 const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
 
 export interface CreateTopicRequest {
@@ -122,7 +128,7 @@ export class TopicAdmin {
       return [{ delete: this.keys.topic(name) }, { delete: this.keys.partitionsPrefix(name), prefix: true }];
     });
     this.logger.info({ topic: name }, 'topic deleted');
-    await this.cache.waitForRevision(revision, this.conn.requestTimeoutMs);
+    await this.awaitOwnWrite(`topic ${name} was deleted`, revision);
   }
 
   /**
@@ -158,8 +164,8 @@ export class TopicAdmin {
       return [{ put: this.keys.topic(name), value: encodeTopic(grown) }, ...first.map((s, i) => this.putPartition(name, current.partitions + i, s))];
     });
     const topic = grown!;
-    await this.writeRemainingPartitions(name, topic.partitions - states.length, states, PARTITIONS_PER_TXN, revision);
-    return this.settled(name, revision, topic);
+    const last = await this.writeRemainingPartitions(name, topic.partitions - states.length, states, PARTITIONS_PER_TXN, revision);
+    return this.settled(name, last, topic);
   }
 
   /** Sets (string) or removes (null) config overrides of a topic. */
@@ -192,7 +198,7 @@ export class TopicAdmin {
         }
       }),
     );
-    if (lastRevision > 0) await this.cache.waitForRevision(lastRevision, this.conn.requestTimeoutMs);
+    if (lastRevision > 0) await this.awaitOwnWrite('the reassignment was written', lastRevision);
     return results;
   }
 
@@ -234,21 +240,27 @@ export class TopicAdmin {
       [{ put: topicKey, value: encodeTopic(topic) }, ...first.map((s, p) => this.putPartition(topic.name, p, s))],
     );
     if (!res.succeeded) throw topicExists(topic.name);
-    await this.writeRemainingPartitions(topic.name, 0, states, PARTITIONS_PER_TXN, res.revision);
+    const last = await this.writeRemainingPartitions(topic.name, 0, states, PARTITIONS_PER_TXN, res.revision);
     this.logger.info({ topic: topic.name, topicId: topic.topicId, partitions: topic.partitions, assignment: topic.assignment }, 'topic created');
-    return this.settled(topic.name, res.revision, topic);
+    return this.settled(topic.name, last, topic);
   }
 
-  /** Writes states[from..] in batches, each only while the topic key is still at `topicRevision`. */
-  private async writeRemainingPartitions(topic: string, firstPartition: number, states: readonly PartitionStateFields[], from: number, topicRevision: number): Promise<void> {
+  /**
+   * Writes states[from..] in batches, each only while the topic key is still at `topicRevision`.
+   * Returns the revision of the last batch written (`topicRevision` when none was).
+   */
+  private async writeRemainingPartitions(topic: string, firstPartition: number, states: readonly PartitionStateFields[], from: number, topicRevision: number): Promise<number> {
+    let last = topicRevision;
     for (let i = from; i < states.length; i += PARTITIONS_PER_TXN) {
       const batch = states.slice(i, i + PARTITIONS_PER_TXN);
       const compares: EtcdCompare[] = [{ key: this.keys.topic(topic), target: 'modRevision', equals: topicRevision }];
       batch.forEach((_, j) => compares.push({ key: this.keys.partition(topic, firstPartition + i + j), target: 'version', equals: 0 }));
       const res = await this.conn.txn(compares, batch.map((s, j) => this.putPartition(topic, firstPartition + i + j, s)));
       // A lost compare: the topic changed again or the controller already created these states.
-      if (!res.succeeded) return;
+      if (!res.succeeded) return last;
+      last = res.revision;
     }
+    return last;
   }
 
   /**
@@ -271,11 +283,25 @@ export class TopicAdmin {
     return { put: this.keys.partition(topic, partition), value: encodePartitionState(state) };
   }
 
-  /** Waits for the cache to show `revision`; returns the cached topic (or what was written). */
+  /** Waits for the cache to show `revision` (awaitOwnWrite); returns the cached topic. */
   private async settled(name: string, revision: number, written: Omit<TopicRecord, 'modRevision'>): Promise<TopicRecord> {
-    const seen = await this.cache.waitForRevision(revision, this.conn.requestTimeoutMs);
-    if (!seen) this.logger.warn({ topic: name, revision }, 'metadata cache has not caught up with a topic write yet');
+    await this.awaitOwnWrite(`topic ${name} was written`, revision);
     return this.cache.view.topic(name) ?? { ...written, modRevision: revision };
+  }
+
+  /**
+   * Read-your-writes: resolves once this broker's metadata cache shows `revision`, catching a
+   * lagging watch up; REQUEST_TIMED_OUT when it still does not after the bound (see the top).
+   */
+  private async awaitOwnWrite(what: string, revision: number): Promise<void> {
+    const timeoutMs = SETTLE_TIMEOUT_FACTOR * this.conn.requestTimeoutMs;
+    if (await this.cache.catchUp(revision, timeoutMs)) return;
+    this.logger.warn({ revision, timeoutMs }, `${what} in etcd, but this broker's metadata has not caught up`);
+    throw new ClusterError(
+      'REQUEST_TIMED_OUT',
+      `${what} in etcd at revision ${revision}, but this broker's metadata has not caught up within ${timeoutMs} ms; it shows the change once its watch does (retry the read, or the request: a create then answers TOPIC_ALREADY_EXISTS)`,
+      { revision },
+    );
   }
 }
 

@@ -6,7 +6,8 @@
  *
  * Cluster mode: creates, deletes, growth and config changes are etcd transactions (ClusterService:
  * placement over the live brokers, default.replication.factor) and resolve once this broker's own
- * copy of the topic follows; reads describe that copy, with each partition's leader, replicas and
+ * copy of the topic follows; reads describe the topic as the cluster metadata has it (a topic this
+ * broker answered "created" for is never unknown to its next read), with each partition's leader, replicas and
  * ISR from the metadata (offsets and sizes are this broker's copy's, which only the leader fills).
  *
  * Internal topics ("__" prefix: consumer offsets, later transactions) belong to the broker: the
@@ -22,7 +23,8 @@ function refuseInternal(name: string, action: string): void {
 }
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { isSpoolError, SpoolError } from '@spool/common';
-import { isInternalTopic, LogManager, validateTopicName, type TopicDescription } from '@spool/log-engine';
+import { isInternalTopic, LogManager, validateTopicName, type PartitionDescription, type TopicDescription } from '@spool/log-engine';
+import { clusterTopicDescription } from '../../cluster/cluster-topic-description.js';
 import { ClusterService } from '../../cluster/cluster.service.js';
 import type { ProduceTopicInfo, ProduceTopics } from '../../produce/produce.service.js';
 import { HTTP_API_OPTIONS, type HttpApiOptions } from '../http-api.options.js';
@@ -72,17 +74,33 @@ export class TopicsService implements ProduceTopics {
   }
 
   list(): TopicSummaryDto[] {
-    return this.logManager
-      .listTopics()
+    const cluster = this.clustered;
+    const topics = cluster === null ? this.logManager.listTopics() : cluster.metadata.topics().map((record) => clusterTopicDescription(record, this.logManager));
+    return topics
       .map((t) => summarize(t))
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
+  /**
+   * The topic as this node describes it: on a single node the log store's; in cluster mode the
+   * metadata's (a topic this node answered "created" for is never unknown here), with offsets
+   * and sizes from this node's replicas. UNKNOWN_TOPIC_OR_PARTITION when absent.
+   */
+  private topicView(name: string): TopicDescription {
+    const cluster = this.clustered;
+    if (cluster === null) return this.logManager.describeTopic(name);
+    const record = cluster.metadata.topic(name);
+    if (record === undefined) throw new SpoolError('UNKNOWN_TOPIC_OR_PARTITION', `topic ${name} does not exist`, { topic: name });
+    return clusterTopicDescription(record, this.logManager);
+  }
+
   describe(name: string): TopicDescriptionDto {
-    const topic = this.logManager.describeTopic(name);
+    const topic = this.topicView(name);
     const nodeId = this.options.nodeId;
     const metadata = this.clustered?.metadata;
-    const partitions: PartitionDescriptionDto[] = topic.partitionStates.map((p) => {
+    // In cluster mode every partition is listed; those this node holds no replica of show zeros.
+    const copies = metadata === undefined ? topic.partitionStates : Array.from({ length: topic.partitions }, (_, p) => topic.partitionStates.find((s) => s.partition === p) ?? emptyPartition(p));
+    const partitions: PartitionDescriptionDto[] = copies.map((p) => {
       const state = metadata?.partition(name, p.partition);
       return {
         partition: p.partition,
@@ -127,7 +145,7 @@ export class TopicsService implements ProduceTopics {
   existingForProduce(name: string): ProduceTopicInfo | null {
     refuseInternal(name, 'produced to');
     try {
-      return this.logManager.describeTopic(name);
+      return this.topicView(name);
     } catch (err) {
       if (isSpoolError(err) && err.code === 'UNKNOWN_TOPIC_OR_PARTITION') return null;
       throw err;
@@ -138,7 +156,7 @@ export class TopicsService implements ProduceTopics {
   async resolveForProduce(name: string): Promise<ProduceTopicInfo> {
     refuseInternal(name, 'produced to');
     try {
-      return this.logManager.describeTopic(name);
+      return this.topicView(name);
     } catch (err) {
       if (!isSpoolError(err) || err.code !== 'UNKNOWN_TOPIC_OR_PARTITION' || !this.options.autoCreateTopicsEnable) throw err;
     }
@@ -151,8 +169,13 @@ export class TopicsService implements ProduceTopics {
       // Another request created it first: use theirs.
       if (!isSpoolError(err) || err.code !== 'TOPIC_ALREADY_EXISTS') throw err;
     }
-    return this.logManager.describeTopic(name);
+    return this.topicView(name);
   }
+}
+
+/** A partition this node holds no replica of (cluster mode): nothing local to count. */
+function emptyPartition(partition: number): PartitionDescription {
+  return { partition, logStartOffset: 0, logEndOffset: 0, highWatermark: 0, sizeBytes: 0, traffic: { appendRecords: 0, appendBytes: 0, readBytes: 0 }, offlineReason: null };
 }
 
 /** One row of the topic list: totals over the topic's partitions (what a console's topic table shows). */
