@@ -18,9 +18,13 @@
  * The node's own topics were registered by ClusterService before the first pass (a data directory
  * joining for the first time), so the first pass never deletes data the cluster has not seen.
  *
- * A failing pass (a disk error, a config this store refuses) is logged and retried after a second.
+ * Each topic is reconciled on its own: a topic this store cannot take (a config it refuses, e.g.
+ * one a newer broker accepted; a disk error on its directory) is logged with its error once,
+ * marked (`refusedTopics()`), and retried after a second, while every other topic keeps
+ * following the metadata. A refused topic has no local copy, so this broker cannot serve its
+ * partitions (the faces answer as for a partition it does not host).
  */
-import type { ClusterMetadata, MetadataEvent } from '@spool/cluster';
+import type { ClusterMetadata, MetadataEvent, TopicRecord } from '@spool/cluster';
 import { silentLogger, type Logger } from '@spool/common';
 import type { LogManager, TopicDescription } from '@spool/log-engine';
 
@@ -34,6 +38,9 @@ export class TopicSync {
   private unsubscribe: (() => void) | null = null;
   private readonly waiters: { generation: number; resolve: () => void }[] = [];
   private readonly logger: Logger;
+  /** Topics the last pass could not bring in line, with the error (logged when it first appears or changes). */
+  private readonly refused = new Map<string, string>();
+  private retryTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly cluster: ClusterMetadata,
@@ -53,6 +60,7 @@ export class TopicSync {
 
   stop(): void {
     this.stopped = true;
+    if (this.retryTimer !== null) clearTimeout(this.retryTimer);
     this.unsubscribe?.();
     this.unsubscribe = null;
     for (const w of this.waiters.splice(0)) w.resolve();
@@ -70,6 +78,11 @@ export class TopicSync {
       timer.unref();
       this.waiters.push({ generation, resolve: () => (clearTimeout(timer), resolve()) });
     });
+  }
+
+  /** The topics this store could not bring in line with the cluster on the last pass, with why. */
+  refusedTopics(): ReadonlyMap<string, string> {
+    return this.refused;
   }
 
   /** Whether the local copy of `topic` is the cluster's (same topic id) and has `partition`. */
@@ -100,11 +113,15 @@ export class TopicSync {
         const generation = this.wanted;
         try {
           await this.reconcile();
-          this.applied = generation;
         } catch (err) {
+          // Not a topic's failure (those are caught per topic): reading the store itself failed.
           this.logger.warn({ err }, `bringing the local topics in line with the cluster failed; retrying in ${RETRY_MS} ms`);
-          await new Promise((r) => setTimeout(r, RETRY_MS).unref());
+          this.scheduleRetry();
         }
+        // A pass is done even when some topics were refused: they are retried on a timer, and
+        // waiting callers (an admin request) must not wait on a topic that is not theirs.
+        this.applied = generation;
+        if (this.refused.size > 0) this.scheduleRetry();
         for (let i = this.waiters.length - 1; i >= 0; i--) {
           if (this.waiters[i].generation <= this.applied) this.waiters.splice(i, 1)[0].resolve();
         }
@@ -114,30 +131,64 @@ export class TopicSync {
     }
   }
 
+  private scheduleRetry(): void {
+    if (this.retryTimer !== null || this.stopped) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      this.kick();
+    }, RETRY_MS);
+    this.retryTimer.unref();
+  }
+
+  /** One pass: every cluster topic, then the strays, each on its own (see the top of the file). */
   private async reconcile(): Promise<void> {
     const local = new Map<string, TopicDescription>(this.logs.listTopics().map((t) => [t.name, t]));
+    const seen = new Set<string>();
     for (const record of this.cluster.topics()) {
       if (this.nodeLocal.has(record.name) || this.stopped) continue;
-      let mine = local.get(record.name);
-      if (mine !== undefined && mine.id !== record.topicId) {
-        this.logger.warn({ topic: record.name, localTopicId: mine.id, topicId: record.topicId }, 'deleting the local copy of a topic the cluster deleted and created again');
-        await this.logs.deleteTopic(record.name);
-        mine = undefined;
-      }
-      if (mine === undefined) {
-        await this.logs.createTopic(record.name, record.partitions, record.configs, record.topicId);
-        this.logger.info({ topic: record.name, topicId: record.topicId, partitions: record.partitions }, 'local copy of a cluster topic created');
-        continue;
-      }
-      if (mine.partitions < record.partitions) await this.logs.createPartitions(record.name, record.partitions);
-      const changes = configChanges(overridesOf(mine), record.configs);
-      if (changes !== null) await this.logs.alterTopicConfigs(record.name, changes);
+      seen.add(record.name);
+      await this.attempt(record.name, () => this.reconcileTopic(record, local.get(record.name)));
     }
     for (const mine of local.values()) {
       if (this.nodeLocal.has(mine.name) || this.cluster.topic(mine.name) !== undefined || this.stopped) continue;
-      this.logger.info({ topic: mine.name, topicId: mine.id }, 'deleting a stray topic: the cluster no longer has it');
-      await this.logs.deleteTopic(mine.name);
+      seen.add(mine.name);
+      await this.attempt(mine.name, async () => {
+        this.logger.info({ topic: mine.name, topicId: mine.id }, 'deleting a stray topic: the cluster no longer has it');
+        await this.logs.deleteTopic(mine.name);
+      });
     }
+    for (const name of [...this.refused.keys()]) if (!seen.has(name)) this.refused.delete(name);
+  }
+
+  /** Runs one topic's step; a failure marks the topic refused (logged once per distinct error) instead of ending the pass. */
+  private async attempt(topic: string, step: () => Promise<void>): Promise<void> {
+    try {
+      await step();
+      if (this.refused.delete(topic)) this.logger.info({ topic }, 'local copy of a cluster topic is in line again');
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      if (this.refused.get(topic) !== message) {
+        this.logger.error({ err, topic }, `this broker's log store refuses the cluster's topic; the other topics keep following the cluster, this one is retried every ${RETRY_MS} ms`);
+      }
+      this.refused.set(topic, message);
+    }
+  }
+
+  private async reconcileTopic(record: TopicRecord, current: TopicDescription | undefined): Promise<void> {
+    let mine = current;
+    if (mine !== undefined && mine.id !== record.topicId) {
+      this.logger.warn({ topic: record.name, localTopicId: mine.id, topicId: record.topicId }, 'deleting the local copy of a topic the cluster deleted and created again');
+      await this.logs.deleteTopic(record.name);
+      mine = undefined;
+    }
+    if (mine === undefined) {
+      await this.logs.createTopic(record.name, record.partitions, record.configs, record.topicId);
+      this.logger.info({ topic: record.name, topicId: record.topicId, partitions: record.partitions }, 'local copy of a cluster topic created');
+      return;
+    }
+    if (mine.partitions < record.partitions) await this.logs.createPartitions(record.name, record.partitions);
+    const changes = configChanges(overridesOf(mine), record.configs);
+    if (changes !== null) await this.logs.alterTopicConfigs(record.name, changes);
   }
 }
 
