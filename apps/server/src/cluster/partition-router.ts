@@ -37,6 +37,9 @@ export interface ProduceForwarding {
 }
 
 export const DEFAULT_PEER_REQUEST_TIMEOUT_MS = 30_000;
+/** How long a forwarded produce waits for a leader that is still taking its role up (docs/cluster.md). */
+const LEADERSHIP_WAIT_MS = 5_000;
+const ROLE_RETRY_MS = 100;
 
 export class PartitionRouter implements ProduceForwarding {
   private readonly pool: BrokerClientPool;
@@ -83,7 +86,26 @@ export class PartitionRouter implements ProduceForwarding {
     return this.pool.sender(brokerId);
   }
 
+  /**
+   * Sends the batches to `leader`. A leader that answers NOT_LEADER_OR_FOLLOWER while this node's
+   * metadata still names it (it is taking the role up: a topic just created, a leader just elected;
+   * nothing was appended) is asked again for up to LEADERSHIP_WAIT_MS, as a web produce to this
+   * node waits for its own role: a browser cannot refresh metadata the way a Kafka client does.
+   */
   async forwardProduce(leader: number, topic: string, partition: number, batches: Buffer, acks: 'leader' | 'all'): Promise<ForwardedAppend> {
+    const deadline = Date.now() + LEADERSHIP_WAIT_MS;
+    for (;;) {
+      try {
+        return await this.produceOnce(leader, topic, partition, batches, acks);
+      } catch (err) {
+        const stillLeader = this.leadership.leaderOf(topic, partition) === leader;
+        if (!(err instanceof SpoolError) || err.code !== 'NOT_LEADER_OR_FOLLOWER' || !stillLeader || Date.now() + ROLE_RETRY_MS > deadline) throw err;
+        await new Promise((r) => setTimeout(r, ROLE_RETRY_MS));
+      }
+    }
+  }
+
+  private async produceOnce(leader: number, topic: string, partition: number, batches: Buffer, acks: 'leader' | 'all'): Promise<ForwardedAppend> {
     const result = await produce(this.sender(leader), { acks: acks === 'all' ? -1 : 1, timeoutMs: this.peerRequestTimeoutMs, partitions: [{ topic, partition, records: batches }] });
     const answered = result?.partitions[0];
     if (answered === undefined) throw new SpoolError('UNKNOWN_SERVER_ERROR', `broker ${leader} answered a produce to ${topic}-${partition} without that partition`);
