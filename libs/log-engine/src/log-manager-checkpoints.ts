@@ -9,10 +9,14 @@
  * topic's entries vanish from the files at the next write. The high watermarks are written only when one
  * changed since the last write.
  */
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CheckpointFile, type TopicPartitionOffset } from './checkpoint-file.js';
-import type { TopicPartition } from './log.js';
+import type { Logger } from '@spool/common';
+import { CheckpointFile, fsyncDirectory, type TopicPartitionOffset } from './checkpoint-file.js';
+import type { Log, TopicPartition } from './log.js';
+import { mapBounded } from './log-manager-tasks.js';
 import {
+  CLEAN_SHUTDOWN_FILE,
   LOG_START_OFFSET_CHECKPOINT_FILE,
   RECOVERY_POINT_CHECKPOINT_FILE,
   REPLICATION_OFFSET_CHECKPOINT_FILE,
@@ -96,4 +100,24 @@ function entry(tp: TopicPartition, offset: number): TopicPartitionOffset {
 
 function toMap(entries: readonly TopicPartitionOffset[]): Map<string, number> {
   return new Map(entries.map((e) => [topicPartitionKey(e), e.offset]));
+}
+
+/**
+ * The end of LogManager.close(): every log closed (each waits for its queued appends, then
+ * flushes), the checkpoints written and, last, the clean-shutdown marker. A log closes flushed
+ * (recoveryPoint = logEndOffset) unless an I/O error took it offline; then the shutdown is not
+ * clean, no marker is written, and the next open recovers.
+ */
+export async function closeLogsCleanly(logs: readonly Log[], checkpoints: CheckpointStore, dataDir: string, logger: Logger): Promise<void> {
+  await mapBounded(logs, 4, (log) => log.close());
+  await checkpoints.write(logs);
+  await checkpoints.writeHighWatermarks(logs);
+  const unflushed = logs.filter((log) => log.recoveryPoint < log.logEndOffset);
+  if (unflushed.length > 0) {
+    logger.error({ dirs: unflushed.map((log) => log.dir) }, 'logs closed unflushed; not marking the shutdown clean');
+    return;
+  }
+  await writeFile(join(dataDir, CLEAN_SHUTDOWN_FILE), '');
+  await fsyncDirectory(dataDir);
+  logger.info({ dataDir }, 'log manager closed cleanly');
 }

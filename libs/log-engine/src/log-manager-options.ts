@@ -37,4 +37,10 @@ export interface LogManagerOptions {
    * under the broker (log-manager-storage.ts); default 10000.
    */
   readonly storageCheckIntervalMs?: number;
+  /**
+   * Cluster mode: open() opens only the partitions that have a directory (the replicas this broker
+   * held), not every partition of every topic; the cluster sync then opens and removes replicas
+   * (openPartition, removePartition). Default false: every partition (a single node hosts all).
+   */
+  readonly openExistingPartitionsOnly?: boolean;
 }

@@ -2,11 +2,11 @@
  * LogManager: every partition log of one data directory, the topics they belong to, and the
  * background work on them (Kafka's LogManager). Layout of the data directory: log-manager-dirs.ts.
  *
- * Open: read the topic store; note and remove the clean-shutdown marker; read the recovery-point,
- * log-start-offset and high-watermark checkpoints; open every partition's Log (bounded
- * concurrency; a log recovers from its recovery point unless the last shutdown was clean);
- * remove leftovers of deletions; start the timers (retention, flush-by-time, checkpoints,
- * deleted-directory removal) and the cleaner.
+ * Open: read the topic store; note and remove the clean-shutdown marker; read the checkpoints;
+ * open every partition's Log (cluster mode: only those with a directory, this broker's replicas;
+ * a topic's other partitions have metadata only); a log recovers from its recovery point unless
+ * the last shutdown was clean; remove leftovers of deletions; start the timers (retention, flush,
+ * checkpoints, deleted-directory removal) and the cleaner.
  *
  * Admin operations (createTopic, deleteTopic, createPartitions, alterTopicConfigs) run one at a
  * time on an admin queue, so concurrent creates and deletes of the same name are safe; each
@@ -17,19 +17,21 @@
  * metadata whose logs are created at the next open; a crash after a delete leaves partition
  * directories no topic owns, which the next open removes.
  */
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { newTopicId, SpoolError, silentLogger, systemClock, type Clock, type Logger, type TopicId } from '@spool/common';
 import { Log } from './log.js';
 import { createLogMetrics, type LogMetrics } from './log-metrics.js';
-import { brokerTopicDefaults, deletes, normalizeTopicConfigs, parseTopicConfig, type TopicConfig } from './topic-config.js';
+import { brokerTopicDefaults, normalizeTopicConfigs, parseTopicConfig, type TopicConfig } from './topic-config.js';
 import { describeTopic, type TopicDescription } from './topic-description.js';
-import { collidesWith, isInternalTopic, validatePartitionCount, validateTopicName } from './topic-name.js';
+import { deleteRecordsTarget } from './delete-records.js';
+import { collidesWith, validatePartitionCount, validateTopicName } from './topic-name.js';
 import { fsyncDirectory } from './checkpoint-file.js';
 import { TopicStore, type TopicMetadata } from './topic-store.js';
 import { mapBounded, PeriodicTasks, runFlushByTime, runRetention, type MaintainedLogs } from './log-manager-tasks.js';
-import { CheckpointStore } from './log-manager-checkpoints.js';
-import { CLEAN_SHUTDOWN_FILE, exists, partitionDirName, renameForDeletion, sweepDataDir } from './log-manager-dirs.js';
+import { CheckpointStore, closeLogsCleanly } from './log-manager-checkpoints.js';
+import { CLEAN_SHUTDOWN_FILE, exists, partitionDirName, sweepDataDir } from './log-manager-dirs.js';
+import { RetiredDirectories } from './log-manager-deletes.js';
 import { LogCleaner, type CleanerRun } from './log-cleaner.js';
 import { TopicChanges } from './topic-changes.js';
 import { ensurePartitionMetadata } from './partition-metadata-file.js';
@@ -42,12 +44,8 @@ export type { OfflinePartition } from './log-manager-storage.js';
 interface TopicState {
   meta: TopicMetadata;
   config: TopicConfig;
-  logs: Log[];
-}
-
-interface PendingDelete {
-  readonly path: string;
-  readonly dueMs: number;
+  /** By partition; a hole where this store holds no replica of the partition (cluster mode, see the top). */
+  logs: (Log | undefined)[];
 }
 
 const TASK_RETENTION = 'retention';
@@ -61,8 +59,10 @@ export class LogManager {
   readonly metrics: LogMetrics = createLogMetrics();
   /** Topic created / grown / deleted notifications (see topic-changes.ts). */
   readonly topicChanges: TopicChanges;
+  /** A partition's replica log opened or removed on its own (openPartition, removePartition: cluster mode). */
+  readonly replicaChanges: TopicChanges;
   private readonly topics = new Map<string, TopicState>();
-  private readonly pendingDeletes: PendingDelete[] = [];
+  private readonly retired: RetiredDirectories;
   private admin: Promise<unknown> = Promise.resolve();
   private closed = false;
   private closing: Promise<void> | null = null;
@@ -79,6 +79,8 @@ export class LogManager {
     private readonly highWatermarkFollowsLogEnd: NonNullable<LogManagerOptions['highWatermarkFollowsLogEnd']>,
   ) {
     this.topicChanges = new TopicChanges(logger);
+    this.replicaChanges = new TopicChanges(logger);
+    this.retired = new RetiredDirectories(dataDir, clock, logger);
   }
 
   /**
@@ -98,7 +100,7 @@ export class LogManager {
     const checkpoints = await CheckpointStore.open(opts.dataDir);
     const manager = new LogManager(opts.dataDir, defaults, store, checkpoints, clock, logger, opts.highWatermarkFollowsLogEnd ?? true);
     await sweepDataDir(opts.dataDir, store, logger);
-    await manager.loadLogs(hadCleanShutdown, opts.recoveryConcurrency ?? 4);
+    await manager.loadLogs(hadCleanShutdown, opts.recoveryConcurrency ?? 4, opts.openExistingPartitionsOnly ?? false);
     // As in Kafka, the marker goes only once every log is loaded: until then nothing was
     // appended, so if loading crashes the marker still tells the truth. From here on appends
     // may happen, and only the next clean close writes it again.
@@ -131,7 +133,7 @@ export class LogManager {
         { name: TASK_RETENTION, intervalMs: opts.retentionCheckIntervalMs ?? 300_000, run: () => runRetention(this.maintained()) },
         { name: TASK_FLUSH, intervalMs: opts.flushCheckIntervalMs ?? 1000, run: () => runFlushByTime(this.maintained()) },
         { name: TASK_CHECKPOINT, intervalMs: opts.checkpointIntervalMs ?? 60_000, run: () => this.checkpoints.write(this.allLogs()) },
-        { name: TASK_FILE_DELETE, intervalMs: opts.fileDeleteCheckIntervalMs ?? 1000, run: () => this.removeDueDeletes() },
+        { name: TASK_FILE_DELETE, intervalMs: opts.fileDeleteCheckIntervalMs ?? 1000, run: () => this.retired.removeDue(() => this.closed) },
         { name: TASK_HW_CHECKPOINT, intervalMs: opts.highWatermarkCheckpointIntervalMs ?? 5000, run: () => this.checkpoints.writeHighWatermarks(this.allLogs()) },
         { name: TASK_STORAGE_CHECK, intervalMs: opts.storageCheckIntervalMs ?? 10_000, run: () => checkStorage(this.allLogs(), this.logger) },
       ],
@@ -146,8 +148,9 @@ export class LogManager {
    * Creates a topic with `partitions` empty partitions. Rejects with INVALID_TOPIC_EXCEPTION,
    * INVALID_PARTITIONS, INVALID_CONFIG or TOPIC_ALREADY_EXISTS. Resolves once the metadata is
    * durable and every partition log is open. `topicId`: cluster mode's, assigned in etcd (default: a new one).
+   * `hosted`: the partitions to open logs for (cluster mode: those this broker is a replica of); default all.
    */
-  createTopic(name: string, partitions: number, configs: Readonly<Record<string, string>> = {}, topicId?: TopicId): Promise<TopicDescription> {
+  createTopic(name: string, partitions: number, configs: Readonly<Record<string, string>> = {}, topicId?: TopicId, hosted?: readonly number[]): Promise<TopicDescription> {
     return this.enqueue(async () => {
       validateTopicName(name);
       validatePartitionCount(name, partitions);
@@ -165,7 +168,7 @@ export class LogManager {
       const state: TopicState = { meta, config, logs: [] };
       this.topics.set(name, state);
       try {
-        state.logs = await this.openPartitions(name, config, 0, partitions, false);
+        state.logs = await this.openPartitions(name, config, 0, partitions, hosted);
       } catch (err) {
         this.topics.delete(name);
         await this.store.remove(name).catch(() => undefined);
@@ -189,11 +192,12 @@ export class LogManager {
       this.topics.delete(name);
       this.updatePartitionCount();
       await this.store.remove(name);
-      await this.cleaner?.abort(state.logs);
+      await this.cleaner?.abort(state.logs.filter((log) => log !== undefined));
       for (const [partition, log] of state.logs.entries()) {
+        if (log === undefined) continue;
         await log.close();
         this.checkpoints.forget(log.topicPartition); // a topic recreated under this name starts fresh
-        await this.retireDirectory(name, partition, state.config.fileDeleteDelayMs);
+        await this.retired.retire(name, partition, state.config.fileDeleteDelayMs);
       }
       await fsyncDirectory(this.dataDir);
       this.logger.info({ topic: name, topicId: state.meta.topicId }, 'topic deleted');
@@ -201,8 +205,8 @@ export class LogManager {
     });
   }
 
-  /** Grows a topic to `totalCount` partitions. INVALID_PARTITIONS unless it grows. */
-  createPartitions(name: string, totalCount: number): Promise<TopicDescription> {
+  /** Grows a topic to `totalCount` partitions. INVALID_PARTITIONS unless it grows. `hosted`: as createTopic's. */
+  createPartitions(name: string, totalCount: number, hosted?: readonly number[]): Promise<TopicDescription> {
     return this.enqueue(async () => {
       const state = this.requireTopic(name);
       validatePartitionCount(name, totalCount);
@@ -217,15 +221,16 @@ export class LogManager {
       const previous = state.meta;
       const meta = { ...previous, partitions: totalCount };
       await this.store.put(meta);
-      let added: Log[];
+      let added: (Log | undefined)[];
       try {
-        added = await this.openPartitions(name, state.config, current, totalCount, false);
+        added = await this.openPartitions(name, state.config, current, totalCount, hosted);
       } catch (err) {
         await this.store.put(previous).catch(() => undefined);
         throw err;
       }
       state.meta = meta;
-      state.logs = [...state.logs, ...added];
+      state.logs.length = current;
+      state.logs.push(...added);
       this.updatePartitionCount();
       this.logger.info({ topic: name, from: current, to: totalCount }, 'partitions added');
       this.topicChanges.emit({ kind: 'partitions-added', topic: name, partitions: totalCount });
@@ -252,10 +257,51 @@ export class LogManager {
       await this.store.put(meta);
       state.meta = meta;
       state.config = config;
-      for (const log of state.logs) log.updateConfig(config);
+      for (const log of state.logs) log?.updateConfig(config);
       this.logger.info({ topic: name, configs: overrides }, 'topic configs altered');
       return this.describe(state);
     });
+  }
+
+  /** Cluster mode: opens (creating it if needed) a partition's log, this broker being a replica now. Idempotent. */
+  openPartition(topic: string, partition: number): Promise<Log> {
+    return this.enqueue(async () => {
+      const state = this.requirePartition(topic, partition);
+      const open = state.logs[partition];
+      if (open !== undefined) return open;
+      const log = await this.openLog(topic, partition, state.config, false);
+      state.logs[partition] = log;
+      this.updatePartitionCount();
+      this.logger.info({ topic, partition }, 'partition replica opened');
+      this.replicaChanges.emit({ kind: 'replica-opened', topic, partition, partitions: state.meta.partitions });
+      return log;
+    });
+  }
+
+  /**
+   * Cluster mode: closes and deletes the log of a partition this broker is no longer a replica of
+   * (Kafka's StopReplica with deletion; as deleteTopic's). The topic's metadata stays. Idempotent.
+   */
+  removePartition(topic: string, partition: number): Promise<void> {
+    return this.enqueue(async () => {
+      const state = this.requirePartition(topic, partition);
+      const log = state.logs[partition];
+      if (log === undefined) return;
+      delete state.logs[partition];
+      this.updatePartitionCount();
+      await this.cleaner?.abort([log]);
+      await log.close();
+      this.checkpoints.forget(log.topicPartition);
+      await this.retired.retire(topic, partition, state.config.fileDeleteDelayMs);
+      await fsyncDirectory(this.dataDir);
+      this.logger.info({ topic, partition }, 'partition replica removed (no longer a replica here)');
+      this.replicaChanges.emit({ kind: 'replica-removed', topic, partition, partitions: state.meta.partitions });
+    });
+  }
+
+  /** The partitions of `topic` whose logs are open here (every partition, unless cluster mode placed them). */
+  hostedPartitions(topic: string): number[] {
+    return [...this.requireTopic(topic).logs.entries()].flatMap(([partition, log]) => (log === undefined ? [] : [partition]));
   }
 
   /**
@@ -263,29 +309,13 @@ export class LogManager {
    * logStartOffset to `offset` (-1: the high watermark; never lowers it) and deletes the segments
    * wholly below it; reads below it are OFFSET_OUT_OF_RANGE from then on. Resolves with the new
    * logStartOffset once the log-start-offset checkpoint holding it is durable, so the deletion
-   * survives a crash (an unanswered call may not). OFFSET_OUT_OF_RANGE above the high watermark or
-   * below -1, POLICY_VIOLATION when cleanup.policy lacks delete, INVALID_TOPIC_EXCEPTION for
-   * internal topics (as Kafka).
+   * survives a crash (an unanswered call may not). Refusals: delete-records.ts.
    */
   deleteRecords(topic: string, partition: number, offset: number): Promise<number> {
     return this.enqueue(async () => {
       const state = this.requireTopic(topic);
       const log = this.getLog(topic, partition);
-      if (isInternalTopic(topic)) throw new SpoolError('INVALID_TOPIC_EXCEPTION', `cannot delete records of internal topic ${topic}`, { topic });
-      if (!deletes(state.config)) {
-        throw new SpoolError('POLICY_VIOLATION', `records of ${topic}-${partition} cannot be deleted: cleanup.policy is ${state.config.cleanupPolicy}`, { topic, partition });
-      }
-      const highWatermark = log.highWatermark;
-      const target = offset === -1 ? highWatermark : offset;
-      if (!Number.isSafeInteger(target) || target < 0 || target > highWatermark) {
-        throw new SpoolError('OFFSET_OUT_OF_RANGE', `cannot delete records of ${topic}-${partition} before ${offset}: the offset must lie in [0, ${highWatermark}] (the high watermark) or be -1`, {
-          topic,
-          partition,
-          offset,
-          highWatermark,
-        });
-      }
-      await log.deleteRecordsBefore(target);
+      await log.deleteRecordsBefore(deleteRecordsTarget(topic, partition, state.config, log.highWatermark, offset));
       await this.checkpoints.write(this.allLogs());
       this.logger.info({ topic, partition, logStartOffset: log.logStartOffset }, 'records deleted');
       return log.logStartOffset;
@@ -307,7 +337,7 @@ export class LogManager {
     return this.describe(this.requireTopic(name));
   }
 
-  /** The partition's log. UNKNOWN_TOPIC_OR_PARTITION when the topic or partition is absent. */
+  /** The partition's log. UNKNOWN_TOPIC_OR_PARTITION when the topic or partition is absent, or not hosted here. */
   getLog(topic: string, partition: number): Log {
     const log = this.requireTopic(topic).logs[partition];
     if (log === undefined) {
@@ -354,44 +384,23 @@ export class LogManager {
     await this.cleaner?.stop();
     await this.admin.catch(() => undefined);
     this.closed = true;
-    const logs = this.allLogs();
-    await mapBounded(logs, 4, (log) => log.close());
-    await this.checkpoints.write(logs);
-    await this.checkpoints.writeHighWatermarks(logs);
-    // A log closes flushed (recoveryPoint = logEndOffset) unless an I/O error took it offline;
-    // then the shutdown is not clean, and the next open must recover.
-    const unflushed = logs.filter((log) => log.recoveryPoint < log.logEndOffset);
-    if (unflushed.length > 0) {
-      this.logger.error({ dirs: unflushed.map((log) => log.dir) }, 'logs closed unflushed; not marking the shutdown clean');
-      return;
-    }
-    await writeFile(join(this.dataDir, CLEAN_SHUTDOWN_FILE), '');
-    await fsyncDirectory(this.dataDir);
-    this.logger.info({ dataDir: this.dataDir }, 'log manager closed cleanly');
+    await closeLogsCleanly(this.allLogs(), this.checkpoints, this.dataDir, this.logger);
   }
 
   // ---- background tasks -------------------------------------------------------------------
 
-  private async removeDueDeletes(): Promise<void> {
-    const now = this.clock.now();
-    const due = this.pendingDeletes.filter((d) => d.dueMs <= now);
-    for (const entry of due) {
-      if (this.closed) return;
-      await rm(entry.path, { recursive: true, force: true });
-      this.pendingDeletes.splice(this.pendingDeletes.indexOf(entry), 1);
-      this.logger.info({ path: entry.path }, 'deleted partition directory removed');
-    }
-  }
-
   // ---- loading ------------------------------------------------------------------------------
 
-  private async loadLogs(hadCleanShutdown: boolean, concurrency: number): Promise<void> {
+  /** `existingOnly`: open only partitions that have a directory (cluster mode: the replicas this broker held). */
+  private async loadLogs(hadCleanShutdown: boolean, concurrency: number, existingOnly: boolean): Promise<void> {
     const jobs: { state: TopicState; partition: number }[] = [];
     for (const meta of this.store.list()) {
       const config = parseTopicConfig(meta.configs, this.defaults);
-      const state: TopicState = { meta, config, logs: new Array<Log>(meta.partitions) };
+      const state: TopicState = { meta, config, logs: new Array<Log | undefined>(meta.partitions) };
       this.topics.set(meta.name, state);
-      for (let p = 0; p < meta.partitions; p++) jobs.push({ state, partition: p });
+      for (let p = 0; p < meta.partitions; p++) {
+        if (!existingOnly || (await exists(join(this.dataDir, partitionDirName(meta.name, p))))) jobs.push({ state, partition: p });
+      }
     }
     await mapBounded(jobs, concurrency, async ({ state, partition }) => {
       state.logs[partition] = await this.openLog(state.meta.name, partition, state.config, hadCleanShutdown);
@@ -399,12 +408,13 @@ export class LogManager {
     this.updatePartitionCount();
   }
 
-  private async openPartitions(topic: string, config: TopicConfig, from: number, to: number, hadCleanShutdown: boolean): Promise<Log[]> {
-    const logs: Log[] = [];
+  /** New partitions from..to-1, each opened if `hosted` (default all) names it, else a hole. */
+  private async openPartitions(topic: string, config: TopicConfig, from: number, to: number, hosted?: readonly number[]): Promise<(Log | undefined)[]> {
+    const logs = new Array<Log | undefined>(to - from);
     try {
-      for (let p = from; p < to; p++) logs.push(await this.openLog(topic, p, config, hadCleanShutdown));
+      for (let p = from; p < to; p++) if (hosted === undefined || hosted.includes(p)) logs[p - from] = await this.openLog(topic, p, config, false);
     } catch (err) {
-      await Promise.all(logs.map((log) => log.close().catch(() => undefined)));
+      await Promise.all(logs.map((log) => log?.close().catch(() => undefined)));
       throw err;
     }
     return logs;
@@ -431,11 +441,6 @@ export class LogManager {
     });
   }
 
-  private async retireDirectory(topic: string, partition: number, delayMs: number): Promise<void> {
-    const to = await renameForDeletion(this.dataDir, topic, partition);
-    if (to !== null) this.pendingDeletes.push({ path: to, dueMs: this.clock.now() + delayMs });
-  }
-
   // ---- helpers ------------------------------------------------------------------------------
 
   private enqueue<T>(op: () => Promise<T>): Promise<T> {
@@ -457,6 +462,14 @@ export class LogManager {
     return state;
   }
 
+  private requirePartition(topic: string, partition: number): TopicState {
+    const state = this.requireTopic(topic);
+    if (!Number.isInteger(partition) || partition < 0 || partition >= state.meta.partitions) {
+      throw new SpoolError('UNKNOWN_TOPIC_OR_PARTITION', `topic ${topic} has no partition ${partition}`, { topic, partition });
+    }
+    return state;
+  }
+
   private cleanerTargets(): { log: Log; config: TopicConfig }[] {
     const out: { log: Log; config: TopicConfig }[] = [];
     for (const state of this.topics.values()) for (const log of state.logs) if (log !== undefined) out.push({ log, config: state.config });
@@ -474,10 +487,9 @@ export class LogManager {
     return out;
   }
 
+  /** Partition logs open here (spool_log_partitions; cluster mode: this broker's replicas). */
   private updatePartitionCount(): void {
-    let count = 0;
-    for (const state of this.topics.values()) count += state.meta.partitions;
-    this.metrics.partitions = count;
+    this.metrics.partitions = this.allLogs().length;
   }
 
   private describe(state: TopicState): TopicDescription {

@@ -10,10 +10,13 @@
 import type { Logger } from '@spool/common';
 
 export interface TopicChange {
-  readonly kind: 'created' | 'partitions-added' | 'deleted';
+  /** The replica kinds come only through LogManager.replicaChanges (cluster mode), never through topicChanges. */
+  readonly kind: 'created' | 'partitions-added' | 'deleted' | 'replica-opened' | 'replica-removed';
   readonly topic: string;
   /** Partition count after the change (0 once deleted). */
   readonly partitions: number;
+  /** The replica's partition (the replica kinds only). */
+  readonly partition?: number;
 }
 
 export type TopicChangeListener = (change: TopicChange) => void;

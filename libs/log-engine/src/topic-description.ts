@@ -37,13 +37,14 @@ export interface TopicDescription {
 }
 
 /** The description of a topic from its metadata, effective config and open logs. */
-export function describeTopic(meta: TopicMetadata, config: TopicConfig, logs: readonly Log[], defaults: TopicConfig): TopicDescription {
+export function describeTopic(meta: TopicMetadata, config: TopicConfig, logs: readonly (Log | undefined)[], defaults: TopicConfig): TopicDescription {
   return {
     name: meta.name,
     id: meta.topicId,
     isInternal: isInternalTopic(meta.name),
     partitions: meta.partitions,
-    partitionStates: logs.map((log, partition) => ({
+    // Only the partitions with a log here (cluster mode: this broker's replicas).
+    partitionStates: [...logs.entries()].flatMap(([partition, log]) => log === undefined ? [] : [{
       partition,
       logStartOffset: log.logStartOffset,
       logEndOffset: log.logEndOffset,
@@ -51,7 +52,7 @@ export function describeTopic(meta: TopicMetadata, config: TopicConfig, logs: re
       sizeBytes: log.size,
       traffic: { ...log.traffic },
       offlineReason: log.storage.offline?.reason ?? null,
-    })),
+    }]),
     configs: topicConfigToStrings(config),
     configEntries: describeTopicConfig(meta.configs, defaults),
   };
