@@ -1,14 +1,19 @@
 /**
  * Cluster mode: keeps this broker's log store in step with the topics in etcd (docs/cluster.md,
- * "Topics on every broker"). Every broker holds a local copy of every cluster topic, with the
- * topic id etcd assigned, the same partition count and the same config overrides; the partitions
- * it does not host stay empty and the faces refuse them (PartitionLeadership), so one LogManager
- * answers describe/list/configs on every node and a partition moved here (leadership or a
- * reassignment) needs no log to be opened first.
+ * "Topics on every broker"). Every broker holds the metadata of every cluster topic (the topic id
+ * etcd assigned, the partition count, the config overrides), but logs only for the partitions it
+ * is a replica of (`replicas` of the partition's state, which includes replicas being added or
+ * removed by a reassignment; the topic's assignment before the state exists): a broker opens a
+ * replica's log when it becomes one and closes and deletes it when it is no longer one (Kafka's
+ * StopReplica with deletion), including a copy it still has from before it was down while the
+ * partition moved away (the store opens the partitions that have a directory; the first pass
+ * removes those it no longer hosts). So file handles and directories grow with the replicas a
+ * broker holds, not with the cluster's partition count.
  *
- * Reconciliation is level-triggered: each pass compares the whole metadata with the whole store,
- * so a missed or coalesced event costs nothing. A pass runs after every topic event (created,
- * updated, deleted, a re-read after a compacted watch):
+ * Reconciliation is level-triggered: a full pass compares the whole metadata with the whole store,
+ * so a missed or coalesced event costs nothing. A full pass runs after every topic event (created,
+ * updated, deleted, a re-read after a compacted watch); a partition event reconciles that
+ * partition's replica only:
  *   - a cluster topic missing here is created with etcd's topic id; one with fewer partitions
  *     grows; config overrides that differ are set or removed;
  *   - a local topic whose id is not the cluster's (the topic was deleted and created again while
@@ -41,6 +46,9 @@ export class TopicSync {
   /** Topics the last pass could not bring in line, with the error (logged when it first appears or changes). */
   private readonly refused = new Map<string, string>();
   private retryTimer: NodeJS.Timeout | null = null;
+  /** A full pass is due (a topic event); else only the `dirty` partitions' replicas. */
+  private full = true;
+  private readonly dirty = new Map<string, { topic: string; partition: number }>();
 
   constructor(
     private readonly cluster: ClusterMetadata,
@@ -98,7 +106,13 @@ export class TopicSync {
   }
 
   private onEvent(event: MetadataEvent): void {
-    if (event.kind === 'topic-created' || event.kind === 'topic-updated' || event.kind === 'topic-deleted' || event.kind === 'resynced') this.kick();
+    if (event.kind === 'topic-created' || event.kind === 'topic-updated' || event.kind === 'topic-deleted' || event.kind === 'resynced') {
+      this.full = true;
+      this.kick();
+    } else if (event.kind === 'partition-changed' && event.state !== null && replicasChanged(event.previous?.replicas, event.state.replicas)) {
+      this.dirty.set(`${event.topic}\u0000${event.partition}`, { topic: event.topic, partition: event.partition });
+      this.kick();
+    }
   }
 
   private kick(): void {
@@ -135,13 +149,26 @@ export class TopicSync {
     if (this.retryTimer !== null || this.stopped) return;
     this.retryTimer = setTimeout(() => {
       this.retryTimer = null;
+      this.full = true;
       this.kick();
     }, RETRY_MS);
     this.retryTimer.unref();
   }
 
-  /** One pass: every cluster topic, then the strays, each on its own (see the top of the file). */
+  /** A full pass, or the replicas of the partitions whose replicas changed (see the top of the file). */
   private async reconcile(): Promise<void> {
+    if (!this.full) {
+      const changed = [...this.dirty.values()];
+      this.dirty.clear();
+      for (const { topic, partition } of changed) {
+        const record = this.cluster.topic(topic);
+        if (record === undefined || this.nodeLocal.has(topic) || this.logs.topicNameById(record.topicId) !== topic) continue;
+        await this.attempt(topic, () => this.reconcileReplica(record, partition, new Set(this.logs.hostedPartitions(topic))));
+      }
+      return;
+    }
+    this.full = false;
+    this.dirty.clear();
     const local = new Map<string, TopicDescription>(this.logs.listTopics().map((t) => [t.name, t]));
     const seen = new Set<string>();
     for (const record of this.cluster.topics()) {
@@ -150,6 +177,8 @@ export class TopicSync {
       await this.attempt(record.name, () => this.reconcileTopic(record, local.get(record.name)));
     }
     for (const mine of local.values()) {
+      // A node-local topic is all this node's: every partition has a log (one a crash left without a directory too).
+      if (this.nodeLocal.has(mine.name)) await this.attempt(mine.name, () => this.hostAll(mine));
       if (this.nodeLocal.has(mine.name) || this.cluster.topic(mine.name) !== undefined || this.stopped) continue;
       seen.add(mine.name);
       await this.attempt(mine.name, async () => {
@@ -181,15 +210,57 @@ export class TopicSync {
       await this.logs.deleteTopic(record.name);
       mine = undefined;
     }
+    const replicas = this.replicaPartitions(record);
     if (mine === undefined) {
-      await this.logs.createTopic(record.name, record.partitions, record.configs, record.topicId);
-      this.logger.info({ topic: record.name, topicId: record.topicId, partitions: record.partitions }, 'local copy of a cluster topic created');
+      await this.logs.createTopic(record.name, record.partitions, record.configs, record.topicId, replicas);
+      this.logger.info({ topic: record.name, topicId: record.topicId, partitions: record.partitions, replicas }, 'cluster topic added to the local store');
       return;
     }
-    if (mine.partitions < record.partitions) await this.logs.createPartitions(record.name, record.partitions);
+    if (mine.partitions < record.partitions) {
+      await this.logs.createPartitions(record.name, record.partitions, replicas.filter((p) => p >= mine.partitions));
+    }
     const changes = configChanges(overridesOf(mine), record.configs);
     if (changes !== null) await this.logs.alterTopicConfigs(record.name, changes);
+    const hosted = new Set(this.logs.hostedPartitions(record.name));
+    for (let p = 0; p < record.partitions; p++) await this.reconcileReplica(record, p, hosted);
   }
+
+  private async hostAll(topic: TopicDescription): Promise<void> {
+    const hosted = new Set(this.logs.hostedPartitions(topic.name));
+    for (let p = 0; p < topic.partitions; p++) if (!hosted.has(p)) await this.logs.openPartition(topic.name, p);
+  }
+
+  /** Opens the partition's log if this broker is a replica and has none; removes it if it has one and is not. */
+  private async reconcileReplica(record: TopicRecord, partition: number, hosted: ReadonlySet<number>): Promise<void> {
+    if (this.stopped || partition >= record.partitions) return;
+    const wanted = this.isReplica(record, partition);
+    if (wanted && !hosted.has(partition)) {
+      await this.logs.openPartition(record.name, partition);
+    } else if (!wanted && hosted.has(partition)) {
+      this.logger.info({ topic: record.name, partition, replicas: this.cluster.partition(record.name, partition)?.replicas }, 'deleting the local replica of a partition this broker is no longer a replica of');
+      await this.logs.removePartition(record.name, partition);
+    }
+  }
+
+  /** The partitions of `record` this broker is a replica of. */
+  private replicaPartitions(record: TopicRecord): number[] {
+    const out: number[] = [];
+    for (let p = 0; p < record.partitions; p++) if (this.isReplica(record, p)) out.push(p);
+    return out;
+  }
+
+  /**
+   * Whether this broker is a replica of the partition: in its state's `replicas` (adding and
+   * removing replicas included), or in the topic's assignment while the state is not written yet.
+   */
+  private isReplica(record: TopicRecord, partition: number): boolean {
+    const replicas = this.cluster.partition(record.name, partition)?.replicas ?? record.assignment[partition] ?? [];
+    return replicas.includes(this.cluster.brokerId);
+  }
+}
+
+function replicasChanged(before: readonly number[] | undefined, after: readonly number[]): boolean {
+  return before === undefined || before.length !== after.length || before.some((b, i) => b !== after[i]);
 }
 
 function overridesOf(topic: TopicDescription): Record<string, string> {

@@ -48,7 +48,13 @@ export class GroupsService {
   }
 
   async commit(groupId: string, offsets: readonly GroupOffsetToCommitDto[]): Promise<GroupPartitionOffsetDto[]> {
-    for (const o of offsets) this.logs.getLog(o.topic, o.partition); // UNKNOWN_TOPIC_OR_PARTITION before anything is written
+    // UNKNOWN_TOPIC_OR_PARTITION before anything is written (from the topic's partition count: in
+    // cluster mode this node holds logs only for its replicas).
+    for (const o of offsets) {
+      if (!Number.isInteger(o.partition) || o.partition < 0 || o.partition >= this.logs.describeTopic(o.topic).partitions) {
+        throw new SpoolError('UNKNOWN_TOPIC_OR_PARTITION', `topic ${o.topic} has no partition ${o.partition}`, { topic: o.topic, partition: o.partition });
+      }
+    }
     const code = await this.coordinators.coordinator.commitOffsets({
       groupId,
       memberId: '',

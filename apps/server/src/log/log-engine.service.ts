@@ -62,6 +62,8 @@ export class LogEngine implements OnApplicationShutdown {
       // may never have been committed, and as a new leader it must not expose that tail to
       // consumers before its ISR has it. Node-local topics have no replication to move it.
       highWatermarkFollowsLogEnd: this.config.cluster.etcdEndpoints === null ? true : (tp) => NODE_LOCAL_TOPICS.has(tp.topic),
+      // Cluster mode: only the replicas this broker held have logs (TopicSync opens and removes them).
+      openExistingPartitionsOnly: this.config.cluster.etcdEndpoints !== null,
       ...(this.config.retentionCheckIntervalMs !== undefined && { retentionCheckIntervalMs: this.config.retentionCheckIntervalMs }),
       ...(this.config.flushCheckIntervalMs !== undefined && { flushCheckIntervalMs: this.config.flushCheckIntervalMs }),
     });

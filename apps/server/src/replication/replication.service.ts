@@ -172,8 +172,14 @@ export class ReplicationService implements BeforeApplicationShutdown {
       }
     };
     this.unsubscribes.push(metadata.subscribe(onEvent));
-    // A log created or deleted locally (cluster mode keeps a copy of every topic) changes what this broker can host.
+    // A log created or deleted locally changes what this broker can host.
     this.unsubscribes.push(this.logs.topicChanges.subscribe(() => void manager.reconcileAll()));
+    // So does a replica log opened or removed on its own (TopicSync follows the partition's replicas).
+    this.unsubscribes.push(
+      this.logs.replicaChanges.subscribe((change) => {
+        if (change.partition !== undefined) void manager.reconcile(change.topic, change.partition);
+      }),
+    );
     manager.start();
     await manager.reconcileAll();
     this.logger.info({ brokerId }, 'replication started');
