@@ -7,7 +7,9 @@
  * A single node leads everything: `refusal` is always null and nothing changes there.
  * In cluster mode the answer comes from the metadata (cached from etcd):
  *   - topic or partition unknown to the cluster: null (the local store answers
- *     UNKNOWN_TOPIC_OR_PARTITION, or serves a node-local topic);
+ *     UNKNOWN_TOPIC_OR_PARTITION, or serves a node-local topic), except while the broker is still
+ *     joining (no metadata yet): then a topic that is not internal is NOT_LEADER_OR_FOLLOWER, as the
+ *     broker cannot know who leads it;
  *   - partition state not written yet, or no leader (offline): LEADER_NOT_AVAILABLE;
  *   - another broker leads: NOT_LEADER_OR_FOLLOWER, naming it, so clients refresh their metadata;
  *   - this broker leads but its local copy is not there yet (the topic event is being applied):
@@ -15,6 +17,7 @@
  */
 import type { ClusterMetadata } from '@spool/cluster';
 import { SpoolError } from '@spool/common';
+import { isInternalTopic } from '@spool/log-engine';
 import type { PartitionGate } from './partition-gate.js';
 import type { TopicSync } from './topic-sync.js';
 
@@ -28,6 +31,9 @@ export class PartitionLeadership implements PartitionGate {
   refusal(topic: string, partition: number): SpoolError | null {
     if (this.cluster.mode === 'local') return null;
     const record = this.cluster.topic(topic);
+    if (record === undefined && this.sync() === null && !isInternalTopic(topic)) {
+      return new SpoolError('NOT_LEADER_OR_FOLLOWER', `broker ${this.cluster.brokerId} is joining the cluster and does not know who leads ${topic}-${partition} yet; retry`, { topic, partition });
+    }
     if (record === undefined || !Number.isInteger(partition) || partition < 0 || partition >= record.partitions) return null;
     const state = this.cluster.partition(topic, partition);
     if (state === undefined) {

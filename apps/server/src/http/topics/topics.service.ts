@@ -94,6 +94,20 @@ export class TopicsService implements ProduceTopics {
     return clusterTopicDescription(record, this.logManager);
   }
 
+  /**
+   * The topic for produce: as topicView, but a topic the local store holds and the metadata does
+   * not (yet: a broker still joining the cluster) is the store's, so the partition gate answers
+   * NOT_LEADER_OR_FOLLOWER (retriable) rather than the produce auto-creating or 404ing it.
+   */
+  private produceView(name: string): TopicDescription {
+    try {
+      return this.topicView(name);
+    } catch (err) {
+      if (this.clustered === null || !isSpoolError(err) || err.code !== 'UNKNOWN_TOPIC_OR_PARTITION') throw err;
+      return this.logManager.describeTopic(name);
+    }
+  }
+
   describe(name: string): TopicDescriptionDto {
     const topic = this.topicView(name);
     const nodeId = this.options.nodeId;
@@ -145,7 +159,7 @@ export class TopicsService implements ProduceTopics {
   existingForProduce(name: string): ProduceTopicInfo | null {
     refuseInternal(name, 'produced to');
     try {
-      return this.topicView(name);
+      return this.produceView(name);
     } catch (err) {
       if (isSpoolError(err) && err.code === 'UNKNOWN_TOPIC_OR_PARTITION') return null;
       throw err;
@@ -156,7 +170,7 @@ export class TopicsService implements ProduceTopics {
   async resolveForProduce(name: string): Promise<ProduceTopicInfo> {
     refuseInternal(name, 'produced to');
     try {
-      return this.topicView(name);
+      return this.produceView(name);
     } catch (err) {
       if (!isSpoolError(err) || err.code !== 'UNKNOWN_TOPIC_OR_PARTITION' || !this.options.autoCreateTopicsEnable) throw err;
     }
