@@ -92,17 +92,46 @@ describe('PartitionProducerState', () => {
     expect(exact.check(batch(0)).kind).toBe('append');
   });
 
-  it('a failed append forgets the producer: its next batch is accepted as is', async () => {
-    const state = new PartitionProducerState();
-    append(state, batch(0, 2), 0);
-    const check = state.check(batch(2));
+  /** Records `b` as an append that fails (the log refused it), and waits until the state has seen the failure. */
+  async function failAppend(state: PartitionProducerState, b: ProducerBatch): Promise<void> {
+    const check = state.check(b);
     if (check.kind !== 'append') throw new Error(`expected append, got ${check.kind}`);
     const failed = Promise.reject(new Error('disk full'));
     check.record(failed);
     await failed.catch(() => undefined);
     await Promise.resolve();
-    expect(state.producerCount).toBe(0);
-    expect(state.check(batch(9)).kind).toBe('append');
+  }
+
+  it('a failed append drops that batch only: earlier batches still answer their retries, its own retry is next in sequence', async () => {
+    const state = new PartitionProducerState();
+    append(state, batch(0, 2), 0);
+    await failAppend(state, batch(2));
+    expect(state.producerCount).toBe(1);
+    const retryOfFirst = state.check(batch(0, 2));
+    expect(retryOfFirst.kind).toBe('duplicate');
+    expect(errorOf(state.check(batch(9)))).toBe('OUT_OF_ORDER_SEQUENCE_NUMBER');
+    expect(state.check(batch(2)).kind).toBe('append');
+  });
+
+  it('a failed append forgets the producer when it was its only batch here, or when later batches were recorded after it', async () => {
+    const alone = new PartitionProducerState();
+    await failAppend(alone, batch(5));
+    expect(alone.producerCount).toBe(0);
+    expect(alone.check(batch(9)).kind).toBe('append');
+
+    // Pipelined: batch 2 was checked (and recorded) while batch 1's append was still under way; 1 fails.
+    const pipelined = new PartitionProducerState();
+    append(pipelined, batch(0), 0);
+    const first = pipelined.check(batch(1));
+    if (first.kind !== 'append') throw new Error(`expected append, got ${first.kind}`);
+    let fail: (err: Error) => void = () => undefined;
+    const failing = new Promise<AppendedOffsets>((_resolve, reject) => (fail = reject));
+    first.record(failing);
+    append(pipelined, batch(2), 2);
+    fail(new Error('disk full'));
+    await failing.catch(() => undefined);
+    await Promise.resolve();
+    expect(pipelined.producerCount).toBe(0); // the log may hold 2 without 1: nothing recorded is trusted
   });
 
   it('keeps producers apart, and rebuilds from replayed batch headers', async () => {

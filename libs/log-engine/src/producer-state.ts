@@ -29,8 +29,11 @@
  * is still being written waits for the same offsets. That promise is the local append only, never
  * a wait for replication (acks=all): a batch whose replication wait failed is in the log, and its
  * retry must be recognised as a duplicate (Kafka updates the producer state on the leader's append).
- * A failed append forgets the producer here (its next batch is accepted as is, as after a state
- * loss), because the log may not hold what was recorded.
+ * A failed append (refused before or by the log: NOT_ENOUGH_REPLICAS, a full disk) drops that
+ * batch when it is the producer's latest, so the producer's earlier batches are still recognised
+ * and its retry is next in sequence, as in Kafka, whose state never saw it. When batches were
+ * recorded after it (pipelined), or it was the producer's only one, the producer is forgotten
+ * (its next batch is accepted as is, as after a state loss): the log may not hold what was recorded.
  *
  * Durability: the state lives in memory. It is rebuilt from the batch headers of the log
  * (producer id, epoch, base sequence, offsets are all in the 61-byte header) the first time an
@@ -170,7 +173,11 @@ export class PartitionProducerState {
     if (entry.batches.length > BATCHES_KEPT) entry.batches.shift();
     const owner = entry;
     offsets.catch(() => {
-      if (this.producers.get(producerId) === owner) this.producers.delete(producerId);
+      if (this.producers.get(producerId) !== owner) return;
+      // Only this batch is missing from the log: the earlier ones still answer their retries (an
+      // acks=all batch whose wait failed is among them) and its own retry comes next in sequence.
+      if (owner.batches.length > 1 && owner.batches[owner.batches.length - 1] === batch) owner.batches.pop();
+      else this.producers.delete(producerId);
     });
   }
 

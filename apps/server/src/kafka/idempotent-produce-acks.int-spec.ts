@@ -1,11 +1,12 @@
 /**
  * An idempotent producer's retry after its acks=all wait failed, on a replicated leader built by
- * hand: a real log (LogManager in a temp dir), a real LeaderPartition (replicas 1 and 2, both in
- * the ISR) and the Produce handler; the follower is played by the test (a Fetch at the offset it
+ * hand: a real log (LogManager in a temp dir), a real LeaderPartition (replicas 1, 2 and 3; 1 and
+ * 2 in the ISR, 3 never fetches) and the Produce handler; the follower is played by the test (a Fetch at the offset it
  * would have reached). The first attempt is appended but not committed (the follower has not
  * fetched), and its wait ends with REQUEST_TIMED_OUT or with the client's connection closing.
  * The retry, the same batch (same producer id, epoch and sequences, as a client resends it), must
- * be answered with the original offset once the follower has it, and never appended again.
+ * be answered with the original offset once the follower has it, and never appended again; nor
+ * may a later batch refused before its append (NOT_ENOUGH_REPLICAS) make the leader forget it.
  *
  * The fault test once found exactly this (seed 133377698: two kafkajs values stored twice, at
  * adjacent offsets): the producer state recorded the whole acks=all promise, so a failed wait
@@ -31,6 +32,7 @@ let log: Log;
 let leader: LeaderPartition;
 let handler: ProduceHandler;
 let leaderEpoch = 0;
+let minInsyncReplicas = 1;
 
 function registration(brokerId: number): BrokerRegistration {
   return { brokerId, host: '127.0.0.1', kafkaPort: 9092, httpPort: 8080, rack: null, incarnationId: `i${brokerId}`, startTimeMs: 0, controlledShutdown: false, brokerEpoch: 100 + brokerId };
@@ -44,7 +46,7 @@ function partitionState(epoch: number): PartitionState {
     leader: 1,
     leaderEpoch: epoch,
     partitionEpoch: epoch,
-    replicas: [1, 2],
+    replicas: [1, 2, 3],
     isr: [1, 2],
     addingReplicas: [],
     removingReplicas: [],
@@ -91,16 +93,17 @@ beforeEach(async () => {
   await logs.createTopic(TOPIC, 1);
   log = logs.getLog(TOPIC, 0);
   leaderEpoch = 3;
+  minInsyncReplicas = 1;
   leader = new LeaderPartition(TOPIC, 0, {
     brokerId: 1,
     log,
     cluster: {
       broker: (id) => registration(id),
-      // The ISR stays [1, 2] here: no shrink timer runs and broker 2 starts in the ISR.
+      // The ISR stays [1, 2] here: no shrink timer runs, broker 2 starts in the ISR, broker 3 never fetches.
       alterPartition: () => Promise.reject(new Error('no ISR change expected in this test')),
     },
     replicaLagTimeMaxMs: 30_000,
-    minInsyncReplicas: () => 1,
+    minInsyncReplicas: () => minInsyncReplicas,
     clock: new ManualClock(),
     logger: silentLogger,
   });
@@ -149,6 +152,24 @@ describe('an idempotent retry after a failed acks=all wait', () => {
     await followerFetch(log.logEndOffset);
     expect(await retry).toMatchObject({ errorCode: KafkaErrorCode.NONE, baseOffset: 0 });
     expect(log.logEndOffset).toBe(1);
+  });
+
+  it('a later batch refused before its append (NOT_ENOUGH_REPLICAS) does not make the leader forget the earlier one', async () => {
+    await followerFetch(0);
+    expect((await produce(idempotentBatch('v0', 0), { timeoutMs: 20 })).errorCode).toBe(KafkaErrorCode.REQUEST_TIMED_OUT);
+    minInsyncReplicas = 3; // the ISR [1, 2] is now too small: refused before the append
+    expect((await produce(idempotentBatch('v1', 1), { timeoutMs: 2_000 })).errorCode).toBe(KafkaErrorCode.NOT_ENOUGH_REPLICAS);
+    expect(log.logEndOffset).toBe(1);
+    minInsyncReplicas = 1;
+
+    const retry = produce(idempotentBatch('v0', 0), { timeoutMs: 10_000 });
+    await settled();
+    await followerFetch(log.logEndOffset);
+    expect(await retry).toMatchObject({ errorCode: KafkaErrorCode.NONE, baseOffset: 0 });
+    const next = produce(idempotentBatch('v1', 1));
+    await logEndReaches(2);
+    await followerFetch(2);
+    expect(await next).toMatchObject({ errorCode: KafkaErrorCode.NONE, baseOffset: 1 });
   });
 
   it('a retry arriving while the original still waits shares its outcome and survives the original timing out', async () => {
