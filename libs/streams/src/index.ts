@@ -9,3 +9,5 @@ export * from './streams.error.js';
 export * from './testing/topology-test-driver.js';
 export type { Topology } from './topology/topology.js';
 export * from './topology/windows.js';
+export * from './runtime/kafka-streams.js';
+export * from './runtime/streams-config.js';

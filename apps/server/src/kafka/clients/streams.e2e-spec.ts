@@ -1,0 +1,164 @@
+/**
+ * @spool/streams against a real broker (this process's, over Kafka's protocol with kafkajs): a word
+ * count, per-user page views in 1-minute tumbling windows with late records, and an orders-customers
+ * join, each compared with an independent computation of the expected output; the word count under
+ * both processing guarantees, and restored from its changelog by a second run of the application.
+ */
+import { KafkaStreams, Serdes, StreamsBuilder, Suppressed, TimeWindows, type Windowed } from '@spool/streams';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { startKafkaTestBroker, type KafkaTestBroker } from '../testing/kafka.test-util.js';
+import { createTopics, lastValues, produce, readUntil, testKafka, waitFor } from '../testing/streams.test-util.js';
+
+/** A few __transaction_state partitions (Kafka's 50 take long to create on a loaded machine; the coordinator is the same). */
+process.env.SPOOL_TRANSACTION_STATE_LOG_NUM_PARTITIONS = '5';
+
+const TEST_TIMEOUT_MS = 180_000;
+let broker: KafkaTestBroker;
+let stateDir: string;
+
+beforeAll(async () => {
+  broker = await startKafkaTestBroker();
+  stateDir = await mkdtemp(path.join(os.tmpdir(), 'spool-streams-state-'));
+}, TEST_TIMEOUT_MS);
+
+afterAll(async () => {
+  await broker?.close();
+  await rm(stateDir, { recursive: true, force: true });
+  delete process.env.SPOOL_TRANSACTION_STATE_LOG_NUM_PARTITIONS;
+});
+
+const LINES = ['the quick brown fox', 'jumps over the lazy dog', 'The dog barks', 'the fox runs, the dog sleeps', 'quick quick QUICK'];
+
+function expectedWordCounts(lines: string[]): Map<string, string> {
+  const counts = new Map<string, number>();
+  for (const word of lines.join(' ').toLowerCase().split(/\W+/).filter(Boolean)) counts.set(word, (counts.get(word) ?? 0) + 1);
+  return new Map([...counts].map(([w, n]) => [w, String(n)]));
+}
+
+function wordCountTopology(input: string, output: string) {
+  const builder = new StreamsBuilder();
+  builder
+    .stream(input)
+    .flatMapValues((line) => line.toLowerCase().split(/\W+/).filter(Boolean))
+    .groupBy((_k, word) => word)
+    .count({ name: 'word-counts' })
+    .toStream()
+    .to(output);
+  return builder.build();
+}
+
+describe.each(['at_least_once', 'exactly_once_v2'] as const)('@spool/streams on the broker (%s)', (guarantee) => {
+  it('word count over 2 partitions equals an independent count; a second run restores the counts from the changelog', async () => {
+    const kafka = testKafka(broker.bootstrap, `wc-${guarantee}`);
+    const input = `wc-in-${guarantee}`;
+    const output = `wc-out-${guarantee}`;
+    await createTopics(kafka, [{ topic: input, numPartitions: 2 }, { topic: output, numPartitions: 2 }]);
+    await produce(kafka, input, LINES.map((line, i) => ({ key: `line-${i}`, value: line })));
+    const appId = `wc-app-${guarantee}`;
+    const first = new KafkaStreams(wordCountTopology(input, output), { applicationId: appId, kafka, processingGuarantee: guarantee, stateDir });
+    await first.start();
+    const expected = expectedWordCounts(LINES);
+    const read = await readUntil(kafka, output, (records) => [...expected].every(([w, n]) => lastValues(records).get(w) === n));
+    expect(lastValues(read)).toEqual(expected);
+    await first.close();
+
+    // More lines after a restart: counts continue from the changelog, not from zero.
+    const more = ['the end', 'fox'];
+    await produce(kafka, input, more.map((line, i) => ({ key: `more-${i}`, value: line })));
+    const second = new KafkaStreams(wordCountTopology(input, output), { applicationId: appId, kafka, processingGuarantee: guarantee, stateDir });
+    await second.start();
+    const expectedAfter = expectedWordCounts([...LINES, ...more]);
+    const readAfter = await readUntil(kafka, output, (records) => [...expectedAfter].every(([w, n]) => lastValues(records).get(w) === n));
+    expect(lastValues(readAfter)).toEqual(expectedAfter);
+    await waitFor('both tasks to run on the second instance', () => second.metrics().tasks.length === 2);
+    await second.close();
+  }, TEST_TIMEOUT_MS);
+});
+
+describe('@spool/streams on the broker: windows and joins (at_least_once)', () => {
+  it('per-user page views in 1-minute tumbling windows: one final count per window; late records inside the grace counted, after it dropped', async () => {
+    const kafka = testKafka(broker.bootstrap, 'views');
+    await createTopics(kafka, [{ topic: 'page-views', numPartitions: 2 }, { topic: 'views-per-minute', numPartitions: 1 }]);
+    const builder = new StreamsBuilder();
+    builder
+      .stream('page-views')
+      .groupByKey()
+      .windowedBy(TimeWindows.ofSizeAndGrace(60_000, 10_000))
+      .count()
+      .suppress(Suppressed.untilWindowCloses())
+      .toStream()
+      .to('views-per-minute', { valueSerde: Serdes.json<number>() });
+    // Minute 0 and 1, then late records, then a record far ahead that closes every window before it. Both users
+    // get the same timestamps in the same order (alice's record, then bob's), so the stream time each user's
+    // records meet is the same whether the two keys share a partition (a task) or not.
+    const base = 1_700_000_040_000; // a minute boundary
+    const timestamps = [
+      ...[0, 10_000, 20_000, 30_000, 40_000].map((t) => base + t), // minute 0: 5 views
+      ...[60_000, 75_000, 90_000].map((t) => base + t), // minute 1: 3 views; stream time base+90000
+      base + 5_000, // minute 0 closed at base+70000: dropped
+      base + 65_000, // minute 1, on time
+      base + 130_000, // minute 2; stream time base+130000 closes minute 1 (base+120000 + 10000 grace)
+      base + 119_000, // late for minute 1: dropped
+      base + 300_000, // closes minute 2
+    ];
+    const views = timestamps.flatMap((timestamp) => [{ key: 'alice', timestamp }, { key: 'bob', timestamp }]);
+    await produce(kafka, 'page-views', views.map((v) => ({ key: v.key, value: '/index', timestamp: v.timestamp })));
+    // The expected output, computed independently: count per (user, minute) of the records whose minute had not
+    // closed (end + grace > max timestamp seen before it, per user's partition) when they arrived.
+    const expected = new Map<string, number>();
+    for (const user of ['alice', 'bob']) {
+      let streamTime = -1;
+      for (const v of views.filter((x) => x.key === user)) {
+        streamTime = Math.max(streamTime, v.timestamp);
+        const start = v.timestamp - (v.timestamp % 60_000);
+        if (start + 60_000 + 10_000 <= streamTime) continue;
+        const id = `${user}@${start}`;
+        expected.set(id, (expected.get(id) ?? 0) + 1);
+      }
+    }
+    // Windows still open at the end (minute of base+300000) are not emitted.
+    for (const id of [...expected.keys()]) if (id.endsWith(`@${base + 300_000}`)) expected.delete(id);
+    const app = new KafkaStreams(builder.build(), { applicationId: 'views-app', kafka, stateDir });
+    await app.start();
+    const read = await readUntil(kafka, 'views-per-minute', (records) => records.length >= expected.size);
+    const got = new Map(read.map((r) => {
+      const key = JSON.parse(r.key!) as Windowed<string>;
+      return [`${key.key}@${key.window.startMs}`, Number(r.value)];
+    }));
+    expect(got).toEqual(expected);
+    expect(read).toHaveLength(expected.size); // one final result per window
+    expect(app.metrics().lateDroppedRecords).toBe(4);
+    await app.close();
+  }, TEST_TIMEOUT_MS);
+
+  it('orders re-keyed by customer join the customers table (through a repartition topic): matches a join computed here', async () => {
+    const kafka = testKafka(broker.bootstrap, 'orders');
+    await createTopics(kafka, [{ topic: 'orders', numPartitions: 2 }, { topic: 'customers', numPartitions: 2 }, { topic: 'orders-enriched', numPartitions: 2 }]);
+    const customers = [
+      { key: 'c1', value: JSON.stringify({ name: 'Ada' }) },
+      { key: 'c2', value: JSON.stringify({ name: 'Grace' }) },
+      { key: 'c3', value: JSON.stringify({ name: 'Edsger' }) },
+    ];
+    await produce(kafka, 'customers', customers);
+    const builder = new StreamsBuilder();
+    const customerTable = builder.table('customers', { valueSerde: Serdes.json<{ name: string }>() });
+    builder
+      .stream('orders', { valueSerde: Serdes.json<{ id: string; customerId: string; amount: number }>() })
+      .selectKey((_k, order) => order.customerId)
+      .join(customerTable, (order, customer) => ({ orderId: order.id, customer: customer.name, amount: order.amount }))
+      .to('orders-enriched');
+    const app = new KafkaStreams(builder.build(), { applicationId: 'orders-app', kafka, stateDir });
+    await app.start();
+    // Orders only after the table has every customer (a stream-table join looks up what the table holds then).
+    await waitFor('the customers table to be loaded', () => app.metrics().processedRecords >= customers.length);
+    const orders = Array.from({ length: 30 }, (_, i) => ({ id: `o${i}`, customerId: `c${(i % 4) + 1}`, amount: i }));
+    await produce(kafka, 'orders', orders.map((o) => ({ key: o.id, value: JSON.stringify(o) })));
+    const names = new Map(customers.map((c) => [c.key, (JSON.parse(c.value) as { name: string }).name]));
+    const expected = orders.filter((o) => names.has(o.customerId)).map((o) => JSON.stringify({ orderId: o.id, customer: names.get(o.customerId), amount: o.amount }));
+    const read = await readUntil(kafka, 'orders-enriched', (records) => records.length >= expected.length);
+    expect(read.map((r) => r.value).sort()).toEqual([...expected].sort());
+    await app.close();
+  }, TEST_TIMEOUT_MS);
+});
