@@ -11,3 +11,5 @@ export type { Topology } from './topology/topology.js';
 export * from './topology/windows.js';
 export * from './runtime/kafka-streams.js';
 export * from './runtime/streams-config.js';
+export * from './state/lmdb-key-value-store.js';
+export { StreamTask, type RecordCollector } from './topology/stream-task.js';
