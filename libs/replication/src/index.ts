@@ -7,6 +7,7 @@ export * from './isr-state.js';
 export * from './delayed-produce.js';
 export * from './leader-partition.js';
 export * from './replica-fetcher.js';
+export * from './replication-quota.js';
 export * from './replica-fetcher-manager.js';
 export * from './replica-requests.js';
 export * from './replica-manager.js';

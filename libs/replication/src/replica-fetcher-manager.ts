@@ -7,7 +7,9 @@
  */
 import type { Logger } from '@spool/common';
 import type { KafkaRequestSender } from '@spool/broker-client';
+import { performance } from 'node:perf_hooks';
 import { ReplicaFetcher, type FetcherPartitionInit, type FetcherPartitionState } from './replica-fetcher.js';
+import { ReplicaThrottle, ReplicationQuota } from './replication-quota.js';
 import type { ReplicationConfig } from './replication-config.js';
 
 export interface ReplicaFetcherManagerOptions {
@@ -18,6 +20,11 @@ export interface ReplicaFetcherManagerOptions {
   readonly config: ReplicationConfig;
   readonly logger: Logger;
   readonly onHighWatermark?: (topic: string, partition: number, highWatermark: number) => void;
+  /**
+   * Which replicas the broker's follower.replication.throttled.rate (config) applies to: the
+   * partitions a reassignment is adding this broker to. Asked on every fetch.
+   */
+  readonly isThrottled?: (topic: string, partition: number) => boolean;
 }
 
 export class ReplicaFetcherManager {
@@ -27,7 +34,13 @@ export class ReplicaFetcherManager {
   /** Fetchers left with no partitions, still ending their loops. */
   private readonly closing = new Set<Promise<void>>();
 
-  constructor(private readonly opts: ReplicaFetcherManagerOptions) {}
+  /** One quota for the broker, shared by its fetchers (Kafka's is per broker too). */
+  private readonly throttle: ReplicaThrottle | undefined;
+
+  constructor(private readonly opts: ReplicaFetcherManagerOptions) {
+    const rate = opts.config.followerReplicationThrottledRate;
+    this.throttle = rate === undefined ? undefined : new ReplicaThrottle(new ReplicationQuota(rate, () => performance.now()), opts.isThrottled ?? (() => false));
+  }
 
   /** Follow `init` from `sourceBrokerId` (its leader), moving it off any other fetcher first. */
   async addPartition(sourceBrokerId: number, init: FetcherPartitionInit): Promise<void> {
@@ -44,6 +57,7 @@ export class ReplicaFetcherManager {
         config: this.opts.config,
         logger: this.opts.logger,
         ...(this.opts.onHighWatermark ? { onHighWatermark: this.opts.onHighWatermark } : {}),
+        ...(this.throttle !== undefined ? { throttle: this.throttle } : {}),
       });
       this.fetchers.set(sourceBrokerId, fetcher);
       fetcher.start();

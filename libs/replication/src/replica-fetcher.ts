@@ -47,6 +47,7 @@ import {
 import { offsetTruncationState, type EpochEndOffset, type Log, type OffsetTruncationState } from '@spool/log-engine';
 import { LoopSleeper } from './loop-sleeper.js';
 import type { ReplicationConfig } from './replication-config.js';
+import type { ReplicaThrottle } from './replication-quota.js';
 
 export interface FetcherPartitionInit {
   readonly topic: string;
@@ -94,6 +95,7 @@ export interface ReplicaFetcherOptions {
   readonly truncateOnFetch?: boolean;
   /** Called after a partition's high watermark moved (consumers waiting on it are woken by the log itself). */
   readonly onHighWatermark?: (topic: string, partition: number, highWatermark: number) => void;
+  readonly throttle?: ReplicaThrottle; // the broker's replication throttle, shared by its fetchers (replication-quota.ts)
 }
 
 interface Entry {
@@ -196,7 +198,7 @@ export class ReplicaFetcher {
     while (!this.closed) {
       try {
         await this.truncateTruncating();
-        const ready = this.ready('fetching');
+        const ready = this.opts.throttle?.fetchable(this.ready('fetching')) ?? this.ready('fetching');
         if (ready.length === 0) {
           await this.sleeper.sleep(this.nextWakeMs());
           continue;
@@ -335,7 +337,7 @@ export class ReplicaFetcher {
             ...(e.init.topicId !== undefined ? { topicId: e.init.topicId } : {}),
             partition: e.init.partition,
             fetchOffset: e.fetchOffset,
-            partitionMaxBytes: config.replicaFetchMaxBytes,
+            partitionMaxBytes: this.opts.throttle?.partitionMaxBytes(e.init.topic, e.init.partition, config.replicaFetchMaxBytes) ?? config.replicaFetchMaxBytes,
             currentLeaderEpoch: e.init.currentLeaderEpoch,
             ...(e.lastFetchedEpoch !== null ? { lastFetchedEpoch: e.lastFetchedEpoch } : {}),
             logStartOffset: e.init.log.logStartOffset,
@@ -398,6 +400,7 @@ export class ReplicaFetcher {
       return;
     }
     const records = response.records ?? Buffer.alloc(0);
+    this.opts.throttle?.charge(entry.init.topic, entry.init.partition, records.length);
     let wholeEnd = 0;
     let lastEpoch: number | null = null;
     // A response may end with a partial batch (the leader cuts at the byte limit): keep whole batches only.
@@ -490,7 +493,7 @@ export class ReplicaFetcher {
 
   private nextWakeMs(): number {
     const now = this.now();
-    let next = Infinity;
+    let next = this.opts.throttle?.wakeMs(this.partitions.values()) ?? Infinity;
     for (const e of this.partitions.values()) if (e.phase !== 'fenced' && e.delayedUntil > now) next = Math.min(next, e.delayedUntil - now);
     return Number.isFinite(next) ? Math.max(1, Math.ceil(next)) : this.opts.config.replicaFetchBackoffMs;
   }

@@ -20,6 +20,12 @@ export interface ReplicationConfig {
   readonly replicaFetchBackoffMs: number;
   /** replica.socket.timeout.ms: bound on one inter-broker request beyond the fetch's own wait. */
   readonly replicaSocketTimeoutMs: number;
+  /**
+   * follower.replication.throttled.rate, bytes per second: the most this broker fetches for the
+   * replicas a reassignment is adding it to (replication-quota.ts). Absent: no throttle (Kafka's
+   * default, Long.MAX_VALUE).
+   */
+  readonly followerReplicationThrottledRate?: number;
 }
 
 export const DEFAULT_REPLICATION_CONFIG: ReplicationConfig = {

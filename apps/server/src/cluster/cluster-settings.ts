@@ -40,6 +40,11 @@ export interface ClusterSettings {
   readonly offsetsTopicReplicationFactor: number;
   /** replica.lag.time.max.ms: a follower not caught up for this long leaves the ISR (docs/replication.md). */
   readonly replicaLagTimeMaxMs: number;
+  /**
+   * follower.replication.throttled.rate: bytes per second this broker fetches for the replicas a
+   * reassignment is adding it to (libs/replication replication-quota.ts); null: no throttle.
+   */
+  readonly followerReplicationThrottledRate: number | null;
 }
 
 /** A single node with broker id 0 and Kafka's defaults: what tests get when they configure nothing. */
@@ -60,6 +65,7 @@ export const SINGLE_NODE_SETTINGS: ClusterSettings = Object.freeze({
   offsetsTopicNumPartitions: 1,
   offsetsTopicReplicationFactor: 3,
   replicaLagTimeMaxMs: 30_000,
+  followerReplicationThrottledRate: null,
 });
 
 /** Kafka's offsets.topic.num.partitions, the default in cluster mode. */

@@ -19,6 +19,7 @@ const BROKER_ID = 'an integer in 0..2147483647';
 const REPLICATION_FACTOR = 'an integer in 1..32767';
 const PERCENTAGE = 'an integer in 0..100';
 const OFFSETS_PARTITIONS = 'an integer in 1..1000';
+const THROTTLED_RATE = 'bytes per second, an integer of at least 1 (unset: no throttle)';
 const toInt = () => Transform(({ value }) => parseIntegerStrict(value));
 /** Milliseconds that end up in a Node timer, which fires at once past 2^31-1: bounded here. */
 const TIMER_MS_MAX = 2_147_483_647;
@@ -98,6 +99,10 @@ export class BrokerEnv {
 
   @timerMs(1)
   SPOOL_REPLICA_LAG_TIME_MAX_MS = 30_000;
+
+  /** follower.replication.throttled.rate (bytes per second) for replicas a reassignment adds here; unset: no throttle. */
+  @IsOptional() @toInt() @IsInt({ message: THROTTLED_RATE }) @Min(1, { message: THROTTLED_RATE }) @Max(Number.MAX_SAFE_INTEGER, { message: THROTTLED_RATE })
+  SPOOL_FOLLOWER_REPLICATION_THROTTLED_RATE?: number;
 
   @toInt() @IsInt({ message: PERCENTAGE }) @Min(0, { message: PERCENTAGE }) @Max(100, { message: PERCENTAGE })
   SPOOL_LEADER_IMBALANCE_PER_BROKER_PERCENTAGE = 10;

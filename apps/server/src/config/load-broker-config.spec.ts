@@ -201,6 +201,7 @@ describe('loadBrokerConfig', () => {
       leaderImbalancePerBrokerPercentage: 10,
       offsetsTopicNumPartitions: 1,
       offsetsTopicReplicationFactor: 3,
+      followerReplicationThrottledRate: null,
     });
     expect(config.http.nodeId).toBe(0);
   });
@@ -223,6 +224,7 @@ describe('loadBrokerConfig', () => {
         SPOOL_REPLICA_LAG_TIME_MAX_MS: '5000',
         SPOOL_LEADER_IMBALANCE_PER_BROKER_PERCENTAGE: '20',
         SPOOL_OFFSETS_TOPIC_REPLICATION_FACTOR: '2',
+        SPOOL_FOLLOWER_REPLICATION_THROTTLED_RATE: '1048576',
       },
       CWD,
     );
@@ -241,7 +243,9 @@ describe('loadBrokerConfig', () => {
       leaderImbalancePerBrokerPercentage: 20,
       offsetsTopicNumPartitions: 50,
       offsetsTopicReplicationFactor: 2,
+      followerReplicationThrottledRate: 1_048_576,
     });
+    expect(() => loadBrokerConfig({ SPOOL_FOLLOWER_REPLICATION_THROTTLED_RATE: '0' }, CWD)).toThrow(/SPOOL_FOLLOWER_REPLICATION_THROTTLED_RATE="0": expected bytes per second/);
     expect(config.http.nodeId).toBe(3);
     // The controller's default is also the topic config's broker default (DescribeConfigs shows it).
     expect(config.topicDefaults.uncleanLeaderElectionEnable).toBe(true);

@@ -131,6 +131,7 @@ function clusterSettingsOf(parsed: BrokerEnv, raw: Readonly<Record<string, strin
     offsetsTopicNumPartitions: parsed.SPOOL_OFFSETS_TOPIC_NUM_PARTITIONS ?? (clustered ? CLUSTER_OFFSETS_TOPIC_PARTITIONS : SINGLE_NODE_SETTINGS.offsetsTopicNumPartitions),
     offsetsTopicReplicationFactor: parsed.SPOOL_OFFSETS_TOPIC_REPLICATION_FACTOR,
     replicaLagTimeMaxMs: parsed.SPOOL_REPLICA_LAG_TIME_MAX_MS,
+    followerReplicationThrottledRate: parsed.SPOOL_FOLLOWER_REPLICATION_THROTTLED_RATE ?? null,
   };
 }
 

@@ -40,7 +40,12 @@ export class ReplicationService implements BeforeApplicationShutdown {
     @Optional() @Inject(REPLICATION_CONFIG) config?: ReplicationConfig,
     @Optional() @Inject(ROOT_LOGGER) rootLogger?: Logger,
   ) {
-    this.config = config ?? { ...DEFAULT_REPLICATION_CONFIG, replicaLagTimeMaxMs: cluster.settings.replicaLagTimeMaxMs };
+    const throttledRate = cluster.settings.followerReplicationThrottledRate;
+    this.config = config ?? {
+      ...DEFAULT_REPLICATION_CONFIG,
+      replicaLagTimeMaxMs: cluster.settings.replicaLagTimeMaxMs,
+      ...(throttledRate !== null && { followerReplicationThrottledRate: throttledRate }),
+    };
     this.logger = (rootLogger ?? silentLogger).child({ component: 'replication' });
   }
 
@@ -141,6 +146,8 @@ export class ReplicationService implements BeforeApplicationShutdown {
       senderFor: (id) => pool.sender(id),
       config: this.config,
       logger: this.logger,
+      // Kafka's throttled replicas of a move: those a reassignment is adding this broker to.
+      isThrottled: (topic, partition) => metadata.partition(topic, partition)?.addingReplicas.includes(brokerId) ?? false,
     });
     const manager = new ReplicaManager({
       brokerId,
