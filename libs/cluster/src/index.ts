@@ -19,6 +19,7 @@ export { ControllerElection } from './controller/controller-election.js';
 export { ControllerSession, type SessionEnd, type WriteOutcome } from './controller/controller-session.js';
 export { EtcdConnection, EtcdCallError, type EtcdConnectionOptions, type EtcdCompare, type EtcdOp, type EtcdKeyValue, type EtcdTxnResult, type EtcdFailure } from './etcd/etcd-connection.js';
 export { LeaseKeeper, type LeaseLoss } from './etcd/lease-keeper.js';
+export { PrefixWatcher, type WatchEvent, type WatchHandlers, type PrefixWatcherOptions } from './etcd/prefix-watcher.js';
 // Test harnesses (real etcd processes, a cuttable TCP proxy), shared with the server's
 // multi-broker tests. Plain Node, no test framework.
 export { EtcdProcess, freeLoopbackPort, type EtcdProcessOptions } from './testing/etcd-process.js';

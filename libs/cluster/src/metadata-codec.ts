@@ -20,6 +20,8 @@
  *                             "controllerEpoch":n,"leaderBrokerEpoch":n|null}
  *   producer_ids             {"version":1,"brokerId":n,"blockStart":n,"blockEnd":n}: the last
  *                            block of producer ids handed out (both ends inclusive).
+ *   security/<record key>    the security store of a cluster with authentication on, written and
+ *                            read by apps/server (etcd-security-store.ts); ignored here.
  *
  * `<p>` is the partition index in decimal; topic names never contain '/', so
  * `partitions/<topic>/` is exactly one topic's range. Revisions (mod, create) come from etcd,
