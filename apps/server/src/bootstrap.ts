@@ -39,7 +39,9 @@ export async function bootstrap(env: NodeJS.ProcessEnv = process.env): Promise<v
     'starting spool broker',
   );
   if (config.security.enabled) {
-    logger.info({ securityDir: config.security.storeDir, superUsers: config.security.superUsers, jwtIssuers: config.security.jwtIssuers.map((i) => i.issuer) }, 'authentication is on (SPOOL_AUTH=on)');
+    const store = config.security.etcd ? { securityStore: `etcd /${config.security.etcd.clusterName}/security/` } : { securityDir: config.security.storeDir };
+    const interBroker = config.security.interBroker ? { interBrokerPrincipal: `User:${config.security.interBroker.user}`, interBrokerMechanism: config.security.interBroker.mechanism } : {};
+    logger.info({ ...store, ...interBroker, superUsers: config.security.superUsers, jwtIssuers: config.security.jwtIssuers.map((i) => i.issuer) }, 'authentication is on (SPOOL_AUTH=on)');
   } else {
     // Loud on purpose: anyone who can reach the ports may read, write and delete everything.
     logger.warn({ host: config.host }, `AUTHENTICATION IS OFF: every client may read, write and delete every topic${isLoopbackHost(config.host) ? ' (listening on loopback only)' : ' (SPOOL_AUTH=none)'}; set SPOOL_AUTH=on to require credentials (docs/security.md)`);

@@ -9,7 +9,8 @@
  * negotiates versions with ApiVersions (KIP-35/511: sent at the newest version the codecs know; a
  * broker that knows only older ones answers v0 with UNSUPPORTED_VERSION and its list, and the
  * request is sent again at the newest it lists). The connection is usable once the promise
- * resolves; it is never reopened (BrokerClientPool makes a new one).
+ * resolves; it is never reopened (BrokerClientPool makes a new one). With `sasl` set, the
+ * connection logs in (SaslHandshake v1, SaslAuthenticate; sasl-client.ts) before it resolves.
  *
  * Pipelining: any number of requests may be in flight (the pool caps them per broker). A Kafka
  * broker answers each connection's requests in the order it received them, so responses are
@@ -44,11 +45,14 @@ import {
   getKafkaApi,
   type ApiVersionsRequest,
   type ApiVersionsResponse,
+  type SaslAuthenticateResponse,
+  type SaslHandshakeResponse,
 } from '@spool/protocol';
 import { negotiateVersions, pickVersion, type NegotiatedVersions, type VersionRange } from './api-versions.js';
 import { BrokerClientError } from './broker-client.error.js';
 import { brokerErrorOf } from './kafka-error-mapping.js';
 import { ResponseFrameReader, ResponseFrameSizeError } from './response-frame-reader.js';
+import { saslClientExchange, type SaslClientCredentials } from './sasl-client.js';
 
 export interface BrokerConnectionOptions {
   readonly host: string;
@@ -66,6 +70,11 @@ export interface BrokerConnectionOptions {
   /** ApiVersions v3+ client software name and version (KIP-511). */
   readonly clientSoftwareName?: string;
   readonly clientSoftwareVersion?: string;
+  /**
+   * Log in with SASL right after ApiVersions (SaslHandshake v1, SaslAuthenticate), before any
+   * other request: how a broker authenticates to another (its inter-broker credential).
+   */
+  readonly sasl?: SaslClientCredentials;
 }
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
@@ -154,6 +163,7 @@ export class BrokerConnection implements KafkaRequestSender {
     const connection = new BrokerConnection(socket, options);
     try {
       await connection.negotiate();
+      if (options.sasl !== undefined) await connection.authenticate(options.sasl);
     } catch (err) {
       connection.close(err instanceof BrokerClientError ? err : undefined);
       throw err;
@@ -330,6 +340,27 @@ export class BrokerConnection implements KafkaRequestSender {
     for (const entry of this.inFlight.splice(0)) this.settle(entry, reason);
     this.socket.destroy();
     this.resolveClosed(reason);
+  }
+
+  /** SaslHandshake v1 then SaslAuthenticate until the exchange completes; SASL_AUTHENTICATION_FAILED otherwise. */
+  private async authenticate(credentials: SaslClientCredentials): Promise<void> {
+    const failed = (why: string, kafkaErrorCode: number | null = null): BrokerClientError =>
+      new BrokerClientError('SASL_AUTHENTICATION_FAILED', `SASL ${credentials.mechanism} login to ${this.label} as ${credentials.username} failed: ${why}`, { broker: this.label }, kafkaErrorCode);
+    const handshake = await this.send<SaslHandshakeResponse>(KafkaApiKey.SaslHandshake, { mechanism: credentials.mechanism }, { minVersion: 1 });
+    if (handshake.body.errorCode !== KafkaErrorCode.NONE) {
+      throw failed(`the broker offers ${handshake.body.mechanisms.join(', ') || 'no mechanism'} (error ${handshake.body.errorCode})`, handshake.body.errorCode);
+    }
+    const exchange = saslClientExchange(credentials);
+    let token: Buffer | null = exchange.first();
+    while (token !== null) {
+      const res = await this.send<SaslAuthenticateResponse>(KafkaApiKey.SaslAuthenticate, { authBytes: token });
+      if (res.body.errorCode !== KafkaErrorCode.NONE) throw failed(res.body.errorMessage ?? `error ${res.body.errorCode}`, res.body.errorCode);
+      try {
+        token = await exchange.next(res.body.authBytes);
+      } catch (err) {
+        throw failed((err as Error).message);
+      }
+    }
   }
 
   private async negotiate(): Promise<void> {

@@ -13,3 +13,4 @@ export * from './requests/metadata.request.js';
 export * from './requests/offset-for-leader-epoch.request.js';
 export * from './requests/produce.request.js';
 export * from './requests/write-txn-markers.request.js';
+export * from './sasl-client.js';

@@ -24,7 +24,9 @@ import { looksLikeApiKey } from './api-key/api-key-format.js';
 import { HashLimiter, type ScryptParams } from './api-key/secret-hash.js';
 import type { JwtIssuerConfig } from './jwt/jwt-config.js';
 import { JwtAuthenticator } from './jwt/jwt-authenticator.js';
-import type { Identity } from './principal.js';
+import { formatPrincipal, validatePrincipalName, type Identity } from './principal.js';
+import { createScramCredential } from './sasl/scram-credential.js';
+import { SCRAM_MECHANISMS, type ScramCredentialRecord, type ScramMechanism } from './store/security-records.js';
 import { ConnectionLimiter } from './quota/connection-limiter.js';
 import { QuotaManager } from './quota/quota-manager.js';
 import { PlainSaslServer } from './sasl/plain-sasl-server.js';
@@ -52,10 +54,19 @@ export interface SpoolSecurityOptions {
   readonly quotaWindowMs?: number;
   readonly clock?: Clock;
   readonly logger?: Logger;
+  /**
+   * The brokers' own SASL login (cluster mode: SPOOL_INTER_BROKER_USER / _PASSWORD). Its SCRAM
+   * credentials are derived in memory at open and never stored; the principal is a super user,
+   * the only one `isInterBroker` accepts (replica fetches), and reserved: no stored credential may
+   * be made for it.
+   */
+  readonly interBroker?: { readonly user: string; readonly password: string } | null;
 }
 
 export class SpoolSecurity {
   readonly saslMechanisms: readonly SaslMechanism[];
+  /** `User:<inter-broker user>`, or null when brokers do not log in (security off, or a single node without one). */
+  readonly interBrokerPrincipal: string | null;
   private readonly mockSaltSecret = randomBytes(32);
   private readonly unbindAuthorizer: () => void;
 
@@ -70,8 +81,10 @@ export class SpoolSecurity {
     private readonly limiter: HashLimiter,
     private readonly logger: Logger,
     options: SpoolSecurityOptions,
+    private readonly interBrokerCredentials: ReadonlyMap<ScramMechanism, ScramCredentialRecord>,
   ) {
     this.saslMechanisms = options.saslMechanisms ?? SASL_MECHANISMS;
+    this.interBrokerPrincipal = options.interBroker ? formatPrincipal(options.interBroker.user) : null;
     this.unbindAuthorizer = catalog.bindAuthorizer(authorizer);
   }
 
@@ -81,19 +94,27 @@ export class SpoolSecurity {
     const jwtIssuers = options.jwtIssuers ?? [];
     // Validate configuration before touching the store: a bad issuer is a start-up error.
     const jwt = jwtIssuers.length > 0 ? new JwtAuthenticator({ issuers: jwtIssuers, clock, logger }) : null;
+    const interBroker = options.interBroker ?? null;
+    const interBrokerCredentials = new Map<ScramMechanism, ScramCredentialRecord>();
+    if (interBroker !== null) {
+      const user = validatePrincipalName(interBroker.user);
+      for (const mechanism of SCRAM_MECHANISMS) interBrokerCredentials.set(mechanism, await createScramCredential({ user, mechanism, tenant: null, password: interBroker.password }));
+    }
+    const superUsers = [...(options.superUsers ?? []), ...(interBroker !== null ? [formatPrincipal(interBroker.user)] : [])];
     const catalog = await SecurityCatalog.open(options.store);
     const limiter = new HashLimiter(options.hashConcurrency ?? 2, options.hashQueue ?? 256);
     return new SpoolSecurity(
       catalog,
-      new Authorizer({ superUsers: options.superUsers, allowEveryoneIfNoAclFound: options.allowEveryoneIfNoAclFound, logger }),
+      new Authorizer({ superUsers, allowEveryoneIfNoAclFound: options.allowEveryoneIfNoAclFound, logger }),
       new ApiKeyAuthenticator(catalog, { clock, cacheTtlMs: options.apiKeyCacheTtlMs, limiter, logger }),
       jwt,
       new QuotaManager(catalog, { clock, samples: options.quotaSamples, windowMs: options.quotaWindowMs }),
       new ConnectionLimiter(catalog),
-      new SecurityAdmin(catalog, { clock, scryptParams: options.scryptParams, logger }),
+      new SecurityAdmin(catalog, { clock, scryptParams: options.scryptParams, logger, reservedPrincipalNames: interBroker !== null ? [interBroker.user] : [] }),
       limiter,
       logger,
       options,
+      interBrokerCredentials,
     );
   }
 
@@ -117,9 +138,24 @@ export class SpoolSecurity {
         enabled: this.saslMechanisms,
       });
     }
-    const lookup = this.catalog.scramCredential.bind(this.catalog);
+    // The brokers' credential is looked up first and only in memory: the store cannot shadow it.
+    const lookup = (m: ScramMechanism, user: string): ScramCredentialRecord | undefined =>
+      this.interBrokerCredentials.size > 0 && user === this.interBrokerCredentials.get(m)?.user ? this.interBrokerCredentials.get(m) : this.catalog.scramCredential(m, user);
     if (mechanism === 'PLAIN') return new PlainSaslServer({ lookup, apiKeys: this.apiKeys, limiter: this.limiter, clientHost, logger: this.logger });
     return new ScramSaslServer(mechanism as 'SCRAM-SHA-256' | 'SCRAM-SHA-512', { lookup, mockSaltSecret: this.mockSaltSecret, clientHost, logger: this.logger });
+  }
+
+  /**
+   * Whether `identity` is another broker of this cluster: logged in over SASL with the
+   * inter-broker credential (not an API key, not a JWT). Replica fetches need this.
+   */
+  isInterBroker(identity: Identity): boolean {
+    return (
+      this.interBrokerPrincipal !== null &&
+      identity.principal === this.interBrokerPrincipal &&
+      identity.credentialKind.startsWith('sasl-') &&
+      identity.credentialId === identity.principalName
+    );
   }
 
   /** Stops following the store (does not close it: the caller owns the store). */

@@ -3,6 +3,7 @@
  * the setting; docs/cluster.md lists them). `etcdEndpoints` null means a single node: no etcd, this
  * broker is the whole cluster (LocalClusterMetadata), exactly as before cluster mode existed.
  */
+import type { SaslClientCredentials } from '@spool/broker-client';
 import { DEFAULT_CLUSTER_NAME, DEFAULT_SESSION_TIMEOUT_MS } from '@spool/cluster';
 
 export interface ClusterSettings {
@@ -21,6 +22,12 @@ export interface ClusterSettings {
   readonly sessionTimeoutMs: number;
   /** SPOOL_PEER_REQUEST_TIMEOUT_MS: how long a request forwarded to another broker may take. */
   readonly peerRequestTimeoutMs: number;
+  /**
+   * How this broker logs in to the others (forwarding, replica fetches, transaction markers,
+   * schema reads): the inter-broker credential when authentication is on (security.options.ts),
+   * else null (no login). Never logged.
+   */
+  readonly interBrokerSasl?: SaslClientCredentials | null;
   /** default.replication.factor: replicas of a topic created without a replication factor. */
   readonly defaultReplicationFactor: number;
   /** unclean.leader.election.enable, the broker default (a topic config overrides it). */

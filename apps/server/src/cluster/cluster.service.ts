@@ -66,7 +66,7 @@ export class ClusterService implements OnApplicationBootstrap, BeforeApplication
     this.settings = settings ?? SINGLE_NODE_SETTINGS;
     this.logger = (rootLogger ?? silentLogger).child({ component: 'cluster-service' });
     this.leadership = new PartitionLeadership(metadata, () => this.sync);
-    this.router = new PartitionRouter(metadata, this.leadership, this.settings.peerRequestTimeoutMs);
+    this.router = new PartitionRouter(metadata, this.leadership, this.settings.peerRequestTimeoutMs, this.settings.interBrokerSasl ?? null);
   }
 
   get mode(): 'local' | 'etcd' {

@@ -13,10 +13,14 @@
  * `peerRequestTimeoutMs`): an unreachable or silent leader is REQUEST_TIMED_OUT or
  * NETWORK_EXCEPTION, both retriable (HTTP 503/504), never a hang.
  *
+ * With authentication on, every connection logs in as the inter-broker principal
+ * (SPOOL_INTER_BROKER_*) before its first request: the leader serves this node as a broker (a
+ * super user); this node already checked its client's ACLs and quotas.
+ *
  * The pool follows the metadata: a registered broker's advertised host and Kafka port are added
  * (updated when it registers again elsewhere), an unregistered one removed.
  */
-import { BrokerClientPool, produce, type KafkaRequestSender } from '@spool/broker-client';
+import { BrokerClientPool, produce, type KafkaRequestSender, type SaslClientCredentials } from '@spool/broker-client';
 import type { ClusterMetadata, MetadataEvent } from '@spool/cluster';
 import { SpoolError } from '@spool/common';
 import type { PartitionLeadership } from './partition-leadership.js';
@@ -49,8 +53,10 @@ export class PartitionRouter implements ProduceForwarding {
     private readonly cluster: ClusterMetadata,
     private readonly leadership: PartitionLeadership,
     readonly peerRequestTimeoutMs: number = DEFAULT_PEER_REQUEST_TIMEOUT_MS,
+    /** The inter-broker login (authentication on), or null. */
+    sasl: SaslClientCredentials | null = null,
   ) {
-    this.pool = new BrokerClientPool({ clientId: `spool-broker-${cluster.brokerId}`, requestTimeoutMs: peerRequestTimeoutMs });
+    this.pool = new BrokerClientPool({ clientId: `spool-broker-${cluster.brokerId}`, requestTimeoutMs: peerRequestTimeoutMs, ...(sasl !== null && { sasl }) });
   }
 
   /** Follows the registered brokers from now on. */

@@ -193,6 +193,7 @@ describe('loadBrokerConfig', () => {
       kafkaPort: 9092,
       sessionTimeoutMs: 2000,
       peerRequestTimeoutMs: 30_000,
+      interBrokerSasl: null,
       defaultReplicationFactor: 1,
       uncleanLeaderElectionEnable: false,
       autoLeaderRebalanceEnable: true,
@@ -305,8 +306,24 @@ describe('loadBrokerConfig: security', () => {
 
   it('is off by default on loopback, with the store under the data dir', () => {
     const { config } = loadBrokerConfig({}, CWD);
-    expect(config.security).toEqual({ enabled: false, storeDir: path.join(CWD, 'data', '__spool_security'), superUsers: ['User:admin'], adminApiKey: null, jwtIssuers: [], tls: null });
+    expect(config.security).toEqual({ enabled: false, storeDir: path.join(CWD, 'data', '__spool_security'), superUsers: ['User:admin'], adminApiKey: null, jwtIssuers: [], tls: null, etcd: null, interBroker: null });
     expect(loadBrokerConfig({ SPOOL_HOST: '::1' }, CWD).config.security.enabled).toBe(false);
+  });
+
+  it('in cluster mode with SPOOL_AUTH=on: the store in etcd and the inter-broker login, whose password is required and never repeated', () => {
+    const CLUSTER = { SPOOL_AUTH: 'on', SPOOL_ETCD_ENDPOINTS: 'http://127.0.0.1:2379', SPOOL_CLUSTER_NAME: 'prod' };
+    expect(problemsOf(CLUSTER)[0]).toMatch(/^SPOOL_INTER_BROKER_PASSWORD: cluster mode \(SPOOL_ETCD_ENDPOINTS\) with SPOOL_AUTH=on needs/);
+    const [short] = problemsOf({ ...CLUSTER, SPOOL_INTER_BROKER_PASSWORD: 'tooshort-secret' });
+    expect(short).toMatch(/^SPOOL_INTER_BROKER_PASSWORD: the inter-broker password must be 16 to 1024 characters/);
+    expect(short).not.toContain('tooshort-secret');
+    expect(problemsOf({ ...CLUSTER, SPOOL_INTER_BROKER_PASSWORD: 'p'.repeat(20), SPOOL_INTER_BROKER_USER: 'acme.broker' })[0]).toMatch(/^SPOOL_INTER_BROKER_USER: .*tenant prefix/);
+    expect(problemsOf({ ...CLUSTER, SPOOL_INTER_BROKER_PASSWORD: 'p'.repeat(20), SPOOL_INTER_BROKER_MECHANISM: 'GSSAPI' })[0]).toMatch(/^SPOOL_INTER_BROKER_MECHANISM: expected/);
+    const { config } = loadBrokerConfig({ ...CLUSTER, SPOOL_INTER_BROKER_PASSWORD: 'p'.repeat(20) }, CWD);
+    expect(config.security).toMatchObject({ etcd: { endpoints: ['http://127.0.0.1:2379'], clusterName: 'prod' }, interBroker: { user: 'spool-broker', mechanism: 'SCRAM-SHA-512', password: 'p'.repeat(20) } });
+    expect(config.cluster.interBrokerSasl).toEqual({ mechanism: 'SCRAM-SHA-512', username: 'spool-broker', password: 'p'.repeat(20) });
+    // Authentication off: no etcd store, no login.
+    const off = loadBrokerConfig({ SPOOL_ETCD_ENDPOINTS: 'http://127.0.0.1:2379' }, CWD).config;
+    expect([off.security.etcd, off.security.interBroker, off.cluster.interBrokerSasl]).toEqual([null, null, null]);
   });
 
   it('refuses a non-loopback host without SPOOL_AUTH, and accepts SPOOL_AUTH=none or on', () => {

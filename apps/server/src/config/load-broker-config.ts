@@ -71,6 +71,7 @@ export function loadBrokerConfig(env: NodeJS.ProcessEnv, cwd: string = process.c
   if (raw.SPOOL_UNCLEAN_LEADER_ELECTION_ENABLE !== undefined) topicDefaultOverrides['unclean.leader.election.enable'] = String(parsed.SPOOL_UNCLEAN_LEADER_ELECTION_ENABLE);
 
   const dataDir = path.resolve(cwd, parsed.SPOOL_DATA_DIR);
+  const security = parseSecurityOptions(raw, dataDir, parsed.SPOOL_HOST, cwd, cluster);
   const config = new BrokerConfig({
     dataDir,
     host: parsed.SPOOL_HOST,
@@ -89,10 +90,11 @@ export function loadBrokerConfig(env: NodeJS.ProcessEnv, cwd: string = process.c
     storageCheckIntervalMs: parsed.SPOOL_STORAGE_CHECK_INTERVAL_MS,
     // One broker id everywhere: the HTTP face reports it as leader/replicas/isr on a single node.
     http: { ...http, nodeId: cluster.brokerId },
-    cluster,
+    // Brokers log in to each other with the inter-broker credential when authentication is on.
+    cluster: { ...cluster, interBrokerSasl: security.interBroker ? { mechanism: security.interBroker.mechanism, username: security.interBroker.user, password: security.interBroker.password } : null },
     // One BullMQ queue per broker (each runs only its own jobs): named after the broker id unless set.
     webhooks: parseWebhooksOptions({ SPOOL_WEBHOOKS_QUEUE: `spool-webhooks-${cluster.brokerId}`, ...raw }, env.NODE_ENV),
-    security: parseSecurityOptions(raw, dataDir, parsed.SPOOL_HOST, cwd),
+    security,
   });
   return { config, warnings };
 }
@@ -153,9 +155,10 @@ function parseWebhooksOptions(raw: Readonly<Record<string, string>>, nodeEnv: st
   }
 }
 
-function parseSecurityOptions(raw: Readonly<Record<string, string>>, dataDir: string, host: string, cwd: string): SecurityOptions {
+function parseSecurityOptions(raw: Readonly<Record<string, string>>, dataDir: string, host: string, cwd: string, cluster: ClusterSettings): SecurityOptions {
+  const etcd = cluster.etcdEndpoints === null ? null : { endpoints: cluster.etcdEndpoints, clusterName: cluster.clusterName };
   try {
-    return securityOptionsFromEnv(raw, { dataDir, host, cwd });
+    return securityOptionsFromEnv(raw, { dataDir, host, cwd, etcd });
   } catch (err) {
     if (!isSpoolError(err) || err.code !== 'INVALID_CONFIG') throw err;
     throw new ConfigError([err.message]);

@@ -134,7 +134,12 @@ export class ReplicationService implements BeforeApplicationShutdown {
     if (etcd === null || this.manager !== null) return;
     const metadata = this.cluster.metadata;
     const brokerId = metadata.brokerId;
-    const pool = new BrokerClientPool({ clientId: `spool-replica-fetcher-${brokerId}`, requestTimeoutMs: this.config.replicaSocketTimeoutMs });
+    const pool = new BrokerClientPool({
+      clientId: `spool-replica-fetcher-${brokerId}`,
+      requestTimeoutMs: this.config.replicaSocketTimeoutMs,
+      // Authentication on: a follower logs in as the inter-broker principal, the only one the leader serves replica fetches to.
+      ...(this.cluster.settings.interBrokerSasl && { sasl: this.cluster.settings.interBrokerSasl }),
+    });
     this.pool = pool;
     const syncBrokers = (): void => {
       for (const b of metadata.brokers()) if (b.brokerId !== brokerId) pool.setBroker(b.brokerId, { host: b.host, port: b.kafkaPort });

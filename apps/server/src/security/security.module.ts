@@ -1,5 +1,6 @@
 /**
- * Security of a broker node (docs/security.md): opens the file-backed security store, stores the
+ * Security of a broker node (docs/security.md): opens the security store (a file on a single
+ * node, etcd in cluster mode: etcd-security-store.ts), stores the
  * bootstrap admin key, and makes one AccessControl available to every face. Global, with an
  * app-wide guard (AccessGuard) on every HTTP route. With options.enabled false, the store is not
  * opened and every client is User:ANONYMOUS, allowed everything.
@@ -11,7 +12,8 @@ import { Gauge } from 'prom-client';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { tenantUsage, type TenantUsageReport } from './tenant-usage.js';
 import { silentLogger } from '@spool/common';
-import { FileSecurityStore, SpoolSecurity } from '@spool/security';
+import { FileSecurityStore, SpoolSecurity, type SecurityStore } from '@spool/security';
+import { EtcdSecurityStore } from './etcd-security-store.js';
 import type { FastifyInstance } from 'fastify';
 import { mkdir } from 'node:fs/promises';
 import type { RootLogger } from '../logging/create-root-logger.js';
@@ -34,7 +36,7 @@ export class SecurityModule implements OnModuleInit, OnModuleDestroy {
     private readonly adapterHost: HttpAdapterHost,
     private readonly moduleRef: ModuleRef,
     private readonly access: AccessControl,
-    @Inject(SECURITY_STORE) private readonly store: FileSecurityStore | null,
+    @Inject(SECURITY_STORE) private readonly store: SecurityStore | null,
   ) {}
 
   static forRoot(options: SecurityOptions): DynamicModule {
@@ -47,18 +49,20 @@ export class SecurityModule implements OnModuleInit, OnModuleDestroy {
           provide: SECURITY_STORE,
           useFactory: async (rootLogger: RootLogger | undefined) => {
             if (!options.enabled) return null;
+            const logger = rootLogger?.child({ component: 'security-store' }) ?? silentLogger;
+            // Cluster mode: one store for every broker, in etcd, followed by each broker's watch.
+            if (options.etcd) return new EtcdSecurityStore({ endpoints: options.etcd.endpoints, clusterName: options.etcd.clusterName, logger });
             await mkdir(options.storeDir, { recursive: true });
-            const store = new FileSecurityStore({ dir: options.storeDir, logger: rootLogger?.child({ component: 'security-store' }) ?? silentLogger });
-            return store;
+            return new FileSecurityStore({ dir: options.storeDir, logger });
           },
           inject: [{ token: ROOT_LOGGER, optional: true }],
         },
         {
           provide: AccessControl,
-          useFactory: async (store: FileSecurityStore | null, rootLogger: RootLogger | undefined) => {
+          useFactory: async (store: SecurityStore | null, rootLogger: RootLogger | undefined) => {
             const logger = rootLogger?.child({ component: 'security' }) ?? silentLogger;
             if (store === null) return new AccessControl(null);
-            const security = await SpoolSecurity.open({ store, superUsers: options.superUsers, jwtIssuers: options.jwtIssuers, logger, quotaSamples: options.quotaSamples, quotaWindowMs: options.quotaWindowMs });
+            const security = await SpoolSecurity.open({ store, superUsers: options.superUsers, jwtIssuers: options.jwtIssuers, interBroker: options.interBroker ?? null, logger, quotaSamples: options.quotaSamples, quotaWindowMs: options.quotaWindowMs });
             if (options.adminApiKey !== null) {
               const wrote = await security.admin.importApiKey({ apiKey: options.adminApiKey, principalName: BOOTSTRAP_ADMIN, description: 'bootstrap admin key (SPOOL_ADMIN_API_KEY)' });
               logger.info({ principal: `User:${BOOTSTRAP_ADMIN}`, stored: wrote }, 'bootstrap admin API key in place');

@@ -18,6 +18,16 @@
  *   SPOOL_TLS_KEY_FILE          WebSocket and SSE, and the Kafka port: SSL / SASL_SSL)
  *   SPOOL_TLS_CA_FILE           PEM CA bundle that client certificates must chain to
  *   SPOOL_TLS_CLIENT_AUTH       none (default) | requested | required: mutual TLS (Kafka's ssl.client.auth)
+ *
+ * Cluster mode (SPOOL_ETCD_ENDPOINTS set) with SPOOL_AUTH=on: the store lives in etcd (every
+ * broker reads and watches the same records; SPOOL_SECURITY_DIR is not used), and brokers log in
+ * to each other with SASL as one principal, the same on every broker:
+ *
+ *   SPOOL_INTER_BROKER_USER            the brokers' principal name (default `spool-broker`): a super
+ *                                      user, the only principal replica fetches are served to
+ *   SPOOL_INTER_BROKER_PASSWORD        its password (at least 16 characters), or a file holding it;
+ *   SPOOL_INTER_BROKER_PASSWORD_FILE   required in cluster mode with SPOOL_AUTH=on. Never logged.
+ *   SPOOL_INTER_BROKER_MECHANISM       SCRAM-SHA-512 (default), SCRAM-SHA-256 or PLAIN
  */
 import { readFileSync } from 'node:fs';
 import { createSecureContext } from 'node:tls';
@@ -37,7 +47,22 @@ export const SECURITY_ENV_VARS = [
   'SPOOL_TLS_KEY_FILE',
   'SPOOL_TLS_CA_FILE',
   'SPOOL_TLS_CLIENT_AUTH',
+  'SPOOL_INTER_BROKER_USER',
+  'SPOOL_INTER_BROKER_PASSWORD',
+  'SPOOL_INTER_BROKER_PASSWORD_FILE',
+  'SPOOL_INTER_BROKER_MECHANISM',
 ];
+
+/** The brokers' own login to each other (cluster mode with authentication on). */
+export interface InterBrokerCredentials {
+  readonly mechanism: 'SCRAM-SHA-512' | 'SCRAM-SHA-256' | 'PLAIN';
+  readonly user: string;
+  /** Never logged. */
+  readonly password: string;
+}
+
+export const DEFAULT_INTER_BROKER_USER = 'spool-broker';
+const MIN_INTER_BROKER_PASSWORD_LENGTH = 16;
 
 /** TLS for every listener, from PEM files read at boot. */
 export interface TlsOptions {
@@ -60,6 +85,10 @@ export interface SecurityOptions {
   readonly jwtIssuers: readonly JwtIssuerConfig[];
   /** TLS on every listener, or null (plaintext). */
   readonly tls: TlsOptions | null;
+  /** Cluster mode: the store is in etcd under /<clusterName>/security/ (null: a file in storeDir). */
+  readonly etcd?: { readonly endpoints: readonly string[]; readonly clusterName: string } | null;
+  /** Cluster mode with authentication on: how brokers log in to each other (null otherwise). */
+  readonly interBroker?: InterBrokerCredentials | null;
   /** Kafka's quota.window.num and quota.window.size.seconds (in ms); defaults 11 and 1000. Tests shorten them. */
   readonly quotaSamples?: number;
   readonly quotaWindowMs?: number;
@@ -79,7 +108,10 @@ export function isLoopbackHost(host: string): boolean {
 }
 
 /** Throws SpoolError INVALID_CONFIG naming the variable. */
-export function securityOptionsFromEnv(env: Env, ctx: { dataDir: string; host: string; cwd?: string }): SecurityOptions {
+export function securityOptionsFromEnv(
+  env: Env,
+  ctx: { dataDir: string; host: string; cwd?: string; etcd?: { readonly endpoints: readonly string[]; readonly clusterName: string } | null },
+): SecurityOptions {
   const auth = env.SPOOL_AUTH;
   if (auth !== undefined && auth !== 'on' && auth !== 'none') throw invalid('SPOOL_AUTH', `expected on or none, got ${JSON.stringify(auth)}`);
   const enabled = auth === 'on';
@@ -135,7 +167,43 @@ export function securityOptionsFromEnv(env: Env, ctx: { dataDir: string; host: s
       }
     }
   }
-  return { enabled, storeDir, superUsers, adminApiKey, jwtIssuers, tls: tlsFromEnv(env, cwd) };
+  const etcd = ctx.etcd ?? null;
+  const interBroker = enabled && etcd !== null ? interBrokerFromEnv(env, cwd) : null;
+  return { enabled, storeDir, superUsers, adminApiKey, jwtIssuers, tls: tlsFromEnv(env, cwd), etcd: enabled ? etcd : null, interBroker };
+}
+
+function interBrokerFromEnv(env: Env, cwd: string): InterBrokerCredentials {
+  const user = env.SPOOL_INTER_BROKER_USER ?? DEFAULT_INTER_BROKER_USER;
+  try {
+    parseKafkaPrincipal(`User:${user}`);
+  } catch (err) {
+    throw invalid('SPOOL_INTER_BROKER_USER', (err as Error).message);
+  }
+  if (user.includes('.')) throw invalid('SPOOL_INTER_BROKER_USER', `${user} carries a tenant prefix (a '.'): the brokers' principal belongs to no tenant`);
+  const mechanism = env.SPOOL_INTER_BROKER_MECHANISM ?? 'SCRAM-SHA-512';
+  if (mechanism !== 'SCRAM-SHA-512' && mechanism !== 'SCRAM-SHA-256' && mechanism !== 'PLAIN') {
+    throw invalid('SPOOL_INTER_BROKER_MECHANISM', `expected SCRAM-SHA-512, SCRAM-SHA-256 or PLAIN, got ${JSON.stringify(mechanism)}`);
+  }
+  if (env.SPOOL_INTER_BROKER_PASSWORD !== undefined && env.SPOOL_INTER_BROKER_PASSWORD_FILE !== undefined) {
+    throw invalid('SPOOL_INTER_BROKER_PASSWORD_FILE', 'set SPOOL_INTER_BROKER_PASSWORD or SPOOL_INTER_BROKER_PASSWORD_FILE, not both');
+  }
+  let password = env.SPOOL_INTER_BROKER_PASSWORD;
+  let name = 'SPOOL_INTER_BROKER_PASSWORD';
+  if (env.SPOOL_INTER_BROKER_PASSWORD_FILE !== undefined) {
+    name = 'SPOOL_INTER_BROKER_PASSWORD_FILE';
+    password = readText(name, path.resolve(cwd, env.SPOOL_INTER_BROKER_PASSWORD_FILE)).trim();
+  }
+  if (password === undefined) {
+    throw invalid(
+      'SPOOL_INTER_BROKER_PASSWORD',
+      'cluster mode (SPOOL_ETCD_ENDPOINTS) with SPOOL_AUTH=on needs the brokers\' shared password (SPOOL_INTER_BROKER_PASSWORD or SPOOL_INTER_BROKER_PASSWORD_FILE), the same on every broker',
+    );
+  }
+  // The message never repeats the value: it is a secret.
+  if (password.length < MIN_INTER_BROKER_PASSWORD_LENGTH || password.length > 1024) {
+    throw invalid(name, `the inter-broker password must be ${MIN_INTER_BROKER_PASSWORD_LENGTH} to 1024 characters`);
+  }
+  return { mechanism, user, password };
 }
 
 function tlsFromEnv(env: Env, cwd: string): TlsOptions | null {

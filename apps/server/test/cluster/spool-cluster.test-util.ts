@@ -240,11 +240,11 @@ export class ClusterBrokerProcess {
     await this.start(env);
   }
 
-  /** A JSON request to this broker's HTTP API (10 s bound); body parsed when JSON. */
-  async http(method: string, urlPath: string, body?: unknown): Promise<{ status: number; body: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  /** A JSON request to this broker's HTTP API (10 s bound); body parsed when JSON. `headers`: e.g. authorization. */
+  async http(method: string, urlPath: string, body?: unknown, headers: Readonly<Record<string, string>> = {}): Promise<{ status: number; body: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any
     const res = await fetch(this.url + urlPath, {
       method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
       body: body === undefined ? undefined : JSON.stringify(body),
       signal: AbortSignal.timeout(10_000),
     });

@@ -55,6 +55,12 @@ export interface SecurityAdminOptions {
   readonly clock?: Clock;
   readonly scryptParams?: ScryptParams;
   readonly logger?: Logger;
+  /**
+   * Principal names no stored credential may be made for: the inter-broker principal, whose only
+   * credential is the brokers' own (SPOOL_INTER_BROKER_*), so no API key or SCRAM user can pose
+   * as a broker.
+   */
+  readonly reservedPrincipalNames?: readonly string[];
 }
 
 function policy(message: string, reason: string): SecurityError {
@@ -65,14 +71,25 @@ export class SecurityAdmin {
   private readonly clock: Clock;
   private readonly scryptParams: ScryptParams;
   private readonly logger: Logger;
+  private readonly reserved: ReadonlySet<string>;
 
   constructor(
     private readonly catalog: SecurityCatalog,
     options: SecurityAdminOptions = {},
   ) {
+    this.reserved = new Set(options.reservedPrincipalNames ?? []);
     this.clock = options.clock ?? systemClock;
     this.scryptParams = options.scryptParams ?? DEFAULT_SCRYPT_PARAMS;
     this.logger = redactingLogger(options.logger ?? silentLogger).child({ component: 'security-admin' });
+  }
+
+  /** A principal name a credential may be stored for (validated, and not reserved for the brokers). */
+  private credentialName(name: string): string {
+    const valid = validatePrincipalName(name);
+    if (this.reserved.has(valid)) {
+      throw policy(`User:${valid} is the inter-broker principal: its credential comes from the brokers' configuration, not the store`, 'reserved-principal');
+    }
+    return valid;
   }
 
   /** The tenant a principal name belongs to: the registered tenant whose prefix it carries, or null. */
@@ -132,7 +149,7 @@ export class SecurityAdmin {
   // ---- API keys ----
 
   async createApiKey(args: { principalName: string; expiresAtMs?: number | null; description?: string }): Promise<CreatedApiKey> {
-    const name = validatePrincipalName(args.principalName);
+    const name = this.credentialName(args.principalName);
     const expiresAtMs = args.expiresAtMs ?? null;
     if (expiresAtMs !== null && (!Number.isSafeInteger(expiresAtMs) || expiresAtMs <= this.clock.now())) {
       throw new SecurityError('INVALID_REQUEST', 'expiresAtMs must be a future time in ms since the epoch', 'invalid-expiry');
@@ -164,7 +181,7 @@ export class SecurityAdmin {
   async importApiKey(args: { apiKey: string; principalName: string; description?: string }): Promise<boolean> {
     const parsed = parseApiKey(args.apiKey);
     if (parsed === null) throw new SecurityError('INVALID_REQUEST', 'not an API key of the form spk_<keyId>_<secret>', 'malformed');
-    const name = validatePrincipalName(args.principalName);
+    const name = this.credentialName(args.principalName);
     const current = this.catalog.apiKey(parsed.keyId);
     if (current !== undefined && current.revokedAtMs === null && current.principal === formatPrincipal(name) && (await verifySecret(parsed.secret, current.secretHash))) return false;
     const record: ApiKeyRecord = {
@@ -208,7 +225,7 @@ export class SecurityAdmin {
   // ---- SCRAM credentials ----
 
   async upsertScramCredential(args: { user: string; mechanism: ScramMechanism; password: string; iterations?: number }): Promise<void> {
-    const user = validatePrincipalName(args.user);
+    const user = this.credentialName(args.user);
     const credential = await createScramCredential({ ...args, user, tenant: this.tenantOfPrincipalName(user) });
     await this.catalog.store.write([{ op: 'put', record: { type: 'scram-credential', credential } }]);
     this.logger.info({ user, mechanism: args.mechanism, iterations: credential.iterations }, 'SCRAM credential set');
@@ -216,7 +233,7 @@ export class SecurityAdmin {
 
   /** AlterUserScramCredentials' upsertion: the client sends salt and SaltedPassword, never the password. */
   async upsertScramCredentialSalted(args: { user: string; mechanism: ScramMechanism; salt: Buffer; saltedPassword: Buffer; iterations: number }): Promise<void> {
-    const user = validatePrincipalName(args.user);
+    const user = this.credentialName(args.user);
     const credential = scramCredentialFromSaltedPassword({ ...args, user, tenant: this.tenantOfPrincipalName(user) });
     await this.catalog.store.write([{ op: 'put', record: { type: 'scram-credential', credential } }]);
     this.logger.info({ user, mechanism: args.mechanism, iterations: args.iterations }, 'SCRAM credential set');

@@ -8,6 +8,12 @@
  * may not DESCRIBE. Produce and Fetch also record the principal's quotas and answer with Kafka's
  * throttle_time_ms (the client waits that long before its next request, KIP-219).
  *
+ * Replica requests (Fetch and OffsetForLeaderEpoch with a replica id >= 0) are served only to
+ * another broker (SpoolSecurity.isInterBroker: the inter-broker SASL login), whatever ACLs or
+ * super-user status the principal has: anyone else gets CLUSTER_AUTHORIZATION_FAILED, so a client
+ * cannot pose as a follower (and move the ISR or the high watermark). Brokers' own produce and
+ * fetch are not metered against quotas (the forwarding node metered its client).
+ *
  * Not ruled yet (served to super users only): OffsetDelete, ConsumerGroupHeartbeat,
  * ConsumerGroupDescribe. An API without a rule here is served only to super users; others get CLUSTER_AUTHORIZATION_FAILED
  * where the response has a top-level error code, and the connection is closed where it has none.
@@ -81,6 +87,7 @@ export class KafkaAuthorization {
     const topic = (operation: Operation, name: string): boolean => this.allowed(identity, operation, topicResource(name));
     const group = (operation: Operation, name: string): boolean => this.allowed(identity, operation, groupResource(name));
     const quotas = this.access.security!.quotas;
+    const interBroker = this.access.security!.isInterBroker(identity);
 
     switch (apiKey) {
       case KafkaApiKey.Produce: {
@@ -90,7 +97,8 @@ export class KafkaAuthorization {
         const [ok, denied] = split(request.topicData as Obj[], (t) => topic('WRITE', t.name));
         let bytes = 0;
         for (const t of ok) for (const p of t.partitionData) bytes += p.records?.length ?? 0;
-        const throttleMs = quotas.recordProduce(identity, bytes);
+        // Brokers forwarding their clients' records are not their clients: the forwarding node recorded the quota.
+        const throttleMs = interBroker ? 0 : quotas.recordProduce(identity, bytes);
         return {
           request: { ...request, topicData: ok },
           after: (response) =>
@@ -100,6 +108,9 @@ export class KafkaAuthorization {
         };
       }
       case KafkaApiKey.Fetch: {
+        // A replica's fetch moves the ISR and the high watermark: only another broker may send one.
+        const replicaId = apiVersion >= 15 ? (request.replicaState?.replicaId ?? -1) : request.replicaId;
+        if (replicaId >= 0 && !interBroker) return { respond: this.replicaFetchRefused(request) };
         const [ok, denied] = split(request.topics as Obj[], (t) => {
           const name = this.topicNameOf(t.topic, t.topicId);
           // An unknown id is the handler's to answer (UNKNOWN_TOPIC_ID).
@@ -111,7 +122,8 @@ export class KafkaAuthorization {
             let bytes = 0;
             for (const t of response.responses) for (const p of t.partitions) bytes += p.records?.length ?? 0;
             const refused = denied.map((t) => ({ topic: t.topic, topicId: t.topicId, partitions: t.partitions.map((p: Obj) => ({ partitionIndex: p.partition, errorCode: TOPIC_DENIED, records: null })) }));
-            return this.throttle({ ...response, responses: [...response.responses, ...refused] }, quotas.recordFetch(identity, bytes));
+            const throttleMs = interBroker ? 0 : quotas.recordFetch(identity, bytes);
+            return this.throttle({ ...response, responses: [...response.responses, ...refused] }, throttleMs);
           },
         };
       }
@@ -242,6 +254,20 @@ export class KafkaAuthorization {
           after: (response) => ({ ...response, topics: [...response.topics, ...denied.map((t) => ({ name: t.name, partitions: t.partitions.map((p: Obj) => ({ partitionIndex: p.partitionIndex, errorCode: TOPIC_DENIED })) }))] }),
         };
       }
+      // A follower's OffsetForLeaderEpoch (replica id >= 0, v3+) is a broker's; a consumer's (-1) needs DESCRIBE on each topic, as in Kafka.
+      case KafkaApiKey.OffsetForLeaderEpoch: {
+        if (request.replicaId >= 0 && !interBroker) {
+          return { respond: { throttleTimeMs: 0, topics: request.topics.map((t: Obj) => ({ topic: t.topic, partitions: t.partitions.map((p: Obj) => ({ partition: p.partition, errorCode: CLUSTER_DENIED, leaderEpoch: -1, endOffset: -1 })) })) } };
+        }
+        const [ok, denied] = split(request.topics as Obj[], (t) => topic('DESCRIBE', t.topic));
+        return {
+          request: { ...request, topics: ok },
+          after: (response) => ({
+            ...response,
+            topics: [...response.topics, ...denied.map((t) => ({ topic: t.topic, partitions: t.partitions.map((p: Obj) => ({ partition: p.partition, errorCode: TOPIC_DENIED, leaderEpoch: -1, endOffset: -1 })) }))],
+          }),
+        };
+      }
       case KafkaApiKey.WriteTxnMarkers:
         return this.allowed(identity, 'CLUSTER_ACTION', CLUSTER_RESOURCE) ? { request } : { unruled: true };
       case KafkaApiKey.DeleteRecords: {
@@ -305,6 +331,21 @@ export class KafkaAuthorization {
       default:
         return { unruled: true };
     }
+  }
+
+  /** CLUSTER_AUTHORIZATION_FAILED for a replica fetch from a non-broker principal: at the top (v7+) and on every partition. */
+  private replicaFetchRefused(request: Obj): Obj {
+    return {
+      throttleTimeMs: 0,
+      errorCode: CLUSTER_DENIED,
+      sessionId: 0,
+      responses: (request.topics as Obj[]).map((t) => ({
+        topic: t.topic,
+        topicId: t.topicId,
+        partitions: t.partitions.map((p: Obj) => ({ partitionIndex: p.partition, errorCode: CLUSTER_DENIED, highWatermark: -1, lastStableOffset: -1, logStartOffset: -1, abortedTransactions: null, preferredReadReplica: -1, records: null })),
+      })),
+      nodeEndpoints: [],
+    };
   }
 
   private metadata(request: Obj, identity: Identity): Authorized {
