@@ -9,8 +9,9 @@
 #     -dev libraries and tools to build @confluentinc/kafka-javascript, python3-kafka (kafka-python's
 #     SCRAM client judges libs/security's SCRAM server), and python3-requests + python3-jsonschema (what
 #     confluent_kafka's schema_registry module needs: its JSON serializers judge the schema registry);
-#   - test/clients: @confluentinc/kafka-javascript (Confluent's Node client, librdkafka 2.15), in its
-#     own package directory so that it stays out of the server's dependencies. Its install script
+#   - test/clients: @confluentinc/kafka-javascript (Confluent's Node client, librdkafka 2.15) and
+#     @platformatic/kafka (its Admin and protocol functions judge the client-quota and SCRAM-credential
+#     APIs), in their own package directory so that they stay out of the server's dependencies. Its install script
 #     downloads a prebuilt binary when it can, and otherwise builds the librdkafka sources it ships;
 #     CKJS_LINKING=dynamic makes that build link Debian's zlib, OpenSSL, zstd, lz4, SASL and curl
 #     instead of downloading their sources (about 2 minutes on 2 cores).
@@ -47,8 +48,8 @@ build_test_clients() {
   local stamp="$dir/node_modules/.spool-setup-stamp"
   local want
   want="$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1) node-abi-$(node -p process.versions.modules)"
-  if [ -f "$binary" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return 0; fi
-  echo "setup: installing test/clients (@confluentinc/kafka-javascript; builds librdkafka when no prebuilt binary can be downloaded)"
+  if [ -f "$binary" ] && [ -f "$dir/node_modules/@platformatic/kafka/package.json" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return 0; fi
+  echo "setup: installing test/clients (@confluentinc/kafka-javascript, @platformatic/kafka; builds librdkafka when no prebuilt binary can be downloaded)"
   (cd "$dir" && CKJS_LINKING=dynamic npm install --no-audit --no-fund --loglevel=error)
   [ -f "$binary" ] || { echo "setup: @confluentinc/kafka-javascript installed without its binary ($binary)" >&2; exit 1; }
   echo "$want" > "$stamp"

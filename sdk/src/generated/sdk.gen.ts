@@ -2,7 +2,7 @@
 
 import { client } from './client.gen.js';
 import type { Client, Options as Options2, TDataShape } from './client/index.js';
-import type { AlterTopicConfigsData, AlterTopicConfigsErrors, AlterTopicConfigsResponses, CancelPartitionReassignmentData, CancelPartitionReassignmentErrors, CancelPartitionReassignmentResponses, CommitGroupOffsetsData, CommitGroupOffsetsErrors, CommitGroupOffsetsResponses, CreateAclsData, CreateAclsErrors, CreateAclsResponses, CreateApiKeyData, CreateApiKeyErrors, CreateApiKeyResponses, CreatePartitionsData, CreatePartitionsErrors, CreatePartitionsResponses, CreateSubscriptionData, CreateSubscriptionErrors, CreateSubscriptionResponses, CreateTenantData, CreateTenantErrors, CreateTenantResponses, CreateTopicData, CreateTopicErrors, CreateTopicResponses, DeleteAclsData, DeleteAclsErrors, DeleteAclsResponses, DeleteGroupData, DeleteGroupErrors, DeleteGroupResponses, DeleteRecordsData, DeleteRecordsErrors, DeleteRecordsResponses, DeleteScramCredentialData, DeleteScramCredentialErrors, DeleteScramCredentialResponses, DeleteSubscriptionData, DeleteSubscriptionErrors, DeleteSubscriptionResponses, DeleteTenantData, DeleteTenantErrors, DeleteTenantResponses, DeleteTopicData, DeleteTopicErrors, DeleteTopicResponses, DescribeAclsData, DescribeAclsErrors, DescribeAclsResponses, DescribeClusterData, DescribeClusterResponses, DescribeGroupData, DescribeGroupErrors, DescribeGroupResponses, DescribePartitionReassignmentData, DescribePartitionReassignmentErrors, DescribePartitionReassignmentResponses, DescribeSubscriptionData, DescribeSubscriptionErrors, DescribeSubscriptionResponses, DescribeTopicData, DescribeTopicErrors, DescribeTopicResponses, FetchRecordsData, FetchRecordsErrors, FetchRecordsResponses, GetTenantUsageData, GetTenantUsageErrors, GetTenantUsageResponses, ListApiKeysData, ListApiKeysErrors, ListApiKeysResponses, ListGroupsData, ListGroupsErrors, ListGroupsResponses, ListOffsetsData, ListOffsetsErrors, ListOffsetsResponses, ListPartitionReassignmentsData, ListPartitionReassignmentsErrors, ListPartitionReassignmentsResponses, ListScramCredentialsData, ListScramCredentialsErrors, ListScramCredentialsResponses, ListSubscriptionAttemptsData, ListSubscriptionAttemptsErrors, ListSubscriptionAttemptsResponses, ListSubscriptionsData, ListSubscriptionsErrors, ListSubscriptionsResponses, ListTenantsData, ListTenantsErrors, ListTenantsResponses, ListTopicsData, ListTopicsErrors, ListTopicsResponses, PauseSubscriptionData, PauseSubscriptionErrors, PauseSubscriptionResponses, ProduceData, ProduceErrors, ProduceResponses, ReassignPartitionData, ReassignPartitionErrors, ReassignPartitionResponses, ReassignPartitionsData, ReassignPartitionsErrors, ReassignPartitionsResponses, ResetGroupOffsetsData, ResetGroupOffsetsErrors, ResetGroupOffsetsResponses, ResumeSubscriptionData, ResumeSubscriptionErrors, ResumeSubscriptionResponses, RevokeApiKeyData, RevokeApiKeyErrors, RevokeApiKeyResponses, UpdateSubscriptionData, UpdateSubscriptionErrors, UpdateSubscriptionResponses, UpsertScramCredentialData, UpsertScramCredentialErrors, UpsertScramCredentialResponses, WhoAmIData, WhoAmIErrors, WhoAmIResponses } from './types.gen.js';
+import type { AlterTopicConfigsData, AlterTopicConfigsErrors, AlterTopicConfigsResponses, CancelPartitionReassignmentData, CancelPartitionReassignmentErrors, CancelPartitionReassignmentResponses, CommitGroupOffsetsData, CommitGroupOffsetsErrors, CommitGroupOffsetsResponses, CreateAclsData, CreateAclsErrors, CreateAclsResponses, CreateApiKeyData, CreateApiKeyErrors, CreateApiKeyResponses, CreatePartitionsData, CreatePartitionsErrors, CreatePartitionsResponses, CreateSubscriptionData, CreateSubscriptionErrors, CreateSubscriptionResponses, CreateTenantData, CreateTenantErrors, CreateTenantResponses, CreateTopicData, CreateTopicErrors, CreateTopicResponses, DeleteAclsData, DeleteAclsErrors, DeleteAclsResponses, DeleteGroupData, DeleteGroupErrors, DeleteGroupResponses, DeleteQuotaData, DeleteQuotaErrors, DeleteQuotaResponses, DeleteRecordsData, DeleteRecordsErrors, DeleteRecordsResponses, DeleteScramCredentialData, DeleteScramCredentialErrors, DeleteScramCredentialResponses, DeleteSubscriptionData, DeleteSubscriptionErrors, DeleteSubscriptionResponses, DeleteTenantData, DeleteTenantErrors, DeleteTenantResponses, DeleteTopicData, DeleteTopicErrors, DeleteTopicResponses, DescribeAclsData, DescribeAclsErrors, DescribeAclsResponses, DescribeClusterData, DescribeClusterResponses, DescribeGroupData, DescribeGroupErrors, DescribeGroupResponses, DescribePartitionReassignmentData, DescribePartitionReassignmentErrors, DescribePartitionReassignmentResponses, DescribeSubscriptionData, DescribeSubscriptionErrors, DescribeSubscriptionResponses, DescribeTopicData, DescribeTopicErrors, DescribeTopicResponses, FetchRecordsData, FetchRecordsErrors, FetchRecordsResponses, GetTenantUsageData, GetTenantUsageErrors, GetTenantUsageResponses, ListApiKeysData, ListApiKeysErrors, ListApiKeysResponses, ListGroupsData, ListGroupsErrors, ListGroupsResponses, ListOffsetsData, ListOffsetsErrors, ListOffsetsResponses, ListPartitionReassignmentsData, ListPartitionReassignmentsErrors, ListPartitionReassignmentsResponses, ListQuotasData, ListQuotasErrors, ListQuotasResponses, ListScramCredentialsData, ListScramCredentialsErrors, ListScramCredentialsResponses, ListSubscriptionAttemptsData, ListSubscriptionAttemptsErrors, ListSubscriptionAttemptsResponses, ListSubscriptionsData, ListSubscriptionsErrors, ListSubscriptionsResponses, ListTenantsData, ListTenantsErrors, ListTenantsResponses, ListTopicsData, ListTopicsErrors, ListTopicsResponses, PauseSubscriptionData, PauseSubscriptionErrors, PauseSubscriptionResponses, ProduceData, ProduceErrors, ProduceResponses, PutQuotaData, PutQuotaErrors, PutQuotaResponses, ReassignPartitionData, ReassignPartitionErrors, ReassignPartitionResponses, ReassignPartitionsData, ReassignPartitionsErrors, ReassignPartitionsResponses, ResetGroupOffsetsData, ResetGroupOffsetsErrors, ResetGroupOffsetsResponses, ResumeSubscriptionData, ResumeSubscriptionErrors, ResumeSubscriptionResponses, RevokeApiKeyData, RevokeApiKeyErrors, RevokeApiKeyResponses, UpdateSubscriptionData, UpdateSubscriptionErrors, UpdateSubscriptionResponses, UpsertScramCredentialData, UpsertScramCredentialErrors, UpsertScramCredentialResponses, WhoAmIData, WhoAmIErrors, WhoAmIResponses } from './types.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -118,6 +118,37 @@ export const deleteScramCredential = <ThrowOnError extends boolean = false>(opti
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/v1/admin/scram-credentials/{user}',
     ...options
+});
+
+/**
+ * Remove every quota of one user or tenant (without `name`: of the default)
+ */
+export const deleteQuota = <ThrowOnError extends boolean = false>(options: Options<DeleteQuotaData, ThrowOnError>) => (options.client ?? client).delete<DeleteQuotaResponses, DeleteQuotaErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/v1/admin/quotas',
+    ...options
+});
+
+/**
+ * List the client quotas per user and per tenant (Kafka's DescribeClientQuotas manages the same ones)
+ */
+export const listQuotas = <ThrowOnError extends boolean = false>(options?: Options<ListQuotasData, ThrowOnError>) => (options?.client ?? client).get<ListQuotasResponses, ListQuotasErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/v1/admin/quotas',
+    ...options
+});
+
+/**
+ * Set the quotas of one user or tenant (or the default of either): keys left out are removed
+ */
+export const putQuota = <ThrowOnError extends boolean = false>(options: Options<PutQuotaData, ThrowOnError>) => (options.client ?? client).put<PutQuotaResponses, PutQuotaErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/v1/admin/quotas',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
 });
 
 /**

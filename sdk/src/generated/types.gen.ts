@@ -172,6 +172,57 @@ export type ScramCredentialList = {
     credentials: Array<ScramCredentialInfo>;
 };
 
+export type QuotaValues = {
+    /**
+     * Bytes produced per second (Kafka's producer_byte_rate).
+     */
+    producer_byte_rate?: number;
+    /**
+     * Bytes fetched per second (Kafka's consumer_byte_rate).
+     */
+    consumer_byte_rate?: number;
+    /**
+     * Percent of one thread's time handling the client's requests (Kafka's request_percentage).
+     */
+    request_percentage?: number;
+    /**
+     * Requests per second (Spool's).
+     */
+    request_rate?: number;
+    /**
+     * Open connections and streams on a node (Spool's).
+     */
+    max_connections?: number;
+};
+
+export type Quota = {
+    entityType: 'user' | 'tenant';
+    /**
+     * null: the default entity.
+     */
+    name: string | null;
+    values: QuotaValues;
+};
+
+export type QuotaList = {
+    quotas: Array<Quota>;
+};
+
+export type PutQuota = {
+    /**
+     * Kafka's `user` entity (a principal name) or Spool's `tenant`.
+     */
+    entityType: 'user' | 'tenant';
+    /**
+     * The principal name (`acme.ingest`) or tenant (`acme`); absent or null: the default for every user/tenant without its own.
+     */
+    name?: string | null;
+    /**
+     * The entity's quotas after the call: keys left out are removed; none at all deletes the entity's quotas.
+     */
+    values: QuotaValues;
+};
+
 export type CreateTenant = {
     /**
      * Lowercase letters, digits and "-", starting with a letter, at most 48; it owns every name starting with `<name>.`.
@@ -1543,6 +1594,101 @@ export type DeleteScramCredentialResponses = {
 };
 
 export type DeleteScramCredentialResponse = DeleteScramCredentialResponses[keyof DeleteScramCredentialResponses];
+
+export type DeleteQuotaData = {
+    body?: never;
+    path?: never;
+    query: {
+        entityType: 'user' | 'tenant';
+        /**
+         * The principal name or tenant; absent: the default entity.
+         */
+        name?: string;
+    };
+    url: '/v1/admin/quotas';
+};
+
+export type DeleteQuotaErrors = {
+    /**
+     * Malformed request (INVALID_REQUEST, INVALID_RECORD, INVALID_CONFIG, INVALID_TOPIC_EXCEPTION, INVALID_PARTITIONS)
+     */
+    400: ErrorEnvelope;
+    /**
+     * No credential, or a malformed, wrong, expired or revoked one (SASL_AUTHENTICATION_FAILED; details.reason says which)
+     */
+    401: ErrorEnvelope;
+    /**
+     * Not allowed: an ACL denies it (TOPIC_AUTHORIZATION_FAILED, GROUP_AUTHORIZATION_FAILED, CLUSTER_AUTHORIZATION_FAILED), the name is outside the tenant's prefix, or internal topics ("__" prefix) over HTTP (POLICY_VIOLATION)
+     */
+    403: ErrorEnvelope;
+};
+
+export type DeleteQuotaError = DeleteQuotaErrors[keyof DeleteQuotaErrors];
+
+export type DeleteQuotaResponses = {
+    /**
+     * Removed (or there were none).
+     */
+    204: void;
+};
+
+export type DeleteQuotaResponse = DeleteQuotaResponses[keyof DeleteQuotaResponses];
+
+export type ListQuotasData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/v1/admin/quotas';
+};
+
+export type ListQuotasErrors = {
+    /**
+     * No credential, or a malformed, wrong, expired or revoked one (SASL_AUTHENTICATION_FAILED; details.reason says which)
+     */
+    401: ErrorEnvelope;
+    /**
+     * Not allowed: an ACL denies it (TOPIC_AUTHORIZATION_FAILED, GROUP_AUTHORIZATION_FAILED, CLUSTER_AUTHORIZATION_FAILED), the name is outside the tenant's prefix, or internal topics ("__" prefix) over HTTP (POLICY_VIOLATION)
+     */
+    403: ErrorEnvelope;
+};
+
+export type ListQuotasError = ListQuotasErrors[keyof ListQuotasErrors];
+
+export type ListQuotasResponses = {
+    200: QuotaList;
+};
+
+export type ListQuotasResponse = ListQuotasResponses[keyof ListQuotasResponses];
+
+export type PutQuotaData = {
+    body: PutQuota;
+    path?: never;
+    query?: never;
+    url: '/v1/admin/quotas';
+};
+
+export type PutQuotaErrors = {
+    /**
+     * Malformed request (INVALID_REQUEST, INVALID_RECORD, INVALID_CONFIG, INVALID_TOPIC_EXCEPTION, INVALID_PARTITIONS)
+     */
+    400: ErrorEnvelope;
+    /**
+     * No credential, or a malformed, wrong, expired or revoked one (SASL_AUTHENTICATION_FAILED; details.reason says which)
+     */
+    401: ErrorEnvelope;
+    /**
+     * Not allowed: an ACL denies it (TOPIC_AUTHORIZATION_FAILED, GROUP_AUTHORIZATION_FAILED, CLUSTER_AUTHORIZATION_FAILED), the name is outside the tenant's prefix, or internal topics ("__" prefix) over HTTP (POLICY_VIOLATION)
+     */
+    403: ErrorEnvelope;
+};
+
+export type PutQuotaError = PutQuotaErrors[keyof PutQuotaErrors];
+
+export type PutQuotaResponses = {
+    200: Quota;
+};
+
+export type PutQuotaResponse = PutQuotaResponses[keyof PutQuotaResponses];
 
 export type ListTenantsData = {
     body?: never;

@@ -67,6 +67,10 @@ export const SERVED_KAFKA_API_VERSIONS: Readonly<Partial<Record<KafkaApiName, Ka
   OffsetDelete: v(0, 0),
   DescribeCluster: v(0, 1),
   ElectLeaders: v(0, 2),
+  DescribeClientQuotas: v(0, 1),
+  AlterClientQuotas: v(0, 1),
+  DescribeUserScramCredentials: v(0, 0),
+  AlterUserScramCredentials: v(0, 0),
   ConsumerGroupHeartbeat: v(0, 1),
   ConsumerGroupDescribe: v(0, 0),
 };

@@ -105,7 +105,7 @@ describe('Kafka listener', () => {
     await client.until(() => client.frames.length === 3);
     const v3 = decodeKafkaResponseFrame<ApiVersionsResponse>(KafkaApiKey.ApiVersions, 3, client.frames[0]).body;
     expect(v3.errorCode).toBe(0);
-    expect(v3.apiKeys.map((a) => a.apiKey)).toEqual([0, 1, 2, 3, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 36, 37, 42, 43, 44, 45, 46, 47, 60, 68, 69]);
+    expect(v3.apiKeys.map((a) => a.apiKey)).toEqual([0, 1, 2, 3, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 36, 37, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 60, 68, 69]);
     const unsupported = decodeKafkaResponseFrame<ApiVersionsResponse>(KafkaApiKey.ApiVersions, 0, client.frames[2]).body;
     expect(correlationOf(client.frames[2])).toBe(3);
     expect(unsupported.errorCode).toBe(35);

@@ -31,6 +31,7 @@ import { SchemaRegistryModule } from '../schemas/schema-registry.module.js';
 import { TopicSchemas } from '../schemas/topic-schemas.js';
 import { AccessControl, DISABLED_ACCESS } from '../security/access-control.js';
 import { createSecurityHandlers } from './security/acl.handlers.js';
+import { createQuotaScramHandlers } from './security/quota-scram.handlers.js';
 import { KafkaAuthorization } from './security/kafka-authorization.js';
 import { KafkaSasl } from './security/kafka-sasl.js';
 
@@ -94,6 +95,7 @@ export class KafkaModule {
           useFactory: (logManager: LogManager, endpoint: BrokerEndpoint, producerStates: ProducerStateRegistry, producerIds: ProducerIdManager, groups: GroupCoordinatorService, cluster: ClusterService, replication: ReplicationService, schemas: TopicSchemas, sasl: KafkaSasl, transactions: TransactionCoordinatorService, markerWriter: TxnMarkerWriter, access: AccessControl | undefined): KafkaApiHandler[] => [
             ...createKafkaHandlers({ logManager, endpoint, producerStates, producerIds, options: resolved, coordinator: () => groups.coordinator, cluster, coordinatorOf: (g) => groups.coordinatorOf(g), replicas: () => replication.lookup, leaderFor: (topic, partition) => replication.leaderFor(topic, partition), schemas, transactions, markerWriter }),
             ...createSecurityHandlers(access ?? DISABLED_ACCESS, sasl),
+            ...createQuotaScramHandlers(access ?? DISABLED_ACCESS),
           ],
           inject: [LogManager, BrokerEndpoint, ProducerStateRegistry, ProducerIdManager, GroupCoordinatorService, ClusterService, ReplicationService, TopicSchemas, KafkaSasl, TransactionCoordinatorService, TxnMarkerWriter, { token: AccessControl, optional: true }],
         },

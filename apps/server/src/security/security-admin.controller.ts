@@ -5,11 +5,11 @@
  * (super users have both; tenant principals never hold cluster ALTER). Every change is written to
  * the security store before the answer, and applies to every later request at once.
  */
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Query, UsePipes } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Query, UsePipes } from '@nestjs/common';
 import { LogManager } from '@spool/log-engine';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { SpoolError } from '@spool/common';
-import { CLUSTER_RESOURCE, SecurityError, parseAclBinding, parseAclBindingFilter, type AclBinding, type ApiKeyInfo, type Identity, type SpoolSecurity, type TenantRecord } from '@spool/security';
+import { CLUSTER_RESOURCE, QUOTA_KEYS, SecurityError, parseAclBinding, parseAclBindingFilter, type AclBinding, type ApiKeyInfo, type Identity, type SpoolSecurity, type TenantRecord } from '@spool/security';
 import { ApiErrors } from '../http/openapi/api-errors.decorator.js';
 import { dtoValidationPipe } from '../http/validation.pipe.js';
 import { AccessControl } from './access-control.js';
@@ -32,10 +32,16 @@ import {
   TenantListDto,
   TenantUsageDto,
   WhoAmIDto,
+  PutQuotaDto,
+  QuotaDto,
+  QuotaListDto,
 } from './security-admin.dto.js';
 
 const ALTER_CLUSTER = RequireAcl({ operation: 'ALTER', resourceType: 'CLUSTER' });
 const DESCRIBE_CLUSTER = RequireAcl({ operation: 'DESCRIBE', resourceType: 'CLUSTER' });
+// Kafka's rules for its client-quota APIs.
+const ALTER_CLUSTER_CONFIGS = RequireAcl({ operation: 'ALTER_CONFIGS', resourceType: 'CLUSTER' });
+const DESCRIBE_CLUSTER_CONFIGS = RequireAcl({ operation: 'DESCRIBE_CONFIGS', resourceType: 'CLUSTER' });
 const MAX_ACLS_PER_REQUEST = 1000;
 const ACL_FILTER_QUERY = ['resourceType', 'resourceName', 'patternType', 'principal', 'host', 'operation', 'permissionType'] as const;
 
@@ -206,6 +212,42 @@ export class SecurityAdminController {
   async deleteScramCredential(@Param('user') user: string, @Query('mechanism') mechanism: string): Promise<void> {
     if (mechanism !== 'SCRAM-SHA-256' && mechanism !== 'SCRAM-SHA-512') throw new SpoolError('INVALID_REQUEST', 'query parameter mechanism must be SCRAM-SHA-256 or SCRAM-SHA-512', { field: 'mechanism' });
     await this.security.admin.deleteScramCredential(user, mechanism);
+  }
+
+  @Get('admin/quotas')
+  @DESCRIBE_CLUSTER_CONFIGS
+  @ApiOperation({ operationId: 'listQuotas', summary: 'List the client quotas per user and per tenant (Kafka\'s DescribeClientQuotas manages the same ones)' })
+  @ApiOkResponse({ type: QuotaListDto })
+  @ApiErrors(401, 403)
+  listQuotas(): QuotaListDto {
+    return { quotas: this.security.admin.describeQuotas().map((q) => ({ entityType: q.entity.entityType, name: q.entity.name, values: { ...q.values } })) };
+  }
+
+  @Put('admin/quotas')
+  @HttpCode(200)
+  @ALTER_CLUSTER_CONFIGS
+  @ApiOperation({ operationId: 'putQuota', summary: 'Set the quotas of one user or tenant (or the default of either): keys left out are removed' })
+  @ApiOkResponse({ type: QuotaDto })
+  @ApiErrors(400, 401, 403)
+  async putQuota(@Body() body: PutQuotaDto): Promise<QuotaDto> {
+    const entity = { entityType: body.entityType, name: body.name ?? null };
+    const values = Object.fromEntries(Object.entries(body.values ?? {}).filter(([, v]) => v !== undefined)) as Record<string, number>;
+    const remove = QUOTA_KEYS.filter((k) => !(k in values));
+    const stored = await this.security.admin.alterQuota(entity, values, remove);
+    return { ...entity, values: { ...(stored?.values ?? {}) } };
+  }
+
+  @Delete('admin/quotas')
+  @HttpCode(204)
+  @ALTER_CLUSTER_CONFIGS
+  @ApiOperation({ operationId: 'deleteQuota', summary: 'Remove every quota of one user or tenant (without `name`: of the default)' })
+  @ApiQuery({ name: 'entityType', required: true, enum: ['user', 'tenant'] })
+  @ApiQuery({ name: 'name', required: false, description: 'The principal name or tenant; absent: the default entity.' })
+  @ApiNoContentResponse({ description: 'Removed (or there were none).' })
+  @ApiErrors(400, 401, 403)
+  async deleteQuota(@Query('entityType') entityType: string, @Query('name') name?: string): Promise<void> {
+    if (entityType !== 'user' && entityType !== 'tenant') throw new SpoolError('INVALID_REQUEST', 'query parameter entityType must be user or tenant', { field: 'entityType' });
+    await this.security.admin.alterQuota({ entityType, name: name === undefined || name === '' ? null : name }, {}, QUOTA_KEYS);
   }
 
   @Post('admin/tenants')

@@ -1,6 +1,7 @@
-/** Security admin request and response shapes: API keys, ACLs (Kafka's fields, flat), tenants. */
+/** Security admin request and response shapes: API keys, ACLs (Kafka's fields, flat), tenants, quotas. */
 import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
-import { IsArray, IsInt, IsOptional, IsString, MaxLength, Min } from 'class-validator';
+import { Type } from 'class-transformer';
+import { IsArray, IsIn, IsInt, IsNumber, IsOptional, IsString, MaxLength, Min, ValidateNested } from 'class-validator';
 
 @ApiSchema({ name: 'CreateApiKey' })
 export class CreateApiKeyDto {
@@ -163,4 +164,62 @@ export class WhoAmIDto {
   @ApiProperty({ enum: ['api-key', 'jwt', 'anonymous'], example: 'api-key' }) credentialKind!: string;
   @ApiProperty({ type: 'integer', nullable: true, description: 'When the credential expires (ms since the epoch).' }) expiresAtMs!: number | null;
   @ApiProperty({ description: 'Whether this broker requires authentication (SPOOL_AUTH=on).' }) authenticationEnabled!: boolean;
+}
+
+/** Kafka's client quota keys (and Spool's request_rate, max_connections), all optional. */
+@ApiSchema({ name: 'QuotaValues' })
+export class QuotaValuesDto {
+  @ApiPropertyOptional({ description: 'Bytes produced per second (Kafka\'s producer_byte_rate).', example: 1048576 })
+  @IsOptional()
+  @IsNumber()
+  producer_byte_rate?: number;
+
+  @ApiPropertyOptional({ description: 'Bytes fetched per second (Kafka\'s consumer_byte_rate).', example: 4194304 })
+  @IsOptional()
+  @IsNumber()
+  consumer_byte_rate?: number;
+
+  @ApiPropertyOptional({ description: 'Percent of one thread\'s time handling the client\'s requests (Kafka\'s request_percentage).' })
+  @IsOptional()
+  @IsNumber()
+  request_percentage?: number;
+
+  @ApiPropertyOptional({ description: 'Requests per second (Spool\'s).' })
+  @IsOptional()
+  @IsNumber()
+  request_rate?: number;
+
+  @ApiPropertyOptional({ type: 'integer', description: 'Open connections and streams on a node (Spool\'s).' })
+  @IsOptional()
+  @IsInt()
+  max_connections?: number;
+}
+
+@ApiSchema({ name: 'PutQuota' })
+export class PutQuotaDto {
+  @ApiProperty({ enum: ['user', 'tenant'], description: 'Kafka\'s `user` entity (a principal name) or Spool\'s `tenant`.' })
+  @IsIn(['user', 'tenant'])
+  entityType!: 'user' | 'tenant';
+
+  @ApiPropertyOptional({ type: 'string', nullable: true, description: 'The principal name (`acme.ingest`) or tenant (`acme`); absent or null: the default for every user/tenant without its own.', example: 'acme.ingest' })
+  @IsOptional()
+  @IsString()
+  name?: string | null;
+
+  @ApiProperty({ type: QuotaValuesDto, description: 'The entity\'s quotas after the call: keys left out are removed; none at all deletes the entity\'s quotas.' })
+  @ValidateNested()
+  @Type(() => QuotaValuesDto)
+  values!: QuotaValuesDto;
+}
+
+@ApiSchema({ name: 'Quota' })
+export class QuotaDto {
+  @ApiProperty({ enum: ['user', 'tenant'] }) entityType!: 'user' | 'tenant';
+  @ApiProperty({ type: 'string', nullable: true, description: 'null: the default entity.' }) name!: string | null;
+  @ApiProperty({ type: QuotaValuesDto }) values!: QuotaValuesDto;
+}
+
+@ApiSchema({ name: 'QuotaList' })
+export class QuotaListDto {
+  @ApiProperty({ type: [QuotaDto] }) quotas!: QuotaDto[];
 }

@@ -289,8 +289,11 @@ export class SecurityAdmin {
 
   // ---- quotas ----
 
-  /** AlterClientQuotas for one entity: set some keys, remove others; an entity left empty is deleted. */
-  async alterQuota(entity: QuotaEntity, set: Partial<Record<QuotaKey, number>>, remove: readonly QuotaKey[] = []): Promise<QuotaRecord | null> {
+  /**
+   * AlterClientQuotas for one entity: set some keys, remove others; an entity left empty is deleted.
+   * `validateOnly` checks everything and returns what would be stored, writing nothing.
+   */
+  async alterQuota(entity: QuotaEntity, set: Partial<Record<QuotaKey, number>>, remove: readonly QuotaKey[] = [], options: { validateOnly?: boolean } = {}): Promise<QuotaRecord | null> {
     if (entity.name !== null) {
       if (entity.entityType === 'tenant') validateTenantName(entity.name);
       else validatePrincipalName(entity.name);
@@ -304,7 +307,11 @@ export class SecurityAdmin {
       }
       values[key] = value;
     }
-    for (const key of remove) delete values[key];
+    for (const key of remove) {
+      if (!QUOTA_KEYS.includes(key)) throw new SecurityError('INVALID_REQUEST', `unknown quota ${key}; known: ${QUOTA_KEYS.join(', ')}`, 'invalid-quota');
+      delete values[key];
+    }
+    if (options.validateOnly) return Object.keys(values).length === 0 ? null : { entity, values };
     if (Object.keys(values).length === 0) {
       await this.catalog.store.write([{ op: 'delete', key: quotaKey(entity) }]);
       this.logger.info({ entity }, 'quota removed');

@@ -68,6 +68,9 @@ describe('OpenAPI document', () => {
         'POST /v1/admin/scram-credentials upsertScramCredential',
         'GET /v1/admin/scram-credentials listScramCredentials',
         'DELETE /v1/admin/scram-credentials/{user} deleteScramCredential',
+        'GET /v1/admin/quotas listQuotas',
+        'PUT /v1/admin/quotas putQuota',
+        'DELETE /v1/admin/quotas deleteQuota',
         'GET /v1/tenants/{tenant}/usage getTenantUsage',
       ].sort(),
     );

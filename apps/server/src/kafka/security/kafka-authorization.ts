@@ -326,7 +326,11 @@ export class KafkaAuthorization {
       case KafkaApiKey.CreateAcls:
       case KafkaApiKey.DescribeAcls:
       case KafkaApiKey.DeleteAcls:
-        // Open to all (the ACL handlers check ALTER/DESCRIBE on the cluster themselves).
+      case KafkaApiKey.DescribeClientQuotas:
+      case KafkaApiKey.AlterClientQuotas:
+      case KafkaApiKey.DescribeUserScramCredentials:
+      case KafkaApiKey.AlterUserScramCredentials:
+        // Open to all (the handlers check ALTER/DESCRIBE(_CONFIGS) on the cluster themselves).
         return { request };
       default:
         return { unruled: true };
