@@ -72,6 +72,8 @@ export type SpoolErrorCode =
   | 'AUTHENTICATION_UNAVAILABLE'
   | 'UNSUPPORTED_SASL_MECHANISM'
   | 'ILLEGAL_SASL_STATE'
+  // Kafka's SECURITY_DISABLED: a security request (a credential, an ACL) to a broker with authentication off.
+  | 'SECURITY_DISABLED'
   | 'TOPIC_AUTHORIZATION_FAILED'
   | 'GROUP_AUTHORIZATION_FAILED'
   | 'CLUSTER_AUTHORIZATION_FAILED'

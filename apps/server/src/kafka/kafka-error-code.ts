@@ -69,6 +69,7 @@ export function kafkaErrorCodeOf(code: SpoolErrorCode): number {
     case 'SASL_AUTHENTICATION_FAILED':
     case 'UNSUPPORTED_SASL_MECHANISM':
     case 'ILLEGAL_SASL_STATE':
+    case 'SECURITY_DISABLED':
     case 'TOPIC_AUTHORIZATION_FAILED':
     case 'GROUP_AUTHORIZATION_FAILED':
     case 'CLUSTER_AUTHORIZATION_FAILED':

@@ -75,10 +75,11 @@ describe('@spool/client in headless Chromium', () => {
     expect(group.body.offsets.every((o: { lag: number }) => o.lag === 0)).toBe(true);
   });
 
-  it('subscribes without a group and produces over the WebSocket', async () => {
+  it('subscribes without a group and produces over the WebSocket (with a token the auth-off broker answers SECURITY_DISABLED to)', async () => {
     const values = await page.evaluate(async () => {
       const w = window;
-      const client = new w.Spool.SpoolClient({ url: location.origin });
+      // This broker has authentication off: the client's authenticate frame gets SECURITY_DISABLED and it goes on.
+      const client = new w.Spool.SpoolClient({ url: location.origin, token: 'a-token-nobody-checks' });
       const got: unknown[] = [];
       await client.produce('browser-adhoc', [{ value: 'hello' }, { value: 'world' }]);
       await new Promise<void>((resolve) => {

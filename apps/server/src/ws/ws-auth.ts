@@ -13,6 +13,10 @@
  *                    `{ "type": "authenticate", "token": "..." }`, within authTimeoutMs. Anything
  *                    else first, a failed token, or silence is an error frame and close 4401.
  *
+ * With security off, an `authenticate` frame is answered with an error frame SECURITY_DISABLED
+ * (Kafka's code for a security request to a broker without it), not `authenticated`: the token
+ * was not checked. The connection goes on, as User:ANONYMOUS.
+ *
  * The same frame renews a credential on an authenticated connection (same principal only): a
  * browser fetches a fresh JWT before the old one expires and sends it. A credential that expires
  * unrenewed ends the connection: an error frame (SASL_AUTHENTICATION_FAILED, reason `expired`)
@@ -108,8 +112,14 @@ export class WsAuth {
   /** The authenticate frame: first login, or renewal with a fresh token for the same principal. */
   async authenticate(token: unknown, id: string | undefined): Promise<void> {
     if (!this.access.enabled) {
-      this.host.sendFrame({ type: 'authenticated', ...(id !== undefined && { id }), principal: 'User:ANONYMOUS', tenant: null, expiresAtMs: null });
-      return;
+      // Not `authenticated`: nothing was checked, and a client must not believe its token was
+      // accepted (it would be refused by a broker with authentication on). The connection stays
+      // open, as User:ANONYMOUS, like every connection to this broker.
+      throw new SpoolError(
+        'SECURITY_DISABLED',
+        'Authentication is off on this broker (SPOOL_AUTH is not on): the token was not checked, and this connection, like every other, is User:ANONYMOUS',
+        { reason: 'authentication-off' },
+      );
     }
     const renewing = this.identity !== null;
     let identity: Identity;

@@ -212,6 +212,15 @@ describe('errors', () => {
     await ws.close();
   });
 
+  it('answers an authenticate frame with SECURITY_DISABLED when authentication is off (the token was not checked), and goes on', async () => {
+    const ws = await TestSocket.open(server.wsUrl);
+    const answer = await ws.request({ type: 'authenticate', id: 'auth', token: 'anything-at-all' });
+    expect(answer).toMatchObject({ type: 'error', id: 'auth', code: 'SECURITY_DISABLED', retriable: false, message: expect.stringContaining('Authentication is off') });
+    expect(ws.frames.some((f) => f.type === 'authenticated')).toBe(false);
+    expect((await ws.request({ type: 'subscribe', id: 'after', topic: 'sub', from: 'earliest' })).type).toBe('ack');
+    await ws.close();
+  });
+
   it('closes a socket that sends a frame above maxPayload (1009) and refuses other paths', async () => {
     const ws = await TestSocket.open(server.wsUrl);
     ws.send({ type: 'produce', id: 'big', topic: 'big', records: [{ value: 'x'.repeat(100 * 1024) }] });

@@ -24,6 +24,7 @@ export function httpStatusOf(code: HttpErrorCode): number {
     case 'INVALID_REPLICA_ASSIGNMENT':
     case 'UNSUPPORTED_SASL_MECHANISM':
     case 'ILLEGAL_SASL_STATE':
+    case 'SECURITY_DISABLED':
     case 'INVALID_PRINCIPAL_TYPE':
       return 400;
     // No credential, or one that is malformed, wrong, expired or revoked (RFC 7235's 401).
