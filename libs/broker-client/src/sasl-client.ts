@@ -43,9 +43,10 @@ export class SaslClientError extends Error {
   }
 }
 
-export function saslClientExchange(credentials: SaslClientCredentials): SaslClientExchange {
+/** `clientNonce`: tests pass RFC 7677's example nonce; otherwise 24 random bytes. */
+export function saslClientExchange(credentials: SaslClientCredentials, clientNonce?: string): SaslClientExchange {
   if (credentials.mechanism === 'PLAIN') return new PlainExchange(credentials);
-  return new ScramExchange(credentials);
+  return new ScramExchange(credentials, clientNonce ?? randomBytes(24).toString('base64url'));
 }
 
 class PlainExchange implements SaslClientExchange {
@@ -63,11 +64,13 @@ class PlainExchange implements SaslClientExchange {
 class ScramExchange implements SaslClientExchange {
   private readonly digestName: 'sha256' | 'sha512';
   private readonly size: number;
-  private readonly clientNonce = randomBytes(24).toString('base64url');
   private readonly clientFirstBare: string;
   private serverSignature: Buffer | null = null;
 
-  constructor(private readonly credentials: SaslClientCredentials) {
+  constructor(
+    private readonly credentials: SaslClientCredentials,
+    private readonly clientNonce: string,
+  ) {
     this.digestName = credentials.mechanism === 'SCRAM-SHA-256' ? 'sha256' : 'sha512';
     this.size = this.digestName === 'sha256' ? 32 : 64;
     const saslname = credentials.username.replace(/=/g, '=3D').replace(/,/g, '=2C');
