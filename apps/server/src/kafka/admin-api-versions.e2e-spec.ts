@@ -2,7 +2,8 @@
  * Every version of the admin APIs, sent as requests encoded by the codecs to a real listener (the
  * versions kafkajs does not send, the flexible ones especially): AlterConfigs 0-2,
  * IncrementalAlterConfigs 0-1, DescribeConfigs 1-4, DeleteRecords 0-2, DeleteGroups 1-2,
- * OffsetDelete 0, DescribeCluster 0-1, ElectLeaders 0-2, CreatePartitions 0-3 with assignments. Each answer is
+ * OffsetDelete 0, DescribeCluster 0-1, ElectLeaders 0-2, CreatePartitions 0-3 with assignments, and the client
+ * quota (0-1) and SCRAM credential (0) APIs with authentication off. Each answer is
  * decoded at its version and checked for what that version carries.
  */
 import {
@@ -63,6 +64,32 @@ it('ApiVersions advertises the admin APIs with Kafka 4\'s ranges', async () => {
   expect(ranges.get(KafkaApiKey.OffsetDelete)).toEqual([0, 0]);
   expect(ranges.get(KafkaApiKey.DescribeCluster)).toEqual([0, 1]);
   expect(ranges.get(KafkaApiKey.ElectLeaders)).toEqual([0, 2]);
+  expect(ranges.get(KafkaApiKey.DescribeClientQuotas)).toEqual([0, 1]);
+  expect(ranges.get(KafkaApiKey.AlterClientQuotas)).toEqual([0, 1]);
+  expect(ranges.get(KafkaApiKey.DescribeUserScramCredentials)).toEqual([0, 0]);
+  expect(ranges.get(KafkaApiKey.AlterUserScramCredentials)).toEqual([0, 0]);
+});
+
+// With authentication off there is no security store: every version decodes and answers SECURITY_DISABLED
+// (the same APIs on a secured broker: clients/quota-scram-apis.e2e-spec.ts).
+describe.each(range(0, 1))('client quota APIs v%i with authentication off', (version) => {
+  it('answer SECURITY_DISABLED at the top (Describe) and per entity (Alter)', async () => {
+    const described = await answer<{ errorCode: number; entries: unknown }>(KafkaApiKey.DescribeClientQuotas, version, { components: [{ entityType: 'user', matchType: 2, match: null }], strict: false });
+    expect([described.errorCode, described.entries]).toEqual([KafkaErrorCode.SECURITY_DISABLED, null]);
+    const entity = [{ entityType: 'user', entityName: 'app' }];
+    const altered = await answer<{ entries: Array<{ errorCode: number; entity: unknown }> }>(KafkaApiKey.AlterClientQuotas, version, {
+      entries: [{ entity, ops: [{ key: 'producer_byte_rate', value: 1024, remove: false }] }],
+      validateOnly: false,
+    });
+    expect(altered.entries).toEqual([{ errorCode: KafkaErrorCode.SECURITY_DISABLED, errorMessage: expect.any(String), entity }]);
+  });
+});
+
+it('SCRAM credential APIs v0 with authentication off answer SECURITY_DISABLED', async () => {
+  const described = await answer<{ errorCode: number; results: unknown[] }>(KafkaApiKey.DescribeUserScramCredentials, 0, { users: null });
+  expect([described.errorCode, described.results]).toEqual([KafkaErrorCode.SECURITY_DISABLED, []]);
+  const altered = await answer<{ results: Array<{ user: string; errorCode: number }> }>(KafkaApiKey.AlterUserScramCredentials, 0, { deletions: [{ name: 'app', mechanism: 1 }], upsertions: [] });
+  expect(altered.results.map((r) => [r.user, r.errorCode])).toEqual([['app', KafkaErrorCode.SECURITY_DISABLED]]);
 });
 
 describe.each(range(0, 2))('AlterConfigs v%i', (version) => {
