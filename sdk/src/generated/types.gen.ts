@@ -309,7 +309,7 @@ export type PartitionDescription = {
     replicas: Array<number>;
     isr: Array<number>;
     /**
-     * Bytes on disk.
+     * Bytes on this broker's disk (cluster mode: 0 where it holds no replica; offsets are the leader's).
      */
     size: number;
     /**

@@ -6,7 +6,9 @@
  *   it comes back, that it is no longer a replica and deletes its stale copy, keeping the others;
  *   the new replica has the records;
  * - GET /v1/topics lists cluster topics only: the node-local `__idempotency_keys` (each broker's
- *   own, not a cluster partition) is not listed, though the broker keeps it.
+ *   own, not a cluster partition) is not listed, though the broker keeps it;
+ * - on every node, GET /v1/topics/{t} shows each partition's offsets as its leader has them, also
+ *   where the node holds no replica.
  */
 import { readdir } from 'node:fs/promises';
 import { SpoolCluster, type ClusterBrokerProcess } from './spool-cluster.test-util.js';
@@ -114,6 +116,17 @@ describe('partition replicas in cluster mode', () => {
       expect((await broker.http('GET', '/v1/topics/__idempotency_keys')).status).toBe(404);
       // The broker keeps its own store (the HTTP Idempotency-Key answers it remembers).
       expect(await partitionDirs(broker, '__idempotency_keys')).toEqual([0]);
+    }
+  }, TEST_TIMEOUT_MS);
+
+  it('describes every partition with its leader offsets on every node', async () => {
+    // The first test left two records in each partition.
+    const everyPartition = Array.from({ length: PARTITIONS }, (_, p) => p);
+    for (const broker of cluster.running()) {
+      const parts = await partitionsOf(broker);
+      const hosted = await partitionDirs(broker, TOPIC);
+      expect(hosted.length).toBeLessThan(PARTITIONS); // some partitions are the leaders' only
+      expect(parts.map((p) => p.highWatermark)).toEqual(everyPartition.map(() => 2));
     }
   }, TEST_TIMEOUT_MS);
 });

@@ -63,8 +63,8 @@ export class TopicsController {
   @ApiOkResponse({ type: TopicDescriptionDto })
   @RequireAcl({ operation: 'DESCRIBE', resourceType: 'TOPIC', from: 'topic' })
   @ApiErrors(401, 403, 404)
-  describe(@Param('topic') topic: string): TopicDescriptionDto {
-    return this.topics.describe(topic);
+  describe(@Param('topic') topic: string): Promise<TopicDescriptionDto> {
+    return this.topics.describeWithLeaderOffsets(topic);
   }
 
   @Patch(':topic/configs')

@@ -91,7 +91,7 @@ export class PartitionDescriptionDto {
   leader!: number | null;
   @ApiProperty({ type: 'integer', isArray: true, example: [0] }) replicas!: number[];
   @ApiProperty({ type: 'integer', isArray: true, example: [0] }) isr!: number[];
-  @ApiProperty({ type: 'integer', example: 123456, description: 'Bytes on disk.' }) size!: number;
+  @ApiProperty({ type: 'integer', example: 123456, description: "Bytes on this broker's disk (cluster mode: 0 where it holds no replica; offsets are the leader's)." }) size!: number;
   @ApiProperty({ example: false, description: 'The partition\'s log on this broker is offline after a storage error (full or failing disk, read-only file system): produce gets KAFKA_STORAGE_ERROR, records on disk can still be read (docs/reliability.md).' })
   offline!: boolean;
   @ApiProperty({ type: 'string', nullable: true, enum: ['write-failed', 'fsync-failed', 'segment-deleted'], example: null, description: 'Why it is offline; write-failed recovers on its own once the disk takes writes again, the others need a restart.' })

@@ -30,6 +30,7 @@ import type { ProduceTopicInfo, ProduceTopics } from '../../produce/produce.serv
 import { HTTP_API_OPTIONS, type HttpApiOptions } from '../http-api.options.js';
 import type { PartitionDescriptionDto, TopicDescriptionDto, TopicSummaryDto } from './topics.dto.js';
 import type { AccessControl } from '../../security/access-control.js';
+import { PARTITION_READERS, type PartitionReaders } from '../../records/partition-reader.js';
 import { checkTenantLimits } from '../../security/tenant-limits.js';
 
 @Injectable()
@@ -38,6 +39,7 @@ export class TopicsService implements ProduceTopics {
     @Inject(LogManager) private readonly logManager: LogManager,
     @Inject(HTTP_API_OPTIONS) private readonly options: HttpApiOptions,
     @Optional() @Inject(ClusterService) private readonly cluster?: ClusterService,
+    @Optional() @Inject(PARTITION_READERS) private readonly readers?: PartitionReaders,
   ) {}
 
   /** ClusterService in cluster mode, else null (a single node: the LogManager alone). */
@@ -108,11 +110,36 @@ export class TopicsService implements ProduceTopics {
     }
   }
 
+  /**
+   * describe, with each partition's offsets as every read face sees them: in cluster mode those of
+   * its leader (asked over Kafka's ListOffsets when that is another broker), also for partitions
+   * this node holds no replica of; their size and traffic stay this node's (none).
+   */
+  async describeWithLeaderOffsets(name: string): Promise<TopicDescriptionDto> {
+    const description = this.describe(name);
+    const readers = this.readers;
+    if (this.clustered === null || readers === undefined) return description;
+    const all = description.partitions.map((p) => p.partition);
+    try {
+      await readers.prepare(name, all);
+    } catch (err) {
+      // A leader out of reach: this node's own figures rather than failing the description.
+      if (!isSpoolError(err)) throw err;
+      return description;
+    }
+    const partitions = description.partitions.map((p) => {
+      const reader = readers.reader(name, p.partition);
+      return { ...p, logStartOffset: reader.logStartOffset(), highWatermark: reader.highWatermark() };
+    });
+    return { ...description, partitions };
+  }
+
   describe(name: string): TopicDescriptionDto {
     const topic = this.topicView(name);
     const nodeId = this.options.nodeId;
     const metadata = this.clustered?.metadata;
-    // In cluster mode every partition is listed; those this node holds no replica of show zeros.
+    // In cluster mode every partition is listed; those this node holds no replica of show zeros
+    // (describeWithLeaderOffsets fills in their offsets).
     const copies = metadata === undefined ? topic.partitionStates : Array.from({ length: topic.partitions }, (_, p) => topic.partitionStates.find((s) => s.partition === p) ?? emptyPartition(p));
     const partitions: PartitionDescriptionDto[] = copies.map((p) => {
       const state = metadata?.partition(name, p.partition);
