@@ -143,7 +143,8 @@ describe('web console in headless Chromium against a broker process', () => {
     // Keyboard only: filter, Tab from the filter box to the topic's link, Enter follows it.
     await page.getByLabel('Filter by name').fill('orders');
     await page.locator('tr[data-topic]').filter({ hasText: TOPIC }).waitFor(WAIT);
-    await expect(page.locator('tr[data-topic]').count()).resolves.toBe(1);
+    // The filter applies after its input settles: the other topics' rows go away a moment later.
+    await waitUntil(async () => (await page.locator('tr[data-topic]').count()) === 1);
     await page.keyboard.press('Tab');
     await expect(page.evaluate(() => (globalThis as unknown as { document: { activeElement: { textContent: string } } }).document.activeElement.textContent)).resolves.toBe(TOPIC);
     await page.keyboard.press('Enter');
