@@ -128,12 +128,13 @@ describe('controller on etcd', () => {
     expect(other.partition('dirty', 0)).toMatchObject({ leader: 2, isr: [2], leaderRecoveryState: 'RECOVERING', leaderEpoch: 1 });
     await waitFor('clean offline', () => other.partition('clean', 0)?.leader === null);
     expect(other.partition('clean', 0)).toMatchObject({ isr: [1] });
-    expect(other.controllerCounters()).toMatchObject({ uncleanLeaderElections: 1 });
+    await waitFor('the first unclean election counted', () => other.controllerCounters()?.uncleanLeaderElections === 1);
     // Turning the config on for the offline topic elects its out-of-sync replica at once (Kafka's controller does too).
     await other.alterTopicConfigs('clean', { 'unclean.leader.election.enable': 'true' });
     await waitFor('unclean election for clean once its config allows it', () => other.partition('clean', 0)?.leader === 2);
     expect(other.partition('clean', 0)).toMatchObject({ leader: 2, isr: [2], leaderRecoveryState: 'RECOVERING' });
-    expect(other.controllerCounters()).toMatchObject({ uncleanLeaderElections: 2 });
+    // The watch may show the new state before the controller's write has returned and been counted.
+    await waitFor('the second unclean election counted', () => other.controllerCounters()?.uncleanLeaderElections === 2);
   });
 
   it('runs a reassignment: new replicas join, catch up, the switch happens and the leader moves; cancel reverts', async () => {
