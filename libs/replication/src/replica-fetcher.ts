@@ -343,7 +343,8 @@ export class ReplicaFetcher {
             logStartOffset: e.init.log.logStartOffset,
           })),
         },
-        { timeoutMs: config.replicaFetchWaitMaxMs + config.replicaSocketTimeoutMs, signal: this.abort.signal },
+        // A Node timer fires at once past 2^31-1 ms; both settings may each be that large.
+        { timeoutMs: Math.min(config.replicaFetchWaitMaxMs + config.replicaSocketTimeoutMs, 2_147_483_647), signal: this.abort.signal },
       );
     } catch (err) {
       if (!this.closed) this.logger.warn({ err }, 'replica fetch failed; backing off');

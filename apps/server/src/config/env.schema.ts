@@ -19,6 +19,8 @@ const BROKER_ID = 'an integer in 0..2147483647';
 const REPLICATION_FACTOR = 'an integer in 1..32767';
 const PERCENTAGE = 'an integer in 0..100';
 const OFFSETS_PARTITIONS = 'an integer in 1..1000';
+const INT32_NON_NEGATIVE = 'an integer in 0..2147483647';
+const IMBALANCE_SECONDS = 'an integer number of seconds in 1..2147483';
 const THROTTLED_RATE = 'bytes per second, an integer of at least 1 (unset: no throttle)';
 const toInt = () => Transform(({ value }) => parseIntegerStrict(value));
 /** Milliseconds that end up in a Node timer, which fires at once past 2^31-1: bounded here. */
@@ -94,11 +96,36 @@ export class BrokerEnv {
   @Transform(({ value }) => parseBooleanStrict(value)) @IsBoolean({ message: 'true or false' })
   SPOOL_AUTO_LEADER_REBALANCE_ENABLE = true;
 
+  /** leader.imbalance.check.interval.seconds under Kafka's name; the _MS variable is the finer one tests use (not both). */
+  @IsOptional() @toInt() @IsInt({ message: IMBALANCE_SECONDS }) @Min(1, { message: IMBALANCE_SECONDS }) @Max(2_147_483, { message: IMBALANCE_SECONDS })
+  SPOOL_LEADER_IMBALANCE_CHECK_INTERVAL_SECONDS?: number;
+
   @timerMs(1)
   SPOOL_LEADER_IMBALANCE_CHECK_INTERVAL_MS = 300_000;
 
   @timerMs(1)
   SPOOL_REPLICA_LAG_TIME_MAX_MS = 30_000;
+
+  // The follower's fetcher (Kafka's replica.fetch.* and replica.socket.timeout.ms; docs/replication.md#settings).
+  // Cross-variable rules (wait <= lag, wait <= socket timeout) are Kafka's, checked in loadBrokerConfig.
+  @timerMs(0)
+  SPOOL_REPLICA_FETCH_WAIT_MAX_MS = 500;
+
+  @toInt() @IsInt({ message: INT32_NON_NEGATIVE }) @Min(0, { message: INT32_NON_NEGATIVE }) @Max(2147483647, { message: INT32_NON_NEGATIVE })
+  SPOOL_REPLICA_FETCH_MIN_BYTES = 1;
+
+  @toInt() @IsInt({ message: INT32_NON_NEGATIVE }) @Min(0, { message: INT32_NON_NEGATIVE }) @Max(2147483647, { message: INT32_NON_NEGATIVE })
+  SPOOL_REPLICA_FETCH_MAX_BYTES = 1_048_576;
+
+  @toInt() @IsInt({ message: INT32_NON_NEGATIVE }) @Min(0, { message: INT32_NON_NEGATIVE }) @Max(2147483647, { message: INT32_NON_NEGATIVE })
+  SPOOL_REPLICA_FETCH_RESPONSE_MAX_BYTES = 10_485_760;
+
+  /** At least 1 (Kafka allows 0): a partition whose leader keeps failing would otherwise be retried in a tight loop. */
+  @timerMs(1)
+  SPOOL_REPLICA_FETCH_BACKOFF_MS = 1_000;
+
+  @timerMs(1)
+  SPOOL_REPLICA_SOCKET_TIMEOUT_MS = 30_000;
 
   /** follower.replication.throttled.rate (bytes per second) for replicas a reassignment adds here; unset: no throttle. */
   @IsOptional() @toInt() @IsInt({ message: THROTTLED_RATE }) @Min(1, { message: THROTTLED_RATE }) @Max(Number.MAX_SAFE_INTEGER, { message: THROTTLED_RATE })

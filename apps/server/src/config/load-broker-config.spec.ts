@@ -2,6 +2,8 @@ import path from 'node:path';
 import { KAFKA_TOPIC_CONFIG_DEFAULTS } from '@spool/log-engine';
 import { ConfigError } from './config.error.js';
 import { loadBrokerConfig } from './load-broker-config.js';
+import { DEFAULT_REPLICATION_CONFIG } from '@spool/replication';
+import { replicationConfigOf } from '../cluster/cluster-settings.js';
 import { kafkaListenerOptionsFrom } from '../kafka/kafka-listener.options.js';
 import { sseOptionsFromEnv } from '../sse/sse.options.js';
 import { wsOptionsFromEnv } from '../ws/ws.options.js';
@@ -199,6 +201,12 @@ describe('loadBrokerConfig', () => {
       autoLeaderRebalanceEnable: true,
       leaderImbalanceCheckIntervalMs: 300_000,
       replicaLagTimeMaxMs: 30_000,
+      replicaFetchWaitMaxMs: 500,
+      replicaFetchMinBytes: 1,
+      replicaFetchMaxBytes: 1_048_576,
+      replicaFetchResponseMaxBytes: 10_485_760,
+      replicaFetchBackoffMs: 1000,
+      replicaSocketTimeoutMs: 30_000,
       leaderImbalancePerBrokerPercentage: 10,
       offsetsTopicNumPartitions: 1,
       offsetsTopicReplicationFactor: 3,
@@ -273,6 +281,81 @@ describe('loadBrokerConfig', () => {
     ['SPOOL_OFFSETS_TOPIC_NUM_PARTITIONS', '0', 'an integer in 1..1000'],
   ])('rejects the cluster variable %s=%s', (name, value, expected) => {
     expect(problemsOf({ [name]: value })).toEqual([`${name}=${JSON.stringify(value)}: expected ${expected}`]);
+  });
+
+  describe('replication settings (Kafka names, docs/replication.md#settings)', () => {
+    it('defaults to Kafka\'s values, which are what libs/replication runs with', () => {
+      const { config } = loadBrokerConfig({}, CWD);
+      expect(replicationConfigOf(config.cluster)).toEqual(DEFAULT_REPLICATION_CONFIG);
+      expect(config.topicDefaults.minInsyncReplicas).toBe(1);
+      expect(config.topicDefaults.uncleanLeaderElectionEnable).toBe(false);
+    });
+
+    it('reads every replication variable and hands it to the replica manager and fetchers', () => {
+      const { config } = loadBrokerConfig(
+        {
+          SPOOL_REPLICA_LAG_TIME_MAX_MS: '4000',
+          SPOOL_REPLICA_FETCH_WAIT_MAX_MS: '250',
+          SPOOL_REPLICA_FETCH_MIN_BYTES: '0',
+          SPOOL_REPLICA_FETCH_MAX_BYTES: '65536',
+          SPOOL_REPLICA_FETCH_RESPONSE_MAX_BYTES: '262144',
+          SPOOL_REPLICA_FETCH_BACKOFF_MS: '200',
+          SPOOL_REPLICA_SOCKET_TIMEOUT_MS: '5000',
+          SPOOL_FOLLOWER_REPLICATION_THROTTLED_RATE: '1000',
+          SPOOL_MIN_INSYNC_REPLICAS: '2',
+          SPOOL_UNCLEAN_LEADER_ELECTION_ENABLE: 'true',
+          SPOOL_AUTO_LEADER_REBALANCE_ENABLE: 'false',
+          SPOOL_LEADER_IMBALANCE_CHECK_INTERVAL_MS: '1000',
+        },
+        CWD,
+      );
+      expect(replicationConfigOf(config.cluster)).toEqual({
+        replicaLagTimeMaxMs: 4000,
+        replicaFetchWaitMaxMs: 250,
+        replicaFetchMinBytes: 0,
+        replicaFetchMaxBytes: 65_536,
+        replicaFetchResponseMaxBytes: 262_144,
+        replicaFetchBackoffMs: 200,
+        replicaSocketTimeoutMs: 5000,
+        followerReplicationThrottledRate: 1000,
+      });
+      expect(config.topicDefaults.minInsyncReplicas).toBe(2);
+      expect(config.topicDefaults.uncleanLeaderElectionEnable).toBe(true);
+      expect(config.cluster).toMatchObject({ uncleanLeaderElectionEnable: true, autoLeaderRebalanceEnable: false, leaderImbalanceCheckIntervalMs: 1000 });
+    });
+
+    it('takes leader.imbalance.check.interval.seconds under Kafka\'s name, or in ms, not both', () => {
+      expect(loadBrokerConfig({ SPOOL_LEADER_IMBALANCE_CHECK_INTERVAL_SECONDS: '30' }, CWD).config.cluster.leaderImbalanceCheckIntervalMs).toBe(30_000);
+      expect(problemsOf({ SPOOL_LEADER_IMBALANCE_CHECK_INTERVAL_SECONDS: '0' })).toEqual(['SPOOL_LEADER_IMBALANCE_CHECK_INTERVAL_SECONDS="0": expected an integer number of seconds in 1..2147483']);
+      expect(problemsOf({ SPOOL_LEADER_IMBALANCE_CHECK_INTERVAL_SECONDS: '30', SPOOL_LEADER_IMBALANCE_CHECK_INTERVAL_MS: '30000' })).toEqual([
+        'SPOOL_LEADER_IMBALANCE_CHECK_INTERVAL_SECONDS="30": expected unset when SPOOL_LEADER_IMBALANCE_CHECK_INTERVAL_MS is set (both name leader.imbalance.check.interval)',
+      ]);
+    });
+
+    it.each([
+      ['SPOOL_REPLICA_LAG_TIME_MAX_MS', '0', 'an integer number of milliseconds in 1..2147483647'],
+      ['SPOOL_REPLICA_LAG_TIME_MAX_MS', '30s', 'an integer number of milliseconds in 1..2147483647'],
+      ['SPOOL_REPLICA_FETCH_WAIT_MAX_MS', '-1', 'an integer number of milliseconds in 0..2147483647'],
+      ['SPOOL_REPLICA_FETCH_MIN_BYTES', '-1', 'an integer in 0..2147483647'],
+      ['SPOOL_REPLICA_FETCH_MAX_BYTES', '1MB', 'an integer in 0..2147483647'],
+      ['SPOOL_REPLICA_FETCH_MAX_BYTES', '2147483648', 'an integer in 0..2147483647'],
+      ['SPOOL_REPLICA_FETCH_RESPONSE_MAX_BYTES', '1.5', 'an integer in 0..2147483647'],
+      ['SPOOL_REPLICA_FETCH_BACKOFF_MS', '0', 'an integer number of milliseconds in 1..2147483647'],
+      ['SPOOL_REPLICA_SOCKET_TIMEOUT_MS', '2147483648', 'an integer number of milliseconds in 1..2147483647'],
+      ['SPOOL_MIN_INSYNC_REPLICAS', 'two', 'an integer in 1..2147483647'],
+      ['SPOOL_AUTO_LEADER_REBALANCE_ENABLE', 'yes', 'true or false'],
+      ['SPOOL_LEADER_IMBALANCE_CHECK_INTERVAL_MS', '0', 'an integer number of milliseconds in 1..2147483647'],
+    ])('rejects %s=%s in one line', (name, value, expected) => {
+      expect(problemsOf({ [name]: value })).toEqual([`${name}=${JSON.stringify(value)}: expected ${expected}`]);
+    });
+
+    it('applies Kafka\'s rules across the fetch settings: the fetch wait within the lag and the socket timeout', () => {
+      expect(problemsOf({ SPOOL_REPLICA_LAG_TIME_MAX_MS: '400' })).toEqual(['SPOOL_REPLICA_FETCH_WAIT_MAX_MS="500": expected at most SPOOL_REPLICA_LAG_TIME_MAX_MS (400)']);
+      expect(problemsOf({ SPOOL_REPLICA_FETCH_WAIT_MAX_MS: '2000', SPOOL_REPLICA_SOCKET_TIMEOUT_MS: '1000' })).toEqual([
+        'SPOOL_REPLICA_FETCH_WAIT_MAX_MS="2000": expected at most SPOOL_REPLICA_SOCKET_TIMEOUT_MS (1000)',
+      ]);
+      expect(loadBrokerConfig({ SPOOL_REPLICA_FETCH_WAIT_MAX_MS: '400', SPOOL_REPLICA_LAG_TIME_MAX_MS: '400', SPOOL_REPLICA_SOCKET_TIMEOUT_MS: '400' }, CWD).config.cluster.replicaFetchWaitMaxMs).toBe(400);
+    });
   });
 
   it('names the bad etcd endpoint in one line', () => {

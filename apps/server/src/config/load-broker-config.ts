@@ -52,6 +52,7 @@ export function loadBrokerConfig(env: NodeJS.ProcessEnv, cwd: string = process.c
   if (problems.length === 0 && parsed.SPOOL_HTTP_PORT === parsed.SPOOL_KAFKA_PORT) {
     problems.push(`SPOOL_KAFKA_PORT=${JSON.stringify(raw.SPOOL_KAFKA_PORT ?? String(parsed.SPOOL_KAFKA_PORT))}: expected a port different from SPOOL_HTTP_PORT`);
   }
+  if (problems.length === 0) problems.push(...replicationFetchProblems(parsed, raw));
   try {
     transactionSettingsFromEnv(raw); // read again by the transaction coordinator; checked here so a bad value stops the boot
   } catch (err) {
@@ -108,12 +109,33 @@ function describe(error: ValidationError, raw: Readonly<Record<string, string>>)
 }
 
 /**
+ * Kafka's cross-setting rules for the follower's fetcher (KafkaConfig): a Fetch that may wait longer
+ * than replica.lag.time.max.ms would let an idle, healthy follower drop out of the ISR, and one that
+ * may wait longer than replica.socket.timeout.ms would time out while the leader still waits.
+ */
+function replicationFetchProblems(parsed: BrokerEnv, raw: Readonly<Record<string, string>>): string[] {
+  const waitMs = parsed.SPOOL_REPLICA_FETCH_WAIT_MAX_MS;
+  const shown = JSON.stringify(raw.SPOOL_REPLICA_FETCH_WAIT_MAX_MS ?? String(waitMs));
+  const problems: string[] = [];
+  if (waitMs > parsed.SPOOL_REPLICA_LAG_TIME_MAX_MS) {
+    problems.push(`SPOOL_REPLICA_FETCH_WAIT_MAX_MS=${shown}: expected at most SPOOL_REPLICA_LAG_TIME_MAX_MS (${parsed.SPOOL_REPLICA_LAG_TIME_MAX_MS})`);
+  }
+  if (waitMs > parsed.SPOOL_REPLICA_SOCKET_TIMEOUT_MS) {
+    problems.push(`SPOOL_REPLICA_FETCH_WAIT_MAX_MS=${shown}: expected at most SPOOL_REPLICA_SOCKET_TIMEOUT_MS (${parsed.SPOOL_REPLICA_SOCKET_TIMEOUT_MS})`);
+  }
+  return problems;
+}
+
+/**
  * SPOOL_BROKER_ID is Kafka's broker.id; SPOOL_NODE_ID, read by the HTTP options before cluster mode
  * existed, names the same thing: either may be set, both only to the same value.
  */
 function clusterSettingsOf(parsed: BrokerEnv, raw: Readonly<Record<string, string>>, nodeId: number): ClusterSettings {
   if (parsed.SPOOL_BROKER_ID !== undefined && raw.SPOOL_NODE_ID !== undefined && parsed.SPOOL_BROKER_ID !== nodeId) {
     throw new ConfigError([`SPOOL_NODE_ID=${JSON.stringify(raw.SPOOL_NODE_ID)}: expected the same value as SPOOL_BROKER_ID (${parsed.SPOOL_BROKER_ID}), or unset (it is the older name of broker.id)`]);
+  }
+  if (raw.SPOOL_LEADER_IMBALANCE_CHECK_INTERVAL_SECONDS !== undefined && raw.SPOOL_LEADER_IMBALANCE_CHECK_INTERVAL_MS !== undefined) {
+    throw new ConfigError([`SPOOL_LEADER_IMBALANCE_CHECK_INTERVAL_SECONDS=${JSON.stringify(raw.SPOOL_LEADER_IMBALANCE_CHECK_INTERVAL_SECONDS)}: expected unset when SPOOL_LEADER_IMBALANCE_CHECK_INTERVAL_MS is set (both name leader.imbalance.check.interval)`]);
   }
   const clustered = parsed.SPOOL_ETCD_ENDPOINTS !== undefined;
   return {
@@ -128,11 +150,17 @@ function clusterSettingsOf(parsed: BrokerEnv, raw: Readonly<Record<string, strin
     defaultReplicationFactor: parsed.SPOOL_DEFAULT_REPLICATION_FACTOR,
     uncleanLeaderElectionEnable: parsed.SPOOL_UNCLEAN_LEADER_ELECTION_ENABLE,
     autoLeaderRebalanceEnable: parsed.SPOOL_AUTO_LEADER_REBALANCE_ENABLE,
-    leaderImbalanceCheckIntervalMs: parsed.SPOOL_LEADER_IMBALANCE_CHECK_INTERVAL_MS,
+    leaderImbalanceCheckIntervalMs: parsed.SPOOL_LEADER_IMBALANCE_CHECK_INTERVAL_SECONDS !== undefined ? parsed.SPOOL_LEADER_IMBALANCE_CHECK_INTERVAL_SECONDS * 1000 : parsed.SPOOL_LEADER_IMBALANCE_CHECK_INTERVAL_MS,
     leaderImbalancePerBrokerPercentage: parsed.SPOOL_LEADER_IMBALANCE_PER_BROKER_PERCENTAGE,
     offsetsTopicNumPartitions: parsed.SPOOL_OFFSETS_TOPIC_NUM_PARTITIONS ?? (clustered ? CLUSTER_OFFSETS_TOPIC_PARTITIONS : SINGLE_NODE_SETTINGS.offsetsTopicNumPartitions),
     offsetsTopicReplicationFactor: parsed.SPOOL_OFFSETS_TOPIC_REPLICATION_FACTOR,
     replicaLagTimeMaxMs: parsed.SPOOL_REPLICA_LAG_TIME_MAX_MS,
+    replicaFetchWaitMaxMs: parsed.SPOOL_REPLICA_FETCH_WAIT_MAX_MS,
+    replicaFetchMinBytes: parsed.SPOOL_REPLICA_FETCH_MIN_BYTES,
+    replicaFetchMaxBytes: parsed.SPOOL_REPLICA_FETCH_MAX_BYTES,
+    replicaFetchResponseMaxBytes: parsed.SPOOL_REPLICA_FETCH_RESPONSE_MAX_BYTES,
+    replicaFetchBackoffMs: parsed.SPOOL_REPLICA_FETCH_BACKOFF_MS,
+    replicaSocketTimeoutMs: parsed.SPOOL_REPLICA_SOCKET_TIMEOUT_MS,
     followerReplicationThrottledRate: parsed.SPOOL_FOLLOWER_REPLICATION_THROTTLED_RATE ?? null,
   };
 }

@@ -15,8 +15,9 @@ import { BrokerClientPool } from '@spool/broker-client';
 import type { MetadataEvent } from '@spool/cluster';
 import { silentLogger, SpoolError, systemClock, type Logger } from '@spool/common';
 import { LogManager, type Log } from '@spool/log-engine';
-import { DEFAULT_REPLICATION_CONFIG, ReplicaFetcherManager, ReplicaManager, type LeaderLookup, type LeaderPartition, type ReplicationConfig } from '@spool/replication';
+import { ReplicaFetcherManager, ReplicaManager, type LeaderLookup, type LeaderPartition, type ReplicationConfig } from '@spool/replication';
 import { ClusterService, NODE_LOCAL_TOPICS } from '../cluster/cluster.service.js';
+import { replicationConfigOf } from '../cluster/cluster-settings.js';
 import { ROOT_LOGGER } from '../logging/logging.module.js';
 
 /** Injection token of the replication settings (BrokerConfig's; Kafka's defaults when absent). */
@@ -40,12 +41,7 @@ export class ReplicationService implements BeforeApplicationShutdown {
     @Optional() @Inject(REPLICATION_CONFIG) config?: ReplicationConfig,
     @Optional() @Inject(ROOT_LOGGER) rootLogger?: Logger,
   ) {
-    const throttledRate = cluster.settings.followerReplicationThrottledRate;
-    this.config = config ?? {
-      ...DEFAULT_REPLICATION_CONFIG,
-      replicaLagTimeMaxMs: cluster.settings.replicaLagTimeMaxMs,
-      ...(throttledRate !== null && { followerReplicationThrottledRate: throttledRate }),
-    };
+    this.config = config ?? replicationConfigOf(cluster.settings);
     this.logger = (rootLogger ?? silentLogger).child({ component: 'replication' });
   }
 
