@@ -1,9 +1,10 @@
 /**
  * The registry over a log another node writes (cluster mode's reader side), with an in-memory
  * SchemaLog shared by two registries: `writer` appends through its LocalRegistryWriter, `reader`
- * only reads. What a reader promises: a read that finds nothing catches up first (fresh), a
- * failed open is tried again by the next, and rebuild() forgets records the log no longer has
- * (a leader change truncated a tail this node had applied).
+ * only reads. What a reader promises: a read that finds nothing catches up first (fresh), a read
+ * of what writes change catches up before answering and falls back to its state when it cannot
+ * (caughtUp), a failed open is tried again by the next, and rebuild() forgets records the log no
+ * longer has (a leader change truncated a tail this node had applied).
  */
 import { silentLogger } from '@spool/common';
 import { SchemaRegistry } from './schema-registry.js';
@@ -81,4 +82,18 @@ it('rebuild() forgets records the log no longer has, and ids go on from what it 
   expect(reader.state.maxId).toBe(1);
   const next = await reader.register('c-value', avro('C'), { normalize: false });
   expect(next.id).toBe(2);
+});
+
+it('caughtUp() sees a config written elsewhere (not a not-found: the subject exists), and answers from its state when the catch-up fails', async () => {
+  await writer.register('s-value', avro('A'), { normalize: false });
+  await reader.catchUp();
+  await writer.setConfig('s-value', 'FULL');
+  // What this node has read still says "no subject-level config": only a catch-up first sees the write.
+  await expect(reader.fresh(() => reader.config('s-value', false))).rejects.toMatchObject({ code: 'SUBJECT_COMPATIBILITY_NOT_CONFIGURED' });
+  expect(await reader.caughtUp(() => reader.config('s-value', false))).toBe('FULL');
+
+  await writer.setConfig('s-value', 'NONE');
+  log.failures.push(new Error('leader unreachable'));
+  expect(await reader.caughtUp(() => reader.config('s-value', false))).toBe('FULL');
+  expect(await reader.caughtUp(() => reader.config('s-value', false))).toBe('NONE');
 });

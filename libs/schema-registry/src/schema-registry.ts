@@ -12,6 +12,11 @@
  * end that the new writer's log does not have). `fresh()` answers a read from the state, and when
  * it finds nothing (a subject, version or id another node has just written), catches up first and
  * answers again: Confluent's clients register on one node and fetch by id on another.
+ * `caughtUp()` catches up first and then answers as fresh() does: for reads whose answer a write
+ * elsewhere can change without making it a not-found (configs, modes, subject and version lists,
+ * `latest`), so a client that wrote on one node reads its write on any other. When that catch-up
+ * fails (the log's leader is unreachable) the read is answered from what this node has read: a
+ * registry stays readable while its writer moves, as Confluent's followers do.
  */
 import type { Logger } from '@spool/common';
 import { compatibilityMessages } from './compatibility.js';
@@ -103,6 +108,16 @@ export class SchemaRegistry {
     }
     await this.settle();
     return read();
+  }
+
+  /** `read()`'s answer after catching up with the log's committed end as of the call (see the top of the file). */
+  async caughtUp<T>(read: () => T): Promise<T> {
+    try {
+      await this.catchUp();
+    } catch (err) {
+      this.options.logger.debug({ err }, 'answering a schema registry read from this node\'s state: catching up with _schemas failed');
+    }
+    return this.fresh(read);
   }
 
   /**

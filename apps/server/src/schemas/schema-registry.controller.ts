@@ -3,10 +3,11 @@
  * `http://<broker>:<http port>/schemas`, unmodified otherwise. Routes, query flags, bodies and
  * error codes follow Confluent's (docs/schemas.md lists the differences); the registry itself
  * (@spool/schema-registry) does the work, this controller only translates. Every handler waits
- * for the registry to have read `_schemas` (open() is shared and cheap once done). Reads that
- * find nothing catch up with `_schemas` and answer again (SchemaRegistry.fresh); writes carry the
- * request's origin (Authorization, forwarded or not) to the writer, which in cluster mode may be
- * another broker.
+ * for the registry to have read `_schemas` (open() is shared and cheap once done). Reads by id
+ * that find nothing catch up with `_schemas` and answer again (SchemaRegistry.fresh); other reads
+ * catch up first (SchemaRegistry.caughtUp), so a write acknowledged on any node is read on this
+ * one. Writes carry the request's origin (Authorization, forwarded or not) to the writer, which in
+ * cluster mode may be another broker.
  */
 import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
@@ -33,8 +34,17 @@ export class SchemaRegistryController {
     return this.registry;
   }
 
-  /** A read from this node's state, caught up first when it finds nothing (cluster mode: written elsewhere a moment ago). */
+  /**
+   * A read of what writes change (configs, modes, subjects, versions): answered after catching up
+   * with `_schemas`, so a write acknowledged on any node is seen here (SchemaRegistry.caughtUp).
+   */
   private async read<T>(answer: (registry: SchemaRegistry) => T): Promise<T> {
+    const registry = await this.ready();
+    return registry.caughtUp(() => answer(registry));
+  }
+
+  /** A read by schema id: ids never change what they name, so the state answers, caught up only when it finds nothing (SchemaRegistry.fresh). */
+  private async readById<T>(answer: (registry: SchemaRegistry) => T): Promise<T> {
     const registry = await this.ready();
     return registry.fresh(() => answer(registry));
   }
@@ -58,13 +68,13 @@ export class SchemaRegistryController {
 
   @Get('schemas/ids/:id')
   async schemaById(@Param('id') id: string): Promise<object> {
-    const stored = await this.read((registry) => registry.schemaById(schemaId(id)));
+    const stored = await this.readById((registry) => registry.schemaById(schemaId(id)));
     return schemaView({ schema: stored.schema, schemaType: stored.schemaType, references: stored.references });
   }
 
   @Get('schemas/ids/:id/schema')
   async rawSchemaById(@Param('id') id: string): Promise<string> {
-    return this.read((registry) => registry.schemaById(schemaId(id)).schema);
+    return this.readById((registry) => registry.schemaById(schemaId(id)).schema);
   }
 
   @Get('schemas/ids/:id/versions')
