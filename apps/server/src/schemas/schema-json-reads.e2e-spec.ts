@@ -126,3 +126,16 @@ it('GET /asyncapi.json types each topic with a schema; the JSON records read mat
   expect(validate(first)).toBe(true);
   expect(validate(second)).toBe(false); // a Protobuf-shaped value on the same topic is not the Avro value's shape
 });
+
+it('the served document is cached per registry state: the same text until a schema is registered, then that schema at once', async () => {
+  const yaml = async () => (await fetch(`${server.url}/asyncapi.yaml`)).text();
+  const before = await yaml();
+  expect(await yaml()).toBe(before);
+  expect(before).not.toContain('topic.late:');
+  const client = new ConfluentClient({ host: `${server.url}/schemas`, retry: { retries: 0 } });
+  await client.register({ type: SchemaType.AVRO, schema: JSON.stringify({ type: 'record', name: 'Late', fields: [{ name: 'x', type: 'int' }] }) }, { subject: 'late-value' });
+  const after = await yaml();
+  expect(after).toContain('topic.late:');
+  const json = (await (await fetch(`${server.url}/asyncapi.json`)).json()) as { channels: Record<string, unknown> };
+  expect(Object.keys(json.channels)).toContain('topic.late');
+});
