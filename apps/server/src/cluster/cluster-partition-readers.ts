@@ -15,9 +15,10 @@
  * little behind the leader only move a start position earlier (records delivered again, never
  * skipped): both offsets only grow.
  *
- * waitForAppend on a remote partition is a Fetch long poll on the leader (minBytes 1), aborted
- * with the caller's signal; a failed one waits half a second before it resolves, so a caller's
- * loop reading an unreachable leader does not spin.
+ * waitForAppend on a remote partition is a Fetch long poll on the leader (minBytes 1), on a
+ * connection no other request uses meanwhile and shared by the waiters at the same offset
+ * (remote-waits.ts says why), aborted when every waiter has left; a failed one waits half a second
+ * before it resolves, so a caller's loop reading an unreachable leader does not spin.
  *
  * Every face reads read_committed (docs/transactions.md), wherever the partition is led: a
  * forwarded Fetch or ListOffsets carries isolation_level 1, so the leader bounds it by its last
@@ -33,6 +34,7 @@ import { iterateBatches } from '@spool/protocol';
 import { withoutAbortedFromFetch } from '../records/aborted-batches.js';
 import { LocalPartitionReader, type OffsetAndTimestamp, type PartitionRead, type PartitionReader, type PartitionReaders } from '../records/partition-reader.js';
 import type { PartitionRouter } from './partition-router.js';
+import { RemoteWaits } from './remote-waits.js';
 import type { SchemaDecoder } from '../records/record-renderer.js';
 
 /** Longest single long poll sent to a leader (the broker caps Fetch waits at 60 s too). */
@@ -60,6 +62,12 @@ export class ClusterPartitionReaders implements PartitionReaders {
     readonly producerStates: ProducerStateRegistry = new ProducerStateRegistry(),
     /** Decodes schema-encoded records for json reads (records/record-renderer.ts). */
     readonly schemaDecoder?: SchemaDecoder,
+    /**
+     * Where long polls go (remote-waits.ts): ClusterService's lanes. Without them, one lane that is
+     * `router` itself: for a reader that only waits (the schema registry's follower, which has a
+     * router of its own for that).
+     */
+    readonly waits: RemoteWaits = new RemoteWaits(() => router, 1),
   ) {}
 
   reader(topic: string, partition: number): PartitionReader {
@@ -159,19 +167,22 @@ export class ClusterPartitionReaders implements PartitionReaders {
   async remoteWait(leader: number, topic: string, partition: number, offset: number, timeoutMs: number, signal?: AbortSignal): Promise<void> {
     if (signal?.aborted || timeoutMs <= 0) return;
     const waitMs = Math.min(timeoutMs, MAX_REMOTE_WAIT_MS);
-    try {
-      const result = await fetchRecords(
-        this.router.sender(leader),
-        { maxWaitMs: waitMs, minBytes: 1, maxBytes: 1, isolationLevel: IsolationLevel.READ_COMMITTED, partitions: [{ topic, partition, fetchOffset: offset, partitionMaxBytes: 1 }] },
-        { timeoutMs: waitMs + this.router.peerRequestTimeoutMs, ...(signal !== undefined && { signal }) },
-      );
-      const answered = result.partitions[0];
-      if (result.error !== null || answered === undefined || answered.error !== null) throw result.error ?? answered?.error ?? new Error('no partition in the answer');
-      this.remember(topic, partition, answered.logStartOffset, stableEnd(answered));
-    } catch {
-      if (signal?.aborted) return;
-      await pause(Math.min(FAILED_WAIT_PAUSE_MS, timeoutMs), signal);
-    }
+    // On a connection of its own, shared by every waiter at this offset (remote-waits.ts).
+    await this.waits.wait(leader, `${leader}\u0000${topic}\u0000${partition}\u0000${offset}`, waitMs, signal, async (sender, shared) => {
+      try {
+        const result = await fetchRecords(
+          sender(),
+          { maxWaitMs: waitMs, minBytes: 1, maxBytes: 1, isolationLevel: IsolationLevel.READ_COMMITTED, partitions: [{ topic, partition, fetchOffset: offset, partitionMaxBytes: 1 }] },
+          { timeoutMs: waitMs + this.router.peerRequestTimeoutMs, signal: shared },
+        );
+        const answered = result.partitions[0];
+        if (result.error !== null || answered === undefined || answered.error !== null) throw result.error ?? answered?.error ?? new Error('no partition in the answer');
+        this.remember(topic, partition, answered.logStartOffset, stableEnd(answered));
+      } catch {
+        if (shared.aborted) return;
+        await pause(Math.min(FAILED_WAIT_PAUSE_MS, waitMs), shared);
+      }
+    });
   }
 
   async remoteOffset(leader: number, topic: string, partition: number, timestamp: number): Promise<OffsetAndTimestamp | null> {

@@ -28,6 +28,7 @@ import { CLUSTER_SETTINGS, SINGLE_NODE_SETTINGS, type ClusterSettings } from './
 import { readMetaProperties, writeMetaProperties } from './meta-properties.js';
 import { PartitionLeadership } from './partition-leadership.js';
 import { PartitionRouter } from './partition-router.js';
+import { RemoteWaits } from './remote-waits.js';
 import { TopicSync } from './topic-sync.js';
 
 /** Injection token of the app's one ClusterMetadata. */
@@ -56,6 +57,8 @@ export class ClusterService implements OnApplicationBootstrap, BeforeApplication
   readonly leadership: PartitionLeadership;
   /** Where the JSON faces send a partition's produce and reads (the leader's node, over Kafka's protocol). */
   readonly router: PartitionRouter;
+  /** The faces' long polls to other brokers, on lanes of their own (remote-waits.ts). */
+  readonly waits: RemoteWaits;
 
   constructor(
     @Inject(CLUSTER_METADATA) readonly metadata: ClusterMetadata,
@@ -67,6 +70,11 @@ export class ClusterService implements OnApplicationBootstrap, BeforeApplication
     this.logger = (rootLogger ?? silentLogger).child({ component: 'cluster-service' });
     this.leadership = new PartitionLeadership(metadata, () => this.sync);
     this.router = new PartitionRouter(metadata, this.leadership, this.settings.peerRequestTimeoutMs, this.settings.interBrokerSasl ?? null);
+    this.waits = new RemoteWaits(() => {
+      const lane = new PartitionRouter(metadata, this.leadership, this.settings.peerRequestTimeoutMs, this.settings.interBrokerSasl ?? null);
+      lane.start();
+      return lane;
+    });
   }
 
   get mode(): 'local' | 'etcd' {
@@ -234,7 +242,7 @@ export class ClusterService implements OnApplicationBootstrap, BeforeApplication
   private async doClose(): Promise<void> {
     if (this.starting === null) return;
     this.sync?.stop();
-    await this.router.close();
+    await Promise.all([this.router.close(), this.waits.close()]);
     // Not waiting for start(): closing aborts a start still retrying an unreachable etcd.
     this.starting.catch(() => undefined);
     try {

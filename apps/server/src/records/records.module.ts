@@ -21,7 +21,7 @@ import { LocalPartitionReaders, PARTITION_READERS } from './partition-reader.js'
       provide: PARTITION_READERS,
       // Cluster mode: any partition on any node (the leader's, over Kafka's protocol, when elsewhere).
       useFactory: (logs: LogManager, producerStates: ProducerStateRegistry, cluster: ClusterService, schemas: TopicSchemas) =>
-        cluster.mode === 'etcd' ? new ClusterPartitionReaders(logs, cluster.metadata, cluster.router, producerStates, schemas) : new LocalPartitionReaders(logs, producerStates, schemas),
+        cluster.mode === 'etcd' ? new ClusterPartitionReaders(logs, cluster.metadata, cluster.router, producerStates, schemas, cluster.waits) : new LocalPartitionReaders(logs, producerStates, schemas),
       inject: [LogManager, ProducerStateRegistry, ClusterService, TopicSchemas],
     },
   ],
