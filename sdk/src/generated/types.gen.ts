@@ -360,11 +360,11 @@ export type TopicSummary = {
      */
     partitions: number;
     /**
-     * Sum over partitions of highWatermark - logStartOffset (an upper bound on the records kept: compaction leaves gaps).
+     * Sum over partitions of highWatermark - logStartOffset (an upper bound on the records kept: compaction leaves gaps); cluster mode: each partition's offsets as its leader has them.
      */
     records: number;
     /**
-     * Bytes on disk, all partitions.
+     * Bytes on this broker's disk, all partitions (cluster mode: only the replicas it holds).
      */
     size: number;
     /**
@@ -867,7 +867,7 @@ export type GroupPartitionOffset = {
      */
     committedOffset: number;
     /**
-     * The partition's highWatermark; null if the topic no longer exists.
+     * Where the partition's reads end (its highWatermark, or its last stable offset while a transaction is open), as its leader has it; null if the topic no longer exists or its leader cannot be reached (cluster mode: offline partition).
      */
     highWatermark: number | null;
     /**
@@ -962,7 +962,7 @@ export type GroupOffsetReset = {
      */
     logStartOffset: number;
     /**
-     * The partition's highWatermark.
+     * The partition's highWatermark (its last stable offset while a transaction is open), as its leader has it.
      */
     highWatermark: number;
     /**

@@ -28,11 +28,11 @@
  */
 import { fetchRecords, IsolationLevel, ListOffsetsTimestamp, listOffsets } from '@spool/broker-client';
 import type { ClusterMetadata } from '@spool/cluster';
-import { SpoolError } from '@spool/common';
+import { isSpoolError, SpoolError } from '@spool/common';
 import { ProducerStateRegistry, type LogManager } from '@spool/log-engine';
 import { iterateBatches } from '@spool/protocol';
 import { withoutAbortedFromFetch } from '../records/aborted-batches.js';
-import { LocalPartitionReader, type OffsetAndTimestamp, type PartitionRead, type PartitionReader, type PartitionReaders } from '../records/partition-reader.js';
+import { LocalPartitionReader, offsetsOrError, type OffsetAndTimestamp, type PartitionOffsets, type PartitionRead, type PartitionReader, type PartitionReaders } from '../records/partition-reader.js';
 import type { PartitionRouter } from './partition-router.js';
 import { RemoteWaits } from './remote-waits.js';
 import type { SchemaDecoder } from '../records/record-renderer.js';
@@ -104,6 +104,61 @@ export class ClusterPartitionReaders implements PartitionReaders {
         this.remember(topic, partition, earliest?.offset ?? 0, latest?.offset ?? 0);
       }),
     );
+  }
+
+  /**
+   * Many partitions' offsets at once (admin views: group lag and resets, the topic list): local
+   * ones from this node's log, remote ones with one ListOffsets per leader for the earliest and
+   * one for the latest offsets of all its partitions (remembered, as prepare() does); a partition
+   * that is unknown, offline or whose leader does not answer gets its error.
+   */
+  async leaderOffsets(partitions: readonly { readonly topic: string; readonly partition: number }[]): Promise<Array<PartitionOffsets | SpoolError>> {
+    const answers: Array<PartitionOffsets | SpoolError | undefined> = partitions.map(() => undefined);
+    const remote = new Map<number, number[]>(); // leader -> indexes into partitions
+    partitions.forEach(({ topic, partition }, i) => {
+      let reader: PartitionReader;
+      try {
+        reader = this.reader(topic, partition);
+      } catch (err) {
+        if (!isSpoolError(err)) throw err;
+        answers[i] = err;
+        return;
+      }
+      const route = reader instanceof ClusterPartitionReader ? this.router.route(topic, partition) : ({ kind: 'local' } as const);
+      if (route.kind === 'refused') answers[i] = route.error;
+      else if (route.kind === 'local') answers[i] = offsetsOrError(() => reader);
+      else remote.set(route.leader, [...(remote.get(route.leader) ?? []), i]);
+    });
+    await Promise.all(
+      [...remote].map(async ([leader, indexes]) => {
+        const asked = indexes.map((i) => partitions[i]!);
+        const ask = (timestamp: number) =>
+          listOffsets(this.router.sender(leader), { isolationLevel: IsolationLevel.READ_COMMITTED, partitions: asked.map((p) => ({ ...p, timestamp })) }, { timeoutMs: this.router.peerRequestTimeoutMs });
+        let earliest: Awaited<ReturnType<typeof ask>>;
+        let latest: Awaited<ReturnType<typeof ask>>;
+        try {
+          [earliest, latest] = await Promise.all([ask(ListOffsetsTimestamp.EARLIEST), ask(ListOffsetsTimestamp.LATEST)]);
+        } catch (err) {
+          const error = isSpoolError(err) ? err : new SpoolError('NETWORK_EXCEPTION', `ListOffsets to broker ${leader} failed: ${(err as Error).message}`);
+          for (const i of indexes) answers[i] = error;
+          return;
+        }
+        const find = (result: typeof earliest, topic: string, partition: number) => result.partitions.find((r) => r.topic === topic && r.partition === partition);
+        for (const i of indexes) {
+          const { topic, partition } = partitions[i]!;
+          const first = find(earliest, topic, partition);
+          const last = find(latest, topic, partition);
+          const error = first?.error ?? last?.error ?? null;
+          if (error !== null) answers[i] = error;
+          else if (first?.offset == null || last?.offset == null) answers[i] = new SpoolError('UNKNOWN_SERVER_ERROR', `broker ${leader} answered ListOffsets for ${topic}-${partition} without its offsets`, { topic, partition });
+          else {
+            this.remember(topic, partition, first.offset, last.offset);
+            answers[i] = { logStartOffset: first.offset, highWatermark: last.offset };
+          }
+        }
+      }),
+    );
+    return answers.map((a) => a!);
   }
 
   cached(topic: string, partition: number): LeaderOffsets {

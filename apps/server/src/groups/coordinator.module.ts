@@ -6,16 +6,34 @@
  */
 import { Global, Module, type DynamicModule } from '@nestjs/common';
 import type { CoordinatorConfig, Scheduler } from '@spool/coordinator';
+import { silentLogger } from '@spool/common';
 import { ClusterModule } from '../cluster/cluster.module.js';
+import { ClusterService } from '../cluster/cluster.service.js';
+import { BrokerConfig } from '../config/index.js';
+import type { RootLogger } from '../logging/create-root-logger.js';
+import { ROOT_LOGGER } from '../logging/logging.module.js';
+import { RecordsModule } from '../records/records.module.js';
+import { GroupAdminForwarder } from './group-admin-forwarder.js';
 import { coordinatorConfigFromEnv } from './coordinator-config.env.js';
 import { COORDINATOR_CONFIG, COORDINATOR_SCHEDULER, GroupCoordinatorService } from './group-coordinator.service.js';
 import { GroupsController } from './groups.controller.js';
 import { GroupsService } from './groups.service.js';
 
 const core = {
-  imports: [ClusterModule],
+  // RecordsModule: the partition readers, for lag and resets from each partition's leader.
+  imports: [ClusterModule, RecordsModule],
   controllers: [GroupsController],
-  providers: [GroupCoordinatorService, GroupsService],
+  providers: [
+    GroupCoordinatorService,
+    GroupsService,
+    {
+      provide: GroupAdminForwarder,
+      // Peers are reached the way clients reach this node: HTTPS when it serves HTTPS.
+      useFactory: (cluster: ClusterService | undefined, coordinators: GroupCoordinatorService, rootLogger: RootLogger | undefined, config: BrokerConfig | undefined) =>
+        new GroupAdminForwarder(cluster, coordinators, { scheme: config?.security.tls == null ? 'http' : 'https', logger: rootLogger?.child({ component: 'group-admin' }) ?? silentLogger }),
+      inject: [{ token: ClusterService, optional: true }, GroupCoordinatorService, { token: ROOT_LOGGER, optional: true }, { token: BrokerConfig, optional: true }],
+    },
+  ],
   exports: [GroupCoordinatorService],
 };
 

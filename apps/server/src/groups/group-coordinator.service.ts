@@ -48,7 +48,7 @@ export class GroupCoordinatorService implements OnModuleDestroy {
   /** Cluster mode: the `__consumer_offsets` partitions loaded here (this broker leads them). */
   private readonly led = new Set<number>();
   private clusterMembers: ClusterMemberCoordinator | undefined;
-  private creatingOffsetsTopic = false;
+  private creatingOffsetsTopic: Promise<void> | undefined;
 
   constructor(
     @Inject(LogManager) private readonly logs: LogManager,
@@ -207,19 +207,29 @@ export class GroupCoordinatorService implements OnModuleDestroy {
 
   /** Creates `__consumer_offsets` in etcd (replication capped by the live brokers); once, in the background. */
   private createOffsetsTopic(cluster: ClusterService): void {
-    if (this.creatingOffsetsTopic || cluster.metadata.topic(CONSUMER_OFFSETS_TOPIC) !== undefined) return;
-    this.creatingOffsetsTopic = true;
-    const { offsetsTopicNumPartitions, offsetsTopicReplicationFactor } = cluster.settings;
-    cluster
-      .createTopic({
-        name: CONSUMER_OFFSETS_TOPIC,
-        partitions: offsetsTopicNumPartitions,
-        replicationFactor: Math.max(1, Math.min(offsetsTopicReplicationFactor, cluster.metadata.brokers().length)),
-        configs: CONSUMER_OFFSETS_TOPIC_CONFIGS,
-      })
-      .catch((err: unknown) => {
-        if (!isSpoolError(err) || err.code !== 'TOPIC_ALREADY_EXISTS') this.rootLogger?.warn({ err }, `creating ${CONSUMER_OFFSETS_TOPIC} failed; the next group request tries again`);
-      })
-      .finally(() => (this.creatingOffsetsTopic = false));
+    this.ensureOffsetsTopic(cluster).catch((err: unknown) => this.rootLogger?.warn({ err }, `creating ${CONSUMER_OFFSETS_TOPIC} failed; the next group request tries again`));
+  }
+
+  /**
+   * Cluster mode: resolves once `__consumer_offsets` is in this broker's metadata, creating it in
+   * etcd if the cluster has none (as FindCoordinator does; HTTP group admin writes call it too).
+   * Concurrent callers share one creation; another broker creating it first is fine.
+   */
+  ensureOffsetsTopic(cluster: ClusterService): Promise<void> {
+    if (cluster.metadata.topic(CONSUMER_OFFSETS_TOPIC) !== undefined) return Promise.resolve();
+    this.creatingOffsetsTopic ??= (async () => {
+      const { offsetsTopicNumPartitions, offsetsTopicReplicationFactor } = cluster.settings;
+      try {
+        await cluster.createTopic({
+          name: CONSUMER_OFFSETS_TOPIC,
+          partitions: offsetsTopicNumPartitions,
+          replicationFactor: Math.max(1, Math.min(offsetsTopicReplicationFactor, cluster.metadata.brokers().length)),
+          configs: CONSUMER_OFFSETS_TOPIC_CONFIGS,
+        });
+      } catch (err) {
+        if (!isSpoolError(err) || err.code !== 'TOPIC_ALREADY_EXISTS') throw err;
+      }
+    })().finally(() => (this.creatingOffsetsTopic = undefined));
+    return this.creatingOffsetsTopic;
   }
 }

@@ -1,5 +1,10 @@
-/** Consumer-group admin: list, describe (members, assignments, committed offsets, lag), commit, reset, delete. */
-import { Body, Controller, Delete, Get, HttpCode, Optional, Param, Post, UsePipes } from '@nestjs/common';
+/**
+ * Consumer-group admin: list, describe (members, assignments, committed offsets, lag), commit, reset, delete.
+ * In cluster mode every route works on any node: a group's routes run on its coordinator (forwarded
+ * there when that is another broker), the list asks every broker (group-admin-forwarder.ts).
+ */
+import { Body, Controller, Delete, Get, HttpCode, Optional, Param, Post, Req, UsePipes } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
 import { topicResource, type Identity } from '@spool/security';
 import { AccessControl, DISABLED_ACCESS } from '../security/access-control.js';
 import { CurrentIdentity, RequireAcl } from '../security/http-auth.js';
@@ -8,6 +13,7 @@ import { ErrorEnvelopeDto } from '../http/errors/error-envelope.dto.js';
 import { ApiErrors } from '../http/openapi/api-errors.decorator.js';
 import { dtoValidationPipe } from '../http/validation.pipe.js';
 import { CommitGroupOffsetsDto, GroupDescriptionDto, GroupListDto, GroupOffsetsDto, GroupOffsetsResetDto, ResetGroupOffsetsDto } from './groups.dto.js';
+import { GroupAdminForwarder } from './group-admin-forwarder.js';
 import { GroupsService, parseResetTarget } from './groups.service.js';
 
 const GROUP_PARAM = { name: 'group', description: 'Consumer group id', example: 'dashboard' } as const;
@@ -23,6 +29,7 @@ const GroupConflict = ApiResponse({
 export class GroupsController {
   constructor(
     private readonly groups: GroupsService,
+    private readonly forwarder: GroupAdminForwarder,
     @Optional() private readonly access: AccessControl = DISABLED_ACCESS,
   ) {}
 
@@ -30,8 +37,9 @@ export class GroupsController {
   @ApiOperation({ operationId: 'listGroups', summary: 'List consumer groups' })
   @ApiOkResponse({ type: GroupListDto, description: 'The groups the caller may describe.' })
   @ApiErrors(401)
-  list(@CurrentIdentity() identity: Identity): GroupListDto {
-    const groups = this.groups.list();
+  async list(@CurrentIdentity() identity: Identity, @Req() request: FastifyRequest): Promise<GroupListDto> {
+    // Every broker lists only the groups it may show the caller (it authenticates the forwarded request again).
+    const groups = await this.forwarder.list(request, () => this.groups.list());
     const visible = new Set(this.access.describable(identity, 'GROUP', groups.map((g) => g.groupId)));
     return { groups: groups.filter((g) => visible.has(g.groupId)) };
   }
@@ -42,8 +50,8 @@ export class GroupsController {
   @ApiOkResponse({ type: GroupDescriptionDto })
   @RequireAcl({ operation: 'DESCRIBE', resourceType: 'GROUP', from: 'group' })
   @ApiErrors(401, 403, 404)
-  describe(@Param('group') group: string): GroupDescriptionDto {
-    return this.groups.describe(group);
+  describe(@Param('group') group: string, @Req() request: FastifyRequest): Promise<GroupDescriptionDto> {
+    return this.forwarder.run(group, request, { createsOffsetsTopic: false }, () => this.groups.describe(group));
   }
 
   @Post(':group/offsets')
@@ -55,10 +63,10 @@ export class GroupsController {
   @RequireAcl({ operation: 'READ', resourceType: 'GROUP', from: 'group' })
   @ApiErrors(400, 401, 403, 404)
   @GroupConflict
-  async commit(@Param('group') group: string, @Body() body: CommitGroupOffsetsDto, @CurrentIdentity() identity: Identity): Promise<GroupOffsetsDto> {
+  async commit(@Param('group') group: string, @Body() body: CommitGroupOffsetsDto, @CurrentIdentity() identity: Identity, @Req() request: FastifyRequest): Promise<GroupOffsetsDto> {
     // Kafka's OffsetCommit: READ on the group (above) and on every topic committed.
     for (const topic of new Set(body.offsets.map((o) => o.topic))) this.access.check(identity, 'READ', topicResource(topic));
-    return { groupId: group, offsets: await this.groups.commit(group, body.offsets) };
+    return this.forwarder.run(group, request, { createsOffsetsTopic: true }, async () => ({ groupId: group, offsets: await this.groups.commit(group, body.offsets) }));
   }
 
   @Post(':group/offsets/reset')
@@ -73,11 +81,15 @@ export class GroupsController {
   @RequireAcl({ operation: 'READ', resourceType: 'GROUP', from: 'group' })
   @ApiErrors(400, 401, 403, 404)
   @GroupConflict
-  async reset(@Param('group') group: string, @Body() body: ResetGroupOffsetsDto, @CurrentIdentity() identity: Identity): Promise<GroupOffsetsResetDto> {
-    // Kafka's AlterConsumerGroupOffsets: READ on the group (above) and on every topic reset (a dry run too).
-    for (const topic of body.topics ?? this.groups.committedTopics(group)) this.access.check(identity, 'READ', topicResource(topic));
-    const dryRun = body.dryRun === true;
-    return { groupId: group, dryRun, offsets: await this.groups.reset(group, parseResetTarget(body.to), body.topics, dryRun) };
+  reset(@Param('group') group: string, @Body() body: ResetGroupOffsetsDto, @CurrentIdentity() identity: Identity, @Req() request: FastifyRequest): Promise<GroupOffsetsResetDto> {
+    const to = parseResetTarget(body.to);
+    // On the coordinator, which knows the committed topics a reset without topics covers.
+    return this.forwarder.run(group, request, { createsOffsetsTopic: true }, async () => {
+      // Kafka's AlterConsumerGroupOffsets: READ on the group (above) and on every topic reset (a dry run too).
+      for (const topic of body.topics ?? this.groups.committedTopics(group)) this.access.check(identity, 'READ', topicResource(topic));
+      const dryRun = body.dryRun === true;
+      return { groupId: group, dryRun, offsets: await this.groups.reset(group, to, body.topics, dryRun) };
+    });
   }
 
   @Delete(':group')
@@ -88,7 +100,7 @@ export class GroupsController {
   @RequireAcl({ operation: 'DELETE', resourceType: 'GROUP', from: 'group' })
   @ApiErrors(401, 403, 404)
   @GroupConflict
-  async delete(@Param('group') group: string): Promise<void> {
-    await this.groups.delete(group);
+  async delete(@Param('group') group: string, @Req() request: FastifyRequest): Promise<void> {
+    await this.forwarder.run(group, request, { createsOffsetsTopic: false }, () => this.groups.delete(group));
   }
 }

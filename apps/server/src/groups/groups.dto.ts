@@ -61,7 +61,12 @@ export class GroupPartitionOffsetDto {
   @ApiProperty({ example: 'page-views' }) topic!: string;
   @ApiProperty({ type: 'integer', example: 0 }) partition!: number;
   @ApiProperty({ type: 'integer', description: 'Committed offset: the next record the group will read.', example: 42 }) committedOffset!: number;
-  @ApiProperty({ type: 'integer', nullable: true, description: 'The partition\'s highWatermark; null if the topic no longer exists.', example: 50 })
+  @ApiProperty({
+    type: 'integer',
+    nullable: true,
+    description: "Where the partition's reads end (its highWatermark, or its last stable offset while a transaction is open), as its leader has it; null if the topic no longer exists or its leader cannot be reached (cluster mode: offline partition).",
+    example: 50,
+  })
   highWatermark!: number | null;
   @ApiProperty({ type: 'integer', nullable: true, description: 'highWatermark - committedOffset; null when the topic is gone or the committed offset is negative (-2/-1: no position yet, the consumer applies its reset policy).', example: 8 }) lag!: number | null;
   @ApiProperty({ type: 'string' }) metadata!: string;
@@ -160,7 +165,7 @@ export class GroupOffsetResetDto {
   previousOffset!: number | null;
   @ApiProperty({ type: 'integer', description: 'The committed offset after the reset (with dryRun: what it would be).', example: 0 }) committedOffset!: number;
   @ApiProperty({ type: 'integer', description: 'The partition\'s logStartOffset.' }) logStartOffset!: number;
-  @ApiProperty({ type: 'integer', description: 'The partition\'s highWatermark.' }) highWatermark!: number;
+  @ApiProperty({ type: 'integer', description: "The partition's highWatermark (its last stable offset while a transaction is open), as its leader has it." }) highWatermark!: number;
   @ApiProperty({ type: 'integer', description: 'highWatermark - committedOffset.' }) lag!: number;
 }
 

@@ -1,12 +1,19 @@
 /**
  * HTTP group admin over the coordinator: list, describe (with lag from each partition's
  * highWatermark), simple commit, reset (refused unless the group is Empty, as
- * kafka-consumer-groups.sh does; earliest/latest/timestamp resolved with the log engine) and delete.
+ * kafka-consumer-groups.sh does) and delete. Runs on the group's coordinator (in cluster mode the
+ * controller forwards there: group-admin-forwarder.ts).
+ *
+ * Partition offsets (lag, and where earliest/latest/timestamp resets land) come from the partition
+ * readers, as every read face sees the partition: on a single node its log; in cluster mode its
+ * leader's, asked over Kafka's ListOffsets when another broker leads it, since the coordinator may
+ * hold no replica of a group's partitions. "highWatermark" here is where reads end (the last stable
+ * offset: the high watermark unless a transaction is open), as in GET /v1/topics/{t}.
  */
 import { Inject, Injectable } from '@nestjs/common';
 import { SpoolError, isSpoolError } from '@spool/common';
 import { CONSUMER_GROUP_PROTOCOL_TYPE, type CommittedOffset, type ConsumerGroupDescription, type GroupDescription, type NamedTopicPartitions } from '@spool/coordinator';
-import { LogManager } from '@spool/log-engine';
+import { PARTITION_READERS, type PartitionOffsets, type PartitionReaders } from '../records/partition-reader.js';
 import { GroupCoordinatorService } from './group-coordinator.service.js';
 import type { GroupDescriptionDto, GroupListingDto, GroupOffsetResetDto, GroupOffsetToCommitDto, GroupPartitionOffsetDto } from './groups.dto.js';
 
@@ -32,26 +39,27 @@ export function parseResetTarget(to: unknown): ResetTarget {
 export class GroupsService {
   constructor(
     private readonly coordinators: GroupCoordinatorService,
-    @Inject(LogManager) private readonly logs: LogManager,
+    @Inject(PARTITION_READERS) private readonly readers: PartitionReaders,
   ) {}
 
   list(): GroupListingDto[] {
     return this.coordinators.coordinator.listGroups().map((g) => ({ groupId: g.groupId, protocolType: g.protocolType, state: g.state, groupType: g.groupType }));
   }
 
-  describe(groupId: string): GroupDescriptionDto {
-    const consumerGroup = this.coordinators.coordinator.consumerGroups.describeGroup(groupId);
-    if (consumerGroup !== null) return this.consumerGroupDto(consumerGroup);
-    const description = this.coordinators.coordinator.describeGroup(groupId);
+  async describe(groupId: string): Promise<GroupDescriptionDto> {
+    const coordinator = this.coordinators.coordinator;
+    const consumerGroup = coordinator.consumerGroups.describeGroup(groupId);
+    if (consumerGroup !== null) return this.consumerGroupDto(consumerGroup, await this.offsetDtos(coordinator.fetchOffsets(consumerGroup.groupId)));
+    const description = coordinator.describeGroup(groupId);
     if (description === null) throw new SpoolError('GROUP_ID_NOT_FOUND', `group ${JSON.stringify(groupId)} does not exist`, { group: groupId });
-    return this.toDto(description);
+    return this.toDto(description, await this.offsetDtos(description.offsets));
   }
 
   async commit(groupId: string, offsets: readonly GroupOffsetToCommitDto[]): Promise<GroupPartitionOffsetDto[]> {
     // UNKNOWN_TOPIC_OR_PARTITION before anything is written (from the topic's partition count: in
-    // cluster mode this node holds logs only for its replicas).
+    // cluster mode the metadata's, as this node holds logs only for its replicas).
     for (const o of offsets) {
-      if (!Number.isInteger(o.partition) || o.partition < 0 || o.partition >= this.logs.describeTopic(o.topic).partitions) {
+      if (!Number.isInteger(o.partition) || o.partition < 0 || o.partition >= this.readers.partitionCount(o.topic)) {
         throw new SpoolError('UNKNOWN_TOPIC_OR_PARTITION', `topic ${o.topic} has no partition ${o.partition}`, { topic: o.topic, partition: o.partition });
       }
     }
@@ -65,7 +73,7 @@ export class GroupsService {
       const why = code === 'UNKNOWN_MEMBER_ID' ? ': the group has members; only their commits are accepted while it is not empty' : '';
       throw new SpoolError(code, `commit to group ${JSON.stringify(groupId)} refused with ${code}${why}`, { group: groupId });
     }
-    return this.offsetsOf(groupId, offsets);
+    return this.offsetDtos(this.coordinators.coordinator.fetchOffsets(groupId, offsets));
   }
 
   /** The topics `groupId` has committed offsets for (what a reset without topics covers). */
@@ -90,16 +98,17 @@ export class GroupsService {
     const names = topics ?? [...new Set(current.map((c) => c.topic))];
     if (names.length === 0) throw new SpoolError('INVALID_REQUEST', `group ${JSON.stringify(groupId)} has no committed offsets: name the topics to reset`, { field: 'topics' });
     const committed = new Map(current.filter((c) => c.offset >= 0).map((c) => [`${c.topic}/${c.partition}`, c.offset]));
+    const partitions = names.flatMap((topic) => Array.from({ length: this.readers.partitionCount(topic) }, (_, partition) => ({ topic, partition })));
+    const bounds = await this.readers.leaderOffsets(partitions);
     const plan: GroupOffsetResetDto[] = [];
-    for (const topic of names) {
-      const partitions = this.logs.describeTopic(topic).partitions;
-      for (let partition = 0; partition < partitions; partition++) {
-        const log = this.logs.getLog(topic, partition);
-        const previousOffset = committed.get(`${topic}/${partition}`) ?? null;
-        const target = await this.resolve(topic, partition, to, previousOffset);
-        const committedOffset = Math.min(Math.max(target, log.logStartOffset), log.highWatermark);
-        plan.push({ topic, partition, previousOffset, committedOffset, logStartOffset: log.logStartOffset, highWatermark: log.highWatermark, lag: log.highWatermark - committedOffset });
-      }
+    for (const [i, { topic, partition }] of partitions.entries()) {
+      const offsets = bounds[i]!;
+      // No reset from guesses: a partition whose leader cannot say where it starts and ends fails the request (retriable codes).
+      if (isSpoolError(offsets)) throw new SpoolError(offsets.code, `cannot reset ${topic}-${partition}: its offsets are unknown (${offsets.message})`, { ...offsets.details, topic, partition });
+      const previousOffset = committed.get(`${topic}/${partition}`) ?? null;
+      const target = await this.resolve(topic, partition, to, previousOffset, offsets);
+      const committedOffset = Math.min(Math.max(target, offsets.logStartOffset), offsets.highWatermark);
+      plan.push({ topic, partition, previousOffset, committedOffset, logStartOffset: offsets.logStartOffset, highWatermark: offsets.highWatermark, lag: offsets.highWatermark - committedOffset });
     }
     if (!dryRun) await coordinator.resetOffsets(groupId, plan.map((p) => ({ topic: p.topic, partition: p.partition, offset: p.committedOffset })));
     return plan;
@@ -110,11 +119,10 @@ export class GroupsService {
   }
 
   /** The offset `to` names for one partition, before clamping to the log's range. */
-  private async resolve(topic: string, partition: number, to: ResetTarget, previousOffset: number | null): Promise<number> {
-    const log = this.logs.getLog(topic, partition);
-    if (to === 'earliest') return log.logStartOffset;
+  private async resolve(topic: string, partition: number, to: ResetTarget, previousOffset: number | null, bounds: PartitionOffsets): Promise<number> {
+    if (to === 'earliest') return bounds.logStartOffset;
     // Consumers see the log below its high watermark (the log end offset on a single node).
-    if (to === 'latest') return log.highWatermark;
+    if (to === 'latest') return bounds.highWatermark;
     if ('offset' in to) return to.offset;
     if ('shiftBy' in to) {
       if (previousOffset === null) {
@@ -122,21 +130,20 @@ export class GroupsService {
       }
       return previousOffset + to.shiftBy;
     }
-    const found = await log.offsetForTimestamp(to.timestamp);
-    return found === null || found.offset > log.highWatermark ? log.highWatermark : found.offset;
+    const found = await this.readers.reader(topic, partition).offsetForTimestamp(to.timestamp);
+    return found === null || found.offset > bounds.highWatermark ? bounds.highWatermark : found.offset;
   }
 
-  private offsetsOf(groupId: string, partitions: readonly { topic: string; partition: number }[]): GroupPartitionOffsetDto[] {
-    return this.coordinators.coordinator.fetchOffsets(groupId, partitions).map((c) => this.offsetDto(c));
+  /** The committed offsets with each partition's highWatermark and lag (null where the partition is gone or its leader does not answer). */
+  private async offsetDtos(committed: readonly CommittedOffset[]): Promise<GroupPartitionOffsetDto[]> {
+    const bounds = await this.readers.leaderOffsets(committed);
+    return committed.map((c, i) => {
+      const b = bounds[i]!;
+      return this.offsetDto(c, isSpoolError(b) ? null : b.highWatermark);
+    });
   }
 
-  private offsetDto(c: CommittedOffset): GroupPartitionOffsetDto {
-    let highWatermark: number | null = null;
-    try {
-      highWatermark = this.logs.getLog(c.topic, c.partition).highWatermark;
-    } catch (err) {
-      if (!isSpoolError(err) || err.code !== 'UNKNOWN_TOPIC_OR_PARTITION') throw err;
-    }
+  private offsetDto(c: CommittedOffset, highWatermark: number | null): GroupPartitionOffsetDto {
     return {
       topic: c.topic,
       partition: c.partition,
@@ -150,7 +157,7 @@ export class GroupsService {
   }
 
   /** A KIP-848 group in the same shape: the group epoch as generation, per member its epoch, state and target. */
-  private consumerGroupDto(d: ConsumerGroupDescription): GroupDescriptionDto {
+  private consumerGroupDto(d: ConsumerGroupDescription, offsets: GroupPartitionOffsetDto[]): GroupDescriptionDto {
     const partitions = (list: readonly NamedTopicPartitions[]) =>
       list.flatMap((t) => (t.topicName === null ? [] : t.partitions.map((partition) => ({ topic: t.topicName!, partition }))));
     const sessionTimeoutMs = this.coordinators.coordinator.config.consumerGroupSessionTimeoutMs;
@@ -176,11 +183,11 @@ export class GroupsService {
         memberState: m.memberState,
         targetAssignment: partitions(m.targetAssignment),
       })),
-      offsets: this.coordinators.coordinator.fetchOffsets(d.groupId).map((c) => this.offsetDto(c)),
+      offsets,
     };
   }
 
-  private toDto(d: GroupDescription): GroupDescriptionDto {
+  private toDto(d: GroupDescription, offsets: GroupPartitionOffsetDto[]): GroupDescriptionDto {
     return {
       groupId: d.groupId,
       state: d.state,
@@ -203,7 +210,7 @@ export class GroupsService {
         memberState: null,
         targetAssignment: null,
       })),
-      offsets: d.offsets.map((c) => this.offsetDto(c)),
+      offsets,
     };
   }
 }

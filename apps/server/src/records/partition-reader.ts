@@ -19,6 +19,7 @@
  * its first read after a start; until then `highWatermark()` answers the high watermark, which
  * only affects where `latest` starts, never what a read returns.
  */
+import { isSpoolError, type SpoolError } from '@spool/common';
 import type { Log, LogManager, PartitionProducerState, ProducerStateRegistry } from '@spool/log-engine';
 import { withoutAbortedRanges } from './aborted-batches.js';
 import type { SchemaDecoder } from './record-renderer.js';
@@ -28,6 +29,12 @@ export interface PartitionRead {
   readonly batches: Buffer;
   /** One past the last offset of the last batch; the requested offset when empty. */
   readonly nextOffset: number;
+}
+
+/** Where reading a partition starts and ends (PartitionReader.logStartOffset / highWatermark). */
+export interface PartitionOffsets {
+  readonly logStartOffset: number;
+  readonly highWatermark: number;
 }
 
 export interface OffsetAndTimestamp {
@@ -76,6 +83,13 @@ export interface PartitionReaders {
    * needs them: nothing to do for local partitions; cluster mode asks the leader of the others.
    */
   prepare(topic: string, partitions: readonly number[]): Promise<void>;
+  /**
+   * The offsets of each partition as its leader has them now, in the order asked (cluster mode: one
+   * ListOffsets per leader and kind for them all); a partition that cannot be answered for
+   * (unknown, offline, leader unreachable) gets its error instead. For admin views over many
+   * partitions (group lag and resets, the topic list).
+   */
+  leaderOffsets(partitions: readonly { readonly topic: string; readonly partition: number }[]): Promise<Array<PartitionOffsets | SpoolError>>;
   /** Decodes schema-encoded records for `json` reads (record-renderer.ts); none: they render as mismatches. */
   readonly schemaDecoder?: SchemaDecoder;
 }
@@ -110,6 +124,21 @@ export class LocalPartitionReaders implements PartitionReaders {
 
   async prepare(): Promise<void> {
     // Local offsets are always current.
+  }
+
+  async leaderOffsets(partitions: readonly { readonly topic: string; readonly partition: number }[]): Promise<Array<PartitionOffsets | SpoolError>> {
+    return partitions.map(({ topic, partition }) => offsetsOrError(() => this.reader(topic, partition)));
+  }
+}
+
+/** A reader's current offsets, or the SpoolError finding or asking it raised. */
+export function offsetsOrError(reader: () => PartitionReader): PartitionOffsets | SpoolError {
+  try {
+    const r = reader();
+    return { logStartOffset: r.logStartOffset(), highWatermark: r.highWatermark() };
+  } catch (err) {
+    if (isSpoolError(err)) return err;
+    throw err;
   }
 }
 

@@ -4,6 +4,7 @@ import { SecurityError } from '@spool/security';
 import { classifyError } from './error-envelope.filter.js';
 import { httpStatusOf } from './error-status.js';
 import { HttpApiError } from './http-api.error.js';
+import { RelayedHttpError } from './relayed-http.error.js';
 
 describe('httpStatusOf', () => {
   it('maps the codes clients branch on to their documented statuses', () => {
@@ -25,6 +26,11 @@ describe('httpStatusOf', () => {
 });
 
 describe('classifyError', () => {
+  it("answers another broker's error to a forwarded request with its status and envelope as they came", () => {
+    const envelope = { error: { code: 'NON_EMPTY_GROUP' as const, message: 'group g is Stable: offsets can only be reset while it is empty', retriable: false, details: { groupId: 'g', state: 'Stable' } } };
+    expect(classifyError(new RelayedHttpError(409, envelope))).toEqual({ status: 409, envelope });
+  });
+
   it('keeps a SpoolError code, message, retriable flag and details', () => {
     const c = classifyError(new SpoolError('OFFSET_OUT_OF_RANGE', 'offset 9 is outside [0, 5]', { offset: 9 }));
     expect(c).toEqual({

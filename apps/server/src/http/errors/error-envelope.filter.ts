@@ -13,6 +13,7 @@ import { retryAfterSeconds, SecurityError } from '@spool/security';
 import { confluentError, isSchemaRegistryPath } from '../../schemas/schema-registry.errors.js';
 import { httpStatusOf } from './error-status.js';
 import { HttpApiError, type HttpErrorCode } from './http-api.error.js';
+import { RelayedHttpError } from './relayed-http.error.js';
 
 export interface ErrorEnvelope {
   error: { code: HttpErrorCode; message: string; retriable: boolean; details?: Record<string, unknown> };
@@ -50,6 +51,8 @@ const NEST_STATUS_CODES: Record<number, HttpErrorCode> = {
 
 /** Maps anything thrown to a status and envelope; exported for unit tests. */
 export function classifyError(err: unknown): Classified {
+  // Another broker's answer to a forwarded request: as it came.
+  if (err instanceof RelayedHttpError) return { status: err.status, envelope: err.envelope };
   // A SecurityError's details are for the server's log (they may name a key id that does not
   // exist, or the rule that denied): the client gets the stable reason word only.
   if (err instanceof SecurityError) return fromCode(err.code, err.message, err.retriable, { reason: err.reason });

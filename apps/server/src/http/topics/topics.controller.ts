@@ -43,7 +43,7 @@ export class TopicsController {
   @ApiQuery({ name: 'search', required: false, schema: { type: 'string' }, description: 'Only topics whose name contains this text.' })
   @ApiOkResponse({ type: TopicListDto, description: 'The topics the caller may describe, by name.' })
   @ApiErrors(400, 401)
-  list(@CurrentIdentity() identity: Identity, @Query() query: Record<string, unknown>): TopicListDto {
+  async list(@CurrentIdentity() identity: Identity, @Query() query: Record<string, unknown>): Promise<TopicListDto> {
     // Paged by name with a cursor (not an offset): a page stays right while topics come and go.
     const limit = queryInt(query.limit, 'limit', 10_000);
     if (limit === 0) throw new SpoolError('INVALID_REQUEST', 'query parameter limit must be at least 1', { field: 'limit' });
@@ -54,7 +54,8 @@ export class TopicsController {
     const matching = topics.filter((t) => visible.has(t.name) && t.name.includes(search));
     const rest = after === undefined ? matching : matching.filter((t) => t.name > after);
     const page = limit === undefined ? rest : rest.slice(0, limit);
-    return { topics: page, total: matching.length, nextAfter: page.length < rest.length ? page[page.length - 1]!.name : null };
+    // Cluster mode: records counted from the leaders, for this page only (one ListOffsets per leader).
+    return { topics: await this.topics.withLeaderRecords(page), total: matching.length, nextAfter: page.length < rest.length ? page[page.length - 1]!.name : null };
   }
 
   @Get(':topic')

@@ -115,9 +115,9 @@ export class TopicSummaryDto {
   @ApiProperty({ example: 'page-views' }) name!: string;
   @ApiProperty(TOPIC_ID_PROPERTY) id!: string;
   @ApiProperty({ type: 'integer', example: 3, description: 'Partition count.' }) partitions!: number;
-  @ApiProperty({ type: 'integer', example: 3600, description: 'Sum over partitions of highWatermark - logStartOffset (an upper bound on the records kept: compaction leaves gaps).' })
+  @ApiProperty({ type: 'integer', example: 3600, description: "Sum over partitions of highWatermark - logStartOffset (an upper bound on the records kept: compaction leaves gaps); cluster mode: each partition's offsets as its leader has them." })
   records!: number;
-  @ApiProperty({ type: 'integer', example: 370000, description: 'Bytes on disk, all partitions.' }) size!: number;
+  @ApiProperty({ type: 'integer', example: 370000, description: "Bytes on this broker's disk, all partitions (cluster mode: only the replicas it holds)." }) size!: number;
   @ApiProperty({ type: 'integer', example: 604800000, description: 'The effective retention.ms (-1: no time limit).' }) retentionMs!: number;
   @ApiProperty({ example: 'delete', description: 'The effective cleanup.policy (delete, compact, or compact,delete).' }) cleanupPolicy!: string;
   @ApiProperty({ type: 'integer', example: 3600, description: TRAFFIC.recordsIn }) recordsInTotal!: number;

@@ -84,6 +84,39 @@ export class TopicsService implements ProduceTopics {
   }
 
   /**
+   * `rows` (a page of list()) with each topic's `records` counted from its partitions' leaders in
+   * cluster mode (one ListOffsets per leader for the whole page), as describeWithLeaderOffsets does
+   * for one topic; a partition whose leader does not answer counts this node's replica, if any.
+   * Sizes and traffic stay this node's. A single node's rows are already exact.
+   */
+  async withLeaderRecords(rows: readonly TopicSummaryDto[]): Promise<TopicSummaryDto[]> {
+    const cluster = this.clustered;
+    const readers = this.readers;
+    if (cluster === null || readers === undefined) return [...rows];
+    const partitions = rows.flatMap((row) => Array.from({ length: row.partitions }, (_, partition) => ({ topic: row.name, partition })));
+    const answers = await readers.leaderOffsets(partitions);
+    const records = new Map<string, number>();
+    for (const [i, { topic, partition }] of partitions.entries()) {
+      const answer = answers[i]!;
+      let count: number;
+      if (!isSpoolError(answer)) count = answer.highWatermark - answer.logStartOffset;
+      else {
+        const local = this.localPartition(topic, partition);
+        count = local === undefined ? 0 : local.highWatermark - local.logStartOffset;
+      }
+      records.set(topic, (records.get(topic) ?? 0) + count);
+    }
+    return rows.map((row) => ({ ...row, records: records.get(row.name) ?? row.records }));
+  }
+
+  /** This node's replica of a cluster topic's partition, if it holds one of the topic's current incarnation. */
+  private localPartition(topic: string, partition: number): PartitionDescription | undefined {
+    const record = this.clustered?.metadata.topic(topic);
+    if (record === undefined) return undefined;
+    return clusterTopicDescription(record, this.logManager).partitionStates.find((p) => p.partition === partition);
+  }
+
+  /**
    * The topic as this node describes it: on a single node the log store's; in cluster mode the
    * metadata's (a topic this node answered "created" for is never unknown here), with offsets
    * and sizes from this node's replicas. UNKNOWN_TOPIC_OR_PARTITION when absent.
