@@ -7,7 +7,9 @@
  *   brokers log in to each other with the inter-broker SCRAM credential;
  * - a client cannot pose as a replica: a Fetch with replica_id >= 0 from a SCRAM user (or the
  *   super-user admin over PLAIN) is answered CLUSTER_AUTHORIZATION_FAILED; a login as the broker
- *   principal with a wrong password fails; no stored credential can be made for that principal.
+ *   principal with a wrong password fails; no stored credential can be made for that principal;
+ * - HTTP group admin on a node that does not coordinate the group is forwarded as the client: its
+ *   own ACLs decide on every broker (the coordinator authenticates the forwarded request again).
  */
 import { BrokerConnection, type KafkaResponse } from '@spool/broker-client';
 import { KafkaApiKey, KafkaErrorCode, type FetchResponse } from '@spool/protocol';
@@ -188,5 +190,33 @@ describe('security on a three-broker cluster', () => {
     expect(reservedScram.status).toBe(403);
     // The inter-broker password never reaches a log.
     for (const b of cluster.running()) expect(b.output()).not.toContain(INTER_BROKER_PASSWORD);
+  }, TEST_TIMEOUT_MS);
+  it("answers group admin on every broker as the client: the coordinator checks the caller's own ACLs", async () => {
+    const group = 'secured-dashboard';
+    const member = await createKey(2, 'User:grouper');
+    const outsider = await createKey(3, 'User:outsider');
+    const acls = [
+      { resourceType: 'TOPIC', resourceName: TOPIC, patternType: 'LITERAL', principal: 'User:grouper', operation: 'READ', permissionType: 'ALLOW' },
+      { resourceType: 'GROUP', resourceName: group, patternType: 'LITERAL', principal: 'User:grouper', operation: 'ALL', permissionType: 'ALLOW' },
+    ];
+    expect((await cluster.broker(1).http('POST', '/v1/admin/acls', { acls }, admin)).status).toBe(201);
+    const offsets = { offsets: [0, 1, 2].map((partition) => ({ topic: TOPIC, partition, offset: 1 })) };
+    for (const b of cluster.running()) {
+      // The first commit creates __consumer_offsets; every broker applies the ACLs within a moment.
+      const committed = await cluster.waitFor(`a commit through broker ${b.brokerId}`, async () => {
+        const res = await b.http('POST', `/v1/groups/${group}/offsets`, offsets, bearer(member.apiKey));
+        return res.status === 200 ? res : undefined;
+      }, 60_000);
+      expect(committed.body.offsets.map((o: { committedOffset: number }) => o.committedOffset)).toEqual([1, 1, 1]);
+      const described = await b.http('GET', `/v1/groups/${group}`, undefined, bearer(member.apiKey));
+      expect({ broker: b.brokerId, status: described.status, offsets: described.body.offsets?.length }).toEqual({ broker: b.brokerId, status: 200, offsets: 3 });
+      const listed = await b.http('GET', '/v1/groups', undefined, bearer(member.apiKey));
+      expect({ broker: b.brokerId, groups: listed.body.groups?.map((g: { groupId: string }) => g.groupId) }).toEqual({ broker: b.brokerId, groups: [group] });
+      // Another principal is refused wherever it asks, and its list does not show the group.
+      const refused = await b.http('GET', `/v1/groups/${group}`, undefined, bearer(outsider.apiKey));
+      expect({ broker: b.brokerId, status: refused.status, code: refused.body.error?.code }).toEqual({ broker: b.brokerId, status: 403, code: 'GROUP_AUTHORIZATION_FAILED' });
+      const hidden = await b.http('GET', '/v1/groups', undefined, bearer(outsider.apiKey));
+      expect({ broker: b.brokerId, status: hidden.status, groups: hidden.body.groups }).toEqual({ broker: b.brokerId, status: 200, groups: [] });
+    }
   }, TEST_TIMEOUT_MS);
 });
