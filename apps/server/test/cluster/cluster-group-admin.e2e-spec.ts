@@ -83,7 +83,13 @@ describe('HTTP group admin on every node of a cluster', () => {
 
   it('commits on any broker (creating __consumer_offsets), and every broker describes the group with the leaders\' lag', async () => {
     const offsets = Array.from({ length: PARTITIONS }, (_, partition) => ({ topic: TOPIC, partition, offset: 3 }));
-    const committed = await http(2, 'POST', `/v1/groups/${GROUP}/offsets`, { offsets });
+    // The broker creates the topic and waits (up to 30 s) for the group's coordinator; on a very
+    // loaded machine it may answer 503 (retriable) first, as a client would then try again.
+    const committed = await cluster.waitFor('the first commit', async () => {
+      const res = await http(2, 'POST', `/v1/groups/${GROUP}/offsets`, { offsets });
+      if (res.status === 503 && res.body?.error?.retriable === true) return undefined;
+      return res;
+    }, 120_000);
     expect(committed.status).toBe(200);
     const total = FIRST_HALF * 2;
     const expected = Array.from({ length: PARTITIONS }, (_, partition) => ({ partition, committedOffset: 3, highWatermark: total, lag: total - 3 }));
