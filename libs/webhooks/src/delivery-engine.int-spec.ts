@@ -8,11 +8,13 @@
  * and committed offsets are what the app would commit to the group.
  */
 import net from 'node:net';
+import { Redis } from 'ioredis';
 import { HttpsReceiver } from '../../../test/webhooks/https-receiver.test-util.js';
 import { RedisServer } from '../../../test/webhooks/redis-server.test-util.js';
 import { AddressGuard, type Resolver } from './address-guard.js';
 import { DeliveryClient } from './delivery-client.js';
-import { type DeadLetter, DeliveryEngine, type DeliveryEndpoint } from './delivery-engine.js';
+import { type DeliveryEndpoint } from './delivery-attempt.js';
+import { type DeadLetter, DeliveryEngine } from './delivery-engine.js';
 import { DEFAULT_RETRY_POLICY } from './retry-policy.js';
 import { generateSecret, secretKey } from './signing.js';
 import { type DispatchOptions, type PartitionLane, SubscriptionDispatcher } from './subscription-dispatcher.js';
@@ -240,21 +242,74 @@ describe('DeliveryEngine (real Redis, real HTTPS receiver)', () => {
 
   it('delivers every record at least once across a Redis restart that lost every job', async () => {
     const r = await receiver();
-    let answered = 0;
-    r.respond = () => {
-      answered++;
-      return { status: 200, delayMs: 20 };
-    };
+    // Every first attempt fails, so every message becomes a BullMQ job waiting (300 ms) for its retry:
+    // at any time each partition has one there.
+    r.respond = (_m, attempt) => (attempt === 1 ? { status: 503 } : { status: 200, delayMs: 20 });
     const h = harness(r.tls.cert, { queue: 'redis-loss', auditIntervalMs: 300 });
-    const { committed } = subscribe(h, 'loss', r.url(), 2, 60, { concurrency: 4 });
-    await r.waitFor(() => answered >= 10, () => `answered ${answered}`);
+    const { committed } = subscribe(h, 'loss', r.url(), 2, 12, { concurrency: 4 });
+    h.endpoints.set('loss', { url: r.url(), keys: [secretKey(secret)], timeoutMs: 5_000, retry: { ...fastRetry, initialDelayMs: 300, maxDelayMs: 300 } });
+    await waitUntil(() => h.engine.statsOf('loss').retrying >= 2, () => `retrying ${h.engine.statsOf('loss').retrying}`);
+    const queue = await redisQueueCounts('redis-loss');
+    expect(queue.delayed + queue.wait).toBeGreaterThan(0);
     await redis.restart(); // no persistence: the queue, its jobs and their retry schedule are gone
-    await r.waitFor(() => [0, 1].every((p) => new Set(r.deliveredOffsets(p)).size === 60), () => `after restart: ${[0, 1].map((p) => new Set(r.deliveredOffsets(p)).size)}`, 60_000);
-    for (const p of [0, 1]) expectInOrderWithoutGaps(r.deliveredOffsets(p), 60);
-    await waitUntil(() => committed.get(0) === 60 && committed.get(1) === 60, () => JSON.stringify([...committed]));
+    await r.waitFor(() => [0, 1].every((p) => new Set(r.deliveredOffsets(p)).size === 12), () => `after restart: ${[0, 1].map((p) => new Set(r.deliveredOffsets(p)).size)}`, 60_000);
+    for (const p of [0, 1]) expectInOrderWithoutGaps(r.deliveredOffsets(p), 12);
+    await waitUntil(() => committed.get(0) === 12 && committed.get(1) === 12, () => JSON.stringify([...committed]));
     expect(r.badSignatures).toBe(0);
   });
+
+  it('attempts a message first without Redis, and keeps only messages to retry in BullMQ', async () => {
+    const r = await receiver();
+    let failing = false;
+    r.respond = () => (failing ? { status: 503 } : { status: 200 });
+    const h = harness(r.tls.cert, { queue: 'first-attempt' });
+    const { committed, lanes } = subscribe(h, 'first', r.url(), 1, 20);
+    await waitUntil(() => committed.get(0) === 20, () => `committed ${committed.get(0)}`);
+    // Delivered at the first attempt: BullMQ never saw a job.
+    expect(await redisQueueCounts('first-attempt')).toEqual({ wait: 0, delayed: 0, active: 0, completed: 0, failed: 0, ids: 0 });
+    failing = true;
+    lanes[0].push(20, Date.now(), record(20, 'key-0'));
+    lanes[0].flush();
+    await waitUntil(() => h.engine.statsOf('first').retrying === 1, () => 'a retry');
+    // The message to retry is a job in BullMQ's delayed set (or already waiting, when it came up).
+    await waitUntilAsync(async () => {
+      const counts = await redisQueueCounts('first-attempt');
+      return counts.delayed + counts.wait + counts.active === 1;
+    });
+    failing = false;
+    await waitUntil(() => committed.get(0) === 21, () => `committed ${committed.get(0)}`);
+    expect(r.attempts.get('first.orders-0-20')).toBeGreaterThanOrEqual(2);
+  });
 });
+
+/** What BullMQ holds for a queue, read from Redis itself. */
+async function redisQueueCounts(queue: string): Promise<{ wait: number; delayed: number; active: number; completed: number; failed: number; ids: number }> {
+  const client = new Redis(redis.url, { maxRetriesPerRequest: 1 });
+  try {
+    const prefix = `bull:${queue}`;
+    const [wait, delayed, active, completed, failed, keys] = await Promise.all([
+      client.llen(`${prefix}:wait`),
+      client.zcard(`${prefix}:delayed`),
+      client.llen(`${prefix}:active`),
+      client.zcard(`${prefix}:completed`),
+      client.zcard(`${prefix}:failed`),
+      client.keys(`${prefix}:*-*`),
+    ]);
+    // Job hashes are keyed by job id (`<epoch>-<sequence>`); count those, not BullMQ's own keys.
+    const ids = keys.filter((k) => /:[0-9a-f]{12}-\d+$/.test(k)).length;
+    return { wait, delayed, active, completed, failed, ids };
+  } finally {
+    client.disconnect();
+  }
+}
+
+async function waitUntilAsync(check: () => Promise<boolean>, limitMs = 30_000): Promise<void> {
+  const giveUpAt = Date.now() + limitMs;
+  while (!(await check())) {
+    if (Date.now() > giveUpAt) throw new Error(`not within ${limitMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
 
 async function waitUntil(check: () => boolean, what: () => string, limitMs = 30_000): Promise<void> {
   const giveUpAt = Date.now() + limitMs;

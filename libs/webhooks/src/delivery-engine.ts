@@ -1,19 +1,31 @@
 /**
- * The webhook delivery engine: every message is a BullMQ job in this broker's queue, processed by
- * this broker's worker, which signs it, POSTs it and classifies the answer; BullMQ keeps the job
- * while it is being delivered or waiting for its next attempt (the retry schedule lives in
- * Redis's delayed set).
+ * The webhook delivery engine: signs each message, POSTs it and classifies the answer; BullMQ
+ * (on Redis) holds every message that is waiting for a retry, and its schedule (Redis's delayed
+ * set), in this broker's queue.
+ *
+ * Two ways an attempt runs (`firstAttempt: 'queued'` makes every attempt the second kind):
+ *   - the first attempt runs in process as soon as a request slot is free (at most
+ *     `workerConcurrency` requests in flight on this broker, first attempts and retries together):
+ *     a message that is delivered at once never touches Redis, which keeps Redis round trips off
+ *     the append-to-delivery path (they were most of it: ~3 BullMQ scripts per message, with the
+ *     worker fetching jobs one at a time);
+ *   - a message to retry becomes a BullMQ job delayed until its next attempt, run by this broker's
+ *     worker when it comes up, and re-delayed (BullMQ's backoff) while it keeps failing.
  *
  * Redis holds in-flight work only. What has been delivered is decided by the caller's settle
  * callbacks (the dispatcher turns them into committed offsets in the log), so:
- *   - a job runs only if this engine instance still wants it (`inFlight` has its id): jobs of a
+ *   - a job runs only if this engine instance still wants it (`wanted` has its id): jobs of a
  *     previous process (ids start with another epoch), of a revoked partition or of a deleted
  *     subscription are dropped without a request when they come up;
  *   - a job lost in Redis (FLUSHALL, a restart without persistence, a failover) is found by the
  *     audit (every `auditIntervalMs`: each wanted job not running here and older than one
- *     interval is looked up; one Redis does not know is added again), so delivery resumes;
- *   - while Redis is unreachable, adds fail and are retried every `auditIntervalMs`; nothing is
- *     committed past what was not delivered, so nothing is lost (the log still has it).
+ *     interval is looked up; one Redis does not know is added again, due at its planned time),
+ *     so delivery resumes;
+ *   - while Redis is unreachable, first attempts go on, adds of retries fail and are retried
+ *     every `auditIntervalMs`; nothing is committed past what was not delivered, so nothing is
+ *     lost (the log still has it);
+ *   - a crash loses the attempts running in process and leaves the jobs in Redis to be dropped:
+ *     the records are redelivered from the committed offsets (at least once).
  *
  * One queue per broker (`queueName`, keyed by broker id in cluster mode): only the broker that
  * owns a partition (through the consumer group) enqueues and runs its messages.
@@ -22,29 +34,20 @@
  *   { s: subscription, t: topic, p: partition, o: firstOffset, l: lastOffset, n: record count,
  *     id: webhook-id, ts: oldest record timestamp (ms), body: the message body (UTF-8 JSON) }
  * Job ids: `<epoch>-<sequence>`: epoch is random per engine instance, the sequence counts up.
- * Signing secrets are never written to Redis: the processor looks the endpoint up per attempt.
+ * Signing secrets are never written to Redis: attempts look the endpoint up each time.
  */
 import { randomBytes } from 'node:crypto';
 import { type Logger, silentLogger } from '@spool/common';
 import { type Job, Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { AddressGuard } from './address-guard.js';
-import { type DeliveryClient, TransportFailure } from './delivery-client.js';
+import { type AttemptResult, attemptDelivery, type DeliveryEndpoint } from './delivery-attempt.js';
+import type { DeliveryClient } from './delivery-client.js';
 import { type AttemptOutcome, type DeliveryObserver, SubscriptionStats } from './delivery-stats.js';
 import { messageBody, webhookIdFor } from './message-envelope.js';
-import { retryDelayMs, type RetryPolicy, verdictForStatus, parseRetryAfter, type AttemptVerdict } from './retry-policy.js';
-import { signatureHeaders } from './signing.js';
+import { retryDelayMs } from './retry-policy.js';
 import type { MessageSink, OutgoingMessage, SentMessage, SettleOutcome } from './subscription-dispatcher.js';
-import { isWebhookError } from './webhooks.error.js';
 
-/** What the processor needs to know about a subscription's endpoint, looked up at every attempt. */
-export interface DeliveryEndpoint {
-  readonly url: string;
-  /** HMAC keys (signing.ts secretKey); the first signs, others are being rotated out. */
-  readonly keys: readonly Buffer[];
-  readonly timeoutMs: number;
-  readonly retry: RetryPolicy;
-}
 
 /** A message that will not be delivered: its error, for the dead-letter topic. */
 export interface DeadLetter {
@@ -64,7 +67,7 @@ export interface DeadLetter {
 export interface DeliveryEngineOptions {
   readonly redisUrl: string;
   readonly queueName: string;
-  /** Jobs this broker's worker runs at once, across subscriptions. */
+  /** Requests this broker has in flight at once, across subscriptions (first attempts and retries). */
   readonly workerConcurrency: number;
   readonly guard: AddressGuard;
   readonly client: DeliveryClient;
@@ -79,6 +82,12 @@ export interface DeliveryEngineOptions {
   readonly logger?: Logger;
   /** In [0, 1): backoff jitter. */
   readonly random?: () => number;
+  /**
+   * `inline` (default): the first attempt runs in process, only retries become BullMQ jobs.
+   * `queued`: every message is a BullMQ job from the start (a Redis add, the worker's fetch and
+   * its completion on the way to every first attempt); kept to compare (bench:webhooks).
+   */
+  readonly firstAttempt?: 'inline' | 'queued';
 }
 
 export interface DeliveryJobData {
@@ -104,25 +113,30 @@ class RetryLater extends Error {
   }
 }
 
+/**
+ * A message this engine wants delivered, from send() until settled or cancelled. States:
+ *   local      waiting for a request slot or in its first attempt, in process only (not in Redis)
+ *   queued     a BullMQ job (or about to be: `added` says whether Redis took it), due at
+ *              `nextAttemptAt`; `running` while the worker attempts it
+ */
 interface Wanted {
   readonly jobId: string;
-  readonly data: DeliveryJobData;
+  readonly data: Omit<DeliveryJobData, 'body'>;
+  readonly body: Buffer;
   readonly settle: (outcome: SettleOutcome) => void;
+  local: boolean;
   /** The add reached Redis. */
   added: boolean;
   addedAt: number;
   running: boolean;
   waitingRetry: boolean;
+  /** Attempts made so far, and when the first one started (null before it). */
+  attempts: number;
+  firstAttemptAt: number | null;
+  nextAttemptAt: number;
 }
 
-interface AttemptResult {
-  readonly verdict: AttemptVerdict;
-  readonly status: number | null;
-  readonly error?: string;
-  readonly snippet?: string;
-  readonly retryAfterMs: number | null;
-  readonly durationMs: number;
-}
+type AttemptEnd = { readonly settled: true } | { readonly settled: false; readonly delayMs: number; readonly error: string };
 
 const FALLBACK_RETRY_MS = 5_000;
 
@@ -134,6 +148,9 @@ export class DeliveryEngine implements MessageSink {
   private readonly logger: Logger;
   private readonly random: () => number;
   private readonly auditIntervalMs: number;
+  /** Requests in flight (both ways), and who waits for a slot, in order. */
+  private requests = 0;
+  private readonly slotWaiters: Array<() => void> = [];
   private queueConnection: Redis | undefined;
   private workerConnection: Redis | undefined;
   private queue: Queue | undefined;
@@ -154,7 +171,7 @@ export class DeliveryEngine implements MessageSink {
     // Commands wait for Redis to come back (BullMQ's set-up must not fail for good on a Redis that
     // is away at start); an add that takes too long is given up by its caller and repeated by the
     // audit, which is harmless: an add of an existing job id is a no-op.
-    this.queueConnection = new Redis(this.options.redisUrl, { ...redisOptions, maxRetriesPerRequest: null });
+    this.queueConnection = new Redis(this.options.redisUrl, { ...redisOptions, maxRetriesPerRequest: null, enableAutoPipelining: true });
     this.workerConnection = new Redis(this.options.redisUrl, { ...redisOptions, maxRetriesPerRequest: null });
     for (const connection of [this.queueConnection, this.workerConnection]) connection.on('error', () => undefined);
     this.queue = new Queue(this.options.queueName, { connection: this.queueConnection, skipWaitingForReady: true });
@@ -203,7 +220,7 @@ export class DeliveryEngine implements MessageSink {
 
   send(message: OutgoingMessage, settle: (outcome: SettleOutcome) => void): SentMessage {
     const jobId = `${this.epoch}-${++this.sequence}`;
-    const data: DeliveryJobData = {
+    const data = {
       s: message.subscription,
       t: message.topic,
       p: message.partition,
@@ -212,17 +229,19 @@ export class DeliveryEngine implements MessageSink {
       n: message.records.length,
       id: webhookIdFor(message.subscription, message.topic, message.partition, message.firstOffset, message.lastOffset),
       ts: message.oldestTimestamp,
-      body: messageBody(message.subscription, message.topic, message.partition, message.records).toString('utf8'),
     };
-    const wanted: Wanted = { jobId, data, settle, added: false, addedAt: Date.now(), running: false, waitingRetry: false };
+    const body = messageBody(message.subscription, message.topic, message.partition, message.records);
+    const now = Date.now();
+    const local = this.options.firstAttempt !== 'queued';
+    const wanted: Wanted = { jobId, data, body, settle, local, added: false, addedAt: now, running: false, waitingRetry: false, attempts: 0, firstAttemptAt: null, nextAttemptAt: now };
     this.wanted.set(jobId, wanted);
-    void this.add(wanted);
+    void (local ? this.firstAttempt(wanted) : this.add(wanted));
     return {
       cancel: () => {
         if (this.wanted.get(jobId) !== wanted) return;
         this.unwant(wanted);
         // Best effort: a job waiting for its next attempt would otherwise sit in Redis until then.
-        if (!wanted.running) this.queue?.remove(jobId).catch(() => undefined);
+        if (!wanted.local && !wanted.running) this.queue?.remove(jobId).catch(() => undefined);
       },
     };
   }
@@ -231,6 +250,7 @@ export class DeliveryEngine implements MessageSink {
     this.closed = true;
     if (this.auditTimer !== undefined) clearInterval(this.auditTimer);
     this.wanted.clear();
+    for (const wake of this.slotWaiters.splice(0)) wake();
     // Force: requests in flight are abandoned (their records are redelivered after the restart:
     // at least once). Waiting for them could take the whole endpoint timeout.
     await this.worker?.close(true).catch(() => undefined);
@@ -248,17 +268,56 @@ export class DeliveryEngine implements MessageSink {
     }
   }
 
+  private wants(wanted: Wanted): boolean {
+    return !this.closed && this.wanted.get(wanted.jobId) === wanted;
+  }
+
+  /** Waits for a request slot; resolves false if the engine closed meanwhile. */
+  private async acquireSlot(): Promise<boolean> {
+    if (this.requests >= this.options.workerConcurrency) await new Promise<void>((resolve) => this.slotWaiters.push(resolve));
+    if (this.closed) return false;
+    this.requests++;
+    return true;
+  }
+
+  private releaseSlot(): void {
+    this.requests--;
+    this.slotWaiters.shift()?.();
+  }
+
+  /** The first attempt, in process; a message to retry goes to BullMQ's delayed set from here. */
+  private async firstAttempt(wanted: Wanted): Promise<void> {
+    if (!(await this.acquireSlot())) return;
+    try {
+      if (!this.wants(wanted)) return;
+      const endpoint = this.options.endpoint(wanted.data.s);
+      // Not delivering now (a subscription being stopped): BullMQ keeps it until it is wanted or cancelled.
+      const end: AttemptEnd = endpoint === null ? { settled: false, delayMs: FALLBACK_RETRY_MS, error: 'subscription not delivering' } : await this.attemptOrRetry(wanted, endpoint);
+      if (end.settled || !this.wants(wanted)) return;
+      wanted.local = false;
+      wanted.nextAttemptAt = Date.now() + end.delayMs;
+      await this.add(wanted);
+    } finally {
+      this.releaseSlot();
+    }
+  }
+
   private async add(wanted: Wanted): Promise<void> {
     const queue = this.queue;
-    if (queue === undefined || this.closed) return;
+    if (queue === undefined || this.closed || wanted.local) return;
     try {
-      const added = queue.add('deliver', wanted.data, {
-        jobId: wanted.jobId,
-        attempts: Number.MAX_SAFE_INTEGER,
-        backoff: { type: 'webhook' },
-        removeOnComplete: true,
-        removeOnFail: true,
-      });
+      const added = queue.add(
+        'deliver',
+        { ...wanted.data, body: wanted.body.toString('utf8') },
+        {
+          jobId: wanted.jobId,
+          delay: Math.max(0, wanted.nextAttemptAt - Date.now()),
+          attempts: Number.MAX_SAFE_INTEGER,
+          backoff: { type: 'webhook' },
+          removeOnComplete: true,
+          removeOnFail: true,
+        },
+      );
       let timer: NodeJS.Timeout | undefined;
       const late = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new Error(`redis did not take the job within ${this.auditIntervalMs} ms`)), this.auditIntervalMs);
@@ -285,19 +344,15 @@ export class DeliveryEngine implements MessageSink {
       const horizon = Date.now() - this.auditIntervalMs;
       for (const wanted of [...this.wanted.values()]) {
         if (this.closed) return;
-        if (this.wanted.get(wanted.jobId) !== wanted || wanted.running) continue;
+        if (!this.wants(wanted) || wanted.running || wanted.local) continue;
         if (!wanted.added) {
           await this.add(wanted);
           continue;
         }
         if (wanted.addedAt > horizon) continue;
         const state = await this.queue.getJobState(wanted.jobId);
-        if (state === 'unknown' && this.wanted.get(wanted.jobId) === wanted && !wanted.running) {
+        if (state === 'unknown' && this.wants(wanted) && !wanted.running) {
           this.logger.warn({ jobId: wanted.jobId, webhookId: wanted.data.id }, 'webhook job missing in redis (flushed or restarted): enqueued again');
-          if (wanted.waitingRetry) {
-            wanted.waitingRetry = false;
-            this.statsOf(wanted.data.s).retrying--;
-          }
           await this.add(wanted);
         }
       }
@@ -308,45 +363,66 @@ export class DeliveryEngine implements MessageSink {
     }
   }
 
+  /** BullMQ's processor: a retry that came up (or, in `queued` mode, any attempt). */
   private async process(job: Job<DeliveryJobData>): Promise<string> {
     const wanted = job.id === undefined ? undefined : this.wanted.get(job.id);
-    if (wanted === undefined || this.closed) return 'dropped';
-    const endpoint = this.options.endpoint(wanted.data.s);
-    if (endpoint === null) return 'dropped';
-    if (wanted.waitingRetry) {
-      wanted.waitingRetry = false;
-      this.statsOf(wanted.data.s).retrying--;
-    }
+    if (wanted === undefined || wanted.local || this.closed) return 'dropped';
+    if (!(await this.acquireSlot())) return 'dropped';
     wanted.running = true;
     try {
-      return await this.attemptAndSettle(job, wanted, endpoint);
+      if (!this.wants(wanted)) return 'dropped';
+      const endpoint = this.options.endpoint(wanted.data.s);
+      if (endpoint === null) return 'dropped';
+      const end = await this.attemptOrRetry(wanted, endpoint);
+      if (end.settled) return 'settled';
+      if (!this.wants(wanted)) return 'dropped';
+      wanted.nextAttemptAt = Date.now() + end.delayMs;
+      wanted.addedAt = Date.now();
+      throw new RetryLater(end.delayMs, end.error);
     } finally {
       wanted.running = false;
+      this.releaseSlot();
     }
   }
 
-  private async attemptAndSettle(job: Job<DeliveryJobData>, wanted: Wanted, endpoint: DeliveryEndpoint): Promise<string> {
+  /** attemptAndSettle, with a failed dead-letter write (the log refused it) turned into a retry. */
+  private async attemptOrRetry(wanted: Wanted, endpoint: DeliveryEndpoint): Promise<AttemptEnd> {
+    try {
+      return await this.attemptAndSettle(wanted, endpoint);
+    } catch (err) {
+      this.logger.warn({ err, webhookId: wanted.data.id }, 'webhook dead letter not written; retrying the message');
+      return { settled: false, delayMs: FALLBACK_RETRY_MS, error: `dead letter not written: ${(err as Error).message}` };
+    }
+  }
+
+  /** One attempt, its stats, and its end: settled (delivered or dead-lettered) or a retry after a delay. */
+  private async attemptAndSettle(wanted: Wanted, endpoint: DeliveryEndpoint): Promise<AttemptEnd> {
     const data = wanted.data;
-    const attempt = job.attemptsMade + 1;
-    const result = await this.attempt(endpoint, data);
+    if (wanted.waitingRetry) {
+      wanted.waitingRetry = false;
+      this.statsOf(data.s).retrying--;
+    }
+    const attempt = ++wanted.attempts;
+    wanted.firstAttemptAt ??= Date.now();
+    const firstAttemptAt = wanted.firstAttemptAt;
+    const result = await attemptDelivery(this.options.guard, this.options.client, endpoint, data.id, wanted.body);
     const now = Date.now();
-    const firstAttemptAt = job.timestamp;
     let outcome: AttemptOutcome = result.verdict === 'delivered' ? 'delivered' : result.verdict === 'fail' ? 'dead-lettered' : 'retry';
     let delayMs = 0;
     if (outcome === 'retry') {
       delayMs = retryDelayMs(endpoint.retry, attempt, result.retryAfterMs, this.random());
       if (now + delayMs - firstAttemptAt > endpoint.retry.retryLimitMs) outcome = 'dead-lettered';
     }
-    const still = (): boolean => this.wanted.get(wanted.jobId) === wanted;
     this.recordAttempt(data, attempt, result, outcome, now, delayMs);
     if (outcome === 'retry') {
-      if (!still()) return 'dropped';
-      wanted.waitingRetry = true;
-      this.statsOf(data.s).retrying++;
-      throw new RetryLater(delayMs, result.error ?? `HTTP ${result.status}`);
+      if (this.wants(wanted)) {
+        wanted.waitingRetry = true;
+        this.statsOf(data.s).retrying++;
+      }
+      return { settled: false, delayMs, error: result.error ?? `HTTP ${result.status}` };
     }
     if (outcome === 'dead-lettered') {
-      if (!still()) return 'dropped';
+      if (!this.wants(wanted)) return { settled: true };
       await this.options.deadLetter({
         subscription: data.s,
         topic: data.t,
@@ -354,21 +430,21 @@ export class DeliveryEngine implements MessageSink {
         firstOffset: data.o,
         lastOffset: data.l,
         webhookId: data.id,
-        body: data.body,
+        body: wanted.body.toString('utf8'),
         attempts: attempt,
         status: result.status,
         error: result.error ?? `HTTP ${result.status}`,
         firstAttemptAt,
       });
     }
-    if (still()) {
+    if (this.wants(wanted)) {
       this.unwant(wanted);
       wanted.settle(outcome === 'delivered' ? 'delivered' : 'dead-lettered');
     }
-    return outcome;
+    return { settled: true };
   }
 
-  private recordAttempt(data: DeliveryJobData, attempt: number, result: AttemptResult, outcome: AttemptOutcome, now: number, delayMs: number): void {
+  private recordAttempt(data: Wanted['data'], attempt: number, result: AttemptResult, outcome: AttemptOutcome, now: number, delayMs: number): void {
     const event = {
       subscription: data.s,
       records: data.n,
@@ -389,30 +465,5 @@ export class DeliveryEngine implements MessageSink {
     };
     this.statsOf(data.s).record(event);
     this.options.observer?.onAttempt(event);
-  }
-
-  /** One HTTP attempt: guard, sign, send, classify. Never throws. */
-  private async attempt(endpoint: DeliveryEndpoint, data: DeliveryJobData): Promise<AttemptResult> {
-    const started = Date.now();
-    try {
-      const url = this.options.guard.checkUrl(endpoint.url);
-      const address = await this.options.guard.resolve(url);
-      const body = Buffer.from(data.body, 'utf8');
-      const headers = signatureHeaders(endpoint.keys, data.id, Math.floor(Date.now() / 1000), body);
-      const response = await this.options.client.send({ url, address, headers, body, timeoutMs: endpoint.timeoutMs });
-      const verdict = verdictForStatus(response.status);
-      return {
-        verdict,
-        status: response.status,
-        retryAfterMs: parseRetryAfter(response.retryAfter, Date.now()),
-        durationMs: response.durationMs,
-        ...(verdict !== 'delivered' && { error: `HTTP ${response.status}`, snippet: response.bodySnippet }),
-      };
-    } catch (err) {
-      const durationMs = Date.now() - started;
-      if (err instanceof TransportFailure) return { verdict: 'retry', status: null, error: `${err.kind}: ${err.message}`, retryAfterMs: null, durationMs };
-      if (isWebhookError(err)) return { verdict: 'retry', status: null, error: `${err.code}: ${err.message}`, retryAfterMs: null, durationMs };
-      return { verdict: 'retry', status: null, error: `error: ${(err as Error).message}`, retryAfterMs: null, durationMs };
-    }
   }
 }

@@ -1,4 +1,5 @@
 export * from './address-guard.js';
+export * from './delivery-attempt.js';
 export * from './delivery-client.js';
 export * from './delivery-engine.js';
 export * from './delivery-stats.js';

@@ -35,6 +35,8 @@ export interface WebhooksOptions {
   readonly rebalanceTimeoutMs: number;
   /** Most response-body bytes read per attempt. */
   readonly maxResponseBytes: number;
+  /** `inline`: first attempts in process, retries in BullMQ; `queued`: every message a BullMQ job. SPOOL_WEBHOOKS_FIRST_ATTEMPT. */
+  readonly firstAttempt: 'inline' | 'queued';
 }
 
 export const DEFAULT_WEBHOOKS_OPTIONS: WebhooksOptions = {
@@ -53,6 +55,7 @@ export const DEFAULT_WEBHOOKS_OPTIONS: WebhooksOptions = {
   sessionTimeoutMs: 30_000,
   rebalanceTimeoutMs: 60_000,
   maxResponseBytes: 16 * 1024,
+  firstAttempt: 'inline',
 };
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -68,7 +71,7 @@ const INTS: ReadonlyArray<readonly [string, keyof WebhooksOptions, number]> = [
   ['SPOOL_WEBHOOKS_SESSION_TIMEOUT_MS', 'sessionTimeoutMs', 1],
 ];
 
-export const WEBHOOKS_ENV_VARS: readonly string[] = ['SPOOL_REDIS_URL', 'SPOOL_WEBHOOKS_ALLOW_CIDRS', 'SPOOL_WEBHOOKS_CA_FILE', 'SPOOL_WEBHOOKS_QUEUE', ...INTS.map(([name]) => name)];
+export const WEBHOOKS_ENV_VARS: readonly string[] = ['SPOOL_REDIS_URL', 'SPOOL_WEBHOOKS_ALLOW_CIDRS', 'SPOOL_WEBHOOKS_CA_FILE', 'SPOOL_WEBHOOKS_QUEUE', 'SPOOL_WEBHOOKS_FIRST_ATTEMPT', ...INTS.map(([name]) => name)];
 
 function invalid(name: string, value: string, expected: string): SpoolError {
   return new SpoolError('INVALID_CONFIG', `${name}=${JSON.stringify(value)}: expected ${expected}`, { name, value });
@@ -95,6 +98,11 @@ export function webhooksOptionsFromEnv(env: Env = process.env): WebhooksOptions 
   if (queue !== undefined && queue !== '') {
     if (!/^[A-Za-z0-9._-]{1,100}$/.test(queue)) throw invalid('SPOOL_WEBHOOKS_QUEUE', queue, 'a queue name of letters, digits, . _ - (no colon)');
     options.queueName = queue;
+  }
+  const firstAttempt = env.SPOOL_WEBHOOKS_FIRST_ATTEMPT;
+  if (firstAttempt !== undefined && firstAttempt !== '') {
+    if (firstAttempt !== 'inline' && firstAttempt !== 'queued') throw invalid('SPOOL_WEBHOOKS_FIRST_ATTEMPT', firstAttempt, '"inline" or "queued"');
+    options.firstAttempt = firstAttempt;
   }
   for (const [name, field, min] of INTS) {
     const raw = env[name];

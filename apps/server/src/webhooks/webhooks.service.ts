@@ -86,6 +86,7 @@ export class WebhooksService implements OnModuleDestroy {
       endpoint: (name) => this.endpointOf(name),
       deadLetter: (letter) => this.deadLetters.write(letter),
       auditIntervalMs: this.options.auditIntervalMs,
+      firstAttempt: this.options.firstAttempt,
       logger: this.logger,
       ...(this.observer !== undefined && { observer: this.observer }),
     });
