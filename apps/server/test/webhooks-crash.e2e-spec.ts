@@ -3,7 +3,8 @@
  * redis-server and a real HTTPS receiver on 127.0.0.1 that verifies every request with the
  * `standardwebhooks` package. The broker is SIGKILLed while deliveries are in flight (the
  * receiver answers slowly), restarted on the same data directory and the same Redis (which still
- * holds the dead process's jobs), and more records are produced. Afterwards every record whose
+ * holds the dead process's jobs: the receiver answers every first attempt 503, so every message
+ * waits for its retry in BullMQ), and more records are produced. Afterwards every record whose
  * produce was acknowledged has been delivered at least once; per partition the first deliveries
  * came in offset order; a record delivered twice came both times under the same webhook-id with
  * the same body (a receiver deduplicating by webhook-id sees each record once); and only records
@@ -77,8 +78,11 @@ it('loses no acknowledged record when the broker is SIGKILLed and then Redis res
     SPOOL_WEBHOOKS_AUDIT_INTERVAL_MS: '1000',
     SPOOL_GROUP_INITIAL_REBALANCE_DELAY_MS: '0',
   };
-  // Slow answers keep deliveries in flight when the broker dies.
-  receiver.respond = () => ({ status: 200, delayMs: 25 });
+  // Every first attempt is answered 503, so every message becomes a BullMQ job waiting for its
+  // retry (first attempts run in the broker's process; only retries are in Redis): the SIGKILL
+  // leaves the dead process's jobs in Redis, and the Redis restart loses the live one's. Slow
+  // answers keep deliveries in flight when the broker dies.
+  receiver.respond = (_m, attempt) => (attempt === 1 ? { status: 503 } : { status: 200, delayMs: 25 });
 
   await startBroker(env);
   expect((await call('POST', '/v1/topics', { name: TOPIC, partitions: PARTITIONS })).status).toBe(201);

@@ -281,6 +281,21 @@ describe('push subscriptions', () => {
     expect(receiver.messages.filter((m) => m.path === '/pattern-v2').flatMap((m) => m.body.records.map((r) => r.offset))).toEqual([1]);
   }, TEST_LIMIT_MS);
 
+  it('starts at a timestamp: from the first record at or after it on each partition', async () => {
+    await call('POST', '/v1/topics', { name: 'since', partitions: 2 });
+    const from = Date.now() - 60_000;
+    // Per partition, in one batch: 3 records before `from`, then 3 at or after it (offsets 3..5), out of order in time after it.
+    const records = [0, 1].flatMap((partition) => [-3_000, -2_000, -1, 0, 5_000, 2_000].map((dt, i) => ({ partition, key: `k${i}`, value: { n: i }, timestamp: from + dt })));
+    expect((await call('POST', '/v1/topics/since/records', { records })).status).toBe(200);
+    await subscribe({ name: 'since-hook', topics: ['since'], url: receiver.url('/since'), start: { timestamp: from } });
+    await until('committed to the end', async () => {
+      const offsets = (await call('GET', '/v1/subscriptions/since-hook')).body.offsets as Array<{ committedOffset: number }>;
+      return offsets.length === 2 && offsets.every((o) => o.committedOffset === 6) ? true : undefined;
+    });
+    for (const p of [0, 1]) expect(receiver.deliveredOffsets(p, 'since').filter((o, i, all) => all.indexOf(o) === i)).toEqual([3, 4, 5]);
+    expect(receiver.badSignatures).toBe(0);
+  }, TEST_LIMIT_MS);
+
   it('keeps subscriptions and their offsets across a restart and goes on from the committed offsets', async () => {
     await call('POST', '/v1/topics', { name: 'durable', partitions: 1 });
     await call('POST', '/v1/topics/durable/records', { records: [{ value: 'a' }, { value: 'b' }] });
