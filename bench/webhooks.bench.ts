@@ -1,9 +1,12 @@
 /**
  * `npm run bench:webhooks`: push delivery of the compiled broker (a real redis-server for BullMQ,
- * a local HTTPS receiver on 127.0.0.1 answering 204), in one run:
+ * a local HTTPS receiver on 127.0.0.1 answering 204), in one run, for each way a first attempt
+ * runs (SPOOL_WEBHOOKS_FIRST_ATTEMPT: `inline`, the default, in process with only retries in
+ * BullMQ; `queued`, every message a BullMQ job), each on a broker of its own started for it:
  *
  *   baseline        the same receiver hit by plain node:https POSTs of a one-record body, as many
- *                   in flight as the broker may have (what the machine gives an HTTPS client alone)
+ *                   in flight as the broker may have (what the machine gives an HTTPS client alone),
+ *                   before the brokers' runs and again after them (the machine's load drifts)
  *   batch 1         records already in the log, one record per request, ordering none
  *   batch 100       the same with up to 100 records per request, ordering key
  *   latency         records produced at BENCH_RATE (1000/s) over HTTP in 10-record requests while a
@@ -129,8 +132,8 @@ async function baseline(receiver: Receiver, ca: string): Promise<number> {
   return (RECORDS * 1000) / (performance.now() - started);
 }
 
-async function throughput(base: string, receiver: Receiver, name: string, topic: string, batch: number, ordering: 'key' | 'none'): Promise<{ deliveriesPerSec: number; recordsPerSec: number }> {
-  const pathname = `/${name}`;
+async function throughput(base: string, receiver: Receiver, name: string, topic: string, batch: number, ordering: 'key' | 'none', mode: string): Promise<{ deliveriesPerSec: number; recordsPerSec: number }> {
+  const pathname = `/${name}-${mode}`;
   const started = performance.now();
   await api(base, 'POST', '/v1/subscriptions', { name, topics: [topic], url: receiver.url(pathname), start: 'earliest', ordering, concurrency: CONCURRENCY, batch: { maxRecords: batch, maxWaitMs: 0 } });
   await waitUntil(() => (receiver.records.get(pathname)?.size ?? 0) >= RECORDS, () => `${name}: ${receiver.records.get(pathname)?.size ?? 0} of ${RECORDS}`);
@@ -139,9 +142,19 @@ async function throughput(base: string, receiver: Receiver, name: string, topic:
   return { deliveriesPerSec: ((receiver.requests.get(pathname) ?? 0) * 1000) / elapsedMs, recordsPerSec: (RECORDS * 1000) / elapsedMs };
 }
 
-async function latency(base: string, receiver: Receiver): Promise<{ p50: number; p99: number; records: number }> {
+interface Latency {
+  readonly p50: number;
+  readonly p99: number;
+  readonly records: number;
+  /** The broker's own figures for the subscription (histogram bucket bounds, ms): append-to-delivery and the HTTP request alone. */
+  readonly brokerLatencyMs: Record<string, number | null>;
+  readonly brokerAttemptMs: Record<string, number | null>;
+}
+
+async function latency(base: string, receiver: Receiver, mode: string): Promise<Latency> {
+  const pathname = `/live-${mode}`;
   await api(base, 'POST', '/v1/topics', { name: 'bench-live', partitions: PARTITIONS });
-  await api(base, 'POST', '/v1/subscriptions', { name: 'live', topics: ['bench-live'], url: receiver.url('/live'), start: 'latest', concurrency: CONCURRENCY });
+  await api(base, 'POST', '/v1/subscriptions', { name: 'live', topics: ['bench-live'], url: receiver.url(pathname), start: 'latest', concurrency: CONCURRENCY });
   await new Promise((resolve) => setTimeout(resolve, 1_000)); // the member joins its group
   const perRequest = 10;
   const intervalMs = (perRequest * 1000) / RATE;
@@ -157,10 +170,44 @@ async function latency(base: string, receiver: Receiver): Promise<{ p50: number;
     sent += perRequest;
   }
   await Promise.all(inFlight);
-  await waitUntil(() => (receiver.records.get('/live')?.size ?? 0) >= sent, () => `live: ${receiver.records.get('/live')?.size ?? 0} of ${sent}`, 120_000);
-  const lat = Float64Array.from(receiver.latenciesMs.get('/live') ?? []).sort();
-  return { p50: percentile(lat, 50), p99: percentile(lat, 99), records: lat.length };
+  await waitUntil(() => (receiver.records.get(pathname)?.size ?? 0) >= sent, () => `live: ${receiver.records.get(pathname)?.size ?? 0} of ${sent}`, 120_000);
+  const lat = Float64Array.from(receiver.latenciesMs.get(pathname) ?? []).sort();
+  const stats = (await api(base, 'GET', '/v1/subscriptions/live')).stats as { latencyMs: Record<string, number | null>; attemptDurationMs: Record<string, number | null> };
+  return { p50: percentile(lat, 50), p99: percentile(lat, 99), records: lat.length, brokerLatencyMs: stats.latencyMs, brokerAttemptMs: stats.attemptDurationMs };
 }
+
+interface ModeResult {
+  readonly batch1: { deliveriesPerSec: number; recordsPerSec: number };
+  readonly batch100: { deliveriesPerSec: number; recordsPerSec: number };
+  readonly latency: Latency;
+}
+
+/** One broker with SPOOL_WEBHOOKS_FIRST_ATTEMPT=mode: the records, the three workloads, then it stops. */
+async function runMode(mode: 'inline' | 'queued', dir: string, redisPort: number, caFile: string, receiver: Receiver): Promise<ModeResult> {
+  const broker = await startBroker(path.join(dir, `broker-${mode}`), {
+    SPOOL_REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+    SPOOL_WEBHOOKS_QUEUE: `bench-${mode}`,
+    SPOOL_WEBHOOKS_FIRST_ATTEMPT: mode,
+    SPOOL_WEBHOOKS_ALLOW_CIDRS: '127.0.0.0/8',
+    SPOOL_WEBHOOKS_CA_FILE: caFile,
+    SPOOL_GROUP_INITIAL_REBALANCE_DELAY_MS: '0',
+  });
+  try {
+    const base = `http://127.0.0.1:${broker.port}`;
+    await api(base, 'POST', '/v1/topics', { name: 'bench', partitions: PARTITIONS });
+    for (let i = 0; i < RECORDS; i += 1000) {
+      await api(base, 'POST', '/v1/topics/bench/records', { records: Array.from({ length: Math.min(1000, RECORDS - i) }, (_, j) => ({ key: `k${(i + j) % 997}`, value: VALUE })) });
+    }
+    const batch1 = await throughput(base, receiver, 'batch-1', 'bench', 1, 'none', mode);
+    const batch100 = await throughput(base, receiver, 'batch-100', 'bench', 100, 'key', mode);
+    const live = await latency(base, receiver, mode);
+    return { batch1, batch100, latency: live };
+  } finally {
+    await broker.stop();
+  }
+}
+
+const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 
 async function main(): Promise<void> {
   const redisBinary = findRedisServer();
@@ -178,47 +225,43 @@ async function main(): Promise<void> {
     started.push(redis);
     const caFile = path.join(dir, 'ca.pem');
     await writeFile(caFile, cert);
-    const broker = await startBroker(path.join(dir, 'broker'), {
-      SPOOL_REDIS_URL: `redis://127.0.0.1:${redis.port}`,
-      SPOOL_WEBHOOKS_ALLOW_CIDRS: '127.0.0.0/8',
-      SPOOL_WEBHOOKS_CA_FILE: caFile,
-      SPOOL_GROUP_INITIAL_REBALANCE_DELAY_MS: '0',
-    });
-    started.push(broker);
-    const base = `http://127.0.0.1:${broker.port}`;
-    await api(base, 'POST', '/v1/topics', { name: 'bench', partitions: PARTITIONS });
-    for (let i = 0; i < RECORDS; i += 1000) {
-      await api(base, 'POST', '/v1/topics/bench/records', { records: Array.from({ length: Math.min(1000, RECORDS - i) }, (_, j) => ({ key: `k${(i + j) % 997}`, value: VALUE })) });
-    }
 
-    const baselinePerSec = await baseline(receiver, cert);
-    const one = await throughput(base, receiver, 'batch-1', 'bench', 1, 'none');
-    const hundred = await throughput(base, receiver, 'batch-100', 'bench', 100, 'key');
-    const live = await latency(base, receiver);
+    const baselineBefore = await baseline(receiver, cert);
+    const inline = await runMode('inline', dir, redis.port, caFile, receiver);
+    const queued = await runMode('queued', dir, redis.port, caFile, receiver);
+    const baselineAfter = await baseline(receiver, cert);
+    const baselinePerSec = (baselineBefore + baselineAfter) / 2;
 
     const machine = describeMachine(dir);
-    const lines = [
-      `baseline: plain HTTPS POSTs to the receiver   ${Math.round(baselinePerSec).toLocaleString('en-US')} requests/s`,
-      `batch 1 (ordering none, ${CONCURRENCY} in flight)      ${Math.round(one.deliveriesPerSec).toLocaleString('en-US')} deliveries/s (${(one.deliveriesPerSec / baselinePerSec).toFixed(2)}x baseline)`,
-      `batch 100 (ordering key)                 ${Math.round(hundred.deliveriesPerSec).toLocaleString('en-US')} deliveries/s, ${Math.round(hundred.recordsPerSec).toLocaleString('en-US')} records/s`,
-      `append-to-delivery at ${RATE} records/s    p50 ${live.p50.toFixed(1)} ms, p99 ${live.p99.toFixed(1)} ms (${live.records} records)`,
-    ];
+    const ratio = (n: number): string => `${(n / baselinePerSec).toFixed(2)}x`;
+    const lines = [`baseline: plain HTTPS POSTs to the receiver   ${fmt(baselineBefore)} requests/s before, ${fmt(baselineAfter)} after`];
+    for (const [mode, r] of [['inline', inline], ['queued', queued]] as const) {
+      lines.push(
+        `[${mode}] batch 1 (ordering none, ${CONCURRENCY} in flight)      ${fmt(r.batch1.deliveriesPerSec)} deliveries/s (${ratio(r.batch1.deliveriesPerSec)} baseline)`,
+        `[${mode}] batch 100 (ordering key)                 ${fmt(r.batch100.deliveriesPerSec)} deliveries/s, ${fmt(r.batch100.recordsPerSec)} records/s`,
+        `[${mode}] append-to-delivery at ${RATE} records/s    p50 ${r.latency.p50.toFixed(1)} ms, p99 ${r.latency.p99.toFixed(1)} ms (${r.latency.records} records); broker: request p50 <= ${r.latency.brokerAttemptMs.p50} ms, p99 <= ${r.latency.brokerAttemptMs.p99} ms`,
+      );
+    }
     for (const line of lines) console.log(line);
-    const data = { machine, loadAverageAtStart: loadAtStart, records: RECORDS, partitions: PARTITIONS, concurrency: CONCURRENCY, rate: RATE, baselinePerSec, batch1: one, batch100: hundred, latency: live };
+    const data = { machine, loadAverageAtStart: loadAtStart, loadAverageAtEnd: os.loadavg()[0], records: RECORDS, partitions: PARTITIONS, concurrency: CONCURRENCY, rate: RATE, baselinePerSec, baselineBefore, baselineAfter, inline, queued };
     console.log(`results: ${writeResultsJson('webhooks', data)}`);
+    const rows = (mode: string, r: ModeResult): string[] => [
+      `| ${mode}: batch 1, ordering none | ${fmt(r.batch1.deliveriesPerSec)} deliveries/s | ${ratio(r.batch1.deliveriesPerSec)} |`,
+      `| ${mode}: batch 100, ordering key | ${fmt(r.batch100.deliveriesPerSec)} deliveries/s, ${fmt(r.batch100.recordsPerSec)} records/s | |`,
+      `| ${mode}: append-to-delivery at ${RATE} records/s (batch 1, ordering key) | p50 ${r.latency.p50.toFixed(1)} ms, p99 ${r.latency.p99.toFixed(1)} ms (the request alone: p50 <= ${r.latency.brokerAttemptMs.p50} ms, p99 <= ${r.latency.brokerAttemptMs.p99} ms) | |`,
+    ];
     updateBenchmarksDoc(
       'webhooks',
       [
         `### Push delivery (webhooks), \`npm run bench:webhooks\``,
         '',
-        `${machineLine(machine)}; 1-minute load average ${loadAtStart.toFixed(1)} when the run started (a machine shared with other work). ${RECORDS} records of 100 B on ${PARTITIONS} partitions; a local HTTPS receiver answering 204; Redis for BullMQ on the same machine. Goals: 5,000 single-record deliveries/s, p99 under 50 ms at 1,000 records/s.`,
+        `${machineLine(machine)}; 1-minute load average ${loadAtStart.toFixed(1)} when the run started, ${os.loadavg()[0].toFixed(1)} when it ended (a machine shared with other work). ${RECORDS} records of 100 B on ${PARTITIONS} partitions; a local HTTPS receiver answering 204; Redis for BullMQ on the same machine. Each mode on a broker of its own: \`inline\` (the default: first attempts in process, retries in BullMQ) and \`queued\` (every message a BullMQ job, as before). Goals: 5,000 single-record deliveries/s, p99 under 50 ms at 1,000 records/s.`,
         '',
         '| workload | result | vs baseline |',
         '| --- | --- | --- |',
-        `| plain HTTPS POSTs to the receiver (${CONCURRENCY} in flight) | ${Math.round(baselinePerSec).toLocaleString('en-US')} requests/s | 1.00x |`,
-        `| batch 1, ordering none | ${Math.round(one.deliveriesPerSec).toLocaleString('en-US')} deliveries/s | ${(one.deliveriesPerSec / baselinePerSec).toFixed(2)}x |`,
-        `| batch 100, ordering key | ${Math.round(hundred.deliveriesPerSec).toLocaleString('en-US')} deliveries/s, ${Math.round(hundred.recordsPerSec).toLocaleString('en-US')} records/s | |`,
-        `| append-to-delivery at ${RATE} records/s (batch 1, ordering key) | p50 ${live.p50.toFixed(1)} ms, p99 ${live.p99.toFixed(1)} ms | |`,
+        `| plain HTTPS POSTs to the receiver (${CONCURRENCY} in flight; before and after the brokers' runs) | ${fmt(baselineBefore)} and ${fmt(baselineAfter)} requests/s | 1.00x (their mean) |`,
+        ...rows('inline', inline),
+        ...rows('queued', queued),
       ].join('\n'),
     );
   } finally {
