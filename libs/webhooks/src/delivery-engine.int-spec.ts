@@ -249,8 +249,11 @@ describe('DeliveryEngine (real Redis, real HTTPS receiver)', () => {
     const { committed } = subscribe(h, 'loss', r.url(), 2, 12, { concurrency: 4 });
     h.endpoints.set('loss', { url: r.url(), keys: [secretKey(secret)], timeoutMs: 5_000, retry: { ...fastRetry, initialDelayMs: 300, maxDelayMs: 300 } });
     await waitUntil(() => h.engine.statsOf('loss').retrying >= 2, () => `retrying ${h.engine.statsOf('loss').retrying}`);
-    const queue = await redisQueueCounts('redis-loss');
-    expect(queue.delayed + queue.wait).toBeGreaterThan(0);
+    // The messages to retry are jobs in Redis (delayed, or up and being attempted).
+    await waitUntilAsync(async () => {
+      const counts = await redisQueueCounts('redis-loss');
+      return counts.delayed + counts.wait + counts.active > 0;
+    });
     await redis.restart(); // no persistence: the queue, its jobs and their retry schedule are gone
     await r.waitFor(() => [0, 1].every((p) => new Set(r.deliveredOffsets(p)).size === 12), () => `after restart: ${[0, 1].map((p) => new Set(r.deliveredOffsets(p)).size)}`, 60_000);
     for (const p of [0, 1]) expectInOrderWithoutGaps(r.deliveredOffsets(p), 12);
