@@ -68,6 +68,26 @@ describe('LogManager', () => {
     expect(manager.listTopics().map((t) => t.name)).toEqual(['orders']);
   });
 
+  it('shows a topic being created only once all its partitions are open (never with fewer)', async () => {
+    const manager = await open();
+    let done = false;
+    const creating = manager.createTopic('wide', 24).then(() => (done = true));
+    const seen = new Set<string>();
+    while (!done) {
+      try {
+        seen.add(`partitions ${manager.describeTopic('wide').partitionStates.length}`);
+      } catch (err) {
+        seen.add((err as SpoolError).code);
+      }
+      expect(manager.listTopics().map((t) => t.partitionStates.length).filter((n) => n !== 24)).toEqual([]);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await creating;
+    expect([...seen].filter((s) => s !== 'UNKNOWN_TOPIC_OR_PARTITION' && s !== 'partitions 24')).toEqual([]);
+    expect(seen.has('UNKNOWN_TOPIC_OR_PARTITION')).toBe(true);
+    expect(manager.describeTopic('wide').partitionStates).toHaveLength(24);
+  });
+
   it('removes leftover deleted directories at the next open', async () => {
     const manager = await open();
     await manager.createTopic('gone', 2);

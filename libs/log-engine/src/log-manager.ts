@@ -165,15 +165,17 @@ export class LogManager {
       }
       const meta: TopicMetadata = { name, topicId: topicId ?? newTopicId(), partitions, configs: overrides };
       await this.store.put(meta);
-      const state: TopicState = { meta, config, logs: [] };
-      this.topics.set(name, state);
+      let logs: (Log | undefined)[];
       try {
-        state.logs = await this.openPartitions(name, config, 0, partitions, hosted);
+        logs = await this.openPartitions(meta, config, 0, partitions, hosted);
       } catch (err) {
-        this.topics.delete(name);
         await this.store.remove(name).catch(() => undefined);
         throw err;
       }
+      // Published only with its logs open: a topic seen half-created (no partitions yet) made a
+      // client's Metadata say 0 partitions (librdkafka then fails what it had queued for it).
+      const state: TopicState = { meta, config, logs };
+      this.topics.set(name, state);
       this.updatePartitionCount();
       this.logger.info({ topic: name, topicId: meta.topicId, partitions, configs: overrides }, 'topic created');
       this.topicChanges.emit({ kind: 'created', topic: name, partitions });
@@ -223,7 +225,7 @@ export class LogManager {
       await this.store.put(meta);
       let added: (Log | undefined)[];
       try {
-        added = await this.openPartitions(name, state.config, current, totalCount, hosted);
+        added = await this.openPartitions(state.meta, state.config, current, totalCount, hosted);
       } catch (err) {
         await this.store.put(previous).catch(() => undefined);
         throw err;
@@ -269,7 +271,7 @@ export class LogManager {
       const state = this.requirePartition(topic, partition);
       const open = state.logs[partition];
       if (open !== undefined) return open;
-      const log = await this.openLog(topic, partition, state.config, false);
+      const log = await this.openLog(state.meta, partition, state.config, false);
       state.logs[partition] = log;
       this.updatePartitionCount();
       this.logger.info({ topic, partition }, 'partition replica opened');
@@ -403,16 +405,16 @@ export class LogManager {
       }
     }
     await mapBounded(jobs, concurrency, async ({ state, partition }) => {
-      state.logs[partition] = await this.openLog(state.meta.name, partition, state.config, hadCleanShutdown);
+      state.logs[partition] = await this.openLog(state.meta, partition, state.config, hadCleanShutdown);
     });
     this.updatePartitionCount();
   }
 
   /** New partitions from..to-1, each opened if `hosted` (default all) names it, else a hole. */
-  private async openPartitions(topic: string, config: TopicConfig, from: number, to: number, hosted?: readonly number[]): Promise<(Log | undefined)[]> {
+  private async openPartitions(meta: TopicMetadata, config: TopicConfig, from: number, to: number, hosted?: readonly number[]): Promise<(Log | undefined)[]> {
     const logs = new Array<Log | undefined>(to - from);
     try {
-      for (let p = from; p < to; p++) if (hosted === undefined || hosted.includes(p)) logs[p - from] = await this.openLog(topic, p, config, false);
+      for (let p = from; p < to; p++) if (hosted === undefined || hosted.includes(p)) logs[p - from] = await this.openLog(meta, p, config, false);
     } catch (err) {
       await Promise.all(logs.map((log) => log?.close().catch(() => undefined)));
       throw err;
@@ -421,10 +423,11 @@ export class LogManager {
   }
 
   /** Opens (or creates) a partition's log, its partition.metadata naming the topic's id first. */
-  private async openLog(topic: string, partition: number, config: TopicConfig, hadCleanShutdown: boolean): Promise<Log> {
+  private async openLog(meta: TopicMetadata, partition: number, config: TopicConfig, hadCleanShutdown: boolean): Promise<Log> {
+    const topic = meta.name;
     const key = partitionDirName(topic, partition);
     const dir = join(this.dataDir, key);
-    await ensurePartitionMetadata(dir, this.requireTopic(topic).meta.topicId);
+    await ensurePartitionMetadata(dir, meta.topicId);
     return Log.open({
       dir,
       topicPartition: { topic, partition },
