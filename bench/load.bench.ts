@@ -15,8 +15,8 @@
  * an absolute figure).
  *
  * Flags (env in brackets): --websockets [BENCH_LOAD_WS] 10000, --sse [BENCH_LOAD_SSE] 1000,
- * --long-polls [BENCH_LOAD_LONG_POLLS] 500, --workers 4, --producers 4, --records-per-request 10,
- * --interval-ms 500 (each producer), --steady-seconds 20, --storm-rate 1000, --storm-seconds 10,
+ * --long-polls [BENCH_LOAD_LONG_POLLS] 500, --workers 4, --producers 2, --records-per-request 10,
+ * --interval-ms 1000 (each producer), --steady-seconds 20, --storm-rate 1000, --storm-seconds 10,
  * --rss-bound-mb 1536, --no-write (print only; the docs and results are left alone).
  */
 import os from 'node:os';
@@ -33,9 +33,9 @@ const { values: args } = parseArgs({
     sse: { type: 'string', default: process.env.BENCH_LOAD_SSE ?? '1000' },
     'long-polls': { type: 'string', default: process.env.BENCH_LOAD_LONG_POLLS ?? '500' },
     workers: { type: 'string', default: '4' },
-    producers: { type: 'string', default: '4' },
+    producers: { type: 'string', default: '2' },
     'records-per-request': { type: 'string', default: '10' },
-    'interval-ms': { type: 'string', default: '500' },
+    'interval-ms': { type: 'string', default: '1000' },
     'steady-seconds': { type: 'string', default: '20' },
     'storm-rate': { type: 'string', default: '1000' },
     'storm-seconds': { type: 'string', default: '10' },
@@ -89,6 +89,7 @@ function markdown(r: LoadReport, machine: string, date: string): string {
     `Connect storm: ${f0(r.storm.subscribed)} of ${f0(r.storm.attempted)} subscribed (${f0(r.storm.failed)} failed), ${f0(r.storm.achievedPerSecond)}/s achieved; connect-to-ack p50 ${f1(r.storm.connectP50Ms)} ms, p99 ${f1(r.storm.connectP99Ms)} ms.`,
     `Delivery: ${f0(r.acknowledged)} records acknowledged; every subscriber ${r.delivery.complete && r.delivery.faults === 0 ? 'received every one, in order, once' : 'did NOT receive every record'} (slowest WebSocket ${f0(r.delivery.ws.minReceived)}, SSE ${f0(r.delivery.sse.minReceived)}, long-poll ${f0(r.delivery.longPoll.minReceived)}; ${r.delivery.faults} faults), the last of them ${f1(r.delivery.catchUpMs / 1000)} s after the producers stopped.`,
     `All ${f0(total)} connections subscribed in ${f1(r.openMs / 1000)} s. Open-file limit: broker ${f0(r.openFilesLimit.broker)}, clients ${f0(r.openFilesLimit.worker)}.`,
+    `The broker's CPU use (% of one core): producers alone ${f0(r.brokerCpuPercent.alone)}, opening the connections ${f0(r.brokerCpuPercent.open)}, steady ${f0(r.brokerCpuPercent.steady)}, storm ${f0(r.brokerCpuPercent.storm)}; machine load average at the end ${os.loadavg().map((l) => l.toFixed(1)).join(' / ')} (1/5/15 min) on ${os.cpus().length} cores.`,
   ].join('\n');
 }
 

@@ -117,6 +117,7 @@ export class Fleet {
       socket.once('error', (err) => (position.open ? this.fault(`${position.name}: ${err.message}`) : reject(err)));
       socket.on('close', (code) => {
         if (position.open) this.fault(`${position.name}: closed by the broker (${code})`);
+        else reject(new Error(`${position.name}: closed (${code}) before its subscribe was answered`));
         position.open = false;
       });
       socket.once('open', () => {

@@ -4,7 +4,7 @@
  *
  *   1. the compiled broker starts on a fresh data dir (open-file limit raised), one topic with one
  *      partition is created, and its RSS is read once settled: `rssIdleMb`;
- *   2. producers run alone for a while (phase `alone`: the latency reference);
+ *   2. producers run alone for a while (phase `alone`: the latency reference), then pause;
  *   3. the client workers open their slices of the fleet, every subscriber from `earliest`, spread
  *      over loopback source addresses; once all are subscribed and the broker settled: `rssConnectedMb`,
  *      and per connection `(rssConnectedMb - rssIdleMb) / connections`;
@@ -24,7 +24,7 @@ import path from 'node:path';
 import { percentile } from '../lib/stats.js';
 import type { FleetOptions, FleetProgress } from './fleet.js';
 import { Producers } from './producers.js';
-import { openFilesLimit, rssMb, spawnNode, Worker } from './processes.js';
+import { cpuMs, openFilesLimit, rssMb, spawnNode, Worker } from './processes.js';
 import type { StormResult } from './storm.js';
 
 export interface LoadRunOptions {
@@ -69,12 +69,27 @@ export interface LoadReport {
   readonly produceFailures: number;
   readonly firstProduceFailure: string | null;
   readonly produce: Readonly<Record<'alone' | 'steady' | 'storm', LatencySummary>>;
+  /** The broker's CPU use per phase, in % of one core: how much of the machine it got (the rest ran the clients and others' work). */
+  readonly brokerCpuPercent: Readonly<Record<'alone' | 'open' | 'steady' | 'storm', number>>;
   readonly storm: Omit<StormResult, 'connectMs'> & { readonly connectP50Ms: number; readonly connectP99Ms: number; readonly achievedPerSecond: number };
   /** The slowest subscriber per face after the catch-up wait, and faults seen. */
   readonly delivery: FleetProgress & { readonly complete: boolean; readonly catchUpMs: number };
 }
 
 const settle = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** CPU % of one core a process used between consecutive marks. */
+class PhaseCpu {
+  private lastCpuMs = 0;
+  private lastAt = 0;
+  constructor(private readonly pid: number) {}
+  async mark(): Promise<number> {
+    const [used, at] = [await cpuMs(this.pid), performance.now()];
+    const percent = this.lastAt === 0 ? 0 : ((used - this.lastCpuMs) / (at - this.lastAt)) * 100;
+    [this.lastCpuMs, this.lastAt] = [used, at];
+    return percent;
+  }
+}
 
 function summary(sorted: Float64Array): LatencySummary {
   return { requests: sorted.length, p50Ms: percentile(sorted, 50), p99Ms: percentile(sorted, 99), maxMs: sorted[sorted.length - 1] ?? Number.NaN };
@@ -163,9 +178,14 @@ export async function runLoad(o: LoadRunOptions): Promise<LoadReport> {
 
     producers = new Producers({ url, topic, producers: o.producers, recordsPerRequest: o.recordsPerRequest, intervalMs: o.produceIntervalMs, valueBytes: o.valueBytes });
     producers.setPhase('alone');
+    const cpu = new PhaseCpu(broker.child.pid!);
+    await cpu.mark();
     producers.start();
     await settle(o.aloneMs);
-    producers.setPhase('opening');
+    const alonePercent = await cpu.mark();
+    // The fleet opens with the producers paused: every subscriber then catches up on the same backlog,
+    // and the open time measures connections rather than a moving target.
+    producers.pause();
 
     const perAddress = o.connectionsPerAddress ?? 800;
     const share = (total: number, w: number): number => Math.floor(total / o.workers) + (w < total % o.workers ? 1 : 0);
@@ -181,19 +201,24 @@ export async function runLoad(o: LoadRunOptions): Promise<LoadReport> {
     }
     await Promise.all(opened);
     const openMs = performance.now() - openStart;
+    const openPercent = await cpu.mark();
     log(`${connections} connections subscribed in ${(openMs / 1000).toFixed(1)} s`);
     await settle(3000);
     const rssConnectedMb = await rssMb(broker.child.pid!);
     log(`broker with the fleet: ${rssConnectedMb.toFixed(0)} MB RSS`);
 
     producers.setPhase('steady');
+    producers.resume();
+    await cpu.mark();
     await settle(o.steadyMs);
+    const steadyPercent = await cpu.mark();
     producers.setPhase('storm');
     const stormWorker = new Worker(spawnNode([o.workerMain], {}));
     workers.push(stormWorker);
-    const stormOptions = { url, topic, ratePerSecond: o.stormRatePerSecond, durationMs: o.stormMs, sourceAddresses: addresses(o.workers * 100 + 1000, 10) };
+    const stormOptions = { url, topic, ratePerSecond: o.stormRatePerSecond, durationMs: o.stormMs, sourceAddresses: addresses(o.workers * 100 + 1000, 10), timeoutMs: 60_000 };
     const stormMessage = await stormWorker.request({ cmd: 'storm', options: stormOptions }, 'storm');
     const storm = stormMessage.result as Omit<StormResult, 'connectMs'> & { connectMs: number[] };
+    const stormPercent = await cpu.mark();
     producers.setPhase('after');
     await producers.stop();
     const acknowledged = producers.acknowledged;
@@ -223,6 +248,7 @@ export async function runLoad(o: LoadRunOptions): Promise<LoadReport> {
       acknowledged,
       produceFailures: producers.failures,
       firstProduceFailure: producers.firstFailure,
+      brokerCpuPercent: { alone: alonePercent, open: openPercent, steady: steadyPercent, storm: stormPercent },
       produce: { alone: summary(producers.latenciesOf('alone')), steady: summary(producers.latenciesOf('steady')), storm: summary(producers.latenciesOf('storm')) },
       storm: {
         attempted: storm.attempted,

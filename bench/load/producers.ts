@@ -23,6 +23,7 @@ export class Producers {
   failures = 0;
   firstFailure: string | null = null;
   private phase = 'warm-up';
+  private paused = false;
   private readonly latencies = new Map<string, number[]>();
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly inFlight = new Set<Promise<void>>();
@@ -33,6 +34,15 @@ export class Producers {
     const value = 'v'.repeat(options.valueBytes - 2);
     const records = Array.from({ length: options.recordsPerRequest }, () => ({ partition: 0, value }));
     this.body = Buffer.from(JSON.stringify({ records }));
+  }
+
+  /** Skips the scheduled requests until resume() (the schedule itself goes on). */
+  pause(): void {
+    this.paused = true;
+  }
+
+  resume(): void {
+    this.paused = false;
   }
 
   /** Latencies from now on are counted under `phase`. */
@@ -49,7 +59,7 @@ export class Producers {
       const tick = (): void => {
         const scheduledAt = begin + n * this.options.intervalMs;
         n++;
-        this.track(this.produce(scheduledAt, this.phase));
+        if (!this.paused) this.track(this.produce(scheduledAt, this.phase));
         this.timers[p] = setTimeout(tick, Math.max(0, begin + n * this.options.intervalMs - performance.now()));
       };
       this.timers[p] = setTimeout(tick, offsetMs);
