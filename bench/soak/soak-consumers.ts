@@ -219,10 +219,16 @@ export class KafkaGroupConsumer {
     private readonly group: string,
   ) {}
 
+  private stopping = false;
+
+  /** `-E`: kcat exits on "all brokers down" otherwise, as during the restart; if it exits all the same, it is started again. */
   start(topic: string): void {
-    const args = ['-b', `127.0.0.1:${this.kafkaPort}`, '-G', this.group, '-q', '-u', '-f', '%o\n', '-X', 'auto.offset.reset=earliest', '-X', 'auto.commit.interval.ms=1000', '-X', 'session.timeout.ms=10000', topic];
+    const args = ['-b', `127.0.0.1:${this.kafkaPort}`, '-G', this.group, '-q', '-u', '-E', '-f', '%o\n', '-X', 'auto.offset.reset=earliest', '-X', 'auto.commit.interval.ms=1000', '-X', 'session.timeout.ms=10000', topic];
     const child = spawn('kcat', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
+    child.once('exit', () => {
+      if (!this.stopping) setTimeout(() => this.start(topic), 1000);
+    });
     child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
       for (let i = chunk.indexOf('\n'); i >= 0; i = chunk.indexOf('\n', i + 1)) this.received++;
     });
@@ -231,6 +237,7 @@ export class KafkaGroupConsumer {
 
   /** SIGTERM: kcat commits what it consumed and leaves the group. */
   async stop(): Promise<void> {
+    this.stopping = true;
     const child = this.child;
     if (child === null || child.exitCode !== null) return;
     const exited = new Promise((resolve) => child.once('exit', resolve));
