@@ -88,6 +88,7 @@ export class SseReader extends Reader {
 
 export class LongPollReader extends Reader {
   private readonly done: Promise<void>;
+  /** One per fetch: a signal shared by every fetch collects one abort listener per request (undici). */
   private abort = new AbortController();
 
   constructor(url: string, topic: string, partition: number, faults: Faults) {
@@ -95,6 +96,7 @@ export class LongPollReader extends Reader {
     this.done = (async () => {
       while (this.running) {
         try {
+          this.abort = new AbortController();
           const res = await fetch(`${url}/v1/topics/${topic}/partitions/${partition}/records?offset=${this.next}&waitMs=5000&maxRecords=5000`, { signal: this.abort.signal });
           const body = (await res.json()) as { records?: Array<{ offset: number }> };
           if (res.status !== 200) throw new Error(`fetch answered ${res.status}`);
