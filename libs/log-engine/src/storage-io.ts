@@ -122,8 +122,24 @@ export async function renameFile(from: string, to: string): Promise<void> {
 /** Name of the probe file of a recovery check (`.tmp`: the loader removes one left behind by a crash). */
 export const PROBE_FILE = 'storage-probe.tmp';
 
-/** Writes, fsyncs and removes a probe file in `dir`: throws unless the directory takes writes now. */
+/**
+ * Free space a recovery check asks for besides a successful probe: one batch of Kafka's default
+ * message.max.bytes. On a full disk the failed append is cut back off its segment, which frees a
+ * little space, often enough for the probe's few bytes but not for the next append: without this
+ * the log came back online and went offline again at every append that did not fit (seen on a
+ * real tmpfs, apps/server/test/tmpfs-enospc.e2e-spec.ts).
+ */
+export const RECOVERY_MIN_FREE_BYTES = 1_048_588;
+
+/**
+ * Throws unless the directory takes writes now: a probe file written, fsynced and removed, and at
+ * least RECOVERY_MIN_FREE_BYTES free for an unprivileged writer (statfs bavail).
+ */
 export async function probeWritable(dir: string): Promise<void> {
+  const { bavail, bsize } = await fs.statfs(dir);
+  if (bavail * bsize < RECOVERY_MIN_FREE_BYTES) {
+    throw Object.assign(new Error(`ENOSPC: ${bavail * bsize} bytes free in ${dir}, a recovery check needs ${RECOVERY_MIN_FREE_BYTES}`), { code: 'ENOSPC' });
+  }
   const file = path.join(dir, PROBE_FILE);
   const handle = await openForWrite(file, 'w');
   try {
