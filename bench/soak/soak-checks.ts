@@ -32,9 +32,9 @@ export async function readAll(url: string, topic: string, partitions: number): P
   return { values, byKey, count };
 }
 
-/** Least-squares slope of RSS over time, MB per minute (0 for fewer than 3 samples). */
+/** Least-squares slope of RSS over time, MB per minute (NaN for fewer than 3 samples: nothing to judge). */
 export function rssSlopeMbPerMin(samples: ReadonlyArray<{ atMs: number; mb: number }>): number {
-  if (samples.length < 3) return 0;
+  if (samples.length < 3) return Number.NaN;
   const n = samples.length;
   const meanT = samples.reduce((s, x) => s + x.atMs, 0) / n;
   const meanM = samples.reduce((s, x) => s + x.mb, 0) / n;

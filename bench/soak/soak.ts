@@ -14,7 +14,7 @@
  * (read back over HTTP); the readers saw no gap, duplicate or disorder; both groups committed up to
  * the log end; retention deleted segments and the compacted topic holds the last acknowledged (or a
  * later sent) value of every key; in the broker's second lifetime after its warm-up, the RSS slope
- * below SPOOL_SOAK_RSS_SLOPE_MB_PER_MIN (default 20) and the produce p99 of the last third within
+ * below SPOOL_SOAK_RSS_SLOPE_MB_PER_MIN (default 20; 60 for runs under 10 minutes) and the produce p99 of the last third within
  * 5x (+100 ms) of the first third; no descriptor leak (sockets back to the count before the clients,
  * no descriptor on a deleted file). One summary line, and `--json FILE` writes the figures.
  */
@@ -32,10 +32,12 @@ import { readAll, rssSlopeMbPerMin } from './soak-checks.js';
 
 const { values: args } = parseArgs({ options: { json: { type: 'string' } } });
 const MINUTES = Number(process.env.SPOOL_SOAK_MINUTES ?? 10);
-const SLOPE_BOUND = Number(process.env.SPOOL_SOAK_RSS_SLOPE_MB_PER_MIN ?? 20);
+// A run shorter than 10 minutes judges a minute or so after warm-up, in which V8 may still be growing
+// its heap (38 MB/min seen in a 2-minute run whose 10-minute run was flat): there only a gross leak fails.
+const SLOPE_BOUND = Number(process.env.SPOOL_SOAK_RSS_SLOPE_MB_PER_MIN ?? (MINUTES >= 10 ? 20 : 60));
 const DURATION_MS = MINUTES * 60_000;
 const RESTART_AT_MS = DURATION_MS * 0.25;
-const WARM_UP_MS = Math.min(30_000, DURATION_MS * 0.15);
+const WARM_UP_MS = Math.min(30_000, DURATION_MS * 0.25);
 const SOCKET_SLACK = 5;
 const LEDGER = 'soak-ledger';
 const GROUP_WS = 'soak-ws';
@@ -173,7 +175,8 @@ async function main(): Promise<void> {
       rssSlopeMbPerMin(rss.filter((s) => s.lifetime === 0 && s.atMs > WARM_UP_MS)),
       rssSlopeMbPerMin(rss.filter((s) => s.lifetime === 1 && s.atMs > steadyFrom)),
     ];
-    if (slopes[1]! > SLOPE_BOUND) failures.push(`RSS grew ${slopes[1]!.toFixed(1)} MB/min after warm-up (bound ${SLOPE_BOUND})`);
+    if (Number.isNaN(slopes[1]!)) failures.push('too few RSS samples after the warm-up of the second lifetime to judge memory');
+    else if (slopes[1]! > SLOPE_BOUND) failures.push(`RSS grew ${slopes[1]!.toFixed(1)} MB/min after warm-up (bound ${SLOPE_BOUND})`);
     const window = (from: number, to: number): Float64Array => Float64Array.from(latency.samples.filter((s) => s.atMs >= from && s.atMs < to).map((s) => s.latencyMs)).sort();
     const third = (endMs - steadyFrom) / 3;
     const firstP99 = percentile(window(steadyFrom, steadyFrom + third), 99);
