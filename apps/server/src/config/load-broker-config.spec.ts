@@ -389,7 +389,7 @@ describe('loadBrokerConfig: security', () => {
 
   it('is off by default on loopback, with the store under the data dir', () => {
     const { config } = loadBrokerConfig({}, CWD);
-    expect(config.security).toEqual({ enabled: false, storeDir: path.join(CWD, 'data', '__spool_security'), superUsers: ['User:admin'], adminApiKey: null, jwtIssuers: [], tls: null, etcd: null, interBroker: null });
+    expect(config.security).toEqual({ enabled: false, storeDir: path.join(CWD, 'data', '__spool_security'), superUsers: ['User:admin'], adminApiKey: null, jwtIssuers: [], tls: null, etcd: null, interBroker: null, connectionsMaxReauthMs: 0 });
     expect(loadBrokerConfig({ SPOOL_HOST: '::1' }, CWD).config.security.enabled).toBe(false);
   });
 
@@ -415,6 +415,13 @@ describe('loadBrokerConfig: security', () => {
     const on = loadBrokerConfig({ SPOOL_HOST: '0.0.0.0', SPOOL_AUTH: 'on', SPOOL_ADMIN_API_KEY: KEY, SPOOL_SUPER_USERS: 'User:admin;User:ops', SPOOL_SECURITY_DIR: 'sec' }, CWD).config.security;
     expect(on).toMatchObject({ enabled: true, storeDir: path.join(CWD, 'sec'), superUsers: ['User:admin', 'User:ops'], adminApiKey: KEY });
     expect(problemsOf({ SPOOL_AUTH: 'yes' })).toEqual(['SPOOL_AUTH: expected on or none, got "yes"']);
+  });
+
+  it('reads connections.max.reauth.ms (KIP-368): 0 by default, milliseconds up to 2^31-1', () => {
+    expect(loadBrokerConfig({}, CWD).config.security.connectionsMaxReauthMs).toBe(0);
+    expect(loadBrokerConfig({ SPOOL_CONNECTIONS_MAX_REAUTH_MS: '3600000' }, CWD).config.security.connectionsMaxReauthMs).toBe(3_600_000);
+    expect(problemsOf({ SPOOL_CONNECTIONS_MAX_REAUTH_MS: '1h' })).toEqual(['SPOOL_CONNECTIONS_MAX_REAUTH_MS: expected milliseconds from 0 (no limit) to 2147483647, got "1h"']);
+    expect(problemsOf({ SPOOL_CONNECTIONS_MAX_REAUTH_MS: '9999999999' })[0]).toMatch(/^SPOOL_CONNECTIONS_MAX_REAUTH_MS: expected milliseconds/);
   });
 
   it('reads TLS only as a whole: certificate and key, and mutual TLS on top of them', () => {

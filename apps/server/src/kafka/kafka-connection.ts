@@ -41,6 +41,8 @@ export interface ConnectionInfo {
   /** What the client's ApiVersions v3+ named (KIP-511); nulls until then. */
   readonly clientSoftware: ClientSoftware;
   identifyClientSoftware(software: ClientSoftware): void;
+  /** Closes the connection at once: nothing more is read or written (a revoked credential). */
+  destroy(): void;
 }
 
 export type FrameRouter = (frame: Buffer, connection: ConnectionInfo) => Promise<RouteResult> | RouteResult;

@@ -96,6 +96,7 @@ function brokerSettingsOf(config: BrokerConfig): Record<string, string> {
     'log.cleaner.enable': String(config.cleanerEnabled),
     'max.connections': String(config.kafkaLimits.maxConnections),
     'max.connections.per.ip': String(config.kafkaLimits.maxConnectionsPerIp),
+    'connections.max.reauth.ms': String(config.security.connectionsMaxReauthMs ?? 0),
   };
   if (config.retentionCheckIntervalMs !== undefined) settings['log.retention.check.interval.ms'] = String(config.retentionCheckIntervalMs);
   if (config.flushCheckIntervalMs !== undefined) settings['log.flush.scheduler.interval.ms'] = String(config.flushCheckIntervalMs);

@@ -27,6 +27,7 @@ function connection(id: number, software = { name: 'librdkafka', version: '2.15.
     signal: new AbortController().signal,
     clientSoftware: software,
     identifyClientSoftware: () => undefined,
+    destroy: () => undefined,
   };
 }
 

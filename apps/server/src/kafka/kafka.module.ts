@@ -30,6 +30,8 @@ import { KafkaObservers, KAFKA_REQUEST_OBSERVERS } from './kafka-request-observe
 import { SchemaRegistryModule } from '../schemas/schema-registry.module.js';
 import { TopicSchemas } from '../schemas/topic-schemas.js';
 import { AccessControl, DISABLED_ACCESS } from '../security/access-control.js';
+import { SECURITY_OPTIONS } from '../security/security.module.js';
+import type { SecurityOptions } from '../security/security.options.js';
 import { createSecurityHandlers } from './security/acl.handlers.js';
 import { createQuotaScramHandlers } from './security/quota-scram.handlers.js';
 import { KafkaAuthorization } from './security/kafka-authorization.js';
@@ -87,8 +89,9 @@ export class KafkaModule {
         {
           // SASL state per connection; with no SecurityModule in the app (tests), security is off.
           provide: KafkaSasl,
-          useFactory: (access: AccessControl | undefined) => new KafkaSasl(access ?? DISABLED_ACCESS),
-          inject: [{ token: AccessControl, optional: true }],
+          useFactory: (access: AccessControl | undefined, security: SecurityOptions | undefined) =>
+            new KafkaSasl(access ?? DISABLED_ACCESS, { connectionsMaxReauthMs: security?.connectionsMaxReauthMs ?? 0 }),
+          inject: [{ token: AccessControl, optional: true }, { token: SECURITY_OPTIONS, optional: true }],
         },
         {
           provide: KAFKA_API_HANDLERS,

@@ -18,6 +18,7 @@ class FakeConnectionInfo implements ConnectionInfo {
     this.clientSoftware = software;
     this.metrics.clientSoftwareChanged(this);
   }
+  destroy(): void {}
 }
 
 async function series(registry: Registry, name: string): Promise<Record<string, number>> {

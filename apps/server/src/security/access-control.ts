@@ -25,7 +25,11 @@ import {
   CLUSTER_RESOURCE,
   topicResource,
   retryAfterSeconds,
+  revocationOf,
+  revokes,
+  SCRAM_MECHANISMS,
   SecurityError,
+  type CredentialRevocation,
   type Identity,
   type Operation,
   type Resource,
@@ -50,23 +54,25 @@ export class AccessControl {
   }
 
   /**
-   * Calls `listener` with an API key's id when the key is revoked or deleted (on this node as soon
-   * as the store's change event arrives), so long-lived streams opened with it can end. Returns the
-   * unsubscribe function.
+   * Calls `listener` when a change of the store takes away the credential some open connections
+   * logged in with: an API key revoked or deleted, a SCRAM credential deleted, a tenant deleted
+   * (libs/security revocation.ts). On this node as soon as the store's change event arrives (the
+   * revoking call on this node; other nodes by their store watch). Each face closes the
+   * connections whose identity `revokes` names. Returns the unsubscribe function.
    */
-  onApiKeyRevoked(listener: (keyId: string) => void): () => void {
-    if (this.security === null) return () => undefined;
-    return this.security.catalog.onChange((change) => {
-      const before = change.before;
-      if (before?.type !== 'api-key' || before.apiKey.revokedAtMs !== null) return;
-      const after = change.after;
-      if (after === null || (after.type === 'api-key' && after.apiKey.revokedAtMs !== null)) listener(before.apiKey.keyId);
+  onRevocation(listener: (revocation: CredentialRevocation) => void): () => void {
+    const security = this.security;
+    if (security === null) return () => undefined;
+    const scramLeft = (user: string): boolean => SCRAM_MECHANISMS.some((m) => security.catalog.scramCredential(m, user) !== undefined);
+    return security.catalog.onChange((change) => {
+      const revocation = revocationOf(change, scramLeft);
+      if (revocation !== null) listener(revocation);
     });
   }
 
-  /** Whether a revocation of `keyId` ends a stream authenticated as `identity`. */
-  static provenBy(identity: Identity, keyId: string): boolean {
-    return identity.credentialKind === 'api-key' && identity.credentialId === keyId;
+  /** Whether `revocation` ends a stream or connection authenticated as `identity`. */
+  static revokes(revocation: CredentialRevocation, identity: Identity): boolean {
+    return revokes(revocation, identity);
   }
 
   /** The identity proven by `credential` (a bearer API key or JWT); anonymous when security is off. */

@@ -18,6 +18,9 @@
  *   SPOOL_TLS_KEY_FILE          WebSocket and SSE, and the Kafka port: SSL / SASL_SSL)
  *   SPOOL_TLS_CA_FILE           PEM CA bundle that client certificates must chain to
  *   SPOOL_TLS_CLIENT_AUTH       none (default) | requested | required: mutual TLS (Kafka's ssl.client.auth)
+ *   SPOOL_CONNECTIONS_MAX_REAUTH_MS  Kafka's connections.max.reauth.ms: the longest a Kafka connection's
+ *                               SASL login lasts before the client must re-authenticate (KIP-368);
+ *                               0 (default): only an expiring credential limits it
  *
  * Cluster mode (SPOOL_ETCD_ENDPOINTS set) with SPOOL_AUTH=on: the store lives in etcd (every
  * broker reads and watches the same records; SPOOL_SECURITY_DIR is not used), and brokers log in
@@ -47,6 +50,7 @@ export const SECURITY_ENV_VARS = [
   'SPOOL_TLS_KEY_FILE',
   'SPOOL_TLS_CA_FILE',
   'SPOOL_TLS_CLIENT_AUTH',
+  'SPOOL_CONNECTIONS_MAX_REAUTH_MS',
   'SPOOL_INTER_BROKER_USER',
   'SPOOL_INTER_BROKER_PASSWORD',
   'SPOOL_INTER_BROKER_PASSWORD_FILE',
@@ -92,6 +96,8 @@ export interface SecurityOptions {
   /** Kafka's quota.window.num and quota.window.size.seconds (in ms); defaults 11 and 1000. Tests shorten them. */
   readonly quotaSamples?: number;
   readonly quotaWindowMs?: number;
+  /** Kafka's connections.max.reauth.ms (SPOOL_CONNECTIONS_MAX_REAUTH_MS); 0 or unset: no limit but the credential's expiry. */
+  readonly connectionsMaxReauthMs?: number;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -169,7 +175,12 @@ export function securityOptionsFromEnv(
   }
   const etcd = ctx.etcd ?? null;
   const interBroker = enabled && etcd !== null ? interBrokerFromEnv(env, cwd) : null;
-  return { enabled, storeDir, superUsers, adminApiKey, jwtIssuers, tls: tlsFromEnv(env, cwd), etcd: enabled ? etcd : null, interBroker };
+  const reauth = env.SPOOL_CONNECTIONS_MAX_REAUTH_MS ?? '0';
+  // Kafka's type is a long; beyond 2^31-1 ms (24 days) is as good as none and would overflow timers.
+  if (!/^\d{1,10}$/.test(reauth) || Number(reauth) > 2_147_483_647) {
+    throw invalid('SPOOL_CONNECTIONS_MAX_REAUTH_MS', `expected milliseconds from 0 (no limit) to 2147483647, got ${JSON.stringify(reauth)}`);
+  }
+  return { enabled, storeDir, superUsers, adminApiKey, jwtIssuers, tls: tlsFromEnv(env, cwd), etcd: enabled ? etcd : null, interBroker, connectionsMaxReauthMs: Number(reauth) };
 }
 
 function interBrokerFromEnv(env: Env, cwd: string): InterBrokerCredentials {

@@ -18,6 +18,7 @@
 import { Controller, Get, Headers, Inject, Optional, Param, Query, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { SpoolError, silentLogger, type Logger } from '@spool/common';
+import { describeRevocation } from '@spool/security';
 import { systemScheduler } from '@spool/coordinator';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GroupCoordinatorService } from '../groups/group-coordinator.service.js';
@@ -145,13 +146,15 @@ export class SseController {
 
   /**
    * A stream opened with an expiring credential (a browser's JWT) ends when it expires; one opened
-   * with an API key ends when the key is revoked.
+   * with an API key ends when the key is revoked (or its tenant deleted).
    */
   private endAtExpiry(stream: SseStream, req: FastifyRequest): void {
     const identity = identityOf(req);
     if (identity === undefined) return;
-    const stopWatching = this.access.onApiKeyRevoked((keyId) => {
-      if (AccessControl.provenBy(identity, keyId)) stream.end({ code: 'SASL_AUTHENTICATION_FAILED', message: 'Authentication revoked: reconnect with a valid credential', retriable: false, details: { reason: 'revoked' } });
+    const stopWatching = this.access.onRevocation((revocation) => {
+      if (AccessControl.revokes(revocation, identity)) {
+        stream.end({ code: 'SASL_AUTHENTICATION_FAILED', message: `Authentication revoked: ${describeRevocation(revocation)}; reconnect with a valid credential`, retriable: false, details: { reason: 'revoked' } });
+      }
     });
     req.raw.socket?.once('close', stopWatching);
     const expiresAtMs = identity.expiresAtMs;

@@ -29,7 +29,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { SpoolError } from '@spool/common';
-import { groupResource, topicResource, type Identity } from '@spool/security';
+import { describeRevocation, groupResource, topicResource, type Identity } from '@spool/security';
 import { AccessControl } from '../security/access-control.js';
 import type { ClientFrame } from './ws-frames.js';
 
@@ -82,10 +82,10 @@ export class WsAuth {
     private readonly host: WsAuthHost,
     authTimeoutMs: number,
   ) {
-    // A revoked API key ends the connections it opened, not only the next ones.
-    this.stopWatchingRevocations = access.onApiKeyRevoked((keyId) => {
-      if (this.identity !== null && AccessControl.provenBy(this.identity, keyId)) {
-        this.host.closeUnauthenticated(new SpoolError('SASL_AUTHENTICATION_FAILED', 'Authentication revoked: the API key of this connection has been revoked', { reason: 'revoked' }), undefined);
+    // A revoked credential (API key, SCRAM user, tenant) ends the connections it opened, not only the next ones.
+    this.stopWatchingRevocations = access.onRevocation((revocation) => {
+      if (this.identity !== null && AccessControl.revokes(revocation, this.identity)) {
+        this.host.closeUnauthenticated(new SpoolError('SASL_AUTHENTICATION_FAILED', `Authentication revoked: ${describeRevocation(revocation)}`, { reason: 'revoked' }), undefined);
       }
     });
     if (identity !== null) this.scheduleExpiry(identity);

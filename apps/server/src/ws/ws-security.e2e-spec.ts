@@ -208,6 +208,34 @@ describe('WebSocket and SSE security', () => {
     expect(ended.text).toMatch(/event: error\ndata: .*"reason":"revoked"/);
   });
 
+  it('ends the WebSocket connections and SSE streams of a deleted tenant within a second, and no one else\'s', async () => {
+    expect((await api(server.url, 'POST', '/v1/admin/tenants', admin, { name: 'gamma' })).status).toBe(201);
+    const key = (await api(server.url, 'POST', '/v1/admin/api-keys', admin, { principal: 'gamma.app' })).body.apiKey;
+    const acl = { resourceType: 'TOPIC', resourceName: 'gamma.', patternType: 'PREFIXED', principal: 'User:gamma.app', operation: 'ALL', permissionType: 'ALLOW' };
+    expect((await api(server.url, 'POST', '/v1/admin/acls', admin, { acls: [acl] })).status).toBe(201);
+    expect((await api(server.url, 'POST', '/v1/topics', admin, { name: 'gamma.events', partitions: 1 })).status).toBe(201);
+    expect((await api(server.url, 'POST', '/v1/topics/gamma.events/records', admin, { records: [{ value: 'g1' }] })).status).toBe(200);
+    const socket = await TestSocket.open(server.wsUrl, { headers: { authorization: `Bearer ${key}` } });
+    expect((await socket.request({ type: 'subscribe', id: 's', topic: 'gamma.events', from: 'earliest' })).type).toBe('ack');
+    const bystander = await TestSocket.open(server.wsUrl, { headers: { authorization: `Bearer ${acme}` } });
+    expect((await bystander.request({ type: 'subscribe', id: 's', topic: 'acme.events', from: 'earliest' })).type).toBe('ack');
+    let delivering!: () => void;
+    const streaming = new Promise<void>((resolve) => (delivering = resolve));
+    const sse = readSse(`${server.url}/v1/topics/gamma.events/events?from=earliest`, { authorization: `Bearer ${key}` }, 15_000, (text) => text.includes('"value":"g1"') && delivering());
+    await streaming;
+    const deletedAt = Date.now();
+    expect((await api(server.url, 'DELETE', '/v1/admin/tenants/gamma', admin)).status).toBe(204);
+    expect((await socket.closed).code).toBe(CLOSE_UNAUTHENTICATED);
+    expect(socket.frames.at(-1)).toMatchObject({ type: 'error', code: 'SASL_AUTHENTICATION_FAILED', details: { reason: 'revoked' } });
+    const ended = await sse;
+    expect(ended.text).toMatch(/event: error\ndata: .*"reason":"revoked"/);
+    // One process: the store's change reaches both faces before the DELETE answers; generous for a loaded machine.
+    expect(Date.now() - deletedAt).toBeLessThan(5_000);
+    expect(bystander.ws.readyState).toBe(WebSocket.OPEN);
+    expect((await bystander.request({ type: 'unsubscribe', id: 's' })).type).toBe('ack');
+    await bystander.close();
+  });
+
   it('serves SSE with the token in the query string or a cookie, refuses others, and ends the stream at expiry', async () => {
     const events = '/v1/topics/acme.events/events?from=earliest';
     const missing = await readSse(server.url + events);
