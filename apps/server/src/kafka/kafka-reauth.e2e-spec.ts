@@ -72,7 +72,7 @@ beforeAll(async () => {
   const security: SecurityOptions = { enabled: true, storeDir: securityDir, superUsers: ['User:admin'], adminApiKey: admin, jwtIssuers: [], tls: null, connectionsMaxReauthMs: REAUTH_MS };
   broker = await startKafkaTestBroker({ security, kafka: { numPartitions: 1 } });
   for (const name of ['acme', 'gone']) expect((await api('POST', '/v1/admin/tenants', { name })).status).toBe(201);
-  for (const user of ['acme.app', 'acme.other', 'acme.leaver', 'gone.app']) await scramUser(user);
+  for (const user of ['acme.app', 'acme.other', 'acme.leaver', 'acme.capped', 'gone.app']) await scramUser(user);
   const allow = (tenant: string, principal: string, resourceType: string, operation: string) => ({ resourceType, resourceName: `${tenant}.`, patternType: 'PREFIXED', principal, operation, permissionType: 'ALLOW' });
   const acls = ['acme.app', 'acme.leaver'].flatMap((u) => [allow('acme', `User:${u}`, 'TOPIC', 'ALL'), allow('acme', `User:${u}`, 'GROUP', 'READ')]);
   expect((await api('POST', '/v1/admin/acls', { acls: [...acls, allow('gone', 'User:gone.app', 'TOPIC', 'ALL')] })).status).toBe(201);
@@ -203,5 +203,37 @@ describe('revocation closes open Kafka connections', () => {
     await waitFor('the tenant\'s connection to close', () => gone.isClosed);
     expect(await metadata(acme)).not.toBe('closed');
     acme.close();
+  });
+});
+
+describe('connection limits per principal (the max_connections quota)', () => {
+  it('refuses a login past the principal\'s limit with SASL_AUTHENTICATION_FAILED naming it, and frees the place when a connection closes', async () => {
+    expect((await api('PUT', '/v1/admin/quotas', { entityType: 'user', name: 'acme.capped', values: { max_connections: 2 } })).status).toBe(200);
+    const held = [await RawKafkaClient.connect(broker.kafkaPort), await RawKafkaClient.connect(broker.kafkaPort)];
+    for (const client of held) expect(await plainLogin(client, 'acme.capped', PASSWORD)).toMatchObject({ errorCode: 0 });
+    const third = await RawKafkaClient.connect(broker.kafkaPort);
+    const refused = (await plainLogin(third, 'acme.capped', PASSWORD)) as SaslAuthenticateResponse;
+    expect(refused.errorCode).toBe(58); // SASL_AUTHENTICATION_FAILED
+    expect(refused.errorMessage).toMatch(/User:acme\.capped is at its limit of 2 connections/);
+    expect(await metadata(third)).toBe('closed');
+    // kafkajs sees the broker's message.
+    const capped = kafka({ mechanism: 'scram-sha-512', username: 'acme.capped', password: PASSWORD }).admin();
+    await expect(capped.connect().then(() => capped.listTopics())).rejects.toThrow(/limit of 2 connections/);
+    await capped.disconnect();
+    // Another principal is not held by it.
+    const other = await RawKafkaClient.connect(broker.kafkaPort);
+    expect(await plainLogin(other, 'acme.app', PASSWORD)).toMatchObject({ errorCode: 0 });
+    other.close();
+    held[0].close();
+    let again: SaslAuthenticateResponse | 'closed' = 'closed';
+    for (const startedAt = Date.now(); Date.now() - startedAt < 10_000; ) {
+      const client = await RawKafkaClient.connect(broker.kafkaPort);
+      again = await plainLogin(client, 'acme.capped', PASSWORD);
+      client.close();
+      if (again !== 'closed' && again.errorCode === 0) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(again).toMatchObject({ errorCode: 0 });
+    held[1].close();
   });
 });

@@ -29,6 +29,7 @@ import {
   revokes,
   SCRAM_MECHANISMS,
   SecurityError,
+  type ConnectionLease,
   type CredentialRevocation,
   type Identity,
   type Operation,
@@ -38,6 +39,8 @@ import {
 } from '@spool/security';
 
 export type ThrottleKind = 'produce' | 'fetch' | 'request';
+
+const NO_LEASE: ConnectionLease = { release: () => undefined };
 
 export class AccessControl {
   /** principal -> kind -> ms since the epoch until which that kind of request is refused. */
@@ -68,6 +71,17 @@ export class AccessControl {
       const revocation = revocationOf(change, scramLeft);
       if (revocation !== null) listener(revocation);
     });
+  }
+
+  /**
+   * Counts one open connection or stream of `identity` against its principal's and tenant's
+   * `max_connections` quota until the lease is released; throws THROTTLING_QUOTA_EXCEEDED (reason
+   * connection-limit) when either is at its limit. Not counted: security off, and the other
+   * brokers' login (not metered by quotas).
+   */
+  acquireConnection(identity: Identity): ConnectionLease {
+    if (this.security === null || this.security.isInterBroker(identity)) return NO_LEASE;
+    return this.security.connections.acquire(identity);
   }
 
   /** Whether `revocation` ends a stream or connection authenticated as `identity`. */

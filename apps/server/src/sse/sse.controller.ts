@@ -18,7 +18,7 @@
 import { Controller, Get, Headers, Inject, Optional, Param, Query, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { SpoolError, silentLogger, type Logger } from '@spool/common';
-import { describeRevocation } from '@spool/security';
+import { describeRevocation, type ConnectionLease } from '@spool/security';
 import { systemScheduler } from '@spool/coordinator';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GroupCoordinatorService } from '../groups/group-coordinator.service.js';
@@ -80,6 +80,15 @@ export class SseController {
     if (!this.perAddress.tryAcquire(address)) {
       throw new SpoolError('THROTTLING_QUOTA_EXCEEDED', `at most ${this.perAddress.limit} event streams from one client address`, { reason: 'connection-limit', limit: this.perAddress.limit });
     }
+    // The principal's and tenant's max_connections quota (429 THROTTLING_QUOTA_EXCEEDED, reason connection-limit).
+    const identity = identityOf(req);
+    let lease: ConnectionLease | null;
+    try {
+      lease = identity === undefined ? null : this.access.acquireConnection(identity);
+    } catch (err) {
+      this.perAddress.release(address);
+      throw err;
+    }
     this.openStreams++;
     let released = false;
     const release = (): void => {
@@ -87,6 +96,7 @@ export class SseController {
       released = true;
       this.openStreams--;
       this.perAddress.release(address);
+      lease?.release();
     };
     onStreamClosed(req, reply, release);
   }

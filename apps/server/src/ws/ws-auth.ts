@@ -29,7 +29,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { SpoolError } from '@spool/common';
-import { describeRevocation, groupResource, topicResource, type Identity } from '@spool/security';
+import { describeRevocation, groupResource, topicResource, type ConnectionLease, type Identity } from '@spool/security';
 import { AccessControl } from '../security/access-control.js';
 import type { ClientFrame } from './ws-frames.js';
 
@@ -37,6 +37,8 @@ export const WS_SUBPROTOCOL = 'spool.v1';
 export const BEARER_SUBPROTOCOL_PREFIX = 'spool.bearer.';
 /** Close code of a connection whose credential is missing, wrong or expired (HTTP's 401, in the 4000 range). */
 export const CLOSE_UNAUTHENTICATED = 4401;
+/** Close code of a connection past a connection limit (RFC 6455's "try again later"). */
+export const CLOSE_TRY_AGAIN_LATER = 1013;
 /** The longest token a frame may carry (a JWT with many grants stays far below it). */
 export const MAX_TOKEN_LENGTH = 16 * 1024;
 /** setTimeout fires at once past 2^31-1 ms. */
@@ -68,6 +70,8 @@ export interface WsAuthHost {
   sendFrame(frame: object): void;
   /** Sends `frame` (an error frame), then closes with CLOSE_UNAUTHENTICATED. */
   closeUnauthenticated(err: unknown, id: string | undefined): void;
+  /** Sends an error frame for `err`, then closes with 1013 (try again later): a connection limit. */
+  closeTryAgainLater(err: unknown, id: string | undefined): void;
 }
 
 export class WsAuth {
@@ -81,6 +85,8 @@ export class WsAuth {
     private identity: Identity | null,
     private readonly host: WsAuthHost,
     authTimeoutMs: number,
+    /** The max_connections lease of an identity proven at the upgrade; a frame login takes its own. */
+    private lease: ConnectionLease | null = null,
   ) {
     // A revoked credential (API key, SCRAM user, tenant) ends the connections it opened, not only the next ones.
     this.stopWatchingRevocations = access.onRevocation((revocation) => {
@@ -137,6 +143,15 @@ export class WsAuth {
     if (renewing && identity.principal !== this.identity!.principal) {
       throw new SpoolError('INVALID_REQUEST', `a connection keeps its principal: it is ${this.identity!.principal}, the token is for ${identity.principal}`, { reason: 'principal-changed' });
     }
+    if (!renewing) {
+      // The principal's and tenant's max_connections quota: an error frame, then close 1013.
+      try {
+        this.lease = this.access.acquireConnection(identity);
+      } catch (err) {
+        this.host.closeTryAgainLater(err, id);
+        return;
+      }
+    }
     this.identity = identity;
     if (this.authTimer !== undefined) clearTimeout(this.authTimer);
     this.authTimer = undefined;
@@ -170,6 +185,8 @@ export class WsAuth {
   }
 
   close(): void {
+    this.lease?.release();
+    this.lease = null;
     this.stopWatchingRevocations();
     if (this.expiryTimer !== undefined) clearTimeout(this.expiryTimer);
     if (this.authTimer !== undefined) clearTimeout(this.authTimer);

@@ -18,9 +18,9 @@ import type { ReadFormats } from '../records/record-formats.js';
 import { rendererFor } from '../records/record-renderer.js';
 import type { RenderedRecords } from '../records/rendered-records.js';
 import { handleProduceFrame } from './ws-produce.js';
-import { CLOSE_UNAUTHENTICATED, WsAuth, type WsAuthHost } from './ws-auth.js';
+import { CLOSE_TRY_AGAIN_LATER, CLOSE_UNAUTHENTICATED, WsAuth, type WsAuthHost } from './ws-auth.js';
 import type { AccessControl } from '../security/access-control.js';
-import type { Identity } from '@spool/security';
+import type { ConnectionLease, Identity } from '@spool/security';
 import { errorFrame } from './ws-errors.js';
 import { assertJsonDepth } from '../limits/json-depth.js';
 import { parseClientFrame, type ClientFrame, type CommitFrame, type JoinFrame, type PauseFrame, type SubscribeFrame } from './ws-frames.js';
@@ -76,9 +76,11 @@ export class WsConnection implements DeliveryTransport, MembershipHost, WsAuthHo
     private readonly deps: WsConnectionDeps,
     /** Proven at the upgrade, or null: then the first frame must authenticate (security on). */
     identity: Identity | null = null,
+    /** The max_connections lease taken for `identity` at the upgrade (released at close). */
+    lease: ConnectionLease | null = null,
   ) {
     this.clientHost = clientHost;
-    this.auth = new WsAuth(deps.access, clientHost, identity, this, deps.options.authTimeoutMs);
+    this.auth = new WsAuth(deps.access, clientHost, identity, this, deps.options.authTimeoutMs, lease);
     const o = deps.options;
     this.pump = new DeliveryPump(this, {
       highWaterMarkBytes: o.highWaterMarkBytes,
@@ -187,6 +189,12 @@ export class WsConnection implements DeliveryTransport, MembershipHost, WsAuthHo
     if (this.closed) return;
     this.sendFrame(errorFrame(err, id, this.deps.logger));
     this.socket.close(CLOSE_UNAUTHENTICATED, 'authentication failed');
+  }
+
+  closeTryAgainLater(err: unknown, id: string | undefined): void {
+    if (this.closed) return;
+    this.sendFrame(errorFrame(err, id, this.deps.logger));
+    this.socket.close(CLOSE_TRY_AGAIN_LATER, 'connection limit reached');
   }
 
   onFatal(id: string, code: string): void {

@@ -174,6 +174,34 @@ describe('WebSocket and SSE security', () => {
     expect(browser.frames.at(-1)).toMatchObject({ type: 'error', code: 'SASL_AUTHENTICATION_FAILED', details: { reason: 'expired' } });
   });
 
+  it('holds a principal to its max_connections over WebSocket and SSE together: 429 at the upgrade, an error frame at a frame login', async () => {
+    const capped = (await api(server.url, 'POST', '/v1/admin/api-keys', admin, { principal: 'acme.capped' })).body.apiKey;
+    expect((await api(server.url, 'POST', '/v1/admin/acls', admin, { acls: [{ resourceType: 'TOPIC', resourceName: 'acme.', patternType: 'PREFIXED', principal: 'User:acme.capped', operation: 'READ', permissionType: 'ALLOW' }] })).status).toBe(201);
+    expect((await api(server.url, 'PUT', '/v1/admin/quotas', admin, { entityType: 'user', name: 'acme.capped', values: { max_connections: 1 } })).status).toBe(200);
+    const first = await TestSocket.open(server.wsUrl, { headers: { authorization: `Bearer ${capped}` } });
+    expect((await first.request({ type: 'subscribe', id: 's', topic: 'acme.events', from: 'earliest' })).type).toBe('ack');
+    // A second WebSocket with the key at the upgrade, and an SSE stream: refused before they exist.
+    expect(await upgradeStatus(server.wsUrl, { authorization: `Bearer ${capped}` })).toBe(429);
+    const sse = await readSse(`${server.url}/v1/topics/acme.events/events?from=earliest`, { authorization: `Bearer ${capped}` });
+    expect(sse.status).toBe(429);
+    expect(JSON.parse(sse.text).error).toMatchObject({ code: 'THROTTLING_QUOTA_EXCEEDED', details: { reason: 'connection-limit' } });
+    expect(JSON.parse(sse.text).error.message).toMatch(/User:acme\.capped is at its limit of 1 connections/);
+    // Logging in with a frame: an error frame, then close 1013 (try again later).
+    const framed = await TestSocket.open(server.wsUrl);
+    framed.send({ type: 'authenticate', id: 'a', token: capped });
+    expect((await framed.closed).code).toBe(1013);
+    expect(framed.frames.at(-1)).toMatchObject({ type: 'error', code: 'THROTTLING_QUOTA_EXCEEDED', details: { reason: 'connection-limit' } });
+    // Another principal is not held by it; closing the first frees its place.
+    const other = await TestSocket.open(server.wsUrl, { headers: { authorization: `Bearer ${acme}` } });
+    await other.close();
+    await first.close();
+    let stream: { status: number } = { status: 0 };
+    for (const startedAt = Date.now(); stream.status !== 200 && Date.now() - startedAt < 10_000; ) {
+      stream = await readSse(`${server.url}/v1/topics/acme.events/events?from=earliest`, { authorization: `Bearer ${capped}` }, 300);
+    }
+    expect(stream.status).toBe(200);
+  });
+
   it('slows a WebSocket reader over its consumer quota without dropping anything', async () => {
     const slow = (await api(server.url, 'POST', '/v1/admin/api-keys', admin, { principal: 'acme.slow' })).body.apiKey;
     expect((await api(server.url, 'POST', '/v1/admin/acls', admin, { acls: [{ resourceType: 'TOPIC', resourceName: 'acme.', patternType: 'PREFIXED', principal: 'User:acme.slow', operation: 'READ', permissionType: 'ALLOW' }] })).status).toBe(201);

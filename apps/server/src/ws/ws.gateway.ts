@@ -29,17 +29,15 @@ import type { RootLogger } from '../logging/create-root-logger.js';
 import { ROOT_LOGGER } from '../logging/logging.module.js';
 import { WsConnection, type WsConnectionDeps } from './ws-connection.js';
 import { WS_OPTIONS, type WsOptions } from './ws.options.js';
-import { selectSubprotocol, upgradeCredentialOf } from './ws-auth.js';
+import { CLOSE_TRY_AGAIN_LATER, selectSubprotocol, upgradeCredentialOf } from './ws-auth.js';
 import { AccessControl, DISABLED_ACCESS } from '../security/access-control.js';
 import { TopicsService } from '../http/topics/topics.service.js';
 import { classifyError } from '../http/errors/error-envelope.filter.js';
-import type { Identity } from '@spool/security';
+import type { ConnectionLease, Identity } from '@spool/security';
 import { AddressCounter } from '../limits/address-counter.js';
 
 export const WS_PATH = '/v1/ws';
 const CLOSE_GOING_AWAY = 1001;
-/** Close code for a connection past the per-address limit that raced past the upgrade's check. */
-const CLOSE_TRY_AGAIN_LATER = 1013;
 const TICK_MS = 250;
 
 interface Tracked {
@@ -138,7 +136,18 @@ export class WsGateway implements OnApplicationBootstrap, OnModuleDestroy {
     // A credential sent with the upgrade is checked before any WebSocket exists: 401 if it fails.
     socket.on('error', () => socket.destroy());
     this.access.authenticate(credential, clientHost).then(
-      (identity) => (this.closing ? refuse(socket, 503, 'Service Unavailable') : this.accept(req, socket, head, deps, identity)),
+      (identity) => {
+        if (this.closing) return refuse(socket, 503, 'Service Unavailable');
+        // The principal's and tenant's max_connections quota: 429 before any WebSocket exists.
+        let lease: ConnectionLease;
+        try {
+          lease = this.access.acquireConnection(identity);
+        } catch (err) {
+          const { status, envelope } = classifyError(err);
+          return refuse(socket, status, 'Too Many Requests', JSON.stringify(envelope));
+        }
+        this.accept(req, socket, head, deps, identity, lease);
+      },
       (err: unknown) => {
         const { status, envelope } = classifyError(err);
         refuse(socket, status, status === 401 ? 'Unauthorized' : 'Service Unavailable', JSON.stringify(envelope));
@@ -146,17 +155,18 @@ export class WsGateway implements OnApplicationBootstrap, OnModuleDestroy {
     );
   }
 
-  private accept(req: IncomingMessage, socket: Duplex, head: Buffer, deps: WsConnectionDeps, identity: Identity | null): void {
-    if (socket.destroyed) return;
+  private accept(req: IncomingMessage, socket: Duplex, head: Buffer, deps: WsConnectionDeps, identity: Identity | null, lease: ConnectionLease | null = null): void {
+    if (socket.destroyed) return lease?.release();
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       const address = req.socket.remoteAddress ?? '';
       // Checked again here: upgrades authenticated concurrently all passed the check in onUpgrade.
       if (!this.perAddress.tryAcquire(address)) {
+        lease?.release();
         ws.close(CLOSE_TRY_AGAIN_LATER, 'per-address connection limit reached');
         return;
       }
       ws.once('close', () => this.perAddress.release(address));
-      const connection = new WsConnection(ws, socket, req.socket.remoteAddress ?? '', deps, identity);
+      const connection = new WsConnection(ws, socket, req.socket.remoteAddress ?? '', deps, identity, lease);
       const tracked: Tracked = { socket: ws, connection, lastPingMs: Date.now() };
       this.tracked.add(tracked);
       ws.once('close', () => this.tracked.delete(tracked));

@@ -1,6 +1,6 @@
 /**
  * Connection count limits (the `max_connections` quota) per principal and per tenant, over every
- * face: a Kafka connection, a WebSocket, an SSE stream and a long-poll each hold one lease from
+ * face: a Kafka connection, a WebSocket and an SSE stream each hold one lease from
  * authentication to close. Limits resolve like rate quotas (own entity, else the default entity)
  * and are read at acquire time, so a lowered limit refuses new connections and leaves open ones.
  *

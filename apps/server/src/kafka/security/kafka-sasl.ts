@@ -19,6 +19,12 @@
  * Kafka's broker closes an expired session. As in Kafka, re-authentication is accepted only on a
  * session that has a lifetime, at most once a second.
  *
+ * Connection limits: a first login takes a lease of the principal's and tenant's max_connections
+ * quota (libs/security ConnectionLimiter) for the connection's life; at the limit the login fails
+ * with SASL_AUTHENTICATION_FAILED naming the limit (Kafka has no per-principal connection cap, and
+ * clients show a SaslAuthenticate error message; no other code would reach the user) and the
+ * connection closes. Kafka's max.connections.per.ip is the listener's (kafka-listener.service.ts).
+ *
  * Revocation: when the store revokes or deletes the API key, deletes the SCRAM credential or the
  * tenant a connection logged in with (libs/security revocation.ts), the connection is closed at
  * once (an answer in flight is not written): not at its next request, so a long-poll Fetch waiting
@@ -179,6 +185,17 @@ export class KafkaSasl {
       if (reauthenticating && step.identity.principal !== session.identity!.principal) {
         this.fail(session);
         return fail(KafkaErrorCode.SASL_AUTHENTICATION_FAILED, `Authentication failed: a re-authentication cannot change the principal (${session.identity!.principal} to ${step.identity.principal})`);
+      }
+      if (!reauthenticating) {
+        // The principal's and tenant's max_connections quota: one lease per logged-in connection.
+        try {
+          const lease = this.access.acquireConnection(step.identity);
+          connection.signal.addEventListener('abort', () => lease.release(), { once: true });
+        } catch (err) {
+          if (!(err instanceof SecurityError)) throw err;
+          this.fail(session);
+          return fail(KafkaErrorCode.SASL_AUTHENTICATION_FAILED, `Authentication refused: ${err.message}`);
+        }
       }
       const now = this.now();
       const sessionLifetimeMs = this.sessionLifetimeMs(step.identity, now);
