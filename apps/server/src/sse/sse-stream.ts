@@ -4,6 +4,10 @@
  * credit: an EventSource cannot send any): past the high-water mark the stream stops reading the
  * log until Node has handed the buffered bytes to the kernel.
  *
+ * Quotas: the bytes written count toward the principal's consumer_byte_rate, as a Kafka Fetch's
+ * and a WebSocket's deliveries do; over it, the stream holds its deliveries for the throttle time
+ * (the pump sees a full buffer) and then goes on: slowed, nothing dropped or skipped.
+ *
  *   record events: `id: <position>` + `data: {"topic","partition","offset","timestamp","key","value","headers",...}`
  *                  (the record as every face renders it, records/record-renderer.ts, with topic and
  *                  partition in front; it never holds a raw line break, which would end the field)
@@ -43,6 +47,8 @@ export interface SseStreamOptions {
   readonly readMaxBytes: number;
   readonly heartbeatMs: number;
   readonly logger: Logger;
+  /** Counts delivered bytes against the consumer quota; the throttle time it asks for (0: none). */
+  readonly recordDelivered?: (bytes: number) => number;
 }
 
 export interface SseGroupOptions {
@@ -68,6 +74,8 @@ export class SseStream implements DeliveryTransport {
   private autoCommit: NodeJS.Timeout | undefined;
   private member: ServerSideMember | null = null;
   private closed = false;
+  private throttledUntilMs = 0;
+  private throttleTimer: NodeJS.Timeout | undefined;
   private readonly onWritten = (): void => this.pump.onWritten();
   private readonly renderer: RecordRenderer;
   /** `"topic":<t>,"partition":` as bytes, put in front of each record's fields. */
@@ -155,6 +163,8 @@ export class SseStream implements DeliveryTransport {
   }
 
   bufferedAmount(): number {
+    // While the consumer quota throttles this stream, the pump sees a full buffer and waits.
+    if (this.throttledUntilMs > Date.now()) return Number.MAX_SAFE_INTEGER;
     return this.res.writableLength;
   }
 
@@ -168,7 +178,16 @@ export class SseStream implements DeliveryTransport {
       parts.push(Buffer.from(`${idHead}${records.offsets[i] + 1}${idTail}`, 'utf8'), records.json(i).subarray(1), EVENT_END);
     }
     this.position.set(feed.partition, records.offsets[to - 1] + 1);
-    this.res.write(Buffer.concat(parts), this.onWritten);
+    const chunk = Buffer.concat(parts);
+    this.res.write(chunk, this.onWritten);
+    this.throttle(this.options.recordDelivered?.(chunk.length) ?? 0);
+  }
+
+  private throttle(throttleMs: number): void {
+    if (throttleMs <= 0 || this.closed) return;
+    this.throttledUntilMs = Date.now() + throttleMs;
+    clearTimeout(this.throttleTimer);
+    this.throttleTimer = setTimeout(() => this.pump.onWritten(), throttleMs + 1);
   }
 
   private writeEvent(event: string, data: object): void {
@@ -227,6 +246,7 @@ export class SseStream implements DeliveryTransport {
     this.closed = true;
     clearInterval(this.heartbeat);
     clearInterval(this.autoCommit);
+    clearTimeout(this.throttleTimer);
     this.pump.close();
     const member = this.member;
     if (member !== null) {

@@ -115,7 +115,10 @@ export class SseController {
     const formats = readFormatsOf(query, 'query parameter');
     const from = parseFrom(query.from);
     const resume = decodeEventId(lastEventIdHeader ?? query.lastEventId ?? '');
-    const streamOptions = { topic, topicId, partitions: count, formats, highWaterMarkBytes: this.options.highWaterMarkBytes, readMaxBytes: this.options.readMaxBytes, heartbeatMs: this.options.heartbeatMs, logger: this.logger };
+    // Deliveries count toward the principal's consumer_byte_rate quota, as a Kafka Fetch's do (slowed, never dropped).
+    const identity = identityOf(req);
+    const recordDelivered = identity === undefined ? undefined : (bytes: number): number => this.access.recordDelivered(identity, bytes);
+    const streamOptions = { topic, topicId, partitions: count, formats, highWaterMarkBytes: this.options.highWaterMarkBytes, readMaxBytes: this.options.readMaxBytes, heartbeatMs: this.options.heartbeatMs, logger: this.logger, recordDelivered };
 
     if (query.group !== undefined && query.group !== '') {
       if (from !== 'earliest' && from !== 'latest') throw new SpoolError('INVALID_REQUEST', 'with group, from must be earliest or latest (the reset policy)', { field: 'from' });

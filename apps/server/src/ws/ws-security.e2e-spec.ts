@@ -93,7 +93,8 @@ describe('WebSocket and SSE security', () => {
       quotaSamples: 2,
       quotaWindowMs: 250,
     };
-    server = await startStreamingServer({ security, ws: { authTimeoutMs: 3_000, maxFrameRecords: 2 } });
+    // Small reads on SSE (as small frames on WebSocket), so a quota can hold a stream between its records.
+    server = await startStreamingServer({ security, ws: { authTimeoutMs: 3_000, maxFrameRecords: 2 }, sse: { readMaxBytes: 8_192 } });
     for (const name of ['acme', 'beta']) expect((await api(server.url, 'POST', '/v1/admin/tenants', admin, { name })).status).toBe(201);
     acme = (await api(server.url, 'POST', '/v1/admin/api-keys', admin, { principal: 'acme.app' })).body.apiKey;
     const allow = (resourceType: string) => ({ resourceType, resourceName: 'acme.', patternType: 'PREFIXED', principal: 'User:acme.app', operation: 'ALL', permissionType: 'ALLOW' });
@@ -172,6 +173,35 @@ describe('WebSocket and SSE security', () => {
     expect(Date.now()).toBeGreaterThanOrEqual(renewed.expiresAtMs);
     expect(closed.code).toBe(CLOSE_UNAUTHENTICATED);
     expect(browser.frames.at(-1)).toMatchObject({ type: 'error', code: 'SASL_AUTHENTICATION_FAILED', details: { reason: 'expired' } });
+  });
+
+  it('slows an SSE reader over its consumer quota without dropping anything', async () => {
+    const slow = (await api(server.url, 'POST', '/v1/admin/api-keys', admin, { principal: 'acme.slowsse' })).body.apiKey;
+    expect((await api(server.url, 'POST', '/v1/admin/acls', admin, { acls: [{ resourceType: 'TOPIC', resourceName: 'acme.', patternType: 'PREFIXED', principal: 'User:acme.slowsse', operation: 'READ', permissionType: 'ALLOW' }] })).status).toBe(201);
+    expect((await api(server.url, 'PUT', '/v1/admin/quotas', admin, { entityType: 'user', name: 'acme.slowsse', values: { consumer_byte_rate: 20_000 } })).status).toBe(200);
+    expect((await api(server.url, 'POST', '/v1/topics', admin, { name: 'acme.bulk-sse', partitions: 1 })).status).toBe(201);
+    const values = Array.from({ length: 12 }, (_, i) => `${i}:${'y'.repeat(5_000)}`);
+    // One batch each, so the stream's reads (8 KiB) take one record at a time, as a slow reader would.
+    for (const value of values) expect((await api(server.url, 'POST', '/v1/topics/acme.bulk-sse/records', admin, { records: [{ value }] })).status).toBe(200);
+    const startedAt = Date.now();
+    const text = await new Promise<string>((resolve, reject) => {
+      const req = http.get(`${server.url}/v1/topics/acme.bulk-sse/events?from=earliest`, { headers: { authorization: `Bearer ${slow}` } }, (res) => {
+        expect(res.statusCode).toBe(200);
+        let got = '';
+        const timer = setTimeout(() => req.destroy(new Error(`not all 12 records within 20 s: ${got.length} characters`)), 20_000);
+        res.setEncoding('utf8').on('data', (chunk: string) => {
+          got += chunk;
+          if ((got.match(/"value":"\d+:y+"/g) ?? []).length < values.length) return;
+          clearTimeout(timer);
+          req.destroy();
+          resolve(got);
+        });
+      });
+      req.on('error', reject);
+    });
+    // 60 KB at 20 KB/s with a 0.5 s window: at least a second of throttling (unthrottled it takes milliseconds).
+    expect(Date.now() - startedAt).toBeGreaterThanOrEqual(1_000);
+    expect([...text.matchAll(/"value":"(\d+:y+)"/g)].map((m) => m[1])).toEqual(values);
   });
 
   it('holds a principal to its max_connections over WebSocket and SSE together: 429 at the upgrade, an error frame at a frame login', async () => {
