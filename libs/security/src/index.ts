@@ -29,3 +29,4 @@ export * from './store/security-records.js';
 export * from './store/security-store.js';
 export * from './store/file-security-store.js';
 export * from './store/security-catalog.js';
+export * from './tls/ssl-principal-mapper.js';

@@ -31,6 +31,7 @@ export type CredentialKind =
   | 'sasl-plain'
   | 'sasl-scram-sha-256'
   | 'sasl-scram-sha-512'
+  | 'tls-certificate'
   | 'anonymous';
 
 /**

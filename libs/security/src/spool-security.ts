@@ -24,7 +24,9 @@ import { looksLikeApiKey } from './api-key/api-key-format.js';
 import { HashLimiter, type ScryptParams } from './api-key/secret-hash.js';
 import type { JwtIssuerConfig } from './jwt/jwt-config.js';
 import { JwtAuthenticator } from './jwt/jwt-authenticator.js';
-import { formatPrincipal, validatePrincipalName, type Identity } from './principal.js';
+import { formatPrincipal, principalNameProblem, validatePrincipalName, type Identity } from './principal.js';
+import { prefixTenantOf } from './tenant.js';
+import { subjectDistinguishedName, type SslPrincipalMapper } from './tls/ssl-principal-mapper.js';
 import { createScramCredential } from './sasl/scram-credential.js';
 import { SCRAM_MECHANISMS, type ScramCredentialRecord, type ScramMechanism } from './store/security-records.js';
 import { ConnectionLimiter } from './quota/connection-limiter.js';
@@ -143,6 +145,24 @@ export class SpoolSecurity {
       this.interBrokerCredentials.size > 0 && user === this.interBrokerCredentials.get(m)?.user ? this.interBrokerCredentials.get(m) : this.catalog.scramCredential(m, user);
     if (mechanism === 'PLAIN') return new PlainSaslServer({ lookup, apiKeys: this.apiKeys, limiter: this.limiter, clientHost, logger: this.logger });
     return new ScramSaslServer(mechanism as 'SCRAM-SHA-256' | 'SCRAM-SHA-512', { lookup, mockSaltSecret: this.mockSaltSecret, clientHost, logger: this.logger });
+  }
+
+  /**
+   * The identity a verified client certificate proves (Kafka's SSL listener): the principal name
+   * `mapper` makes of its subject DN, the tenant whose prefix that name carries (if the tenant
+   * exists). SASL_AUTHENTICATION_FAILED when no rule applies or the name is not a legal principal.
+   * No expiry: TLS checked the certificate's validity at the handshake.
+   */
+  certificateIdentity(mapper: SslPrincipalMapper, certificate: Buffer, clientHost: string): Identity {
+    const dn = subjectDistinguishedName(certificate);
+    const name = mapper.nameOf(dn);
+    if (name === null || principalNameProblem(name) !== null) {
+      this.logger.info({ dn, clientHost }, 'client certificate refused: no principal for its subject');
+      throw authenticationFailed('invalid-credential', { dn }, `Authentication failed: no principal for the client certificate's subject ${dn} (SPOOL_TLS_PRINCIPAL_MAPPING_RULES)`);
+    }
+    const prefix = prefixTenantOf(name);
+    const tenant = prefix !== null && this.catalog.tenant(prefix) !== undefined ? prefix : null;
+    return { principal: formatPrincipal(name), principalName: name, tenant, credentialKind: 'tls-certificate', credentialId: dn, expiresAtMs: null, grants: [], clientHost };
   }
 
   /**

@@ -389,7 +389,7 @@ describe('loadBrokerConfig: security', () => {
 
   it('is off by default on loopback, with the store under the data dir', () => {
     const { config } = loadBrokerConfig({}, CWD);
-    expect(config.security).toEqual({ enabled: false, storeDir: path.join(CWD, 'data', '__spool_security'), superUsers: ['User:admin'], adminApiKey: null, jwtIssuers: [], tls: null, etcd: null, interBroker: null, connectionsMaxReauthMs: 0 });
+    expect(config.security).toEqual({ enabled: false, storeDir: path.join(CWD, 'data', '__spool_security'), superUsers: ['User:admin'], adminApiKey: null, jwtIssuers: [], tls: null, etcd: null, interBroker: null, connectionsMaxReauthMs: 0, sslPrincipalMappingRules: null });
     expect(loadBrokerConfig({ SPOOL_HOST: '::1' }, CWD).config.security.enabled).toBe(false);
   });
 
@@ -422,6 +422,10 @@ describe('loadBrokerConfig: security', () => {
     expect(loadBrokerConfig({ SPOOL_CONNECTIONS_MAX_REAUTH_MS: '3600000' }, CWD).config.security.connectionsMaxReauthMs).toBe(3_600_000);
     expect(problemsOf({ SPOOL_CONNECTIONS_MAX_REAUTH_MS: '1h' })).toEqual(['SPOOL_CONNECTIONS_MAX_REAUTH_MS: expected milliseconds from 0 (no limit) to 2147483647, got "1h"']);
     expect(problemsOf({ SPOOL_CONNECTIONS_MAX_REAUTH_MS: '9999999999' })[0]).toMatch(/^SPOOL_CONNECTIONS_MAX_REAUTH_MS: expected milliseconds/);
+  });
+
+  it('takes certificate principal mapping rules only with mutual TLS', () => {
+    expect(problemsOf({ SPOOL_TLS_PRINCIPAL_MAPPING_RULES: 'DEFAULT' })[0]).toMatch(/^SPOOL_TLS_PRINCIPAL_MAPPING_RULES: principals from client certificates need mutual TLS/);
   });
 
   it('reads TLS only as a whole: certificate and key, and mutual TLS on top of them', () => {

@@ -21,6 +21,7 @@
  */
 import { setMaxListeners } from 'node:events';
 import type { Socket } from 'node:net';
+import { TLSSocket } from 'node:tls';
 import type { Logger } from '@spool/common';
 import { FrameSizeError, KafkaFrameParser } from './kafka-frame-parser.js';
 import type { KafkaListenerOptions } from './kafka-listener.options.js';
@@ -43,6 +44,8 @@ export interface ConnectionInfo {
   identifyClientSoftware(software: ClientSoftware): void;
   /** Closes the connection at once: nothing more is read or written (a revoked credential). */
   destroy(): void;
+  /** The client certificate (DER) a TLS connection presented and the CA verified; null otherwise. */
+  readonly peerCertificate?: Buffer | null;
 }
 
 export type FrameRouter = (frame: Buffer, connection: ConnectionInfo) => Promise<RouteResult> | RouteResult;
@@ -55,6 +58,7 @@ interface Slot {
 export class KafkaConnection implements ConnectionInfo {
   readonly clientHost: string;
   readonly clientAddress: string;
+  readonly peerCertificate: Buffer | null;
   private software: ClientSoftware = { name: null, version: null };
   private readonly parser: KafkaFrameParser;
   private readonly pending: Slot[] = [];
@@ -73,6 +77,8 @@ export class KafkaConnection implements ConnectionInfo {
   ) {
     this.clientHost = socket.remoteAddress ?? 'unknown';
     this.clientAddress = `${this.clientHost}:${socket.remotePort ?? 0}`;
+    // mTLS: only a certificate the CA verified (with ssl.client.auth=requested an unverified one is let through).
+    this.peerCertificate = socket instanceof TLSSocket && socket.authorized ? (socket.getPeerCertificate().raw ?? null) : null;
     this.parser = new KafkaFrameParser(options.maxRequestBytes);
     // Every unanswered request may wait on this signal once per partition (an acks=all produce, a long-poll
     // fetch); their number is bounded by maxInFlightPerConnection and the request's size, not by Node's

@@ -30,6 +30,7 @@ import { KafkaObservers, KAFKA_REQUEST_OBSERVERS } from './kafka-request-observe
 import { SchemaRegistryModule } from '../schemas/schema-registry.module.js';
 import { TopicSchemas } from '../schemas/topic-schemas.js';
 import { AccessControl, DISABLED_ACCESS } from '../security/access-control.js';
+import { SslPrincipalMapper } from '@spool/security';
 import { SECURITY_OPTIONS } from '../security/security.module.js';
 import type { SecurityOptions } from '../security/security.options.js';
 import { createSecurityHandlers } from './security/acl.handlers.js';
@@ -90,7 +91,10 @@ export class KafkaModule {
           // SASL state per connection; with no SecurityModule in the app (tests), security is off.
           provide: KafkaSasl,
           useFactory: (access: AccessControl | undefined, security: SecurityOptions | undefined) =>
-            new KafkaSasl(access ?? DISABLED_ACCESS, { connectionsMaxReauthMs: security?.connectionsMaxReauthMs ?? 0 }),
+            new KafkaSasl(access ?? DISABLED_ACCESS, {
+              connectionsMaxReauthMs: security?.connectionsMaxReauthMs ?? 0,
+              sslPrincipalMapper: security?.sslPrincipalMappingRules != null ? SslPrincipalMapper.parse(security.sslPrincipalMappingRules) : null,
+            }),
           inject: [{ token: AccessControl, optional: true }, { token: SECURITY_OPTIONS, optional: true }],
         },
         {

@@ -18,6 +18,10 @@
  *   SPOOL_TLS_KEY_FILE          WebSocket and SSE, and the Kafka port: SSL / SASL_SSL)
  *   SPOOL_TLS_CA_FILE           PEM CA bundle that client certificates must chain to
  *   SPOOL_TLS_CLIENT_AUTH       none (default) | requested | required: mutual TLS (Kafka's ssl.client.auth)
+ *   SPOOL_TLS_PRINCIPAL_MAPPING_RULES  Kafka's ssl.principal.mapping.rules: with mutual TLS, a Kafka
+ *                               connection with a verified client certificate is the principal the
+ *                               rules make of its subject DN, without SASL (unset: the certificate is
+ *                               a gate only)
  *   SPOOL_CONNECTIONS_MAX_REAUTH_MS  Kafka's connections.max.reauth.ms: the longest a Kafka connection's
  *                               SASL login lasts before the client must re-authenticate (KIP-368);
  *                               0 (default): only an expiring credential limits it
@@ -37,7 +41,7 @@ import { createSecureContext } from 'node:tls';
 import { isIP } from 'node:net';
 import path from 'node:path';
 import { SpoolError } from '@spool/common';
-import { parseApiKey, parseKafkaPrincipal, validateIssuerConfig, type JwtIssuerConfig } from '@spool/security';
+import { parseApiKey, parseKafkaPrincipal, SslPrincipalMapper, validateIssuerConfig, type JwtIssuerConfig } from '@spool/security';
 
 export const SECURITY_ENV_VARS = [
   'SPOOL_AUTH',
@@ -51,6 +55,7 @@ export const SECURITY_ENV_VARS = [
   'SPOOL_TLS_CA_FILE',
   'SPOOL_TLS_CLIENT_AUTH',
   'SPOOL_CONNECTIONS_MAX_REAUTH_MS',
+  'SPOOL_TLS_PRINCIPAL_MAPPING_RULES',
   'SPOOL_INTER_BROKER_USER',
   'SPOOL_INTER_BROKER_PASSWORD',
   'SPOOL_INTER_BROKER_PASSWORD_FILE',
@@ -98,6 +103,8 @@ export interface SecurityOptions {
   readonly quotaWindowMs?: number;
   /** Kafka's connections.max.reauth.ms (SPOOL_CONNECTIONS_MAX_REAUTH_MS); 0 or unset: no limit but the credential's expiry. */
   readonly connectionsMaxReauthMs?: number;
+  /** Kafka's ssl.principal.mapping.rules (SPOOL_TLS_PRINCIPAL_MAPPING_RULES), checked at load; null/unset: certificates name no principal. */
+  readonly sslPrincipalMappingRules?: string | null;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -180,7 +187,17 @@ export function securityOptionsFromEnv(
   if (!/^\d{1,10}$/.test(reauth) || Number(reauth) > 2_147_483_647) {
     throw invalid('SPOOL_CONNECTIONS_MAX_REAUTH_MS', `expected milliseconds from 0 (no limit) to 2147483647, got ${JSON.stringify(reauth)}`);
   }
-  return { enabled, storeDir, superUsers, adminApiKey, jwtIssuers, tls: tlsFromEnv(env, cwd), etcd: enabled ? etcd : null, interBroker, connectionsMaxReauthMs: Number(reauth) };
+  const tls = tlsFromEnv(env, cwd);
+  const rules = env.SPOOL_TLS_PRINCIPAL_MAPPING_RULES ?? null;
+  if (rules !== null) {
+    if (tls === null || tls.clientAuth === 'none') throw invalid('SPOOL_TLS_PRINCIPAL_MAPPING_RULES', 'principals from client certificates need mutual TLS: set SPOOL_TLS_CLIENT_AUTH=required or requested (and SPOOL_TLS_CA_FILE)');
+    try {
+      SslPrincipalMapper.parse(rules);
+    } catch (err) {
+      throw invalid('SPOOL_TLS_PRINCIPAL_MAPPING_RULES', (err as Error).message);
+    }
+  }
+  return { enabled, storeDir, superUsers, adminApiKey, jwtIssuers, tls, etcd: enabled ? etcd : null, interBroker, connectionsMaxReauthMs: Number(reauth), sslPrincipalMappingRules: rules };
 }
 
 function interBrokerFromEnv(env: Env, cwd: string): InterBrokerCredentials {

@@ -47,7 +47,7 @@
  * UNSUPPORTED_SASL_MECHANISM with no mechanisms (Kafka's PLAINTEXT listener has none either).
  */
 import { KafkaErrorCode, type SaslAuthenticateRequest, type SaslAuthenticateResponse, type SaslHandshakeRequest, type SaslHandshakeResponse } from '@spool/protocol';
-import { anonymousIdentity, revokes, SecurityError, type Identity, type SaslServer } from '@spool/security';
+import { anonymousIdentity, revokes, SecurityError, type Identity, type SaslServer, type SslPrincipalMapper } from '@spool/security';
 import type { AccessControl } from '../../security/access-control.js';
 import type { ConnectionInfo } from '../kafka-connection.js';
 
@@ -68,6 +68,8 @@ interface Session {
 export interface KafkaSaslOptions {
   /** Kafka's connections.max.reauth.ms: the longest session before a re-authentication; 0 = none. */
   readonly connectionsMaxReauthMs?: number;
+  /** Kafka's ssl.principal.mapping.rules: a verified client certificate logs the connection in (no SASL). */
+  readonly sslPrincipalMapper?: SslPrincipalMapper | null;
   readonly now?: () => number;
 }
 
@@ -85,12 +87,14 @@ export class KafkaSasl {
   /** Re-authentications completed (KIP-368), for tests and metrics. */
   reauthentications = 0;
   private readonly now: () => number;
+  private readonly sslPrincipalMapper: SslPrincipalMapper | null;
 
   constructor(
     private readonly access: AccessControl,
     options: KafkaSaslOptions = {},
   ) {
     this.connectionsMaxReauthMs = options.connectionsMaxReauthMs ?? 0;
+    this.sslPrincipalMapper = options.sslPrincipalMapper ?? null;
     this.now = options.now ?? Date.now;
     access.onRevocation((revocation) => {
       for (const session of this.loggedIn) {
@@ -111,19 +115,44 @@ export class KafkaSasl {
     if (session === undefined) {
       session = { state: 'new', server: null, mechanism: null, identity: null, expiresAtMs: null, reauthStartedAtMs: null, connection };
       this.sessions.set(connection, session);
+      this.certificateLogin(session, connection);
     }
     return session;
+  }
+
+  /**
+   * Kafka's SSL listener: with mapping rules, a connection whose client certificate the CA verified
+   * is its principal from the first request, without SASL (a SaslHandshake then gets
+   * ILLEGAL_SASL_STATE). A certificate no rule maps fails the connection; one at its
+   * max_connections limit too. Without a certificate, SASL as usual.
+   */
+  private certificateLogin(session: Session, connection: ConnectionInfo): void {
+    const security = this.access.security;
+    const certificate = connection.peerCertificate ?? null;
+    if (this.sslPrincipalMapper === null || security === null || certificate === null) return;
+    try {
+      const identity = security.certificateIdentity(this.sslPrincipalMapper, certificate, connection.clientHost);
+      const lease = this.access.acquireConnection(identity);
+      connection.signal.addEventListener('abort', () => lease.release(), { once: true });
+      session.identity = identity;
+      session.state = 'authenticated';
+      this.loggedIn.add(session);
+      connection.signal.addEventListener('abort', () => this.loggedIn.delete(session), { once: true });
+    } catch (err) {
+      if (!(err instanceof SecurityError)) throw err;
+      session.state = 'failed';
+    }
   }
 
   /** Whether `apiKey` may be served on `connection` now; false closes the connection. */
   admits(connection: ConnectionInfo, apiKey: number): boolean {
     if (!this.access.enabled) return true;
-    const session = this.sessions.get(connection);
-    const state = session?.state ?? 'new';
+    const session = this.session(connection);
+    const state = session.state;
     if (state === 'failed') return false;
     if (state === 'new' || state === 'handshaken') return BEFORE_AUTHENTICATION.has(apiKey);
     // Logged in: until the session ends; after that only the requests that renew it.
-    if (session!.expiresAtMs !== null && this.now() >= session!.expiresAtMs) {
+    if (session.expiresAtMs !== null && this.now() >= session.expiresAtMs) {
       return apiKey === SASL_HANDSHAKE || (state === 'reauthenticating' && apiKey === SASL_AUTHENTICATE);
     }
     return true;
