@@ -151,8 +151,9 @@ describe('broker registration', () => {
     }
   });
 
-  it('refuses endpoints that are not http://host:port at once', () => {
-    expect(() => EtcdConnection.parseEndpoints('https://127.0.0.1:2379')).toThrow(/only http:\/\/ is supported/);
+  it('refuses endpoints that are not http(s)://host:port at once', () => {
+    expect(() => EtcdConnection.parseEndpoints('ftp://127.0.0.1:2379')).toThrow(/expected http:\/\/ or https:\/\//);
+    expect(EtcdConnection.parseEndpoints('https://127.0.0.1')).toEqual(['https://127.0.0.1:2379']);
     expect(() => EtcdConnection.parseEndpoints('http://127.0.0.1:2379/v3')).toThrow(/no path/);
     expect(() => EtcdConnection.parseEndpoints('http://[bad')).toThrow(/is not a URL/);
     expect(EtcdConnection.parseEndpoints(' 127.0.0.1:2379 , http://localhost ')).toEqual(['http://127.0.0.1:2379', 'http://localhost:2379']);

@@ -4,6 +4,7 @@
  * environment itself.
  */
 import type { Logger } from '@spool/common';
+import type { EtcdTlsOptions } from './etcd/etcd-connection.js';
 
 /** Where clients and peers reach a broker. */
 export interface AdvertisedEndpoint {
@@ -35,6 +36,9 @@ export interface EtcdClusterOptions {
   readonly endpoints: readonly string[];
   /** SPOOL_CLUSTER_NAME, the etcd key prefix. Default 'spool'. */
   readonly clusterName?: string;
+  /** TLS to etcd (https:// endpoints) and etcd user authentication (EtcdConnection). */
+  readonly tls?: EtcdTlsOptions | null;
+  readonly auth?: { readonly username: string; readonly password: string } | null;
   readonly advertised: AdvertisedEndpoint;
   /**
    * broker.session.timeout.ms (SPOOL_BROKER_SESSION_TIMEOUT_MS): the TTL of the broker's etcd

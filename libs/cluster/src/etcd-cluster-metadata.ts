@@ -51,7 +51,7 @@ export class EtcdClusterMetadata implements ClusterMetadata {
     this.brokerId = options.brokerId;
     this.logger = (options.logger ?? silentLogger).child({ component: 'cluster', brokerId: options.brokerId });
     this.keys = new ClusterKeys(options.clusterName ?? DEFAULT_CLUSTER_NAME);
-    this.connection = new EtcdConnection({ endpoints: options.endpoints, ...(options.requestTimeoutMs !== undefined ? { requestTimeoutMs: options.requestTimeoutMs } : {}), logger: this.logger });
+    this.connection = new EtcdConnection({ endpoints: options.endpoints, ...(options.requestTimeoutMs !== undefined ? { requestTimeoutMs: options.requestTimeoutMs } : {}), logger: this.logger, tls: options.tls ?? null, auth: options.auth ?? null });
     this.cache = new MetadataCache(this.connection, this.keys, { logger: this.logger, ...(options.watchProgressIntervalMs !== undefined ? { watchProgressIntervalMs: options.watchProgressIntervalMs } : {}) });
     const sessionTimeoutMs = options.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT_MS;
     this.registrar = new BrokerRegistrar(

@@ -17,7 +17,7 @@ export { BrokerRegistrar, type BrokerSession, type BrokerRegistrarOptions } from
 export { Controller, type ControllerCounters, type ElectionResult, type ElectionType } from './controller/controller.js';
 export { ControllerElection } from './controller/controller-election.js';
 export { ControllerSession, type SessionEnd, type WriteOutcome } from './controller/controller-session.js';
-export { EtcdConnection, EtcdCallError, type EtcdConnectionOptions, type EtcdCompare, type EtcdOp, type EtcdKeyValue, type EtcdTxnResult, type EtcdFailure } from './etcd/etcd-connection.js';
+export { EtcdConnection, EtcdCallError, type EtcdConnectionOptions, type EtcdTlsOptions, type EtcdCompare, type EtcdOp, type EtcdKeyValue, type EtcdTxnResult, type EtcdFailure } from './etcd/etcd-connection.js';
 export { LeaseKeeper, type LeaseLoss } from './etcd/lease-keeper.js';
 export { PrefixWatcher, type WatchEvent, type WatchHandlers, type PrefixWatcherOptions } from './etcd/prefix-watcher.js';
 // Test harnesses (real etcd processes, a cuttable TCP proxy), shared with the server's

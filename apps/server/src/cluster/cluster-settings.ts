@@ -4,6 +4,7 @@
  * broker is the whole cluster (LocalClusterMetadata), exactly as before cluster mode existed.
  */
 import type { SaslClientCredentials } from '@spool/broker-client';
+import type { EtcdClientSecurity } from './etcd-client.options.js';
 import { DEFAULT_CLUSTER_NAME, DEFAULT_SESSION_TIMEOUT_MS } from '@spool/cluster';
 import type { ReplicationConfig } from '@spool/replication';
 
@@ -29,6 +30,8 @@ export interface ClusterSettings {
    * else null (no login). Never logged.
    */
   readonly interBrokerSasl?: SaslClientCredentials | null;
+  /** TLS and user authentication to etcd (SPOOL_ETCD_CA_FILE, SPOOL_ETCD_USER, ...), or null. Never logged. */
+  readonly etcdClient?: EtcdClientSecurity | null;
   /** default.replication.factor: replicas of a topic created without a replication factor. */
   readonly defaultReplicationFactor: number;
   /** unclean.leader.election.enable, the broker default (a topic config overrides it). */

@@ -40,6 +40,8 @@ export function createClusterMetadata(settings: ClusterSettings, logs: LogManage
     brokerId: settings.brokerId,
     endpoints: settings.etcdEndpoints,
     clusterName: settings.clusterName,
+    tls: settings.etcdClient?.tls ?? null,
+    auth: settings.etcdClient?.auth ?? null,
     advertised,
     sessionTimeoutMs: settings.sessionTimeoutMs,
     controller: {

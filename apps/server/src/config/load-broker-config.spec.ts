@@ -196,6 +196,7 @@ describe('loadBrokerConfig', () => {
       sessionTimeoutMs: 2000,
       peerRequestTimeoutMs: 30_000,
       interBrokerSasl: null,
+      etcdClient: null,
       defaultReplicationFactor: 1,
       uncleanLeaderElectionEnable: false,
       autoLeaderRebalanceEnable: true,
@@ -359,8 +360,8 @@ describe('loadBrokerConfig', () => {
   });
 
   it('names the bad etcd endpoint in one line', () => {
-    expect(problemsOf({ SPOOL_ETCD_ENDPOINTS: 'http://ok:2379,https://tls:2379' })).toEqual([
-      "SPOOL_ETCD_ENDPOINTS=\"http://ok:2379,https://tls:2379\": expected comma-separated etcd URLs http://host:port (etcd endpoint 'https://tls:2379': only http:// is supported (TLS to etcd is not implemented))",
+    expect(problemsOf({ SPOOL_ETCD_ENDPOINTS: 'http://ok:2379,ftp://tls:2379' })).toEqual([
+      "SPOOL_ETCD_ENDPOINTS=\"http://ok:2379,ftp://tls:2379\": expected comma-separated etcd URLs http://host:port (etcd endpoint 'ftp://tls:2379': expected http:// or https://)",
     ]);
     expect(problemsOf({ SPOOL_ETCD_ENDPOINTS: ' , ' })).toEqual(['SPOOL_ETCD_ENDPOINTS=" , ": expected comma-separated etcd URLs http://host:port (none given)']);
   });
@@ -422,6 +423,16 @@ describe('loadBrokerConfig: security', () => {
     expect(loadBrokerConfig({ SPOOL_CONNECTIONS_MAX_REAUTH_MS: '3600000' }, CWD).config.security.connectionsMaxReauthMs).toBe(3_600_000);
     expect(problemsOf({ SPOOL_CONNECTIONS_MAX_REAUTH_MS: '1h' })).toEqual(['SPOOL_CONNECTIONS_MAX_REAUTH_MS: expected milliseconds from 0 (no limit) to 2147483647, got "1h"']);
     expect(problemsOf({ SPOOL_CONNECTIONS_MAX_REAUTH_MS: '9999999999' })[0]).toMatch(/^SPOOL_CONNECTIONS_MAX_REAUTH_MS: expected milliseconds/);
+  });
+
+  it('reads TLS and a user for etcd in cluster mode, naming what is missing', () => {
+    const ETCD = { SPOOL_ETCD_ENDPOINTS: 'https://127.0.0.1:2379' };
+    expect(problemsOf(ETCD)).toEqual(["SPOOL_ETCD_CA_FILE: https:// etcd endpoints need the CA etcd's certificate chains to"]);
+    expect(problemsOf({ SPOOL_ETCD_USER: 'spool', SPOOL_ETCD_PASSWORD: 'pw' })).toEqual(['SPOOL_ETCD_USER: etcd settings need cluster mode (SPOOL_ETCD_ENDPOINTS)']);
+    expect(problemsOf({ SPOOL_ETCD_ENDPOINTS: 'http://127.0.0.1:2379', SPOOL_ETCD_USER: 'spool' })).toEqual(['SPOOL_ETCD_PASSWORD: SPOOL_ETCD_USER needs its password (SPOOL_ETCD_PASSWORD or SPOOL_ETCD_PASSWORD_FILE)']);
+    const auth = loadBrokerConfig({ SPOOL_ETCD_ENDPOINTS: 'http://127.0.0.1:2379', SPOOL_ETCD_USER: 'spool', SPOOL_ETCD_PASSWORD: 'secret-pw' }, CWD).config.cluster.etcdClient;
+    expect(auth).toEqual({ tls: null, auth: { username: 'spool', password: 'secret-pw' } });
+    expect(problemsOf({ ...ETCD, SPOOL_ETCD_CA_FILE: '/nonexistent/ca.pem' })).toEqual(['SPOOL_ETCD_CA_FILE: cannot use /nonexistent/ca.pem: ENOENT']);
   });
 
   it('takes certificate principal mapping rules only with mutual TLS', () => {

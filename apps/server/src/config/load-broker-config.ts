@@ -26,6 +26,7 @@ import { HTTP_API_ENV_VARS, httpApiOptionsFromEnv, type HttpApiOptions } from '.
 import { WEBHOOKS_ENV_VARS, webhooksOptionsFromEnv, type WebhooksOptions } from '../webhooks/webhooks.options.js';
 import { WS_ENV_VARS } from '../ws/ws.options.js';
 import { SSE_ENV_VARS } from '../sse/sse.options.js';
+import { ETCD_CLIENT_ENV_VARS, etcdClientSecurityFromEnv, type EtcdClientSecurity } from '../cluster/etcd-client.options.js';
 import { SECURITY_ENV_VARS, securityOptionsFromEnv, type SecurityOptions } from '../security/security.options.js';
 
 export interface LoadedConfig {
@@ -35,7 +36,7 @@ export interface LoadedConfig {
 }
 
 const KNOWN = new Set(Object.keys(new BrokerEnv()).concat(TOPIC_DEFAULT_ENVS.map((e) => e.env),
-  ['SPOOL_LOG_RETENTION_CHECK_INTERVAL_MS', 'SPOOL_LOG_FLUSH_SCHEDULER_INTERVAL_MS'], HTTP_API_ENV_VARS, WS_ENV_VARS, SSE_ENV_VARS, COORDINATOR_ENV_VARS, TRANSACTION_ENV_VARS, WEBHOOKS_ENV_VARS, SECURITY_ENV_VARS));
+  ['SPOOL_LOG_RETENTION_CHECK_INTERVAL_MS', 'SPOOL_LOG_FLUSH_SCHEDULER_INTERVAL_MS'], HTTP_API_ENV_VARS, WS_ENV_VARS, SSE_ENV_VARS, COORDINATOR_ENV_VARS, TRANSACTION_ENV_VARS, WEBHOOKS_ENV_VARS, SECURITY_ENV_VARS, ETCD_CLIENT_ENV_VARS));
 
 /** Throws ConfigError listing every invalid variable. `cwd` resolves a relative SPOOL_DATA_DIR. */
 export function loadBrokerConfig(env: NodeJS.ProcessEnv, cwd: string = process.cwd()): LoadedConfig {
@@ -60,7 +61,7 @@ export function loadBrokerConfig(env: NodeJS.ProcessEnv, cwd: string = process.c
   }
   if (problems.length > 0) throw new ConfigError(problems);
   const http = parseHttpApiOptions(raw);
-  const cluster = clusterSettingsOf(parsed, raw, http.nodeId);
+  const cluster = clusterSettingsOf(parsed, raw, http.nodeId, cwd);
 
   const topicDefaultOverrides: Record<string, string> = {};
   for (const { env: name, topicConfig } of TOPIC_DEFAULT_ENVS) {
@@ -130,7 +131,7 @@ function replicationFetchProblems(parsed: BrokerEnv, raw: Readonly<Record<string
  * SPOOL_BROKER_ID is Kafka's broker.id; SPOOL_NODE_ID, read by the HTTP options before cluster mode
  * existed, names the same thing: either may be set, both only to the same value.
  */
-function clusterSettingsOf(parsed: BrokerEnv, raw: Readonly<Record<string, string>>, nodeId: number): ClusterSettings {
+function clusterSettingsOf(parsed: BrokerEnv, raw: Readonly<Record<string, string>>, nodeId: number, cwd: string): ClusterSettings {
   if (parsed.SPOOL_BROKER_ID !== undefined && raw.SPOOL_NODE_ID !== undefined && parsed.SPOOL_BROKER_ID !== nodeId) {
     throw new ConfigError([`SPOOL_NODE_ID=${JSON.stringify(raw.SPOOL_NODE_ID)}: expected the same value as SPOOL_BROKER_ID (${parsed.SPOOL_BROKER_ID}), or unset (it is the older name of broker.id)`]);
   }
@@ -162,7 +163,14 @@ function clusterSettingsOf(parsed: BrokerEnv, raw: Readonly<Record<string, strin
     replicaFetchBackoffMs: parsed.SPOOL_REPLICA_FETCH_BACKOFF_MS,
     replicaSocketTimeoutMs: parsed.SPOOL_REPLICA_SOCKET_TIMEOUT_MS,
     followerReplicationThrottledRate: parsed.SPOOL_FOLLOWER_REPLICATION_THROTTLED_RATE ?? null,
+    etcdClient: etcdClient(raw, cwd, clustered ? EtcdConnection.parseEndpoints(parsed.SPOOL_ETCD_ENDPOINTS!) : null),
   };
+}
+
+function etcdClient(raw: Readonly<Record<string, string>>, cwd: string, endpoints: readonly string[] | null): EtcdClientSecurity | null {
+  const { value, problems } = etcdClientSecurityFromEnv(raw, cwd, endpoints);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return value;
 }
 
 function parseHttpApiOptions(raw: Readonly<Record<string, string>>): HttpApiOptions {
@@ -184,7 +192,7 @@ function parseWebhooksOptions(raw: Readonly<Record<string, string>>, nodeEnv: st
 }
 
 function parseSecurityOptions(raw: Readonly<Record<string, string>>, dataDir: string, host: string, cwd: string, cluster: ClusterSettings): SecurityOptions {
-  const etcd = cluster.etcdEndpoints === null ? null : { endpoints: cluster.etcdEndpoints, clusterName: cluster.clusterName };
+  const etcd = cluster.etcdEndpoints === null ? null : { endpoints: cluster.etcdEndpoints, clusterName: cluster.clusterName, client: cluster.etcdClient ?? null };
   try {
     return securityOptionsFromEnv(raw, { dataDir, host, cwd, etcd });
   } catch (err) {

@@ -22,6 +22,7 @@
  * etcd compaction re-reads the prefix and reports the difference as changes at the read's
  * revision, then watches from there.
  */
+import type { EtcdClientSecurity } from '../cluster/etcd-client.options.js';
 import { EtcdConnection, PrefixWatcher, type WatchEvent } from '@spool/cluster';
 import { silentLogger, type Logger } from '@spool/common';
 import {
@@ -39,6 +40,8 @@ export interface EtcdSecurityStoreOptions {
   readonly endpoints: readonly string[];
   /** SPOOL_CLUSTER_NAME: the keys live under `/<clusterName>/security/`. */
   readonly clusterName: string;
+  /** TLS and user authentication to etcd (cluster/etcd-client.options.ts), or none. */
+  readonly client?: EtcdClientSecurity | null;
   readonly logger?: Logger;
   /** How long a write waits for its own revision to come back through the watch. Default 10 s. */
   readonly applyTimeoutMs?: number;
@@ -62,7 +65,7 @@ export class EtcdSecurityStore implements SecurityStore {
   private closed = false;
 
   constructor(options: EtcdSecurityStoreOptions) {
-    this.conn = new EtcdConnection({ endpoints: options.endpoints, logger: options.logger });
+    this.conn = new EtcdConnection({ endpoints: options.endpoints, logger: options.logger, tls: options.client?.tls ?? null, auth: options.client?.auth ?? null });
     this.prefix = `/${options.clusterName}/security/`;
     this.logger = (options.logger ?? silentLogger).child({ component: 'etcd-security-store' });
     this.applyTimeoutMs = options.applyTimeoutMs ?? 10_000;

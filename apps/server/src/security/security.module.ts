@@ -51,7 +51,7 @@ export class SecurityModule implements OnModuleInit, OnModuleDestroy {
             if (!options.enabled) return null;
             const logger = rootLogger?.child({ component: 'security-store' }) ?? silentLogger;
             // Cluster mode: one store for every broker, in etcd, followed by each broker's watch.
-            if (options.etcd) return new EtcdSecurityStore({ endpoints: options.etcd.endpoints, clusterName: options.etcd.clusterName, logger });
+            if (options.etcd) return new EtcdSecurityStore({ endpoints: options.etcd.endpoints, clusterName: options.etcd.clusterName, client: options.etcd.client ?? null, logger });
             await mkdir(options.storeDir, { recursive: true });
             return new FileSecurityStore({ dir: options.storeDir, logger });
           },

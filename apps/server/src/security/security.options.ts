@@ -41,6 +41,7 @@ import { createSecureContext } from 'node:tls';
 import { isIP } from 'node:net';
 import path from 'node:path';
 import { SpoolError } from '@spool/common';
+import type { EtcdClientSecurity } from '../cluster/etcd-client.options.js';
 import { parseApiKey, parseKafkaPrincipal, SslPrincipalMapper, validateIssuerConfig, type JwtIssuerConfig } from '@spool/security';
 
 export const SECURITY_ENV_VARS = [
@@ -95,7 +96,7 @@ export interface SecurityOptions {
   /** TLS on every listener, or null (plaintext). */
   readonly tls: TlsOptions | null;
   /** Cluster mode: the store is in etcd under /<clusterName>/security/ (null: a file in storeDir). */
-  readonly etcd?: { readonly endpoints: readonly string[]; readonly clusterName: string } | null;
+  readonly etcd?: { readonly endpoints: readonly string[]; readonly clusterName: string; readonly client?: EtcdClientSecurity | null } | null;
   /** Cluster mode with authentication on: how brokers log in to each other (null otherwise). */
   readonly interBroker?: InterBrokerCredentials | null;
   /** Kafka's quota.window.num and quota.window.size.seconds (in ms); defaults 11 and 1000. Tests shorten them. */
@@ -123,7 +124,7 @@ export function isLoopbackHost(host: string): boolean {
 /** Throws SpoolError INVALID_CONFIG naming the variable. */
 export function securityOptionsFromEnv(
   env: Env,
-  ctx: { dataDir: string; host: string; cwd?: string; etcd?: { readonly endpoints: readonly string[]; readonly clusterName: string } | null },
+  ctx: { dataDir: string; host: string; cwd?: string; etcd?: { readonly endpoints: readonly string[]; readonly clusterName: string; readonly client?: EtcdClientSecurity | null } | null },
 ): SecurityOptions {
   const auth = env.SPOOL_AUTH;
   if (auth !== undefined && auth !== 'on' && auth !== 'none') throw invalid('SPOOL_AUTH', `expected on or none, got ${JSON.stringify(auth)}`);

@@ -8,6 +8,11 @@
  * Revisions, lease ids and versions are int64 in etcd and arrive as decimal strings; revisions
  * are converted to numbers (they stay far below 2^53), lease ids stay strings.
  *
+ * Security: etcd's client TLS (`https://` endpoints, verified against `tls.ca`; with `tls.cert`
+ * and `key` a client certificate for etcd's --client-cert-auth) and its user authentication
+ * (`auth`: the user name and password are exchanged for a token by etcd3, which logs in again when
+ * etcd says the token expired). Neither is ever logged.
+ *
  * Concurrency: any number of calls may overlap. `reset()` replaces the gRPC channels (a hung TCP
  * connection, e.g. to a paused etcd), failing the calls still on the old ones; `close()` ends it.
  */
@@ -23,6 +28,17 @@ export interface EtcdConnectionOptions {
   /** Deadline of each unary call (range, txn, lease grant/revoke). Default 5000 ms. */
   readonly requestTimeoutMs?: number;
   readonly logger?: Logger;
+  /** TLS to etcd: required with `https://` endpoints, refused with `http://` ones. */
+  readonly tls?: EtcdTlsOptions | null;
+  /** etcd user authentication (etcd's `auth enable`), or none. */
+  readonly auth?: { readonly username: string; readonly password: string } | null;
+}
+
+/** PEM files' contents: the CA etcd's certificate chains to, and a client certificate and key for --client-cert-auth. */
+export interface EtcdTlsOptions {
+  readonly ca: Buffer;
+  readonly cert?: Buffer;
+  readonly key?: Buffer;
 }
 
 /** One key as read from etcd. */
@@ -80,10 +96,17 @@ export class EtcdConnection {
   private readonly logger: Logger;
   private client: Etcd3;
   private closed = false;
+  private readonly tls: EtcdTlsOptions | null;
+  private readonly auth: { readonly username: string; readonly password: string } | null;
 
   constructor(options: EtcdConnectionOptions) {
     this.endpoints = options.endpoints.map(normalizeEndpoint);
     if (this.endpoints.length === 0) throw new ClusterError('INVALID_CONFIG', 'no etcd endpoint given (SPOOL_ETCD_ENDPOINTS)');
+    this.tls = options.tls ?? null;
+    this.auth = options.auth ?? null;
+    const secure = this.endpoints.filter((e) => e.startsWith('https://')).length;
+    if (this.tls !== null && secure !== this.endpoints.length) throw new ClusterError('INVALID_CONFIG', `with TLS to etcd (SPOOL_ETCD_CA_FILE) every endpoint must be https://, got ${this.endpoints.join(',')}`);
+    if (this.tls === null && secure > 0) throw new ClusterError('INVALID_CONFIG', `https:// etcd endpoints need the CA etcd's certificate chains to (SPOOL_ETCD_CA_FILE)`);
     this.requestTimeoutMs = options.requestTimeoutMs ?? 5000;
     this.logger = options.logger ?? silentLogger;
     this.client = this.newClient();
@@ -211,6 +234,8 @@ export class EtcdConnection {
   private newClient(): Etcd3 {
     return new Etcd3({
       hosts: [...this.endpoints],
+      ...(this.tls !== null && { credentials: { rootCertificate: this.tls.ca, ...(this.tls.cert !== undefined && this.tls.key !== undefined && { certChain: this.tls.cert, privateKey: this.tls.key }) } }),
+      ...(this.auth !== null && { auth: { username: this.auth.username, password: this.auth.password } }),
       // Retries and circuit breaking are the callers' business: etcd3's defaults would retry a
       // txn blindly and then refuse every call for 5 s after three failures (an etcd restart).
       faultHandling: { host: () => noop, global: noop },
@@ -233,15 +258,15 @@ function normalizeEndpoint(text: string): string {
   try {
     url = new URL(text.includes('://') ? text : `http://${text}`);
   } catch {
-    throw new ClusterError('INVALID_CONFIG', `etcd endpoint '${text}' is not a URL (expected http://host:port)`);
+    throw new ClusterError('INVALID_CONFIG', `etcd endpoint '${text}' is not a URL (expected http://host:port or https://host:port)`);
   }
-  if (url.protocol !== 'http:') {
-    throw new ClusterError('INVALID_CONFIG', `etcd endpoint '${text}': only http:// is supported (TLS to etcd is not implemented)`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ClusterError('INVALID_CONFIG', `etcd endpoint '${text}': expected http:// or https://`);
   }
   if (url.hostname === '' || (url.pathname !== '/' && url.pathname !== '')) {
-    throw new ClusterError('INVALID_CONFIG', `etcd endpoint '${text}' must be http://host:port with no path`);
+    throw new ClusterError('INVALID_CONFIG', `etcd endpoint '${text}' must be http(s)://host:port with no path`);
   }
-  return `http://${url.hostname}:${url.port === '' ? DEFAULT_PORT : url.port}`;
+  return `${url.protocol}//${url.hostname}:${url.port === '' ? DEFAULT_PORT : url.port}`;
 }
 
 function classify(err: unknown, message: string, closed: boolean): EtcdFailure {

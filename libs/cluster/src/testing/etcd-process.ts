@@ -15,6 +15,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, openSync, closeSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { get as httpsGet } from 'node:https';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,6 +27,11 @@ export interface EtcdProcessOptions {
   readonly extraArgs?: readonly string[];
   /** How long to wait for /health after a start. Default 20 s. */
   readonly startTimeoutMs?: number;
+  /**
+   * Serve clients over TLS (https://) with this certificate and key (PEM files); with `caFile`,
+   * require client certificates from that CA (etcd's --client-cert-auth).
+   */
+  readonly tls?: { readonly certFile: string; readonly keyFile: string; readonly caFile?: string; readonly healthCert?: { readonly cert: Buffer; readonly key: Buffer; readonly ca: Buffer } };
 }
 
 const live = new Set<ChildProcess>();
@@ -87,7 +93,7 @@ export class EtcdProcess {
 
   /** The client URL, for SPOOL_ETCD_ENDPOINTS. */
   get endpoint(): string {
-    return `http://127.0.0.1:${this.clientPort}`;
+    return `${this.options.tls === undefined ? 'http' : 'https'}://127.0.0.1:${this.clientPort}`;
   }
 
   get running(): boolean {
@@ -102,7 +108,9 @@ export class EtcdProcess {
   async restart(): Promise<void> {
     if (this.child) throw new Error(`etcd on port ${this.clientPort} is already running (pid ${this.child.pid})`);
     const binary = this.options.binary ?? process.env['SPOOL_ETCD_BIN'] ?? (existsSync('/usr/bin/etcd') ? '/usr/bin/etcd' : 'etcd');
-    const client = `http://127.0.0.1:${this.clientPort}`;
+    const client = this.endpoint;
+    const tls = this.options.tls;
+    const tlsArgs = tls === undefined ? [] : ['--cert-file', tls.certFile, '--key-file', tls.keyFile, ...(tls.caFile !== undefined ? ['--trusted-ca-file', tls.caFile, '--client-cert-auth'] : [])];
     const peer = `http://127.0.0.1:${this.peerPort}`;
     const logFd = openSync(`${this.dataDir}.log`, 'a');
     const child = spawn(
@@ -119,6 +127,7 @@ export class EtcdProcess {
         '--election-timeout', '100',
         '--logger', 'zap',
         '--log-level', 'warn',
+        ...tlsArgs,
         ...(this.options.extraArgs ?? []),
       ],
       { stdio: ['ignore', logFd, logFd] },
@@ -185,8 +194,7 @@ export class EtcdProcess {
     let last = '';
     while (Date.now() < deadline) {
       try {
-        const res = await fetch(`${this.endpoint}/health`, { signal: AbortSignal.timeout(1000) });
-        const body = (await res.json()) as { health?: string };
+        const body = (this.options.tls === undefined ? await (await fetch(`${this.endpoint}/health`, { signal: AbortSignal.timeout(1000) })).json() : await this.httpsHealth()) as { health?: string };
         if (body.health === 'true') return;
         last = JSON.stringify(body);
       } catch (err) {
@@ -195,6 +203,26 @@ export class EtcdProcess {
       await new Promise((r) => setTimeout(r, 50));
     }
     throw new Error(`etcd on ${this.endpoint} not healthy after ${timeoutMs} ms (${last}): ${this.logTail()}`);
+  }
+
+  /** GET /health over TLS (fetch takes no CA or client certificate). */
+  private httpsHealth(): Promise<unknown> {
+    const creds = this.options.tls?.healthCert;
+    return new Promise((resolve, reject) => {
+      const req = httpsGet(`${this.endpoint}/health`, { timeout: 1000, ...(creds !== undefined ? { ca: creds.ca, cert: creds.cert, key: creds.key } : { rejectUnauthorized: false }) }, (res) => {
+        let text = '';
+        res.setEncoding('utf8').on('data', (c: string) => (text += c));
+        res.on('end', () => {
+          try {
+            resolve(JSON.parse(text));
+          } catch (err) {
+            reject(err instanceof Error ? err : new Error(String(err)));
+          }
+        });
+      });
+      req.on('timeout', () => req.destroy(new Error('timed out')));
+      req.on('error', reject);
+    });
   }
 
   private logTail(): string {
