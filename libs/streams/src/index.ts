@@ -13,3 +13,4 @@ export * from './runtime/kafka-streams.js';
 export * from './runtime/streams-config.js';
 export * from './state/lmdb-key-value-store.js';
 export { StreamTask, type RecordCollector } from './topology/stream-task.js';
+export { decodeStreamTimeMetadata, encodeStreamTimeMetadata, type StreamTimeCheckpoint } from './topology/stream-time-metadata.codec.js';

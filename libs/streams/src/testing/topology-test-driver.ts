@@ -3,6 +3,10 @@
  * in-memory stores; records piped into a source topic go through the graph at once; records written
  * to a repartition topic are read back at once (before the next input); records written to sink
  * topics and to the stores' changelogs are kept for the test to read.
+ *
+ * A restart can be imitated: `committedMetadata(topic)` is the offset metadata the runtime would
+ * commit for that input now (the task's stream time), and a driver made with
+ * `{ committedMetadata }` starts its task from it, as a task starting on another instance does.
  */
 import type { RawRecord } from '../record.js';
 import { Serdes, type Serde } from '../serdes.js';
@@ -10,12 +14,18 @@ import { InMemoryKeyValueStore, type KeyValueStore } from '../state/key-value-st
 import { decodeJson } from '../state/store-keys.js';
 import { StreamsError } from '../streams.error.js';
 import { CHANGELOG_PREFIX, StreamTask } from '../topology/stream-task.js';
+import { decodeStreamTimeMetadata, encodeStreamTimeMetadata } from '../topology/stream-time-metadata.codec.js';
 import type { Topology } from '../topology/topology.js';
 
 export interface TestRecord<K, V> {
   readonly key: K | null;
   readonly value: V | null;
   readonly timestamp: number;
+}
+
+export interface TopologyTestDriverOptions {
+  /** Offset metadata committed per input topic (from `committedMetadata` of an earlier driver): seeds stream time. */
+  readonly committedMetadata?: Readonly<Record<string, string>>;
 }
 
 export class TopologyTestDriver {
@@ -28,6 +38,7 @@ export class TopologyTestDriver {
   constructor(
     readonly topology: Topology,
     readonly applicationId = 'test-app',
+    options: TopologyTestDriverOptions = {},
   ) {
     for (const name of topology.stores) this.stores.set(name, new InMemoryKeyValueStore(name));
     this.task = new StreamTask(topology, 0, this.stores, {
@@ -41,6 +52,14 @@ export class TopologyTestDriver {
         }
       },
     });
+    const committed = Object.entries(options.committedMetadata ?? {});
+    if (committed.length > 0) this.task.seedStreamTime(new Map(committed.map(([topic, metadata]) => [topic, decodeStreamTimeMetadata(metadata)])));
+  }
+
+  /** The offset metadata the runtime would commit now with the offset of input `topic`: the task's stream time. */
+  committedMetadata(topic: string): string {
+    if (!this.topology.sourceTopics.includes(topic)) throw new StreamsError('UNKNOWN_TOPIC_OR_STORE', `topic ${topic} is not a source of this topology`);
+    return encodeStreamTimeMetadata(this.task.streamTimeCheckpoint(topic));
   }
 
   /** Records the task dropped as late, per node. */

@@ -33,6 +33,8 @@ export class StreamTableJoinNode extends ProcessorNode {
 /** What both sides of one stream-stream join share in a task: the join's stream time and a sequence for buffer keys. */
 export class StreamStreamJoinShared {
   constructor(
+    /** The join's name: its stream time is committed under it. */
+    readonly name: string,
     readonly window: JoinWindows,
     readonly joiner: (left: unknown, right: unknown) => unknown,
   ) {}

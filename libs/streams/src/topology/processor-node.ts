@@ -1,6 +1,6 @@
 /**
  * The processor graph: nodes are a blueprint shared by every task of an application; what a node
- * keeps per task (its observed stream time, say) lives in the task's context (`ctx.local`), so one
+ * keeps per task (its stream time, a buffer's next close time) lives in the task's context, so one
  * graph serves any number of partitions. Processing is synchronous: a record goes depth-first
  * through the graph before the next one enters (Kafka Streams' model), so a store read sees every
  * earlier record of the task.
@@ -16,6 +16,11 @@ export interface ProcessorContext {
   send(topic: string, record: RawRecord): void;
   /** This node's state in this task, made by `init` on first use. */
   local<T>(owner: object, init: () => T): T;
+  /**
+   * Raises the stream time kept under `name` to `timestampMs` if that is larger and returns it. It
+   * starts from what the task was seeded with (the committed stream time), else -1.
+   */
+  advanceStreamTime(name: string, timestampMs: number): number;
   /** Records dropped because their window had closed (late beyond the grace period). */
   recordLateDrop(node: ProcessorNode, record: StreamRecord): void;
 }
@@ -57,14 +62,11 @@ function isRecord(value: Iterable<StreamRecord> | StreamRecord): value is Stream
   return typeof (value as StreamRecord).timestamp === 'number' && !(Symbol.iterator in (value as object));
 }
 
-/** The key of an owner's stream time in `ctx.local` (apart from the owner's own local state). */
-const STREAM_TIME_KEYS = new WeakMap<object, object>();
-
-/** The max timestamp a node has seen in this task: its stream time (Kafka's observedStreamTime). */
-export function advanceStreamTime(owner: object, ctx: ProcessorContext, timestamp: number): number {
-  let timeKey = STREAM_TIME_KEYS.get(owner);
-  if (timeKey === undefined) STREAM_TIME_KEYS.set(owner, (timeKey = {}));
-  const state = ctx.local(timeKey, () => ({ streamTimeMs: -1 }));
-  if (timestamp > state.streamTimeMs) state.streamTimeMs = timestamp;
-  return state.streamTimeMs;
+/**
+ * Advances `owner`'s stream time in this task (Kafka's observedStreamTime: the largest timestamp it
+ * has seen) and returns it. Stream time is kept by name so that a task can commit it and a task
+ * starting elsewhere can seed it (stream-time-metadata.codec.ts).
+ */
+export function advanceStreamTime(owner: { readonly name: string }, ctx: ProcessorContext, timestamp: number): number {
+  return ctx.advanceStreamTime(owner.name, timestamp);
 }

@@ -3,11 +3,17 @@
  * driver runs one; the runtime one per assigned partition. Every store put is also handed to the
  * collector as a record of the store's changelog topic (partition N, key and value as stored), so
  * the changelog is the store's history and a restore replays it.
+ *
+ * Stream time: the task keeps each input topic's partition time and each node's stream time by
+ * name; `streamTimeCheckpoint(topic)` is what the runtime commits with that input's offset and
+ * `seedStreamTime` what a starting task reads back (format: stream-time-metadata.codec.ts), so
+ * windows that had closed before a restart or a rebalance stay closed.
  */
 import type { RawRecord, StreamRecord } from '../record.js';
 import type { KeyValueStore } from '../state/key-value-store.js';
 import { StreamsError } from '../streams.error.js';
 import type { ProcessorContext, ProcessorNode } from './processor-node.js';
+import type { StreamTimeCheckpoint } from './stream-time-metadata.codec.js';
 import type { Topology } from './topology.js';
 
 export interface RecordCollector {
@@ -26,6 +32,12 @@ export class StreamTask implements ProcessorContext {
   /** Timestamp of the record being processed (its changelog records carry it). */
   private current = 0;
   private readonly loggedStores = new Map<string, KeyValueStore>();
+  /** Stream time per node name (or join name). */
+  private readonly streamTimesMs = new Map<string, number>();
+  /** Partition time per input topic (the topology's name): the largest timestamp processed from it. */
+  private readonly partitionTimesMs = new Map<string, number>();
+  /** Where a node without a stream time of its own starts: the task's seeded stream time, else -1. */
+  private seededStreamTimeMs = -1;
   /** Records dropped as late (their window had closed), per node name. */
   readonly lateDrops = new Map<string, number>();
   /** Records this task has processed. */
@@ -46,6 +58,7 @@ export class StreamTask implements ProcessorContext {
     const source = this.topology.sources.get(topic);
     if (source === undefined) throw new StreamsError('UNKNOWN_TOPIC_OR_STORE', `topic ${topic} is not a source of this topology`);
     this.current = record.timestamp;
+    if (record.timestamp > (this.partitionTimesMs.get(topic) ?? -1)) this.partitionTimesMs.set(topic, record.timestamp);
     source.receive(record, this);
     this.processed += 1;
   }
@@ -67,6 +80,42 @@ export class StreamTask implements ProcessorContext {
       this.locals.set(owner, value);
     }
     return value;
+  }
+
+  advanceStreamTime(name: string, timestampMs: number): number {
+    const current = this.streamTimesMs.get(name) ?? this.seededStreamTimeMs;
+    if (timestampMs <= current) {
+      if (!this.streamTimesMs.has(name)) this.streamTimesMs.set(name, current);
+      return current;
+    }
+    this.streamTimesMs.set(name, timestampMs);
+    return timestampMs;
+  }
+
+  /**
+   * Seeds stream time from the checkpoints committed with the task's input offsets (one per input
+   * topic; undefined: nothing committed, or nothing readable). Before the first record only. Each
+   * node starts at the largest time any checkpoint gives it, a node none names at the largest
+   * partition time (the task's stream time). Times only grow: a
+   * checkpoint older than what the task has seen changes nothing.
+   */
+  seedStreamTime(checkpoints: ReadonlyMap<string, StreamTimeCheckpoint | undefined>): void {
+    for (const [topic, checkpoint] of checkpoints) {
+      if (checkpoint === undefined) continue;
+      if (checkpoint.partitionTimeMs > (this.partitionTimesMs.get(topic) ?? -1)) this.partitionTimesMs.set(topic, checkpoint.partitionTimeMs);
+      this.seededStreamTimeMs = Math.max(this.seededStreamTimeMs, checkpoint.partitionTimeMs);
+      for (const [name, timeMs] of checkpoint.nodeStreamTimesMs) this.streamTimesMs.set(name, Math.max(this.streamTimesMs.get(name) ?? -1, timeMs));
+    }
+  }
+
+  /** What to commit with the offset of input `topic` (the topology's name): its partition time and every node's stream time. */
+  streamTimeCheckpoint(topic: string): StreamTimeCheckpoint {
+    return { partitionTimeMs: this.partitionTimesMs.get(topic) ?? -1, nodeStreamTimesMs: new Map(this.streamTimesMs) };
+  }
+
+  /** The task's stream time: the largest partition time (seeded or processed); -1 before any. */
+  get streamTimeMs(): number {
+    return Math.max(this.seededStreamTimeMs, ...this.partitionTimesMs.values());
   }
 
   recordLateDrop(node: ProcessorNode, record: StreamRecord): void {
