@@ -15,10 +15,14 @@
  *                   (InitProducerId bumps the epoch and aborts its open transaction). Kafka's
  *                   exactly_once_v2 fences by consumer-group generation instead (KIP-447), which
  *                   kafkajs's TxnOffsetCommit cannot send; docs/streams.md says what that changes.
+ * Each committed input offset carries the task's stream time in its metadata (both paths; format
+ * and rules in topology/stream-time-metadata.codec.ts); a task starting here reads its inputs'
+ * committed metadata (OffsetFetch) and seeds its stream time from it, so windows closed before a
+ * restart or a rebalance stay closed.
  * A failed batch drops the task (its stores hold uncommitted updates); the next batch of that
  * partition restores it again from the changelog.
  */
-import type { Consumer, Kafka, Message, Producer, TopicMessages } from 'kafkajs';
+import type { Admin, Consumer, Kafka, Message, Producer, TopicMessages } from 'kafkajs';
 import os from 'node:os';
 import path from 'node:path';
 import type { RawRecord } from '../record.js';
@@ -26,6 +30,7 @@ import type { KeyValueStore } from '../state/key-value-store.js';
 import { LmdbKeyValueStore } from '../state/lmdb-key-value-store.js';
 import { StreamsError } from '../streams.error.js';
 import { CHANGELOG_PREFIX, StreamTask } from '../topology/stream-task.js';
+import { decodeStreamTimeMetadata, encodeStreamTimeMetadata, type StreamTimeCheckpoint } from '../topology/stream-time-metadata.codec.js';
 import type { Topology } from '../topology/topology.js';
 import { restoreFromChangelogs } from './changelog-restorer.js';
 import { copartitionedAssigner } from './copartitioned-assigner.js';
@@ -49,6 +54,8 @@ export class KafkaStreams {
   private readonly tasks = new Map<number, RunningTask>();
   private consumer: Consumer | undefined;
   private producer: Producer | undefined;
+  /** Reads the committed offsets' metadata when a task starts. */
+  private admin: Admin | undefined;
   private currentState: StreamsState = 'CREATED';
   private processedRecords = 0;
   private lateDropCount = 0;
@@ -78,6 +85,8 @@ export class KafkaStreams {
     if (this.currentState !== 'CREATED') throw new StreamsError('NOT_RUNNING', `start() on an application in state ${this.currentState}`);
     this.currentState = 'STARTING';
     const partitions = await this.prepareTopics();
+    this.admin = this.kafka.admin();
+    await this.admin.connect();
     if (this.guarantee === 'at_least_once') {
       this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
       await this.producer.connect();
@@ -116,6 +125,7 @@ export class KafkaStreams {
     await this.consumer?.disconnect();
     for (const partition of [...this.tasks.keys()]) await this.closeTask(partition);
     await this.producer?.disconnect();
+    await this.admin?.disconnect();
   }
 
   private async processBatch(topic: string, partition: number, messages: { key: Buffer | null; value: Buffer | null; timestamp: string; offset: string; headers?: Record<string, unknown> }[], heartbeat: () => Promise<void>): Promise<void> {
@@ -127,7 +137,7 @@ export class KafkaStreams {
         running.task.process(topologyTopic, { key: message.key, value: message.value, timestamp: Number(message.timestamp), headers: headersOf(message.headers) });
         nextOffset = Number(message.offset) + 1;
       }
-      await this.commit(running, topic, partition, nextOffset);
+      await this.commit(running, topic, topologyTopic, partition, nextOffset);
     } catch (err) {
       this.logger.warn(`task ${partition} failed a batch of ${topic} (${(err as Error).message}): it will be restored from its changelog`, { partition, topic });
       await this.closeTask(partition);
@@ -136,14 +146,16 @@ export class KafkaStreams {
     this.processedRecords += messages.length;
   }
 
-  private async commit(running: RunningTask, topic: string, partition: number, nextOffset: number): Promise<void> {
+  private async commit(running: RunningTask, topic: string, topologyTopic: string, partition: number, nextOffset: number): Promise<void> {
     const topicMessages: TopicMessages[] = [...running.outputs].filter(([, m]) => m.length > 0).map(([t, m]) => ({ topic: t, messages: m }));
     running.outputs.clear();
-    const offsets = [{ topic, partitions: [{ partition, offset: String(nextOffset) }] }];
+    // kafkajs passes `metadata` through unchanged on both paths (OffsetCommit and TxnOffsetCommit).
+    const metadata = encodeStreamTimeMetadata(running.task.streamTimeCheckpoint(topologyTopic));
+    const offsets = [{ topic, partitions: [{ partition, offset: String(nextOffset), metadata }] }];
     if (running.producer === undefined) {
       if (topicMessages.length > 0) await this.producer!.sendBatch({ topicMessages, acks: -1 });
       for (const store of running.stores.values()) await store.flush();
-      await this.consumer!.commitOffsets([{ topic, partition, offset: String(nextOffset) }]);
+      await this.consumer!.commitOffsets([{ topic, partition, offset: String(nextOffset), metadata }]);
       return;
     }
     const transaction = await running.producer.transaction();
@@ -189,10 +201,32 @@ export class KafkaStreams {
         this.logger.warn(`late record dropped by ${node.name} (timestamp ${record.timestamp}): its window had closed`, { partition, node: node.name, timestamp: record.timestamp });
       },
     );
+    task.seedStreamTime(await this.committedStreamTimes(partition));
     const running: RunningTask = { task, stores, outputs, producer };
     this.tasks.set(partition, running);
     this.logger.info(`task ${partition} started`, { applicationId: this.appId, partition });
     return running;
+  }
+
+  /**
+   * The stream time committed with each input offset of task `partition` (by the topology's topic
+   * name; undefined where nothing, or nothing readable, was committed). Under exactly_once_v2 this
+   * runs after the task's InitProducerId, so a transaction of the previous owner is already
+   * committed or aborted.
+   */
+  private async committedStreamTimes(partition: number): Promise<Map<string, StreamTimeCheckpoint | undefined>> {
+    const topics = [...this.topology.sourceTopics, ...this.topology.internalTopics.map((t) => this.internalName(t))];
+    const fetched = await this.admin!.fetchOffsets({ groupId: this.appId, topics });
+    const checkpoints = new Map<string, StreamTimeCheckpoint | undefined>();
+    for (const { topic, partitions } of fetched) {
+      const committed = partitions.find((p) => p.partition === partition);
+      const checkpoint = decodeStreamTimeMetadata(committed?.metadata);
+      if (committed?.metadata && checkpoint === undefined) this.logger.warn(`task ${partition}: the offset metadata committed for ${topic} is not a stream time this version reads; stream time starts unknown`, { partition, topic });
+      checkpoints.set(this.topologyName(topic), checkpoint);
+    }
+    const seededMs = Math.max(-1, ...[...checkpoints.values()].map((c) => c?.partitionTimeMs ?? -1));
+    if (seededMs >= 0) this.logger.info(`task ${partition}: stream time ${seededMs} recovered from the committed offsets`, { partition, streamTimeMs: seededMs });
+    return checkpoints;
   }
 
   private async onAssignment(assignment: Record<string, number[]>): Promise<void> {

@@ -2,9 +2,11 @@
  * @spool/streams against a real broker (this process's, over Kafka's protocol with kafkajs): a word
  * count, per-user page views in 1-minute tumbling windows with late records, and an orders-customers
  * join, each compared with an independent computation of the expected output; the word count under
- * both processing guarantees, and restored from its changelog by a second run of the application.
+ * both processing guarantees, and restored from its changelog by a second run of the application;
+ * and stream time recovered from the committed offsets' metadata after a restart, under both
+ * guarantees (OffsetCommit and TxnOffsetCommit carry it).
  */
-import { KafkaStreams, Serdes, StreamsBuilder, Suppressed, TimeWindows, type Windowed } from '@spool/streams';
+import { decodeStreamTimeMetadata, KafkaStreams, Serdes, StreamsBuilder, Suppressed, TimeWindows, type Windowed } from '@spool/streams';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -73,6 +75,66 @@ describe.each(['at_least_once', 'exactly_once_v2'] as const)('@spool/streams on 
     const readAfter = await readUntil(kafka, output, (records) => [...expectedAfter].every(([w, n]) => lastValues(records).get(w) === n));
     expect(lastValues(readAfter)).toEqual(expectedAfter);
     await second.close();
+  }, TEST_TIMEOUT_MS);
+});
+
+describe.each(['at_least_once', 'exactly_once_v2'] as const)('@spool/streams on the broker: stream time across a restart (%s)', (guarantee) => {
+  it('a record late for a window that closed before the restart is dropped (counted), and the window is not emitted again', async () => {
+    const kafka = testKafka(broker.bootstrap, `st-${guarantee}`);
+    const input = `st-views-${guarantee}`;
+    const output = `st-final-${guarantee}`;
+    const appId = `st-app-${guarantee}`;
+    await createTopics(kafka, [{ topic: input, numPartitions: 1 }, { topic: output, numPartitions: 1 }]);
+    const topology = () => {
+      const builder = new StreamsBuilder();
+      builder
+        .stream(input)
+        .groupByKey()
+        .windowedBy(TimeWindows.ofSizeAndGrace(60_000, 10_000))
+        .count()
+        .suppress(Suppressed.untilWindowCloses())
+        .toStream()
+        .to(output, { valueSerde: Serdes.json<number>() });
+      return builder.build();
+    };
+    const finals = (records: { key: string | null; value: string | null }[]) =>
+      records.map((r) => {
+        const key = JSON.parse(r.key!) as Windowed<string>;
+        return `${key.key}@${key.window.startMs - base}=${r.value}`;
+      });
+    const base = 1_700_000_040_000; // a minute boundary
+    // Minute 0 gets 2 views; a view in minute 1 moves stream time to base+90000, past minute 0's close (base+70000).
+    await produce(kafka, input, [0, 10_000, 90_000].map((t) => ({ key: 'alice', value: '/', timestamp: base + t })));
+    const first = new KafkaStreams(topology(), { applicationId: appId, kafka, processingGuarantee: guarantee, stateDir });
+    await first.start();
+    await readUntil(kafka, output, (records) => records.length >= 1);
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      // The commit of all three inputs, with the stream time in its metadata (the broker keeps it and OffsetFetch returns it).
+      let committed: { offset: string; metadata: string | null } | undefined;
+      await waitFor('the commit of the 3 inputs', async () => {
+        committed = (await admin.fetchOffsets({ groupId: appId, topics: [input] }))[0]?.partitions.find((p) => p.partition === 0);
+        return committed?.offset === '3';
+      });
+      expect(decodeStreamTimeMetadata(committed!.metadata)?.partitionTimeMs).toBe(base + 90_000);
+    } finally {
+      await admin.disconnect();
+    }
+    await first.close();
+
+    // After the restart: a view late for minute 0 (closed before the restart), then one that closes minute 1.
+    await produce(kafka, input, [20_000, 200_000].map((t) => ({ key: 'alice', value: '/', timestamp: base + t })));
+    const second = new KafkaStreams(topology(), { applicationId: appId, kafka, processingGuarantee: guarantee, stateDir });
+    await second.start();
+    try {
+      const read = await readUntil(kafka, output, (records) => finals(records).includes('alice@60000=1'));
+      await waitFor('the restarted app to process both records', () => second.metrics().processedRecords >= 2);
+      expect(finals(read)).toEqual(['alice@0=2', 'alice@60000=1']);
+      expect(second.metrics().lateDroppedRecords).toBe(1);
+    } finally {
+      await second.close();
+    }
   }, TEST_TIMEOUT_MS);
 });
 
