@@ -147,7 +147,7 @@ export class KStream<K, V> {
     const base = named.name ?? this.builder.nextName('JOINTHIS').replace('KSTREAM-JOINTHIS-', 'KSTREAM-JOIN-');
     const leftBuffer = this.builder.store(`${base}-this-buffer`, 'JOIN');
     const rightBuffer = this.builder.store(`${base}-other-buffer`, 'JOIN');
-    const shared = new StreamStreamJoinShared(base, windows, joiner);
+    const shared = new StreamStreamJoinShared(base, windows, joiner, [leftBuffer, rightBuffer]);
     const leftNode = this.builder.node(new StreamStreamJoinNode(this.builder.nextName('JOINTHIS'), shared, leftBuffer, rightBuffer, true));
     const rightNode = this.builder.node(new StreamStreamJoinNode(this.builder.nextName('JOINOTHER'), shared, rightBuffer, leftBuffer, false));
     left.node.addChild(leftNode);

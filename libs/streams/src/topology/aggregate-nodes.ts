@@ -7,6 +7,7 @@
 import type { StreamRecord, Windowed } from '../record.js';
 import { decodeJson, encodeJson, keyPrefix, withTimes } from '../state/store-keys.js';
 import { advanceStreamTime, ProcessorNode, type ProcessorContext } from './processor-node.js';
+import { StoreRetention, timeNearKeyEnd } from './store-retention.js';
 import type { SessionWindows, TimeWindows } from './windows.js';
 
 /** Next aggregate from the current one (undefined: the key or window has none yet). */
@@ -34,6 +35,9 @@ export class AggregateNode extends ProcessorNode {
 }
 
 export class WindowedAggregateNode extends ProcessorNode {
+  /** Closed windows leave the store (key: ... int64 windowStartMs; closed at start + size + grace). */
+  private readonly retention: StoreRetention;
+
   constructor(
     name: string,
     readonly storeName: string,
@@ -41,6 +45,8 @@ export class WindowedAggregateNode extends ProcessorNode {
     private readonly aggregate: AggregateFn,
   ) {
     super(name);
+    const retentionMs = windows.sizeMs + windows.graceMs;
+    this.retention = new StoreRetention(storeName, retentionMs, (key) => timeNearKeyEnd(key, 8) + retentionMs);
   }
 
   process(record: StreamRecord, ctx: ProcessorContext): void {
@@ -61,6 +67,7 @@ export class WindowedAggregateNode extends ProcessorNode {
       this.forward({ key, value: next, timestamp: record.timestamp }, ctx);
     }
     if (late) ctx.recordLateDrop(this, record);
+    this.retention.maybePurge(ctx, streamTimeMs);
   }
 }
 

@@ -7,6 +7,7 @@ import type { StreamRecord } from '../record.js';
 import { decodeJson, encodeJson, keyPrefix, withTimeAndSequence } from '../state/store-keys.js';
 import { advanceStreamTime, ProcessorNode, type ProcessorContext } from './processor-node.js';
 import type { JoinMode } from './table-nodes.js';
+import { StoreRetention, timeNearKeyEnd } from './store-retention.js';
 import type { JoinWindows } from './windows.js';
 
 export class StreamTableJoinNode extends ProcessorNode {
@@ -30,14 +31,22 @@ export class StreamTableJoinNode extends ProcessorNode {
   }
 }
 
-/** What both sides of one stream-stream join share in a task: the join's stream time and a sequence for buffer keys. */
+/** What both sides of one stream-stream join share: the join's stream time (by its name) and the retention of both buffers. */
 export class StreamStreamJoinShared {
+  /** Both buffers (key: ... int64 timestamp int32 sequence), purged by time whichever side a record arrives on. */
+  readonly retentions: readonly StoreRetention[];
+
   constructor(
     /** The join's name: its stream time is committed under it. */
     readonly name: string,
     readonly window: JoinWindows,
     readonly joiner: (left: unknown, right: unknown) => unknown,
-  ) {}
+    buffers: readonly string[],
+  ) {
+    // A buffered record is of no use once stream time > its timestamp + 2 * difference + grace (see process).
+    const retentionMs = 2 * window.timeDifferenceMs + window.graceMs;
+    this.retentions = buffers.map((buffer) => new StoreRetention(buffer, retentionMs, (key) => timeNearKeyEnd(key, 12) + retentionMs + 1));
+  }
 }
 
 export class StreamStreamJoinNode extends ProcessorNode {
@@ -78,5 +87,6 @@ export class StreamStreamJoinNode extends ProcessorNode {
       this.forward({ key: record.key, value, timestamp: Math.max(record.timestamp, otherTs) }, ctx);
     }
     for (const key of expired) other.put(key, null);
+    for (const retention of this.shared.retentions) retention.maybePurge(ctx, streamTimeMs);
   }
 }
