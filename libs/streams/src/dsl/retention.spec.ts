@@ -1,7 +1,7 @@
 import type { Windowed } from '../record.js';
 import { Serdes } from '../serdes.js';
 import { TopologyTestDriver } from '../testing/topology-test-driver.js';
-import { JoinWindows, TimeWindows } from '../topology/windows.js';
+import { JoinWindows, SessionWindows, TimeWindows } from '../topology/windows.js';
 import { StreamsBuilder } from './streams-builder.js';
 
 type WindowedCount = [Windowed<string> | null, number | null];
@@ -42,5 +42,21 @@ describe('store retention (TopologyTestDriver)', () => {
     expect(driver.storeSize('j-this-buffer')).toBeLessThanOrEqual(8);
     expect(driver.storeSize('j-this-buffer')).toBeGreaterThanOrEqual(1);
     expect(driver.storeSize('j-other-buffer')).toBe(1);
+  });
+
+  it('session stores drop sessions no record can reach any more, keeping one a later session could still be bridged to', () => {
+    const builder = new StreamsBuilder();
+    builder.stream('clicks').groupByKey().windowedBy(SessionWindows.ofInactivityGapWithNoGrace(1_000)).count({ name: 'sessions' }).toStream().to('out');
+    const driver = new TopologyTestDriver(builder.build(), 'ses');
+    const input = driver.createInputTopic('clicks');
+    for (const t of [0, 5_000, 20_000, 21_500]) input.pipeInput('u', 'c', t); // four sessions of u; the last two are 1500 apart (< 2 x gap)
+    input.pipeInput('v', 'c', 70_000); // a purge: u's sessions ended 3 x gap before, except 20000, which 21500 could still be bridged to
+    expect(driver.storeSize('sessions')).toBe(2); // u [20000,20000] and v [70000,70000]
+    input.pipeInput('u', 'c', 20_750); // would bridge them, but the merged session closed long ago: dropped, as without a purge
+    expect([...driver.lateDrops.values()]).toEqual([1]);
+    input.pipeInput('v', 'c', 200_000); // the next purge: u's last session and v's first go too
+    expect(driver.storeSize('sessions')).toBe(1);
+    const changelog = driver.createOutputTopic<string, number | null>('ses-sessions-changelog', Serdes.bytes() as never, Serdes.json<number | null>()).readRecordsToList();
+    expect(changelog.filter((r) => r.value === null)).toHaveLength(5);
   });
 });

@@ -72,6 +72,9 @@ export class WindowedAggregateNode extends ProcessorNode {
 }
 
 export class SessionAggregateNode extends ProcessorNode {
+  /** Sessions no record can reach any more leave the store (store-retention.ts; key: ... int64 start int64 end). */
+  private readonly retention: StoreRetention;
+
   constructor(
     name: string,
     readonly storeName: string,
@@ -80,6 +83,14 @@ export class SessionAggregateNode extends ProcessorNode {
     private readonly merge: MergeFn,
   ) {
     super(name);
+    const gap = windows.inactivityGapMs;
+    const retentionMs = 3 * gap + windows.graceMs;
+    this.retention = new StoreRetention(
+      storeName,
+      retentionMs,
+      (key) => timeNearKeyEnd(key, 8) + retentionMs,
+      (key, next) => next !== undefined && sameKeyPrefix(key, next, 16) && timeNearKeyEnd(next, 16) - timeNearKeyEnd(key, 8) <= 2 * gap,
+    );
   }
 
   process(record: StreamRecord, ctx: ProcessorContext): void {
@@ -104,6 +115,7 @@ export class SessionAggregateNode extends ProcessorNode {
     }
     if (endMs + this.windows.closeDelayMs <= streamTimeMs) {
       ctx.recordLateDrop(this, record);
+      this.retention.maybePurge(ctx, streamTimeMs);
       return;
     }
     const next = this.aggregate(record.key, record.value, merged);
@@ -115,6 +127,7 @@ export class SessionAggregateNode extends ProcessorNode {
     }
     store.put(withTimes(prefix, startMs, endMs), encodeJson(next));
     this.forward({ key: { key: record.key, window: { startMs, endMs } }, value: next, timestamp: record.timestamp }, ctx);
+    this.retention.maybePurge(ctx, streamTimeMs);
   }
 }
 
@@ -169,4 +182,9 @@ export class SuppressNode extends ProcessorNode {
       this.forward({ key: decodeJson(key.subarray(8)), value: held.value, timestamp: held.timestamp }, ctx);
     }
   }
+}
+
+/** Whether two timed store keys (each ending in `timeBytes` bytes of times) belong to the same record key. */
+function sameKeyPrefix(a: Buffer, b: Buffer, timeBytes: number): boolean {
+  return a.length === b.length && a.subarray(0, a.length - timeBytes).equals(b.subarray(0, b.length - timeBytes));
 }

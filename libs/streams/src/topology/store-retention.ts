@@ -10,6 +10,14 @@
  *                  (Kafka Streams' default window-store retention).
  *   join buffer    retention = 2 * difference + grace: the oldest record still accepted is
  *                  stream time - difference - grace, and it joins back to its own time - difference.
+ *   session store  retention = 3 * gap + grace past the session's end, and only while the key's next
+ *                  session starts more than 2 * gap after that end. A record can touch session S only
+ *                  within gap of it; it is accepted only if the merged session ends after stream
+ *                  time - gap - grace, which needs a later session within 2 * gap of S's end to bridge
+ *                  to. A new session that could be such a bridge starts after stream time - gap -
+ *                  grace >= S.end + 2 * gap once S is past its retention, so none can appear later.
+ *                  (Kafka Streams keeps gap + grace and may forget a session a record could still
+ *                  merge; this keeps results independent of when a purge runs.)
  *
  * When: Kafka Streams drops whole segments of `max(retention / 2, 60 s)` of stream time; here a
  * purge is a scan of the store, run by the node when its stream time has moved one such interval
@@ -33,6 +41,8 @@ export class StoreRetention {
     readonly storeName: string,
     readonly retentionMs: number,
     private readonly expiredAfterMs: (key: Buffer) => number,
+    /** Keeps an expired entry anyway while the entry after it in key order could still pull it back (sessions). */
+    private readonly stillReachable: (key: Buffer, next: Buffer | undefined) => boolean = () => false,
   ) {
     this.purgeIntervalMs = Math.max(Math.floor(retentionMs / 2), MIN_PURGE_INTERVAL_MS);
   }
@@ -44,7 +54,13 @@ export class StoreRetention {
     state.nextPurgeAtMs = streamTimeMs + this.purgeIntervalMs;
     const store = ctx.store(this.storeName);
     const expired: Buffer[] = [];
-    for (const [key] of store.prefixScan(Buffer.alloc(0))) if (this.expiredAfterMs(key) <= streamTimeMs) expired.push(Buffer.from(key));
+    let previous: Buffer | undefined;
+    const consider = (key: Buffer | undefined): void => {
+      if (previous !== undefined && this.expiredAfterMs(previous) <= streamTimeMs && !this.stillReachable(previous, key)) expired.push(previous);
+      previous = key;
+    };
+    for (const [key] of store.prefixScan(Buffer.alloc(0))) consider(Buffer.from(key));
+    consider(undefined);
     for (const key of expired) store.put(key, null);
     return expired.length;
   }
