@@ -94,10 +94,10 @@ export class StreamTask implements ProcessorContext {
 
   /**
    * Seeds stream time from the checkpoints committed with the task's input offsets (one per input
-   * topic; undefined: nothing committed, or nothing readable). Before the first record only. Each
-   * node starts at the largest time any checkpoint gives it, a node none names at the largest
-   * partition time (the task's stream time). Times only grow: a
-   * checkpoint older than what the task has seen changes nothing.
+   * topic; undefined: nothing committed, or nothing readable), before the task's first record.
+   * Each node starts at the largest time any checkpoint gives it, a node none names at the largest
+   * partition time (the task's stream time). Times only grow: a checkpoint older than what the
+   * task has seen changes nothing.
    */
   seedStreamTime(checkpoints: ReadonlyMap<string, StreamTimeCheckpoint | undefined>): void {
     for (const [topic, checkpoint] of checkpoints) {
@@ -111,11 +111,6 @@ export class StreamTask implements ProcessorContext {
   /** What to commit with the offset of input `topic` (the topology's name): its partition time and every node's stream time. */
   streamTimeCheckpoint(topic: string): StreamTimeCheckpoint {
     return { partitionTimeMs: this.partitionTimesMs.get(topic) ?? -1, nodeStreamTimesMs: new Map(this.streamTimesMs) };
-  }
-
-  /** The task's stream time: the largest partition time (seeded or processed); -1 before any. */
-  get streamTimeMs(): number {
-    return Math.max(this.seededStreamTimeMs, ...this.partitionTimesMs.values());
   }
 
   recordLateDrop(node: ProcessorNode, record: StreamRecord): void {
