@@ -43,6 +43,8 @@ const { values: args } = parseArgs({
     'log-dir': { type: 'string' },
     // Profiling: each broker runs with node --cpu-prof, its profile written here when it stops.
     'cpu-prof-dir': { type: 'string' },
+    // Diagnosis: more flags for each broker's node, space-separated (e.g. --node-flags=--trace-gc with --log-dir).
+    'node-flags': { type: 'string', default: '' },
   },
 });
 const RECORDS = Number(args.records);
@@ -73,7 +75,8 @@ class BenchBroker {
   async start(): Promise<void> {
     const logFd = LOG_DIR === undefined ? null : openSync(path.join(LOG_DIR, `broker-${this.id}.log`), 'a');
     const profiling = args['cpu-prof-dir'] === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${args['cpu-prof-dir']}`, `--cpu-prof-name=broker-${this.id}-${Date.now()}.cpuprofile`];
-    const child = spawn(process.execPath, [...profiling, SERVER_MAIN], {
+    const nodeFlags = args['node-flags'].split(' ').filter((f) => f !== '');
+    const child = spawn(process.execPath, [...nodeFlags, ...profiling, SERVER_MAIN], {
       env: { ...process.env, ...this.env, SPOOL_DATA_DIR: this.dataDir, SPOOL_HTTP_PORT: String(this.httpPort), SPOOL_KAFKA_PORT: String(this.kafkaPort) },
       stdio: ['ignore', logFd ?? 'ignore', logFd ?? 'inherit'],
     });
