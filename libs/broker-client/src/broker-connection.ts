@@ -35,6 +35,7 @@
  * any time, including after close (send then fails with the close reason).
  */
 import net from 'node:net';
+import tls from 'node:tls';
 import {
   API_VERSIONS_REQUEST_CODEC,
   KafkaApiKey,
@@ -75,6 +76,20 @@ export interface BrokerConnectionOptions {
    * other request: how a broker authenticates to another (its inter-broker credential).
    */
   readonly sasl?: SaslClientCredentials;
+  /**
+   * Connect over TLS (the peer's listener is SSL / SASL_SSL): the peer's certificate must chain to
+   * `ca` and name the host connected to (its subjectAltName); `cert`/`key`, when given, are
+   * presented for the peer's mutual TLS. How brokers of a TLS cluster reach each other.
+   */
+  readonly tls?: BrokerTlsOptions;
+}
+
+export interface BrokerTlsOptions {
+  /** PEM CA bundle the peer's certificate must chain to. */
+  readonly ca: Buffer;
+  /** PEM certificate (chain) and key this side presents, or none. */
+  readonly cert?: Buffer;
+  readonly key?: Buffer;
 }
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
@@ -413,12 +428,17 @@ function openSocket(options: BrokerConnectionOptions): Promise<net.Socket> {
   const label = options.label ?? `${options.host}:${options.port}`;
   const timeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
   return new Promise((resolve, reject) => {
-    const socket = net.connect({ host: options.host, port: options.port });
+    const secure = options.tls;
+    // TLS: resolved once the handshake verified the peer (rejectUnauthorized: a wrong CA or name is an error).
+    const socket =
+      secure === undefined
+        ? net.connect({ host: options.host, port: options.port })
+        : tls.connect({ host: options.host, port: options.port, ca: secure.ca, ...(secure.cert !== undefined && { cert: secure.cert, key: secure.key }), rejectUnauthorized: true, ...(net.isIP(options.host) === 0 && { servername: options.host }) });
     const timer = setTimeout(() => {
       socket.destroy();
       reject(new BrokerClientError('NETWORK_EXCEPTION', `connecting to ${label} timed out after ${timeoutMs} ms`, { broker: label, timeoutMs }));
     }, timeoutMs);
-    socket.once('connect', () => {
+    socket.once(secure === undefined ? 'connect' : 'secureConnect', () => {
       clearTimeout(timer);
       socket.removeAllListeners('error');
       resolve(socket);

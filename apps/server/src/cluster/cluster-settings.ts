@@ -3,7 +3,7 @@
  * the setting; docs/cluster.md lists them). `etcdEndpoints` null means a single node: no etcd, this
  * broker is the whole cluster (LocalClusterMetadata), exactly as before cluster mode existed.
  */
-import type { SaslClientCredentials } from '@spool/broker-client';
+import type { BrokerTlsOptions, SaslClientCredentials } from '@spool/broker-client';
 import type { EtcdClientSecurity } from './etcd-client.options.js';
 import { DEFAULT_CLUSTER_NAME, DEFAULT_SESSION_TIMEOUT_MS } from '@spool/cluster';
 import type { ReplicationConfig } from '@spool/replication';
@@ -30,6 +30,11 @@ export interface ClusterSettings {
    * else null (no login). Never logged.
    */
   readonly interBrokerSasl?: SaslClientCredentials | null;
+  /**
+   * TLS to the other brokers when the Kafka listener is TLS (SPOOL_INTER_BROKER_TLS_CA_FILE, and the
+   * certificate presented for their mutual TLS), else null. Never logged.
+   */
+  readonly interBrokerTls?: BrokerTlsOptions | null;
   /** TLS and user authentication to etcd (SPOOL_ETCD_CA_FILE, SPOOL_ETCD_USER, ...), or null. Never logged. */
   readonly etcdClient?: EtcdClientSecurity | null;
   /** default.replication.factor: replicas of a topic created without a replication factor. */

@@ -69,9 +69,9 @@ export class ClusterService implements OnApplicationBootstrap, BeforeApplication
     this.settings = settings ?? SINGLE_NODE_SETTINGS;
     this.logger = (rootLogger ?? silentLogger).child({ component: 'cluster-service' });
     this.leadership = new PartitionLeadership(metadata, () => this.sync);
-    this.router = new PartitionRouter(metadata, this.leadership, this.settings.peerRequestTimeoutMs, this.settings.interBrokerSasl ?? null);
+    this.router = new PartitionRouter(metadata, this.leadership, this.settings.peerRequestTimeoutMs, this.settings.interBrokerSasl ?? null, this.settings.interBrokerTls ?? null);
     this.waits = new RemoteWaits(() => {
-      const lane = new PartitionRouter(metadata, this.leadership, this.settings.peerRequestTimeoutMs, this.settings.interBrokerSasl ?? null);
+      const lane = new PartitionRouter(metadata, this.leadership, this.settings.peerRequestTimeoutMs, this.settings.interBrokerSasl ?? null, this.settings.interBrokerTls ?? null);
       lane.start();
       return lane;
     });

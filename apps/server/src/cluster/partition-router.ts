@@ -20,7 +20,7 @@
  * The pool follows the metadata: a registered broker's advertised host and Kafka port are added
  * (updated when it registers again elsewhere), an unregistered one removed.
  */
-import { BrokerClientPool, produce, type KafkaRequestSender, type SaslClientCredentials } from '@spool/broker-client';
+import { BrokerClientPool, produce, type KafkaRequestSender, type BrokerTlsOptions, type SaslClientCredentials } from '@spool/broker-client';
 import type { ClusterMetadata, MetadataEvent } from '@spool/cluster';
 import { SpoolError } from '@spool/common';
 import type { PartitionLeadership } from './partition-leadership.js';
@@ -55,8 +55,10 @@ export class PartitionRouter implements ProduceForwarding {
     readonly peerRequestTimeoutMs: number = DEFAULT_PEER_REQUEST_TIMEOUT_MS,
     /** The inter-broker login (authentication on), or null. */
     sasl: SaslClientCredentials | null = null,
+    /** TLS to the other brokers (their Kafka listener is TLS), or null. */
+    tls: BrokerTlsOptions | null = null,
   ) {
-    this.pool = new BrokerClientPool({ clientId: `spool-broker-${cluster.brokerId}`, requestTimeoutMs: peerRequestTimeoutMs, ...(sasl !== null && { sasl }) });
+    this.pool = new BrokerClientPool({ clientId: `spool-broker-${cluster.brokerId}`, requestTimeoutMs: peerRequestTimeoutMs, ...(sasl !== null && { sasl }), ...(tls !== null && { tls }) });
   }
 
   /** Follows the registered brokers from now on. */

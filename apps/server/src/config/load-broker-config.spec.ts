@@ -196,6 +196,7 @@ describe('loadBrokerConfig', () => {
       sessionTimeoutMs: 2000,
       peerRequestTimeoutMs: 30_000,
       interBrokerSasl: null,
+      interBrokerTls: null,
       etcdClient: null,
       defaultReplicationFactor: 1,
       uncleanLeaderElectionEnable: false,
@@ -390,7 +391,7 @@ describe('loadBrokerConfig: security', () => {
 
   it('is off by default on loopback, with the store under the data dir', () => {
     const { config } = loadBrokerConfig({}, CWD);
-    expect(config.security).toEqual({ enabled: false, storeDir: path.join(CWD, 'data', '__spool_security'), superUsers: ['User:admin'], adminApiKey: null, jwtIssuers: [], tls: null, etcd: null, interBroker: null, connectionsMaxReauthMs: 0, sslPrincipalMappingRules: null });
+    expect(config.security).toEqual({ enabled: false, storeDir: path.join(CWD, 'data', '__spool_security'), superUsers: ['User:admin'], adminApiKey: null, jwtIssuers: [], tls: null, etcd: null, interBroker: null, connectionsMaxReauthMs: 0, sslPrincipalMappingRules: null, interBrokerTls: null });
     expect(loadBrokerConfig({ SPOOL_HOST: '::1' }, CWD).config.security.enabled).toBe(false);
   });
 
@@ -423,6 +424,12 @@ describe('loadBrokerConfig: security', () => {
     expect(loadBrokerConfig({ SPOOL_CONNECTIONS_MAX_REAUTH_MS: '3600000' }, CWD).config.security.connectionsMaxReauthMs).toBe(3_600_000);
     expect(problemsOf({ SPOOL_CONNECTIONS_MAX_REAUTH_MS: '1h' })).toEqual(['SPOOL_CONNECTIONS_MAX_REAUTH_MS: expected milliseconds from 0 (no limit) to 2147483647, got "1h"']);
     expect(problemsOf({ SPOOL_CONNECTIONS_MAX_REAUTH_MS: '9999999999' })[0]).toMatch(/^SPOOL_CONNECTIONS_MAX_REAUTH_MS: expected milliseconds/);
+  });
+
+  it('asks a TLS cluster for the CA its brokers verify each other with, and refuses inter-broker TLS elsewhere', () => {
+    const pemFile = path.resolve('apps/server/test/fixtures/none.pem');
+    expect(problemsOf({ SPOOL_INTER_BROKER_TLS_CA_FILE: pemFile })).toEqual(['SPOOL_INTER_BROKER_TLS_CA_FILE: TLS between brokers needs cluster mode (SPOOL_ETCD_ENDPOINTS) and TLS on the Kafka port (SPOOL_TLS_CERT_FILE)']);
+    expect(loadBrokerConfig({ SPOOL_ETCD_ENDPOINTS: 'http://127.0.0.1:2379' }, CWD).config.cluster.interBrokerTls).toBeNull();
   });
 
   it('reads TLS and a user for etcd in cluster mode, naming what is missing', () => {

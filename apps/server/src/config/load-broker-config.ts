@@ -93,7 +93,12 @@ export function loadBrokerConfig(env: NodeJS.ProcessEnv, cwd: string = process.c
     // One broker id everywhere: the HTTP face reports it as leader/replicas/isr on a single node.
     http: { ...http, nodeId: cluster.brokerId },
     // Brokers log in to each other with the inter-broker credential when authentication is on.
-    cluster: { ...cluster, interBrokerSasl: security.interBroker ? { mechanism: security.interBroker.mechanism, username: security.interBroker.user, password: security.interBroker.password } : null },
+    cluster: {
+      ...cluster,
+      interBrokerSasl: security.interBroker ? { mechanism: security.interBroker.mechanism, username: security.interBroker.user, password: security.interBroker.password } : null,
+      // TLS on the Kafka port: brokers reach each other over TLS and verify each other (security.options.ts).
+      interBrokerTls: security.interBrokerTls ?? null,
+    },
     // One BullMQ queue per broker (each runs only its own jobs): named after the broker id unless set.
     webhooks: parseWebhooksOptions({ SPOOL_WEBHOOKS_QUEUE: `spool-webhooks-${cluster.brokerId}`, ...raw }, env.NODE_ENV),
     security,

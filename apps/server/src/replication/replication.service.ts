@@ -135,6 +135,8 @@ export class ReplicationService implements BeforeApplicationShutdown {
       requestTimeoutMs: this.config.replicaSocketTimeoutMs,
       // Authentication on: a follower logs in as the inter-broker principal, the only one the leader serves replica fetches to.
       ...(this.cluster.settings.interBrokerSasl && { sasl: this.cluster.settings.interBrokerSasl }),
+      // The leaders' Kafka listener is TLS: fetch over TLS, verifying them against the inter-broker CA.
+      ...(this.cluster.settings.interBrokerTls && { tls: this.cluster.settings.interBrokerTls }),
     });
     this.pool = pool;
     const syncBrokers = (): void => {

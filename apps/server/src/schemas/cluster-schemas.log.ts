@@ -48,8 +48,8 @@ export class ClusterSchemasLog implements SchemaLog {
     logs: LogManager,
   ) {
     const timeoutMs = cluster.settings.peerRequestTimeoutMs;
-    this.readRouter = new PartitionRouter(cluster.metadata, cluster.leadership, timeoutMs, cluster.settings.interBrokerSasl ?? null);
-    this.waitRouter = new PartitionRouter(cluster.metadata, cluster.leadership, timeoutMs, cluster.settings.interBrokerSasl ?? null);
+    this.readRouter = new PartitionRouter(cluster.metadata, cluster.leadership, timeoutMs, cluster.settings.interBrokerSasl ?? null, cluster.settings.interBrokerTls ?? null);
+    this.waitRouter = new PartitionRouter(cluster.metadata, cluster.leadership, timeoutMs, cluster.settings.interBrokerSasl ?? null, cluster.settings.interBrokerTls ?? null);
     this.readers = new ClusterPartitionReaders(logs, cluster.metadata, this.readRouter);
     this.waiters = new ClusterPartitionReaders(logs, cluster.metadata, this.waitRouter);
   }

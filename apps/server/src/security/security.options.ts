@@ -35,6 +35,14 @@
  *   SPOOL_INTER_BROKER_PASSWORD        its password (at least 16 characters), or a file holding it;
  *   SPOOL_INTER_BROKER_PASSWORD_FILE   required in cluster mode with SPOOL_AUTH=on. Never logged.
  *   SPOOL_INTER_BROKER_MECHANISM       SCRAM-SHA-512 (default), SCRAM-SHA-256 or PLAIN
+ *
+ * Cluster mode with TLS on the Kafka port (SPOOL_TLS_CERT_FILE): brokers reach each other over TLS
+ * and verify each other:
+ *
+ *   SPOOL_INTER_BROKER_TLS_CA_FILE     the CA other brokers' certificates must chain to (required);
+ *                                      their certificate must name the host they advertise
+ *   SPOOL_INTER_BROKER_TLS_CERT_FILE   the certificate and key this broker presents to the others
+ *   SPOOL_INTER_BROKER_TLS_KEY_FILE    (their mutual TLS); default SPOOL_TLS_CERT_FILE / _KEY_FILE
  */
 import { readFileSync } from 'node:fs';
 import { createSecureContext } from 'node:tls';
@@ -57,6 +65,9 @@ export const SECURITY_ENV_VARS = [
   'SPOOL_TLS_CLIENT_AUTH',
   'SPOOL_CONNECTIONS_MAX_REAUTH_MS',
   'SPOOL_TLS_PRINCIPAL_MAPPING_RULES',
+  'SPOOL_INTER_BROKER_TLS_CA_FILE',
+  'SPOOL_INTER_BROKER_TLS_CERT_FILE',
+  'SPOOL_INTER_BROKER_TLS_KEY_FILE',
   'SPOOL_INTER_BROKER_USER',
   'SPOOL_INTER_BROKER_PASSWORD',
   'SPOOL_INTER_BROKER_PASSWORD_FILE',
@@ -73,6 +84,14 @@ export interface InterBrokerCredentials {
 
 export const DEFAULT_INTER_BROKER_USER = 'spool-broker';
 const MIN_INTER_BROKER_PASSWORD_LENGTH = 16;
+
+/** TLS between brokers: the CA their certificates chain to, and what this broker presents. */
+export interface InterBrokerTls {
+  readonly ca: Buffer;
+  readonly cert: Buffer;
+  /** Never logged. */
+  readonly key: Buffer;
+}
 
 /** TLS for every listener, from PEM files read at boot. */
 export interface TlsOptions {
@@ -104,6 +123,8 @@ export interface SecurityOptions {
   readonly quotaWindowMs?: number;
   /** Kafka's connections.max.reauth.ms (SPOOL_CONNECTIONS_MAX_REAUTH_MS); 0 or unset: no limit but the credential's expiry. */
   readonly connectionsMaxReauthMs?: number;
+  /** Cluster mode with TLS on the Kafka port: how this broker reaches and verifies the others (null otherwise). */
+  readonly interBrokerTls?: InterBrokerTls | null;
   /** Kafka's ssl.principal.mapping.rules (SPOOL_TLS_PRINCIPAL_MAPPING_RULES), checked at load; null/unset: certificates name no principal. */
   readonly sslPrincipalMappingRules?: string | null;
 }
@@ -198,7 +219,8 @@ export function securityOptionsFromEnv(
       throw invalid('SPOOL_TLS_PRINCIPAL_MAPPING_RULES', (err as Error).message);
     }
   }
-  return { enabled, storeDir, superUsers, adminApiKey, jwtIssuers, tls, etcd: enabled ? etcd : null, interBroker, connectionsMaxReauthMs: Number(reauth), sslPrincipalMappingRules: rules };
+  const interBrokerTls = interBrokerTlsFromEnv(env, cwd, tls, etcd !== null);
+  return { enabled, storeDir, superUsers, adminApiKey, jwtIssuers, tls, etcd: enabled ? etcd : null, interBroker, connectionsMaxReauthMs: Number(reauth), sslPrincipalMappingRules: rules, interBrokerTls };
 }
 
 function interBrokerFromEnv(env: Env, cwd: string): InterBrokerCredentials {
@@ -233,6 +255,40 @@ function interBrokerFromEnv(env: Env, cwd: string): InterBrokerCredentials {
     throw invalid(name, `the inter-broker password must be ${MIN_INTER_BROKER_PASSWORD_LENGTH} to 1024 characters`);
   }
   return { mechanism, user, password };
+}
+
+/**
+ * A cluster whose Kafka port is TLS has its brokers reach each other over TLS, so they must be told
+ * which CA vouches for the others; without TLS (or on a single node) the variables are refused
+ * rather than ignored.
+ */
+function interBrokerTlsFromEnv(env: Env, cwd: string, tls: TlsOptions | null, clusterMode: boolean): InterBrokerTls | null {
+  const caFile = env.SPOOL_INTER_BROKER_TLS_CA_FILE;
+  const certFile = env.SPOOL_INTER_BROKER_TLS_CERT_FILE;
+  const keyFile = env.SPOOL_INTER_BROKER_TLS_KEY_FILE;
+  const any = caFile ?? certFile ?? keyFile;
+  if (!clusterMode || tls === null) {
+    if (any !== undefined) throw invalid(caFile !== undefined ? 'SPOOL_INTER_BROKER_TLS_CA_FILE' : certFile !== undefined ? 'SPOOL_INTER_BROKER_TLS_CERT_FILE' : 'SPOOL_INTER_BROKER_TLS_KEY_FILE', 'TLS between brokers needs cluster mode (SPOOL_ETCD_ENDPOINTS) and TLS on the Kafka port (SPOOL_TLS_CERT_FILE)');
+    return null;
+  }
+  if (caFile === undefined) {
+    throw invalid('SPOOL_INTER_BROKER_TLS_CA_FILE', 'the Kafka port speaks TLS (SPOOL_TLS_CERT_FILE), so brokers reach each other over TLS: set the CA their certificates chain to');
+  }
+  if ((certFile === undefined) !== (keyFile === undefined)) throw invalid(certFile === undefined ? 'SPOOL_INTER_BROKER_TLS_CERT_FILE' : 'SPOOL_INTER_BROKER_TLS_KEY_FILE', 'set both SPOOL_INTER_BROKER_TLS_CERT_FILE and SPOOL_INTER_BROKER_TLS_KEY_FILE, or neither (then SPOOL_TLS_CERT_FILE and _KEY_FILE are presented)');
+  const pem = (name: string, file: string): Buffer => {
+    const text = readText(name, path.resolve(cwd, file));
+    if (!text.includes('-----BEGIN ')) throw invalid(name, `${file} is not a PEM file`);
+    return Buffer.from(text, 'utf8');
+  };
+  const ca = pem('SPOOL_INTER_BROKER_TLS_CA_FILE', caFile);
+  const cert = certFile === undefined ? tls.cert : pem('SPOOL_INTER_BROKER_TLS_CERT_FILE', certFile);
+  const key = keyFile === undefined ? tls.key : pem('SPOOL_INTER_BROKER_TLS_KEY_FILE', keyFile);
+  try {
+    createSecureContext({ cert, key, ca });
+  } catch (err) {
+    throw invalid('SPOOL_INTER_BROKER_TLS_CA_FILE', `the inter-broker CA, certificate and key do not make a TLS context: ${(err as Error).message}`);
+  }
+  return { ca, cert, key };
 }
 
 function tlsFromEnv(env: Env, cwd: string): TlsOptions | null {
