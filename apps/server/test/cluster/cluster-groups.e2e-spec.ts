@@ -5,11 +5,19 @@
  * - two kafkajs consumers of one group, bootstrapped on different brokers, share six partitions
  *   and read every record once; their commits are at the coordinator;
  * - two WebSocket members of one group connected to the two brokers that do not coordinate it
- *   split the partitions and receive every record produced (at least once, the groups' guarantee).
+ *   split the partitions and receive every record produced (at least once, the groups' guarantee);
+ * - an SSE member on a broker that does not coordinate its group is assigned every partition,
+ *   receives the records, and its commits reach the coordinator (the group's offsets, read on
+ *   another broker);
+ * - Kafka's DescribeCluster (raw, v1) and kafkajs' describeCluster (which asks Metadata) answer the
+ *   same three brokers and controller on every broker as GET /v1/cluster does.
  */
+import http from 'node:http';
 import { BrokerClientPool, findCoordinator } from '@spool/broker-client';
+import { KafkaApiKey, type DescribeClusterResponse } from '@spool/protocol';
 import { Kafka, logLevel } from 'kafkajs';
 import { WebSocket } from 'ws';
+import { RawKafkaClient } from '../../src/kafka/testing/raw-kafka-client.js';
 import { SpoolCluster } from './spool-cluster.test-util.js';
 
 /** A bound for a loaded 2-core machine (several broker processes start per test), not a measurement. */
@@ -153,6 +161,80 @@ describe('consumer groups in cluster mode', () => {
       expect(members.every((m) => m.values.length > 0)).toBe(true);
     } finally {
       for (const m of members) m.ws.close();
+    }
+  }, TEST_TIMEOUT_MS);
+
+  it('an SSE member on a broker that does not coordinate its group gets every partition, the records, and commits at the coordinator', async () => {
+    const leaders = await offsetsLeaders();
+    const group = Array.from({ length: 1000 }, (_, i) => `sse-${i}`).find((g) => leaders[offsetsPartitionOf(g, 50)] === 3);
+    if (group === undefined) throw new Error(`broker 3 leads no __consumer_offsets partition: ${leaders.join(',')}`);
+    const assigned = new Set<number>();
+    const values: string[] = [];
+    const events: string[] = [];
+    const req = http.get(`http://127.0.0.1:${cluster.broker(1).httpPort}/v1/topics/${TOPIC}/events?group=${group}&from=latest&valueFormat=string`);
+    try {
+      req.on('response', (res) => {
+        let buffered = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          buffered += chunk;
+          for (let end = buffered.indexOf('\n\n'); end >= 0; end = buffered.indexOf('\n\n')) {
+            const block = buffered.slice(0, end);
+            buffered = buffered.slice(end + 2);
+            const event = /^event: (.*)$/m.exec(block)?.[1] ?? 'record';
+            const data = /^data: (.*)$/m.exec(block)?.[1];
+            if (data === undefined) continue;
+            events.push(`${event} ${data.slice(0, 200)}`);
+            const body = JSON.parse(data);
+            if (event === 'assigned') for (const p of body.partitions) assigned.add(p.partition);
+            if (event === 'record') values.push(body.value);
+          }
+        });
+      });
+      await cluster.waitFor('the SSE member to own the six partitions', () => assigned.size === 6, 60_000);
+      const produced = await cluster.broker(2).http('POST', `/v1/topics/${TOPIC}/records`, { format: 'string', records: Array.from({ length: 12 }, (_, i) => ({ value: `s${i}`, partition: i % 6 })) });
+      expect(produced.status).toBe(200);
+      await cluster.waitFor('every record delivered over SSE', () => new Set(values).size >= 12, 60_000).catch((err: Error) => {
+        throw new Error(`${err.message.split('\n')[0]}; events: ${JSON.stringify(events)}`);
+      });
+      expect([...new Set(values)].sort()).toEqual(Array.from({ length: 12 }, (_, i) => `s${i}`).sort());
+      // The member's auto-commits went to broker 3; broker 2 reads the group's offsets there.
+      await cluster.waitFor('the SSE member\'s commits at the coordinator', async () => {
+        const res = await cluster.broker(2).http('GET', `/v1/groups/${group}`);
+        if (res.status !== 200) return undefined;
+        const offsets = (res.body.offsets ?? []) as Array<{ topic: string; committedOffset: number; lag: number | null }>;
+        return offsets.filter((o) => o.topic === TOPIC && o.committedOffset > 0 && o.lag === 0).length === 6 ? true : undefined;
+      }, 60_000);
+    } finally {
+      req.destroy();
+    }
+  }, TEST_TIMEOUT_MS);
+
+  it("Kafka's DescribeCluster (and kafkajs' describeCluster, from Metadata) answer the same brokers and controller on every broker as GET /v1/cluster", async () => {
+    const view = await cluster.broker(1).http('GET', '/v1/cluster');
+    expect(view.status).toBe(200);
+    const controller = view.body.controller.brokerId as number;
+    for (const b of cluster.running()) {
+      const admin = new Kafka({ clientId: 'cluster-groups-e2e', brokers: [`127.0.0.1:${b.kafkaPort}`], logLevel: logLevel.NOTHING }).admin();
+      await admin.connect();
+      try {
+        const described = await admin.describeCluster();
+        expect(described.controller).toBe(controller);
+        expect(described.brokers.map((x) => x.nodeId).sort()).toEqual([1, 2, 3]);
+        for (const x of described.brokers) expect(x.port).toBe(cluster.broker(x.nodeId).kafkaPort);
+      } finally {
+        await admin.disconnect();
+      }
+      const raw = await RawKafkaClient.connect(b.kafkaPort);
+      try {
+        const res = await raw.request<DescribeClusterResponse>(KafkaApiKey.DescribeCluster, 1, { includeClusterAuthorizedOperations: false, endpointType: 1 });
+        if (res === 'closed') throw new Error(`broker ${b.brokerId} closed the connection on DescribeCluster`);
+        expect(res.errorCode).toBe(0);
+        expect(res.controllerId).toBe(controller);
+        expect(res.brokers.map((x) => [x.brokerId, x.port]).sort()).toEqual([1, 2, 3].map((id) => [id, cluster.broker(id).kafkaPort]));
+      } finally {
+        raw.close();
+      }
     }
   }, TEST_TIMEOUT_MS);
 });
