@@ -172,8 +172,7 @@ export class LogManager {
         await this.store.remove(name).catch(() => undefined);
         throw err;
       }
-      // Published only with its logs open: a topic seen half-created (no partitions yet) made a
-      // client's Metadata say 0 partitions (librdkafka then fails what it had queued for it).
+      // Published only once its logs are open: seen half-created, a client's Metadata said 0 partitions.
       const state: TopicState = { meta, config, logs };
       this.topics.set(name, state);
       this.updatePartitionCount();

@@ -343,8 +343,7 @@ export class ReplicaFetcher {
             logStartOffset: e.init.log.logStartOffset,
           })),
         },
-        // A Node timer fires at once past 2^31-1 ms; both settings may each be that large.
-        { timeoutMs: Math.min(config.replicaFetchWaitMaxMs + config.replicaSocketTimeoutMs, 2_147_483_647), signal: this.abort.signal },
+        { timeoutMs: Math.min(config.replicaFetchWaitMaxMs + config.replicaSocketTimeoutMs, 2_147_483_647), signal: this.abort.signal }, // a Node timer past 2^31-1 ms fires at once
       );
     } catch (err) {
       if (!this.closed) this.logger.warn({ err }, 'replica fetch failed; backing off');
