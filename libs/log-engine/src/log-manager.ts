@@ -8,52 +8,41 @@
  * the last shutdown was clean; remove leftovers of deletions; start the timers (retention, flush,
  * checkpoints, deleted-directory removal) and the cleaner.
  *
- * Admin operations (createTopic, deleteTopic, createPartitions, alterTopicConfigs) run one at a
- * time on an admin queue, so concurrent creates and deletes of the same name are safe; each
+ * Admin operations (createTopic, deleteTopic, createPartitions, alterTopicConfigs, ...) run one at
+ * a time on an admin queue, so concurrent creates and deletes of the same name are safe; each
  * resolves once its metadata change is durable and its logs are open (or closed and renamed).
  * Reads of topic state (listTopics, describeTopic, getLog) are synchronous snapshots.
  *
- * Crash safety of admin operations: metadata is written first. A crash after a create leaves
- * metadata whose logs are created at the next open; a crash after a delete leaves partition
- * directories no topic owns, which the next open removes.
+ * This file is the facade; the parts, by role: the topics and partition lookup
+ * (log-manager-topics.ts), the open and recovery path (log-manager-loader.ts), the admin
+ * operations and their crash safety (log-manager-admin.ts), the background work and its schedule
+ * (log-manager-schedule.ts, log-manager-tasks.ts), checkpoints (log-manager-checkpoints.ts),
+ * deleted directories (log-manager-deletes.ts), the storage check (log-manager-storage.ts).
  */
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { newTopicId, SpoolError, silentLogger, systemClock, type Clock, type Logger, type TopicId } from '@spool/common';
-import { Log } from './log.js';
+import { silentLogger, systemClock, type Clock, type Logger, type TopicId } from '@spool/common';
+import type { Log } from './log.js';
 import { createLogMetrics, type LogMetrics } from './log-metrics.js';
-import { brokerTopicDefaults, normalizeTopicConfigs, parseTopicConfig, type TopicConfig } from './topic-config.js';
-import { describeTopic, type TopicDescription } from './topic-description.js';
-import { deleteRecordsTarget } from './delete-records.js';
-import { collidesWith, validatePartitionCount, validateTopicName } from './topic-name.js';
+import { brokerTopicDefaults, type TopicConfig } from './topic-config.js';
+import type { TopicDescription } from './topic-description.js';
 import { fsyncDirectory } from './checkpoint-file.js';
-import { TopicStore, type TopicMetadata } from './topic-store.js';
-import { mapBounded, PeriodicTasks, runFlushByTime, runRetention, type MaintainedLogs } from './log-manager-tasks.js';
+import { TopicStore } from './topic-store.js';
 import { CheckpointStore, closeLogsCleanly } from './log-manager-checkpoints.js';
-import { CLEAN_SHUTDOWN_FILE, exists, partitionDirName, sweepDataDir } from './log-manager-dirs.js';
+import { CLEAN_SHUTDOWN_FILE, exists, sweepDataDir } from './log-manager-dirs.js';
 import { RetiredDirectories } from './log-manager-deletes.js';
-import { LogCleaner, type CleanerRun } from './log-cleaner.js';
+import type { CleanerRun } from './log-cleaner.js';
 import { TopicChanges } from './topic-changes.js';
-import { ensurePartitionMetadata } from './partition-metadata-file.js';
 import type { LogManagerOptions } from './log-manager-options.js';
-import { checkStorage, offlinePartitionsOf, type OfflinePartition } from './log-manager-storage.js';
+import { offlinePartitionsOf, type OfflinePartition } from './log-manager-storage.js';
+import { TopicTable } from './log-manager-topics.js';
+import { PartitionLoader } from './log-manager-loader.js';
+import { TopicAdmin } from './log-manager-admin.js';
+import { startBackgroundWork, type BackgroundWork, type LogManagerTaskName } from './log-manager-schedule.js';
 
 export type { LogManagerOptions } from './log-manager-options.js';
 export type { OfflinePartition } from './log-manager-storage.js';
-
-interface TopicState {
-  meta: TopicMetadata;
-  config: TopicConfig;
-  /** By partition; a hole where this store holds no replica of the partition (cluster mode, see the top). */
-  logs: (Log | undefined)[];
-}
-
-const TASK_RETENTION = 'retention';
-const TASK_FLUSH = 'flush';
-const TASK_CHECKPOINT = 'checkpoint';
-const TASK_FILE_DELETE = 'file-delete';
-const TASK_HW_CHECKPOINT = 'high-watermark-checkpoint';
-const TASK_STORAGE_CHECK = 'storage-check';
+export type { LogManagerTaskName } from './log-manager-schedule.js';
 
 export class LogManager {
   readonly metrics: LogMetrics = createLogMetrics();
@@ -61,26 +50,44 @@ export class LogManager {
   readonly topicChanges: TopicChanges;
   /** A partition's replica log opened or removed on its own (openPartition, removePartition: cluster mode). */
   readonly replicaChanges: TopicChanges;
-  private readonly topics = new Map<string, TopicState>();
+  private readonly topics: TopicTable;
   private readonly retired: RetiredDirectories;
-  private admin: Promise<unknown> = Promise.resolve();
+  private readonly loader: PartitionLoader;
+  private readonly admin: TopicAdmin;
   private closed = false;
   private closing: Promise<void> | null = null;
-  private tasks!: PeriodicTasks;
-  private cleaner: LogCleaner | null = null;
+  private work: BackgroundWork | null = null;
 
   private constructor(
     readonly dataDir: string,
     readonly defaults: TopicConfig,
-    private readonly store: TopicStore,
     private readonly checkpoints: CheckpointStore,
-    private readonly clock: Clock,
+    clock: Clock,
     private readonly logger: Logger,
-    private readonly highWatermarkFollowsLogEnd: NonNullable<LogManagerOptions['highWatermarkFollowsLogEnd']>,
+    store: TopicStore,
+    highWatermarkFollowsLogEnd: NonNullable<LogManagerOptions['highWatermarkFollowsLogEnd']>,
   ) {
     this.topicChanges = new TopicChanges(logger);
     this.replicaChanges = new TopicChanges(logger);
     this.retired = new RetiredDirectories(dataDir, clock, logger);
+    this.topics = new TopicTable(defaults);
+    const allLogs = () => this.topics.allLogs();
+    this.loader = new PartitionLoader({ dataDir, defaults, checkpoints, clock, logger, metrics: this.metrics, highWatermarkFollowsLogEnd, allLogs });
+    this.admin = new TopicAdmin({
+      dataDir,
+      defaults,
+      store,
+      checkpoints,
+      retired: this.retired,
+      topics: this.topics,
+      loader: this.loader,
+      logger,
+      topicChanges: this.topicChanges,
+      replicaChanges: this.replicaChanges,
+      cleaner: () => this.work?.cleaner ?? null,
+      isClosing: () => this.closed || this.closing !== null,
+      partitionsChanged: () => this.updatePartitionCount(),
+    });
   }
 
   /**
@@ -98,9 +105,10 @@ export class LogManager {
     const markerPath = join(opts.dataDir, CLEAN_SHUTDOWN_FILE);
     const hadCleanShutdown = await exists(markerPath);
     const checkpoints = await CheckpointStore.open(opts.dataDir);
-    const manager = new LogManager(opts.dataDir, defaults, store, checkpoints, clock, logger, opts.highWatermarkFollowsLogEnd ?? true);
+    const manager = new LogManager(opts.dataDir, defaults, checkpoints, clock, logger, store, opts.highWatermarkFollowsLogEnd ?? true);
     await sweepDataDir(opts.dataDir, store, logger);
-    await manager.loadLogs(hadCleanShutdown, opts.recoveryConcurrency ?? 4, opts.openExistingPartitionsOnly ?? false);
+    await manager.loader.loadAll(store, manager.topics, hadCleanShutdown, opts.recoveryConcurrency ?? 4, opts.openExistingPartitionsOnly ?? false);
+    manager.updatePartitionCount();
     // As in Kafka, the marker goes only once every log is loaded: until then nothing was
     // appended, so if loading crashes the marker still tells the truth. From here on appends
     // may happen, and only the next clean close writes it again.
@@ -113,36 +121,19 @@ export class LogManager {
       { dataDir: opts.dataDir, topics: manager.topics.size, partitions: manager.metrics.partitions, hadCleanShutdown, recoveryMs },
       'log manager opened',
     );
-    manager.startBackgroundWork(opts);
+    manager.work = startBackgroundWork(opts, {
+      dataDir: opts.dataDir,
+      topics: manager.topics,
+      checkpoints,
+      retired: manager.retired,
+      clock,
+      logger,
+      stopped: () => manager.closed,
+    });
     return manager;
   }
 
-  private startBackgroundWork(opts: LogManagerOptions): void {
-    // The cleaner always exists (runCleaner() drives it by hand); cleanerEnabled decides
-    // whether it also runs on its own.
-    this.cleaner = new LogCleaner({
-      ...opts.cleaner,
-      dataDir: this.dataDir,
-      clock: this.clock,
-      logger: this.logger,
-      logs: () => this.cleanerTargets(),
-    });
-    if (opts.cleanerEnabled ?? true) this.cleaner.start();
-    this.tasks = new PeriodicTasks(
-      [
-        { name: TASK_RETENTION, intervalMs: opts.retentionCheckIntervalMs ?? 300_000, run: () => runRetention(this.maintained()) },
-        { name: TASK_FLUSH, intervalMs: opts.flushCheckIntervalMs ?? 1000, run: () => runFlushByTime(this.maintained()) },
-        { name: TASK_CHECKPOINT, intervalMs: opts.checkpointIntervalMs ?? 60_000, run: () => this.checkpoints.write(this.allLogs()) },
-        { name: TASK_FILE_DELETE, intervalMs: opts.fileDeleteCheckIntervalMs ?? 1000, run: () => this.retired.removeDue(() => this.closed) },
-        { name: TASK_HW_CHECKPOINT, intervalMs: opts.highWatermarkCheckpointIntervalMs ?? 5000, run: () => this.checkpoints.writeHighWatermarks(this.allLogs()) },
-        { name: TASK_STORAGE_CHECK, intervalMs: opts.storageCheckIntervalMs ?? 10_000, run: () => checkStorage(this.allLogs(), this.logger) },
-      ],
-      this.logger,
-    );
-    this.tasks.start();
-  }
-
-  // ---- admin operations -------------------------------------------------------------------
+  // ---- admin operations (log-manager-admin.ts) ---------------------------------------------
 
   /**
    * Creates a topic with `partitions` empty partitions. Rejects with INVALID_TOPIC_EXCEPTION,
@@ -151,35 +142,7 @@ export class LogManager {
    * `hosted`: the partitions to open logs for (cluster mode: those this broker is a replica of); default all.
    */
   createTopic(name: string, partitions: number, configs: Readonly<Record<string, string>> = {}, topicId?: TopicId, hosted?: readonly number[]): Promise<TopicDescription> {
-    return this.enqueue(async () => {
-      validateTopicName(name);
-      validatePartitionCount(name, partitions);
-      if (this.topics.has(name)) {
-        throw new SpoolError('TOPIC_ALREADY_EXISTS', `topic ${name} already exists`, { topic: name });
-      }
-      const overrides = normalizeTopicConfigs(configs, this.defaults);
-      const config = parseTopicConfig(overrides, this.defaults);
-      const collisions = collidesWith(name, this.topics.keys());
-      if (collisions.length > 0) {
-        this.logger.warn({ topic: name, collidesWith: collisions }, "topic name differs from existing topics only in '.' versus '_'; their metric names collide");
-      }
-      const meta: TopicMetadata = { name, topicId: topicId ?? newTopicId(), partitions, configs: overrides };
-      await this.store.put(meta);
-      let logs: (Log | undefined)[];
-      try {
-        logs = await this.openPartitions(meta, config, 0, partitions, hosted);
-      } catch (err) {
-        await this.store.remove(name).catch(() => undefined);
-        throw err;
-      }
-      // Published only once its logs are open: seen half-created, a client's Metadata said 0 partitions.
-      const state: TopicState = { meta, config, logs };
-      this.topics.set(name, state);
-      this.updatePartitionCount();
-      this.logger.info({ topic: name, topicId: meta.topicId, partitions, configs: overrides }, 'topic created');
-      this.topicChanges.emit({ kind: 'created', topic: name, partitions });
-      return this.describe(state);
-    });
+    return this.admin.createTopic(name, partitions, configs, topicId, hosted);
   }
 
   /**
@@ -188,55 +151,12 @@ export class LogManager {
    * removed after file.delete.delay.ms (or at the next open). UNKNOWN_TOPIC_OR_PARTITION if absent.
    */
   deleteTopic(name: string): Promise<void> {
-    return this.enqueue(async () => {
-      const state = this.requireTopic(name);
-      this.topics.delete(name);
-      this.updatePartitionCount();
-      await this.store.remove(name);
-      await this.cleaner?.abort(state.logs.filter((log) => log !== undefined));
-      for (const [partition, log] of state.logs.entries()) {
-        if (log === undefined) continue;
-        await log.close();
-        this.checkpoints.forget(log.topicPartition); // a topic recreated under this name starts fresh
-        await this.retired.retire(name, partition, state.config.fileDeleteDelayMs);
-      }
-      await fsyncDirectory(this.dataDir);
-      this.logger.info({ topic: name, topicId: state.meta.topicId }, 'topic deleted');
-      this.topicChanges.emit({ kind: 'deleted', topic: name, partitions: 0 });
-    });
+    return this.admin.deleteTopic(name);
   }
 
   /** Grows a topic to `totalCount` partitions. INVALID_PARTITIONS unless it grows. `hosted`: as createTopic's. */
   createPartitions(name: string, totalCount: number, hosted?: readonly number[]): Promise<TopicDescription> {
-    return this.enqueue(async () => {
-      const state = this.requireTopic(name);
-      validatePartitionCount(name, totalCount);
-      const current = state.meta.partitions;
-      if (totalCount <= current) {
-        throw new SpoolError(
-          'INVALID_PARTITIONS',
-          `topic ${name} has ${current} partitions; the new count ${totalCount} must be larger`,
-          { topic: name, partitions: current, requested: totalCount },
-        );
-      }
-      const previous = state.meta;
-      const meta = { ...previous, partitions: totalCount };
-      await this.store.put(meta);
-      let added: (Log | undefined)[];
-      try {
-        added = await this.openPartitions(state.meta, state.config, current, totalCount, hosted);
-      } catch (err) {
-        await this.store.put(previous).catch(() => undefined);
-        throw err;
-      }
-      state.meta = meta;
-      state.logs.length = current;
-      state.logs.push(...added);
-      this.updatePartitionCount();
-      this.logger.info({ topic: name, from: current, to: totalCount }, 'partitions added');
-      this.topicChanges.emit({ kind: 'partitions-added', topic: name, partitions: totalCount });
-      return this.describe(state);
-    });
+    return this.admin.createPartitions(name, totalCount, hosted);
   }
 
   /**
@@ -245,38 +165,12 @@ export class LogManager {
    * durable and every partition log runs with the new config.
    */
   alterTopicConfigs(name: string, configs: Readonly<Record<string, string | null>>): Promise<TopicDescription> {
-    return this.enqueue(async () => {
-      const state = this.requireTopic(name);
-      const merged: Record<string, string> = { ...state.meta.configs };
-      for (const [key, value] of Object.entries(configs)) {
-        if (value === null) delete merged[key];
-        else merged[key] = value;
-      }
-      const overrides = normalizeTopicConfigs(merged, this.defaults);
-      const config = parseTopicConfig(overrides, this.defaults);
-      const meta = { ...state.meta, configs: overrides };
-      await this.store.put(meta);
-      state.meta = meta;
-      state.config = config;
-      for (const log of state.logs) log?.updateConfig(config);
-      this.logger.info({ topic: name, configs: overrides }, 'topic configs altered');
-      return this.describe(state);
-    });
+    return this.admin.alterTopicConfigs(name, configs);
   }
 
   /** Cluster mode: opens (creating it if needed) a partition's log, this broker being a replica now. Idempotent. */
   openPartition(topic: string, partition: number): Promise<Log> {
-    return this.enqueue(async () => {
-      const state = this.requirePartition(topic, partition);
-      const open = state.logs[partition];
-      if (open !== undefined) return open;
-      const log = await this.openLog(state.meta, partition, state.config, false);
-      state.logs[partition] = log;
-      this.updatePartitionCount();
-      this.logger.info({ topic, partition }, 'partition replica opened');
-      this.replicaChanges.emit({ kind: 'replica-opened', topic, partition, partitions: state.meta.partitions });
-      return log;
-    });
+    return this.admin.openPartition(topic, partition);
   }
 
   /**
@@ -284,25 +178,7 @@ export class LogManager {
    * (Kafka's StopReplica with deletion; as deleteTopic's). The topic's metadata stays. Idempotent.
    */
   removePartition(topic: string, partition: number): Promise<void> {
-    return this.enqueue(async () => {
-      const state = this.requirePartition(topic, partition);
-      const log = state.logs[partition];
-      if (log === undefined) return;
-      delete state.logs[partition];
-      this.updatePartitionCount();
-      await this.cleaner?.abort([log]);
-      await log.close();
-      this.checkpoints.forget(log.topicPartition);
-      await this.retired.retire(topic, partition, state.config.fileDeleteDelayMs);
-      await fsyncDirectory(this.dataDir);
-      this.logger.info({ topic, partition }, 'partition replica removed (no longer a replica here)');
-      this.replicaChanges.emit({ kind: 'replica-removed', topic, partition, partitions: state.meta.partitions });
-    });
-  }
-
-  /** The partitions of `topic` whose logs are open here (every partition, unless cluster mode placed them). */
-  hostedPartitions(topic: string): number[] {
-    return [...this.requireTopic(topic).logs.entries()].flatMap(([partition, log]) => (log === undefined ? [] : [partition]));
+    return this.admin.removePartition(topic, partition);
   }
 
   /**
@@ -313,60 +189,57 @@ export class LogManager {
    * survives a crash (an unanswered call may not). Refusals: delete-records.ts.
    */
   deleteRecords(topic: string, partition: number, offset: number): Promise<number> {
-    return this.enqueue(async () => {
-      const state = this.requireTopic(topic);
-      const log = this.getLog(topic, partition);
-      await log.deleteRecordsBefore(deleteRecordsTarget(topic, partition, state.config, log.highWatermark, offset));
-      await this.checkpoints.write(this.allLogs());
-      this.logger.info({ topic, partition, logStartOffset: log.logStartOffset }, 'records deleted');
-      return log.logStartOffset;
-    });
+    return this.admin.deleteRecords(topic, partition, offset);
+  }
+
+  // ---- reads (log-manager-topics.ts) ---------------------------------------------------------
+
+  /** The partitions of `topic` whose logs are open here (every partition, unless cluster mode placed them). */
+  hostedPartitions(topic: string): number[] {
+    return this.topics.hostedPartitions(topic);
   }
 
   listTopics(): TopicDescription[] {
-    return [...this.topics.keys()].sort().map((name) => this.describe(this.topics.get(name)!));
+    return this.topics.list();
   }
 
   /** The topic whose id is `topicId`; undefined when none has it (deleted: a recreated topic has a new id). */
   topicNameById(topicId: string): string | undefined {
-    for (const state of this.topics.values()) if (state.meta.topicId === topicId) return state.meta.name;
-    return undefined;
+    return this.topics.topicNameById(topicId);
   }
 
   /** UNKNOWN_TOPIC_OR_PARTITION when absent. */
   describeTopic(name: string): TopicDescription {
-    return this.describe(this.requireTopic(name));
+    return this.topics.describe(this.topics.require(name));
   }
 
   /** The partition's log. UNKNOWN_TOPIC_OR_PARTITION when the topic or partition is absent, or not hosted here. */
   getLog(topic: string, partition: number): Log {
-    const log = this.requireTopic(topic).logs[partition];
-    if (log === undefined) {
-      throw new SpoolError('UNKNOWN_TOPIC_OR_PARTITION', `topic ${topic} has no partition ${partition}`, { topic, partition });
-    }
-    return log;
+    return this.topics.getLog(topic, partition);
   }
 
   /** Total bytes of every partition log. */
   logBytes(): number {
     let total = 0;
-    for (const log of this.allLogs()) total += log.size;
+    for (const log of this.topics.allLogs()) total += log.size;
     return total;
   }
 
   /** The partitions whose logs are offline after a storage error (log-storage-state.ts), topic by topic. */
   offlinePartitions(): OfflinePartition[] {
-    return offlinePartitionsOf(this.allLogs());
+    return offlinePartitionsOf(this.topics.allLogs());
   }
 
+  // ---- background work (log-manager-schedule.ts) ----------------------------------------------
+
   /** Runs one background task now and waits for it (tests and admin tooling). */
-  runTask(name: 'retention' | 'flush' | 'checkpoint' | 'file-delete' | 'high-watermark-checkpoint' | 'storage-check'): Promise<void> {
-    return this.tasks.runNow(name);
+  runTask(name: LogManagerTaskName): Promise<void> {
+    return this.work?.tasks.runNow(name) ?? Promise.resolve();
   }
 
   /** Runs one cleaner pass now (sharing a pass already running); what it did, or null. */
   runCleaner(): Promise<CleanerRun | null> {
-    return this.cleaner?.runOnce() ?? Promise.resolve(null);
+    return this.work?.cleaner.runOnce() ?? Promise.resolve(null);
   }
 
   /**
@@ -381,120 +254,15 @@ export class LogManager {
   }
 
   private async doClose(): Promise<void> {
-    await this.tasks.stop();
-    await this.cleaner?.stop();
-    await this.admin.catch(() => undefined);
+    await this.work?.tasks.stop();
+    await this.work?.cleaner.stop();
+    await this.admin.drain();
     this.closed = true;
-    await closeLogsCleanly(this.allLogs(), this.checkpoints, this.dataDir, this.logger);
-  }
-
-  // ---- background tasks -------------------------------------------------------------------
-
-  // ---- loading ------------------------------------------------------------------------------
-
-  /** `existingOnly`: open only partitions that have a directory (cluster mode: the replicas this broker held). */
-  private async loadLogs(hadCleanShutdown: boolean, concurrency: number, existingOnly: boolean): Promise<void> {
-    const jobs: { state: TopicState; partition: number }[] = [];
-    for (const meta of this.store.list()) {
-      const config = parseTopicConfig(meta.configs, this.defaults);
-      const state: TopicState = { meta, config, logs: new Array<Log | undefined>(meta.partitions) };
-      this.topics.set(meta.name, state);
-      for (let p = 0; p < meta.partitions; p++) {
-        if (!existingOnly || (await exists(join(this.dataDir, partitionDirName(meta.name, p))))) jobs.push({ state, partition: p });
-      }
-    }
-    await mapBounded(jobs, concurrency, async ({ state, partition }) => {
-      state.logs[partition] = await this.openLog(state.meta, partition, state.config, hadCleanShutdown);
-    });
-    this.updatePartitionCount();
-  }
-
-  /** New partitions from..to-1, each opened if `hosted` (default all) names it, else a hole. */
-  private async openPartitions(meta: TopicMetadata, config: TopicConfig, from: number, to: number, hosted?: readonly number[]): Promise<(Log | undefined)[]> {
-    const logs = new Array<Log | undefined>(to - from);
-    try {
-      for (let p = from; p < to; p++) if (hosted === undefined || hosted.includes(p)) logs[p - from] = await this.openLog(meta, p, config, false);
-    } catch (err) {
-      await Promise.all(logs.map((log) => log?.close().catch(() => undefined)));
-      throw err;
-    }
-    return logs;
-  }
-
-  /** Opens (or creates) a partition's log, its partition.metadata naming the topic's id first. */
-  private async openLog(meta: TopicMetadata, partition: number, config: TopicConfig, hadCleanShutdown: boolean): Promise<Log> {
-    const topic = meta.name;
-    const key = partitionDirName(topic, partition);
-    const dir = join(this.dataDir, key);
-    await ensurePartitionMetadata(dir, meta.topicId);
-    return Log.open({
-      dir,
-      topicPartition: { topic, partition },
-      config,
-      recoveryPoint: this.checkpoints.recoveryPoint(key) ?? 0,
-      logStartOffset: this.checkpoints.logStartOffset(key) ?? 0,
-      highWatermark: this.checkpoints.highWatermark(key),
-      highWatermarkFollowsLogEnd: typeof this.highWatermarkFollowsLogEnd === 'function' ? this.highWatermarkFollowsLogEnd({ topic, partition }) : this.highWatermarkFollowsLogEnd,
-      checkpointRecoveryPoint: () => this.checkpoints.write(this.allLogs()),
-      hadCleanShutdown,
-      clock: this.clock,
-      logger: this.logger,
-      metrics: this.metrics,
-    });
-  }
-
-  // ---- helpers ------------------------------------------------------------------------------
-
-  private enqueue<T>(op: () => Promise<T>): Promise<T> {
-    const run = this.admin.then(() => {
-      if (this.closed || this.closing !== null) {
-        throw new SpoolError('BROKER_NOT_AVAILABLE', `log manager for ${this.dataDir} is closing`);
-      }
-      return op();
-    });
-    this.admin = run.catch(() => undefined);
-    return run;
-  }
-
-  private requireTopic(name: string): TopicState {
-    const state = this.topics.get(name);
-    if (state === undefined) {
-      throw new SpoolError('UNKNOWN_TOPIC_OR_PARTITION', `topic ${name} does not exist`, { topic: name });
-    }
-    return state;
-  }
-
-  private requirePartition(topic: string, partition: number): TopicState {
-    const state = this.requireTopic(topic);
-    if (!Number.isInteger(partition) || partition < 0 || partition >= state.meta.partitions) {
-      throw new SpoolError('UNKNOWN_TOPIC_OR_PARTITION', `topic ${topic} has no partition ${partition}`, { topic, partition });
-    }
-    return state;
-  }
-
-  private cleanerTargets(): { log: Log; config: TopicConfig }[] {
-    const out: { log: Log; config: TopicConfig }[] = [];
-    for (const state of this.topics.values()) for (const log of state.logs) if (log !== undefined) out.push({ log, config: state.config });
-    return out;
-  }
-
-  /** What the retention and flush tasks work on (log-manager-tasks.ts). */
-  private maintained(): MaintainedLogs {
-    return { logs: this.allLogs(), clock: this.clock, logger: this.logger, stopped: () => this.closed, isCleaning: (log) => this.cleaner?.isCleaning(log) ?? false };
-  }
-
-  private allLogs(): Log[] {
-    const out: Log[] = [];
-    for (const state of this.topics.values()) for (const log of state.logs) if (log !== undefined) out.push(log);
-    return out;
+    await closeLogsCleanly(this.topics.allLogs(), this.checkpoints, this.dataDir, this.logger);
   }
 
   /** Partition logs open here (spool_log_partitions; cluster mode: this broker's replicas). */
   private updatePartitionCount(): void {
-    this.metrics.partitions = this.allLogs().length;
-  }
-
-  private describe(state: TopicState): TopicDescription {
-    return describeTopic(state.meta, state.config, state.logs, this.defaults);
+    this.metrics.partitions = this.topics.allLogs().length;
   }
 }

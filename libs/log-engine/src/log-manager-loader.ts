@@ -1,0 +1,92 @@
+/**
+ * The LogManager's open path: loading every topic of the topic store at open (each partition's
+ * log recovering from its checkpointed recovery point unless the last shutdown was clean) and
+ * opening or creating single partition logs for the admin operations. Each partition directory's
+ * partition.metadata names its topic's id before the log opens (partition-metadata-file.ts).
+ */
+import { join } from 'node:path';
+import type { Clock, Logger } from '@spool/common';
+import { Log } from './log.js';
+import type { LogMetrics } from './log-metrics.js';
+import type { LogManagerOptions } from './log-manager-options.js';
+import type { CheckpointStore } from './log-manager-checkpoints.js';
+import { exists, partitionDirName } from './log-manager-dirs.js';
+import { mapBounded } from './log-manager-tasks.js';
+import type { TopicState, TopicTable } from './log-manager-topics.js';
+import { ensurePartitionMetadata } from './partition-metadata-file.js';
+import { parseTopicConfig, type TopicConfig } from './topic-config.js';
+import type { TopicMetadata, TopicStore } from './topic-store.js';
+
+export interface PartitionLoaderDeps {
+  readonly dataDir: string;
+  readonly defaults: TopicConfig;
+  readonly checkpoints: CheckpointStore;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly metrics: LogMetrics;
+  readonly highWatermarkFollowsLogEnd: NonNullable<LogManagerOptions['highWatermarkFollowsLogEnd']>;
+  /** Every open log, for the recovery-point checkpoint a log asks for after a flush. */
+  allLogs(): Log[];
+}
+
+export class PartitionLoader {
+  constructor(private readonly deps: PartitionLoaderDeps) {}
+
+  /**
+   * Adds every topic of `store` to `topics` and opens its partitions' logs, at most `concurrency`
+   * at once. `existingOnly`: open only partitions that have a directory (cluster mode: the
+   * replicas this broker held); the others stay holes.
+   */
+  async loadAll(store: TopicStore, topics: TopicTable, hadCleanShutdown: boolean, concurrency: number, existingOnly: boolean): Promise<void> {
+    const jobs: { state: TopicState; partition: number }[] = [];
+    for (const meta of store.list()) {
+      const config = parseTopicConfig(meta.configs, this.deps.defaults);
+      const state: TopicState = { meta, config, logs: new Array<Log | undefined>(meta.partitions) };
+      topics.set(state);
+      for (let p = 0; p < meta.partitions; p++) {
+        if (!existingOnly || (await exists(join(this.deps.dataDir, partitionDirName(meta.name, p))))) jobs.push({ state, partition: p });
+      }
+    }
+    await mapBounded(jobs, concurrency, async ({ state, partition }) => {
+      state.logs[partition] = await this.openLog(state.meta, partition, state.config, hadCleanShutdown);
+    });
+  }
+
+  /**
+   * New partitions from..to-1, each opened if `hosted` (default all) names it, else a hole. On a
+   * failure the logs it opened are closed before it rejects.
+   */
+  async openPartitions(meta: TopicMetadata, config: TopicConfig, from: number, to: number, hosted?: readonly number[]): Promise<(Log | undefined)[]> {
+    const logs = new Array<Log | undefined>(to - from);
+    try {
+      for (let p = from; p < to; p++) if (hosted === undefined || hosted.includes(p)) logs[p - from] = await this.openLog(meta, p, config, false);
+    } catch (err) {
+      await Promise.all(logs.map((log) => log?.close().catch(() => undefined)));
+      throw err;
+    }
+    return logs;
+  }
+
+  /** Opens (or creates) a partition's log, its partition.metadata naming the topic's id first. */
+  async openLog(meta: TopicMetadata, partition: number, config: TopicConfig, hadCleanShutdown: boolean): Promise<Log> {
+    const { dataDir, checkpoints, highWatermarkFollowsLogEnd } = this.deps;
+    const topic = meta.name;
+    const key = partitionDirName(topic, partition);
+    const dir = join(dataDir, key);
+    await ensurePartitionMetadata(dir, meta.topicId);
+    return Log.open({
+      dir,
+      topicPartition: { topic, partition },
+      config,
+      recoveryPoint: checkpoints.recoveryPoint(key) ?? 0,
+      logStartOffset: checkpoints.logStartOffset(key) ?? 0,
+      highWatermark: checkpoints.highWatermark(key),
+      highWatermarkFollowsLogEnd: typeof highWatermarkFollowsLogEnd === 'function' ? highWatermarkFollowsLogEnd({ topic, partition }) : highWatermarkFollowsLogEnd,
+      checkpointRecoveryPoint: () => checkpoints.write(this.deps.allLogs()),
+      hadCleanShutdown,
+      clock: this.deps.clock,
+      logger: this.deps.logger,
+      metrics: this.deps.metrics,
+    });
+  }
+}
