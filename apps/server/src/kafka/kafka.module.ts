@@ -75,17 +75,24 @@ export class KafkaModule {
           // Markers go to the log of partitions led here; those of __consumer_offsets also complete
           // the producer's transactional offsets in the group coordinator.
           provide: TxnMarkerWriter,
-          useFactory: (logManager: LogManager, producerStates: ProducerStateRegistry, cluster: ClusterService, groups: GroupCoordinatorService) =>
-            new TxnMarkerWriter(logManager, producerStates, cluster.leadership, (topic, partition, marker) => {
-              if (topic === CONSUMER_OFFSETS_TOPIC && groups.started) groups.coordinator.completeTxn(partition, marker.producerId, marker.producerEpoch, marker.committed);
-            }),
-          inject: [LogManager, ProducerStateRegistry, ClusterService, GroupCoordinatorService],
+          // Replicated partitions take them with acks=all (txn-marker-writer.ts says why).
+          useFactory: (logManager: LogManager, producerStates: ProducerStateRegistry, cluster: ClusterService, groups: GroupCoordinatorService, replication: ReplicationService) =>
+            new TxnMarkerWriter(
+              logManager,
+              producerStates,
+              cluster.leadership,
+              (topic, partition, marker) => {
+                if (topic === CONSUMER_OFFSETS_TOPIC && groups.started) groups.coordinator.completeTxn(partition, marker.producerId, marker.producerEpoch, marker.committed);
+              },
+              (topic, partition) => replication.leaderFor(topic, partition),
+            ),
+          inject: [LogManager, ProducerStateRegistry, ClusterService, GroupCoordinatorService, ReplicationService],
         },
         {
           provide: TransactionCoordinatorService,
-          useFactory: (logManager: LogManager, cluster: ClusterService, producerIds: ProducerIdManager, writer: TxnMarkerWriter, logger?: Logger) =>
-            new TransactionCoordinatorService(logManager, cluster, producerIds, writer, transactionSettingsFromEnv(), logger ?? silentLogger),
-          inject: [LogManager, ClusterService, ProducerIdManager, TxnMarkerWriter, { token: ROOT_LOGGER, optional: true }],
+          useFactory: (logManager: LogManager, cluster: ClusterService, producerIds: ProducerIdManager, writer: TxnMarkerWriter, replication: ReplicationService, logger?: Logger) =>
+            new TransactionCoordinatorService(logManager, cluster, producerIds, writer, transactionSettingsFromEnv(), logger ?? silentLogger, (topic, partition) => replication.leaderFor(topic, partition)),
+          inject: [LogManager, ClusterService, ProducerIdManager, TxnMarkerWriter, ReplicationService, { token: ROOT_LOGGER, optional: true }],
         },
         {
           // SASL state per connection; with no SecurityModule in the app (tests), security is off.

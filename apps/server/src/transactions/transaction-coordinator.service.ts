@@ -15,7 +15,8 @@
  *                id's partition: what FindCoordinator (key type 1) answers.
  *
  * Settings (Kafka's broker configs, SPOOL_ prefix): SPOOL_TRANSACTION_STATE_LOG_NUM_PARTITIONS (50),
- * SPOOL_TRANSACTION_STATE_LOG_REPLICATION_FACTOR (3), SPOOL_TRANSACTION_MAX_TIMEOUT_MS (900000),
+ * SPOOL_TRANSACTION_STATE_LOG_REPLICATION_FACTOR (3), SPOOL_TRANSACTION_STATE_LOG_MIN_ISR (2, the
+ * topic's min.insync.replicas, read when it is created), SPOOL_TRANSACTION_MAX_TIMEOUT_MS (900000),
  * SPOOL_TRANSACTION_ABORT_TIMED_OUT_TRANSACTION_CLEANUP_INTERVAL_MS (10000).
  */
 import { isSpoolError, silentLogger, SpoolError, type Logger } from '@spool/common';
@@ -25,11 +26,14 @@ import type { LogManager } from '@spool/log-engine';
 import type { ClusterService } from '../cluster/cluster.service.js';
 import type { TxnMarkerWriter } from '../kafka/txn-marker-writer.js';
 import type { ProducerIdManager } from '../kafka/producer-ids/producer-id-manager.js';
-import { TRANSACTION_STATE_TOPIC, TRANSACTION_STATE_TOPIC_CONFIGS, TransactionStateLog } from './transaction-state.log.js';
+import type { ReplicatedLeaderOf } from '../groups/consumer-offsets.log.js';
+import { TRANSACTION_STATE_TOPIC, TransactionStateLog, transactionStateTopicConfigs } from './transaction-state.log.js';
 import { RoutedTxnMarkerChannel } from './txn-marker-channel.js';
 
 export interface TransactionSettings extends TransactionCoordinatorConfig {
   readonly replicationFactor: number;
+  /** transaction.state.log.min.isr: the topic's min.insync.replicas (capped by its replication factor). */
+  readonly minIsr: number;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -44,6 +48,7 @@ export function transactionSettingsFromEnv(env: Env = process.env): TransactionS
   return {
     partitionCount: int('SPOOL_TRANSACTION_STATE_LOG_NUM_PARTITIONS', 50, 1),
     replicationFactor: int('SPOOL_TRANSACTION_STATE_LOG_REPLICATION_FACTOR', 3, 1),
+    minIsr: int('SPOOL_TRANSACTION_STATE_LOG_MIN_ISR', 2, 1),
     maxTimeoutMs: int('SPOOL_TRANSACTION_MAX_TIMEOUT_MS', 900_000, 1),
     abortTimedOutIntervalMs: int('SPOOL_TRANSACTION_ABORT_TIMED_OUT_TRANSACTION_CLEANUP_INTERVAL_MS', 10_000, 1),
     markerRetryBackoffMs: 100,
@@ -53,6 +58,7 @@ export function transactionSettingsFromEnv(env: Env = process.env): TransactionS
 export const TRANSACTION_ENV_VARS: readonly string[] = [
   'SPOOL_TRANSACTION_STATE_LOG_NUM_PARTITIONS',
   'SPOOL_TRANSACTION_STATE_LOG_REPLICATION_FACTOR',
+  'SPOOL_TRANSACTION_STATE_LOG_MIN_ISR',
   'SPOOL_TRANSACTION_MAX_TIMEOUT_MS',
   'SPOOL_TRANSACTION_ABORT_TIMED_OUT_TRANSACTION_CLEANUP_INTERVAL_MS',
 ];
@@ -72,6 +78,8 @@ export class TransactionCoordinatorService {
     private readonly writer: TxnMarkerWriter,
     private readonly settings: TransactionSettings = transactionSettingsFromEnv(),
     logger: Logger = silentLogger,
+    /** Cluster mode: a partition's replicated leader, so `__transaction_state` is appended with acks=all. */
+    private readonly leaderOf: ReplicatedLeaderOf = () => null,
   ) {
     this.logger = logger.child({ component: 'transaction-coordinator' });
   }
@@ -144,7 +152,7 @@ export class TransactionCoordinatorService {
       return coordinator;
     }
     try {
-      await Promise.all(Array.from({ length: partitionCount }, (_, p) => coordinator.loadPartition(p, new TransactionStateLog(this.logs, TRANSACTION_STATE_TOPIC, p), 0)));
+      await Promise.all(Array.from({ length: partitionCount }, (_, p) => coordinator.loadPartition(p, new TransactionStateLog(this.logs, TRANSACTION_STATE_TOPIC, p, this.leaderOf), 0)));
     } catch (err) {
       coordinator.close();
       throw err;
@@ -158,7 +166,7 @@ export class TransactionCoordinatorService {
     } catch (err) {
       if (!isSpoolError(err) || err.code !== 'UNKNOWN_TOPIC_OR_PARTITION') throw err;
       try {
-        return (await this.logs.createTopic(TRANSACTION_STATE_TOPIC, this.settings.partitionCount, TRANSACTION_STATE_TOPIC_CONFIGS)).partitions;
+        return (await this.logs.createTopic(TRANSACTION_STATE_TOPIC, this.settings.partitionCount, transactionStateTopicConfigs(this.settings.minIsr))).partitions;
       } catch (raced) {
         if (isSpoolError(raced) && raced.code === 'TOPIC_ALREADY_EXISTS') return this.logs.describeTopic(TRANSACTION_STATE_TOPIC).partitions;
         throw raced;
@@ -174,7 +182,7 @@ export class TransactionCoordinatorService {
       const leads = state?.leader === cluster.brokerId && cluster.leadership.refusal(TRANSACTION_STATE_TOPIC, partition) === null;
       if (leads && !this.led.has(partition)) {
         this.led.add(partition);
-        coordinator.loadPartition(partition, new TransactionStateLog(this.logs, TRANSACTION_STATE_TOPIC, partition), state?.leaderEpoch ?? 0).catch((err: unknown) => {
+        coordinator.loadPartition(partition, new TransactionStateLog(this.logs, TRANSACTION_STATE_TOPIC, partition, this.leaderOf), state?.leaderEpoch ?? 0).catch((err: unknown) => {
           this.logger.error({ err, partition }, 'loading a __transaction_state partition failed');
           if (this.led.delete(partition)) coordinator.unloadPartition(partition);
         });
@@ -209,7 +217,7 @@ export class TransactionCoordinatorService {
         name: TRANSACTION_STATE_TOPIC,
         partitions: this.settings.partitionCount,
         replicationFactor: Math.max(1, Math.min(this.settings.replicationFactor, this.cluster.metadata.brokers().length)),
-        configs: TRANSACTION_STATE_TOPIC_CONFIGS,
+        configs: transactionStateTopicConfigs(this.settings.minIsr),
       })
       .catch((err: unknown) => {
         if (!isSpoolError(err) || err.code !== 'TOPIC_ALREADY_EXISTS') this.logger.warn({ err }, `creating ${TRANSACTION_STATE_TOPIC} failed; the next FindCoordinator tries again`);

@@ -378,7 +378,7 @@ export class TransactionCoordinator {
     });
   }
 
-  /** Appends the id's new state, then applies it in memory. COORDINATOR_NOT_AVAILABLE if the append failed. */
+  /** Appends the id's new state, then applies it in memory. COORDINATOR_NOT_AVAILABLE (NOT_COORDINATOR: leadership lost) if the append failed. */
   private async persist(state: LoadedPartition, meta: TxnMetadata, change: Partial<Pick<TxnMetadata, 'producerId' | 'producerEpoch' | 'timeoutMs' | 'status' | 'partitions' | 'startTimestampMs'>>): Promise<TxnErrorCode> {
     const next = { ...pick(meta), ...change, lastUpdateTimestampMs: this.clock.now() };
     try {
@@ -395,8 +395,12 @@ export class TransactionCoordinator {
         }),
       });
     } catch (err) {
+      // As Kafka maps the append's error: this broker lost the partition's leadership, so the
+      // client must find the new coordinator; anything else (the ISR too small or too slow) is
+      // worth a retry here. Either way memory keeps the state before the change.
+      const lostLeadership = (err as { code?: unknown } | null)?.code === 'NOT_LEADER_OR_FOLLOWER';
       this.logger.error({ err, transactionalId: meta.transactionalId }, 'appending to __transaction_state failed');
-      return 'COORDINATOR_NOT_AVAILABLE';
+      return lostLeadership ? 'NOT_COORDINATOR' : 'COORDINATOR_NOT_AVAILABLE';
     }
     Object.assign(meta, next);
     return 'NONE';
