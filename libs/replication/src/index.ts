@@ -5,6 +5,7 @@ export * from './replication-config.js';
 export * from './follower-replica.js';
 export * from './isr-state.js';
 export * from './delayed-produce.js';
+export * from './delayed-delete-records.js';
 export * from './leader-partition.js';
 export * from './replica-fetcher.js';
 export * from './replication-quota.js';

@@ -45,3 +45,17 @@ export function pendingExpand(from: IsrState, adding: number): PendingIsrState {
 export function pendingShrink(from: IsrState, removing: readonly number[]): PendingIsrState {
   return { kind: 'pending-shrink', isr: from.isr, removing: [...removing], proposedIsr: from.isr.filter((b) => !removing.includes(b)) };
 }
+
+/** Codes with which etcd refused an ISR change for good: back to the last committed ISR (Kafka: INELIGIBLE_REPLICA, OPERATION_NOT_ATTEMPTED). */
+export const ISR_CHANGE_REFUSED = new Set(['INELIGIBLE_REPLICA', 'OPERATION_NOT_ATTEMPTED']);
+/** Codes meaning this broker's metadata is stale: stay pending until the newer state arrives through the watch. */
+export const ISR_CHANGE_AWAITS_METADATA = new Set([
+  'UNKNOWN_TOPIC_OR_PARTITION',
+  'UNKNOWN_TOPIC_ID',
+  'FENCED_LEADER_EPOCH',
+  'INVALID_UPDATE_VERSION',
+  'INVALID_REQUEST',
+  'NOT_LEADER_OR_FOLLOWER',
+  'STALE_BROKER_EPOCH',
+  'NEW_LEADER_ELECTED',
+]);

@@ -25,6 +25,8 @@
  *   waits until the high watermark passes its last offset. NOT_ENOUGH_REPLICAS_AFTER_APPEND when
  *   the ISR fell below min.insync.replicas meanwhile, REQUEST_TIMED_OUT after the timeout,
  *   NOT_LEADER_OR_FOLLOWER when leadership is lost.
+ * - DeleteRecords: the low watermark (every live replica's log start offset) and its waiters,
+ *   re-checked when a follower's fetch reports a new log start offset (delayed-delete-records.ts).
  *
  * Concurrency: callers are the Kafka face (follower fetches, produce), the manager (state
  * changes, the shrink timer) and AlterPartition completions, all on one event loop. The state
@@ -34,9 +36,10 @@
 import { type Clock, type Logger } from '@spool/common';
 import type { ClusterMetadata, PartitionState } from '@spool/cluster';
 import { divergingEpoch, type AppendResult, type EpochEndOffset, type Log } from '@spool/log-engine';
+import { DelayedDeleteRecordsQueue, lowWatermarkOf } from './delayed-delete-records.js';
 import { DelayedProduceQueue, type AckCheck } from './delayed-produce.js';
 import { EMPTY_FOLLOWER_STATE, afterFetch, afterLeaderChange, isCaughtUp, type FollowerReplicaState } from './follower-replica.js';
-import { committed, isInflight, maximalIsr, pendingExpand, pendingShrink, type IsrState, type PendingIsrState } from './isr-state.js';
+import { ISR_CHANGE_AWAITS_METADATA, ISR_CHANGE_REFUSED, committed, isInflight, maximalIsr, pendingExpand, pendingShrink, type IsrState, type PendingIsrState } from './isr-state.js';
 import { ReplicationError } from './replication.error.js';
 
 export interface LeaderPartitionOptions {
@@ -77,20 +80,6 @@ export interface FollowerFetchResult {
   readonly divergingEpoch: EpochEndOffset | null;
 }
 
-/** Codes with which etcd refused an ISR change for good: back to the last committed ISR (Kafka: INELIGIBLE_REPLICA, OPERATION_NOT_ATTEMPTED). */
-const ISR_CHANGE_REFUSED = new Set(['INELIGIBLE_REPLICA', 'OPERATION_NOT_ATTEMPTED']);
-/** Codes meaning this broker's metadata is stale: stay pending until the newer state arrives through the watch. */
-const ISR_CHANGE_AWAITS_METADATA = new Set([
-  'UNKNOWN_TOPIC_OR_PARTITION',
-  'UNKNOWN_TOPIC_ID',
-  'FENCED_LEADER_EPOCH',
-  'INVALID_UPDATE_VERSION',
-  'INVALID_REQUEST',
-  'NOT_LEADER_OR_FOLLOWER',
-  'STALE_BROKER_EPOCH',
-  'NEW_LEADER_ELECTED',
-]);
-
 export class LeaderPartition {
   private leaderEpochValue = -1;
   private partitionEpochValue = -1;
@@ -103,6 +92,7 @@ export class LeaderPartition {
   private transitions: Promise<unknown> = Promise.resolve();
   private retryTimer: NodeJS.Timeout | null = null;
   private readonly delayed: DelayedProduceQueue;
+  private readonly delayedDeletes = new DelayedDeleteRecordsQueue(() => (this.leading ? { lowWatermark: this.lowWatermark } : { error: this.notLeader() }));
   private readonly logger: Logger;
 
   constructor(
@@ -231,7 +221,18 @@ export class LeaderPartition {
     this.isrState = committed(this.isrState.isr);
     if (this.retryTimer !== null) clearTimeout(this.retryTimer);
     this.retryTimer = null;
-    this.delayed.failAll(new ReplicationError('NOT_LEADER_OR_FOLLOWER', `${this.name()}: this broker is no longer the leader`));
+    this.delayed.failAll(this.notLeader());
+    this.delayedDeletes.failAll(this.notLeader());
+  }
+
+  /** Kafka's lowWatermarkIfLeader: the smallest log start offset over this log and the live followers (delayed-delete-records.ts). */
+  get lowWatermark(): number {
+    return lowWatermarkOf(this.opts.log.logStartOffset, this.followers, (id) => this.opts.cluster.broker(id) !== undefined);
+  }
+
+  /** DeleteRecords after the leader's own deletion: resolves with the low watermark once it reaches `requiredOffset` (delayed-delete-records.ts). */
+  waitForLowWatermark(requiredOffset: number, timeoutMs: number, signal?: AbortSignal): Promise<number> {
+    return this.delayedDeletes.wait(requiredOffset, timeoutMs, signal);
   }
 
   /**
@@ -353,6 +354,7 @@ export class LeaderPartition {
     this.followers.set(replicaId, next);
     this.maybeExpandIsr(replicaId, next);
     if (previous.logEndOffset !== next.logEndOffset && this.maybeIncrementHighWatermark(fetch.fetchTimeMs)) this.delayed.checkAll();
+    if (previous.logStartOffset !== next.logStartOffset) this.delayedDeletes.checkAll();
   }
 
   private maybeExpandIsr(replicaId: number, follower: FollowerReplicaState): void {
@@ -392,7 +394,7 @@ export class LeaderPartition {
 
   /** Kafka's checkEnoughReplicasReachOffset, plus an early NOT_ENOUGH_REPLICAS_AFTER_APPEND (docs/replication.md). */
   private checkEnoughReplicasReachOffset(requiredOffset: number): AckCheck {
-    if (!this.leading) return { done: true, error: new ReplicationError('NOT_LEADER_OR_FOLLOWER', `${this.name()}: this broker is no longer the leader`) };
+    if (!this.leading) return { done: true, error: this.notLeader() };
     const minIsr = this.effectiveMinIsr();
     const isrSize = maximalIsr(this.isrState).length;
     const afterAppend = (): ReplicationError =>
@@ -483,6 +485,10 @@ export class LeaderPartition {
     for (const id of followers) if (!this.followers.has(id)) this.followers.set(id, EMPTY_FOLLOWER_STATE);
     for (const id of [...this.followers.keys()]) if (!followers.includes(id)) this.followers.delete(id);
     return changed;
+  }
+
+  private notLeader(): ReplicationError {
+    return new ReplicationError('NOT_LEADER_OR_FOLLOWER', `${this.name()}: this broker is no longer the leader`);
   }
 
   private name(): string {
