@@ -118,7 +118,7 @@ export function createKafkaHandlers(deps: KafkaHandlerDeps): KafkaApiHandler[] {
     new IncrementalAlterConfigsHandler(logManager, deps.options.nodeId, cluster),
     new AlterPartitionReassignmentsHandler(() => cluster?.metadata ?? null),
     new ListPartitionReassignmentsHandler(() => cluster?.metadata ?? null),
-    new DeleteRecordsHandler(logManager),
+    new DeleteRecordsHandler(logManager, leadership, deps.leaderFor),
     new DeleteGroupsHandler(coordinator),
     new OffsetForLeaderEpochHandler(logManager, deps.replicas),
     new OffsetDeleteHandler(logManager, coordinator),

@@ -12,7 +12,9 @@
  * watermark does not (Kafka's lastFetchableOffset: nothing uncommitted is shown), and under
  * isolation_level=1 (read_committed, v2+) the bound is the last stable offset (the first offset of
  * the oldest open transaction, else the high watermark: producer-state.ts), LATEST included. A special timestamp newer than the
- * request's version (or unknown) is UNSUPPORTED_VERSION for that partition. A v4+ request's
+ * request's version (or unknown) is UNSUPPORTED_VERSION for that partition. In cluster mode only the
+ * leader answers, except to replicaId -2 (Kafka's DEBUGGING_REPLICA_ID): any replica answers that
+ * from its own copy, which is how an operator or a test reads a follower's log start offset. A v4+ request's
  * currentLeaderEpoch is checked first (FENCED_LEADER_EPOCH / UNKNOWN_LEADER_EPOCH, KIP-320). v10's TimeoutMs
  * bounds waits for remote storage, which Spool does not have.
  */
@@ -24,6 +26,8 @@ import { clientRequestRefusal, knownLeaderEpoch, SINGLE_NODE_GATE, type Partitio
 import { READ_COMMITTED } from './fetch.handler.js';
 
 const EARLIEST_LOCAL_TIMESTAMP = -4;
+/** Kafka's ListOffsetsRequest.DEBUGGING_REPLICA_ID: served by any replica, not only the leader. */
+export const DEBUGGING_REPLICA_ID = -2;
 const LATEST_TIERED_TIMESTAMP = -5;
 
 /** The first ListOffsets version that may ask for each special timestamp. */
@@ -50,7 +54,7 @@ export class ListOffsetsHandler implements KafkaApiHandler<ListOffsetsRequest, L
       request.topics.map(async (topic) => ({
         name: topic.name,
         partitions: await Promise.all(
-          topic.partitions.map((p) => this.partition(topic.name, p.partitionIndex, p.timestamp, p.currentLeaderEpoch, ctx.apiVersion, request.replicaId >= 0, request.isolationLevel === READ_COMMITTED)),
+          topic.partitions.map((p) => this.partition(topic.name, p.partitionIndex, p.timestamp, p.currentLeaderEpoch, ctx.apiVersion, request.replicaId, request.isolationLevel === READ_COMMITTED)),
         ),
       })),
     );
@@ -63,12 +67,14 @@ export class ListOffsetsHandler implements KafkaApiHandler<ListOffsetsRequest, L
     timestamp: number,
     currentLeaderEpoch: number,
     version: number,
-    fromReplica: boolean,
+    replicaId: number,
     readCommitted: boolean,
   ): Promise<ListOffsetsResponseListOffsetsPartitionResponse> {
     const base = { partitionIndex, errorCode: KafkaErrorCode.NONE, oldStyleOffsets: [], timestamp: -1, offset: -1, leaderEpoch: -1 };
     try {
-      const refusal = clientRequestRefusal(this.leadership, topic, partitionIndex, currentLeaderEpoch, () => this.logManager.getLog(topic, partitionIndex));
+      const fromReplica = replicaId >= 0;
+      const gate = replicaId === DEBUGGING_REPLICA_ID ? SINGLE_NODE_GATE : this.leadership;
+      const refusal = clientRequestRefusal(gate, topic, partitionIndex, currentLeaderEpoch, () => this.logManager.getLog(topic, partitionIndex));
       if (refusal !== null) throw refusal;
       const log = this.logManager.getLog(topic, partitionIndex);
       if (timestamp < 0 && !(version >= (SPECIAL_SINCE.get(timestamp) ?? Infinity))) return { ...base, errorCode: KafkaErrorCode.UNSUPPORTED_VERSION };
