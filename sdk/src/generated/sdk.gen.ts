@@ -295,7 +295,7 @@ export const listOffsets = <ThrowOnError extends boolean = false>(options: Optio
 /**
  * Delete the records before an offset
  *
- * Raises the partition's logStartOffset to `offset` (Kafka's DeleteRecords) and deletes the segments wholly below it. Answered once the new logStartOffset is on disk (it survives a crash). Refused on compact-only topics (POLICY_VIOLATION, as Kafka) and internal topics.
+ * Raises the partition's logStartOffset to `offset` (Kafka's DeleteRecords) and deletes the segments wholly below it. Answered once the new logStartOffset is on disk (it survives a crash) and, in a cluster, every live replica has it (any node takes the request and forwards it to the leader). Refused on compact-only topics (POLICY_VIOLATION, as Kafka) and internal topics.
  */
 export const deleteRecords = <ThrowOnError extends boolean = false>(options: Options<DeleteRecordsData, ThrowOnError>) => (options.client ?? client).post<DeleteRecordsResponses, DeleteRecordsErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],

@@ -2296,6 +2296,14 @@ export type DeleteRecordsErrors = {
      * Offset outside [logStartOffset, logEndOffset] (OFFSET_OUT_OF_RANGE)
      */
     416: ErrorEnvelope;
+    /**
+     * Cluster mode: the partition has no leader right now, or its leader cannot be reached from this node (LEADER_NOT_AVAILABLE, NOT_LEADER_OR_FOLLOWER, NETWORK_EXCEPTION); retry
+     */
+    503: ErrorEnvelope;
+    /**
+     * Done on the leader, but not confirmed by every live replica in time (REQUEST_TIMED_OUT); retrying is safe
+     */
+    504: ErrorEnvelope;
 };
 
 export type DeleteRecordsError = DeleteRecordsErrors[keyof DeleteRecordsErrors];

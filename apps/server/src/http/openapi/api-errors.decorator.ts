@@ -14,6 +14,8 @@ const DESCRIPTIONS: Record<number, string> = {
   416: 'Offset outside [logStartOffset, logEndOffset] (OFFSET_OUT_OF_RANGE)',
   422: 'Idempotency-Key reused with another body (IDEMPOTENCY_KEY_REUSED); records that do not fit their schema (SCHEMA_VALIDATION_FAILED, details.records) or a schema that does not exist (SCHEMA_NOT_FOUND)',
   429: 'Over a quota: retry after Retry-After seconds (THROTTLING_QUOTA_EXCEEDED)',
+  503: 'Cluster mode: the partition has no leader right now, or its leader cannot be reached from this node (LEADER_NOT_AVAILABLE, NOT_LEADER_OR_FOLLOWER, NETWORK_EXCEPTION); retry',
+  504: 'Done on the leader, but not confirmed by every live replica in time (REQUEST_TIMED_OUT); retrying is safe',
 };
 
 export function ApiErrors(...statuses: number[]): MethodDecorator & ClassDecorator {
