@@ -9,6 +9,7 @@ import type { CoordinatorConfig, Scheduler } from '@spool/coordinator';
 import { silentLogger } from '@spool/common';
 import { ClusterModule } from '../cluster/cluster.module.js';
 import { ClusterService } from '../cluster/cluster.service.js';
+import { PeerHttpClient } from '../cluster/peer-http.js';
 import { BrokerConfig } from '../config/index.js';
 import type { RootLogger } from '../logging/create-root-logger.js';
 import { ROOT_LOGGER } from '../logging/logging.module.js';
@@ -28,9 +29,12 @@ const core = {
     GroupsService,
     {
       provide: GroupAdminForwarder,
-      // Peers are reached the way clients reach this node: HTTPS when it serves HTTPS.
+      // Peers are reached the way clients reach this node: HTTPS when it serves HTTPS, verified against the inter-broker CA.
       useFactory: (cluster: ClusterService | undefined, coordinators: GroupCoordinatorService, rootLogger: RootLogger | undefined, config: BrokerConfig | undefined) =>
-        new GroupAdminForwarder(cluster, coordinators, { scheme: config?.security.tls == null ? 'http' : 'https', logger: rootLogger?.child({ component: 'group-admin' }) ?? silentLogger }),
+        new GroupAdminForwarder(cluster, coordinators, {
+          peers: new PeerHttpClient(config?.security.tls != null, cluster?.settings.interBrokerTls ?? null),
+          logger: rootLogger?.child({ component: 'group-admin' }) ?? silentLogger,
+        }),
       inject: [{ token: ClusterService, optional: true }, GroupCoordinatorService, { token: ROOT_LOGGER, optional: true }, { token: BrokerConfig, optional: true }],
     },
   ],

@@ -28,6 +28,7 @@
 import { isSpoolError, SpoolError, type Logger, type SpoolErrorCode } from '@spool/common';
 import type { FastifyRequest } from 'fastify';
 import type { ClusterService } from '../cluster/cluster.service.js';
+import type { PeerHttpClient, PeerHttpResponse } from '../cluster/peer-http.js';
 import type { ErrorEnvelope } from '../http/errors/error-envelope.filter.js';
 import { RelayedHttpError } from '../http/errors/relayed-http.error.js';
 import { CONSUMER_OFFSETS_TOPIC } from './consumer-offsets.log.js';
@@ -51,7 +52,7 @@ export class GroupAdminForwarder {
   constructor(
     private readonly cluster: ClusterService | undefined,
     private readonly coordinators: GroupCoordinatorService,
-    private readonly options: { readonly scheme: 'http' | 'https'; readonly logger: Logger },
+    private readonly options: { readonly peers: PeerHttpClient; readonly logger: Logger },
   ) {}
 
   /** Runs `locally` on the group's coordinator: here, or by forwarding `request` there (see the top of the file). */
@@ -104,17 +105,15 @@ export class GroupAdminForwarder {
     const cluster = this.cluster!;
     const broker = cluster.metadata.broker(brokerId);
     if (broker === undefined) throw new SpoolError('COORDINATOR_NOT_AVAILABLE', `broker ${brokerId} is not registered right now`, { brokerId });
-    const url = `${this.options.scheme}://${hostForUrl(broker.host)}:${broker.httpPort}${request.url}`;
+    const url = `${this.options.peers.scheme}://${hostForUrl(broker.host)}:${broker.httpPort}${request.url}`;
     const headers: Record<string, string> = { accept: 'application/json', [GROUPS_FORWARDED_BY_HEADER]: String(cluster.brokerId) };
     const authorization = request.headers.authorization;
     if (typeof authorization === 'string') headers.authorization = authorization;
     const hasBody = request.method !== 'GET' && request.method !== 'DELETE' && request.body !== undefined;
     if (hasBody) headers['content-type'] = 'application/json';
-    let res: Response;
-    let text: string;
+    let res: PeerHttpResponse;
     try {
-      res = await fetch(url, { method: request.method, headers, body: hasBody ? JSON.stringify(request.body) : undefined, signal: AbortSignal.timeout(cluster.settings.peerRequestTimeoutMs) });
-      text = await res.text();
+      res = await this.options.peers.request(url, { method: request.method, headers, body: hasBody ? JSON.stringify(request.body) : undefined, timeoutMs: cluster.settings.peerRequestTimeoutMs });
     } catch (err) {
       const cause = (err as { cause?: { code?: unknown } }).cause;
       // Nothing reached the broker: safe to try again once the metadata moves on.
@@ -125,7 +124,7 @@ export class GroupAdminForwarder {
     }
     let answer: unknown;
     try {
-      answer = text === '' ? undefined : JSON.parse(text);
+      answer = res.text === '' ? undefined : JSON.parse(res.text);
     } catch {
       throw new SpoolError('UNKNOWN_SERVER_ERROR', `broker ${brokerId} answered a forwarded group request with HTTP ${res.status} and a body that is not JSON`, { brokerId });
     }

@@ -42,6 +42,7 @@ import {
   type SchemaRegistry,
 } from '@spool/schema-registry';
 import type { ClusterService } from '../cluster/cluster.service.js';
+import type { PeerHttpClient, PeerHttpResponse } from '../cluster/peer-http.js';
 import type { ClusterSchemasLog } from './cluster-schemas.log.js';
 import { SCHEMA_REGISTRY_MEDIA_TYPE } from './schema-registry.errors.js';
 import { currentWriteOrigin, FORWARDED_BY_HEADER } from './schema-write-origin.js';
@@ -65,7 +66,7 @@ export class ClusterRegistryWriter implements RegistryWriter {
     private readonly registry: SchemaRegistry,
     private readonly log: ClusterSchemasLog,
     private readonly cluster: ClusterService,
-    private readonly options: { readonly scheme: 'http' | 'https'; readonly logger: Logger },
+    private readonly options: { readonly peers: PeerHttpClient; readonly logger: Logger },
   ) {
     this.local = new LocalRegistryWriter(registry, log);
   }
@@ -158,22 +159,20 @@ export class ClusterRegistryWriter implements RegistryWriter {
   private async forward(writer: number, forward: Forward, authorization: string | undefined, deadline: number): Promise<unknown> {
     const broker = this.cluster.metadata.broker(writer);
     if (broker === undefined) throw new SchemaRegistryError('UNKNOWN_LEADER', `the writer, broker ${writer}, is not registered right now`);
-    const url = `${this.options.scheme}://${hostForUrl(broker.host)}:${broker.httpPort}/schemas${forward.path}`;
+    const url = `${this.options.peers.scheme}://${hostForUrl(broker.host)}:${broker.httpPort}/schemas${forward.path}`;
     const headers: Record<string, string> = { accept: SCHEMA_REGISTRY_MEDIA_TYPE, [FORWARDED_BY_HEADER]: String(this.cluster.brokerId) };
     if (authorization !== undefined) headers.authorization = authorization;
     if (forward.body !== undefined) headers['content-type'] = SCHEMA_REGISTRY_MEDIA_TYPE;
-    let res: Response;
-    let text: string;
+    let res: PeerHttpResponse;
     try {
       const timeoutMs = Math.max(1, Math.min(this.cluster.settings.peerRequestTimeoutMs, deadline - Date.now()));
-      res = await fetch(url, { method: forward.method, headers, body: forward.body === undefined ? undefined : JSON.stringify(forward.body), signal: AbortSignal.timeout(timeoutMs) });
-      text = await res.text();
+      res = await this.options.peers.request(url, { method: forward.method, headers, body: forward.body === undefined ? undefined : JSON.stringify(forward.body), timeoutMs });
     } catch (err) {
       throw new SchemaRegistryError('FORWARDING_ERROR', `forwarding the write to broker ${writer} (${url}) failed: ${(err as Error).message}`);
     }
     let answer: unknown;
     try {
-      answer = JSON.parse(text);
+      answer = JSON.parse(res.text);
     } catch {
       throw new SchemaRegistryError('FORWARDING_ERROR', `broker ${writer} answered the forwarded write with HTTP ${res.status} and a body that is not JSON`);
     }

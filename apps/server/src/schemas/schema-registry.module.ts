@@ -20,6 +20,7 @@ import { SCHEMAS_TOPIC, SchemaRegistry } from '@spool/schema-registry';
 import type { FastifyInstance } from 'fastify';
 import { ClusterModule } from '../cluster/cluster.module.js';
 import { ClusterService } from '../cluster/cluster.service.js';
+import { PeerHttpClient } from '../cluster/peer-http.js';
 import { BrokerConfig } from '../config/index.js';
 import type { RootLogger } from '../logging/create-root-logger.js';
 import { appendWithAcks, WEB_ACKS_TIMEOUT_MS } from '../replication/replicated-append.js';
@@ -59,9 +60,9 @@ const MAX_SCHEMA_REQUEST_BYTES = 8 * 1024 * 1024;
       useFactory: (logManager: LogManager, clusterLog: ClusterSchemasLog | null, cluster: ClusterService, rootLogger: RootLogger | undefined, config: BrokerConfig | undefined) => {
         const logger = rootLogger?.child({ component: 'schema-registry' }) ?? silentLogger;
         if (clusterLog === null) return new SchemaRegistry({ log: new SchemasTopicLog(logManager), logger });
-        // Peers are reached the way clients reach this node: HTTPS when it serves HTTPS.
-        const scheme = config?.security.tls == null ? 'http' : 'https';
-        return new SchemaRegistry({ log: clusterLog, logger, writer: (registry) => new ClusterRegistryWriter(registry, clusterLog, cluster, { scheme, logger }) });
+        // Peers are reached the way clients reach this node: HTTPS when it serves HTTPS, verified against the inter-broker CA.
+        const peers = new PeerHttpClient(config?.security.tls != null, cluster.settings.interBrokerTls ?? null);
+        return new SchemaRegistry({ log: clusterLog, logger, writer: (registry) => new ClusterRegistryWriter(registry, clusterLog, cluster, { peers, logger }) });
       },
       inject: [LogManager, CLUSTER_SCHEMAS_LOG, ClusterService, { token: ROOT_LOGGER, optional: true }, { token: BrokerConfig, optional: true }],
     },
