@@ -10,15 +10,24 @@
  * log, so a CI failure says what the brokers were doing. Set SPOOL_TEST_LOG_DIR to keep every
  * broker's full log there (one file per broker and run).
  *
+ * With `tls: true` every broker speaks TLS on every port (HTTPS/WSS, SASL_SSL or SSL on Kafka), with
+ * mutual TLS required, the brokers reach each other over TLS (SPOOL_INTER_BROKER_TLS_CA_FILE), and
+ * etcd (unless given) serves TLS and requires client certificates, which the brokers present:
+ * the harness makes a CA, a certificate for 127.0.0.1 (every broker's) and a client certificate in
+ * a temp directory (`cluster.pki`), and its own requests (`http()`, readiness) go over HTTPS with
+ * the client certificate.
+ *
  * Brokers run with test timings: a 1 s session (etcd's minimum with the harness's etcd flags), so a
  * SIGKILLed broker's lease expires within about 1.5 s; the leader-imbalance check is off unless a
  * test sets it.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { EtcdProcess } from '@spool/cluster';
 import { assertBuilt, freePort, ServerProcess } from '../server-process.test-util.js';
+import { makeTestPki, type TestPki } from '../test-pki.test-util.js';
 
 export interface SpoolClusterOptions {
   /** Broker ids to start (default [1, 2, 3]); they start in parallel. */
@@ -29,6 +38,8 @@ export interface SpoolClusterOptions {
   readonly clusterName?: string;
   /** Reuse an etcd (the harness then does not destroy it). */
   readonly etcd?: EtcdProcess;
+  /** TLS on every broker port and between brokers, mutual TLS required (see the top of the file). */
+  readonly tls?: boolean;
 }
 
 /** How long a broker may take to become ready on a loaded 2-core machine (a bound, not a measurement). */
@@ -42,13 +53,24 @@ export class SpoolCluster {
     private readonly ownsEtcd: boolean,
     readonly clusterName: string,
     private readonly env: Readonly<Record<string, string>>,
+    /** The test PKI of a TLS cluster, else null. */
+    readonly pki: TestPki | null,
   ) {}
 
   static async start(options: SpoolClusterOptions = {}): Promise<SpoolCluster> {
     assertBuilt();
-    const etcd = options.etcd ?? (await EtcdProcess.start());
+    const pki = options.tls === true ? await makeTestPki('spool-cluster-pki-') : null;
+    let etcd: EtcdProcess;
+    try {
+      // A TLS cluster's etcd speaks TLS too and requires client certificates (brokers present theirs).
+      const etcdTls = pki === null ? undefined : { certFile: pki.files.serverCert, keyFile: pki.files.serverKey, caFile: pki.files.ca, healthCert: { cert: pki.clientCert, key: pki.clientKey, ca: pki.ca } };
+      etcd = options.etcd ?? (await EtcdProcess.start({ ...(etcdTls !== undefined && { tls: etcdTls }) }));
+    } catch (err) {
+      await pki?.destroy();
+      throw err;
+    }
     const name = options.clusterName ?? `test-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-    const cluster = new SpoolCluster(etcd, options.etcd === undefined, name, options.env ?? {});
+    const cluster = new SpoolCluster(etcd, options.etcd === undefined, name, options.env ?? {}, pki);
     try {
       await Promise.all((options.brokerIds ?? [1, 2, 3]).map((id) => cluster.addBroker(id)));
     } catch (err) {
@@ -61,7 +83,7 @@ export class SpoolCluster {
   /** Starts a new broker (fresh data dir, free ports) and waits until it is ready. */
   async addBroker(brokerId: number, env: Readonly<Record<string, string>> = {}): Promise<ClusterBrokerProcess> {
     if (this.brokers.has(brokerId)) throw new Error(`broker ${brokerId} already exists`);
-    const broker = await ClusterBrokerProcess.create(brokerId, this.brokerEnv(brokerId, env));
+    const broker = await ClusterBrokerProcess.create(brokerId, this.brokerEnv(brokerId, env), this.pki);
     this.brokers.set(brokerId, broker);
     await broker.start();
     return broker;
@@ -78,6 +100,19 @@ export class SpoolCluster {
       SPOOL_LOG_LEVEL: 'info',
       SPOOL_GROUP_INITIAL_REBALANCE_DELAY_MS: '0',
       SPOOL_SHUTDOWN_TIMEOUT_MS: '20000',
+      ...(this.pki !== null && {
+        SPOOL_TLS_CERT_FILE: this.pki.files.serverCert,
+        SPOOL_TLS_KEY_FILE: this.pki.files.serverKey,
+        SPOOL_TLS_CA_FILE: this.pki.files.ca,
+        SPOOL_TLS_CLIENT_AUTH: 'required',
+        SPOOL_INTER_BROKER_TLS_CA_FILE: this.pki.files.ca,
+      }),
+      ...(this.pki !== null &&
+        this.etcd.endpoint.startsWith('https:') && {
+          SPOOL_ETCD_CA_FILE: this.pki.files.ca,
+          SPOOL_ETCD_CERT_FILE: this.pki.files.serverCert,
+          SPOOL_ETCD_KEY_FILE: this.pki.files.serverKey,
+        }),
       ...this.env,
       ...env,
     };
@@ -130,6 +165,7 @@ export class SpoolCluster {
   async destroy(): Promise<void> {
     await Promise.all([...this.brokers.values()].map((b) => b.destroy()));
     if (this.ownsEtcd) await this.etcd.destroy();
+    await this.pki?.destroy();
   }
 }
 
@@ -147,18 +183,20 @@ export class ClusterBrokerProcess {
     readonly httpPort: number,
     readonly kafkaPort: number,
     readonly env: Record<string, string>,
+    /** HTTPS with this PKI's CA and client certificate (a TLS cluster), or plain HTTP. */
+    private readonly pki: TestPki | null = null,
   ) {}
 
-  static async create(brokerId: number, env: Record<string, string>): Promise<ClusterBrokerProcess> {
+  static async create(brokerId: number, env: Record<string, string>, pki: TestPki | null = null): Promise<ClusterBrokerProcess> {
     const dataDir = await mkdtemp(path.join(os.tmpdir(), `spool-cluster-b${brokerId}-`));
     const httpPort = await freePort();
     let kafkaPort = await freePort();
     while (kafkaPort === httpPort) kafkaPort = await freePort();
-    return new ClusterBrokerProcess(brokerId, dataDir, httpPort, kafkaPort, { ...env, SPOOL_DATA_DIR: dataDir, SPOOL_HTTP_PORT: String(httpPort), SPOOL_KAFKA_PORT: String(kafkaPort) });
+    return new ClusterBrokerProcess(brokerId, dataDir, httpPort, kafkaPort, { ...env, SPOOL_DATA_DIR: dataDir, SPOOL_HTTP_PORT: String(httpPort), SPOOL_KAFKA_PORT: String(kafkaPort) }, pki);
   }
 
   get url(): string {
-    return `http://127.0.0.1:${this.httpPort}`;
+    return `${this.pki === null ? 'http' : 'https'}://127.0.0.1:${this.httpPort}`;
   }
 
   get bootstrap(): string {
@@ -186,7 +224,19 @@ export class ClusterBrokerProcess {
     void started.exited.then(() => {
       if (this.process === started) this.retire();
     });
-    await started.waitFor('/readyz', (res) => res.status === 200, READY_LIMIT_MS);
+    if (this.pki === null) {
+      await started.waitFor('/readyz', (res) => res.status === 200, READY_LIMIT_MS);
+      return;
+    }
+    // Over HTTPS (ServerProcess polls with fetch, which cannot take the test CA).
+    const giveUpAt = Date.now() + READY_LIMIT_MS;
+    for (;;) {
+      if (this.process !== started) throw new Error(`broker ${this.brokerId} exited before it was ready\n${this.logTail(40)}`);
+      const status = await this.http('GET', '/readyz').then((r) => r.status, () => 0);
+      if (status === 200) return;
+      if (Date.now() > giveUpAt) throw new Error(`broker ${this.brokerId} not ready over HTTPS within ${READY_LIMIT_MS} ms\n${this.logTail(40)}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
 
   /** Spawns the broker without waiting for readiness (tests of start-up itself). */
@@ -242,20 +292,28 @@ export class ClusterBrokerProcess {
 
   /** A JSON request to this broker's HTTP API (10 s bound); body parsed when JSON. `headers`: e.g. authorization. */
   async http(method: string, urlPath: string, body?: unknown, headers: Readonly<Record<string, string>> = {}): Promise<{ status: number; body: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any
-    const res = await fetch(this.url + urlPath, {
-      method,
-      headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(10_000),
-    });
-    const text = await res.text();
+    const init = { method, headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers }, body: body === undefined ? undefined : JSON.stringify(body) };
+    let status: number;
+    let text: string;
+    if (this.pki === null) {
+      const res = await fetch(this.url + urlPath, { ...init, signal: AbortSignal.timeout(10_000) });
+      status = res.status;
+      text = await res.text();
+    } else {
+      ({ status, text } = await httpsRequest(this.url + urlPath, init, this.pki));
+    }
     let parsed: unknown = text;
     try {
       parsed = text === '' ? undefined : JSON.parse(text);
     } catch {
       // not JSON
     }
-    return { status: res.status, body: parsed };
+    return { status, body: parsed };
+  }
+
+  /** TLS options a client of this broker needs (its CA, and the client certificate mutual TLS asks for); undefined on a plain cluster. */
+  get clientTls(): { ca: Buffer; cert: Buffer; key: Buffer } | undefined {
+    return this.pki === null ? undefined : { ca: this.pki.ca, cert: this.pki.clientCert, key: this.pki.clientKey };
   }
 
   /** Everything this broker logged, across restarts. */
@@ -297,4 +355,19 @@ export class ClusterBrokerProcess {
     this.process = null;
     this.paused = false;
   }
+}
+
+/** One HTTPS request trusting the test CA and presenting its client certificate (10 s bound). */
+function httpsRequest(url: string, init: { method: string; headers: Readonly<Record<string, string>>; body: string | undefined }, pki: TestPki): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = https.request(url, { method: init.method, headers: init.headers, ca: pki.ca, cert: pki.clientCert, key: pki.clientKey, timeout: 10_000 }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('error', reject);
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+    });
+    req.on('timeout', () => req.destroy(new Error(`${init.method} ${url} timed out after 10 s`)));
+    req.on('error', reject);
+    req.end(init.body);
+  });
 }
