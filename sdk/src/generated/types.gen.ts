@@ -263,6 +263,10 @@ export type TenantUsage = {
      * HTTP requests of its principals since the broker started.
      */
     requests: number;
+    /**
+     * Connections its principals hold open on this broker now (Kafka connections, WebSockets, SSE streams, waiting HTTP long-polls): what max_connections counts.
+     */
+    connections: number;
     topics: number;
     partitions: number;
     /**

@@ -152,6 +152,8 @@ export class TenantUsageDto {
   @ApiProperty({ type: 'integer', description: 'Bytes its principals produced since the broker started (HTTP request bodies, Kafka batches).' }) producedBytes!: number;
   @ApiProperty({ type: 'integer', description: 'Bytes its principals fetched since the broker started (HTTP answers, Kafka batches).' }) fetchedBytes!: number;
   @ApiProperty({ type: 'integer', description: 'HTTP requests of its principals since the broker started.' }) requests!: number;
+  @ApiProperty({ type: 'integer', description: 'Connections its principals hold open on this broker now (Kafka connections, WebSockets, SSE streams, waiting HTTP long-polls): what max_connections counts.' })
+  connections!: number;
   @ApiProperty({ type: 'integer' }) topics!: number;
   @ApiProperty({ type: 'integer' }) partitions!: number;
   @ApiProperty({ type: 'integer', description: 'Bytes its topics hold on disk now.' }) storedBytes!: number;

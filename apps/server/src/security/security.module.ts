@@ -109,6 +109,7 @@ export class SecurityModule implements OnModuleInit, OnModuleDestroy {
     gauge('spool_tenant_produced_bytes', 'Bytes produced by the tenant\'s principals since the broker started.', (u) => u.producedBytes);
     gauge('spool_tenant_fetched_bytes', 'Bytes fetched by the tenant\'s principals since the broker started.', (u) => u.fetchedBytes);
     gauge('spool_tenant_requests', 'HTTP requests of the tenant\'s principals since the broker started.', (u) => u.requests);
+    gauge('spool_tenant_connections', 'Connections the tenant\'s principals hold open on this broker (Kafka, WebSocket, SSE, waiting HTTP long-polls).', (u) => u.connections);
     gauge('spool_tenant_topics', 'Topics the tenant has.', (u) => u.topics);
     gauge('spool_tenant_partitions', 'Partitions over the tenant\'s topics.', (u) => u.partitions);
     gauge('spool_tenant_stored_bytes', 'Bytes the tenant\'s topics hold on disk.', (u) => u.storedBytes);

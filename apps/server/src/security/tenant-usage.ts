@@ -1,8 +1,10 @@
 /**
  * Usage per tenant, for `GET /v1/tenants/{tenant}/usage` and /metrics: what its principals produced
  * and fetched and how many requests they made (counted by the quota manager as the faces record
- * them, since this process started), and what its topics hold now (from the log manager: topics,
- * partitions, stored bytes). Cheap enough per scrape: one pass over the topics.
+ * them, since this process started), the connections they hold open on this broker now (the
+ * max_connections leases: Kafka connections, WebSockets, SSE streams, waiting HTTP long-polls), and
+ * what its topics hold now (from the log manager: topics, partitions, stored bytes). Cheap enough
+ * per scrape: one pass over the topics.
  */
 import type { LogManager } from '@spool/log-engine';
 import { tenantOwns } from '@spool/security';
@@ -13,6 +15,7 @@ export interface TenantUsageReport {
   readonly producedBytes: number;
   readonly fetchedBytes: number;
   readonly requests: number;
+  readonly connections: number;
   readonly topics: number;
   readonly partitions: number;
   readonly storedBytes: number;
@@ -41,6 +44,6 @@ export function tenantUsage(access: AccessControl, logManager: LogManager): Tena
   }
   return tenants.map((tenant) => {
     const t = traffic.get(tenant);
-    return { tenant, producedBytes: t?.producedBytes ?? 0, fetchedBytes: t?.fetchedBytes ?? 0, requests: t?.requests ?? 0, ...reports.get(tenant)! };
+    return { tenant, producedBytes: t?.producedBytes ?? 0, fetchedBytes: t?.fetchedBytes ?? 0, requests: t?.requests ?? 0, connections: security.connections.connections('tenant', tenant), ...reports.get(tenant)! };
   });
 }

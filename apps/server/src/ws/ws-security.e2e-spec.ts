@@ -232,6 +232,53 @@ describe('WebSocket and SSE security', () => {
     expect(stream.status).toBe(200);
   });
 
+  it('counts an HTTP long-poll toward max_connections while it waits (and in the usage), and ends it with 401 when its key is revoked', async () => {
+    // A tenant of its own, so its usage counts only this test's connections.
+    expect((await api(server.url, 'POST', '/v1/admin/tenants', admin, { name: 'delta' })).status).toBe(201);
+    expect((await api(server.url, 'POST', '/v1/topics', admin, { name: 'delta.events', partitions: 1 })).status).toBe(201);
+    const created = (await api(server.url, 'POST', '/v1/admin/api-keys', admin, { principal: 'delta.poller' })).body as { apiKey: string; keyId: string };
+    expect((await api(server.url, 'POST', '/v1/admin/acls', admin, { acls: [{ resourceType: 'TOPIC', resourceName: 'delta.', patternType: 'PREFIXED', principal: 'User:delta.poller', operation: 'READ', permissionType: 'ALLOW' }] })).status).toBe(201);
+    expect((await api(server.url, 'PUT', '/v1/admin/quotas', admin, { entityType: 'user', name: 'delta.poller', values: { max_connections: 1 } })).status).toBe(200);
+    const records = '/v1/topics/delta.events/partitions/0/records';
+    const end = (): Promise<number> => api(server.url, 'GET', '/v1/topics/delta.events/partitions/0/offsets', admin).then((r) => r.body.latest as number);
+    const longPoll = async (offset: number): Promise<{ status: number; body: any }> => api(server.url, 'GET', `${records}?offset=${offset}&waitMs=30000`, created.apiKey); // eslint-disable-line @typescript-eslint/no-explicit-any
+    /** Waits until the tenant holds `n` connections (the long-poll registers once its request arrives). */
+    const connections = async (n: number): Promise<void> => {
+      for (const startedAt = Date.now(); ; ) {
+        const usage = await api(server.url, 'GET', '/v1/tenants/delta/usage', admin);
+        if (usage.body.connections === n) return;
+        if (Date.now() - startedAt > 10_000) throw new Error(`tenant delta holds ${usage.body.connections} connections, not ${n}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
+
+    const waiting = longPoll(await end());
+    await connections(1);
+    // A second long-poll and an SSE stream are refused while the first waits; a fetch that does not wait is not counted.
+    const second = await longPoll(await end());
+    expect(second.status).toBe(429);
+    expect(second.body.error).toMatchObject({ code: 'THROTTLING_QUOTA_EXCEEDED', details: { reason: 'connection-limit' } });
+    expect((await readSse(`${server.url}/v1/topics/delta.events/events?from=latest`, { authorization: `Bearer ${created.apiKey}` }, 2_000)).status).toBe(429);
+    expect((await api(server.url, 'GET', `${records}?offset=0`, created.apiKey)).status).toBe(200);
+    // A record ends the first long-poll and frees its place.
+    expect((await api(server.url, 'POST', '/v1/topics/delta.events/records', admin, { records: [{ value: 'for the poller' }] })).status).toBe(200);
+    const answered = await waiting;
+    expect(answered.status).toBe(200);
+    expect(answered.body.records.map((r: { value: string }) => r.value)).toEqual(['for the poller']);
+    await connections(0);
+
+    // Revoking the key ends a waiting long-poll at once: 401 revoked, not records, not the end of its wait.
+    const next = longPoll(await end());
+    await connections(1);
+    const revokedAt = Date.now();
+    expect((await api(server.url, 'DELETE', `/v1/admin/api-keys/${created.keyId}`, admin)).status).toBe(200);
+    const ended = await next;
+    expect(ended.status).toBe(401);
+    expect(ended.body.error).toMatchObject({ code: 'SASL_AUTHENTICATION_FAILED', details: { reason: 'revoked' } });
+    expect(Date.now() - revokedAt).toBeLessThan(20_000); // well before its 30 s wait would end (a bound for a loaded machine)
+    await connections(0);
+  });
+
   it('slows a WebSocket reader over its consumer quota without dropping anything', async () => {
     const slow = (await api(server.url, 'POST', '/v1/admin/api-keys', admin, { principal: 'acme.slow' })).body.apiKey;
     expect((await api(server.url, 'POST', '/v1/admin/acls', admin, { acls: [{ resourceType: 'TOPIC', resourceName: 'acme.', patternType: 'PREFIXED', principal: 'User:acme.slow', operation: 'READ', permissionType: 'ALLOW' }] })).status).toBe(201);

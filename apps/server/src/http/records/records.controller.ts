@@ -20,7 +20,7 @@ import { JsonBodyBytes } from '../json-body.js';
 import { NdjsonIngestService } from './ndjson-ingest.service.js';
 import { NdjsonIngestSummaryDto, ProduceRecordDto, ProduceRequestDto, ProduceResponseDto } from './produce.dto.js';
 import { serializeProduceResults } from './produce-response.js';
-import type { Identity } from '@spool/security';
+import { describeRevocation, SecurityError, type CredentialRevocation, type Identity } from '@spool/security';
 import { AccessControl, DISABLED_ACCESS } from '../../security/access-control.js';
 import { CurrentIdentity, RequireAcl, Throttle } from '../../security/http-auth.js';
 import { TopicsService } from '../topics/topics.service.js';
@@ -147,10 +147,11 @@ export class RecordsController {
   @RequireAcl({ operation: 'READ', resourceType: 'TOPIC', from: 'topic' })
   @Throttle('fetch')
   @ApiErrors(400, 401, 403, 404, 416, 429)
-  fetch(
+  async fetch(
     @Param('topic') topic: string,
     @Param('partition') partition: string,
     @Query() query: Record<string, unknown>,
+    @CurrentIdentity() identity: Identity,
     @Req() req: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<Buffer> {
@@ -163,13 +164,41 @@ export class RecordsController {
     };
     if (params.maxRecords < 1) throw new SpoolError('INVALID_REQUEST', 'maxRecords must be at least 1', { field: 'maxRecords' });
     if (params.maxBytes < 1) throw new SpoolError('INVALID_REQUEST', 'maxBytes must be at least 1', { field: 'maxBytes' });
+    const partitionNumber = partitionParam(partition);
     // The client going away (socket closed) ends a long-poll early.
     const gone = new AbortController();
     const onClose = (): void => gone.abort();
+    // A long-poll holds a connection open while it waits, as a Kafka Fetch does on a counted Kafka
+    // connection: it counts toward the principal's and tenant's max_connections (429, reason
+    // connection-limit, when they are at it), and a revocation of its credential ends it (401) so
+    // it cannot deliver after the revocation. A fetch that does not wait is not counted.
+    let revokedBy = null as CredentialRevocation | null;
+    let release = (): void => undefined;
+    if (params.waitMs > 0) {
+      const lease = this.access.acquireConnection(identity);
+      const stopWatching = this.access.onRevocation((revocation) => {
+        if (!AccessControl.revokes(revocation, identity)) return;
+        revokedBy = revocation;
+        gone.abort();
+      });
+      release = () => {
+        stopWatching();
+        lease.release();
+      };
+    }
     req.raw.socket?.once('close', onClose);
-    // The document is built as bytes by the records layer (stored JSON is not re-parsed).
-    reply.header('content-type', 'application/json; charset=utf-8');
-    return this.fetchService.fetch(topic, partitionParam(partition), params, gone).finally(() => req.raw.socket?.off('close', onClose));
+    try {
+      const body = await this.fetchService.fetch(topic, partitionNumber, params, gone);
+      if (revokedBy !== null) {
+        throw new SecurityError('SASL_AUTHENTICATION_FAILED', `Authentication revoked: ${describeRevocation(revokedBy)}; retry with a valid credential`, 'revoked');
+      }
+      // The document is built as bytes by the records layer (stored JSON is not re-parsed).
+      reply.header('content-type', 'application/json; charset=utf-8');
+      return body;
+    } finally {
+      req.raw.socket?.off('close', onClose);
+      release();
+    }
   }
 
   @Get('partitions/:partition/offsets')
