@@ -160,6 +160,18 @@ export class AccessControl {
     return this.security === null ? 0 : this.security.quotas.recordFetch(identity, bytes);
   }
 
+  /**
+   * Bytes produced on a stream (a WebSocket produce frame): counted toward `producer_byte_rate` and
+   * the tenant's usage as an HTTP produce body is, and the principal's next HTTP produces are held
+   * too; returns the throttle time the stream should stop reading for (0: none; always 0 with security off).
+   */
+  recordStreamProduce(identity: Identity, bytes: number): number {
+    if (this.security === null) return 0;
+    const throttleMs = this.security.quotas.recordProduce(identity, bytes);
+    this.hold(identity, 'produce', throttleMs);
+    return throttleMs;
+  }
+
   private hold(identity: Identity, kind: ThrottleKind, throttleMs: number): void {
     if (throttleMs <= 0) return;
     let kinds = this.throttledUntil.get(identity.principal);

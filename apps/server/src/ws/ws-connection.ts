@@ -65,6 +65,9 @@ export class WsConnection implements DeliveryTransport, MembershipHost, WsAuthHo
   private inflightProduce = 0;
   private throttledUntilMs = 0;
   private throttleTimer: NodeJS.Timeout | undefined;
+  /** While the producer quota throttles this connection, its socket is not read (until this time). */
+  private produceThrottledUntilMs = 0;
+  private produceThrottleTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private lastHeardMs = Date.now();
   private readonly onWritten = (): void => this.pump.onWritten();
@@ -217,10 +220,10 @@ export class WsConnection implements DeliveryTransport, MembershipHost, WsAuthHo
       return;
     }
     const id = 'id' in frame ? frame.id : undefined;
-    this.dispatch(frame).catch((err: unknown) => this.sendFrame(errorFrame(err, id, this.deps.logger)));
+    this.dispatch(frame, data.length).catch((err: unknown) => this.sendFrame(errorFrame(err, id, this.deps.logger)));
   }
 
-  private async dispatch(frame: ClientFrame): Promise<void> {
+  private async dispatch(frame: ClientFrame, frameBytes: number): Promise<void> {
     if (frame.type === 'authenticate') return this.auth.authenticate(frame.token, frame.id);
     if (this.auth.pending) {
       const id = 'id' in frame ? frame.id : undefined;
@@ -241,7 +244,7 @@ export class WsConnection implements DeliveryTransport, MembershipHost, WsAuthHo
       case 'resume':
         return this.pauseOrResume(frame);
       case 'produce':
-        return this.produceFrame(frame);
+        return this.produceFrame(frame, frameBytes);
       case 'unsubscribe':
       case 'leave':
         return this.unsubscribe(frame.type, frame.id);
@@ -325,15 +328,38 @@ export class WsConnection implements DeliveryTransport, MembershipHost, WsAuthHo
     if (frame.type === 'resume') this.pump.schedule();
   }
 
-  private async produceFrame(frame: Extract<ClientFrame, { type: 'produce' }>): Promise<void> {
+  private async produceFrame(frame: Extract<ClientFrame, { type: 'produce' }>, frameBytes: number): Promise<void> {
     // Bounded produce memory: past the limit stop reading the socket until appends complete.
     if (++this.inflightProduce >= this.deps.options.maxInflightProduce) this.raw.pause();
     try {
       const results = await handleProduceFrame(this.deps.produce, frame);
       this.sendFrame({ type: 'ack', id: frame.id, topic: frame.topic, results });
+      this.recordProduced(frameBytes);
     } finally {
-      if (--this.inflightProduce < this.deps.options.maxInflightProduce && !this.closed) this.raw.resume();
+      if (--this.inflightProduce < this.deps.options.maxInflightProduce) this.resumeReading();
     }
+  }
+
+  /**
+   * Counts a produce frame's bytes against the principal's producer quota (as an HTTP produce's
+   * body counts); over it, the socket is not read for the throttle time, as Kafka mutes a
+   * throttled connection: the client's next frames wait in the TCP buffers, none is refused or lost.
+   */
+  private recordProduced(bytes: number): void {
+    const identity = this.auth.current;
+    if (identity === null) return;
+    const throttleMs = this.deps.access.recordStreamProduce(identity, bytes);
+    if (throttleMs <= 0) return;
+    this.produceThrottledUntilMs = Date.now() + throttleMs;
+    this.raw.pause();
+    clearTimeout(this.produceThrottleTimer);
+    this.produceThrottleTimer = setTimeout(() => this.resumeReading(), throttleMs + 1);
+  }
+
+  /** Reads the socket again unless it is closed, throttled, or at its in-flight produce limit. */
+  private resumeReading(): void {
+    if (this.closed || this.produceThrottledUntilMs > Date.now() || this.inflightProduce >= this.deps.options.maxInflightProduce) return;
+    this.raw.resume();
   }
 
   private async unsubscribe(type: 'unsubscribe' | 'leave', id: string): Promise<void> {
@@ -408,6 +434,7 @@ export class WsConnection implements DeliveryTransport, MembershipHost, WsAuthHo
     this.closed = true;
     this.auth.close();
     clearTimeout(this.throttleTimer);
+    clearTimeout(this.produceThrottleTimer);
     this.pump.close();
     for (const s of this.subscriptions.values()) {
       // Socket close = immediate leave (revoke first, so the group never sees two owners).

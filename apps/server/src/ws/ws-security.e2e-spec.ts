@@ -279,6 +279,24 @@ describe('WebSocket and SSE security', () => {
     await connections(0);
   });
 
+  it('holds a WebSocket producer over its producer quota by not reading its next frames, and counts its bytes in the usage', async () => {
+    const key = (await api(server.url, 'POST', '/v1/admin/api-keys', admin, { principal: 'acme.wsprod' })).body.apiKey;
+    expect((await api(server.url, 'POST', '/v1/admin/acls', admin, { acls: [{ resourceType: 'TOPIC', resourceName: 'acme.', patternType: 'PREFIXED', principal: 'User:acme.wsprod', operation: 'WRITE', permissionType: 'ALLOW' }] })).status).toBe(201);
+    expect((await api(server.url, 'PUT', '/v1/admin/quotas', admin, { entityType: 'user', name: 'acme.wsprod', values: { producer_byte_rate: 2_000 } })).status).toBe(200);
+    const producedBefore = (await api(server.url, 'GET', '/v1/tenants/acme/usage', admin)).body.producedBytes as number;
+    const socket = await TestSocket.open(server.wsUrl, { headers: { authorization: `Bearer ${key}` } });
+    // 30 KB against 2 KB/s: Kafka's throttle time, capped at the window (2 x 250 ms here), before the next frame is read.
+    const big = await socket.request({ type: 'produce', id: 'p1', topic: 'acme.events', records: [{ value: 'y'.repeat(30_000) }] });
+    expect(big.type).toBe('ack');
+    const bigAckedAt = Date.now();
+    const small = await socket.request({ type: 'produce', id: 'p2', topic: 'acme.events', records: [{ value: 'after the throttle' }] });
+    expect(small.type).toBe('ack'); // held, not refused
+    expect(Date.now() - bigAckedAt).toBeGreaterThanOrEqual(300);
+    await socket.close();
+    const producedAfter = (await api(server.url, 'GET', '/v1/tenants/acme/usage', admin)).body.producedBytes as number;
+    expect(producedAfter - producedBefore).toBeGreaterThanOrEqual(30_000);
+  });
+
   it('slows a WebSocket reader over its consumer quota without dropping anything', async () => {
     const slow = (await api(server.url, 'POST', '/v1/admin/api-keys', admin, { principal: 'acme.slow' })).body.apiKey;
     expect((await api(server.url, 'POST', '/v1/admin/acls', admin, { acls: [{ resourceType: 'TOPIC', resourceName: 'acme.', patternType: 'PREFIXED', principal: 'User:acme.slow', operation: 'READ', permissionType: 'ALLOW' }] })).status).toBe(201);
