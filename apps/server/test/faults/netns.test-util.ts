@@ -154,7 +154,6 @@ export class NetnsLab {
             socket.write(`${target}\n`);
             return socket;
           },
-          timeout: timeoutMs,
         },
         (res) => {
           const chunks: Buffer[] = [];
@@ -172,7 +171,11 @@ export class NetnsLab {
           });
         },
       );
-      req.on('timeout', () => req.destroy(new Error(`${method} ${target}${urlPath} from host ${i}: no answer within ${timeoutMs} ms`)));
+      // One deadline for the whole exchange, by a timer: http.request's `timeout` option is never
+      // armed on a socket from `createConnection` (Node 20), so a request to a cut-off host would
+      // hang for good (what stalled this test's producers at first, not the brokers).
+      const timer = setTimeout(() => req.destroy(new Error(`${method} ${target}${urlPath} from host ${i}: no answer within ${timeoutMs} ms`)), timeoutMs);
+      req.on('close', () => clearTimeout(timer));
       req.on('error', reject);
       req.end(payload);
     });

@@ -14,7 +14,7 @@
  * Needs root (network namespaces): runs with SPOOL_PARTITION_TEST=1, and then skips with the
  * reason printed when `ip netns` is not permitted. Every address is inside the test's namespaces.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type ChildProcess } from 'node:child_process';
 import { assertBuilt, SERVER_MAIN } from '../server-process.test-util.js';
@@ -72,7 +72,7 @@ class Producer {
   /** The last failed attempt's answer or error (diagnostics). */
   lastError = '';
   /** Every request sent: when, and whether it was acknowledged. */
-  readonly attemptLog: { sentAtMs: number; acknowledged: boolean }[] = [];
+  readonly attemptLog: { sentAtMs: number; acknowledged: boolean; target?: number; tookMs?: number; answer?: string }[] = [];
   private running = true;
   private done: Promise<void> = Promise.resolve();
 
@@ -106,11 +106,13 @@ class Producer {
         attempts++;
         const targets = this.targets();
         const target = targets[Math.floor(Math.random() * targets.length)]!;
-        const attempt = { sentAtMs: Date.now(), acknowledged: false };
+        const attempt: (typeof this.attemptLog)[number] = { sentAtMs: Date.now(), acknowledged: false, target };
         this.attemptLog.push(attempt);
         try {
-          const res = await lab.http(this.host, brokerAddr(target), 'POST', `/v1/topics/${TOPIC}/records`, { acks: 'all', records: [{ partition: 0, value }] }, 5_000);
+          const res = await lab.http(this.host, brokerAddr(target), 'POST', `/v1/topics/${TOPIC}/records`, { acks: 'all', valueFormat: 'string', records: [{ partition: 0, value }] }, 5_000);
           const result = res.body?.results?.[0];
+          attempt.tookMs = Date.now() - attempt.sentAtMs;
+          attempt.answer = `${res.status} ${JSON.stringify(res.body).slice(0, 200)}`;
           if (res.status === 200 && typeof result?.offset === 'number') {
             outcome = 'ok';
             attempt.acknowledged = true;
@@ -122,6 +124,8 @@ class Producer {
         } catch (err) {
           // a timeout or a cut connection: try again (same value)
           this.lastError = `broker ${target}: ${(err as Error).message}`;
+          attempt.tookMs = Date.now() - attempt.sentAtMs;
+          attempt.answer = (err as Error).message;
         }
         await new Promise((r) => setTimeout(r, 100));
       }
@@ -179,6 +183,8 @@ maybe('a network partition of the leader (ip netns)', () => {
   }, TEST_TIMEOUT_MS);
 
   afterAll(async () => {
+    const logDir = process.env.SPOOL_TEST_LOG_DIR;
+    if (logDir) for (const [id, o] of output) await writeFile(path.join(logDir, `partition-broker-${id}-${process.pid}.log`), o).catch(() => undefined);
     await lab?.destroy();
   });
 
