@@ -108,9 +108,13 @@ export class PrefixWatcher {
     this.lastHeardMs = Date.now();
     return new Promise((resolve) => {
       let settled = false;
+      // Removed when this stream ends: the controller lives as long as the watcher, and a listener
+      // per broken stream (one every few seconds while etcd is out of reach) would pile up.
+      const onAbort = (): void => finish('retry');
       const finish = (how: 'retry' | 'compacted', err?: unknown): void => {
         if (settled) return;
         settled = true;
+        this.abort.signal.removeEventListener('abort', onAbort);
         if (err !== undefined && !this.abort.signal.aborted) {
           this.logger.warn({ err: this.conn.describeError('watch', err).message, resumeRevision: this.nextRevision }, 'metadata watch broke; resuming');
         }
@@ -119,7 +123,7 @@ export class PrefixWatcher {
         resolve(how);
       };
       this.endStream = (err) => finish('retry', err);
-      this.abort.signal.addEventListener('abort', () => finish('retry'), { once: true });
+      this.abort.signal.addEventListener('abort', onAbort, { once: true });
       stream.on('error', (err) => finish('retry', err));
       stream.on('end', () => finish('retry', new Error('watch stream ended')));
       stream.on('data', (res: IWatchResponse) => {
