@@ -8,7 +8,8 @@
 #     self-signed certificate for their HTTPS receiver; the TLS tests their CA and certificates), and the
 #     -dev libraries and tools to build @confluentinc/kafka-javascript, python3-kafka (kafka-python's
 #     SCRAM client judges libs/security's SCRAM server), and python3-requests + python3-jsonschema (what
-#     confluent_kafka's schema_registry module needs: its JSON serializers judge the schema registry);
+#     confluent_kafka's schema_registry module needs: its JSON serializers judge the schema registry),
+#     iproute2 (`ip netns`: the network-partition test builds its own namespaces; skipped where not permitted);
 #   - test/clients: @confluentinc/kafka-javascript (Confluent's Node client, librdkafka 2.15) and
 #     @platformatic/kafka (its Admin and protocol functions judge the client-quota and SCRAM-credential
 #     APIs), in their own package directory so that they stay out of the server's dependencies. Its install script
@@ -20,7 +21,7 @@
 # Uses sudo when not run as root.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-PACKAGES=(chromium kcat python3-confluent-kafka etcd-server etcd-client python3-kafka redis-server openssl python3-requests python3-jsonschema
+PACKAGES=(chromium kcat python3-confluent-kafka etcd-server etcd-client python3-kafka redis-server openssl python3-requests python3-jsonschema iproute2
   build-essential python3 libssl-dev zlib1g-dev libzstd-dev liblz4-dev libsasl2-dev libcurl4-openssl-dev)
 
 install_packages() {

@@ -5,6 +5,9 @@
  *   <prefix>sw        the "switch": a bridge `br0` and one veth end `v<i>` per host
  *   <prefix>h<i>      host i: `lo` and `eth0` (the veth's other end), address 10.<net>.<net2>.<i+1>/24
  *
+ * (`<prefix>` is `spool-netns-<pid>-<random>-`: a lab whose test process died is removed by the
+ * next `create()`.)
+ *
  * Nothing is added to the namespace the test runs in: no address, no route, no interface, so no
  * traffic leaves the test's namespaces. `cut(i)` sets `v<i>` down in the switch (host i is cut off
  * from every other host; its own loopback and address still work), `heal(i)` sets it up again.
@@ -25,15 +28,30 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
-/** Why namespaces cannot be used here, or null when they can. */
+/**
+ * Why namespaces cannot be used here, or null when they can: tries what create() does (a namespace,
+ * a bridge and a veth pair in it) and removes it again. Not permitted (no root, a container without
+ * CAP_NET_ADMIN or without the bridge/veth drivers) is a reason to skip, printed by the test.
+ */
 export function probeNetns(): string | null {
   if (process.platform !== 'linux') return `network namespaces need Linux (this is ${process.platform})`;
-  const name = `spprobe${process.pid}`;
+  const name = `${PREFIX}${process.pid}-probe`;
   const add = spawnSync('ip', ['netns', 'add', name], { encoding: 'utf8' });
   if (add.error !== undefined) return `iproute2's ip is not available (${add.error.message})`;
   if (add.status !== 0) return `ip netns add is not permitted here: ${add.stderr.trim()}`;
-  spawnSync('ip', ['netns', 'del', name]);
-  return null;
+  try {
+    for (const args of [
+      ['link', 'add', 'br0', 'type', 'bridge'],
+      ['link', 'add', 'v0', 'type', 'veth', 'peer', 'name', 'v1'],
+      ['link', 'set', 'v0', 'master', 'br0'],
+    ]) {
+      const r = spawnSync('ip', ['-n', name, ...args], { encoding: 'utf8' });
+      if (r.status !== 0) return `ip -n <namespace> ${args.join(' ')} is not permitted here: ${r.stderr.trim()}`;
+    }
+    return null;
+  } finally {
+    spawnSync('ip', ['netns', 'del', name]);
+  }
 }
 
 const FORWARDER = `
@@ -83,7 +101,8 @@ export class NetnsLab {
 
   /** Namespaces for `hosts` hosts on one bridge, each with a forwarder. */
   static async create(hosts: number): Promise<NetnsLab> {
-    const tag = `sp${(process.pid % 10000).toString(36)}${Math.random().toString(36).slice(2, 5)}`;
+    removeOrphans();
+    const tag = `${PREFIX}${process.pid}-${Math.random().toString(36).slice(2, 6)}-`;
     const subnet = `10.${100 + Math.floor(Math.random() * 100)}.${1 + Math.floor(Math.random() * 250)}`;
     const lab = new NetnsLab(tag, hosts, subnet, await mkdtemp(path.join(os.tmpdir(), 'spool-netns-')));
     try {
@@ -112,6 +131,7 @@ export class NetnsLab {
   get switchNs(): string {
     return `${this.prefix}sw`;
   }
+
 
   ns(i: number): string {
     return `${this.prefix}h${i}`;
@@ -203,6 +223,33 @@ export class NetnsLab {
       child.once('exit', (code) => reject(new Error(`forwarder on host ${i} exited (${code}): ${out}`)));
     });
     this.forwarders.set(i, socketPath);
+  }
+}
+
+/** Every namespace a lab makes is named `spool-netns-<pid of the test process>-<tag>-<role>`. */
+const PREFIX = 'spool-netns-';
+
+/**
+ * Deletes the namespaces of labs whose test process is gone (killed before its destroy() ran), so
+ * that an interrupted run leaves nothing behind for long. Their interfaces go with them.
+ */
+function removeOrphans(): void {
+  const list = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' });
+  if (list.status !== 0) return;
+  for (const line of list.stdout.split('\n')) {
+    const name = line.split(' ')[0] ?? '';
+    const pid = Number(/^spool-netns-(\d+)-/.exec(name)?.[1]);
+    if (!Number.isInteger(pid) || pid === process.pid || isAlive(pid)) continue;
+    spawnSync('ip', ['netns', 'del', name]);
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
