@@ -38,7 +38,10 @@ describe('controller on etcd', () => {
 
   async function node(id: number, overrides = {}): Promise<EtcdClusterMetadata> {
     const proxy = await TcpProxy.start(etcd.clientPort);
-    const n = await startNode(proxy.endpoint, id, overrides);
+    // A 2.5 s session rather than the harness's 1 s: at a load average of 40 a broker's keep-alive can miss a 1 s
+    // lease, and an unplanned election (a bumped epoch, a leader moved by a clean election) breaks the exact
+    // states these tests check.
+    const n = await startNode(proxy.endpoint, id, { sessionTimeoutMs: 2500, ...overrides });
     proxies.set(n, proxy);
     return n;
   }
@@ -181,8 +184,10 @@ describe('controller on etcd', () => {
       await two.alterPartition({ topic: 'pref', partition: p, leaderEpoch: s.leaderEpoch, partitionEpoch: s.partitionEpoch, newIsr: [2, 1] });
     }
     await waitFor('preferred leaders restored', () => two.partitions('pref').map((p) => p.leader).join() === '1,1,2');
-    const controller = await controllerOf(nodes);
-    expect(controller.controllerCounters()!.preferredLeaderElections).toBeGreaterThanOrEqual(2);
+    // Summed over both brokers: each counts only the elections its own controller sessions made, and the
+    // controllership may have moved when broker 1 was cut off.
+    const preferred = all.reduce((sum, n) => sum + (n.controllerCounters()?.preferredLeaderElections ?? 0), 0);
+    expect(preferred).toBeGreaterThanOrEqual(2);
   });
 
   it('ElectLeaders(PREFERRED) on the controller, NOT_CONTROLLER elsewhere', async () => {
