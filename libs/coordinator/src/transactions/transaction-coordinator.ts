@@ -352,6 +352,7 @@ export class TransactionCoordinator {
     if (!committed && meta.status !== TxnStatus.PrepareAbort) return;
     let pending = [...meta.partitions];
     const { producerId, producerEpoch } = meta;
+    let attempts = 0;
     while (pending.length > 0) {
       if (this.partitions.get(partition) !== state) return;
       let results;
@@ -366,6 +367,8 @@ export class TransactionCoordinator {
         if (r.errorCode !== 'NONE' && markerDone(r.errorCode)) this.logger.warn({ transactionalId: meta.transactionalId, ...r }, 'a transaction marker was refused for good; that partition is left out');
       }
       pending = pending.filter((tp) => failed.some((f) => f.topic === tp.topic && f.partition === tp.partition));
+      // Said on the first refusal and then every 50th (about every 5 s): a marker that keeps failing holds its partitions' LSO.
+      if (failed.length > 0 && attempts++ % 50 === 0) this.logger.warn({ transactionalId: meta.transactionalId, producerId, producerEpoch, committed, attempts, refused: failed }, 'transaction markers refused; retrying');
       if (pending.length > 0) await new Promise<void>((resolve) => this.scheduler.schedule(this.config.markerRetryBackoffMs, resolve));
     }
     await this.withLock(meta, async () => {
