@@ -9,10 +9,12 @@ import { ApiError, call, http } from './api.js';
 import { clearRefused, currentToken, onAuthChange, setToken, wasRefused } from './auth.js';
 import { href, useRoute } from './hooks.js';
 import { AclsPage } from './pages/acls-page.js';
+import { ApiKeysPage } from './pages/api-keys-page.js';
 import { GroupPage } from './pages/group-page.js';
 import { GroupsPage } from './pages/groups-page.js';
 import { LoginPage } from './pages/login-page.js';
 import { OverviewPage } from './pages/overview-page.js';
+import { ScramUsersPage } from './pages/scram-users-page.js';
 import { SubscriptionPage } from './pages/subscription-page.js';
 import { SubscriptionsPage } from './pages/subscriptions-page.js';
 import { TenantsPage } from './pages/tenants-page.js';
@@ -69,6 +71,8 @@ function App() {
     : section === 'subscriptions' ? <SubscriptionsPage />
     : section === 'acls' ? <AclsPage />
     : section === 'tenants' ? <TenantsPage />
+    : section === 'api-keys' ? <ApiKeysPage />
+    : section === 'scram-users' ? <ScramUsersPage />
     : <OverviewPage />;
   const link = (target: string, label: string) => (
     <a href={href(target)} aria-current={section === target ? 'page' : undefined}>
@@ -87,6 +91,8 @@ function App() {
           {link('subscriptions', 'Subscriptions')}
           {link('acls', 'ACLs')}
           {link('tenants', 'Tenants')}
+          {link('api-keys', 'API keys')}
+          {link('scram-users', 'SCRAM users')}
         </nav>
         {who?.authenticationEnabled && (
           <div class="session">

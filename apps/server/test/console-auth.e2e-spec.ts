@@ -2,8 +2,9 @@
  * The web console with authentication on (SPOOL_AUTH=on, a bootstrap admin key) and push delivery
  * on (a real redis-server), in headless Chromium: the login (a wrong key refused, the admin key
  * kept across a reload in sessionStorage, sign out), the overview's /metrics and a live tail over
- * WebSocket with the credential, the tenants, ACLs and push subscription pages (each checked over
- * the API), a revoked key sending the user back to the login, and on every page an accessibility
+ * WebSocket with the credential, the tenants, ACLs, API keys, SCRAM users and push subscription
+ * pages (each checked over the API; a key made in the page used over HTTP, a SCRAM user made in the
+ * page logging in with kafkajs), a revoked key sending the user back to the login, and on every page an accessibility
  * check: each form control has a label, and text has WCAG AA contrast against its background.
  */
 import { existsSync } from 'node:fs';
@@ -13,6 +14,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { generateApiKey } from '@spool/security';
+import { Kafka, logLevel } from 'kafkajs';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { RedisServer } from '../../../test/webhooks/redis-server.test-util.js';
 import { accessibilityProblems } from './console-a11y.test-util.js';
@@ -43,6 +45,20 @@ async function api(method: string, pathname: string, body?: unknown, token = adm
   });
   const text = await res.text();
   return { status: res.status, body: text === '' ? undefined : JSON.parse(text) };
+}
+
+/** Logs in to the Kafka port with kafkajs over SASL/SCRAM: 'ok', or 'refused' for a failed authentication. */
+async function scramLogin(username: string, password: string, mechanism: 'scram-sha-256' | 'scram-sha-512'): Promise<'ok' | 'refused'> {
+  const admin = new Kafka({ clientId: 'console-scram', brokers: [`127.0.0.1:${server.kafkaPort}`], logLevel: logLevel.NOTHING, retry: { retries: 0 }, sasl: { mechanism, username, password } }).admin();
+  try {
+    await admin.connect();
+    return 'ok';
+  } catch (err) {
+    if ((err as Error).name === 'KafkaJSSASLAuthenticationError' || /SASL|authentic/i.test((err as Error).message)) return 'refused';
+    throw err;
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 async function screenshot(name: string): Promise<void> {
@@ -180,6 +196,74 @@ describe('web console with authentication on', () => {
     await page.getByRole('status').filter({ hasText: 'Deleted 1 ACL' }).waitFor(WAIT);
     await row.waitFor({ state: 'detached', ...WAIT });
     expect((await api('GET', '/v1/topics/orders', undefined, alice)).status).toBe(403);
+  }, TEST_MS);
+
+  it('creates an API key (shown once) that then works, and revokes it after a confirmation', async () => {
+    expect((await api('POST', '/v1/admin/acls', { acls: [{ resourceType: 'TOPIC', resourceName: 'orders', patternType: 'LITERAL', principal: 'User:reader', operation: 'DESCRIBE', permissionType: 'ALLOW' }] })).status).toBe(201);
+    await page.getByRole('link', { name: 'API keys' }).click();
+    const form = page.getByRole('form', { name: 'Create an API key' });
+    await form.getByLabel('Principal').fill('reader');
+    await form.getByLabel('Description (optional)').fill('console test');
+    await form.getByRole('button', { name: 'Create API key' }).click();
+    const secret = await page.getByTestId('api-key-secret').locator('code').textContent(WAIT);
+    expect(secret).toMatch(/^spk_[0-9a-f]{20}_/);
+    const keyId = secret!.slice(4, 24);
+    const row = page.locator(`tr[data-api-key="${keyId}"]`);
+    await row.filter({ hasText: 'User:reader' }).filter({ hasText: 'console test' }).waitFor(WAIT);
+    expect(await row.getByTestId('api-key-state').textContent()).toBe('valid');
+    // The key the page showed is a working credential, and the list never carries a secret.
+    expect((await api('GET', '/v1/whoami', undefined, secret!)).body.principal).toBe('User:reader');
+    expect((await api('GET', '/v1/topics/orders', undefined, secret!)).status).toBe(200);
+    expect(await page.locator('table').textContent()).not.toContain(secret!.slice(25));
+    // A bad principal gets the API's error.
+    await form.getByLabel('Principal').fill('Bad Principal!');
+    await form.getByRole('button', { name: 'Create API key' }).click();
+    await form.getByRole('alert').waitFor(WAIT);
+    await expectAccessible();
+    await screenshot('api-keys');
+    // Revoke takes a second click; Cancel leaves the key alone.
+    await row.getByRole('button', { name: `Revoke key ${keyId} of User:reader` }).click();
+    await row.getByRole('button', { name: 'Cancel' }).click();
+    expect((await api('GET', '/v1/topics/orders', undefined, secret!)).status).toBe(200);
+    await row.getByRole('button', { name: `Revoke key ${keyId} of User:reader` }).click();
+    await row.getByRole('button', { name: `Confirm: revoke key ${keyId} of User:reader` }).click();
+    await page.getByRole('status').filter({ hasText: `Revoked key ${keyId}` }).waitFor(WAIT);
+    await row.getByTestId('api-key-state').filter({ hasText: /^revoked / }).waitFor(WAIT);
+    expect((await api('GET', '/v1/topics/orders', undefined, secret!)).status).toBe(401);
+    expect((await api('GET', '/v1/admin/api-keys')).body.apiKeys).toContainEqual(expect.objectContaining({ keyId, revokedAtMs: expect.any(Number) }));
+  }, TEST_MS);
+
+  it('creates, replaces and deletes SCRAM credentials, and a Kafka client logs in with the one made in the page', async () => {
+    await page.getByRole('link', { name: 'SCRAM users' }).click();
+    const form = page.getByRole('form', { name: 'Create or replace a SCRAM credential' });
+    await form.getByLabel('User').fill('kafka-app');
+    await form.getByLabel('Mechanism').selectOption('SCRAM-SHA-256');
+    await form.getByLabel('Password').fill('first-secret');
+    await form.getByRole('button', { name: 'Save credential' }).click();
+    const row256 = page.locator('tr[data-scram="kafka-app|SCRAM-SHA-256"]');
+    await row256.filter({ hasText: '4096' }).waitFor(WAIT);
+    // Replace with another password and more iterations: the old password stops working.
+    await form.getByLabel('Password').fill('second-secret');
+    await form.getByLabel('Iterations (optional, 4096–16384)').fill('8192');
+    await form.getByRole('button', { name: 'Save credential' }).click();
+    await row256.filter({ hasText: '8192' }).waitFor(WAIT);
+    expect(await scramLogin('kafka-app', 'second-secret', 'scram-sha-256')).toBe('ok');
+    expect(await scramLogin('kafka-app', 'first-secret', 'scram-sha-256')).toBe('refused');
+    // Iterations outside Kafka's range: the API's error, shown in the form.
+    await form.getByLabel('Mechanism').selectOption('SCRAM-SHA-512');
+    await form.getByLabel('Password').fill('x-secret');
+    await form.getByLabel('Iterations (optional, 4096–16384)').fill('100');
+    await form.getByLabel('Iterations (optional, 4096–16384)').evaluate((el) => el.removeAttribute('min')); // past the browser's own check
+    await form.getByRole('button', { name: 'Save credential' }).click();
+    await form.getByRole('alert').waitFor(WAIT);
+    expect((await api('GET', '/v1/admin/scram-credentials')).body.credentials).toEqual([{ user: 'kafka-app', mechanism: 'SCRAM-SHA-256', iterations: 8192 }]);
+    await expectAccessible();
+    await screenshot('scram-users');
+    await page.getByRole('button', { name: 'Delete the SCRAM-SHA-256 credential of kafka-app' }).click();
+    await page.getByRole('status').filter({ hasText: 'Deleted the SCRAM-SHA-256 credential of kafka-app' }).waitFor(WAIT);
+    await row256.waitFor({ state: 'detached', ...WAIT });
+    expect((await api('GET', '/v1/admin/scram-credentials')).body.credentials).toEqual([]);
+    expect(await scramLogin('kafka-app', 'second-secret', 'scram-sha-256')).toBe('refused');
   }, TEST_MS);
 
   it('creates a push subscription, shows its secret once and its deliveries, pauses and deletes it', async () => {
