@@ -1,6 +1,7 @@
 /**
  * Start-up of a broker node:
- *   1. load and validate the environment; a bad variable prints one line and exits 1;
+ *   1. load and validate the environment; a bad variable prints one line and exits 1; log the
+ *      open-file limit (lifecycle/open-file-limit.ts);
  *   2. create the Nest app (Fastify) and install signal handlers;
  *   3. listen: /healthz answers from here on, /readyz says "starting";
  *   4. open the LogManager, recovering every partition (possibly long after a crash), join the
@@ -19,6 +20,7 @@ import { BrokerState } from './health/broker-state.js';
 import { GroupCoordinatorService } from './groups/group-coordinator.service.js';
 import { TransactionCoordinatorService } from './transactions/transaction-coordinator.service.js';
 import { GracefulShutdown } from './lifecycle/graceful-shutdown.js';
+import { logOpenFileLimit } from './lifecycle/open-file-limit.js';
 import { IdempotencyStore } from './http/idempotency/idempotency.store.js';
 import { setupOpenApi } from './http/openapi/openapi.setup.js';
 import { fastifyAdapterOptions } from './http/fastify-setup.js';
@@ -38,6 +40,7 @@ export async function bootstrap(env: NodeJS.ProcessEnv = process.env): Promise<v
     { dataDir: config.dataDir, host: config.host, httpPort: config.httpPort, kafkaPort: config.kafkaPort, node: process.version },
     'starting spool broker',
   );
+  logOpenFileLimit(logger);
   if (config.security.enabled) {
     const store = config.security.etcd ? { securityStore: `etcd /${config.security.etcd.clusterName}/security/` } : { securityDir: config.security.storeDir };
     const interBroker = config.security.interBroker ? { interBrokerPrincipal: `User:${config.security.interBroker.user}`, interBrokerMechanism: config.security.interBroker.mechanism } : {};

@@ -54,10 +54,16 @@ export class ServerProcess {
     );
   }
 
-  /** Spawns the server with only PATH inherited, so the developer's SPOOL_* variables cannot leak in. */
-  static start(env: Record<string, string>): ServerProcess {
+  /**
+   * Spawns the server with only PATH inherited, so the developer's SPOOL_* variables cannot leak in.
+   * `openFileLimit`: start it with this RLIMIT_NOFILE (util-linux's prlimit sets it, then execs node,
+   * so the pid is the server's).
+   */
+  static start(env: Record<string, string>, opts: { openFileLimit?: { soft: number; hard: number } } = {}): ServerProcess {
     assertBuilt();
-    const child = spawn(process.execPath, [SERVER_MAIN], {
+    const limit = opts.openFileLimit;
+    const [command, args] = limit === undefined ? [process.execPath, [SERVER_MAIN]] : ['prlimit', [`--nofile=${limit.soft}:${limit.hard}`, process.execPath, SERVER_MAIN]];
+    const child = spawn(command, args, {
       cwd: REPO_ROOT,
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,4 +1,4 @@
-import { readdir, readFile, rm, stat } from 'node:fs/promises';
+import { readdir, readFile, readlink, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ManualClock, SpoolError } from '@spool/common';
 import { LogManager, type LogManagerOptions } from './log-manager.js';
@@ -254,5 +254,22 @@ describe('LogManager', () => {
     const log = manager.getLog('again', 0);
     expect([log.logStartOffset, log.logEndOffset, log.highWatermark]).toEqual([0, 0, 0]);
     expect((await log.append(batchOf([{ key: 'k', value: 'v', timestamp: clock.now() }]))).baseOffset).toBe(0);
+  });
+
+  it('holds one descriptor per partition, the log file: indexes are opened only to be written', async () => {
+    const manager = await open();
+    await manager.createTopic('many', 40);
+    for (let p = 0; p < 40; p += 7) await append(manager, 'many', p, 3);
+    const ours = async (): Promise<string[]> => {
+      const targets = await Promise.all((await readdir('/proc/self/fd')).map((fd) => readlink(`/proc/self/fd/${fd}`).catch(() => '')));
+      return targets.filter((t) => t.startsWith(dir.path + '/'));
+    };
+    const held = await ours();
+    expect(held.filter((t) => t.endsWith('.log'))).toHaveLength(40);
+    expect(held.filter((t) => !t.endsWith('.log'))).toEqual([]);
+    // Indexes still work after a restart (written through short-lived descriptors, read back at open).
+    const again = await reopen(manager);
+    expect(again.describeTopic('many').partitionStates[7]).toMatchObject({ logEndOffset: 3 });
+    expect((await ours()).filter((t) => !t.endsWith('.log'))).toEqual([]);
   });
 });

@@ -96,9 +96,11 @@ export class LogSegment {
   static async create(dir: string, baseOffset: number, config: LogSegmentConfig, nowMs: number, transitSuffix = ''): Promise<LogSegment> {
     const flags = fsConstants.O_RDWR | fsConstants.O_CREAT | fsConstants.O_TRUNC;
     const handle = await openForWrite(segmentFilePath(dir, baseOffset, 'log', transitSuffix), flags, 0o644);
-    const offsetIndex = await OffsetIndex.open(segmentFilePath(dir, baseOffset, 'index', transitSuffix), baseOffset, config.segmentIndexBytes, true);
-    const timeIndex = await TimeIndex.open(segmentFilePath(dir, baseOffset, 'timeindex', transitSuffix), baseOffset, config.segmentIndexBytes, true);
-    return new LogSegment(dir, baseOffset, handle, offsetIndex, timeIndex, config, transitSuffix, 0, nowMs, false);
+    return closingOnFailure(handle, async () => {
+      const offsetIndex = await OffsetIndex.open(segmentFilePath(dir, baseOffset, 'index', transitSuffix), baseOffset, config.segmentIndexBytes, true);
+      const timeIndex = await TimeIndex.open(segmentFilePath(dir, baseOffset, 'timeindex', transitSuffix), baseOffset, config.segmentIndexBytes, true);
+      return new LogSegment(dir, baseOffset, handle, offsetIndex, timeIndex, config, transitSuffix, 0, nowMs, false);
+    });
   }
 
   /**
@@ -107,13 +109,15 @@ export class LogSegment {
    */
   static async open(dir: string, baseOffset: number, config: LogSegmentConfig, transitSuffix = ''): Promise<LogSegment> {
     const handle = await fs.open(segmentFilePath(dir, baseOffset, 'log', transitSuffix), fsConstants.O_RDWR);
-    const stat = await handle.stat();
-    const indexPath = segmentFilePath(dir, baseOffset, 'index', transitSuffix);
-    const timeIndexPath = segmentFilePath(dir, baseOffset, 'timeindex', transitSuffix);
-    const missing = !(await exists(indexPath)) || !(await exists(timeIndexPath));
-    const offsetIndex = await OffsetIndex.open(indexPath, baseOffset, config.segmentIndexBytes, missing);
-    const timeIndex = await TimeIndex.open(timeIndexPath, baseOffset, config.segmentIndexBytes, missing);
-    return new LogSegment(dir, baseOffset, handle, offsetIndex, timeIndex, config, transitSuffix, stat.size, stat.mtimeMs, missing);
+    return closingOnFailure(handle, async () => {
+      const stat = await handle.stat();
+      const indexPath = segmentFilePath(dir, baseOffset, 'index', transitSuffix);
+      const timeIndexPath = segmentFilePath(dir, baseOffset, 'timeindex', transitSuffix);
+      const missing = !(await exists(indexPath)) || !(await exists(timeIndexPath));
+      const offsetIndex = await OffsetIndex.open(indexPath, baseOffset, config.segmentIndexBytes, missing);
+      const timeIndex = await TimeIndex.open(timeIndexPath, baseOffset, config.segmentIndexBytes, missing);
+      return new LogSegment(dir, baseOffset, handle, offsetIndex, timeIndex, config, transitSuffix, stat.size, stat.mtimeMs, missing);
+    });
   }
 
   get logPath(): string {
@@ -457,5 +461,15 @@ async function exists(filePath: string): Promise<boolean> {
     return true;
   } catch {
     return false;
+  }
+}
+
+/** Runs the rest of a segment's opening; if it fails (EMFILE on an index, say), the log file's descriptor is closed rather than left to the garbage collector. */
+async function closingOnFailure<T>(handle: FileHandle, rest: () => Promise<T>): Promise<T> {
+  try {
+    return await rest();
+  } catch (err) {
+    await handle.close().catch(() => undefined);
+    throw err;
   }
 }

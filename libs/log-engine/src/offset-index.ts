@@ -53,9 +53,9 @@ export class OffsetIndex {
    * caller rebuilds it.
    */
   static async open(filePath: string, baseOffset: number, maxIndexSize: number, truncate = false): Promise<OffsetIndex> {
-    const file = await IndexFile.open(filePath, OFFSET_INDEX_ENTRY_SIZE, truncate);
+    const { file, contents } = await IndexFile.open(filePath, OFFSET_INDEX_ENTRY_SIZE, truncate);
     const index = new OffsetIndex(baseOffset, maxIndexSize, file);
-    if (!truncate) index.load(await file.readAll());
+    if (!truncate) index.load(contents);
     return index;
   }
 

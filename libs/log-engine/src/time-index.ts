@@ -45,9 +45,9 @@ export class TimeIndex {
 
   /** Opens and loads the index at `filePath` (see OffsetIndex.open for the contract). */
   static async open(filePath: string, baseOffset: number, maxIndexSize: number, truncate = false): Promise<TimeIndex> {
-    const file = await IndexFile.open(filePath, TIME_INDEX_ENTRY_SIZE, truncate);
+    const { file, contents } = await IndexFile.open(filePath, TIME_INDEX_ENTRY_SIZE, truncate);
     const index = new TimeIndex(baseOffset, maxIndexSize, file);
-    if (!truncate) index.load(await file.readAll());
+    if (!truncate) index.load(contents);
     return index;
   }
 
