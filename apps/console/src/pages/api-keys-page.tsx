@@ -104,7 +104,7 @@ export function ApiKeysPage() {
           })}
         </tbody>
       </table>
-      {keys.data?.length === 0 && <p class="muted">No API keys (the bootstrap admin key from SPOOL_ADMIN_API_KEY is not stored, so it is not listed).</p>}
+      {keys.data?.length === 0 && <p class="muted">No API keys.</p>}
       {pager}
     </section>
   );
