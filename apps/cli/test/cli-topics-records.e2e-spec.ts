@@ -121,6 +121,10 @@ describe('spool produce and consume', () => {
 
     const counted = await cli.run(['consume', 'events', '-p', '0', '--count', '1']);
     expect(jsonLines(counted.stdout).map((x) => x.offset)).toEqual([0]);
+    // One record per fetch: the JSON lines of every page, in order, each its own line.
+    const paged = await cli.run(['consume', 'events', '-p', '0', '--fetch-max-records', '1']);
+    expect(paged.stdout.split('\n')).toHaveLength(3);
+    expect(jsonLines(paged.stdout).map((x) => [x.topic, x.partition, x.offset, x.key])).toEqual([['events', 0, 0, 'a'], ['events', 0, 1, 'b']]);
 
     const future = await cli.run(['consume', 'events', '--offset', `@${Date.now() + 3_600_000}`]);
     expect(future).toMatchObject({ code: 0, stdout: '' });

@@ -275,7 +275,7 @@ export const produce = <ThrowOnError extends boolean = false>(options: Options<P
 /**
  * Fetch records (long-poll)
  *
- * Returns when records at `offset` exist or `waitMs` passes.
+ * Returns when records at `offset` exist or `waitMs` passes. With `Accept: application/x-ndjson` the answer is `application/x-ndjson` instead: one record object per line with `topic` and `partition` first (no envelope), and the envelope's offsets in the headers `spool-next-offset`, `spool-high-watermark` and `spool-log-start-offset`.
  */
 export const fetchRecords = <ThrowOnError extends boolean = false>(options: Options<FetchRecordsData, ThrowOnError>) => (options.client ?? client).get<FetchRecordsResponses, FetchRecordsErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],

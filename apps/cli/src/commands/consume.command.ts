@@ -12,10 +12,10 @@ import { usageError } from '../cli.error.js';
 import { Context, type Runtime } from '../context.js';
 import { readGroup } from '../consume/group-reader.js';
 import { OutputWriter } from '../consume/output-writer.js';
-import { readPartition, type ReadFormats } from '../consume/partition-reader.js';
+import { firstLines, linesBelow, readPartition, readPartitionLines, type LinesPage, type ReadFormats } from '../consume/partition-reader.js';
 import { humanLines, jsonLines, template, type PageFormatter } from '../consume/record-format.js';
 import { parseStartSpec, type StartSpec } from '../consume/start-position.js';
-import { Progress } from '../output/progress.js';
+import { formatCount, Progress } from '../output/progress.js';
 import { asArgParser, collect, parseIntOption, parseInteger } from './options.js';
 
 interface ConsumeOptions {
@@ -34,14 +34,14 @@ interface ConsumeOptions {
 const READ_FORMATS = ['auto', 'json', 'string', 'binary'] as const;
 const FETCH_MAX_BYTES = 4 * 1024 * 1024;
 const LONG_POLL_MS = 30_000;
-const fmt = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
 
-function formatterFor(ctx: Context, opts: ConsumeOptions, topic: string): PageFormatter {
-  if (opts.format !== undefined) return template(opts.format);
-  if (ctx.output.format === 'yaml') return (_t, records, from, to) => records.slice(from, to).map((r) => `---\n${dump({ topic, ...r }, { lineWidth: -1 })}`).join('');
+/** How records are printed; `lines`: JSON lines, which the broker can send ready-made (NDJSON fetch). */
+function formatterFor(ctx: Context, opts: ConsumeOptions, topic: string): { format: PageFormatter; lines: boolean } {
+  if (opts.format !== undefined) return { format: template(opts.format), lines: false };
+  if (ctx.output.format === 'yaml') return { format: (_t, records, from, to) => records.slice(from, to).map((r) => `---\n${dump({ topic, ...r }, { lineWidth: -1 })}`).join(''), lines: false };
   // JSON lines unless a table was asked for by name: the global default (table) suits admin commands, not a record stream.
-  if (ctx.globals.output === 'table') return humanLines();
-  return jsonLines(topic);
+  if (ctx.globals.output === 'table') return { format: humanLines(), lines: false };
+  return { format: jsonLines(topic), lines: true };
 }
 
 interface PartitionPlan {
@@ -115,7 +115,7 @@ Examples:
     )
     .action(async (topic: string, opts: ConsumeOptions, cmd: Command) => {
       const ctx = Context.of(cmd, runtime);
-      const format = formatterFor(ctx, opts, topic);
+      const { format, lines: jsonLinesOutput } = formatterFor(ctx, opts, topic);
       const writer = new OutputWriter(runtime.streams.stdout);
       const showProgress = opts.progress && runtime.streams.stderr.isTTY === true && runtime.streams.stdout.isTTY !== true;
       const progress = new Progress(runtime.streams.stderr, undefined, 'records', showProgress);
@@ -140,6 +140,22 @@ Examples:
         if (remaining <= 0) stop.abort();
         return n;
       };
+      /** The same for a page of ready-made JSON lines. */
+      const takeLines = async (page: LinesPage, endOffset: number | undefined): Promise<void> => {
+        let { body, lines } = endOffset !== undefined && page.nextOffset > endOffset ? linesBelow(page.body, endOffset) : page;
+        if (lines > remaining) {
+          body = firstLines(body, remaining);
+          lines = remaining;
+        }
+        if (lines > 0) {
+          remaining -= lines;
+          consumed += lines;
+          bytes += body.length;
+          await writer.write(body);
+          progress.update(consumed, bytes);
+        }
+        if (remaining <= 0) stop.abort();
+      };
       if (opts.group !== undefined) {
         if (opts.partition.length > 0) throw usageError('--partition and --group exclude each other: a group member reads the partitions the broker assigns');
         const from = opts.offset.kind === 'earliest' || opts.offset.kind === 'latest' ? opts.offset.kind : undefined;
@@ -148,24 +164,27 @@ Examples:
       } else {
         const plans = await planPartitions(ctx, topic, opts);
         await Promise.all(
-          plans.map((plan) =>
-            readPartition(
-              ctx.api,
-              { topic, partition: plan.partition, startOffset: plan.startOffset, endOffset: plan.endOffset, maxRecords: Math.min(opts.fetchMaxRecords, remaining), maxBytes: FETCH_MAX_BYTES, waitMs: LONG_POLL_MS, signal, ...formats },
-              async (page) => {
-                let records = page.records;
-                if (plan.endOffset !== undefined && records.length > 0 && records[records.length - 1].offset >= plan.endOffset) records = records.filter((r) => r.offset < plan.endOffset!);
-                await take(records, topic);
+          plans.map((plan) => {
+            const read = { topic, partition: plan.partition, startOffset: plan.startOffset, endOffset: plan.endOffset, maxRecords: Math.min(opts.fetchMaxRecords, remaining), maxBytes: FETCH_MAX_BYTES, waitMs: LONG_POLL_MS, signal, ...formats };
+            if (jsonLinesOutput) {
+              return readPartitionLines(ctx.api, read, async (page) => {
+                await takeLines(page, plan.endOffset);
                 return !signal.aborted;
-              },
-            ),
-          ),
+              });
+            }
+            return readPartition(ctx.api, read, async (page) => {
+              let records = page.records;
+              if (plan.endOffset !== undefined && records.length > 0 && records[records.length - 1].offset >= plan.endOffset) records = records.filter((r) => r.offset < plan.endOffset!);
+              await take(records, topic);
+              return !signal.aborted;
+            });
+          }),
         );
       }
       progress.done();
       const seconds = (performance.now() - startedAt) / 1000;
       if (runtime.streams.stderr.isTTY === true && opts.progress) {
-        ctx.output.warn(`consumed ${fmt.format(consumed)} record${consumed === 1 ? '' : 's'} in ${seconds.toFixed(2)} s (${fmt.format(consumed / Math.max(seconds, 0.001))} records/s)`);
+        ctx.output.warn(`consumed ${formatCount(consumed)} record${consumed === 1 ? '' : 's'} in ${seconds.toFixed(2)} s (${formatCount(consumed / Math.max(seconds, 0.001))} records/s)`);
       }
     });
 }

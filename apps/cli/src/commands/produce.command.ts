@@ -9,7 +9,7 @@ import { Command, Option } from 'commander';
 import { CliError, usageError } from '../cli.error.js';
 import { Context, type Runtime } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
-import { Progress } from '../output/progress.js';
+import { formatCount, Progress } from '../output/progress.js';
 import { renderTable } from '../output/table.js';
 import { uploadNdjson } from '../produce/ndjson-upload.js';
 import { RecordEncoder, unescapeDelimiter, type ValueFormat } from '../produce/record-encoder.js';
@@ -28,7 +28,6 @@ interface ProduceOptions {
 }
 
 const FORMATS = ['json', 'string', 'binary'] as const;
-const fmt = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
 
 export function registerProduceCommand(program: Command, runtime: Runtime): void {
   program
@@ -99,7 +98,7 @@ Examples:
       const view = { topic, recordCount: result.summary.recordCount, partitions, elapsedMs };
       ctx.output.result(view, () => {
         const rate = view.recordCount / Math.max(elapsedMs / 1000, 0.001);
-        const head = `produced ${fmt.format(view.recordCount)} record${view.recordCount === 1 ? '' : 's'} to ${topic} in ${(elapsedMs / 1000).toFixed(2)} s (${fmt.format(rate)} records/s)\n`;
+        const head = `produced ${formatCount(view.recordCount)} record${view.recordCount === 1 ? '' : 's'} to ${topic} in ${(elapsedMs / 1000).toFixed(2)} s (${formatCount(rate)} records/s)\n`;
         return partitions.length === 0
           ? head
           : head +

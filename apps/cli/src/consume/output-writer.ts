@@ -6,7 +6,7 @@
 export class OutputWriter {
   constructor(private readonly out: NodeJS.WritableStream) {}
 
-  write(text: string): Promise<void> | undefined {
+  write(text: string | Uint8Array): Promise<void> | undefined {
     if (text.length === 0) return undefined;
     if (this.out.write(text)) return undefined;
     return new Promise((resolve) => this.out.once('drain', resolve));

@@ -112,7 +112,7 @@ function installCors(fastify: FastifyInstance, origins: readonly string[]): void
     }
     reply.header('access-control-allow-origin', any ? '*' : origin);
     if (!any) reply.header('vary', 'Origin');
-    reply.header('access-control-expose-headers', 'idempotent-replayed');
+    reply.header('access-control-expose-headers', 'idempotent-replayed, spool-next-offset, spool-high-watermark, spool-log-start-offset');
     if (request.method === 'OPTIONS' && request.headers['access-control-request-method'] !== undefined) {
       reply
         .header('access-control-allow-methods', 'GET, POST, PATCH, DELETE')

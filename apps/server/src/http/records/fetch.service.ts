@@ -8,10 +8,19 @@
  * in-flight requests before it closes). At most maxPendingLongPolls fetches with a wait run at once
  * (each holds a socket, a timer and a waiter on its partition): past it a fetch that asks to wait
  * is refused with 429 THROTTLING_QUOTA_EXCEEDED (reason long-poll-limit) before it reads anything.
+ *
+ * With `Accept: application/x-ndjson` the same page is one record per line, each with its topic
+ * and partition in front (the shape of `spool consume`'s JSON lines and the SSE face's data lines),
+ * and the envelope's offsets go in response headers:
+ *
+ *   spool-next-offset: 8            spool-high-watermark: 9            spool-log-start-offset: 0
+ *   {"topic":"t","partition":0,"offset":7,"timestamp":1767225600000,"key":"k","value":{"n":1},"headers":{}}\n
+ *
+ * A reader that prints records (the CLI) then writes the body as it came, without parsing it.
  */
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { SpoolError } from '@spool/common';
-import { fetchPage } from '../../records/fetch-page.js';
+import { fetchPage, type FetchedPage } from '../../records/fetch-page.js';
 import { PARTITION_READERS, type PartitionReaders } from '../../records/partition-reader.js';
 import type { ReadFormats } from '../../records/record-formats.js';
 import { rendererFor } from '../../records/record-renderer.js';
@@ -41,6 +50,17 @@ export class FetchService implements OnModuleDestroy {
 
   /** The FetchResponse JSON document, as bytes. Aborting `stop` (client gone) ends a long-poll early. */
   async fetch(topic: string, partition: number, params: FetchParams, stop: AbortController = new AbortController()): Promise<Buffer> {
+    const page = await this.fetchRendered(topic, partition, params, stop);
+    return fetchResponse(partition, page.records, `],"nextOffset":${page.nextOffset},"highWatermark":${page.highWatermark},"logStartOffset":${page.logStartOffset}}`);
+  }
+
+  /** The same page as NDJSON lines (see the top) and the offsets for the response headers. */
+  async fetchNdjson(topic: string, partition: number, params: FetchParams, stop: AbortController = new AbortController()): Promise<NdjsonPage> {
+    const page = await this.fetchRendered(topic, partition, params, stop);
+    return { body: ndjsonLines(topic, partition, page.records), nextOffset: page.nextOffset, highWatermark: page.highWatermark, logStartOffset: page.logStartOffset };
+  }
+
+  private async fetchRendered(topic: string, partition: number, params: FetchParams, stop: AbortController): Promise<FetchedPage> {
     const reader = this.readers.reader(topic, partition);
     const waits = params.waitMs > 0 && this.options.maxWaitMs > 0;
     if (waits && this.pendingLongPolls >= this.options.maxPendingLongPolls) {
@@ -52,23 +72,22 @@ export class FetchService implements OnModuleDestroy {
     if (waits) this.pendingLongPolls++;
     try {
       if (params.offset === undefined) await this.readers.prepare(topic, [partition]);
-      return await this.fetchPage(partition, reader, params, stop);
+      return await this.fetchPage(reader, params, stop);
     } finally {
       if (waits) this.pendingLongPolls--;
     }
   }
 
-  private async fetchPage(partition: number, reader: ReturnType<PartitionReaders['reader']>, params: FetchParams, stop: AbortController): Promise<Buffer> {
+  private async fetchPage(reader: ReturnType<PartitionReaders['reader']>, params: FetchParams, stop: AbortController): Promise<FetchedPage> {
     if (this.closing) stop.abort();
     this.running.add(stop);
     try {
-      const page = await fetchPage(
+      return await fetchPage(
         reader,
         rendererFor(params.formats, this.readers.schemaDecoder),
         { offset: params.offset, maxRecords: params.maxRecords, maxBytes: Math.min(params.maxBytes, this.options.fetchMaxBytes), waitMs: Math.min(params.waitMs, this.options.maxWaitMs) },
         stop.signal,
       );
-      return fetchResponse(partition, page.records, `],"nextOffset":${page.nextOffset},"highWatermark":${page.highWatermark},"logStartOffset":${page.logStartOffset}}`);
     } finally {
       this.running.delete(stop);
     }
@@ -96,6 +115,29 @@ export class FetchService implements OnModuleDestroy {
     }
     return out;
   }
+}
+
+/** A fetch page as NDJSON: the body and the offsets its headers carry. */
+export interface NdjsonPage {
+  readonly body: Buffer;
+  readonly nextOffset: number;
+  readonly highWatermark: number;
+  readonly logStartOffset: number;
+}
+
+/** `{"topic":t,"partition":p,<record fields>}\n` per record, sized once and copied once. */
+function ndjsonLines(topic: string, partition: number, records: RenderedRecords): Buffer {
+  const head = Buffer.from(`{"topic":${JSON.stringify(topic)},"partition":${partition},`);
+  let size = 0;
+  for (let i = 0; i < records.count; i++) size += head.length + records.bytes(i) - 1 + 1;
+  const out = Buffer.allocUnsafe(size);
+  let pos = 0;
+  for (let i = 0; i < records.count; i++) {
+    pos += head.copy(out, pos);
+    pos += records.json(i).copy(out, pos, 1); // the record's fields, after its opening brace
+    out[pos++] = 0x0a;
+  }
+  return out;
 }
 
 const OPEN = Buffer.from('{"records":[');

@@ -35,6 +35,14 @@ function partitionParam(raw: string): number {
   return partition;
 }
 
+/** A fetch that names application/x-ndjson in Accept gets the page as NDJSON lines (fetch.service.ts). */
+const NDJSON_ACCEPT = /(^|[\s,])application\/x-ndjson\b/i;
+
+/** The 401 a long-poll ends with when its credential is revoked while it waits. */
+function revokedError(revocation: CredentialRevocation): SecurityError {
+  return new SecurityError('SASL_AUTHENTICATION_FAILED', `Authentication revoked: ${describeRevocation(revocation)}; retry with a valid credential`, 'revoked');
+}
+
 @ApiTags('records')
 @ApiExtraModels(ProduceRecordDto)
 @Controller('v1/topics/:topic')
@@ -133,7 +141,12 @@ export class RecordsController {
   }
 
   @Get('partitions/:partition/records')
-  @ApiOperation({ operationId: 'fetchRecords', summary: 'Fetch records (long-poll)', description: 'Returns when records at `offset` exist or `waitMs` passes.' })
+  @ApiOperation({
+    operationId: 'fetchRecords',
+    summary: 'Fetch records (long-poll)',
+    description:
+      'Returns when records at `offset` exist or `waitMs` passes. With `Accept: application/x-ndjson` the answer is `application/x-ndjson` instead: one record object per line with `topic` and `partition` first (no envelope), and the envelope\'s offsets in the headers `spool-next-offset`, `spool-high-watermark` and `spool-log-start-offset`.',
+  })
   @ApiParam(TOPIC_PARAM)
   @ApiParam(PARTITION_PARAM)
   @ApiQuery({ name: 'offset', required: false, schema: { type: 'integer', minimum: 0 }, description: 'First offset to return; logStartOffset when absent.' })
@@ -143,7 +156,14 @@ export class RecordsController {
   @ApiQuery({ name: 'keyFormat', required: false, enum: READ_FORMATS, description: 'How keys are rendered; auto (default) never fails: JSON as JSON, other UTF-8 as a string, else base64 (keyEncoding says so).' })
   @ApiQuery({ name: 'valueFormat', required: false, enum: READ_FORMATS, description: 'How values (and header values) are rendered; auto by default, as for keys (valueEncoding, headerEncodings).' })
   @ApiQuery({ name: 'format', required: false, enum: READ_FORMATS, description: 'Shorthand for valueFormat.' })
-  @ApiOkResponse({ type: FetchResponseDto })
+  @ApiOkResponse({
+    type: FetchResponseDto,
+    headers: {
+      'spool-next-offset': { description: 'With Accept: application/x-ndjson: the offset to fetch next (nextOffset).', schema: { type: 'integer' } },
+      'spool-high-watermark': { description: 'With Accept: application/x-ndjson: the partition\'s highWatermark.', schema: { type: 'integer' } },
+      'spool-log-start-offset': { description: 'With Accept: application/x-ndjson: the partition\'s logStartOffset.', schema: { type: 'integer' } },
+    },
+  })
   @RequireAcl({ operation: 'READ', resourceType: 'TOPIC', from: 'topic' })
   @Throttle('fetch')
   @ApiErrors(400, 401, 403, 404, 416, 429)
@@ -188,10 +208,17 @@ export class RecordsController {
     }
     req.raw.socket?.once('close', onClose);
     try {
-      const body = await this.fetchService.fetch(topic, partitionNumber, params, gone);
-      if (revokedBy !== null) {
-        throw new SecurityError('SASL_AUTHENTICATION_FAILED', `Authentication revoked: ${describeRevocation(revokedBy)}; retry with a valid credential`, 'revoked');
+      if (NDJSON_ACCEPT.test(req.headers.accept ?? '')) {
+        const page = await this.fetchService.fetchNdjson(topic, partitionNumber, params, gone);
+        if (revokedBy !== null) throw revokedError(revokedBy);
+        reply.header('content-type', 'application/x-ndjson; charset=utf-8');
+        reply.header('spool-next-offset', String(page.nextOffset));
+        reply.header('spool-high-watermark', String(page.highWatermark));
+        reply.header('spool-log-start-offset', String(page.logStartOffset));
+        return page.body;
       }
+      const body = await this.fetchService.fetch(topic, partitionNumber, params, gone);
+      if (revokedBy !== null) throw revokedError(revokedBy);
       // The document is built as bytes by the records layer (stored JSON is not re-parsed).
       reply.header('content-type', 'application/json; charset=utf-8');
       return body;

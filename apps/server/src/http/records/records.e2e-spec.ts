@@ -149,6 +149,31 @@ describe('produce, fetch and offsets over HTTP', () => {
     expect((await call('GET', '/v1/topics/paged/partitions/7/records')).body.error.code).toBe('UNKNOWN_TOPIC_OR_PARTITION');
   });
 
+  it('answers Accept: application/x-ndjson with one record per line (topic and partition first) and the offsets in headers', async () => {
+    await call('POST', '/v1/topics', { name: 'lines', partitions: 1 });
+    const records = [{ key: 'a', value: { n: 1, s: 'x\ny' } }, { key: null, value: [1, { partition: 9 }] }, { key: 'c', value: 'text' }];
+    expect((await call('POST', '/v1/topics/lines/records', { records })).status).toBe(200);
+    const asJson = (await call('GET', '/v1/topics/lines/partitions/0/records?offset=0&maxRecords=2')).body;
+    const res = await fetch(`${server.url}/v1/topics/lines/partitions/0/records?offset=0&maxRecords=2`, { headers: { accept: 'application/x-ndjson' } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/x-ndjson; charset=utf-8');
+    expect([res.headers.get('spool-next-offset'), res.headers.get('spool-high-watermark'), res.headers.get('spool-log-start-offset')]).toEqual(['2', '3', '0']);
+    const text = await res.text();
+    expect(text.endsWith('\n')).toBe(true);
+    const lines = text.slice(0, -1).split('\n').map((l) => JSON.parse(l));
+    // The same records as the JSON envelope's, each with its topic in front.
+    expect(lines).toEqual(asJson.records.map((r: object) => ({ topic: 'lines', ...r })));
+    expect(Object.keys(lines[0]).slice(0, 3)).toEqual(['topic', 'partition', 'offset']);
+    // An empty page is an empty body; the headers still say where the partition is.
+    const empty = await fetch(`${server.url}/v1/topics/lines/partitions/0/records?offset=3`, { headers: { accept: 'application/json, application/x-ndjson' } });
+    expect(await empty.text()).toBe('');
+    expect(empty.headers.get('spool-next-offset')).toBe('3');
+    // Without it: the JSON envelope, as before.
+    const plain = await fetch(`${server.url}/v1/topics/lines/partitions/0/records?offset=0`, { headers: { accept: 'application/json' } });
+    expect(plain.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    expect(plain.headers.get('spool-next-offset')).toBeNull();
+  });
+
   it('long-polls: a waiting fetch is woken by the append (it would time the test out otherwise)', async () => {
     await call('POST', '/v1/topics', { name: 'poll', partitions: 1 });
     const empty = await call('GET', '/v1/topics/poll/partitions/0/records?offset=0&waitMs=20');
