@@ -6,16 +6,15 @@
  * WebSocket (see consume/group-reader.ts).
  */
 import { Command, Option } from 'commander';
-import { dump } from 'js-yaml';
 import { describeTopic, listOffsets, type FetchResponse } from '../../../../sdk/src/index.js';
 import { usageError } from '../cli.error.js';
 import { Context, type Runtime } from '../context.js';
-import { readGroup } from '../consume/group-reader.js';
 import { OutputWriter } from '../consume/output-writer.js';
 import { firstLines, linesBelow, readPartition, readPartitionLines, type LinesPage, type ReadFormats } from '../consume/partition-reader.js';
 import { humanLines, jsonLines, template, type PageFormatter } from '../consume/record-format.js';
 import { parseStartSpec, type StartSpec } from '../consume/start-position.js';
 import { formatCount, Progress } from '../output/progress.js';
+import { yamlDump } from '../output/yaml.js';
 import { asArgParser, collect, parseIntOption, parseInteger } from './options.js';
 
 interface ConsumeOptions {
@@ -38,7 +37,7 @@ const LONG_POLL_MS = 30_000;
 /** How records are printed; `lines`: JSON lines, which the broker can send ready-made (NDJSON fetch). */
 function formatterFor(ctx: Context, opts: ConsumeOptions, topic: string): { format: PageFormatter; lines: boolean } {
   if (opts.format !== undefined) return { format: template(opts.format), lines: false };
-  if (ctx.output.format === 'yaml') return { format: (_t, records, from, to) => records.slice(from, to).map((r) => `---\n${dump({ topic, ...r }, { lineWidth: -1 })}`).join(''), lines: false };
+  if (ctx.output.format === 'yaml') return { format: (_t, records, from, to) => records.slice(from, to).map((r) => `---\n${yamlDump({ topic, ...r }, { lineWidth: -1 })}`).join(''), lines: false };
   // JSON lines unless a table was asked for by name: the global default (table) suits admin commands, not a record stream.
   if (ctx.globals.output === 'table') return { format: humanLines(), lines: false };
   return { format: jsonLines(topic), lines: true };
@@ -160,6 +159,8 @@ Examples:
         if (opts.partition.length > 0) throw usageError('--partition and --group exclude each other: a group member reads the partitions the broker assigns');
         const from = opts.offset.kind === 'earliest' || opts.offset.kind === 'latest' ? opts.offset.kind : undefined;
         if (from === undefined) throw usageError('with --group, --offset is where partitions without a committed offset start: earliest or latest');
+        // Loaded here: the WebSocket client (ws) is for --group only, and loading it cost every other start-up ~80 ms.
+        const { readGroup } = await import('../consume/group-reader.js');
         await readGroup(ctx, { topic, group: opts.group, from, formats, signal, onRecords: (records) => take(records as FetchResponse['records'], topic) });
       } else {
         const plans = await planPartitions(ctx, topic, opts);

@@ -3,8 +3,8 @@
  * JSON or YAML of the same data for scripts), notes and progress to stderr so that they never
  * mix with data in a pipe.
  */
-import { dump } from 'js-yaml';
 import { usageError } from '../cli.error.js';
+import { yamlDump } from './yaml.js';
 
 export const OUTPUT_FORMATS = ['table', 'json', 'yaml'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
@@ -32,7 +32,7 @@ export class Output {
 
   render(data: unknown, table: () => string): string {
     if (this.format === 'json') return JSON.stringify(data, null, 2) + '\n';
-    if (this.format === 'yaml') return dump(data, { noRefs: true, lineWidth: -1, sortKeys: false });
+    if (this.format === 'yaml') return yamlDump(data, { noRefs: true, lineWidth: -1, sortKeys: false });
     return table();
   }
 
