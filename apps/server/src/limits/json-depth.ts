@@ -59,6 +59,9 @@ export function jsonDepthOf(text: Uint8Array | string, maxDepth: number): number
 
 /** Throws INVALID_REQUEST (reason json-too-deep, 400 on HTTP, an error frame on WebSocket) past maxDepth. */
 export function assertJsonDepth(text: Uint8Array | string, maxDepth: number, what: string): void {
+  // Each level opens with its own byte (code unit), so a text no longer than maxDepth cannot nest
+  // deeper: most records are that short, and the scan was a pass over every byte of each.
+  if (text.length <= maxDepth) return;
   if (jsonDepthOf(text, maxDepth) > maxDepth) {
     throw new SpoolError('INVALID_REQUEST', `${what} nests JSON more than ${maxDepth} levels deep`, { reason: 'json-too-deep', limit: maxDepth });
   }

@@ -54,16 +54,19 @@ export class NdjsonIngestService {
         chunk = [];
         chunkLines = [];
       };
-      for await (const line of this.lines(body)) {
-        reading = false;
-        lineNumber++;
-        const record = this.parseLine(line, formats, lineNumber);
-        if (record !== null) {
-          chunk.push(record);
-          chunkLines.push(lineNumber);
-          if (chunk.length >= this.options.ndjsonChunkRecords) await flush();
+      // The lines of each piece of the body come together: one await per piece, not per line.
+      for await (const lines of this.lineBatches(body)) {
+        for (const line of lines) {
+          reading = false;
+          lineNumber++;
+          const record = this.parseLine(line, formats, lineNumber);
+          if (record !== null) {
+            chunk.push(record);
+            chunkLines.push(lineNumber);
+            if (chunk.length >= this.options.ndjsonChunkRecords) await flush();
+          }
+          reading = true;
         }
-        reading = true;
       }
       reading = false;
       await flush();
@@ -108,30 +111,43 @@ export class NdjsonIngestService {
     return prepareRecord(raw as Parameters<typeof prepareRecord>[0], formats, () => `line ${lineNumber}`);
   }
 
-  /** Splits the stream at '\n' (a trailing '\r' is trimmed with the whitespace), bounding each line. */
-  private async *lines(body: Readable): AsyncGenerator<Buffer> {
+  /**
+   * Splits the stream at '\n' (a trailing '\r' is trimmed with the whitespace), bounding each
+   * line: the complete lines of each piece of the body as one batch (a promise per piece rather
+   * than per line: a million short lines made a million awaits). A line past the bound throws
+   * after the batch of the lines before it was handed out, so those are still appended and the
+   * error names the right line.
+   */
+  private async *lineBatches(body: Readable): AsyncGenerator<Buffer[]> {
     const max = this.options.maxNdjsonLineBytes;
     let pending: Buffer[] = [];
     let pendingBytes = 0;
     for await (const piece of body as AsyncIterable<Buffer | string>) {
-      let data = typeof piece === 'string' ? Buffer.from(piece) : piece;
-      let nl = data.indexOf(NEWLINE);
-      while (nl >= 0) {
-        const tail = data.subarray(0, nl);
-        if (pendingBytes + tail.length > max) throw this.lineTooLong(pendingBytes + tail.length);
-        yield pending.length === 0 ? tail : Buffer.concat([...pending, tail]);
+      const data = typeof piece === 'string' ? Buffer.from(piece) : piece;
+      const batch: Buffer[] = [];
+      let start = 0;
+      for (let nl = data.indexOf(NEWLINE); nl >= 0; nl = data.indexOf(NEWLINE, start)) {
+        const tail = data.subarray(start, nl);
+        if (pendingBytes + tail.length > max) {
+          if (batch.length > 0) yield batch;
+          throw this.lineTooLong(pendingBytes + tail.length);
+        }
+        batch.push(pending.length === 0 ? tail : Buffer.concat([...pending, tail]));
         pending = [];
         pendingBytes = 0;
-        data = data.subarray(nl + 1);
-        nl = data.indexOf(NEWLINE);
+        start = nl + 1;
       }
-      if (data.length > 0) {
-        pendingBytes += data.length;
-        if (pendingBytes > max) throw this.lineTooLong(pendingBytes);
-        pending.push(data);
+      if (start < data.length) {
+        pendingBytes += data.length - start;
+        if (pendingBytes > max) {
+          if (batch.length > 0) yield batch;
+          throw this.lineTooLong(pendingBytes);
+        }
+        pending.push(data.subarray(start));
       }
+      if (batch.length > 0) yield batch;
     }
-    if (pendingBytes > 0) yield Buffer.concat(pending);
+    if (pendingBytes > 0) yield [Buffer.concat(pending)];
   }
 
   private lineTooLong(bytes: number): SpoolError {
