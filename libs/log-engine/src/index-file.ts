@@ -12,6 +12,9 @@
  * 10,000 partitions needed 30,000 descriptors (EMFILE at the usual limits), now 10,000 (the
  * segments' log files). An fdatasync through a new descriptor flushes every dirty page of the
  * file, and Linux reports a write-back error not yet seen to the next descriptor that syncs.
+ * Operations on one file run one at a time: a held descriptor survived a rename (retention renames
+ * a segment `.deleted` while a flush may be syncing it), a path does not, so a rename waits for the
+ * operation in flight and the next one opens the new name.
  */
 import { constants as fsConstants } from 'node:fs';
 import fs from 'node:fs/promises';
@@ -20,6 +23,8 @@ import { datasync, openForWrite, renameFile, truncateFile, writeFully } from './
 
 export class IndexFile {
   private persistedEntries = 0;
+  /** The tail of this file's operations (see the top: a rename never interleaves with an open). */
+  private queue: Promise<unknown> = Promise.resolve();
 
   private constructor(
     private filePath: string,
@@ -83,8 +88,10 @@ export class IndexFile {
   }
 
   async rename(newPath: string): Promise<void> {
-    await renameFile(this.filePath, newPath);
-    this.filePath = newPath;
+    await this.serial(async () => {
+      await renameFile(this.filePath, newPath);
+      this.filePath = newPath;
+    });
   }
 
   /** Nothing is held open between calls; kept for the owners' symmetry with the log file. */
@@ -92,19 +99,27 @@ export class IndexFile {
 
   /** Unlinks the file; a missing file is fine. */
   async delete(): Promise<void> {
-    await fs.rm(this.filePath, { force: true });
+    await this.serial(() => fs.rm(this.filePath, { force: true }));
   }
 
   /**
    * Opens the file for one operation and closes it after. The file must exist (a vanished index
    * is an error, not silently recreated with a hole where its entries were).
    */
-  private async withHandle<T>(op: (handle: FileHandle) => Promise<T>): Promise<T> {
-    const handle = await openForWrite(this.filePath, fsConstants.O_RDWR);
-    try {
-      return await op(handle);
-    } finally {
-      await handle.close();
-    }
+  private withHandle<T>(op: (handle: FileHandle) => Promise<T>): Promise<T> {
+    return this.serial(async () => {
+      const handle = await openForWrite(this.filePath, fsConstants.O_RDWR);
+      try {
+        return await op(handle);
+      } finally {
+        await handle.close();
+      }
+    });
+  }
+
+  private serial<T>(op: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(op, op);
+    this.queue = run.catch(() => undefined);
+    return run;
   }
 }
