@@ -18,21 +18,66 @@
  * does not verify signatures (the tests do; here it would be the receiver's CPU we measure).
  * Goals (issue 14): 5,000 single-record deliveries/s per broker; p99 under 50 ms at 1,000 records/s.
  *
- * Environment: BENCH_RECORDS (5000), BENCH_PARTITIONS (16), BENCH_CONCURRENCY (64), BENCH_RATE
+ * CPU per delivery: the broker's user + system time (/proc/<pid>/stat) over each throughput
+ * phase, divided by its requests, and the bench process's own CPU (the receiver, during the
+ * broker's phases; client and receiver, during the baseline), so the broker's cost per delivery
+ * can be set against a plain client's per request: CPU time is less disturbed by a busy machine
+ * than requests/s.
+ *
+ * Warm-up: each broker first delivers BENCH_WARMUP records through a subscription of its own, and
+ * the bench process sends as many baseline requests, before anything is measured (a broker runs
+ * for days: the first seconds of a fresh process, V8 compiling the hot paths, are not its rate).
+ *
+ * Environment: BENCH_RECORDS (20000), BENCH_WARMUP (5000), BENCH_PARTITIONS (16), BENCH_CONCURRENCY (64), BENCH_RATE
  * (1000), BENCH_LATENCY_MS (10000).
+ * Flags, for diagnosis (a run with any of them writes no results and leaves docs/benchmarks.md alone):
+ *   --modes inline,queued      the brokers to run, in order (default inline,queued,queued,inline)
+ *   --phases batch1            the phases to run (default batch1,batch100,latency)
+ *   --cpu-prof-dir DIR         each broker under node --cpu-prof, its profile written to DIR when it stops
+ *                              (V8's sampler runs on wall-clock time: on a busy machine a function
+ *                              during which the broker lost its core gets those samples too)
+ *   --node-flags "FLAGS"       more node flags for each broker (e.g. --trace-gc)
+ *   --perf-dir DIR             each throughput phase under `perf record -e cpu-clock -g -p <broker>`
+ *                              (linux-perf; on-CPU time only, so a busy machine does not skew it),
+ *                              the broker with --perf-basic-prof so that JS frames have names:
+ *                              read with `perf report -i DIR/<phase>.perf.data --no-children`
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { parseArgs } from 'node:util';
 import { percentile } from './lib/load.js';
 import { describeMachine, machineLine } from './lib/machine.js';
 import { findRedisServer, startBroker, startRedis, type Started } from './lib/processes.js';
 import { updateBenchmarksDoc, writeResultsJson } from './lib/report.js';
 
-const RECORDS = Number(process.env.BENCH_RECORDS ?? 5_000);
+const { values: args } = parseArgs({
+  options: {
+    modes: { type: 'string', default: 'inline,queued,queued,inline' },
+    phases: { type: 'string', default: 'batch1,batch100,latency' },
+    'cpu-prof-dir': { type: 'string' },
+    'node-flags': { type: 'string', default: '' },
+    'perf-dir': { type: 'string' },
+  },
+});
+type Mode = 'inline' | 'queued';
+const MODES = args.modes.split(',').map((m) => {
+  if (m !== 'inline' && m !== 'queued') throw new Error(`--modes: ${m} is neither inline nor queued`);
+  return m as Mode;
+});
+const PHASES = new Set(args.phases.split(','));
+for (const phase of PHASES) if (!['batch1', 'batch100', 'latency'].includes(phase)) throw new Error(`--phases: unknown phase ${phase}`);
+const CPU_PROF_DIR = args['cpu-prof-dir'] === undefined ? undefined : path.resolve(args['cpu-prof-dir']);
+/** The whole run as documented: only then are results written. */
+const PERF_DIR = args['perf-dir'] === undefined ? undefined : path.resolve(args['perf-dir']);
+const NODE_FLAGS = [...args['node-flags'].split(' ').filter((f) => f !== ''), ...(PERF_DIR === undefined ? [] : ['--perf-basic-prof'])];
+const FULL_RUN = args.modes === 'inline,queued,queued,inline' && PHASES.size === 3 && CPU_PROF_DIR === undefined && NODE_FLAGS.length === 0;
+const RECORDS = Number(process.env.BENCH_RECORDS ?? 20_000);
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 5_000);
 const PARTITIONS = Number(process.env.BENCH_PARTITIONS ?? 16);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
 const RATE = Number(process.env.BENCH_RATE ?? 1000);
@@ -45,6 +90,8 @@ interface Receiver {
   readonly records: Map<string, Set<string>>;
   readonly requests: Map<string, number>;
   readonly latenciesMs: Map<string, number[]>;
+  /** performance.now() of each path's first request. */
+  readonly firstAt: Map<string, number>;
   readonly close: () => Promise<void>;
 }
 
@@ -52,12 +99,14 @@ async function startReceiver(key: string, cert: string): Promise<Receiver> {
   const records = new Map<string, Set<string>>();
   const requests = new Map<string, number>();
   const latenciesMs = new Map<string, number[]>();
+  const firstAt = new Map<string, number>();
   const server = https.createServer({ key, cert, keepAliveTimeout: 30_000 }, (req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const now = Date.now();
       const p = req.url ?? '';
+      if (!firstAt.has(p)) firstAt.set(p, performance.now());
       requests.set(p, (requests.get(p) ?? 0) + 1);
       if (p !== '/baseline') {
         const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { records: Array<{ partition: number; offset: number; timestamp: number }> };
@@ -85,6 +134,7 @@ async function startReceiver(key: string, cert: string): Promise<Receiver> {
     records,
     requests,
     latenciesMs,
+    firstAt,
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -107,13 +157,29 @@ async function waitUntil(check: () => boolean, what: () => string, limitMs = 600
   }
 }
 
+const CLOCK_TICKS_PER_SEC = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+
+/** A process's user + system CPU time so far (ms, in clock ticks: 10 ms steps). */
+function processCpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields from the 3rd (state) on
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SEC;
+}
+
+/** This process's user + system CPU time so far (ms). */
+function ownCpuMs(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+}
+
 /** Plain HTTPS POSTs of a one-record body, CONCURRENCY in flight, for as many requests as records. */
-async function baseline(receiver: Receiver, ca: string): Promise<number> {
+async function baseline(receiver: Receiver, ca: string): Promise<{ requestsPerSec: number; cpuMsPerRequest: number }> {
   const agent = new https.Agent({ keepAlive: true, maxSockets: CONCURRENCY, ca });
   const body = JSON.stringify({ type: 'spool.records', records: [{ topic: 'bench', partition: 0, offset: 0, timestamp: 0, key: 'k', value: VALUE, headers: {} }] });
   const url = new URL(receiver.url('/baseline'));
   let next = 0;
   const started = performance.now();
+  const cpuBefore = ownCpuMs();
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async () => {
       while (next++ < RECORDS) {
@@ -128,18 +194,57 @@ async function baseline(receiver: Receiver, ca: string): Promise<number> {
       }
     }),
   );
+  const elapsedMs = performance.now() - started;
+  const cpuMs = ownCpuMs() - cpuBefore;
   agent.destroy();
-  return (RECORDS * 1000) / (performance.now() - started);
+  return { requestsPerSec: (RECORDS * 1000) / elapsedMs, cpuMsPerRequest: cpuMs / RECORDS };
 }
 
-async function throughput(base: string, receiver: Receiver, name: string, topic: string, batch: number, ordering: 'key' | 'none', mode: string): Promise<{ deliveriesPerSec: number; recordsPerSec: number }> {
+/** With --perf-dir: `perf record` of the broker until the returned function is called. */
+async function startPerf(pid: number, phase: string): Promise<(() => Promise<void>) | undefined> {
+  if (PERF_DIR === undefined) return undefined;
+  await mkdir(PERF_DIR, { recursive: true });
+  const perf = spawn('perf', ['record', '-e', 'cpu-clock', '-F', '999', '-g', '-p', String(pid), '-o', path.join(PERF_DIR, `${phase}.perf.data`)], { stdio: ['ignore', 'ignore', 'inherit'] });
+  await new Promise((resolve) => setTimeout(resolve, 500)); // perf attaches
+  return async () => {
+    const exited = new Promise((resolve) => perf.once('exit', resolve));
+    perf.kill('SIGINT');
+    await exited;
+  };
+}
+
+interface Throughput {
+  readonly deliveriesPerSec: number;
+  readonly recordsPerSec: number;
+  /** The broker's CPU time per request (ms), from the subscription's creation to its last delivery. */
+  readonly brokerCpuMsPerDelivery: number;
+  /** The bench process's (the receiver's) CPU time per request meanwhile (ms). */
+  readonly receiverCpuMsPerRequest: number;
+  /** From the subscription's creation to its first delivery (ms): joining the group, the first connections. */
+  readonly firstDeliveryMs: number;
+}
+
+async function throughput(base: string, brokerPid: number, receiver: Receiver, name: string, topic: string, batch: number, ordering: 'key' | 'none', mode: string, records = RECORDS): Promise<Throughput> {
   const pathname = `/${name}-${mode}`;
+  const perf = await startPerf(brokerPid, `${name}-${mode}`);
   const started = performance.now();
+  const brokerCpuBefore = processCpuMs(brokerPid);
+  const ownCpuBefore = ownCpuMs();
   await api(base, 'POST', '/v1/subscriptions', { name, topics: [topic], url: receiver.url(pathname), start: 'earliest', ordering, concurrency: CONCURRENCY, batch: { maxRecords: batch, maxWaitMs: 0 } });
-  await waitUntil(() => (receiver.records.get(pathname)?.size ?? 0) >= RECORDS, () => `${name}: ${receiver.records.get(pathname)?.size ?? 0} of ${RECORDS}`);
+  await waitUntil(() => (receiver.records.get(pathname)?.size ?? 0) >= records, () => `${name}: ${receiver.records.get(pathname)?.size ?? 0} of ${records}`);
   const elapsedMs = performance.now() - started;
+  const brokerCpuMs = processCpuMs(brokerPid) - brokerCpuBefore;
+  const receiverCpuMs = ownCpuMs() - ownCpuBefore;
+  await perf?.();
   await api(base, 'DELETE', `/v1/subscriptions/${name}`);
-  return { deliveriesPerSec: ((receiver.requests.get(pathname) ?? 0) * 1000) / elapsedMs, recordsPerSec: (RECORDS * 1000) / elapsedMs };
+  const requests = receiver.requests.get(pathname) ?? 0;
+  return {
+    deliveriesPerSec: (requests * 1000) / elapsedMs,
+    recordsPerSec: (records * 1000) / elapsedMs,
+    brokerCpuMsPerDelivery: brokerCpuMs / requests,
+    receiverCpuMsPerRequest: receiverCpuMs / requests,
+    firstDeliveryMs: (receiver.firstAt.get(pathname) ?? started) - started,
+  };
 }
 
 interface Latency {
@@ -177,13 +282,13 @@ async function latency(base: string, receiver: Receiver, mode: string): Promise<
 }
 
 interface ModeResult {
-  readonly batch1: { deliveriesPerSec: number; recordsPerSec: number };
-  readonly batch100: { deliveriesPerSec: number; recordsPerSec: number };
-  readonly latency: Latency;
+  readonly batch1?: Throughput;
+  readonly batch100?: Throughput;
+  readonly latency?: Latency;
 }
 
 /** One broker with SPOOL_WEBHOOKS_FIRST_ATTEMPT=mode: the records, the three workloads, then it stops. */
-async function runMode(mode: 'inline' | 'queued', run: number, dir: string, redisPort: number, caFile: string, receiver: Receiver): Promise<ModeResult> {
+async function runMode(mode: Mode, run: number, dir: string, redisPort: number, caFile: string, receiver: Receiver): Promise<ModeResult> {
   const broker = await startBroker(path.join(dir, `broker-${run}-${mode}`), {
     SPOOL_REDIS_URL: `redis://127.0.0.1:${redisPort}`,
     SPOOL_WEBHOOKS_QUEUE: `bench-${run}-${mode}`,
@@ -191,17 +296,25 @@ async function runMode(mode: 'inline' | 'queued', run: number, dir: string, redi
     SPOOL_WEBHOOKS_ALLOW_CIDRS: '127.0.0.0/8',
     SPOOL_WEBHOOKS_CA_FILE: caFile,
     SPOOL_GROUP_INITIAL_REBALANCE_DELAY_MS: '0',
-  });
+  }, [...NODE_FLAGS, ...(CPU_PROF_DIR === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF_DIR}`, `--cpu-prof-name=broker-${run + 1}-${mode}-${Date.now()}.cpuprofile`])]);
   try {
     const base = `http://127.0.0.1:${broker.port}`;
     await api(base, 'POST', '/v1/topics', { name: 'bench', partitions: PARTITIONS });
     for (let i = 0; i < RECORDS; i += 1000) {
       await api(base, 'POST', '/v1/topics/bench/records', { records: Array.from({ length: Math.min(1000, RECORDS - i) }, (_, j) => ({ key: `k${(i + j) % 997}`, value: VALUE })) });
     }
-    const batch1 = await throughput(base, receiver, 'batch-1', 'bench', 1, 'none', `${run}-${mode}`);
-    const batch100 = await throughput(base, receiver, 'batch-100', 'bench', 100, 'key', `${run}-${mode}`);
-    const live = await latency(base, receiver, `${run}-${mode}`);
-    return { batch1, batch100, latency: live };
+    const pid = broker.child.pid as number;
+    if (WARMUP > 0) {
+      await api(base, 'POST', '/v1/topics', { name: 'warm', partitions: PARTITIONS });
+      for (let i = 0; i < WARMUP; i += 1000) {
+        await api(base, 'POST', '/v1/topics/warm/records', { records: Array.from({ length: Math.min(1000, WARMUP - i) }, (_, j) => ({ key: `k${(i + j) % 997}`, value: VALUE })) });
+      }
+      await throughput(base, pid, receiver, 'warm', 'warm', 1, 'none', `${run}-${mode}`, WARMUP);
+    }
+    const batch1 = PHASES.has('batch1') ? await throughput(base, pid, receiver, 'batch-1', 'bench', 1, 'none', `${run}-${mode}`) : undefined;
+    const batch100 = PHASES.has('batch100') ? await throughput(base, pid, receiver, 'batch-100', 'bench', 100, 'key', `${run}-${mode}`) : undefined;
+    const live = PHASES.has('latency') ? await latency(base, receiver, `${run}-${mode}`) : undefined;
+    return { ...(batch1 !== undefined && { batch1 }), ...(batch100 !== undefined && { batch100 }), ...(live !== undefined && { latency: live }) };
   } finally {
     await broker.stop();
   }
@@ -226,28 +339,46 @@ async function main(): Promise<void> {
     const caFile = path.join(dir, 'ca.pem');
     await writeFile(caFile, cert);
 
-    const runs: Array<{ mode: 'inline' | 'queued'; baselinePerSec: number; result: ModeResult }> = [];
-    for (const [run, mode] of (['inline', 'queued', 'queued', 'inline'] as const).entries()) {
-      const baselinePerSec = await baseline(receiver, cert);
-      runs.push({ mode, baselinePerSec, result: await runMode(mode, run, dir, redis.port, caFile, receiver) });
+    await baseline(receiver, cert); // warm-up
+    const runs: Array<{ mode: Mode; baseline: { requestsPerSec: number; cpuMsPerRequest: number }; result: ModeResult }> = [];
+    for (const [run, mode] of MODES.entries()) {
+      const base = await baseline(receiver, cert);
+      runs.push({ mode, baseline: base, result: await runMode(mode, run, dir, redis.port, caFile, receiver) });
     }
 
     const machine = describeMachine(dir);
     const loadAtEnd = os.loadavg()[0];
     const lines: string[] = [];
     const rows: string[] = [];
-    for (const [run, { mode, baselinePerSec, result: r }] of runs.entries()) {
-      const ratio = `${(r.batch1.deliveriesPerSec / baselinePerSec).toFixed(2)}x`;
-      const lat = `p50 ${r.latency.p50.toFixed(0)} ms, p99 ${r.latency.p99.toFixed(0)} ms (the request alone: p50 <= ${r.latency.brokerAttemptMs.p50} ms, p99 <= ${r.latency.brokerAttemptMs.p99} ms)`;
-      lines.push(`run ${run + 1} ${mode}: baseline ${fmt(baselinePerSec)} requests/s; batch 1 ${fmt(r.batch1.deliveriesPerSec)} deliveries/s (${ratio}); batch 100 ${fmt(r.batch100.deliveriesPerSec)} deliveries/s, ${fmt(r.batch100.recordsPerSec)} records/s; append-to-delivery at ${RATE} records/s ${lat}`);
-      rows.push(`| ${run + 1} | ${mode} | ${fmt(baselinePerSec)} | ${fmt(r.batch1.deliveriesPerSec)} (${ratio}) | ${fmt(r.batch100.deliveriesPerSec)} (${fmt(r.batch100.recordsPerSec)} records/s) | ${lat} |`);
+    const ms = (n: number): string => n.toFixed(3);
+    const loadNow = os.loadavg()[0];
+    for (const [run, { mode, baseline: b, result: r }] of runs.entries()) {
+      const ratio = r.batch1 === undefined ? '' : `${(r.batch1.deliveriesPerSec / b.requestsPerSec).toFixed(2)}x`;
+      // The baseline's process is client and receiver: the receiver's share (measured during batch 1) is taken off.
+      const cpu = r.batch1 === undefined ? '' : `broker ${ms(r.batch1.brokerCpuMsPerDelivery)} ms, plain client ${ms(b.cpuMsPerRequest - r.batch1.receiverCpuMsPerRequest)} ms, receiver ${ms(r.batch1.receiverCpuMsPerRequest)} ms`;
+      const lat = r.latency === undefined ? '' : `p50 ${r.latency.p50.toFixed(0)} ms, p99 ${r.latency.p99.toFixed(0)} ms (the request alone: p50 <= ${r.latency.brokerAttemptMs.p50} ms, p99 <= ${r.latency.brokerAttemptMs.p99} ms)`;
+      const parts = [`baseline ${fmt(b.requestsPerSec)} requests/s`];
+      if (r.batch1 !== undefined) parts.push(`batch 1 ${fmt(r.batch1.deliveriesPerSec)} deliveries/s (${ratio}), first after ${fmt(r.batch1.firstDeliveryMs)} ms; CPU per request: ${cpu}`);
+      if (r.batch100 !== undefined) parts.push(`batch 100 ${fmt(r.batch100.deliveriesPerSec)} deliveries/s, ${fmt(r.batch100.recordsPerSec)} records/s, first after ${fmt(r.batch100.firstDeliveryMs)} ms, broker CPU ${ms(r.batch100.brokerCpuMsPerDelivery)} ms per request`);
+      if (r.latency !== undefined) parts.push(`append-to-delivery at ${RATE} records/s ${lat}`);
+      lines.push(`run ${run + 1} ${mode}: ${parts.join('; ')}`);
+      if (FULL_RUN) {
+        const b1 = r.batch1 as Throughput;
+        const b100 = r.batch100 as Throughput;
+        rows.push(`| ${run + 1} | ${mode} | ${fmt(b.requestsPerSec)} | ${fmt(b1.deliveriesPerSec)} (${ratio}) | ${cpu} | ${fmt(b100.deliveriesPerSec)} (${fmt(b100.recordsPerSec)} records/s; broker ${ms(b100.brokerCpuMsPerDelivery)} ms CPU per request) | ${lat} |`);
+      }
     }
     const meanRatio = (mode: string): number => {
-      const of = runs.filter((r) => r.mode === mode);
-      return of.reduce((sum, r) => sum + r.result.batch1.deliveriesPerSec / r.baselinePerSec, 0) / of.length;
+      const of = runs.filter((r) => r.mode === mode && r.result.batch1 !== undefined);
+      return of.reduce((sum, r) => sum + (r.result.batch1 as Throughput).deliveriesPerSec / r.baseline.requestsPerSec, 0) / of.length;
     };
-    lines.push(`batch 1 vs baseline, mean of 2 runs: inline ${meanRatio('inline').toFixed(2)}x, queued ${meanRatio('queued').toFixed(2)}x`);
+    if (PHASES.has('batch1')) lines.push(`batch 1 vs baseline, mean: ${[...new Set(MODES)].map((m) => `${m} ${meanRatio(m).toFixed(2)}x`).join(', ')}`);
+    lines.push(`load average ${loadAtStart.toFixed(1)} at the start, ${loadNow.toFixed(1)} at the end`);
     for (const line of lines) console.log(line);
+    if (!FULL_RUN) {
+      console.log(`a diagnosis run (--modes, --phases, --cpu-prof-dir or --node-flags): no results written${CPU_PROF_DIR === undefined ? '' : `; profiles in ${CPU_PROF_DIR}`}`);
+      return;
+    }
     const data = { machine, loadAverageAtStart: loadAtStart, loadAverageAtEnd: loadAtEnd, records: RECORDS, partitions: PARTITIONS, concurrency: CONCURRENCY, rate: RATE, runs, batch1VsBaseline: { inline: meanRatio('inline'), queued: meanRatio('queued') } };
     console.log(`results: ${writeResultsJson('webhooks', data)}`);
     updateBenchmarksDoc(
@@ -255,10 +386,10 @@ async function main(): Promise<void> {
       [
         `### Push delivery (webhooks), \`npm run bench:webhooks\``,
         '',
-        `${machineLine(machine)}; 1-minute load average ${loadAtStart.toFixed(1)} when the run started, ${loadAtEnd.toFixed(1)} when it ended (a machine shared with other work). ${RECORDS} records of 100 B on ${PARTITIONS} partitions; a local HTTPS receiver answering 204; Redis for BullMQ on the same machine. Two ways a first attempt runs, each on a broker of its own, in the order inline, queued, queued, inline: \`inline\` (the default: first attempts in process, retries in BullMQ) and \`queued\` (every message a BullMQ job, as before). The baseline, plain HTTPS POSTs to the same receiver (${CONCURRENCY} in flight), is measured right before each run. Goals: 5,000 single-record deliveries/s, p99 under 50 ms at 1,000 records/s.`,
+        `${machineLine(machine)}; 1-minute load average ${loadAtStart.toFixed(1)} when the run started, ${loadAtEnd.toFixed(1)} when it ended (a machine shared with other work). ${RECORDS} records of 100 B on ${PARTITIONS} partitions; a local HTTPS receiver answering 204; Redis for BullMQ on the same machine. Two ways a first attempt runs, each on a broker of its own, in the order inline, queued, queued, inline: \`inline\` (the default: first attempts in process, retries in BullMQ) and \`queued\` (every message a BullMQ job, as before). The baseline, plain HTTPS POSTs to the same receiver (${CONCURRENCY} in flight, from the bench process, which is also the receiver), is measured right before each run. CPU per request: the broker's user + system time over the batch-1 phase per delivery, against the bench process's per baseline request less its receiver's share (its CPU per request during batch 1). Goals: 5,000 single-record deliveries/s, p99 under 50 ms at 1,000 records/s.`,
         '',
-        `| run | first attempt | baseline requests/s | batch 1, ordering none: deliveries/s (vs baseline) | batch 100, ordering key: deliveries/s | append-to-delivery at ${RATE} records/s (batch 1, ordering key) |`,
-        '| --- | --- | --- | --- | --- | --- |',
+        `| run | first attempt | baseline requests/s | batch 1, ordering none: deliveries/s (vs baseline) | batch 1: CPU per request | batch 100, ordering key: deliveries/s | append-to-delivery at ${RATE} records/s (batch 1, ordering key) |`,
+        '| --- | --- | --- | --- | --- | --- | --- |',
         ...rows,
         '',
         `Single-record deliveries against the baseline, mean of the two runs: inline ${meanRatio('inline').toFixed(2)}x, queued ${meanRatio('queued').toFixed(2)}x.`,
