@@ -36,6 +36,8 @@
  *   --cpu-prof-dir DIR         each broker under node --cpu-prof, its profile written to DIR when it stops
  *                              (V8's sampler runs on wall-clock time: on a busy machine a function
  *                              during which the broker lost its core gets those samples too)
+ *   --mains A,B,...            the broker's main.js per run (one per mode), e.g. a copy of dist/ built
+ *                              before a change, for a before/after comparison in one run
  *   --node-flags "FLAGS"       more node flags for each broker (e.g. --trace-gc)
  *   --perf-dir DIR             each throughput phase under `perf record -e cpu-clock -g -p <broker>`
  *                              (linux-perf; on-CPU time only, so a busy machine does not skew it),
@@ -52,7 +54,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { percentile } from './lib/load.js';
 import { describeMachine, machineLine } from './lib/machine.js';
-import { findRedisServer, startBroker, startRedis, type Started } from './lib/processes.js';
+import { findRedisServer, SERVER_MAIN, startBroker, startRedis, type Started } from './lib/processes.js';
 import { updateBenchmarksDoc, writeResultsJson } from './lib/report.js';
 
 const { values: args } = parseArgs({
@@ -62,6 +64,7 @@ const { values: args } = parseArgs({
     'cpu-prof-dir': { type: 'string' },
     'node-flags': { type: 'string', default: '' },
     'perf-dir': { type: 'string' },
+    mains: { type: 'string' },
   },
 });
 type Mode = 'inline' | 'queued';
@@ -75,7 +78,9 @@ const CPU_PROF_DIR = args['cpu-prof-dir'] === undefined ? undefined : path.resol
 /** The whole run as documented: only then are results written. */
 const PERF_DIR = args['perf-dir'] === undefined ? undefined : path.resolve(args['perf-dir']);
 const NODE_FLAGS = [...args['node-flags'].split(' ').filter((f) => f !== ''), ...(PERF_DIR === undefined ? [] : ['--perf-basic-prof'])];
-const FULL_RUN = args.modes === 'inline,queued,queued,inline' && PHASES.size === 3 && CPU_PROF_DIR === undefined && NODE_FLAGS.length === 0;
+const MAINS = args.mains === undefined ? MODES.map(() => SERVER_MAIN) : args.mains.split(',').map((m) => path.resolve(m));
+if (MAINS.length !== MODES.length) throw new Error(`--mains: ${MAINS.length} given for ${MODES.length} runs`);
+const FULL_RUN = args.modes === 'inline,queued,queued,inline' && PHASES.size === 3 && CPU_PROF_DIR === undefined && NODE_FLAGS.length === 0 && args.mains === undefined;
 const RECORDS = Number(process.env.BENCH_RECORDS ?? 20_000);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 5_000);
 const PARTITIONS = Number(process.env.BENCH_PARTITIONS ?? 16);
@@ -296,7 +301,7 @@ async function runMode(mode: Mode, run: number, dir: string, redisPort: number, 
     SPOOL_WEBHOOKS_ALLOW_CIDRS: '127.0.0.0/8',
     SPOOL_WEBHOOKS_CA_FILE: caFile,
     SPOOL_GROUP_INITIAL_REBALANCE_DELAY_MS: '0',
-  }, [...NODE_FLAGS, ...(CPU_PROF_DIR === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF_DIR}`, `--cpu-prof-name=broker-${run + 1}-${mode}-${Date.now()}.cpuprofile`])]);
+  }, [...NODE_FLAGS, ...(CPU_PROF_DIR === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF_DIR}`, `--cpu-prof-name=broker-${run + 1}-${mode}-${Date.now()}.cpuprofile`])], MAINS[run]);
   try {
     const base = `http://127.0.0.1:${broker.port}`;
     await api(base, 'POST', '/v1/topics', { name: 'bench', partitions: PARTITIONS });
@@ -361,7 +366,7 @@ async function main(): Promise<void> {
       if (r.batch1 !== undefined) parts.push(`batch 1 ${fmt(r.batch1.deliveriesPerSec)} deliveries/s (${ratio}), first after ${fmt(r.batch1.firstDeliveryMs)} ms; CPU per request: ${cpu}`);
       if (r.batch100 !== undefined) parts.push(`batch 100 ${fmt(r.batch100.deliveriesPerSec)} deliveries/s, ${fmt(r.batch100.recordsPerSec)} records/s, first after ${fmt(r.batch100.firstDeliveryMs)} ms, broker CPU ${ms(r.batch100.brokerCpuMsPerDelivery)} ms per request`);
       if (r.latency !== undefined) parts.push(`append-to-delivery at ${RATE} records/s ${lat}`);
-      lines.push(`run ${run + 1} ${mode}: ${parts.join('; ')}`);
+      lines.push(`run ${run + 1} ${mode}${args.mains === undefined ? '' : ` (${path.relative(process.cwd(), MAINS[run])})`}: ${parts.join('; ')}`);
       if (FULL_RUN) {
         const b1 = r.batch1 as Throughput;
         const b100 = r.batch100 as Throughput;
@@ -376,7 +381,7 @@ async function main(): Promise<void> {
     lines.push(`load average ${loadAtStart.toFixed(1)} at the start, ${loadNow.toFixed(1)} at the end`);
     for (const line of lines) console.log(line);
     if (!FULL_RUN) {
-      console.log(`a diagnosis run (--modes, --phases, --cpu-prof-dir or --node-flags): no results written${CPU_PROF_DIR === undefined ? '' : `; profiles in ${CPU_PROF_DIR}`}`);
+      console.log(`a diagnosis run (--modes, --phases, --mains, --cpu-prof-dir, --node-flags or --perf-dir): no results written${CPU_PROF_DIR === undefined ? '' : `; profiles in ${CPU_PROF_DIR}`}`);
       return;
     }
     const data = { machine, loadAverageAtStart: loadAtStart, loadAverageAtEnd: loadAtEnd, records: RECORDS, partitions: PARTITIONS, concurrency: CONCURRENCY, rate: RATE, runs, batch1VsBaseline: { inline: meanRatio('inline'), queued: meanRatio('queued') } };

@@ -41,10 +41,11 @@ function stopper(child: ChildProcess): () => Promise<void> {
 }
 
 /** Starts the compiled broker with a fresh data dir; resolves once /readyz says ready. */
-export async function startBroker(dataDir: string, env: Record<string, string> = {}, nodeArgs: readonly string[] = []): Promise<Started> {
-  if (!existsSync(SERVER_MAIN)) throw new Error(`${SERVER_MAIN} is missing: run \`npm run build\` first`);
+/** `main`: another build of the broker (a before/after comparison), SERVER_MAIN by default. */
+export async function startBroker(dataDir: string, env: Record<string, string> = {}, nodeArgs: readonly string[] = [], main = SERVER_MAIN): Promise<Started> {
+  if (!existsSync(main)) throw new Error(`${main} is missing: run \`npm run build\` first`);
   const port = await freePort();
-  const child = spawn(process.execPath, [...nodeArgs, SERVER_MAIN], {
+  const child = spawn(process.execPath, [...nodeArgs, main], {
     env: { ...process.env, SPOOL_DATA_DIR: dataDir, SPOOL_HTTP_PORT: String(port), SPOOL_KAFKA_PORT: String(await freePort()), SPOOL_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
