@@ -79,6 +79,47 @@ describe('AddressGuard', () => {
     expect(() => guard.checkUrl('/relative')).toThrow(/not an absolute URL/);
   });
 
+  it('resolves a name again on every attempt: an answer that changes to a private address is refused (DNS rebinding)', async () => {
+    const answers = [['93.184.215.14'], ['10.1.2.3'], ['93.184.215.14']];
+    let calls = 0;
+    const changing = new AddressGuard({ requireHttps: false, resolver: async () => (answers[calls++] ?? []).map((address) => ({ address, family: 4 as const })) });
+    const url = changing.checkUrl('https://flip.example.com/hook');
+    expect(await changing.resolve(url)).toEqual({ address: '93.184.215.14', family: 4 });
+    await expect(changing.resolve(url)).rejects.toThrow(/10.1.2.3 \(private\)/);
+    expect(await changing.resolve(changing.checkUrl('https://flip.example.com/hook'))).toEqual({ address: '93.184.215.14', family: 4 });
+    expect(calls).toBe(3);
+  });
+
+  it('takes localhost names as loopback without asking the resolver (RFC 6761), refused unless allowed', async () => {
+    const asked: string[] = [];
+    const recording: Resolver = async (host) => {
+      asked.push(host);
+      return [{ address: '93.184.215.14', family: 4 }];
+    };
+    const closed = new AddressGuard({ requireHttps: false, resolver: recording });
+    for (const host of ['localhost', 'LOCALHOST', 'localhost.', 'hooks.localhost']) {
+      await expect(closed.resolve(closed.checkUrl(`https://${host}:8443/`))).rejects.toThrow(/127.0.0.1 \(loopback\), ::1 \(loopback\)/);
+    }
+    const open = new AddressGuard({ requireHttps: false, allowCidrs: ['127.0.0.0/8'], resolver: recording });
+    expect(await open.resolve(open.checkUrl('https://localhost:8443/'))).toEqual({ address: '127.0.0.1', family: 4 });
+    expect(asked).toEqual([]);
+    expect(await open.resolve(open.checkUrl('https://notlocalhost.example/'))).toEqual({ address: '93.184.215.14', family: 4 });
+    expect(asked).toEqual(['notlocalhost.example']);
+  });
+
+  it('gives the same verdict every time for an address or URL it remembered, and keeps refusing bad URLs', () => {
+    for (let i = 0; i < 3; i++) {
+      expect(guard.refusal('10.0.0.1')).toBe('private');
+      expect(guard.refusal('::ffff:169.254.169.254')).toBe('metadata');
+      expect(guard.refusal('93.184.215.14')).toBeNull();
+      expect(() => guard.checkUrl('https://user:pw@hooks.example.com/')).toThrow(/credentials/);
+    }
+    expect(guard.checkUrl('https://hooks.example.com/a')).toBe(guard.checkUrl('https://hooks.example.com/a'));
+    // More distinct addresses than the memo keeps: it starts over, verdicts unchanged.
+    for (let i = 0; i < 5000; i++) expect(guard.refusal(`10.${(i >> 8) & 255}.${i & 255}.1`)).toBe('private');
+    expect(guard.refusal('93.184.215.14')).toBeNull();
+  });
+
   it('finds the IPv4 address inside mapped, NAT64 and 6to4 IPv6 addresses', () => {
     expect(embeddedIpv4('::ffff:192.168.1.1')).toBe('192.168.1.1');
     expect(embeddedIpv4('::ffff:c0a8:101')).toBe('192.168.1.1');

@@ -28,6 +28,13 @@
  *
  * IPv6 addresses that embed an IPv4 address (IPv4-mapped ::ffff:a.b.c.d, NAT64 64:ff9b::/96,
  * 6to4 2002::/16) are judged by the IPv4 address they reach.
+ *
+ * Cost per attempt (it runs on every delivery): a verdict is a pure function of the address text
+ * and the allowed ranges (fixed per guard), so verdicts are remembered per address; a URL that
+ * passed checkUrl is remembered per text (the same object is returned: callers only read it);
+ * `localhost` and `*.localhost` resolve to 127.0.0.1 and ::1 without a lookup (RFC 6761: they
+ * are loopback, whatever a resolver says). Host names other than those are resolved afresh on
+ * every attempt: nothing of a DNS answer is kept.
  */
 import dns from 'node:dns';
 import net from 'node:net';
@@ -141,9 +148,25 @@ export function embeddedIpv4(address: string): string | null {
   return null;
 }
 
+/** Entries kept by each of the guard's memos before it starts over (bounds memory, whatever the inputs). */
+const MEMO_ENTRIES = 4096;
+
+const LOCALHOST: readonly ResolvedAddress[] = [
+  { address: '127.0.0.1', family: 4 },
+  { address: '::1', family: 6 },
+];
+
+/** `localhost` and names under it (RFC 6761 6.3), with or without the root's trailing dot. */
+function isLocalhostName(host: string): boolean {
+  const name = (host.endsWith('.') ? host.slice(0, -1) : host).toLowerCase();
+  return name === 'localhost' || name.endsWith('.localhost');
+}
+
 export class AddressGuard {
   private readonly allowed = new net.BlockList();
   private readonly resolver: Resolver;
+  private readonly verdicts = new Map<string, RangeReason | null>();
+  private readonly checkedUrls = new Map<string, URL>();
   readonly requireHttps: boolean;
 
   constructor(options: AddressGuardOptions) {
@@ -160,8 +183,17 @@ export class AddressGuard {
     }
   }
 
-  /** The endpoint's URL, parsed and checked (syntax only: no DNS). INVALID_ENDPOINT otherwise. */
+  /** The endpoint's URL, parsed and checked (syntax only: no DNS). INVALID_ENDPOINT otherwise. Read it, never change it: it is shared. */
   checkUrl(raw: string): URL {
+    const known = this.checkedUrls.get(raw);
+    if (known !== undefined) return known;
+    const url = this.parseUrl(raw);
+    if (this.checkedUrls.size >= MEMO_ENTRIES) this.checkedUrls.clear();
+    this.checkedUrls.set(raw, url);
+    return url;
+  }
+
+  private parseUrl(raw: string): URL {
     let url: URL;
     try {
       url = new URL(raw);
@@ -183,6 +215,16 @@ export class AddressGuard {
 
   /** Why `address` is refused, or null when it may be connected to. */
   refusal(address: string): RangeReason | null {
+    let verdict = this.verdicts.get(address);
+    if (verdict === undefined) {
+      verdict = this.judge(address);
+      if (this.verdicts.size >= MEMO_ENTRIES) this.verdicts.clear();
+      this.verdicts.set(address, verdict);
+    }
+    return verdict;
+  }
+
+  private judge(address: string): RangeReason | null {
     const type = net.isIP(address);
     if (type === 0) return 'reserved';
     const family = type === 6 ? 'ipv6' : 'ipv4';
@@ -203,6 +245,7 @@ export class AddressGuard {
     const literal = net.isIP(host);
     let candidates: readonly ResolvedAddress[];
     if (literal !== 0) candidates = [{ address: host, family: literal === 6 ? 6 : 4 }];
+    else if (isLocalhostName(host)) candidates = LOCALHOST;
     else {
       try {
         candidates = await this.resolver(host);

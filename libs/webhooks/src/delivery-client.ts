@@ -107,7 +107,17 @@ class PinnedHttpsAgent extends https.Agent {
   }
 }
 
+interface Target {
+  readonly secure: boolean;
+  readonly protocol: string;
+  readonly hostname: string;
+  readonly port: number;
+  readonly path: string;
+  readonly servername: string | undefined;
+}
+
 export class DeliveryClient {
+  private readonly targets = new WeakMap<URL, Target>();
   private readonly maxResponseBytes: number;
   private readonly httpAgent: http.Agent;
   private readonly httpsAgent: https.Agent;
@@ -128,8 +138,8 @@ export class DeliveryClient {
   send(request: DeliveryRequest): Promise<DeliveryResponse> {
     const started = performance.now();
     const elapsed = (): number => Math.round(performance.now() - started);
-    const { url, address } = request;
-    const secure = url.protocol === 'https:';
+    const { address } = request;
+    const target = this.targetOf(request.url);
     return new Promise<DeliveryResponse>((resolve, reject) => {
       let settled = false;
       const fail = (kind: TransportFailureKind, message: string): void => {
@@ -139,13 +149,13 @@ export class DeliveryClient {
         req.destroy();
         reject(new TransportFailure(kind, message, elapsed()));
       };
-      const options: http.RequestOptions & PinnedOptions = {
+      const options: https.RequestOptions & PinnedOptions = {
         method: 'POST',
-        protocol: url.protocol,
-        hostname: url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname,
-        port: url.port === '' ? (secure ? 443 : 80) : Number(url.port),
-        path: url.pathname + url.search,
-        agent: secure ? this.httpsAgent : this.httpAgent,
+        protocol: target.protocol,
+        hostname: target.hostname,
+        port: target.port,
+        path: target.path,
+        agent: target.secure ? this.httpsAgent : this.httpAgent,
         pinned: address.address,
         // The pin: whatever the name resolves to now, the socket goes to the checked address.
         lookup: (_hostname, _opts, callback) => (callback as (err: null, address: string, family: number) => void)(null, address.address, address.family),
@@ -155,17 +165,16 @@ export class DeliveryClient {
           'user-agent': USER_AGENT,
           ...request.headers,
         },
-        // SNI carries host names only (RFC 6066); the certificate is still checked against an IP host.
-        ...(secure && net.isIP(url.hostname.replace(/^\[|\]$/g, '')) === 0 && { servername: url.hostname }),
       };
-      const req = (secure ? https : http).request(options, (res) => {
+      if (target.servername !== undefined) options.servername = target.servername;
+      const req = (target.secure ? https : http).request(options, (res) => {
         const chunks: Buffer[] = [];
         let bytes = 0;
         const finish = (): void => {
           if (settled) return;
           settled = true;
           clearTimeout(timer);
-          const text = Buffer.concat(chunks).toString('utf8');
+          const text = chunks.length === 0 ? '' : Buffer.concat(chunks).toString('utf8');
           const retryAfter = res.headers['retry-after'];
           resolve({ status: res.statusCode ?? 0, retryAfter: typeof retryAfter === 'string' ? retryAfter : null, bodySnippet: text.slice(0, SNIPPET_CHARS), durationMs: elapsed() });
         };
@@ -186,6 +195,26 @@ export class DeliveryClient {
       req.on('error', (err) => fail('connection', err.message));
       req.end(request.body);
     });
+  }
+
+  /** What a request needs of its URL, worked out once per URL object (the guard hands out one per endpoint). */
+  private targetOf(url: URL): Target {
+    let target = this.targets.get(url);
+    if (target === undefined) {
+      const secure = url.protocol === 'https:';
+      const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+      target = {
+        secure,
+        protocol: url.protocol,
+        hostname,
+        port: url.port === '' ? (secure ? 443 : 80) : Number(url.port),
+        path: url.pathname + url.search,
+        // SNI carries host names only (RFC 6066); the certificate is still checked against an IP host.
+        servername: secure && net.isIP(hostname) === 0 ? url.hostname : undefined,
+      };
+      this.targets.set(url, target);
+    }
+    return target;
   }
 
   close(): void {

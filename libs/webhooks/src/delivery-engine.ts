@@ -43,7 +43,7 @@ import { Redis } from 'ioredis';
 import type { AddressGuard } from './address-guard.js';
 import { type AttemptResult, attemptDelivery, type DeliveryEndpoint } from './delivery-attempt.js';
 import type { DeliveryClient } from './delivery-client.js';
-import { type AttemptOutcome, type DeliveryObserver, SubscriptionStats } from './delivery-stats.js';
+import { type AttemptEvent, type AttemptOutcome, type DeliveryObserver, SubscriptionStats } from './delivery-stats.js';
 import { messageBody, webhookIdFor } from './message-envelope.js';
 import { retryDelayMs } from './retry-policy.js';
 import type { MessageSink, OutgoingMessage, SentMessage, SettleOutcome } from './subscription-dispatcher.js';
@@ -445,7 +445,8 @@ export class DeliveryEngine implements MessageSink {
   }
 
   private recordAttempt(data: Wanted['data'], attempt: number, result: AttemptResult, outcome: AttemptOutcome, now: number, delayMs: number): void {
-    const event = {
+    // Built field by field (no conditional spreads: one object, not one per optional field).
+    const event: Mutable<AttemptEvent> = {
       subscription: data.s,
       records: data.n,
       at: now,
@@ -458,12 +459,14 @@ export class DeliveryEngine implements MessageSink {
       status: result.status,
       outcome,
       durationMs: result.durationMs,
-      ...(result.error !== undefined && { error: result.error }),
-      ...(result.snippet !== undefined && outcome !== 'delivered' && { responseSnippet: result.snippet }),
-      ...(outcome === 'retry' && { nextAttemptAt: now + delayMs }),
-      ...(outcome === 'delivered' && { latencyMs: Math.max(0, now - data.ts) }),
     };
+    if (result.error !== undefined) event.error = result.error;
+    if (result.snippet !== undefined && outcome !== 'delivered') event.responseSnippet = result.snippet;
+    if (outcome === 'retry') event.nextAttemptAt = now + delayMs;
+    if (outcome === 'delivered') event.latencyMs = Math.max(0, now - data.ts);
     this.statsOf(data.s).record(event);
     this.options.observer?.onAttempt(event);
   }
 }
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };

@@ -101,18 +101,18 @@ export class SubscriptionStats {
   failingSince: number | null = null;
   readonly attemptDuration = newHistogram();
   readonly deliveryLatency = newHistogram();
-  private readonly errors: AttemptRecord[] = [];
-  private readonly attempts: AttemptRecord[] = [];
+  private readonly errors: Ring<AttemptRecord>;
+  private readonly attempts: Ring<AttemptRecord>;
 
-  constructor(
-    private readonly maxAttempts: number,
-    private readonly maxErrors: number,
-  ) {}
+  constructor(maxAttempts: number, maxErrors: number) {
+    this.attempts = new Ring(maxAttempts);
+    this.errors = new Ring(maxErrors);
+  }
 
   record(event: AttemptEvent): void {
     const { subscription: _s, records, latencyMs, ...attempt } = event;
     observe(this.attemptDuration, attempt.durationMs);
-    push(this.attempts, attempt, this.maxAttempts);
+    this.attempts.push(attempt);
     if (attempt.outcome === 'delivered') {
       this.deliveredMessages++;
       this.deliveredRecords += records;
@@ -124,7 +124,7 @@ export class SubscriptionStats {
     if (attempt.status !== null || attempt.error !== undefined) {
       this.failedAttempts++;
       this.failingSince ??= attempt.at;
-      push(this.errors, attempt, this.maxErrors);
+      this.errors.push(attempt);
     }
     if (attempt.outcome === 'dead-lettered') {
       this.deadLetteredMessages++;
@@ -135,6 +135,7 @@ export class SubscriptionStats {
   /** The last attempts, newest first; only those of one partition (and offset) when given. */
   lastAttempts(filter: { topic?: string; partition?: number; offset?: number } = {}): AttemptRecord[] {
     return this.attempts
+      .toArray()
       .filter(
         (a) =>
           (filter.topic === undefined || a.topic === filter.topic) &&
@@ -156,12 +157,27 @@ export class SubscriptionStats {
       failingSince: this.failingSince,
       attemptDuration: { ...this.attemptDuration, counts: [...this.attemptDuration.counts] },
       deliveryLatency: { ...this.deliveryLatency, counts: [...this.deliveryLatency.counts] },
-      lastErrors: [...this.errors].reverse(),
+      lastErrors: this.errors.toArray().reverse(),
     };
   }
 }
 
-function push<T>(ring: T[], item: T, max: number): void {
-  ring.push(item);
-  if (ring.length > max) ring.splice(0, ring.length - max);
+/** The last `capacity` items pushed (a fixed array and a write index: no shifting per push, as a splice would). */
+class Ring<T> {
+  private readonly items: T[] = [];
+  private next = 0;
+
+  constructor(private readonly capacity: number) {}
+
+  push(item: T): void {
+    if (this.capacity <= 0) return;
+    if (this.items.length < this.capacity) this.items.push(item);
+    else this.items[this.next] = item;
+    this.next = (this.next + 1) % this.capacity;
+  }
+
+  /** Oldest first. */
+  toArray(): T[] {
+    return this.items.length < this.capacity ? [...this.items] : [...this.items.slice(this.next), ...this.items.slice(0, this.next)];
+  }
 }

@@ -82,7 +82,9 @@ export class WebhooksService implements OnModuleDestroy {
       queueName: this.options.queueName,
       workerConcurrency: this.options.workerConcurrency,
       guard: this.guard,
-      client: new DeliveryClient({ maxResponseBytes: this.options.maxResponseBytes, ...(this.options.ca !== null && { ca: this.options.ca }) }),
+      // As many sockets per endpoint as requests in flight on this broker: a subscription's own
+      // `concurrency` (up to 256) is enforced by its dispatcher, never by requests queued in the agent.
+      client: new DeliveryClient({ maxResponseBytes: this.options.maxResponseBytes, maxSocketsPerEndpoint: this.options.workerConcurrency, ...(this.options.ca !== null && { ca: this.options.ca }) }),
       endpoint: (name) => this.endpointOf(name),
       deadLetter: (letter) => this.deadLetters.write(letter),
       auditIntervalMs: this.options.auditIntervalMs,
