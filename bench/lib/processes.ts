@@ -49,7 +49,8 @@ export async function startBroker(dataDir: string, env: Record<string, string> =
     env: { ...process.env, SPOOL_DATA_DIR: dataDir, SPOOL_HTTP_PORT: String(port), SPOOL_KAFKA_PORT: String(await freePort()), SPOOL_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
-  await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200, 'the broker');
+  // Generous: on a shared 2-core machine at a load average of 30, the broker takes 25-35 s to start.
+  await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200, 'the broker', 120_000);
   return { port, child, stop: stopper(child) };
 }
 
