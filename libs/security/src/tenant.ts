@@ -23,10 +23,16 @@ export interface TenantLimits {
   readonly maxTopics: number | null;
   /** Most partitions over all its topics; null = unlimited. */
   readonly maxPartitions: number | null;
+  /**
+   * Most bytes its topics may hold on one broker (every replica there, as /usage's storedBytes):
+   * produces to its topics are refused while they hold this much, until retention or a delete
+   * frees space; null = unlimited. Absent in records written before it existed (read as null).
+   */
+  readonly maxRetainedBytes?: number | null;
 }
 
 /** Connection counts and byte/request rates are quotas (quota/), not tenant limits. */
-export const UNLIMITED: TenantLimits = { maxTopics: null, maxPartitions: null };
+export const UNLIMITED: TenantLimits = { maxTopics: null, maxPartitions: null, maxRetainedBytes: null };
 
 export interface TenantRecord {
   readonly name: string;

@@ -236,6 +236,10 @@ export type CreateTenant = {
      * Most partitions over all its topics; unlimited when absent.
      */
     maxPartitions?: number | null;
+    /**
+     * Most bytes its topics may hold on one broker (as the usage's storedBytes); produces to them are refused (403 POLICY_VIOLATION, reason retained-bytes-limit) while they hold this much. Unlimited when absent.
+     */
+    maxRetainedBytes?: number | null;
 };
 
 export type Tenant = {
@@ -243,6 +247,7 @@ export type Tenant = {
     createdAtMs: number;
     maxTopics: number | null;
     maxPartitions: number | null;
+    maxRetainedBytes: number | null;
 };
 
 export type TenantList = {

@@ -35,6 +35,8 @@ import { TopicsController } from './topics/topics.controller.js';
 import { TopicsService } from './topics/topics.service.js';
 import { ReplicationModule } from '../replication/replication.module.js';
 import { ReplicationService } from '../replication/replication.service.js';
+import { AccessControl } from '../security/access-control.js';
+import { checkTenantRetainedBytesFor } from '../security/tenant-limits.js';
 
 /** The largest remembered answer written to __idempotency_keys (about 400,000 records with distinct partitions or timestamps; one-partition answers take a few bytes). */
 const MAX_IDEMPOTENCY_ENTRY_BYTES = 8 * 1024 * 1024;
@@ -68,7 +70,7 @@ const core = {
       // The face-neutral produce path (apps/server/src/produce), configured with the HTTP API's
       // limits; the WebSocket face finds this instance too.
       provide: ProduceService,
-      useFactory: (logManager: LogManager, topics: TopicsService, options: HttpApiOptions, clock: Clock, rootLogger: RootLogger | undefined, workers: ProduceWorkers | null, cluster: ClusterService, replication: ReplicationService, schemas: TopicSchemas) =>
+      useFactory: (logManager: LogManager, topics: TopicsService, options: HttpApiOptions, clock: Clock, rootLogger: RootLogger | undefined, workers: ProduceWorkers | null, cluster: ClusterService, replication: ReplicationService, schemas: TopicSchemas, access: AccessControl | undefined) =>
         new ProduceService({
           logManager,
           ...(cluster.mode === 'etcd' && { forwarding: cluster.router }),
@@ -80,8 +82,9 @@ const core = {
           workers: workers ?? undefined,
           schemas,
           leaderFor: (topic, partition) => replication.awaitLeaderFor(topic, partition, LEADERSHIP_WAIT_MS),
+          ...(access?.enabled === true && { admitProduce: (topic: string) => checkTenantRetainedBytesFor(access, logManager, topic) }),
         }),
-      inject: [LogManager, TopicsService, HTTP_API_OPTIONS, HTTP_API_CLOCK, { token: ROOT_LOGGER, optional: true }, ProduceWorkers, ClusterService, ReplicationService, TopicSchemas],
+      inject: [LogManager, TopicsService, HTTP_API_OPTIONS, HTTP_API_CLOCK, { token: ROOT_LOGGER, optional: true }, ProduceWorkers, ClusterService, ReplicationService, TopicSchemas, { token: AccessControl, optional: true }],
     },
     FetchService,
     NdjsonIngestService,

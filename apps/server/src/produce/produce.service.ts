@@ -74,6 +74,8 @@ export interface ProduceServiceDeps {
   readonly leaderFor?: (topic: string, partition: number) => LeaderPartition | null | Promise<LeaderPartition | null>;
   /** Schema validation and encoding (topics with confluent.*.schema.validation); none: not applied. */
   readonly schemas?: TopicSchemas;
+  /** Throws when a produce to `topic` may not go on now (a tenant at its retained-bytes limit); none: always may. */
+  readonly admitProduce?: (topic: string) => void;
 }
 
 /** One partition's encoded batches and where its records sit in the request. */
@@ -108,6 +110,7 @@ export class ProduceService {
    * resolved (written to the page cache, or fsynced when the topic's flush policy says so).
    */
   async produce(topic: string, request: Pick<ProduceRequest, 'records' | 'acks'> & Partial<Pick<ProduceRequest, 'formats' | 'schemas'>>): Promise<ProduceResult[]> {
+    this.deps.admitProduce?.(topic);
     const description = await this.topics.resolveForProduce(topic);
     const partitionCount = description.partitions;
     const records = await this.withSchemas(topic, request.records, request.formats ?? DEFAULT_PRODUCE_FORMATS, description.configs, request.schemas);
@@ -148,6 +151,7 @@ export class ProduceService {
    * results. Resolves with the request's acks and the results.
    */
   async produceJson(topic: string, body: Buffer): Promise<{ acks: Acks; results: ProduceResult[] }> {
+    this.deps.admitProduce?.(topic);
     const workers = this.deps.workers?.usable === true ? this.deps.workers : undefined;
     const existing = workers === undefined ? null : this.topics.existingForProduce(topic);
     const onThisThread = async () => {
@@ -248,6 +252,7 @@ export class ProduceService {
 
   /** Appends already-partitioned records without per-record results (NDJSON ingest). */
   async appendGroups(topic: string, prepared: PreparedRecord[], partitionCount: number, configs: Record<string, string>, formats: ProduceFormats = DEFAULT_PRODUCE_FORMATS): Promise<AppendedRange[]> {
+    this.deps.admitProduce?.(topic);
     const records = await this.withSchemas(topic, prepared, formats, configs);
     const groups = groupByPartition(topic, records, partitionCount, () => this.sticky.next(topic, partitionCount));
     const now = this.clock.now();

@@ -69,7 +69,7 @@ function filterFromQuery(query: Record<string, unknown>) {
 }
 
 function tenantDto(tenant: TenantRecord): TenantDto {
-  return { name: tenant.name, createdAtMs: tenant.createdAtMs, maxTopics: tenant.limits.maxTopics, maxPartitions: tenant.limits.maxPartitions };
+  return { name: tenant.name, createdAtMs: tenant.createdAtMs, maxTopics: tenant.limits.maxTopics, maxPartitions: tenant.limits.maxPartitions, maxRetainedBytes: tenant.limits.maxRetainedBytes ?? null };
 }
 
 function keyDto(info: ApiKeyInfo): ApiKeyInfoDto {
@@ -257,7 +257,7 @@ export class SecurityAdminController {
   @ApiCreatedResponse({ type: TenantDto })
   @ApiErrors(400, 401, 403, 409)
   async createTenant(@Body() body: CreateTenantDto): Promise<TenantDto> {
-    return tenantDto(await this.security.admin.createTenant(body.name, { maxTopics: body.maxTopics ?? null, maxPartitions: body.maxPartitions ?? null }));
+    return tenantDto(await this.security.admin.createTenant(body.name, { maxTopics: body.maxTopics ?? null, maxPartitions: body.maxPartitions ?? null, maxRetainedBytes: body.maxRetainedBytes ?? null }));
   }
 
   @Get('admin/tenants')

@@ -131,6 +131,16 @@ export class CreateTenantDto {
   @IsInt()
   @Min(0)
   maxPartitions?: number;
+
+  @ApiPropertyOptional({
+    type: 'integer',
+    nullable: true,
+    description: 'Most bytes its topics may hold on one broker (as the usage\'s storedBytes); produces to them are refused (403 POLICY_VIOLATION, reason retained-bytes-limit) while they hold this much. Unlimited when absent.',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  maxRetainedBytes?: number;
 }
 
 @ApiSchema({ name: 'Tenant' })
@@ -139,6 +149,7 @@ export class TenantDto {
   @ApiProperty({ type: 'integer' }) createdAtMs!: number;
   @ApiProperty({ type: 'integer', nullable: true }) maxTopics!: number | null;
   @ApiProperty({ type: 'integer', nullable: true }) maxPartitions!: number | null;
+  @ApiProperty({ type: 'integer', nullable: true }) maxRetainedBytes!: number | null;
 }
 
 @ApiSchema({ name: 'TenantList' })

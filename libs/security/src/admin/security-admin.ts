@@ -379,5 +379,5 @@ function checkLimits(limits: TenantLimits): TenantLimits {
       throw new SecurityError('INVALID_REQUEST', `tenant limit ${key} must be a non-negative integer or null; got ${value}`, 'invalid-limit');
     }
   }
-  return { maxTopics: limits.maxTopics, maxPartitions: limits.maxPartitions };
+  return { maxTopics: limits.maxTopics, maxPartitions: limits.maxPartitions, maxRetainedBytes: limits.maxRetainedBytes ?? null };
 }

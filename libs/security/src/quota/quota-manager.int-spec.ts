@@ -4,7 +4,7 @@ import { openTempStore, testIdentity } from '../security.test-util.js';
 import { SecurityCatalog } from '../store/security-catalog.js';
 import { ConnectionLimiter } from './connection-limiter.js';
 import { QuotaManager, retryAfterSeconds } from './quota-manager.js';
-import { checkTenantResourceLimits } from './resource-limits.js';
+import { checkTenantResourceLimits, checkTenantRetainedBytes } from './resource-limits.js';
 import { SampledRate } from './sampled-rate.js';
 
 describe('SampledRate (Kafka Rate over 11 samples of 1 s)', () => {
@@ -145,5 +145,12 @@ describe('tenant resource limits', () => {
       expect.objectContaining({ code: 'POLICY_VIOLATION', reason: 'partition-limit' }),
     );
     expect(() => checkTenantResourceLimits('acme', { maxTopics: null, maxPartitions: null }, { topics: 1e6, partitions: 1e6 }, { topics: 1, partitions: 1 })).not.toThrow();
+  });
+
+  it('refuse a produce once the tenant holds its retained-bytes limit, naming the bytes', () => {
+    expect(() => checkTenantRetainedBytes('acme', 1_000, 999)).not.toThrow();
+    expect(() => checkTenantRetainedBytes('acme', 1_000, 1_000)).toThrow(expect.objectContaining({ code: 'POLICY_VIOLATION', reason: 'retained-bytes-limit' }));
+    expect(() => checkTenantRetainedBytes('acme', 1_000, 5_000)).toThrow(/hold 5000 bytes on this broker, at its limit of 1000/);
+    expect(() => checkTenantRetainedBytes('acme', null, 1e15)).not.toThrow();
   });
 });

@@ -1,8 +1,9 @@
 /**
- * Topic and partition count limits of a tenant (TenantRecord.limits). The lib does not know the
- * topics (libs/log-engine or cluster metadata does), so the face passes the tenant's current
- * counts; the check is then a pure function, called before CreateTopics / CreatePartitions or an
- * HTTP topic creation. POLICY_VIOLATION, as Kafka's create-topic policies answer.
+ * Topic, partition and retained-bytes limits of a tenant (TenantRecord.limits). The lib does not
+ * know the topics (libs/log-engine or cluster metadata does), so the face passes the tenant's
+ * current counts; the checks are then pure functions, called before CreateTopics /
+ * CreatePartitions or an HTTP topic creation, and before a produce to the tenant's topics.
+ * POLICY_VIOLATION, as Kafka's create-topic policies answer.
  */
 import { SecurityError } from '../security.error.js';
 import type { TenantLimits } from '../tenant.js';
@@ -34,4 +35,20 @@ export function checkTenantResourceLimits(
       { tenant, limit: limits.maxPartitions, current: current.partitions, adding: adding.partitions },
     );
   }
+}
+
+/**
+ * A produce to a topic of `tenant` while its topics hold `storedBytes` on this broker: refused at or
+ * over `maxRetainedBytes` (reason retained-bytes-limit). The check is before the append, so one
+ * request that starts under the limit may take the tenant past it, as a quota lets one request
+ * through; retention (or deleting records) brings it back under.
+ */
+export function checkTenantRetainedBytes(tenant: string, maxRetainedBytes: number | null, storedBytes: number): void {
+  if (maxRetainedBytes === null || storedBytes < maxRetainedBytes) return;
+  throw new SecurityError(
+    'POLICY_VIOLATION',
+    `tenant ${tenant}'s topics hold ${storedBytes} bytes on this broker, at its limit of ${maxRetainedBytes}: produce is refused until retention or deleted records free space`,
+    'retained-bytes-limit',
+    { tenant, limit: maxRetainedBytes, storedBytes },
+  );
 }

@@ -22,7 +22,7 @@
 import { KafkaApiKey, KafkaErrorCode } from '@spool/protocol';
 import type { LogManager } from '@spool/log-engine';
 import { CLUSTER_RESOURCE, groupResource, prefixTenantOf, topicResource, transactionalIdResource, type Identity, type Operation, type Resource } from '@spool/security';
-import { checkTenantLimits } from '../../security/tenant-limits.js';
+import { checkTenantLimits, checkTenantRetainedBytesFor } from '../../security/tenant-limits.js';
 import type { AccessControl } from '../../security/access-control.js';
 
 type Obj = any; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -55,6 +55,16 @@ export class KafkaAuthorization {
     /** num.partitions, for CreateTopics with -1 partitions (tenant limits count them). */
     private readonly numPartitions = 1,
   ) {}
+
+  /** Whether `topic`'s tenant is under its maxRetainedBytes on this broker (tenant-limits.ts). */
+  private mayRetainMore(topic: string): boolean {
+    try {
+      checkTenantRetainedBytesFor(this.access, this.logManager, topic);
+      return true;
+    } catch {
+      return false;
+    }
+  }
 
   private allowed(identity: Identity, operation: Operation, resource: Resource): boolean {
     return this.access.authorize(identity, operation, resource);
@@ -94,17 +104,20 @@ export class KafkaAuthorization {
         if (request.transactionalId !== null && request.transactionalId !== undefined && !this.allowed(identity, 'WRITE', transactionalIdResource(request.transactionalId))) {
           return { respond: { responses: request.topicData.map((t: Obj) => ({ name: t.name, partitionResponses: t.partitionData.map((p: Obj) => ({ index: p.index, errorCode: TXN_DENIED })) })) } };
         }
-        const [ok, denied] = split(request.topicData as Obj[], (t) => topic('WRITE', t.name));
+        const [allowed, denied] = split(request.topicData as Obj[], (t) => topic('WRITE', t.name));
+        // A tenant at its retained-bytes limit on this broker (checked for forwarded produces too: the bytes land here).
+        const [ok, full] = split(allowed, (t) => this.mayRetainMore(t.name));
         let bytes = 0;
         for (const t of ok) for (const p of t.partitionData) bytes += p.records?.length ?? 0;
         // Brokers forwarding their clients' records are not their clients: the forwarding node recorded the quota.
         const throttleMs = interBroker ? 0 : quotas.recordProduce(identity, bytes);
+        const refused = (topics: Obj[], errorCode: number): Obj[] => topics.map((t) => ({ name: t.name, partitionResponses: t.partitionData.map((p: Obj) => ({ index: p.index, errorCode })) }));
         return {
           request: { ...request, topicData: ok },
           after: (response) =>
             typeof response !== 'object' || response === null
               ? response
-              : this.throttle({ ...response, responses: [...response.responses, ...denied.map((t) => ({ name: t.name, partitionResponses: t.partitionData.map((p: Obj) => ({ index: p.index, errorCode: TOPIC_DENIED })) }))] }, throttleMs),
+              : this.throttle({ ...response, responses: [...response.responses, ...refused(denied, TOPIC_DENIED), ...refused(full, KafkaErrorCode.POLICY_VIOLATION)] }, throttleMs),
         };
       }
       case KafkaApiKey.Fetch: {
@@ -364,10 +377,11 @@ export class KafkaAuthorization {
           refused.push({ errorCode: TOPIC_DENIED, name, topicId: t.topicId, isInternal: false, partitions: [] });
           return false;
         }
-        // Auto-creation needs what creating needs; without it, the topic is just unknown.
+        // Auto-creation needs what creating needs (the tenant's topic and partition limits too); without it, the topic is just unknown.
         if (request.allowAutoTopicCreation === true && !this.exists(name)) {
           try {
             this.access.checkMayCreateTopic(identity, name);
+            checkTenantLimits(this.access, this.logManager, name, { topics: 1, partitions: this.numPartitions });
           } catch {
             refused.push({ errorCode: KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION, name, topicId: t.topicId, isInternal: false, partitions: [] });
             return false;
