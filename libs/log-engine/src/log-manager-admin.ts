@@ -169,7 +169,7 @@ export class TopicAdmin {
       const state = this.deps.topics.requirePartition(topic, partition);
       const open = state.logs[partition];
       if (open !== undefined) return open;
-      const log = await this.deps.loader.openLog(state.meta, partition, state.config, false);
+      const log = await this.deps.loader.openPartition(state.meta, partition, state.config);
       state.logs[partition] = log;
       this.deps.partitionsChanged();
       this.deps.logger.info({ topic, partition }, 'partition replica opened');

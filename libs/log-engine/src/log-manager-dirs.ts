@@ -117,3 +117,11 @@ export async function renameForDeletion(dataDir: string, topic: string, partitio
   }
   return to;
 }
+
+/**
+ * Removes partition directories a failed admin operation made. Best effort: what a failure here
+ * leaves belongs to no topic, and the next open's sweep removes it.
+ */
+export async function removeDirectories(dirs: readonly string[]): Promise<void> {
+  await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true }).catch(() => undefined)));
+}

@@ -10,7 +10,7 @@ import { Log } from './log.js';
 import type { LogMetrics } from './log-metrics.js';
 import type { LogManagerOptions } from './log-manager-options.js';
 import type { CheckpointStore } from './log-manager-checkpoints.js';
-import { exists, partitionDirName } from './log-manager-dirs.js';
+import { exists, partitionDirName, removeDirectories } from './log-manager-dirs.js';
 import { mapBounded } from './log-manager-tasks.js';
 import type { TopicState, TopicTable } from './log-manager-topics.js';
 import { ensurePartitionMetadata } from './partition-metadata-file.js';
@@ -53,26 +53,40 @@ export class PartitionLoader {
   }
 
   /**
-   * New partitions from..to-1, each opened if `hosted` (default all) names it, else a hole. On a
-   * failure the logs it opened are closed before it rejects.
+   * Partitions from..to-1 (new ones, or a replica's), each opened if `hosted` (default all) names
+   * it, else a hole. All or nothing: on a failure the logs it opened are closed and the directories
+   * it made removed before it rejects, since a directory left behind would keep a partition.metadata
+   * naming this topic id, and the name created again (a new id) would be refused until a restart.
    */
   async openPartitions(meta: TopicMetadata, config: TopicConfig, from: number, to: number, hosted?: readonly number[]): Promise<(Log | undefined)[]> {
     const logs = new Array<Log | undefined>(to - from);
+    const created: string[] = [];
     try {
-      for (let p = from; p < to; p++) if (hosted === undefined || hosted.includes(p)) logs[p - from] = await this.openLog(meta, p, config, false);
+      for (let p = from; p < to; p++) if (hosted === undefined || hosted.includes(p)) logs[p - from] = await this.openLog(meta, p, config, false, created);
     } catch (err) {
       await Promise.all(logs.map((log) => log?.close().catch(() => undefined)));
+      await removeDirectories(created);
       throw err;
     }
     return logs;
   }
 
-  /** Opens (or creates) a partition's log, its partition.metadata naming the topic's id first. */
-  async openLog(meta: TopicMetadata, partition: number, config: TopicConfig, hadCleanShutdown: boolean): Promise<Log> {
+  /** One partition's log (cluster mode: a replica assigned here), all or nothing as openPartitions'. */
+  async openPartition(meta: TopicMetadata, partition: number, config: TopicConfig): Promise<Log> {
+    const [log] = await this.openPartitions(meta, config, partition, partition + 1);
+    return log!;
+  }
+
+  /**
+   * Opens (or creates) a partition's log, its partition.metadata naming the topic's id first. A
+   * directory it makes is added to `created` (before anything can fail in it).
+   */
+  async openLog(meta: TopicMetadata, partition: number, config: TopicConfig, hadCleanShutdown: boolean, created?: string[]): Promise<Log> {
     const { dataDir, checkpoints, highWatermarkFollowsLogEnd } = this.deps;
     const topic = meta.name;
     const key = partitionDirName(topic, partition);
     const dir = join(dataDir, key);
+    if (created !== undefined && !(await exists(dir))) created.push(dir);
     await ensurePartitionMetadata(dir, meta.topicId);
     return Log.open({
       dir,
