@@ -11,12 +11,8 @@
  * that were not yet committed when the broker died came twice. After the broker's restart, Redis
  * is killed and restarted empty mid-delivery too, and delivery still completes.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { HttpsReceiver, type ReceivedMessage } from '../../../test/webhooks/https-receiver.test-util.js';
-import { RedisServer } from '../../../test/webhooks/redis-server.test-util.js';
-import { assertBuilt, freePort, ServerProcess } from './server-process.test-util.js';
+import { assertBuilt } from './server-process.test-util.js';
+import { WebhooksBroker } from './webhooks-broker.test-util.js';
 
 const TOPIC = 'payments';
 const PARTITIONS = 2;
@@ -25,59 +21,26 @@ const AFTER_CRASH = 40;
 /** A bound for a loaded machine, not a performance limit. */
 const LIMIT_MS = 120_000;
 
-let dataDir: string;
-let redis: RedisServer | undefined;
-let receiver: HttpsReceiver | undefined;
-let server: ServerProcess | undefined;
+let harness: WebhooksBroker | undefined;
 
 beforeAll(() => assertBuilt());
 
 afterAll(async () => {
-  await server?.kill();
-  await receiver?.close();
-  await redis?.stop();
-  if (dataDir !== undefined) await rm(dataDir, { recursive: true, force: true });
+  await harness?.stop();
 });
-
-async function startBroker(env: Record<string, string>): Promise<ServerProcess> {
-  server = ServerProcess.start({ ...env, SPOOL_HTTP_PORT: String(await freePort()), SPOOL_KAFKA_PORT: String(await freePort()) });
-  await server.waitUntilReady();
-  return server;
-}
-
-async function call(method: string, pathname: string, body?: unknown): Promise<{ status: number; body: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any
-  const res = await fetch(server!.url + pathname, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    ...(body !== undefined && { body: JSON.stringify(body) }),
-    signal: AbortSignal.timeout(20_000),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text === '' ? undefined : JSON.parse(text) };
-}
 
 async function produce(from: number, count: number): Promise<void> {
   const records = Array.from({ length: count }, (_, i) => ({ key: `account-${(from + i) % 11}`, value: { n: from + i } }));
-  const res = await call('POST', `/v1/topics/${TOPIC}/records`, { records });
+  const res = await harness!.call('POST', `/v1/topics/${TOPIC}/records`, { records });
   expect(res.status).toBe(200);
 }
 
 it('loses no acknowledged record when the broker is SIGKILLed and then Redis restarted empty mid-delivery; duplicates share their webhook-id', async () => {
-  dataDir = await mkdtemp(path.join(os.tmpdir(), 'spool-webhooks-crash-'));
-  redis = await RedisServer.start();
-  receiver = await HttpsReceiver.start(null);
-  const caFile = path.join(dataDir, 'receiver-ca.pem');
-  await writeFile(caFile, receiver.tls.cert);
-  const env = {
-    SPOOL_DATA_DIR: path.join(dataDir, 'broker'),
-    SPOOL_LOG_LEVEL: 'warn',
-    SPOOL_REDIS_URL: redis.url,
-    SPOOL_WEBHOOKS_ALLOW_CIDRS: '127.0.0.0/8',
-    SPOOL_WEBHOOKS_CA_FILE: caFile,
-    SPOOL_WEBHOOKS_COMMIT_INTERVAL_MS: '100',
-    SPOOL_WEBHOOKS_AUDIT_INTERVAL_MS: '1000',
-    SPOOL_GROUP_INITIAL_REBALANCE_DELAY_MS: '0',
-  };
+  harness = await WebhooksBroker.start('spool-webhooks-crash-');
+  const { receiver, redis } = harness;
+  const call = harness.call.bind(harness);
+  const startBroker = harness.startBroker.bind(harness);
+  const env = harness.withRedis({ SPOOL_WEBHOOKS_AUDIT_INTERVAL_MS: '1000' });
   // Every first attempt is answered 503, so every message becomes a BullMQ job waiting for its
   // retry (first attempts run in the broker's process; only retries are in Redis): the SIGKILL
   // leaves the dead process's jobs in Redis, and the Redis restart loses the live one's. Slow
@@ -91,11 +54,11 @@ it('loses no acknowledged record when the broker is SIGKILLed and then Redis res
   expect(created.status).toBe(201);
   receiver.useSecret('/ledger', created.body.secret);
 
-  const distinct = (): number => new Set(receiver!.messages.map((m) => m.webhookId)).size;
+  const distinct = (): number => harness!.distinct();
   await receiver.waitFor(() => distinct() >= 30, () => `${distinct()} delivered before the crash`, LIMIT_MS);
   const committedBefore = (await call('GET', '/v1/subscriptions/ledger')).body.offsets as Array<{ partition: number; committedOffset: number }>;
-  server!.child.kill('SIGKILL');
-  await server!.exited;
+  harness.server!.child.kill('SIGKILL');
+  await harness.server!.exited;
   const deliveredAtCrash = distinct();
   expect(deliveredAtCrash).toBeLessThan(BEFORE_CRASH); // it really died mid-delivery
 
@@ -109,17 +72,8 @@ it('loses no acknowledged record when the broker is SIGKILLed and then Redis res
   expect(distinct()).toBeLessThan(total);
   await receiver.waitFor(() => distinct() >= total, () => `${distinct()} of ${total} delivered after the restart`, LIMIT_MS);
 
-  expect(receiver.badSignatures).toBe(0);
-  const byId = new Map<string, ReceivedMessage[]>();
-  for (const m of receiver.messages) byId.set(m.webhookId, [...(byId.get(m.webhookId) ?? []), m]);
-  const seen = new Set<string>();
-  for (const [id, copies] of byId) {
-    // One record per message (the default batch), the same bytes every time it came.
-    expect(copies.every((c) => c.raw === copies[0].raw)).toBe(true);
-    const record = copies[0].body.records[0];
-    expect(id).toBe(`ledger.${TOPIC}-${record.partition}-${record.offset}`);
-    seen.add(`${record.partition}-${record.offset}`);
-  }
+  // One record per message (the default batch), the same bytes every time it came.
+  const seen = harness.expectStableMessages('ledger', TOPIC);
   const ends = await Promise.all(Array.from({ length: PARTITIONS }, async (_, p) => (await call('GET', `/v1/topics/${TOPIC}/partitions/${p}/offsets`)).body.latest as number));
   expect(ends.reduce((a, b) => a + b, 0)).toBe(total);
   for (let p = 0; p < PARTITIONS; p++) {
@@ -133,7 +87,7 @@ it('loses no acknowledged record when the broker is SIGKILLed and then Redis res
     for (const offset of duplicated) expect(offset).toBeGreaterThanOrEqual(committed);
   }
   // This broker's deliveries in /metrics.
-  const metrics = await (await server!.get('/metrics')).text();
+  const metrics = await (await harness.server!.get('/metrics')).text();
   expect(metrics).toMatch(/^spool_webhook_attempts_total\{subscription="ledger",outcome="delivered"\} [1-9]\d*$/m);
   expect(metrics).toMatch(/^spool_webhook_delivery_latency_seconds_count\{subscription="ledger"\} [1-9]\d*$/m);
   // The subscription goes on and its group commits to the end.

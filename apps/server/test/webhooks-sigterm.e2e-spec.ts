@@ -9,12 +9,8 @@
  * twice. A real redis-server and a real HTTPS receiver on 127.0.0.1 verifying every signature
  * with `standardwebhooks`.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { HttpsReceiver, type ReceivedMessage } from '../../../test/webhooks/https-receiver.test-util.js';
-import { RedisServer } from '../../../test/webhooks/redis-server.test-util.js';
-import { assertBuilt, freePort, ServerProcess } from './server-process.test-util.js';
+import { assertBuilt } from './server-process.test-util.js';
+import { WebhooksBroker } from './webhooks-broker.test-util.js';
 
 const TOPIC = 'invoices';
 const PARTITIONS = 4;
@@ -22,25 +18,13 @@ const RECORDS = 80;
 /** A bound for a loaded machine, not a performance limit. */
 const LIMIT_MS = 120_000;
 
-let dataDir: string;
-let redis: RedisServer | undefined;
-let receiver: HttpsReceiver | undefined;
-let server: ServerProcess | undefined;
+let harness: WebhooksBroker | undefined;
 
 beforeAll(() => assertBuilt());
 
 afterAll(async () => {
-  await server?.kill();
-  await receiver?.close();
-  await redis?.stop();
-  if (dataDir !== undefined) await rm(dataDir, { recursive: true, force: true });
+  await harness?.stop();
 });
-
-async function startBroker(env: Record<string, string>): Promise<ServerProcess> {
-  server = ServerProcess.start({ ...env, SPOOL_HTTP_PORT: String(await freePort()), SPOOL_KAFKA_PORT: String(await freePort()) });
-  await server.waitUntilReady();
-  return server;
-}
 
 async function until(check: () => boolean, what: () => string): Promise<void> {
   const giveUpAt = Date.now() + LIMIT_MS;
@@ -50,32 +34,13 @@ async function until(check: () => boolean, what: () => string): Promise<void> {
   }
 }
 
-async function call(method: string, pathname: string, body?: unknown): Promise<{ status: number; body: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any
-  const res = await fetch(server!.url + pathname, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    ...(body !== undefined && { body: JSON.stringify(body) }),
-    signal: AbortSignal.timeout(20_000),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text === '' ? undefined : JSON.parse(text) };
-}
-
 it('commits only past delivered records on SIGTERM mid-delivery, and redelivers the cut-short ones under the same id', async () => {
-  dataDir = await mkdtemp(path.join(os.tmpdir(), 'spool-webhooks-sigterm-'));
-  redis = await RedisServer.start();
-  receiver = await HttpsReceiver.start(null);
-  const caFile = path.join(dataDir, 'receiver-ca.pem');
-  await writeFile(caFile, receiver.tls.cert);
-  const base = {
-    SPOOL_DATA_DIR: path.join(dataDir, 'broker'),
-    SPOOL_LOG_LEVEL: 'warn',
-    SPOOL_WEBHOOKS_ALLOW_CIDRS: '127.0.0.0/8',
-    SPOOL_WEBHOOKS_CA_FILE: caFile,
-    SPOOL_WEBHOOKS_COMMIT_INTERVAL_MS: '100',
-    SPOOL_GROUP_INITIAL_REBALANCE_DELAY_MS: '0',
-  };
-  const withRedis = { ...base, SPOOL_REDIS_URL: redis.url };
+  harness = await WebhooksBroker.start('spool-webhooks-sigterm-');
+  const { receiver } = harness;
+  const call = harness.call.bind(harness);
+  const startBroker = harness.startBroker.bind(harness);
+  const base = harness.env();
+  const withRedis = harness.withRedis();
   // Answers take 150 ms; once a dozen records are delivered, requests are held 3 s and then
   // answered 503: those are in flight when the stop comes, and their late answers (to a broker
   // that is gone) deliver nothing, so the receiver's 2xx answers are exactly what the broker may
@@ -96,12 +61,12 @@ it('commits only past delivered records on SIGTERM mid-delivery, and redelivers 
   expect(created.status).toBe(201);
   receiver.useSecret('/billing', created.body.secret);
 
-  const distinct = (): number => new Set(receiver!.messages.map((m) => m.webhookId)).size;
+  const distinct = (): number => harness!.distinct();
   await receiver.waitFor(() => distinct() >= 12, () => `${distinct()} delivered before the stop`, LIMIT_MS);
   holding = true;
   await until(() => held.size >= 2, () => `${held.size} requests held`);
-  server!.child.kill('SIGTERM');
-  const exit = await server!.exited;
+  harness.server!.child.kill('SIGTERM');
+  const exit = await harness.server!.exited;
   expect(exit).toEqual({ code: 0, signal: null });
   const deliveredBeforeStop = new Map<number, Set<number>>();
   for (let p = 0; p < PARTITIONS; p++) deliveredBeforeStop.set(p, new Set(receiver.deliveredOffsets(p, TOPIC)));
@@ -119,20 +84,13 @@ it('commits only past delivered records on SIGTERM mid-delivery, and redelivers 
   }
   // ... and the stop did commit what was delivered (nothing is left for the commit timer).
   expect([...committed.values()].reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
-  server!.child.kill('SIGTERM');
-  expect(await server!.exited).toEqual({ code: 0, signal: null });
+  harness.server!.child.kill('SIGTERM');
+  expect(await harness.server!.exited).toEqual({ code: 0, signal: null });
 
   receiver.respond = () => ({ status: 200 });
   await startBroker(withRedis);
   await receiver.waitFor(() => distinct() >= RECORDS, () => `${distinct()} of ${RECORDS} delivered after the restart`, LIMIT_MS);
-  expect(receiver.badSignatures).toBe(0);
-  const byId = new Map<string, ReceivedMessage[]>();
-  for (const m of receiver.messages) byId.set(m.webhookId, [...(byId.get(m.webhookId) ?? []), m]);
-  for (const [id, copies] of byId) {
-    expect(copies.every((c) => c.raw === copies[0].raw)).toBe(true);
-    const record = copies[0].body.records[0];
-    expect(id).toBe(`billing.${TOPIC}-${record.partition}-${record.offset}`);
-  }
+  harness.expectStableMessages('billing', TOPIC);
   // The requests the stop cut short came again, under the same id with the same body.
   for (const [id, raw] of held) expect(receiver.messages.find((m) => m.webhookId === id)?.raw ?? `${id} not delivered`).toBe(raw);
   for (let p = 0; p < PARTITIONS; p++) {
