@@ -6,7 +6,7 @@
 import type { BrokerTlsOptions, SaslClientCredentials } from '@spool/broker-client';
 import type { EtcdClientSecurity } from './etcd-client.options.js';
 import { DEFAULT_CLUSTER_NAME, DEFAULT_SESSION_TIMEOUT_MS } from '@spool/cluster';
-import type { ReplicationConfig } from '@spool/replication';
+import { DEFAULT_REPLICATION_CONFIG, type ReplicationConfig } from '@spool/replication';
 
 export interface ClusterSettings {
   /** broker.id (SPOOL_BROKER_ID; SPOOL_NODE_ID is the older name of the same setting). */
@@ -54,25 +54,11 @@ export interface ClusterSettings {
   readonly offsetsTopicNumPartitions: number;
   /** offsets.topic.replication.factor: capped by the live brokers when the topic is created. */
   readonly offsetsTopicReplicationFactor: number;
-  /** replica.lag.time.max.ms: a follower not caught up for this long leaves the ISR (docs/replication.md). */
-  readonly replicaLagTimeMaxMs: number;
-  /** replica.fetch.wait.max.ms: how long a follower's Fetch waits at the leader for data. */
-  readonly replicaFetchWaitMaxMs: number;
-  /** replica.fetch.min.bytes: what a follower's Fetch waits for at the leader. */
-  readonly replicaFetchMinBytes: number;
-  /** replica.fetch.max.bytes: per partition of a follower's Fetch (at least one whole batch comes back). */
-  readonly replicaFetchMaxBytes: number;
-  /** replica.fetch.response.max.bytes: per follower Fetch response. */
-  readonly replicaFetchResponseMaxBytes: number;
-  /** replica.fetch.backoff.ms: a partition's wait after a fetch error. */
-  readonly replicaFetchBackoffMs: number;
-  /** replica.socket.timeout.ms: bound on one inter-broker request beyond the fetch's own wait. */
-  readonly replicaSocketTimeoutMs: number;
   /**
-   * follower.replication.throttled.rate: bytes per second this broker fetches for the replicas a
-   * reassignment is adding it to (libs/replication replication-quota.ts); null: no throttle.
+   * The replication settings (replica.lag.time.max.ms, replica.fetch.*, replica.socket.timeout.ms,
+   * follower.replication.throttled.rate; docs/replication.md#settings), as libs/replication takes them.
    */
-  readonly followerReplicationThrottledRate: number | null;
+  readonly replication: ReplicationConfig;
 }
 
 /** A single node with broker id 0 and Kafka's defaults: what tests get when they configure nothing. */
@@ -92,14 +78,7 @@ export const SINGLE_NODE_SETTINGS: ClusterSettings = Object.freeze({
   leaderImbalancePerBrokerPercentage: 10,
   offsetsTopicNumPartitions: 1,
   offsetsTopicReplicationFactor: 3,
-  replicaLagTimeMaxMs: 30_000,
-  replicaFetchWaitMaxMs: 500,
-  replicaFetchMinBytes: 1,
-  replicaFetchMaxBytes: 1_048_576,
-  replicaFetchResponseMaxBytes: 10_485_760,
-  replicaFetchBackoffMs: 1_000,
-  replicaSocketTimeoutMs: 30_000,
-  followerReplicationThrottledRate: null,
+  replication: DEFAULT_REPLICATION_CONFIG,
 });
 
 /** Kafka's offsets.topic.num.partitions, the default in cluster mode. */
@@ -107,17 +86,3 @@ export const CLUSTER_OFFSETS_TOPIC_PARTITIONS = 50;
 
 /** Injection token of the ClusterSettings (ClusterSettingsModule; SINGLE_NODE_SETTINGS when absent). */
 export const CLUSTER_SETTINGS = Symbol('CLUSTER_SETTINGS');
-
-/** The settings libs/replication runs with, from this broker's. */
-export function replicationConfigOf(settings: ClusterSettings): ReplicationConfig {
-  return {
-    replicaLagTimeMaxMs: settings.replicaLagTimeMaxMs,
-    replicaFetchWaitMaxMs: settings.replicaFetchWaitMaxMs,
-    replicaFetchMinBytes: settings.replicaFetchMinBytes,
-    replicaFetchMaxBytes: settings.replicaFetchMaxBytes,
-    replicaFetchResponseMaxBytes: settings.replicaFetchResponseMaxBytes,
-    replicaFetchBackoffMs: settings.replicaFetchBackoffMs,
-    replicaSocketTimeoutMs: settings.replicaSocketTimeoutMs,
-    ...(settings.followerReplicationThrottledRate !== null && { followerReplicationThrottledRate: settings.followerReplicationThrottledRate }),
-  };
-}

@@ -9,6 +9,7 @@
  */
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { DEFAULT_REPLICATION_CONFIG } from '@spool/replication';
 import { IsBindHost, IsDecimalString, IsEtcdEndpoints, IsInt64String, parseBooleanStrict, parseIntegerStrict } from './env-validators.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -104,28 +105,28 @@ export class BrokerEnv {
   SPOOL_LEADER_IMBALANCE_CHECK_INTERVAL_MS = 300_000;
 
   @timerMs(1)
-  SPOOL_REPLICA_LAG_TIME_MAX_MS = 30_000;
+  SPOOL_REPLICA_LAG_TIME_MAX_MS = DEFAULT_REPLICATION_CONFIG.replicaLagTimeMaxMs;
 
   // The follower's fetcher (Kafka's replica.fetch.* and replica.socket.timeout.ms; docs/replication.md#settings).
   // Cross-variable rules (wait <= lag, wait <= socket timeout) are Kafka's, checked in loadBrokerConfig.
   @timerMs(0)
-  SPOOL_REPLICA_FETCH_WAIT_MAX_MS = 500;
+  SPOOL_REPLICA_FETCH_WAIT_MAX_MS = DEFAULT_REPLICATION_CONFIG.replicaFetchWaitMaxMs;
 
   @toInt() @IsInt({ message: INT32_NON_NEGATIVE }) @Min(0, { message: INT32_NON_NEGATIVE }) @Max(2147483647, { message: INT32_NON_NEGATIVE })
-  SPOOL_REPLICA_FETCH_MIN_BYTES = 1;
+  SPOOL_REPLICA_FETCH_MIN_BYTES = DEFAULT_REPLICATION_CONFIG.replicaFetchMinBytes;
 
   @toInt() @IsInt({ message: INT32_NON_NEGATIVE }) @Min(0, { message: INT32_NON_NEGATIVE }) @Max(2147483647, { message: INT32_NON_NEGATIVE })
-  SPOOL_REPLICA_FETCH_MAX_BYTES = 1_048_576;
+  SPOOL_REPLICA_FETCH_MAX_BYTES = DEFAULT_REPLICATION_CONFIG.replicaFetchMaxBytes;
 
   @toInt() @IsInt({ message: INT32_NON_NEGATIVE }) @Min(0, { message: INT32_NON_NEGATIVE }) @Max(2147483647, { message: INT32_NON_NEGATIVE })
-  SPOOL_REPLICA_FETCH_RESPONSE_MAX_BYTES = 10_485_760;
+  SPOOL_REPLICA_FETCH_RESPONSE_MAX_BYTES = DEFAULT_REPLICATION_CONFIG.replicaFetchResponseMaxBytes;
 
   /** At least 1 (Kafka allows 0): a partition whose leader keeps failing would otherwise be retried in a tight loop. */
   @timerMs(1)
-  SPOOL_REPLICA_FETCH_BACKOFF_MS = 1_000;
+  SPOOL_REPLICA_FETCH_BACKOFF_MS = DEFAULT_REPLICATION_CONFIG.replicaFetchBackoffMs;
 
   @timerMs(1)
-  SPOOL_REPLICA_SOCKET_TIMEOUT_MS = 30_000;
+  SPOOL_REPLICA_SOCKET_TIMEOUT_MS = DEFAULT_REPLICATION_CONFIG.replicaSocketTimeoutMs;
 
   /** follower.replication.throttled.rate (bytes per second) for replicas a reassignment adds here; unset: no throttle. */
   @IsOptional() @toInt() @IsInt({ message: THROTTLED_RATE }) @Min(1, { message: THROTTLED_RATE }) @Max(Number.MAX_SAFE_INTEGER, { message: THROTTLED_RATE })

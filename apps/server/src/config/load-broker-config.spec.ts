@@ -3,7 +3,6 @@ import { KAFKA_TOPIC_CONFIG_DEFAULTS } from '@spool/log-engine';
 import { ConfigError } from './config.error.js';
 import { loadBrokerConfig } from './load-broker-config.js';
 import { DEFAULT_REPLICATION_CONFIG } from '@spool/replication';
-import { replicationConfigOf } from '../cluster/cluster-settings.js';
 import { kafkaListenerOptionsFrom } from '../kafka/kafka-listener.options.js';
 import { sseOptionsFromEnv } from '../sse/sse.options.js';
 import { wsOptionsFromEnv } from '../ws/ws.options.js';
@@ -202,17 +201,18 @@ describe('loadBrokerConfig', () => {
       uncleanLeaderElectionEnable: false,
       autoLeaderRebalanceEnable: true,
       leaderImbalanceCheckIntervalMs: 300_000,
-      replicaLagTimeMaxMs: 30_000,
-      replicaFetchWaitMaxMs: 500,
-      replicaFetchMinBytes: 1,
-      replicaFetchMaxBytes: 1_048_576,
-      replicaFetchResponseMaxBytes: 10_485_760,
-      replicaFetchBackoffMs: 1000,
-      replicaSocketTimeoutMs: 30_000,
+      replication: {
+        replicaLagTimeMaxMs: 30_000,
+        replicaFetchWaitMaxMs: 500,
+        replicaFetchMinBytes: 1,
+        replicaFetchMaxBytes: 1_048_576,
+        replicaFetchResponseMaxBytes: 10_485_760,
+        replicaFetchBackoffMs: 1000,
+        replicaSocketTimeoutMs: 30_000,
+      },
       leaderImbalancePerBrokerPercentage: 10,
       offsetsTopicNumPartitions: 1,
       offsetsTopicReplicationFactor: 3,
-      followerReplicationThrottledRate: null,
     });
     expect(config.http.nodeId).toBe(0);
   });
@@ -250,12 +250,11 @@ describe('loadBrokerConfig', () => {
       uncleanLeaderElectionEnable: true,
       autoLeaderRebalanceEnable: false,
       leaderImbalanceCheckIntervalMs: 60_000,
-      replicaLagTimeMaxMs: 5000,
       leaderImbalancePerBrokerPercentage: 20,
       offsetsTopicNumPartitions: 50,
       offsetsTopicReplicationFactor: 2,
-      followerReplicationThrottledRate: 1_048_576,
     });
+    expect(config.cluster.replication).toMatchObject({ replicaLagTimeMaxMs: 5000, followerReplicationThrottledRate: 1_048_576 });
     expect(() => loadBrokerConfig({ SPOOL_FOLLOWER_REPLICATION_THROTTLED_RATE: '0' }, CWD)).toThrow(/SPOOL_FOLLOWER_REPLICATION_THROTTLED_RATE="0": expected bytes per second/);
     expect(config.http.nodeId).toBe(3);
     // The controller's default is also the topic config's broker default (DescribeConfigs shows it).
@@ -288,7 +287,7 @@ describe('loadBrokerConfig', () => {
   describe('replication settings (Kafka names, docs/replication.md#settings)', () => {
     it('defaults to Kafka\'s values, which are what libs/replication runs with', () => {
       const { config } = loadBrokerConfig({}, CWD);
-      expect(replicationConfigOf(config.cluster)).toEqual(DEFAULT_REPLICATION_CONFIG);
+      expect(config.cluster.replication).toEqual(DEFAULT_REPLICATION_CONFIG);
       expect(config.topicDefaults.minInsyncReplicas).toBe(1);
       expect(config.topicDefaults.uncleanLeaderElectionEnable).toBe(false);
     });
@@ -311,7 +310,7 @@ describe('loadBrokerConfig', () => {
         },
         CWD,
       );
-      expect(replicationConfigOf(config.cluster)).toEqual({
+      expect(config.cluster.replication).toEqual({
         replicaLagTimeMaxMs: 4000,
         replicaFetchWaitMaxMs: 250,
         replicaFetchMinBytes: 0,
@@ -356,7 +355,7 @@ describe('loadBrokerConfig', () => {
       expect(problemsOf({ SPOOL_REPLICA_FETCH_WAIT_MAX_MS: '2000', SPOOL_REPLICA_SOCKET_TIMEOUT_MS: '1000' })).toEqual([
         'SPOOL_REPLICA_FETCH_WAIT_MAX_MS="2000": expected at most SPOOL_REPLICA_SOCKET_TIMEOUT_MS (1000)',
       ]);
-      expect(loadBrokerConfig({ SPOOL_REPLICA_FETCH_WAIT_MAX_MS: '400', SPOOL_REPLICA_LAG_TIME_MAX_MS: '400', SPOOL_REPLICA_SOCKET_TIMEOUT_MS: '400' }, CWD).config.cluster.replicaFetchWaitMaxMs).toBe(400);
+      expect(loadBrokerConfig({ SPOOL_REPLICA_FETCH_WAIT_MAX_MS: '400', SPOOL_REPLICA_LAG_TIME_MAX_MS: '400', SPOOL_REPLICA_SOCKET_TIMEOUT_MS: '400' }, CWD).config.cluster.replication.replicaFetchWaitMaxMs).toBe(400);
     });
   });
 

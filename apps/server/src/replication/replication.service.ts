@@ -17,7 +17,6 @@ import { silentLogger, SpoolError, systemClock, type Logger } from '@spool/commo
 import { LogManager, type Log } from '@spool/log-engine';
 import { ReplicaFetcherManager, ReplicaManager, type LeaderLookup, type LeaderPartition, type ReplicationConfig } from '@spool/replication';
 import { ClusterService, NODE_LOCAL_TOPICS } from '../cluster/cluster.service.js';
-import { replicationConfigOf } from '../cluster/cluster-settings.js';
 import { ROOT_LOGGER } from '../logging/logging.module.js';
 
 /** Injection token of the replication settings (BrokerConfig's; Kafka's defaults when absent). */
@@ -41,7 +40,7 @@ export class ReplicationService implements BeforeApplicationShutdown {
     @Optional() @Inject(REPLICATION_CONFIG) config?: ReplicationConfig,
     @Optional() @Inject(ROOT_LOGGER) rootLogger?: Logger,
   ) {
-    this.config = config ?? replicationConfigOf(cluster.settings);
+    this.config = config ?? cluster.settings.replication;
     this.logger = (rootLogger ?? silentLogger).child({ component: 'replication' });
   }
 
