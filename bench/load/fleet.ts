@@ -16,6 +16,7 @@
  */
 import http from 'node:http';
 import WebSocket from 'ws';
+import { onSseEvents } from '../lib/sse.js';
 
 export interface FleetOptions {
   /** Broker base URL, http://127.0.0.1:port. */
@@ -152,16 +153,7 @@ export class Fleet {
         }
         position.open = true;
         resolve();
-        let pending = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => {
-          pending += chunk;
-          let end: number;
-          while ((end = pending.indexOf('\n\n')) >= 0) {
-            this.sseEvent(position, pending.slice(0, end));
-            pending = pending.slice(end + 2);
-          }
-        });
+        onSseEvents(res, (event) => this.sseEvent(position, event));
         res.on('close', () => {
           if (position.open) this.fault(`${position.name}: the stream ended`);
           position.open = false;

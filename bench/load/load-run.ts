@@ -16,15 +16,15 @@
  * RSS is sampled every 500 ms throughout (`rssPeakMb`). Nothing is asserted here: the bench
  * reports and checks its goals, the test asserts on the report.
  */
-import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { percentile } from '../lib/stats.js';
 import type { FleetOptions, FleetProgress } from './fleet.js';
 import { Producers } from './producers.js';
-import { cpuMs, openFilesLimit, rssMb, spawnNode, Worker } from './processes.js';
+import { BrokerProcess, cpuMs, openFilesLimit, rssMb, spawnNode } from '../lib/node-process.js';
+import { freePort } from '../lib/processes.js';
+import { Worker } from './processes.js';
 import type { StormResult } from './storm.js';
 
 export interface LoadRunOptions {
@@ -116,42 +116,11 @@ function addresses(first: number, count: number): string[] {
   return Array.from({ length: count }, (_, i) => `127.0.${Math.floor((first + i) / 250)}.${((first + i) % 250) + 2}`);
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer().once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-interface Broker {
-  readonly child: ChildProcess;
-  readonly url: string;
-  readonly exited: Promise<unknown>;
-  output(): string;
-}
-
-async function startBroker(serverMain: string, dataDir: string, env: Record<string, string>): Promise<Broker> {
+async function startBroker(serverMain: string, dataDir: string, env: Record<string, string>): Promise<BrokerProcess> {
   const port = await freePort();
-  const child = spawnNode([serverMain], { SPOOL_DATA_DIR: dataDir, SPOOL_HTTP_PORT: String(port), SPOOL_KAFKA_PORT: String(await freePort()), SPOOL_LOG_LEVEL: 'warn', ...env });
-  let output = '';
-  const keep = (chunk: Buffer): void => void (output = (output + chunk.toString('utf8')).slice(-8000));
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  const broker: Broker = { child, url: `http://127.0.0.1:${port}`, exited, output: () => output };
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`the broker exited with ${child.exitCode}: ${output}`);
-    if ((await fetch(`${broker.url}/readyz`).then((r) => r.status, () => 0)) === 200) return broker;
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`the broker did not become ready within 60 s: ${output}`);
-    }
-    await settle(100);
-  }
+  const broker = new BrokerProcess(serverMain, { SPOOL_DATA_DIR: dataDir, SPOOL_HTTP_PORT: String(port), SPOOL_KAFKA_PORT: String(await freePort()), SPOOL_LOG_LEVEL: 'warn', ...env }, `http://127.0.0.1:${port}`);
+  await broker.start(60_000);
+  return broker;
 }
 
 export async function runLoad(o: LoadRunOptions): Promise<LoadReport> {
@@ -167,18 +136,18 @@ export async function runLoad(o: LoadRunOptions): Promise<LoadReport> {
   const workers: Worker[] = [];
   let producers: Producers | null = null;
   const rssSamples: number[] = [];
-  const sampler = setInterval(() => void rssMb(broker.child.pid!).then((mb) => rssSamples.push(mb), () => undefined), 500);
+  const sampler = setInterval(() => void rssMb(broker.pid).then((mb) => rssSamples.push(mb), () => undefined), 500);
   try {
     const topic = 'load';
     const created = await fetch(`${url}/v1/topics`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: topic, partitions: 1 }) });
     if (created.status !== 201) throw new Error(`creating the topic answered ${created.status}`);
     await settle(2000);
-    const rssIdleMb = await rssMb(broker.child.pid!);
+    const rssIdleMb = await rssMb(broker.pid);
     log(`broker idle: ${rssIdleMb.toFixed(0)} MB RSS`);
 
     producers = new Producers({ url, topic, producers: o.producers, recordsPerRequest: o.recordsPerRequest, intervalMs: o.produceIntervalMs, valueBytes: o.valueBytes });
     producers.setPhase('alone');
-    const cpu = new PhaseCpu(broker.child.pid!);
+    const cpu = new PhaseCpu(broker.pid);
     await cpu.mark();
     producers.start();
     await settle(o.aloneMs);
@@ -204,7 +173,7 @@ export async function runLoad(o: LoadRunOptions): Promise<LoadReport> {
     const openPercent = await cpu.mark();
     log(`${connections} connections subscribed in ${(openMs / 1000).toFixed(1)} s`);
     await settle(3000);
-    const rssConnectedMb = await rssMb(broker.child.pid!);
+    const rssConnectedMb = await rssMb(broker.pid);
     log(`broker with the fleet: ${rssConnectedMb.toFixed(0)} MB RSS`);
 
     producers.setPhase('steady');
@@ -239,7 +208,7 @@ export async function runLoad(o: LoadRunOptions): Promise<LoadReport> {
     const connectMs = Float64Array.from(storm.connectMs).sort();
     return {
       connections: { websockets: o.websockets, sseStreams: o.sseStreams, longPolls: o.longPolls },
-      openFilesLimit: { broker: await openFilesLimit(broker.child.pid!), worker: await openFilesLimit(workers[0]!.child.pid!) },
+      openFilesLimit: { broker: await openFilesLimit(broker.pid), worker: await openFilesLimit(workers[0]!.child.pid!) },
       openMs,
       rssIdleMb,
       rssConnectedMb,
@@ -266,10 +235,7 @@ export async function runLoad(o: LoadRunOptions): Promise<LoadReport> {
     clearInterval(sampler);
     await producers?.stop();
     await Promise.all(workers.map((w) => w.close()));
-    broker.child.kill('SIGTERM');
-    const timer = setTimeout(() => broker.child.kill('SIGKILL'), 15_000);
-    await broker.exited;
-    clearTimeout(timer);
+    await broker.stop();
     await rm(dataDir, { recursive: true, force: true });
   }
 }

@@ -1,38 +1,9 @@
 /**
- * Processes of the load run: the broker and the client workers, each started through sh with
- * its open-file limit raised first (`ulimit -n`: a soft limit of 1024, common on CI machines, is
- * far below 10,000 sockets; Node cannot raise its own). It asks for 65,536 and settles for the
- * hard limit when it may not go that high; the limit granted is reported. sh, not bash: with its
- * stdin a socket (Node's pipes are socket pairs) bash believes it was started by rshd and reads ~/.bashrc.
+ * The load run's client workers (load-worker.js), each a Node child process (started with
+ * spawnNode, bench/lib/node-process.ts) spoken to by JSON lines on its stdin and stdout.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import type { ChildProcess } from 'node:child_process';
 import readline from 'node:readline';
-
-const WANTED_OPEN_FILES = 65_536;
-const RAISE = `ulimit -n ${WANTED_OPEN_FILES} 2>/dev/null || ulimit -n "$(ulimit -H -n)"; exec "$@"`;
-
-/** node `args` with the open-file limit raised; stdio piped. */
-export function spawnNode(args: readonly string[], env: Record<string, string>): ChildProcess {
-  return spawn('sh', ['-c', RAISE, 'sh', process.execPath, ...args], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
-}
-
-export async function rssMb(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) / 1024;
-}
-
-/** CPU time (user + system) the process has used, ms (from /proc/<pid>/stat, in clock ticks of 10 ms). */
-export async function cpuMs(pid: number): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
-
-export async function openFilesLimit(pid: number): Promise<number> {
-  const limits = await readFile(`/proc/${pid}/limits`, 'utf8');
-  return Number(/Max open files\s+(\d+)/.exec(limits)![1]);
-}
 
 /** A client worker (load-worker.js) spoken to by JSON lines. */
 export class Worker {

@@ -14,6 +14,7 @@
 import http from 'node:http';
 import { spawn, type ChildProcess } from 'node:child_process';
 import WebSocket from 'ws';
+import { onSseEvents } from '../lib/sse.js';
 
 export class Faults {
   count = 0;
@@ -62,18 +63,10 @@ export class SseReader extends Reader {
         res.resume();
         return retry();
       }
-      let pending = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        pending += chunk;
-        let end: number;
-        while ((end = pending.indexOf('\n\n')) >= 0) {
-          const event = pending.slice(0, end);
-          pending = pending.slice(end + 2);
-          if (/^event: /m.test(event)) continue; // topic, heartbeat-free control events
-          const data = /^data: (.*)$/m.exec(event);
-          if (data !== null) this.accept((JSON.parse(data[1]!) as { offset: number }).offset);
-        }
+      onSseEvents(res, (event) => {
+        if (/^event: /m.test(event)) return; // topic, heartbeat-free control events
+        const data = /^data: (.*)$/m.exec(event);
+        if (data !== null) this.accept((JSON.parse(data[1]!) as { offset: number }).offset);
       });
       res.on('close', retry);
     });

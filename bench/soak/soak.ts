@@ -19,14 +19,14 @@
  * no descriptor on a deleted file). One summary line, and `--json FILE` writes the figures.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { BrokerProcess, countFds, type FdCounts } from '../lib/node-process.js';
+import { freePort } from '../lib/processes.js';
 import { percentile } from '../lib/stats.js';
 import { Faults, KafkaGroupConsumer, LongPollReader, SseReader, WsGroupMember } from './soak-consumers.js';
-import { countFds, SoakBroker, type FdCounts } from './soak-broker.js';
 import { HttpProducer, KafkaProducer, LatencyLog, Ledger, WsProducer } from './soak-producers.js';
 import { readAll, rssSlopeMbPerMin } from './soak-checks.js';
 
@@ -46,16 +46,6 @@ const here = path.dirname(fileURLToPath(import.meta.url)); // dist/bench/soak
 
 const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer().once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 async function createTopic(url: string, name: string, partitions: number, configs: Record<string, string> = {}): Promise<void> {
   const res = await fetch(`${url}/v1/topics`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name, partitions, configs }) });
   if (res.status !== 201) throw new Error(`creating ${name} answered ${res.status}: ${await res.text()}`);
@@ -74,7 +64,7 @@ async function main(): Promise<void> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'spool-soak-'));
   const [httpPort, kafkaPort] = [await freePort(), await freePort()];
   const url = `http://127.0.0.1:${httpPort}`;
-  const broker = new SoakBroker(path.join(here, '../../apps/server/src/main.js'), {
+  const broker = new BrokerProcess(path.join(here, '../../apps/server/src/main.js'), {
     SPOOL_DATA_DIR: dataDir,
     SPOOL_HTTP_PORT: String(httpPort),
     SPOOL_KAFKA_PORT: String(kafkaPort),
