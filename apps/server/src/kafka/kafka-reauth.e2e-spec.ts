@@ -6,37 +6,17 @@
  * session; and revoking a key, deleting a SCRAM user or deleting a tenant closes the connections
  * logged in with them at once (a kafkajs consumer and raw clients).
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { KafkaApiKey } from '@spool/protocol';
-import { generateApiKey } from '@spool/security';
 import { Kafka, logLevel, type SASLOptions } from 'kafkajs';
-import type { SecurityOptions } from '../security/security.options.js';
 import { KafkaSasl } from './security/kafka-sasl.js';
 import { RawKafkaClient } from './testing/raw-kafka-client.js';
-import { startKafkaTestBroker, type KafkaTestBroker } from './testing/kafka.test-util.js';
+import type { KafkaTestBroker } from './testing/kafka.test-util.js';
+import { SecuredKafkaBroker, TEST_PASSWORD as PASSWORD } from './testing/secured-kafka.test-util.js';
 
-const PASSWORD = 'correct horse battery staple';
 const REAUTH_MS = 2_000;
 
+let secured: SecuredKafkaBroker;
 let broker: KafkaTestBroker;
-let securityDir: string;
-const admin = generateApiKey().apiKey;
-
-async function api(method: string, route: string, body?: unknown): Promise<{ status: number; body: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any
-  const res = await fetch(broker.httpUrl + route, {
-    method,
-    headers: { authorization: `Bearer ${admin}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text === '' ? undefined : JSON.parse(text) };
-}
-
-async function scramUser(user: string): Promise<void> {
-  for (const mechanism of ['SCRAM-SHA-256', 'SCRAM-SHA-512']) expect((await api('POST', '/v1/admin/scram-credentials', { user, mechanism, password: PASSWORD })).status).toBe(200);
-}
 
 function kafka(sasl: SASLOptions, extra: { reauthenticationThreshold?: number } = {}): Kafka {
   return new Kafka({ clientId: 'spool-reauth-test', brokers: [broker.bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 0 }, connectionTimeout: 5_000, sasl, ...extra });
@@ -68,20 +48,18 @@ async function waitFor(what: string, condition: () => boolean, timeoutMs = 30_00
 }
 
 beforeAll(async () => {
-  securityDir = await mkdtemp(path.join(os.tmpdir(), 'spool-kafka-reauth-'));
-  const security: SecurityOptions = { enabled: true, storeDir: securityDir, superUsers: ['User:admin'], adminApiKey: admin, jwtIssuers: [], tls: null, connectionsMaxReauthMs: REAUTH_MS };
-  broker = await startKafkaTestBroker({ security, kafka: { numPartitions: 1 } });
-  for (const name of ['acme', 'gone']) expect((await api('POST', '/v1/admin/tenants', { name })).status).toBe(201);
-  for (const user of ['acme.app', 'acme.other', 'acme.leaver', 'acme.capped', 'gone.app']) await scramUser(user);
+  secured = await SecuredKafkaBroker.start({ security: { connectionsMaxReauthMs: REAUTH_MS } });
+  broker = secured.broker;
+  await secured.createTenants('acme', 'gone');
+  for (const user of ['acme.app', 'acme.other', 'acme.leaver', 'acme.capped', 'gone.app']) await secured.createScramUser(user);
   const allow = (tenant: string, principal: string, resourceType: string, operation: string) => ({ resourceType, resourceName: `${tenant}.`, patternType: 'PREFIXED', principal, operation, permissionType: 'ALLOW' });
   const acls = ['acme.app', 'acme.leaver'].flatMap((u) => [allow('acme', `User:${u}`, 'TOPIC', 'ALL'), allow('acme', `User:${u}`, 'GROUP', 'READ')]);
-  expect((await api('POST', '/v1/admin/acls', { acls: [...acls, allow('gone', 'User:gone.app', 'TOPIC', 'ALL')] })).status).toBe(201);
-  expect((await api('POST', '/v1/topics', { name: 'acme.orders', partitions: 1 })).status).toBe(201);
+  await secured.createAcls([...acls, allow('gone', 'User:gone.app', 'TOPIC', 'ALL')]);
+  await secured.createTopics('acme.orders');
 });
 
 afterAll(async () => {
-  await broker?.close();
-  await rm(securityDir, { recursive: true, force: true });
+  await secured?.close();
 });
 
 describe('re-authentication (KIP-368, connections.max.reauth.ms)', () => {
@@ -148,7 +126,7 @@ describe('re-authentication (KIP-368, connections.max.reauth.ms)', () => {
     // once took the create, connect and login past a 1.5 s expiry).
     const lifetimeMs = 6_000;
     const expiresAtMs = Date.now() + lifetimeMs;
-    const created = await api('POST', '/v1/admin/api-keys', { principal: 'acme.app', expiresAtMs });
+    const created = await secured.api('POST', '/v1/admin/api-keys', { principal: 'acme.app', expiresAtMs });
     expect(created.status).toBe(201);
     const client = await RawKafkaClient.connect(broker.kafkaPort);
     const login = (await plainLogin(client, created.body.keyId, created.body.apiKey)) as SaslAuthenticateResponse;
@@ -162,12 +140,12 @@ describe('re-authentication (KIP-368, connections.max.reauth.ms)', () => {
 
 describe('revocation closes open Kafka connections', () => {
   it('revoking an API key closes the PLAIN connections it logged in, at once', async () => {
-    const created = await api('POST', '/v1/admin/api-keys', { principal: 'acme.app' });
+    const created = await secured.api('POST', '/v1/admin/api-keys', { principal: 'acme.app' });
     const client = await RawKafkaClient.connect(broker.kafkaPort);
     expect(await plainLogin(client, created.body.keyId, created.body.apiKey)).toMatchObject({ errorCode: 0 });
     const bystander = await RawKafkaClient.connect(broker.kafkaPort);
     expect(await plainLogin(bystander, 'acme.app', PASSWORD)).toMatchObject({ errorCode: 0 });
-    expect((await api('DELETE', `/v1/admin/api-keys/${created.body.keyId}`)).status).toBe(200);
+    expect((await secured.api('DELETE', `/v1/admin/api-keys/${created.body.keyId}`)).status).toBe(200);
     expect(await waitFor('the connection to close', () => client.isClosed)).toBeLessThan(5_000);
     expect(await metadata(bystander)).not.toBe('closed');
     bystander.close();
@@ -187,11 +165,11 @@ describe('revocation closes open Kafka connections', () => {
     // The same user over PLAIN (its password checked against whichever SCRAM credential is left).
     const plain = await RawKafkaClient.connect(broker.kafkaPort);
     expect(await plainLogin(plain, 'acme.leaver', PASSWORD)).toMatchObject({ errorCode: 0 });
-    expect((await api('DELETE', '/v1/admin/scram-credentials/acme.leaver?mechanism=SCRAM-SHA-256')).status).toBe(204);
+    expect((await secured.api('DELETE', '/v1/admin/scram-credentials/acme.leaver?mechanism=SCRAM-SHA-256')).status).toBe(204);
     // kafkajs' SCRAM-SHA-256 connections are closed by the broker; reconnecting fails the login, and kafkajs gives up.
     expect(String(await crashed)).toMatch(/SASL|authentication/i);
     expect(await metadata(plain)).not.toBe('closed');
-    expect((await api('DELETE', '/v1/admin/scram-credentials/acme.leaver?mechanism=SCRAM-SHA-512')).status).toBe(204);
+    expect((await secured.api('DELETE', '/v1/admin/scram-credentials/acme.leaver?mechanism=SCRAM-SHA-512')).status).toBe(204);
     await waitFor('the PLAIN connection to close once the user has no credential left', () => plain.isClosed);
     await consumer.disconnect().catch(() => undefined);
     await waitFor('its connections to be gone', () => broker.listener.connectionCount === 0);
@@ -202,7 +180,7 @@ describe('revocation closes open Kafka connections', () => {
     expect(await plainLogin(gone, 'gone.app', PASSWORD)).toMatchObject({ errorCode: 0 });
     const acme = await RawKafkaClient.connect(broker.kafkaPort);
     expect(await plainLogin(acme, 'acme.app', PASSWORD)).toMatchObject({ errorCode: 0 });
-    expect((await api('DELETE', '/v1/admin/tenants/gone')).status).toBe(204);
+    expect((await secured.api('DELETE', '/v1/admin/tenants/gone')).status).toBe(204);
     await waitFor('the tenant\'s connection to close', () => gone.isClosed);
     expect(await metadata(acme)).not.toBe('closed');
     acme.close();
@@ -211,7 +189,7 @@ describe('revocation closes open Kafka connections', () => {
 
 describe('connection limits per principal (the max_connections quota)', () => {
   it('refuses a login past the principal\'s limit with SASL_AUTHENTICATION_FAILED naming it, and frees the place when a connection closes', async () => {
-    expect((await api('PUT', '/v1/admin/quotas', { entityType: 'user', name: 'acme.capped', values: { max_connections: 2 } })).status).toBe(200);
+    expect((await secured.api('PUT', '/v1/admin/quotas', { entityType: 'user', name: 'acme.capped', values: { max_connections: 2 } })).status).toBe(200);
     const held = [await RawKafkaClient.connect(broker.kafkaPort), await RawKafkaClient.connect(broker.kafkaPort)];
     for (const client of held) expect(await plainLogin(client, 'acme.capped', PASSWORD)).toMatchObject({ errorCode: 0 });
     const third = await RawKafkaClient.connect(broker.kafkaPort);

@@ -11,18 +11,17 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { generateApiKey } from '@spool/security';
 import { Kafka, logLevel, type SASLOptions } from 'kafkajs';
-import { tlsServerOptions, type SecurityOptions, type TlsOptions } from '../security/security.options.js';
-import { startKafkaTestBroker, type KafkaTestBroker } from './testing/kafka.test-util.js';
+import { tlsServerOptions, type TlsOptions } from '../security/security.options.js';
+import type { KafkaTestBroker } from './testing/kafka.test-util.js';
+import { SecuredKafkaBroker, TEST_PASSWORD as PASSWORD } from './testing/secured-kafka.test-util.js';
 
 const run = promisify(execFile);
-const PASSWORD = 'correct horse battery staple';
 
 let dir: string;
+let secured: SecuredKafkaBroker | undefined;
 let broker: KafkaTestBroker;
 let ca: Buffer;
-const admin = generateApiKey().apiKey;
 
 async function openssl(args: string[]): Promise<void> {
   await run('openssl', args, { cwd: dir, timeout: 30_000 });
@@ -33,16 +32,6 @@ async function clientCertificate(name: string, subject: string): Promise<{ cert:
   await openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', subject]);
   await openssl(['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.pem`, '-days', '2']);
   return { cert: await readFile(path.join(dir, `${name}.pem`)), key: await readFile(path.join(dir, `${name}.key`)) };
-}
-
-async function api(method: string, route: string, body?: unknown): Promise<{ status: number; body: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any
-  const res = await fetch(broker.httpUrl + route, {
-    method,
-    headers: { authorization: `Bearer ${admin}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text === '' ? undefined : JSON.parse(text) };
 }
 
 function client(ssl: { cert?: Buffer; key?: Buffer }, sasl?: SASLOptions): Kafka {
@@ -57,26 +46,20 @@ beforeAll(async () => {
   await openssl(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.pem', '-days', '2', '-extfile', 'server.ext']);
   ca = await readFile(path.join(dir, 'ca.pem'));
   const tls: TlsOptions = { cert: await readFile(path.join(dir, 'server.pem')), key: await readFile(path.join(dir, 'server.key')), ca, clientAuth: 'requested' };
-  const security: SecurityOptions = {
-    enabled: true,
-    storeDir: path.join(dir, 'security'),
-    superUsers: ['User:admin'],
-    adminApiKey: admin,
-    jwtIssuers: [],
-    tls,
+  secured = await SecuredKafkaBroker.start({
     // Acme's certificates (O=Acme) name acme's principals; any other subject is its DN.
-    sslPrincipalMappingRules: 'RULE:^CN=([^,]*),O=Acme$/acme.$1/L, DEFAULT',
-  };
-  broker = await startKafkaTestBroker({ security, kafka: { numPartitions: 1, tls: tlsServerOptions(tls) } });
-  for (const name of ['acme', 'beta']) expect((await api('POST', '/v1/admin/tenants', { name })).status).toBe(201);
-  const acl = { resourceType: 'TOPIC', resourceName: 'acme.', patternType: 'PREFIXED', principal: 'User:acme.ingest', operation: 'ALL', permissionType: 'ALLOW' };
-  expect((await api('POST', '/v1/admin/acls', { acls: [acl] })).status).toBe(201);
-  for (const mechanism of ['SCRAM-SHA-512']) expect((await api('POST', '/v1/admin/scram-credentials', { user: 'beta.app', mechanism, password: PASSWORD })).status).toBe(200);
-  for (const name of ['acme.orders', 'beta.orders']) expect((await api('POST', '/v1/topics', { name, partitions: 1 })).status).toBe(201);
+    security: { tls, sslPrincipalMappingRules: 'RULE:^CN=([^,]*),O=Acme$/acme.$1/L, DEFAULT' },
+    kafka: { tls: tlsServerOptions(tls) },
+  });
+  broker = secured.broker;
+  await secured.createTenants('acme', 'beta');
+  await secured.createAcls([{ resourceType: 'TOPIC', resourceName: 'acme.', patternType: 'PREFIXED', principal: 'User:acme.ingest', operation: 'ALL', permissionType: 'ALLOW' }]);
+  await secured.createScramUser('beta.app', ['SCRAM-SHA-512']);
+  await secured.createTopics('acme.orders', 'beta.orders');
 }, 120_000);
 
 afterAll(async () => {
-  await broker?.close();
+  await secured?.close();
   if (dir !== undefined) await rm(dir, { recursive: true, force: true });
 });
 
@@ -111,7 +94,7 @@ describe('principals from client certificates on the Kafka listener', () => {
     const producer = client({}, { mechanism: 'scram-sha-512', username: 'beta.app', password: PASSWORD }).producer();
     await producer.connect();
     const acl = { resourceType: 'TOPIC', resourceName: 'beta.', patternType: 'PREFIXED', principal: 'User:beta.app', operation: 'WRITE', permissionType: 'ALLOW' };
-    expect((await api('POST', '/v1/admin/acls', { acls: [acl] })).status).toBe(201);
+    expect((await secured!.api('POST', '/v1/admin/acls', { acls: [acl] })).status).toBe(201);
     await producer.send({ topic: 'beta.orders', messages: [{ value: 'by password' }] });
     await producer.disconnect();
   });
