@@ -8,8 +8,8 @@
  *             the client asked); the leader assigns offsets; its per-partition error code comes
  *             back to the client unchanged (BrokerClientError is a SpoolError with Kafka's code);
  *   reads     Fetch and ListOffsets to the leader (ClusterPartitionReaders);
- *   deletes   DeleteRecords to the leader (the HTTP delete-records route): the leader moves its
- *             log start offset and answers once its live replicas followed (the low watermark).
+ *   deletes   DeleteRecords to the leader (the HTTP delete-records route), on a wait lane
+ *             (forward-delete-records.ts), since the leader holds its answer for its replicas.
  *
  * Every forwarded request has a timeout (SPOOL_REQUEST_TIMEOUT_MS's role for peers,
  * `peerRequestTimeoutMs`): an unreachable or silent leader is REQUEST_TIMED_OUT or
@@ -22,7 +22,7 @@
  * The pool follows the metadata: a registered broker's advertised host and Kafka port are added
  * (updated when it registers again elsewhere), an unregistered one removed.
  */
-import { BrokerClientPool, deleteRecords, produce, type KafkaRequestSender, type BrokerTlsOptions, type SaslClientCredentials } from '@spool/broker-client';
+import { BrokerClientPool, produce, type KafkaRequestSender, type BrokerTlsOptions, type SaslClientCredentials } from '@spool/broker-client';
 import type { ClusterMetadata, MetadataEvent } from '@spool/cluster';
 import { SpoolError } from '@spool/common';
 import type { PartitionLeadership } from './partition-leadership.js';
@@ -121,19 +121,6 @@ export class PartitionRouter implements ProduceForwarding {
     if (answered === undefined) throw new SpoolError('UNKNOWN_SERVER_ERROR', `broker ${leader} answered a produce to ${topic}-${partition} without that partition`);
     if (answered.error !== null) throw answered.error;
     return { baseOffset: answered.baseOffset!, logAppendTime: answered.logAppendTimeMs };
-  }
-
-  /**
-   * DeleteRecords of one partition on `leader`, which waits up to `timeoutMs` for its replicas;
-   * resolves with the low watermark. Errors are the leader's (NOT_LEADER_OR_FOLLOWER when it no
-   * longer leads: the caller may route again, a deletion is safe to repeat).
-   */
-  async forwardDeleteRecords(leader: number, topic: string, partition: number, offset: number, timeoutMs: number): Promise<number> {
-    const sent = await deleteRecords(this.sender(leader), { timeoutMs, partitions: [{ topic, partition, offset }] }, { timeoutMs: timeoutMs + this.peerRequestTimeoutMs });
-    const answered = sent.partitions[0];
-    if (answered === undefined) throw new SpoolError('UNKNOWN_SERVER_ERROR', `broker ${leader} answered a DeleteRecords of ${topic}-${partition} without that partition`);
-    if (answered.error !== null) throw answered.error;
-    return answered.lowWatermark ?? -1;
   }
 
   private onEvent(event: MetadataEvent): void {

@@ -10,8 +10,9 @@
  *                                   (durable), and the answer waits until every live replica's
  *                                   log start offset reached it, at most WEB_ACKS_TIMEOUT_MS;
  *   another broker leads it          the deletion goes to the leader as a Kafka DeleteRecords
- *                                   (PartitionRouter, as a forwarded produce), which answers the
- *                                   same way; this node's own copy, if any, follows as a replica;
+ *                                   (cluster/forward-delete-records.ts, on a connection of its own),
+ *                                   which answers the same way; this node's copy, if any, follows
+ *                                   as a replica;
  *   the leader is moving             NOT_LEADER_OR_FOLLOWER / LEADER_NOT_AVAILABLE are tried again
  *                                   (routed anew) for up to LEADERSHIP_WAIT_MS: a deletion is
  *                                   safe to repeat, and a browser cannot refresh metadata.
@@ -22,6 +23,7 @@ import { ApiBody, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs
 import { isSpoolError, SpoolError } from '@spool/common';
 import { isInternalTopic, LogManager } from '@spool/log-engine';
 import { ClusterService } from '../../cluster/cluster.service.js';
+import { forwardDeleteRecords } from '../../cluster/forward-delete-records.js';
 import { ReplicationService } from '../../replication/replication.service.js';
 import { deleteRecordsOnLeader } from '../../replication/replicated-delete-records.js';
 import { WEB_ACKS_TIMEOUT_MS } from '../../replication/replicated-append.js';
@@ -85,7 +87,7 @@ export class DeleteRecordsController {
       try {
         if (route.kind === 'refused') throw route.error;
         if (route.kind === 'local') return await deleteRecordsOnLeader(deps, topic, partition, offset, WEB_ACKS_TIMEOUT_MS);
-        return await cluster.router.forwardDeleteRecords(route.leader, topic, partition, offset, WEB_ACKS_TIMEOUT_MS);
+        return await forwardDeleteRecords(cluster.waits, route.leader, topic, partition, offset, WEB_ACKS_TIMEOUT_MS, cluster.settings.peerRequestTimeoutMs);
       } catch (err) {
         if (!isSpoolError(err) || !LEADER_MOVING.has(err.code) || Date.now() + ROUTE_RETRY_MS > deadline) throw err;
       }
