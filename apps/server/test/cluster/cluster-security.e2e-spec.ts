@@ -10,6 +10,8 @@
  *   principal with a wrong password fails; no stored credential can be made for that principal;
  * - HTTP group admin on a node that does not coordinate the group is forwarded as the client: its
  *   own ACLs decide on every broker (the coordinator authenticates the forwarded request again).
+ * - HTTP delete-records on a node that does not lead the partition: the caller's DELETE ACL is
+ *   checked there (403 without it, nothing deleted), then the deletion is forwarded to the leader.
  */
 import { BrokerConnection, type KafkaResponse } from '@spool/broker-client';
 import { KafkaApiKey, KafkaErrorCode, type FetchResponse } from '@spool/protocol';
@@ -218,5 +220,35 @@ describe('security on a three-broker cluster', () => {
       const hidden = await b.http('GET', '/v1/groups', undefined, bearer(outsider.apiKey));
       expect({ broker: b.brokerId, status: hidden.status, groups: hidden.body.groups }).toEqual({ broker: b.brokerId, status: 200, groups: [] });
     }
+  }, TEST_TIMEOUT_MS);
+  it('checks the DELETE ACL of an HTTP delete-records on a node that does not lead the partition, then forwards it with authentication on', async () => {
+    const view = await cluster.broker(1).http('GET', `/v1/topics/${TOPIC}`, undefined, admin);
+    const leader = view.body.partitions[2].leader as number;
+    const elsewhere = cluster.broker([1, 2, 3].find((b) => b !== leader)!);
+    // A record to delete (retried while a retriable error says the cluster is still settling).
+    await cluster.waitFor('a record produced to partition 2', async () => {
+      const produced = await cluster.broker(leader).http('POST', `/v1/topics/${TOPIC}/records`, { records: [{ value: 'to-trim', partition: 2 }] }, admin);
+      if (produced.status !== 200 || produced.body.results[0].error !== undefined) throw new Error(JSON.stringify(produced.body));
+      return true;
+    });
+    const trimmer = await createKey(1, 'User:trimmer');
+    const grant = (operation: string) =>
+      cluster.broker(1).http('POST', '/v1/admin/acls', { acls: [{ resourceType: 'TOPIC', resourceName: TOPIC, patternType: 'LITERAL', principal: 'User:trimmer', operation, permissionType: 'ALLOW' }] }, admin);
+    const deleteAll = () => elsewhere.http('POST', `/v1/topics/${TOPIC}/partitions/2/delete-records`, { offset: -1 }, bearer(trimmer.apiKey));
+    expect((await grant('DESCRIBE')).status).toBe(201);
+    // Not allowed to delete: refused where it asks, before anything reaches the leader.
+    const refused = await deleteAll();
+    expect({ status: refused.status, code: refused.body.error?.code }).toEqual({ status: 403, code: 'TOPIC_AUTHORIZATION_FAILED' });
+    const before = (await cluster.broker(leader).http('GET', `/v1/topics/${TOPIC}/partitions/2/offsets`, undefined, admin)).body;
+    expect(before.earliest).toBeLessThan(before.highWatermark);
+    expect((await grant('DELETE')).status).toBe(201);
+    const deleted = await cluster.waitFor(`broker ${elsewhere.brokerId} to apply the DELETE ACL`, async () => {
+      const res = await deleteAll();
+      return res.status === 200 ? res : undefined;
+    });
+    const offsets = (await cluster.broker(leader).http('GET', `/v1/topics/${TOPIC}/partitions/2/offsets`, undefined, admin)).body;
+    expect(offsets.earliest).toBeGreaterThanOrEqual(before.highWatermark);
+    expect(deleted.body).toEqual({ topic: TOPIC, partition: 2, logStartOffset: offsets.earliest });
+    expect(offsets.earliest).toBe(offsets.highWatermark);
   }, TEST_TIMEOUT_MS);
 });
