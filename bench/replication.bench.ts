@@ -82,6 +82,7 @@ class BenchBroker {
     });
     if (logFd !== null) closeSync(logFd);
     this.child = child;
+    if (LOG_DIR !== undefined) console.log(`broker ${this.id} pid ${child.pid}: started at monotonic us ${process.hrtime.bigint() / 1000n}`);
     child.once('exit', () => {
       if (this.child === child) this.child = null;
     });
@@ -224,8 +225,12 @@ async function main(): Promise<void> {
       const brokerCpuMs = new Map<string, number>();
       for (const topic of order) {
         const cpuBefore = brokersCpuMs(brokers);
+        const startedUs = process.hrtime.bigint() / 1000n;
         produceMs.set(topic, await kcatProduce(topic));
         brokerCpuMs.set(topic, brokersCpuMs(brokers) - cpuBefore);
+        // The monotonic clock of node's --cpu-prof timestamps and of each broker's start (printed at
+        // start-up): lets a profile or a --trace-gc log (ms since its process started) be cut to one run.
+        if (args['cpu-prof-dir'] !== undefined || LOG_DIR !== undefined) console.log(`produce ${topic}: monotonic us ${startedUs} to ${process.hrtime.bigint() / 1000n}`);
       }
       const consumeMs = new Map<string, number>();
       for (const topic of order) consumeMs.set(topic, await kcatConsume(topic));
@@ -247,8 +252,8 @@ async function main(): Promise<void> {
       await admin.deleteTopics({ topics: [rf1, rf3] });
     }
 
-    // 3: failover, KILLS times.
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic: 'failover', replicaAssignment: [{ partition: 0, replicas: [1, 2, 3] }] }] });
+    // 3: failover, KILLS times (none with --kills 0: throughput only).
+    if (KILLS > 0) await admin.createTopics({ waitForLeaders: true, topics: [{ topic: 'failover', replicaAssignment: [{ partition: 0, replicas: [1, 2, 3] }] }] });
     await admin.disconnect();
     const samples: FailoverSample[] = [];
     let seq = 0;
@@ -305,14 +310,15 @@ async function main(): Promise<void> {
 
     const produceRatio = summarize(rounds.map((r) => r.produceRf3 / r.produceRf1));
     const consumeRatio = summarize(rounds.map((r) => r.consumeRf3 / r.consumeRf1));
-    const acked = summarize(samples.map((s) => s.ackedMs));
-    const elected = summarize(samples.map((s) => s.electedMs));
+    const acked = samples.length === 0 ? null : summarize(samples.map((s) => s.ackedMs));
+    const elected = samples.length === 0 ? null : summarize(samples.map((s) => s.electedMs));
     const loadAfter = os.loadavg();
     const machine = describeMachine(dir);
     const results = { date: new Date().toISOString(), records: RECORDS, valueBytes: VALUE_BYTES, machine, loadAverage: { before: loadBefore, after: loadAfter }, rounds, failover: samples, produceRatio, consumeRatio, acked, elected };
     const json = writeResultsJson('replication', results);
     updateBenchmarksDoc('replication', renderMarkdown({ machine: machineLine(machine), loadBefore, loadAfter, rounds, samples, produceRatio, consumeRatio, acked, elected }));
-    console.log(`produce RF3/RF1 ${fmtRatio(produceRatio)}; consume RF3/RF1 ${fmtRatio(consumeRatio)}; failover to first ack median ${acked.median} ms, max ${acked.max} ms`);
+    const failover = acked === null ? 'failover not measured (--kills 0)' : `failover to first ack median ${acked.median} ms, max ${acked.max} ms`;
+    console.log(`produce RF3/RF1 ${fmtRatio(produceRatio)}; consume RF3/RF1 ${fmtRatio(consumeRatio)}; ${failover}`);
     console.log(`results: ${json} and docs/benchmarks.md`);
   } finally {
     await Promise.all(brokers.map((b) => b.stop().catch(() => undefined)));
@@ -367,8 +373,8 @@ function renderMarkdown(r: {
   samples: FailoverSample[];
   produceRatio: Summary;
   consumeRatio: Summary;
-  acked: Summary;
-  elected: Summary;
+  acked: Summary | null;
+  elected: Summary | null;
 }): string {
   const n = (v: number) => v.toLocaleString('en-US');
   const load = (l: number[]) => l.map((v) => v.toFixed(1)).join(' / ');
@@ -386,7 +392,9 @@ function renderMarkdown(r: {
     '',
     `Produce RF 3 / RF 1, median (min–max) of ${r.produceRatio.runs} rounds: **${fmtRatio(r.produceRatio)}** (goal >= 0.6; Kafka's 2014 benchmark: 0.51). Consume: **${fmtRatio(r.consumeRatio)}**.`,
     '',
-    `Failover, ${r.samples.length} SIGKILLs of the leader of a replication-factor-3 partition with default settings: from the kill to the first \`acks=all\` produce acknowledged by the new leader (HTTP, a new attempt through each surviving broker every 20 ms without waiting for earlier ones): median **${n(r.acked.median)} ms**, max **${n(r.acked.max)} ms** (goal < 3 s); to a survivor's metadata naming the new leader: median ${n(r.elected.median)} ms, max ${n(r.elected.max)} ms. Per kill (killed -> new leader: named, acknowledged, ms): ${r.samples.map((s) => `${s.killed}->${s.newLeader}: ${n(s.electedMs)}, ${n(s.ackedMs)}`).join('; ')}.`,
+    r.acked === null || r.elected === null
+      ? 'Failover: not measured in this run (`--kills 0`).'
+      : `Failover, ${r.samples.length} SIGKILLs of the leader of a replication-factor-3 partition with default settings: from the kill to the first \`acks=all\` produce acknowledged by the new leader (HTTP, a new attempt through each surviving broker every 20 ms without waiting for earlier ones): median **${n(r.acked.median)} ms**, max **${n(r.acked.max)} ms** (goal < 3 s); to a survivor's metadata naming the new leader: median ${n(r.elected.median)} ms, max ${n(r.elected.max)} ms. Per kill (killed -> new leader: named, acknowledged, ms): ${r.samples.map((s) => `${s.killed}->${s.newLeader}: ${n(s.electedMs)}, ${n(s.ackedMs)}`).join('; ')}.`,
     '',
     'What bounds it: the dead leader is noticed only when its etcd lease expires, `SPOOL_BROKER_SESSION_TIMEOUT_MS` (2000) after its last keep-alive plus etcd\'s expiry tick (up to 500 ms); the controller then elects from the ISR in one etcd transaction. The new leader commits nothing until the surviving ISR member has fetched from it, which takes a round trip or two (the time from "named" to "acknowledged"). Lowering the session timeout below 2 s needs a faster etcd election timeout (etcd raises lease TTLs to 1.5 election timeouts). docs/replication.md, "Failover time", lists the steps. The brokers\' CPU column is user + system time of the three brokers during each produce run (kcat\'s own is not counted): with replication factor 3 the followers append every batch too and the leader serves their fetches, so RF 3 needs several times the brokers\' CPU of RF 1, and where its wall time is close to that CPU time the run was bounded by the share of the two cores it got, not by a wait.',
   ].join('\n');
