@@ -25,6 +25,7 @@ import { IdempotencyStore } from './http/idempotency/idempotency.store.js';
 import { setupOpenApi } from './http/openapi/openapi.setup.js';
 import { fastifyAdapterOptions } from './http/fastify-setup.js';
 import { LogEngine } from './log/log-engine.service.js';
+import { applyHeapGrowingPercent } from './lifecycle/heap-tuning.js';
 import { createRootLogger, type RootLogger } from './logging/create-root-logger.js';
 import { PinoLoggerService } from './logging/pino-logger.service.js';
 import { TopicSchemas } from './schemas/topic-schemas.js';
@@ -33,6 +34,7 @@ import { isLoopbackHost, tlsServerOptions } from './security/security.options.js
 
 export async function bootstrap(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const { config, warnings } = loadConfigOrExit(env);
+  applyHeapGrowingPercent(config.heapGrowingPercent);
   const logger = createRootLogger(config.logLevel);
   installCrashHandlers(logger);
   for (const warning of warnings) logger.warn(warning);

@@ -26,6 +26,8 @@ export class BrokerConfig {
   /** Reserved for the Kafka wire listener (a later issue); validated now so deployments can set it. */
   readonly kafkaPort: number;
   readonly logLevel: LogLevel;
+  /** V8's heap growing factor as 1 + heapGrowingPercent / 100; 0 leaves V8's heuristic (lifecycle/heap-tuning.ts). */
+  readonly heapGrowingPercent: number;
   /** Limits of the Kafka listener, by Kafka's names: socket.request.max.bytes, max.connections, max.connections.per.ip. */
   readonly kafkaLimits: KafkaListenerLimits;
   /** Hard limit on a graceful shutdown; past it the process exits 1. */
@@ -58,6 +60,7 @@ export class BrokerConfig {
     this.httpPort = fields.httpPort;
     this.kafkaPort = fields.kafkaPort;
     this.logLevel = fields.logLevel;
+    this.heapGrowingPercent = fields.heapGrowingPercent;
     this.kafkaLimits = Object.freeze({ ...fields.kafkaLimits });
     this.shutdownTimeoutMs = fields.shutdownTimeoutMs;
     this.shutdownDrainDelayMs = fields.shutdownDrainDelayMs;

@@ -22,6 +22,7 @@ const PERCENTAGE = 'an integer in 0..100';
 const OFFSETS_PARTITIONS = 'an integer in 1..1000';
 const INT32_NON_NEGATIVE = 'an integer in 0..2147483647';
 const IMBALANCE_SECONDS = 'an integer number of seconds in 1..2147483';
+const HEAP_GROWING = 'an integer in 0..1000 (0: V8 decides)';
 const THROTTLED_RATE = 'bytes per second, an integer of at least 1 (unset: no throttle)';
 const toInt = () => Transform(({ value }) => parseIntegerStrict(value));
 /** Milliseconds that end up in a Node timer, which fires at once past 2^31-1: bounded here. */
@@ -48,6 +49,10 @@ export class BrokerEnv {
 
   @IsIn(LOG_LEVELS, { message: `one of ${LOG_LEVELS.join(', ')}` })
   SPOOL_LOG_LEVEL: LogLevel = 'info';
+
+  /** V8's heap growing factor, 1 + this / 100 (0: V8's own heuristic); see lifecycle/heap-tuning.ts. */
+  @toInt() @IsInt({ message: HEAP_GROWING }) @Min(0, { message: HEAP_GROWING }) @Max(1000, { message: HEAP_GROWING })
+  SPOOL_HEAP_GROWING_PERCENT = 300;
 
   @timerMs(1)
   SPOOL_SHUTDOWN_TIMEOUT_MS = 30_000;

@@ -80,6 +80,7 @@ export function loadBrokerConfig(env: NodeJS.ProcessEnv, cwd: string = process.c
     httpPort: parsed.SPOOL_HTTP_PORT,
     kafkaPort: parsed.SPOOL_KAFKA_PORT,
     logLevel: parsed.SPOOL_LOG_LEVEL,
+    heapGrowingPercent: parsed.SPOOL_HEAP_GROWING_PERCENT,
     kafkaLimits: { socketRequestMaxBytes: parsed.SPOOL_SOCKET_REQUEST_MAX_BYTES, maxConnections: parsed.SPOOL_MAX_CONNECTIONS, maxConnectionsPerIp: parsed.SPOOL_MAX_CONNECTIONS_PER_IP },
     shutdownTimeoutMs: parsed.SPOOL_SHUTDOWN_TIMEOUT_MS,
     shutdownDrainDelayMs: parsed.SPOOL_SHUTDOWN_DRAIN_DELAY_MS,
