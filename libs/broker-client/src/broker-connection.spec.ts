@@ -109,6 +109,18 @@ describe('BrokerConnection: pipelining and framing', () => {
     expect(res.body.clusterId).toBe('dribbled');
   });
 
+  it('reads a response of several MB (most of it straight into its frame) and the small one written right behind it', async () => {
+    const connection = await connect();
+    fake.handler = () => undefined;
+    const big = connection.send<MetadataResponse>(KafkaApiKey.Metadata, metadataRequest());
+    const small = connection.send<MetadataResponse>(KafkaApiKey.Metadata, metadataRequest());
+    await fake.until(() => fake.received.length === 2, 'two requests');
+    const large = 'L'.repeat(3 * 1024 * 1024 + 17);
+    fake.received[0].socket.write(Buffer.concat([fake.received[0].encode(metadataBody(large)), fake.received[1].encode(metadataBody('after'))]));
+    expect((await big).body.clusterId).toBe(large);
+    expect((await small).body.clusterId).toBe('after');
+  });
+
   it('fails every request in flight and closes when a response carries an unexpected correlation id', async () => {
     const connection = await connect();
     const first = connection.send(KafkaApiKey.Metadata, metadataRequest());

@@ -25,8 +25,12 @@
  * An aborted request (its AbortSignal) fails at once but keeps its place in the queue, so its
  * response, when it comes, is read and dropped without disturbing the order.
  *
+ * Receiving: a plain TCP connection reads through net.Socket's `onread` into a reused scratch
+ * buffer or straight into the frame being collected (ResponseFrameReceiver: no Buffer per socket
+ * read, no copy joining a large frame's chunks); a TLS one from 'data' events (ResponseFrameReader).
+ *
  * Bounds: a response size prefix above maxResponseBytes (or below 4) closes the connection before
- * anything is allocated for it (see ResponseFrameReader). Requests are not queued here beyond the
+ * anything is allocated for it. Requests are not queued here beyond the
  * socket's own buffer: callers bound them (BrokerClientPool's per-broker in-flight cap).
  *
  * Failures: every failure of the exchange is a BrokerClientError (see broker-client.error.ts); a
@@ -53,6 +57,7 @@ import { negotiateVersions, pickVersion, type NegotiatedVersions, type VersionRa
 import { BrokerClientError } from './broker-client.error.js';
 import { brokerErrorOf } from './kafka-error-mapping.js';
 import { ResponseFrameReader, ResponseFrameSizeError } from './response-frame-reader.js';
+import { ReceiverLink } from './response-frame-receiver.js';
 import { saslClientExchange, type SaslClientCredentials } from './sasl-client.js';
 
 export interface BrokerConnectionOptions {
@@ -140,7 +145,8 @@ const MAX_CORRELATION_ID = 0x7fff_ffff;
 
 export class BrokerConnection implements KafkaRequestSender {
   readonly label: string;
-  private readonly reader: ResponseFrameReader;
+  /** TLS: frames from 'data' chunks. A plain socket delivers frames through `link` instead. */
+  private readonly reader: ResponseFrameReader | null;
   private readonly inFlight: InFlight[] = [];
   private nextCorrelationId = 0;
   private closeReason: BrokerClientError | null = null;
@@ -154,14 +160,25 @@ export class BrokerConnection implements KafkaRequestSender {
   private constructor(
     private readonly socket: net.Socket,
     private readonly options: BrokerConnectionOptions,
+    private readonly link: ReceiverLink | null,
   ) {
     this.label = options.label ?? `${options.host}:${options.port}`;
     this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
-    this.reader = new ResponseFrameReader(options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES);
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
     socket.setNoDelay(true);
     let socketError: Error | undefined;
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    if (link === null) {
+      this.reader = new ResponseFrameReader(maxResponseBytesOf(options));
+      socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    } else {
+      this.reader = null;
+      link.attach(
+        (frame) => {
+          if (this.closeReason === null) this.onFrame(frame);
+        },
+        (err) => this.onBadFrame(err),
+      );
+    }
     socket.on('error', (err) => (socketError = err));
     socket.once('close', () =>
       this.fail(
@@ -174,8 +191,9 @@ export class BrokerConnection implements KafkaRequestSender {
 
   /** Connects and negotiates API versions. Rejects with NETWORK_EXCEPTION, REQUEST_TIMED_OUT or UNSUPPORTED_VERSION. */
   static async connect(options: BrokerConnectionOptions): Promise<BrokerConnection> {
-    const socket = await openSocket(options);
-    const connection = new BrokerConnection(socket, options);
+    const link = options.tls === undefined ? new ReceiverLink(maxResponseBytesOf(options)) : null;
+    const socket = await openSocket(options, link);
+    const connection = new BrokerConnection(socket, options, link);
     try {
       await connection.negotiate();
       if (options.sasl !== undefined) await connection.authenticate(options.sasl);
@@ -280,16 +298,20 @@ export class BrokerConnection implements KafkaRequestSender {
   private onData(chunk: Buffer): void {
     let frames: Buffer[];
     try {
-      frames = this.reader.push(chunk);
+      frames = this.reader!.push(chunk);
     } catch (err) {
       if (!(err instanceof ResponseFrameSizeError)) throw err;
-      this.fail(new BrokerClientError('CORRUPT_MESSAGE', `${this.label} sent a bad frame: ${err.message}`, { broker: this.label, size: err.size }));
+      this.onBadFrame(err);
       return;
     }
     for (const frame of frames) {
       if (this.closeReason !== null) return;
       this.onFrame(frame);
     }
+  }
+
+  private onBadFrame(err: ResponseFrameSizeError): void {
+    this.fail(new BrokerClientError('CORRUPT_MESSAGE', `${this.label} sent a bad frame: ${err.message}`, { broker: this.label, size: err.size }));
   }
 
   private onFrame(frame: Buffer): void {
@@ -353,6 +375,7 @@ export class BrokerConnection implements KafkaRequestSender {
     if (this.closeReason !== null) return;
     this.closeReason = reason;
     for (const entry of this.inFlight.splice(0)) this.settle(entry, reason);
+    this.link?.receiver.stop();
     this.socket.destroy();
     this.resolveClosed(reason);
   }
@@ -424,7 +447,11 @@ function abortError(apiKey: number, label: string): BrokerClientError {
   return new BrokerClientError('REQUEST_TIMED_OUT', `${apiName(apiKey)} to ${label} was aborted by its caller`, { broker: label, aborted: true });
 }
 
-function openSocket(options: BrokerConnectionOptions): Promise<net.Socket> {
+function maxResponseBytesOf(options: BrokerConnectionOptions): number {
+  return options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+}
+
+function openSocket(options: BrokerConnectionOptions, link: ReceiverLink | null): Promise<net.Socket> {
   const label = options.label ?? `${options.host}:${options.port}`;
   const timeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
   return new Promise((resolve, reject) => {
@@ -432,7 +459,7 @@ function openSocket(options: BrokerConnectionOptions): Promise<net.Socket> {
     // TLS: resolved once the handshake verified the peer (rejectUnauthorized: a wrong CA or name is an error).
     const socket =
       secure === undefined
-        ? net.connect({ host: options.host, port: options.port })
+        ? net.connect({ host: options.host, port: options.port, ...(link !== null && { onread: link.receiver.onreadOptions() }) })
         : tls.connect({ host: options.host, port: options.port, ca: secure.ca, ...(secure.cert !== undefined && { cert: secure.cert, key: secure.key }), rejectUnauthorized: true, ...(net.isIP(options.host) === 0 && { servername: options.host }) });
     const timer = setTimeout(() => {
       socket.destroy();

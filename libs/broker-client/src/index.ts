@@ -6,6 +6,7 @@ export * from './in-flight-limiter.js';
 export * from './kafka-error-mapping.js';
 export * from './reconnect-backoff.js';
 export * from './response-frame-reader.js';
+export * from './response-frame-receiver.js';
 export * from './requests/delete-records.request.js';
 export * from './requests/fetch.request.js';
 export * from './requests/group.requests.js';
