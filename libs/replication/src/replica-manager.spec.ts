@@ -59,6 +59,7 @@ describe('ReplicaManager', () => {
           return store.alterPartition(change).then((next) => (shared.state = next));
         },
         partition: (topic: string, partition: number): PartitionState | undefined => (topic === 't' && partition === 0 ? shared.state : undefined),
+        topic: (name: string) => (name === TOPIC.name ? TOPIC : undefined),
         topics: () => [TOPIC],
       };
       const fetchers = new ReplicaFetcherManager({
@@ -119,5 +120,29 @@ describe('ReplicaManager', () => {
       for (const log of logs.values()) await log.close();
       for (const d of dirs) await fs.rm(d, { recursive: true, force: true });
     }
+  });
+
+  it('resolves follower Fetch topic ids without scanning the topics on every request, and follows a topic recreated with a new id', async () => {
+    let topics: TopicRecord[] = Array.from({ length: 1000 }, (_, i) => ({ ...TOPIC, name: `t${i}`, topicId: `id${i}` }));
+    let scans = 0;
+    const cluster = {
+      broker: () => undefined,
+      alterPartition: () => Promise.reject(new Error('not used')),
+      partition: () => undefined,
+      topic: (name: string) => topics.find((t) => t.name === name),
+      topics: () => {
+        scans++;
+        return topics;
+      },
+    };
+    const fetchers = new ReplicaFetcherManager({ brokerId: 1, brokerEpoch: () => 1, senderFor: () => new InProcessLeader(new Map()), config: CONFIG, logger: silentLogger });
+    const manager = new ReplicaManager({ brokerId: 1, cluster, logOf: () => undefined, minInsyncReplicas: () => 1, fetchers, config: CONFIG, clock: new ManualClock(0), logger: silentLogger });
+    for (let i = 0; i < 100; i++) expect(manager.topicNameById(`id${i % 10}`)).toBe(`t${i % 10}`);
+    expect(scans).toBe(1);
+    topics = topics.map((t) => (t.name === 't3' ? { ...t, topicId: 'id3-new' } : t)); // deleted, then created again
+    expect(manager.topicNameById('id3')).toBeUndefined();
+    expect(manager.topicNameById('id3-new')).toBe('t3');
+    expect(manager.topicNameById('id4')).toBe('t4');
+    await manager.close();
   });
 });

@@ -28,7 +28,7 @@ import type { ReplicationConfig } from './replication-config.js';
 
 export interface ReplicaManagerOptions {
   readonly brokerId: number;
-  readonly cluster: Pick<ClusterMetadata, 'alterPartition' | 'broker' | 'partition' | 'topics'>;
+  readonly cluster: Pick<ClusterMetadata, 'alterPartition' | 'broker' | 'partition' | 'topic' | 'topics'>;
   /** This broker's log of the partition, if it holds one. */
   readonly logOf: (topic: string, partition: number) => Log | undefined;
   /** min.insync.replicas of a topic. */
@@ -53,6 +53,8 @@ export class ReplicaManager implements LeaderLookup {
   private readonly roles = new Map<string, Role>();
   private readonly queues = new Map<string, Promise<void>>();
   private readonly pending = new Set<string>();
+  /** topicId -> name, for follower Fetches (v13+) that name topics by id; checked against the metadata on each use. */
+  private topicNames = new Map<string, string>();
   private shrinkTimer: NodeJS.Timeout | null = null;
   private closed = false;
   private readonly logger: Logger;
@@ -186,9 +188,17 @@ export class ReplicaManager implements LeaderLookup {
     });
   }
 
-  /** LeaderLookup: the topic with this id in the cluster metadata. */
+  /**
+   * LeaderLookup: the topic with this id in the cluster metadata. Asked for every topic of every
+   * follower Fetch, so it must not cost the number of topics: a cached name is confirmed by one
+   * lookup of the topic (a deleted and recreated topic has a new id); only an id not cached, or
+   * no longer matching, rebuilds the map from the metadata.
+   */
   topicNameById(topicId: string): string | undefined {
-    return this.opts.cluster.topics().find((t) => t.topicId === topicId)?.name;
+    const cached = this.topicNames.get(topicId);
+    if (cached !== undefined && this.opts.cluster.topic(cached)?.topicId === topicId) return cached;
+    this.topicNames = new Map(this.opts.cluster.topics().map((t) => [t.topicId, t.name]));
+    return this.topicNames.get(topicId);
   }
 
   /** Whether this broker leads the partition as a replicated leader (false for partitions it does not manage). */
