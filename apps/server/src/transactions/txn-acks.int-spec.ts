@@ -174,8 +174,10 @@ describe('__transaction_state on a replicated partition (acks=all)', () => {
       // The client retries with the followers fetching: the decision is written again and answered.
       expect(await replicated(partition, TRANSACTION_STATE_TOPIC, coordinator.endTransaction(req, true))).toBe('NONE');
       await waitUntil(() => markers.written.length === 1);
-      const last = await lastValue(log.logEndOffset - 1);
-      expect([TxnStatus.PrepareCommit, TxnStatus.CompleteCommit]).toContain(last);
+      // CompleteCommit is appended after the markers, asynchronously: the followers keep fetching
+      // until it is acknowledged, so the log is read only once nothing more is being written to it.
+      await replicated(partition, TRANSACTION_STATE_TOPIC, waitUntil(() => coordinator.describe('tx')?.status === TxnStatus.CompleteCommit));
+      expect(await lastValue(log.logEndOffset - 1)).toBe(TxnStatus.CompleteCommit);
     } finally {
       coordinator.close();
     }
