@@ -125,15 +125,15 @@ export class KafkaModule {
         },
         {
           provide: KafkaRequestRouter,
-          useFactory: (handlers: KafkaApiHandler[], observers: KafkaObservers, sasl: KafkaSasl, logManager: LogManager, logger?: Logger, access?: AccessControl) => {
+          useFactory: (handlers: KafkaApiHandler[], observers: KafkaObservers, sasl: KafkaSasl, logManager: LogManager, cluster: ClusterService, logger?: Logger, access?: AccessControl) => {
             const security = access?.security ?? null;
             return new KafkaRequestRouter(handlers, (logger ?? silentLogger).child({ component: 'kafka' }), observers, undefined, security === null ? undefined : {
               sasl,
-              authorization: new KafkaAuthorization(access!, logManager, resolved.numPartitions),
+              authorization: new KafkaAuthorization(access!, logManager, resolved.numPartitions, cluster.mode === 'etcd' ? () => cluster.metadata.topics() : undefined),
               isSuperUser: (principal) => security.authorizer.isSuperUser({ principal } as never),
             });
           },
-          inject: [KAFKA_API_HANDLERS, KAFKA_REQUEST_OBSERVERS, KafkaSasl, LogManager, { token: ROOT_LOGGER, optional: true }, { token: AccessControl, optional: true }],
+          inject: [KAFKA_API_HANDLERS, KAFKA_REQUEST_OBSERVERS, KafkaSasl, LogManager, ClusterService, { token: ROOT_LOGGER, optional: true }, { token: AccessControl, optional: true }],
         },
         KafkaListener,
       ],

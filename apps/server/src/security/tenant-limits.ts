@@ -2,7 +2,8 @@
  * A tenant's maxTopics / maxPartitions (POST /v1/admin/tenants), checked before a topic is created
  * or grown by any route: HTTP create, add partitions and auto-creation by a produce; Kafka
  * CreateTopics. The tenant is the one whose prefix the topic carries (an operator creating
- * `acme.x` uses acme's allowance too); counts come from the log manager at the time of the check.
+ * `acme.x` uses acme's allowance too); counts come from the topics at the time of the check (the
+ * cluster metadata's in cluster mode, this broker's logs on a single node).
  * POLICY_VIOLATION (HTTP 403, Kafka 44), as Kafka's create-topic policies answer.
  *
  * maxRetainedBytes is checked before every produce to a tenant's topic, on every face (HTTP and
@@ -15,7 +16,10 @@ import type { LogManager } from '@spool/log-engine';
 import { checkTenantResourceLimits, checkTenantRetainedBytes, prefixTenantOf, tenantOwns, type TenantResourceUsage } from '@spool/security';
 import type { AccessControl } from './access-control.js';
 
-export function checkTenantLimits(access: AccessControl, logManager: LogManager, topic: string, adding: TenantResourceUsage): void {
+/** The topics to count: the cluster's (its metadata) in cluster mode, where a broker's own logs hold only its replicas. */
+export type TopicCounts = () => ReadonlyArray<{ readonly name: string; readonly partitions: number }>;
+
+export function checkTenantLimits(access: AccessControl, listTopics: TopicCounts, topic: string, adding: TenantResourceUsage): void {
   const security = access.security;
   if (security === null) return;
   const tenantName = prefixTenantOf(topic);
@@ -23,7 +27,7 @@ export function checkTenantLimits(access: AccessControl, logManager: LogManager,
   if (tenant === undefined || (tenant.limits.maxTopics === null && tenant.limits.maxPartitions === null)) return;
   let topics = 0;
   let partitions = 0;
-  for (const t of logManager.listTopics()) {
+  for (const t of listTopics()) {
     if (!tenantOwns(tenant.name, t.name)) continue;
     topics++;
     partitions += t.partitions;

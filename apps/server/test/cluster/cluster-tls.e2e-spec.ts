@@ -16,7 +16,9 @@
  * - replication over TLS keeps every ISR whole;
  * - an API key used on every node over HTTPS, WSS, SSE and SASL_SSL and revoked on broker 1 is
  *   refused on brokers 2 and 3 (401) and its open WebSocket, SSE and Kafka connections there are
- *   closed: each measured from the start of the revoking call, and bounded.
+ *   closed: each measured from the start of the revoking call, and bounded;
+ * - a tenant's topic limit counts the cluster's topics, not the receiving broker's replicas: a topic
+ *   with one replica on one broker counts on the others (HTTP and Kafka CreateTopics refused there).
  */
 import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
@@ -295,5 +297,26 @@ describe('a three-broker cluster over TLS with authentication on', () => {
         await kafka.close();
       }
     }
+  }, TEST_TIMEOUT_MS);
+
+  it("holds a tenant to its topic limit on every broker, counting topics hosted elsewhere", async () => {
+    expect((await cluster.broker(1).http('POST', '/v1/admin/tenants', { name: 'lim', maxTopics: 1 }, admin)).status).toBe(201);
+    const created = await cluster.broker(1).http('POST', '/v1/topics', { name: 'lim.one', partitions: 1, replicationFactor: 1 }, admin);
+    expect(created.status).toBe(201);
+    const host = await cluster.waitFor('lim.one to have a leader', async () => (await cluster.broker(1).http('GET', '/v1/topics/lim.one', undefined, admin)).body.partitions?.[0]?.leader as number | undefined);
+    // Every other broker holds no replica of it, and still counts it.
+    for (const b of cluster.running().filter((b) => b.brokerId !== host)) {
+      const refused = await b.http('POST', '/v1/topics', { name: `lim.two-${b.brokerId}`, partitions: 1 }, admin);
+      expect({ broker: b.brokerId, status: refused.status, reason: refused.body.error?.details?.reason }).toEqual({ broker: b.brokerId, status: 403, reason: 'topic-limit' });
+      const kafkaAdmin = new Kafka({ clientId: 'limits', brokers: [b.bootstrap], ssl: b.clientTls, sasl: { mechanism: 'plain', username: 'admin', password: admin.authorization!.slice('Bearer '.length) }, logLevel: logLevel.NOTHING, retry: { retries: 0 } }).admin();
+      await kafkaAdmin.connect();
+      try {
+        await expect(kafkaAdmin.createTopics({ topics: [{ topic: `lim.three-${b.brokerId}`, numPartitions: 1 }], waitForLeaders: false })).rejects.toThrow();
+      } finally {
+        await kafkaAdmin.disconnect();
+      }
+    }
+    const listed = await cluster.broker(1).http('GET', '/v1/topics', undefined, admin);
+    expect(listed.body.topics.map((t: { name: string }) => t.name).filter((n: string) => n.startsWith('lim.'))).toEqual(['lim.one']);
   }, TEST_TIMEOUT_MS);
 });

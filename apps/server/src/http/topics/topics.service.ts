@@ -72,7 +72,9 @@ export class TopicsService implements ProduceTopics {
    * more of an existing one, beyond the limits of the tenant that owns the name.
    */
   checkTenantLimits(access: AccessControl, name: string, adding: { topics: number; partitions?: number }): void {
-    checkTenantLimits(access, this.logManager, name, { topics: adding.topics, partitions: adding.partitions ?? this.options.numPartitions });
+    const cluster = this.clustered;
+    const listTopics = cluster === null ? () => this.logManager.listTopics() : () => cluster.metadata.topics();
+    checkTenantLimits(access, listTopics, name, { topics: adding.topics, partitions: adding.partitions ?? this.options.numPartitions });
   }
 
   list(): TopicSummaryDto[] {

@@ -22,7 +22,7 @@
 import { KafkaApiKey, KafkaErrorCode } from '@spool/protocol';
 import type { LogManager } from '@spool/log-engine';
 import { CLUSTER_RESOURCE, groupResource, prefixTenantOf, topicResource, transactionalIdResource, type Identity, type Operation, type Resource } from '@spool/security';
-import { checkTenantLimits, checkTenantRetainedBytesFor } from '../../security/tenant-limits.js';
+import { checkTenantLimits, checkTenantRetainedBytesFor, type TopicCounts } from '../../security/tenant-limits.js';
 import type { AccessControl } from '../../security/access-control.js';
 
 type Obj = any; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -54,6 +54,8 @@ export class KafkaAuthorization {
     private readonly logManager: LogManager,
     /** num.partitions, for CreateTopics with -1 partitions (tenant limits count them). */
     private readonly numPartitions = 1,
+    /** The topics tenant limits count: the cluster metadata's in cluster mode (this broker's logs hold only its replicas). */
+    private readonly listTopics: TopicCounts = () => logManager.listTopics(),
   ) {}
 
   /** Whether `topic`'s tenant is under its maxRetainedBytes on this broker (tenant-limits.ts). */
@@ -202,7 +204,7 @@ export class KafkaAuthorization {
             const tenant = prefixTenantOf(name) ?? '';
             const before = adding.get(tenant) ?? { topics: 0, partitions: 0 };
             const partitions = topic.numPartitions > 0 ? topic.numPartitions : topic.assignments?.length > 0 ? topic.assignments.length : this.numPartitions;
-            checkTenantLimits(this.access, this.logManager, name, { topics: before.topics + 1, partitions: before.partitions + partitions });
+            checkTenantLimits(this.access, this.listTopics, name, { topics: before.topics + 1, partitions: before.partitions + partitions });
             if (request.validateOnly !== true) adding.set(tenant, { topics: before.topics + 1, partitions: before.partitions + partitions });
             refusals.set(topic, null);
             return null;
@@ -296,7 +298,7 @@ export class KafkaAuthorization {
           if (!topic('ALTER', t.name)) return { errorCode: TOPIC_DENIED, errorMessage: `not authorized to ALTER topic ${t.name}` };
           try {
             const current = this.exists(t.name) ? this.logManager.describeTopic(t.name).partitions : t.count;
-            if (t.count > current) checkTenantLimits(this.access, this.logManager, t.name, { topics: 0, partitions: t.count - current });
+            if (t.count > current) checkTenantLimits(this.access, this.listTopics, t.name, { topics: 0, partitions: t.count - current });
             return null;
           } catch (err) {
             return { errorCode: KafkaErrorCode.POLICY_VIOLATION, errorMessage: (err as Error).message };
@@ -381,7 +383,7 @@ export class KafkaAuthorization {
         if (request.allowAutoTopicCreation === true && !this.exists(name)) {
           try {
             this.access.checkMayCreateTopic(identity, name);
-            checkTenantLimits(this.access, this.logManager, name, { topics: 1, partitions: this.numPartitions });
+            checkTenantLimits(this.access, this.listTopics, name, { topics: 1, partitions: this.numPartitions });
           } catch {
             refused.push({ errorCode: KafkaErrorCode.UNKNOWN_TOPIC_OR_PARTITION, name, topicId: t.topicId, isInternal: false, partitions: [] });
             return false;
