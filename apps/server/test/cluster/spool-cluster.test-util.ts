@@ -40,6 +40,8 @@ export interface SpoolClusterOptions {
   readonly etcd?: EtcdProcess;
   /** TLS on every broker port and between brokers, mutual TLS required (see the top of the file). */
   readonly tls?: boolean;
+  /** How long each broker may take to become ready (default READY_LIMIT_MS); tests with several brokers on a loaded machine give more. */
+  readonly readyLimitMs?: number;
 }
 
 /** How long a broker may take to become ready on a loaded 2-core machine (a bound, not a measurement). */
@@ -55,6 +57,7 @@ export class SpoolCluster {
     private readonly env: Readonly<Record<string, string>>,
     /** The test PKI of a TLS cluster, else null. */
     readonly pki: TestPki | null,
+    private readonly readyLimitMs = READY_LIMIT_MS,
   ) {}
 
   static async start(options: SpoolClusterOptions = {}): Promise<SpoolCluster> {
@@ -70,7 +73,7 @@ export class SpoolCluster {
       throw err;
     }
     const name = options.clusterName ?? `test-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-    const cluster = new SpoolCluster(etcd, options.etcd === undefined, name, options.env ?? {}, pki);
+    const cluster = new SpoolCluster(etcd, options.etcd === undefined, name, options.env ?? {}, pki, options.readyLimitMs);
     try {
       await Promise.all((options.brokerIds ?? [1, 2, 3]).map((id) => cluster.addBroker(id)));
     } catch (err) {
@@ -83,7 +86,7 @@ export class SpoolCluster {
   /** Starts a new broker (fresh data dir, free ports) and waits until it is ready. */
   async addBroker(brokerId: number, env: Readonly<Record<string, string>> = {}): Promise<ClusterBrokerProcess> {
     if (this.brokers.has(brokerId)) throw new Error(`broker ${brokerId} already exists`);
-    const broker = await ClusterBrokerProcess.create(brokerId, this.brokerEnv(brokerId, env), this.pki);
+    const broker = await ClusterBrokerProcess.create(brokerId, this.brokerEnv(brokerId, env), this.pki, this.readyLimitMs);
     this.brokers.set(brokerId, broker);
     await broker.start();
     return broker;
@@ -185,14 +188,15 @@ export class ClusterBrokerProcess {
     readonly env: Record<string, string>,
     /** HTTPS with this PKI's CA and client certificate (a TLS cluster), or plain HTTP. */
     private readonly pki: TestPki | null = null,
+    private readonly readyLimitMs = READY_LIMIT_MS,
   ) {}
 
-  static async create(brokerId: number, env: Record<string, string>, pki: TestPki | null = null): Promise<ClusterBrokerProcess> {
+  static async create(brokerId: number, env: Record<string, string>, pki: TestPki | null = null, readyLimitMs = READY_LIMIT_MS): Promise<ClusterBrokerProcess> {
     const dataDir = await mkdtemp(path.join(os.tmpdir(), `spool-cluster-b${brokerId}-`));
     const httpPort = await freePort();
     let kafkaPort = await freePort();
     while (kafkaPort === httpPort) kafkaPort = await freePort();
-    return new ClusterBrokerProcess(brokerId, dataDir, httpPort, kafkaPort, { ...env, SPOOL_DATA_DIR: dataDir, SPOOL_HTTP_PORT: String(httpPort), SPOOL_KAFKA_PORT: String(kafkaPort) }, pki);
+    return new ClusterBrokerProcess(brokerId, dataDir, httpPort, kafkaPort, { ...env, SPOOL_DATA_DIR: dataDir, SPOOL_HTTP_PORT: String(httpPort), SPOOL_KAFKA_PORT: String(kafkaPort) }, pki, readyLimitMs);
   }
 
   get url(): string {
@@ -225,16 +229,16 @@ export class ClusterBrokerProcess {
       if (this.process === started) this.retire();
     });
     if (this.pki === null) {
-      await started.waitFor('/readyz', (res) => res.status === 200, READY_LIMIT_MS);
+      await started.waitFor('/readyz', (res) => res.status === 200, this.readyLimitMs);
       return;
     }
     // Over HTTPS (ServerProcess polls with fetch, which cannot take the test CA).
-    const giveUpAt = Date.now() + READY_LIMIT_MS;
+    const giveUpAt = Date.now() + this.readyLimitMs;
     for (;;) {
       if (this.process !== started) throw new Error(`broker ${this.brokerId} exited before it was ready\n${this.logTail(40)}`);
       const status = await this.http('GET', '/readyz').then((r) => r.status, () => 0);
       if (status === 200) return;
-      if (Date.now() > giveUpAt) throw new Error(`broker ${this.brokerId} not ready over HTTPS within ${READY_LIMIT_MS} ms\n${this.logTail(40)}`);
+      if (Date.now() > giveUpAt) throw new Error(`broker ${this.brokerId} not ready over HTTPS within ${this.readyLimitMs} ms\n${this.logTail(40)}`);
       await new Promise((r) => setTimeout(r, 100));
     }
   }
