@@ -141,11 +141,14 @@ export async function serveReplicaFetch(request: FetchRequest, apiVersion: numbe
     }
     const remaining = deadline - now();
     if (bytes >= request.minBytes || settled || remaining <= 0 || ctx.signal.aborted || plans.length === 0) {
+      // One pass: a fetcher asks for every partition it follows from this leader, so topics x partitions would grow fast.
+      const byTopic: FetchResponsePartitionData[][] = request.topics.map(() => []);
+      partitions.forEach((p, j) => byTopic[plans[j].topicIndex].push(p));
       return {
         throttleTimeMs: 0,
         errorCode: KafkaErrorCode.NONE,
         sessionId: 0,
-        responses: request.topics.map((topic, i) => ({ topic: topic.topic, topicId: topic.topicId, partitions: partitions.filter((_, j) => plans[j].topicIndex === i) })),
+        responses: request.topics.map((topic, i) => ({ topic: topic.topic, topicId: topic.topicId, partitions: byTopic[i] })),
         nodeEndpoints: [],
       };
     }

@@ -105,11 +105,14 @@ export class FetchHandler implements KafkaApiHandler<FetchRequest, FetchResponse
       // As Kafka: answer at once when enough bytes are there or any partition has an error.
       const anyError = partitions.some((p) => p.errorCode !== KafkaErrorCode.NONE);
       if (bytes >= request.minBytes || anyError || remaining <= 0 || ctx.signal.aborted || plans.length === 0) {
+        // One pass, not a filter per topic: a fetch of many topics would cost topics x partitions.
+        const byTopic: (typeof partitions)[] = request.topics.map(() => []);
+        partitions.forEach((p, j) => byTopic[plans[j].topicIndex].push(p));
         return {
           throttleTimeMs: 0,
           errorCode: KafkaErrorCode.NONE,
           sessionId: 0,
-          responses: request.topics.map((topic, i) => ({ topic: topic.topic, topicId: topic.topicId, partitions: partitions.filter((_, j) => plans[j].topicIndex === i) })),
+          responses: request.topics.map((topic, i) => ({ topic: topic.topic, topicId: topic.topicId, partitions: byTopic[i] })),
           nodeEndpoints: [],
         };
       }
