@@ -8,13 +8,14 @@
  *   - consume on every face: an SSE stream and an HTTP long-poll reading ledger partitions in order,
  *     WebSocket members of group `soak-ws` joining and leaving every few seconds, kcat (librdkafka)
  *     in consumer group `soak-kafka`;
- *   - the broker's RSS and open descriptors sampled every 2 s, each produce's latency kept.
+ *   - the broker's RSS sampled every second, its open descriptors before and after, each produce's latency kept.
  *
  * Asserted at the end (exit 1 and the reason otherwise): every acknowledged record is stored
  * (read back over HTTP); the readers saw no gap, duplicate or disorder; both groups committed up to
  * the log end; retention deleted segments and the compacted topic holds the last acknowledged (or a
- * later sent) value of every key; in the broker's second lifetime after its warm-up, the RSS slope
- * below SPOOL_SOAK_RSS_SLOPE_MB_PER_MIN (default 20; 60 for runs under 10 minutes) and the produce p99 of the last third within
+ * later sent) value of every key; in the broker's second lifetime after its warm-up (30 s, or half the
+ * lifetime), the RSS slope, from at least MIN_SLOPE_SAMPLES samples (fewer, or a slope that is not a
+ * number, is a failure), below SPOOL_SOAK_RSS_SLOPE_MB_PER_MIN (default 20; 60 for runs under 10 minutes) and the produce p99 of the last third within
  * 5x (+100 ms) of the first third; no descriptor leak (sockets back to the count before the clients,
  * no descriptor on a deleted file). One summary line, and `--json FILE` writes the figures.
  */
@@ -28,16 +29,20 @@ import { freePort } from '../lib/processes.js';
 import { percentile } from '../lib/stats.js';
 import { Faults, KafkaGroupConsumer, LongPollReader, SseReader, WsGroupMember } from './soak-consumers.js';
 import { HttpProducer, KafkaProducer, LatencyLog, Ledger, WsProducer } from './soak-producers.js';
-import { readAll, rssSlopeMbPerMin } from './soak-checks.js';
+import { judgeRssSlope, readAll, slopeBetween, warmUpMs } from './soak-checks.js';
 
 const { values: args } = parseArgs({ options: { json: { type: 'string' } } });
 const MINUTES = Number(process.env.SPOOL_SOAK_MINUTES ?? 10);
 // A run shorter than 10 minutes judges a minute or so after warm-up, in which V8 may still be growing
 // its heap (38 MB/min seen in a 2-minute run whose 10-minute run was flat): there only a gross leak fails.
 const SLOPE_BOUND = Number(process.env.SPOOL_SOAK_RSS_SLOPE_MB_PER_MIN ?? (MINUTES >= 10 ? 20 : 60));
+// A bound or a length that is not a number would make every comparison false: refuse it up front.
+if (!(SLOPE_BOUND > 0)) throw new Error(`SPOOL_SOAK_RSS_SLOPE_MB_PER_MIN must be a positive number, not ${process.env.SPOOL_SOAK_RSS_SLOPE_MB_PER_MIN}`);
+if (!(MINUTES >= 1)) throw new Error(`SPOOL_SOAK_MINUTES must be at least 1, not ${process.env.SPOOL_SOAK_MINUTES}`);
 const DURATION_MS = MINUTES * 60_000;
 const RESTART_AT_MS = DURATION_MS * 0.25;
-const WARM_UP_MS = Math.min(30_000, DURATION_MS * 0.25);
+// Reading /proc/<pid>/status is cheap; every second gives a 2-minute run's second lifetime 40+ samples.
+const RSS_SAMPLE_INTERVAL_MS = 1000;
 const SOCKET_SLACK = 5;
 const LEDGER = 'soak-ledger';
 const GROUP_WS = 'soak-ws';
@@ -77,9 +82,14 @@ async function main(): Promise<void> {
   const elapsed = (): number => performance.now() - started;
   const rss: Array<{ atMs: number; mb: number; lifetime: number }> = [];
   let lifetime = 0;
-  const sampler = setInterval(() => void broker.rssMb().then((mb) => rss.push({ atMs: elapsed(), mb, lifetime }), () => undefined), 2000);
+  // A sample is kept for the lifetime it was asked in: one started before the crash and answered after it is dropped.
+  const sampler = setInterval(() => {
+    const asked = lifetime;
+    void broker.rssMb().then((mb) => asked === lifetime && rss.push({ atMs: elapsed(), mb, lifetime }), () => undefined);
+  }, RSS_SAMPLE_INTERVAL_MS);
   try {
     await broker.start();
+    const firstReadyAtMs = elapsed();
     await createTopic(url, LEDGER, 3);
     await createTopic(url, 'soak-retained', 1, { 'retention.ms': '20000', 'segment.bytes': '65536' });
     await createTopic(url, 'soak-compacted', 1, { 'cleanup.policy': 'compact', 'segment.bytes': '65536', 'min.cleanable.dirty.ratio': '0.1' });
@@ -107,10 +117,13 @@ async function main(): Promise<void> {
     // Churn: every 5 s a member leaves or joins (between one and three members).
     let restarted = false;
     let restartedAtMs = Number.NaN;
+    let crashedAtMs = Number.NaN;
     let churn = 0;
     while (elapsed() < DURATION_MS) {
       await pause(5000);
       if (!restarted && elapsed() >= RESTART_AT_MS) {
+        crashedAtMs = elapsed();
+        lifetime = -1; // between the lifetimes: no sample counts
         await broker.crash();
         lifetime = 1;
         await broker.start();
@@ -158,15 +171,16 @@ async function main(): Promise<void> {
     if (fdsAfter.deletedFiles > 0) failures.push(`${fdsAfter.deletedFiles} descriptors still open on deleted files`);
 
     // Memory and latency are judged in the broker's second lifetime, after its warm-up: the longer one,
-    // and not cut by the restart. The first lifetime's slope is reported.
-    const steadyFrom = restartedAtMs + WARM_UP_MS;
+    // and not cut by the restart. The first lifetime's slope is reported (in a 2-minute run it lasts
+    // ~25 s, mostly V8 growing its heap).
     const endMs = producersStoppedAtMs;
+    const steadyFrom = restartedAtMs + warmUpMs(endMs - restartedAtMs);
     const slopes = [
-      rssSlopeMbPerMin(rss.filter((s) => s.lifetime === 0 && s.atMs > WARM_UP_MS)),
-      rssSlopeMbPerMin(rss.filter((s) => s.lifetime === 1 && s.atMs > steadyFrom)),
-    ];
-    if (Number.isNaN(slopes[1]!)) failures.push('too few RSS samples after the warm-up of the second lifetime to judge memory');
-    else if (slopes[1]! > SLOPE_BOUND) failures.push(`RSS grew ${slopes[1]!.toFixed(1)} MB/min after warm-up (bound ${SLOPE_BOUND})`);
+      slopeBetween(rss.filter((s) => s.lifetime === 0), firstReadyAtMs + warmUpMs(crashedAtMs - firstReadyAtMs), crashedAtMs),
+      slopeBetween(rss.filter((s) => s.lifetime === 1), steadyFrom, endMs),
+    ] as const;
+    const memoryProblem = judgeRssSlope(slopes[1], SLOPE_BOUND);
+    if (memoryProblem !== null) failures.push(memoryProblem);
     const window = (from: number, to: number): Float64Array => Float64Array.from(latency.samples.filter((s) => s.atMs >= from && s.atMs < to).map((s) => s.latencyMs)).sort();
     const third = (endMs - steadyFrom) / 3;
     const firstP99 = percentile(window(steadyFrom, steadyFrom + third), 99);
@@ -183,7 +197,8 @@ async function main(): Promise<void> {
       restartedAtMs,
       groupChurns: churn,
       rssMb: { first: rss[0]?.mb, last: rss[rss.length - 1]?.mb, max: Math.max(...rss.map((s) => s.mb)) },
-      rssSlopeMbPerMin: slopes,
+      rssSlopeMbPerMin: slopes.map((s) => s.slopeMbPerMin),
+      rssSlopeSamples: slopes.map((s) => s.samples),
       fds: { before: fdsBefore, after: fdsAfter } satisfies Record<string, FdCounts>,
       produceP99Ms: { first: firstP99, last: lastP99 },
       retainedLogStartOffset: retained.earliest,
@@ -194,7 +209,7 @@ async function main(): Promise<void> {
     const f = (n: number | undefined): string => (n ?? Number.NaN).toFixed(1);
     console.log(
       `soak ${MINUTES} min: ${figures.acknowledged} records acknowledged (${figures.produceFailures} requests failed, around the restart), ${lost.length} lost; ` +
-        `RSS ${f(figures.rssMb.first)} -> ${f(figures.rssMb.last)} MB (max ${f(figures.rssMb.max)}), slope after warm-up ${slopes.map(f).join(' / ')} MB/min; ` +
+        `RSS ${f(figures.rssMb.first)} -> ${f(figures.rssMb.last)} MB (max ${f(figures.rssMb.max)}), slope after warm-up ${f(slopes[0].slopeMbPerMin)} (${slopes[0].samples} samples, reported) / ${f(slopes[1].slopeMbPerMin)} (${slopes[1].samples} samples, judged, bound ${SLOPE_BOUND}) MB/min; ` +
         `fds ${fdsBefore.total} -> ${fdsAfter.total} (sockets ${fdsBefore.sockets} -> ${fdsAfter.sockets}, deleted files ${fdsAfter.deletedFiles}); ` +
         `produce p99 ${f(firstP99)} -> ${f(lastP99)} ms; ${churn} group changes, 1 restart; ${failures.length === 0 ? 'OK' : `FAILED: ${failures.join('; ')}`}`,
     );
