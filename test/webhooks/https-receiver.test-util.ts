@@ -38,14 +38,14 @@ export interface TlsMaterial {
   readonly cert: string;
 }
 
-/** A self-signed certificate for 127.0.0.1 and localhost, made with openssl in a temp dir. */
-export function selfSignedCertificate(): TlsMaterial {
+/** A self-signed certificate for 127.0.0.1, localhost and `dnsNames`, made with openssl in a temp dir. */
+export function selfSignedCertificate(dnsNames: readonly string[] = []): TlsMaterial {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'spool-tls-'));
   try {
     const keyPath = path.join(dir, 'key.pem');
     const certPath = path.join(dir, 'cert.pem');
     execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyPath, '-out', certPath, '-days', '2', '-subj', '/CN=127.0.0.1',
-      '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost'], { stdio: 'ignore' });
+      '-addext', `subjectAltName=IP:127.0.0.1,DNS:localhost${dnsNames.map((n) => `,DNS:${n}`).join('')}`], { stdio: 'ignore' });
     return { key: readFileSync(keyPath, 'utf8'), cert: readFileSync(certPath, 'utf8') };
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -3,17 +3,22 @@
  * checked (pinned: the socket goes to that address, while the Host header, SNI and certificate
  * check use the URL's host name), with a deadline over the whole exchange, and the response body
  * read up to `maxResponseBytes` (the rest is not read: the connection is dropped instead).
+ * Redirects are not followed (a 3xx is an answer like any other; retry-policy.ts judges it).
  *
- * Connections are kept alive per (endpoint origin, pinned address): a keep-alive socket is only
- * reused for the address it was opened to. Every new socket passes `onConnect` first: tests set
- * it to fail loudly on any address outside 127.0.0.0/8, so no test can open a connection
- * anywhere else, and production leaves it unset.
+ * The HTTP/1.1 client is undici's (docs/decisions.md: Node's http client was ~55% of the broker's
+ * CPU per single-record delivery). Connections are kept alive in one undici Pool per (endpoint
+ * origin, pinned address): a pool's connector only ever dials its own pinned address, so a
+ * keep-alive socket is never reused for another address, and a host name that resolves elsewhere
+ * at the next attempt (DNS rebinding) gets a pool of its own, checked first by the guard. Requests
+ * are not pipelined (one request per connection at a time): a request queued behind another's
+ * slow answer would share its fate, and a POST is not safe to replay when a pipelined connection
+ * breaks. Every new socket passes `onConnect` first: tests set it to fail loudly on any address
+ * outside 127.0.0.0/8, so no test can open a connection anywhere else; production leaves it unset.
  */
-import http from 'node:http';
-import https from 'node:https';
 import net from 'node:net';
-import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
+import { buildConnector, Pool } from 'undici';
+import type { Dispatcher } from 'undici';
 import type { ResolvedAddress } from './address-guard.js';
 
 export interface DeliveryRequest {
@@ -53,64 +58,24 @@ export interface DeliveryClientOptions {
   readonly ca?: string | Buffer | ReadonlyArray<string | Buffer>;
   /** Called before every new socket with the address it will connect to; throwing refuses the connection. */
   readonly onConnect?: (address: string, port: number) => void;
-  /** Keep-alive sockets per (origin, address). */
+  /** Keep-alive connections per (origin, address). */
   readonly maxSocketsPerEndpoint?: number;
 }
 
 const SNIPPET_CHARS = 512;
 const USER_AGENT = 'Spool-Webhooks/1';
-
-interface PinnedOptions {
-  pinned?: string;
-  host?: string | null;
-  port?: number | string | null;
-}
-
-type ConnectHook = DeliveryClientOptions['onConnect'];
-type CreateConnection = (options: unknown, callback: unknown) => Duplex | null | undefined;
-
-// getName keys the keep-alive pool: the pinned address is part of the key, so a socket opened to
-// one checked address is never reused for another. createConnection is where a socket is born.
-class PinnedHttpAgent extends http.Agent {
-  constructor(
-    options: http.AgentOptions,
-    private readonly onConnect: ConnectHook,
-  ) {
-    super(options);
-  }
-
-  override getName(options?: http.ClientRequestArgs & PinnedOptions): string {
-    return `${super.getName(options)}|${options?.pinned ?? ''}`;
-  }
-
-  override createConnection(options: http.ClientRequestArgs & PinnedOptions, callback?: (err: Error | null, stream: Duplex) => void): Duplex | null | undefined {
-    this.onConnect?.(options.pinned ?? String(options.host), Number(options.port));
-    return (http.Agent.prototype as unknown as { createConnection: CreateConnection }).createConnection.call(this, options, callback);
-  }
-}
-
-class PinnedHttpsAgent extends https.Agent {
-  constructor(
-    options: https.AgentOptions,
-    private readonly onConnect: ConnectHook,
-  ) {
-    super(options);
-  }
-
-  override getName(options?: https.RequestOptions & PinnedOptions): string {
-    return `${super.getName(options)}|${options?.pinned ?? ''}`;
-  }
-
-  override createConnection(options: https.RequestOptions & PinnedOptions, callback?: (err: Error | null, stream: Duplex) => void): Duplex | null | undefined {
-    this.onConnect?.(options.pinned ?? String(options.host), Number(options.port));
-    return (https.Agent.prototype as unknown as { createConnection: CreateConnection }).createConnection.call(this, options, callback);
-  }
-}
+/**
+ * A connection attempt gives up after this long whatever the request's deadline (the longest a
+ * subscription may set, webhooks.dto.ts): a request whose deadline passed while its connection
+ * was still being made has already failed, and this bounds how long its socket lingers.
+ */
+const CONNECT_TIMEOUT_MS = 60_000;
+/** Pools kept before idle ones are closed (one per origin and address; bounds memory whatever the endpoints). */
+const MAX_POOLS = 1024;
 
 interface Target {
+  readonly origin: string;
   readonly secure: boolean;
-  readonly protocol: string;
-  readonly hostname: string;
   readonly port: number;
   readonly path: string;
   readonly servername: string | undefined;
@@ -118,83 +83,82 @@ interface Target {
 
 export class DeliveryClient {
   private readonly targets = new WeakMap<URL, Target>();
+  private readonly pools = new Map<string, Pool>();
   private readonly maxResponseBytes: number;
-  private readonly httpAgent: http.Agent;
-  private readonly httpsAgent: https.Agent;
+  private readonly maxSockets: number;
+  private readonly connectTls: buildConnector.connector;
+  private readonly connectTcp: buildConnector.connector;
+  private readonly onConnect: DeliveryClientOptions['onConnect'];
 
   constructor(options: DeliveryClientOptions = {}) {
     this.maxResponseBytes = options.maxResponseBytes ?? 16 * 1024;
-    // Idle sockets are kept up to the in-flight limit: a busy endpoint otherwise churns through
+    // Idle connections are kept up to the in-flight limit: a busy endpoint otherwise churns through
     // new connections (a TLS handshake each), which cost ~20x the request itself.
-    const maxSockets = options.maxSocketsPerEndpoint ?? 64;
-    const agentOptions = { keepAlive: true, maxSockets, maxFreeSockets: maxSockets, scheduling: 'lifo' as const };
-    this.httpAgent = new PinnedHttpAgent(agentOptions, options.onConnect);
+    this.maxSockets = options.maxSocketsPerEndpoint ?? 64;
+    this.onConnect = options.onConnect;
     // One secure context built once: given as `ca`, Node would parse every root certificate again for each new socket.
-    const ca = options.ca === undefined ? undefined : [...(Array.isArray(options.ca) ? options.ca : [options.ca]), ...tlsRootCertificates()];
-    this.httpsAgent = new PinnedHttpsAgent({ ...agentOptions, ...(ca !== undefined && { secureContext: tls.createSecureContext({ ca }) }) }, options.onConnect);
+    const ca = options.ca === undefined ? undefined : [...(Array.isArray(options.ca) ? options.ca : [options.ca]), ...tls.rootCertificates];
+    this.connectTls = buildConnector({ timeout: CONNECT_TIMEOUT_MS, ...(ca !== undefined && { secureContext: tls.createSecureContext({ ca }) }) });
+    this.connectTcp = buildConnector({ timeout: CONNECT_TIMEOUT_MS });
   }
 
   /** Resolves with the response (any status); rejects with TransportFailure when there is none. */
   send(request: DeliveryRequest): Promise<DeliveryResponse> {
-    const started = performance.now();
-    const elapsed = (): number => Math.round(performance.now() - started);
-    const { address } = request;
     const target = this.targetOf(request.url);
+    const pool = this.poolFor(target, request.address);
     return new Promise<DeliveryResponse>((resolve, reject) => {
-      let settled = false;
-      const fail = (kind: TransportFailureKind, message: string): void => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        req.destroy();
-        reject(new TransportFailure(kind, message, elapsed()));
-      };
-      const options: https.RequestOptions & PinnedOptions = {
-        method: 'POST',
-        protocol: target.protocol,
-        hostname: target.hostname,
-        port: target.port,
-        path: target.path,
-        agent: target.secure ? this.httpsAgent : this.httpAgent,
-        pinned: address.address,
-        // The pin: whatever the name resolves to now, the socket goes to the checked address.
-        lookup: (_hostname, _opts, callback) => (callback as (err: null, address: string, family: number) => void)(null, address.address, address.family),
-        headers: {
-          'content-type': 'application/json',
-          'content-length': String(request.body.length),
-          'user-agent': USER_AGENT,
-          ...request.headers,
+      const exchange = new Exchange(resolve, reject, this.maxResponseBytes, request.timeoutMs);
+      pool.dispatch(
+        {
+          origin: target.origin,
+          path: target.path,
+          method: 'POST',
+          body: request.body,
+          headers: { 'content-type': 'application/json', 'user-agent': USER_AGENT, ...request.headers },
+          // The exchange's own deadline covers headers and body; undici's per-request timers would be a second set.
+          headersTimeout: 0,
+          bodyTimeout: 0,
         },
-      };
-      if (target.servername !== undefined) options.servername = target.servername;
-      const req = (target.secure ? https : http).request(options, (res) => {
-        const chunks: Buffer[] = [];
-        let bytes = 0;
-        const finish = (): void => {
-          if (settled) return;
-          settled = true;
-          clearTimeout(timer);
-          const text = chunks.length === 0 ? '' : Buffer.concat(chunks).toString('utf8');
-          const retryAfter = res.headers['retry-after'];
-          resolve({ status: res.statusCode ?? 0, retryAfter: typeof retryAfter === 'string' ? retryAfter : null, bodySnippet: text.slice(0, SNIPPET_CHARS), durationMs: elapsed() });
-        };
-        res.on('data', (chunk: Buffer) => {
-          if (bytes >= this.maxResponseBytes) return;
-          chunks.push(chunk.subarray(0, this.maxResponseBytes - bytes));
-          bytes += chunk.length;
-          if (bytes >= this.maxResponseBytes) {
-            // Enough to judge the answer: stop reading; the socket is dropped, not reused.
-            finish();
-            res.destroy();
-          }
-        });
-        res.on('end', finish);
-        res.on('error', () => finish());
-      });
-      const timer = setTimeout(() => fail('timeout', `no complete answer within ${request.timeoutMs} ms`), request.timeoutMs);
-      req.on('error', (err) => fail('connection', err.message));
-      req.end(request.body);
+        exchange,
+      );
     });
+  }
+
+  /** The pool for this origin and pinned address, made on first use. */
+  private poolFor(target: Target, address: ResolvedAddress): Pool {
+    const key = `${target.origin}|${address.address}`;
+    let pool = this.pools.get(key);
+    if (pool === undefined) {
+      if (this.pools.size >= MAX_POOLS) this.closeIdlePools();
+      const connect = target.secure ? this.connectTls : this.connectTcp;
+      const pinned = address.address;
+      pool = new Pool(target.origin, {
+        connections: this.maxSockets,
+        pipelining: 1,
+        // The pin: whatever the name resolves to now, the socket goes to the checked address.
+        connect: (options, callback) => {
+          try {
+            this.onConnect?.(pinned, target.port);
+          } catch (err) {
+            callback(err as Error, null);
+            return;
+          }
+          connect({ ...options, hostname: pinned, ...(target.servername !== undefined && { servername: target.servername }) }, callback);
+        },
+      });
+      this.pools.set(key, pool);
+    }
+    return pool;
+  }
+
+  private closeIdlePools(): void {
+    for (const [key, pool] of this.pools) {
+      const { running, pending } = pool.stats;
+      if (running === 0 && pending === 0) {
+        this.pools.delete(key);
+        void pool.destroy().catch(() => undefined);
+      }
+    }
   }
 
   /** What a request needs of its URL, worked out once per URL object (the guard hands out one per endpoint). */
@@ -204,13 +168,12 @@ export class DeliveryClient {
       const secure = url.protocol === 'https:';
       const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
       target = {
+        origin: url.origin,
         secure,
-        protocol: url.protocol,
-        hostname,
         port: url.port === '' ? (secure ? 443 : 80) : Number(url.port),
         path: url.pathname + url.search,
         // SNI carries host names only (RFC 6066); the certificate is still checked against an IP host.
-        servername: secure && net.isIP(hostname) === 0 ? url.hostname : undefined,
+        servername: secure && net.isIP(hostname) === 0 ? hostname : undefined,
       };
       this.targets.set(url, target);
     }
@@ -218,12 +181,88 @@ export class DeliveryClient {
   }
 
   close(): void {
-    this.httpAgent.destroy();
-    this.httpsAgent.destroy();
+    for (const pool of this.pools.values()) void pool.destroy().catch(() => undefined);
+    this.pools.clear();
   }
 }
 
-/** Setting `ca` replaces Node's bundled roots; keep them so that extra CAs only add trust. */
-function tlsRootCertificates(): readonly string[] {
-  return tls.rootCertificates;
+/**
+ * One request's handler (undici's dispatch API: no response stream, no header object beyond the
+ * one undici builds): collects the status, Retry-After and the first `maxResponseBytes` of the
+ * body, and settles the promise once, on the answer, a transport error or the deadline.
+ */
+class Exchange implements Dispatcher.DispatchHandler {
+  private readonly started = performance.now();
+  private readonly timer: NodeJS.Timeout;
+  private controller: Dispatcher.DispatchController | null = null;
+  private settled = false;
+  private status = 0;
+  private retryAfter: string | null = null;
+  private chunks: Buffer[] | null = null;
+  private bytes = 0;
+
+  constructor(
+    private readonly resolve: (response: DeliveryResponse) => void,
+    private readonly reject: (failure: TransportFailure) => void,
+    private readonly maxResponseBytes: number,
+    timeoutMs: number,
+  ) {
+    this.timer = setTimeout(() => this.fail('timeout', `no complete answer within ${timeoutMs} ms`), timeoutMs);
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    // The deadline passed while the request waited for a connection: it is not sent at all.
+    if (this.settled) controller.abort(new Error('deadline passed before the request was sent'));
+  }
+
+  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
+    if (statusCode < 200) return; // 1xx: informational, the answer follows
+    this.status = statusCode;
+    const retryAfter = headers['retry-after'];
+    this.retryAfter = typeof retryAfter === 'string' ? retryAfter : null;
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.settled) return;
+    if (this.bytes + chunk.length >= this.maxResponseBytes) {
+      (this.chunks ??= []).push(chunk.subarray(0, this.maxResponseBytes - this.bytes));
+      this.bytes = this.maxResponseBytes;
+      // Enough to judge the answer: stop reading; aborting drops the connection rather than reading on.
+      this.finish();
+      controller.abort(new Error(`response body past ${this.maxResponseBytes} bytes: not read further`));
+      return;
+    }
+    (this.chunks ??= []).push(chunk);
+    this.bytes += chunk.length;
+  }
+
+  onResponseEnd(): void {
+    this.finish();
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    this.fail('connection', error.message);
+  }
+
+  private elapsed(): number {
+    return Math.round(performance.now() - this.started);
+  }
+
+  private finish(): void {
+    if (this.settled) return;
+    this.settled = true;
+    clearTimeout(this.timer);
+    const chunks = this.chunks;
+    const text = chunks === null ? '' : (chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)).toString('utf8');
+    this.resolve({ status: this.status, retryAfter: this.retryAfter, bodySnippet: text.slice(0, SNIPPET_CHARS), durationMs: this.elapsed() });
+  }
+
+  private fail(kind: TransportFailureKind, message: string): void {
+    if (this.settled) return;
+    this.settled = true;
+    clearTimeout(this.timer);
+    this.controller?.abort(new Error(message));
+    this.reject(new TransportFailure(kind, message, this.elapsed()));
+  }
 }
