@@ -671,6 +671,14 @@ export type ClusterController = {
     controllerEpoch: number;
 };
 
+export type ClusterBrokerError = {
+    /**
+     * REQUEST_TIMED_OUT, NETWORK_EXCEPTION, or the code of the broker's error answer.
+     */
+    code: string;
+    message: string;
+};
+
 export type ClusterBroker = {
     /**
      * broker.id (SPOOL_BROKER_ID)
@@ -710,9 +718,13 @@ export type ClusterBroker = {
      */
     replicas: number;
     /**
-     * Bytes of partition logs on this broker's disk: given for the broker that answered only (each broker knows its own disk); ask another broker's GET /v1/cluster for its figure.
+     * Bytes of partition logs on this broker's disk. In cluster mode the answering broker asks every other live broker for its own figure (a few seconds at most); a live broker without it has logSizeError instead.
      */
     logSizeBytes?: number;
+    /**
+     * Why a live broker has no logSizeBytes: it did not answer the answering broker in time (REQUEST_TIMED_OUT), could not be reached (NETWORK_EXCEPTION), or answered with an error (its code).
+     */
+    logSizeError?: ClusterBrokerError;
 };
 
 export type ClusterDescription = {

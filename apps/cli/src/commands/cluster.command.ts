@@ -1,13 +1,12 @@
 /**
  * `spool cluster info`: GET /v1/cluster (mode, cluster id, controller, every broker with its
  * liveness, addresses, partitions led and replicas, the partition and offline partition counts)
- * and the topic count from GET /v1/topics. Disk use: a broker reports only its own, so the CLI
- * asks every live broker's GET /v1/cluster at its advertised HTTP address (same scheme and
- * credential, a short bound); a broker it cannot reach shows no figure, with a note.
+ * and the topic count from GET /v1/topics. Disk use comes in the same answer: in cluster mode the
+ * broker asked collects every live broker's own figure, and names the ones that did not answer it
+ * in time (logSizeError), which the CLI notes on stderr.
  */
 import type { Command } from 'commander';
-import { describeCluster, listTopics, spoolClient, type ClusterBroker } from '../../../../sdk/src/index.js';
-import { BrokerApi } from '../api/broker-api.js';
+import { describeCluster, listTopics } from '../../../../sdk/src/index.js';
 import { Context, type Runtime } from '../context.js';
 import { renderFields, renderTable, type Column } from '../output/table.js';
 import { registerReassignCommands } from './reassign.command.js';
@@ -39,20 +38,6 @@ export function renderGeneric(data: Record<string, unknown>): string {
   return out;
 }
 
-/** A broker's own disk use, from its own GET /v1/cluster; undefined if it cannot be reached in time. */
-async function diskUseOf(ctx: Context, broker: ClusterBroker, answeredBy: number, answered: ClusterBroker | undefined): Promise<number | undefined> {
-  if (broker.brokerId === answeredBy) return answered?.logSizeBytes;
-  if (!broker.alive || broker.host === undefined || broker.httpPort === undefined) return undefined;
-  const url = `${new URL(ctx.connection.url).protocol}//${broker.host.includes(':') ? `[${broker.host}]` : broker.host}:${broker.httpPort}`;
-  try {
-    const client = spoolClient(url, { headers: BrokerApi.headers(ctx.connection) });
-    const { data } = await describeCluster({ client, signal: AbortSignal.timeout(Math.min(ctx.connection.timeoutMs, 5000)) });
-    return data?.brokers.find((b) => b.brokerId === broker.brokerId)?.logSizeBytes;
-  } catch {
-    return undefined;
-  }
-}
-
 export function registerClusterCommands(program: Command, runtime: Runtime): void {
   const cluster = program.command('cluster').description('the brokers behind the HTTP API');
   cluster
@@ -61,10 +46,9 @@ export function registerClusterCommands(program: Command, runtime: Runtime): voi
     .action(async (_opts: unknown, cmd: Command) => {
       const ctx = Context.of(cmd, runtime);
       const [described, { topics }] = await Promise.all([ctx.api.call((base) => describeCluster(base)), ctx.api.call((base) => listTopics(base))]);
-      const answered = described.brokers.find((b) => b.brokerId === described.brokerId);
-      const disk = await Promise.all(described.brokers.map((b) => diskUseOf(ctx, b, described.brokerId, answered)));
-      const unreachable = described.brokers.filter((b, i) => b.alive && disk[i] === undefined).map((b) => b.brokerId);
-      if (unreachable.length > 0) ctx.output.note(`no disk use for broker${unreachable.length === 1 ? '' : 's'} ${unreachable.join(', ')}: its HTTP address did not answer from here`);
+      for (const b of described.brokers) {
+        if (b.logSizeError !== undefined) ctx.output.warn(`no disk use for broker ${b.brokerId}: ${b.logSizeError.code}: ${b.logSizeError.message}`);
+      }
       const summary = {
         url: ctx.connection.url,
         mode: described.mode,
@@ -76,7 +60,7 @@ export function registerClusterCommands(program: Command, runtime: Runtime): voi
         topics: topics.length,
         partitions: described.partitions,
         offlinePartitions: described.offlinePartitions,
-        brokers: described.brokers.map((b, i) => ({
+        brokers: described.brokers.map((b) => ({
           id: b.brokerId,
           alive: b.alive,
           controller: described.controller?.brokerId === b.brokerId,
@@ -86,7 +70,9 @@ export function registerClusterCommands(program: Command, runtime: Runtime): voi
           rack: b.rack ?? null,
           partitionsLed: b.partitionsLed,
           replicas: b.replicas,
-          logSizeBytes: disk[i] ?? null,
+          logSizeBytes: b.logSizeBytes ?? null,
+          // Only when a broker did not answer: the table grows the column only then.
+          ...(b.logSizeError !== undefined && { logSizeError: b.logSizeError.code }),
         })),
       };
       ctx.output.result(summary, () => renderGeneric(summary));

@@ -2,8 +2,8 @@
  * Overview: this broker's state and live traffic, from the public /readyz and /metrics (the
  * Prometheus counters sampled every 2 s and turned into rates), and the cluster from
  * GET /v1/cluster: the controller, every broker with its liveness, partitions led and replicas,
- * and offline partitions. Disk use is known only for the broker that served the page (a broker
- * reports its own): the others link to their own console, where theirs is shown.
+ * and offline partitions, and every live broker's disk use (the serving broker asks the others for
+ * theirs; one that did not answer it in time is marked with the reason).
  */
 import { describeCluster } from '../../../../sdk/src/index.js';
 import { call, getText, http, parseMetrics } from '../api.js';
@@ -13,6 +13,11 @@ import { usePoll, useRates, useSeries } from '../hooks.js';
 import { Card, ErrorNote } from '../widgets.js';
 
 const POLL_MS = 2000;
+
+/** A broker that did not give its disk use to the serving broker: the reason in a word (the message is in the title). */
+function diskErrorLabel(code: string): string {
+  return code === 'REQUEST_TIMED_OUT' ? 'not answering' : code === 'NETWORK_EXCEPTION' ? 'unreachable' : code;
+}
 
 export function OverviewPage() {
   const rates = useRates();
@@ -101,10 +106,11 @@ export function OverviewPage() {
                   <td class="num">
                     {b.logSizeBytes !== undefined ? (
                       formatBytes(b.logSizeBytes)
-                    ) : b.alive && b.host !== undefined && b.httpPort !== undefined ? (
-                      <a href={`${location.protocol}//${b.host}:${b.httpPort}/console/`} aria-label={`Broker ${b.brokerId}'s console (shows its disk use)`}>
-                        its console
-                      </a>
+                    ) : b.logSizeError !== undefined ? (
+                      <span class="error-text" title={b.logSizeError.message} data-testid={`broker-disk-error-${b.brokerId}`}>
+                        {diskErrorLabel(b.logSizeError.code)}
+                        <span class="visually-hidden">: {b.logSizeError.message}</span>
+                      </span>
                     ) : (
                       '–'
                     )}

@@ -13,6 +13,9 @@ import type { FastifyInstance } from 'fastify';
 import { ClusterModule } from '../cluster/cluster.module.js';
 import { ClusterService } from '../cluster/cluster.service.js';
 import { ClusterController } from './cluster/cluster.controller.js';
+import { PeerLogSizes } from './cluster/peer-log-sizes.js';
+import { PeerHttpClient } from '../cluster/peer-http.js';
+import { BrokerConfig } from '../config/index.js';
 import { ReassignmentsController } from './cluster/reassignments.controller.js';
 import type { RootLogger } from '../logging/create-root-logger.js';
 import { ROOT_LOGGER } from '../logging/logging.module.js';
@@ -42,6 +45,8 @@ import { checkTenantRetainedBytesFor } from '../security/tenant-limits.js';
 const MAX_IDEMPOTENCY_ENTRY_BYTES = 8 * 1024 * 1024;
 /** How long a web produce waits for this broker to take up a leadership the metadata already gives it (docs/cluster.md). */
 const LEADERSHIP_WAIT_MS = 5_000;
+/** How long GET /v1/cluster waits for another broker's disk use (at most the peer request timeout): a page polling it stays responsive. */
+const PEER_LOG_SIZE_TIMEOUT_MS = 3_000;
 
 /**
  * The compiled produce worker. Under ts-jest this module runs from its .ts source, next to which
@@ -59,6 +64,18 @@ const core = {
   controllers: [TopicsController, RecordsController, DeleteRecordsController, ClusterController, ReassignmentsController],
   providers: [
     TopicsService,
+    {
+      // Peers are reached the way clients reach this node: HTTPS when it serves HTTPS, verified against the inter-broker CA.
+      provide: PeerLogSizes,
+      useFactory: (cluster: ClusterService, rootLogger: RootLogger | undefined, config: BrokerConfig | undefined) =>
+        new PeerLogSizes({
+          peers: new PeerHttpClient(config?.security.tls != null, cluster.settings.interBrokerTls ?? null),
+          selfId: () => cluster.brokerId,
+          timeoutMs: Math.min(cluster.settings.peerRequestTimeoutMs, PEER_LOG_SIZE_TIMEOUT_MS),
+          logger: rootLogger?.child({ component: 'cluster-describe' }) ?? silentLogger,
+        }),
+      inject: [ClusterService, { token: ROOT_LOGGER, optional: true }, { token: BrokerConfig, optional: true }],
+    },
     {
       // Worker threads for large JSON produce bodies (none when options.produceWorkers is 0).
       provide: ProduceWorkers,
@@ -120,6 +137,7 @@ export class HttpApiModule implements OnModuleInit, OnModuleDestroy {
     @Inject(HTTP_API_OPTIONS) private readonly options: HttpApiOptions,
     private readonly idempotency: IdempotencyStore,
     @Inject(ProduceWorkers) private readonly produceWorkers: ProduceWorkers | null,
+    private readonly peerLogSizes: PeerLogSizes,
   ) {}
 
   /** Explicit options (over the defaults, not the environment) and clock. */
@@ -142,6 +160,7 @@ export class HttpApiModule implements OnModuleInit, OnModuleDestroy {
 
   async onModuleDestroy(): Promise<void> {
     this.idempotency.close();
+    this.peerLogSizes.close();
     await this.produceWorkers?.close();
   }
 }

@@ -7,8 +7,10 @@
  *   refuses: INVALID_TIMESTAMP per record);
  * - a WebSocket subscription on one node and an SSE stream on another deliver records of a partition
  *   a third node leads, as they are produced;
+ * - GET /v1/cluster on any node gives every broker's disk use (the node asks the others);
  * - a forwarded request to a leader that does not answer (SIGSTOP) ends with a retriable error
- *   within the peer request timeout instead of hanging.
+ *   within the peer request timeout instead of hanging, and GET /v1/cluster marks that broker as
+ *   not answering instead of failing.
  */
 import { execFile } from 'node:child_process';
 import path from 'node:path';
@@ -26,8 +28,9 @@ let cluster: SpoolCluster;
 let leaders: number[];
 
 beforeAll(async () => {
-  // A session longer than the peer timeout, so a paused leader stays registered: the forwarded request must time out.
-  cluster = await SpoolCluster.start({ env: { SPOOL_PEER_REQUEST_TIMEOUT_MS: '3000', SPOOL_BROKER_SESSION_TIMEOUT_MS: '20000' } });
+  // A session much longer than the peer timeout, so a paused leader stays registered (while a forwarded
+  // request, GET /v1/cluster and a CLI process on a loaded machine run): each must time out on it.
+  cluster = await SpoolCluster.start({ env: { SPOOL_PEER_REQUEST_TIMEOUT_MS: '3000', SPOOL_BROKER_SESSION_TIMEOUT_MS: '40000' } });
   const created = await cluster.broker(1).http('POST', '/v1/topics', { name: TOPIC, partitions: 3, configs: { 'message.timestamp.before.max.ms': '3600000' } });
   expect(created.status).toBe(201);
   leaders = await cluster.waitFor('every node to know the leaders', async () => {
@@ -130,10 +133,23 @@ describe('every face on every node', () => {
       expect(view.body.brokers.map((b: { brokerId: number; alive: boolean; httpPort: number; kafkaPort: number }) => [b.brokerId, b.alive, b.httpPort, b.kafkaPort])).toEqual(
         [1, 2, 3].map((id) => [id, true, cluster.broker(id).httpPort, cluster.broker(id).kafkaPort]),
       );
-      // Disk use for the answering broker only (each knows its own logs).
-      const brokers = view.body.brokers as Array<{ brokerId: number; partitionsLed: number; replicas: number; logSizeBytes?: number }>;
-      expect(brokers.filter((b) => b.logSizeBytes !== undefined).map((b) => b.brokerId)).toEqual([cluster.running()[i].brokerId]);
     }
+    // Every broker's disk use from any node: the answering broker asks the others for theirs (each
+    // knows only its own logs). Waited for: a peer busy past the 3 s bound on a loaded machine is
+    // reported with logSizeError for that one answer.
+    type DiskView = Array<{ brokerId: number; logSizeBytes?: number; logSizeError?: { code: string; message: string } }>;
+    for (const b of cluster.running()) {
+      const brokers = await cluster.waitFor(`broker ${b.brokerId} to report every broker's disk use`, async () => {
+        const listed = (await b.http('GET', '/v1/cluster')).body.brokers as DiskView;
+        return listed.every((x) => x.logSizeBytes !== undefined) ? listed : undefined;
+      }, 60_000);
+      expect(brokers.map((x) => [x.brokerId, typeof x.logSizeBytes, x.logSizeError])).toEqual([1, 2, 3].map((id) => [id, 'number', undefined]));
+      // The figure is the broker's own: what it reports for itself.
+      for (const x of brokers) expect(x.logSizeBytes).toBeGreaterThan(0);
+    }
+    // A broker asked by another answers for itself only (no second fan-out).
+    const own = await cluster.broker(2).http('GET', '/v1/cluster', undefined, { 'spool-cluster-forwarded-by': '1' });
+    expect((own.body.brokers as DiskView).filter((x) => x.logSizeBytes !== undefined).map((x) => x.brokerId)).toEqual([2]);
     // Partitions led and replicas per broker, from the metadata: every partition led once, each replica counted.
     const described = await Promise.all(
       ((await cluster.broker(1).http('GET', '/v1/topics')).body.topics as Array<{ name: string }>).map(async (t) => (await cluster.broker(1).http('GET', `/v1/topics/${t.name}`)).body),
@@ -152,12 +168,16 @@ describe('every face on every node', () => {
       offlinePartitions: 0,
     });
 
-    // `spool cluster info` asks every broker for its own disk use: all three have one, from one URL.
-    const { stdout } = await promisify(execFile)(process.execPath, [path.join(REPO_ROOT, 'dist/apps/cli/src/main.js'), '-o', 'json', 'cluster', 'info'], {
-      env: { PATH: process.env.PATH, HOME: REPO_ROOT, SPOOL_URL: cluster.broker(1).url },
-      timeout: 60_000,
-    });
-    const info = JSON.parse(stdout) as { mode: string; brokers: Array<{ id: number; alive: boolean; partitionsLed: number; logSizeBytes: number | null }> };
+    // `spool cluster info` shows every broker's disk use, from one URL (again, a peer may be busy past the bound once).
+    type Info = { mode: string; brokers: Array<{ id: number; alive: boolean; partitionsLed: number; logSizeBytes: number | null }> };
+    const info = await cluster.waitFor('spool cluster info to show every broker\'s disk use', async () => {
+      const { stdout } = await promisify(execFile)(process.execPath, [path.join(REPO_ROOT, 'dist/apps/cli/src/main.js'), '-o', 'json', 'cluster', 'info'], {
+        env: { PATH: process.env.PATH, HOME: REPO_ROOT, SPOOL_URL: cluster.broker(1).url },
+        timeout: 60_000,
+      });
+      const parsed = JSON.parse(stdout) as Info;
+      return parsed.brokers.every((b) => b.logSizeBytes !== null) ? parsed : undefined;
+    }, 90_000);
     expect(info.mode).toBe('etcd');
     expect(info.brokers.map((b) => [b.id, b.alive, b.partitionsLed])).toEqual(view.map((b) => [b.brokerId, true, b.partitionsLed]));
     for (const b of info.brokers) expect(b.logSizeBytes).toEqual(expect.any(Number));
@@ -173,6 +193,24 @@ describe('every face on every node', () => {
       expect(res.body.results[0].error).toMatchObject({ code: 'REQUEST_TIMED_OUT', retriable: true });
       // Bounded by the 3 s peer timeout (generously: the machine is shared), not by the 10 s client bound.
       expect(Date.now() - started).toBeLessThan(9_500);
+
+      // GET /v1/cluster still answers, with the paused broker (alive: its lease lives) marked as not answering.
+      const [described, cli] = await Promise.all([
+        cluster.broker(1).http('GET', '/v1/cluster'),
+        promisify(execFile)(process.execPath, [path.join(REPO_ROOT, 'dist/apps/cli/src/main.js'), '-o', 'json', 'cluster', 'info'], {
+          env: { PATH: process.env.PATH, HOME: REPO_ROOT, SPOOL_URL: cluster.broker(1).url },
+          timeout: 60_000,
+        }),
+      ]);
+      expect(described.status).toBe(200);
+      const brokers = described.body.brokers as Array<{ brokerId: number; alive: boolean; logSizeBytes?: number; logSizeError?: { code: string; message: string } }>;
+      expect(brokers.find((b) => b.brokerId === 3)).toMatchObject({ alive: true, logSizeError: { code: 'REQUEST_TIMED_OUT', message: expect.stringContaining('broker 3') } });
+      expect(brokers.find((b) => b.brokerId === 3)?.logSizeBytes).toBeUndefined();
+      expect(brokers.find((b) => b.brokerId === 1)?.logSizeBytes).toEqual(expect.any(Number));
+      // And `spool cluster info` says so on stderr, with no figure for broker 3.
+      expect(cli.stderr).toMatch(/no disk use for broker 3: REQUEST_TIMED_OUT/);
+      const info = JSON.parse(cli.stdout) as { brokers: Array<{ id: number; logSizeBytes: number | null; logSizeError?: string }> };
+      expect(info.brokers.find((b) => b.id === 3)).toMatchObject({ logSizeBytes: null, logSizeError: 'REQUEST_TIMED_OUT' });
     } finally {
       cluster.broker(3).resume();
     }

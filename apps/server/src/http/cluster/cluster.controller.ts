@@ -4,13 +4,16 @@
  * broker is alive while its registration's lease is; brokers named as replicas of some partition but
  * not registered are listed as not alive, so an operator sees what is missing. Each broker's
  * partitions led and replicas come from the same metadata; disk use only for the broker that
- * answers (it knows only its own logs), so a console asks each broker for its own.
+ * answers (it knows only its own logs): in cluster mode this broker asks every other live broker
+ * for its own figure (peer-log-sizes.ts) and marks one that did not answer in time.
  */
-import { Controller, Get, Inject } from '@nestjs/common';
+import { Controller, Get, Inject, Req } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { LogManager } from '@spool/log-engine';
+import type { FastifyRequest } from 'fastify';
 import { ClusterService } from '../../cluster/cluster.service.js';
 import { ClusterDescriptionDto, type ClusterBrokerDto } from './cluster.dto.js';
+import { PeerLogSizes } from './peer-log-sizes.js';
 
 @ApiTags('cluster')
 @Controller('v1/cluster')
@@ -18,13 +21,17 @@ export class ClusterController {
   constructor(
     private readonly cluster: ClusterService,
     @Inject(LogManager) private readonly logManager: LogManager,
+    private readonly peerLogSizes: PeerLogSizes,
   ) {}
 
   @Get()
   @ApiOperation({ operationId: 'describeCluster', summary: 'Describe the cluster: name, cluster id, controller, brokers with endpoints and liveness' })
   @ApiOkResponse({ type: ClusterDescriptionDto })
-  describe(): ClusterDescriptionDto {
+  async describe(@Req() request: FastifyRequest): Promise<ClusterDescriptionDto> {
     const metadata = this.cluster.metadata;
+    const others = this.cluster.mode === 'etcd' && !PeerLogSizes.isForwarded(request.headers) ? metadata.brokers().filter((b) => b.brokerId !== metadata.brokerId) : [];
+    const authorization = typeof request.headers.authorization === 'string' ? request.headers.authorization : undefined;
+    const peerSizes = others.length > 0 ? await this.peerLogSizes.ask(others, authorization) : new Map();
     const led = new Map<number, number>();
     const assigned = new Map<number, number>();
     const bump = (m: Map<number, number>, id: number): void => void m.set(id, (m.get(id) ?? 0) + 1);
@@ -43,6 +50,10 @@ export class ClusterController {
       replicas: assigned.get(brokerId) ?? 0,
       ...(brokerId === metadata.brokerId && { logSizeBytes: this.logManager.logBytes() }),
     });
+    const peerSize = (brokerId: number) => {
+      const size = peerSizes.get(brokerId);
+      return size === undefined ? {} : 'error' in size ? { logSizeError: { ...size.error } } : { logSizeBytes: size.logSizeBytes };
+    };
     const live: ClusterBrokerDto[] = metadata.brokers().map((b) => ({
       brokerId: b.brokerId,
       alive: true,
@@ -53,6 +64,7 @@ export class ClusterController {
       controlledShutdown: b.controlledShutdown,
       brokerEpoch: b.brokerEpoch,
       ...counts(b.brokerId),
+      ...peerSize(b.brokerId),
     }));
     const known = new Set(live.map((b) => b.brokerId));
     const gone = [...assigned.keys()].filter((id) => !known.has(id));

@@ -1,6 +1,12 @@
 /** GET /v1/cluster: what Kafka's DescribeCluster tells, for HTTP clients and operators. */
 import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
 
+@ApiSchema({ name: 'ClusterBrokerError' })
+export class ClusterBrokerErrorDto {
+  @ApiProperty({ example: 'REQUEST_TIMED_OUT', description: 'REQUEST_TIMED_OUT, NETWORK_EXCEPTION, or the code of the broker\'s error answer.' }) code!: string;
+  @ApiProperty({ example: 'broker 2 did not answer within 3000 ms' }) message!: string;
+}
+
 @ApiSchema({ name: 'ClusterBroker' })
 export class ClusterBrokerDto {
   @ApiProperty({ type: 'integer', example: 1, description: 'broker.id (SPOOL_BROKER_ID)' }) brokerId!: number;
@@ -17,9 +23,15 @@ export class ClusterBrokerDto {
   @ApiPropertyOptional({
     type: 'integer',
     example: 1048576,
-    description: "Bytes of partition logs on this broker's disk: given for the broker that answered only (each broker knows its own disk); ask another broker's GET /v1/cluster for its figure.",
+    description:
+      "Bytes of partition logs on this broker's disk. In cluster mode the answering broker asks every other live broker for its own figure (a few seconds at most); a live broker without it has logSizeError instead.",
   })
   logSizeBytes?: number;
+  @ApiPropertyOptional({
+    type: () => ClusterBrokerErrorDto,
+    description: 'Why a live broker has no logSizeBytes: it did not answer the answering broker in time (REQUEST_TIMED_OUT), could not be reached (NETWORK_EXCEPTION), or answered with an error (its code).',
+  })
+  logSizeError?: ClusterBrokerErrorDto;
 }
 
 @ApiSchema({ name: 'ClusterController' })
