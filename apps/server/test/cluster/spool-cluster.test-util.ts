@@ -45,7 +45,7 @@ export interface SpoolClusterOptions {
 }
 
 /** How long a broker may take to become ready on a loaded 2-core machine (a bound, not a measurement). */
-const READY_LIMIT_MS = 60_000;
+const READY_LIMIT_MS = 150_000;
 
 export class SpoolCluster {
   readonly brokers = new Map<number, ClusterBrokerProcess>();
