@@ -15,7 +15,8 @@
  * hold the credential cannot pass itself off as a broker either. PLAIN ("\0user\0password") is
  * there for completeness; it sends the password as it is.
  */
-import { createHash, createHmac, pbkdf2, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, pbkdf2, randomBytes } from 'node:crypto';
+import { constantTimeEqual } from '@spool/common';
 
 export type SaslClientMechanism = 'PLAIN' | 'SCRAM-SHA-256' | 'SCRAM-SHA-512';
 
@@ -86,7 +87,7 @@ class ScramExchange implements SaslClientExchange {
     const serverFinal = challenge.toString('utf8');
     if (serverFinal.startsWith('e=')) throw new SaslClientError(`the server refused the SCRAM login: ${serverFinal.slice(2, 200)}`);
     const given = serverFinal.startsWith('v=') ? Buffer.from(serverFinal.slice(2), 'base64') : Buffer.alloc(0);
-    if (given.length !== this.serverSignature.length || !timingSafeEqual(given, this.serverSignature)) {
+    if (!constantTimeEqual(this.serverSignature, given)) {
       throw new SaslClientError('the server\'s SCRAM signature does not match: it does not hold this credential');
     }
     return null;

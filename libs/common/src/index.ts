@@ -3,3 +3,4 @@ export * from './spool-error.js';
 export * from './clock.js';
 export * from './logger.js';
 export * from './topic-id.js';
+export * from './constant-time.js';

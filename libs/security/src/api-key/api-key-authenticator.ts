@@ -15,9 +15,9 @@
  * applies to the very next request once this node has the event: on a single node before the
  * revoking `write` resolves; in a cluster within the store's watch latency (well under a second).
  */
-import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 import type { Clock, Logger } from '@spool/common';
-import { silentLogger, systemClock } from '@spool/common';
+import { constantTimeEqual, silentLogger, systemClock } from '@spool/common';
 import type { AuthenticationRequest, Authenticator } from '../authenticator.js';
 import type { Identity } from '../principal.js';
 import { redactingLogger } from '../redact.js';
@@ -91,7 +91,7 @@ export class ApiKeyAuthenticator implements Authenticator {
     }
     const digest = hash('sha256', this.cacheSalt + secret, 'buffer');
     const cached = this.cache.get(keyId);
-    if (!(cached !== undefined && cached.record === record && now < cached.validUntilMs && timingSafeEqual(cached.digest, digest))) {
+    if (!(cached !== undefined && cached.record === record && now < cached.validUntilMs && constantTimeEqual(cached.digest, digest))) {
       if (!(await this.verify(keyId, secret, digest, record))) {
         this.logger.info({ keyId, clientHost: request.clientHost }, 'API key refused: wrong secret');
         throw authenticationFailed('invalid-credential', { keyId, cause: 'bad-secret' });

@@ -10,10 +10,11 @@
  * why verification is cached (api-key-authenticator.ts) and why concurrent hashes are limited
  * (HashLimiter): each costs a libuv thread and 16 MiB.
  *
- * Comparison is constant-time (timingSafeEqual). Parameters read back are bounded (ln <= 20,
+ * Comparison is constant-time (constantTimeEqual, @spool/common). Parameters read back are bounded (ln <= 20,
  * r <= 32, p <= 16) so a damaged record cannot ask for gigabytes.
  */
-import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { randomBytes, scrypt, type ScryptOptions } from 'node:crypto';
+import { constantTimeEqual } from '@spool/common';
 import { SecurityError } from '../security.error.js';
 
 export interface ScryptParams {
@@ -57,7 +58,7 @@ export async function verifySecret(secret: string, encoded: string): Promise<boo
   checkParams(params);
   const expected = Buffer.from(m[5], 'base64');
   const actual = await scryptAsync(secret, Buffer.from(m[4], 'base64'), params);
-  return actual.length === expected.length && timingSafeEqual(actual, expected);
+  return constantTimeEqual(actual, expected);
 }
 
 /**

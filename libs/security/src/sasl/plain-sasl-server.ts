@@ -12,9 +12,9 @@
  *
  * PLAIN sends the password itself: only offer it on a TLS listener (docs/security.md).
  */
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { Logger } from '@spool/common';
-import { silentLogger } from '@spool/common';
+import { constantTimeEqual, silentLogger } from '@spool/common';
 import type { ApiKeyAuthenticator } from '../api-key/api-key-authenticator.js';
 import { looksLikeApiKey } from '../api-key/api-key-format.js';
 import type { HashLimiter } from '../api-key/secret-hash.js';
@@ -107,9 +107,10 @@ export class PlainSaslServer implements SaslServer {
       throw authenticationFailed('invalid-credential', { user, cause: 'hash-failed' });
     }
     const storedKey = keysFromSaltedPassword(hash, salted).storedKey;
-    const expected = credential !== undefined ? Buffer.from(credential.storedKey, 'base64') : null;
-    if (expected === null || expected.length !== storedKey.length || !timingSafeEqual(expected, storedKey)) {
-      this.logger.info({ user, clientHost: this.options.clientHost, cause: expected === null ? 'unknown-user' : 'bad-password' }, 'PLAIN authentication failed');
+    // An unknown user is compared against its own derived key's complement: the same work, never equal.
+    const expected = credential !== undefined ? Buffer.from(credential.storedKey, 'base64') : storedKey.map((b) => b ^ 0xff);
+    if (!constantTimeEqual(storedKey, expected) || credential === undefined) {
+      this.logger.info({ user, clientHost: this.options.clientHost, cause: credential === undefined ? 'unknown-user' : 'bad-password' }, 'PLAIN authentication failed');
       throw authenticationFailed('invalid-credential', { user }, 'Authentication failed: Invalid username or password');
     }
     return {

@@ -10,21 +10,21 @@
  *
  * Checks at client-final: the nonce ends with the combined nonce sent in server-first (as Kafka checks it: librdkafka repeats its client nonce in front); the channel
  * binding is the base64 of the gs2 header; ClientKey = proof XOR HMAC(StoredKey, AuthMessage) and
- * H(ClientKey) equals StoredKey (constant-time). AuthMessage = client-first-bare "," server-first
+ * H(ClientKey) equals StoredKey (constantTimeEqual). AuthMessage = client-first-bare "," server-first
  * "," client-final-without-proof. An authzid, if sent, must equal the user name (as in Kafka).
  *
  * Unknown user: the server answers server-first with a salt derived from the user name and a
  * per-process secret (RFC 5802 section 9), and fails at client-final like a wrong password, so a
  * client cannot tell which user names exist. Delegation tokens (tokenauth=true) are refused.
  */
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { Logger } from '@spool/common';
-import { silentLogger } from '@spool/common';
+import { constantTimeEqual, silentLogger } from '@spool/common';
 import { formatPrincipal } from '../principal.js';
 import { redactingLogger } from '../redact.js';
 import { authenticationFailed, SecurityError } from '../security.error.js';
 import type { ScramCredentialRecord, ScramMechanism } from '../store/security-records.js';
-import { digest, hmac, SCRAM_DEFAULT_ITERATIONS, SCRAM_HASHES } from './scram-credential.js';
+import { digest, hmac, SCRAM_DEFAULT_ITERATIONS, SCRAM_HASHES, type ScramHash } from './scram-credential.js';
 import {
   decodeScramMessage,
   formatServerFinal,
@@ -124,13 +124,15 @@ export class ScramSaslServer implements SaslServer {
     const hash = SCRAM_HASHES[this.mechanism];
     const credential = this.credential;
     const authMessage = `${first.bare},${this.serverFirst},${final.withoutProof}`;
-    if (credential === undefined || final.proof.length !== hash.size) return this.fail(first.username, credential === undefined ? 'unknown-user' : 'bad-proof');
-    const storedKey = Buffer.from(credential.storedKey, 'base64');
+    if (final.proof.length !== hash.size) return this.fail(first.username, credential === undefined ? 'unknown-user' : 'bad-proof');
+    // An unknown user goes through the same steps against a stored key derived like its fake salt,
+    // so the time of a refusal does not tell whether the user exists.
+    const storedKey = credential !== undefined ? Buffer.from(credential.storedKey, 'base64') : this.mockStoredKey(first.username, hash);
     const clientSignature = hmac(hash, storedKey, authMessage);
     const clientKey = Buffer.alloc(hash.size);
     for (let i = 0; i < hash.size; i++) clientKey[i] = final.proof[i] ^ clientSignature[i];
     const computed = digest(hash, clientKey);
-    if (computed.length !== storedKey.length || !timingSafeEqual(computed, storedKey)) return this.fail(first.username, 'bad-proof');
+    if (!constantTimeEqual(storedKey, computed) || credential === undefined) return this.fail(first.username, credential === undefined ? 'unknown-user' : 'bad-proof');
     const serverSignature = hmac(hash, Buffer.from(credential.serverKey, 'base64'), authMessage);
     this.state = 'COMPLETE';
     return {
@@ -152,6 +154,10 @@ export class ScramSaslServer implements SaslServer {
   private fail(user: string, cause: string): never {
     this.logger.info({ user, cause, clientHost: this.options.clientHost }, 'SCRAM authentication failed');
     throw authenticationFailed('invalid-credential', { user, cause }, `Authentication failed during authentication due to invalid credentials with SASL mechanism ${this.mechanism}`);
+  }
+
+  private mockStoredKey(user: string, hash: ScramHash): Buffer {
+    return hmac(hash, this.options.mockSaltSecret, `stored-key\u0000${this.mechanism}\u0000${user}`);
   }
 
   private mockSalt(user: string): Buffer {
