@@ -16,6 +16,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { load, YAML11_SCHEMA } from 'js-yaml';
+import { generateApiKey } from '@spool/security';
+import { interpolate } from './docker-files.test-util.js';
 import { loadBrokerConfig } from './load-broker-config.js';
 
 interface ComposeService {
@@ -36,10 +38,13 @@ const inCluster = services.filter(([, s]) => s.profiles?.includes('cluster'));
 /** What `docker compose --profile cluster up` starts: the profile's services and those without a profile. */
 const startedWithCluster = services.filter(([, s]) => s.profiles === undefined || s.profiles.length === 0 || s.profiles.includes('cluster'));
 
+/** What `docker compose` is run with: the variables the file requires (docker-auth.spec.ts checks that it does). */
+const CALLER_ENV = { SPOOL_ADMIN_API_KEY: generateApiKey().apiKey, SPOOL_INTER_BROKER_PASSWORD: 'a shared inter-broker password' };
+
 function environmentOf(service: ComposeService): Record<string, string> {
   const env = service.environment ?? {};
-  if (Array.isArray(env)) return Object.fromEntries(env.map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]));
-  return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v)]));
+  const raw = Array.isArray(env) ? Object.fromEntries(env.map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)])) : Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v)]));
+  return Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, interpolate(v, CALLER_ENV)]));
 }
 
 function flagValues(service: ComposeService, flag: string): string[] {
