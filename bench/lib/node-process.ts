@@ -76,11 +76,13 @@ export class BrokerProcess {
     private readonly serverMain: string,
     private readonly env: Record<string, string>,
     readonly url: string,
+    /** Node flags before the main script (e.g. --perf-basic-prof). */
+    private readonly nodeArgs: readonly string[] = [],
   ) {}
 
   /** Starts it and resolves once /readyz answers 200; if it exits or is not ready within `readyTimeoutMs`, rejects (killing it). */
   async start(readyTimeoutMs = 120_000): Promise<void> {
-    const child = spawnNode([this.serverMain], this.env);
+    const child = spawnNode([...this.nodeArgs, this.serverMain], this.env);
     this.child = child;
     const keep = (chunk: Buffer): void => void (this.output = (this.output + chunk.toString('utf8')).slice(-8000));
     child.stdout!.on('data', keep);
