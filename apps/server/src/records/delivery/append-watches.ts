@@ -4,8 +4,13 @@
  * waiter and one timer in the log, however many feeds) and calls them back when it ends. A feed
  * that stops unregisters; the last one to leave ends the shared wait. Before this, an append to a
  * partition with 1,000 subscribers cleared and re-armed 1,000 timers.
+ *
+ * The feeds are woken through the delivery scheduler (delivery-scheduler.ts), a slice at a time:
+ * waking 10,000 feeds at once would be 10,000 read continuations in one burst of microtasks, with
+ * no produce request read meanwhile.
  */
 import type { PartitionReader } from '../partition-reader.js';
+import { deliveryScheduler, type DeliveryScheduler } from './delivery-scheduler.js';
 
 /** Longest single shared wait for an append; feeds then read again (a safety net, not a poll). */
 const APPEND_WAIT_MS = 300_000;
@@ -15,10 +20,10 @@ class AppendWatch {
   readonly listeners = new Set<() => void>();
   private readonly abort = new AbortController();
 
-  constructor(reader: PartitionReader, offset: number, done: () => void) {
+  constructor(reader: PartitionReader, offset: number, scheduler: DeliveryScheduler, done: () => void) {
     void reader.waitForAppend(offset, APPEND_WAIT_MS, this.abort.signal).then(() => {
       done();
-      for (const listener of this.listeners) listener();
+      for (const listener of this.listeners) scheduler.enqueue(listener);
       this.listeners.clear();
     });
   }
@@ -32,6 +37,8 @@ class AppendWatch {
 export class AppendWatches {
   private readonly watches = new Map<string, AppendWatch>();
 
+  constructor(private readonly scheduler: DeliveryScheduler = deliveryScheduler) {}
+
   /**
    * Calls `listener` once records at or after `offset` can be read (or the shared wait timed out
    * or the log closed: the caller reads again either way). Returns the function that cancels it.
@@ -40,7 +47,7 @@ export class AppendWatches {
     const key = `${reader.topic}\u0000${reader.partition}\u0000${offset}`;
     let watch = this.watches.get(key);
     if (watch === undefined) {
-      const created: AppendWatch = new AppendWatch(reader, offset, () => {
+      const created: AppendWatch = new AppendWatch(reader, offset, this.scheduler, () => {
         if (this.watches.get(key) === created) this.watches.delete(key);
       });
       this.watches.set(key, created);

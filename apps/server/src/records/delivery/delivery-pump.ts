@@ -12,11 +12,13 @@
  *   Nothing is dropped: undelivered records stay in the log and are read when the pump resumes.
  *
  * Partitions are served round-robin, one frame per partition per round, so one busy partition
- * cannot starve the others. The pump runs on a macrotask (setImmediate) after something
- * changed, never on a timer.
+ * cannot starve the others. The pump runs as a task of the delivery scheduler (delivery-scheduler.ts:
+ * every stream's pump in one FIFO queue worked through in slices, with the event loop polling for
+ * I/O between slices, so fan-out never starves ingest) after something changed, never on a timer.
  */
 import type { PartitionFeed } from './partition-feed.js';
 import type { RenderedRecords } from '../rendered-records.js';
+import { deliveryScheduler, type DeliveryScheduler } from './delivery-scheduler.js';
 
 export interface DeliveryTransport {
   /** Bytes accepted for sending but not yet written to the kernel. */
@@ -33,6 +35,8 @@ export interface DeliveryPumpOptions {
   /** Initial credit; Infinity for streams without credit (SSE). */
   readonly initialCreditRecords: number;
   readonly initialCreditBytes: number;
+  /** Where the pump's runs are queued; the process's shared scheduler by default. */
+  readonly scheduler?: DeliveryScheduler;
 }
 
 export class DeliveryPump {
@@ -43,6 +47,11 @@ export class DeliveryPump {
   private blocked = false;
   private closed = false;
   private next = 0;
+  private readonly scheduler: DeliveryScheduler;
+  private readonly runTask = (): void => {
+    this.scheduled = false;
+    this.run();
+  };
 
   constructor(
     private readonly transport: DeliveryTransport,
@@ -50,6 +59,7 @@ export class DeliveryPump {
   ) {
     this.creditRecords = options.initialCreditRecords;
     this.creditBytes = options.initialCreditBytes;
+    this.scheduler = options.scheduler ?? deliveryScheduler;
   }
 
   get credit(): { records: number; bytes: number } {
@@ -90,10 +100,7 @@ export class DeliveryPump {
   schedule(): void {
     if (this.scheduled || this.closed) return;
     this.scheduled = true;
-    setImmediate(() => {
-      this.scheduled = false;
-      this.run();
-    });
+    this.scheduler.enqueue(this.runTask);
   }
 
   close(): void {
