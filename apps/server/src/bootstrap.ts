@@ -32,6 +32,15 @@ import { TopicSchemas } from './schemas/topic-schemas.js';
 import { WebhooksService } from './webhooks/webhooks.service.js';
 import { isLoopbackHost, tlsServerOptions } from './security/security.options.js';
 
+/**
+ * Connections the kernel may hold accepted but not yet taken by the event loop (listen(2)'s
+ * backlog; Node's default is 511, Linux caps it at net.core.somaxconn, 4096 on current kernels).
+ * A storm of 1,000 WebSocket connects a second while the loop is busy delivering overflows 511
+ * within half a second: the kernel then drops the handshakes (TcpExtListenOverflows) and clients
+ * see resets and retries.
+ */
+const HTTP_LISTEN_BACKLOG = 4096;
+
 export async function bootstrap(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const { config, warnings } = loadConfigOrExit(env);
   applyHeapGrowingPercent(config.heapGrowingPercent);
@@ -68,7 +77,7 @@ export async function bootstrap(env: NodeJS.ProcessEnv = process.env): Promise<v
   shutdown.install();
 
   try {
-    await app.listen(config.httpPort, config.host);
+    await app.listen({ port: config.httpPort, host: config.host, backlog: HTTP_LISTEN_BACKLOG });
     logger.info({ url: await app.getUrl() }, 'http listening (liveness up, readiness starting)');
     await startServices(app);
   } catch (err) {
