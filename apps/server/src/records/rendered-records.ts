@@ -17,7 +17,9 @@
  *   payload                   the records frame's JSON
  *
  * frameFor(..., wire = true) builds that whole sequence once, so the same bytes can be written to
- * every socket that is at this position of the partition.
+ * every socket that is at this position of the partition. eventsFor does the same for SSE: the
+ * events of a range of records, built once for every stream with the same event id around them
+ * (all single-partition streams at this position).
  */
 
 const EMPTY = Buffer.alloc(0);
@@ -49,12 +51,22 @@ function writeWireHeader(out: Buffer, length: number): void {
   }
 }
 
+/** SSE events built from a range of records, for the next stream asking for the same ones. */
+interface CachedEvents {
+  readonly idHead: string;
+  readonly idTail: string;
+  readonly from: number;
+  readonly to: number;
+  readonly events: Buffer;
+}
+
 export class RenderedRecords {
   static empty(nextOffset: number): RenderedRecords {
     return new RenderedRecords(EMPTY, new Int32Array(1), new Float64Array(0), nextOffset);
   }
 
   private cached: CachedFrame | null = null;
+  private cachedEvents: CachedEvents | null = null;
 
   /**
    * @param buf the records' JSON, comma after each
@@ -115,5 +127,36 @@ export class RenderedRecords {
     frame[frame.length - 1] = 0x7d; // }
     this.cached = { head, from, to, wire, frame };
     return frame;
+  }
+
+  /**
+   * Server-sent events for records from..to-1, one each:
+   *
+   *   <idHead><offset + 1><idTail><record's JSON after its opening brace>\n\n
+   *
+   * where `idTail` ends with the event's `data: ` line up to the record's own fields (for example
+   * `\ndata: {"topic":"t","partition":0,`). Streams asking with the same id parts for the same
+   * range (every single-partition stream at this position) get the same Buffer.
+   */
+  eventsFor(idHead: string, idTail: string, from: number, to: number): Buffer {
+    const cached = this.cachedEvents;
+    if (cached !== null && cached.from === from && cached.to === to && cached.idHead === idHead && cached.idTail === idTail) return cached.events;
+    const heads: string[] = [];
+    let size = 0;
+    for (let i = from; i < to; i++) {
+      const head = `${idHead}${this.offsets[i] + 1}${idTail}`;
+      heads.push(head);
+      size += Buffer.byteLength(head, 'utf8') + (this.starts[i + 1] - this.starts[i] - 2) + 2;
+    }
+    const events = Buffer.allocUnsafe(size);
+    let at = 0;
+    for (let i = from; i < to; i++) {
+      at += events.write(heads[i - from], at, 'utf8');
+      at += this.buf.copy(events, at, this.starts[i] + 1, this.starts[i + 1] - 1);
+      events[at++] = 0x0a;
+      events[at++] = 0x0a;
+    }
+    this.cachedEvents = { idHead, idTail, from, to, events };
+    return events;
   }
 }

@@ -35,8 +35,6 @@ import type { RenderedRecords } from '../records/rendered-records.js';
 import { errorFrame } from '../ws/ws-errors.js';
 import { eventIdAround } from './event-id.js';
 
-const EVENT_END = Buffer.from('\n\n');
-
 export interface SseStreamOptions {
   readonly topic: string;
   /** The topic's Kafka topic id and partition count, read together when the request was taken. */
@@ -171,14 +169,9 @@ export class SseStream implements DeliveryTransport {
   /** One chunk of events, a record each: `id: <position>` and the record's JSON bytes after the topic and partition. */
   deliver(feed: PartitionFeed, records: RenderedRecords, from: number, to: number): void {
     const { before, after } = eventIdAround(this.position, feed.partition);
-    const idHead = `id: ${before}`;
-    const idTail = `${after}\ndata: ${this.topicField}${feed.partition},`;
-    const parts: Buffer[] = [];
-    for (let i = from; i < to; i++) {
-      parts.push(Buffer.from(`${idHead}${records.offsets[i] + 1}${idTail}`, 'utf8'), records.json(i).subarray(1), EVENT_END);
-    }
+    // Built once for every stream with the same id around the events (RenderedRecords.eventsFor).
+    const chunk = records.eventsFor(`id: ${before}`, `${after}\ndata: ${this.topicField}${feed.partition},`, from, to);
     this.position.set(feed.partition, records.offsets[to - 1] + 1);
-    const chunk = Buffer.concat(parts);
     this.res.write(chunk, this.onWritten);
     this.throttle(this.options.recordDelivered?.(chunk.length) ?? 0);
   }
