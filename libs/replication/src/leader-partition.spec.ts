@@ -374,4 +374,32 @@ describe('LeaderPartition: follower fetches', () => {
       await teardown(s);
     }
   });
+
+  it('starts a new leader epoch after an append of the previous epoch still queued, so a follower that fetched that append never diverges', async () => {
+    // The fault test's livelock (seed 1012697906): the leader recorded its new epoch at the log end
+    // it saw before an in-flight produce of the old epoch landed, so the cache put the new epoch
+    // under a batch of the old one; every follower that fetched the batch was told to truncate it,
+    // fetched it again, and never rejoined the ISR.
+    const s = await setup({ leaderEpoch: 4 });
+    try {
+      await append(s, 3);
+      const late = append(s, 1); // epoch 4, still being written when the new epoch comes
+      s.store.state = { ...s.store.state, leaderEpoch: 5, partitionEpoch: s.store.state.partitionEpoch + 1 };
+      await s.leader.becomeLeader(s.store.state);
+      await late;
+      expect(s.log.logEndOffset).toBe(4);
+      expect(s.log.replication.leaderEpochCache.epochEntries()).toEqual([
+        { epoch: 4, startOffset: 0 },
+        { epoch: 5, startOffset: 4 },
+      ]);
+      // a follower holding all four records, the last of epoch 4, is not diverging and may fetch on
+      const read = await fetchAt(s, 2, 4, { lastFetchedEpoch: 4 });
+      expect(read.divergingEpoch).toBeNull();
+      // and the next append is of the new epoch
+      await append(s, 1);
+      expect(s.log.replication.endOffsetForEpoch(4)).toEqual({ leaderEpoch: 4, endOffset: 4 });
+    } finally {
+      await teardown(s);
+    }
+  });
 });

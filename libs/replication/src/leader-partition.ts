@@ -183,9 +183,9 @@ export class LeaderPartition {
     let epochStart = this.leaderEpochStartOffset;
     if (isNewLeaderEpoch) {
       // Recorded before anything is written in the epoch, so a follower that led an even later
-      // epoch briefly can still find where this one starts (Kafka's makeLeader).
-      epochStart = log.logEndOffset;
-      await log.maybeAssignEpochStartOffset(state.leaderEpoch, epochStart);
+      // epoch briefly can still find where this one starts (Kafka's makeLeader). The start is the
+      // log end under the log's lock, after any append of the previous epoch still queued.
+      epochStart = await log.maybeAssignEpochStartOffset(state.leaderEpoch);
     }
     // From here on synchronous: one consistent state for every rule.
     const now = this.opts.clock.now();
