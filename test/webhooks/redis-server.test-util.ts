@@ -9,13 +9,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { reserveLoopbackPort } from '@spool/common';
 
-export async function freeLoopbackPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
+/** A loopback port for redis-server, reserved against other test runs (@spool/common's loopback-ports.ts says why). */
+export function freeLoopbackPort(): Promise<number> {
+  return reserveLoopbackPort();
 }
 
 function redisServerPath(): string {

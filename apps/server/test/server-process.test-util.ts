@@ -4,9 +4,9 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { reserveLoopbackPort } from '@spool/common';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 export const SERVER_MAIN = path.join(REPO_ROOT, 'dist/apps/server/src/main.js');
@@ -18,13 +18,9 @@ export function assertBuilt(): void {
   }
 }
 
-/** A port that was free a moment ago (the OS picks it; we release it for the server to bind). */
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
+/** A loopback port for a broker, reserved against other test runs (@spool/common's loopback-ports.ts says why). */
+export function freePort(): Promise<number> {
+  return reserveLoopbackPort();
 }
 
 export interface Exit {

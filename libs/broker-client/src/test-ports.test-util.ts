@@ -1,10 +1,6 @@
-import net from 'node:net';
+import { reserveLoopbackPort } from '@spool/common';
 
-/** A loopback port that was free a moment ago (nothing listens on it now). */
-export async function freeLoopbackPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
+/** A loopback port nothing listens on now, reserved against other test runs (@spool/common's loopback-ports.ts says why). */
+export function freeLoopbackPort(): Promise<number> {
+  return reserveLoopbackPort();
 }

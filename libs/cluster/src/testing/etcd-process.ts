@@ -16,9 +16,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, openSync, closeSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { get as httpsGet } from 'node:https';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { reserveLoopbackPort } from '@spool/common';
 
 export interface EtcdProcessOptions {
   /** The etcd binary; default SPOOL_ETCD_BIN, else /usr/bin/etcd, else `etcd` on PATH. */
@@ -45,18 +45,9 @@ function installExitHook(): void {
   });
 }
 
-/** A free TCP port on 127.0.0.1 (bound and released; the OS does not hand it out again at once). */
+/** A loopback port for etcd, reserved against other test runs (@spool/common's loopback-ports.ts says why). */
 export function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
+  return reserveLoopbackPort();
 }
 
 export class EtcdProcess {
