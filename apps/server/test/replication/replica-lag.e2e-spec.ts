@@ -40,8 +40,14 @@ describe('replica.lag.time.max.ms', () => {
     }, 60_000);
     const leader = full.leader!;
     const follower = [1, 2, 3].find((id) => id !== leader)!;
-    const committed = await cluster.broker(leader).http('POST', `/v1/topics/${TOPIC}/records`, { acks: 'all', records: [{ partition: 0, value: 'before' }] });
-    expect(committed.body.results[0]).toMatchObject({ offset: 0 });
+    // The leader named in metadata may still be opening its log: that answer is retriable, so retry it as a client would.
+    const committed = await cluster.waitFor('the first acks=all produce to be acknowledged', async () => {
+      const res = await cluster.broker(leader).http('POST', `/v1/topics/${TOPIC}/records`, { acks: 'all', records: [{ partition: 0, value: 'before' }] });
+      const result = res.body?.results?.[0] as { offset?: number; error?: { retriable?: boolean } } | undefined;
+      if (result?.error?.retriable === true) return undefined;
+      return result ?? { status: res.status, body: res.body };
+    }, 60_000);
+    expect(committed).toMatchObject({ offset: expect.any(Number) });
 
     cluster.broker(follower).pause();
     const pausedAt = Date.now();
