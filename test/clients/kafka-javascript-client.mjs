@@ -213,8 +213,23 @@ const commands = {
       await consumer.disconnect();
       await producer.disconnect();
     }
-    const committed = await withAdmin((admin) => admin.fetchOffsets({ groupId, topics: [input] }));
-    return { consumed: records.length, committed: committed.flatMap((t) => t.partitions.map((p) => ({ partition: p.partition, offset: Number(p.offset) }))) };
+    // EndTxn is answered once the decision is durable; the markers, and with them the transaction's offsets,
+    // follow (as in Kafka, where OffsetFetch without require_stable shows them only then): after a commit, look
+    // again until the offsets are there, for at most 15 s.
+    const fetchCommitted = async () => {
+      const fetched = await withAdmin((admin) => admin.fetchOffsets({ groupId, topics: [input] }));
+      return fetched.flatMap((t) => t.partitions.map((p) => ({ partition: p.partition, offset: Number(p.offset) })));
+    };
+    const settled = (offsets) => [...new Set(records.map((r) => r.partition))].every((partition) => {
+      const expectedNext = Math.max(...records.filter((r) => r.partition === partition).map((r) => r.offset + 1));
+      return offsets.some((o) => o.partition === partition && o.offset >= expectedNext);
+    });
+    let committed = await fetchCommitted();
+    for (const giveUpAt = Date.now() + 15_000; commit && !settled(committed) && Date.now() < giveUpAt; ) {
+      await new Promise((r) => setTimeout(r, 100));
+      committed = await fetchCommitted();
+    }
+    return { consumed: records.length, committed };
   },
 
   'delete-topics': ({ topics }) =>
