@@ -3,7 +3,7 @@
  * key) and push delivery on (a real redis-server): `spool cluster info` from GET /v1/cluster,
  * `spool acl` granting and taking away what a second principal's API key may do (checked by that
  * principal's own CLI runs), and `spool subscription` delivering records to a plain HTTP receiver
- * on 127.0.0.1, with the errors a user meets on the way (no token, not allowed, unknown and
+ * on 127.0.0.1 (and, after `update`, to a new path with a key filter), with the errors a user meets on the way (no token, not allowed, unknown and
  * duplicate names, missing flags).
  */
 import { createServer, type Server } from 'node:http';
@@ -18,6 +18,8 @@ let receiver: Server;
 const admin = generateApiKey().apiKey;
 /** Every record the receiver was POSTed, as offsets. */
 const delivered: number[] = [];
+/** The same, as `<path> <offset>`: which endpoint got which record. */
+const deliveredTo: string[] = [];
 
 beforeAll(async () => {
   redis = await RedisServer.start();
@@ -25,7 +27,10 @@ beforeAll(async () => {
     let body = '';
     req.setEncoding('utf8').on('data', (s: string) => (body += s));
     req.on('end', () => {
-      for (const r of (JSON.parse(body) as { records: Array<{ offset: number }> }).records) delivered.push(r.offset);
+      for (const r of (JSON.parse(body) as { records: Array<{ offset: number }> }).records) {
+        delivered.push(r.offset);
+        deliveredTo.push(`${req.url} ${r.offset}`);
+      }
       res.writeHead(204).end();
     });
   });
@@ -136,6 +141,40 @@ describe('spool with authentication on', () => {
 
     expect((await cli.run(['subscription', 'pause', 'to-hook'], asAdmin)).stdout).toBe('paused subscription to-hook (paused)\n');
     expect((await cli.run(['subscription', 'resume', 'to-hook'], asAdmin)).stdout).toBe('resumed subscription to-hook (active)\n');
+
+    // update (PATCH): a new endpoint, a key filter and bigger batches; the next records go there, filtered.
+    r = await cli.run(['subscription', 'update', 'to-hook', '--endpoint', `${endpoint}2`, '--key-prefix', 'eu-', '--batch-max-records', '10', '--concurrency', '4'], asAdmin);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^updated subscription to-hook \(active\)$/m);
+    expect(r.stdout).toMatch(/^Endpoint:\s+http:\/\/127\.0\.0\.1:\d+\/hook2$/m);
+    expect(r.stdout).toMatch(/^Filter:\s+\{"keyPrefix":"eu-"\}$/m);
+    expect(r.stdout).toMatch(/^Batch:\s+10 records, 200 ms$/m);
+    expect(r.stdout).toMatch(/^Concurrency:\s+4$/m);
+    expect((await cli.run(['produce', 'events', '-K', ':'], { ...asAdmin, input: 'us-1:{"n":4}\neu-1:{"n":5}' })).code).toBe(0);
+    await until('the eu- record delivered to the new endpoint', async () => (deliveredTo.includes('/hook2 4') ? true : undefined));
+    const updated = await until('the filtered record committed past', async () => {
+      const s = await cli.json<{ url: string; filter: unknown; batch: { maxRecords: number }; offsets: Array<{ lag: number }> }>(['subscription', 'describe', 'to-hook'], asAdmin);
+      return s.offsets[0]?.lag === 0 ? s : undefined;
+    });
+    expect(updated).toMatchObject({ url: `${endpoint}2`, filter: { keyPrefix: 'eu-' }, batch: { maxRecords: 10 } });
+    expect(deliveredTo.filter((d) => d.endsWith(' 3'))).toEqual([]);
+    // --clear-filter sends an empty filter; the others stay as they were.
+    const cleared = await cli.json<{ filter: unknown; concurrency: number }>(['subscription', 'update', 'to-hook', '--clear-filter'], asAdmin);
+    expect(cleared.filter ?? {}).toEqual({});
+    expect(cleared.concurrency).toBe(4);
+    r = await cli.run(['subscription', 'update', 'to-hook'], asAdmin);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('nothing to update');
+    r = await cli.run(['subscription', 'update', 'to-hook', '--clear-filter', '--key-prefix', 'x'], asAdmin);
+    expect(r.code).toBe(2);
+    r = await cli.run(['subscription', 'update', 'to-hook', '--concurrency', '0'], asAdmin);
+    expect(r.code).toBe(2);
+    r = await cli.run(['subscription', 'update', 'to-hook', '--topic', 'no-such-topic'], asAdmin);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('no-such-topic');
+    r = await cli.run(['subscription', 'update', 'nobody', '--concurrency', '2'], asAdmin);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain('subscription "nobody" does not exist');
 
     r = await cli.run(['subscription', 'create', 'to-hook', '--endpoint', endpoint, '--topic', 'events'], asAdmin);
     expect(r.code).toBe(4);

@@ -34,6 +34,8 @@ let browser: BrowserContext;
 let page: Page;
 const admin = generateApiKey().apiKey;
 const delivered: number[] = [];
+/** The same, as `<path> <key>`: which endpoint got which record. */
+const deliveredTo: string[] = [];
 const pageErrors: string[] = [];
 
 async function api(method: string, pathname: string, body?: unknown, token = admin): Promise<{ status: number; body: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -85,7 +87,10 @@ beforeAll(async () => {
     let body = '';
     req.setEncoding('utf8').on('data', (s: string) => (body += s));
     req.on('end', () => {
-      for (const r of (JSON.parse(body) as { records: Array<{ offset: number }> }).records) delivered.push(r.offset);
+      for (const r of (JSON.parse(body) as { records: Array<{ offset: number; key: unknown }> }).records) {
+        delivered.push(r.offset);
+        deliveredTo.push(`${req.url} ${String(r.key)}`);
+      }
       res.writeHead(204).end();
     });
   });
@@ -266,7 +271,7 @@ describe('web console with authentication on', () => {
     expect(await scramLogin('kafka-app', 'second-secret')).toBe('refused');
   }, TEST_MS);
 
-  it('creates a push subscription, shows its secret once and its deliveries, pauses and deletes it', async () => {
+  it('creates a push subscription, shows its secret once and its deliveries, edits its settings, pauses and deletes it', async () => {
     const endpoint = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
     await api('POST', '/v1/topics/orders/records', { records: [{ value: { n: 1 } }, { value: { n: 2 } }] });
     await page.getByRole('link', { name: 'Subscriptions' }).click();
@@ -283,8 +288,28 @@ describe('web console with authentication on', () => {
     await page.getByRole('link', { name: 'to-hook' }).click();
     await page.getByTestId('subscription-delivered').filter({ hasText: /^3$/ }).waitFor(WAIT);
     await page.getByTestId('subscription-lag').filter({ hasText: /^0$/ }).waitFor(WAIT);
+    // Edit its settings (PATCH): a new endpoint, a key filter and bigger batches; only those are sent.
+    const edit = page.getByRole('form', { name: "Edit the subscription's settings" });
+    await edit.getByLabel('Endpoint URL').fill(`${endpoint}2`);
+    await edit.getByLabel('Filter key prefix').fill('eu-');
+    await edit.getByLabel('Records per request').fill('10');
+    await edit.getByRole('button', { name: 'Save settings' }).click();
+    await edit.getByRole('status').filter({ hasText: 'Saved: url, filter, batch' }).waitFor(WAIT);
+    expect((await api('GET', '/v1/subscriptions/to-hook')).body).toMatchObject({ url: `${endpoint}2`, filter: { keyPrefix: 'eu-' }, batch: { maxRecords: 10 }, concurrency: 16 });
+    await page.getByRole('table', { name: 'Settings' }).getByText(`${endpoint}2`).waitFor(WAIT);
+    await api('POST', '/v1/topics/orders/records', { records: [{ key: 'us-1', value: { n: 3 } }, { key: 'eu-1', value: { n: 4 } }] });
+    await waitUntil(async () => deliveredTo.includes('/hook2 eu-1'));
+    await page.getByTestId('subscription-lag').filter({ hasText: /^0$/ }).waitFor(WAIT);
+    expect(deliveredTo.filter((d) => d.endsWith(' us-1'))).toEqual([]);
     await expectAccessible();
     await screenshot('subscription');
+    // A value the API refuses (past the browser's own check) comes back as the API's error; nothing changes.
+    await edit.getByLabel('Concurrency').fill('0');
+    await edit.getByLabel('Concurrency').evaluate((el) => el.removeAttribute('min'));
+    await edit.getByRole('button', { name: 'Save settings' }).click();
+    await edit.getByRole('alert').filter({ hasText: /concurrency/ }).waitFor(WAIT);
+    expect((await api('GET', '/v1/subscriptions/to-hook')).body.concurrency).toBe(16);
+    await expectAccessible();
     await page.getByRole('button', { name: 'Pause' }).click();
     await page.getByTestId('subscription-state').filter({ hasText: /^paused$/ }).waitFor(WAIT);
     expect((await api('GET', '/v1/subscriptions/to-hook')).body.state).toBe('paused');

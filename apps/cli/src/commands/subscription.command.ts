@@ -1,6 +1,7 @@
 /**
- * `spool subscription list|create|describe|pause|resume|delete`: push subscriptions (webhooks,
- * docs/webhooks.md) over the /v1/subscriptions routes. The endpoint is `--endpoint`, because
+ * `spool subscription list|create|describe|update|pause|resume|delete`: push subscriptions
+ * (webhooks, docs/webhooks.md) over the /v1/subscriptions routes. `update` is PATCH: it sends only
+ * the settings given (the filter, like the API's, is replaced whole). The endpoint is `--endpoint`, because
  * `--url` is the broker's address for every command. The signing secret appears only in the
  * answer to create, so `create` prints it once (stdout, as data) with a note to keep it.
  */
@@ -12,8 +13,10 @@ import {
   listSubscriptions,
   pauseSubscription,
   resumeSubscription,
+  updateSubscription,
   type CreateSubscription,
   type Subscription,
+  type UpdateSubscription,
 } from '../../../../sdk/src/index.js';
 import { CliError, usageError } from '../cli.error.js';
 import { Context, type Runtime } from '../context.js';
@@ -70,8 +73,9 @@ function describeText(s: Subscription): string {
   return `${head}\n${offsets}${errors}`;
 }
 
-interface CreateOptions {
-  endpoint: string;
+/** The settings create and update share (update: every one optional). */
+interface SettingOptions {
+  endpoint?: string;
   topic: string[];
   topicPattern?: string;
   filterHeader: string[];
@@ -81,9 +85,63 @@ interface CreateOptions {
   batchMaxRecords?: number;
   batchMaxWaitMs?: number;
   requestTimeoutMs?: number;
-  start?: string;
   keyFormat?: CreateSubscription['keyFormat'];
   valueFormat?: CreateSubscription['valueFormat'];
+}
+
+interface CreateOptions extends SettingOptions {
+  endpoint: string;
+  start?: string;
+}
+
+interface UpdateOptions extends SettingOptions {
+  clearFilter?: boolean;
+}
+
+/** The options of the settings create and update share; `verb` words their help. */
+function addSettingOptions(cmd: Command, verb: 'deliver' | 'now deliver'): Command {
+  return cmd
+    .option('-t, --topic <topic>', `a topic to ${verb} (repeatable)`, collect, [])
+    .option('--topic-pattern <regex>', `${verb} every topic whose whole name matches (topics created later too)`)
+    .option('--filter-header <name=value>', 'deliver only records with this header value (repeatable: all must match)', collect, [])
+    .option('--key-prefix <prefix>', 'deliver only records whose key starts with this')
+    .addOption(new Option('--ordering <ordering>', 'key: in order per partition; none: in parallel').choices(['key', 'none']))
+    .addOption(new Option('--concurrency <n>', 'requests in flight (1-256)').argParser(parseIntOption('--concurrency', 1, 256)))
+    .addOption(new Option('--batch-max-records <n>', 'records per request (1-1000)').argParser(parseIntOption('--batch-max-records', 1, 1000)))
+    .addOption(new Option('--batch-max-wait-ms <ms>', 'wait this long to fill a batch').argParser(parseIntOption('--batch-max-wait-ms', 0, 60_000)))
+    .addOption(new Option('--request-timeout-ms <ms>', 'per-request timeout (100-60000)').argParser(parseIntOption('--request-timeout-ms', 100, 60_000)))
+    .addOption(new Option('--key-format <format>', 'how keys are rendered').choices(FORMATS))
+    .addOption(new Option('--value-format <format>', 'how values are rendered').choices(FORMATS));
+}
+
+/** The body fields both create and update send: only what was given. */
+function settingsOf(o: SettingOptions): UpdateSubscription {
+  if (o.topic.length > 0 && o.topicPattern !== undefined) throw usageError('give --topic <name> (repeatable) or --topic-pattern <regex>, not both');
+  const headers = Object.fromEntries(parsePairs(o.filterHeader, '--filter-header'));
+  const filter = { ...(Object.keys(headers).length > 0 && { headers }), ...(o.keyPrefix !== undefined && { keyPrefix: o.keyPrefix }) };
+  const batch = { ...(o.batchMaxRecords !== undefined && { maxRecords: o.batchMaxRecords }), ...(o.batchMaxWaitMs !== undefined && { maxWaitMs: o.batchMaxWaitMs }) };
+  return {
+    ...(o.endpoint !== undefined && { url: o.endpoint }),
+    ...(o.topic.length > 0 && { topics: o.topic }),
+    ...(o.topicPattern !== undefined && { topicPattern: o.topicPattern }),
+    ...(Object.keys(filter).length > 0 && { filter }),
+    ...(Object.keys(batch).length > 0 && { batch }),
+    ...(o.ordering !== undefined && { ordering: o.ordering }),
+    ...(o.concurrency !== undefined && { concurrency: o.concurrency }),
+    ...(o.requestTimeoutMs !== undefined && { timeoutMs: o.requestTimeoutMs }),
+    ...(o.keyFormat !== undefined && { keyFormat: o.keyFormat }),
+    ...(o.valueFormat !== undefined && { valueFormat: o.valueFormat }),
+  };
+}
+
+function toUpdateBody(o: UpdateOptions): UpdateSubscription {
+  const body = settingsOf(o);
+  if (o.clearFilter === true) {
+    if (body.filter !== undefined) throw usageError('--clear-filter removes the filter: give it without --filter-header or --key-prefix');
+    body.filter = {};
+  }
+  if (Object.keys(body).length === 0) throw usageError('nothing to update: give a setting to change (see `spool subscription update --help`)');
+  return body;
 }
 
 function startOf(v: string): CreateSubscription['start'] {
@@ -94,22 +152,7 @@ function startOf(v: string): CreateSubscription['start'] {
 
 function toCreateBody(name: string, o: CreateOptions): CreateSubscription {
   if ((o.topic.length > 0) === (o.topicPattern !== undefined)) throw usageError('give the topics to deliver: --topic <name> (repeatable) or --topic-pattern <regex>, not both');
-  const headers = Object.fromEntries(parsePairs(o.filterHeader, '--filter-header'));
-  const filter = { ...(Object.keys(headers).length > 0 && { headers }), ...(o.keyPrefix !== undefined && { keyPrefix: o.keyPrefix }) };
-  const batch = { ...(o.batchMaxRecords !== undefined && { maxRecords: o.batchMaxRecords }), ...(o.batchMaxWaitMs !== undefined && { maxWaitMs: o.batchMaxWaitMs }) };
-  return {
-    name,
-    url: o.endpoint,
-    ...(o.topic.length > 0 ? { topics: o.topic } : { topicPattern: o.topicPattern }),
-    ...(Object.keys(filter).length > 0 && { filter }),
-    ...(Object.keys(batch).length > 0 && { batch }),
-    ...(o.ordering !== undefined && { ordering: o.ordering }),
-    ...(o.concurrency !== undefined && { concurrency: o.concurrency }),
-    ...(o.requestTimeoutMs !== undefined && { timeoutMs: o.requestTimeoutMs }),
-    ...(o.start !== undefined && { start: startOf(o.start) }),
-    ...(o.keyFormat !== undefined && { keyFormat: o.keyFormat }),
-    ...(o.valueFormat !== undefined && { valueFormat: o.valueFormat }),
-  };
+  return { name, url: o.endpoint, ...settingsOf(o), ...(o.start !== undefined && { start: startOf(o.start) }) };
 }
 
 export function registerSubscriptionCommands(program: Command, runtime: Runtime): void {
@@ -136,23 +179,15 @@ export function registerSubscriptionCommands(program: Command, runtime: Runtime)
       );
     });
 
-  sub
-    .command('create')
-    .description('create a push subscription (prints its signing secret once)')
-    .argument('<name>', 'letters, digits, "_" and "-"; its group is push.<name>, its dead-letter topic <name>.dlq')
-    .requiredOption('--endpoint <url>', 'where to POST the records (https; http outside production mode)')
-    .option('-t, --topic <topic>', 'a topic to deliver (repeatable)', collect, [])
-    .option('--topic-pattern <regex>', 'deliver every topic whose whole name matches (topics created later too)')
-    .option('--filter-header <name=value>', 'deliver only records with this header value (repeatable: all must match)', collect, [])
-    .option('--key-prefix <prefix>', 'deliver only records whose key starts with this')
-    .addOption(new Option('--ordering <ordering>', 'key: in order per partition; none: in parallel').choices(['key', 'none']))
-    .addOption(new Option('--concurrency <n>', 'requests in flight (1-256)').argParser(parseIntOption('--concurrency', 1, 256)))
-    .addOption(new Option('--batch-max-records <n>', 'records per request (1-1000)').argParser(parseIntOption('--batch-max-records', 1, 1000)))
-    .addOption(new Option('--batch-max-wait-ms <ms>', 'wait this long to fill a batch').argParser(parseIntOption('--batch-max-wait-ms', 0, 60_000)))
-    .addOption(new Option('--request-timeout-ms <ms>', 'per-request timeout (100-60000)').argParser(parseIntOption('--request-timeout-ms', 100, 60_000)))
+  addSettingOptions(
+    sub
+      .command('create')
+      .description('create a push subscription (prints its signing secret once)')
+      .argument('<name>', 'letters, digits, "_" and "-"; its group is push.<name>, its dead-letter topic <name>.dlq')
+      .requiredOption('--endpoint <url>', 'where to POST the records (https; http outside production mode)'),
+    'deliver',
+  )
     .option('--start <where>', 'where partitions start: earliest, latest (default) or @<time>')
-    .addOption(new Option('--key-format <format>', 'how keys are rendered').choices(FORMATS))
-    .addOption(new Option('--value-format <format>', 'how values are rendered').choices(FORMATS))
     .action(async (name: string, opts: CreateOptions, cmd: Command) => {
       const ctx = Context.of(cmd, runtime);
       const body = toCreateBody(name, opts);
@@ -169,6 +204,24 @@ export function registerSubscriptionCommands(program: Command, runtime: Runtime)
       const ctx = Context.of(cmd, runtime);
       const s = await ctx.api.call((base) => describeSubscription({ ...base, path: { name } }));
       ctx.output.result(s, () => describeText(s));
+    });
+
+  addSettingOptions(
+    sub
+      .command('update')
+      .alias('alter')
+      .description("change a subscription's settings (only those given; its delivery resumes from the committed offsets with them)")
+      .argument('<name>')
+      .option('--endpoint <url>', 'POST the records here from now on'),
+    'now deliver',
+  )
+    .option('--clear-filter', 'deliver every record again (remove the header and key filter)')
+    .addHelpText('after', '\nThe filter is replaced whole: give every --filter-header and --key-prefix to keep, or --clear-filter.')
+    .action(async (name: string, opts: UpdateOptions, cmd: Command) => {
+      const ctx = Context.of(cmd, runtime);
+      const body = toUpdateBody(opts);
+      const s = await ctx.api.call((base) => updateSubscription({ ...base, path: { name }, body }));
+      ctx.output.result(s, () => `updated subscription ${s.name} (${s.state})\n${describeText(s)}`);
     });
 
   for (const [verb, call, done] of [

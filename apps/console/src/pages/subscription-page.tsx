@@ -1,10 +1,11 @@
-/** One push subscription: settings, delivery stats, lag per partition, last errors; pause, resume, delete. */
+/** One push subscription: settings (and their edit form), delivery stats, lag per partition, last errors; pause, resume, delete. */
 import { useState } from 'preact/hooks';
 import { deleteSubscription, describeSubscription, pauseSubscription, resumeSubscription } from '../../../../sdk/src/index.js';
 import { call, http } from '../api.js';
 import { formatCount, formatTime } from '../format.js';
 import { href, usePoll } from '../hooks.js';
 import { ActionResult, Card, ErrorNote, useAction } from '../widgets.js';
+import { SubscriptionSettingsForm } from './subscription-settings-form.js';
 
 export function SubscriptionPage({ name }: { name: string }) {
   const sub = usePoll(() => call(describeSubscription({ client: http, path: { name } })), 2000, [name]);
@@ -74,6 +75,8 @@ export function SubscriptionPage({ name }: { name: string }) {
             )}
           </div>
           <ActionResult error={action.error} note={action.note} />
+          <h2>Edit settings</h2>
+          <SubscriptionSettingsForm subscription={s} onSaved={sub.reload} />
           <h2>Offsets</h2>
           <table aria-label="Committed offsets">
             <thead>
