@@ -3,7 +3,9 @@
  * key) and push delivery on (a real redis-server): `spool cluster info` from GET /v1/cluster,
  * `spool acl` granting and taking away what a second principal's API key may do (checked by that
  * principal's own CLI runs), and `spool subscription` delivering records to a plain HTTP receiver
- * on 127.0.0.1 (and, after `update`, to a new path with a key filter), with the errors a user meets on the way (no token, not allowed, unknown and
+ * on 127.0.0.1 (and, after `update`, to a new path with a key filter), `spool key|tenant|user`
+ * (an API key made and revoked, checked by its own /v1/whoami; a tenant with its usage; SCRAM
+ * credentials set from stdin and deleted), with the errors a user meets on the way (no token, not allowed, unknown and
  * duplicate names, missing flags).
  */
 import { createServer, type Server } from 'node:http';
@@ -196,5 +198,58 @@ describe('spool with authentication on', () => {
     expect(r.stderr).toContain('hint: `spool subscription list` lists the subscriptions');
     expect((await cli.run(['subscription', 'delete', 'to-hook', '--if-exists'], asAdmin)).code).toBe(0);
     expect((await cli.json<{ subscriptions: unknown[] }>(['subscription', 'list'], asAdmin)).subscriptions).toEqual([]);
+  }, E2E_TIMEOUT_MS);
+
+  it('key create, list and revoke; tenant create, list, describe and delete; user set, list and delete', async () => {
+    const whoami = async (key: string) => (await fetch(`${cli.url}/v1/whoami`, { headers: { authorization: `Bearer ${key}` } })).status;
+
+    let r = await cli.run(['key', 'create', 'bob', '--description', 'for bob', '--expires-in', '1d'], asAdmin);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('keep the key');
+    const made = /^created API key (\S+) for User:bob \(expires \S+Z\)\nkey: (\S+)$/m.exec(r.stdout);
+    expect(made).not.toBeNull();
+    const [, keyId, bobKey] = made!;
+    expect(await whoami(bobKey!)).toBe(200);
+    const keys = await cli.json<{ apiKeys: Array<{ keyId: string; principal: string; description: string; expiresAtMs: number | null }> }>(['key', 'list'], asAdmin);
+    expect(keys.apiKeys.find((k) => k.keyId === keyId)).toMatchObject({ principal: 'User:bob', description: 'for bob', expiresAtMs: expect.any(Number) });
+    r = await cli.run(['key', 'list'], asAdmin);
+    expect(r.stdout).toMatch(new RegExp(`^${keyId}\\s+User:bob\\s+-\\s+valid\\s`, 'm'));
+    expect(r.stdout).not.toContain(bobKey);
+    expect((await cli.run(['key', 'revoke', keyId!], asAdmin)).stdout).toBe(`revoked API key ${keyId} of User:bob\n`);
+    expect(await whoami(bobKey!)).toBe(401);
+    expect((await cli.run(['key', 'list'], asAdmin)).stdout).toMatch(new RegExp(`^${keyId}\\s+User:bob\\s+-\\s+revoked\\s`, 'm'));
+    expect((await cli.run(['key', 'revoke', 'no-such-key'], asAdmin)).code).toBe(3);
+    expect((await cli.run(['key', 'create', 'bob', '--expires-in', 'soon'], asAdmin)).code).toBe(2);
+
+    r = await cli.run(['tenant', 'create', 'acme', '--max-topics', '2'], asAdmin);
+    expect(r.stdout).toBe('created tenant acme (topics 2, partitions unlimited, retained bytes unlimited)\n');
+    expect((await cli.run(['tenant', 'list'], asAdmin)).stdout).toMatch(/^acme\s+2\s+unlimited\s+unlimited\s+\S+Z$/m);
+    expect((await cli.run(['tenant', 'create', 'acme'], asAdmin)).code).toBe(4);
+    expect((await cli.run(['topic', 'create', 'acme.orders', '-p', '2'], asAdmin)).code).toBe(0);
+    const usage = await cli.json<{ tenant: string; topics: number; partitions: number }>(['tenant', 'describe', 'acme'], asAdmin);
+    expect(usage).toMatchObject({ tenant: 'acme', topics: 1, partitions: 2 });
+    expect((await cli.run(['tenant', 'describe', 'acme'], asAdmin)).stdout).toMatch(/^Partitions:\s+2$/m);
+    expect((await cli.run(['tenant', 'delete', 'acme'], asAdmin)).stdout).toBe('deleted tenant acme\n');
+    expect((await cli.run(['tenant', 'delete', 'acme', '--if-exists'], asAdmin)).code).toBe(0);
+    expect((await cli.run(['tenant', 'delete', 'acme'], asAdmin)).code).toBe(3);
+    expect((await cli.run(['tenant', 'list'], asAdmin)).stdout).not.toMatch(/^acme\s/m);
+
+    r = await cli.run(['user', 'set', 'kafka-app', '--password-stdin', '--iterations', '8192'], { ...asAdmin, input: 'first-secret\n' });
+    expect(r.stdout).toBe('saved the SCRAM-SHA-256 credential of kafka-app (8192 iterations)\n');
+    r = await cli.run(['user', 'set', 'kafka-app', '--mechanism', 'SCRAM-SHA-512', '--password', 'other-secret'], asAdmin);
+    expect(r.code).toBe(0);
+    expect((await cli.run(['user', 'list'], asAdmin)).stdout).toMatch(/^kafka-app\s+SCRAM-SHA-256\s+8192$/m);
+    const credentials = (await cli.json<{ credentials: Array<{ mechanism: string }> }>(['user', 'list'], asAdmin)).credentials;
+    expect(credentials.sort((a, b) => a.mechanism.localeCompare(b.mechanism))).toEqual([
+      { user: 'kafka-app', mechanism: 'SCRAM-SHA-256', iterations: 8192 },
+      { user: 'kafka-app', mechanism: 'SCRAM-SHA-512', iterations: 4096 },
+    ]);
+    r = await cli.run(['user', 'set', 'kafka-app'], asAdmin);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--password-stdin');
+    expect((await cli.run(['user', 'set', 'kafka-app', '--password', 'x', '--iterations', '100'], asAdmin)).code).toBe(2);
+    expect((await cli.run(['user', 'delete', 'kafka-app', '--mechanism', 'SCRAM-SHA-512'], asAdmin)).stdout).toBe('deleted the SCRAM-SHA-512 credential of kafka-app\n');
+    expect((await cli.json<{ credentials: unknown[] }>(['user', 'list'], asAdmin)).credentials).toEqual([{ user: 'kafka-app', mechanism: 'SCRAM-SHA-256', iterations: 8192 }]);
+    expect((await cli.run(['user', 'list'])).code).toBe(5);
   }, E2E_TIMEOUT_MS);
 });
