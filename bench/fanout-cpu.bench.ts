@@ -219,25 +219,34 @@ async function main(): Promise<void> {
   const machine = describeMachine(os.tmpdir());
   console.log(machineLine(machine));
   const results: RunResult[] = [];
+  const failures: string[] = [];
   for (let round = 0; round < ROUNDS; round++) {
     const order = round % 2 === 0 ? MAINS : [...MAINS].reverse();
     for (const { label, main: serverMain } of order) {
-      const r = await runOnce(label, serverMain, round);
+      let r: RunResult;
+      try {
+        r = await runOnce(label, serverMain, round);
+      } catch (err) {
+        // One build's failed run (a subscriber that never caught up, say) is a result too: report it, go on.
+        failures.push(`round ${round + 1} ${label}: ${err instanceof Error ? err.message : String(err)}`);
+        console.log(failures[failures.length - 1]);
+        continue;
+      }
       results.push(r);
       console.log(
         `round ${round + 1} ${label}: ${f1(r.cpuUsPerFrame)} µs/frame, broker ${f1(r.runCpuPercent)}% (idle ${f1(r.idleCpuPercent)}%), producer p50 ${f1(r.produceP50Ms)} p99 ${f1(r.produceP99Ms)} ms, catch-up ${f1(r.catchUpMs)} ms, ${r.faults} faults, load ${f1(r.loadAverage)}`,
       );
     }
   }
-  const text = markdown(results, machineLine(machine), new Date().toISOString().slice(0, 10));
+  const text = [markdown(results, machineLine(machine), new Date().toISOString().slice(0, 10)), ...(failures.length > 0 ? ['', `Failed runs (not in the table): ${failures.join('; ')}.`] : [])].join('\n');
   console.log(`\n${text}\n`);
   const faults = results.reduce((n, r) => n + r.faults, 0);
   if (!args['no-write'] && PERF_DIR === undefined) {
-    console.log(`wrote ${writeResultsJson('fanout-cpu', { machine, args, results })}`);
+    console.log(`wrote ${writeResultsJson('fanout-cpu', { machine, args, results, failures })}`);
     console.log(`updated ${updateBenchmarksDoc('fanout-cpu', text)}`);
   }
-  if (faults > 0) {
-    console.error(`${faults} delivery faults (gaps, duplicates or records out of order)`);
+  if (faults > 0 || failures.length > 0) {
+    console.error(`${faults} delivery faults (gaps, duplicates or records out of order), ${failures.length} failed runs`);
     process.exitCode = 1;
   }
 }
