@@ -403,7 +403,9 @@ async function main(): Promise<void> {
   } finally {
     for (const s of started.reverse()) await s.stop();
     await receiver?.close();
-    await rm(dir, { recursive: true, force: true });
+    // A broker that has not quite stopped may still be writing there: a failure to remove the directory
+    // is reported, never thrown over the run's own error (which it would hide) or its results.
+    await rm(dir, { recursive: true, force: true, maxRetries: 5 }).catch((err: Error) => console.error(`could not remove ${dir}: ${err.message}`));
   }
 }
 
