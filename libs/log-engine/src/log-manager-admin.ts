@@ -6,7 +6,7 @@
  *
  * Crash safety: metadata is written first. A crash after a create leaves metadata whose logs are
  * created at the next open; a crash after a delete leaves partition directories no topic owns,
- * which the next open removes (sweepDataDir).
+ * which the next open removes (LogDirs.scan).
  */
 import { newTopicId, SpoolError, type Logger, type TopicId } from '@spool/common';
 import type { Log } from './log.js';
@@ -95,13 +95,15 @@ export class TopicAdmin {
       this.deps.partitionsChanged();
       await this.deps.store.remove(name);
       await this.deps.cleaner()?.abort(state.logs.filter((log) => log !== undefined));
+      const renamedIn = new Set<string>();
       for (const [partition, log] of state.logs.entries()) {
         if (log === undefined) continue;
         await log.close();
         checkpoints.forget(log.topicPartition); // a topic recreated under this name starts fresh
-        await retired.retire(name, partition, state.config.fileDeleteDelayMs);
+        const logDir = await retired.retire(name, partition, state.config.fileDeleteDelayMs);
+        if (logDir !== null) renamedIn.add(logDir);
       }
-      await fsyncDirectory(this.deps.dataDir);
+      for (const logDir of renamedIn) await fsyncDirectory(logDir);
       this.deps.logger.info({ topic: name, topicId: state.meta.topicId }, 'topic deleted');
       this.deps.topicChanges.emit({ kind: 'deleted', topic: name, partitions: 0 });
     });
@@ -189,8 +191,8 @@ export class TopicAdmin {
       await this.deps.cleaner()?.abort([log]);
       await log.close();
       this.deps.checkpoints.forget(log.topicPartition);
-      await this.deps.retired.retire(topic, partition, state.config.fileDeleteDelayMs);
-      await fsyncDirectory(this.deps.dataDir);
+      const logDir = await this.deps.retired.retire(topic, partition, state.config.fileDeleteDelayMs);
+      if (logDir !== null) await fsyncDirectory(logDir);
       this.deps.logger.info({ topic, partition }, 'partition replica removed (no longer a replica here)');
       this.deps.replicaChanges.emit({ kind: 'replica-removed', topic, partition, partitions: state.meta.partitions });
     });

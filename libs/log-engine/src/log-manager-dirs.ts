@@ -1,12 +1,16 @@
 /**
- * Names of the entries of a data directory, as Kafka names them:
+ * Names of the entries of the log directories, as Kafka names them. In every log directory
+ * (<logDir>: one of log-dirs.ts's; with one directory it is the data directory):
  *
- *   <dataDir>/<topic>-<partition>/                     a partition's log (see segment-files.ts), its
+ *   <logDir>/<topic>-<partition>/                      a partition's log (see segment-files.ts), its
  *                                                      partition.metadata (partition-metadata-file.ts) and
  *                                                      leader-epoch-checkpoint (leader-epoch-checkpoint-file.ts)
- *   <dataDir>/<topic>-<partition>.<uuid>-delete/       a deleted partition, removed in the
+ *   <logDir>/<topic>-<partition>.<uuid>-delete/        a deleted partition, removed in the
  *                                                      background after file.delete.delay.ms or
  *                                                      at the next open
+ *
+ * In the data directory (the first log directory) only, for the partitions of every directory:
+ *
  *   <dataDir>/__spool_metadata/                        topic metadata (topic-store.ts)
  *   <dataDir>/recovery-point-offset-checkpoint         checkpoints (checkpoint-file.ts)
  *   <dataDir>/log-start-offset-checkpoint
@@ -19,11 +23,9 @@
  * deleted again) never collides with its predecessor's leftovers.
  */
 import { randomUUID } from 'node:crypto';
-import { readdir, rename, rm, stat } from 'node:fs/promises';
+import { rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Logger } from '@spool/common';
 import type { TopicPartition } from './log.js';
-import type { TopicStore } from './topic-store.js';
 
 export const CLEAN_SHUTDOWN_FILE = '.kafka_cleanshutdown';
 export const RECOVERY_POINT_CHECKPOINT_FILE = 'recovery-point-offset-checkpoint';
@@ -70,28 +72,6 @@ export function topicPartitionKey(tp: TopicPartition): string {
   return partitionDirName(tp.topic, tp.partition);
 }
 
-/**
- * At open, before any log is loaded: removes leftovers of deletions (`-delete` directories) and
- * partition directories no topic owns (a crash between a delete's metadata write and its renames).
- */
-export async function sweepDataDir(dataDir: string, store: TopicStore, logger: Logger): Promise<void> {
-  for (const entry of await readdir(dataDir, { withFileTypes: true })) {
-    if (!entry.isDirectory()) continue;
-    const path = join(dataDir, entry.name);
-    if (isDeleteDirName(entry.name)) {
-      await rm(path, { recursive: true, force: true });
-      continue;
-    }
-    const tp = parsePartitionDirName(entry.name);
-    if (tp === null) continue;
-    const meta = store.get(tp.topic);
-    if (meta === undefined || tp.partition >= meta.partitions) {
-      logger.warn({ path }, 'partition directory belongs to no topic; removing it');
-      await rm(path, { recursive: true, force: true });
-    }
-  }
-}
-
 /** Whether `path` exists (the clean-shutdown marker); other stat errors are thrown. */
 export async function exists(path: string): Promise<boolean> {
   try {
@@ -104,13 +84,13 @@ export async function exists(path: string): Promise<boolean> {
 }
 
 /**
- * Renames partition directory `<topic>-<partition>` to its `-delete` name (deleteDirName) and
- * returns the new path; null when the directory does not exist.
+ * Renames partition directory `<logDir>/<topic>-<partition>` to its `-delete` name (deleteDirName)
+ * and returns the new path; null when the directory does not exist.
  */
-export async function renameForDeletion(dataDir: string, topic: string, partition: number): Promise<string | null> {
-  const to = join(dataDir, deleteDirName(topic, partition));
+export async function renameForDeletion(logDir: string, topic: string, partition: number): Promise<string | null> {
+  const to = join(logDir, deleteDirName(topic, partition));
   try {
-    await rename(join(dataDir, partitionDirName(topic, partition)), to);
+    await rename(join(logDir, partitionDirName(topic, partition)), to);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw err;

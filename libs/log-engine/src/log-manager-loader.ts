@@ -2,7 +2,9 @@
  * The LogManager's open path: loading every topic of the topic store at open (each partition's
  * log recovering from its checkpointed recovery point unless the last shutdown was clean) and
  * opening or creating single partition logs for the admin operations. Each partition directory's
- * partition.metadata names its topic's id before the log opens (partition-metadata-file.ts).
+ * partition.metadata names its topic's id before the log opens (partition-metadata-file.ts). A
+ * partition opens in the log directory it was found in at open; a new one in the directory placement
+ * picks (log-dirs.ts).
  */
 import { join } from 'node:path';
 import type { Clock, Logger } from '@spool/common';
@@ -10,6 +12,7 @@ import { Log } from './log.js';
 import type { LogMetrics } from './log-metrics.js';
 import type { LogManagerOptions } from './log-manager-options.js';
 import type { CheckpointStore } from './log-manager-checkpoints.js';
+import type { LogDirs } from './log-dirs.js';
 import { exists, partitionDirName, removeDirectories } from './log-manager-dirs.js';
 import { mapBounded } from './log-manager-tasks.js';
 import type { TopicState, TopicTable } from './log-manager-topics.js';
@@ -18,7 +21,7 @@ import { parseTopicConfig, type TopicConfig } from './topic-config.js';
 import type { TopicMetadata, TopicStore } from './topic-store.js';
 
 export interface PartitionLoaderDeps {
-  readonly dataDir: string;
+  readonly logDirs: LogDirs;
   readonly defaults: TopicConfig;
   readonly checkpoints: CheckpointStore;
   readonly clock: Clock;
@@ -27,6 +30,8 @@ export interface PartitionLoaderDeps {
   readonly highWatermarkFollowsLogEnd: NonNullable<LogManagerOptions['highWatermarkFollowsLogEnd']>;
   /** Every open log, for the recovery-point checkpoint a log asks for after a flush. */
   allLogs(): Log[];
+  /** A log went offline by an I/O error of its own: its log directory is to be probed. */
+  storageFailed(log: Log): void;
 }
 
 export class PartitionLoader {
@@ -44,7 +49,7 @@ export class PartitionLoader {
       const state: TopicState = { meta, config, logs: new Array<Log | undefined>(meta.partitions) };
       topics.set(state);
       for (let p = 0; p < meta.partitions; p++) {
-        if (!existingOnly || (await exists(join(this.deps.dataDir, partitionDirName(meta.name, p))))) jobs.push({ state, partition: p });
+        if (!existingOnly || this.deps.logDirs.dirOf(meta.name, p) !== undefined) jobs.push({ state, partition: p });
       }
     }
     await mapBounded(jobs, concurrency, async ({ state, partition }) => {
@@ -61,11 +66,17 @@ export class PartitionLoader {
   async openPartitions(meta: TopicMetadata, config: TopicConfig, from: number, to: number, hosted?: readonly number[]): Promise<(Log | undefined)[]> {
     const logs = new Array<Log | undefined>(to - from);
     const created: string[] = [];
+    const placed: number[] = [];
     try {
-      for (let p = from; p < to; p++) if (hosted === undefined || hosted.includes(p)) logs[p - from] = await this.openLog(meta, p, config, false, created);
+      for (let p = from; p < to; p++) {
+        if (hosted !== undefined && !hosted.includes(p)) continue;
+        if (this.deps.logDirs.dirOf(meta.name, p) === undefined) placed.push(p);
+        logs[p - from] = await this.openLog(meta, p, config, false, created);
+      }
     } catch (err) {
       await Promise.all(logs.map((log) => log?.close().catch(() => undefined)));
       await removeDirectories(created);
+      for (const p of placed) this.deps.logDirs.release(meta.name, p);
       throw err;
     }
     return logs;
@@ -82,13 +93,13 @@ export class PartitionLoader {
    * directory it makes is added to `created` (before anything can fail in it).
    */
   async openLog(meta: TopicMetadata, partition: number, config: TopicConfig, hadCleanShutdown: boolean, created?: string[]): Promise<Log> {
-    const { dataDir, checkpoints, highWatermarkFollowsLogEnd } = this.deps;
+    const { logDirs, checkpoints, highWatermarkFollowsLogEnd } = this.deps;
     const topic = meta.name;
     const key = partitionDirName(topic, partition);
-    const dir = join(dataDir, key);
+    const dir = join(logDirs.place(topic, partition), key);
     if (created !== undefined && !(await exists(dir))) created.push(dir);
     await ensurePartitionMetadata(dir, meta.topicId);
-    return Log.open({
+    const log = await Log.open({
       dir,
       topicPartition: { topic, partition },
       config,
@@ -102,5 +113,7 @@ export class PartitionLoader {
       logger: this.deps.logger,
       metrics: this.deps.metrics,
     });
+    log.storage.onFailure = () => this.deps.storageFailed(log);
+    return log;
   }
 }

@@ -5,7 +5,13 @@ import type { TopicConfig } from './topic-config.js';
 import type { TopicPartition } from './log-options.js';
 
 export interface LogManagerOptions {
+  /** The data directory: the topic store, the checkpoints and (unless logDirs says otherwise) the partition logs. */
   readonly dataDir: string;
+  /**
+   * Every log directory (Kafka's log.dirs: one per disk), the first being `dataDir`; partitions are
+   * spread over them (log-dirs.ts). Default: `[dataDir]`.
+   */
+  readonly logDirs?: readonly string[];
   /** Broker-level topic config defaults, over Kafka's. */
   readonly defaults?: Partial<TopicConfig>;
   readonly clock?: Clock;

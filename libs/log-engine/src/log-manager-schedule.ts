@@ -10,6 +10,7 @@ import type { Log } from './log.js';
 import { LogCleaner } from './log-cleaner.js';
 import type { CheckpointStore } from './log-manager-checkpoints.js';
 import type { RetiredDirectories } from './log-manager-deletes.js';
+import type { LogDirs } from './log-dirs.js';
 import type { LogManagerOptions } from './log-manager-options.js';
 import { checkStorage } from './log-manager-storage.js';
 import { PeriodicTasks, runFlushByTime, runRetention, type MaintainedLogs } from './log-manager-tasks.js';
@@ -19,6 +20,7 @@ export type LogManagerTaskName = 'retention' | 'flush' | 'checkpoint' | 'file-de
 
 export interface BackgroundWorkDeps {
   readonly dataDir: string;
+  readonly logDirs: LogDirs;
   readonly topics: TopicTable;
   readonly checkpoints: CheckpointStore;
   readonly retired: RetiredDirectories;
@@ -61,7 +63,7 @@ export function startBackgroundWork(opts: LogManagerOptions, deps: BackgroundWor
       task('checkpoint', opts.checkpointIntervalMs ?? 60_000, () => checkpoints.write(topics.allLogs())),
       task('file-delete', opts.fileDeleteCheckIntervalMs ?? 1000, () => retired.removeDue(deps.stopped)),
       task('high-watermark-checkpoint', opts.highWatermarkCheckpointIntervalMs ?? 5000, () => checkpoints.writeHighWatermarks(topics.allLogs())),
-      task('storage-check', opts.storageCheckIntervalMs ?? 10_000, () => checkStorage(topics.allLogs(), logger)),
+      task('storage-check', opts.storageCheckIntervalMs ?? 10_000, () => checkStorage(deps.logDirs, topics.allLogs(), deps.clock, logger)),
     ],
     logger,
   );

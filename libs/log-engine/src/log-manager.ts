@@ -1,11 +1,13 @@
 /**
- * LogManager: every partition log of one data directory, the topics they belong to, and the
- * background work on them (Kafka's LogManager). Layout of the data directory: log-manager-dirs.ts.
+ * LogManager: every partition log of the log directories (one, the data directory, unless
+ * `logDirs` lists more: log-dirs.ts), the topics they belong to, and the background work on them
+ * (Kafka's LogManager). Layout of the directories: log-manager-dirs.ts.
  *
  * Open: read the topic store; note and remove the clean-shutdown marker; read the checkpoints;
+ * scan every log directory (removing leftovers of deletions, finding each partition's directory);
  * open every partition's Log (cluster mode: only those with a directory, this broker's replicas;
  * a topic's other partitions have metadata only); a log recovers from its recovery point unless
- * the last shutdown was clean; remove leftovers of deletions; start the timers (retention, flush,
+ * the last shutdown was clean; start the timers (retention, flush,
  * checkpoints, deleted-directory removal) and the cleaner.
  *
  * Admin operations (createTopic, deleteTopic, createPartitions, alterTopicConfigs, ...) run one at
@@ -20,8 +22,8 @@
  * deleted directories (log-manager-deletes.ts), the storage check (log-manager-storage.ts).
  */
 import { mkdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
-import { silentLogger, systemClock, type Clock, type Logger, type TopicId } from '@spool/common';
+import { join, resolve } from 'node:path';
+import { silentLogger, SpoolError, systemClock, type Clock, type Logger, type TopicId } from '@spool/common';
 import type { Log } from './log.js';
 import { createLogMetrics, type LogMetrics } from './log-metrics.js';
 import { brokerTopicDefaults, type TopicConfig } from './topic-config.js';
@@ -29,12 +31,13 @@ import type { TopicDescription } from './topic-description.js';
 import { fsyncDirectory } from './checkpoint-file.js';
 import { TopicStore } from './topic-store.js';
 import { CheckpointStore, closeLogsCleanly } from './log-manager-checkpoints.js';
-import { CLEAN_SHUTDOWN_FILE, exists, sweepDataDir } from './log-manager-dirs.js';
+import { CLEAN_SHUTDOWN_FILE, exists } from './log-manager-dirs.js';
+import { LogDirs, type LogDirDescription } from './log-dirs.js';
 import { RetiredDirectories } from './log-manager-deletes.js';
 import type { CleanerRun } from './log-cleaner.js';
 import { TopicChanges } from './topic-changes.js';
 import type { LogManagerOptions } from './log-manager-options.js';
-import { offlinePartitionsOf, type OfflinePartition } from './log-manager-storage.js';
+import { logDirOf, offlinePartitionsOf, type OfflinePartition } from './log-manager-storage.js';
 import { TopicTable } from './log-manager-topics.js';
 import { PartitionLoader } from './log-manager-loader.js';
 import { TopicAdmin } from './log-manager-admin.js';
@@ -42,6 +45,7 @@ import { startBackgroundWork, type BackgroundWork, type LogManagerTaskName } fro
 
 export type { LogManagerOptions } from './log-manager-options.js';
 export type { OfflinePartition } from './log-manager-storage.js';
+export type { LogDirDescription } from './log-dirs.js';
 export type { LogManagerTaskName } from './log-manager-schedule.js';
 
 export class LogManager {
@@ -60,6 +64,7 @@ export class LogManager {
 
   private constructor(
     readonly dataDir: string,
+    private readonly dirs: LogDirs,
     readonly defaults: TopicConfig,
     private readonly checkpoints: CheckpointStore,
     clock: Clock,
@@ -69,10 +74,12 @@ export class LogManager {
   ) {
     this.topicChanges = new TopicChanges(logger);
     this.replicaChanges = new TopicChanges(logger);
-    this.retired = new RetiredDirectories(dataDir, clock, logger);
+    this.retired = new RetiredDirectories(dirs, clock, logger);
     this.topics = new TopicTable(defaults);
     const allLogs = () => this.topics.allLogs();
-    this.loader = new PartitionLoader({ dataDir, defaults, checkpoints, clock, logger, metrics: this.metrics, highWatermarkFollowsLogEnd, allLogs });
+    // A log's own I/O error: probe its directory now rather than at the next storage check.
+    const storageFailed = () => void this.work?.tasks.runNow('storage-check');
+    this.loader = new PartitionLoader({ logDirs: dirs, defaults, checkpoints, clock, logger, metrics: this.metrics, highWatermarkFollowsLogEnd, allLogs, storageFailed });
     this.admin = new TopicAdmin({
       dataDir,
       defaults,
@@ -91,13 +98,18 @@ export class LogManager {
   }
 
   /**
-   * Opens the data directory (creating it if needed) and every partition log in it. Resolves once
-   * every log is recovered and open; background tasks are running from then on.
+   * Opens the log directories (creating them if needed) and every partition log in them. Resolves
+   * once every log is recovered and open; background tasks are running from then on. Rejects with
+   * INVALID_CONFIG when `logDirs` does not start with `dataDir` or a partition is in two directories.
    */
   static async open(opts: LogManagerOptions): Promise<LogManager> {
     const clock = opts.clock ?? systemClock;
     const logger = (opts.logger ?? silentLogger).child({ component: 'log-manager' });
     const defaults = brokerTopicDefaults(opts.defaults);
+    const dirs = new LogDirs(opts.logDirs ?? [opts.dataDir]);
+    if (dirs.metadataDir !== resolve(opts.dataDir)) {
+      throw new SpoolError('INVALID_CONFIG', `the first log directory (${dirs.metadataDir}) must be the data directory (${resolve(opts.dataDir)})`);
+    }
     await mkdir(opts.dataDir, { recursive: true });
     const started = process.hrtime.bigint();
 
@@ -105,8 +117,8 @@ export class LogManager {
     const markerPath = join(opts.dataDir, CLEAN_SHUTDOWN_FILE);
     const hadCleanShutdown = await exists(markerPath);
     const checkpoints = await CheckpointStore.open(opts.dataDir);
-    const manager = new LogManager(opts.dataDir, defaults, checkpoints, clock, logger, store, opts.highWatermarkFollowsLogEnd ?? true);
-    await sweepDataDir(opts.dataDir, store, logger);
+    const manager = new LogManager(opts.dataDir, dirs, defaults, checkpoints, clock, logger, store, opts.highWatermarkFollowsLogEnd ?? true);
+    await dirs.scan(store, logger);
     await manager.loader.loadAll(store, manager.topics, hadCleanShutdown, opts.recoveryConcurrency ?? 4, opts.openExistingPartitionsOnly ?? false);
     manager.updatePartitionCount();
     // As in Kafka, the marker goes only once every log is loaded: until then nothing was
@@ -118,11 +130,12 @@ export class LogManager {
     const recoveryMs = Number(process.hrtime.bigint() - started) / 1e6;
     manager.metrics.recoveryMs = recoveryMs;
     logger.info(
-      { dataDir: opts.dataDir, topics: manager.topics.size, partitions: manager.metrics.partitions, hadCleanShutdown, recoveryMs },
+      { dataDir: opts.dataDir, logDirs: dirs.dirs, topics: manager.topics.size, partitions: manager.metrics.partitions, hadCleanShutdown, recoveryMs },
       'log manager opened',
     );
     manager.work = startBackgroundWork(opts, {
       dataDir: opts.dataDir,
+      logDirs: dirs,
       topics: manager.topics,
       checkpoints,
       retired: manager.retired,
@@ -228,6 +241,16 @@ export class LogManager {
   /** The partitions whose logs are offline after a storage error (log-storage-state.ts), topic by topic. */
   offlinePartitions(): OfflinePartition[] {
     return offlinePartitionsOf(this.topics.allLogs());
+  }
+
+  /** Every log directory, in the configured order: its partitions and whether it is offline (log-dirs.ts). */
+  logDirs(): LogDirDescription[] {
+    return this.dirs.describe();
+  }
+
+  /** The log directory holding the partition's log; UNKNOWN_TOPIC_OR_PARTITION as getLog. */
+  logDirOf(topic: string, partition: number): string {
+    return logDirOf(this.topics.getLog(topic, partition));
   }
 
   // ---- background work (log-manager-schedule.ts) ----------------------------------------------

@@ -7,6 +7,8 @@
  *   - an I/O error during a write, truncation, rename or checkpoint -> offline (recoverable)
  *   - a failed fsync -> offline (fatal)
  *   - a segment file found deleted under the broker -> offline (fatal)
+ *   - its log directory failed (the LogManager's probe of the directory, after an I/O error in
+ *     any of its logs: log-dirs.ts) -> offline (recoverable, `log-dir-failed`)
  * - offline, recoverable: appends and every other mutation throw KAFKA_STORAGE_ERROR; reads of
  *   committed bytes still work (they only need the open file handles). The in-memory state is
  *   the last that was fully written (a failed write is cut back off the file), so once the
@@ -21,7 +23,7 @@ import { isSpoolError, SpoolError, type Clock, type Logger } from '@spool/common
 import { isFsyncFailure } from './storage-io.js';
 
 /** Stable words for why a log is offline, shown to operators (GET /v1/topics/{t}, logs). */
-export type OfflineReason = 'write-failed' | 'fsync-failed' | 'segment-deleted';
+export type OfflineReason = 'write-failed' | 'fsync-failed' | 'segment-deleted' | 'log-dir-failed';
 
 export interface LogOfflineState {
   readonly reason: OfflineReason;
@@ -44,6 +46,8 @@ export interface LogStorageHost {
 export class LogStorageState {
   private failure: SpoolError | null = null;
   private state: LogOfflineState | null = null;
+  /** Called when the log goes offline by an I/O error of its own (the LogManager then probes its directory). */
+  onFailure: (() => void) | null = null;
 
   constructor(
     private readonly dir: string,
@@ -74,8 +78,22 @@ export class LogStorageState {
       this.failure = isSpoolError(err) && err.code === 'KAFKA_STORAGE_ERROR' ? err : new SpoolError('KAFKA_STORAGE_ERROR', message);
       this.state = { reason: fsync ? 'fsync-failed' : 'write-failed', message: this.failure.message, fatal: fsync, sinceMs: this.nowMs() };
       this.logger.error({ err, during, fatal: fsync }, fsync ? 'log taken offline by a failed fsync (until restart)' : 'log taken offline by an I/O error');
+      this.onFailure?.();
     }
     return this.failure;
+  }
+
+  /**
+   * Takes the log offline because its log directory failed (`message`: the directory's probe error),
+   * unless it is offline already. Recoverable: once the directory is online again, the recovery check
+   * brings the log back.
+   */
+  failDirectory(logDir: string, message: string): void {
+    if (this.failure !== null) return;
+    const text = `log ${this.dir} is offline: its log directory ${logDir} failed: ${message}`;
+    this.failure = new SpoolError('KAFKA_STORAGE_ERROR', text, { logDir });
+    this.state = { reason: 'log-dir-failed', message: text, fatal: false, sinceMs: this.nowMs() };
+    this.logger.error({ logDir }, 'log taken offline with its failed log directory');
   }
 
   /**
