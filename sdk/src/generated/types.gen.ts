@@ -326,9 +326,9 @@ export type PartitionDescription = {
      */
     offline: boolean;
     /**
-     * Why it is offline; write-failed recovers on its own once the disk takes writes again, the others need a restart.
+     * Why it is offline; write-failed and log-dir-failed (its whole log directory failed, SPOOL_LOG_DIRS) recover on their own once the disk takes writes again, the others need a restart.
      */
-    offlineReason: 'write-failed' | 'fsync-failed' | 'segment-deleted' | null;
+    offlineReason: 'write-failed' | 'fsync-failed' | 'segment-deleted' | 'log-dir-failed' | null;
     /**
      * Records appended since this broker opened the log (monotonic; restarts at 0 with the process). Two samples give a rate.
      */

@@ -21,6 +21,8 @@ export interface KafkaListenerLimits {
 export class BrokerConfig {
   /** Absolute path of the data directory (SPOOL_DATA_DIR resolved against the working directory). */
   readonly dataDir: string;
+  /** Every log directory, absolute, the first being dataDir (SPOOL_LOG_DIRS; default [dataDir]). */
+  readonly logDirs: readonly string[];
   readonly host: string;
   readonly httpPort: number;
   /** Reserved for the Kafka wire listener (a later issue); validated now so deployments can set it. */
@@ -56,6 +58,7 @@ export class BrokerConfig {
 
   constructor(fields: BrokerConfigFields) {
     this.dataDir = fields.dataDir;
+    this.logDirs = Object.freeze([...fields.logDirs]);
     this.host = fields.host;
     this.httpPort = fields.httpPort;
     this.kafkaPort = fields.kafkaPort;

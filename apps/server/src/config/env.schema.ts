@@ -38,6 +38,13 @@ export class BrokerEnv {
   @IsString() @IsNotEmpty({ message: 'a non-empty directory path' })
   SPOOL_DATA_DIR = './data';
 
+  /**
+   * Every log directory, comma-separated (Kafka's log.dirs, one per disk): partitions spread over
+   * them; the first is the data directory (topic metadata, checkpoints). Unset: SPOOL_DATA_DIR alone.
+   */
+  @IsOptional() @Matches(/^\s*[^,\s][^,]*(,\s*[^,\s][^,]*)*$/, { message: 'comma-separated directory paths, none empty' })
+  SPOOL_LOG_DIRS?: string;
+
   @IsBindHost()
   SPOOL_HOST = '127.0.0.1';
 

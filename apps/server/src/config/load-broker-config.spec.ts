@@ -388,6 +388,23 @@ describe('loadBrokerConfig', () => {
   it('resolves a relative data directory against the working directory', () => {
     expect(loadBrokerConfig({ SPOOL_DATA_DIR: 'var/data' }, CWD).config.dataDir).toBe(path.join(CWD, 'var/data'));
   });
+
+  it('takes several log directories from SPOOL_LOG_DIRS, the first being the data directory', () => {
+    expect(loadBrokerConfig({}, CWD).config.logDirs).toEqual([path.join(CWD, 'data')]);
+    const { config } = loadBrokerConfig({ SPOOL_LOG_DIRS: '/disks/a, disks/b' }, CWD);
+    expect(config.logDirs).toEqual(['/disks/a', path.join(CWD, 'disks/b')]);
+    expect(config.dataDir).toBe('/disks/a');
+    expect(config.security.storeDir).toBe('/disks/a/__spool_security');
+    expect(loadBrokerConfig({ SPOOL_LOG_DIRS: '/disks/a,/disks/b', SPOOL_DATA_DIR: '/disks/a' }, CWD).config.logDirs).toEqual(['/disks/a', '/disks/b']);
+  });
+
+  it('refuses an empty entry, a directory listed twice, and a data directory that is not the first log directory', () => {
+    expect(problemsOf({ SPOOL_LOG_DIRS: '/disks/a,,/disks/b' })).toEqual(['SPOOL_LOG_DIRS="/disks/a,,/disks/b": expected comma-separated directory paths, none empty']);
+    expect(problemsOf({ SPOOL_LOG_DIRS: '/disks/a,/disks/b,/disks/a/' })).toEqual(['SPOOL_LOG_DIRS: /disks/a is listed twice']);
+    expect(problemsOf({ SPOOL_LOG_DIRS: '/disks/a,/disks/b', SPOOL_DATA_DIR: '/disks/b' })).toEqual([
+      'SPOOL_DATA_DIR (/disks/b) must be the first of SPOOL_LOG_DIRS (/disks/a), or be left unset',
+    ]);
+  });
 });
 
 describe('loadBrokerConfig: security', () => {

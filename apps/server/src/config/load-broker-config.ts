@@ -72,10 +72,11 @@ export function loadBrokerConfig(env: NodeJS.ProcessEnv, cwd: string = process.c
   // DescribeConfigs reports what the controller does (a boolean variable, hence not in TOPIC_DEFAULT_ENVS).
   if (raw.SPOOL_UNCLEAN_LEADER_ELECTION_ENABLE !== undefined) topicDefaultOverrides['unclean.leader.election.enable'] = String(parsed.SPOOL_UNCLEAN_LEADER_ELECTION_ENABLE);
 
-  const dataDir = path.resolve(cwd, parsed.SPOOL_DATA_DIR);
+  const { dataDir, logDirs } = logDirsOf(parsed.SPOOL_DATA_DIR, raw.SPOOL_DATA_DIR !== undefined, parsed.SPOOL_LOG_DIRS, cwd);
   const security = parseSecurityOptions(raw, dataDir, parsed.SPOOL_HOST, cwd, cluster);
   const config = new BrokerConfig({
     dataDir,
+    logDirs,
     host: parsed.SPOOL_HOST,
     httpPort: parsed.SPOOL_HTTP_PORT,
     kafkaPort: parsed.SPOOL_KAFKA_PORT,
@@ -197,6 +198,24 @@ function parseWebhooksOptions(raw: Readonly<Record<string, string>>, nodeEnv: st
     if (!isSpoolError(err) || err.code !== 'INVALID_CONFIG') throw err;
     throw new ConfigError([err.message]);
   }
+}
+
+/**
+ * The data directory and every log directory: SPOOL_LOG_DIRS when set (its first entry is the data
+ * directory; SPOOL_DATA_DIR, if also set, must name the same), else SPOOL_DATA_DIR alone.
+ */
+function logDirsOf(dataDirSetting: string, dataDirSet: boolean, logDirsSetting: string | undefined, cwd: string): { dataDir: string; logDirs: string[] } {
+  if (logDirsSetting === undefined) {
+    const dataDir = path.resolve(cwd, dataDirSetting);
+    return { dataDir, logDirs: [dataDir] };
+  }
+  const logDirs = logDirsSetting.split(',').map((d) => path.resolve(cwd, d.trim()));
+  const twice = logDirs.find((d, i) => logDirs.indexOf(d) !== i);
+  if (twice !== undefined) throw new ConfigError([`SPOOL_LOG_DIRS: ${twice} is listed twice`]);
+  if (dataDirSet && path.resolve(cwd, dataDirSetting) !== logDirs[0]) {
+    throw new ConfigError([`SPOOL_DATA_DIR (${path.resolve(cwd, dataDirSetting)}) must be the first of SPOOL_LOG_DIRS (${logDirs[0]}), or be left unset`]);
+  }
+  return { dataDir: logDirs[0]!, logDirs };
 }
 
 function parseSecurityOptions(raw: Readonly<Record<string, string>>, dataDir: string, host: string, cwd: string, cluster: ClusterSettings): SecurityOptions {

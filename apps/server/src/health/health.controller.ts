@@ -4,7 +4,8 @@
  *   GET /readyz   200 {status:"ready"} once every partition is open and recovered;
  *                 200 {status:"degraded", offlinePartitions:[...]} while some partition logs are
  *                 offline after a storage error (still 200: the broker serves every other
- *                 partition, and taking it out of a load balancer would not bring them back);
+ *                 partition, and taking it out of a load balancer would not bring them back),
+ *                 with `offlineLogDirs` when a whole log directory failed (SPOOL_LOG_DIRS);
  *                 503 {status:"starting"} before that, 503 {status:"stopping"} once shutdown began.
  * Neither is cached, and neither touches the disk: a probe must not stall behind a slow fsync.
  */
@@ -20,7 +21,7 @@ const MAX_LISTED = 100;
 
 type ReadinessBody =
   | { status: BrokerPhase }
-  | { status: 'degraded'; offlinePartitions: Pick<OfflinePartition, 'topic' | 'partition' | 'reason'>[]; offlineCount: number };
+  | { status: 'degraded'; offlinePartitions: Pick<OfflinePartition, 'topic' | 'partition' | 'reason'>[]; offlineCount: number; offlineLogDirs?: string[] };
 
 /** Probes answer without a credential, whether security is on or not. */
 @PublicRoute()
@@ -43,8 +44,15 @@ export class HealthController {
     const status = this.state.phase;
     reply.code(status === 'ready' ? 200 : 503);
     // In memory (no disk access): the storage check (log-manager-storage.ts) keeps the states current.
-    const offline = status === 'ready' ? (this.engine?.openManager?.offlinePartitions() ?? []) : [];
-    if (offline.length === 0) return { status };
-    return { status: 'degraded', offlinePartitions: offline.slice(0, MAX_LISTED).map(({ topic, partition, reason }) => ({ topic, partition, reason })), offlineCount: offline.length };
+    const manager = status === 'ready' ? this.engine?.openManager : undefined;
+    const offline = manager?.offlinePartitions() ?? [];
+    const offlineLogDirs = (manager?.logDirs() ?? []).filter((d) => d.offline !== null).map((d) => d.path);
+    if (offline.length === 0 && offlineLogDirs.length === 0) return { status };
+    return {
+      status: 'degraded',
+      offlinePartitions: offline.slice(0, MAX_LISTED).map(({ topic, partition, reason }) => ({ topic, partition, reason })),
+      offlineCount: offline.length,
+      ...(offlineLogDirs.length > 0 && { offlineLogDirs }),
+    };
   }
 }

@@ -35,6 +35,8 @@ export interface BrokerConfigInputs {
   readonly autoCreateTopicsEnable: boolean;
   readonly maxRequestBytes: number;
   readonly dataDir: string;
+  /** Every log directory, the first being dataDir (SPOOL_LOG_DIRS). */
+  readonly logDirs: readonly string[];
   /** The broker-level topic defaults (LogManager.defaults). */
   readonly topicDefaults: TopicConfig;
   /** null while the coordinator has not started. */
@@ -52,7 +54,7 @@ function spoolValues(inputs: BrokerConfigInputs): Map<string, string> {
     ['listeners', `PLAINTEXT://${inputs.host}:${inputs.port}`],
     ['advertised.listeners', `PLAINTEXT://${inputs.advertisedHost}:${inputs.port}`],
     ['log.dir', inputs.dataDir],
-    ['log.dirs', inputs.dataDir],
+    ['log.dirs', inputs.logDirs.join(',')],
     ['num.partitions', String(inputs.numPartitions)],
     ['default.replication.factor', '1'],
     ['min.insync.replicas', String(inputs.topicDefaults.minInsyncReplicas)],

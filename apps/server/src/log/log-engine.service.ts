@@ -46,13 +46,14 @@ export class LogEngine implements OnApplicationShutdown {
     return this.closed ? undefined : this.manager;
   }
 
-  /** Opens and recovers every partition under the data directory. Resolves once all are open. */
+  /** Opens and recovers every partition under the log directories. Resolves once all are open. */
   async open(): Promise<LogManager> {
     if (this.opening !== undefined) throw new Error('LogEngine.open() called twice');
     const started = performance.now();
-    this.logger.info({ dataDir: this.config.dataDir, topicDefaults: this.config.topicDefaultOverrides }, 'opening logs');
+    this.logger.info({ dataDir: this.config.dataDir, logDirs: this.config.logDirs, topicDefaults: this.config.topicDefaultOverrides }, 'opening logs');
     this.opening = LogManager.open({
       dataDir: this.config.dataDir,
+      logDirs: this.config.logDirs,
       defaults: this.config.topicDefaults,
       logger: this.rootLogger, // the lib binds its own component name
       cleanerEnabled: this.config.cleanerEnabled,

@@ -12,7 +12,7 @@ import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import { BrokerState } from '../health/broker-state.js';
 import { LogEngine } from '../log/log-engine.service.js';
 
-type LogMetricsSnapshot = LogManager['metrics'] & { logBytes: number; topics: number; offlinePartitions: number };
+type LogMetricsSnapshot = LogManager['metrics'] & { logBytes: number; topics: number; offlinePartitions: number; offlineLogDirs: number };
 
 @Injectable()
 export class MetricsService {
@@ -84,11 +84,19 @@ export class MetricsService {
     gauge('spool_topics', 'Topics on this broker.', (s) => s.topics);
     // Kafka's OfflinePartitionsCount, for this broker's logs: offline after a storage error.
     gauge('spool_offline_partitions', 'Partition logs offline after a storage error (full or failing disk, read-only file system, failed fsync).', (s) => s.offlinePartitions);
+    // Kafka's OfflineLogDirectoryCount (SPOOL_LOG_DIRS): directories taken offline after a failed probe.
+    gauge('spool_offline_log_dirs', 'Log directories offline after a storage error; their partitions are offline too.', (s) => s.offlineLogDirs);
   }
 
   private snapshot(): LogMetricsSnapshot | undefined {
     const manager = this.engine.openManager;
     if (manager === undefined) return undefined;
-    return { ...manager.metrics, logBytes: manager.logBytes(), topics: manager.listTopics().length, offlinePartitions: manager.offlinePartitions().length };
+    return {
+      ...manager.metrics,
+      logBytes: manager.logBytes(),
+      topics: manager.listTopics().length,
+      offlinePartitions: manager.offlinePartitions().length,
+      offlineLogDirs: manager.logDirs().filter((d) => d.offline !== null).length,
+    };
   }
 }

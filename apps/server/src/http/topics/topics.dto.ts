@@ -94,8 +94,8 @@ export class PartitionDescriptionDto {
   @ApiProperty({ type: 'integer', example: 123456, description: "Bytes on this broker's disk (cluster mode: 0 where it holds no replica; offsets are the leader's)." }) size!: number;
   @ApiProperty({ example: false, description: 'The partition\'s log on this broker is offline after a storage error (full or failing disk, read-only file system): produce gets KAFKA_STORAGE_ERROR, records on disk can still be read (docs/reliability.md).' })
   offline!: boolean;
-  @ApiProperty({ type: 'string', nullable: true, enum: ['write-failed', 'fsync-failed', 'segment-deleted'], example: null, description: 'Why it is offline; write-failed recovers on its own once the disk takes writes again, the others need a restart.' })
-  offlineReason!: 'write-failed' | 'fsync-failed' | 'segment-deleted' | null;
+  @ApiProperty({ type: 'string', nullable: true, enum: ['write-failed', 'fsync-failed', 'segment-deleted', 'log-dir-failed'], example: null, description: 'Why it is offline; write-failed and log-dir-failed (its whole log directory failed, SPOOL_LOG_DIRS) recover on their own once the disk takes writes again, the others need a restart.' })
+  offlineReason!: 'write-failed' | 'fsync-failed' | 'segment-deleted' | 'log-dir-failed' | null;
   @ApiProperty({ type: 'integer', example: 1200, description: TRAFFIC.recordsIn }) recordsInTotal!: number;
   @ApiProperty({ type: 'integer', example: 98000, description: TRAFFIC.bytesIn }) bytesInTotal!: number;
   @ApiProperty({ type: 'integer', example: 196000, description: TRAFFIC.bytesOut }) bytesOutTotal!: number;

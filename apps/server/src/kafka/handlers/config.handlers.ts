@@ -103,6 +103,7 @@ export class DescribeConfigsHandler implements KafkaApiHandler<DescribeConfigsRe
         ...this.options,
         port: this.endpoint.port,
         dataDir: this.logManager.dataDir,
+        logDirs: this.logManager.logDirs().map((d) => d.path),
         topicDefaults: this.logManager.defaults,
         coordinator: this.coordinatorConfig(),
       });
