@@ -112,6 +112,16 @@ describe('LogManager with several log directories', () => {
     for (let p = 0; p < 4; p++) expect(await values(again, 'tf', p)).toEqual([`before${p}`, `after${p}`]);
   });
 
+  it('with a single directory, a failing disk takes only the logs that failed offline, never the directory', async () => {
+    const m = await open([dirs[0]!]);
+    await m.createTopic('tsingle', 3);
+    storageFaults.inject({ errno: 'EIO', ops: ['write', 'open', 'fsync'], pathIncludes: dirs[0]! });
+    await expect(append(m, 'tsingle', 1, 'refused')).rejects.toMatchObject({ code: 'KAFKA_STORAGE_ERROR' });
+    await m.runTask('storage-check');
+    expect(m.offlinePartitions().map((o) => [o.partition, o.reason])).toEqual([[1, 'write-failed']]);
+    expect(m.logDirs()).toEqual([{ path: dirs[0], partitions: 3, offline: null }]);
+  });
+
   it('a failed log whose directory still takes writes stays the only one offline (a bad file, not a bad disk)', async () => {
     const m = await open();
     await m.createTopic('tone', 4);

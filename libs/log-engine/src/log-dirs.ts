@@ -14,10 +14,11 @@
  * - Recovery: at open every directory is scanned; a partition is found again wherever it is. The
  *   same partition in two directories is a fatal configuration error (Kafka refuses to start on
  *   "duplicate log directories"): which copy is current cannot be told.
- * - Failure: a directory whose probe fails (a file written and fsynced, 1 MiB free: probeWritable)
- *   after one of its logs hit an I/O error is offline: every log in it goes offline
- *   (`log-dir-failed`), nothing new is placed there, the other directories keep serving. Its next
- *   successful probe puts it back online, and each of its logs comes back at its own recovery check.
+ * - Failure (with two directories or more): a directory whose probe fails (a file written and
+ *   fsynced, 1 MiB free: probeWritable) after one of its logs hit an I/O error is offline: every log
+ *   in it goes offline (`log-dir-failed`), nothing new is placed there, the other directories keep
+ *   serving. Its next successful probe puts it back online, and each of its logs comes back at its
+ *   own recovery check. A single directory never goes offline as a whole (log-manager-storage.ts).
  *
  * Assignments are changed only on the LogManager's admin queue and at open, one at a time.
  */
