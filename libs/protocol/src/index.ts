@@ -9,6 +9,7 @@ export * from './record-batch-header.js';
 export * from './record-batch-iterator.js';
 export * from './record-batch.codec.js';
 export * from './record-scan.js';
+export * from './record-count.js';
 export * from './record.codec.js';
 export * from './varint.js';
 export * from './kafka/index.js';

@@ -174,7 +174,7 @@ export const createTenant = <ThrowOnError extends boolean = false>(options: Opti
 });
 
 /**
- * A tenant's usage: bytes in and out and requests since start, topics, partitions and stored bytes now
+ * A tenant's usage: bytes and records in and out and requests since start, connections, topics, partitions and stored bytes now
  */
 export const getTenantUsage = <ThrowOnError extends boolean = false>(options: Options<GetTenantUsageData, ThrowOnError>) => (options.client ?? client).get<GetTenantUsageResponses, GetTenantUsageErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],

@@ -257,13 +257,21 @@ export type TenantList = {
 export type TenantUsage = {
     tenant: string;
     /**
-     * Bytes its principals produced since the broker started (HTTP request bodies, Kafka batches).
+     * Bytes its principals produced since the broker started (HTTP request bodies, WebSocket produce frames, Kafka batches).
      */
     producedBytes: number;
     /**
-     * Bytes its principals fetched since the broker started (HTTP answers, Kafka batches).
+     * Bytes its principals fetched since the broker started (HTTP answers, WebSocket and SSE deliveries, Kafka batches).
      */
     fetchedBytes: number;
+    /**
+     * Records its principals produced on this broker since it started (HTTP and WebSocket: records appended; Kafka: the record counts of the batches sent).
+     */
+    producedRecords: number;
+    /**
+     * Records delivered to its principals on this broker since it started (HTTP fetches, WebSocket and SSE deliveries, Kafka Fetch batches).
+     */
+    fetchedRecords: number;
     /**
      * HTTP requests of its principals since the broker started.
      */

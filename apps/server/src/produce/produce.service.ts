@@ -55,6 +55,13 @@ export interface ProduceResult {
   error?: ProduceErrorBody;
 }
 
+/** How many records of a produce were appended (or, with acks=none, accepted): the tenant's produced records. */
+export function appendedRecords(results: readonly ProduceResult[]): number {
+  let n = 0;
+  for (const r of results) if (r.error === undefined) n++;
+  return n;
+}
+
 export interface ProduceServiceDeps {
   readonly logManager: LogManager;
   readonly topics: ProduceTopics;

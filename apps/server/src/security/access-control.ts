@@ -143,21 +143,21 @@ export class AccessControl {
     });
   }
 
-  /** Records one request (request_rate) and its produced/fetched bytes; throttles the next ones if over a quota. */
-  record(identity: Identity, kind: ThrottleKind, bytes = 0): void {
+  /** Records one request (request_rate) and its produced/fetched bytes and records; throttles the next ones if over a quota. */
+  record(identity: Identity, kind: ThrottleKind, bytes = 0, records = 0): void {
     if (this.security === null) return;
     const quotas = this.security.quotas;
     this.hold(identity, 'request', quotas.recordRequest(identity));
-    if (kind === 'produce') this.hold(identity, 'produce', quotas.recordProduce(identity, bytes));
-    if (kind === 'fetch') this.hold(identity, 'fetch', quotas.recordFetch(identity, bytes));
+    if (kind === 'produce') this.hold(identity, 'produce', quotas.recordProduce(identity, bytes, records));
+    if (kind === 'fetch') this.hold(identity, 'fetch', quotas.recordFetch(identity, bytes, records));
   }
 
   /**
    * Bytes delivered to `identity` on a stream (WebSocket): the throttle time its consumer quota
    * asks for before the next delivery (0: none; always 0 with security off).
    */
-  recordDelivered(identity: Identity, bytes: number): number {
-    return this.security === null ? 0 : this.security.quotas.recordFetch(identity, bytes);
+  recordDelivered(identity: Identity, bytes: number, records: number): number {
+    return this.security === null ? 0 : this.security.quotas.recordFetch(identity, bytes, records);
   }
 
   /**
@@ -165,9 +165,9 @@ export class AccessControl {
    * the tenant's usage as an HTTP produce body is, and the principal's next HTTP produces are held
    * too; returns the throttle time the stream should stop reading for (0: none; always 0 with security off).
    */
-  recordStreamProduce(identity: Identity, bytes: number): number {
+  recordStreamProduce(identity: Identity, bytes: number, records: number): number {
     if (this.security === null) return 0;
-    const throttleMs = this.security.quotas.recordProduce(identity, bytes);
+    const throttleMs = this.security.quotas.recordProduce(identity, bytes, records);
     this.hold(identity, 'produce', throttleMs);
     return throttleMs;
   }

@@ -25,6 +25,13 @@ import { AccessControl, type ThrottleKind } from './access-control.js';
 
 /** Identities by raw request: the same object in Fastify hooks and Nest handlers. */
 const identities = new WeakMap<IncomingMessage, Identity>();
+/** Records a produce appended or a fetch answered, noted by the handler for the usage count in onSend. */
+const recordCounts = new WeakMap<IncomingMessage, number>();
+
+/** The number of records `request` produced or fetched (counted in the tenant's usage when it is answered). */
+export function noteRecords(request: FastifyRequest, records: number): void {
+  recordCounts.set(request.raw, records);
+}
 
 export function identityOf(request: FastifyRequest): Identity | undefined {
   return identities.get(request.raw);
@@ -108,8 +115,9 @@ export function installHttpAuthentication(fastify: FastifyInstance, access: Acce
       return payload;
     }
     const route = request.routeOptions.url ?? '';
-    if (request.method === 'POST' && route === PRODUCE_ROUTE) access.record(identity, 'produce', Number(request.headers['content-length'] ?? 0) || 0);
-    else if (request.method === 'GET' && route === FETCH_ROUTE) access.record(identity, 'fetch', typeof payload === 'string' ? Buffer.byteLength(payload) : Buffer.isBuffer(payload) ? payload.length : 0);
+    const records = recordCounts.get(request.raw) ?? 0;
+    if (request.method === 'POST' && route === PRODUCE_ROUTE) access.record(identity, 'produce', Number(request.headers['content-length'] ?? 0) || 0, records);
+    else if (request.method === 'GET' && route === FETCH_ROUTE) access.record(identity, 'fetch', typeof payload === 'string' ? Buffer.byteLength(payload) : Buffer.isBuffer(payload) ? payload.length : 0, records);
     else access.record(identity, 'request');
     return payload;
   });

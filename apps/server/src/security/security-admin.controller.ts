@@ -270,7 +270,7 @@ export class SecurityAdminController {
   }
 
   @Get('tenants/:tenant/usage')
-  @ApiOperation({ operationId: 'getTenantUsage', summary: 'A tenant\'s usage: bytes in and out and requests since start, topics, partitions and stored bytes now' })
+  @ApiOperation({ operationId: 'getTenantUsage', summary: 'A tenant\'s usage: bytes and records in and out and requests since start, connections, topics, partitions and stored bytes now' })
   @ApiParam({ name: 'tenant' })
   @ApiOkResponse({ type: TenantUsageDto })
   @ApiErrors(401, 403, 404)

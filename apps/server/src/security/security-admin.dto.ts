@@ -160,8 +160,12 @@ export class TenantListDto {
 @ApiSchema({ name: 'TenantUsage' })
 export class TenantUsageDto {
   @ApiProperty({ example: 'acme' }) tenant!: string;
-  @ApiProperty({ type: 'integer', description: 'Bytes its principals produced since the broker started (HTTP request bodies, Kafka batches).' }) producedBytes!: number;
-  @ApiProperty({ type: 'integer', description: 'Bytes its principals fetched since the broker started (HTTP answers, Kafka batches).' }) fetchedBytes!: number;
+  @ApiProperty({ type: 'integer', description: 'Bytes its principals produced since the broker started (HTTP request bodies, WebSocket produce frames, Kafka batches).' }) producedBytes!: number;
+  @ApiProperty({ type: 'integer', description: 'Bytes its principals fetched since the broker started (HTTP answers, WebSocket and SSE deliveries, Kafka batches).' }) fetchedBytes!: number;
+  @ApiProperty({ type: 'integer', description: 'Records its principals produced on this broker since it started (HTTP and WebSocket: records appended; Kafka: the record counts of the batches sent).' })
+  producedRecords!: number;
+  @ApiProperty({ type: 'integer', description: 'Records delivered to its principals on this broker since it started (HTTP fetches, WebSocket and SSE deliveries, Kafka Fetch batches).' })
+  fetchedRecords!: number;
   @ApiProperty({ type: 'integer', description: 'HTTP requests of its principals since the broker started.' }) requests!: number;
   @ApiProperty({ type: 'integer', description: 'Connections its principals hold open on this broker now (Kafka connections, WebSockets, SSE streams, waiting HTTP long-polls): what max_connections counts.' })
   connections!: number;

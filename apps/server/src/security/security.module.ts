@@ -108,6 +108,8 @@ export class SecurityModule implements OnModuleInit, OnModuleDestroy {
     };
     gauge('spool_tenant_produced_bytes', 'Bytes produced by the tenant\'s principals since the broker started.', (u) => u.producedBytes);
     gauge('spool_tenant_fetched_bytes', 'Bytes fetched by the tenant\'s principals since the broker started.', (u) => u.fetchedBytes);
+    gauge('spool_tenant_produced_records', 'Records produced by the tenant\'s principals since the broker started.', (u) => u.producedRecords);
+    gauge('spool_tenant_fetched_records', 'Records delivered to the tenant\'s principals since the broker started.', (u) => u.fetchedRecords);
     gauge('spool_tenant_requests', 'HTTP requests of the tenant\'s principals since the broker started.', (u) => u.requests);
     gauge('spool_tenant_connections', 'Connections the tenant\'s principals hold open on this broker (Kafka, WebSocket, SSE, waiting HTTP long-polls).', (u) => u.connections);
     gauge('spool_tenant_topics', 'Topics the tenant has.', (u) => u.topics);

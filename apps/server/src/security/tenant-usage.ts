@@ -1,6 +1,6 @@
 /**
  * Usage per tenant, for `GET /v1/tenants/{tenant}/usage` and /metrics: what its principals produced
- * and fetched and how many requests they made (counted by the quota manager as the faces record
+ * and fetched (bytes and records, on every face) and how many requests they made (counted by the quota manager as the faces record
  * them, since this process started), the connections they hold open on this broker now (the
  * max_connections leases: Kafka connections, WebSockets, SSE streams, waiting HTTP long-polls), and
  * what its topics hold now (from the log manager: topics, partitions, stored bytes). Cheap enough
@@ -14,6 +14,8 @@ export interface TenantUsageReport {
   readonly tenant: string;
   readonly producedBytes: number;
   readonly fetchedBytes: number;
+  readonly producedRecords: number;
+  readonly fetchedRecords: number;
   readonly requests: number;
   readonly connections: number;
   readonly topics: number;
@@ -44,6 +46,13 @@ export function tenantUsage(access: AccessControl, logManager: LogManager): Tena
   }
   return tenants.map((tenant) => {
     const t = traffic.get(tenant);
-    return { tenant, producedBytes: t?.producedBytes ?? 0, fetchedBytes: t?.fetchedBytes ?? 0, requests: t?.requests ?? 0, connections: security.connections.connections('tenant', tenant), ...reports.get(tenant)! };
+    return {
+      tenant,
+      producedBytes: t?.producedBytes ?? 0,
+      fetchedBytes: t?.fetchedBytes ?? 0,
+      producedRecords: t?.producedRecords ?? 0,
+      fetchedRecords: t?.fetchedRecords ?? 0,
+      requests: t?.requests ?? 0,
+      connections: security.connections.connections('tenant', tenant), ...reports.get(tenant)! };
   });
 }

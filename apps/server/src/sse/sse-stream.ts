@@ -46,7 +46,7 @@ export interface SseStreamOptions {
   readonly heartbeatMs: number;
   readonly logger: Logger;
   /** Counts delivered bytes against the consumer quota; the throttle time it asks for (0: none). */
-  readonly recordDelivered?: (bytes: number) => number;
+  readonly recordDelivered?: (bytes: number, records: number) => number;
 }
 
 export interface SseGroupOptions {
@@ -173,7 +173,7 @@ export class SseStream implements DeliveryTransport {
     const chunk = records.eventsFor(`id: ${before}`, `${after}\ndata: ${this.topicField}${feed.partition},`, from, to);
     this.position.set(feed.partition, records.offsets[to - 1] + 1);
     this.res.write(chunk, this.onWritten);
-    this.throttle(this.options.recordDelivered?.(chunk.length) ?? 0);
+    this.throttle(this.options.recordDelivered?.(chunk.length, to - from) ?? 0);
   }
 
   private throttle(throttleMs: number): void {

@@ -117,7 +117,7 @@ export class SseController {
     const resume = decodeEventId(lastEventIdHeader ?? query.lastEventId ?? '');
     // Deliveries count toward the principal's consumer_byte_rate quota, as a Kafka Fetch's do (slowed, never dropped).
     const identity = identityOf(req);
-    const recordDelivered = identity === undefined ? undefined : (bytes: number): number => this.access.recordDelivered(identity, bytes);
+    const recordDelivered = identity === undefined ? undefined : (bytes: number, records: number): number => this.access.recordDelivered(identity, bytes, records);
     const streamOptions = { topic, topicId, partitions: count, formats, highWaterMarkBytes: this.options.highWaterMarkBytes, readMaxBytes: this.options.readMaxBytes, heartbeatMs: this.options.heartbeatMs, logger: this.logger, recordDelivered };
 
     if (query.group !== undefined && query.group !== '') {

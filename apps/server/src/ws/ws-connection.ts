@@ -9,7 +9,7 @@ import type { Duplex } from 'node:stream';
 import { SpoolError, type Logger } from '@spool/common';
 import type { MemberCoordinator, Scheduler } from '@spool/coordinator';
 import type { WebSocket } from 'ws';
-import type { ProduceService } from '../produce/produce.service.js';
+import { appendedRecords, type ProduceService } from '../produce/produce.service.js';
 import { DeliveryPump, type DeliveryTransport } from '../records/delivery/delivery-pump.js';
 import { PartitionFeed } from '../records/delivery/partition-feed.js';
 import { committedOrReset, resolveStartOffset } from '../records/delivery/start-position.js';
@@ -127,11 +127,11 @@ export class WsConnection implements DeliveryTransport, MembershipHost, WsAuthHo
     return this.socket.bufferedAmount;
   }
 
-  /** Counts `bytes` against the consumer quota; over it, holds deliveries for the throttle time. */
-  private recordDelivered(bytes: number): void {
+  /** Counts `bytes` against the consumer quota (and `records` in the tenant's usage); over it, holds deliveries for the throttle time. */
+  private recordDelivered(bytes: number, records: number): void {
     const identity = this.auth.current;
     if (identity === null) return;
-    const throttleMs = this.deps.access.recordDelivered(identity, bytes);
+    const throttleMs = this.deps.access.recordDelivered(identity, bytes, records);
     if (throttleMs <= 0) return;
     this.throttledUntilMs = Date.now() + throttleMs;
     clearTimeout(this.throttleTimer);
@@ -152,11 +152,11 @@ export class WsConnection implements DeliveryTransport, MembershipHost, WsAuthHo
       if (this.socket.readyState !== OPEN) return;
       const frame = records.frameFor(head, from, to, true);
       this.raw.write(frame, this.onWritten);
-      this.recordDelivered(frame.length);
+      this.recordDelivered(frame.length, to - from);
     } else {
       const frame = records.frameFor(head, from, to);
       this.socket.send(frame, TEXT_FRAME, this.onWritten);
-      this.recordDelivered(frame.length);
+      this.recordDelivered(frame.length, to - from);
     }
   }
 
@@ -334,7 +334,7 @@ export class WsConnection implements DeliveryTransport, MembershipHost, WsAuthHo
     try {
       const results = await handleProduceFrame(this.deps.produce, frame);
       this.sendFrame({ type: 'ack', id: frame.id, topic: frame.topic, results });
-      this.recordProduced(frameBytes);
+      this.recordProduced(frameBytes, appendedRecords(results));
     } finally {
       if (--this.inflightProduce < this.deps.options.maxInflightProduce) this.resumeReading();
     }
@@ -345,10 +345,10 @@ export class WsConnection implements DeliveryTransport, MembershipHost, WsAuthHo
    * body counts); over it, the socket is not read for the throttle time, as Kafka mutes a
    * throttled connection: the client's next frames wait in the TCP buffers, none is refused or lost.
    */
-  private recordProduced(bytes: number): void {
+  private recordProduced(bytes: number, records: number): void {
     const identity = this.auth.current;
     if (identity === null) return;
-    const throttleMs = this.deps.access.recordStreamProduce(identity, bytes);
+    const throttleMs = this.deps.access.recordStreamProduce(identity, bytes, records);
     if (throttleMs <= 0) return;
     this.produceThrottledUntilMs = Date.now() + throttleMs;
     this.raw.pause();

@@ -78,6 +78,19 @@ describe('QuotaManager', () => {
     expect(quotas.tenantUsageSnapshot().get('acme')!.producedBytes).toBeGreaterThan(0);
   });
 
+  it('counts records in the tenant usage beside the bytes, and nothing for principals of no tenant', () => {
+    const quotas = new QuotaManager(catalog, { clock });
+    const app = testIdentity('User:acme.app', 'acme');
+    quotas.recordProduce(app, 300, 3);
+    quotas.recordProduce(app, 100, 1);
+    quotas.recordFetch(app, 500, 5);
+    quotas.recordFetch(app, 10);
+    quotas.recordProduce(testIdentity('User:ops', null), 1000, 10);
+    const usage = quotas.tenantUsageSnapshot();
+    expect(usage.get('acme')).toEqual({ producedBytes: 400, fetchedBytes: 510, producedRecords: 4, fetchedRecords: 5, requests: 0 });
+    expect([...usage.keys()]).toEqual(['acme']);
+  });
+
   it('throttles on the larger of the user and tenant levels, with defaults for entities without their own', async () => {
     await admin.alterQuota({ entityType: 'user', name: null }, { consumer_byte_rate: 1000 });
     await admin.alterQuota({ entityType: 'user', name: 'acme.vip' }, { consumer_byte_rate: 1_000_000 });

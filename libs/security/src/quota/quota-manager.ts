@@ -42,6 +42,10 @@ export interface QuotaManagerOptions {
 export interface TenantUsage {
   producedBytes: number;
   fetchedBytes: number;
+  /** Records produced (as counted by the face: HTTP and WebSocket records, Kafka batches' record counts). */
+  producedRecords: number;
+  /** Records delivered (HTTP fetches, WebSocket and SSE deliveries, Kafka Fetch batches). */
+  fetchedRecords: number;
   requests: number;
 }
 
@@ -83,13 +87,23 @@ export class QuotaManager {
     return this.samples * this.windowMs;
   }
 
-  recordProduce(identity: Identity, bytes: number): number {
-    if (identity.tenant !== null) this.tenantUsage(identity.tenant).producedBytes += bytes;
+  /** `bytes` (toward producer_byte_rate and the tenant's usage) and `records` (the usage only) produced. */
+  recordProduce(identity: Identity, bytes: number, records = 0): number {
+    if (identity.tenant !== null) {
+      const usage = this.tenantUsage(identity.tenant);
+      usage.producedBytes += bytes;
+      usage.producedRecords += records;
+    }
     return this.record('producer_byte_rate', identity, bytes);
   }
 
-  recordFetch(identity: Identity, bytes: number): number {
-    if (identity.tenant !== null) this.tenantUsage(identity.tenant).fetchedBytes += bytes;
+  /** `bytes` (toward consumer_byte_rate and the tenant's usage) and `records` (the usage only) fetched. */
+  recordFetch(identity: Identity, bytes: number, records = 0): number {
+    if (identity.tenant !== null) {
+      const usage = this.tenantUsage(identity.tenant);
+      usage.fetchedBytes += bytes;
+      usage.fetchedRecords += records;
+    }
     return this.record('consumer_byte_rate', identity, bytes);
   }
 
@@ -166,7 +180,7 @@ export class QuotaManager {
   private tenantUsage(tenant: string): TenantUsage {
     let usage = this.usage.get(tenant);
     if (usage === undefined) {
-      usage = { producedBytes: 0, fetchedBytes: 0, requests: 0 };
+      usage = { producedBytes: 0, fetchedBytes: 0, producedRecords: 0, fetchedRecords: 0, requests: 0 };
       this.usage.set(tenant, usage);
     }
     return usage;

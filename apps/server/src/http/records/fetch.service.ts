@@ -50,14 +50,20 @@ export class FetchService implements OnModuleDestroy {
 
   /** The FetchResponse JSON document, as bytes. Aborting `stop` (client gone) ends a long-poll early. */
   async fetch(topic: string, partition: number, params: FetchParams, stop: AbortController = new AbortController()): Promise<Buffer> {
+    return (await this.fetchCounted(topic, partition, params, stop)).body;
+  }
+
+  /** `fetch`'s document and how many records it holds (the tenant's fetched records). */
+  async fetchCounted(topic: string, partition: number, params: FetchParams, stop: AbortController = new AbortController()): Promise<{ body: Buffer; records: number }> {
     const page = await this.fetchRendered(topic, partition, params, stop);
-    return fetchResponse(partition, page.records, `],"nextOffset":${page.nextOffset},"highWatermark":${page.highWatermark},"logStartOffset":${page.logStartOffset}}`);
+    const body = fetchResponse(partition, page.records, `],"nextOffset":${page.nextOffset},"highWatermark":${page.highWatermark},"logStartOffset":${page.logStartOffset}}`);
+    return { body, records: page.records.count };
   }
 
   /** The same page as NDJSON lines (see the top) and the offsets for the response headers. */
   async fetchNdjson(topic: string, partition: number, params: FetchParams, stop: AbortController = new AbortController()): Promise<NdjsonPage> {
     const page = await this.fetchRendered(topic, partition, params, stop);
-    return { body: ndjsonLines(topic, partition, page.records), nextOffset: page.nextOffset, highWatermark: page.highWatermark, logStartOffset: page.logStartOffset };
+    return { body: ndjsonLines(topic, partition, page.records), records: page.records.count, nextOffset: page.nextOffset, highWatermark: page.highWatermark, logStartOffset: page.logStartOffset };
   }
 
   private async fetchRendered(topic: string, partition: number, params: FetchParams, stop: AbortController): Promise<FetchedPage> {
@@ -120,6 +126,8 @@ export class FetchService implements OnModuleDestroy {
 /** A fetch page as NDJSON: the body and the offsets its headers carry. */
 export interface NdjsonPage {
   readonly body: Buffer;
+  /** Records in `body`. */
+  readonly records: number;
   readonly nextOffset: number;
   readonly highWatermark: number;
   readonly logStartOffset: number;

@@ -11,7 +11,7 @@ import type { Readable } from 'node:stream';
 import { ApiErrors } from '../openapi/api-errors.decorator.js';
 import { HttpApiError } from '../errors/http-api.error.js';
 import { parseProduceRequest } from '../../produce/produce-request.js';
-import { ProduceService } from '../../produce/produce.service.js';
+import { appendedRecords, ProduceService } from '../../produce/produce.service.js';
 import { PRODUCE_FORMATS, produceFormatsOf, READ_FORMATS, readFormatsOf } from '../../records/record-formats.js';
 import { FetchResponseDto, PartitionOffsetsDto } from './fetch.dto.js';
 import { FetchService, queryInt } from './fetch.service.js';
@@ -22,7 +22,7 @@ import { NdjsonIngestSummaryDto, ProduceRecordDto, ProduceRequestDto, ProduceRes
 import { serializeProduceResults } from './produce-response.js';
 import { describeRevocation, SecurityError, type CredentialRevocation, type Identity } from '@spool/security';
 import { AccessControl, DISABLED_ACCESS } from '../../security/access-control.js';
-import { CurrentIdentity, RequireAcl, Throttle } from '../../security/http-auth.js';
+import { CurrentIdentity, noteRecords, RequireAcl, Throttle } from '../../security/http-auth.js';
 import { TopicsService } from '../topics/topics.service.js';
 
 const TOPIC_PARAM = { name: 'topic', description: 'Topic name', example: 'page-views' } as const;
@@ -100,6 +100,7 @@ export class RecordsController {
     @Headers('content-type') contentType: string | undefined,
     @Headers('idempotency-key') idempotencyKey: string | undefined,
     @Query() query: Record<string, unknown>,
+    @Req() req: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<string | NdjsonIngestSummaryDto> {
     // Auto-creation needs what creating the topic needs (Kafka: CREATE on the cluster or topic).
@@ -108,7 +109,11 @@ export class RecordsController {
       this.topics.checkTenantLimits(this.access, topic, { topics: 1 });
     }
     const mediaType = (contentType ?? '').split(';')[0].trim().toLowerCase();
-    if (mediaType === 'application/x-ndjson') return this.ndjson.ingest(topic, body as Readable, produceFormatsOf(query, 'query parameter'));
+    if (mediaType === 'application/x-ndjson') {
+      const summary = await this.ndjson.ingest(topic, body as Readable, produceFormatsOf(query, 'query parameter'));
+      noteRecords(req, summary.recordCount);
+      return summary;
+    }
     if (mediaType !== 'application/json') {
       throw new HttpApiError('UNSUPPORTED_MEDIA_TYPE', `produce takes application/json or application/x-ndjson, not ${JSON.stringify(contentType ?? '')}`, {
         contentType: contentType ?? null,
@@ -118,6 +123,7 @@ export class RecordsController {
     if (body instanceof JsonBodyBytes && key === undefined) {
       // A large body, parsed and encoded in a produce worker (fastify-setup.ts).
       const { acks, results } = await this.produceService.produceJson(topic, body.bytes);
+      noteRecords(req, appendedRecords(results));
       if (acks === 'none') reply.status(202);
       reply.header('content-type', 'application/json; charset=utf-8');
       return serializeProduceResults(results);
@@ -128,7 +134,9 @@ export class RecordsController {
     // Serialized here rather than by the framework: see produce-response.ts.
     reply.header('content-type', 'application/json; charset=utf-8');
     if (key === undefined) {
-      return serializeProduceResults(await this.produceService.produce(topic, request));
+      const results = await this.produceService.produce(topic, request);
+      noteRecords(req, appendedRecords(results));
+      return serializeProduceResults(results);
     }
     if (key.length > 255) {
       throw new SpoolError('INVALID_REQUEST', `Idempotency-Key is ${key.length} characters; the limit is 255`, { field: 'Idempotency-Key' });
@@ -137,6 +145,8 @@ export class RecordsController {
       this.produceService.produce(topic, request),
     );
     if (replayed) reply.header('idempotent-replayed', 'true');
+    // A replay appended nothing.
+    else noteRecords(req, appendedRecords(result));
     return serializeProduceResults(result);
   }
 
@@ -211,14 +221,16 @@ export class RecordsController {
       if (NDJSON_ACCEPT.test(req.headers.accept ?? '')) {
         const page = await this.fetchService.fetchNdjson(topic, partitionNumber, params, gone);
         if (revokedBy !== null) throw revokedError(revokedBy);
+        noteRecords(req, page.records);
         reply.header('content-type', 'application/x-ndjson; charset=utf-8');
         reply.header('spool-next-offset', String(page.nextOffset));
         reply.header('spool-high-watermark', String(page.highWatermark));
         reply.header('spool-log-start-offset', String(page.logStartOffset));
         return page.body;
       }
-      const body = await this.fetchService.fetch(topic, partitionNumber, params, gone);
+      const { body, records } = await this.fetchService.fetchCounted(topic, partitionNumber, params, gone);
       if (revokedBy !== null) throw revokedError(revokedBy);
+      noteRecords(req, records);
       // The document is built as bytes by the records layer (stored JSON is not re-parsed).
       reply.header('content-type', 'application/json; charset=utf-8');
       return body;

@@ -19,7 +19,7 @@
  * where the response has a top-level error code, and the connection is closed where it has none.
  * With security off, nothing here runs.
  */
-import { KafkaApiKey, KafkaErrorCode } from '@spool/protocol';
+import { countRecords, KafkaApiKey, KafkaErrorCode } from '@spool/protocol';
 import type { LogManager } from '@spool/log-engine';
 import { CLUSTER_RESOURCE, groupResource, prefixTenantOf, topicResource, transactionalIdResource, type Identity, type Operation, type Resource } from '@spool/security';
 import { checkTenantLimits, checkTenantRetainedBytesFor, type TopicCounts } from '../../security/tenant-limits.js';
@@ -110,9 +110,15 @@ export class KafkaAuthorization {
         // A tenant at its retained-bytes limit on this broker (checked for forwarded produces too: the bytes land here).
         const [ok, full] = split(allowed, (t) => this.mayRetainMore(t.name));
         let bytes = 0;
-        for (const t of ok) for (const p of t.partitionData) bytes += p.records?.length ?? 0;
+        let records = 0;
+        for (const t of ok) {
+          for (const p of t.partitionData) {
+            bytes += p.records?.length ?? 0;
+            records += countRecords(p.records);
+          }
+        }
         // Brokers forwarding their clients' records are not their clients: the forwarding node recorded the quota.
-        const throttleMs = interBroker ? 0 : quotas.recordProduce(identity, bytes);
+        const throttleMs = interBroker ? 0 : quotas.recordProduce(identity, bytes, records);
         const refused = (topics: Obj[], errorCode: number): Obj[] => topics.map((t) => ({ name: t.name, partitionResponses: t.partitionData.map((p: Obj) => ({ index: p.index, errorCode })) }));
         return {
           request: { ...request, topicData: ok },
@@ -135,9 +141,15 @@ export class KafkaAuthorization {
           request: { ...request, topics: ok },
           after: (response) => {
             let bytes = 0;
-            for (const t of response.responses) for (const p of t.partitions) bytes += p.records?.length ?? 0;
+            let records = 0;
+            for (const t of response.responses) {
+              for (const p of t.partitions) {
+                bytes += p.records?.length ?? 0;
+                records += countRecords(p.records);
+              }
+            }
             const refused = denied.map((t) => ({ topic: t.topic, topicId: t.topicId, partitions: t.partitions.map((p: Obj) => ({ partitionIndex: p.partition, errorCode: TOPIC_DENIED, records: null })) }));
-            const throttleMs = interBroker ? 0 : quotas.recordFetch(identity, bytes);
+            const throttleMs = interBroker ? 0 : quotas.recordFetch(identity, bytes, records);
             return this.throttle({ ...response, responses: [...response.responses, ...refused] }, throttleMs);
           },
         };
