@@ -396,7 +396,11 @@ describe('credential inputs fuzz (a real broker with SPOOL_AUTH=on)', () => {
         const ws = new WebSocket(wsUrl);
         let first: { type?: string; code?: string } | null = null;
         let sent = false;
+        let finished = false;
         const done = (fine: boolean, why: string): void => {
+          // Once: terminating after `authenticated` fires 'close' too.
+          if (finished) return;
+          finished = true;
           const key = why;
           outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
           if (!fine) console.error(`WebSocket first frame ${JSON.stringify(frame.slice(0, 300))} -> ${why}`);
