@@ -321,7 +321,9 @@ describe('credential inputs fuzz (a real broker with SPOOL_AUTH=on)', () => {
       SPOOL_AUTH: 'on',
       SPOOL_ADMIN_API_KEY: admin,
       SPOOL_JWT_ISSUERS_FILE: issuers,
-      SPOOL_WS_AUTH_TIMEOUT_MS: '20000',
+      // Short: a first frame the broker does not answer ends at this timeout (error frame, 4401), and
+      // every such case waits for it.
+      SPOOL_WS_AUTH_TIMEOUT_MS: '2000',
     });
     // A bound for a loaded machine (several brokers starting on 2 cores), not a measurement.
     await server.waitFor('/readyz', (res) => res.status === 200, 240_000);

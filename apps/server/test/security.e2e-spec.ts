@@ -62,7 +62,10 @@ describe('broker security configuration', () => {
     expect(tenant.status).toBe(201);
     const metrics = await fetch(`${server.url}/metrics`, { headers: auth });
     expect(metrics.status).toBe(200);
-    expect(await metrics.text()).toMatch(/^spool_tenant_stored_bytes\{tenant="acme"\} 0$/m);
+    const exposition = await metrics.text();
+    expect(exposition).toMatch(/^spool_tenant_stored_bytes\{tenant="acme"\} 0$/m);
+    expect(exposition).toMatch(/^spool_tenant_produced_records\{tenant="acme"\} 0$/m);
+    expect(exposition).toMatch(/^spool_tenant_fetched_records\{tenant="acme"\} 0$/m);
     const created = await fetch(`${server.url}/v1/admin/api-keys`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ principal: 'ops' }) });
     expect(created.status).toBe(201);
     const second = ((await created.json()) as { apiKey: string }).apiKey;

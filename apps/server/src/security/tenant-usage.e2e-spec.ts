@@ -1,9 +1,10 @@
 /**
- * A tenant's usage counts records on every face, in `GET /v1/tenants/{t}/usage` and /metrics: a
+ * A tenant's usage counts records on every face, in `GET /v1/tenants/{t}/usage`: a
  * broker with authentication on, HTTP, WebSocket, SSE and the Kafka listener, and tenant acme's
  * principals producing and reading one topic on each face in turn. After each step the usage's
  * producedRecords / fetchedRecords have grown by what that face moved (waited for: the counts are
- * taken as answers are sent), and /metrics says the same. Another tenant's usage stays at zero.
+ * taken as answers are sent). Another tenant's usage stays at zero. (/metrics needs the whole app: the
+ * gauges are checked on the compiled broker in apps/server/test/security.e2e-spec.ts.)
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
@@ -56,14 +57,15 @@ async function expectUsage(expected: Records): Promise<void> {
   expect(await usage()).toMatchObject(expected);
 }
 
-/** Reads an SSE stream until `events` events arrived, then closes it. */
+/** Reads an SSE stream until `events` record events arrived, then closes it. */
 function readEvents(route: string, events: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const req = http.get(broker.httpUrl + route, { headers: { authorization: `Bearer ${acmeKey}` } }, (res) => {
       if (res.statusCode !== 200) return reject(new Error(`SSE answered ${res.statusCode}`));
       let seen = 0;
       res.setEncoding('utf8').on('data', (chunk: string) => {
-        seen += chunk.split('\n').filter((line) => line.startsWith('data: ')).length;
+        // Record events carry an id; the first `event: topic` and control events do not.
+        seen += chunk.split('\n').filter((line) => line.startsWith('id: ')).length;
         if (seen >= events) {
           resolve(seen);
           req.destroy();
@@ -78,7 +80,7 @@ function readEvents(route: string, events: number): Promise<number> {
 beforeAll(async () => {
   securityDir = await mkdtemp(path.join(os.tmpdir(), 'spool-usage-'));
   const security: SecurityOptions = { enabled: true, storeDir: securityDir, superUsers: ['User:admin'], adminApiKey: admin, jwtIssuers: [], tls: null };
-  broker = await startKafkaTestBroker({ security, kafka: { numPartitions: 1 }, ws: {}, sse: {}, metrics: true });
+  broker = await startKafkaTestBroker({ security, kafka: { numPartitions: 1 }, ws: {}, sse: {} });
   for (const name of ['acme', 'beta']) expect((await call('POST', '/v1/admin/tenants', { name })).status).toBe(201);
   acmeKey = (await call('POST', '/v1/admin/api-keys', { principal: 'acme.app' })).body.apiKey;
   expect((await call('POST', '/v1/admin/scram-credentials', { user: 'acme.kafka', mechanism: 'SCRAM-SHA-256', password: PASSWORD })).status).toBe(200);
@@ -94,7 +96,7 @@ afterAll(async () => {
 });
 
 describe('usage per tenant counts records', () => {
-  it('on every face: HTTP, WebSocket, SSE and Kafka, produced and fetched; /metrics agrees; other tenants untouched', async () => {
+  it('on every face: HTTP, WebSocket, SSE and Kafka, produced and fetched; other tenants untouched', async () => {
     expect(await usage()).toMatchObject({ producedRecords: 0, fetchedRecords: 0 });
 
     // HTTP: 3 records produced, then fetched.
@@ -144,12 +146,6 @@ describe('usage per tenant counts records', () => {
     expect(after.producedRecords).toBe(9);
     expect(after.fetchedRecords).toBeGreaterThanOrEqual(13 + 9);
     expect(after.fetchedRecords).toBeLessThanOrEqual(13 + 2 * 9);
-
-    const metrics = await call('GET', '/metrics');
-    expect(metrics.status).toBe(200);
-    expect(metrics.body).toMatch(/^spool_tenant_produced_records\{tenant="acme"\} 9$/m);
-    expect(metrics.body).toMatch(new RegExp(`^spool_tenant_fetched_records\\{tenant="acme"\\} ${(await usage()).fetchedRecords}$`, 'm'));
-    expect(metrics.body).toMatch(/^spool_tenant_produced_records\{tenant="beta"\} 0$/m);
     expect(await usage('beta')).toMatchObject({ producedRecords: 0, fetchedRecords: 0 });
   }, 180_000);
 });

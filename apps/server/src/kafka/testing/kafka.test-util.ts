@@ -25,7 +25,6 @@ import type { SecurityOptions } from '../../security/security.options.js';
 import { WsModule } from '../../ws/ws.module.js';
 import { SseModule } from '../../sse/sse.module.js';
 import type { SseOptions } from '../../sse/sse.options.js';
-import { MetricsModule } from '../../metrics/metrics.module.js';
 import type { WsOptions } from '../../ws/ws.options.js';
 import { fastifyAdapterOptions } from '../../http/fastify-setup.js';
 
@@ -52,8 +51,6 @@ export interface KafkaTestBrokerOptions {
   readonly ws?: Partial<WsOptions>;
   /** Mount server-sent events (`/v1/topics/{topic}/events`) with these options. */
   readonly sse?: Partial<SseOptions>;
-  /** Mount /metrics. */
-  readonly metrics?: boolean;
   /** Default: no initial rebalance delay (tests need not wait Kafka's 3 s). */
   readonly coordinator?: Partial<CoordinatorConfig>;
   /** Security (SASL, ACLs) on every face; none by default (as a broker without SPOOL_AUTH). */
@@ -79,7 +76,6 @@ export async function startKafkaTestBroker(opts: KafkaTestBrokerOptions = {}): P
       KafkaModule.forRoot({ port: 0, host: '127.0.0.1', advertisedHost: '127.0.0.1', ...opts.kafka }),
       ...(opts.ws === undefined ? [] : [WsModule.forRoot(opts.ws)]),
       ...(opts.sse === undefined ? [] : [SseModule.forRoot(opts.sse)]),
-      ...(opts.metrics === true ? [MetricsModule] : []),
     ],
   })
   class KafkaTestAppModule {}
