@@ -1,12 +1,17 @@
 import {
   CompressionType,
+  ControlRecordType,
   decodeRecordBatch,
   DELETE_HORIZON_FLAG_MASK,
+  encodeEndTxnMarkerBatch,
   encodeRecordBatch,
+  isControlBatch,
+  isTransactionalBatch,
+  readControlRecordType,
   TimestampType,
   validateRecordBatch,
 } from '@spool/protocol';
-import { filterBatch } from './cleaner-batch.js';
+import { emptyBatchFor, filterBatch, markerWithDeleteHorizon } from './cleaner-batch.js';
 import { OffsetMap } from './offset-map.js';
 
 const b = (s: string): Buffer => Buffer.from(s);
@@ -103,5 +108,33 @@ describe('filterBatch', () => {
     expect(header.attributes & 0x07).toBe(CompressionType.Gzip);
     expect(header.attributes & 0x08).not.toBe(0);
     expect(records.map((r) => [r.offset, r.value])).toEqual([[101, b('2')]]);
+  });
+
+  it("sets a marker's delete horizon keeping it a marker (type, coordinator epoch, producer, timestamp)", () => {
+    const marker = encodeEndTxnMarkerBatch({ type: ControlRecordType.Abort, coordinatorEpoch: 9, producerId: 7, producerEpoch: 2, timestamp: NOW - 5 });
+    const out = markerWithDeleteHorizon(marker, NOW + 1000);
+    validateRecordBatch(out);
+    const { header, records } = decodeRecordBatch(out);
+    expect(isControlBatch(header.attributes) && isTransactionalBatch(header.attributes)).toBe(true);
+    expect(header.attributes & DELETE_HORIZON_FLAG_MASK).not.toBe(0);
+    expect([header.baseTimestamp, header.producerId, header.producerEpoch]).toEqual([NOW + 1000, 7, 2]);
+    expect(readControlRecordType(records[0].key)).toBe(ControlRecordType.Abort);
+    expect(records[0].value).toEqual(decodeRecordBatch(marker).records[0].value);
+    expect(records[0].timestamp).toBe(NOW - 5);
+    expect(markerWithDeleteHorizon(out, NOW + 5000)).toBe(out); // a horizon, once set, stays
+  });
+
+  it('leaves no producer on the empty batch standing for a removed transactional batch or marker', () => {
+    const txn = batch([{ key: 'a', value: '1' }], { isTransactional: true });
+    const marker = encodeEndTxnMarkerBatch({ type: ControlRecordType.Commit, coordinatorEpoch: 0, producerId: 7, producerEpoch: 1 });
+    for (const removed of [txn, marker]) {
+      const { header, records } = decodeRecordBatch(emptyBatchFor(decodeRecordBatch(removed).header));
+      expect(records).toEqual([]);
+      expect([header.producerId, header.producerEpoch, header.baseSequence]).toEqual([-1, -1, -1]);
+      expect(isTransactionalBatch(header.attributes) || isControlBatch(header.attributes)).toBe(false);
+      expect(header.baseOffset + header.lastOffsetDelta).toBe(decodeRecordBatch(removed).header.baseOffset + decodeRecordBatch(removed).header.lastOffsetDelta);
+    }
+    // A plain idempotent batch keeps its producer (its sequence is still worth knowing).
+    expect(decodeRecordBatch(emptyBatchFor(decodeRecordBatch(batch([{ key: 'a', value: '1' }])).header)).header.producerId).toBe(7);
   });
 });

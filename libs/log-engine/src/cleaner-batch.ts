@@ -16,7 +16,9 @@
  * deltas, gaps allowed) and timestamps. A batch with nothing removed and no horizon to set is
  * kept byte for byte. A batch with nothing left is dropped, unless the caller asks to keep it
  * (the last batch of a cleaned segment): then an empty batch (recordCount 0) keeps its offset
- * range, so the segment still ends at the same offset. Control batches are kept as they are.
+ * range, so the segment still ends at the same offset. Control batches are kept as they are
+ * here; cleaner-transactions.ts decides when a marker goes (`markerWithDeleteHorizon` sets its
+ * horizon).
  */
 import {
   buildAttributes,
@@ -68,7 +70,7 @@ export function filterBatch(batch: Buffer, ctx: BatchFilterContext, keepEmpty: b
   const recordsRemoved = records.length - retained.length;
   if (recordsRemoved === 0 && newHorizon === horizon) return { bytes: batch, recordsRemoved, deleteHorizonMs: horizon };
   if (retained.length === 0) {
-    return { bytes: keepEmpty ? encodeBatch(header, [], null) : null, recordsRemoved, deleteHorizonMs: null };
+    return { bytes: keepEmpty ? emptyBatchFor(header) : null, recordsRemoved, deleteHorizonMs: null };
   }
   return { bytes: encodeBatch(header, retained, newHorizon), recordsRemoved, deleteHorizonMs: newHorizon };
 }
@@ -81,8 +83,31 @@ function shouldRetain(record: Record, ctx: BatchFilterContext, horizon: number |
 }
 
 /**
+ * A transaction marker (control batch) rewritten with the delete-horizon bit and
+ * baseTimestamp = `deleteHorizonMs` (its one record keeps its timestamp), as Kafka's cleaner marks
+ * a marker whose transaction has no batch left. A marker that has a horizon is returned as is.
+ */
+export function markerWithDeleteHorizon(batch: Buffer, deleteHorizonMs: number): Buffer {
+  const { header, records } = decodeRecordBatch(batch);
+  if ((header.attributes & DELETE_HORIZON_FLAG_MASK) !== 0) return batch;
+  return encodeBatch(header, records, deleteHorizonMs);
+}
+
+/**
+ * The empty batch that keeps a cleaned segment's last offset when its last batch was removed.
+ * A transactional batch or a marker leaves one with no producer: an empty transactional batch of
+ * the producer would reopen its transaction when the producer state is rebuilt from the log, and
+ * an empty control batch is not a marker.
+ */
+export function emptyBatchFor(header: RecordBatchHeader): Buffer {
+  if (!isTransactionalBatch(header.attributes) && !isControlBatch(header.attributes)) return encodeBatch(header, [], null);
+  const attributes = buildAttributes({ compression: compressionOf(header.attributes), timestampType: timestampTypeOf(header.attributes), isTransactional: false, isControl: false, hasDeleteHorizon: false });
+  return encodeBatch({ ...header, attributes, producerId: -1, producerEpoch: -1, baseSequence: -1 }, [], null);
+}
+
+/**
  * Re-encodes `records` (a subset of the batch described by `header`) as one batch that keeps the
- * header's offsets and producer fields. `deleteHorizonMs` non-null sets the horizon bit and
+ * header's offsets, producer fields and control bit. `deleteHorizonMs` non-null sets the horizon bit and
  * makes it the baseTimestamp. An empty batch carries the input's maxTimestamp as both
  * timestamps, as Kafka writes empty batch headers.
  */
@@ -116,7 +141,7 @@ export function encodeBatch(header: RecordBatchHeader, records: readonly Record[
       compression,
       timestampType: logAppendTime ? TimestampType.LogAppendTime : TimestampType.CreateTime,
       isTransactional: isTransactionalBatch(header.attributes),
-      isControl: false,
+      isControl: isControlBatch(header.attributes),
       hasDeleteHorizon: deleteHorizonMs !== null,
     }),
     lastOffsetDelta: header.lastOffsetDelta,

@@ -11,6 +11,10 @@
  *    flushes it, is serialised with appends and is crash-safe (.cleaned -> .swap -> rename,
  *    see log.ts).
  *
+ * Transactions (cleaner-transactions.ts): the records of aborted transactions are left out of the
+ * map and removed; a marker stays while a batch of its transaction is in the log, then gets a
+ * delete horizon, after which a pass removes it. The dirty section never reaches the LSO.
+ *
  * Only immutable segments are read; appends and reads go on meanwhile. Batches that reach
  * `endOffset` or beyond are copied unchanged: their records were not all covered by the map, and
  * setting a delete horizon on a tombstone whose older values were not removed could resurrect
@@ -19,10 +23,11 @@
  * Abort: the signal is checked between batches; an aborted pass deletes its .cleaned segment and
  * rejects with CleanerAbortedError, leaving the log as it was.
  */
-import { readRecordBatchHeader, decodeRecordBatch, isControlBatch } from '@spool/protocol';
+import { readRecordBatchHeader, decodeRecordBatch, isControlBatch, isTransactionalBatch, DELETE_HORIZON_FLAG_MASK, type RecordBatchHeader } from '@spool/protocol';
 import type { Logger } from '@spool/common';
 import { summarizeBatches } from './batch-summary.js';
-import { encodeBatch, filterBatch } from './cleaner-batch.js';
+import { emptyBatchFor, filterBatch, markerWithDeleteHorizon, type BatchFilterContext } from './cleaner-batch.js';
+import { CleanedTransactions, NO_TRANSACTIONS, type CleanerTransactions } from './cleaner-transactions.js';
 import { SegmentGoneError, segmentBatches } from './cleaner-segment-reader.js';
 import type { CleanerTarget } from './cleaner-selection.js';
 import { LogSegment } from './log-segment.js';
@@ -42,6 +47,8 @@ export interface CleanerPassOptions {
   readonly logger: Logger;
   /** Read chunk and write buffer size; default 1 MiB. */
   readonly ioBufferBytes?: number;
+  /** The log's transactions below its high watermark (default: none). */
+  readonly transactions?: CleanerTransactions;
 }
 
 export interface CleanResult {
@@ -53,6 +60,8 @@ export interface CleanResult {
   readonly bytesBefore: number;
   readonly bytesAfter: number;
   readonly recordsRemoved: number;
+  /** Transaction markers removed (their transaction's batches gone and their delete horizon passed). */
+  readonly markersRemoved: number;
   /** Earliest delete horizon of any batch below endOffset after the pass; null if none. */
   readonly minDeleteHorizonMs: number | null;
 }
@@ -69,15 +78,19 @@ export async function cleanLog(
   const segments = target.log.segments();
   const cleanable = segments.slice(0, -1).filter((s) => s.baseOffset < endOffset);
   const groups = groupSegmentsBySize(cleanable, target.config.segmentBytes);
+  // One view for the whole pass: a transaction's batches and its marker may be in different groups.
+  const transactions = new CleanedTransactions(opts.transactions ?? NO_TRANSACTIONS);
   let bytesBefore = 0;
   let bytesAfter = 0;
   let recordsRemoved = 0;
+  let markersRemoved = 0;
   let minDeleteHorizonMs: number | null = null;
   for (const group of groups) {
-    const result = await cleanGroup(target, group, endOffset, opts);
+    const result = await cleanGroup(target, group, endOffset, transactions, opts);
     bytesBefore += result.bytesBefore;
     bytesAfter += result.bytesAfter;
     recordsRemoved += result.recordsRemoved;
+    markersRemoved += result.markersRemoved;
     if (result.minDeleteHorizonMs !== null) {
       minDeleteHorizonMs = Math.min(minDeleteHorizonMs ?? Infinity, result.minDeleteHorizonMs);
     }
@@ -90,6 +103,7 @@ export async function cleanLog(
     bytesBefore,
     bytesAfter,
     recordsRemoved,
+    markersRemoved,
     minDeleteHorizonMs,
   };
 }
@@ -97,6 +111,7 @@ export async function cleanLog(
 /** Fills the map from [firstDirty, firstUncleanable); returns the end of the covered range. */
 async function buildOffsetMap(target: CleanerTarget, from: number, to: number, opts: CleanerPassOptions): Promise<number> {
   const { map } = opts;
+  const transactions = opts.transactions ?? NO_TRANSACTIONS;
   map.clear();
   for (const segment of target.log.segments().slice(0, -1)) {
     if (segment.nextOffset() <= from || segment.baseOffset >= to) continue;
@@ -105,6 +120,8 @@ async function buildOffsetMap(target: CleanerTarget, from: number, to: number, o
       const header = readRecordBatchHeader(batch);
       if (header.baseOffset + header.lastOffsetDelta < from || isControlBatch(header.attributes)) continue;
       if (header.baseOffset >= to) break;
+      // An aborted value must not replace the committed value of its key.
+      if (isTransactionalBatch(header.attributes) && transactions.isAborted(header.producerId, header.baseOffset)) continue;
       for (const record of decodeRecordBatch(batch).records) {
         if (record.offset < from || record.offset >= to || record.key === null) continue;
         if (!map.put(record.key, record.offset)) {
@@ -143,10 +160,35 @@ interface GroupResult {
   bytesBefore: number;
   bytesAfter: number;
   recordsRemoved: number;
+  markersRemoved: number;
   minDeleteHorizonMs: number | null;
 }
 
-async function cleanGroup(target: CleanerTarget, group: LogSegment[], endOffset: number, opts: CleanerPassOptions): Promise<GroupResult> {
+/** What becomes of one batch below the pass's end. */
+interface Kept {
+  readonly bytes: Buffer | null;
+  readonly recordsRemoved: number;
+  readonly markersRemoved: number;
+  readonly deleteHorizonMs: number | null;
+}
+
+function cleanBatch(batch: Buffer, header: RecordBatchHeader, transactions: CleanedTransactions, ctx: BatchFilterContext): Kept {
+  if (isControlBatch(header.attributes)) {
+    if (!transactions.onMarker(header)) return { bytes: batch, recordsRemoved: 0, markersRemoved: 0, deleteHorizonMs: null };
+    if ((header.attributes & DELETE_HORIZON_FLAG_MASK) === 0) {
+      const horizon = Math.min(ctx.now + ctx.deleteRetentionMs, Number.MAX_SAFE_INTEGER);
+      return { bytes: markerWithDeleteHorizon(batch, horizon), recordsRemoved: 0, markersRemoved: 0, deleteHorizonMs: horizon };
+    }
+    const horizon = header.baseTimestamp;
+    if (ctx.now >= horizon) return { bytes: null, recordsRemoved: 0, markersRemoved: 1, deleteHorizonMs: null };
+    return { bytes: batch, recordsRemoved: 0, markersRemoved: 0, deleteHorizonMs: horizon };
+  }
+  if (transactions.onDataBatch(header)) return { bytes: null, recordsRemoved: header.recordCount, markersRemoved: 0, deleteHorizonMs: null };
+  const filtered = filterBatch(batch, ctx, false);
+  return { ...filtered, markersRemoved: 0 };
+}
+
+async function cleanGroup(target: CleanerTarget, group: LogSegment[], endOffset: number, transactions: CleanedTransactions, opts: CleanerPassOptions): Promise<GroupResult> {
   const { config } = target;
   const first = group[0];
   const cleaned = await LogSegment.create(first.dir, first.baseOffset, config, opts.now, CLEANED_FILE_SUFFIX);
@@ -161,7 +203,7 @@ async function cleanGroup(target: CleanerTarget, group: LogSegment[], endOffset:
     await cleaned.append(buf, summarizeBatches(buf), opts.now);
   };
   const ctx = { map: opts.map, now: opts.now, deleteRetentionMs: config.deleteRetentionMs };
-  const result: GroupResult = { bytesBefore: 0, bytesAfter: 0, recordsRemoved: 0, minDeleteHorizonMs: null };
+  const result: GroupResult = { bytesBefore: 0, bytesAfter: 0, recordsRemoved: 0, markersRemoved: 0, minDeleteHorizonMs: null };
   let last: { batch: Buffer; written: boolean } | null = null;
   try {
     for (const segment of group) {
@@ -171,12 +213,17 @@ async function cleanGroup(target: CleanerTarget, group: LogSegment[], endOffset:
         const header = readRecordBatchHeader(batch);
         let bytes: Buffer | null = batch;
         if (header.baseOffset + header.lastOffsetDelta < endOffset) {
-          const filtered = filterBatch(batch, ctx, false);
-          bytes = filtered.bytes;
-          result.recordsRemoved += filtered.recordsRemoved;
-          if (filtered.deleteHorizonMs !== null) {
-            result.minDeleteHorizonMs = Math.min(result.minDeleteHorizonMs ?? Infinity, filtered.deleteHorizonMs);
+          const kept = cleanBatch(batch, header, transactions, ctx);
+          bytes = kept.bytes;
+          result.recordsRemoved += kept.recordsRemoved;
+          result.markersRemoved += kept.markersRemoved;
+          if (kept.deleteHorizonMs !== null) {
+            result.minDeleteHorizonMs = Math.min(result.minDeleteHorizonMs ?? Infinity, kept.deleteHorizonMs);
           }
+        } else if (isControlBatch(header.attributes)) {
+          transactions.onMarker(header); // copied unchanged, but it still ends its transaction
+        } else {
+          transactions.onDataBatch(header);
         }
         last = { batch, written: bytes !== null };
         if (bytes === null) continue;
@@ -188,7 +235,7 @@ async function cleanGroup(target: CleanerTarget, group: LogSegment[], endOffset:
     }
     if (last !== null && !last.written) {
       // Keep the group's last offset: an empty batch ends the new segment where the old ones ended.
-      const empty = encodeBatch(readRecordBatchHeader(last.batch), [], null);
+      const empty = emptyBatchFor(readRecordBatchHeader(last.batch));
       out.push(empty);
       result.bytesAfter += empty.length;
     }

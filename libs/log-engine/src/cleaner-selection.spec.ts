@@ -11,7 +11,7 @@ function seg(base: number, next: number, size: number, largest = NOW - 1000, fir
 
 function target(segments: LogSegment[], configs: Record<string, string> = {}, logStartOffset = 0, highWatermark = Number.MAX_SAFE_INTEGER): CleanerTarget {
   return {
-    log: { topicPartition: { topic: 't', partition: 0 }, logStartOffset, highWatermark, segments: () => segments, replaceSegments: async () => undefined },
+    log: { topicPartition: { topic: 't', partition: 0 }, logStartOffset, highWatermark, segments: () => segments, replaceSegments: async () => undefined, read: () => Promise.reject(new Error('the selection reads no records')) },
     config: parseTopicConfig({ 'cleanup.policy': 'compact', ...configs }),
   };
 }
@@ -19,6 +19,14 @@ function target(segments: LogSegment[], configs: Record<string, string> = {}, lo
 describe('cleanableSections', () => {
   it('has nothing to clean with only the active segment', () => {
     expect(cleanableSections(target([seg(0, 10, 100)]), undefined, NOW, undefined)).toBeNull();
+  });
+
+  it('ends the dirty section at the first offset of an open transaction (the last stable offset)', () => {
+    const t = target([seg(0, 10, 100), seg(10, 20, 300), seg(20, 25, 50)], {}, 0, 22);
+    expect(cleanableSections(t, undefined, NOW, undefined)).toMatchObject({ firstDirtyOffset: 0, firstUncleanableOffset: 20 });
+    expect(cleanableSections(t, undefined, NOW, undefined, 12)).toMatchObject({ firstDirtyOffset: 0, firstUncleanableOffset: 12 });
+    // Never below the dirty section's start.
+    expect(cleanableSections(t, 15, NOW, undefined, 12)).toMatchObject({ firstDirtyOffset: 15, firstUncleanableOffset: 15 });
   });
 
   it('splits clean, dirty and uncleanable by checkpoint and active segment', () => {

@@ -7,10 +7,11 @@
  *   [firstDirtyOffset, firstUncleanableOffset)  dirty: may be compacted now
  *   [firstUncleanableOffset, logEndOffset)      uncleanable: the active segment, everything at or
  *                                               above the high watermark (uncommitted data a
- *                                               truncation may take back; Kafka bounds it by the
- *                                               last stable offset, which is <= it), and every
- *                                               segment from the first whose newest record is
- *                                               younger than min.compaction.lag.ms
+ *                                               truncation may take back) or the last stable
+ *                                               offset (an open transaction's records, which may
+ *                                               still abort), and every segment from the first
+ *                                               whose newest record is younger than
+ *                                               min.compaction.lag.ms
  *
  * firstDirtyOffset is the cleaner checkpoint (where the previous pass stopped), reset to the log
  * start when missing or out of range. A log is cleanable when dirty bytes / (clean + dirty
@@ -19,10 +20,11 @@
  * go). The filthiest cleanable log goes first; overdue logs before the rest.
  */
 import type { LogSegment } from './log-segment.js';
+import type { ScannedLog } from './producer-state.registry.js';
 import type { TopicConfig } from './topic-config.js';
 
-/** What the cleaner needs of a partition Log. */
-export interface CleanerLog {
+/** What the cleaner needs of a partition Log (`read` for the scan of its transactions). */
+export interface CleanerLog extends ScannedLog {
   readonly topicPartition: { readonly topic: string; readonly partition: number };
   readonly logStartOffset: number;
   readonly highWatermark: number;
@@ -48,12 +50,16 @@ export interface LogToClean {
   readonly tombstonesDue: boolean;
 }
 
-/** The log's sections now; null when it has no inactive segment. */
+/**
+ * The log's sections now; null when it has no inactive segment. `firstUnstableOffset`: the first
+ * offset of the log's oldest open transaction, if known (cleaner-transactions.ts).
+ */
 export function cleanableSections(
   target: CleanerTarget,
   checkpoint: number | undefined,
   now: number,
   pendingDeleteHorizonMs: number | undefined,
+  firstUnstableOffset: number | null = null,
 ): LogToClean | null {
   const segments = target.log.segments();
   if (segments.length < 2) return null;
@@ -72,7 +78,7 @@ export function cleanableSections(
       break;
     }
   }
-  firstUncleanableOffset = Math.max(Math.min(firstUncleanableOffset, target.log.highWatermark), firstDirtyOffset);
+  firstUncleanableOffset = Math.max(Math.min(firstUncleanableOffset, target.log.highWatermark, firstUnstableOffset ?? Infinity), firstDirtyOffset);
 
   let cleanBytes = 0;
   let dirtyBytes = 0;
@@ -106,16 +112,10 @@ export function isCleanable(sections: LogToClean): boolean {
 
 /** The log to clean first among `candidates`: overdue ones, then the highest dirty ratio. */
 export function filthiest(candidates: readonly LogToClean[]): LogToClean | null {
-  let best: LogToClean | null = null;
-  for (const candidate of candidates) {
-    if (!isCleanable(candidate)) continue;
-    if (
-      best === null ||
-      (candidate.overdue && !best.overdue) ||
-      (candidate.overdue === best.overdue && candidate.dirtyRatio > best.dirtyRatio)
-    ) {
-      best = candidate;
-    }
-  }
-  return best;
+  return byFilthiness(candidates)[0] ?? null;
+}
+
+/** The cleanable ones among `candidates`, the one to clean first first (overdue ones, then the highest dirty ratio). */
+export function byFilthiness(candidates: readonly LogToClean[]): LogToClean[] {
+  return candidates.filter(isCleanable).sort((a, b) => (a.overdue !== b.overdue ? (a.overdue ? -1 : 1) : b.dirtyRatio - a.dirtyRatio));
 }

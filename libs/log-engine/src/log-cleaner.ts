@@ -11,6 +11,11 @@
  * unref'd. The cleaner never blocks appends or reads: it reads immutable segments and swaps the
  * result in through Log.replaceSegments, which the log serialises with appends.
  *
+ * Transactions (cleaner-transactions.ts): the candidate's batch headers are scanned before its
+ * pass, for its open transactions (the dirty section ends at the oldest one's first offset, the
+ * last stable offset) and its aborted ones (removed by the pass). A candidate left with nothing
+ * cleanable below its LSO yields to the next one.
+ *
  * Delete horizons: the earliest horizon each pass leaves is kept in memory, so a log whose
  * tombstones are due is cleaned even without new dirty data. As in Kafka (latestDeleteHorizon),
  * it is not known after a restart until the log's next pass, which new dirty data triggers.
@@ -20,7 +25,8 @@ import { join } from 'node:path';
 import { silentLogger, systemClock, type Clock, type Logger } from '@spool/common';
 import { CheckpointFile } from './checkpoint-file.js';
 import { CleanerAbortedError, cleanLog, type CleanResult } from './cleaner-pass.js';
-import { cleanableSections, filthiest, type CleanerLog, type CleanerTarget } from './cleaner-selection.js';
+import { byFilthiness, cleanableSections, isCleanable, type CleanerLog, type CleanerTarget, type LogToClean } from './cleaner-selection.js';
+import { scanTransactions, type CleanerTransactions } from './cleaner-transactions.js';
 import { SegmentGoneError } from './cleaner-segment-reader.js';
 import { CLEANER_OFFSET_CHECKPOINT_FILE, topicPartitionKey } from './log-manager-dirs.js';
 import { OffsetMap } from './offset-map.js';
@@ -125,8 +131,9 @@ export class LogCleaner {
         .filter((t) => compacts(t.config))
         .map((t) => cleanableSections(t, this.checkpoints!.get(topicPartitionKey(t.log.topicPartition)), now, this.horizons.get(t.log)))
         .filter((c) => c !== null);
-      const chosen = filthiest(candidates);
-      if (chosen === null || this.stopped) return null;
+      const picked = await this.pick(candidates, now);
+      if (picked === null || this.stopped) return null;
+      const { chosen, transactions } = picked;
       const { log } = chosen.target;
       const controller = new AbortController();
       this.current = { log, controller };
@@ -139,6 +146,7 @@ export class LogCleaner {
           signal: controller.signal,
           logger: this.logger,
           ioBufferBytes: this.opts.ioBufferBytes,
+          transactions,
         });
       } finally {
         this.current = null;
@@ -157,6 +165,23 @@ export class LogCleaner {
       }
       return null;
     }
+  }
+
+  /** The first candidate still cleanable once bounded by its last stable offset, with its transactions. */
+  private async pick(candidates: readonly LogToClean[], now: number): Promise<{ chosen: LogToClean; transactions: CleanerTransactions } | null> {
+    for (const candidate of byFilthiness(candidates)) {
+      if (this.stopped) return null;
+      const { log } = candidate.target;
+      const transactions = await scanTransactions(log).catch((err: unknown) => {
+        this.logger.warn({ err, topicPartition: log.topicPartition }, 'could not scan the log for transactions; not cleaning it this run');
+        return null;
+      });
+      if (transactions === null) continue;
+      if (transactions.firstUnstableOffset === null) return { chosen: candidate, transactions };
+      const bounded = cleanableSections(candidate.target, this.checkpoints!.get(topicPartitionKey(log.topicPartition)), now, this.horizons.get(log), transactions.firstUnstableOffset);
+      if (bounded !== null && isCleanable(bounded)) return { chosen: bounded, transactions };
+    }
+    return null;
   }
 
   private async writeCheckpoint(log: CleanerLog, endOffset: number): Promise<void> {

@@ -67,10 +67,22 @@ export class ProducerStateRegistry {
   }
 }
 
-async function rebuild(log: Log): Promise<PartitionProducerState> {
+function rebuild(log: Log): Promise<PartitionProducerState> {
+  return scanProducerState(log, log.logEndOffset);
+}
+
+/** What scanProducerState reads of a log. */
+export type ScannedLog = Pick<Log, 'logStartOffset' | 'read'>;
+
+/**
+ * The producer state of the batches in [logStartOffset, endOffset) of `log`, replayed from their
+ * headers (and markers' records). The lazy build above scans to the log end; the cleaner scans to
+ * the high watermark, for the transactions every replica agrees on.
+ */
+export async function scanProducerState(log: ScannedLog, endOffset: number): Promise<PartitionProducerState> {
   const state = new PartitionProducerState();
   let offset = log.logStartOffset;
-  const end = log.logEndOffset;
+  const end = endOffset;
   while (offset < end) {
     const result = await log.read(offset, SCAN_CHUNK_BYTES, { maxOffset: end });
     if (result.records.length === 0) break;
