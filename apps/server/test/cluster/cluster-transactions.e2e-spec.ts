@@ -96,12 +96,15 @@ function survivorsOf(...dead: number[]): number[] {
  * Every value of `topic` a fresh consumer group reads from the beginning, by partition, up to and
  * without the sentinel `end-<n>` record, which must be the last value written to each partition in
  * `partitions` (so reaching it means the consumer has read, or filtered out, everything before);
- * earlier sentinels are left out.
+ * earlier sentinels are left out. Values are collected by offset: a group consumer delivers at
+ * least once (a rebalance under load re-reads from the last committed offset), and what is checked
+ * here is what the log holds, so a record delivered twice counts once, while a record written
+ * twice (two offsets) still shows twice.
  */
 async function readAll(brokerIds: readonly number[], partitions: readonly number[], sentinel: string, readUncommitted: boolean): Promise<Map<number, string[]>> {
   const kafka = kafkaVia(brokerIds, `reader-${sentinel}-${readUncommitted}`);
   const consumer = kafka.consumer({ groupId: `reader-${sentinel}-${readUncommitted}-${Date.now()}`, maxWaitTimeInMs: 200, readUncommitted, sessionTimeout: 10_000, heartbeatInterval: 500 });
-  const seen = new Map<number, string[]>();
+  const seen = new Map<number, Map<number, string>>();
   const ended = new Set<number>();
   await consumer.connect();
   try {
@@ -111,17 +114,17 @@ async function readAll(brokerIds: readonly number[], partitions: readonly number
         const value = message.value!.toString();
         // Sentinels go through HTTP produce, whose values are JSON: the record holds "end-<n>" quoted.
         if (value === JSON.stringify(sentinel)) ended.add(partition);
-        else if (!ended.has(partition) && !value.startsWith('"end-')) seen.set(partition, [...(seen.get(partition) ?? []), value]);
+        else if (!ended.has(partition) && !value.startsWith('"end-')) seen.set(partition, (seen.get(partition) ?? new Map<number, string>()).set(Number(message.offset), value));
       },
     });
     const what = `a ${readUncommitted ? 'read_uncommitted' : 'read_committed'} consumer to reach ${sentinel} on partitions ${partitions.join(', ')}`;
     await cluster.waitFor(what, () => partitions.every((p) => ended.has(p)), 90_000).catch(async (err: Error) => {
-      throw new Error(`${err.message.split('\n')[0]}; read so far ${JSON.stringify([...seen])}; the leaders' offsets ${await offsetsOf(partitions)}\n${err.message}`);
+      throw new Error(`${err.message.split('\n')[0]}; read so far ${JSON.stringify([...seen].map(([p, values]) => [p, [...values]]))}; the leaders' offsets ${await offsetsOf(partitions)}\n${err.message}`);
     });
   } finally {
     await consumer.disconnect();
   }
-  return seen;
+  return new Map([...seen].map(([p, values]) => [p, [...values].sort(([a], [b]) => a - b).map(([, value]) => value)]));
 }
 
 /** For a failure message: each partition's leader with its latest offset under read_uncommitted (high watermark) and read_committed (LSO). */
