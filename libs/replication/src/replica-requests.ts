@@ -92,11 +92,20 @@ export async function serveReplicaFetch(request: FetchRequest, apiVersion: numbe
   const replicaEpoch = fetchReplicaEpoch(request, apiVersion);
   const plans: Plan[] = [];
   request.topics.forEach((topic, topicIndex) => {
-    const name = apiVersion >= 13 ? ctx.leaders.topicNameById(topic.topicId) : topic.topic;
+    let name: string | undefined;
+    let topicError: number | null = null;
+    try {
+      name = apiVersion >= 13 ? ctx.leaders.topicNameById(topic.topicId) : topic.topic;
+    } catch (err) {
+      // The broker is starting or stopping (no topics to look in): an error code per partition, which the
+      // follower backs off on, rather than a failed request that closes its connection.
+      topicError = ctx.errorCodeOf(err);
+    }
     for (const p of topic.partitions) {
       let leader: LeaderPartition | null = null;
       let errorCode: number = KafkaErrorCode.NONE;
-      if (name === undefined) errorCode = KafkaErrorCode.UNKNOWN_TOPIC_ID;
+      if (topicError !== null) errorCode = topicError;
+      else if (name === undefined) errorCode = KafkaErrorCode.UNKNOWN_TOPIC_ID;
       else {
         try {
           leader = ctx.leaders.leaderPartition(name, p.partition);
