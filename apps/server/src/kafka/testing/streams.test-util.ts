@@ -48,10 +48,15 @@ export interface ReadRecord {
   offset: number;
 }
 
-/** Reads `topic` from the beginning (read_committed) until `until(records)` holds, or fails after `timeoutMs` saying what it read. */
+/**
+ * Reads `topic` from the beginning (read_committed) until `until(records)` holds, or fails after `timeoutMs` saying what it read.
+ * Each offset is collected once: the reader is a kafkajs group consumer, which delivers at least once (a rebalance
+ * under load re-reads from its last committed offset), and a test counting duplicates must see the log's, not the reader's.
+ */
 export async function readUntil(kafka: Kafka, topic: string, until: (records: ReadRecord[]) => boolean, timeoutMs = 90_000): Promise<ReadRecord[]> {
   const consumer: Consumer = kafka.consumer({ groupId: `reader-${topic}-${Math.random()}`, maxWaitTimeInMs: 100 });
   const records: ReadRecord[] = [];
+  const seen = new Set<string>();
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   try {
@@ -60,6 +65,8 @@ export async function readUntil(kafka: Kafka, topic: string, until: (records: Re
       consumer
         .run({
           eachMessage: async ({ message, partition }) => {
+            if (seen.has(`${partition}:${message.offset}`)) return;
+            seen.add(`${partition}:${message.offset}`);
             records.push({ key: message.key?.toString() ?? null, value: message.value?.toString() ?? null, partition, offset: Number(message.offset) });
             if (until(records)) {
               clearTimeout(timer);
