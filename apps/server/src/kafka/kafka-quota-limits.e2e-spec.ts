@@ -143,8 +143,11 @@ describe('producer quotas, measured', () => {
       // Held near its quota (unheld it would reach 10x).
       expect(hogRate).toBeGreaterThanOrEqual(0.25 * QUOTA_BYTES_PER_SEC);
       expect(hogRate).toBeLessThanOrEqual(1.6 * QUOTA_BYTES_PER_SEC);
-      // beta: every record acknowledged on its schedule, latency not held back by acme's throttle.
-      expect(during.length).toBeGreaterThanOrEqual(Math.floor(MEASURE_MS / BETA_PACE_MS) - 2);
+      // beta: every record of its schedule acknowledged (counted from when its timer actually started: on a busy
+      // machine the warm-up timer fires late, which shortens the schedule, not beta), latency not held back by
+      // acme's throttle.
+      expect(during.length).toBeGreaterThanOrEqual(Math.floor((measureTo - during[0]!.startedAtMs) / BETA_PACE_MS));
+      expect(during.length).toBeGreaterThanOrEqual(Math.floor(MEASURE_MS / BETA_PACE_MS / 2));
       expect(figures.betaMedianLatencyMsDuring).toBeLessThanOrEqual(5 * figures.betaMedianLatencyMsAlone + 1_000);
     } finally {
       await Promise.all([beta.disconnect(), acme.disconnect()]);
