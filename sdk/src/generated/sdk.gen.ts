@@ -2,7 +2,7 @@
 
 import { client } from './client.gen.js';
 import type { Client, Options as Options2, TDataShape } from './client/index.js';
-import type { AlterTopicConfigsData, AlterTopicConfigsErrors, AlterTopicConfigsResponses, CancelPartitionReassignmentData, CancelPartitionReassignmentErrors, CancelPartitionReassignmentResponses, CommitGroupOffsetsData, CommitGroupOffsetsErrors, CommitGroupOffsetsResponses, CreateAclsData, CreateAclsErrors, CreateAclsResponses, CreateApiKeyData, CreateApiKeyErrors, CreateApiKeyResponses, CreatePartitionsData, CreatePartitionsErrors, CreatePartitionsResponses, CreateSubscriptionData, CreateSubscriptionErrors, CreateSubscriptionResponses, CreateTenantData, CreateTenantErrors, CreateTenantResponses, CreateTopicData, CreateTopicErrors, CreateTopicResponses, DeleteAclsData, DeleteAclsErrors, DeleteAclsResponses, DeleteGroupData, DeleteGroupErrors, DeleteGroupResponses, DeleteQuotaData, DeleteQuotaErrors, DeleteQuotaResponses, DeleteRecordsData, DeleteRecordsErrors, DeleteRecordsResponses, DeleteScramCredentialData, DeleteScramCredentialErrors, DeleteScramCredentialResponses, DeleteSubscriptionData, DeleteSubscriptionErrors, DeleteSubscriptionResponses, DeleteTenantData, DeleteTenantErrors, DeleteTenantResponses, DeleteTopicData, DeleteTopicErrors, DeleteTopicResponses, DescribeAclsData, DescribeAclsErrors, DescribeAclsResponses, DescribeClusterData, DescribeClusterResponses, DescribeGroupData, DescribeGroupErrors, DescribeGroupResponses, DescribePartitionReassignmentData, DescribePartitionReassignmentErrors, DescribePartitionReassignmentResponses, DescribeSubscriptionData, DescribeSubscriptionErrors, DescribeSubscriptionResponses, DescribeTopicData, DescribeTopicErrors, DescribeTopicResponses, FetchRecordsData, FetchRecordsErrors, FetchRecordsResponses, GetTenantUsageData, GetTenantUsageErrors, GetTenantUsageResponses, ListApiKeysData, ListApiKeysErrors, ListApiKeysResponses, ListGroupsData, ListGroupsErrors, ListGroupsResponses, ListOffsetsData, ListOffsetsErrors, ListOffsetsResponses, ListPartitionReassignmentsData, ListPartitionReassignmentsErrors, ListPartitionReassignmentsResponses, ListQuotasData, ListQuotasErrors, ListQuotasResponses, ListScramCredentialsData, ListScramCredentialsErrors, ListScramCredentialsResponses, ListSubscriptionAttemptsData, ListSubscriptionAttemptsErrors, ListSubscriptionAttemptsResponses, ListSubscriptionsData, ListSubscriptionsErrors, ListSubscriptionsResponses, ListTenantsData, ListTenantsErrors, ListTenantsResponses, ListTopicsData, ListTopicsErrors, ListTopicsResponses, PauseSubscriptionData, PauseSubscriptionErrors, PauseSubscriptionResponses, ProduceData, ProduceErrors, ProduceResponses, PutQuotaData, PutQuotaErrors, PutQuotaResponses, ReassignPartitionData, ReassignPartitionErrors, ReassignPartitionResponses, ReassignPartitionsData, ReassignPartitionsErrors, ReassignPartitionsResponses, ResetGroupOffsetsData, ResetGroupOffsetsErrors, ResetGroupOffsetsResponses, ResumeSubscriptionData, ResumeSubscriptionErrors, ResumeSubscriptionResponses, RevokeApiKeyData, RevokeApiKeyErrors, RevokeApiKeyResponses, UpdateSubscriptionData, UpdateSubscriptionErrors, UpdateSubscriptionResponses, UpsertScramCredentialData, UpsertScramCredentialErrors, UpsertScramCredentialResponses, WhoAmIData, WhoAmIErrors, WhoAmIResponses } from './types.gen.js';
+import type { AlterTopicConfigsData, AlterTopicConfigsErrors, AlterTopicConfigsResponses, CancelPartitionReassignmentData, CancelPartitionReassignmentErrors, CancelPartitionReassignmentResponses, CommitGroupOffsetsData, CommitGroupOffsetsErrors, CommitGroupOffsetsResponses, CreateAclsData, CreateAclsErrors, CreateAclsResponses, CreateApiKeyData, CreateApiKeyErrors, CreateApiKeyResponses, CreatePartitionsData, CreatePartitionsErrors, CreatePartitionsResponses, CreateSubscriptionData, CreateSubscriptionErrors, CreateSubscriptionResponses, CreateTenantData, CreateTenantErrors, CreateTenantResponses, CreateTopicData, CreateTopicErrors, CreateTopicResponses, DeleteAclsData, DeleteAclsErrors, DeleteAclsResponses, DeleteGroupData, DeleteGroupErrors, DeleteGroupResponses, DeleteQuotaData, DeleteQuotaErrors, DeleteQuotaResponses, DeleteRecordsData, DeleteRecordsErrors, DeleteRecordsResponses, DeleteScramCredentialData, DeleteScramCredentialErrors, DeleteScramCredentialResponses, DeleteSubscriptionData, DeleteSubscriptionErrors, DeleteSubscriptionResponses, DeleteTenantData, DeleteTenantErrors, DeleteTenantResponses, DeleteTopicData, DeleteTopicErrors, DeleteTopicResponses, DescribeAclsData, DescribeAclsErrors, DescribeAclsResponses, DescribeClusterData, DescribeClusterResponses, DescribeGroupData, DescribeGroupErrors, DescribeGroupResponses, DescribePartitionReassignmentData, DescribePartitionReassignmentErrors, DescribePartitionReassignmentResponses, DescribeSubscriptionData, DescribeSubscriptionErrors, DescribeSubscriptionResponses, DescribeTopicData, DescribeTopicErrors, DescribeTopicResponses, FetchRecordsData, FetchRecordsErrors, FetchRecordsResponses, GetTenantUsageData, GetTenantUsageErrors, GetTenantUsageResponses, ListApiKeysData, ListApiKeysErrors, ListApiKeysResponses, ListGroupsData, ListGroupsErrors, ListGroupsResponses, ListOffsetsData, ListOffsetsErrors, ListOffsetsResponses, ListPartitionReassignmentsData, ListPartitionReassignmentsErrors, ListPartitionReassignmentsResponses, ListQuotasData, ListQuotasErrors, ListQuotasResponses, ListScramCredentialsData, ListScramCredentialsErrors, ListScramCredentialsResponses, ListSubscriptionAttemptsData, ListSubscriptionAttemptsErrors, ListSubscriptionAttemptsResponses, ListSubscriptionsData, ListSubscriptionsErrors, ListSubscriptionsResponses, ListTenantsData, ListTenantsErrors, ListTenantsResponses, ListTopicsData, ListTopicsErrors, ListTopicsResponses, PauseSubscriptionData, PauseSubscriptionErrors, PauseSubscriptionResponses, ProduceData, ProduceErrors, ProduceResponses, PutQuotaData, PutQuotaErrors, PutQuotaResponses, ReassignPartitionData, ReassignPartitionErrors, ReassignPartitionResponses, ReassignPartitionsData, ReassignPartitionsErrors, ReassignPartitionsResponses, ResetGroupOffsetsData, ResetGroupOffsetsErrors, ResetGroupOffsetsResponses, ResumeSubscriptionData, ResumeSubscriptionErrors, ResumeSubscriptionResponses, RevokeApiKeyData, RevokeApiKeyErrors, RevokeApiKeyResponses, UpdateSubscriptionData, UpdateSubscriptionErrors, UpdateSubscriptionResponses, UpdateTenantData, UpdateTenantErrors, UpdateTenantResponses, UpsertScramCredentialData, UpsertScramCredentialErrors, UpsertScramCredentialResponses, WhoAmIData, WhoAmIErrors, WhoAmIResponses } from './types.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -174,20 +174,33 @@ export const createTenant = <ThrowOnError extends boolean = false>(options: Opti
 });
 
 /**
- * A tenant's usage: bytes and records in and out and requests since start, connections, topics, partitions and stored bytes now
- */
-export const getTenantUsage = <ThrowOnError extends boolean = false>(options: Options<GetTenantUsageData, ThrowOnError>) => (options.client ?? client).get<GetTenantUsageResponses, GetTenantUsageErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }],
-    url: '/v1/tenants/{tenant}/usage',
-    ...options
-});
-
-/**
  * Delete a tenant with its API keys, SCRAM credentials, ACLs and quotas (its topics stay)
  */
 export const deleteTenant = <ThrowOnError extends boolean = false>(options: Options<DeleteTenantData, ThrowOnError>) => (options.client ?? client).delete<DeleteTenantResponses, DeleteTenantErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/v1/admin/tenants/{tenant}',
+    ...options
+});
+
+/**
+ * Change a tenant's limits: only the ones given; null removes one. Applies to the next topic creation or produce on every broker
+ */
+export const updateTenant = <ThrowOnError extends boolean = false>(options: Options<UpdateTenantData, ThrowOnError>) => (options.client ?? client).patch<UpdateTenantResponses, UpdateTenantErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/v1/admin/tenants/{tenant}',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * A tenant's usage: bytes and records in and out and requests since start, connections, topics, partitions and stored bytes now
+ */
+export const getTenantUsage = <ThrowOnError extends boolean = false>(options: Options<GetTenantUsageData, ThrowOnError>) => (options.client ?? client).get<GetTenantUsageResponses, GetTenantUsageErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/v1/tenants/{tenant}/usage',
     ...options
 });
 

@@ -250,6 +250,21 @@ export type Tenant = {
     maxRetainedBytes: number | null;
 };
 
+export type UpdateTenant = {
+    /**
+     * Most topics the tenant may have. A number sets the limit, null removes it (unlimited), absent keeps it. Lowering it below the topics the tenant has deletes none: only new ones are refused.
+     */
+    maxTopics?: number | null;
+    /**
+     * Most partitions over all its topics. A number sets the limit, null removes it (unlimited), absent keeps it.
+     */
+    maxPartitions?: number | null;
+    /**
+     * Most bytes its topics may hold on one broker; produces are refused from the next one on while they hold this much. A number sets the limit, null removes it (unlimited), absent keeps it.
+     */
+    maxRetainedBytes?: number | null;
+};
+
 export type TenantList = {
     tenants: Array<Tenant>;
 };
@@ -1779,38 +1794,6 @@ export type CreateTenantResponses = {
 
 export type CreateTenantResponse = CreateTenantResponses[keyof CreateTenantResponses];
 
-export type GetTenantUsageData = {
-    body?: never;
-    path: {
-        tenant: string;
-    };
-    query?: never;
-    url: '/v1/tenants/{tenant}/usage';
-};
-
-export type GetTenantUsageErrors = {
-    /**
-     * No credential, or a malformed, wrong, expired or revoked one (SASL_AUTHENTICATION_FAILED; details.reason says which)
-     */
-    401: ErrorEnvelope;
-    /**
-     * Not allowed: an ACL denies it (TOPIC_AUTHORIZATION_FAILED, GROUP_AUTHORIZATION_FAILED, CLUSTER_AUTHORIZATION_FAILED), the name is outside the tenant's prefix, or internal topics ("__" prefix) over HTTP (POLICY_VIOLATION)
-     */
-    403: ErrorEnvelope;
-    /**
-     * Unknown topic or partition (UNKNOWN_TOPIC_OR_PARTITION)
-     */
-    404: ErrorEnvelope;
-};
-
-export type GetTenantUsageError = GetTenantUsageErrors[keyof GetTenantUsageErrors];
-
-export type GetTenantUsageResponses = {
-    200: TenantUsage;
-};
-
-export type GetTenantUsageResponse = GetTenantUsageResponses[keyof GetTenantUsageResponses];
-
 export type DeleteTenantData = {
     body?: never;
     path: {
@@ -1845,6 +1828,77 @@ export type DeleteTenantResponses = {
 };
 
 export type DeleteTenantResponse = DeleteTenantResponses[keyof DeleteTenantResponses];
+
+export type UpdateTenantData = {
+    body: UpdateTenant;
+    path: {
+        tenant: string;
+    };
+    query?: never;
+    url: '/v1/admin/tenants/{tenant}';
+};
+
+export type UpdateTenantErrors = {
+    /**
+     * Malformed request (INVALID_REQUEST, INVALID_RECORD, INVALID_CONFIG, INVALID_TOPIC_EXCEPTION, INVALID_PARTITIONS)
+     */
+    400: ErrorEnvelope;
+    /**
+     * No credential, or a malformed, wrong, expired or revoked one (SASL_AUTHENTICATION_FAILED; details.reason says which)
+     */
+    401: ErrorEnvelope;
+    /**
+     * Not allowed: an ACL denies it (TOPIC_AUTHORIZATION_FAILED, GROUP_AUTHORIZATION_FAILED, CLUSTER_AUTHORIZATION_FAILED), the name is outside the tenant's prefix, or internal topics ("__" prefix) over HTTP (POLICY_VIOLATION)
+     */
+    403: ErrorEnvelope;
+    /**
+     * Unknown topic or partition (UNKNOWN_TOPIC_OR_PARTITION)
+     */
+    404: ErrorEnvelope;
+};
+
+export type UpdateTenantError = UpdateTenantErrors[keyof UpdateTenantErrors];
+
+export type UpdateTenantResponses = {
+    /**
+     * The tenant with its limits after the change.
+     */
+    200: Tenant;
+};
+
+export type UpdateTenantResponse = UpdateTenantResponses[keyof UpdateTenantResponses];
+
+export type GetTenantUsageData = {
+    body?: never;
+    path: {
+        tenant: string;
+    };
+    query?: never;
+    url: '/v1/tenants/{tenant}/usage';
+};
+
+export type GetTenantUsageErrors = {
+    /**
+     * No credential, or a malformed, wrong, expired or revoked one (SASL_AUTHENTICATION_FAILED; details.reason says which)
+     */
+    401: ErrorEnvelope;
+    /**
+     * Not allowed: an ACL denies it (TOPIC_AUTHORIZATION_FAILED, GROUP_AUTHORIZATION_FAILED, CLUSTER_AUTHORIZATION_FAILED), the name is outside the tenant's prefix, or internal topics ("__" prefix) over HTTP (POLICY_VIOLATION)
+     */
+    403: ErrorEnvelope;
+    /**
+     * Unknown topic or partition (UNKNOWN_TOPIC_OR_PARTITION)
+     */
+    404: ErrorEnvelope;
+};
+
+export type GetTenantUsageError = GetTenantUsageErrors[keyof GetTenantUsageErrors];
+
+export type GetTenantUsageResponses = {
+    200: TenantUsage;
+};
+
+export type GetTenantUsageResponse = GetTenantUsageResponses[keyof GetTenantUsageResponses];
 
 export type ListTopicsData = {
     body?: never;

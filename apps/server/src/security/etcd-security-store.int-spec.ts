@@ -65,6 +65,7 @@ describe('EtcdSecurityStore', () => {
     expect(seenA[0]![0]).toBe(rev1);
     await expect(b.write([{ op: 'put', record: tenant('gamma') }, { op: 'put', record: tenant('acme'), ifAbsent: true }])).rejects.toMatchObject({ code: 'DUPLICATE_RESOURCE' });
     await expect(b.write([{ op: 'delete', key: tenantKey('zzz'), ifPresent: true }])).rejects.toMatchObject({ code: 'RESOURCE_NOT_FOUND' });
+    await expect(b.write([{ op: 'put', record: tenant('zzz'), ifPresent: true }])).rejects.toMatchObject({ code: 'RESOURCE_NOT_FOUND' });
     const rev2 = await b.write([{ op: 'put', record: tenant('acme', 5) }, { op: 'delete', key: tenantKey('beta') }]);
     await waitFor('a sees b', () => seenA.length === 2);
     const expected = [
@@ -122,6 +123,24 @@ describe('EtcdSecurityStore', () => {
       secB.apiKeys.authenticate({ credential: created.apiKey, clientHost: '127.0.0.1' }).then(() => false, (err: { code?: string }) => err.code === 'SASL_AUTHENTICATION_FAILED'),
     );
     expect(Date.now() - revokedAt).toBeLessThan(1000);
+  });
+
+  it('changes a tenant\'s limits on one node and the other node applies them; an update never brings back a deleted tenant', async () => {
+    const a = await store();
+    const b = await store();
+    const secA = await SpoolSecurity.open({ store: a, scryptParams: TEST_SCRYPT });
+    const secB = await SpoolSecurity.open({ store: b, scryptParams: TEST_SCRYPT });
+    open.push({ close: () => secA.close() }, { close: () => secB.close() });
+    await secA.admin.createTenant('acme', { maxTopics: 1, maxRetainedBytes: 1000 });
+    await waitFor('b knows acme', () => secB.catalog.tenant('acme') !== undefined);
+    const updated = await secA.admin.updateTenantLimits('acme', { maxTopics: 5, maxRetainedBytes: null });
+    expect(updated.limits).toEqual({ maxTopics: 5, maxPartitions: null, maxRetainedBytes: null });
+    await waitFor('b has the new limits', () => secB.catalog.tenant('acme')?.limits.maxTopics === 5);
+    expect(secB.catalog.tenant('acme')?.limits).toEqual(updated.limits);
+    await secB.admin.deleteTenant('acme');
+    // a may not have seen the delete yet: its update must fail rather than recreate the tenant.
+    await expect(secA.admin.updateTenantLimits('acme', { maxTopics: 9 })).rejects.toMatchObject({ code: 'RESOURCE_NOT_FOUND' });
+    expect((await (await store()).load()).records.has(tenantKey('acme'))).toBe(false);
   });
 
   it('re-reads after its watch fell behind an etcd compaction and reports what changed meanwhile', async () => {

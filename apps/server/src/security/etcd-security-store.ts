@@ -199,6 +199,7 @@ export class EtcdSecurityStore implements SecurityStore {
         const before = state(key);
         if (m.op === 'put') {
           if (m.ifAbsent && before !== null) throw new SecurityError('DUPLICATE_RESOURCE', `${key} already exists`, 'already-exists', { key });
+          if (m.ifPresent && before === null) throw new SecurityError('RESOURCE_NOT_FOUND', `${key} does not exist`, 'not-found', { key });
           staged.set(key, m.record);
         } else {
           if (m.ifPresent && before === null) throw new SecurityError('RESOURCE_NOT_FOUND', `${key} does not exist`, 'not-found', { key });

@@ -258,6 +258,46 @@ describe('HTTP security (SPOOL_AUTH=on)', () => {
     expect(server.logManager.listTopics().map((t) => t.name).filter((n) => n.startsWith('small.'))).toEqual(['small.a']);
   });
 
+  it('changes a tenant\'s limits with PATCH: raised and lowered, they apply to the next request', async () => {
+    const as = bearer(admin);
+    const patch = (tenant: string, body: unknown, headers = as) => http(server.url, 'PATCH', `/v1/admin/tenants/${tenant}`, body, headers);
+    const createTopic = (name: string) => http(server.url, 'POST', '/v1/topics', { name, partitions: 1 }, as);
+    const produce = () => http(server.url, 'POST', '/v1/topics/grow.a/records', { records: [{ value: 'x'.repeat(2000) }] }, as);
+    expect((await http(server.url, 'POST', '/v1/admin/tenants', { name: 'grow', maxTopics: 1 }, as)).status).toBe(201);
+    // Who may, and what is refused, with its code.
+    expect([(await patch('grow', { maxTopics: 2 }, bearer(acme))).status, (await patch('grow', { maxTopics: 2 }, {})).status]).toEqual([403, 401]);
+    const unknown = await patch('nope', { maxTopics: 2 });
+    expect([unknown.status, unknown.body.error.code]).toEqual([404, 'RESOURCE_NOT_FOUND']);
+    for (const bad of [{ maxTopics: -1 }, { maxTopics: 1.5 }, { maxPartitions: '3' }, { maxRetainedBytes: 2 ** 60 }, { maxTopic: 3 }, {}]) {
+      const res = await patch('grow', bad);
+      expect([JSON.stringify(bad), res.status, res.body.error.code]).toEqual([JSON.stringify(bad), 400, 'INVALID_REQUEST']);
+    }
+    expect((await http(server.url, 'GET', '/v1/admin/tenants', undefined, as)).body.tenants.find((t: { name: string }) => t.name === 'grow')).toMatchObject({ maxTopics: 1, maxPartitions: null });
+
+    // maxTopics raised, then removed.
+    expect((await createTopic('grow.a')).status).toBe(201);
+    expect((await createTopic('grow.b')).body.error?.details).toEqual({ reason: 'topic-limit' });
+    const raised = await patch('grow', { maxTopics: 2, maxPartitions: 10 });
+    expect([raised.status, raised.body]).toEqual([200, expect.objectContaining({ name: 'grow', maxTopics: 2, maxPartitions: 10, maxRetainedBytes: null })]);
+    expect((await createTopic('grow.b')).status).toBe(201);
+    expect((await createTopic('grow.c')).status).toBe(403);
+    expect((await patch('grow', { maxTopics: null })).body).toMatchObject({ maxTopics: null, maxPartitions: 10 });
+    expect((await createTopic('grow.c')).status).toBe(201);
+
+    // maxRetainedBytes lowered under what the tenant holds: the next produce is refused; raised: accepted.
+    expect((await produce()).status).toBe(200);
+    expect((await patch('grow', { maxRetainedBytes: 1000 })).body.maxRetainedBytes).toBe(1000);
+    const refused = await produce();
+    expect([refused.status, refused.body.error.code, refused.body.error.details?.reason]).toEqual([403, 'POLICY_VIOLATION', 'retained-bytes-limit']);
+    expect((await patch('grow', { maxRetainedBytes: 10_000_000 })).status).toBe(200);
+    expect((await produce()).status).toBe(200);
+    expect((await patch('grow', { maxRetainedBytes: 1 })).status).toBe(200);
+    expect((await produce()).status).toBe(403);
+    expect((await patch('grow', { maxRetainedBytes: null })).body).toEqual(expect.objectContaining({ maxTopics: null, maxPartitions: 10, maxRetainedBytes: null }));
+    expect((await produce()).status).toBe(200);
+    await patch('grow', { maxTopics: 7 });
+  });
+
   it('works through the SDK with a token', async () => {
     const created = await createApiKey({ client: spoolClient(server.url, { token: admin }), body: { principal: 'User:acme.sdk' } });
     expect(created.response.status).toBe(201);
@@ -272,7 +312,10 @@ describe('HTTP security (SPOOL_AUTH=on)', () => {
     server = await server.restart();
     expect((await http(server.url, 'GET', '/v1/whoami', undefined, bearer(admin))).body.principal).toBe('User:admin');
     expect((await http(server.url, 'GET', '/v1/topics', undefined, bearer(acme))).body.topics.map((t: { name: string }) => t.name)).toEqual(['acme.orders']);
-    expect((await http(server.url, 'GET', '/v1/admin/tenants', undefined, bearer(admin))).body.tenants.map((t: { name: string }) => t.name).sort()).toEqual(['acme', 'beta', 'small']);
+    const tenants = (await http(server.url, 'GET', '/v1/admin/tenants', undefined, bearer(admin))).body.tenants;
+    expect(tenants.map((t: { name: string }) => t.name).sort()).toEqual(['acme', 'beta', 'grow', 'small']);
+    // The limits a PATCH set, not the ones it was created with.
+    expect(tenants.find((t: { name: string }) => t.name === 'grow')).toMatchObject({ maxTopics: 7, maxPartitions: 10, maxRetainedBytes: null });
   });
 });
 

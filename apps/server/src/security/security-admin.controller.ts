@@ -5,7 +5,7 @@
  * (super users have both; tenant principals never hold cluster ALTER). Every change is written to
  * the security store before the answer, and applies to every later request at once.
  */
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Query, UsePipes } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Put, Query, UsePipes } from '@nestjs/common';
 import { LogManager } from '@spool/log-engine';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { SpoolError } from '@spool/common';
@@ -29,6 +29,7 @@ import {
   ScramCredentialListDto,
   UpsertScramCredentialDto,
   TenantDto,
+  UpdateTenantDto,
   TenantListDto,
   TenantUsageDto,
   WhoAmIDto,
@@ -258,6 +259,20 @@ export class SecurityAdminController {
   @ApiErrors(400, 401, 403, 409)
   async createTenant(@Body() body: CreateTenantDto): Promise<TenantDto> {
     return tenantDto(await this.security.admin.createTenant(body.name, { maxTopics: body.maxTopics ?? null, maxPartitions: body.maxPartitions ?? null, maxRetainedBytes: body.maxRetainedBytes ?? null }));
+  }
+
+  @Patch('admin/tenants/:tenant')
+  @ALTER_CLUSTER
+  @ApiOperation({ operationId: 'updateTenant', summary: 'Change a tenant\'s limits: only the ones given; null removes one. Applies to the next topic creation or produce on every broker' })
+  @ApiParam({ name: 'tenant' })
+  @ApiOkResponse({ type: TenantDto, description: 'The tenant with its limits after the change.' })
+  @ApiErrors(400, 401, 403, 404)
+  async updateTenant(@Param('tenant') tenant: string, @Body() body: UpdateTenantDto): Promise<TenantDto> {
+    const limits = { maxTopics: body.maxTopics, maxPartitions: body.maxPartitions, maxRetainedBytes: body.maxRetainedBytes };
+    if (Object.values(limits).every((v) => v === undefined)) {
+      throw new SpoolError('INVALID_REQUEST', 'name at least one limit to change: maxTopics, maxPartitions or maxRetainedBytes (null removes it)', { reason: 'no-change' });
+    }
+    return tenantDto(await this.security.admin.updateTenantLimits(tenant, limits));
   }
 
   @Get('admin/tenants')

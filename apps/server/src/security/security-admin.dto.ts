@@ -143,6 +143,29 @@ export class CreateTenantDto {
   maxRetainedBytes?: number;
 }
 
+const LIMIT_CHANGE = 'A number sets the limit, null removes it (unlimited), absent keeps it.';
+
+@ApiSchema({ name: 'UpdateTenant' })
+export class UpdateTenantDto {
+  @ApiPropertyOptional({ type: 'integer', nullable: true, minimum: 0, description: `Most topics the tenant may have. ${LIMIT_CHANGE} Lowering it below the topics the tenant has deletes none: only new ones are refused.` })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  maxTopics?: number | null;
+
+  @ApiPropertyOptional({ type: 'integer', nullable: true, minimum: 0, description: `Most partitions over all its topics. ${LIMIT_CHANGE}` })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  maxPartitions?: number | null;
+
+  @ApiPropertyOptional({ type: 'integer', nullable: true, minimum: 0, description: `Most bytes its topics may hold on one broker; produces are refused from the next one on while they hold this much. ${LIMIT_CHANGE}` })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  maxRetainedBytes?: number | null;
+}
+
 @ApiSchema({ name: 'Tenant' })
 export class TenantDto {
   @ApiProperty({ example: 'acme' }) name!: string;

@@ -116,10 +116,18 @@ export class SecurityAdmin {
     return tenant;
   }
 
+  /**
+   * Changes the limits given (a key left out or undefined keeps its value; null removes the limit).
+   * Every check reads the limits from the catalog, so the change applies to the next topic
+   * creation or produce on every node once its store has delivered it (at once on this one).
+   * The write is conditional on the tenant still existing, so a concurrent delete is not undone;
+   * two concurrent updates of different limits can still lose one (last write wins).
+   */
   async updateTenantLimits(name: string, limits: Partial<TenantLimits>): Promise<TenantRecord> {
     const current = this.requireTenant(name);
-    const tenant: TenantRecord = { ...current, limits: checkLimits({ ...current.limits, ...limits }) };
-    await this.catalog.store.write([{ op: 'put', record: { type: 'tenant', tenant } }]);
+    const given = Object.fromEntries(Object.entries(limits).filter(([, v]) => v !== undefined)) as Partial<TenantLimits>;
+    const tenant: TenantRecord = { ...current, limits: checkLimits({ ...UNLIMITED, ...current.limits, ...given }) };
+    await this.catalog.store.write([{ op: 'put', record: { type: 'tenant', tenant }, ifPresent: true }]);
     this.logger.info({ tenant: name, limits: tenant.limits }, 'tenant limits changed');
     return tenant;
   }

@@ -45,6 +45,7 @@ describe('FileSecurityStore', () => {
       code: 'DUPLICATE_RESOURCE',
     });
     await expect(store.write([{ op: 'delete', key: tenantKey('zzz'), ifPresent: true }])).rejects.toMatchObject({ code: 'RESOURCE_NOT_FOUND' });
+    await expect(store.write([{ op: 'put', record: tenant('zzz'), ifPresent: true }])).rejects.toMatchObject({ code: 'RESOURCE_NOT_FOUND' });
     await store.write([{ op: 'delete', key: tenantKey('acme') }]);
     expect(seen).toEqual([
       [1, [{ key: 'tenant/acme', before: null, after: tenant('acme') }]],

@@ -176,6 +176,7 @@ export class FileSecurityStore implements SecurityStore {
       const before = current(key);
       if (m.op === 'put') {
         if (m.ifAbsent && before !== null) throw new SecurityError('DUPLICATE_RESOURCE', `${key} already exists`, 'already-exists', { key });
+        if (m.ifPresent && before === null) throw new SecurityError('RESOURCE_NOT_FOUND', `${key} does not exist`, 'not-found', { key });
         staged.set(key, m.record);
         changes.push({ key, before, after: m.record });
       } else {

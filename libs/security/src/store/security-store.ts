@@ -8,8 +8,9 @@
  * - `write(mutations)` applies all mutations atomically or none. When its promise resolves the
  *   write is durable (fsynced / committed) and every listener of this node has been called with
  *   the changes; other nodes see it through their own subscription (etcd watch) soon after.
- *   A `put` with `ifAbsent` fails with DUPLICATE_RESOURCE if the key exists; a `delete` with
- *   `ifPresent` fails with RESOURCE_NOT_FOUND if it does not: the whole write then fails.
+ *   A `put` with `ifAbsent` fails with DUPLICATE_RESOURCE if the key exists; a `put` or `delete`
+ *   with `ifPresent` fails with RESOURCE_NOT_FOUND if it does not (so an update never brings back
+ *   a record deleted meanwhile): the whole write then fails.
  * - Listeners are called in revision order, synchronously, never concurrently; they must not
  *   throw (an exception is logged and swallowed) and must not write to the store.
  * - Writes may be called concurrently; the store serializes them.
@@ -17,7 +18,7 @@
 import type { SecurityRecord } from './security-records.js';
 
 export type SecurityMutation =
-  | { readonly op: 'put'; readonly record: SecurityRecord; readonly ifAbsent?: boolean }
+  | { readonly op: 'put'; readonly record: SecurityRecord; readonly ifAbsent?: boolean; readonly ifPresent?: boolean }
   | { readonly op: 'delete'; readonly key: string; readonly ifPresent?: boolean };
 
 export interface SecurityChange {

@@ -65,6 +65,7 @@ describe('OpenAPI document', () => {
         'POST /v1/admin/tenants createTenant',
         'GET /v1/admin/tenants listTenants',
         'DELETE /v1/admin/tenants/{tenant} deleteTenant',
+        'PATCH /v1/admin/tenants/{tenant} updateTenant',
         'POST /v1/admin/scram-credentials upsertScramCredential',
         'GET /v1/admin/scram-credentials listScramCredentials',
         'DELETE /v1/admin/scram-credentials/{user} deleteScramCredential',
