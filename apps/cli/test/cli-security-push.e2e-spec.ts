@@ -3,7 +3,9 @@
  * key) and push delivery on (a real redis-server): `spool cluster info` from GET /v1/cluster,
  * `spool acl` granting and taking away what a second principal's API key may do (checked by that
  * principal's own CLI runs), and `spool subscription` delivering records to a plain HTTP receiver
- * on 127.0.0.1 (and, after `update`, to a new path with a key filter), `spool key|tenant|user`
+ * on 127.0.0.1 (and, after `update`, to a new path with a key filter), `spool tenant update`
+ * raising, lowering and removing limits with their effect on the next topic creation and produce,
+ * `spool key|tenant|user`
  * (an API key made and revoked, checked by its own /v1/whoami; a tenant with its usage; SCRAM
  * credentials set from stdin and deleted), with the errors a user meets on the way (no token, not allowed, unknown and
  * duplicate names, missing flags).
@@ -198,6 +200,39 @@ describe('spool with authentication on', () => {
     expect(r.stderr).toContain('hint: `spool subscription list` lists the subscriptions');
     expect((await cli.run(['subscription', 'delete', 'to-hook', '--if-exists'], asAdmin)).code).toBe(0);
     expect((await cli.json<{ subscriptions: unknown[] }>(['subscription', 'list'], asAdmin)).subscriptions).toEqual([]);
+  }, E2E_TIMEOUT_MS);
+
+  it('tenant update raises, lowers and removes limits, applied to the next topic creation and produce', async () => {
+    expect((await cli.run(['tenant', 'create', 'shop', '--max-topics', '1'], asAdmin)).code).toBe(0);
+    expect((await cli.run(['topic', 'create', 'shop.a', '-p', '1'], asAdmin)).code).toBe(0);
+    let r = await cli.run(['topic', 'create', 'shop.b', '-p', '1'], asAdmin);
+    expect([r.code, r.stderr]).toEqual([4, expect.stringContaining('tenant shop may have at most 1 topics')]);
+
+    r = await cli.run(['tenant', 'update', 'shop', '--max-topics', '2', '--max-partitions', '8'], asAdmin);
+    expect(r.stdout).toBe('updated tenant shop (topics 2, partitions 8, retained bytes unlimited)\n');
+    expect((await cli.run(['topic', 'create', 'shop.b', '-p', '1'], asAdmin)).code).toBe(0);
+    expect((await cli.run(['produce', 'shop.a'], { ...asAdmin, input: '{"n":1}\n{"n":2}\n' })).code).toBe(0);
+    // Lowered under what the tenant holds: the next produce is refused; removed: served again.
+    expect((await cli.json(['tenant', 'alter', 'shop', '--max-retained-bytes', '1'], asAdmin))).toMatchObject({ name: 'shop', maxTopics: 2, maxPartitions: 8, maxRetainedBytes: 1 });
+    r = await cli.run(['produce', 'shop.a'], { ...asAdmin, input: '{"n":3}\n' });
+    expect([r.code, r.stderr]).toEqual([4, expect.stringContaining('at its limit of 1: produce is refused')]);
+    r = await cli.run(['tenant', 'update', 'shop', '--max-retained-bytes', 'unlimited', '--max-topics', 'none'], asAdmin);
+    expect(r.stdout).toBe('updated tenant shop (topics unlimited, partitions 8, retained bytes unlimited)\n');
+    expect((await cli.run(['produce', 'shop.a'], { ...asAdmin, input: '{"n":3}\n' })).code).toBe(0);
+    expect((await cli.run(['tenant', 'list'], asAdmin)).stdout).toMatch(/^shop\s+unlimited\s+8\s+unlimited\s+\S+Z$/m);
+    r = await cli.run(['tenant', 'describe', 'shop'], asAdmin);
+    expect(r.stdout).toMatch(/^Topics:\s+2$/m);
+    expect(r.stdout).toMatch(/^Produced records:\s+\d+$/m);
+    expect(r.stdout).toMatch(/^Fetched records:\s+\d+$/m);
+
+    // Mistakes: nothing to change, a bad number, an unknown tenant, no credential.
+    r = await cli.run(['tenant', 'update', 'shop'], asAdmin);
+    expect([r.code, r.stderr]).toEqual([2, expect.stringContaining('name a limit to change')]);
+    expect((await cli.run(['tenant', 'update', 'shop', '--max-topics', '-1'], asAdmin)).code).toBe(2);
+    expect((await cli.run(['tenant', 'update', 'shop', '--max-topics', 'lots'], asAdmin)).code).toBe(2);
+    expect((await cli.run(['tenant', 'update', 'nope', '--max-topics', '1'], asAdmin)).code).toBe(3);
+    expect((await cli.run(['tenant', 'update', 'shop', '--max-topics', '1'])).code).toBe(5);
+    expect((await cli.run(['tenant', 'delete', 'shop'], asAdmin)).code).toBe(0);
   }, E2E_TIMEOUT_MS);
 
   it('key create, list and revoke; tenant create, list, describe and delete; user set, list and delete', async () => {

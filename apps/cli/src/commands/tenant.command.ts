@@ -1,16 +1,31 @@
 /**
- * `spool tenant list|describe|create|delete`: tenants over the security admin routes
+ * `spool tenant list|describe|create|update|delete`: tenants over the security admin routes
  * (/v1/admin/tenants, and /v1/tenants/{tenant}/usage for describe; docs/security.md). Limits not
- * given are unlimited. Needs an admin credential (describe: the tenant's own principals too).
+ * given at creation are unlimited; `update` (PATCH) changes only the limits given, `unlimited`
+ * (or `none`) removing one, and the broker applies it from its next topic creation or produce.
+ * Needs an admin credential (describe: the tenant's own principals too).
  */
 import { Option, type Command } from 'commander';
-import { createTenant, deleteTenant, getTenantUsage, listTenants, type CreateTenant, type Tenant } from '../../../../sdk/src/index.js';
-import { CliError } from '../cli.error.js';
+import { createTenant, deleteTenant, getTenantUsage, listTenants, updateTenant, type CreateTenant, type Tenant, type UpdateTenant } from '../../../../sdk/src/index.js';
+import { CliError, usageError } from '../cli.error.js';
 import { Context, type Runtime } from '../context.js';
 import { renderFields, renderTable } from '../output/table.js';
-import { parseIntOption } from './options.js';
+import { asArgParser, parseInteger, parseIntOption } from './options.js';
 
 const limit = (v: number | null): string => (v === null ? 'unlimited' : String(v));
+
+/**
+ * For update: a non-negative integer, or `unlimited` / `none` (the limit is removed). Not null:
+ * commander turns a parser's null into ''.
+ */
+function parseLimit(name: string): (v: string) => number | 'unlimited' {
+  return asArgParser((v: string) => (/^(unlimited|none)$/i.test(v.trim()) ? 'unlimited' : parseInteger(v, name, 0)));
+}
+
+type LimitOption = number | 'unlimited' | undefined;
+const limitValue = (v: LimitOption): number | null | undefined => (v === 'unlimited' ? null : v);
+
+const summary = (t: Tenant): string => `topics ${limit(t.maxTopics)}, partitions ${limit(t.maxPartitions)}, retained bytes ${limit(t.maxRetainedBytes)}`;
 
 export function registerTenantCommands(program: Command, runtime: Runtime): void {
   const tenant = program.command('tenant').description('tenants: namespaces of topics, groups and principals with their own limits');
@@ -37,7 +52,7 @@ export function registerTenantCommands(program: Command, runtime: Runtime): void
 
   tenant
     .command('describe')
-    .description("a tenant's usage: topics, partitions, stored bytes, bytes produced and fetched, requests, connections")
+    .description("a tenant's usage: topics, partitions, stored bytes, bytes and records produced and fetched, requests, connections")
     .argument('<tenant>')
     .action(async (name: string, _opts: unknown, cmd: Command) => {
       const ctx = Context.of(cmd, runtime);
@@ -49,7 +64,9 @@ export function registerTenantCommands(program: Command, runtime: Runtime): void
           ['Partitions', usage.partitions],
           ['Stored bytes', usage.storedBytes],
           ['Produced bytes', usage.producedBytes],
+          ['Produced records', usage.producedRecords],
           ['Fetched bytes', usage.fetchedBytes],
+          ['Fetched records', usage.fetchedRecords],
           ['Requests', usage.requests],
           ['Connections', usage.connections],
         ]),
@@ -72,7 +89,27 @@ export function registerTenantCommands(program: Command, runtime: Runtime): void
         ...(opts.maxRetainedBytes !== undefined && { maxRetainedBytes: opts.maxRetainedBytes }),
       };
       const created: Tenant = await ctx.api.call((base) => createTenant({ ...base, body }));
-      ctx.output.result(created, () => `created tenant ${created.name} (topics ${limit(created.maxTopics)}, partitions ${limit(created.maxPartitions)}, retained bytes ${limit(created.maxRetainedBytes)})\n`);
+      ctx.output.result(created, () => `created tenant ${created.name} (${summary(created)})\n`);
+    });
+
+  tenant
+    .command('update')
+    .alias('alter')
+    .description("change a tenant's limits: only those given change; 'unlimited' removes one")
+    .argument('<name>')
+    .addOption(new Option('--max-topics <n|unlimited>', 'most topics').argParser(parseLimit('--max-topics')))
+    .addOption(new Option('--max-partitions <n|unlimited>', 'most partitions over all its topics').argParser(parseLimit('--max-partitions')))
+    .addOption(new Option('--max-retained-bytes <n|unlimited>', 'most bytes its topics may keep; produce is refused beyond').argParser(parseLimit('--max-retained-bytes')))
+    .action(async (name: string, opts: { maxTopics?: LimitOption; maxPartitions?: LimitOption; maxRetainedBytes?: LimitOption }, cmd: Command) => {
+      const ctx = Context.of(cmd, runtime);
+      const body: UpdateTenant = {
+        ...(opts.maxTopics !== undefined && { maxTopics: limitValue(opts.maxTopics) }),
+        ...(opts.maxPartitions !== undefined && { maxPartitions: limitValue(opts.maxPartitions) }),
+        ...(opts.maxRetainedBytes !== undefined && { maxRetainedBytes: limitValue(opts.maxRetainedBytes) }),
+      };
+      if (Object.keys(body).length === 0) throw usageError('name a limit to change: --max-topics, --max-partitions or --max-retained-bytes', "a number sets it, 'unlimited' removes it");
+      const updated: Tenant = await ctx.api.call((base) => updateTenant({ ...base, path: { tenant: name }, body }));
+      ctx.output.result(updated, () => `updated tenant ${updated.name} (${summary(updated)})\n`);
     });
 
   tenant
