@@ -2,7 +2,8 @@
  * The web console with authentication on (SPOOL_AUTH=on, a bootstrap admin key) and push delivery
  * on (a real redis-server), in headless Chromium: the login (a wrong key refused, the admin key
  * kept across a reload in sessionStorage, sign out), the overview's /metrics and a live tail over
- * WebSocket with the credential, the tenants, ACLs, API keys, SCRAM users and push subscription
+ * WebSocket with the credential, the tenants (every limit, usage with record counts, limits edited
+ * and their effect on the next produce), ACLs, API keys, SCRAM users and push subscription
  * pages (each checked over the API; a key made in the page used over HTTP, a SCRAM user made in the
  * page logging in with kafkajs), a revoked key sending the user back to the login, and on every page an accessibility
  * check: each form control has a label, and text has WCAG AA contrast against its background.
@@ -183,7 +184,6 @@ describe('web console with authentication on', () => {
     await tenantForm.getByRole('button', { name: 'Create tenant' }).click();
     await page.getByRole('alert').filter({ hasText: 'INVALID' }).waitFor(WAIT);
     await expectAccessible();
-    await screenshot('tenants');
 
     await page.getByRole('link', { name: 'ACLs' }).click();
     const aclForm = page.getByRole('form', { name: 'Create an ACL' });
@@ -202,6 +202,52 @@ describe('web console with authentication on', () => {
     await page.getByRole('status').filter({ hasText: 'Deleted 1 ACL' }).waitFor(WAIT);
     await row.waitFor({ state: 'detached', ...WAIT });
     expect((await api('GET', '/v1/topics/orders', undefined, alice)).status).toBe(403);
+  }, TEST_MS);
+
+  it('shows every limit and the usage with record counts, and edits a tenant\'s limits with their effect on the next produce', async () => {
+    // acme (made above, max topics 5) gets a principal that produces and fetches 3 records.
+    expect((await api('POST', '/v1/topics', { name: 'acme.orders', partitions: 1 })).status).toBe(201);
+    const app = (await api('POST', '/v1/admin/api-keys', { principal: 'acme.app' })).body.apiKey as string;
+    const grant = { resourceType: 'TOPIC', resourceName: 'acme.', patternType: 'PREFIXED', principal: 'User:acme.app', operation: 'ALL', permissionType: 'ALLOW' };
+    expect((await api('POST', '/v1/admin/acls', { acls: [grant] })).status).toBe(201);
+    const produce = () => api('POST', '/v1/topics/acme.orders/records', { records: [{ value: 'a' }, { value: 'b' }, { value: 'c' }] }, app);
+    expect((await produce()).status).toBe(200);
+    expect((await api('GET', '/v1/topics/acme.orders/partitions/0/records?offset=0', undefined, app)).body.records).toHaveLength(3);
+
+    await page.getByRole('link', { name: 'Tenants' }).click();
+    const row = page.locator('tr[data-tenant="acme"]');
+    await row.locator('[data-usage="producedRecords"]').filter({ hasText: /^3$/ }).waitFor(WAIT);
+    await row.locator('[data-usage="fetchedRecords"]').filter({ hasText: /^3$/ }).waitFor(WAIT);
+    expect(await row.locator('[data-limit="maxRetainedBytes"]').textContent()).toBe('unlimited');
+
+    await page.getByLabel('Tenant to edit').selectOption('acme');
+    const form = page.getByRole('form', { name: 'Edit the limits of acme' });
+    expect(await form.getByLabel('Max topics (empty: unlimited)').inputValue()).toBe('5');
+    expect(await form.getByLabel('Max retained bytes (empty: unlimited)').inputValue()).toBe('');
+    // Lowered under what acme holds: its next produce is refused.
+    await form.getByLabel('Max retained bytes (empty: unlimited)').fill('1');
+    await form.getByRole('button', { name: 'Save limits' }).click();
+    await form.getByRole('status').filter({ hasText: 'Saved acme: maxRetainedBytes' }).waitFor(WAIT);
+    expect((await api('GET', '/v1/admin/tenants')).body.tenants).toContainEqual(expect.objectContaining({ name: 'acme', maxTopics: 5, maxRetainedBytes: 1 }));
+    const refused = await produce();
+    expect([refused.status, refused.body.error.code, refused.body.error.details?.reason]).toEqual([403, 'POLICY_VIOLATION', 'retained-bytes-limit']);
+    await row.locator('[data-limit="maxRetainedBytes"]').filter({ hasText: '1 B' }).waitFor(WAIT);
+    // Emptied (unlimited again) and max topics raised, in one save: the produce is served.
+    await form.getByLabel('Max retained bytes (empty: unlimited)').fill('');
+    await form.getByLabel('Max topics (empty: unlimited)').fill('10');
+    await form.getByRole('button', { name: 'Save limits' }).click();
+    await form.getByRole('status').filter({ hasText: 'Saved acme: maxTopics, maxRetainedBytes' }).waitFor(WAIT);
+    expect((await api('GET', '/v1/admin/tenants')).body.tenants).toContainEqual(expect.objectContaining({ name: 'acme', maxTopics: 10, maxRetainedBytes: null }));
+    expect((await produce()).status).toBe(200);
+    await row.locator('[data-usage="producedRecords"]').filter({ hasText: /^6$/ }).waitFor(WAIT);
+    // A value the API refuses (past 2^53) comes back as its error; nothing changes.
+    await form.getByLabel('Max partitions (empty: unlimited)').fill('1152921504606846976');
+    await form.getByRole('button', { name: 'Save limits' }).click();
+    await form.getByRole('alert').filter({ hasText: 'INVALID_REQUEST' }).waitFor(WAIT);
+    expect((await api('GET', '/v1/admin/tenants')).body.tenants).toContainEqual(expect.objectContaining({ name: 'acme', maxPartitions: null }));
+    await form.getByLabel('Max partitions (empty: unlimited)').fill('');
+    await expectAccessible();
+    await screenshot('tenants');
   }, TEST_MS);
 
   it('creates an API key (shown once) that then works, and revokes it after a confirmation', async () => {
