@@ -224,6 +224,7 @@ export async function runLoad(o: LoadRunOptions): Promise<LoadReport> {
         subscribed: storm.subscribed,
         failed: storm.failed,
         firstFailure: storm.firstFailure,
+        failures: storm.failures,
         elapsedMs: storm.elapsedMs,
         achievedPerSecond: (storm.subscribed * 1000) / storm.elapsedMs,
         connectP50Ms: percentile(connectMs, 50),

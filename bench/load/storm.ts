@@ -22,25 +22,55 @@ export interface StormResult {
   readonly subscribed: number;
   readonly failed: number;
   readonly firstFailure: string | null;
+  /** Failures by cause and stage ("read ECONNRESET before the upgrade answer": count), with the range of times after the attempt began. */
+  readonly failures: Readonly<Record<string, { count: number; minMs: number; maxMs: number }>>;
   readonly elapsedMs: number;
   /** Sorted times from scheduled start to the subscribe's ack, ms. */
   readonly connectMs: Float64Array;
 }
 
+/** How far a connection got: the stage a failure is reported with. */
+type Stage = 'before the TCP connect completed' | 'before the upgrade answer' | 'before the hello frame' | 'before the ack';
+
+class StormFailure extends Error {
+  constructor(
+    readonly reason: string,
+    readonly stage: Stage,
+    readonly afterMs: number,
+  ) {
+    super(`${reason} ${stage} (${(afterMs / 1000).toFixed(1)} s after the attempt began)`);
+  }
+}
+
 function connectOnce(options: StormOptions, localAddress: string, scheduledAt: number): Promise<number> {
   return new Promise((resolve, reject) => {
-    const socket = new WebSocket(`${options.url.replace(/^http/, 'ws')}/v1/ws`, { perMessageDeflate: false, localAddress });
+    const began = performance.now();
+    let stage: Stage = 'before the TCP connect completed';
+    const fail = (cause: string): void => reject(new StormFailure(cause, stage, performance.now() - began));
+    const socket = new WebSocket(`${options.url.replace(/^http/, 'ws')}/v1/ws`, {
+      perMessageDeflate: false,
+      localAddress,
+      // The request's socket tells when TCP connected, before the upgrade request goes out.
+      finishRequest: (request) => {
+        request.once('socket', (s) => s.once('connect', () => (stage = 'before the upgrade answer')));
+        request.end();
+      },
+    });
     const timer = setTimeout(() => {
       socket.terminate();
-      reject(new Error(`not subscribed within ${options.timeoutMs ?? 10_000} ms`));
+      fail(`not subscribed within ${options.timeoutMs ?? 10_000} ms`);
     }, options.timeoutMs ?? 10_000);
     socket.once('error', (err) => {
       clearTimeout(timer);
-      reject(err);
+      fail(err.message);
     });
+    socket.once('upgrade', () => (stage = 'before the hello frame'));
     socket.on('message', (data) => {
       const frame = JSON.parse(String(data)) as { type: string; code?: string; message?: string };
-      if (frame.type === 'hello') socket.send(JSON.stringify({ type: 'subscribe', id: 's', topic: options.topic, from: 'latest' }));
+      if (frame.type === 'hello') {
+        stage = 'before the ack';
+        socket.send(JSON.stringify({ type: 'subscribe', id: 's', topic: options.topic, from: 'latest' }));
+      }
       else if (frame.type === 'ack') {
         clearTimeout(timer);
         resolve(performance.now() - scheduledAt);
@@ -48,7 +78,7 @@ function connectOnce(options: StormOptions, localAddress: string, scheduledAt: n
       } else if (frame.type === 'error') {
         clearTimeout(timer);
         socket.terminate();
-        reject(new Error(`error frame ${frame.code}: ${frame.message}`));
+        fail(`error frame ${frame.code}: ${frame.message}`);
       }
     });
   });
@@ -60,6 +90,7 @@ export async function runStorm(options: StormOptions): Promise<StormResult> {
   const connectMs: number[] = [];
   let failed = 0;
   let firstFailure: string | null = null;
+  const failures: Record<string, { count: number; minMs: number; maxMs: number }> = {};
   const attempts: Array<Promise<void>> = [];
   const start = performance.now();
   // Paced in small bursts on a timer: setTimeout cannot fire every millisecond reliably.
@@ -70,9 +101,13 @@ export async function runStorm(options: StormOptions): Promise<StormResult> {
       attempts.push(
         connectOnce(options, options.sourceAddresses[i % options.sourceAddresses.length]!, scheduledAt).then(
           (ms) => void connectMs.push(ms),
-          (err: Error) => {
+          (err: StormFailure) => {
             failed++;
             firstFailure ??= err.message;
+            const kind = (failures[`${err.reason} ${err.stage}`] ??= { count: 0, minMs: err.afterMs, maxMs: err.afterMs });
+            kind.count++;
+            kind.minMs = Math.min(kind.minMs, err.afterMs);
+            kind.maxMs = Math.max(kind.maxMs, err.afterMs);
           },
         ),
       );
@@ -80,5 +115,5 @@ export async function runStorm(options: StormOptions): Promise<StormResult> {
     await new Promise((r) => setTimeout(r, 10));
   }
   await Promise.all(attempts);
-  return { attempted: total, subscribed: connectMs.length, failed, firstFailure, elapsedMs: performance.now() - start, connectMs: Float64Array.from(connectMs).sort() };
+  return { attempted: total, subscribed: connectMs.length, failed, firstFailure, failures, elapsedMs: performance.now() - start, connectMs: Float64Array.from(connectMs).sort() };
 }
