@@ -111,6 +111,11 @@ export class WsConnection implements DeliveryTransport, MembershipHost, WsAuthHo
     return now - this.lastHeardMs;
   }
 
+  /** The broker's event loop was held for `heldMs`: that time does not count as the peer's silence. */
+  excuseSilence(heldMs: number, now: number): void {
+    this.lastHeardMs = Math.min(now, this.lastHeardMs + heldMs);
+  }
+
   /** Shortest session timeout of this connection's memberships (the peer must be heard within it). */
   get sessionTimeoutMs(): number {
     let min = Infinity;

@@ -14,6 +14,11 @@
  * Liveness: the server pings each socket; a socket not heard from (any frame or pong) for two
  * ping intervals, or for the shortest session timeout of its group memberships, is terminated,
  * which makes its members leave: a silent browser loses its partitions after its session timeout.
+ * Silence is counted while the broker runs, not while its event loop is held (a long GC, a burst
+ * of work, a starved CPU, SIGSTOP): during a hold no ping goes out and no frame is read, so a tick
+ * that comes late by more than a tick excuses every peer for the time it was late. Without that,
+ * the first tick after a hold of two ping intervals terminated every socket, its pong still unread
+ * in the kernel's buffer (the peer saw 1006 or a reset); the load bench's fleet lost sockets so.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -54,6 +59,7 @@ export class WsGateway implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger: Logger;
   private deps: WsConnectionDeps | undefined;
   private ticker: NodeJS.Timeout | undefined;
+  private lastTickMs = Date.now();
   private closing = false;
 
   constructor(
@@ -95,6 +101,7 @@ export class WsGateway implements OnApplicationBootstrap, OnModuleDestroy {
     this.deps = { readers: this.readers, produce, coordinator: () => coordinators.memberCoordinator, scheduler: systemScheduler, options: this.options, logger: this.logger, access: this.access, topicExists };
     const server = this.adapterHost.httpAdapter.getHttpServer() as import('node:http').Server;
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head));
+    this.lastTickMs = Date.now();
     this.ticker = setInterval(() => this.tick(), TICK_MS);
     this.ticker.unref();
   }
@@ -175,6 +182,12 @@ export class WsGateway implements OnApplicationBootstrap, OnModuleDestroy {
 
   private tick(): void {
     const now = Date.now();
+    const heldMs = now - this.lastTickMs - TICK_MS;
+    this.lastTickMs = now;
+    if (heldMs > TICK_MS) {
+      this.logger.warn({ heldMs, connections: this.tracked.size }, 'event loop held: websocket peers excused for the time no ping went out and no frame was read');
+      for (const t of this.tracked) t.connection.excuseSilence(heldMs, now);
+    }
     for (const t of this.tracked) {
       const sessionTimeoutMs = t.connection.sessionTimeoutMs;
       const limit = Math.min(2 * this.options.pingIntervalMs, sessionTimeoutMs);
