@@ -26,20 +26,12 @@ import { setupOpenApi } from './http/openapi/openapi.setup.js';
 import { fastifyAdapterOptions } from './http/fastify-setup.js';
 import { LogEngine } from './log/log-engine.service.js';
 import { applyHeapGrowingPercent } from './lifecycle/heap-tuning.js';
+import { logListenBacklog } from './lifecycle/listen-backlog.js';
 import { createRootLogger, type RootLogger } from './logging/create-root-logger.js';
 import { PinoLoggerService } from './logging/pino-logger.service.js';
 import { TopicSchemas } from './schemas/topic-schemas.js';
 import { WebhooksService } from './webhooks/webhooks.service.js';
 import { isLoopbackHost, tlsServerOptions } from './security/security.options.js';
-
-/**
- * Connections the kernel may hold accepted but not yet taken by the event loop (listen(2)'s
- * backlog; Node's default is 511, Linux caps it at net.core.somaxconn, 4096 on current kernels).
- * A storm of 1,000 WebSocket connects a second while the loop is busy delivering overflows 511
- * within half a second: the kernel then drops the handshakes (TcpExtListenOverflows) and clients
- * see resets and retries.
- */
-const HTTP_LISTEN_BACKLOG = 4096;
 
 export async function bootstrap(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const { config, warnings } = loadConfigOrExit(env);
@@ -52,6 +44,8 @@ export async function bootstrap(env: NodeJS.ProcessEnv = process.env): Promise<v
     'starting spool broker',
   );
   logOpenFileLimit(logger);
+  // Node's default backlog is 511; a storm of connects needs more (lifecycle/listen-backlog.ts).
+  const backlog = logListenBacklog(logger, config.httpListenBacklog);
   if (config.security.enabled) {
     const store = config.security.etcd ? { securityStore: `etcd /${config.security.etcd.clusterName}/security/` } : { securityDir: config.security.storeDir };
     const interBroker = config.security.interBroker ? { interBrokerPrincipal: `User:${config.security.interBroker.user}`, interBrokerMechanism: config.security.interBroker.mechanism } : {};
@@ -77,7 +71,7 @@ export async function bootstrap(env: NodeJS.ProcessEnv = process.env): Promise<v
   shutdown.install();
 
   try {
-    await app.listen({ port: config.httpPort, host: config.host, backlog: HTTP_LISTEN_BACKLOG });
+    await app.listen({ port: config.httpPort, host: config.host, backlog: backlog.requested });
     logger.info({ url: await app.getUrl() }, 'http listening (liveness up, readiness starting)');
     await startServices(app);
   } catch (err) {

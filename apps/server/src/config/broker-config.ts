@@ -25,6 +25,8 @@ export class BrokerConfig {
   readonly logDirs: readonly string[];
   readonly host: string;
   readonly httpPort: number;
+  /** listen(2)'s backlog of the HTTP port, before the kernel caps it at net.core.somaxconn (bootstrap.ts). */
+  readonly httpListenBacklog: number;
   /** Reserved for the Kafka wire listener (a later issue); validated now so deployments can set it. */
   readonly kafkaPort: number;
   readonly logLevel: LogLevel;
@@ -61,6 +63,7 @@ export class BrokerConfig {
     this.logDirs = Object.freeze([...fields.logDirs]);
     this.host = fields.host;
     this.httpPort = fields.httpPort;
+    this.httpListenBacklog = fields.httpListenBacklog;
     this.kafkaPort = fields.kafkaPort;
     this.logLevel = fields.logLevel;
     this.heapGrowingPercent = fields.heapGrowingPercent;

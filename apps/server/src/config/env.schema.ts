@@ -54,6 +54,10 @@ export class BrokerEnv {
   @toInt() @IsInt({ message: PORT }) @Min(1, { message: PORT }) @Max(65535, { message: PORT })
   SPOOL_KAFKA_PORT = 9092;
 
+  /** listen(2)'s backlog of the HTTP port (WebSocket and SSE connect there too); the kernel caps it at net.core.somaxconn. */
+  @toInt() @IsInt({ message: 'an integer in 1..65535' }) @Min(1, { message: 'an integer in 1..65535' }) @Max(65535, { message: 'an integer in 1..65535' })
+  SPOOL_HTTP_LISTEN_BACKLOG = 65_535;
+
   @IsIn(LOG_LEVELS, { message: `one of ${LOG_LEVELS.join(', ')}` })
   SPOOL_LOG_LEVEL: LogLevel = 'info';
 

@@ -79,6 +79,7 @@ export function loadBrokerConfig(env: NodeJS.ProcessEnv, cwd: string = process.c
     logDirs,
     host: parsed.SPOOL_HOST,
     httpPort: parsed.SPOOL_HTTP_PORT,
+    httpListenBacklog: parsed.SPOOL_HTTP_LISTEN_BACKLOG,
     kafkaPort: parsed.SPOOL_KAFKA_PORT,
     logLevel: parsed.SPOOL_LOG_LEVEL,
     heapGrowingPercent: parsed.SPOOL_HEAP_GROWING_PERCENT,
