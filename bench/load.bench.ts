@@ -17,8 +17,14 @@
  * Flags (env in brackets): --websockets [BENCH_LOAD_WS] 10000, --sse [BENCH_LOAD_SSE] 1000,
  * --long-polls [BENCH_LOAD_LONG_POLLS] 500, --workers 4, --producers 2, --records-per-request 10,
  * --interval-ms 1000 (each producer), --steady-seconds 20, --storm-rate 1000, --storm-seconds 10,
- * --rss-bound-mb 1536, --no-write (print only; the docs and results are left alone).
+ * --rss-bound-mb 1536, --no-write (print only; the docs and results are left alone),
+ * --somaxconn [BENCH_LOAD_SOMAXCONN] (unset: the host's): run the whole bench (broker, clients) in a
+ * network namespace of its own, loopback only, with net.core.somaxconn set to this, as an operator
+ * expecting connect storms sets it (docs/operations.md, "Connection storms"); it needs root (unshare).
+ * The report names the net.core.somaxconn the broker's listen backlog was capped by.
  */
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -41,8 +47,19 @@ const { values: args } = parseArgs({
     'storm-seconds': { type: 'string', default: '10' },
     'rss-bound-mb': { type: 'string', default: '1536' },
     'no-write': { type: 'boolean', default: false },
+    somaxconn: { type: 'string', default: process.env.BENCH_LOAD_SOMAXCONN },
   },
 });
+
+// --somaxconn: the same command again inside a new network namespace (its own loopback, its own sysctl).
+if (args.somaxconn !== undefined && process.env.SPOOL_BENCH_LOAD_NETNS === undefined) {
+  const raise = `ip link set lo up && sysctl -qw net.core.somaxconn=${Number(args.somaxconn)} && exec "$@"`;
+  const child = spawnSync('unshare', ['--net', 'sh', '-c', raise, 'sh', process.execPath, ...process.argv.slice(1)], { stdio: 'inherit', env: { ...process.env, SPOOL_BENCH_LOAD_NETNS: '1' } });
+  if (child.error) throw child.error;
+  process.exit(child.status ?? 1);
+}
+const somaxconn = Number(readFileSync('/proc/sys/net/core/somaxconn', 'utf8').trim());
+const netnsNote = process.env.SPOOL_BENCH_LOAD_NETNS === undefined ? `the host's net.core.somaxconn ${somaxconn}` : `net.core.somaxconn ${somaxconn} in a network namespace of the bench's own`;
 
 const here = path.dirname(fileURLToPath(import.meta.url)); // dist/bench
 const VALUE_BYTES = 100;
@@ -94,7 +111,7 @@ function markdown(r: LoadReport, machine: string, date: string): string {
     row(`with ${f0(total)} subscribers`, r.produce.steady),
     row(`during the connect storm`, r.produce.storm),
     '',
-    `Connect storm: ${f0(r.storm.subscribed)} of ${f0(r.storm.attempted)} subscribed (${f0(r.storm.failed)} failed), ${f0(r.storm.achievedPerSecond)}/s achieved; connect-to-ack p50 ${f1(r.storm.connectP50Ms)} ms, p99 ${f1(r.storm.connectP99Ms)} ms.`,
+    `Connect storm: ${f0(r.storm.subscribed)} of ${f0(r.storm.attempted)} subscribed (${f0(r.storm.failed)} failed${r.storm.failed > 0 ? `: ${describeFailures(r.storm.failures)}` : ''}), ${f0(r.storm.achievedPerSecond)}/s achieved; connect-to-ack p50 ${f1(r.storm.connectP50Ms)} ms, p99 ${f1(r.storm.connectP99Ms)} ms. The broker's listen backlog was capped by ${netnsNote}.`,
     `Delivery: ${f0(r.acknowledged)} records acknowledged; every subscriber ${r.delivery.complete && r.delivery.faults === 0 ? 'received every one, in order, once' : 'did NOT receive every record'} (slowest WebSocket ${f0(r.delivery.ws.minReceived)}, SSE ${f0(r.delivery.sse.minReceived)}, long-poll ${f0(r.delivery.longPoll.minReceived)}; ${r.delivery.faults} faults), the last of them ${f1(r.delivery.catchUpMs / 1000)} s after the producers stopped.`,
     `All ${f0(total)} connections subscribed in ${f1(r.openMs / 1000)} s. Open-file limit: broker ${f0(r.openFilesLimit.broker)}, clients ${f0(r.openFilesLimit.worker)}.`,
     `The broker's CPU use (% of one core): producers alone ${f0(r.brokerCpuPercent.alone)}, opening the connections ${f0(r.brokerCpuPercent.open)}, steady ${f0(r.brokerCpuPercent.steady)}, storm ${f0(r.brokerCpuPercent.storm)}; machine load average at the end ${os.loadavg().map((l) => l.toFixed(1)).join(' / ')} (1/5/15 min) on ${os.cpus().length} cores.`,

@@ -119,7 +119,7 @@ function addresses(first: number, count: number): string[] {
 async function startBroker(serverMain: string, dataDir: string, env: Record<string, string>): Promise<BrokerProcess> {
   const port = await freePort();
   const broker = new BrokerProcess(serverMain, { SPOOL_DATA_DIR: dataDir, SPOOL_HTTP_PORT: String(port), SPOOL_KAFKA_PORT: String(await freePort()), SPOOL_LOG_LEVEL: 'warn', ...env }, `http://127.0.0.1:${port}`);
-  await broker.start(60_000);
+  await broker.start(180_000); // a bound: a loaded 2-core machine took over a minute
   return broker;
 }
 
