@@ -3,9 +3,10 @@
  * per-user page views in 1-minute tumbling windows with late records and suppression, an orders-customers
  * join through a repartition topic), under both processing guarantees. Two processes
  * (test/clients/streams-app.mjs on the compiled library) each run one instance of all three
- * applications, so every application has its two tasks split over the two processes; one process is
- * SIGKILLed while records of all three inputs are still arriving; the other takes the dead instances'
- * tasks over (restoring their stores from the changelogs) and finishes. Each output is then read
+ * applications. The first owns every task and has processed part of the input when the second joins:
+ * a rebalance moves one task of every application to it while records still arrive (it restores their
+ * stores from the changelogs). The second is then SIGKILLed mid-run; the first takes the dead instances'
+ * tasks back (restoring them again) and finishes. Each output is then read
  * (read_committed) and compared with an independent computation of what it should hold:
  *   at_least_once    nothing lost: every word counted at least as often as it occurs, every closed window
  *                    with at least its count (and no window that should not exist), every joinable order
@@ -33,6 +34,8 @@ const TEST_TIMEOUT_MS = 300_000;
 const APPS = ['wordcount', 'pageviews', 'orders'] as const;
 type AppName = (typeof APPS)[number];
 const CHUNKS = 20;
+/** The second instance starts before this chunk, the first of them having processed the ones before. */
+const JOIN_AT_CHUNK = 4;
 
 interface AppLine {
   event: string;
@@ -221,38 +224,45 @@ describe.each(['at_least_once', 'exactly_once_v2'] as const)('word count, window
     const orders = ordersInput();
 
     const args = (name: string) => [broker.bootstrap, guarantee, path.join(stateDir, `${prefix}-${name}`), prefix];
-    const victim = new StreamsAppProcess(args('victim'));
     const survivor = new StreamsAppProcess(args('survivor'));
+    let victim: StreamsAppProcess | undefined;
     try {
-      await waitFor(`every application's two tasks split over the two instances (victim ${victim.describe()}, survivor ${survivor.describe()})`, () =>
-        APPS.every((app) => victim.assigned(app)?.length === 1 && survivor.assigned(app)?.length === 1),
-      );
-      const victimTasks = new Map(APPS.map((app) => [app, victim.assigned(app)![0]]));
+      await waitFor(`one instance to own every task (${survivor.describe()})`, () => APPS.every((app) => survivor.assigned(app)?.length === 2));
       // The customers table first: a stream-table join looks up what the table holds when the order arrives.
       await produce(kafka, topic('customers'), CUSTOMERS);
       await readUntil(kafka, `${topic('orders')}-customers-changelog`, (records) => new Set(records.map((r) => r.key)).size === CUSTOMERS.length);
 
-      // All three inputs arrive in 20 chunks while both instances process them; the victim is killed after the
-      // tenth, once it has processed records of this run in all three applications (under exactly-once a
-      // transaction of each is then likely open).
-      const before = new Map(APPS.map((app) => [app, victim.processed(app)]));
+      // All three inputs arrive in 20 chunks. The first 4 go to the one instance; then a second instance joins and a
+      // rebalance moves a task of every application to it while records still arrive: it restores that task's stores
+      // from the changelogs (committed ones: waited for). That second instance is SIGKILLed after the tenth chunk,
+      // once it has processed records of all three applications (under exactly-once a transaction of each is then
+      // likely open); the first takes the tasks back, restoring them again, and finishes.
       const lineChunks = slices(words.lines, CHUNKS);
       const viewChunks = slices(views.views, CHUNKS).map((steps) => steps.flat());
       const orderChunks = slices(orders.orders, CHUNKS);
+      const victimTasks = new Map<AppName, number>();
       for (let c = 0; c < CHUNKS; c++) {
-        await Promise.all([produce(kafka, topic('lines'), lineChunks[c]), produce(kafka, topic('views'), viewChunks[c]), produce(kafka, topic('orders'), orderChunks[c])]);
-        if (c === CHUNKS / 2 - 1) {
-          await waitFor(`the victim to process records of every application (${victim.describe()})`, () => APPS.every((app) => victim.processed(app) > before.get(app)!));
-          // ... and to have committed changelog records of its tasks, so the survivor's restore has something to do.
-          await waitFor(`committed changelog records of the victim's tasks (${victim.describe()})`, async () => {
-            for (const app of APPS) if ((await committedRecords(kafka, `${prefix}-${app}-${STORE[app]}-changelog`, victimTasks.get(app)!)) === 0) return false;
+        if (c === JOIN_AT_CHUNK) {
+          await waitFor(`committed changelog records in both partitions of every application (${survivor.describe()})`, async () => {
+            for (const app of APPS) for (const partition of [0, 1]) if ((await committedRecords(kafka, `${prefix}-${app}-${STORE[app]}-changelog`, partition)) === 0) return false;
             return true;
           });
-          victim.child.kill('SIGKILL');
+          victim = new StreamsAppProcess(args('victim'));
+          const joined = victim;
+          await waitFor(`every application's two tasks split over the two instances (victim ${joined.describe()}, survivor ${survivor.describe()})`, () =>
+            APPS.every((app) => joined.assigned(app)?.length === 1 && survivor.assigned(app)?.length === 1),
+          );
+          for (const app of APPS) victimTasks.set(app, joined.assigned(app)![0]);
+        }
+        await Promise.all([produce(kafka, topic('lines'), lineChunks[c]), produce(kafka, topic('views'), viewChunks[c]), produce(kafka, topic('orders'), orderChunks[c])]);
+        if (c === CHUNKS / 2 - 1) {
+          const joined = victim!;
+          await waitFor(`the victim to process records of every application (${joined.describe()})`, () => APPS.every((app) => joined.processed(app) > 0));
+          joined.child.kill('SIGKILL');
         }
         await new Promise((r) => setTimeout(r, 20));
       }
-      await victim.exited;
+      await victim!.exited;
 
       const [wordCounts, windows, enriched] = await Promise.all([
         readUntil(kafka, topic('word-counts'), (records) => {
@@ -287,13 +297,16 @@ describe.each(['at_least_once', 'exactly_once_v2'] as const)('word count, window
       if (eos) expect(enriched.map((r) => r.value!).sort()).toEqual([...orders.expected].sort());
 
       for (const app of APPS) {
+        // The victim had taken its task over from the survivor in a rebalance, restoring its stores from the changelogs.
+        const handedOver = victim!.lines.find((l) => l.app === app && l.message?.startsWith(`restored task ${victimTasks.get(app)}:`));
+        expect({ app, handedOver: (handedOver?.records ?? 0) > 0 }).toEqual({ app, handedOver: true });
         // The survivor took the victim's task of every application over, restoring its stores from the changelogs.
         expect({ app, tasks: survivor.assigned(app) }).toEqual({ app, tasks: [0, 1] });
         const restored = survivor.lines.find((l) => l.app === app && l.message?.startsWith(`restored task ${victimTasks.get(app)}:`));
         expect({ app, restored: (restored?.records ?? 0) > 0 }).toEqual({ app, restored: true });
       }
     } finally {
-      victim.child.kill('SIGKILL');
+      victim?.child.kill('SIGKILL');
       survivor.child.kill('SIGTERM');
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([survivor.exited, new Promise((r) => (timer = setTimeout(r, 10_000)))]);

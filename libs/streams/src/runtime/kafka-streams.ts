@@ -91,6 +91,13 @@ export class KafkaStreams {
       this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
       await this.producer.connect();
     }
+    await this.runConsumer();
+    this.currentState = 'RUNNING';
+    this.logger.info(`application ${this.appId} running (${this.guarantee}), ${partitions} partition(s) per source topic`, { applicationId: this.appId });
+  }
+
+  /** Joins the group as a new member and processes what it is assigned (at start, and to rejoin after losing the tasks). */
+  private async runConsumer(): Promise<void> {
     const consumer = this.kafka.consumer({
       groupId: this.appId,
       partitionAssigners: [copartitionedAssigner()],
@@ -103,7 +110,9 @@ export class KafkaStreams {
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => void this.onAssignment(payload.memberAssignment).catch((err) => this.logger.error(`closing revoked tasks failed: ${(err as Error).message}`)));
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       this.logger.error(`consumer crashed: ${payload.error.message}`, { restart: payload.restart });
-      if (!payload.restart) this.currentState = 'ERROR';
+      if (payload.restart || this.consumer !== consumer || this.currentState === 'CLOSED') return;
+      if (this.currentState === 'RUNNING' && tasksMigrated(payload.error)) void this.rejoin(payload.error);
+      else this.currentState = 'ERROR';
     });
     await consumer.connect();
     const topics = [...this.topology.sourceTopics, ...this.topology.internalTopics.map((t) => this.internalName(t))];
@@ -115,8 +124,24 @@ export class KafkaStreams {
         await this.processBatch(batch.topic, batch.partition, batch.messages, heartbeat);
       },
     });
-    this.currentState = 'RUNNING';
-    this.logger.info(`application ${this.appId} running (${this.guarantee}), ${partitions} partition(s) per source topic`, { applicationId: this.appId });
+  }
+
+  /**
+   * This instance lost its tasks to a rebalance while it was busy (its membership expired during a long
+   * restore or batch, or a new owner's producer fenced it): as Kafka Streams does with a
+   * TaskMigratedException, it closes every task without committing (their stores are restored from the
+   * changelogs when assigned again) and joins the group again as a new member, instead of dying.
+   */
+  private async rejoin(cause: Error): Promise<void> {
+    this.logger.warn(`lost the tasks to a rebalance (${cause.message}): closing them and rejoining the group`, { applicationId: this.appId });
+    try {
+      await this.consumer?.disconnect().catch(() => {});
+      for (const partition of [...this.tasks.keys()]) await this.closeTask(partition);
+      if (this.currentState === 'RUNNING') await this.runConsumer();
+    } catch (err) {
+      this.logger.error(`rejoining the group failed: ${(err as Error).message}`, { applicationId: this.appId });
+      this.currentState = 'ERROR';
+    }
   }
 
   async close(): Promise<void> {
@@ -285,6 +310,20 @@ export class KafkaStreams {
     if (topic.startsWith(prefix) && this.topology.internalTopics.includes(topic.slice(prefix.length))) return topic.slice(prefix.length);
     return topic;
   }
+}
+
+/**
+ * Errors (at the root of kafkajs's wrapping) that mean another member owns this instance's tasks now,
+ * not that something is broken: the group forgot this member or moved to a new generation, or a task's
+ * transactional producer was fenced by its new owner.
+ */
+const TASKS_MIGRATED = new Set(['UNKNOWN_MEMBER_ID', 'ILLEGAL_GENERATION', 'REBALANCE_IN_PROGRESS', 'FENCED_INSTANCE_ID', 'INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED']);
+
+export function tasksMigrated(err: unknown): boolean {
+  for (let e = err as { type?: string; cause?: unknown } | undefined, depth = 0; e !== undefined && e !== null && depth < 10; e = e.cause as typeof e, depth++) {
+    if (e.type !== undefined && TASKS_MIGRATED.has(e.type)) return true;
+  }
+  return false;
 }
 
 function toMessage(record: RawRecord, partition: number | undefined): Message {
