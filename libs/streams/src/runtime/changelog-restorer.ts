@@ -3,7 +3,8 @@
  * record of partition N of `<appId>-<store>-changelog`, from the log start to the end offset read
  * when the restore began, is put into the (emptied) store. Read under read_committed, so an
  * exactly-once application restores only what committed transactions wrote. Progress is logged
- * every 10,000 records and at the end (records, of how many, elapsed ms).
+ * every 10,000 records and at the end (records, of how many, elapsed ms), and told to the
+ * application's StateRestoreListener per changelog partition: start, each batch, end.
  *
  * kafkajs has no manual partition assignment, so the restore consumer is a group of one member
  * (a fresh group id, deleted afterwards) whose assigner hands it exactly these partitions.
@@ -12,7 +13,7 @@ import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import type { KeyValueStore } from '../state/key-value-store.js';
 import { copartitionedAssigner } from './copartitioned-assigner.js';
-import type { StreamsLogger } from './streams-config.js';
+import type { StateRestoreListener, StreamsLogger } from './streams-config.js';
 
 export interface RestoreTarget {
   readonly changelogTopic: string;
@@ -26,8 +27,15 @@ export interface RestoreResult {
 
 const PROGRESS_EVERY = 10_000;
 
-export async function restoreFromChangelogs(kafka: Kafka, applicationId: string, partition: number, targets: readonly RestoreTarget[], logger: StreamsLogger, keepAlive: () => Promise<void>): Promise<RestoreResult> {
+export async function restoreFromChangelogs(kafka: Kafka, applicationId: string, partition: number, targets: readonly RestoreTarget[], logger: StreamsLogger, keepAlive: () => Promise<void>, listener: StateRestoreListener = {}): Promise<RestoreResult> {
   const started = Date.now();
+  const tell = (what: string, call: () => void) => {
+    try {
+      call();
+    } catch (err) {
+      logger.warn(`the restore listener's ${what} threw: ${(err as Error).message}`, { applicationId, partition });
+    }
+  };
   const admin = kafka.admin();
   await admin.connect();
   const endOffsets = new Map<string, { low: number; high: number }>();
@@ -46,6 +54,8 @@ export async function restoreFromChangelogs(kafka: Kafka, applicationId: string,
     logger.info(`restore of task ${partition}: changelogs empty, nothing to restore`, { applicationId, partition });
     return { records: 0, elapsedMs: Date.now() - started };
   }
+  for (const [changelogTopic, o] of endOffsets) tell('onRestoreStart', () => listener.onRestoreStart?.({ task: partition, changelogTopic, startOffset: o.low, endOffset: o.high }));
+  const restoredPerTopic = new Map<string, number>([...endOffsets.keys()].map((topic) => [topic, 0]));
   const storeOf = new Map(targets.map((t) => [t.changelogTopic, t.store]));
   const position = new Map<string, number>([...endOffsets].map(([topic, o]) => [topic, o.low]));
   const groupId = `${applicationId}-restore-${partition}-${randomUUID()}`;
@@ -72,15 +82,23 @@ export async function restoreFromChangelogs(kafka: Kafka, applicationId: string,
         const store = storeOf.get(batch.topic);
         if (store === undefined || batch.partition !== partition) return;
         const high = endOffsets.get(batch.topic)!.high;
+        let inBatch = 0;
+        let batchEndOffset = -1;
         for (const message of batch.messages) {
           if (Number(message.offset) >= high) break;
+          batchEndOffset = Number(message.offset);
           if (message.key === null) continue;
           store.put(message.key, message.value);
           records += 1;
+          inBatch += 1;
           if (records >= nextProgress) {
             nextProgress += PROGRESS_EVERY;
             logger.info(`restoring task ${partition}: ${records} of at most ${total} changelog records`, { applicationId, partition, records, total });
           }
+        }
+        if (batchEndOffset >= 0) {
+          restoredPerTopic.set(batch.topic, (restoredPerTopic.get(batch.topic) ?? 0) + inBatch);
+          tell('onBatchRestored', () => listener.onBatchRestored?.({ task: partition, changelogTopic: batch.topic, batchEndOffset, restored: inBatch }));
         }
       },
     });
@@ -95,6 +113,7 @@ export async function restoreFromChangelogs(kafka: Kafka, applicationId: string,
     await consumer.disconnect();
   }
   for (const { store } of targets) await store.flush();
+  for (const [changelogTopic, totalRestored] of restoredPerTopic) tell('onRestoreEnd', () => listener.onRestoreEnd?.({ task: partition, changelogTopic, totalRestored }));
   await deleteGroup(kafka, groupId);
   const elapsedMs = Date.now() - started;
   logger.info(`restored task ${partition}: ${records} changelog records into ${targets.length} store(s) in ${elapsedMs} ms`, { applicationId, partition, records, elapsedMs });

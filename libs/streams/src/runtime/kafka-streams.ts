@@ -33,6 +33,7 @@ import { CHANGELOG_PREFIX, StreamTask } from '../topology/stream-task.js';
 import { decodeStreamTimeMetadata, encodeStreamTimeMetadata, type StreamTimeCheckpoint } from '../topology/stream-time-metadata.codec.js';
 import type { Topology } from '../topology/topology.js';
 import { restoreFromChangelogs } from './changelog-restorer.js';
+import { tasksMigrated } from './tasks-migrated.js';
 import { copartitionedAssigner } from './copartitioned-assigner.js';
 import { SILENT_LOGGER, type ProcessingGuarantee, type StreamsConfig, type StreamsLogger } from './streams-config.js';
 
@@ -207,7 +208,7 @@ export class KafkaStreams {
     }
     const stores = new Map<string, KeyValueStore>();
     for (const name of this.topology.stores) stores.set(name, LmdbKeyValueStore.openEmpty(name, path.join(this.stateDir, this.appId, String(partition), name)));
-    await restoreFromChangelogs(this.kafka, this.appId, partition, [...stores].map(([name, store]) => ({ changelogTopic: this.changelogName(name), store })), this.logger, heartbeat);
+    await restoreFromChangelogs(this.kafka, this.appId, partition, [...stores].map(([name, store]) => ({ changelogTopic: this.changelogName(name), store })), this.logger, heartbeat, this.config.restoreListener);
     const outputs = new Map<string, Message[]>();
     const task = new StreamTask(
       this.topology,
@@ -310,20 +311,6 @@ export class KafkaStreams {
     if (topic.startsWith(prefix) && this.topology.internalTopics.includes(topic.slice(prefix.length))) return topic.slice(prefix.length);
     return topic;
   }
-}
-
-/**
- * Errors (at the root of kafkajs's wrapping) that mean another member owns this instance's tasks now,
- * not that something is broken: the group forgot this member or moved to a new generation, or a task's
- * transactional producer was fenced by its new owner.
- */
-const TASKS_MIGRATED = new Set(['UNKNOWN_MEMBER_ID', 'ILLEGAL_GENERATION', 'REBALANCE_IN_PROGRESS', 'FENCED_INSTANCE_ID', 'INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED']);
-
-export function tasksMigrated(err: unknown): boolean {
-  for (let e = err as { type?: string; cause?: unknown } | undefined, depth = 0; e !== undefined && e !== null && depth < 10; e = e.cause as typeof e, depth++) {
-    if (e.type !== undefined && TASKS_MIGRATED.has(e.type)) return true;
-  }
-  return false;
 }
 
 function toMessage(record: RawRecord, partition: number | undefined): Message {

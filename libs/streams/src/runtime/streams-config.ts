@@ -25,6 +25,20 @@ export interface StreamsConfig {
   /** Consumer session timeout (how fast a killed instance's tasks move to another). Default 10000. */
   readonly sessionTimeoutMs?: number;
   readonly logger?: StreamsLogger;
+  /** Told the progress of every restore of a task's stores from their changelogs (the logger also shows it). */
+  readonly restoreListener?: StateRestoreListener;
+}
+
+/**
+ * Kafka Streams' StateRestoreListener: a task's restore of one changelog partition starts (offsets from
+ * `startOffset` up to `endOffset`, exclusive, the end read when the restore began), a batch of it was put into
+ * the store, it ended. A listener that throws is logged and ignored: it cannot stop a restore.
+ */
+export interface StateRestoreListener {
+  onRestoreStart?(event: { task: number; changelogTopic: string; startOffset: number; endOffset: number }): void;
+  /** `restored`: records of this batch put into the store; `batchEndOffset`: the offset of its last record. */
+  onBatchRestored?(event: { task: number; changelogTopic: string; batchEndOffset: number; restored: number }): void;
+  onRestoreEnd?(event: { task: number; changelogTopic: string; totalRestored: number }): void;
 }
 
 export const SILENT_LOGGER: StreamsLogger = { info: () => {}, warn: () => {}, error: () => {} };

@@ -1,7 +1,9 @@
 import kafkajs from 'kafkajs';
-import { tasksMigrated } from './kafka-streams.js';
+import { tasksMigrated } from './tasks-migrated.js';
 
-const { KafkaJSError, KafkaJSNonRetriableError, KafkaJSProtocolError } = kafkajs;
+const { KafkaJSError, KafkaJSProtocolError } = kafkajs;
+/** kafkajs's wrapper as its retrier builds it (the runtime takes a cause; the published types omit it). */
+const KafkaJSNonRetriableError = kafkajs.KafkaJSNonRetriableError as unknown as new (e: Error, options: { cause: Error }) => Error;
 
 /** A broker error as kafkajs decodes it (its error table's shape), wrapped as its retrier does when it gives up. */
 function fromBroker(type: string, code: number): Error {

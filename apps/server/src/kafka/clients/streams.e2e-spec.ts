@@ -2,7 +2,8 @@
  * @spool/streams against a real broker (this process's, over Kafka's protocol with kafkajs): a word
  * count, per-user page views in 1-minute tumbling windows with late records, and an orders-customers
  * join, each compared with an independent computation of the expected output; the word count under
- * both processing guarantees, and restored from its changelog by a second run of the application;
+ * both processing guarantees, and restored from its changelog by a second run of the application
+ * (a restore listener told every task's start, batches and end, adding up to the first run's updates);
  * and stream time recovered from the committed offsets' metadata after a restart, under both
  * guarantees (OffsetCommit and TxnOffsetCommit carry it), with closed windows tombstoned in the
  * window store's changelog.
@@ -70,12 +71,31 @@ describe.each(['at_least_once', 'exactly_once_v2'] as const)('@spool/streams on 
     // More lines after a restart: counts continue from the changelog, not from zero.
     const more = ['the end', 'fox'];
     await produce(kafka, input, more.map((line, i) => ({ key: `more-${i}`, value: line })));
-    const second = new KafkaStreams(wordCountTopology(input, output), { applicationId: appId, kafka, processingGuarantee: guarantee, stateDir });
+    // The restore is shown as it goes: a restore listener hears each task's start, batches and end.
+    const events: { kind: string; task: number; changelogTopic: string; n: number }[] = [];
+    const restoreListener = {
+      onRestoreStart: (e: { task: number; changelogTopic: string; startOffset: number; endOffset: number }) => events.push({ kind: 'start', task: e.task, changelogTopic: e.changelogTopic, n: e.endOffset - e.startOffset }),
+      onBatchRestored: (e: { task: number; changelogTopic: string; restored: number }) => events.push({ kind: 'batch', task: e.task, changelogTopic: e.changelogTopic, n: e.restored }),
+      onRestoreEnd: (e: { task: number; changelogTopic: string; totalRestored: number }) => events.push({ kind: 'end', task: e.task, changelogTopic: e.changelogTopic, n: e.totalRestored }),
+    };
+    const second = new KafkaStreams(wordCountTopology(input, output), { applicationId: appId, kafka, processingGuarantee: guarantee, stateDir, restoreListener });
     await second.start();
     const expectedAfter = expectedWordCounts([...LINES, ...more]);
     const readAfter = await readUntil(kafka, output, (records) => [...expectedAfter].every(([w, n]) => lastValues(records).get(w) === n));
     expect(lastValues(readAfter)).toEqual(expectedAfter);
     await second.close();
+    // Every update the first run made (one per word of LINES) was restored, by the batches each task reported.
+    const changelog = `${appId}-word-counts-changelog`;
+    const ends = events.filter((e) => e.kind === 'end');
+    expect(ends.every((e) => e.changelogTopic === changelog)).toBe(true);
+    expect(ends.reduce((n, e) => n + e.n, 0)).toBe(LINES.join(' ').split(/\W+/).filter(Boolean).length);
+    for (const end of ends) {
+      const of = (kind: string) => events.filter((e) => e.kind === kind && e.task === end.task);
+      expect(of('start')).toHaveLength(1);
+      expect(of('start')[0].n).toBeGreaterThanOrEqual(end.n); // offsets: records, plus markers under exactly-once
+      expect(of('batch').reduce((n, e) => n + e.n, 0)).toBe(end.n);
+      expect(events.indexOf(of('start')[0])).toBeLessThan(events.indexOf(end));
+    }
   }, TEST_TIMEOUT_MS);
 });
 
