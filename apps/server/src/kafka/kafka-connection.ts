@@ -44,6 +44,12 @@ export interface ConnectionInfo {
   identifyClientSoftware(software: ClientSoftware): void;
   /** Closes the connection at once: nothing more is read or written (a revoked credential). */
   destroy(): void;
+  /**
+   * Reads no further request, answers those already read (the current one included), then ends the
+   * connection: Kafka's close after a failed authentication (KIP-152), whose response the client must
+   * still get.
+   */
+  closeAfterResponses(): void;
   /** The client certificate (DER) a TLS connection presented and the CA verified; null otherwise. */
   readonly peerCertificate?: Buffer | null;
 }
@@ -225,6 +231,14 @@ export class KafkaConnection implements ConnectionInfo {
       if (this.pending.length === 0) this.end();
     }
     return this.closedPromise;
+  }
+
+  /** See ConnectionInfo: the end comes from flush once the last pending response is written. */
+  closeAfterResponses(): void {
+    if (this.closing) return;
+    this.closing = true;
+    this.socket.pause();
+    if (this.pending.length === 0) this.end();
   }
 
   /** Ends after the queued writes (a FIN); used after a response that must be the last. */

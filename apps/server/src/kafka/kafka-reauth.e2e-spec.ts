@@ -138,6 +138,15 @@ describe('re-authentication (KIP-368, connections.max.reauth.ms)', () => {
   });
 });
 
+describe('a failed login', () => {
+  it('is answered with SASL_AUTHENTICATION_FAILED, then the broker closes the connection (KIP-152)', async () => {
+    const client = await RawKafkaClient.connect(broker.kafkaPort);
+    const answer = await plainLogin(client, 'acme.app', 'not-the-password');
+    expect(answer).toMatchObject({ errorCode: 58 }); // SASL_AUTHENTICATION_FAILED
+    await waitFor('the connection to be closed by the broker', () => client.isClosed);
+  });
+});
+
 describe('revocation closes open Kafka connections', () => {
   it('revoking an API key closes the PLAIN connections it logged in, at once', async () => {
     const created = await secured.api('POST', '/v1/admin/api-keys', { principal: 'acme.app' });
@@ -196,7 +205,8 @@ describe('connection limits per principal (the max_connections quota)', () => {
     const refused = (await plainLogin(third, 'acme.capped', PASSWORD)) as SaslAuthenticateResponse;
     expect(refused.errorCode).toBe(58); // SASL_AUTHENTICATION_FAILED
     expect(refused.errorMessage).toMatch(/User:acme\.capped is at its limit of 2 connections/);
-    expect(await metadata(third)).toBe('closed');
+    // Answered, then closed by the broker without another request (KIP-152).
+    await waitFor('the refused connection to be closed by the broker', () => third.isClosed);
     // kafkajs sees the broker's message.
     const capped = kafka({ mechanism: 'scram-sha-512', username: 'acme.capped', password: PASSWORD }).admin();
     await expect(capped.connect().then(() => capped.listTopics())).rejects.toThrow(/limit of 2 connections/);

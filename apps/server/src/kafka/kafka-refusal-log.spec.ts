@@ -28,6 +28,7 @@ function connection(id: number, software = { name: 'librdkafka', version: '2.15.
     clientSoftware: software,
     identifyClientSoftware: () => undefined,
     destroy: () => undefined,
+    closeAfterResponses: () => undefined,
   };
 }
 

@@ -34,7 +34,7 @@ describe('KafkaObservers', () => {
     ]);
     expect(() =>
       observers.emit('refused', {
-        connection: { connectionId: 1, clientHost: 'h', clientAddress: 'h:1', signal: new AbortController().signal, clientSoftware: { name: null, version: null }, identifyClientSoftware: () => undefined, destroy: () => undefined },
+        connection: { connectionId: 1, clientHost: 'h', clientAddress: 'h:1', signal: new AbortController().signal, clientSoftware: { name: null, version: null }, identifyClientSoftware: () => undefined, destroy: () => undefined, closeAfterResponses: () => undefined },
         reason: 'frame_too_large',
         apiKey: null,
         apiName: null,

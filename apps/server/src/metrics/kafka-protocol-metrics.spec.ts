@@ -19,6 +19,7 @@ class FakeConnectionInfo implements ConnectionInfo {
     this.metrics.clientSoftwareChanged(this);
   }
   destroy(): void {}
+  closeAfterResponses(): void {}
 }
 
 async function series(registry: Registry, name: string): Promise<Record<string, number>> {

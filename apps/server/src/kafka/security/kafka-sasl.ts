@@ -4,8 +4,10 @@
  * SaslHandshake v1 naming a mechanism (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512), then SaslAuthenticate
  * until the mechanism completes. The connection is then its principal for every later request.
  * Anything else before that closes the connection, as Kafka does ("Unexpected Kafka request ...
- * during SASL handshake"); so does any request after a failed SaslAuthenticate (its response says
- * SASL_AUTHENTICATION_FAILED first).
+ * during SASL handshake"). A failed SaslAuthenticate is answered (SASL_AUTHENTICATION_FAILED with
+ * the reason) and then the connection is closed, as Kafka's broker does (KIP-152): a client that
+ * gives up after the failure without closing its socket (kafkajs in a consumer's restart) must not
+ * hold a connection, and its place in the connection limits, for ever.
  *
  * Sessions (KIP-368). A login's session lasts `sessionLifetimeMs`, which the SaslAuthenticate
  * (v1+) response tells the client: the smaller of connections.max.reauth.ms
@@ -202,7 +204,11 @@ export class KafkaSasl {
 
   async authenticate(connection: ConnectionInfo, request: SaslAuthenticateRequest): Promise<SaslAuthenticateResponse> {
     const session = this.session(connection);
-    const fail = (errorCode: number, errorMessage: string): SaslAuthenticateResponse => ({ errorCode, errorMessage, authBytes: Buffer.alloc(0), sessionLifetimeMs: 0 });
+    const fail = (errorCode: number, errorMessage: string): SaslAuthenticateResponse => {
+      // The session is failed: answer, then close (see the file header).
+      if (session.state === 'failed') connection.closeAfterResponses();
+      return { errorCode, errorMessage, authBytes: Buffer.alloc(0), sessionLifetimeMs: 0 };
+    };
     const reauthenticating = session.state === 'reauthenticating';
     if (!this.access.enabled || !(session.state === 'handshaken' || reauthenticating) || session.server === null) {
       return fail(KafkaErrorCode.ILLEGAL_SASL_STATE, `SaslAuthenticate is not expected now (${session.state === 'authenticated' ? 'already authenticated' : 'send SaslHandshake first'})`);
