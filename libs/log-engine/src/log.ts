@@ -448,12 +448,10 @@ export class Log {
    * A new leader records its epoch (Kafka's maybeAssignEpochStartOffset on becoming leader):
    * `leaderEpoch` starts at `startOffset`, by default the log end offset when the call runs
    * (after queued appends); appends then stamp it unless they name another. Resolves, once the
-   * epoch checkpoint is durable, with the start offset used. A new leader must take that value,
-   * not the log end it saw before the call: an append still queued then (the same broker leading
-   * the previous epoch) ends up below the new epoch's start, and an epoch cache that placed the
-   * epoch under that batch would answer followers a diverging epoch for it forever.
-   * FENCED_LEADER_EPOCH for an epoch older than the latest, INVALID_REQUEST for a start offset
-   * past the log end.
+   * epoch checkpoint is durable, with the start offset used: a new leader takes that value, not
+   * the log end it saw before the call, which a queued append of the previous epoch may pass
+   * (docs/replication.md). FENCED_LEADER_EPOCH for an epoch older than the latest,
+   * INVALID_REQUEST for a start offset past the log end.
    */
   async maybeAssignEpochStartOffset(leaderEpoch: number, startOffset?: number): Promise<number> {
     checkEpoch(leaderEpoch);
